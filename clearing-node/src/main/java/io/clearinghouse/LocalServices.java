@@ -1,0 +1,51 @@
+package io.clearinghouse;
+
+import com.typesafe.config.Config;
+import io.clearinghouse.persistence.CassandraSchema;
+import io.clearinghouse.persistence.LocalCassandra;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@link Main#main} does before the actor system exists: start the node's own Cassandra in
+ * local mode, and create the schema once, up front, instead of letting the plugin race to do it.
+ */
+final class LocalServices {
+  private static final Logger log = LoggerFactory.getLogger(LocalServices.class);
+
+  private LocalServices() {}
+
+  static void startIfConfigured(Config config) {
+    if (config.getBoolean("clearinghouse.local-cassandra.enabled")) {
+      Path dataDir = Path.of(config.getString("clearinghouse.local-cassandra.data-dir")).toAbsolutePath();
+      LocalCassandra cassandra = LocalCassandra.start(LocalCassandra.Settings.fromSystemProperties(dataDir));
+      log.info("Cassandra {} at {} (data in {})", cassandra.startedHere() ? "started" : "already running",
+          cassandra.contactPoint(), dataDir);
+    }
+    if (config.getBoolean("clearinghouse.persistence.create-schema")) {
+      CassandraSchema.apply(
+          config.getStringList("datastax-java-driver.basic.contact-points").get(0),
+          config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"),
+          config.getString("pekko.persistence.cassandra.journal.keyspace"),
+          config.getString("pekko.persistence.cassandra.snapshot.keyspace"));
+    }
+  }
+
+  static void printWelcome(Config config, Main.Node node) {
+    String grpc = node.grpcAddress().getHostString() + ":" + node.grpcAddress().getPort();
+    StringBuilder text = new StringBuilder()
+        .append("\n  Clearing house node is up.\n")
+        .append("  gRPC:        ").append(grpc).append(" (plaintext HTTP/2, reflection on)\n")
+        .append("  management:  ").append(node.managementUri()).append(" (/cluster/members, /ready, /alive)\n");
+    if (config.getBoolean("clearinghouse.demo.enabled")) {
+      Config demo = config.getConfig("clearinghouse.demo");
+      text.append("  demo operator token: ").append(demo.getString("operator-token")).append('\n')
+          .append("  demo client token:   ").append(demo.getString("client-token"))
+          .append("  (owns ").append(String.join(", ", demo.getStringList("client-accounts"))).append(")\n");
+    }
+    text.append("  Ctrl-C stops the node").append(
+        config.getBoolean("clearinghouse.local-cassandra.enabled") ? " and the Cassandra it started.\n" : ".\n");
+    System.out.println(text);
+  }
+}

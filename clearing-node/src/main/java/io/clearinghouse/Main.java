@@ -1,0 +1,86 @@
+package io.clearinghouse;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.api.AccountGrpcService;
+import io.clearinghouse.api.AdminGrpcService;
+import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.api.GrpcServer;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a clearing-house node. {@link #main} builds the actor system from configuration (and, in
+ * local mode, a Cassandra of its own); {@link #init} wires the node into an actor system, which is
+ * what tests call with their own configuration.
+ */
+public final class Main {
+  public static final String SYSTEM_NAME = "ClearingHouse";
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  /** A running node: where its gRPC server listens, and its actor system. */
+  public record Node(ActorSystem<?> system, InetSocketAddress grpcAddress, String managementUri) {}
+
+  public static void main(String[] args) {
+    Config config = ConfigFactory.load();
+    try {
+      NodeSettings.fromConfig(config);
+      LocalServices.startIfConfigured(config);
+    } catch (ConfigException e) {
+      System.err.println("Configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    } catch (RuntimeException e) {
+      System.err.println("Cannot start: " + e.getMessage());
+      System.exit(3);
+      return;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
+    init(system).whenComplete((node, failure) -> {
+      if (failure != null) {
+        log.error("Node failed to start", failure);
+        system.terminate();
+      } else {
+        LocalServices.printWelcome(config, node);
+      }
+    });
+  }
+
+  /** Wires the node into {@code system}: cluster, sharded entities, management HTTP and gRPC. */
+  public static CompletionStage<Node> init(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    Authenticator auth = Authenticator.fromConfig(config);
+
+    Cluster cluster = Cluster.get(system);
+    if (settings.joinSelf()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    AccountEntity.init(system, settings.account());
+
+    Accounts accounts = new Accounts(system, settings.account().askTimeout());
+    CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+        new AccountGrpcService(accounts, auth, settings.asset()),
+        new AdminGrpcService(accounts, auth, settings.asset()),
+        () -> cluster.selfMember().status() == MemberStatus.up());
+    CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
+    return grpc.thenCombine(management, (binding, managementUri) -> {
+      log.info("gRPC listening on {}, management HTTP on {}", binding.localAddress(), managementUri);
+      return new Node(system, binding.localAddress(), managementUri);
+    });
+  }
+}

@@ -1,0 +1,209 @@
+package io.clearinghouse.account;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.persistence.CborSerializable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One account: the only writer of its money. Sharded by account id, event-sourced, and
+ * remembered, so an account that exists is always running somewhere in the cluster.
+ *
+ * <p>An account exists once the operator opens it. Messages to an id that was never opened
+ * get {@code ACCOUNT_NOT_FOUND} and the entity passivates itself at once, so that probing
+ * unknown ids does not leave remembered entities behind. (If an Open races with that
+ * passivation, the opened account is simply started again by its next message.)
+ */
+public final class AccountEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<AccountEntity.Command, AccountEntity.Event, AccountEntity.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Account");
+
+  // --- protocol -------------------------------------------------------------------------
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Open(ActorRef<Reply> replyTo) implements Command {}
+
+  public record Deposit(String idempotencyKey, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Withdraw(String idempotencyKey, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+  /** Sent by the shard when it passivates the entity. */
+  private enum Stop implements Command { INSTANCE }
+
+  public sealed interface Reply extends CborSerializable {}
+
+  public record Snapshot(AccountSummary account) implements Reply {}
+
+  public record Transferred(Receipt receipt, boolean replayed) implements Reply {}
+
+  public record Rejected(Rejection reason, String message) implements Reply {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record AccountOpened(String accountId) implements Event {}
+
+  public record Deposited(String idempotencyKey, long amount) implements Event {}
+
+  public record Withdrawn(String idempotencyKey, long amount) implements Event {}
+
+  // --- state ----------------------------------------------------------------------------
+
+  public sealed interface State extends CborSerializable permits Unopened, Account {}
+
+  /** Never opened: the state of every id until {@link AccountOpened}. */
+  public enum Unopened implements State {
+    INSTANCE;
+
+    @JsonCreator
+    public static Unopened create() {
+      return INSTANCE;
+    }
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  public static void init(ActorSystem<?> system, AccountSettings settings) {
+    ClusterSharding.get(system).init(
+        Entity.of(TYPE_KEY, context -> create(context, settings))
+            .withStopMessage(Stop.INSTANCE));
+  }
+
+  private static Behavior<Command> create(EntityContext<Command> context, AccountSettings settings) {
+    return Behaviors.setup(ctx -> new AccountEntity(context.getEntityId(), settings,
+        () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()))));
+  }
+
+  /** For tests: the behaviour without sharding. */
+  public static Behavior<Command> create(String accountId, AccountSettings settings) {
+    return new AccountEntity(accountId, settings, () -> {});
+  }
+
+  public static PersistenceId persistenceId(String accountId) {
+    return PersistenceId.of(TYPE_KEY.name(), accountId);
+  }
+
+  private final String accountId;
+  private final AccountSettings settings;
+  private final Runnable passivate;
+
+  private AccountEntity(String accountId, AccountSettings settings, Runnable passivate) {
+    super(persistenceId(accountId));
+    this.accountId = accountId;
+    this.settings = settings;
+    this.passivate = passivate;
+  }
+
+  @Override
+  public State emptyState() {
+    return Unopened.INSTANCE;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forStateType(Unopened.class)
+        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId))
+            .thenReply(cmd.replyTo(), state -> new Snapshot(((Account) state).summary())))
+        .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
+    builder.forStateType(Account.class)
+        .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Snapshot(account.summary())))
+        .onCommand(Deposit.class, this::deposit)
+        .onCommand(Withdraw.class, this::withdraw)
+        .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Snapshot(account.summary())))
+        .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
+    return builder.build();
+  }
+
+  private ReplyEffect<Event, State> deposit(Account account, Deposit cmd) {
+    var previous = account.receipt(cmd.idempotencyKey());
+    if (previous.isPresent()) {
+      return replay(previous.get(), TransferKind.DEPOSIT, cmd.amount(), cmd.replyTo());
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
+    }
+    if (!account.canCredit(cmd.amount())) {
+      return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "deposit would overflow the account's cash");
+    }
+    return Effect().persist(new Deposited(cmd.idempotencyKey(), cmd.amount()))
+        .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
+  }
+
+  private ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd) {
+    var previous = account.receipt(cmd.idempotencyKey());
+    if (previous.isPresent()) {
+      return replay(previous.get(), TransferKind.WITHDRAWAL, cmd.amount(), cmd.replyTo());
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
+    }
+    if (cmd.amount() > account.withdrawable()) {
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
+          "withdrawal of " + cmd.amount() + " exceeds the withdrawable " + account.withdrawable() + " (minor units)");
+    }
+    return Effect().persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount()))
+        .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
+  }
+
+  /** A repeated key: the first result if the content matches, a refusal if it does not. */
+  private ReplyEffect<Event, State> replay(Receipt first, TransferKind kind, long amount, ActorRef<Reply> replyTo) {
+    if (first.kind() == kind && first.amount() == amount) {
+      return Effect().reply(replyTo, new Transferred(first, true));
+    }
+    return reject(replyTo, Rejection.IDEMPOTENCY_KEY_REUSED, "idempotency key " + first.idempotencyKey()
+        + " was already used for a " + first.kind().name().toLowerCase() + " of " + first.amount() + " (minor units)");
+  }
+
+  private static Reply transferred(State state, String idempotencyKey) {
+    return new Transferred(((Account) state).receipt(idempotencyKey).orElseThrow(), false);
+  }
+
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
+    return Effect().reply(replyTo, new Rejected(reason, message));
+  }
+
+  /** Refuses, then passivates: an id that was never opened must not stay remembered by its shard. */
+  private ReplyEffect<Event, State> notFound(ActorRef<Reply> replyTo) {
+    return Effect().none()
+        .thenRun(state -> passivate.run())
+        .thenReply(replyTo, state -> new Rejected(Rejection.ACCOUNT_NOT_FOUND, "account " + accountId + " does not exist"));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+    builder.forStateType(Unopened.class)
+        .onEvent(AccountOpened.class, (state, event) -> Account.opened(event.accountId(), settings.retainedIdempotencyKeys()));
+    builder.forStateType(Account.class)
+        .onEvent(Deposited.class, (account, event) -> account.apply(event))
+        .onEvent(Withdrawn.class, (account, event) -> account.apply(event));
+    return builder.build();
+  }
+}

@@ -1,0 +1,30 @@
+package io.clearinghouse.account;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Account entity settings from {@code clearinghouse.account}.
+ *
+ * @param snapshotEvery snapshot after this many events
+ * @param retainedIdempotencyKeys how many recent deposit/withdrawal keys each account
+ *     remembers; a key older than that is no longer recognised as a retry
+ * @param askTimeout how long the API waits for an account to answer
+ */
+public record AccountSettings(int snapshotEvery, int retainedIdempotencyKeys, Duration askTimeout) {
+  public AccountSettings {
+    if (snapshotEvery < 1) {
+      throw new IllegalArgumentException("clearinghouse.account.snapshot-every must be at least 1, was " + snapshotEvery);
+    }
+    if (retainedIdempotencyKeys < 1) {
+      throw new IllegalArgumentException(
+          "clearinghouse.account.retained-idempotency-keys must be at least 1, was " + retainedIdempotencyKeys);
+    }
+  }
+
+  public static AccountSettings fromConfig(Config config) {
+    Config c = config.getConfig("clearinghouse.account");
+    return new AccountSettings(c.getInt("snapshot-every"), c.getInt("retained-idempotency-keys"),
+        c.getDuration("ask-timeout"));
+  }
+}

@@ -1,0 +1,55 @@
+package io.clearinghouse.api;
+
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.common.Identifiers;
+import io.clearinghouse.money.Asset;
+import io.clearinghouse.protocol.v1.AccountView;
+import io.clearinghouse.protocol.v1.AdminServicePowerApi;
+import io.clearinghouse.protocol.v1.DepositRequest;
+import io.clearinghouse.protocol.v1.GetAccountRequest;
+import io.clearinghouse.protocol.v1.OpenAccountRequest;
+import io.clearinghouse.protocol.v1.TransferReceipt;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.grpc.javadsl.Metadata;
+
+/** clearing.v1.AdminService: exchange operators only. */
+public final class AdminGrpcService implements AdminServicePowerApi {
+  private final Accounts accounts;
+  private final Authenticator auth;
+  private final Asset asset;
+  private final ProtoMapping mapping;
+
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset) {
+    this.accounts = accounts;
+    this.auth = auth;
+    this.asset = asset;
+    this.mapping = new ProtoMapping(asset);
+  }
+
+  @Override
+  public CompletionStage<AccountView> openAccount(OpenAccountRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.OPERATOR);
+      return accounts.open(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
+    });
+  }
+
+  @Override
+  public CompletionStage<TransferReceipt> deposit(DepositRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = Identifiers.accountId(in.getAccountId());
+      String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
+      long amount = asset.parsePositive(in.getAmount());
+      return accounts.deposit(accountId, key, amount).thenApply(done -> mapping.receipt(accountId, done));
+    });
+  }
+
+  @Override
+  public CompletionStage<AccountView> getAccount(GetAccountRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.OPERATOR);
+      return accounts.get(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
+    });
+  }
+}

@@ -1,0 +1,116 @@
+package io.clearinghouse.api;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.grpc.javadsl.Metadata;
+
+/**
+ * Bearer-token authentication and role checks. Tokens are configured only as SHA-256 hashes
+ * ({@code clearinghouse.auth.tokens}), so the configuration never holds a usable secret.
+ */
+public final class Authenticator {
+  private static final String BEARER = "bearer ";
+  private static final int MAX_TOKEN_LENGTH = 512;
+
+  private final Map<String, Principal> byTokenHash;
+
+  public Authenticator(Map<String, Principal> byTokenHash) {
+    this.byTokenHash = Map.copyOf(byTokenHash);
+  }
+
+  /**
+   * Reads {@code clearinghouse.auth.tokens}, plus the plain-text demo tokens of
+   * {@code clearinghouse.demo} when the local demo mode is on. A bad entry stops the node with
+   * the key named.
+   */
+  public static Authenticator fromConfig(Config config) {
+    Map<String, Principal> tokens = new HashMap<>();
+    List<? extends Config> entries = config.getConfigList("clearinghouse.auth.tokens");
+    for (int i = 0; i < entries.size(); i++) {
+      Config entry = entries.get(i);
+      String path = "clearinghouse.auth.tokens[" + i + "]";
+      String name = entry.getString("name");
+      Role role = parseRole(entry.getString("role"), path + ".role");
+      String hash = entry.getString("sha256").toLowerCase(Locale.ROOT);
+      if (!hash.matches("[0-9a-f]{64}")) {
+        throw new ConfigException.BadValue(path + ".sha256", "must be the 64 hex digits of the token's SHA-256");
+      }
+      List<String> accounts = entry.hasPath("accounts") ? entry.getStringList("accounts") : List.of();
+      if (role == Role.CLIENT && accounts.isEmpty()) {
+        throw new ConfigException.BadValue(path + ".accounts", "a client token must own at least one account");
+      }
+      if (tokens.put(hash, new Principal(name, role, Set.copyOf(accounts))) != null) {
+        throw new ConfigException.BadValue(path + ".sha256", "the same token is configured twice");
+      }
+    }
+    if (config.getBoolean("clearinghouse.demo.enabled")) {
+      Config demo = config.getConfig("clearinghouse.demo");
+      tokens.put(sha256Hex(demo.getString("operator-token")), new Principal("demo-operator", Role.OPERATOR, Set.of()));
+      tokens.put(sha256Hex(demo.getString("client-token")),
+          new Principal("demo-client", Role.CLIENT, Set.copyOf(demo.getStringList("client-accounts"))));
+    }
+    return new Authenticator(tokens);
+  }
+
+  private static Role parseRole(String value, String path) {
+    try {
+      return Role.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client");
+    }
+  }
+
+  public static String sha256Hex(String token) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java runtime", e);
+    }
+  }
+
+  /** The caller, who must hold {@code role}. */
+  public Principal require(Metadata metadata, Role role) {
+    Principal principal = authenticate(metadata);
+    if (principal.role() != role) {
+      throw new RejectedException(Rejection.WRONG_ROLE,
+          "this call needs a " + role.name().toLowerCase(Locale.ROOT) + " token");
+    }
+    return principal;
+  }
+
+  /** Refuses a client that does not own {@code accountId}. */
+  public static void requireOwner(Principal client, String accountId) {
+    if (!client.owns(accountId)) {
+      throw new RejectedException(Rejection.NOT_ACCOUNT_OWNER, "account " + accountId + " is not yours");
+    }
+  }
+
+  private Principal authenticate(Metadata metadata) {
+    Optional<String> header = metadata.getText("authorization");
+    if (header.isEmpty() || header.get().isBlank()) {
+      throw new RejectedException(Rejection.MISSING_TOKEN, "send 'authorization: Bearer <token>'");
+    }
+    String value = header.get().trim();
+    if (value.length() > MAX_TOKEN_LENGTH || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      throw new RejectedException(Rejection.UNKNOWN_TOKEN, "the authorization header must be 'Bearer <token>'");
+    }
+    Principal principal = byTokenHash.get(sha256Hex(value.substring(BEARER.length()).trim()));
+    if (principal == null) {
+      throw new RejectedException(Rejection.UNKNOWN_TOKEN, "unknown token");
+    }
+    return principal;
+  }
+}

@@ -1,0 +1,74 @@
+package io.clearinghouse.api;
+
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import io.grpc.Status;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.javadsl.MetadataBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where refusals become gRPC statuses. Each {@link Rejection} has one status code;
+ * its name travels in the status message and in the {@code clearing-error-reason} trailer.
+ * Anything unexpected becomes INTERNAL without details: a caller never sees a stack trace.
+ */
+public final class GrpcErrors {
+  public static final String REASON_TRAILER = "clearing-error-reason";
+  private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
+
+  private GrpcErrors() {}
+
+  public static Status.Code statusCode(Rejection reason) {
+    return switch (reason) {
+      case MALFORMED_AMOUNT, AMOUNT_NOT_POSITIVE, AMOUNT_TOO_PRECISE, AMOUNT_OVERFLOW,
+          INVALID_ACCOUNT_ID, INVALID_IDEMPOTENCY_KEY -> Status.Code.INVALID_ARGUMENT;
+      case ACCOUNT_NOT_FOUND -> Status.Code.NOT_FOUND;
+      case IDEMPOTENCY_KEY_REUSED -> Status.Code.ALREADY_EXISTS;
+      case INSUFFICIENT_WITHDRAWABLE, BALANCE_OVERFLOW -> Status.Code.FAILED_PRECONDITION;
+      case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
+      case WRONG_ROLE, NOT_ACCOUNT_OWNER -> Status.Code.PERMISSION_DENIED;
+      case TIMEOUT -> Status.Code.UNAVAILABLE;
+    };
+  }
+
+  /** Runs a call, turning both thrown and asynchronous failures into gRPC errors. */
+  public static <T> CompletionStage<T> call(Supplier<CompletionStage<T>> body) {
+    CompletionStage<T> result;
+    try {
+      result = body.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(toGrpc(e));
+    }
+    return result.exceptionallyCompose(e -> CompletableFuture.failedFuture(toGrpc(e)));
+  }
+
+  static GrpcServiceException toGrpc(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof GrpcServiceException grpc) {
+      return grpc;
+    }
+    if (cause instanceof RejectedException rejected) {
+      Status status = Status.fromCode(statusCode(rejected.reason()))
+          .withDescription(rejected.reason().name() + ": " + rejected.getMessage());
+      return new GrpcServiceException(status,
+          new MetadataBuilder().addText(REASON_TRAILER, rejected.reason().name()).build());
+    }
+    log.error("Unexpected failure in a gRPC call", cause);
+    return new GrpcServiceException(Status.INTERNAL.withDescription("internal error"));
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable current = failure;
+    while ((current instanceof CompletionException || current instanceof ExecutionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+}

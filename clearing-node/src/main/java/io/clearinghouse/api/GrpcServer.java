@@ -1,0 +1,34 @@
+package io.clearinghouse.api;
+
+import io.clearinghouse.protocol.v1.AccountService;
+import io.clearinghouse.protocol.v1.AccountServicePowerApiHandlerFactory;
+import io.clearinghouse.protocol.v1.AdminService;
+import io.clearinghouse.protocol.v1.AdminServicePowerApiHandlerFactory;
+import io.grpc.health.v1.Health;
+import io.grpc.health.v1.HealthHandlerFactory;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.grpc.javadsl.ServerReflection;
+import org.apache.pekko.grpc.javadsl.ServiceHandler;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/** Binds every gRPC service of the node, with server reflection and grpc.health.v1, on one port. */
+public final class GrpcServer {
+  private GrpcServer() {}
+
+  public static CompletionStage<ServerBinding> start(
+      ActorSystem<?> system, String host, int port,
+      AccountGrpcService accounts, AdminGrpcService admin, BooleanSupplier serving) {
+    HealthGrpcService health = new HealthGrpcService(Set.of(AccountService.name, AdminService.name), serving);
+    var handler = ServiceHandler.concatOrNotFound(
+        AccountServicePowerApiHandlerFactory.create(accounts, system),
+        AdminServicePowerApiHandlerFactory.create(admin, system),
+        HealthHandlerFactory.create(health, system),
+        ServerReflection.create(List.of(AccountService.description, AdminService.description, Health.description), system));
+    return Http.get(system).newServerAt(host, port).bind(handler);
+  }
+}
