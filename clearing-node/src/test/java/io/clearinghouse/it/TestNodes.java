@@ -1,0 +1,97 @@
+package io.clearinghouse.it;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.Main;
+import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.persistence.CassandraSchema;
+import io.clearinghouse.persistence.LocalCassandra;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcClientSettings;
+
+/**
+ * Real nodes for integration tests: each on free loopback ports, against the real local Cassandra
+ * (started once per test JVM), in a keyspace of its own so test classes never see each other's data.
+ */
+public final class TestNodes {
+  public static final String OPERATOR_TOKEN = "it-operator-token";
+  public static final String ALICE_TOKEN = "it-alice-token";
+  public static final String BOB_TOKEN = "it-bob-token";
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private TestNodes() {}
+
+  /** A fresh pair of keyspaces with the schema applied. */
+  public static String newKeyspace(String prefix) {
+    LocalCassandra cassandra = LocalCassandra.shared();
+    String keyspace = (prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10))
+        .toLowerCase(Locale.ROOT);
+    CassandraSchema.apply(cassandra.contactPoint(), "datacenter1", keyspace, keyspace + "_snap");
+    return keyspace;
+  }
+
+  /** Configuration of one node using {@code keyspace}; {@code extra} overrides anything. */
+  public static Config nodeConfig(String keyspace, String extra) {
+    String contactPoint = LocalCassandra.shared().contactPoint();
+    return ConfigFactory.parseString(extra)
+        .withFallback(ConfigFactory.parseString(String.join("\n",
+            "clearinghouse.grpc.port = " + freePort(),
+            "pekko.management.http.port = " + freePort(),
+            "pekko.remote.artery.canonical.port = " + freePort(),
+            "pekko.persistence.cassandra.journal.keyspace = " + keyspace,
+            "pekko.persistence.cassandra.snapshot.keyspace = " + keyspace + "_snap",
+            "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
+            "pekko.coordinated-shutdown.exit-jvm = off",
+            "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
+            "clearinghouse.auth.tokens = [",
+            "  { name = operator, role = operator, sha256 = \"" + Authenticator.sha256Hex(OPERATOR_TOKEN) + "\" }",
+            "  { name = alice, role = client, sha256 = \"" + Authenticator.sha256Hex(ALICE_TOKEN)
+                + "\", accounts = [alice-1, alice-2, alice-unopened] }",
+            "  { name = bob, role = client, sha256 = \"" + Authenticator.sha256Hex(BOB_TOKEN) + "\", accounts = [bob-1] }",
+            "]")))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  public static Main.Node start(Config config) {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Main.SYSTEM_NAME, config);
+    try {
+      return Main.init(system).toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("node did not start", e);
+    }
+  }
+
+  public static void stop(Main.Node node) {
+    node.system().terminate();
+    node.system().getWhenTerminated().toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+  }
+
+  /** An actor system for gRPC clients only: no cluster, nothing shared with the node. */
+  public static ActorSystem<Void> clientSystem() {
+    return ActorSystem.create(Behaviors.empty(), "clients", ConfigFactory.parseString(
+        "pekko.actor.provider = local")
+        .withFallback(ConfigFactory.defaultReference()));
+  }
+
+  public static GrpcClientSettings clientSettings(Main.Node node, ActorSystem<?> clients) {
+    return GrpcClientSettings.connectToServiceAt("127.0.0.1", node.grpcAddress().getPort(), clients).withTls(false);
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
