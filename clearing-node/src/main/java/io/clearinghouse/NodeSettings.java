@@ -22,7 +22,7 @@ public record NodeSettings(
     }
     AccountSettings account;
     try {
-      account = AccountSettings.fromConfig(config);
+      account = AccountSettings.fromConfig(config, asset);
     } catch (IllegalArgumentException e) {
       throw new ConfigException.BadValue("clearinghouse.account", e.getMessage());
     }

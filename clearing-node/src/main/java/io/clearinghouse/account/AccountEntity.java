@@ -166,7 +166,7 @@ public final class AccountEntity
     }
     if (cmd.amount() > account.withdrawable()) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
-          "withdrawal of " + cmd.amount() + " exceeds the withdrawable " + account.withdrawable() + " (minor units)");
+          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(account.withdrawable()));
     }
     return Effect().persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount()))
         .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
@@ -178,7 +178,11 @@ public final class AccountEntity
       return Effect().reply(replyTo, new Transferred(first, true));
     }
     return reject(replyTo, Rejection.IDEMPOTENCY_KEY_REUSED, "idempotency key " + first.idempotencyKey()
-        + " was already used for a " + first.kind().name().toLowerCase() + " of " + first.amount() + " (minor units)");
+        + " was already used for a " + first.kind().name().toLowerCase() + " of " + format(first.amount()));
+  }
+
+  private String format(long amount) {
+    return settings.asset().format(amount) + " " + settings.asset().code();
   }
 
   private static Reply transferred(State state, String idempotencyKey) {

@@ -1,17 +1,19 @@
 package io.clearinghouse.account;
 
 import com.typesafe.config.Config;
+import io.clearinghouse.money.Asset;
 import java.time.Duration;
 
 /**
  * Account entity settings from {@code clearinghouse.account}.
  *
+ * @param asset the settlement asset, to state amounts in refusals
  * @param snapshotEvery snapshot after this many events
  * @param retainedIdempotencyKeys how many recent deposit/withdrawal keys each account
  *     remembers; a key older than that is no longer recognised as a retry
  * @param askTimeout how long the API waits for an account to answer
  */
-public record AccountSettings(int snapshotEvery, int retainedIdempotencyKeys, Duration askTimeout) {
+public record AccountSettings(Asset asset, int snapshotEvery, int retainedIdempotencyKeys, Duration askTimeout) {
   public AccountSettings {
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("clearinghouse.account.snapshot-every must be at least 1, was " + snapshotEvery);
@@ -22,9 +24,9 @@ public record AccountSettings(int snapshotEvery, int retainedIdempotencyKeys, Du
     }
   }
 
-  public static AccountSettings fromConfig(Config config) {
+  public static AccountSettings fromConfig(Config config, Asset asset) {
     Config c = config.getConfig("clearinghouse.account");
-    return new AccountSettings(c.getInt("snapshot-every"), c.getInt("retained-idempotency-keys"),
+    return new AccountSettings(asset, c.getInt("snapshot-every"), c.getInt("retained-idempotency-keys"),
         c.getDuration("ask-timeout"));
   }
 }

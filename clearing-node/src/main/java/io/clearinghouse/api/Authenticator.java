@@ -86,7 +86,7 @@ public final class Authenticator {
     Principal principal = authenticate(metadata);
     if (principal.role() != role) {
       throw new RejectedException(Rejection.WRONG_ROLE,
-          "this call needs a " + role.name().toLowerCase(Locale.ROOT) + " token");
+          "this call needs " + (role == Role.OPERATOR ? "an operator" : "a client") + " token");
     }
     return principal;
   }

@@ -28,7 +28,7 @@ class AccountEntityTest {
           .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
           .withFallback(ConfigFactory.load()));
   private static final AtomicInteger ids = new AtomicInteger();
-  private static final AccountSettings SETTINGS = new AccountSettings(3, 4, Duration.ofSeconds(3));
+  private static final AccountSettings SETTINGS = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3));
 
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
   private String accountId;

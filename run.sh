@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Starts a single-node clearing house on this machine: builds what it needs, starts a local
+# Cassandra (data in ./data/cassandra, kept across restarts), forms a one-node cluster and serves
+# gRPC on 127.0.0.1:8080 and management HTTP on 127.0.0.1:8558. Ctrl-C stops both.
+# Needs only Java 17 and Maven. Environment overrides: see README.md, "Configuration".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "Building (mvn -DskipTests install)..."
+mvn -B -q -DskipTests install
+
+classpath="clearing-node/target/clearing-node-0.1.0-SNAPSHOT.jar:$(cat clearing-node/target/node.classpath)"
+exec java ${JAVA_OPTS:-} \
+  -Dconfig.resource=local.conf \
+  -Dclearinghouse.cassandra.classpath-file="$PWD/persistence/cassandra-server/target/cassandra.classpath" \
+  -cp "$classpath" io.clearinghouse.Main
