@@ -36,9 +36,9 @@ final class CassandraServerFiles {
         partitioner: org.apache.cassandra.dht.Murmur3Partitioner
         endpoint_snitch: SimpleSnitch
         seed_provider:
-         - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-          parameters:
-           - seeds: "%1$s:%3$d"
+          - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+            parameters:
+              - seeds: "%1$s:%3$d"
         listen_address: %1$s
         rpc_address: %1$s
         storage_port: %3$d
@@ -47,7 +47,7 @@ final class CassandraServerFiles {
         commitlog_sync: periodic
         commitlog_sync_period: 10000ms
         data_file_directories:
-         - %4$s
+          - %4$s
         commitlog_directory: %5$s
         saved_caches_directory: %6$s
         hints_directory: %7$s
