@@ -78,10 +78,6 @@ public record Position(long lots, long cost) {
     return OptionalLong.of(remainder >= denominator - remainder ? quotient + 1 : quotient);
   }
 
-  public boolean isFlat() {
-    return lots == 0;
-  }
-
   private static long value(long signedLots, long priceTicks, long multiplier) {
     return Math.multiplyExact(Math.multiplyExact(signedLots, priceTicks), multiplier);
   }
