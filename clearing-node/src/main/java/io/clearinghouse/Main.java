@@ -8,7 +8,12 @@ import io.clearinghouse.account.Accounts;
 import io.clearinghouse.api.AccountGrpcService;
 import io.clearinghouse.api.AdminGrpcService;
 import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
+import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Clock;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -70,12 +75,16 @@ public final class Main {
     if (settings.joinSelf()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
-    AccountEntity.init(system, settings.account());
+    MarkPrices marks = MarkPrices.start(system);
+    AccountEntity.init(system, settings.account(), settings.instruments(), marks);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout());
+    LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
-        new AccountGrpcService(accounts, auth, settings.asset()),
-        new AdminGrpcService(accounts, auth, settings.asset()),
+        new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments()),
+        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit),
+        new ClearingGrpcService(accounts, auth, settings.instruments(), marks,
+            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), Clock.systemUTC()),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     return grpc.thenCombine(management, (binding, managementUri) -> {

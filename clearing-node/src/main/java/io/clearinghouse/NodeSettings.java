@@ -3,6 +3,7 @@ package io.clearinghouse;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.money.Asset;
 
 /**
@@ -10,7 +11,8 @@ import io.clearinghouse.money.Asset;
  * exception that names the configuration key.
  */
 public record NodeSettings(
-    Asset asset, AccountSettings account, String grpcHost, int grpcPort, boolean joinSelf) {
+    Asset asset, AccountSettings account, Instruments instruments, String grpcHost, int grpcPort, boolean joinSelf,
+    int tradeParallelism) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -32,6 +34,12 @@ public record NodeSettings(
     }
     boolean joinSelf = config.getBoolean("clearinghouse.cluster.join-self")
         && config.getStringList("pekko.cluster.seed-nodes").isEmpty();
-    return new NodeSettings(asset, account, config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf);
+    Instruments instruments = Instruments.fromConfig(config, asset.scale());
+    int tradeParallelism = config.getInt("clearinghouse.clearing.trades-in-flight");
+    if (tradeParallelism < 1) {
+      throw new ConfigException.BadValue("clearinghouse.clearing.trades-in-flight", "must be at least 1");
+    }
+    return new NodeSettings(asset, account, instruments, config.getString("clearinghouse.grpc.host"), grpcPort,
+        joinSelf, tradeParallelism);
   }
 }

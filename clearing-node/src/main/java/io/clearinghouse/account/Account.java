@@ -1,25 +1,59 @@
 package io.clearinghouse.account;
 
 import io.clearinghouse.account.AccountEntity.Deposited;
+import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
+import io.clearinghouse.account.AccountEntity.LeverageCapSet;
+import io.clearinghouse.account.AccountEntity.LeverageSet;
+import io.clearinghouse.account.AccountEntity.MarginModeSet;
+import io.clearinghouse.account.AccountEntity.MarginReserved;
+import io.clearinghouse.account.AccountEntity.ReservationReleased;
+import io.clearinghouse.account.AccountEntity.TradeCleared;
 import io.clearinghouse.account.AccountEntity.Withdrawn;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * An open account's state: its cash, in minor units of the settlement asset, and the receipts of
- * its most recent deposits and withdrawals (oldest first, at most {@code retainedKeys}), which make
- * retries idempotent. Immutable; the event handlers below are the only way it changes.
+ * An open account's state, in minor units of the settlement asset: its cash, its holdings per
+ * instrument, margin reserved for open orders, the operator's leverage cap (0: none), and what it
+ * needs to answer retries exactly once: the receipts of its recent deposits and withdrawals
+ * (oldest first, at most {@code retainedKeys}) and its recent trades (at most {@code retainedTrades}).
+ * Immutable; the event handlers below are the only way it changes.
  */
-public record Account(String accountId, long cash, int retainedKeys, List<Receipt> recentTransfers)
-    implements AccountEntity.State {
+public record Account(
+    String accountId,
+    long cash,
+    int leverageCap,
+    Map<String, Holding> holdings,
+    Map<String, Reservation> reservations,
+    int retainedKeys,
+    List<Receipt> recentTransfers,
+    int retainedTrades,
+    List<TradeRef> recentTrades) implements AccountEntity.State {
 
   public Account {
+    holdings = Map.copyOf(holdings);
+    reservations = Map.copyOf(reservations);
     recentTransfers = List.copyOf(recentTransfers);
+    recentTrades = List.copyOf(recentTrades);
   }
 
-  static Account opened(String accountId, int retainedKeys) {
-    return new Account(accountId, 0, retainedKeys, List.of());
+  static Account opened(String accountId, int retainedKeys, int retainedTrades) {
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of());
+  }
+
+  Holding holding(String instrument) {
+    return holdings.getOrDefault(instrument, Holding.NONE);
+  }
+
+  long reserved() {
+    long total = 0;
+    for (Reservation reservation : reservations.values()) {
+      total = Math.addExact(total, reservation.amount());
+    }
+    return total;
   }
 
   Optional<Receipt> receipt(String idempotencyKey) {
@@ -33,18 +67,35 @@ public record Account(String accountId, long cash, int retainedKeys, List<Receip
     return Optional.empty();
   }
 
+  Optional<TradeRef> trade(long sequence) {
+    for (int i = recentTrades.size() - 1; i >= 0; i--) {
+      if (recentTrades.get(i).sequence() == sequence) {
+        return Optional.of(recentTrades.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * True when {@code sequence} is older than every remembered trade while the memory is full: such
+   * a trade can no longer be told apart from one already applied, so it is refused, never applied.
+   */
+  boolean tooOldToVerify(long sequence) {
+    if (recentTrades.size() < retainedTrades) {
+      return false;
+    }
+    long oldest = Long.MAX_VALUE;
+    for (TradeRef ref : recentTrades) {
+      oldest = Math.min(oldest, ref.sequence());
+    }
+    return sequence < oldest;
+  }
+
   boolean canCredit(long amount) {
     return cash <= Long.MAX_VALUE - amount;
   }
 
-  /** No positions or margin yet: everything in cash may leave. */
-  long withdrawable() {
-    return Math.max(0, cash);
-  }
-
-  AccountSummary summary() {
-    return new AccountSummary(accountId, cash, cash, cash, withdrawable());
-  }
+  // --- event handlers -------------------------------------------------------------------
 
   Account apply(Deposited event) {
     long after = Math.addExact(cash, event.amount());
@@ -56,11 +107,99 @@ public record Account(String accountId, long cash, int retainedKeys, List<Receip
     return withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.WITHDRAWAL, event.amount(), after));
   }
 
+  Account apply(TradeCleared event) {
+    long cashAfter = cash + event.realizedPnl() - event.fee() - event.isolatedMarginDelta();
+    Holding h = holding(event.instrument());
+    Holding updated = new Holding(h.lots() + event.signedLots(), h.cost() + event.costDelta(), h.leverage(), h.mode(),
+        h.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
+    Map<String, Reservation> reservationsAfter = reservations;
+    Reservation reservation = event.orderId() == null ? null : reservations.get(event.orderId());
+    if (reservation != null) {
+      reservationsAfter = new HashMap<>(reservations);
+      long filled = Math.min(Math.abs(event.signedLots()), Math.abs(reservation.remainingLots()));
+      long remaining = reservation.remainingLots() - Long.signum(reservation.remainingLots()) * filled;
+      if (remaining == 0) {
+        reservationsAfter.remove(event.orderId());
+      } else {
+        reservationsAfter.put(event.orderId(), new Reservation(reservation.orderId(), reservation.instrument(), remaining,
+            reservation.priceTicks(), reservation.amount() - event.reservationReleased()));
+      }
+    }
+    List<TradeRef> trades = bounded(recentTrades, new TradeRef(event.sequence(), event.tradeId()), retainedTrades);
+    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
+        retainedKeys, recentTransfers, retainedTrades, trades);
+  }
+
+  Account apply(MarginReserved event) {
+    Map<String, Reservation> after = new HashMap<>(reservations);
+    after.put(event.orderId(), new Reservation(event.orderId(), event.instrument(), event.signedLots(),
+        event.priceTicks(), event.amount()));
+    return withReservations(after);
+  }
+
+  Account apply(ReservationReleased event) {
+    Map<String, Reservation> after = new HashMap<>(reservations);
+    after.remove(event.orderId());
+    return withReservations(after);
+  }
+
+  Account apply(LeverageSet event) {
+    Holding h = holding(event.instrument());
+    return withHoldings(withHolding(event.instrument(),
+        new Holding(h.lots(), h.cost(), event.leverage(), h.mode(), h.isolatedMargin(), h.lastPriceTicks())));
+  }
+
+  Account apply(MarginModeSet event) {
+    Holding h = holding(event.instrument());
+    return withHoldings(withHolding(event.instrument(),
+        new Holding(h.lots(), h.cost(), h.leverage(), event.mode(), h.isolatedMargin(), h.lastPriceTicks())));
+  }
+
+  Account apply(IsolatedMarginAdjusted event) {
+    Holding h = holding(event.instrument());
+    Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
+        h.isolatedMargin() + event.amount(), h.lastPriceTicks()));
+    return new Account(accountId, cash - event.amount(), leverageCap, after, reservations, retainedKeys,
+        recentTransfers, retainedTrades, recentTrades);
+  }
+
+  Account apply(LeverageCapSet event) {
+    return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades);
+  }
+
+  // --- helpers --------------------------------------------------------------------------
+
+  private Map<String, Holding> withHolding(String instrument, Holding holding) {
+    Map<String, Holding> after = new HashMap<>(holdings);
+    if (holding.empty()) {
+      after.remove(instrument);
+    } else {
+      after.put(instrument, holding);
+    }
+    return after;
+  }
+
+  private Account withHoldings(Map<String, Holding> after) {
+    return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades);
+  }
+
+  private Account withReservations(Map<String, Reservation> after) {
+    return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades);
+  }
+
   private Account withTransfer(long cashAfter, Receipt receipt) {
-    List<Receipt> kept = new ArrayList<>(recentTransfers.size() + 1);
-    int drop = Math.max(0, recentTransfers.size() + 1 - retainedKeys);
-    kept.addAll(recentTransfers.subList(drop, recentTransfers.size()));
-    kept.add(receipt);
-    return new Account(accountId, cashAfter, retainedKeys, kept);
+    return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
+        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades);
+  }
+
+  private static <T> List<T> bounded(List<T> list, T added, int max) {
+    int drop = Math.max(0, list.size() + 1 - max);
+    List<T> kept = new ArrayList<>(list.size() + 1 - drop);
+    kept.addAll(list.subList(drop, list.size()));
+    kept.add(added);
+    return kept;
   }
 }

@@ -2,6 +2,9 @@ package io.clearinghouse.account;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.persistence.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -46,6 +49,26 @@ public final class AccountEntity
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * One side of an executed trade: {@code signedLots} > 0 for the buyer. {@code orderId}, if not
+   * null, names the order whose reservation the fill consumes.
+   */
+  public record ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+      boolean taker, String orderId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record ReserveMargin(String orderId, String instrument, long signedLots, long priceTicks,
+      ActorRef<Reply> replyTo) implements Command {}
+
+  public record ReleaseReservation(String orderId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record SetLeverage(String instrument, int leverage, ActorRef<Reply> replyTo) implements Command {}
+
+  public record SetLeverageCap(int maxLeverage, ActorRef<Reply> replyTo) implements Command {}
+
+  public record SetMarginMode(String instrument, MarginMode mode, ActorRef<Reply> replyTo) implements Command {}
+
+  public record AdjustIsolatedMargin(String instrument, long amount, ActorRef<Reply> replyTo) implements Command {}
+
   /** Sent by the shard when it passivates the entity. */
   private enum Stop implements Command { INSTANCE }
 
@@ -57,6 +80,12 @@ public final class AccountEntity
 
   public record Rejected(Rejection reason, String message) implements Reply {}
 
+  /** A trade side is durable: applied now, or found applied before ({@code duplicate}). */
+  public record TradeSideApplied(long fee, boolean duplicate) implements Reply {}
+
+  /** A reservation after the call (remaining 0 once released), and the available margin left. */
+  public record Reserved(Reservation reservation, long availableAfter) implements Reply {}
+
   public sealed interface Event extends CborSerializable {}
 
   public record AccountOpened(String accountId) implements Event {}
@@ -64,6 +93,30 @@ public final class AccountEntity
   public record Deposited(String idempotencyKey, long amount) implements Event {}
 
   public record Withdrawn(String idempotencyKey, long amount) implements Event {}
+
+  /**
+   * One side of a trade, with every money movement it makes: the fee (cash to fee revenue), the
+   * realized PnL (position cost to cash), the change of the position's cost, the margin moved
+   * from cash into an isolated position (negative: back to cash), and the part of the order's
+   * reservation the fill released.
+   */
+  public record TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+      long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased)
+      implements Event {}
+
+  public record MarginReserved(String orderId, String instrument, long signedLots, long priceTicks, long amount)
+      implements Event {}
+
+  public record ReservationReleased(String orderId, long amount) implements Event {}
+
+  public record LeverageSet(String instrument, int leverage) implements Event {}
+
+  public record LeverageCapSet(int maxLeverage) implements Event {}
+
+  public record MarginModeSet(String instrument, MarginMode mode) implements Event {}
+
+  /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
+  public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
 
   // --- state ----------------------------------------------------------------------------
 
@@ -81,20 +134,22 @@ public final class AccountEntity
 
   // --- wiring ---------------------------------------------------------------------------
 
-  public static void init(ActorSystem<?> system, AccountSettings settings) {
+  public static void init(ActorSystem<?> system, AccountSettings settings, Instruments instruments, MarkPrices marks) {
     ClusterSharding.get(system).init(
-        Entity.of(TYPE_KEY, context -> create(context, settings))
+        Entity.of(TYPE_KEY, context -> create(context, settings, instruments, marks))
             .withStopMessage(Stop.INSTANCE));
   }
 
-  private static Behavior<Command> create(EntityContext<Command> context, AccountSettings settings) {
-    return Behaviors.setup(ctx -> new AccountEntity(context.getEntityId(), settings,
+  private static Behavior<Command> create(EntityContext<Command> context, AccountSettings settings,
+      Instruments instruments, MarkPrices marks) {
+    return Behaviors.setup(ctx -> new AccountEntity(context.getEntityId(), settings, instruments, marks,
         () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()))));
   }
 
   /** For tests: the behaviour without sharding. */
-  public static Behavior<Command> create(String accountId, AccountSettings settings) {
-    return new AccountEntity(accountId, settings, () -> {});
+  public static Behavior<Command> create(String accountId, AccountSettings settings, Instruments instruments,
+      MarkPrices marks) {
+    return new AccountEntity(accountId, settings, instruments, marks, () -> {});
   }
 
   public static PersistenceId persistenceId(String accountId) {
@@ -104,12 +159,17 @@ public final class AccountEntity
   private final String accountId;
   private final AccountSettings settings;
   private final Runnable passivate;
+  private final RiskView risk;
+  private final Instruments instruments;
 
-  private AccountEntity(String accountId, AccountSettings settings, Runnable passivate) {
+  private AccountEntity(String accountId, AccountSettings settings, Instruments instruments, MarkPrices marks,
+      Runnable passivate) {
     super(persistenceId(accountId));
     this.accountId = accountId;
     this.settings = settings;
     this.passivate = passivate;
+    this.instruments = instruments;
+    this.risk = new RiskView(instruments, marks, settings.defaultLeverage());
   }
 
   @Override
@@ -127,18 +187,37 @@ public final class AccountEntity
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Unopened.class)
         .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId))
-            .thenReply(cmd.replyTo(), state -> new Snapshot(((Account) state).summary())))
+            .thenReply(cmd.replyTo(), state -> snapshot((Account) state)))
         .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ReleaseReservation.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(SetLeverage.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(SetLeverageCap.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(SetMarginMode.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(AdjustIsolatedMargin.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
+    TradingHandlers trading = new TradingHandlers(Effect(), risk, instruments);
     builder.forStateType(Account.class)
-        .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Snapshot(account.summary())))
+        .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, this::deposit)
         .onCommand(Withdraw.class, this::withdraw)
-        .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), new Snapshot(account.summary())))
+        .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
+        .onCommand(ApplyTrade.class, trading::applyTrade)
+        .onCommand(ReserveMargin.class, trading::reserve)
+        .onCommand(ReleaseReservation.class, trading::release)
+        .onCommand(SetLeverage.class, trading::setLeverage)
+        .onCommand(SetLeverageCap.class, trading::setLeverageCap)
+        .onCommand(SetMarginMode.class, trading::setMarginMode)
+        .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     return builder.build();
+  }
+
+  private Reply snapshot(Account account) {
+    return new Snapshot(risk.summary(account));
   }
 
   private ReplyEffect<Event, State> deposit(Account account, Deposit cmd) {
@@ -164,9 +243,10 @@ public final class AccountEntity
     if (cmd.amount() <= 0) {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
     }
-    if (cmd.amount() > account.withdrawable()) {
+    long withdrawable = risk.evaluate(account).withdrawable();
+    if (cmd.amount() > withdrawable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
-          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(account.withdrawable()));
+          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));
     }
     return Effect().persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount()))
         .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
@@ -204,10 +284,18 @@ public final class AccountEntity
   public EventHandler<State, Event> eventHandler() {
     EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
     builder.forStateType(Unopened.class)
-        .onEvent(AccountOpened.class, (state, event) -> Account.opened(event.accountId(), settings.retainedIdempotencyKeys()));
+        .onEvent(AccountOpened.class, (state, event) ->
+            Account.opened(event.accountId(), settings.retainedIdempotencyKeys(), settings.retainedTrades()));
     builder.forStateType(Account.class)
         .onEvent(Deposited.class, (account, event) -> account.apply(event))
-        .onEvent(Withdrawn.class, (account, event) -> account.apply(event));
+        .onEvent(Withdrawn.class, (account, event) -> account.apply(event))
+        .onEvent(TradeCleared.class, (account, event) -> account.apply(event))
+        .onEvent(MarginReserved.class, (account, event) -> account.apply(event))
+        .onEvent(ReservationReleased.class, (account, event) -> account.apply(event))
+        .onEvent(LeverageSet.class, (account, event) -> account.apply(event))
+        .onEvent(LeverageCapSet.class, (account, event) -> account.apply(event))
+        .onEvent(MarginModeSet.class, (account, event) -> account.apply(event))
+        .onEvent(IsolatedMarginAdjusted.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

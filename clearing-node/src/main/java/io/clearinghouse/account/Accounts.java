@@ -4,6 +4,7 @@ import io.clearinghouse.account.AccountEntity.Command;
 import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.margin.MarginMode;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -45,6 +46,42 @@ public final class Accounts {
         .thenApply(Accounts::transferred);
   }
 
+  public CompletionStage<AccountEntity.TradeSideApplied> applyTrade(String accountId, String tradeId, long sequence,
+      String instrument, long signedLots, long priceTicks, boolean taker, String orderId) {
+    return ask(accountId, replyTo -> new AccountEntity.ApplyTrade(tradeId, sequence, instrument, signedLots, priceTicks,
+        taker, orderId, replyTo)).thenApply(reply -> expect(reply, AccountEntity.TradeSideApplied.class));
+  }
+
+  public CompletionStage<AccountEntity.Reserved> reserve(String accountId, String orderId, String instrument,
+      long signedLots, long priceTicks) {
+    return ask(accountId, replyTo -> new AccountEntity.ReserveMargin(orderId, instrument, signedLots, priceTicks, replyTo))
+        .thenApply(reply -> expect(reply, AccountEntity.Reserved.class));
+  }
+
+  public CompletionStage<AccountEntity.Reserved> release(String accountId, String orderId) {
+    return ask(accountId, replyTo -> new AccountEntity.ReleaseReservation(orderId, replyTo))
+        .thenApply(reply -> expect(reply, AccountEntity.Reserved.class));
+  }
+
+  public CompletionStage<AccountSummary> setLeverage(String accountId, String instrument, int leverage) {
+    return ask(accountId, replyTo -> new AccountEntity.SetLeverage(instrument, leverage, replyTo))
+        .thenApply(Accounts::summary);
+  }
+
+  public CompletionStage<AccountSummary> setLeverageCap(String accountId, int maxLeverage) {
+    return ask(accountId, replyTo -> new AccountEntity.SetLeverageCap(maxLeverage, replyTo)).thenApply(Accounts::summary);
+  }
+
+  public CompletionStage<AccountSummary> setMarginMode(String accountId, String instrument, MarginMode mode) {
+    return ask(accountId, replyTo -> new AccountEntity.SetMarginMode(instrument, mode, replyTo))
+        .thenApply(Accounts::summary);
+  }
+
+  public CompletionStage<AccountSummary> adjustIsolatedMargin(String accountId, String instrument, long amount) {
+    return ask(accountId, replyTo -> new AccountEntity.AdjustIsolatedMargin(instrument, amount, replyTo))
+        .thenApply(Accounts::summary);
+  }
+
   private CompletionStage<Reply> ask(String accountId, Function<ActorRef<Reply>, Command> command) {
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId)
         .ask(command::apply, askTimeout)
@@ -61,15 +98,16 @@ public final class Accounts {
   }
 
   private static AccountSummary summary(Reply reply) {
-    if (reply instanceof AccountEntity.Snapshot snapshot) {
-      return snapshot.account();
-    }
-    throw rejection(reply);
+    return expect(reply, AccountEntity.Snapshot.class).account();
   }
 
   private static AccountEntity.Transferred transferred(Reply reply) {
-    if (reply instanceof AccountEntity.Transferred transferred) {
-      return transferred;
+    return expect(reply, AccountEntity.Transferred.class);
+  }
+
+  private static <T extends Reply> T expect(Reply reply, Class<T> type) {
+    if (type.isInstance(reply)) {
+      return type.cast(reply);
     }
     throw rejection(reply);
   }

@@ -3,7 +3,11 @@ package io.clearinghouse.api;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Identifiers;
 import io.clearinghouse.money.Asset;
+import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.protocol.v1.AccountServicePowerApi;
+import io.clearinghouse.protocol.v1.AdjustIsolatedMarginRequest;
+import io.clearinghouse.protocol.v1.SetLeverageRequest;
+import io.clearinghouse.protocol.v1.SetMarginModeRequest;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.TransferReceipt;
@@ -16,21 +20,58 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   private final Accounts accounts;
   private final Authenticator auth;
   private final Asset asset;
+  private final Instruments instruments;
   private final ProtoMapping mapping;
 
-  public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset) {
+  public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments) {
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
-    this.mapping = new ProtoMapping(asset);
+    this.instruments = instruments;
+    this.mapping = new ProtoMapping(asset, instruments);
+  }
+
+  /** Authenticates the client and checks it owns the account; returns the account id. */
+  private String ownAccount(String accountId, Metadata metadata) {
+    Principal client = auth.require(metadata, Role.CLIENT);
+    String id = Identifiers.accountId(accountId);
+    Authenticator.requireOwner(client, id);
+    return id;
+  }
+
+  @Override
+  public CompletionStage<AccountView> setLeverage(SetLeverageRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      return accounts.setLeverage(accountId, instrument, TradeInput.leverage(in.getLeverage())).thenApply(mapping::view);
+    });
+  }
+
+  @Override
+  public CompletionStage<AccountView> setMarginMode(SetMarginModeRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      return accounts.setMarginMode(accountId, instrument, TradeInput.marginMode(in.getMarginMode()))
+          .thenApply(mapping::view);
+    });
+  }
+
+  @Override
+  public CompletionStage<AccountView> adjustIsolatedMargin(AdjustIsolatedMarginRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      return accounts.adjustIsolatedMargin(accountId, instrument, asset.parseNonZero(in.getAmount()))
+          .thenApply(mapping::view);
+    });
   }
 
   @Override
   public CompletionStage<AccountView> getAccount(GetAccountRequest in, Metadata metadata) {
     return GrpcErrors.call(() -> {
-      Principal client = auth.require(metadata, Role.CLIENT);
-      String accountId = Identifiers.accountId(in.getAccountId());
-      Authenticator.requireOwner(client, accountId);
+      String accountId = ownAccount(in.getAccountId(), metadata);
       return accounts.get(accountId).thenApply(mapping::view);
     });
   }
@@ -38,9 +79,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   @Override
   public CompletionStage<TransferReceipt> withdraw(WithdrawRequest in, Metadata metadata) {
     return GrpcErrors.call(() -> {
-      Principal client = auth.require(metadata, Role.CLIENT);
-      String accountId = Identifiers.accountId(in.getAccountId());
-      Authenticator.requireOwner(client, accountId);
+      String accountId = ownAccount(in.getAccountId(), metadata);
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
       return accounts.withdraw(accountId, key, amount).thenApply(done -> mapping.receipt(accountId, done));

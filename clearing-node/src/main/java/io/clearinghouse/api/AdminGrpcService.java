@@ -2,7 +2,14 @@ package io.clearinghouse.api;
 
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Identifiers;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.money.Asset;
+import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.protocol.v1.AuditReport;
+import io.clearinghouse.protocol.v1.AuditRequest;
+import io.clearinghouse.protocol.v1.SetLeverageCapRequest;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.AdminServicePowerApi;
 import io.clearinghouse.protocol.v1.DepositRequest;
@@ -18,12 +25,45 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   private final Authenticator auth;
   private final Asset asset;
   private final ProtoMapping mapping;
+  private final LedgerAudit audit;
 
-  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset) {
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit) {
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
-    this.mapping = new ProtoMapping(asset);
+    this.mapping = new ProtoMapping(asset, instruments);
+    this.audit = audit;
+  }
+
+  @Override
+  public CompletionStage<AccountView> setLeverageCap(SetLeverageCapRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = Identifiers.accountId(in.getAccountId());
+      if (in.getMaxLeverage() < 0) {
+        throw new RejectedException(Rejection.INVALID_LEVERAGE, "a leverage cap must be 0 (none) or positive");
+      }
+      return accounts.setLeverageCap(accountId, in.getMaxLeverage()).thenApply(mapping::view);
+    });
+  }
+
+  @Override
+  public CompletionStage<AuditReport> audit(AuditRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.OPERATOR);
+      return audit.run().thenApply(report -> AuditReport.newBuilder()
+          .setClean(report.clean())
+          .setAccounts(report.accounts())
+          .setTotalCash(mapping.money(report.totalCash()))
+          .setTotalIsolatedMargin(mapping.money(report.totalIsolatedMargin()))
+          .setTotalPositionCost(mapping.money(report.totalPositionCost()))
+          .setFeeRevenue(mapping.money(report.feeRevenue()))
+          .setDeposits(mapping.money(report.deposits()))
+          .setWithdrawals(mapping.money(report.withdrawals()))
+          .setTradesApplied(report.tradeSidesApplied())
+          .addAllViolations(report.violations())
+          .build());
+    });
   }
 
   @Override

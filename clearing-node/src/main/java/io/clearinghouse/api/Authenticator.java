@@ -60,6 +60,7 @@ public final class Authenticator {
       tokens.put(sha256Hex(demo.getString("operator-token")), new Principal("demo-operator", Role.OPERATOR, Set.of()));
       tokens.put(sha256Hex(demo.getString("client-token")),
           new Principal("demo-client", Role.CLIENT, Set.copyOf(demo.getStringList("client-accounts"))));
+      tokens.put(sha256Hex(demo.getString("engine-token")), new Principal("demo-engine", Role.ENGINE, Set.of()));
     }
     return new Authenticator(tokens);
   }
@@ -68,7 +69,7 @@ public final class Authenticator {
     try {
       return Role.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client");
+      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client, engine");
     }
   }
 
@@ -86,7 +87,8 @@ public final class Authenticator {
     Principal principal = authenticate(metadata);
     if (principal.role() != role) {
       throw new RejectedException(Rejection.WRONG_ROLE,
-          "this call needs " + (role == Role.OPERATOR ? "an operator" : "a client") + " token");
+          "this call needs " + (role == Role.OPERATOR ? "an operator" : role == Role.ENGINE ? "an engine" : "a client")
+              + " token");
     }
     return principal;
   }

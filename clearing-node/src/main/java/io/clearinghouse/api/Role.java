@@ -5,5 +5,7 @@ public enum Role {
   /** Exchange operator: opens accounts, credits deposits, reads any account. */
   OPERATOR,
   /** Trading client: reads and withdraws from the accounts it owns. */
-  CLIENT
+  CLIENT,
+  /** The matching engine: streams executed trades and asks pre-trade margin checks. */
+  ENGINE
 }

@@ -17,6 +17,14 @@ public final class Identifiers {
     return check(value, Rejection.INVALID_IDEMPOTENCY_KEY, "idempotency key");
   }
 
+  public static String tradeId(String value) {
+    return check(value, Rejection.INVALID_TRADE_ID, "trade id");
+  }
+
+  public static String orderId(String value) {
+    return check(value, Rejection.INVALID_ORDER_ID, "order id");
+  }
+
   private static String check(String value, Rejection reason, String what) {
     if (value == null || value.isEmpty()) {
       throw new RejectedException(reason, what + " is empty");

@@ -34,6 +34,14 @@ public record Asset(String code, int scale) {
     return value;
   }
 
+  /** A signed, non-zero amount such as "-100" or "250.5" (moves in either direction). */
+  public long parseNonZero(String text) {
+    if (text != null && text.startsWith("-")) {
+      return -parsePositive(text.substring(1));
+    }
+    return parsePositive(text);
+  }
+
   private long parse(String text) {
     if (text == null || text.isEmpty() || text.length() > MAX_TEXT_LENGTH) {
       throw malformed(text);

@@ -10,6 +10,8 @@ import io.clearinghouse.account.AccountEntity.Event;
 import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.account.AccountEntity.State;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +30,9 @@ class AccountEntityTest {
           .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
           .withFallback(ConfigFactory.load()));
   private static final AtomicInteger ids = new AtomicInteger();
-  private static final AccountSettings SETTINGS = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3));
+  static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3), 5, 20);
+  static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
 
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
   private String accountId;
@@ -41,7 +45,7 @@ class AccountEntityTest {
   @BeforeEach
   void newAccount() {
     accountId = "acc-" + ids.incrementAndGet();
-    account = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(accountId, SETTINGS),
+    account = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(accountId, SETTINGS, INSTRUMENTS, MarkPrices.local()),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
@@ -79,7 +83,8 @@ class AccountEntityTest {
   void openIsIdempotent() {
     var first = open();
     assertEquals(List.of(new AccountEntity.AccountOpened(accountId)), first.events());
-    assertEquals(new AccountSummary(accountId, 0, 0, 0, 0), ((AccountEntity.Snapshot) first.reply()).account());
+    assertEquals(new AccountSummary(accountId, 0, 0, 0, 0, 0, AccountSummary.NO_RATIO, 0, List.of()),
+        ((AccountEntity.Snapshot) first.reply()).account());
     var again = open();
     assertTrue(again.hasNoEvents());
     assertInstanceOf(AccountEntity.Snapshot.class, again.reply());
@@ -96,8 +101,8 @@ class AccountEntityTest {
     assertEquals(new AccountEntity.Withdrawn("w1", 250_500_001L), withdrawn.event());
     assertEquals(999_999_999L, cash());
     var view = account.runCommand(AccountEntity.Get::new);
-    assertEquals(new AccountSummary(accountId, 999_999_999L, 999_999_999L, 999_999_999L, 999_999_999L),
-        ((AccountEntity.Snapshot) view.reply()).account());
+    assertEquals(new AccountSummary(accountId, 999_999_999L, 999_999_999L, 999_999_999L, 999_999_999L, 0,
+        AccountSummary.NO_RATIO, 0, List.of()), ((AccountEntity.Snapshot) view.reply()).account());
   }
 
   @Test

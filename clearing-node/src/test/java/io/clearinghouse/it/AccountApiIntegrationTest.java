@@ -72,7 +72,7 @@ class AccountApiIntegrationTest {
   void auditAndStop() {
     try {
       LedgerAudit.Report report = await(new LedgerAudit(node.system(),
-          new Accounts(node.system(), Duration.ofSeconds(10))).run());
+          new Accounts(node.system(), Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
       assertTrue(report.clean(), "ledger audit: " + report.violations());
       assertEquals(3, report.accounts());
       AccountView alice1 = operatorGet("alice-1");

@@ -99,7 +99,7 @@ class RecoveryIntegrationTest {
               .getCash());
 
       LedgerAudit.Report report = await(new LedgerAudit(second.system(),
-          new Accounts(second.system(), Duration.ofSeconds(10))).run());
+          new Accounts(second.system(), Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
       assertTrue(report.clean(), "ledger audit: " + report.violations());
       assertEquals(expected.size(), report.accounts());
       assertEquals(deposited, report.deposits());

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.Main;
 import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.persistence.CassandraSchema;
 import io.clearinghouse.persistence.LocalCassandra;
 import java.io.IOException;
@@ -25,6 +26,8 @@ public final class TestNodes {
   public static final String OPERATOR_TOKEN = "it-operator-token";
   public static final String ALICE_TOKEN = "it-alice-token";
   public static final String BOB_TOKEN = "it-bob-token";
+  public static final String ENGINE_TOKEN = "it-engine-token";
+  public static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
   private TestNodes() {}
@@ -56,6 +59,7 @@ public final class TestNodes {
             "  { name = alice, role = client, sha256 = \"" + Authenticator.sha256Hex(ALICE_TOKEN)
                 + "\", accounts = [alice-1, alice-2, alice-unopened] }",
             "  { name = bob, role = client, sha256 = \"" + Authenticator.sha256Hex(BOB_TOKEN) + "\", accounts = [bob-1] }",
+            "  { name = engine, role = engine, sha256 = \"" + Authenticator.sha256Hex(ENGINE_TOKEN) + "\" }",
             "]")))
         .withFallback(ConfigFactory.load())
         .resolve();

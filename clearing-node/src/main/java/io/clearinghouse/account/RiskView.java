@@ -1,0 +1,83 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.AccountRisk;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.MarginMath;
+import io.clearinghouse.margin.PositionMetrics;
+import io.clearinghouse.margin.PositionRisk;
+import io.clearinghouse.price.MarkPrices;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Values an account at the current marks: which mark each position uses (the published mark,
+ * else the account's own last trade price), which leverage applies (the one chosen or the default,
+ * capped by the operator's cap and the tier's maximum), and from those the exact margin figures.
+ */
+final class RiskView {
+  private final Instruments instruments;
+  private final MarkPrices marks;
+  private final int defaultLeverage;
+
+  RiskView(Instruments instruments, MarkPrices marks, int defaultLeverage) {
+    this.instruments = instruments;
+    this.marks = marks;
+    this.defaultLeverage = defaultLeverage;
+  }
+
+  long markTicks(String instrument, Holding holding) {
+    return marks.get(instrument).map(mark -> mark.priceTicks()).orElse(holding.lastPriceTicks());
+  }
+
+  /** The leverage that applies to {@code holding} at {@code notional}. */
+  int effectiveLeverage(Account account, Instrument instrument, Holding holding, long notional) {
+    int chosen = holding.leverage() > 0 ? holding.leverage() : defaultLeverage;
+    int capped = account.leverageCap() > 0 ? Math.min(chosen, account.leverageCap()) : chosen;
+    return Math.min(capped, instrument.riskTiers().tierFor(notional).maxLeverage());
+  }
+
+  AccountRisk evaluate(Account account) {
+    return evaluate(account, account.holdings());
+  }
+
+  /** Evaluates {@code account} as if it held {@code holdings} (for what-if checks). */
+  AccountRisk evaluate(Account account, Map<String, Holding> holdings) {
+    List<PositionRisk> positions = new ArrayList<>(holdings.size());
+    for (Map.Entry<String, Holding> entry : holdings.entrySet()) {
+      Holding holding = entry.getValue();
+      if (holding.flat()) {
+        continue;
+      }
+      Instrument instrument = instruments.require(entry.getKey());
+      long mark = markTicks(entry.getKey(), holding);
+      long notional = MarginMath.notional(holding.lots(), mark, instrument.notionalMultiplier());
+      positions.add(new PositionRisk(entry.getKey(), holding.lots(), holding.cost(), mark,
+          instrument.notionalMultiplier(), instrument.riskTiers(), effectiveLeverage(account, instrument, holding, notional),
+          holding.mode(), holding.isolatedMargin()));
+    }
+    return AccountRisk.evaluate(account.cash(), account.reserved(), positions);
+  }
+
+  AccountSummary summary(Account account) {
+    AccountRisk risk = evaluate(account);
+    List<PositionSummary> positions = new ArrayList<>(risk.positionCount());
+    for (int i = 0; i < risk.positionCount(); i++) {
+      PositionRisk position = risk.position(i);
+      PositionMetrics metrics = risk.metrics(i);
+      Instrument instrument = instruments.require(position.instrumentId());
+      OptionalLong entry = new io.clearinghouse.margin.Position(position.lots(), position.cost())
+          .entryPriceTicks(instrument.notionalMultiplier());
+      OptionalLong liquidation = risk.liquidationPriceTicks(i);
+      positions.add(new PositionSummary(position.instrumentId(), position.lots(), entry.orElse(0), position.markTicks(),
+          metrics.notional(), metrics.unrealizedPnl(), metrics.initialMargin(), metrics.maintenanceMargin(),
+          position.leverage(), position.mode(), position.isolatedMargin(), liquidation.orElse(0)));
+    }
+    OptionalLong ratio = risk.marginRatioPpm();
+    return new AccountSummary(account.accountId(), account.cash(), risk.equity(), risk.available(), risk.withdrawable(),
+        risk.reservations(), positions.isEmpty() ? AccountSummary.NO_RATIO : ratio.orElse(AccountSummary.INFINITE_RATIO),
+        account.leverageCap(), positions);
+  }
+}

@@ -1,0 +1,276 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.account.AccountEntity.AdjustIsolatedMargin;
+import io.clearinghouse.account.AccountEntity.ApplyTrade;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
+import io.clearinghouse.account.AccountEntity.LeverageCapSet;
+import io.clearinghouse.account.AccountEntity.LeverageSet;
+import io.clearinghouse.account.AccountEntity.MarginModeSet;
+import io.clearinghouse.account.AccountEntity.MarginReserved;
+import io.clearinghouse.account.AccountEntity.Rejected;
+import io.clearinghouse.account.AccountEntity.ReleaseReservation;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.ReservationReleased;
+import io.clearinghouse.account.AccountEntity.ReserveMargin;
+import io.clearinghouse.account.AccountEntity.Reserved;
+import io.clearinghouse.account.AccountEntity.SetLeverage;
+import io.clearinghouse.account.AccountEntity.SetLeverageCap;
+import io.clearinghouse.account.AccountEntity.SetMarginMode;
+import io.clearinghouse.account.AccountEntity.Snapshot;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.account.AccountEntity.TradeCleared;
+import io.clearinghouse.account.AccountEntity.TradeSideApplied;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.MarginMath;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.margin.MulDiv;
+import io.clearinghouse.margin.Position;
+import io.clearinghouse.margin.PositionChange;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * The account's trading commands: trade sides from the clearing stream, pre-trade reservations,
+ * leverage and margin mode. Each decides with exact integers at the current marks and either
+ * persists one event carrying every money movement, or refuses and changes nothing.
+ */
+final class TradingHandlers {
+  private final EffectFactories<Event, State> effect;
+  private final RiskView risk;
+  private final Instruments instruments;
+
+  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments) {
+    this.effect = effect;
+    this.risk = risk;
+    this.instruments = instruments;
+  }
+
+  // --- trades ---------------------------------------------------------------------------
+
+  ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd) {
+    Instrument instrument = instruments.require(cmd.instrument());
+    Optional<TradeRef> seen = account.trade(cmd.sequence());
+    if (seen.isPresent()) {
+      if (!seen.get().tradeId().equals(cmd.tradeId())) {
+        return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence()
+            + " was already applied to " + account.accountId() + " as trade " + seen.get().tradeId());
+      }
+      return effect.reply(cmd.replyTo(), new TradeSideApplied(fee(instrument, cmd), true));
+    }
+    if (account.tooOldToVerify(cmd.sequence())) {
+      return reject(cmd.replyTo(), Rejection.TRADE_TOO_OLD, "sequence " + cmd.sequence()
+          + " is older than every trade " + account.accountId() + " remembers; it cannot be verified");
+    }
+    TradeCleared event;
+    try {
+      event = clear(account, instrument, cmd);
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
+          + account.accountId() + "'s position or cash");
+    }
+    return effect.persist(event).thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
+  }
+
+  private static long fee(Instrument instrument, ApplyTrade cmd) {
+    long notional = instrument.notional(cmd.priceTicks(), cmd.signedLots());
+    return MarginMath.fee(notional, cmd.taker() ? instrument.takerFeePpm() : instrument.makerFeePpm());
+  }
+
+  /** Works out every movement of one trade side; throws ArithmeticException on overflow. */
+  private TradeCleared clear(Account account, Instrument instrument, ApplyTrade cmd) {
+    long fee = fee(instrument, cmd);
+    Holding before = account.holding(cmd.instrument());
+    PositionChange change = new Position(before.lots(), before.cost())
+        .apply(cmd.signedLots(), cmd.priceTicks(), instrument.notionalMultiplier());
+    Position after = change.position();
+    long costDelta = Math.subtractExact(after.cost(), before.cost());
+    long isolatedDelta = before.mode() == MarginMode.ISOLATED
+        ? isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(),
+            Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee))
+        : 0;
+    long released = 0;
+    Reservation reservation = cmd.orderId() == null ? null : account.reservations().get(cmd.orderId());
+    if (reservation != null && reservation.instrument().equals(cmd.instrument())
+        && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots())) {
+      released = reservation.releasedBy(cmd.signedLots());
+    }
+    // The cash after the trade must fit a long too.
+    Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);
+    return new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), fee,
+        change.realizedPnl(), costDelta, isolatedDelta, reservation == null ? null : cmd.orderId(), released);
+  }
+
+  /**
+   * Margin moving between cash and an isolated position: a reduction releases its share of the
+   * allocated margin, a close or flip releases all of it, and whatever the trade opens allocates
+   * its initial margin from the cash there is (never driving cash below zero).
+   */
+  private long isolatedMarginDelta(Account account, Instrument instrument, Holding before, Position after,
+      long priceTicks, long cashAfterTrade) {
+    long oldAbs = Math.abs(before.lots());
+    long newAbs = Math.abs(after.lots());
+    boolean closedOrFlipped = before.lots() != 0
+        && (after.lots() == 0 || Long.signum(after.lots()) != Long.signum(before.lots()));
+    long released;
+    long openedLots;
+    if (closedOrFlipped) {
+      released = before.isolatedMargin();
+      openedLots = newAbs;
+    } else if (newAbs < oldAbs) {
+      released = MulDiv.mulDivFloor(before.isolatedMargin(), oldAbs - newAbs, oldAbs);
+      openedLots = 0;
+    } else {
+      released = 0;
+      openedLots = newAbs - oldAbs;
+    }
+    long allocated = 0;
+    if (openedLots > 0) {
+      long newNotional = instrument.notional(priceTicks, after.lots());
+      int leverage = risk.effectiveLeverage(account, instrument, before, newNotional);
+      long wanted = MarginMath.initialMargin(instrument.notional(priceTicks, openedLots), leverage);
+      allocated = Math.min(wanted, Math.max(0, Math.addExact(cashAfterTrade, released)));
+    }
+    return Math.subtractExact(allocated, released);
+  }
+
+  // --- reservations ---------------------------------------------------------------------
+
+  ReplyEffect<Event, State> reserve(Account account, ReserveMargin cmd) {
+    Instrument instrument = instruments.require(cmd.instrument());
+    Reservation existing = account.reservations().get(cmd.orderId());
+    long available = risk.evaluate(account).available();
+    if (existing != null) {
+      boolean same = existing.instrument().equals(cmd.instrument()) && existing.priceTicks() == cmd.priceTicks()
+          && Long.signum(existing.remainingLots()) == Long.signum(cmd.signedLots());
+      return same
+          ? effect.reply(cmd.replyTo(), new Reserved(existing, available))
+          : reject(cmd.replyTo(), Rejection.RESERVATION_CONFLICT,
+              "order " + cmd.orderId() + " already holds a reservation for another order");
+    }
+    long amount;
+    try {
+      Holding holding = account.holding(cmd.instrument());
+      long orderNotional = instrument.notional(cmd.priceTicks(), cmd.signedLots());
+      // The tier of the position the order could grow to decides the leverage: the worst case.
+      long worstNotional = Math.addExact(orderNotional,
+          instrument.notional(cmd.priceTicks(), holding.lots()));
+      int leverage = risk.effectiveLeverage(account, instrument, holding, worstNotional);
+      amount = Math.addExact(MarginMath.initialMargin(orderNotional, leverage),
+          MarginMath.fee(orderNotional, instrument.takerFeePpm()));
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+    }
+    if (available - amount < 0) {
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " needs " + amount
+          + " of margin and fee (minor units) but only " + Math.max(0, available) + " is available");
+    }
+    Reservation reservation = new Reservation(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount);
+    long left = available - amount;
+    return effect.persist(new MarginReserved(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount))
+        .thenReply(cmd.replyTo(), state -> new Reserved(reservation, left));
+  }
+
+  ReplyEffect<Event, State> release(Account account, ReleaseReservation cmd) {
+    Reservation reservation = account.reservations().get(cmd.orderId());
+    if (reservation == null) {
+      return reject(cmd.replyTo(), Rejection.RESERVATION_NOT_FOUND,
+          "order " + cmd.orderId() + " holds no reservation (never reserved, filled, or already released)");
+    }
+    return effect.persist(new ReservationReleased(cmd.orderId(), reservation.amount()))
+        .thenReply(cmd.replyTo(), state -> new Reserved(
+            new Reservation(reservation.orderId(), reservation.instrument(), 0, reservation.priceTicks(), 0),
+            risk.evaluate((Account) state).available()));
+  }
+
+  // --- leverage and margin mode ---------------------------------------------------------
+
+  ReplyEffect<Event, State> setLeverage(Account account, SetLeverage cmd) {
+    Instrument instrument = instruments.require(cmd.instrument());
+    if (cmd.leverage() < 1) {
+      return reject(cmd.replyTo(), Rejection.INVALID_LEVERAGE, "leverage must be at least 1");
+    }
+    if (account.leverageCap() > 0 && cmd.leverage() > account.leverageCap()) {
+      return reject(cmd.replyTo(), Rejection.LEVERAGE_ABOVE_CAP,
+          "leverage " + cmd.leverage() + " is above this account's cap of " + account.leverageCap());
+    }
+    Holding holding = account.holding(cmd.instrument());
+    long notional = holding.flat() ? 0 : MarginMath.notional(holding.lots(),
+        risk.markTicks(cmd.instrument(), holding), instrument.notionalMultiplier());
+    int tierMaximum = instrument.riskTiers().tierFor(notional).maxLeverage();
+    if (cmd.leverage() > tierMaximum) {
+      return reject(cmd.replyTo(), Rejection.LEVERAGE_ABOVE_TIER_MAXIMUM, "leverage " + cmd.leverage()
+          + " is above the maximum of " + tierMaximum + " for a position of this size");
+    }
+    Map<String, Holding> whatIf = new HashMap<>(account.holdings());
+    whatIf.put(cmd.instrument(), new Holding(holding.lots(), holding.cost(), cmd.leverage(), holding.mode(),
+        holding.isolatedMargin(), holding.lastPriceTicks()));
+    if (risk.evaluate(account, whatIf).available() < 0) {
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
+          "leverage " + cmd.leverage() + " would leave the account under-margined");
+    }
+    return persistThenSnapshot(new LeverageSet(cmd.instrument(), cmd.leverage()), cmd.replyTo());
+  }
+
+  ReplyEffect<Event, State> setLeverageCap(Account account, SetLeverageCap cmd) {
+    if (cmd.maxLeverage() < 0) {
+      return reject(cmd.replyTo(), Rejection.INVALID_LEVERAGE, "a leverage cap must be 0 (none) or positive");
+    }
+    return persistThenSnapshot(new LeverageCapSet(cmd.maxLeverage()), cmd.replyTo());
+  }
+
+  ReplyEffect<Event, State> setMarginMode(Account account, SetMarginMode cmd) {
+    instruments.require(cmd.instrument());
+    Holding holding = account.holding(cmd.instrument());
+    if (holding.mode() == cmd.mode()) {
+      return effect.reply(cmd.replyTo(), new Snapshot(risk.summary(account)));
+    }
+    if (!holding.flat()) {
+      return reject(cmd.replyTo(), Rejection.POSITION_OPEN,
+          "close the " + cmd.instrument() + " position before changing its margin mode");
+    }
+    return persistThenSnapshot(new MarginModeSet(cmd.instrument(), cmd.mode()), cmd.replyTo());
+  }
+
+  ReplyEffect<Event, State> adjustIsolatedMargin(Account account, AdjustIsolatedMargin cmd) {
+    Instrument instrument = instruments.require(cmd.instrument());
+    Holding holding = account.holding(cmd.instrument());
+    if (holding.mode() != MarginMode.ISOLATED) {
+      return reject(cmd.replyTo(), Rejection.NOT_ISOLATED, cmd.instrument() + " is not in isolated margin mode");
+    }
+    if (holding.flat()) {
+      return reject(cmd.replyTo(), Rejection.NO_POSITION, "there is no " + cmd.instrument() + " position");
+    }
+    if (cmd.amount() > 0) {
+      long available = risk.evaluate(account).available();
+      if (cmd.amount() > Math.min(available, account.cash())) {
+        return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
+            "only " + Math.max(0, Math.min(available, account.cash())) + " (minor units) can be moved into the position");
+      }
+    } else {
+      long notional = MarginMath.notional(holding.lots(), risk.markTicks(cmd.instrument(), holding),
+          instrument.notionalMultiplier());
+      long initialMargin = MarginMath.initialMargin(notional,
+          risk.effectiveLeverage(account, instrument, holding, notional));
+      if (holding.isolatedMargin() + cmd.amount() < initialMargin) {
+        return reject(cmd.replyTo(), Rejection.INSUFFICIENT_ISOLATED_MARGIN,
+            "the position must keep at least its initial margin of " + initialMargin + " (minor units)");
+      }
+    }
+    return persistThenSnapshot(new IsolatedMarginAdjusted(cmd.instrument(), cmd.amount()), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, State> persistThenSnapshot(Event event, ActorRef<Reply> replyTo) {
+    return effect.persist(event).thenReply(replyTo, state -> new Snapshot(risk.summary((Account) state)));
+  }
+
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
+    return effect.reply(replyTo, new Rejected(reason, message));
+  }
+}

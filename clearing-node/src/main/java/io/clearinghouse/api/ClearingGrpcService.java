@@ -1,0 +1,203 @@
+package io.clearinghouse.api;
+
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.common.Identifiers;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.protocol.v1.ClearingServicePowerApi;
+import io.clearinghouse.protocol.v1.ErrorReason;
+import io.clearinghouse.protocol.v1.ReleaseReservationRequest;
+import io.clearinghouse.protocol.v1.ReservationView;
+import io.clearinghouse.protocol.v1.ReserveMarginRequest;
+import io.clearinghouse.protocol.v1.Side;
+import io.clearinghouse.protocol.v1.Trade;
+import io.clearinghouse.protocol.v1.TradeAck;
+import io.clearinghouse.protocol.v1.TradeRejection;
+import io.clearinghouse.protocol.v1.TradeResult;
+import io.grpc.Status;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.javadsl.Metadata;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * clearing.v1.ClearingService: the matching engine's trade stream and pre-trade checks.
+ *
+ * <p>Each trade is checked on its own (ids, instrument, tick, lot, distinct sides, overflow, both
+ * accounts open) so that a bad trade is refused before either side moves; then both sides are
+ * applied in parallel, each exactly once (the accounts remember the sequences they applied), and
+ * the trade is acknowledged when both are durable. If a side cannot be confirmed (a timeout, a
+ * node going away), the stream fails with UNAVAILABLE rather than guess: the engine reconnects and
+ * resends every trade without a result, and the accounts answer the sides already applied as
+ * duplicates.
+ */
+public final class ClearingGrpcService implements ClearingServicePowerApi {
+  private static final Logger log = LoggerFactory.getLogger(ClearingGrpcService.class);
+
+  private final Accounts accounts;
+  private final Authenticator auth;
+  private final Instruments instruments;
+  private final MarkPrices marks;
+  private final ProtoMapping mapping;
+  private final int tradesInFlight;
+  private final Clock clock;
+  /** Accounts known to be open. Accounts are never closed, so a hit never goes stale. */
+  private final Set<String> openAccounts = ConcurrentHashMap.newKeySet();
+
+  public ClearingGrpcService(Accounts accounts, Authenticator auth, Instruments instruments, MarkPrices marks,
+      ProtoMapping mapping, int tradesInFlight, Clock clock) {
+    this.accounts = accounts;
+    this.auth = auth;
+    this.instruments = instruments;
+    this.marks = marks;
+    this.mapping = mapping;
+    this.tradesInFlight = tradesInFlight;
+    this.clock = clock;
+  }
+
+  @Override
+  public Source<TradeResult, NotUsed> submitTrades(Source<Trade, NotUsed> in, Metadata metadata) {
+    try {
+      auth.require(metadata, Role.ENGINE);
+    } catch (RejectedException e) {
+      return Source.failed(GrpcErrors.toGrpc(e));
+    }
+    return in.mapAsync(tradesInFlight, this::clear);
+  }
+
+  /** A trade that passed every check that needs no account. */
+  private record CheckedTrade(Trade trade, Instrument instrument, long priceTicks, long lots) {}
+
+  private CompletionStage<TradeResult> clear(Trade trade) {
+    CheckedTrade checked;
+    try {
+      checked = check(trade);
+    } catch (RejectedException e) {
+      return CompletableFuture.completedFuture(rejection(trade, e));
+    }
+    return requireOpen(trade.getBuyerAccountId())
+        .thenCompose(buyer -> requireOpen(trade.getSellerAccountId()))
+        .thenCompose(open -> applyBothSides(checked))
+        .exceptionally(failure -> {
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+          if (cause instanceof RejectedException rejected && rejected.reason() != Rejection.TIMEOUT) {
+            return rejection(trade, rejected);
+          }
+          // Not known whether a side was applied: make the engine resend instead of guessing.
+          log.warn("Trade {} (sequence {}) not confirmed, failing the stream so it is resent: {}",
+              trade.getTradeId(), trade.getSequence(), cause.toString());
+          throw new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
+              "TIMEOUT: trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
+                  + ") could not be confirmed; reconnect and resend every trade without a result")));
+        });
+  }
+
+  private CheckedTrade check(Trade trade) {
+    Identifiers.tradeId(trade.getTradeId());
+    if (trade.getSequence() <= 0) {
+      throw new RejectedException(Rejection.INVALID_SEQUENCE, "sequence must be positive");
+    }
+    Instrument instrument = instruments.require(trade.getInstrument());
+    long priceTicks = TradeInput.priceTicks(instrument, trade.getPrice());
+    long lots = TradeInput.quantityLots(instrument, trade.getQuantity());
+    String buyer = Identifiers.accountId(trade.getBuyerAccountId());
+    String seller = Identifiers.accountId(trade.getSellerAccountId());
+    if (buyer.equals(seller)) {
+      throw new RejectedException(Rejection.SAME_ACCOUNT_BOTH_SIDES, "buyer and seller are both " + buyer);
+    }
+    TradeInput.direction(trade.getAggressorSide());
+    if (!trade.getBuyerOrderId().isEmpty()) {
+      Identifiers.orderId(trade.getBuyerOrderId());
+    }
+    if (!trade.getSellerOrderId().isEmpty()) {
+      Identifiers.orderId(trade.getSellerOrderId());
+    }
+    try {
+      instrument.notional(priceTicks, lots);
+    } catch (ArithmeticException e) {
+      throw new RejectedException(Rejection.NOTIONAL_OVERFLOW, "price times quantity overflows");
+    }
+    return new CheckedTrade(trade, instrument, priceTicks, lots);
+  }
+
+  private CompletionStage<Void> requireOpen(String accountId) {
+    if (openAccounts.contains(accountId)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return accounts.get(accountId).thenAccept(summary -> openAccounts.add(accountId));
+  }
+
+  private CompletionStage<TradeResult> applyBothSides(CheckedTrade c) {
+    Trade t = c.trade();
+    String symbol = c.instrument().symbol();
+    CompletionStage<AccountEntity.TradeSideApplied> buyer = accounts.applyTrade(t.getBuyerAccountId(), t.getTradeId(),
+        t.getSequence(), symbol, c.lots(), c.priceTicks(), t.getAggressorSide() == Side.BUY, orderId(t.getBuyerOrderId()));
+    CompletionStage<AccountEntity.TradeSideApplied> seller = accounts.applyTrade(t.getSellerAccountId(), t.getTradeId(),
+        t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == Side.SELL, orderId(t.getSellerOrderId()));
+    return buyer.thenCombine(seller, (b, s) -> {
+      // Until the price feed publishes marks, the last trade price is the mark.
+      marks.publish(new Mark(symbol, c.priceTicks(), t.getSequence(), clock.millis()));
+      return TradeResult.newBuilder()
+          .setTradeId(t.getTradeId())
+          .setSequence(t.getSequence())
+          .setAck(TradeAck.newBuilder()
+              .setDuplicate(b.duplicate() && s.duplicate())
+              .setBuyerFee(mapping.money(b.fee()))
+              .setSellerFee(mapping.money(s.fee())))
+          .build();
+    });
+  }
+
+  private static String orderId(String id) {
+    return id.isEmpty() ? null : id;
+  }
+
+  private static TradeResult rejection(Trade trade, RejectedException e) {
+    return TradeResult.newBuilder()
+        .setTradeId(trade.getTradeId())
+        .setSequence(trade.getSequence())
+        .setRejection(TradeRejection.newBuilder()
+            .setReason(ErrorReason.valueOf(e.reason().name()))
+            .setMessage(e.getMessage()))
+        .build();
+  }
+
+  @Override
+  public CompletionStage<ReservationView> reserveMargin(ReserveMarginRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.ENGINE);
+      String accountId = Identifiers.accountId(in.getAccountId());
+      String orderId = Identifiers.orderId(in.getOrderId());
+      Instrument instrument = instruments.require(in.getInstrument());
+      long direction = TradeInput.direction(in.getSide());
+      long lots = TradeInput.quantityLots(instrument, in.getQuantity());
+      long priceTicks = TradeInput.priceTicks(instrument, in.getLimitPrice());
+      return accounts.reserve(accountId, orderId, instrument.symbol(), direction * lots, priceTicks)
+          .thenApply(reserved -> mapping.reservation(accountId, reserved));
+    });
+  }
+
+  @Override
+  public CompletionStage<ReservationView> releaseReservation(ReleaseReservationRequest in, Metadata metadata) {
+    return GrpcErrors.call(() -> {
+      auth.require(metadata, Role.ENGINE);
+      String accountId = Identifiers.accountId(in.getAccountId());
+      String orderId = Identifiers.orderId(in.getOrderId());
+      return accounts.release(accountId, orderId).thenApply(released -> mapping.reservation(accountId, released));
+    });
+  }
+}

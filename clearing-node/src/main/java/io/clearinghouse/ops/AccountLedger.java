@@ -1,0 +1,106 @@
+package io.clearinghouse.ops;
+
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.instrument.Instruments;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** One account's buckets as its journal tells them, and what was wrong on the way. */
+final class AccountLedger {
+  record Side(long sequence, String tradeId, long signedLots) {}
+
+  final String accountId;
+  boolean opened;
+  long cash;
+  long deposits;
+  long withdrawals;
+  long fees;
+  final Map<String, Long> lots = new HashMap<>();
+  final Map<String, Long> cost = new HashMap<>();
+  final Map<String, Long> isolated = new HashMap<>();
+  final List<Side> tradeSides = new ArrayList<>();
+  final List<String> violations = new ArrayList<>();
+
+  private AccountLedger(String accountId) {
+    this.accountId = accountId;
+  }
+
+  static AccountLedger replay(String accountId, List<Object> events, Instruments instruments) {
+    AccountLedger l = new AccountLedger(accountId);
+    Set<String> keys = new HashSet<>();
+    Set<Long> sequences = new HashSet<>();
+    for (Object event : events) {
+      if (event instanceof AccountEntity.AccountOpened) {
+        l.opened = true;
+      } else if (event instanceof AccountEntity.Deposited d) {
+        l.cash = Math.addExact(l.cash, d.amount());
+        l.deposits = Math.addExact(l.deposits, d.amount());
+        l.once(keys, d.idempotencyKey());
+      } else if (event instanceof AccountEntity.Withdrawn w) {
+        l.cash = Math.subtractExact(l.cash, w.amount());
+        l.withdrawals = Math.addExact(l.withdrawals, w.amount());
+        l.once(keys, w.idempotencyKey());
+      } else if (event instanceof AccountEntity.TradeCleared t) {
+        l.trade(t, instruments);
+        if (!sequences.add(t.sequence())) {
+          l.violations.add(accountId + ": trade sequence " + t.sequence() + " applied twice");
+        }
+      } else if (event instanceof AccountEntity.IsolatedMarginAdjusted a) {
+        l.cash = Math.subtractExact(l.cash, a.amount());
+        l.isolated.merge(a.instrument(), a.amount(), Math::addExact);
+      }
+      if (l.cash < 0) {
+        l.violations.add(accountId + ": cash went negative (" + l.cash + ") at " + event.getClass().getSimpleName());
+      }
+    }
+    return l;
+  }
+
+  private void trade(AccountEntity.TradeCleared t, Instruments instruments) {
+    cash = Math.subtractExact(Math.subtractExact(Math.addExact(cash, t.realizedPnl()), t.fee()), t.isolatedMarginDelta());
+    fees = Math.addExact(fees, t.fee());
+    lots.merge(t.instrument(), t.signedLots(), Math::addExact);
+    cost.merge(t.instrument(), t.costDelta(), Math::addExact);
+    isolated.merge(t.instrument(), t.isolatedMarginDelta(), Math::addExact);
+    tradeSides.add(new Side(t.sequence(), t.tradeId(), t.signedLots()));
+    long value = Math.multiplyExact(Math.multiplyExact(t.signedLots(), t.priceTicks()),
+        instruments.require(t.instrument()).notionalMultiplier());
+    if (Math.subtractExact(t.realizedPnl(), t.costDelta()) != -value) {
+      violations.add(accountId + ": trade " + t.tradeId() + " moved " + Math.subtractExact(t.realizedPnl(), t.costDelta())
+          + " between cost and cash instead of " + (-value));
+    }
+  }
+
+  private void once(Set<String> keys, String key) {
+    if (!keys.add(key)) {
+      violations.add(accountId + ": idempotency key " + key + " moved money twice");
+    }
+  }
+
+  long isolatedTotal() {
+    return isolated.values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
+  }
+
+  long costTotal() {
+    return cost.values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
+  }
+
+  void compareWith(AccountSummary live) {
+    if (live.cash() != cash) {
+      violations.add(accountId + ": running account holds cash " + live.cash() + " but its journal adds up to " + cash);
+    }
+    Map<String, Long> liveLots = LedgerAudit.lotsOf(live);
+    lots.forEach((instrument, journalLots) -> {
+      long running = liveLots.getOrDefault(instrument, 0L);
+      if (running != journalLots) {
+        violations.add(accountId + ": running account holds " + running + " lots of " + instrument
+            + " but its journal adds up to " + journalLots);
+      }
+    });
+  }
+}
