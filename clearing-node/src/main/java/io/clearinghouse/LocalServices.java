@@ -43,7 +43,8 @@ final class LocalServices {
       text.append("  demo operator token: ").append(demo.getString("operator-token")).append('\n')
           .append("  demo client token:   ").append(demo.getString("client-token"))
           .append("  (owns ").append(String.join(", ", demo.getStringList("client-accounts"))).append(")\n")
-          .append("  demo engine token:   ").append(demo.getString("engine-token")).append('\n');
+          .append("  demo engine token:   ").append(demo.getString("engine-token")).append('\n')
+          .append("  demo feeder token:   ").append(demo.getString("feeder-token")).append('\n');
     }
     text.append("  Ctrl-C stops the node").append(
         config.getBoolean("clearinghouse.local-cassandra.enabled") ? " and the Cassandra it started.\n" : ".\n");

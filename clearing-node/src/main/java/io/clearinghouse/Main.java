@@ -6,13 +6,19 @@ import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.api.AccountGrpcService;
+import io.clearinghouse.api.AccountStreams;
 import io.clearinghouse.api.AdminGrpcService;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.api.PriceGrpcService;
+import io.clearinghouse.monitor.MarginMonitor;
+import io.clearinghouse.monitor.RiskRegistry;
+import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.price.PriceFeed;
 import java.time.Clock;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
@@ -69,6 +75,7 @@ public final class Main {
   public static CompletionStage<Node> init(ActorSystem<?> system) {
     Config config = system.settings().config();
     NodeSettings settings = NodeSettings.fromConfig(config);
+    Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);
@@ -76,15 +83,21 @@ public final class Main {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     MarkPrices marks = MarkPrices.start(system);
-    AccountEntity.init(system, settings.account(), settings.instruments(), marks);
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks);
+    AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
+        clock));
+    PriceFeed.init(system, settings.prices(), marks, clock);
+    LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout());
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
-        new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments()),
+        new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
+            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh())),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit),
-        new ClearingGrpcService(accounts, auth, settings.instruments(), marks,
-            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), Clock.systemUTC()),
+        new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
+            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism()),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     return grpc.thenCombine(management, (binding, managementUri) -> {

@@ -5,14 +5,19 @@ import com.typesafe.config.ConfigException;
 import io.clearinghouse.account.AccountSettings;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.money.Asset;
+import io.clearinghouse.price.PriceSettings;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The node's own settings, read and checked once at start. A bad value stops the node with an
  * exception that names the configuration key.
  */
 public record NodeSettings(
-    Asset asset, AccountSettings account, Instruments instruments, String grpcHost, int grpcPort, boolean joinSelf,
-    int tradeParallelism) {
+    Asset asset, AccountSettings account, Instruments instruments, PriceSettings prices, String grpcHost, int grpcPort,
+    boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -39,7 +44,30 @@ public record NodeSettings(
     if (tradeParallelism < 1) {
       throw new ConfigException.BadValue("clearinghouse.clearing.trades-in-flight", "must be at least 1");
     }
-    return new NodeSettings(asset, account, instruments, config.getString("clearinghouse.grpc.host"), grpcPort,
-        joinSelf, tradeParallelism);
+    return new NodeSettings(asset, account, instruments, PriceSettings.fromConfig(config),
+        config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf, tradeParallelism, alertLevels(config),
+        config.getDuration("clearinghouse.alerts.refresh"));
+  }
+
+  private static List<Long> alertLevels(Config config) {
+    String key = "clearinghouse.alerts.margin-ratio-levels";
+    List<Long> levels = new ArrayList<>();
+    for (String level : config.getStringList(key)) {
+      String text = level.trim();
+      try {
+        if (!text.endsWith("%")) {
+          throw new NumberFormatException();
+        }
+        long ppm = new BigDecimal(text.substring(0, text.length() - 1)).movePointRight(4).longValueExact();
+        if (ppm <= 0 || ppm >= 1_000_000) {
+          throw new NumberFormatException();
+        }
+        levels.add(ppm);
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new ConfigException.BadValue(key, "levels are percentages between 0% and 100% such as \"70%\", got " + text);
+      }
+    }
+    levels.sort(null);
+    return List.copyOf(levels);
   }
 }

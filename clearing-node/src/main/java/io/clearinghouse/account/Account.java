@@ -31,7 +31,12 @@ public record Account(
     int retainedKeys,
     List<Receipt> recentTransfers,
     int retainedTrades,
-    List<TradeRef> recentTrades) implements AccountEntity.State {
+    List<TradeRef> recentTrades,
+    Liquidation liquidation) implements AccountEntity.State {
+
+  /** A liquidation in progress: the account is reduce-only until it ends. */
+  public record Liquidation(String liquidationId, long markSequence, long epochMillis)
+      implements io.clearinghouse.persistence.CborSerializable {}
 
   public Account {
     holdings = Map.copyOf(holdings);
@@ -41,7 +46,7 @@ public record Account(
   }
 
   static Account opened(String accountId, int retainedKeys, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of());
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), null);
   }
 
   Holding holding(String instrument) {
@@ -108,7 +113,8 @@ public record Account(
   }
 
   Account apply(TradeCleared event) {
-    long cashAfter = cash + event.realizedPnl() - event.fee() - event.isolatedMarginDelta();
+    long cashAfter = Math.subtractExact(Math.subtractExact(Math.addExact(cash, event.realizedPnl()), event.fee()),
+        event.isolatedMarginDelta());
     Holding h = holding(event.instrument());
     Holding updated = new Holding(h.lots() + event.signedLots(), h.cost() + event.costDelta(), h.leverage(), h.mode(),
         h.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
@@ -127,7 +133,7 @@ public record Account(
     }
     List<TradeRef> trades = bounded(recentTrades, new TradeRef(event.sequence(), event.tradeId()), retainedTrades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        retainedKeys, recentTransfers, retainedTrades, trades);
+        retainedKeys, recentTransfers, retainedTrades, trades, liquidation);
   }
 
   Account apply(MarginReserved event) {
@@ -159,13 +165,34 @@ public record Account(
     Holding h = holding(event.instrument());
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         h.isolatedMargin() + event.amount(), h.lastPriceTicks()));
-    return new Account(accountId, cash - event.amount(), leverageCap, after, reservations, retainedKeys,
-        recentTransfers, retainedTrades, recentTrades);
+    return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, liquidation);
+  }
+
+  Account apply(AccountEntity.LiquidationStarted event) {
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis()));
+  }
+
+  boolean liquidating() {
+    return liquidation != null;
+  }
+
+  /** What the margin monitor watches. */
+  io.clearinghouse.monitor.Exposure exposure() {
+    List<io.clearinghouse.monitor.Exposure.Position> positions = new ArrayList<>(holdings.size());
+    holdings.forEach((instrument, h) -> {
+      if (!h.flat()) {
+        positions.add(new io.clearinghouse.monitor.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
+            h.isolatedMargin()));
+      }
+    });
+    return new io.clearinghouse.monitor.Exposure(cash, liquidating(), positions);
   }
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades);
+        retainedTrades, recentTrades, liquidation);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -182,17 +209,17 @@ public record Account(
 
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades);
+        retainedTrades, recentTrades, liquidation);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades);
+        retainedTrades, recentTrades, liquidation);
   }
 
   private Account withTransfer(long cashAfter, Receipt receipt) {
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
-        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades);
+        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, liquidation);
   }
 
   private static <T> List<T> bounded(List<T> list, T added, int max) {

@@ -4,7 +4,20 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.monitor.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import io.clearinghouse.persistence.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -12,7 +25,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -69,6 +81,15 @@ public final class AccountEntity
 
   public record AdjustIsolatedMargin(String instrument, long amount, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * From the node's margin monitor: the account looked at or below maintenance at mark
+   * {@code markSequence}. The account re-checks with exact integers and the current marks.
+   */
+  public record StartLiquidation(long markSequence) implements Command {}
+
+  /** Sends the account's state now and after every change to {@code subscriber}, until it stops. */
+  public record Subscribe(ActorRef<Reply> subscriber) implements Command {}
+
   /** Sent by the shard when it passivates the entity. */
   private enum Stop implements Command { INSTANCE }
 
@@ -115,6 +136,13 @@ public final class AccountEntity
 
   public record MarginModeSet(String instrument, MarginMode mode) implements Event {}
 
+  /**
+   * The account was found at or below maintenance: what triggered it (the marks per instrument,
+   * equity and maintenance margin, exact at that moment). The account is reduce-only from here.
+   */
+  public record LiquidationStarted(String liquidationId, long markSequence, Map<String, Long> marks, long equity,
+      long maintenanceMargin, long epochMillis) implements Event {}
+
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
 
@@ -134,22 +162,21 @@ public final class AccountEntity
 
   // --- wiring ---------------------------------------------------------------------------
 
-  public static void init(ActorSystem<?> system, AccountSettings settings, Instruments instruments, MarkPrices marks) {
+  /** What an account needs from its node besides its own state. */
+  public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+      Clock clock) {}
+
+  public static void init(ActorSystem<?> system, Environment environment) {
     ClusterSharding.get(system).init(
-        Entity.of(TYPE_KEY, context -> create(context, settings, instruments, marks))
+        Entity.of(TYPE_KEY, context -> Behaviors.<Command>setup(ctx -> new AccountEntity(context.getEntityId(),
+                environment, ctx,
+                () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf())))))
             .withStopMessage(Stop.INSTANCE));
   }
 
-  private static Behavior<Command> create(EntityContext<Command> context, AccountSettings settings,
-      Instruments instruments, MarkPrices marks) {
-    return Behaviors.setup(ctx -> new AccountEntity(context.getEntityId(), settings, instruments, marks,
-        () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()))));
-  }
-
   /** For tests: the behaviour without sharding. */
-  public static Behavior<Command> create(String accountId, AccountSettings settings, Instruments instruments,
-      MarkPrices marks) {
-    return new AccountEntity(accountId, settings, instruments, marks, () -> {});
+  public static Behavior<Command> create(String accountId, Environment environment) {
+    return Behaviors.setup(ctx -> new AccountEntity(accountId, environment, ctx, () -> {}));
   }
 
   public static PersistenceId persistenceId(String accountId) {
@@ -160,16 +187,39 @@ public final class AccountEntity
   private final AccountSettings settings;
   private final Runnable passivate;
   private final RiskView risk;
-  private final Instruments instruments;
+  private final Environment environment;
+  private final ActorContext<Command> context;
+  /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
+  private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
 
-  private AccountEntity(String accountId, AccountSettings settings, Instruments instruments, MarkPrices marks,
-      Runnable passivate) {
+  private AccountEntity(String accountId, Environment environment, ActorContext<Command> context, Runnable passivate) {
     super(persistenceId(accountId));
     this.accountId = accountId;
-    this.settings = settings;
+    this.settings = environment.settings();
+    this.environment = environment;
+    this.context = context;
     this.passivate = passivate;
-    this.instruments = instruments;
-    this.risk = new RiskView(instruments, marks, settings.defaultLeverage());
+    this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::changed)
+        .onSignal(PostStop.instance(), state -> environment.monitor().untrack(accountId, context.getSelf()))
+        .onSignal(Terminated.class, (state, terminated) -> subscribers.remove(terminated.getRef()))
+        .build();
+  }
+
+  /** After recovery and every persisted change: the monitor and the subscribers hear of it. */
+  private void changed(State state) {
+    if (state instanceof Account account) {
+      environment.monitor().track(accountId, account.exposure(), context.getSelf());
+      if (!subscribers.isEmpty()) {
+        Reply snapshot = snapshot(account);
+        subscribers.forEach(s -> s.tell(snapshot));
+      }
+    }
   }
 
   @Override
@@ -187,6 +237,7 @@ public final class AccountEntity
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Unopened.class)
         .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId))
+            .thenRun(this::changed)
             .thenReply(cmd.replyTo(), state -> snapshot((Account) state)))
         .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
@@ -198,8 +249,10 @@ public final class AccountEntity
         .onCommand(SetLeverageCap.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(SetMarginMode.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(AdjustIsolatedMargin.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(Subscribe.class, cmd -> notFound(cmd.subscriber()))
+        .onCommand(StartLiquidation.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
-    TradingHandlers trading = new TradingHandlers(Effect(), risk, instruments);
+    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), this::changed);
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, this::deposit)
@@ -212,6 +265,12 @@ public final class AccountEntity
         .onCommand(SetLeverageCap.class, trading::setLeverageCap)
         .onCommand(SetMarginMode.class, trading::setMarginMode)
         .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
+        .onCommand(StartLiquidation.class, this::startLiquidation)
+        .onCommand(Subscribe.class, (account, cmd) -> {
+          subscribers.add(cmd.subscriber());
+          context.watch(cmd.subscriber());
+          return Effect().reply(cmd.subscriber(), snapshot(account));
+        })
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     return builder.build();
   }
@@ -232,6 +291,7 @@ public final class AccountEntity
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "deposit would overflow the account's cash");
     }
     return Effect().persist(new Deposited(cmd.idempotencyKey(), cmd.amount()))
+        .thenRun(this::changed)
         .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
   }
 
@@ -243,13 +303,47 @@ public final class AccountEntity
     if (cmd.amount() <= 0) {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
     }
+    if (account.liquidating()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
+    }
     long withdrawable = risk.evaluate(account).withdrawable();
     if (cmd.amount() > withdrawable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
           "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));
     }
     return Effect().persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount()))
+        .thenRun(this::changed)
         .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
+  }
+
+  /**
+   * Re-checks the monitor's finding with exact integers at the current marks (never on a stale
+   * instrument); if it holds, persists the trigger and releases every reservation: from here the
+   * account is reduce-only.
+   */
+  private ReplyEffect<Event, State> startLiquidation(Account account, StartLiquidation cmd) {
+    if (account.liquidating() || account.holdings().keySet().stream().anyMatch(environment.marks()::stale)) {
+      return Effect().noReply();
+    }
+    var evaluation = risk.evaluate(account);
+    if (!evaluation.liquidatable()) {
+      // The monitor saw an older state or mark: tell it what is true now.
+      return Effect().none().thenRun(this::changed).thenNoReply();
+    }
+    Map<String, Long> marks = new TreeMap<>();
+    account.holdings().forEach((instrument, holding) -> {
+      if (!holding.flat()) {
+        marks.put(instrument, risk.markTicks(instrument, holding));
+      }
+    });
+    List<Event> events = new ArrayList<>();
+    // Unique and stable: the sequence number this event will have in the account's journal.
+    events.add(new LiquidationStarted(accountId + "-" + (lastSequenceNumber(context) + 1),
+        cmd.markSequence(), marks, evaluation.equity(), evaluation.maintenanceMargin(),
+        environment.clock().millis()));
+    account.reservations().forEach((orderId, reservation) ->
+        events.add(new ReservationReleased(orderId, reservation.amount())));
+    return Effect().persist(events).thenRun(this::changed).thenNoReply();
   }
 
   /** A repeated key: the first result if the content matches, a refusal if it does not. */
@@ -295,7 +389,8 @@ public final class AccountEntity
         .onEvent(LeverageSet.class, (account, event) -> account.apply(event))
         .onEvent(LeverageCapSet.class, (account, event) -> account.apply(event))
         .onEvent(MarginModeSet.class, (account, event) -> account.apply(event))
-        .onEvent(IsolatedMarginAdjusted.class, (account, event) -> account.apply(event));
+        .onEvent(IsolatedMarginAdjusted.class, (account, event) -> account.apply(event))
+        .onEvent(LiquidationStarted.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

@@ -78,6 +78,6 @@ final class RiskView {
     OptionalLong ratio = risk.marginRatioPpm();
     return new AccountSummary(account.accountId(), account.cash(), risk.equity(), risk.available(), risk.withdrawable(),
         risk.reservations(), positions.isEmpty() ? AccountSummary.NO_RATIO : ratio.orElse(AccountSummary.INFINITE_RATIO),
-        account.leverageCap(), positions);
+        account.leverageCap(), positions, account.liquidating() ? account.liquidation().liquidationId() : null);
   }
 }

@@ -32,6 +32,7 @@ import io.clearinghouse.margin.PositionChange;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -45,11 +46,14 @@ final class TradingHandlers {
   private final EffectFactories<Event, State> effect;
   private final RiskView risk;
   private final Instruments instruments;
+  private final Consumer<State> changed;
 
-  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments) {
+  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
+      Consumer<State> changed) {
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
+    this.changed = changed;
   }
 
   // --- trades ---------------------------------------------------------------------------
@@ -75,7 +79,8 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
     }
-    return effect.persist(event).thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
+    return effect.persist(event).thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
   }
 
   private static long fee(Instrument instrument, ApplyTrade cmd) {
@@ -154,9 +159,13 @@ final class TradingHandlers {
           : reject(cmd.replyTo(), Rejection.RESERVATION_CONFLICT,
               "order " + cmd.orderId() + " already holds a reservation for another order");
     }
+    Holding holding = account.holding(cmd.instrument());
+    if (account.liquidating() && Math.abs(holding.lots() + cmd.signedLots()) > Math.abs(holding.lots())) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
+          "the account is being liquidated: only orders that reduce a position are accepted");
+    }
     long amount;
     try {
-      Holding holding = account.holding(cmd.instrument());
       long orderNotional = instrument.notional(cmd.priceTicks(), cmd.signedLots());
       // The tier of the position the order could grow to decides the leverage: the worst case.
       long worstNotional = Math.addExact(orderNotional,
@@ -174,6 +183,7 @@ final class TradingHandlers {
     Reservation reservation = new Reservation(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount);
     long left = available - amount;
     return effect.persist(new MarginReserved(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount))
+        .thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new Reserved(reservation, left));
   }
 
@@ -184,6 +194,7 @@ final class TradingHandlers {
           "order " + cmd.orderId() + " holds no reservation (never reserved, filled, or already released)");
     }
     return effect.persist(new ReservationReleased(cmd.orderId(), reservation.amount()))
+        .thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new Reserved(
             new Reservation(reservation.orderId(), reservation.instrument(), 0, reservation.priceTicks(), 0),
             risk.evaluate((Account) state).available()));
@@ -267,7 +278,8 @@ final class TradingHandlers {
   }
 
   private ReplyEffect<Event, State> persistThenSnapshot(Event event, ActorRef<Reply> replyTo) {
-    return effect.persist(event).thenReply(replyTo, state -> new Snapshot(risk.summary((Account) state)));
+    return effect.persist(event).thenRun(changed::accept)
+        .thenReply(replyTo, state -> new Snapshot(risk.summary((Account) state)));
   }
 
   private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {

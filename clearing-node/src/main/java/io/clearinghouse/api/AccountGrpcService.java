@@ -4,7 +4,12 @@ import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Identifiers;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.protocol.v1.AccountServicePowerApi;
+import io.clearinghouse.protocol.v1.AccountUpdate;
+import io.clearinghouse.protocol.v1.StreamAccountRequest;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 import io.clearinghouse.protocol.v1.AdjustIsolatedMarginRequest;
 import io.clearinghouse.protocol.v1.SetLeverageRequest;
 import io.clearinghouse.protocol.v1.SetMarginModeRequest;
@@ -23,7 +28,11 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   private final Instruments instruments;
   private final ProtoMapping mapping;
 
-  public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments) {
+  private final AccountStreams streams;
+
+  public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
+      AccountStreams streams) {
+    this.streams = streams;
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
@@ -37,6 +46,17 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     String id = Identifiers.accountId(accountId);
     Authenticator.requireOwner(client, id);
     return id;
+  }
+
+  @Override
+  public Source<AccountUpdate, NotUsed> streamAccount(StreamAccountRequest in, Metadata metadata) {
+    String accountId;
+    try {
+      accountId = ownAccount(in.getAccountId(), metadata);
+    } catch (RejectedException e) {
+      return Source.failed(GrpcErrors.toGrpc(e));
+    }
+    return streams.updates(accountId, mapping);
   }
 
   @Override

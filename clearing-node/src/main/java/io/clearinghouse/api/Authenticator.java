@@ -48,10 +48,11 @@ public final class Authenticator {
         throw new ConfigException.BadValue(path + ".sha256", "must be the 64 hex digits of the token's SHA-256");
       }
       List<String> accounts = entry.hasPath("accounts") ? entry.getStringList("accounts") : List.of();
+      List<String> sources = entry.hasPath("sources") ? entry.getStringList("sources") : List.of();
       if (role == Role.CLIENT && accounts.isEmpty()) {
         throw new ConfigException.BadValue(path + ".accounts", "a client token must own at least one account");
       }
-      if (tokens.put(hash, new Principal(name, role, Set.copyOf(accounts))) != null) {
+      if (tokens.put(hash, new Principal(name, role, Set.copyOf(accounts), Set.copyOf(sources))) != null) {
         throw new ConfigException.BadValue(path + ".sha256", "the same token is configured twice");
       }
     }
@@ -61,6 +62,7 @@ public final class Authenticator {
       tokens.put(sha256Hex(demo.getString("client-token")),
           new Principal("demo-client", Role.CLIENT, Set.copyOf(demo.getStringList("client-accounts"))));
       tokens.put(sha256Hex(demo.getString("engine-token")), new Principal("demo-engine", Role.ENGINE, Set.of()));
+      tokens.put(sha256Hex(demo.getString("feeder-token")), new Principal("demo-feeder", Role.FEEDER, Set.of()));
     }
     return new Authenticator(tokens);
   }
@@ -69,7 +71,7 @@ public final class Authenticator {
     try {
       return Role.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client, engine");
+      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client, engine, feeder");
     }
   }
 
@@ -87,8 +89,12 @@ public final class Authenticator {
     Principal principal = authenticate(metadata);
     if (principal.role() != role) {
       throw new RejectedException(Rejection.WRONG_ROLE,
-          "this call needs " + (role == Role.OPERATOR ? "an operator" : role == Role.ENGINE ? "an engine" : "a client")
-              + " token");
+          "this call needs " + switch (role) {
+            case OPERATOR -> "an operator";
+            case ENGINE -> "an engine";
+            case FEEDER -> "a feeder";
+            case CLIENT -> "a client";
+          } + " token");
     }
     return principal;
   }
@@ -100,7 +106,8 @@ public final class Authenticator {
     }
   }
 
-  private Principal authenticate(Metadata metadata) {
+  /** Any valid token, whatever its role. */
+  public Principal authenticate(Metadata metadata) {
     Optional<String> header = metadata.getText("authorization");
     if (header.isEmpty() || header.get().isBlank()) {
       throw new RejectedException(Rejection.MISSING_TOKEN, "send 'authorization: Bearer <token>'");

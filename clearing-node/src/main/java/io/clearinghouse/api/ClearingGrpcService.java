@@ -7,8 +7,7 @@ import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
-import io.clearinghouse.price.Mark;
-import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.protocol.v1.ClearingServicePowerApi;
 import io.clearinghouse.protocol.v1.ErrorReason;
 import io.clearinghouse.protocol.v1.ReleaseReservationRequest;
@@ -20,7 +19,6 @@ import io.clearinghouse.protocol.v1.TradeAck;
 import io.clearinghouse.protocol.v1.TradeRejection;
 import io.clearinghouse.protocol.v1.TradeResult;
 import io.grpc.Status;
-import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -50,22 +48,20 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   private final Accounts accounts;
   private final Authenticator auth;
   private final Instruments instruments;
-  private final MarkPrices marks;
+  private final LastTrades lastTrades;
   private final ProtoMapping mapping;
   private final int tradesInFlight;
-  private final Clock clock;
   /** Accounts known to be open. Accounts are never closed, so a hit never goes stale. */
   private final Set<String> openAccounts = ConcurrentHashMap.newKeySet();
 
-  public ClearingGrpcService(Accounts accounts, Authenticator auth, Instruments instruments, MarkPrices marks,
-      ProtoMapping mapping, int tradesInFlight, Clock clock) {
+  public ClearingGrpcService(Accounts accounts, Authenticator auth, Instruments instruments, LastTrades lastTrades,
+      ProtoMapping mapping, int tradesInFlight) {
     this.accounts = accounts;
     this.auth = auth;
     this.instruments = instruments;
-    this.marks = marks;
+    this.lastTrades = lastTrades;
     this.mapping = mapping;
     this.tradesInFlight = tradesInFlight;
-    this.clock = clock;
   }
 
   @Override
@@ -149,8 +145,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     CompletionStage<AccountEntity.TradeSideApplied> seller = accounts.applyTrade(t.getSellerAccountId(), t.getTradeId(),
         t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == Side.SELL, orderId(t.getSellerOrderId()));
     return buyer.thenCombine(seller, (b, s) -> {
-      // Until the price feed publishes marks, the last trade price is the mark.
-      marks.publish(new Mark(symbol, c.priceTicks(), t.getSequence(), clock.millis()));
+      lastTrades.record(symbol, c.priceTicks());
       return TradeResult.newBuilder()
           .setTradeId(t.getTradeId())
           .setSequence(t.getSequence())

@@ -6,6 +6,8 @@ import io.clearinghouse.protocol.v1.AdminService;
 import io.clearinghouse.protocol.v1.AdminServicePowerApiHandlerFactory;
 import io.clearinghouse.protocol.v1.ClearingService;
 import io.clearinghouse.protocol.v1.ClearingServicePowerApiHandlerFactory;
+import io.clearinghouse.protocol.v1.PriceService;
+import io.clearinghouse.protocol.v1.PriceServicePowerApiHandlerFactory;
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
 import java.util.List;
@@ -24,16 +26,18 @@ public final class GrpcServer {
 
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, String host, int port,
-      AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, BooleanSupplier serving) {
+      AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
+      BooleanSupplier serving) {
     HealthGrpcService health = new HealthGrpcService(
-        Set.of(AccountService.name, AdminService.name, ClearingService.name), serving);
+        Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), serving);
     var handler = ServiceHandler.concatOrNotFound(
         AccountServicePowerApiHandlerFactory.create(accounts, system),
         AdminServicePowerApiHandlerFactory.create(admin, system),
         ClearingServicePowerApiHandlerFactory.create(clearing, system),
+        PriceServicePowerApiHandlerFactory.create(prices, system),
         HealthHandlerFactory.create(health, system),
         ServerReflection.create(List.of(AccountService.description, AdminService.description,
-            ClearingService.description, Health.description), system));
+            ClearingService.description, PriceService.description, Health.description), system));
     return Http.get(system).newServerAt(host, port).bind(handler);
   }
 }

@@ -49,6 +49,9 @@ public final class ProtoMapping {
     } else if (account.marginRatioPpm() != AccountSummary.NO_RATIO) {
       view.setMarginRatio(RATIO.format(account.marginRatioPpm()));
     }
+    if (account.liquidationId() != null) {
+      view.setLiquidationId(account.liquidationId());
+    }
     for (PositionSummary position : account.positions()) {
       view.addPositions(position(position));
     }

@@ -7,5 +7,7 @@ public enum Role {
   /** Trading client: reads and withdraws from the accounts it owns. */
   CLIENT,
   /** The matching engine: streams executed trades and asks pre-trade margin checks. */
-  ENGINE
+  ENGINE,
+  /** A price feeder: publishes index prices from spot venues, for its sources. */
+  FEEDER
 }

@@ -1,10 +1,8 @@
 package io.clearinghouse.price;
 
-import io.clearinghouse.persistence.CborSerializable;
-
 /**
- * A mark price: the price positions are valued at. {@code sequence} orders marks of one
- * instrument; a mark never replaces a newer one. Until the price feed exists, the source of marks
- * is the last trade price, sequenced by the matching engine's sequence number.
+ * A mark price: the price positions are valued and liquidated at. {@code sequence} orders the
+ * marks of one instrument and survives a feed moving to another node; a mark never replaces a
+ * newer one.
  */
-public record Mark(String instrument, long priceTicks, long sequence, long epochMillis) implements CborSerializable {}
+public record Mark(String instrument, long priceTicks, long sequence, long epochMillis) implements PriceEvent {}

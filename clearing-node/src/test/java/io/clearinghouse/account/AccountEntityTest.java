@@ -34,6 +34,11 @@ class AccountEntityTest {
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3), 5, 20);
   static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
 
+  static AccountEntity.Environment environment(MarkPrices marks) {
+    return new AccountEntity.Environment(SETTINGS, INSTRUMENTS, marks, io.clearinghouse.monitor.RiskRegistry.NONE,
+        java.time.Clock.systemUTC());
+  }
+
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
   private String accountId;
 
@@ -45,7 +50,7 @@ class AccountEntityTest {
   @BeforeEach
   void newAccount() {
     accountId = "acc-" + ids.incrementAndGet();
-    account = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(accountId, SETTINGS, INSTRUMENTS, MarkPrices.local()),
+    account = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(accountId, environment(MarkPrices.local())),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
@@ -83,7 +88,7 @@ class AccountEntityTest {
   void openIsIdempotent() {
     var first = open();
     assertEquals(List.of(new AccountEntity.AccountOpened(accountId)), first.events());
-    assertEquals(new AccountSummary(accountId, 0, 0, 0, 0, 0, AccountSummary.NO_RATIO, 0, List.of()),
+    assertEquals(new AccountSummary(accountId, 0, 0, 0, 0, 0, AccountSummary.NO_RATIO, 0, List.of(), null),
         ((AccountEntity.Snapshot) first.reply()).account());
     var again = open();
     assertTrue(again.hasNoEvents());
@@ -102,7 +107,7 @@ class AccountEntityTest {
     assertEquals(999_999_999L, cash());
     var view = account.runCommand(AccountEntity.Get::new);
     assertEquals(new AccountSummary(accountId, 999_999_999L, 999_999_999L, 999_999_999L, 999_999_999L, 0,
-        AccountSummary.NO_RATIO, 0, List.of()), ((AccountEntity.Snapshot) view.reply()).account());
+        AccountSummary.NO_RATIO, 0, List.of(), null), ((AccountEntity.Snapshot) view.reply()).account());
   }
 
   @Test

@@ -38,6 +38,7 @@ class TradingEntityTest {
   private static final long ONE_BTC = 1_000L;
 
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
+  private MarkPrices marks;
   private final AtomicInteger sequence = new AtomicInteger(100);
 
   @AfterAll
@@ -47,9 +48,9 @@ class TradingEntityTest {
 
   @BeforeEach
   void newAccount() {
+    marks = MarkPrices.local();
     account = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("trader-" + ids.incrementAndGet(), AccountEntityTest.SETTINGS,
-            AccountEntityTest.INSTRUMENTS, MarkPrices.local()),
+        AccountEntity.create("trader-" + ids.incrementAndGet(), AccountEntityTest.environment(marks)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
     account.runCommand(AccountEntity.Open::new);
   }

@@ -1,0 +1,94 @@
+package io.clearinghouse.api;
+
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.money.Asset;
+import io.clearinghouse.protocol.v1.AccountUpdate;
+import io.clearinghouse.protocol.v1.MarginAlert;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * Live account streams: the account pushes its state on subscribe and after every change; the
+ * stream also re-reads it at a fixed interval, because a mark moving changes the margin ratio
+ * without any account event, and re-subscribes, because an account that moved to another node
+ * has forgotten its subscribers. Alerts are raised when the margin ratio rises through a level and
+ * when liquidation starts.
+ */
+public final class AccountStreams {
+  private static final Asset RATIO = new Asset("ratio", 6);
+
+  private final ActorSystem<?> system;
+  private final Accounts accounts;
+  private final List<Long> levelsPpm;
+  private final Duration refresh;
+
+  public AccountStreams(ActorSystem<?> system, Accounts accounts, List<Long> levelsPpm, Duration refresh) {
+    this.system = system;
+    this.accounts = accounts;
+    this.levelsPpm = List.copyOf(levelsPpm);
+    this.refresh = refresh;
+  }
+
+  Source<AccountUpdate, NotUsed> updates(String accountId, ProtoMapping mapping) {
+    Pair<ActorRef<AccountEntity.Reply>, Source<AccountEntity.Reply, NotUsed>> pushed =
+        ActorSource.<AccountEntity.Reply>actorRef(m -> false, m -> Optional.empty(), 256, OverflowStrategy.dropHead())
+            .preMaterialize(system);
+    ActorRef<AccountEntity.Reply> subscriber = pushed.first();
+    var account = ClusterSharding.get(system).entityRefFor(AccountEntity.TYPE_KEY, accountId);
+    Source<AccountSummary, NotUsed> polled = Source.tick(Duration.ZERO, refresh, NotUsed.getInstance())
+        .mapMaterializedValue(c -> NotUsed.getInstance())
+        .mapAsync(1, tick -> {
+          account.tell(new AccountEntity.Subscribe(subscriber));
+          return accounts.get(accountId);
+        });
+    Source<AccountSummary, NotUsed> fromEntity = pushed.second()
+        .filter(r -> r instanceof AccountEntity.Snapshot)
+        .map(r -> ((AccountEntity.Snapshot) r).account());
+    return fromEntity.merge(polled)
+        .statefulMap(() -> new Seen(null, 0, null),
+            (seen, now) -> Pair.create(new Seen(now, ratio(now), now.liquidationId()), update(seen, now, mapping)),
+            seen -> Optional.empty())
+        .filter(Optional::isPresent)
+        .map(Optional::get);
+  }
+
+  /** What the stream last sent. */
+  private record Seen(AccountSummary summary, long ratioPpm, String liquidationId) {}
+
+  private static long ratio(AccountSummary s) {
+    return s.marginRatioPpm() == AccountSummary.NO_RATIO ? 0 : s.marginRatioPpm();
+  }
+
+  private Optional<AccountUpdate> update(Seen seen, AccountSummary now, ProtoMapping mapping) {
+    if (now.equals(seen.summary())) {
+      return Optional.empty();
+    }
+    AccountUpdate.Builder update = AccountUpdate.newBuilder().setAccount(mapping.view(now));
+    long ratio = ratio(now);
+    for (long level : levelsPpm) {
+      if (seen.ratioPpm() < level && ratio >= level) {
+        update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.MARGIN_RATIO_ABOVE)
+            .setLevel(RATIO.format(level))
+            .setMessage("margin ratio " + (ratio == AccountSummary.INFINITE_RATIO ? "inf" : RATIO.format(ratio))
+                + " reached " + RATIO.format(level) + "; liquidation starts at 1.000000"));
+      }
+    }
+    if (now.liquidationId() != null && seen.liquidationId() == null) {
+      update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.LIQUIDATION_STARTED)
+          .setLiquidationId(now.liquidationId())
+          .setMessage("liquidation " + now.liquidationId() + " started: the account is reduce-only"));
+    }
+    return Optional.of(update.build());
+  }
+}

@@ -1,0 +1,18 @@
+package io.clearinghouse.monitor;
+
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.persistence.CborSerializable;
+import java.util.List;
+
+/**
+ * What the margin monitor needs of one account to decide, at any mark, whether it is at or below
+ * maintenance: cash, whether it is already being liquidated, and its open positions.
+ */
+public record Exposure(long cash, boolean liquidating, List<Position> positions) implements CborSerializable {
+  public record Position(String instrument, long lots, long cost, MarginMode mode, long isolatedMargin)
+      implements CborSerializable {}
+
+  public Exposure {
+    positions = List.copyOf(positions);
+  }
+}

@@ -1,0 +1,190 @@
+package io.clearinghouse.price;
+
+import io.clearinghouse.persistence.CborSerializable;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The price feed of one instrument: a sharded, remembered, event-sourced entity, so exactly one
+ * runs in the cluster and another node carries on when its node dies. It keeps the latest price
+ * of each index source and the latest trade price in memory (they are refreshed within seconds),
+ * and persists every mark it publishes, so mark sequence numbers keep increasing across failover.
+ */
+public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, PriceFeed.Event, PriceFeed.State> {
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "PriceFeed");
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** A validated index price from a source, in ticks. */
+  public record IndexTick(String source, long priceTicks, long epochMillis) implements Command {}
+
+  /** The latest trade price a node has seen for this instrument. */
+  public record LastTrade(long priceTicks, long epochMillis) implements Command {}
+
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  private enum Check implements Command { INSTANCE }
+
+  public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources)
+      implements CborSerializable {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks)
+      implements Event {}
+
+  public record StalenessChanged(boolean stale, long epochMillis) implements Event {}
+
+  /** What survives a restart: the last published mark, its sequence, the EMA, staleness. */
+  public record State(long sequence, long markTicks, long emaBasisTicks, boolean stale) implements CborSerializable {}
+
+  public static void init(ActorSystem<?> system, PriceSettings settings, MarkPrices marks, Clock clock) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>withTimers(timers ->
+        new PriceFeed(context.getEntityId(), settings, marks, clock, timers))));
+  }
+
+  /** For tests: the behaviour without sharding. */
+  public static Behavior<Command> create(String instrument, PriceSettings settings, MarkPrices marks, Clock clock) {
+    return Behaviors.withTimers(timers -> new PriceFeed(instrument, settings, marks, clock, timers));
+  }
+
+  private final String instrument;
+  private final PriceSettings settings;
+  private final MarkPrices marks;
+  private final Clock clock;
+  private final TimerScheduler<Command> timers;
+  // In memory only: refreshed by feeders and trades within seconds after a restart.
+  private final Map<String, MarkRules.SourcePrice> sources = new HashMap<>();
+  private OptionalLong lastTrade = OptionalLong.empty();
+  private long emaBasis;
+  private long held;
+
+  private PriceFeed(String instrument, PriceSettings settings, MarkPrices marks, Clock clock,
+      TimerScheduler<Command> timers) {
+    super(PersistenceId.of(TYPE_KEY.name(), instrument));
+    this.instrument = instrument;
+    this.settings = settings;
+    this.marks = marks;
+    this.clock = clock;
+    this.timers = timers;
+  }
+
+  @Override
+  public State emptyState() {
+    // A feed that never published is stale: nothing may be liquidated on it.
+    return new State(0, 0, 0, true);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(1_000, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          emaBasis = state.emaBasisTicks();
+          timers.startTimerWithFixedDelay(Check.INSTANCE, settings.checkInterval());
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(IndexTick.class, (state, tick) -> {
+          MarkRules.SourcePrice held = sources.get(tick.source());
+          if (held == null || held.epochMillis() <= tick.epochMillis()) {
+            sources.put(tick.source(), new MarkRules.SourcePrice(tick.priceTicks(), tick.epochMillis()));
+          }
+          return recompute(state);
+        })
+        .onCommand(LastTrade.class, (state, trade) -> {
+          lastTrade = OptionalLong.of(trade.priceTicks());
+          index().ifPresent(index -> emaBasis = MarkRules.emaStep(emaBasis, trade.priceTicks() - index, settings.emaWindow()));
+          return recompute(state);
+        })
+        .onCommand(Check.class, (state, check) -> recompute(state))
+        .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(
+            new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources()))))
+        .build();
+  }
+
+  private long freshSince() {
+    return clock.millis() - settings.staleAfter().toMillis();
+  }
+
+  private OptionalLong index() {
+    return MarkRules.index(sources, freshSince(), settings.minSources());
+  }
+
+  private int freshSources() {
+    long since = freshSince();
+    return (int) sources.values().stream().filter(p -> p.epochMillis() >= since).count();
+  }
+
+  private Effect<Event, State> recompute(State state) {
+    long now = clock.millis();
+    OptionalLong index = index();
+    if (index.isEmpty()) {
+      held = 0;
+      if (state.stale()) {
+        return Effect().none();
+      }
+      return Effect().persist(new StalenessChanged(true, now))
+          .thenRun(s -> marks.publish(new FeedStatus(instrument, true, s.sequence(), now)));
+    }
+    long candidate = MarkRules.mark(index.getAsLong(), emaBasis, lastTrade);
+    if (candidate == state.markTicks() && !state.stale()) {
+      return Effect().none();
+    }
+    if (!MarkRules.confirmed(state.markTicks(), held, candidate, settings.maxJumpPpm())) {
+      held = candidate;
+      return Effect().none();
+    }
+    held = 0;
+    List<Event> events = new ArrayList<>(2);
+    if (state.stale()) {
+      events.add(new StalenessChanged(false, now));
+    }
+    events.add(new MarkPublished(state.sequence() + 1, candidate, index.getAsLong(), now, emaBasis));
+    boolean wasStale = state.stale();
+    return Effect().persist(events).thenRun(s -> {
+      // Fresh first, so that listeners act on the mark that follows.
+      if (wasStale) {
+        marks.publish(new FeedStatus(instrument, false, s.sequence(), now));
+      }
+      marks.publish(new Mark(instrument, s.markTicks(), s.sequence(), now));
+    });
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(MarkPublished.class, (state, e) -> new State(e.sequence(), e.markTicks(), e.emaBasisTicks(), state.stale()))
+        .onEvent(StalenessChanged.class, (state, e) -> new State(state.sequence(), state.markTicks(),
+            state.emaBasisTicks(), e.stale()))
+        .build();
+  }
+}
