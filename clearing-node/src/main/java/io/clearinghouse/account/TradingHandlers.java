@@ -160,9 +160,15 @@ final class TradingHandlers {
               "order " + cmd.orderId() + " already holds a reservation for another order");
     }
     Holding holding = account.holding(cmd.instrument());
-    if (account.liquidating() && Math.abs(holding.lots() + cmd.signedLots()) > Math.abs(holding.lots())) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
-          "the account is being liquidated: only orders that reduce a position are accepted");
+    if (account.liquidating()) {
+      boolean reducing = Long.signum(cmd.signedLots()) == -Long.signum(holding.lots())
+          && Math.abs(cmd.signedLots()) <= Math.abs(holding.lots());
+      if (!reducing) {
+        return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
+            "the account is being liquidated: only orders that reduce a position are accepted");
+      }
+      // A reduce-only order needs no margin; it must never be blocked by the deficit it reduces.
+      return persistReservation(cmd, 0, available);
     }
     long amount;
     try {
@@ -180,6 +186,10 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " needs " + amount
           + " of margin and fee (minor units) but only " + Math.max(0, available) + " is available");
     }
+    return persistReservation(cmd, amount, available);
+  }
+
+  private ReplyEffect<Event, State> persistReservation(ReserveMargin cmd, long amount, long available) {
     Reservation reservation = new Reservation(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount);
     long left = available - amount;
     return effect.persist(new MarginReserved(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount))

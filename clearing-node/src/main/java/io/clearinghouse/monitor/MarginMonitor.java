@@ -45,12 +45,16 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks) {
     ActorRef<Command> monitor = system.systemActorOf(
         Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks)), "margin-monitor", Props.empty());
+    evaluateOnEveryMark(marks, monitor);
+    return registry(monitor);
+  }
+
+  static void evaluateOnEveryMark(MarkPrices marks, ActorRef<Command> monitor) {
     marks.listen(event -> {
       if (event instanceof Mark mark) {
         monitor.tell(new Evaluate(mark.instrument(), mark.sequence()));
       }
     });
-    return registry(monitor);
   }
 
   public static RiskRegistry registry(ActorRef<Command> monitor) {
@@ -117,8 +121,16 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
     accounts.put(t.accountId(), new Tracked(t.account(), t.exposure().cash(), t.exposure().liquidating(), held));
     // A change can itself bring the account to maintenance (a loss realized, a withdrawal).
-    checkOne(t.accountId(), 0);
+    checkOne(t.accountId(), latestMarkSequence(held));
     return this;
+  }
+
+  private long latestMarkSequence(Held[] held) {
+    long latest = 0;
+    for (Held h : held) {
+      latest = Math.max(latest, marks.get(h.instrument().symbol()).map(Mark::sequence).orElse(0L));
+    }
+    return latest;
   }
 
   private Behavior<Command> untrack(Untrack u) {

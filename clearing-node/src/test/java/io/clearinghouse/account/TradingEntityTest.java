@@ -255,4 +255,37 @@ class TradingEntityTest {
     account.restart();
     assertEquals(before, account.getState());
   }
+
+  @Test
+  void anAccountAtMaintenanceStartsItsLiquidationOnceAndTurnsReduceOnly() {
+    deposit(10_000 * USDT);
+    trade(ONE_BTC, P50K, true); // cash 9,975
+    run(r -> new AccountEntity.ReserveMargin("o-open", PERP, 100, P50K, r));
+    // At 41,000: equity 9,975 - 9,000 = 975 > MM 164: the monitor was wrong, nothing happens.
+    marks.accept(new io.clearinghouse.price.Mark(PERP, 410_000, 1, 0));
+    assertTrue(account.runCommand(new AccountEntity.StartLiquidation(1)).hasNoEvents());
+    // A stale instrument is never acted on, whatever the mark says.
+    marks.accept(new io.clearinghouse.price.FeedStatus(PERP, true, 2, 0));
+    marks.accept(new io.clearinghouse.price.Mark(PERP, 300_000, 2, 0));
+    assertTrue(account.runCommand(new AccountEntity.StartLiquidation(2)).hasNoEvents());
+    marks.accept(new io.clearinghouse.price.FeedStatus(PERP, false, 3, 0));
+    // At 40,000: equity 9,975 - 10,000 = -25 <= MM 160.
+    marks.accept(new io.clearinghouse.price.Mark(PERP, 400_000, 3, 7));
+    var started = account.runCommand(new AccountEntity.StartLiquidation(3));
+    AccountEntity.LiquidationStarted event = (AccountEntity.LiquidationStarted) started.events().get(0);
+    assertEquals(3, event.markSequence());
+    assertEquals(java.util.Map.of(PERP, 400_000L), event.marks());
+    assertEquals(-25 * USDT, event.equity());
+    assertEquals(160 * USDT, event.maintenanceMargin());
+    assertEquals(new AccountEntity.ReservationReleased("o-open", 252_500_000L), started.events().get(1));
+    assertTrue(state().liquidating());
+    assertEquals(event.liquidationId(), summary().liquidationId());
+
+    assertTrue(account.runCommand(new AccountEntity.StartLiquidation(4)).hasNoEvents());
+    assertRejected(run(r -> new AccountEntity.Withdraw("w-liq", 1, r)), Rejection.ACCOUNT_LIQUIDATING);
+    assertRejected(run(r -> new AccountEntity.ReserveMargin("o-more", PERP, 10, 400_000L, r)),
+        Rejection.ACCOUNT_LIQUIDATING);
+    // Orders that reduce the position are still accepted.
+    assertEquals(1, run(r -> new AccountEntity.ReserveMargin("o-reduce", PERP, -10, 400_000L, r)).events().size());
+  }
 }
