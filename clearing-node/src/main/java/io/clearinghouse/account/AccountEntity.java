@@ -252,7 +252,7 @@ public final class AccountEntity
         .onCommand(Subscribe.class, cmd -> notFound(cmd.subscriber()))
         .onCommand(StartLiquidation.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
-    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), this::changed);
+    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, this::deposit)

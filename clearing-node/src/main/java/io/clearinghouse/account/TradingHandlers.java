@@ -29,6 +29,7 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.margin.MulDiv;
 import io.clearinghouse.margin.Position;
 import io.clearinghouse.margin.PositionChange;
+import io.clearinghouse.money.Asset;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -48,8 +49,11 @@ final class TradingHandlers {
   private final Instruments instruments;
   private final Consumer<State> changed;
 
-  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
+  private final Asset asset;
+
+  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       Consumer<State> changed) {
+    this.asset = asset;
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
@@ -183,8 +187,8 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
     if (available - amount < 0) {
-      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " needs " + amount
-          + " of margin and fee (minor units) but only " + Math.max(0, available) + " is available");
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " needs "
+          + money(amount) + " of margin and fee but only " + money(Math.max(0, available)) + " is available");
     }
     return persistReservation(cmd, amount, available);
   }
@@ -272,7 +276,7 @@ final class TradingHandlers {
       long available = risk.evaluate(account).available();
       if (cmd.amount() > Math.min(available, account.cash())) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
-            "only " + Math.max(0, Math.min(available, account.cash())) + " (minor units) can be moved into the position");
+            "only " + money(Math.max(0, Math.min(available, account.cash()))) + " can be moved into the position");
       }
     } else {
       long notional = MarginMath.notional(holding.lots(), risk.markTicks(cmd.instrument(), holding),
@@ -281,10 +285,14 @@ final class TradingHandlers {
           risk.effectiveLeverage(account, instrument, holding, notional));
       if (holding.isolatedMargin() + cmd.amount() < initialMargin) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_ISOLATED_MARGIN,
-            "the position must keep at least its initial margin of " + initialMargin + " (minor units)");
+            "the position must keep at least its initial margin of " + money(initialMargin));
       }
     }
     return persistThenSnapshot(new IsolatedMarginAdjusted(cmd.instrument(), cmd.amount()), cmd.replyTo());
+  }
+
+  private String money(long amount) {
+    return asset.format(amount) + " " + asset.code();
   }
 
   private ReplyEffect<Event, State> persistThenSnapshot(Event event, ActorRef<Reply> replyTo) {

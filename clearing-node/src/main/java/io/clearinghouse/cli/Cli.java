@@ -2,6 +2,28 @@ package io.clearinghouse.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
+import io.clearinghouse.protocol.v1.AdjustIsolatedMarginRequest;
+import io.clearinghouse.protocol.v1.AuditReport;
+import io.clearinghouse.protocol.v1.AuditRequest;
+import io.clearinghouse.protocol.v1.ClearingServiceClient;
+import io.clearinghouse.protocol.v1.IndexPriceTick;
+import io.clearinghouse.protocol.v1.MarginMode;
+import io.clearinghouse.protocol.v1.PositionView;
+import io.clearinghouse.protocol.v1.PriceServiceClient;
+import io.clearinghouse.protocol.v1.PublishSummary;
+import io.clearinghouse.protocol.v1.ReleaseReservationRequest;
+import io.clearinghouse.protocol.v1.ReservationView;
+import io.clearinghouse.protocol.v1.ReserveMarginRequest;
+import io.clearinghouse.protocol.v1.SetLeverageCapRequest;
+import io.clearinghouse.protocol.v1.SetLeverageRequest;
+import io.clearinghouse.protocol.v1.SetMarginModeRequest;
+import io.clearinghouse.protocol.v1.Side;
+import io.clearinghouse.protocol.v1.StreamAccountRequest;
+import io.clearinghouse.protocol.v1.StreamMarkPricesRequest;
+import io.clearinghouse.protocol.v1.Trade;
+import io.clearinghouse.protocol.v1.TradeResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.AdminServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
@@ -39,6 +61,17 @@ public final class Cli {
       "  account ACCOUNT                  show any account (operator)",
       "  my-account ACCOUNT               show one of your accounts (client)",
       "  withdraw ACCOUNT AMOUNT KEY      withdraw from one of your accounts (client)",
+      "  leverage-cap ACCOUNT MAX         cap an account's leverage, 0 removes the cap (operator)",
+      "  audit                            run the ledger audit (operator)",
+      "  set-leverage ACCOUNT INSTRUMENT N           (client)",
+      "  margin-mode ACCOUNT INSTRUMENT cross|isolated (client)",
+      "  isolated-margin ACCOUNT INSTRUMENT AMOUNT   move cash in (+) or out (-) of an isolated position (client)",
+      "  watch ACCOUNT                    stream the account with margin alerts until Ctrl-C (client)",
+      "  trade SEQ ID INSTRUMENT PRICE QTY BUYER SELLER buy|sell   clear one executed trade (engine)",
+      "  reserve ACCOUNT ORDER INSTRUMENT buy|sell QTY PRICE     pre-trade margin check (engine)",
+      "  release ACCOUNT ORDER            release an order's reservation (engine)",
+      "  price SOURCE INSTRUMENT PRICE    publish an index price stamped now (feeder)",
+      "  marks [INSTRUMENT]               stream mark prices until Ctrl-C (any token)",
       "  members                          cluster members (management HTTP)",
       "  ready                            readiness of the node (management HTTP)",
       "environment: CLEARINGHOUSE_TOKEN, CLEARINGHOUSE_GRPC (default 127.0.0.1:8080),",
@@ -61,7 +94,9 @@ public final class Cli {
       return switch (command) {
         case "members" -> http(env, "/cluster/members");
         case "ready" -> http(env, "/ready");
-        case "open", "deposit", "account", "my-account", "withdraw" -> grpc(command, rest, env);
+        case "open", "deposit", "account", "my-account", "withdraw", "leverage-cap", "audit", "set-leverage",
+            "margin-mode", "isolated-margin", "watch", "trade", "reserve", "release", "price", "marks" ->
+            grpc(command, rest, env);
         default -> usage("unknown command " + command);
       };
     } catch (IllegalArgumentException e) {
@@ -90,7 +125,75 @@ public final class Cli {
           .withTls(false);
       AdminServiceClient admin = AdminServiceClient.create(settings, system);
       AccountServiceClient accounts = AccountServiceClient.create(settings, system);
+      ClearingServiceClient engine = ClearingServiceClient.create(settings, system);
+      PriceServiceClient prices = PriceServiceClient.create(settings, system);
+      String bearer = "Bearer " + token;
       switch (command) {
+        case "leverage-cap" -> print(call(admin.setLeverageCap(), token, SetLeverageCapRequest.newBuilder()
+            .setAccountId(arg(args, 0, 2)).setMaxLeverage(Integer.parseInt(arg(args, 1, 2))).build()));
+        case "audit" -> {
+          if (!args.isEmpty()) {
+            throw new IllegalArgumentException("audit takes no arguments");
+          }
+          AuditReport report = call(admin.audit(), token, AuditRequest.getDefaultInstance());
+          System.out.printf("clean          %s%naccounts       %d%ntrade sides    %d%ncash           %s%n"
+                  + "isolated       %s%nposition cost  %s%nfee revenue    %s%ndeposits       %s%nwithdrawals    %s%n",
+              report.getClean(), report.getAccounts(), report.getTradesApplied(), report.getTotalCash(),
+              report.getTotalIsolatedMargin(), report.getTotalPositionCost(), report.getFeeRevenue(),
+              report.getDeposits(), report.getWithdrawals());
+          report.getViolationsList().forEach(v -> System.out.println("VIOLATION      " + v));
+        }
+        case "set-leverage" -> print(call(accounts.setLeverage(), token, SetLeverageRequest.newBuilder()
+            .setAccountId(arg(args, 0, 3)).setInstrument(arg(args, 1, 3)).setLeverage(Integer.parseInt(arg(args, 2, 3)))
+            .build()));
+        case "margin-mode" -> print(call(accounts.setMarginMode(), token, SetMarginModeRequest.newBuilder()
+            .setAccountId(arg(args, 0, 3)).setInstrument(arg(args, 1, 3))
+            .setMarginMode(arg(args, 2, 3).equalsIgnoreCase("isolated") ? MarginMode.ISOLATED : MarginMode.CROSS)
+            .build()));
+        case "isolated-margin" -> print(call(accounts.adjustIsolatedMargin(), token,
+            AdjustIsolatedMarginRequest.newBuilder().setAccountId(arg(args, 0, 3)).setInstrument(arg(args, 1, 3))
+                .setAmount(arg(args, 2, 3)).build()));
+        case "watch" -> accounts.streamAccount().addHeader("authorization", bearer)
+            .invoke(StreamAccountRequest.newBuilder().setAccountId(arg(args, 0, 1)).build())
+            .runForeach(update -> {
+              update.getAlertsList().forEach(a -> System.out.println("ALERT " + a.getKind() + " " + a.getMessage()));
+              print(update.getAccount());
+              System.out.println();
+            }, system).toCompletableFuture().join();
+        case "trade" -> {
+          Trade trade = Trade.newBuilder().setSequence(Long.parseLong(arg(args, 0, 8))).setTradeId(args.get(1))
+              .setInstrument(args.get(2)).setPrice(args.get(3)).setQuantity(args.get(4)).setBuyerAccountId(args.get(5))
+              .setSellerAccountId(args.get(6)).setAggressorSide(side(args.get(7))).build();
+          TradeResult result = engine.submitTrades().addHeader("authorization", bearer)
+              .invoke(Source.single(trade)).runWith(Sink.head(), system).toCompletableFuture().join();
+          if (result.hasRejection()) {
+            System.err.println("error: " + result.getRejection().getReason() + ": " + result.getRejection().getMessage());
+            return 1;
+          }
+          System.out.printf("trade %s cleared%s: buyer fee %s, seller fee %s%n", result.getTradeId(),
+              result.getAck().getDuplicate() ? " (already, earlier)" : "", result.getAck().getBuyerFee(),
+              result.getAck().getSellerFee());
+        }
+        case "reserve" -> print(call(engine.reserveMargin(), token, ReserveMarginRequest.newBuilder()
+            .setAccountId(arg(args, 0, 6)).setOrderId(args.get(1)).setInstrument(args.get(2)).setSide(side(args.get(3)))
+            .setQuantity(args.get(4)).setLimitPrice(args.get(5)).build()));
+        case "release" -> print(call(engine.releaseReservation(), token, ReleaseReservationRequest.newBuilder()
+            .setAccountId(arg(args, 0, 2)).setOrderId(args.get(1)).build()));
+        case "price" -> {
+          PublishSummary summary = prices.publishIndexPrices().addHeader("authorization", bearer)
+              .invoke(Source.single(IndexPriceTick.newBuilder().setSource(arg(args, 0, 3)).setInstrument(args.get(1))
+                  .setPrice(args.get(2)).setTimestampMs(System.currentTimeMillis()).build()))
+              .toCompletableFuture().join();
+          summary.getRejectionsList().forEach(r -> System.err.println("refused: " + r.getReason() + ": " + r.getMessage()));
+          System.out.printf("accepted %d, refused %d%n", summary.getAccepted(), summary.getRejected());
+          return summary.getRejected() == 0 ? 0 : 1;
+        }
+        case "marks" -> prices.streamMarkPrices().addHeader("authorization", bearer)
+            .invoke(StreamMarkPricesRequest.newBuilder().addAllInstruments(args).build())
+            .runForeach(m -> System.out.println(m.getStale()
+                ? m.getInstrument() + "  STALE (no liquidations)"
+                : m.getInstrument() + "  " + m.getMarkPrice() + "  #" + m.getSequence()), system)
+            .toCompletableFuture().join();
         case "open" -> print(call(admin.openAccount(), token,
             OpenAccountRequest.newBuilder().setAccountId(arg(args, 0, 1)).build()));
         case "deposit" -> print(call(admin.deposit(), token, DepositRequest.newBuilder()
@@ -131,12 +234,39 @@ public final class Cli {
     return response.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }
 
+  private static Side side(String text) {
+    return switch (text.toLowerCase()) {
+      case "buy" -> Side.BUY;
+      case "sell" -> Side.SELL;
+      default -> throw new IllegalArgumentException("side must be buy or sell, was " + text);
+    };
+  }
+
   private static void print(AccountView view) {
-    System.out.printf("account       %s%n", view.getAccountId());
+    System.out.printf("account       %s%s%n", view.getAccountId(),
+        view.getLiquidationId().isEmpty() ? "" : "  LIQUIDATING (" + view.getLiquidationId() + ")");
     System.out.printf("cash          %s %s%n", view.getCash(), view.getAsset());
     System.out.printf("equity        %s %s%n", view.getEquity(), view.getAsset());
     System.out.printf("available     %s %s%n", view.getAvailable(), view.getAsset());
     System.out.printf("withdrawable  %s %s%n", view.getWithdrawable(), view.getAsset());
+    if (!view.getReserved().isEmpty() && !view.getReserved().equals("0.000000")) {
+      System.out.printf("reserved      %s %s%n", view.getReserved(), view.getAsset());
+    }
+    if (!view.getMarginRatio().isEmpty()) {
+      System.out.printf("margin ratio  %s (liquidation at 1)%n", view.getMarginRatio());
+    }
+    for (PositionView p : view.getPositionsList()) {
+      System.out.printf("position      %s %s @ %s, mark %s, uPnL %s, IM %s, MM %s, %dx %s%s%n", p.getInstrument(),
+          p.getSize(), p.getEntryPrice(), p.getMarkPrice(), p.getUnrealizedPnl(), p.getInitialMargin(),
+          p.getMaintenanceMargin(), p.getLeverage(), p.getMarginMode().name().toLowerCase(),
+          p.getLiquidationPrice().isEmpty() ? "" : ", liquidation " + p.getLiquidationPrice());
+    }
+  }
+
+  private static void print(ReservationView r) {
+    System.out.printf("order %s on %s: %s %s remaining, %s reserved, available after %s%n", r.getOrderId(),
+        r.getAccountId(), r.getSide().name().toLowerCase(), r.getRemainingQuantity(), r.getReserved(),
+        r.getAvailableAfter());
   }
 
   private static void print(TransferReceipt receipt) {
