@@ -106,7 +106,8 @@ public final class LocalCassandra implements AutoCloseable {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_NATIVE_PORT = 9042;
     public static final int DEFAULT_STORAGE_PORT = 7000;
-    public static final int DEFAULT_HEAP_MB = 256;
+    // 256 MB ran out of heap flushing memtables once a few dozen test keyspaces existed.
+    public static final int DEFAULT_HEAP_MB = 1024;
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(120);
 
     public Settings {
