@@ -28,6 +28,7 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ public final class Main {
     Config config = ConfigFactory.load();
     try {
       NodeSettings.fromConfig(config);
+      Authenticator.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
       System.err.println("Configuration error: " + e.getMessage());
@@ -100,6 +102,10 @@ public final class Main {
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
+    if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
+      // Discovery finds the other nodes (Kubernetes API); needs the management routes above.
+      ClusterBootstrap.get(system).start();
+    }
     return grpc.thenCombine(management, (binding, managementUri) -> {
       log.info("gRPC listening on {}, management HTTP on {}", binding.localAddress(), managementUri);
       return new Node(system, binding.localAddress(), managementUri);

@@ -67,7 +67,8 @@ public final class Cli {
       "  margin-mode ACCOUNT INSTRUMENT cross|isolated (client)",
       "  isolated-margin ACCOUNT INSTRUMENT AMOUNT   move cash in (+) or out (-) of an isolated position (client)",
       "  watch ACCOUNT                    stream the account with margin alerts until Ctrl-C (client)",
-      "  trade SEQ ID INSTRUMENT PRICE QTY BUYER SELLER buy|sell   clear one executed trade (engine)",
+      "  trade SEQ ID INSTRUMENT PRICE QTY BUYER SELLER buy|sell [BUYER_ORDER [SELLER_ORDER]]",
+      "                                   clear one executed trade; the aggressor pays the taker fee (engine)",
       "  reserve ACCOUNT ORDER INSTRUMENT buy|sell QTY PRICE     pre-trade margin check (engine)",
       "  release ACCOUNT ORDER            release an order's reservation (engine)",
       "  price SOURCE INSTRUMENT PRICE    publish an index price stamped now (feeder)",
@@ -161,9 +162,14 @@ public final class Cli {
               System.out.println();
             }, system).toCompletableFuture().join();
         case "trade" -> {
-          Trade trade = Trade.newBuilder().setSequence(Long.parseLong(arg(args, 0, 8))).setTradeId(args.get(1))
+          if (args.size() < 8 || args.size() > 10) {
+            throw new IllegalArgumentException("expected 8 to 10 arguments, got " + args.size());
+          }
+          Trade trade = Trade.newBuilder().setSequence(Long.parseLong(args.get(0))).setTradeId(args.get(1))
               .setInstrument(args.get(2)).setPrice(args.get(3)).setQuantity(args.get(4)).setBuyerAccountId(args.get(5))
-              .setSellerAccountId(args.get(6)).setAggressorSide(side(args.get(7))).build();
+              .setSellerAccountId(args.get(6)).setAggressorSide(side(args.get(7)))
+              .setBuyerOrderId(args.size() > 8 ? args.get(8) : "")
+              .setSellerOrderId(args.size() > 9 ? args.get(9) : "").build();
           TradeResult result = engine.submitTrades().addHeader("authorization", bearer)
               .invoke(Source.single(trade)).runWith(Sink.head(), system).toCompletableFuture().join();
           if (result.hasRejection()) {

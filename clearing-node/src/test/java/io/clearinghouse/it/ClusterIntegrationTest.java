@@ -138,6 +138,22 @@ class ClusterIntegrationTest {
     }
   }
 
+  @Test
+  void aNodeWithAnotherJournalCannotJoin() {
+    Main.Node first = TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace("compat_a"), ""));
+    Main.Node stranger = TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace("compat_b"),
+        "pekko.cluster.seed-nodes = [\"" + first.system().address() + "\"]\nclearinghouse.cluster.join-self = false"));
+    try {
+      // The first node's configuration check refuses the join, and the stranger shuts itself down.
+      stranger.system().getWhenTerminated().toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS)
+          .join();
+      assertEquals(1, Cluster.get(first.system()).state().members().size());
+    } finally {
+      TestNodes.stop(stranger);
+      TestNodes.stop(first);
+    }
+  }
+
   private static void publish(PriceServiceClient prices, String price) {
     long now = System.currentTimeMillis();
     await(prices.publishIndexPrices().addHeader("authorization", Calls.BEARER + FEEDER_TOKEN)
