@@ -148,6 +148,9 @@ class ClusterIntegrationTest {
       stranger.system().getWhenTerminated().toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS)
           .join();
       assertEquals(1, Cluster.get(first.system()).state().members().size());
+      assertTrue(await(new io.clearinghouse.ops.LedgerAudit(first.system(),
+          new io.clearinghouse.account.Accounts(first.system(), Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run())
+          .clean());
     } finally {
       TestNodes.stop(stranger);
       TestNodes.stop(first);

@@ -200,6 +200,9 @@ class PriceIntegrationTest {
       CompletionException none = assertThrows(CompletionException.class,
           () -> await(prices.publishIndexPrices().invoke(Source.single(ticks.get(0)))));
       assertEquals(Code.UNAUTHENTICATED, ((StatusRuntimeException) none.getCause()).getStatus().getCode());
+      AuditReport audit = call(AdminServiceClient.create(settings, clients).audit(), OPERATOR_TOKEN,
+          AuditRequest.getDefaultInstance());
+      assertTrue(audit.getClean(), audit.getViolationsList().toString());
     } finally {
       clients.terminate();
       TestNodes.stop(node);

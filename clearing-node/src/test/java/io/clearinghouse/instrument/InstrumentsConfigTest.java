@@ -1,0 +1,86 @@
+package io.clearinghouse.instrument;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import io.clearinghouse.NodeSettings;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.InstrumentKind;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The instruments and tiers the node ships with, and bad configuration refused with its key named. */
+class InstrumentsConfigTest {
+
+  private static Config withOverride(String hocon) {
+    return ConfigFactory.parseString(hocon).withFallback(ConfigFactory.load()).resolve();
+  }
+
+  @Test
+  void theDefaultsAreThePerpetualAndTheQuarterlyWithBinanceTiers() {
+    Instruments instruments = Instruments.fromConfig(ConfigFactory.load(), 6);
+    Instrument perp = instruments.require("BTCUSDT-PERP");
+    assertEquals(InstrumentKind.PERPETUAL, perp.kind());
+    assertEquals(100, perp.notionalMultiplier());
+    assertEquals(200, perp.makerFeePpm());
+    assertEquals(500, perp.takerFeePpm());
+    assertEquals(10_000, perp.liquidationFeePpm());
+    assertEquals(10, perp.riskTiers().tiers().size());
+    // Derived, never typed: 0, 50, 1,300 and 16,300 USDT for the first four tiers.
+    assertEquals(List.of(0L, 50_000_000L, 1_300_000_000L, 16_300_000_000L),
+        perp.riskTiers().tiers().subList(0, 4).stream().map(t -> t.maintenanceAmount()).toList());
+    Instrument quarterly = instruments.require("BTCUSDT-261225");
+    assertEquals(InstrumentKind.DATED_FUTURE, quarterly.kind());
+    assertEquals(Instant.parse("2026-12-25T08:00:00Z"), quarterly.expiry());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "clearinghouse.instruments.0.tick-size = \"0.15x\"                  | clearinghouse.instruments[0]",
+      "clearinghouse.instruments.0.kind = option                          | clearinghouse.instruments[0].kind",
+      "clearinghouse.instruments.0.taker-fee = \"0.05\"                   | clearinghouse.instruments[0].taker-fee",
+      "clearinghouse.instruments.0.maker-fee = \"0.00001%\"               | clearinghouse.instruments[0].maker-fee",
+      "clearinghouse.instruments.0.risk-tiers = nowhere                   | clearinghouse.instruments[0].risk-tiers",
+      "clearinghouse.instruments.1.expiry = christmas                     | clearinghouse.instruments[1].expiry",
+      "clearinghouse.risk-tier-tables.binance-btcusdt-2021-03 = [{up-to = \"50000\", maintenance-margin-rate = \"0.4%\", max-leverage = 125}, {up-to = \"40000\", maintenance-margin-rate = \"0.5%\", max-leverage = 100}] | clearinghouse.risk-tier-tables.binance-btcusdt-2021-03",
+      "clearinghouse.account.snapshot-every = 0                           | clearinghouse.account",
+      "clearinghouse.grpc.port = 70000                                    | clearinghouse.grpc.port",
+      "clearinghouse.price-feed.min-sources = 9                           | clearinghouse.price-feed.min-sources",
+      "clearinghouse.price-feed.max-jump = five                           | clearinghouse.price-feed.max-jump",
+      "clearinghouse.alerts.margin-ratio-levels = [\"170%\"]              | clearinghouse.alerts.margin-ratio-levels"
+  })
+  void badConfigurationStopsTheNodeNamingTheKey(String override, String key) {
+    Config effective = override.startsWith("clearinghouse.instruments.")
+        ? replaceInstrument(override)
+        : withOverride(override);
+    ConfigException e = assertThrows(ConfigException.class, () -> NodeSettings.fromConfig(effective));
+    assertTrue(e.getMessage().contains(key), "'" + e.getMessage() + "' should name " + key);
+  }
+
+  /** HOCON cannot override one field of a list element: rebuild the list with the change. */
+  private static Config replaceInstrument(String override) {
+    int index = Integer.parseInt(override.substring("clearinghouse.instruments.".length(),
+        "clearinghouse.instruments.".length() + 1));
+    String assignment = override.substring("clearinghouse.instruments.0.".length());
+    Config base = ConfigFactory.load();
+    List<? extends Config> instruments = base.getConfigList("clearinghouse.instruments");
+    StringBuilder list = new StringBuilder("clearinghouse.instruments = [");
+    for (int i = 0; i < instruments.size(); i++) {
+      Config entry = instruments.get(i);
+      if (i == index) {
+        entry = ConfigFactory.parseString(assignment).withFallback(entry);
+      }
+      list.append(entry.root().render(ConfigRenderOptions.concise())).append(i + 1 < instruments.size() ? "," : "");
+    }
+    list.append("]");
+    return ConfigFactory.parseString(list.toString()).withFallback(base).resolve();
+  }
+}
