@@ -13,6 +13,8 @@ import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.api.PriceGrpcService;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.RiskRegistry;
@@ -85,20 +87,22 @@ public final class Main {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     MarkPrices marks = MarkPrices.start(system);
-    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks);
+    Metrics metrics = new Metrics();
+    NodeContext.get(system).init(marks, auth, metrics);
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock));
     PriceFeed.init(system, settings.prices(), marks, clock);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
-    Accounts accounts = new Accounts(system, settings.account().askTimeout());
+    Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh())),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit),
+            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()), metrics),
+        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, metrics),
         new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
-            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism()),
+            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);

@@ -5,6 +5,7 @@ import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.ops.Metrics;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -23,9 +24,17 @@ public final class Accounts {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
 
-  public Accounts(ActorSystem<?> system, Duration askTimeout) {
+  private final Metrics metrics;
+
+  public Accounts(ActorSystem<?> system, Duration askTimeout, Metrics metrics) {
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
+    this.metrics = metrics;
+  }
+
+  /** Without metrics of its own: for tools and tests that ask accounts from outside a node. */
+  public Accounts(ActorSystem<?> system, Duration askTimeout) {
+    this(system, askTimeout, new Metrics());
   }
 
   public CompletionStage<AccountSummary> open(String accountId) {
@@ -83,8 +92,10 @@ public final class Accounts {
   }
 
   private CompletionStage<Reply> ask(String accountId, Function<ActorRef<Reply>, Command> command) {
+    var timer = metrics.askStarted();
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId)
         .ask(command::apply, askTimeout)
+        .whenComplete((reply, failure) -> timer.observeDuration())
         .exceptionallyCompose(failure -> CompletableFuture.failedFuture(timeoutAsRejection(failure)));
   }
 

@@ -4,6 +4,7 @@ import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Identifiers;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.protocol.v1.AccountServicePowerApi;
 import io.clearinghouse.protocol.v1.AccountUpdate;
@@ -30,9 +31,12 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   private final AccountStreams streams;
 
+  private final Metrics metrics;
+
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
-      AccountStreams streams) {
+      AccountStreams streams, Metrics metrics) {
     this.streams = streams;
+    this.metrics = metrics;
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
@@ -54,14 +58,14 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     try {
       accountId = ownAccount(in.getAccountId(), metadata);
     } catch (RejectedException e) {
-      return Source.failed(GrpcErrors.toGrpc(e));
+      return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
     return streams.updates(accountId, mapping);
   }
 
   @Override
   public CompletionStage<AccountView> setLeverage(SetLeverageRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
       String instrument = instruments.require(in.getInstrument()).symbol();
       return accounts.setLeverage(accountId, instrument, TradeInput.leverage(in.getLeverage())).thenApply(mapping::view);
@@ -70,7 +74,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> setMarginMode(SetMarginModeRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
       String instrument = instruments.require(in.getInstrument()).symbol();
       return accounts.setMarginMode(accountId, instrument, TradeInput.marginMode(in.getMarginMode()))
@@ -80,7 +84,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> adjustIsolatedMargin(AdjustIsolatedMarginRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
       String instrument = instruments.require(in.getInstrument()).symbol();
       return accounts.adjustIsolatedMargin(accountId, instrument, asset.parseNonZero(in.getAmount()))
@@ -90,7 +94,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> getAccount(GetAccountRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
       return accounts.get(accountId).thenApply(mapping::view);
     });
@@ -98,7 +102,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   @Override
   public CompletionStage<TransferReceipt> withdraw(WithdrawRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());

@@ -7,6 +7,7 @@ import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.AuditRequest;
 import io.clearinghouse.protocol.v1.SetLeverageCapRequest;
@@ -27,7 +28,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   private final ProtoMapping mapping;
   private final LedgerAudit audit;
 
-  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit) {
+  private final Metrics metrics;
+
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
+      Metrics metrics) {
+    this.metrics = metrics;
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
@@ -37,7 +42,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> setLeverageCap(SetLeverageCapRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       String accountId = Identifiers.accountId(in.getAccountId());
       if (in.getMaxLeverage() < 0) {
@@ -49,7 +54,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   @Override
   public CompletionStage<AuditReport> audit(AuditRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       return audit.run().thenApply(report -> AuditReport.newBuilder()
           .setClean(report.clean())
@@ -68,7 +73,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> openAccount(OpenAccountRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       return accounts.open(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
     });
@@ -76,7 +81,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   @Override
   public CompletionStage<TransferReceipt> deposit(DepositRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       String accountId = Identifiers.accountId(in.getAccountId());
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
@@ -87,7 +92,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   @Override
   public CompletionStage<AccountView> getAccount(GetAccountRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       return accounts.get(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
     });

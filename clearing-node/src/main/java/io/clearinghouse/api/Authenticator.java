@@ -86,7 +86,12 @@ public final class Authenticator {
 
   /** The caller, who must hold {@code role}. */
   public Principal require(Metadata metadata, Role role) {
-    Principal principal = authenticate(metadata);
+    return require(metadata.getText("authorization"), role);
+  }
+
+  /** The caller of an HTTP route, from its {@code Authorization} header, who must hold {@code role}. */
+  public Principal require(Optional<String> authorizationHeader, Role role) {
+    Principal principal = authenticate(authorizationHeader);
     if (principal.role() != role) {
       throw new RejectedException(Rejection.WRONG_ROLE,
           "this call needs " + switch (role) {
@@ -108,7 +113,10 @@ public final class Authenticator {
 
   /** Any valid token, whatever its role. */
   public Principal authenticate(Metadata metadata) {
-    Optional<String> header = metadata.getText("authorization");
+    return authenticate(metadata.getText("authorization"));
+  }
+
+  private Principal authenticate(Optional<String> header) {
     if (header.isEmpty() || header.get().isBlank()) {
       throw new RejectedException(Rejection.MISSING_TOKEN, "send 'authorization: Bearer <token>'");
     }

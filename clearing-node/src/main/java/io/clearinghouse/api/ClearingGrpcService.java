@@ -7,6 +7,7 @@ import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.protocol.v1.ClearingServicePowerApi;
 import io.clearinghouse.protocol.v1.ErrorReason;
@@ -54,8 +55,11 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   /** Accounts known to be open. Accounts are never closed, so a hit never goes stale. */
   private final Set<String> openAccounts = ConcurrentHashMap.newKeySet();
 
+  private final Metrics metrics;
+
   public ClearingGrpcService(Accounts accounts, Authenticator auth, Instruments instruments, LastTrades lastTrades,
-      ProtoMapping mapping, int tradesInFlight) {
+      ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
+    this.metrics = metrics;
     this.accounts = accounts;
     this.auth = auth;
     this.instruments = instruments;
@@ -69,7 +73,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     try {
       auth.require(metadata, Role.ENGINE);
     } catch (RejectedException e) {
-      return Source.failed(GrpcErrors.toGrpc(e));
+      return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
     return in.mapAsync(tradesInFlight, this::clear);
   }
@@ -146,6 +150,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
         t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == Side.SELL, orderId(t.getSellerOrderId()));
     return buyer.thenCombine(seller, (b, s) -> {
       lastTrades.record(symbol, c.priceTicks());
+      metrics.tradeCleared(b.duplicate() && s.duplicate());
       return TradeResult.newBuilder()
           .setTradeId(t.getTradeId())
           .setSequence(t.getSequence())
@@ -161,7 +166,8 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     return id.isEmpty() ? null : id;
   }
 
-  private static TradeResult rejection(Trade trade, RejectedException e) {
+  private TradeResult rejection(Trade trade, RejectedException e) {
+    metrics.rejected(e.reason());
     return TradeResult.newBuilder()
         .setTradeId(trade.getTradeId())
         .setSequence(trade.getSequence())
@@ -173,7 +179,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
 
   @Override
   public CompletionStage<ReservationView> reserveMargin(ReserveMarginRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.ENGINE);
       String accountId = Identifiers.accountId(in.getAccountId());
       String orderId = Identifiers.orderId(in.getOrderId());
@@ -188,7 +194,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
 
   @Override
   public CompletionStage<ReservationView> releaseReservation(ReleaseReservationRequest in, Metadata metadata) {
-    return GrpcErrors.call(() -> {
+    return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.ENGINE);
       String accountId = Identifiers.accountId(in.getAccountId());
       String orderId = Identifiers.orderId(in.getOrderId());

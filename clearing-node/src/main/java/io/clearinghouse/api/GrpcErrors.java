@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.grpc.javadsl.MetadataBuilder;
+import io.clearinghouse.ops.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,15 +44,22 @@ public final class GrpcErrors {
     };
   }
 
-  /** Runs a call, turning both thrown and asynchronous failures into gRPC errors. */
-  public static <T> CompletionStage<T> call(Supplier<CompletionStage<T>> body) {
+  /** Runs a call, turning both thrown and asynchronous failures into gRPC errors, counted by reason. */
+  public static <T> CompletionStage<T> call(Metrics metrics, Supplier<CompletionStage<T>> body) {
     CompletionStage<T> result;
     try {
       result = body.get();
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(toGrpc(e));
+      return CompletableFuture.failedFuture(toGrpc(e, metrics));
     }
-    return result.exceptionallyCompose(e -> CompletableFuture.failedFuture(toGrpc(e)));
+    return result.exceptionallyCompose(e -> CompletableFuture.failedFuture(toGrpc(e, metrics)));
+  }
+
+  static GrpcServiceException toGrpc(Throwable failure, Metrics metrics) {
+    if (unwrap(failure) instanceof RejectedException rejected) {
+      metrics.rejected(rejected.reason());
+    }
+    return toGrpc(failure);
   }
 
   static GrpcServiceException toGrpc(Throwable failure) {

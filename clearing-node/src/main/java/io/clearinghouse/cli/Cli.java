@@ -74,6 +74,8 @@ public final class Cli {
       "  price SOURCE INSTRUMENT PRICE    publish an index price stamped now (feeder)",
       "  marks [INSTRUMENT]               stream mark prices until Ctrl-C (any token)",
       "  members                          cluster members (management HTTP)",
+      "  shards                           entities per shard per node (management HTTP)",
+      "  leave ADDRESS | down ADDRESS     make a member leave, or down an unreachable one (operator, management HTTP)",
       "  ready                            readiness of the node (management HTTP)",
       "environment: CLEARINGHOUSE_TOKEN, CLEARINGHOUSE_GRPC (default 127.0.0.1:8080),",
       "             CLEARINGHOUSE_MANAGEMENT (default http://127.0.0.1:8558)");
@@ -94,6 +96,14 @@ public final class Cli {
     try {
       return switch (command) {
         case "members" -> http(env, "/cluster/members");
+        case "shards" -> http(env, "/shards");
+        case "leave", "down" -> {
+          if (rest.size() != 1) {
+            throw new IllegalArgumentException("expected the member's address, e.g. pekko://ClearingHouse@127.0.0.1:25521");
+          }
+          yield httpPost(env, "/cluster/" + command + "?address="
+              + java.net.URLEncoder.encode(rest.get(0), java.nio.charset.StandardCharsets.UTF_8));
+        }
         case "ready" -> http(env, "/ready");
         case "open", "deposit", "account", "my-account", "withdraw", "leverage-cap", "audit", "set-leverage",
             "margin-mode", "isolated-margin", "watch", "trade", "reserve", "release", "price", "marks" ->
@@ -280,6 +290,22 @@ public final class Cli {
     System.out.printf("%s of %s %s %s (key %s)%s%n", deposit ? "deposit" : "withdrawal", receipt.getAmount(),
         deposit ? "to" : "from", receipt.getAccountId(), receipt.getIdempotencyKey(), receipt.getReplayed() ? ", already done earlier" : "");
     System.out.printf("cash after    %s%n", receipt.getCashAfter());
+  }
+
+  private static int httpPost(Map<String, String> env, String path) {
+    String base = env.getOrDefault("CLEARINGHOUSE_MANAGEMENT", "http://127.0.0.1:8558").replaceAll("/$", "");
+    try {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+              .header("Authorization", "Bearer " + env.getOrDefault("CLEARINGHOUSE_TOKEN", ""))
+              .POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      System.out.println(response.body());
+      return response.statusCode() == 200 ? 0 : 1;
+    } catch (Exception e) {
+      System.err.println("error: cannot reach " + base + path + ": " + e.getMessage());
+      return 1;
+    }
   }
 
   private static int http(Map<String, String> env, String path) {

@@ -5,6 +5,7 @@ import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import java.util.HashMap;
@@ -42,9 +43,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   public record CountTracked(ActorRef<Integer> replyTo) implements Command {}
 
   /** Starts this node's monitor and subscribes it to the marks; returns the registry accounts use. */
-  public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks) {
+  public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Metrics metrics) {
     ActorRef<Command> monitor = system.systemActorOf(
-        Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks)), "margin-monitor", Props.empty());
+        Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics)), "margin-monitor", Props.empty());
     evaluateOnEveryMark(marks, monitor);
     return registry(monitor);
   }
@@ -72,7 +73,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   public static Behavior<Command> create(Instruments instruments, MarkPrices marks) {
-    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks));
+    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, new Metrics()));
   }
 
   /** One position with its instrument resolved once, at report time. */
@@ -87,8 +88,11 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   /** Told to start liquidation and not heard from since: not told again. */
   private final Set<String> triggered = new HashSet<>();
 
-  private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks) {
+  private final Metrics metrics;
+
+  private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks, Metrics metrics) {
     super(context);
+    this.metrics = metrics;
     this.instruments = instruments;
     this.marks = marks;
   }
@@ -173,6 +177,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
     if (breached(t)) {
       triggered.add(accountId);
+      metrics.liquidationTriggered();
       t.account().tell(new AccountEntity.StartLiquidation(markSequence));
     }
   }

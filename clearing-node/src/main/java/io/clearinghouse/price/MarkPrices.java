@@ -85,6 +85,13 @@ public final class MarkPrices {
     return Optional.ofNullable(latest.get(instrument));
   }
 
+  /** Instruments with a mark or a status. */
+  public Set<String> instruments() {
+    Set<String> all = new java.util.TreeSet<>(latest.keySet());
+    all.addAll(status.keySet());
+    return all;
+  }
+
   public boolean stale(String instrument) {
     FeedStatus s = status.get(instrument);
     return s != null && s.stale();

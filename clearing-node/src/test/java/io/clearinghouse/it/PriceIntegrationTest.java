@@ -119,12 +119,15 @@ class PriceIntegrationTest {
       assertTrue(status.stale());
       assertEquals(mark.getSequence(), status.sequence());
       assertEquals("", operatorView(admin).getLiquidationId());
+      // The SRE sees it: the node is not ready while a mark is stale.
+      assertEquals(500, readyStatus(node));
 
       // Fresh again at 49,300: equity 975 - 700 = 275, MM 0.4% * 49,300 = 197.2 -> ratio 0.717.
       now = System.currentTimeMillis();
       publish(prices, tick("binance", "49300", now), tick("okx", "49300", now));
       MarginAlert seventy = alert(aliceProbe, MarginAlert.Kind.MARGIN_RATIO_ABOVE);
       assertEquals("0.700000", seventy.getLevel());
+      assertEquals(200, readyStatus(node));
 
       // 49,100: equity 75 <= MM 196.4: the monitor triggers, the account re-checks and starts.
       now = System.currentTimeMillis();
@@ -217,6 +220,16 @@ class PriceIntegrationTest {
   private static PublishSummary publish(PriceServiceClient prices, IndexPriceTick... ticks) {
     return await(prices.publishIndexPrices().addHeader("authorization", Calls.BEARER + FEEDER_TOKEN)
         .invoke(Source.from(List.of(ticks))));
+  }
+
+  private static int readyStatus(Main.Node node) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(node.managementUri().replaceAll("/$", "") + "/ready")).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (Exception e) {
+      throw new AssertionError("GET /ready failed", e);
+    }
   }
 
   private static AccountView operatorView(AdminServiceClient admin) {

@@ -1,0 +1,49 @@
+package io.clearinghouse.ops;
+
+import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.price.MarkPrices;
+import org.apache.pekko.actor.AbstractExtensionId;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.Extension;
+
+/**
+ * What the management side of a node (health checks, routes), which pekko-management builds from
+ * class names, needs of the running node. {@link io.clearinghouse.Main#init} fills it in.
+ */
+public final class NodeContext implements Extension {
+  private static final Id ID = new Id();
+
+  private volatile MarkPrices marks;
+  private volatile Authenticator authenticator;
+  private volatile Metrics metrics = new Metrics();
+
+  public static NodeContext get(ClassicActorSystemProvider system) {
+    return ID.get(system.classicSystem());
+  }
+
+  public void init(MarkPrices marks, Authenticator authenticator, Metrics metrics) {
+    this.marks = marks;
+    this.authenticator = authenticator;
+    this.metrics = metrics;
+  }
+
+  MarkPrices marks() {
+    return marks;
+  }
+
+  Authenticator authenticator() {
+    return authenticator;
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  private static final class Id extends AbstractExtensionId<NodeContext> {
+    @Override
+    public NodeContext createExtension(ExtendedActorSystem system) {
+      return new NodeContext();
+    }
+  }
+}

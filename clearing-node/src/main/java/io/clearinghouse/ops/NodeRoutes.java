@@ -1,0 +1,165 @@
+package io.clearinghouse.ops;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.parameter;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.api.GrpcErrors;
+import io.clearinghouse.api.Role;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.price.PriceFeed;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+import org.apache.pekko.cluster.typed.Leave;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.javadsl.ManagementRouteProvider;
+import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
+
+/**
+ * The node's own management routes, next to pekko-management's: {@code GET /shards} (entities per
+ * shard per node, for every entity type), {@code GET /metrics} (Prometheus), and
+ * {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}, which change the cluster and so need the
+ * operator token ({@code Authorization: Bearer ...}): 401 without a valid token, 403 with another
+ * role. pekko-management's own cluster routes stay read-only.
+ */
+public final class NodeRoutes implements ManagementRouteProvider {
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final List<EntityTypeKey<?>> TYPES = List.of(AccountEntity.TYPE_KEY, PriceFeed.TYPE_KEY);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ActorSystem<Void> system;
+
+  public NodeRoutes(ExtendedActorSystem system) {
+    this.system = Adapter.toTyped(system);
+  }
+
+  @Override
+  public Route routes(ManagementRouteProviderSettings settings) {
+    return concat(
+        path("shards", () -> get(() -> completeWithFuture(shards().thenApply(NodeRoutes::json)))),
+        path("metrics", () -> get(() -> completeWithFuture(metrics()))),
+        path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
+            address -> operator(() -> change(address, true))))),
+        path(segment("cluster").slash("down"), () -> post(() -> parameter("address",
+            address -> operator(() -> change(address, false)))))
+    );
+  }
+
+  private Route operator(java.util.function.Supplier<Route> inner) {
+    return extractRequest(request -> {
+      Authenticator auth = NodeContext.get(system).authenticator();
+      Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
+      try {
+        auth.require(header, Role.OPERATOR);
+        return inner.get();
+      } catch (RejectedException e) {
+        boolean unauthenticated = GrpcErrors.statusCode(e.reason()) == io.grpc.Status.Code.UNAUTHENTICATED;
+        return complete(unauthenticated ? StatusCodes.UNAUTHORIZED : StatusCodes.FORBIDDEN,
+            e.reason().name() + ": " + e.getMessage());
+      }
+    });
+  }
+
+  private Route change(String addressText, boolean leave) {
+    Address address;
+    try {
+      address = AddressFromURIString.parse(addressText);
+    } catch (RuntimeException e) {
+      return complete(StatusCodes.BAD_REQUEST, "not a cluster address: " + addressText);
+    }
+    Cluster cluster = Cluster.get(system);
+    boolean member = false;
+    for (Member m : cluster.state().getMembers()) {
+      member |= m.address().equals(address);
+    }
+    if (!member) {
+      return complete(StatusCodes.NOT_FOUND, "no member " + addressText);
+    }
+    cluster.manager().tell(leave ? Leave.create(address) : new Down(address));
+    return complete(StatusCodes.OK, (leave ? "leaving: " : "downing: ") + address);
+  }
+
+  private CompletionStage<ObjectNode> shards() {
+    ObjectNode root = JSON.createObjectNode();
+    CompletableFuture<?>[] all = TYPES.stream().map(type -> AskPattern
+        .<GetClusterShardingStats, ShardRegion.ClusterShardingStats>ask(
+            ClusterSharding.get(system).shardState().narrow(),
+            replyTo -> new GetClusterShardingStats(type, TIMEOUT, replyTo), TIMEOUT, system.scheduler())
+        .thenAccept(stats -> {
+          ObjectNode byNode = root.putObject(type.name());
+          stats.getRegions().forEach((node, region) -> {
+            ObjectNode entry = byNode.putObject(node.toString());
+            ObjectNode perShard = entry.putObject("entitiesPerShard");
+            int total = 0;
+            for (var shard : region.getStats().entrySet()) {
+              int count = ((Number) shard.getValue()).intValue();
+              perShard.put(shard.getKey(), count);
+              total += count;
+            }
+            entry.put("shards", region.getStats().size());
+            entry.put("entities", total);
+          });
+        }).toCompletableFuture()).toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(all).thenApply(done -> root);
+  }
+
+  private CompletionStage<HttpResponse> metrics() {
+    NodeContext node = NodeContext.get(system);
+    Metrics metrics = node.metrics();
+    MarkPrices marks = node.marks();
+    if (marks != null) {
+      long now = System.currentTimeMillis();
+      for (String instrument : marks.instruments()) {
+        Optional<Mark> mark = marks.get(instrument);
+        mark.ifPresent(m -> metrics.markAgeSeconds.labels(instrument).set((now - m.epochMillis()) / 1000.0));
+        metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
+      }
+    }
+    CompletableFuture<?>[] counts = TYPES.stream().map(type -> AskPattern
+        .<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
+            ClusterSharding.get(system).shardState().narrow(),
+            replyTo -> new GetShardRegionState(type, replyTo), TIMEOUT, system.scheduler())
+        .thenAccept(state -> metrics.entities.labels(type.name()).set(
+            state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum()))
+        .toCompletableFuture()).toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(counts).thenApply(done -> HttpResponse.create()
+        .withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())));
+  }
+
+  private static HttpResponse json(ObjectNode node) {
+    return HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, node.toString()));
+  }
+}
