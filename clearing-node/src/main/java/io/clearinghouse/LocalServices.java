@@ -2,6 +2,8 @@ package io.clearinghouse;
 
 import com.typesafe.config.Config;
 import io.clearinghouse.persistence.CassandraSchema;
+import io.clearinghouse.persistence.CqlSessions;
+import java.time.Duration;
 import io.clearinghouse.persistence.LocalCassandra;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -23,10 +25,12 @@ final class LocalServices {
       log.info("Cassandra {} at {} (data in {})", cassandra.startedHere() ? "started" : "already running",
           cassandra.contactPoint(), dataDir);
     }
+    String contactPoint = config.getStringList("datastax-java-driver.basic.contact-points").get(0);
+    String localDc = config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter");
+    // Fail fast with the address, rather than start a node that can never become ready.
+    CqlSessions.probe(contactPoint, localDc, Duration.ofSeconds(10));
     if (config.getBoolean("clearinghouse.persistence.create-schema")) {
-      CassandraSchema.apply(
-          config.getStringList("datastax-java-driver.basic.contact-points").get(0),
-          config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"),
+      CassandraSchema.apply(contactPoint, localDc,
           config.getString("pekko.persistence.cassandra.journal.keyspace"),
           config.getString("pekko.persistence.cassandra.snapshot.keyspace"));
     }

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 
 /** Short-lived driver sessions to one explicit node, outside of any actor system. */
-final class CqlSessions {
+public final class CqlSessions {
 
   private CqlSessions() {
   }
@@ -19,6 +19,23 @@ final class CqlSessions {
    * 127.0.0.1:9042). Fails at once when the node does not answer: callers decide about retries.
    */
   static CqlSession open(String contactPoint, String localDatacenter, Duration requestTimeout) {
+    return openSession(contactPoint, localDatacenter, requestTimeout);
+  }
+
+  /**
+   * Checks that Cassandra answers at {@code contactPoint}; returns its release version, or throws
+   * an exception whose message names the contact point.
+   */
+  public static String probe(String contactPoint, String localDatacenter, Duration timeout) {
+    try (CqlSession session = openSession(contactPoint, localDatacenter, timeout)) {
+      return session.execute("SELECT release_version FROM system.local").one().getString(0);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("Cassandra does not answer at " + contactPoint + " (datacenter "
+          + localDatacenter + "): " + e.getMessage(), e);
+    }
+  }
+
+  private static CqlSession openSession(String contactPoint, String localDatacenter, Duration requestTimeout) {
     DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
         .withStringList(DefaultDriverOption.CONTACT_POINTS, List.of(contactPoint))
         .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, localDatacenter)
