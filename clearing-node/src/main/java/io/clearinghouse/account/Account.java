@@ -32,6 +32,7 @@ public record Account(
     List<Receipt> recentTransfers,
     int retainedTrades,
     List<TradeRef> recentTrades,
+    long tradesForgottenUpTo,
     Liquidation liquidation) implements AccountEntity.State {
 
   /** A liquidation in progress: the account is reduce-only until it ends. */
@@ -46,7 +47,7 @@ public record Account(
   }
 
   static Account opened(String accountId, int retainedKeys, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), null);
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null);
   }
 
   Holding holding(String instrument) {
@@ -82,18 +83,12 @@ public record Account(
   }
 
   /**
-   * True when {@code sequence} is older than every remembered trade while the memory is full: such
-   * a trade can no longer be told apart from one already applied, so it is refused, never applied.
+   * True when {@code sequence} (not remembered) is at or below the highest sequence the account
+   * has forgotten: it cannot be told apart from a trade already applied, so it is refused, never
+   * applied.
    */
   boolean tooOldToVerify(long sequence) {
-    if (recentTrades.size() < retainedTrades) {
-      return false;
-    }
-    long oldest = Long.MAX_VALUE;
-    for (TradeRef ref : recentTrades) {
-      oldest = Math.min(oldest, ref.sequence());
-    }
-    return sequence < oldest;
+    return sequence <= tradesForgottenUpTo;
   }
 
   boolean canCredit(long amount) {
@@ -131,9 +126,23 @@ public record Account(
             reservation.priceTicks(), reservation.amount() - event.reservationReleased()));
       }
     }
-    List<TradeRef> trades = bounded(recentTrades, new TradeRef(event.sequence(), event.tradeId()), retainedTrades);
+    // Forget the lowest sequence, never merely the first inserted: trades can arrive out of order,
+    // and everything at or below the highest forgotten sequence is refused as too old to verify.
+    List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
+    trades.addAll(recentTrades);
+    trades.add(new TradeRef(event.sequence(), event.tradeId(), event.signedLots(), event.priceTicks(), event.fee()));
+    long forgottenUpTo = tradesForgottenUpTo;
+    while (trades.size() > retainedTrades) {
+      int lowest = 0;
+      for (int i = 1; i < trades.size(); i++) {
+        if (trades.get(i).sequence() < trades.get(lowest).sequence()) {
+          lowest = i;
+        }
+      }
+      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
+    }
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        retainedKeys, recentTransfers, retainedTrades, trades, liquidation);
+        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation);
   }
 
   Account apply(MarginReserved event) {
@@ -164,14 +173,14 @@ public record Account(
   Account apply(IsolatedMarginAdjusted event) {
     Holding h = holding(event.instrument());
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
-        h.isolatedMargin() + event.amount(), h.lastPriceTicks()));
+        Math.addExact(h.isolatedMargin(), event.amount()), h.lastPriceTicks()));
     return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, liquidation);
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis()));
+        retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis()));
   }
 
   boolean liquidating() {
@@ -192,7 +201,7 @@ public record Account(
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -209,17 +218,17 @@ public record Account(
 
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
   }
 
   private Account withTransfer(long cashAfter, Receipt receipt) {
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
-        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, liquidation);
+        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
   }
 
   private static <T> List<T> bounded(List<T> list, T added, int max) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
@@ -306,6 +307,9 @@ public final class AccountEntity
     if (account.liquidating()) {
       return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
     }
+    if (risk.anyPositionStale(account)) {
+      return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
+    }
     long withdrawable = risk.evaluate(account).withdrawable();
     if (cmd.amount() > withdrawable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
@@ -322,14 +326,15 @@ public final class AccountEntity
    * account is reduce-only.
    */
   private ReplyEffect<Event, State> startLiquidation(Account account, StartLiquidation cmd) {
-    if (account.liquidating() || account.holdings().keySet().stream().anyMatch(environment.marks()::stale)) {
+    if (account.liquidating()) {
       return Effect().noReply();
     }
-    var evaluation = risk.evaluate(account);
-    if (!evaluation.liquidatable()) {
-      // The monitor saw an older state or mark: tell it what is true now.
+    if (!MarginMonitor.breached(account.exposure(), environment.instruments(), environment.marks())) {
+      // The monitor saw an older state or mark: tell it what is true now, which also lets it
+      // trigger again later.
       return Effect().none().thenRun(this::changed).thenNoReply();
     }
+    var evaluation = risk.evaluate(account);
     Map<String, Long> marks = new TreeMap<>();
     account.holdings().forEach((instrument, holding) -> {
       if (!holding.flat()) {

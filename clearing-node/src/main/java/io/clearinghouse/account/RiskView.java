@@ -28,6 +28,16 @@ final class RiskView {
     this.defaultLeverage = defaultLeverage;
   }
 
+  /** True when a position's instrument has a stale index: its mark cannot be trusted to release money. */
+  boolean anyPositionStale(Account account) {
+    for (Map.Entry<String, Holding> entry : account.holdings().entrySet()) {
+      if (!entry.getValue().flat() && marks.stale(entry.getKey())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   long markTicks(String instrument, Holding holding) {
     return marks.get(instrument).map(mark -> mark.priceTicks()).orElse(holding.lastPriceTicks());
   }

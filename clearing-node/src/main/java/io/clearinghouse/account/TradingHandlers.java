@@ -66,11 +66,14 @@ final class TradingHandlers {
     Instrument instrument = instruments.require(cmd.instrument());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isPresent()) {
-      if (!seen.get().tradeId().equals(cmd.tradeId())) {
-        return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence()
-            + " was already applied to " + account.accountId() + " as trade " + seen.get().tradeId());
+      TradeRef first = seen.get();
+      if (!first.tradeId().equals(cmd.tradeId()) || first.signedLots() != cmd.signedLots()
+          || first.priceTicks() != cmd.priceTicks()) {
+        return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence() + " was already applied to "
+            + account.accountId() + " as trade " + first.tradeId() + " with other content");
       }
-      return effect.reply(cmd.replyTo(), new TradeSideApplied(fee(instrument, cmd), true));
+      // The fee charged the first time, whatever this resend says about the aggressor.
+      return effect.reply(cmd.replyTo(), new TradeSideApplied(first.fee(), true));
     }
     if (account.tooOldToVerify(cmd.sequence())) {
       return reject(cmd.replyTo(), Rejection.TRADE_TOO_OLD, "sequence " + cmd.sequence()
@@ -112,8 +115,10 @@ final class TradingHandlers {
     }
     // The cash after the trade must fit a long too.
     Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);
+    boolean fills = reservation != null && reservation.instrument().equals(cmd.instrument())
+        && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots());
     return new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), fee,
-        change.realizedPnl(), costDelta, isolatedDelta, reservation == null ? null : cmd.orderId(), released);
+        change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released);
   }
 
   /**
@@ -165,8 +170,17 @@ final class TradingHandlers {
     }
     Holding holding = account.holding(cmd.instrument());
     if (account.liquidating()) {
+      // Reduce-only: this order and every other open one on the same side together may at most
+      // close the position.
+      long sameSide = cmd.signedLots();
+      for (Reservation other : account.reservations().values()) {
+        if (other.instrument().equals(cmd.instrument())
+            && Long.signum(other.remainingLots()) == Long.signum(cmd.signedLots())) {
+          sameSide += other.remainingLots();
+        }
+      }
       boolean reducing = Long.signum(cmd.signedLots()) == -Long.signum(holding.lots())
-          && Math.abs(cmd.signedLots()) <= Math.abs(holding.lots());
+          && Math.abs(sameSide) <= Math.abs(holding.lots());
       if (!reducing) {
         return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
             "the account is being liquidated: only orders that reduce a position are accepted");
@@ -272,6 +286,15 @@ final class TradingHandlers {
     if (holding.flat()) {
       return reject(cmd.replyTo(), Rejection.NO_POSITION, "there is no " + cmd.instrument() + " position");
     }
+    try {
+      Math.addExact(holding.isolatedMargin(), cmd.amount());
+      Math.subtractExact(account.cash(), cmd.amount());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_OVERFLOW, "the move would overflow the position's margin or cash");
+    }
+    if (risk.anyPositionStale(account)) {
+      return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
+    }
     if (cmd.amount() > 0) {
       long available = risk.evaluate(account).available();
       if (cmd.amount() > Math.min(available, account.cash())) {
@@ -279,13 +302,19 @@ final class TradingHandlers {
             "only " + money(Math.max(0, Math.min(available, account.cash()))) + " can be moved into the position");
       }
     } else {
-      long notional = MarginMath.notional(holding.lots(), risk.markTicks(cmd.instrument(), holding),
-          instrument.notionalMultiplier());
+      if (account.liquidating()) {
+        return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
+      }
+      long mark = risk.markTicks(cmd.instrument(), holding);
+      long notional = MarginMath.notional(holding.lots(), mark, instrument.notionalMultiplier());
       long initialMargin = MarginMath.initialMargin(notional,
           risk.effectiveLeverage(account, instrument, holding, notional));
-      if (holding.isolatedMargin() + cmd.amount() < initialMargin) {
-        return reject(cmd.replyTo(), Rejection.INSUFFICIENT_ISOLATED_MARGIN,
-            "the position must keep at least its initial margin of " + money(initialMargin));
+      long loss = Math.min(0, MarginMath.unrealizedPnl(holding.lots(), holding.cost(), mark,
+          instrument.notionalMultiplier()));
+      // What stays must carry the position's initial margin after its unrealized loss.
+      if (holding.isolatedMargin() + cmd.amount() + loss < initialMargin) {
+        return reject(cmd.replyTo(), Rejection.INSUFFICIENT_ISOLATED_MARGIN, "the position must keep its initial margin of "
+            + money(initialMargin) + " after its unrealized loss of " + money(-loss));
       }
     }
     return persistThenSnapshot(new IsolatedMarginAdjusted(cmd.instrument(), cmd.amount()), cmd.replyTo());

@@ -14,7 +14,7 @@ import io.clearinghouse.protocol.v1.ErrorReason;
 import io.clearinghouse.protocol.v1.ReleaseReservationRequest;
 import io.clearinghouse.protocol.v1.ReservationView;
 import io.clearinghouse.protocol.v1.ReserveMarginRequest;
-import io.clearinghouse.protocol.v1.Side;
+
 import io.clearinghouse.protocol.v1.Trade;
 import io.clearinghouse.protocol.v1.TradeAck;
 import io.clearinghouse.protocol.v1.TradeRejection;
@@ -97,12 +97,10 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
           if (cause instanceof RejectedException rejected && rejected.reason() != Rejection.TIMEOUT) {
             return rejection(trade, rejected);
           }
-          // Not known whether a side was applied: make the engine resend instead of guessing.
-          log.warn("Trade {} (sequence {}) not confirmed, failing the stream so it is resent: {}",
-              trade.getTradeId(), trade.getSequence(), cause.toString());
-          throw new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
-              "TIMEOUT: trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
-                  + ") could not be confirmed; reconnect and resend every trade without a result")));
+          if (cause instanceof GrpcServiceException) {
+            throw failure instanceof CompletionException completion ? completion : new CompletionException(cause);
+          }
+          throw unconfirmed(trade, cause);
         });
   }
 
@@ -145,21 +143,62 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     Trade t = c.trade();
     String symbol = c.instrument().symbol();
     CompletionStage<AccountEntity.TradeSideApplied> buyer = accounts.applyTrade(t.getBuyerAccountId(), t.getTradeId(),
-        t.getSequence(), symbol, c.lots(), c.priceTicks(), t.getAggressorSide() == Side.BUY, orderId(t.getBuyerOrderId()));
+        t.getSequence(), symbol, c.lots(), c.priceTicks(), t.getAggressorSide() == io.clearinghouse.protocol.v1.Side.BUY, orderId(t.getBuyerOrderId()));
     CompletionStage<AccountEntity.TradeSideApplied> seller = accounts.applyTrade(t.getSellerAccountId(), t.getTradeId(),
-        t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == Side.SELL, orderId(t.getSellerOrderId()));
-    return buyer.thenCombine(seller, (b, s) -> {
-      lastTrades.record(symbol, c.priceTicks());
-      metrics.tradeCleared(b.duplicate() && s.duplicate());
-      return TradeResult.newBuilder()
-          .setTradeId(t.getTradeId())
-          .setSequence(t.getSequence())
-          .setAck(TradeAck.newBuilder()
-              .setDuplicate(b.duplicate() && s.duplicate())
-              .setBuyerFee(mapping.money(b.fee()))
-              .setSellerFee(mapping.money(s.fee())))
-          .build();
+        t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == io.clearinghouse.protocol.v1.Side.SELL, orderId(t.getSellerOrderId()));
+    return buyer.handle(Side::of).thenCombine(seller.handle(Side::of), (b, s) -> {
+      if (b.unknown() || s.unknown()) {
+        // Not known whether that side was applied: make the engine resend instead of guessing.
+        throw unconfirmed(t, b.unknown() ? b.failure() : s.failure());
+      }
+      if (b.applied() != null && s.applied() != null) {
+        lastTrades.record(symbol, c.priceTicks());
+        metrics.tradeCleared(b.applied().duplicate() && s.applied().duplicate());
+        return TradeResult.newBuilder()
+            .setTradeId(t.getTradeId())
+            .setSequence(t.getSequence())
+            .setAck(TradeAck.newBuilder()
+                .setDuplicate(b.applied().duplicate() && s.applied().duplicate())
+                .setBuyerFee(mapping.money(b.applied().fee()))
+                .setSellerFee(mapping.money(s.applied().fee())))
+            .build();
+      }
+      RejectedException refused = b.rejected() != null ? b.rejected() : s.rejected();
+      if (b.applied() != null || s.applied() != null) {
+        // Only an engine reusing a sequence or sending absurd sizes gets here; the audit names it.
+        log.error("Trade {} (sequence {}) applied to the {} only: {}", t.getTradeId(), t.getSequence(),
+            b.applied() != null ? "buyer" : "seller", refused.getMessage());
+        return rejection(t, new RejectedException(refused.reason(), refused.getMessage() + " (the "
+            + (b.applied() != null ? "buyer" : "seller") + " side was applied)"));
+      }
+      return rejection(t, refused);
     });
+  }
+
+  /** What became of one side: applied, refused, or unknown (a timeout or any other failure). */
+  private record Side(AccountEntity.TradeSideApplied applied, RejectedException rejected, Throwable failure) {
+    static Side of(AccountEntity.TradeSideApplied applied, Throwable failure) {
+      if (failure == null) {
+        return new Side(applied, null, null);
+      }
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause instanceof RejectedException rejected && rejected.reason() != Rejection.TIMEOUT) {
+        return new Side(null, rejected, null);
+      }
+      return new Side(null, null, cause);
+    }
+
+    boolean unknown() {
+      return failure != null;
+    }
+  }
+
+  private static CompletionException unconfirmed(Trade trade, Throwable cause) {
+    log.warn("Trade {} (sequence {}) not confirmed, failing the stream so it is resent: {}",
+        trade.getTradeId(), trade.getSequence(), cause.toString());
+    return new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
+        "TIMEOUT: trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
+            + ") could not be confirmed; reconnect and resend every trade without a result")));
   }
 
   private static String orderId(String id) {

@@ -40,7 +40,7 @@ public final class GrpcErrors {
           Status.Code.FAILED_PRECONDITION;
       case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
       case WRONG_ROLE, NOT_ACCOUNT_OWNER -> Status.Code.PERMISSION_DENIED;
-      case TIMEOUT -> Status.Code.UNAVAILABLE;
+      case TIMEOUT, MARK_STALE -> Status.Code.UNAVAILABLE;
     };
   }
 

@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -44,8 +45,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   /** Starts this node's monitor and subscribes it to the marks; returns the registry accounts use. */
   public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Metrics metrics) {
+    // Resume, never restart: a restart would forget every account the node hosts.
     ActorRef<Command> monitor = system.systemActorOf(
-        Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics)), "margin-monitor", Props.empty());
+        Behaviors.supervise(Behaviors.<Command>setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics)))
+            .onFailure(SupervisorStrategy.resume()), "margin-monitor", Props.empty());
     evaluateOnEveryMark(marks, monitor);
     return registry(monitor);
   }
@@ -182,7 +185,21 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
-  /** At or below maintenance at the current marks; never on a stale or missing mark. */
+  /**
+   * The one liquidation rule, shared by the monitor and the account that re-checks: at or below
+   * maintenance at the current marks, never on a stale or missing mark. A cross account needs a
+   * usable mark for every cross position; an isolated position is judged on its own mark.
+   */
+  public static boolean breached(Exposure exposure, Instruments instruments, MarkPrices marks) {
+    Held[] held = new Held[exposure.positions().size()];
+    for (int i = 0; i < held.length; i++) {
+      Exposure.Position p = exposure.positions().get(i);
+      held[i] = new Held(instruments.require(p.instrument()), p.lots(), p.cost(), p.mode() == MarginMode.ISOLATED,
+          p.isolatedMargin());
+    }
+    return breached(new Tracked(null, exposure.cash(), exposure.liquidating(), held), marks);
+  }
+
   static boolean breached(Tracked t, MarkPrices marks) {
     long equity = t.cash();
     long maintenance = 0;

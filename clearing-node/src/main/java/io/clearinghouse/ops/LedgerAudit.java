@@ -121,6 +121,15 @@ public final class LedgerAudit {
       }
     });
     new TreeMap<>(trades).forEach((sequence, t) -> t.check(sequence, violations));
+    // A trade id under two sequences would pass the pairing above: a trade applied twice.
+    Map<String, Set<Long>> sequencesById = new TreeMap<>();
+    trades.forEach((sequence, t) -> t.tradeIds.forEach(id ->
+        sequencesById.computeIfAbsent(id, k -> new java.util.TreeSet<>()).add(sequence)));
+    sequencesById.forEach((id, sequences) -> {
+      if (sequences.size() > 1) {
+        violations.add("trade " + id + " applied under sequences " + sequences);
+      }
+    });
     return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides,
         List.copyOf(violations));
   }

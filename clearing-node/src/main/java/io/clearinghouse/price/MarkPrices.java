@@ -61,8 +61,12 @@ public final class MarkPrices {
           (held, offered) -> offered.sequence() > held.sequence() ? offered : held) == mark;
     } else {
       FeedStatus offered = (FeedStatus) event;
-      kept = status.merge(offered.instrument(), offered,
-          (held, o) -> o.sequence() >= held.sequence() ? o : held) == offered;
+      FeedStatus before = status.get(offered.instrument());
+      FeedStatus after = status.merge(offered.instrument(), offered,
+          (held, o) -> o.sequence() > held.sequence() || (o.sequence() == held.sequence() && o.stale() != held.stale())
+              ? o : held);
+      // A repeated status (the feed's heartbeat) changes nothing and wakes no listener.
+      kept = after == offered && (before == null || before.stale() != offered.stale());
     }
     if (kept) {
       for (Consumer<PriceEvent> listener : listeners) {

@@ -43,7 +43,8 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-  private enum Check implements Command { INSTANCE }
+  /** The periodic re-check (package-private for tests). */
+  enum Check implements Command { INSTANCE }
 
   public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources)
       implements CborSerializable {}
@@ -118,14 +119,17 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
           if (held == null || held.epochMillis() <= tick.epochMillis()) {
             sources.put(tick.source(), new MarkRules.SourcePrice(tick.priceTicks(), tick.epochMillis()));
           }
-          return recompute(state);
+          return recompute(state, true);
         })
         .onCommand(LastTrade.class, (state, trade) -> {
           lastTrade = OptionalLong.of(trade.priceTicks());
           index().ifPresent(index -> emaBasis = MarkRules.emaStep(emaBasis, trade.priceTicks() - index, settings.emaWindow()));
-          return recompute(state);
+          return recompute(state, true);
         })
-        .onCommand(Check.class, (state, check) -> recompute(state))
+        .onCommand(Check.class, (state, check) -> {
+          heartbeat(state);
+          return recompute(state, false);
+        })
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(
             new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources()))))
         .build();
@@ -144,7 +148,25 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     return (int) sources.values().stream().filter(p -> p.epochMillis() >= since).count();
   }
 
-  private Effect<Event, State> recompute(State state) {
+  /**
+   * Re-announces the current mark and status: pub-sub does not replay, so a node that joined or
+   * restarted learns them within one check interval. The board ignores what it already has.
+   */
+  private void heartbeat(State state) {
+    if (state.sequence() > 0) {
+      long now = clock.millis();
+      marks.publish(new FeedStatus(instrument, state.stale(), state.sequence(), now));
+      if (!state.stale()) {
+        marks.publish(new Mark(instrument, state.markTicks(), state.sequence(), now));
+      }
+    }
+  }
+
+  /**
+   * Recomputes the mark. Only new data ({@code newData}: a tick or a trade) may confirm a held
+   * jump; the periodic check only notices sources going stale.
+   */
+  private Effect<Event, State> recompute(State state, boolean newData) {
     long now = clock.millis();
     OptionalLong index = index();
     if (index.isEmpty()) {
@@ -157,10 +179,16 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
     long candidate = MarkRules.mark(index.getAsLong(), emaBasis, lastTrade);
     if (candidate == state.markTicks() && !state.stale()) {
+      held = 0;
       return Effect().none();
     }
     if (!MarkRules.confirmed(state.markTicks(), held, candidate, settings.maxJumpPpm())) {
-      held = candidate;
+      if (newData) {
+        held = candidate;
+      }
+      return Effect().none();
+    }
+    if (!newData && MarkRules.isJump(state.markTicks(), candidate, settings.maxJumpPpm())) {
       return Effect().none();
     }
     held = 0;

@@ -288,4 +288,65 @@ class TradingEntityTest {
     // Orders that reduce the position are still accepted.
     assertEquals(1, run(r -> new AccountEntity.ReserveMargin("o-reduce", PERP, -10, 400_000L, r)).events().size());
   }
+
+  @Test
+  void aLateTradeCannotMakeAForgottenOneLookNew() {
+    deposit(1_000_000 * USDT);
+    // The account remembers 5 trades (test settings); 25 arrives late, after 10..50.
+    for (long seq : new long[] {10, 20, 30, 40, 50, 25, 60, 70}) {
+      assertEquals(1, trade(seq, "t-" + seq, 1, P50K, true, null).events().size(), "sequence " + seq);
+    }
+    // 30 is still remembered: a resend is a duplicate.
+    assertTrue(trade(30, "t-30", 1, P50K, true, null).hasNoEvents());
+    trade(80, "t-80", 1, P50K, true, null);
+    trade(90, "t-90", 1, P50K, true, null);
+    // Now 30 is forgotten, and so is everything below it: refused, never applied twice.
+    assertRejected(trade(30, "t-30", 1, P50K, true, null), Rejection.TRADE_TOO_OLD);
+    assertRejected(trade(25, "t-25", 1, P50K, true, null), Rejection.TRADE_TOO_OLD);
+    assertEquals(10, state().holding(PERP).lots());
+  }
+
+  @Test
+  void aResendIsMatchedOnItsContentAndAnsweredWithTheFirstFee() {
+    deposit(100_000 * USDT);
+    trade(501, "t-501", ONE_BTC, P50K, true, null); // taker: 25 USDT
+    // The same trade resent with the aggressor flipped: still the fee charged the first time.
+    assertEquals(new AccountEntity.TradeSideApplied(25 * USDT, true), trade(501, "t-501", ONE_BTC, P50K, false, null).reply());
+    assertRejected(trade(501, "t-501", 2 * ONE_BTC, P50K, true, null), Rejection.TRADE_CONFLICT);
+    assertRejected(trade(501, "t-501", ONE_BTC, P50K + 1, true, null), Rejection.TRADE_CONFLICT);
+  }
+
+  @Test
+  void isolatedMarginCannotBeTakenOutOfALosingPosition() {
+    deposit(10_000 * USDT);
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    trade(ONE_BTC, P50K, true); // isolated margin 5,000 at 10x
+    // At 45,500: loss 4,500; IM 4,550; 5,000 - 450 - 4,500 = 50 < 4,550.
+    marks.accept(new io.clearinghouse.price.Mark(PERP, 455_000, 1, 0));
+    assertRejected(run(r -> new AccountEntity.AdjustIsolatedMargin(PERP, -450 * USDT, r)),
+        Rejection.INSUFFICIENT_ISOLATED_MARGIN);
+    assertEquals(5_000 * USDT, state().holding(PERP).isolatedMargin());
+  }
+
+  @Test
+  void noMoneyLeavesWhileAPositionsIndexIsStale() {
+    deposit(10_000 * USDT);
+    trade(ONE_BTC, P50K, true);
+    marks.accept(new io.clearinghouse.price.FeedStatus(PERP, true, 1, 0));
+    assertRejected(run(r -> new AccountEntity.Withdraw("w-stale", USDT, r)), Rejection.MARK_STALE);
+    marks.accept(new io.clearinghouse.price.FeedStatus(PERP, false, 2, 0));
+    assertEquals(1, run(r -> new AccountEntity.Withdraw("w-fresh", USDT, r)).events().size());
+  }
+
+  @Test
+  void aStaleInstrumentWithoutAPositionDoesNotBlockALiquidation() {
+    deposit(1_000 * USDT);
+    run(r -> new AccountEntity.SetLeverage("BTCUSDT-261225", 10, r)); // a setting, no position
+    trade(ONE_BTC, P50K, true);
+    marks.accept(new io.clearinghouse.price.FeedStatus("BTCUSDT-261225", true, 1, 0));
+    marks.accept(new io.clearinghouse.price.Mark(PERP, 490_000, 1, 0));
+    assertEquals(AccountEntity.LiquidationStarted.class,
+        account.runCommand(new AccountEntity.StartLiquidation(1)).events().get(0).getClass());
+  }
 }

@@ -139,4 +139,38 @@ class PriceFeedTest {
     tick("b", 500_100);
     assertEquals(new Mark("BTCUSDT-PERP", 500_100, 2, now.get()), mark().orElseThrow());
   }
+
+  @Test
+  void thePeriodicCheckNeverConfirmsAHeldJump() {
+    tick("a", 500_000);
+    tick("b", 500_000);
+    tick("a", 600_000); // index 550,000: 10% away, held
+    feed.runCommand(PriceFeed.Check.INSTANCE); // same data again: not a confirmation
+    feed.runCommand(PriceFeed.Check.INSTANCE);
+    assertEquals(500_000, mark().orElseThrow().priceTicks());
+    assertEquals(1, mark().orElseThrow().sequence());
+  }
+
+  @Test
+  void theCheckReannouncesTheMarkForNodesThatMissedIt() {
+    tick("a", 500_000);
+    tick("b", 500_000);
+    // The same feed recovered on another node, whose board never saw the mark.
+    MarkPrices elsewhere = MarkPrices.local();
+    var recovered = EventSourcedBehaviorTestKit.<PriceFeed.Command, PriceFeed.Event, PriceFeed.State>create(
+        testKit.system(), PriceFeed.create("BTCUSDT-PERP", SETTINGS, elsewhere, clock),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings());
+    recovered.initialize(new PriceFeed.StalenessChanged(false, now.get()),
+        new PriceFeed.MarkPublished(1, 500_000, 500_000, now.get(), 0));
+    assertTrue(elsewhere.get("BTCUSDT-PERP").isEmpty());
+    recovered.runCommand(PriceFeed.Check.INSTANCE);
+    assertEquals(new Mark("BTCUSDT-PERP", 500_000, 1, now.get()), elsewhere.get("BTCUSDT-PERP").orElseThrow());
+    // With no source fresh in its memory yet, the recovered feed then reports itself stale.
+    assertTrue(elsewhere.stale("BTCUSDT-PERP"));
+    // Repeating what a board already has wakes none of its listeners.
+    List<PriceEvent> woken = new CopyOnWriteArrayList<>();
+    elsewhere.listen(woken::add);
+    recovered.runCommand(PriceFeed.Check.INSTANCE);
+    assertTrue(woken.isEmpty(), woken.toString());
+  }
 }
