@@ -8,10 +8,9 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,6 +28,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * evaluates every local account holding that instrument with the exact integer rules and tells
  * each one at or below maintenance to start liquidation; the account re-checks before acting.
  * Nothing is evaluated on a stale instrument, or on one without a mark.
+ *
+ * <p>A mark walks every holder of its instrument, so the walk is kept cheap: the holders sit in an
+ * array (no hashing per account), and every instrument's mark and staleness are read once per
+ * evaluation rather than once per position.
  */
 public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command> {
 
@@ -79,17 +82,69 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, new Metrics()));
   }
 
-  /** One position with its instrument resolved once, at report time. */
-  private record Held(Instrument instrument, long lots, long cost, boolean isolated, long isolatedMargin) {}
+  /**
+   * One position with its instrument resolved once, at report time; {@code slot} is where its
+   * instrument's mark is found among the marks read for an evaluation.
+   */
+  private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {}
 
-  private record Tracked(ActorRef<AccountEntity.Command> account, long cash, boolean liquidating, Held[] positions) {}
+  /** One account as last reported; a new report replaces it. */
+  private static final class Tracked {
+    final String accountId;
+    final ActorRef<AccountEntity.Command> account;
+    final long cash;
+    final boolean liquidating;
+    final Held[] positions;
+    /** Told to start liquidation since this report: not told again until the account reports anew. */
+    boolean triggered;
+
+    Tracked(String accountId, ActorRef<AccountEntity.Command> account, long cash, boolean liquidating,
+        Held[] positions) {
+      this.accountId = accountId;
+      this.account = account;
+      this.cash = cash;
+      this.liquidating = liquidating;
+      this.positions = positions;
+    }
+  }
+
+  /** The accounts holding one instrument, in an array; a removal moves the last one into the hole. */
+  private static final class Holders {
+    private final Map<String, Integer> index = new HashMap<>();
+    private Tracked[] tracked = new Tracked[16];
+    private int size;
+
+    void add(Tracked t) {
+      if (size == tracked.length) {
+        tracked = Arrays.copyOf(tracked, size * 2);
+      }
+      index.put(t.accountId, size);
+      tracked[size++] = t;
+    }
+
+    void remove(String accountId) {
+      Integer at = index.remove(accountId);
+      if (at == null) {
+        return;
+      }
+      Tracked last = tracked[--size];
+      tracked[size] = null;
+      if (at != size) {
+        tracked[at] = last;
+        index.put(last.accountId, at);
+      }
+    }
+  }
 
   private final Instruments instruments;
   private final MarkPrices marks;
   private final Map<String, Tracked> accounts = new HashMap<>();
-  private final Map<String, Set<String>> holders = new HashMap<>();
-  /** Told to start liquidation and not heard from since: not told again. */
-  private final Set<String> triggered = new HashSet<>();
+  private final Map<String, Holders> holders = new HashMap<>();
+  private final Map<String, Integer> slots = new HashMap<>();
+  private final String[] symbols;
+  /** Per instrument slot, as read at the start of an evaluation: the mark, and whether it may be used. */
+  private final long[] markTicks;
+  private final boolean[] usable;
 
   private final Metrics metrics;
 
@@ -98,6 +153,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     this.metrics = metrics;
     this.instruments = instruments;
     this.marks = marks;
+    this.symbols = instruments.all().stream().map(Instrument::symbol).toArray(String[]::new);
+    for (int slot = 0; slot < symbols.length; slot++) {
+      slots.put(symbols[slot], slot);
+    }
+    this.markTicks = new long[symbols.length];
+    this.usable = new boolean[symbols.length];
   }
 
   @Override
@@ -115,20 +176,24 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private Behavior<Command> track(Track t) {
     forget(t.accountId());
-    triggered.remove(t.accountId());
     if (t.exposure().positions().isEmpty()) {
       return this;
     }
     Held[] held = new Held[t.exposure().positions().size()];
     for (int i = 0; i < held.length; i++) {
       Exposure.Position p = t.exposure().positions().get(i);
-      held[i] = new Held(instruments.require(p.instrument()), p.lots(), p.cost(), p.mode() == MarginMode.ISOLATED,
-          p.isolatedMargin());
-      holders.computeIfAbsent(p.instrument(), k -> new HashSet<>()).add(t.accountId());
+      Instrument instrument = instruments.require(p.instrument());
+      held[i] = new Held(instrument, slots.get(instrument.symbol()), p.lots(), p.cost(),
+          p.mode() == MarginMode.ISOLATED, p.isolatedMargin());
     }
-    accounts.put(t.accountId(), new Tracked(t.account(), t.exposure().cash(), t.exposure().liquidating(), held));
+    Tracked tracked = new Tracked(t.accountId(), t.account(), t.exposure().cash(), t.exposure().liquidating(), held);
+    for (Held h : held) {
+      holders.computeIfAbsent(h.instrument().symbol(), k -> new Holders()).add(tracked);
+    }
+    accounts.put(t.accountId(), tracked);
     // A change can itself bring the account to maintenance (a loss realized, a withdrawal).
-    checkOne(t.accountId(), latestMarkSequence(held));
+    readMarks();
+    checkOne(tracked, latestMarkSequence(held));
     return this;
   }
 
@@ -142,7 +207,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private Behavior<Command> untrack(Untrack u) {
     Tracked tracked = accounts.get(u.accountId());
-    if (tracked != null && tracked.account().equals(u.account())) {
+    if (tracked != null && tracked.account.equals(u.account())) {
       forget(u.accountId());
     }
     return this;
@@ -151,10 +216,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private void forget(String accountId) {
     Tracked old = accounts.remove(accountId);
     if (old != null) {
-      for (Held h : old.positions()) {
-        Set<String> set = holders.get(h.instrument().symbol());
-        if (set != null) {
-          set.remove(accountId);
+      for (Held h : old.positions) {
+        Holders holding = holders.get(h.instrument().symbol());
+        if (holding != null) {
+          holding.remove(accountId);
         }
       }
     }
@@ -164,24 +229,37 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     if (marks.stale(e.instrument())) {
       return this;
     }
-    Set<String> set = holders.get(e.instrument());
-    if (set != null) {
-      for (String accountId : set) {
-        checkOne(accountId, e.markSequence());
+    Holders holding = holders.get(e.instrument());
+    if (holding != null) {
+      readMarks();
+      for (int i = 0; i < holding.size; i++) {
+        checkOne(holding.tracked[i], e.markSequence());
       }
     }
     return this;
   }
 
-  private void checkOne(String accountId, long markSequence) {
-    Tracked t = accounts.get(accountId);
-    if (t == null || t.liquidating() || triggered.contains(accountId)) {
+  /** Reads every instrument's mark and staleness once, for all the accounts about to be checked. */
+  private void readMarks() {
+    for (int slot = 0; slot < symbols.length; slot++) {
+      readMark(marks, symbols[slot], slot, markTicks, usable);
+    }
+  }
+
+  private static void readMark(MarkPrices marks, String symbol, int slot, long[] markTicks, boolean[] usable) {
+    Mark mark = marks.get(symbol).orElse(null);
+    usable[slot] = mark != null && !marks.stale(symbol);
+    markTicks[slot] = usable[slot] ? mark.priceTicks() : 0;
+  }
+
+  private void checkOne(Tracked t, long markSequence) {
+    if (t.liquidating || t.triggered) {
       return;
     }
-    if (breached(t)) {
-      triggered.add(accountId);
+    if (breached(t.cash, t.positions, markTicks, usable)) {
+      t.triggered = true;
       metrics.liquidationTriggered();
-      t.account().tell(new AccountEntity.StartLiquidation(markSequence));
+      t.account.tell(new AccountEntity.StartLiquidation(markSequence));
     }
   }
 
@@ -191,33 +269,36 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * usable mark for every cross position; an isolated position is judged on its own mark.
    */
   public static boolean breached(Exposure exposure, Instruments instruments, MarkPrices marks) {
-    Held[] held = new Held[exposure.positions().size()];
-    for (int i = 0; i < held.length; i++) {
+    int count = exposure.positions().size();
+    Held[] held = new Held[count];
+    long[] markTicks = new long[count];
+    boolean[] usable = new boolean[count];
+    for (int i = 0; i < count; i++) {
       Exposure.Position p = exposure.positions().get(i);
-      held[i] = new Held(instruments.require(p.instrument()), p.lots(), p.cost(), p.mode() == MarginMode.ISOLATED,
-          p.isolatedMargin());
+      Instrument instrument = instruments.require(p.instrument());
+      held[i] = new Held(instrument, i, p.lots(), p.cost(), p.mode() == MarginMode.ISOLATED, p.isolatedMargin());
+      readMark(marks, instrument.symbol(), i, markTicks, usable);
     }
-    return breached(new Tracked(null, exposure.cash(), exposure.liquidating(), held), marks);
+    return breached(exposure.cash(), held, markTicks, usable);
   }
 
-  static boolean breached(Tracked t, MarkPrices marks) {
-    long equity = t.cash();
+  /** The rule itself, on marks already read: per slot, the mark and whether it may be used. */
+  private static boolean breached(long cash, Held[] positions, long[] markTicks, boolean[] usable) {
+    long equity = cash;
     long maintenance = 0;
     boolean cross = false;
     boolean crossEvaluable = true;
-    for (Held p : t.positions()) {
-      String symbol = p.instrument().symbol();
-      Mark mark = marks.get(symbol).orElse(null);
-      boolean usable = mark != null && !marks.stale(symbol);
-      if (!usable) {
+    for (Held p : positions) {
+      if (!usable[p.slot()]) {
         if (!p.isolated()) {
           crossEvaluable = false;
         }
         continue;
       }
+      long mark = markTicks[p.slot()];
       long m = p.instrument().notionalMultiplier();
-      long notional = MarginMath.notional(p.lots(), mark.priceTicks(), m);
-      long pnl = MarginMath.unrealizedPnl(p.lots(), p.cost(), mark.priceTicks(), m);
+      long notional = MarginMath.notional(p.lots(), mark, m);
+      long pnl = MarginMath.unrealizedPnl(p.lots(), p.cost(), mark, m);
       long mm = MarginMath.maintenanceMargin(notional, p.instrument().riskTiers());
       if (p.isolated()) {
         if (Math.addExact(p.isolatedMargin(), pnl) <= mm) {
@@ -230,9 +311,5 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       }
     }
     return cross && crossEvaluable && equity <= maintenance;
-  }
-
-  private boolean breached(Tracked t) {
-    return breached(t, marks);
   }
 }
