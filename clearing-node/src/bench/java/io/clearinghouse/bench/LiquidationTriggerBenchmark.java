@@ -21,6 +21,8 @@ import io.clearinghouse.price.PriceFeed;
 import io.clearinghouse.protocol.v1.IndexPriceTick;
 import io.clearinghouse.protocol.v1.PriceServiceClient;
 import io.clearinghouse.protocol.v1.PublishSummary;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -33,6 +35,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -68,7 +71,11 @@ import org.apache.pekko.stream.javadsl.Source;
  *       through {@code PriceService.PublishIndexPrices} over loopback; the median of three only
  *       moves at the second tick, so each round publishes exactly one mark (the feed persists it,
  *       the topic carries it to the board, the monitor evaluates every holder, each breached
- *       account re-checks and persists {@code LiquidationStarted}).
+ *       account re-checks and persists {@code LiquidationStarted}). Before the first round the
+ *       benchmark lets Cassandra finish compacting what the setup wrote (a price tick normally
+ *       meets a store at rest, not one compacting 400,000 fresh rows); rounds then start once a
+ *       second, as a feed publishes, or back to back with an interval of 0 (a stress case: 1,000
+ *       writes every ~150 ms is more than this store sustains).
  *   <li>Persistence is seen through {@code AccountEntity.Subscribe}: every account sends its
  *       state to one watcher after every persisted change, so the watcher hears of each trigger
  *       once it is durable, at the cost of one message per changed account. After the ticks, the
@@ -103,18 +110,23 @@ public final class LiquidationTriggerBenchmark {
   private static final Duration READ_TIMEOUT = Duration.ofMinutes(10);
   private static final Duration AUDIT_TIMEOUT = Duration.ofMinutes(60);
   private static final Duration DROP_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration SETTLE_TIMEOUT = Duration.ofMinutes(5);
 
   /**
    * -Dbench.monitor-accounts (a multiple of 100), -Dbench.monitor-ticks, -Dbench.monitor-warmup-ticks,
-   * -Dbench.monitor-setup-parallelism, -Dbench.keep-journal.
+   * -Dbench.monitor-tick-interval-ms (start to start; 0: back to back), -Dbench.monitor-setup-parallelism,
+   * -Dbench.keep-journal.
    */
-  record Settings(int accounts, int ticks, int warmupTicks, int setupParallelism, boolean keepJournal) {
+  record Settings(int accounts, int ticks, int warmupTicks, int tickIntervalMillis, int setupParallelism,
+      boolean keepJournal) {
     Settings {
       require(accounts >= GROUPS && accounts <= 1_000_000 && accounts % GROUPS == 0,
           "bench.monitor-accounts must be a multiple of 100 from 100 to 1,000,000, was " + accounts);
       require(ticks >= 1 && warmupTicks >= 0 && ticks + warmupTicks <= GROUPS,
           "bench.monitor-ticks (>= 1) plus bench.monitor-warmup-ticks (>= 0) must be at most 100, were "
               + ticks + " and " + warmupTicks);
+      require(tickIntervalMillis >= 0 && tickIntervalMillis <= 60_000,
+          "bench.monitor-tick-interval-ms must be 0 to 60,000, was " + tickIntervalMillis);
       require(setupParallelism >= 1 && setupParallelism <= 4_096,
           "bench.monitor-setup-parallelism must be 1 to 4096, was " + setupParallelism);
     }
@@ -122,6 +134,7 @@ public final class LiquidationTriggerBenchmark {
     static Settings fromSystemProperties() {
       return new Settings(Integer.getInteger("bench.monitor-accounts", 100_000),
           Integer.getInteger("bench.monitor-ticks", 10), Integer.getInteger("bench.monitor-warmup-ticks", 2),
+          Integer.getInteger("bench.monitor-tick-interval-ms", 1_000),
           Integer.getInteger("bench.monitor-setup-parallelism", 256), Boolean.getBoolean("bench.keep-journal"));
     }
 
@@ -313,13 +326,14 @@ public final class LiquidationTriggerBenchmark {
 
   /**
    * One round: when its ticks were sent and when its first and last trigger were durable (nanosecond
-   * clock); from the journal, the mark's sequence, when the feed computed it and handed it to
-   * Cassandra, how many triggers name that mark, the first and last re-check and the last trigger
-   * handed to Cassandra (millisecond clock).
+   * clock), and the collector pauses of this JVM in between; from the journal, the mark's sequence,
+   * when the feed computed it and handed it to Cassandra, how many triggers name that mark, the
+   * first and last re-check and the last trigger handed to Cassandra (millisecond clock).
    */
   record Tick(int number, boolean warmup, long markTicks, long sentNanos, long sentEpochMillis,
-      long firstPersistedNanos, long lastPersistedNanos, long markSequence, long markComputedMillis,
-      long markWriteMillis, long triggered, long firstRecheckMillis, long lastRecheckMillis, long lastWriteMillis) {
+      long firstPersistedNanos, long lastPersistedNanos, long gcPauses, long gcMillis, long markSequence,
+      long markComputedMillis, long markWriteMillis, long triggered, long firstRecheckMillis, long lastRecheckMillis,
+      long lastWriteMillis) {
 
     double totalMillis() {
       return (lastPersistedNanos - sentNanos) / 1e6;
@@ -373,9 +387,14 @@ public final class LiquidationTriggerBenchmark {
       System.out.printf(Locale.ROOT, "setup done: %,d accounts in %.1f s, heap in use %,d MB of %,d MB%n",
           settings.accounts(), setupNanos / 1e9, heapUsedMb, runtime.maxMemory() >> 20);
 
+      double settleSeconds = settle(journalSession());
       publishOpeningMark();
       List<Tick> ticks = new ArrayList<>();
+      long firstSend = System.nanoTime();
       for (int t = 1; t <= settings.totalTicks(); t++) {
+        // The feed's cadence: round t starts (t - 1) intervals after the first, or at once if late.
+        pause(TimeUnit.NANOSECONDS.toMillis(firstSend + (t - 1L) * settings.tickIntervalMillis() * 1_000_000L
+            - System.nanoTime()));
         Tick tick = tick(t);
         ticks.add(tick);
         System.out.printf(Locale.ROOT, "tick %d%s: %,d triggers persisted %.1f ms after the ticks were sent%n", t,
@@ -384,8 +403,30 @@ public final class LiquidationTriggerBenchmark {
       double loadAfterTicks = LoadAverage.now();
       List<Tick> detailed = withJournalTimes(ticks);
       List<Timing> raw = rawInserts(detailed.get(detailed.size() - 1));
-      return new Report(plan, setupNanos, loadBeforeSetup, loadAfterSetup, loadAfterTicks, heapUsedMb, detailed, raw,
-          retries.get(), watcher.unexpected.get(), watcher.liquidated.get());
+      return new Report(plan, setupNanos, loadBeforeSetup, loadAfterSetup, settleSeconds, loadAfterTicks, heapUsedMb,
+          detailed, raw, retries.get(), watcher.unexpected.get(), watcher.liquidated.get());
+    }
+
+    private CqlSession journalSession() {
+      return Timing.await(CassandraSessionRegistry.get(node.system()).sessionFor(JOURNAL_SESSION).underlying(),
+          ASK_TIMEOUT, "the journal's driver session");
+    }
+
+    /**
+     * Waits until Cassandra runs no compaction, asking once a second, at most SETTLE_TIMEOUT;
+     * returns the seconds waited, or -1 if it was still compacting.
+     */
+    private static double settle(CqlSession session) {
+      SimpleStatement tasks = SimpleStatement.newInstance("SELECT keyspace_name FROM system_views.sstable_tasks")
+          .setTimeout(ASK_TIMEOUT);
+      long start = System.nanoTime();
+      while (System.nanoTime() - start < SETTLE_TIMEOUT.toNanos()) {
+        if (session.execute(tasks).one() == null) {
+          return (System.nanoTime() - start) / 1e9;
+        }
+        pause(1_000);
+      }
+      return -1;
     }
 
     // --- setup --------------------------------------------------------------------------
@@ -487,18 +528,31 @@ public final class LiquidationTriggerBenchmark {
     private Tick tick(int t) {
       long markTicks = Plan.markTicks(t);
       watcher.tickSent(t);
+      long[] gcBefore = collectorPauses();
       long sentEpochMillis = System.currentTimeMillis();
       long sent = System.nanoTime();
       CompletionStage<PublishSummary> summary = publish(markTicks);
       long lastPersisted = Timing.await(watcher.groupDone.get(t), TICK_TIMEOUT,
           "tick " + t + ": the liquidations of group " + t);
+      long[] gcAfter = collectorPauses();
       checkAccepted(Timing.await(summary, TICK_TIMEOUT, "tick " + t + ": publishing"));
       long firstPersisted = Long.MAX_VALUE;
       for (int i = t - 1; i < settings.accounts(); i += GROUPS) {
         firstPersisted = Math.min(firstPersisted, watcher.persistedNanos[i]);
       }
       return new Tick(t, t <= settings.warmupTicks(), markTicks, sent, sentEpochMillis, firstPersisted, lastPersisted,
-          0, 0, 0, 0, 0, 0, 0);
+          gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1], 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** Collections and milliseconds of collector time of this JVM (the node's) so far. */
+    private static long[] collectorPauses() {
+      long count = 0;
+      long millis = 0;
+      for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+        count += Math.max(0, collector.getCollectionCount());
+        millis += Math.max(0, collector.getCollectionTime());
+      }
+      return new long[] {count, millis};
     }
 
     // --- after the ticks ----------------------------------------------------------------
@@ -546,7 +600,8 @@ public final class LiquidationTriggerBenchmark {
           lastWrite = Math.max(lastWrite, envelope.timestamp());
         }
         detailed.add(new Tick(tick.number(), tick.warmup(), tick.markTicks(), tick.sentNanos(), tick.sentEpochMillis(),
-            tick.firstPersistedNanos(), tick.lastPersistedNanos(), mark.sequence(), mark.epochMillis(),
+            tick.firstPersistedNanos(), tick.lastPersistedNanos(), tick.gcPauses(), tick.gcMillis(), mark.sequence(),
+            mark.epochMillis(),
             markEnvelope.timestamp(), triggered, firstRecheck, lastRecheck, lastWrite));
       }
       return detailed;
@@ -558,8 +613,7 @@ public final class LiquidationTriggerBenchmark {
      * measured tick.
      */
     private List<Timing> rawInserts(Tick tick) {
-      CqlSession session = Timing.await(CassandraSessionRegistry.get(node.system()).sessionFor(JOURNAL_SESSION)
-          .underlying(), ASK_TIMEOUT, "the journal's driver session");
+      CqlSession session = journalSession();
       String keyspace = node.system().settings().config().getString("pekko.persistence.cassandra.journal.keyspace");
       List<JournalRows.Message> rows = new ArrayList<>(settings.groupSize());
       for (int i = tick.number() - 1; i < settings.accounts(); i += GROUPS) {
@@ -599,6 +653,13 @@ public final class LiquidationTriggerBenchmark {
     }
   }
 
+  /** Waits {@code millis} on a timer: the feed's cadence and the settle polls, never a condition. */
+  private static void pause(long millis) {
+    if (millis > 0) {
+      CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS)).join();
+    }
+  }
+
   /**
    * Drops the scratch keyspaces, and the run's journal ones once the node is gone, through a
    * short session of its own; a drop that fails is reported, and the figures stand.
@@ -622,7 +683,7 @@ public final class LiquidationTriggerBenchmark {
 
   /** Everything one run measured. */
   private record Report(Plan plan, long setupNanos, double loadBeforeSetup, double loadAfterSetup,
-      double loadAfterTicks, long heapUsedMb, List<Tick> ticks, List<Timing> raw, int retries,
+      double settleSeconds, double loadAfterTicks, long heapUsedMb, List<Tick> ticks, List<Timing> raw, int retries,
       int unexpected, int liquidated) {
 
     /** Every tick triggered exactly its group, at its own mark, and nobody else was triggered. */
@@ -641,24 +702,29 @@ public final class LiquidationTriggerBenchmark {
           LoadAverage.processors(), loadBefore, loadAfterSetup, loadAfterTicks));
       out.append(String.format(Locale.ROOT, "  one node in-process, Cassandra %s; %,d accounts long BTCUSDT-PERP"
               + " (0.1-3.0 BTC at 50,000.0) against %d counterparties; 1%% = %,d accounts breach per tick;"
-              + " %d warm-up + %d measured ticks, 10.0 lower each from 49,000.0%n",
+              + " %d warm-up + %d measured ticks, 10.0 lower each from 49,000.0, %s%n",
           LocalCassandra.shared().contactPoint(), plan.accounts(), plan.counterparties(), groupSize,
-          settings.warmupTicks(), settings.ticks()));
+          settings.warmupTicks(), settings.ticks(), settings.tickIntervalMillis() == 0 ? "back to back"
+              : "one every " + settings.tickIntervalMillis() + " ms"));
       out.append(String.format(Locale.ROOT, "  setup (open, fund, trade both sides, subscribe; %d asks in flight):"
               + " %.1f s, %.0f accounts/s, about %,d events (%.0f/s), %d asks retried after a timeout;"
               + " heap in use %,d MB%n", settings.setupParallelism(), setupNanos / 1e9,
           plan.accounts() / (setupNanos / 1e9), setupEvents, setupEvents / (setupNanos / 1e9), retries, heapUsedMb));
+      out.append(String.format(Locale.ROOT, "  Cassandra compacting after the setup: %s%n", settleSeconds < 0
+          ? "still after " + SETTLE_TIMEOUT.toMinutes() + " min; ticks started anyway"
+          : String.format(Locale.ROOT, "done %.0f s later", settleSeconds)));
       out.append(String.format(Locale.ROOT, "  ms from the ticks sent to: the feed computing the mark and handing it to"
           + " Cassandra; the first and last account re-checking; the last trigger handed to Cassandra (these five"
-          + " on the ms clock); the first and last trigger persisted (ns clock)%n"));
-      out.append(String.format(Locale.ROOT, "  %-5s %-8s %-5s %9s %8s %8s %8s %8s %8s %9s %9s%n", "tick", "mark",
-          "seq", "triggered", "computed", "markW", "recheck1", "recheckN", "writeN", "persist1", "persistN"));
+          + " on the ms clock); the first and last trigger persisted (ns clock); collector pauses of the node's"
+          + " JVM in that time%n"));
+      out.append(String.format(Locale.ROOT, "  %-5s %-8s %-5s %9s %8s %8s %8s %8s %8s %9s %9s %8s%n", "tick", "mark",
+          "seq", "triggered", "computed", "markW", "recheck1", "recheckN", "writeN", "persist1", "persistN", "gc"));
       for (Tick t : ticks) {
-        out.append(String.format(Locale.ROOT, "  %-5s %-8s %-5d %9d %8d %8d %8d %8d %8d %9.1f %9.1f%s%n",
+        out.append(String.format(Locale.ROOT, "  %-5s %-8s %-5d %9d %8d %8d %8d %8d %8d %9.1f %9.1f %8s%s%n",
             t.number() + (t.warmup() ? "w" : ""), plan.perp().formatPrice(t.markTicks()), t.markSequence(),
             t.triggered(), t.offset(t.markComputedMillis()), t.offset(t.markWriteMillis()),
             t.offset(t.firstRecheckMillis()), t.offset(t.lastRecheckMillis()), t.offset(t.lastWriteMillis()),
-            t.firstPersistedMillis(), t.totalMillis(),
+            t.firstPersistedMillis(), t.totalMillis(), t.gcPauses() + "/" + t.gcMillis(),
             t.triggered() == groupSize ? "" : "  (expected " + groupSize + ")"));
       }
       List<Tick> measured = ticks.stream().filter(t -> !t.warmup()).toList();
@@ -668,8 +734,8 @@ public final class LiquidationTriggerBenchmark {
       double[] recheck = measured.stream().mapToDouble(t -> t.offset(t.lastRecheckMillis())).toArray();
       double[] write = measured.stream().mapToDouble(t -> t.offset(t.lastWriteMillis())).toArray();
       double[] rawMillis = raw.stream().mapToDouble(r -> r.elapsedNanos() / 1e6).toArray();
-      out.append(String.format(Locale.ROOT, "  over the %d measured ticks:%s%n", measured.size(),
-          String.format(Locale.ROOT, " %9s %9s %9s", "p50 ms", "p99 ms", "max ms")));
+      out.append(String.format(Locale.ROOT, "  over the %d measured ticks (nearest rank: below 101 ticks, p99 is the"
+          + " maximum):%n  %-48s %9s %9s %9s %9s%n", measured.size(), "", "p50 ms", "p90 ms", "p99 ms", "max ms"));
       percentiles(out, "ticks sent -> feed hands the mark to Cassandra", markWrite);
       percentiles(out, "ticks sent -> first account re-checks", firstRecheck);
       percentiles(out, "ticks sent -> last account re-checks", recheck);
@@ -680,6 +746,10 @@ public final class LiquidationTriggerBenchmark {
           percentile(total, 50) / percentile(rawMillis, 50)));
       out.append(String.format(Locale.ROOT, "  target: p99 at most 250 ms -> %s%n", percentile(total, 99) <= 250
           ? "met" : String.format(Locale.ROOT, "missed by %.1f ms", percentile(total, 99) - 250)));
+      out.append(String.format(Locale.ROOT, "  collector pauses of the node's JVM during the measured ticks: %d, %d ms"
+          + " in all, at most %d ms in one tick%n", measured.stream().mapToLong(Tick::gcPauses).sum(),
+          measured.stream().mapToLong(Tick::gcMillis).sum(), measured.stream().mapToLong(Tick::gcMillis).max()
+              .orElse(0)));
       out.append(String.format(Locale.ROOT, "  triggers: %,d persisted in all, %d of accounts whose mark had not"
           + " come yet; every tick %s%n", liquidated, unexpected, countsRight()
           ? "triggered exactly its " + groupSize + " accounts at its own mark" : "did NOT trigger exactly its group"));
@@ -687,8 +757,8 @@ public final class LiquidationTriggerBenchmark {
     }
 
     private static void percentiles(StringBuilder out, String what, double[] values) {
-      out.append(String.format(Locale.ROOT, "  %-48s %9.1f %9.1f %9.1f%n", what, percentile(values, 50),
-          percentile(values, 99), percentile(values, 100)));
+      out.append(String.format(Locale.ROOT, "  %-48s %9.1f %9.1f %9.1f %9.1f%n", what, percentile(values, 50),
+          percentile(values, 90), percentile(values, 99), percentile(values, 100)));
     }
 
     /** Nearest rank. */
