@@ -544,11 +544,17 @@ public final class LiquidationTriggerBenchmark {
           gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1], 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** Collections and milliseconds of collector time of this JVM (the node's) so far. */
+    /**
+     * Pauses and their milliseconds of this JVM's collectors (the node's) so far. Beans named
+     * "... Cycles" (ZGC, Shenandoah) count concurrent work, not pauses, and are left out.
+     */
     private static long[] collectorPauses() {
       long count = 0;
       long millis = 0;
       for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (collector.getName().endsWith("Cycles")) {
+          continue;
+        }
         count += Math.max(0, collector.getCollectionCount());
         millis += Math.max(0, collector.getCollectionTime());
       }
