@@ -152,8 +152,12 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
         throw unconfirmed(t, b.unknown() ? b.failure() : s.failure());
       }
       if (b.applied() != null && s.applied() != null) {
-        lastTrades.record(symbol, c.priceTicks());
-        metrics.tradeCleared(b.applied().duplicate() && s.applied().duplicate());
+        boolean duplicate = b.applied().duplicate() && s.applied().duplicate();
+        if (!duplicate) {
+          // A resent old trade must not pull the mark's last-trade input back in time.
+          lastTrades.record(symbol, c.priceTicks());
+        }
+        metrics.tradeCleared(duplicate);
         return TradeResult.newBuilder()
             .setTradeId(t.getTradeId())
             .setSequence(t.getSequence())

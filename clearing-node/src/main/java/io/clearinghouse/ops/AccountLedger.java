@@ -94,6 +94,13 @@ final class AccountLedger {
     if (live.cash() != cash) {
       violations.add(accountId + ": running account holds cash " + live.cash() + " but its journal adds up to " + cash);
     }
+    for (var position : live.positions()) {
+      long journalIsolated = isolated.getOrDefault(position.instrument(), 0L);
+      if (position.isolatedMargin() != journalIsolated) {
+        violations.add(accountId + ": running account holds isolated margin " + position.isolatedMargin() + " on "
+            + position.instrument() + " but its journal adds up to " + journalIsolated);
+      }
+    }
     Map<String, Long> liveLots = LedgerAudit.lotsOf(live);
     lots.forEach((instrument, journalLots) -> {
       long running = liveLots.getOrDefault(instrument, 0L);
