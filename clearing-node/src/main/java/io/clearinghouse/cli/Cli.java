@@ -293,26 +293,23 @@ public final class Cli {
   }
 
   private static int httpPost(Map<String, String> env, String path) {
-    String base = env.getOrDefault("CLEARINGHOUSE_MANAGEMENT", "http://127.0.0.1:8558").replaceAll("/$", "");
-    try {
-      HttpResponse<String> response = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
-              .header("Authorization", "Bearer " + env.getOrDefault("CLEARINGHOUSE_TOKEN", ""))
-              .POST(HttpRequest.BodyPublishers.noBody()).build(),
-          HttpResponse.BodyHandlers.ofString());
-      System.out.println(response.body());
-      return response.statusCode() == 200 ? 0 : 1;
-    } catch (Exception e) {
-      System.err.println("error: cannot reach " + base + path + ": " + e.getMessage());
-      return 1;
-    }
+    return management(env, path, true);
   }
 
   private static int http(Map<String, String> env, String path) {
+    return management(env, path, false);
+  }
+
+  /** One call to the management port; a POST carries the token, since it changes the cluster. */
+  private static int management(Map<String, String> env, String path, boolean post) {
     String base = env.getOrDefault("CLEARINGHOUSE_MANAGEMENT", "http://127.0.0.1:8558").replaceAll("/$", "");
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+    if (post) {
+      request.header("Authorization", "Bearer " + env.getOrDefault("CLEARINGHOUSE_TOKEN", ""))
+          .POST(HttpRequest.BodyPublishers.noBody());
+    }
     try {
-      HttpResponse<String> response = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(),
+      HttpResponse<String> response = HttpClient.newHttpClient().send(request.build(),
           HttpResponse.BodyHandlers.ofString());
       System.out.println(response.body());
       return response.statusCode() == 200 ? 0 : 1;
