@@ -12,6 +12,12 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.liquidation.BackstopProviders;
+import io.clearinghouse.liquidation.InsuranceFund;
+import io.clearinghouse.liquidation.LiquidationSaga;
+import io.clearinghouse.liquidation.Liquidations;
+import io.clearinghouse.liquidation.MonitorAdlCandidates;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import io.clearinghouse.ops.LedgerAudit;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.ops.NodeContext;
@@ -90,17 +96,28 @@ public final class Main {
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
+    ClusterSharding sharding = ClusterSharding.get(system);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
-        clock));
+        clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
+            .tell(new LiquidationSaga.Begin(accountId, liquidation))));
+    InsuranceFund.init(system, settings.liquidation().fundHistory(), metrics, clock);
+    BackstopProviders.init(system);
+    LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(),
+        new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
+            settings.liquidation().adlCandidatesPerNode()), metrics, clock));
     PriceFeed.init(system, settings.prices(), marks, clock);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
+    Liquidations liquidations = new Liquidations(system, settings.liquidation(), settings.instruments(), accounts,
+        settings.account().askTimeout());
+    NodeContext.get(system).liquidations(liquidations);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()), metrics),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, metrics),
+            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
+            liquidations, metrics),
+        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.clearinghouse.account.AccountSettings;
 import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.liquidation.LiquidationSettings;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.price.PriceSettings;
 import java.math.BigDecimal;
@@ -17,7 +18,8 @@ import java.util.List;
  */
 public record NodeSettings(
     Asset asset, AccountSettings account, Instruments instruments, PriceSettings prices, String grpcHost, int grpcPort,
-    boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh) {
+    boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh,
+    LiquidationSettings liquidation) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -46,7 +48,7 @@ public record NodeSettings(
     }
     return new NodeSettings(asset, account, instruments, PriceSettings.fromConfig(config),
         config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf, tradeParallelism, alertLevels(config),
-        config.getDuration("clearinghouse.alerts.refresh"));
+        config.getDuration("clearinghouse.alerts.refresh"), LiquidationSettings.fromConfig(config, instruments));
   }
 
   private static List<Long> alertLevels(Config config) {

@@ -33,21 +33,37 @@ public record Account(
     int retainedTrades,
     List<TradeRef> recentTrades,
     long tradesForgottenUpTo,
-    Liquidation liquidation) implements AccountEntity.State {
+    Liquidation liquidation,
+    long debt,
+    List<AccountEntity.LiquidationStep> liquidationSteps,
+    Map<String, Long> stops,
+    List<String> liquidationIds) implements AccountEntity.State {
 
   /** A liquidation in progress: the account is reduce-only until it ends. */
-  public record Liquidation(String liquidationId, long markSequence, long epochMillis)
-      implements io.clearinghouse.persistence.CborSerializable {}
+  public record Liquidation(String liquidationId, long markSequence, long epochMillis, Map<String, Long> marks,
+      long equity, long maintenanceMargin, String stopInstrument) implements io.clearinghouse.persistence.CborSerializable {
+    /** A protective stop's close (no penalty, one instrument) rather than a margin liquidation. */
+    public boolean stop() {
+      return stopInstrument != null;
+    }
+
+    public Liquidation {
+      marks = marks == null ? Map.of() : Map.copyOf(marks);
+    }
+  }
 
   public Account {
     holdings = Map.copyOf(holdings);
     reservations = Map.copyOf(reservations);
     recentTransfers = List.copyOf(recentTransfers);
     recentTrades = List.copyOf(recentTrades);
+    liquidationSteps = liquidationSteps == null ? List.of() : List.copyOf(liquidationSteps);
+    stops = stops == null ? Map.of() : Map.copyOf(stops);
+    liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
   }
 
   static Account opened(String accountId, int retainedKeys, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null);
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null, 0, List.of(), Map.of(), List.of());
   }
 
   Holding holding(String instrument) {
@@ -99,7 +115,16 @@ public record Account(
 
   Account apply(Deposited event) {
     long after = Math.addExact(cash, event.amount());
-    return withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after));
+    Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after));
+    // A deposit repays recorded debt first: what is still owed is what the cash is still short.
+    long owed = Math.min(debt, Math.max(0, -after));
+    return owed == debt ? credited : credited.withDebt(owed);
+  }
+
+  private Account withDebt(long owed) {
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, owed, liquidationSteps, stops,
+        liquidationIds);
   }
 
   Account apply(Withdrawn event) {
@@ -142,7 +167,8 @@ public record Account(
       forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
     }
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation);
+        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), liquidationIds);
   }
 
   Account apply(MarginReserved event) {
@@ -175,12 +201,95 @@ public record Account(
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), event.amount()), h.lastPriceTicks()));
     return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
+    Map<String, Long> stopsAfter = stops;
+    if (event.stopInstrument() != null) {
+      stopsAfter = new HashMap<>(stops);
+      stopsAfter.remove(event.stopInstrument());
+    }
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis()));
+        retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
+            event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
+        debt, liquidationSteps, stopsAfter, bounded(liquidationIds, event.liquidationId(), RETAINED_LIQUIDATION_IDS));
+  }
+
+  /** How many of its liquidations an account lists. */
+  static final int RETAINED_LIQUIDATION_IDS = 1000;
+
+  Account apply(AccountEntity.StopSet e) {
+    Map<String, Long> after = new HashMap<>(stops);
+    if (e.stopTicks() == 0) {
+      after.remove(e.instrument());
+    } else {
+      after.put(e.instrument(), e.stopTicks());
+    }
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, liquidationIds);
+  }
+
+  /** A stop protects one position: it goes when the position closes or turns to the other side. */
+  private Map<String, Long> stopsAfter(String instrument, long lotsBefore, long lotsAfter) {
+    if (!stops.containsKey(instrument) || (lotsAfter != 0 && Long.signum(lotsAfter) == Long.signum(lotsBefore))) {
+      return stops;
+    }
+    Map<String, Long> after = new HashMap<>(stops);
+    after.remove(instrument);
+    return after;
+  }
+
+  /** How many applied liquidation steps an account remembers to answer a saga's retries. */
+  static final int RETAINED_LIQUIDATION_STEPS = 256;
+
+  Optional<AccountEntity.LiquidationStep> liquidationStep(String key) {
+    for (int i = liquidationSteps.size() - 1; i >= 0; i--) {
+      if (liquidationSteps.get(i).key().equals(key)) {
+        return Optional.of(liquidationSteps.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A position moving in a liquidation (closed by the liquidated account, taken over by a
+   * backstop provider or a deleveraged account): like a trade side without a trading fee, plus
+   * the liquidation penalty leaving the cash for the saga's escrow.
+   */
+  Account apply(AccountEntity.LiquidationTransfer e) {
+    long cashAfter = Math.subtractExact(Math.subtractExact(Math.addExact(cash, e.realizedPnl()), e.penalty()),
+        e.isolatedMarginDelta());
+    Holding h = holding(e.instrument());
+    Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), e.costDelta()),
+        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), e.isolatedMarginDelta()), e.priceTicks());
+    return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
+        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0), RETAINED_LIQUIDATION_STEPS),
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), liquidationIds);
+  }
+
+  /** Money from the saga's escrow (the insurance fund's cover of a deficit) into the cash. */
+  Account apply(AccountEntity.LiquidationCredited e) {
+    return new Account(accountId, Math.addExact(cash, e.amount()), leverageCap, holdings, reservations,
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
+        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount()), RETAINED_LIQUIDATION_STEPS), stops, liquidationIds);
+  }
+
+  /** A deficit nobody covered stays as negative cash, recorded as the account's debt. */
+  Account apply(AccountEntity.DebtRecorded e) {
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
+        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount()), RETAINED_LIQUIDATION_STEPS), stops, liquidationIds);
+  }
+
+  Account apply(AccountEntity.LiquidationEnded e) {
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, liquidationSteps, stops, liquidationIds);
+  }
+
+  boolean inDebt() {
+    return debt > 0;
   }
 
   boolean liquidating() {
@@ -193,7 +302,7 @@ public record Account(
     holdings.forEach((instrument, h) -> {
       if (!h.flat()) {
         positions.add(new io.clearinghouse.monitor.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
-            h.isolatedMargin()));
+            h.isolatedMargin(), stops.getOrDefault(instrument, 0L)));
       }
     });
     return new io.clearinghouse.monitor.Exposure(cash, liquidating(), positions);
@@ -201,7 +310,7 @@ public record Account(
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -218,17 +327,17 @@ public record Account(
 
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
   }
 
   private Account withTransfer(long cashAfter, Receipt receipt) {
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
-        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation);
+        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
   }
 
   private static <T> List<T> bounded(List<T> list, T added, int max) {

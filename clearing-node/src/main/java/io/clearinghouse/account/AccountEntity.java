@@ -88,6 +88,39 @@ public final class AccountEntity
    */
   public record StartLiquidation(long markSequence) implements Command {}
 
+  // --- liquidation steps, sent by a LiquidationSaga; each carries the saga's key ------------
+
+  /** Which position the liquidation {@code liquidationId} should close next, and how much of it. */
+  public record PlanLiquidationClose(String liquidationId, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * Moves {@code signedLots} of {@code instrument} at {@code priceTicks} into this account, as
+   * {@code role}: the liquidated account closing (lots clipped to what it still holds, penalty
+   * charged unless the close is a protective stop), or a counterparty taking the position over.
+   * With {@code quoteOnly} nothing is persisted: a backstop provider answers whether it would
+   * take the position (not liquidating, not liquidatable after it, its position's notional at
+   * most {@code maxNotional}).
+   */
+  public record ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+      String instrument, long signedLots, long priceTicks, long maxNotional, boolean quoteOnly,
+      ActorRef<Reply> replyTo) implements Command {}
+
+  /** Money from the saga's escrow into the cash (the insurance fund's cover). */
+  public record CreditLiquidation(String key, String liquidationId, long amount, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Records what the cash is still short after the liquidation as debt. */
+  public record RecordDebt(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The liquidation is over: the account trades again (unless in debt). */
+  public record EndLiquidation(String liquidationId, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Sets (stopTicks > 0) or removes (0) the protective stop of the account's position in {@code instrument}. */
+  public record SetStop(String instrument, long stopTicks, ActorRef<Reply> replyTo) implements Command {}
+
+  /** From the monitor: the mark crossed the stop of {@code instrument}; the account re-checks. */
+  public record TriggerStop(String instrument, long markSequence) implements Command {}
+
   /** Sends the account's state now and after every change to {@code subscriber}, until it stops. */
   public record Subscribe(ActorRef<Reply> subscriber) implements Command {}
 
@@ -98,6 +131,11 @@ public final class AccountEntity
 
   public record Snapshot(AccountSummary account) implements Reply {}
 
+  /** Told to subscribers when something happens to the account that its state alone does not show. */
+  public record Notice(NoticeKind kind, String liquidationId, String message) implements Reply {}
+
+  public enum NoticeKind { DELEVERAGED, STOP_TRIGGERED }
+
   public record Transferred(Receipt receipt, boolean replayed) implements Reply {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
@@ -107,6 +145,16 @@ public final class AccountEntity
 
   /** A reservation after the call (remaining 0 once released), and the available margin left. */
   public record Reserved(Reservation reservation, long availableAfter) implements Reply {}
+
+  /** The next close of a liquidation, in the liquidated account's terms; lots 0: nothing more to close. */
+  public record ClosePlan(String instrument, long signedLots, long markTicks, long bankruptcyTicks, boolean isolated,
+      long cash) implements Reply {}
+
+  /** A liquidation transfer applied now or before, or (quote) accepted without persisting. */
+  public record TransferApplied(LiquidationTransfer transfer) implements Reply {}
+
+  /** A money step of a liquidation applied now or before. */
+  public record StepApplied(long amount) implements Reply {}
 
   public sealed interface Event extends CborSerializable {}
 
@@ -142,7 +190,30 @@ public final class AccountEntity
    * equity and maintenance margin, exact at that moment). The account is reduce-only from here.
    */
   public record LiquidationStarted(String liquidationId, long markSequence, Map<String, Long> marks, long equity,
-      long maintenanceMargin, long epochMillis) implements Event {}
+      long maintenanceMargin, long epochMillis, String stopInstrument) implements Event {}
+
+  /** A protective stop set on a position (stopTicks > 0) or removed (0). */
+  public record StopSet(String instrument, long stopTicks) implements Event {}
+
+  /**
+   * A position moving in a liquidation: {@code realizedPnl} and {@code costDelta} as in a trade
+   * side, {@code isolatedMarginDelta} the isolated margin released (negative) into the cash,
+   * {@code penalty} the liquidation penalty from the cash to the saga's escrow, and
+   * {@code shortfall} how far an isolated position's loss went beyond its own margin (the saga
+   * has the insurance fund cover it, so that the rest of the account is untouched).
+   */
+  public record LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+      String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
+      long penalty, long shortfall, long epochMillis) implements Event {}
+
+  public record LiquidationCredited(String key, String liquidationId, long amount) implements Event {}
+
+  public record DebtRecorded(String key, String liquidationId, long amount) implements Event {}
+
+  public record LiquidationEnded(String liquidationId, long epochMillis) implements Event {}
+
+  /** An applied liquidation step, remembered to answer the saga's retries with the first result. */
+  public record LiquidationStep(String key, LiquidationTransfer transfer, long amount) implements CborSerializable {}
 
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
@@ -165,7 +236,15 @@ public final class AccountEntity
 
   /** What an account needs from its node besides its own state. */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
-      Clock clock) {}
+      Clock clock, LiquidationStarter liquidations) {}
+
+  /** Hands a started liquidation to its saga; called again after recovery until the saga ends it. */
+  @FunctionalInterface
+  public interface LiquidationStarter {
+    LiquidationStarter NONE = (accountId, liquidation) -> {};
+
+    void begin(String accountId, Account.Liquidation liquidation);
+  }
 
   public static void init(ActorSystem<?> system, Environment environment) {
     ClusterSharding.get(system).init(
@@ -192,6 +271,8 @@ public final class AccountEntity
   private final ActorContext<Command> context;
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
+  /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
+  private String beganLiquidation = "";
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context, Runnable passivate) {
     super(persistenceId(accountId));
@@ -215,6 +296,10 @@ public final class AccountEntity
   /** After recovery and every persisted change: the monitor and the subscribers hear of it. */
   private void changed(State state) {
     if (state instanceof Account account) {
+      if (account.liquidating() && !beganLiquidation.equals(account.liquidation().liquidationId())) {
+        beganLiquidation = account.liquidation().liquidationId();
+        environment.liquidations().begin(accountId, account.liquidation());
+      }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
       if (!subscribers.isEmpty()) {
         Reply snapshot = snapshot(account);
@@ -252,8 +337,18 @@ public final class AccountEntity
         .onCommand(AdjustIsolatedMargin.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Subscribe.class, cmd -> notFound(cmd.subscriber()))
         .onCommand(StartLiquidation.class, cmd -> Effect().noReply())
+        .onCommand(PlanLiquidationClose.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(SetStop.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(TriggerStop.class, cmd -> Effect().noReply())
+        .onCommand(ApplyLiquidationTransfer.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(CreditLiquidation.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(RecordDebt.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(EndLiquidation.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
+    LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
+        environment.clock(), this::changed, environment.marks(), () -> lastSequenceNumber(context), accountId,
+        notice -> subscribers.forEach(s -> s.tell(notice)));
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, this::deposit)
@@ -267,6 +362,13 @@ public final class AccountEntity
         .onCommand(SetMarginMode.class, trading::setMarginMode)
         .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
         .onCommand(StartLiquidation.class, this::startLiquidation)
+        .onCommand(PlanLiquidationClose.class, liquidation::plan)
+        .onCommand(SetStop.class, liquidation::setStop)
+        .onCommand(TriggerStop.class, liquidation::triggerStop)
+        .onCommand(ApplyLiquidationTransfer.class, liquidation::transfer)
+        .onCommand(CreditLiquidation.class, liquidation::credit)
+        .onCommand(RecordDebt.class, liquidation::recordDebt)
+        .onCommand(EndLiquidation.class, liquidation::end)
         .onCommand(Subscribe.class, (account, cmd) -> {
           subscribers.add(cmd.subscriber());
           context.watch(cmd.subscriber());
@@ -307,6 +409,10 @@ public final class AccountEntity
     if (account.liquidating()) {
       return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
     }
+    if (account.inDebt()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + format(account.debt())
+          + " from a liquidation: deposit to repay it first");
+    }
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
     }
@@ -329,6 +435,12 @@ public final class AccountEntity
     if (account.liquidating()) {
       return Effect().noReply();
     }
+    for (var entry : account.holdings().entrySet()) {
+      if (!entry.getValue().flat() && environment.marks().halted(entry.getKey())) {
+        // The operator halted new liquidations on this instrument: nothing starts until resumed.
+        return Effect().noReply();
+      }
+    }
     if (!MarginMonitor.breached(account.exposure(), environment.instruments(), environment.marks())) {
       // The monitor saw an older state or mark: tell it what is true now, which also lets it
       // trigger again later.
@@ -345,7 +457,7 @@ public final class AccountEntity
     // Unique and stable: the sequence number this event will have in the account's journal.
     events.add(new LiquidationStarted(accountId + "-" + (lastSequenceNumber(context) + 1),
         cmd.markSequence(), marks, evaluation.equity(), evaluation.maintenanceMargin(),
-        environment.clock().millis()));
+        environment.clock().millis(), null));
     account.reservations().forEach((orderId, reservation) ->
         events.add(new ReservationReleased(orderId, reservation.amount())));
     return Effect().persist(events).thenRun(this::changed).thenNoReply();
@@ -395,7 +507,12 @@ public final class AccountEntity
         .onEvent(LeverageCapSet.class, (account, event) -> account.apply(event))
         .onEvent(MarginModeSet.class, (account, event) -> account.apply(event))
         .onEvent(IsolatedMarginAdjusted.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationStarted.class, (account, event) -> account.apply(event));
+        .onEvent(LiquidationStarted.class, (account, event) -> account.apply(event))
+        .onEvent(LiquidationTransfer.class, (account, event) -> account.apply(event))
+        .onEvent(LiquidationCredited.class, (account, event) -> account.apply(event))
+        .onEvent(DebtRecorded.class, (account, event) -> account.apply(event))
+        .onEvent(LiquidationEnded.class, (account, event) -> account.apply(event))
+        .onEvent(StopSet.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

@@ -91,6 +91,10 @@ public final class Accounts {
         .thenApply(Accounts::summary);
   }
 
+  public CompletionStage<AccountSummary> setStop(String accountId, String instrument, long stopTicks) {
+    return ask(accountId, replyTo -> new AccountEntity.SetStop(instrument, stopTicks, replyTo)).thenApply(Accounts::summary);
+  }
+
   private CompletionStage<Reply> ask(String accountId, Function<ActorRef<Reply>, Command> command) {
     var timer = metrics.askStarted();
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId)

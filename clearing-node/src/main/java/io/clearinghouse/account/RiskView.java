@@ -88,6 +88,18 @@ final class RiskView {
     OptionalLong ratio = risk.marginRatioPpm();
     return new AccountSummary(account.accountId(), account.cash(), risk.equity(), risk.available(), risk.withdrawable(),
         risk.reservations(), positions.isEmpty() ? AccountSummary.NO_RATIO : ratio.orElse(AccountSummary.INFINITE_RATIO),
-        account.leverageCap(), positions, account.liquidating() ? account.liquidation().liquidationId() : null);
+        account.leverageCap(), positions, account.liquidating() ? account.liquidation().liquidationId() : null,
+        account.debt(), account.stops(), haltedHeld(account));
+  }
+
+  private List<String> haltedHeld(Account account) {
+    List<String> halted = new ArrayList<>();
+    account.holdings().forEach((instrument, holding) -> {
+      if (!holding.flat() && marks.halted(instrument)) {
+        halted.add(instrument);
+      }
+    });
+    halted.sort(null);
+    return halted;
   }
 }

@@ -126,7 +126,7 @@ final class TradingHandlers {
    * allocated margin, a close or flip releases all of it, and whatever the trade opens allocates
    * its initial margin from the cash there is (never driving cash below zero).
    */
-  private long isolatedMarginDelta(Account account, Instrument instrument, Holding before, Position after,
+  long isolatedMarginDelta(Account account, Instrument instrument, Holding before, Position after,
       long priceTicks, long cashAfterTrade) {
     long oldAbs = Math.abs(before.lots());
     long newAbs = Math.abs(after.lots());
@@ -169,6 +169,10 @@ final class TradingHandlers {
               "order " + cmd.orderId() + " already holds a reservation for another order");
     }
     Holding holding = account.holding(cmd.instrument());
+    if (account.inDebt()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
+          + " from a liquidation: no new orders until it is repaid");
+    }
     if (account.liquidating()) {
       // Reduce-only: this order and every other open one on the same side together may at most
       // close the position.

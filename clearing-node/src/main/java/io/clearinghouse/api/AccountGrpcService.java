@@ -6,6 +6,12 @@ import io.clearinghouse.money.Asset;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.liquidation.Liquidations;
+import io.clearinghouse.protocol.v1.GetLiquidationRequest;
+import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
+import io.clearinghouse.protocol.v1.Liquidation;
+import io.clearinghouse.protocol.v1.LiquidationList;
+import io.clearinghouse.protocol.v1.SetStopRequest;
 import io.clearinghouse.protocol.v1.AccountServicePowerApi;
 import io.clearinghouse.protocol.v1.AccountUpdate;
 import io.clearinghouse.protocol.v1.StreamAccountRequest;
@@ -33,8 +39,11 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   private final Metrics metrics;
 
+  private final Liquidations liquidations;
+
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
-      AccountStreams streams, Metrics metrics) {
+      AccountStreams streams, Liquidations liquidations, Metrics metrics) {
+    this.liquidations = liquidations;
     this.streams = streams;
     this.metrics = metrics;
     this.accounts = accounts;
@@ -107,6 +116,38 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
       return accounts.withdraw(accountId, key, amount).thenApply(done -> mapping.receipt(accountId, done));
+    });
+  }
+
+  @Override
+  public CompletionStage<LiquidationList> listLiquidations(ListLiquidationsRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      return liquidations.list(new Liquidations.Filter(accountId, null, 0, 0, AdminGrpcService.pageSize(in.getLimit())))
+          .thenApply(flows -> LiquidationList.newBuilder()
+              .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<Liquidation> getLiquidation(GetLiquidationRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      Principal client = auth.require(metadata, Role.CLIENT);
+      String id = Identifiers.liquidationId(in.getLiquidationId());
+      return liquidations.get(id).thenApply(flow -> {
+        Authenticator.requireOwner(client, flow.accountId());
+        return mapping.liquidation(flow);
+      });
+    });
+  }
+
+  @Override
+  public CompletionStage<AccountView> setStop(SetStopRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      var instrument = instruments.require(in.getInstrument());
+      long stopTicks = in.getStopPrice().isEmpty() ? 0 : TradeInput.priceTicks(instrument, in.getStopPrice());
+      return accounts.setStop(accountId, instrument.symbol(), stopTicks).thenApply(mapping::view);
     });
   }
 }

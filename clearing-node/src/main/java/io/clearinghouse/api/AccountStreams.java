@@ -46,21 +46,41 @@ public final class AccountStreams {
             .preMaterialize(system);
     ActorRef<AccountEntity.Reply> subscriber = pushed.first();
     var account = ClusterSharding.get(system).entityRefFor(AccountEntity.TYPE_KEY, accountId);
-    Source<AccountSummary, NotUsed> polled = Source.tick(Duration.ZERO, refresh, NotUsed.getInstance())
+    Source<Object, NotUsed> polled = Source.tick(Duration.ZERO, refresh, NotUsed.getInstance())
         .mapMaterializedValue(c -> NotUsed.getInstance())
         .mapAsync(1, tick -> {
           account.tell(new AccountEntity.Subscribe(subscriber));
-          return accounts.get(accountId);
+          return accounts.get(accountId).thenApply(summary -> (Object) summary);
         });
-    Source<AccountSummary, NotUsed> fromEntity = pushed.second()
-        .filter(r -> r instanceof AccountEntity.Snapshot)
-        .map(r -> ((AccountEntity.Snapshot) r).account());
+    Source<Object, NotUsed> fromEntity = pushed.second()
+        .filter(r -> r instanceof AccountEntity.Snapshot || r instanceof AccountEntity.Notice)
+        .map(r -> r instanceof AccountEntity.Snapshot s ? s.account() : r);
     return fromEntity.merge(polled)
         .statefulMap(() -> new Seen(null, 0, null),
-            (seen, now) -> Pair.create(new Seen(now, ratio(now), now.liquidationId()), update(seen, now, mapping)),
+            (seen, next) -> {
+              if (next instanceof AccountEntity.Notice notice) {
+                return Pair.create(seen, notice(seen, notice, mapping));
+              }
+              AccountSummary now = (AccountSummary) next;
+              return Pair.create(new Seen(now, ratio(now), now.liquidationId()), update(seen, now, mapping));
+            },
             seen -> Optional.empty())
         .filter(Optional::isPresent)
         .map(Optional::get);
+  }
+
+  /** An event the account told its subscribers, with the last state sent. */
+  private static Optional<AccountUpdate> notice(Seen seen, AccountEntity.Notice notice, ProtoMapping mapping) {
+    AccountUpdate.Builder update = AccountUpdate.newBuilder();
+    if (seen.summary() != null) {
+      update.setAccount(mapping.view(seen.summary()));
+    }
+    update.addAlerts(MarginAlert.newBuilder()
+        .setKind(notice.kind() == AccountEntity.NoticeKind.DELEVERAGED ? MarginAlert.Kind.DELEVERAGED
+            : MarginAlert.Kind.STOP_TRIGGERED)
+        .setLiquidationId(notice.liquidationId())
+        .setMessage(notice.message()));
+    return Optional.of(update.build());
   }
 
   /** What the stream last sent. */
@@ -84,10 +104,24 @@ public final class AccountStreams {
                 + " reached " + RATIO.format(level) + "; liquidation starts at 1.000000"));
       }
     }
-    if (now.liquidationId() != null && seen.liquidationId() == null) {
+    if (now.liquidationId() != null && !now.liquidationId().equals(seen.liquidationId())) {
       update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.LIQUIDATION_STARTED)
           .setLiquidationId(now.liquidationId())
           .setMessage("liquidation " + now.liquidationId() + " started: the account is reduce-only"));
+    }
+    if (seen.liquidationId() != null && !seen.liquidationId().equals(now.liquidationId())) {
+      update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.LIQUIDATION_ENDED)
+          .setLiquidationId(seen.liquidationId())
+          .setMessage("liquidation " + seen.liquidationId() + " ended" + (now.debt() > 0
+              ? "; the account owes " + mapping.money(now.debt()) + " and can trade again once it is repaid" : "")));
+    }
+    List<String> before = seen.summary() == null ? List.of() : seen.summary().haltedInstruments();
+    for (String instrument : now.haltedInstruments()) {
+      if (!before.contains(instrument)) {
+        update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.LIQUIDATIONS_HALTED)
+            .setLevel(instrument)
+            .setMessage("the operator halted new liquidations on " + instrument));
+      }
     }
     return Optional.of(update.build());
   }

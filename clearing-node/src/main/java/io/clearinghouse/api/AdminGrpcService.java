@@ -8,6 +8,18 @@ import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.ops.LedgerAudit;
 import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.liquidation.Liquidations;
+import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
+import io.clearinghouse.protocol.v1.BackstopProviderRegistration;
+import io.clearinghouse.protocol.v1.GetInsuranceFundRequest;
+import io.clearinghouse.protocol.v1.GetLiquidationRequest;
+import io.clearinghouse.protocol.v1.InsuranceFundView;
+import io.clearinghouse.protocol.v1.Liquidation;
+import io.clearinghouse.protocol.v1.LiquidationHaltStatus;
+import io.clearinghouse.protocol.v1.LiquidationList;
+import io.clearinghouse.protocol.v1.RegisterBackstopProviderRequest;
+import io.clearinghouse.protocol.v1.SetLiquidationHaltRequest;
+import io.clearinghouse.protocol.v1.TopUpInsuranceFundRequest;
 import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.AuditRequest;
 import io.clearinghouse.protocol.v1.SetLeverageCapRequest;
@@ -30,8 +42,13 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   private final Metrics metrics;
 
+  private final Liquidations liquidations;
+  private final Instruments instruments;
+
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
-      Metrics metrics) {
+      Liquidations liquidations, Metrics metrics) {
+    this.liquidations = liquidations;
+    this.instruments = instruments;
     this.metrics = metrics;
     this.accounts = accounts;
     this.auth = auth;
@@ -66,6 +83,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
           .setDeposits(mapping.money(report.deposits()))
           .setWithdrawals(mapping.money(report.withdrawals()))
           .setTradesApplied(report.tradeSidesApplied())
+          .setInsuranceFunds(mapping.money(report.insuranceFunds()))
+          .setFundTopUps(mapping.money(report.fundTopUps()))
+          .setSagaEscrow(mapping.money(report.sagaEscrow()))
+          .setDebt(mapping.money(report.debt()))
+          .setLiquidations(report.liquidations())
           .addAllViolations(report.violations())
           .build());
     });
@@ -96,5 +118,74 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       auth.require(metadata, Role.OPERATOR);
       return accounts.get(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
     });
+  }
+
+  @Override
+  public CompletionStage<InsuranceFundView> topUpInsuranceFund(TopUpInsuranceFundRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String fund = Identifiers.fundId(in.getFund());
+      String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
+      long amount = asset.parsePositive(in.getAmount());
+      return liquidations.topUp(fund, key, amount).thenCompose(moved -> liquidations.fund(fund, 0, 1)
+          .thenApply(view -> mapping.fund(view).toBuilder().setReplayed(moved.replayed()).build()));
+    });
+  }
+
+  @Override
+  public CompletionStage<InsuranceFundView> getInsuranceFund(GetInsuranceFundRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String fund = Identifiers.fundId(in.getFund());
+      return liquidations.fund(fund, Math.max(0, in.getOffset()), pageSize(in.getLimit())).thenApply(mapping::fund);
+    });
+  }
+
+  @Override
+  public CompletionStage<BackstopProviderRegistration> registerBackstopProvider(RegisterBackstopProviderRequest in,
+      Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = Identifiers.accountId(in.getAccountId());
+      long maxNotional = "0".equals(in.getMaxNotional().trim()) ? 0 : asset.parsePositive(in.getMaxNotional());
+      return liquidations.registerProvider(accountId, in.getInstrumentsList(), maxNotional)
+          .thenApply(symbols -> BackstopProviderRegistration.newBuilder().setAccountId(accountId)
+              .addAllInstruments(symbols).setMaxNotional(mapping.money(maxNotional)).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<LiquidationHaltStatus> setLiquidationHalt(SetLiquidationHaltRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      return liquidations.setHalt(in.getInstrument(), in.getHalted()).thenApply(status -> LiquidationHaltStatus
+          .newBuilder().setInstrument(status.instrument()).setHalted(status.liquidationsHalted()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<LiquidationList> listLiquidations(AdminListLiquidationsRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = in.getAccountId().isEmpty() ? null : Identifiers.accountId(in.getAccountId());
+      String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
+      return liquidations.list(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
+              Math.max(0, in.getToEpochMillis()), pageSize(in.getLimit())))
+          .thenApply(flows -> LiquidationList.newBuilder()
+              .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<Liquidation> getLiquidation(GetLiquidationRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      return liquidations.get(Identifiers.liquidationId(in.getLiquidationId())).thenApply(mapping::liquidation);
+    });
+  }
+
+  /** A page size: 50 unless asked, at most 1000. */
+  static int pageSize(int requested) {
+    return requested <= 0 ? 50 : Math.min(requested, 1000);
   }
 }

@@ -8,7 +8,14 @@ import io.clearinghouse.account.Reservation;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.money.Asset;
+import io.clearinghouse.liquidation.FundFlow;
+import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.protocol.v1.AccountView;
+import io.clearinghouse.protocol.v1.FundMovement;
+import io.clearinghouse.protocol.v1.InsuranceFundEntry;
+import io.clearinghouse.protocol.v1.InsuranceFundView;
+import io.clearinghouse.protocol.v1.Liquidation;
+import io.clearinghouse.protocol.v1.LiquidationClose;
 import io.clearinghouse.protocol.v1.MarginMode;
 import io.clearinghouse.protocol.v1.PositionView;
 import io.clearinghouse.protocol.v1.ReservationView;
@@ -53,12 +60,14 @@ public final class ProtoMapping {
       view.setLiquidationId(account.liquidationId());
     }
     for (PositionSummary position : account.positions()) {
-      view.addPositions(position(position));
+      view.addPositions(position(position, account.stops().getOrDefault(position.instrument(), 0L)));
     }
+    view.setDebt(money(account.debt()));
+    view.addAllLiquidationHaltedInstruments(account.haltedInstruments());
     return view.build();
   }
 
-  private PositionView position(PositionSummary p) {
+  private PositionView position(PositionSummary p, long stopTicks) {
     Instrument instrument = instruments.require(p.instrument());
     PositionView.Builder view = PositionView.newBuilder()
         .setInstrument(p.instrument())
@@ -79,7 +88,81 @@ public final class ProtoMapping {
     if (p.liquidationPriceTicks() > 0) {
       view.setLiquidationPrice(instrument.formatPrice(p.liquidationPriceTicks()));
     }
+    if (stopTicks > 0) {
+      view.setStopPrice(instrument.formatPrice(stopTicks));
+    }
     return view.build();
+  }
+
+  Liquidation liquidation(FundFlow flow) {
+    Liquidation.Builder out = Liquidation.newBuilder()
+        .setLiquidationId(flow.liquidationId())
+        .setAccountId(flow.accountId())
+        .setTriggerMarkSequence(flow.triggerMarkSequence())
+        .setEquityAtTrigger(money(flow.equityAtTrigger()))
+        .setMaintenanceMarginAtTrigger(money(flow.maintenanceMarginAtTrigger()))
+        .setTriggeredAtEpochMillis(flow.triggeredAtMillis())
+        .setPenalty(money(flow.penalty()))
+        .setTradingFees(money(flow.tradingFees()))
+        .setInsuranceFundIn(money(flow.insuranceFundIn()))
+        .setInsuranceFundOut(money(flow.insuranceFundOut()))
+        .setLeftToTrader(money(flow.leftToTrader()))
+        .setDebt(money(flow.debt()))
+        .setEscrow(money(flow.escrow()))
+        .setFinishedAtEpochMillis(flow.finishedAtMillis());
+    flow.triggerMarks().forEach((symbol, ticks) ->
+        out.putTriggerMarks(symbol, instruments.require(symbol).formatPrice(ticks)));
+    if (flow.outcome() != null) {
+      out.setOutcome(flow.outcome());
+    }
+    if (flow.insuranceFund() != null) {
+      out.setInsuranceFund(flow.insuranceFund());
+    }
+    flow.closes().forEach(c -> out.addCloses(close(c)));
+    flow.deleveraged().forEach(c -> out.addDeleveraged(close(c)));
+    flow.movements().forEach(m -> out.addMovements(FundMovement.newBuilder()
+        .setParty(m.party()).setBucket(m.bucket()).setAmount(money(m.amount()))));
+    return out.build();
+  }
+
+  private LiquidationClose close(FundFlow.CloseLine c) {
+    Instrument instrument = instruments.require(c.instrument());
+    return LiquidationClose.newBuilder()
+        .setStep(c.step())
+        .setInstrument(c.instrument())
+        .setVenue(c.venue())
+        .setCounterparty(c.counterparty())
+        .setQuantity(instrument.formatQuantity(c.signedLots()))
+        .setPrice(instrument.formatPrice(c.priceTicks()))
+        .setMarkPrice(instrument.formatPrice(c.markTicks()))
+        .setBankruptcyPrice(instrument.formatPrice(c.bankruptcyTicks()))
+        .setRealizedPnl(money(c.realizedPnl()))
+        .setPenalty(money(c.penalty()))
+        .setShortfall(money(c.shortfall()))
+        .build();
+  }
+
+  InsuranceFundView fund(InsuranceFund.View v) {
+    InsuranceFundView.Builder out = InsuranceFundView.newBuilder()
+        .setFund(v.fundId())
+        .setBalance(money(v.balance()))
+        .setTotalIn(money(v.totalIn()))
+        .setTotalOut(money(v.totalOut()))
+        .setEntries(v.entries());
+    for (InsuranceFund.Entry e : v.page()) {
+      InsuranceFundEntry.Builder entry = InsuranceFundEntry.newBuilder()
+          .setKind(e.kind().name())
+          .setKey(e.key())
+          .setAmount(money(e.amount()))
+          .setRequested(money(e.requested()))
+          .setBalanceAfter(money(e.balanceAfter()))
+          .setEpochMillis(e.epochMillis());
+      if (e.liquidationId() != null) {
+        entry.setLiquidationId(e.liquidationId());
+      }
+      out.addHistory(entry);
+    }
+    return out.build();
   }
 
   ReservationView reservation(String accountId, AccountEntity.Reserved reserved) {

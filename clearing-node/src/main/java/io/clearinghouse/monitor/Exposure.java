@@ -9,8 +9,13 @@ import java.util.List;
  * maintenance: cash, whether it is already being liquidated, and its open positions.
  */
 public record Exposure(long cash, boolean liquidating, List<Position> positions) implements CborSerializable {
-  public record Position(String instrument, long lots, long cost, MarginMode mode, long isolatedMargin)
-      implements CborSerializable {}
+  /** {@code stopTicks}: the position's protective stop, 0 without one. */
+  public record Position(String instrument, long lots, long cost, MarginMode mode, long isolatedMargin, long stopTicks)
+      implements CborSerializable {
+    public Position(String instrument, long lots, long cost, MarginMode mode, long isolatedMargin) {
+      this(instrument, lots, cost, mode, isolatedMargin, 0);
+    }
+  }
 
   public Exposure {
     positions = List.copyOf(positions);

@@ -1,6 +1,7 @@
 package io.clearinghouse.monitor;
 
 import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.StopRule;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
@@ -8,7 +9,14 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.liquidation.AdlCandidates;
+import io.clearinghouse.margin.AdlRanking;
+import io.clearinghouse.persistence.CborSerializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -43,6 +51,22 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   record Evaluate(String instrument, long markSequence) implements Command {}
 
+  /**
+   * The node's best-ranked ADL candidates: accounts hosted here holding {@code instrument} with
+   * sign {@code sign}, not being liquidated, other than {@code excluded}; at most {@code limit},
+   * highest score first. Asked across the cluster through the receptionist ({@link #SERVICE_KEY}).
+   */
+  public record AdlQuery(String instrument, int sign, String excluded, int limit, ActorRef<AdlAnswer> replyTo)
+      implements Command, CborSerializable {}
+
+  public record AdlAnswer(List<AdlCandidates.Candidate> candidates) implements CborSerializable {
+    public AdlAnswer {
+      candidates = List.copyOf(candidates);
+    }
+  }
+
+  public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
+
   /** For tests and health: how many accounts this node watches. */
   public record CountTracked(ActorRef<Integer> replyTo) implements Command {}
 
@@ -52,6 +76,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     ActorRef<Command> monitor = system.systemActorOf(
         Behaviors.supervise(Behaviors.<Command>setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics)))
             .onFailure(SupervisorStrategy.resume()), "margin-monitor", Props.empty());
+    system.receptionist().tell(Receptionist.register(SERVICE_KEY, monitor));
     evaluateOnEveryMark(marks, monitor);
     return registry(monitor);
   }
@@ -86,7 +111,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * One position with its instrument resolved once, at report time; {@code slot} is where its
    * instrument's mark is found among the marks read for an evaluation.
    */
-  private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {}
+  private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
+      long stopTicks) {
+    Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {
+      this(instrument, slot, lots, cost, isolated, isolatedMargin, 0);
+    }
+  }
 
   /** One account as last reported; a new report replaces it. */
   private static final class Tracked {
@@ -167,6 +197,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Track.class, this::track)
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
+        .onMessage(AdlQuery.class, this::adlCandidates)
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;
@@ -184,7 +215,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       Exposure.Position p = t.exposure().positions().get(i);
       Instrument instrument = instruments.require(p.instrument());
       held[i] = new Held(instrument, slots.get(instrument.symbol()), p.lots(), p.cost(),
-          p.mode() == MarginMode.ISOLATED, p.isolatedMargin());
+          p.mode() == MarginMode.ISOLATED, p.isolatedMargin(), p.stopTicks());
     }
     Tracked tracked = new Tracked(t.accountId(), t.account(), t.exposure().cash(), t.exposure().liquidating(), held);
     for (Held h : held) {
@@ -239,6 +270,52 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     return this;
   }
 
+  private Behavior<Command> adlCandidates(AdlQuery q) {
+    List<AdlCandidates.Candidate> found = new ArrayList<>();
+    Holders holding = holders.get(q.instrument());
+    Integer slot = slots.get(q.instrument());
+    if (holding != null && slot != null) {
+      readMarks();
+      if (usable[slot]) {
+        for (int i = 0; i < holding.size; i++) {
+          Tracked t = holding.tracked[i];
+          if (t.liquidating || t.accountId.equals(q.excluded())) {
+            continue;
+          }
+          for (Held h : t.positions) {
+            if (h.slot() == slot && Long.signum(h.lots()) == q.sign()) {
+              long m = h.instrument().notionalMultiplier();
+              long pnl = MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[slot], m);
+              long funds = h.isolated() ? Math.addExact(h.isolatedMargin(), pnl) : crossEquity(t);
+              found.add(new AdlCandidates.Candidate(t.accountId, h.lots(),
+                  AdlRanking.score(h.lots(), h.cost(), markTicks[slot], m, funds)));
+            }
+          }
+        }
+      }
+    }
+    found.sort(ADL_ORDER);
+    q.replyTo().tell(new AdlAnswer(found.subList(0, Math.min(found.size(), Math.max(0, q.limit())))));
+    return this;
+  }
+
+  /** Highest score first; ties by account id, so every node and every retry orders them alike. */
+  public static final java.util.Comparator<AdlCandidates.Candidate> ADL_ORDER =
+      java.util.Comparator.comparingLong(AdlCandidates.Candidate::score).reversed()
+          .thenComparing(AdlCandidates.Candidate::accountId);
+
+  /** Cash plus the PnL of the cross positions with a usable mark. */
+  private long crossEquity(Tracked t) {
+    long equity = t.cash;
+    for (Held h : t.positions) {
+      if (!h.isolated() && usable[h.slot()]) {
+        equity = Math.addExact(equity, MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[h.slot()],
+            h.instrument().notionalMultiplier()));
+      }
+    }
+    return equity;
+  }
+
   /** Reads every instrument's mark and staleness once, for all the accounts about to be checked. */
   private void readMarks() {
     for (int slot = 0; slot < symbols.length; slot++) {
@@ -260,6 +337,14 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       t.triggered = true;
       metrics.liquidationTriggered();
       t.account.tell(new AccountEntity.StartLiquidation(markSequence));
+      return;
+    }
+    for (Held h : t.positions) {
+      if (h.stopTicks() > 0 && usable[h.slot()] && StopRule.crossed(h.lots(), h.stopTicks(), markTicks[h.slot()])) {
+        t.triggered = true;
+        t.account.tell(new AccountEntity.TriggerStop(h.instrument().symbol(), markSequence));
+        return;
+      }
     }
   }
 

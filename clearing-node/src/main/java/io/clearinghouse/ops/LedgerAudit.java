@@ -5,6 +5,8 @@ import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.account.PositionSummary;
 import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.liquidation.InsuranceFund;
+import io.clearinghouse.liquidation.LiquidationSaga;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -37,7 +39,8 @@ public final class LedgerAudit {
 
   /** What the audit found. Amounts are minor units of the settlement asset. */
   public record Report(int accounts, long totalCash, long totalIsolatedMargin, long totalPositionCost, long feeRevenue,
-      long deposits, long withdrawals, long tradeSidesApplied, List<String> violations) {
+      long deposits, long withdrawals, long tradeSidesApplied, long insuranceFunds, long fundTopUps, long sagaEscrow,
+      long debt, int liquidations, List<String> violations) {
     public boolean clean() {
       return violations.isEmpty();
     }
@@ -57,12 +60,59 @@ public final class LedgerAudit {
   }
 
   public CompletionStage<Report> run() {
-    return journal.currentPersistenceIds()
+    CompletionStage<List<AccountLedger>> accountLedgers = journal.currentPersistenceIds()
         .filter(id -> id.startsWith(ACCOUNT_PREFIX))
         .mapAsync(4, id -> replay(id.substring(ACCOUNT_PREFIX.length())))
         .mapAsync(4, this::compareWithLiveState)
-        .runWith(Sink.seq(), system)
-        .thenApply(this::summarize);
+        .runWith(Sink.seq(), system);
+    CompletionStage<List<LiquidationLedger>> others = journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(FUND_PREFIX) || id.startsWith(SAGA_PREFIX))
+        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), system)
+            .thenApply(events -> LiquidationLedger.replay(id, events)))
+        .runWith(Sink.seq(), system);
+    return accountLedgers.thenCombine(others, this::summarize);
+  }
+
+  private static final String FUND_PREFIX = InsuranceFund.TYPE_KEY.name() + "|";
+  private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
+
+  /** An insurance fund's balance and top-ups, or a saga's escrow, as its journal tells them. */
+  record LiquidationLedger(String persistenceId, boolean fund, long balance, long topUps, long escrow, boolean finished,
+      List<String> violations) {
+    static LiquidationLedger replay(String persistenceId, List<Object> events) {
+      boolean fund = persistenceId.startsWith(FUND_PREFIX);
+      long balance = 0;
+      long topUps = 0;
+      List<String> violations = new ArrayList<>();
+      if (!fund) {
+        LiquidationSaga.State saga = LiquidationSaga.State.empty();
+        for (Object event : events) {
+          saga = LiquidationSaga.apply(saga, (LiquidationSaga.Event) event);
+        }
+        long escrow = saga.escrow();
+        boolean finished = saga.outcome() != null;
+        if (escrow < 0 || (finished && escrow != 0)) {
+          violations.add(persistenceId + ": " + (finished ? "finished " : "") + "holding " + escrow + " in escrow");
+        }
+        return new LiquidationLedger(persistenceId, false, 0, 0, escrow, finished, violations);
+      }
+      for (Object event : events) {
+        if (event instanceof InsuranceFund.ToppedUp e) {
+          balance = Math.addExact(balance, e.amount());
+          topUps = Math.addExact(topUps, e.amount());
+        } else if (event instanceof InsuranceFund.Received e) {
+          balance = Math.addExact(balance, e.amount());
+        } else if (event instanceof InsuranceFund.Paid e) {
+          balance = Math.subtractExact(balance, e.amount());
+        }
+        if (balance < 0) {
+          violations.add(persistenceId + ": insurance fund balance went negative (" + balance + ")");
+        }
+      }
+      return new LiquidationLedger(persistenceId, true, balance, topUps, 0, false, violations);
+    }
   }
 
   private CompletionStage<AccountLedger> replay(String accountId) {
@@ -82,7 +132,7 @@ public final class LedgerAudit {
     });
   }
 
-  private Report summarize(List<AccountLedger> ledgers) {
+  private Report summarize(List<AccountLedger> ledgers, List<LiquidationLedger> liquidation) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
     long cash = 0;
@@ -109,11 +159,40 @@ public final class LedgerAudit {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }
     }
-    long held = Math.subtractExact(Math.addExact(Math.addExact(cash, isolated), fees), cost);
-    long external = Math.subtractExact(deposits, withdrawals);
+    long funds = 0;
+    long topUps = 0;
+    long escrow = 0;
+    int sagas = 0;
+    for (LiquidationLedger l : liquidation) {
+      funds = Math.addExact(funds, l.balance());
+      topUps = Math.addExact(topUps, l.topUps());
+      escrow = Math.addExact(escrow, l.escrow());
+      sagas += l.fund() ? 0 : 1;
+      violations.addAll(l.violations());
+    }
+    long debt = 0;
+    Map<String, List<String>> transfers = new TreeMap<>();
+    Map<String, Long> transferLots = new HashMap<>();
+    for (AccountLedger l : byAccount.values()) {
+      debt = Math.addExact(debt, l.debt);
+      for (AccountLedger.TransferSide side : l.transferSides) {
+        transfers.computeIfAbsent(side.key(), k -> new ArrayList<>()).add(l.accountId + " " + side.role());
+        transferLots.merge(side.key(), side.signedLots(), Math::addExact);
+      }
+    }
+    transfers.forEach((key, parts) -> {
+      if (parts.size() != 2 || transferLots.get(key) != 0) {
+        violations.add("liquidation transfer " + key + ": sides " + parts + " summing to " + transferLots.get(key)
+            + " lots (needs one close and one counterparty of opposite quantities)");
+      }
+    });
+    long held = Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash, isolated), fees), cost),
+        funds), escrow);
+    long external = Math.addExact(Math.subtractExact(deposits, withdrawals), topUps);
     if (held != external) {
-      violations.add("cash + isolated margin - position cost + fees = " + held + " but deposits - withdrawals = "
-          + external + " (difference " + Math.subtractExact(held, external) + ")");
+      violations.add("cash + isolated margin - position cost + fees + insurance funds + saga escrow = " + held
+          + " but deposits - withdrawals + fund top-ups = " + external + " (difference "
+          + Math.subtractExact(held, external) + ")");
     }
     openLots.forEach((instrument, lots) -> {
       if (lots != 0) {
@@ -130,8 +209,8 @@ public final class LedgerAudit {
         violations.add("trade " + id + " applied under sequences " + sequences);
       }
     });
-    return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides,
-        List.copyOf(violations));
+    return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides, funds, topUps, escrow,
+        debt, sagas, List.copyOf(violations));
   }
 
   /** The sides of one trade found in the journal: exactly one buy and one sell of the same size. */

@@ -27,6 +27,13 @@ public final class Metrics {
       "Refused requests and trades by stable reason.").labelNames("reason").register(registry);
   final Counter liquidationTriggers = Counter.build("clearinghouse_liquidation_triggers_total",
       "Accounts this node's margin monitor told to start liquidation.").register(registry);
+  final Counter liquidationsEnded = Counter.build("clearinghouse_liquidations_total",
+      "Liquidations this node's sagas finished, by outcome (covered: no deficit or the fund covered it; "
+          + "debt: a deficit was left as the account's debt; stop: a protective stop close).")
+      .labelNames("outcome").register(registry);
+  final Gauge insuranceFundBalance = Gauge.build("clearinghouse_insurance_fund_balance",
+      "Balance of the insurance fund in minor units of the settlement asset, reported by the node hosting it.")
+      .labelNames("fund").register(registry);
   final Histogram askSeconds = Histogram.build("clearinghouse_account_ask_seconds",
       "Time for an account entity to answer a request, wherever it lives.")
       .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10).register(registry);
@@ -51,6 +58,15 @@ public final class Metrics {
 
   public void liquidationTriggered() {
     liquidationTriggers.inc();
+  }
+
+  public void liquidationEnded(String outcome) {
+    liquidationsEnded.labels(outcome).inc();
+  }
+
+  public void insuranceFundBalance(String fund, long minorUnits) {
+    // A gauge is a double by Prometheus' definition; it is only ever displayed, never computed with.
+    insuranceFundBalance.labels(fund).set(minorUnits);
   }
 
   /** Starts a timer for one account ask; call the returned handle when the answer is in. */

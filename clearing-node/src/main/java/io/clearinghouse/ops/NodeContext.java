@@ -1,6 +1,7 @@
 package io.clearinghouse.ops;
 
 import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.price.MarkPrices;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
@@ -17,6 +18,7 @@ public final class NodeContext implements Extension {
   private volatile MarkPrices marks;
   private volatile Authenticator authenticator;
   private volatile Metrics metrics = new Metrics();
+  private volatile Liquidations liquidations;
 
   public static NodeContext get(ClassicActorSystemProvider system) {
     return ID.get(system.classicSystem());
@@ -26,6 +28,14 @@ public final class NodeContext implements Extension {
     this.marks = marks;
     this.authenticator = authenticator;
     this.metrics = metrics;
+  }
+
+  public void liquidations(Liquidations liquidations) {
+    this.liquidations = liquidations;
+  }
+
+  Liquidations liquidations() {
+    return liquidations;
   }
 
   MarkPrices marks() {

@@ -13,6 +13,10 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.liquidation.BackstopProviders;
+import io.clearinghouse.liquidation.InsuranceFund;
+import io.clearinghouse.liquidation.LiquidationSaga;
+import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.GrpcErrors;
 import io.clearinghouse.api.Role;
@@ -57,7 +61,8 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  */
 public final class NodeRoutes implements ManagementRouteProvider {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
-  private static final List<EntityTypeKey<?>> TYPES = List.of(AccountEntity.TYPE_KEY, PriceFeed.TYPE_KEY);
+  private static final List<EntityTypeKey<?>> TYPES = List.of(AccountEntity.TYPE_KEY, PriceFeed.TYPE_KEY,
+      LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, BackstopProviders.TYPE_KEY);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorSystem<Void> system;
@@ -74,8 +79,46 @@ public final class NodeRoutes implements ManagementRouteProvider {
         path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
             address -> operator(() -> change(address, true))))),
         path(segment("cluster").slash("down"), () -> post(() -> parameter("address",
-            address -> operator(() -> change(address, false)))))
+            address -> operator(() -> change(address, false))))),
+        path(segment("liquidations").slash("halt"), () -> post(() -> parameter("instrument",
+            instrument -> operator(() -> halt(instrument, true))))),
+        path(segment("liquidations").slash("resume"), () -> post(() -> parameter("instrument",
+            instrument -> operator(() -> halt(instrument, false))))),
+        path(segment("liquidations").slash("halted"), () -> get(() -> {
+          ObjectNode root = JSON.createObjectNode();
+          MarkPrices marks = NodeContext.get(system).marks();
+          var halted = root.putArray("halted");
+          (marks == null ? java.util.Set.<String>of() : marks.haltedInstruments()).forEach(halted::add);
+          return complete(json(root));
+        })),
+        path("insurance-funds", () -> get(() -> completeWithFuture(funds().thenApply(NodeRoutes::json))))
     );
+  }
+
+  private Route halt(String instrument, boolean halted) {
+    Liquidations liquidations = NodeContext.get(system).liquidations();
+    CompletionStage<HttpResponse> done;
+    try {
+      done = liquidations.setHalt(instrument, halted).thenApply(status -> json(JSON.createObjectNode()
+          .put("instrument", status.instrument()).put("halted", status.liquidationsHalted())));
+    } catch (RejectedException e) {
+      return complete(StatusCodes.NOT_FOUND, e.reason().name() + ": " + e.getMessage());
+    }
+    return completeWithFuture(done);
+  }
+
+  /** Every configured fund's balance and totals, in the settlement asset's minor units. */
+  private CompletionStage<ObjectNode> funds() {
+    Liquidations liquidations = NodeContext.get(system).liquidations();
+    ObjectNode root = JSON.createObjectNode();
+    CompletableFuture<?>[] all = liquidations.settings().funds().stream()
+        .map(fund -> liquidations.fund(fund, 0, 0).thenAccept(view -> {
+          synchronized (root) {
+            root.putObject(fund).put("balance", view.balance()).put("totalIn", view.totalIn())
+                .put("totalOut", view.totalOut()).put("entries", view.entries());
+          }
+        }).toCompletableFuture()).toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(all).thenApply(done -> root);
   }
 
   private Route operator(java.util.function.Supplier<Route> inner) {

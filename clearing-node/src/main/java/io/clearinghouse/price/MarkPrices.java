@@ -26,6 +26,7 @@ public final class MarkPrices {
 
   private final ConcurrentMap<String, Mark> latest = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, FeedStatus> status = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, LiquidationHalt> halts = new ConcurrentHashMap<>();
   private final List<Consumer<PriceEvent>> listeners = new CopyOnWriteArrayList<>();
   private volatile ActorRef<Topic.Command<PriceEvent>> topic;
 
@@ -59,6 +60,11 @@ public final class MarkPrices {
     if (event instanceof Mark mark) {
       kept = latest.merge(mark.instrument(), mark,
           (held, offered) -> offered.sequence() > held.sequence() ? offered : held) == mark;
+    } else if (event instanceof LiquidationHalt offered) {
+      LiquidationHalt before = halts.get(offered.instrument());
+      LiquidationHalt after = halts.merge(offered.instrument(), offered,
+          (held, o) -> o.sequence() > held.sequence() ? o : held);
+      kept = after == offered && (before == null || before.halted() != offered.halted());
     } else {
       FeedStatus offered = (FeedStatus) event;
       FeedStatus before = status.get(offered.instrument());
@@ -99,6 +105,22 @@ public final class MarkPrices {
   public boolean stale(String instrument) {
     FeedStatus s = status.get(instrument);
     return s != null && s.stale();
+  }
+
+  /** Whether the operator halted new liquidations on {@code instrument}. */
+  public boolean halted(String instrument) {
+    LiquidationHalt halt = halts.get(instrument);
+    return halt != null && halt.halted();
+  }
+
+  public Set<String> haltedInstruments() {
+    Set<String> halted = new java.util.TreeSet<>();
+    halts.values().forEach(h -> {
+      if (h.halted()) {
+        halted.add(h.instrument());
+      }
+    });
+    return halted;
   }
 
   public Set<String> staleInstruments() {

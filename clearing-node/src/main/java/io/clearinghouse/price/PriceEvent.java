@@ -2,8 +2,8 @@ package io.clearinghouse.price;
 
 import io.clearinghouse.persistence.CborSerializable;
 
-/** What price feeds broadcast to every node: marks and stale/fresh transitions. */
-public sealed interface PriceEvent extends CborSerializable permits Mark, FeedStatus {
+/** What price feeds broadcast to every node: marks, stale/fresh transitions and liquidation halts. */
+public sealed interface PriceEvent extends CborSerializable permits Mark, FeedStatus, LiquidationHalt {
   String instrument();
 
   long sequence();

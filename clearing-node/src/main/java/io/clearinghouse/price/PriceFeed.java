@@ -43,11 +43,14 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** Halts ({@code true}) or resumes new liquidations on this instrument; replies with the status. */
+  public record SetLiquidationHalt(boolean halted, ActorRef<Status> replyTo) implements Command {}
+
   /** The periodic re-check (package-private for tests). */
   enum Check implements Command { INSTANCE }
 
-  public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources)
-      implements CborSerializable {}
+  public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources,
+      boolean liquidationsHalted) implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
 
@@ -56,8 +59,26 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   public record StalenessChanged(boolean stale, long epochMillis) implements Event {}
 
-  /** What survives a restart: the last published mark, its sequence, the EMA, staleness. */
-  public record State(long sequence, long markTicks, long emaBasisTicks, boolean stale) implements CborSerializable {}
+  public record LiquidationHaltChanged(boolean halted, long version, long epochMillis) implements Event {}
+
+  /**
+   * What survives a restart: the last published mark, its sequence, the EMA, staleness, and
+   * whether new liquidations are halted ({@code haltVersion} counts the halt changes).
+   */
+  public record State(long sequence, long markTicks, long emaBasisTicks, boolean stale, boolean halted,
+      long haltVersion) implements CborSerializable {
+    State withMark(long sequence, long markTicks, long emaBasisTicks) {
+      return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion);
+    }
+
+    State withStale(boolean stale) {
+      return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion);
+    }
+
+    State withHalt(boolean halted, long version) {
+      return new State(sequence, markTicks, emaBasisTicks, stale, halted, version);
+    }
+  }
 
   public static void init(ActorSystem<?> system, PriceSettings settings, MarkPrices marks, Clock clock) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>withTimers(timers ->
@@ -93,7 +114,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   @Override
   public State emptyState() {
     // A feed that never published is stale: nothing may be liquidated on it.
-    return new State(0, 0, 0, true);
+    return new State(0, 0, 0, true, false, 0);
   }
 
   @Override
@@ -130,9 +151,31 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
           heartbeat(state);
           return recompute(state, false);
         })
-        .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(
-            new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources()))))
+        .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
+        .onCommand(SetLiquidationHalt.class, (state, set) -> {
+          if (state.halted() == set.halted()) {
+            return Effect().none().thenRun(s -> {
+              announceHalt(s);
+              set.replyTo().tell(status(s));
+            });
+          }
+          return Effect().persist(new LiquidationHaltChanged(set.halted(), state.haltVersion() + 1, clock.millis()))
+              .thenRun(s -> {
+                announceHalt(s);
+                set.replyTo().tell(status(s));
+              });
+        })
         .build();
+  }
+
+  private Status status(State s) {
+    return new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources(), s.halted());
+  }
+
+  private void announceHalt(State s) {
+    if (s.haltVersion() > 0) {
+      marks.publish(new LiquidationHalt(instrument, s.halted(), s.haltVersion(), clock.millis()));
+    }
   }
 
   private long freshSince() {
@@ -153,6 +196,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
    * restarted learns them within one check interval. The board ignores what it already has.
    */
   private void heartbeat(State state) {
+    announceHalt(state);
     if (state.sequence() > 0) {
       long now = clock.millis();
       marks.publish(new FeedStatus(instrument, state.stale(), state.sequence(), now));
@@ -210,9 +254,9 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(MarkPublished.class, (state, e) -> new State(e.sequence(), e.markTicks(), e.emaBasisTicks(), state.stale()))
-        .onEvent(StalenessChanged.class, (state, e) -> new State(state.sequence(), state.markTicks(),
-            state.emaBasisTicks(), e.stale()))
+        .onEvent(MarkPublished.class, (state, e) -> state.withMark(e.sequence(), e.markTicks(), e.emaBasisTicks()))
+        .onEvent(StalenessChanged.class, (state, e) -> state.withStale(e.stale()))
+        .onEvent(LiquidationHaltChanged.class, (state, e) -> state.withHalt(e.halted(), e.version()))
         .build();
   }
 }

@@ -36,7 +36,7 @@ class AccountEntityTest {
 
   static AccountEntity.Environment environment(MarkPrices marks) {
     return new AccountEntity.Environment(SETTINGS, INSTRUMENTS, marks, io.clearinghouse.monitor.RiskRegistry.NONE,
-        java.time.Clock.systemUTC());
+        java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE);
   }
 
   private EventSourcedBehaviorTestKit<Command, Event, State> account;

@@ -11,12 +11,12 @@ import io.clearinghouse.Main;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.price.PriceFeed;
+import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.AdminServiceClient;
 import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.AuditRequest;
 import io.clearinghouse.protocol.v1.ClearingServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
-import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.IndexPriceTick;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.clearinghouse.protocol.v1.PriceServiceClient;
@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -64,6 +65,14 @@ class ClusterIntegrationTest {
     try {
       probe.awaitAssert(WAIT, () -> {
         assertEquals(2, Cluster.get(first.system()).state().members().size());
+        return null;
+      });
+      // Both nodes' account regions have registered, so new shards go to both.
+      probe.awaitAssert(WAIT, () -> {
+        TestProbe<ShardRegion.ClusterShardingStats> stats = TestProbe.create(first.system());
+        ClusterSharding.get(first.system()).shardState().tell(new GetClusterShardingStats(AccountEntity.TYPE_KEY,
+            Duration.ofSeconds(3), stats.getRef()));
+        assertEquals(2, stats.receiveMessage(Duration.ofSeconds(5)).getRegions().size());
         return null;
       });
       var settings = TestNodes.clientSettings(first, clients);
@@ -100,12 +109,17 @@ class ClusterIntegrationTest {
       // i.e. cash <= 3,198: the accounts with 1,000 ... 3,000 USDT, and no others.
       PriceServiceClient prices = PriceServiceClient.create(TestNodes.clientSettings(second, clients), clients);
       publish(prices, "47000");
+      // Each breached long is liquidated to the end (deleveraging the maker, the only short);
+      // the others are left alone.
       for (Map.Entry<String, Long> account : cash.entrySet()) {
         boolean breached = account.getValue() <= 3_198;
         probe.awaitAssert(WAIT, () -> {
-          String liquidation = call(admin.getAccount(), OPERATOR_TOKEN,
-              GetAccountRequest.newBuilder().setAccountId(account.getKey()).build()).getLiquidationId();
-          assertEquals(breached, !liquidation.isEmpty(), account.getKey() + " with " + account.getValue());
+          var liquidations = call(admin.listLiquidations(), OPERATOR_TOKEN, AdminListLiquidationsRequest.newBuilder()
+              .setAccountId(account.getKey()).build()).getLiquidationsList();
+          assertEquals(breached ? 1 : 0, liquidations.size(), account.getKey() + " with " + account.getValue());
+          if (breached) {
+            assertEquals("adl", liquidations.get(0).getOutcome(), liquidations.toString());
+          }
           return null;
         });
       }

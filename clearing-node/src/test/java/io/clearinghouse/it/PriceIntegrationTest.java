@@ -24,6 +24,8 @@ import io.clearinghouse.protocol.v1.ClearingServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.ErrorReason;
 import io.clearinghouse.protocol.v1.GetAccountRequest;
+import io.clearinghouse.protocol.v1.GetLiquidationRequest;
+import io.clearinghouse.protocol.v1.Liquidation;
 import io.clearinghouse.protocol.v1.IndexPriceTick;
 import io.clearinghouse.protocol.v1.MarginAlert;
 import io.clearinghouse.protocol.v1.MarkPriceUpdate;
@@ -51,7 +53,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Index prices in through gRPC, marks out to a real client, the margin monitor acting on them:
- * a trader's live account stream warns at 70% and 85% and reports the liquidation; nothing is
+ * a trader's live account stream warns at 70% and 85% and reports the liquidation, which
+ * deleverages the other side; nothing is
  * liquidated while the index is stale; bad ticks are refused one by one. Ends with the audit.
  */
 class PriceIntegrationTest {
@@ -134,14 +137,22 @@ class PriceIntegrationTest {
       publish(prices, tick("binance", "49100", now), tick("okx", "49100", now));
       MarginAlert started = alert(aliceProbe, MarginAlert.Kind.LIQUIDATION_STARTED);
       assertFalse(started.getLiquidationId().isEmpty());
+      // No backstop provider and an empty fund: the liquidation deleverages bob, the only short,
+      // at alice's bankruptcy price 50,000 - 975 = 49,025, and ends; the stream says so.
+      MarginAlert ended = alert(aliceProbe, MarginAlert.Kind.LIQUIDATION_ENDED);
+      assertEquals(started.getLiquidationId(), ended.getLiquidationId());
+      Liquidation liquidation = call(admin.getLiquidation(), OPERATOR_TOKEN,
+          GetLiquidationRequest.newBuilder().setLiquidationId(started.getLiquidationId()).build());
+      // The trigger came with the first tick: binance at 49,100 with okx still at 49,300 is an
+      // index of 49,200, where equity 175 <= MM 196.8 already; the close planned at 49,100.
+      assertEquals("49200.0", liquidation.getTriggerMarksOrThrow(PERP), liquidation.toString());
+      assertEquals("49100.0", liquidation.getCloses(0).getMarkPrice());
+      assertEquals(List.of("ADL", "bob-1", "49025.0"), List.of(liquidation.getCloses(0).getVenue(),
+          liquidation.getCloses(0).getCounterparty(), liquidation.getCloses(0).getPrice()));
       AccountView alice = operatorView(admin);
-      assertEquals(started.getLiquidationId(), alice.getLiquidationId());
-      assertEquals("49100.0", alice.getPositions(0).getMarkPrice());
-      refused(accounts.withdraw(), ALICE_TOKEN, WithdrawRequest.newBuilder().setAccountId("alice-1").setAmount("1")
-          .setIdempotencyKey("w-1").build(), Code.FAILED_PRECONDITION, Rejection.ACCOUNT_LIQUIDATING);
-      // Bob, on the other side, is untouched.
-      assertEquals("", call(admin.getAccount(), OPERATOR_TOKEN,
-          GetAccountRequest.newBuilder().setAccountId("bob-1").build()).getLiquidationId());
+      assertEquals("0.000000", alice.getCash());
+      assertEquals(0, alice.getPositionsCount());
+      assertEquals("", alice.getLiquidationId());
 
       AuditReport audit = call(admin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
       assertTrue(audit.getClean(), audit.getViolationsList().toString());

@@ -1,0 +1,361 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.account.AccountEntity.ApplyLiquidationTransfer;
+import io.clearinghouse.account.AccountEntity.ClosePlan;
+import io.clearinghouse.account.AccountEntity.CreditLiquidation;
+import io.clearinghouse.account.AccountEntity.DebtRecorded;
+import io.clearinghouse.account.AccountEntity.EndLiquidation;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.LiquidationCredited;
+import io.clearinghouse.account.AccountEntity.LiquidationEnded;
+import io.clearinghouse.account.AccountEntity.LiquidationStep;
+import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
+import io.clearinghouse.account.AccountEntity.PlanLiquidationClose;
+import io.clearinghouse.account.AccountEntity.RecordDebt;
+import io.clearinghouse.account.AccountEntity.Rejected;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.account.AccountEntity.StepApplied;
+import io.clearinghouse.account.AccountEntity.TransferApplied;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.AccountRisk;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.MarginMath;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.margin.Position;
+import io.clearinghouse.margin.PositionChange;
+import io.clearinghouse.margin.PositionRisk;
+import io.clearinghouse.margin.RiskTier;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import io.clearinghouse.account.AccountEntity.LiquidationStarted;
+import io.clearinghouse.account.AccountEntity.SetStop;
+import io.clearinghouse.account.AccountEntity.StopSet;
+import io.clearinghouse.account.AccountEntity.TriggerStop;
+import io.clearinghouse.price.MarkPrices;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * The account's side of a liquidation saga (DESIGN section 6): which position to close next and
+ * how much (partial, tier by tier, when the position sits above the first tier; the largest
+ * maintenance margin first), the closes and takeovers themselves, the insurance fund's cover and
+ * recorded debt. Every step carries the saga's key and is applied at most once; a retry gets the
+ * first result.
+ */
+final class LiquidationHandlers {
+  private final EffectFactories<Event, State> effect;
+  private final RiskView risk;
+  private final Instruments instruments;
+  private final TradingHandlers trading;
+  private final Clock clock;
+  private final Consumer<State> changed;
+  private final MarkPrices marks;
+  private final LongSupplier lastSequenceNumber;
+  private final String accountId;
+  private final Consumer<AccountEntity.Notice> notify;
+
+  LiquidationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
+      TradingHandlers trading, Clock clock, Consumer<State> changed, MarkPrices marks, LongSupplier lastSequenceNumber,
+      String accountId, Consumer<AccountEntity.Notice> notify) {
+    this.notify = notify;
+    this.marks = marks;
+    this.lastSequenceNumber = lastSequenceNumber;
+    this.accountId = accountId;
+    this.effect = effect;
+    this.risk = risk;
+    this.instruments = instruments;
+    this.trading = trading;
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  // --- plan -----------------------------------------------------------------------------
+
+  ReplyEffect<Event, State> plan(Account account, PlanLiquidationClose cmd) {
+    if (!account.liquidating() || !account.liquidation().liquidationId().equals(cmd.liquidationId())) {
+      return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
+    }
+    if (risk.anyPositionStale(account)) {
+      return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: the close waits for fresh marks");
+    }
+    AccountRisk evaluation = risk.evaluate(account);
+    if (account.liquidation().stop()) {
+      // A stop closes its whole position, once; nothing else.
+      for (int i = 0; i < evaluation.positionCount(); i++) {
+        PositionRisk p = evaluation.position(i);
+        if (p.instrumentId().equals(account.liquidation().stopInstrument()) && p.lots() != 0) {
+          return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -p.lots(), p.markTicks(),
+              evaluation.bankruptcyPriceTicks(i).orElse(p.markTicks()), p.mode() == MarginMode.ISOLATED,
+              account.cash()));
+        }
+      }
+      return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
+    }
+    int chosen = -1;
+    long largest = -1;
+    for (int i = 0; i < evaluation.positionCount(); i++) {
+      PositionRisk p = evaluation.position(i);
+      if (p.lots() == 0) {
+        continue;
+      }
+      boolean due = p.mode() == MarginMode.CROSS ? evaluation.crossLiquidatable() : evaluation.isolatedLiquidatable(i);
+      long maintenance = evaluation.metrics(i).maintenanceMargin();
+      if (due && maintenance > largest) {
+        chosen = i;
+        largest = maintenance;
+      }
+    }
+    if (chosen < 0) {
+      return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
+    }
+    PositionRisk p = evaluation.position(chosen);
+    long closeLots = lotsToClose(p, evaluation.metrics(chosen).notional());
+    long bankruptcy = evaluation.bankruptcyPriceTicks(chosen).orElse(p.markTicks());
+    return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -Long.signum(p.lots()) * closeLots,
+        p.markTicks(), bankruptcy, p.mode() == MarginMode.ISOLATED, account.cash()));
+  }
+
+  /**
+   * Above the first tier: just enough lots that the rest falls into the tier below, so the
+   * position gets the lower tier's maintenance rate; in the first tier: all of it.
+   */
+  static long lotsToClose(PositionRisk p, long notional) {
+    long held = Math.abs(p.lots());
+    RiskTier tier = p.tiers().tierFor(notional);
+    if (tier.lowerBound() == 0) {
+      return held;
+    }
+    long perLot = Math.multiplyExact(p.markTicks(), p.multiplier());
+    long keep = (tier.lowerBound() - 1) / perLot;
+    return Math.max(1, held - Math.min(keep, held));
+  }
+
+  // --- transfers ------------------------------------------------------------------------
+
+  ReplyEffect<Event, State> transfer(Account account, ApplyLiquidationTransfer cmd) {
+    Optional<LiquidationStep> done = account.liquidationStep(cmd.key());
+    if (done.isPresent()) {
+      LiquidationTransfer first = done.get().transfer();
+      return first == null
+          ? reject(cmd.replyTo(), Rejection.IDEMPOTENCY_KEY_REUSED, "step " + cmd.key() + " was not a transfer")
+          : effect.reply(cmd.replyTo(), new TransferApplied(first));
+    }
+    Instrument instrument = instruments.require(cmd.instrument());
+    Holding holding = account.holding(cmd.instrument());
+    long lots = cmd.signedLots();
+    if (cmd.role().closing()) {
+      if ((!account.liquidating()
+          || !account.liquidation().liquidationId().equals(cmd.liquidationId()))) {
+        return reject(cmd.replyTo(), Rejection.NOT_LIQUIDATING, account.accountId() + " is not in liquidation "
+            + cmd.liquidationId());
+      }
+      // Only ever reduces: the trader's own reduce-only fills may have shrunk the position meanwhile.
+      boolean reduces = holding.lots() != 0 && Long.signum(lots) == -Long.signum(holding.lots());
+      lots = reduces ? Long.signum(lots) * Math.min(Math.abs(lots), Math.abs(holding.lots())) : 0;
+      if (lots == 0) {
+        return effect.reply(cmd.replyTo(), new TransferApplied(new LiquidationTransfer(cmd.key(), cmd.liquidationId(),
+            cmd.role(), cmd.counterparty(), cmd.instrument(), 0, cmd.priceTicks(), 0, 0, 0, 0, 0, clock.millis())));
+      }
+    }
+    LiquidationTransfer event;
+    try {
+      event = transferEvent(account, instrument, holding, cmd, lots);
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "the transfer overflows " + account.accountId()
+          + "'s position or cash");
+    }
+    if (cmd.quoteOnly()) {
+      Optional<String> refusal = refusesTakeover(account, instrument, holding, event, cmd.maxNotional());
+      return refusal.isPresent()
+          ? reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get())
+          : effect.reply(cmd.replyTo(), new TransferApplied(event));
+    }
+    return effect.persist(event).thenRun(changed::accept)
+        .thenRun(state -> {
+          if (event.role() == LiquidationRole.DELEVERAGED) {
+            Instrument i = instruments.require(event.instrument());
+            notify.accept(new AccountEntity.Notice(AccountEntity.NoticeKind.DELEVERAGED, event.liquidationId(),
+                i.formatQuantity(event.signedLots()) + " " + event.instrument() + " closed at "
+                    + i.formatPrice(event.priceTicks()) + " by auto-deleveraging against liquidation "
+                    + event.liquidationId()));
+          }
+        })
+        .thenReply(cmd.replyTo(), state -> new TransferApplied(event));
+  }
+
+  private LiquidationTransfer transferEvent(Account account, Instrument instrument, Holding holding,
+      ApplyLiquidationTransfer cmd, long lots) {
+    PositionChange change = new Position(holding.lots(), holding.cost())
+        .apply(lots, cmd.priceTicks(), instrument.notionalMultiplier());
+    Position after = change.position();
+    long realized = change.realizedPnl();
+    long costDelta = Math.subtractExact(after.cost(), holding.cost());
+    long isolatedDelta = holding.mode() == MarginMode.ISOLATED
+        ? trading.isolatedMarginDelta(account, instrument, holding, after, cmd.priceTicks(),
+            Math.addExact(account.cash(), realized))
+        : 0;
+    long penalty = 0;
+    long shortfall = 0;
+    if (cmd.role() == LiquidationRole.LIQUIDATED) {
+      // A protective stop (role STOPPED) closes without penalty.
+      long fee = MarginMath.fee(instrument.notional(cmd.priceTicks(), lots), instrument.liquidationFeePpm());
+      long remainingEquity;
+      if (holding.mode() == MarginMode.ISOLATED) {
+        // What the position's own margin still holds after the close: the account's cash is not its to pay.
+        remainingEquity = Math.subtractExact(realized, isolatedDelta);
+      } else {
+        Map<String, Holding> holdingsAfter = new HashMap<>(account.holdings());
+        holdingsAfter.put(cmd.instrument(), new Holding(after.lots(), after.cost(), holding.leverage(), holding.mode(),
+            0, holding.lastPriceTicks()));
+        remainingEquity = Math.addExact(risk.evaluate(account, holdingsAfter).equity(), realized);
+      }
+      penalty = Math.min(fee, Math.max(0, remainingEquity));
+    }
+    if (cmd.role().closing() && holding.mode() == MarginMode.ISOLATED) {
+      shortfall = Math.max(0, -Math.subtractExact(realized, isolatedDelta));
+    }
+    return new LiquidationTransfer(cmd.key(), cmd.liquidationId(), cmd.role(), cmd.counterparty(), cmd.instrument(),
+        lots, cmd.priceTicks(), realized, costDelta, isolatedDelta, penalty, shortfall, clock.millis());
+  }
+
+  /** Why a backstop provider would not take this position over, if it would not. */
+  private Optional<String> refusesTakeover(Account account, Instrument instrument, Holding holding,
+      LiquidationTransfer event, long maxNotional) {
+    if (account.liquidating()) {
+      return Optional.of(account.accountId() + " is being liquidated");
+    }
+    if (account.inDebt()) {
+      return Optional.of(account.accountId() + " is in debt");
+    }
+    if (risk.anyPositionStale(account)) {
+      return Optional.of(account.accountId() + " holds a position with a stale index");
+    }
+    Holding after = new Holding(holding.lots() + event.signedLots(), holding.cost() + event.costDelta(),
+        holding.leverage(), holding.mode(), holding.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
+    Map<String, Holding> holdingsAfter = new HashMap<>(account.holdings());
+    holdingsAfter.put(event.instrument(), after);
+    long markTicks = risk.markTicks(event.instrument(), after);
+    long notionalAfter = instrument.notional(markTicks, after.lots());
+    if (maxNotional > 0 && notionalAfter > maxNotional) {
+      return Optional.of("the position would reach a notional of " + notionalAfter + ", above the provider's limit of "
+          + maxNotional);
+    }
+    Account whatIf = new Account(account.accountId(),
+        Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
+        account.leverageCap(), holdingsAfter, account.reservations(), account.retainedKeys(), account.recentTransfers(),
+        account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
+        account.liquidationSteps(), account.stops(), account.liquidationIds());
+    AccountRisk evaluation = risk.evaluate(whatIf);
+    if (evaluation.liquidatable() || evaluation.available() < 0) {
+      return Optional.of(account.accountId() + " would not have the margin to carry the position");
+    }
+    return Optional.empty();
+  }
+
+  // --- protective stops -----------------------------------------------------------------
+
+  ReplyEffect<Event, State> setStop(Account account, SetStop cmd) {
+    instruments.require(cmd.instrument());
+    if (cmd.stopTicks() < 0) {
+      return reject(cmd.replyTo(), Rejection.PRICE_NOT_POSITIVE, "a stop price must be positive");
+    }
+    Holding holding = account.holding(cmd.instrument());
+    if (cmd.stopTicks() == 0) {
+      if (!account.stops().containsKey(cmd.instrument())) {
+        return effect.reply(cmd.replyTo(), new AccountEntity.Snapshot(risk.summary(account)));
+      }
+      return persistThenSnapshot(new StopSet(cmd.instrument(), 0), cmd.replyTo());
+    }
+    if (holding.flat()) {
+      return reject(cmd.replyTo(), Rejection.NO_POSITION, "there is no " + cmd.instrument() + " position to protect");
+    }
+    if (account.liquidating()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
+    }
+    long mark = risk.markTicks(cmd.instrument(), holding);
+    Instrument instrument = instruments.require(cmd.instrument());
+    if (holding.lots() > 0 ? cmd.stopTicks() >= mark : cmd.stopTicks() <= mark) {
+      return reject(cmd.replyTo(), Rejection.STOP_WRONG_SIDE, "a " + (holding.lots() > 0 ? "long" : "short")
+          + " position's stop must be " + (holding.lots() > 0 ? "below" : "above") + " the mark of "
+          + instrument.formatPrice(mark));
+    }
+    return persistThenSnapshot(new StopSet(cmd.instrument(), cmd.stopTicks()), cmd.replyTo());
+  }
+
+  /** The monitor saw the mark cross a stop: re-check, then hand the close to a saga like a liquidation. */
+  ReplyEffect<Event, State> triggerStop(Account account, TriggerStop cmd) {
+    Long stop = account.stops().get(cmd.instrument());
+    Holding holding = account.holding(cmd.instrument());
+    if (stop == null || holding.flat() || account.liquidating() || marks.stale(cmd.instrument())
+        || marks.get(cmd.instrument()).isEmpty()) {
+      return effect.none().thenRun(changed::accept).thenNoReply();
+    }
+    long mark = marks.get(cmd.instrument()).get().priceTicks();
+    if (!StopRule.crossed(holding.lots(), stop, mark)) {
+      return effect.none().thenRun(changed::accept).thenNoReply();
+    }
+    AccountRisk evaluation = risk.evaluate(account);
+    return effect.persist(new LiquidationStarted(accountId + "-" + (lastSequenceNumber.getAsLong() + 1),
+            cmd.markSequence(), Map.of(cmd.instrument(), mark), evaluation.equity(), evaluation.maintenanceMargin(),
+            clock.millis(), cmd.instrument()))
+        .thenRun(changed::accept)
+        .thenRun(state -> notify.accept(new AccountEntity.Notice(AccountEntity.NoticeKind.STOP_TRIGGERED,
+            ((Account) state).liquidation().liquidationId(), "the mark " + instruments.require(cmd.instrument())
+                .formatPrice(mark) + " crossed the stop of " + instruments.require(cmd.instrument()).formatPrice(stop)
+                + ": closing the " + cmd.instrument() + " position")))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> persistThenSnapshot(Event event, ActorRef<Reply> replyTo) {
+    return effect.persist(event).thenRun(changed::accept)
+        .thenReply(replyTo, state -> new AccountEntity.Snapshot(risk.summary((Account) state)));
+  }
+
+  // --- money steps and the end ----------------------------------------------------------
+
+  ReplyEffect<Event, State> credit(Account account, CreditLiquidation cmd) {
+    Optional<LiquidationStep> done = account.liquidationStep(cmd.key());
+    if (done.isPresent()) {
+      return effect.reply(cmd.replyTo(), new StepApplied(done.get().amount()));
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a credit must be positive");
+    }
+    if (!account.canCredit(cmd.amount())) {
+      return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the credit would overflow the account's cash");
+    }
+    return effect.persist(new LiquidationCredited(cmd.key(), cmd.liquidationId(), cmd.amount()))
+        .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(cmd.amount()));
+  }
+
+  ReplyEffect<Event, State> recordDebt(Account account, RecordDebt cmd) {
+    Optional<LiquidationStep> done = account.liquidationStep(cmd.key());
+    if (done.isPresent()) {
+      return effect.reply(cmd.replyTo(), new StepApplied(done.get().amount()));
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a debt must be positive");
+    }
+    return effect.persist(new DebtRecorded(cmd.key(), cmd.liquidationId(), cmd.amount()))
+        .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(cmd.amount()));
+  }
+
+  ReplyEffect<Event, State> end(Account account, EndLiquidation cmd) {
+    if (!account.liquidating() || !account.liquidation().liquidationId().equals(cmd.liquidationId())) {
+      return effect.reply(cmd.replyTo(), new StepApplied(0));
+    }
+    return effect.persist(new LiquidationEnded(cmd.liquidationId(), clock.millis()))
+        .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(0));
+  }
+
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
+    return effect.reply(replyTo, new Rejected(reason, message));
+  }
+}

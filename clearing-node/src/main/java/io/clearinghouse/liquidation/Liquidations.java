@@ -1,0 +1,169 @@
+package io.clearinghouse.liquidation;
+
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.price.PriceFeed;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * The operator and client side of liquidations: insurance funds, backstop providers, the halt
+ * switch, and the fund-flow records. Records are read back from the sagas' journals (the same
+ * event handler the sagas run), so reading never wakes a finished saga. Callers validate input
+ * formats; this class refuses unknown funds, instruments and liquidations.
+ */
+public final class Liquidations {
+  private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
+
+  /** What to list: each filter is optional (null, or 0 for the times). */
+  public record Filter(String accountId, String instrument, long fromEpochMillis, long toEpochMillis, int limit) {}
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final CassandraReadJournal journal;
+  private final LiquidationSettings settings;
+  private final Instruments instruments;
+  private final Accounts accounts;
+  private final Duration timeout;
+
+  public Liquidations(ActorSystem<?> system, LiquidationSettings settings, Instruments instruments, Accounts accounts,
+      Duration timeout) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.journal = PersistenceQuery.get(system)
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+    this.settings = settings;
+    this.instruments = instruments;
+    this.accounts = accounts;
+    this.timeout = timeout;
+  }
+
+  public LiquidationSettings settings() {
+    return settings;
+  }
+
+  // --- insurance funds ------------------------------------------------------------------
+
+  private String requireFund(String fund) {
+    if (fund == null || !settings.funds().contains(fund)) {
+      throw new RejectedException(Rejection.UNKNOWN_FUND, "no insurance fund named " + fund + " (configured: "
+          + settings.funds() + ")");
+    }
+    return fund;
+  }
+
+  public CompletionStage<InsuranceFund.Moved> topUp(String fund, String key, long amount) {
+    requireFund(fund);
+    return sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
+  }
+
+  public CompletionStage<InsuranceFund.View> fund(String fund, int offset, int limit) {
+    requireFund(fund);
+    return sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.Get(offset, limit, r), timeout)
+        .thenApply(reply -> expect(reply, InsuranceFund.View.class));
+  }
+
+  private static <T> T expect(InsuranceFund.Reply reply, Class<T> type) {
+    if (type.isInstance(reply)) {
+      return type.cast(reply);
+    }
+    if (reply instanceof InsuranceFund.Rejected rejected) {
+      throw new RejectedException(rejected.reason(), rejected.message());
+    }
+    throw new IllegalStateException("unexpected reply " + reply);
+  }
+
+  // --- backstop providers ---------------------------------------------------------------
+
+  /** Registers the account (which must exist) for every instrument given, with one notional limit. */
+  public CompletionStage<List<String>> registerProvider(String accountId, List<String> symbols, long maxNotional) {
+    if (symbols.isEmpty()) {
+      throw new RejectedException(Rejection.UNKNOWN_INSTRUMENT, "name at least one instrument");
+    }
+    List<String> checked = new ArrayList<>();
+    for (String symbol : symbols) {
+      checked.add(instruments.require(symbol).symbol());
+    }
+    if (maxNotional < 0) {
+      throw new RejectedException(Rejection.AMOUNT_NOT_POSITIVE, "the notional limit must not be negative");
+    }
+    return accounts.get(accountId).thenCompose(account -> {
+      List<CompletableFuture<BackstopProviders.Providers>> done = new ArrayList<>();
+      for (String symbol : checked) {
+        done.add(sharding.entityRefFor(BackstopProviders.TYPE_KEY, symbol)
+            .<BackstopProviders.Providers>ask(r -> new BackstopProviders.Register(accountId, maxNotional, r), timeout)
+            .toCompletableFuture());
+      }
+      return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).thenApply(v -> checked);
+    });
+  }
+
+  // --- halt switch ----------------------------------------------------------------------
+
+  public CompletionStage<PriceFeed.Status> setHalt(String instrument, boolean halted) {
+    String symbol = instruments.require(instrument).symbol();
+    return sharding.entityRefFor(PriceFeed.TYPE_KEY, symbol)
+        .ask(r -> new PriceFeed.SetLiquidationHalt(halted, r), timeout);
+  }
+
+  // --- fund-flow records ----------------------------------------------------------------
+
+  public CompletionStage<FundFlow> get(String liquidationId) {
+    return replay(liquidationId).thenApply(flow -> flow.orElseThrow(() -> new RejectedException(
+        Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId)));
+  }
+
+  /** Newest first (by trigger time), at most {@code filter.limit()}. */
+  public CompletionStage<List<FundFlow>> list(Filter filter) {
+    Predicate<FundFlow> wanted = flow -> (filter.accountId() == null || filter.accountId().equals(flow.accountId()))
+        && (filter.instrument() == null || flow.closes().stream().anyMatch(c -> c.instrument().equals(filter.instrument()))
+            || flow.triggerMarks().containsKey(filter.instrument()))
+        && (filter.fromEpochMillis() == 0 || flow.triggeredAtMillis() >= filter.fromEpochMillis())
+        && (filter.toEpochMillis() == 0 || flow.triggeredAtMillis() < filter.toEpochMillis());
+    // A saga's id starts with its account's id: a cheap first cut when listing one account's.
+    String idPrefix = SAGA_PREFIX + (filter.accountId() == null ? "" : filter.accountId() + "-");
+    return journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(idPrefix))
+        .mapAsyncUnordered(4, id -> replay(id.substring(SAGA_PREFIX.length())))
+        .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
+        .map(Optional::get)
+        .runWith(Sink.seq(), system)
+        .thenApply(all -> {
+          List<FundFlow> sorted = new ArrayList<>(all);
+          sorted.sort(Comparator.comparingLong(FundFlow::triggeredAtMillis).reversed()
+              .thenComparing(FundFlow::liquidationId));
+          return List.copyOf(sorted.subList(0, Math.min(sorted.size(), filter.limit())));
+        });
+  }
+
+  private CompletionStage<Optional<FundFlow>> replay(String liquidationId) {
+    return journal.currentEventsByPersistenceId(SAGA_PREFIX + liquidationId, 0L, Long.MAX_VALUE)
+        .map(EventEnvelope::event)
+        .runWith(Sink.seq(), system)
+        .thenApply(events -> {
+          LiquidationSaga.State state = LiquidationSaga.State.empty();
+          for (Object event : events) {
+            state = LiquidationSaga.apply(state, (LiquidationSaga.Event) event);
+          }
+          return state.accountId() == null ? Optional.empty()
+              : Optional.of(FundFlow.of(liquidationId, state, settings));
+        });
+  }
+}
