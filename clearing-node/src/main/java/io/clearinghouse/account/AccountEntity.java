@@ -437,8 +437,9 @@ public final class AccountEntity
     }
     for (var entry : account.holdings().entrySet()) {
       if (!entry.getValue().flat() && environment.marks().halted(entry.getKey())) {
-        // The operator halted new liquidations on this instrument: nothing starts until resumed.
-        return Effect().noReply();
+        // The operator halted new liquidations on this instrument: nothing starts until resumed
+        // (reporting the state again lets the monitor tell it once more after the resume).
+        return Effect().none().thenRun(this::changed).thenNoReply();
       }
     }
     if (!MarginMonitor.breached(account.exposure(), environment.instruments(), environment.marks())) {

@@ -294,7 +294,7 @@ final class LiquidationHandlers {
     Long stop = account.stops().get(cmd.instrument());
     Holding holding = account.holding(cmd.instrument());
     if (stop == null || holding.flat() || account.liquidating() || marks.stale(cmd.instrument())
-        || marks.get(cmd.instrument()).isEmpty()) {
+        || marks.halted(cmd.instrument()) || marks.get(cmd.instrument()).isEmpty()) {
       return effect.none().thenRun(changed::accept).thenNoReply();
     }
     long mark = marks.get(cmd.instrument()).get().priceTicks();

@@ -7,6 +7,7 @@ import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.price.LiquidationHalt;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.liquidation.AdlCandidates;
@@ -85,6 +86,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     marks.listen(event -> {
       if (event instanceof Mark mark) {
         monitor.tell(new Evaluate(mark.instrument(), mark.sequence()));
+      } else if (event instanceof LiquidationHalt halt && !halt.halted()) {
+        // Resumed: whoever breached while halted is liquidated now, at the current mark.
+        marks.get(halt.instrument()).ifPresent(mark -> monitor.tell(new Evaluate(mark.instrument(), mark.sequence())));
       }
     });
   }
@@ -332,6 +336,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private void checkOne(Tracked t, long markSequence) {
     if (t.liquidating || t.triggered) {
       return;
+    }
+    for (Held h : t.positions) {
+      if (marks.halted(h.instrument().symbol())) {
+        // New liquidations are halted on one of its instruments: not now (nor its stops).
+        return;
+      }
     }
     if (breached(t.cash, t.positions, markTicks, usable)) {
       t.triggered = true;

@@ -277,11 +277,11 @@ class AccountApiIntegrationTest {
     String base = node.managementUri().replaceAll("/$", "");
     TestProbe<Void> probe = TestProbe.create(clients);
     probe.awaitAssert(Duration.ofSeconds(30), () -> {
-      assertEquals(200, httpGet(http, base + "/ready").statusCode());
+      assertEquals(200, ManagementHttp.get(http, base + "/ready").statusCode());
       return null;
     });
-    assertEquals(200, httpGet(http, base + "/alive").statusCode());
-    HttpResponse<String> members = httpGet(http, base + "/cluster/members");
+    assertEquals(200, ManagementHttp.get(http, base + "/alive").statusCode());
+    HttpResponse<String> members = ManagementHttp.get(http, base + "/cluster/members");
     assertEquals(200, members.statusCode());
     assertTrue(members.body().contains("\"status\":\"Up\""), members.body());
     assertTrue(members.body().contains(node.system().address().toString()), members.body());
@@ -294,12 +294,12 @@ class AccountApiIntegrationTest {
     // Something to count: one refused call.
     refused(accounts.getAccount(), "not-a-token", get("alice-1"), Code.UNAUTHENTICATED, Rejection.UNKNOWN_TOKEN);
 
-    HttpResponse<String> shards = httpGet(http, base + "/shards");
+    HttpResponse<String> shards = ManagementHttp.get(http, base + "/shards");
     assertEquals(200, shards.statusCode());
     assertTrue(shards.body().contains("\"Account\":{\"" + node.system().address()), shards.body());
     assertTrue(shards.body().contains("\"entities\":"), shards.body());
 
-    HttpResponse<String> metrics = httpGet(http, base + "/metrics");
+    HttpResponse<String> metrics = ManagementHttp.get(http, base + "/metrics");
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("clearinghouse_rejections_total{reason=\"UNKNOWN_TOKEN\",}"), metrics.body());
     assertTrue(metrics.body().contains("clearinghouse_entities{type=\"Account\",}"), metrics.body());
@@ -309,33 +309,11 @@ class AccountApiIntegrationTest {
     // Changing the cluster needs the operator token.
     String leave = base + "/cluster/leave?address=" + java.net.URLEncoder.encode("pekko://ClearingHouse@127.0.0.1:1",
         java.nio.charset.StandardCharsets.UTF_8);
-    assertEquals(401, httpPost(http, leave, null).statusCode());
-    assertEquals(401, httpPost(http, leave, "not-a-token").statusCode());
-    assertEquals(403, httpPost(http, leave, ALICE_TOKEN).statusCode());
-    assertEquals(404, httpPost(http, leave, OPERATOR_TOKEN).statusCode());
+    assertEquals(401, ManagementHttp.post(http, leave, null).statusCode());
+    assertEquals(401, ManagementHttp.post(http, leave, "not-a-token").statusCode());
+    assertEquals(403, ManagementHttp.post(http, leave, ALICE_TOKEN).statusCode());
+    assertEquals(404, ManagementHttp.post(http, leave, OPERATOR_TOKEN).statusCode());
     // Nothing changed.
-    assertTrue(httpGet(http, base + "/cluster/members").body().contains("\"status\":\"Up\""));
-  }
-
-  private static HttpResponse<String> httpPost(HttpClient http, String uri, String token) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.noBody());
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    try {
-      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new AssertionError("POST " + uri + " failed", e);
-    }
-  }
-
-  private static HttpResponse<String> httpGet(HttpClient http, String uri) {
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new AssertionError("GET " + uri + " failed", e);
-    }
+    assertTrue(ManagementHttp.get(http, base + "/cluster/members").body().contains("\"status\":\"Up\""));
   }
 }

@@ -1,0 +1,34 @@
+package io.clearinghouse.it;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Plain HTTP calls to a node's management port, as an SRE's tools make them. */
+final class ManagementHttp {
+  private ManagementHttp() {}
+
+  static HttpResponse<String> post(HttpClient http, String uri, String token) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    try {
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("POST " + uri + " failed", e);
+    }
+  }
+
+  static HttpResponse<String> get(HttpClient http, String uri) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("GET " + uri + " failed", e);
+    }
+  }
+}
