@@ -102,9 +102,10 @@ public final class Main {
             .tell(new LiquidationSaga.Begin(accountId, liquidation))));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), metrics, clock);
     BackstopProviders.init(system);
-    LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(),
-        new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
-            settings.liquidation().adlCandidatesPerNode()), metrics, clock));
+    MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
+        settings.liquidation().adlCandidatesPerNode());
+    LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
+        metrics, clock));
     PriceFeed.init(system, settings.prices(), marks, clock);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
@@ -116,7 +117,7 @@ public final class Main {
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, metrics),
+            liquidations, adl, metrics),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),

@@ -6,7 +6,15 @@ import io.clearinghouse.money.Asset;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.PositionSummary;
 import io.clearinghouse.liquidation.Liquidations;
+import io.clearinghouse.liquidation.MonitorAdlCandidates;
+import io.clearinghouse.margin.AdlRanking;
+import io.clearinghouse.margin.MarginMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import io.clearinghouse.protocol.v1.GetLiquidationRequest;
 import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.Liquidation;
@@ -40,10 +48,12 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   private final Metrics metrics;
 
   private final Liquidations liquidations;
+  private final MonitorAdlCandidates adl;
 
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
-      AccountStreams streams, Liquidations liquidations, Metrics metrics) {
+      AccountStreams streams, Liquidations liquidations, MonitorAdlCandidates adl, Metrics metrics) {
     this.liquidations = liquidations;
+    this.adl = adl;
     this.streams = streams;
     this.metrics = metrics;
     this.accounts = accounts;
@@ -105,7 +115,29 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   public CompletionStage<AccountView> getAccount(GetAccountRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
-      return accounts.get(accountId).thenApply(mapping::view);
+      return accounts.get(accountId).thenCompose(this::withAdlQuintiles);
+    });
+  }
+
+  /** The view with each position's place in the auto-deleveraging queue of its side, across the cluster. */
+  private CompletionStage<AccountView> withAdlQuintiles(AccountSummary summary) {
+    AccountView view = mapping.view(summary);
+    List<CompletableFuture<Integer>> quintiles = new ArrayList<>();
+    for (PositionSummary p : summary.positions()) {
+      int sign = Long.signum(p.lots());
+      long cost = Math.subtractExact(sign * p.notional(), p.unrealizedPnl());
+      long funds = p.mode() == MarginMode.ISOLATED ? Math.addExact(p.isolatedMargin(), p.unrealizedPnl())
+          : summary.equity();
+      long score = AdlRanking.score(p.notional(), p.unrealizedPnl(), cost, funds);
+      quintiles.add(adl.quintile(p.instrument(), sign, score, summary.accountId())
+          .exceptionally(failure -> 0).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(quintiles.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      AccountView.Builder out = view.toBuilder();
+      for (int i = 0; i < quintiles.size(); i++) {
+        out.setPositions(i, out.getPositions(i).toBuilder().setAdlQuintile(quintiles.get(i).join()));
+      }
+      return out.build();
     });
   }
 

@@ -19,8 +19,15 @@ public final class AdlRanking {
     if (lots == 0) {
       throw new IllegalArgumentException("a flat position has no ADL score");
     }
-    long notional = MarginMath.notional(lots, markTicks, multiplier);
-    long pnl = MarginMath.unrealizedPnl(lots, cost, markTicks, multiplier);
+    return score(MarginMath.notional(lots, markTicks, multiplier),
+        MarginMath.unrealizedPnl(lots, cost, markTicks, multiplier), cost, funds);
+  }
+
+  /**
+   * The same from a position's figures at the mark: its notional, unrealized PnL, signed cost
+   * basis (its entry value) and the funds behind it.
+   */
+  public static long score(long notional, long pnl, long cost, long funds) {
     long pnlPpm = MulDiv.mulDivFloor(pnl, MarginMath.PPM, Math.max(1, Math.abs(cost)));
     long leveragePpm = funds <= 0 ? MAX_LEVERAGE_PPM
         : Math.min(MAX_LEVERAGE_PPM, MulDiv.mulDivFloor(notional, MarginMath.PPM, funds));

@@ -66,6 +66,15 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
+  /**
+   * Where a position with ADL score {@code score} stands among this node's holders of the same
+   * side (other than {@code excluded}): how many score higher, and how many there are.
+   */
+  public record AdlRankQuery(String instrument, int sign, long score, String excluded, ActorRef<AdlRankAnswer> replyTo)
+      implements Command, CborSerializable {}
+
+  public record AdlRankAnswer(int above, int total) implements CborSerializable {}
+
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
   /** For tests and health: how many accounts this node watches. */
@@ -202,6 +211,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
+        .onMessage(AdlRankQuery.class, this::adlRank)
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;
@@ -275,32 +285,52 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   private Behavior<Command> adlCandidates(AdlQuery q) {
-    List<AdlCandidates.Candidate> found = new ArrayList<>();
-    Holders holding = holders.get(q.instrument());
-    Integer slot = slots.get(q.instrument());
-    if (holding != null && slot != null) {
-      readMarks();
-      if (usable[slot]) {
-        for (int i = 0; i < holding.size; i++) {
-          Tracked t = holding.tracked[i];
-          if (t.liquidating || t.accountId.equals(q.excluded())) {
-            continue;
-          }
-          for (Held h : t.positions) {
-            if (h.slot() == slot && Long.signum(h.lots()) == q.sign()) {
-              long m = h.instrument().notionalMultiplier();
-              long pnl = MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[slot], m);
-              long funds = h.isolated() ? Math.addExact(h.isolatedMargin(), pnl) : crossEquity(t);
-              found.add(new AdlCandidates.Candidate(t.accountId, h.lots(),
-                  AdlRanking.score(h.lots(), h.cost(), markTicks[slot], m, funds)));
-            }
-          }
-        }
-      }
-    }
+    List<AdlCandidates.Candidate> found = scored(q.instrument(), q.sign(), q.excluded());
     found.sort(ADL_ORDER);
     q.replyTo().tell(new AdlAnswer(found.subList(0, Math.min(found.size(), Math.max(0, q.limit())))));
     return this;
+  }
+
+  private Behavior<Command> adlRank(AdlRankQuery q) {
+    List<AdlCandidates.Candidate> all = scored(q.instrument(), q.sign(), q.excluded());
+    int above = 0;
+    for (AdlCandidates.Candidate c : all) {
+      if (c.score() > q.score()) {
+        above++;
+      }
+    }
+    q.replyTo().tell(new AdlRankAnswer(above, all.size()));
+    return this;
+  }
+
+  /** This node's holders of {@code instrument} with sign {@code sign}, not liquidating, scored at the current mark. */
+  private List<AdlCandidates.Candidate> scored(String instrument, int sign, String excluded) {
+    List<AdlCandidates.Candidate> found = new ArrayList<>();
+    Holders holding = holders.get(instrument);
+    Integer slot = slots.get(instrument);
+    if (holding == null || slot == null) {
+      return found;
+    }
+    readMarks();
+    if (!usable[slot]) {
+      return found;
+    }
+    for (int i = 0; i < holding.size; i++) {
+      Tracked t = holding.tracked[i];
+      if (t.liquidating || t.accountId.equals(excluded)) {
+        continue;
+      }
+      for (Held h : t.positions) {
+        if (h.slot() == slot && Long.signum(h.lots()) == sign) {
+          long m = h.instrument().notionalMultiplier();
+          long pnl = MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[slot], m);
+          long funds = h.isolated() ? Math.addExact(h.isolatedMargin(), pnl) : crossEquity(t);
+          found.add(new AdlCandidates.Candidate(t.accountId, h.lots(),
+              AdlRanking.score(h.lots(), h.cost(), markTicks[slot], m, funds)));
+        }
+      }
+    }
+    return found;
   }
 
   /** Highest score first; ties by account id, so every node and every retry orders them alike. */

@@ -133,14 +133,28 @@ class LiquidationIntegrationTest {
       h.provider("prov", "1000000", PERP);
       h.topUp(PERP, "100", "seed");
       h.buy("alice-1", "bob-1", PERP, "1", "50000");
+      // A second pair: alice-2 long and maker2 short from 49,900.
+      h.open("alice-2", "10000");
+      h.open("maker2", "1000000");
+      h.buy("alice-2", "maker2", PERP, "1", "49900");
+      // ADL queue at mark 50,000: longs alice-2 (+100) before alice-1 (0): quintiles 5 and
+      // 5 - 1 * 5 / 2 = 3; shorts: bob (0) before maker2 (-100): bob 5.
+      h.mark(PERP, "50000");
+      h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
+        assertEquals(3, quintile(h, ALICE_TOKEN, "alice-1"));
+        assertEquals(5, quintile(h, ALICE_TOKEN, "alice-2"));
+        assertEquals(5, quintile(h, BOB_TOKEN, "bob-1"));
+        return null;
+      });
       TestProbe<AccountUpdate> bob = TestProbe.create(h.clients);
       h.accounts.streamAccount().addHeader("authorization", Calls.BEARER + BOB_TOKEN)
           .invoke(StreamAccountRequest.newBuilder().setAccountId("bob-1").build())
           .runWith(Sink.foreach(bob.getRef()::tell), h.clients);
       bob.receiveMessage(LiquidationHarness.WAIT);
-      // Mark 49,000: the backstop price 48,902.0 would leave 123 the fund (100) cannot pay, so bob's
-      // short (the only one) is deleveraged at the bankruptcy price 49,025.0: alice realizes -975
-      // and ends at 0; bob realizes +975 on his short from 50,000. The fund is untouched.
+      // Mark 49,000: the backstop price 48,902.0 would leave 123 the fund (100) cannot pay, so the
+      // first short in the queue, bob's (pnl 2.0% against maker2's 1.8%, similar leverage), is
+      // deleveraged at the bankruptcy price 49,025.0: alice realizes -975 and ends at 0; bob
+      // realizes +975 on his short from 50,000. The fund is untouched.
       h.mark(PERP, "49000");
       Liquidation l = h.onlyLiquidation("alice-1");
       LiquidationClose close = l.getCloses(0);
@@ -163,6 +177,11 @@ class LiquidationIntegrationTest {
       assertEquals(0, h.view("prov").getPositionsCount());
       h.auditClean();
     }
+  }
+
+  private static int quintile(LiquidationHarness h, String token, String accountId) {
+    return call(h.accounts.getAccount(), token, io.clearinghouse.protocol.v1.GetAccountRequest.newBuilder()
+        .setAccountId(accountId).build()).getPositions(0).getAdlQuintile();
   }
 
   @Test
