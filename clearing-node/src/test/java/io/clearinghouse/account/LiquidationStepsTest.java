@@ -1,0 +1,153 @@
+package io.clearinghouse.account;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity.Command;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.account.AccountEntity.TransferApplied;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.margin.PositionRisk;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The account's side of a liquidation on the in-memory journal: the trigger, the plan, closes and
+ * takeovers applied once per saga key (a retry gets the first result and persists nothing),
+ * closes clipped to what is held, the fund's credit, the end, and a provider declining.
+ */
+class LiquidationStepsTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
+      .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
+  private static final AtomicInteger ids = new AtomicInteger();
+  private static final String PERP = "BTCUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+
+  private EventSourcedBehaviorTestKit<Command, Event, State> account;
+  private MarkPrices marks;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void newAccount() {
+    marks = MarkPrices.local();
+    account = EventSourcedBehaviorTestKit.create(testKit.system(),
+        AccountEntity.create("trader-" + ids.incrementAndGet(), AccountEntityTest.environment(marks)),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+    account.runCommand(AccountEntity.Open::new);
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> run(
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Reply>, Command> command) {
+    return account.runCommand(command);
+  }
+
+  /** 1,000 deposited, 1 BTC bought at 50,000 as taker: cash 975. */
+  private void longOneBitcoin() {
+    run(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
+    run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, r));
+  }
+
+  private LiquidationTransfer transfer(CommandResultWithReply<Command, Event, State, Reply> result) {
+    return assertInstanceOf(TransferApplied.class, result.reply(), String.valueOf(result.reply())).transfer();
+  }
+
+  @Test
+  void stepsApplyOncePerKeyAndTheCloseIsClippedToThePosition() {
+    longOneBitcoin();
+    marks.accept(new Mark(PERP, 490_000, 1, 0));
+    account.runCommand(new AccountEntity.StartLiquidation(1));
+    Account started = (Account) account.getState();
+    String id = started.liquidation().liquidationId();
+    assertEquals(-25 * USDT, started.liquidation().equity());
+
+    var plan = (AccountEntity.ClosePlan) run(r -> new AccountEntity.PlanLiquidationClose(id, r)).reply();
+    assertEquals(new AccountEntity.ClosePlan(PERP, -1_000, 490_000, 490_250, false, 975 * USDT), plan);
+
+    // Sold to a provider at 48,902.0: realized -1,098, nothing left for a penalty, no shortfall (cross).
+    var closed = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-0", id, LiquidationRole.LIQUIDATED,
+        "prov", PERP, -1_000, 489_020, 0, false, r));
+    LiquidationTransfer t = transfer(closed);
+    assertEquals(java.util.List.of(-1_000L, -1_098 * USDT, -50_000 * USDT, 0L, 0L), java.util.List.of(t.signedLots(),
+        t.realizedPnl(), t.costDelta(), t.penalty(), t.shortfall()));
+    assertEquals(-123 * USDT, ((Account) account.getState()).cash());
+    var retried = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-0", id, LiquidationRole.LIQUIDATED,
+        "prov", PERP, -1_000, 489_020, 0, false, r));
+    assertTrue(retried.hasNoEvents());
+    assertEquals(t, transfer(retried));
+
+    // Nothing is left to close: the next plan is empty and a close under a new key moves nothing.
+    assertEquals(0, ((AccountEntity.ClosePlan) run(r -> new AccountEntity.PlanLiquidationClose(id, r)).reply())
+        .signedLots());
+    var empty = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-1", id, LiquidationRole.LIQUIDATED,
+        "prov", PERP, -1_000, 489_020, 0, false, r));
+    assertTrue(empty.hasNoEvents());
+    assertEquals(0, transfer(empty).signedLots());
+
+    // The fund's cover, once.
+    assertEquals(new AccountEntity.StepApplied(123 * USDT),
+        run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, r)).reply());
+    assertTrue(run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, r)).hasNoEvents());
+    assertEquals(Rejection.AMOUNT_NOT_POSITIVE, assertInstanceOf(AccountEntity.Rejected.class,
+        run(r -> new AccountEntity.CreditLiquidation(id + "/other", id, 0, r)).reply()).reason());
+    assertEquals(0, ((Account) account.getState()).cash());
+
+    // A step for another liquidation is refused; the end is applied once.
+    assertEquals(Rejection.NOT_LIQUIDATING, assertInstanceOf(AccountEntity.Rejected.class,
+        run(r -> new AccountEntity.ApplyLiquidationTransfer("x/close-0", "x", LiquidationRole.LIQUIDATED, "prov", PERP,
+            -1_000, 489_020, 0, false, r)).reply()).reason());
+    assertTrue(run(r -> new AccountEntity.EndLiquidation(id, r)).events().size() == 1);
+    assertTrue(run(r -> new AccountEntity.EndLiquidation(id, r)).hasNoEvents());
+    assertNull(((Account) account.getState()).liquidation());
+    account.restart();
+    assertEquals(0, ((Account) account.getState()).cash());
+    assertNull(((Account) account.getState()).liquidation());
+  }
+
+  @Test
+  void aProviderDeclinesWhatItCannotCarryOrWhatExceedsItsLimit() {
+    run(r -> new AccountEntity.Deposit("d-1", 100 * USDT, r));
+    marks.accept(new Mark(PERP, 490_000, 1, 0));
+    // 100 USDT cannot carry 1 BTC (initial margin 2,450 at 20x).
+    var poor = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x", PERP,
+        1_000, 489_020, 0, true, r));
+    assertEquals(Rejection.BACKSTOP_DECLINED, assertInstanceOf(AccountEntity.Rejected.class, poor.reply()).reason());
+    run(r -> new AccountEntity.Deposit("d-2", 100_000 * USDT, r));
+    var limited = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x",
+        PERP, 1_000, 489_020, 10_000 * USDT, true, r));
+    assertEquals(Rejection.BACKSTOP_DECLINED, assertInstanceOf(AccountEntity.Rejected.class, limited.reply()).reason());
+    var accepted = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x",
+        PERP, 1_000, 489_020, 100_000 * USDT, true, r));
+    assertTrue(accepted.hasNoEvents(), "a quote persists nothing");
+    assertEquals(1_000, transfer(accepted).signedLots());
+    assertEquals(0, ((Account) account.getState()).holding(PERP).lots());
+  }
+
+  @Test
+  void aPositionAboveTheFirstTierIsReducedToJustBelowItsTier() {
+    var tiers = AccountEntityTest.INSTRUMENTS.require(PERP).riskTiers();
+    // 25 BTC at 48,587.6 (notional 1,214,690, tier from 1,000,000): keep 20,581 lots, close 4,419.
+    PositionRisk big = new PositionRisk(PERP, 25_000, 1_250_000 * USDT, 485_876, 100, tiers, 20, MarginMode.CROSS, 0);
+    assertEquals(4_419, LiquidationHandlers.lotsToClose(big, 1_214_690 * USDT));
+    // In the first tier: all of it.
+    PositionRisk small = new PositionRisk(PERP, -900, -45_000 * USDT, 500_000, 100, tiers, 20, MarginMode.CROSS, 0);
+    assertEquals(900, LiquidationHandlers.lotsToClose(small, 45_000 * USDT));
+  }
+}

@@ -1,0 +1,106 @@
+package io.clearinghouse.liquidation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.liquidation.InsuranceFund.Command;
+import io.clearinghouse.liquidation.InsuranceFund.Event;
+import io.clearinghouse.liquidation.InsuranceFund.Kind;
+import io.clearinghouse.liquidation.InsuranceFund.Moved;
+import io.clearinghouse.liquidation.InsuranceFund.Rejected;
+import io.clearinghouse.liquidation.InsuranceFund.Reply;
+import io.clearinghouse.liquidation.InsuranceFund.State;
+import io.clearinghouse.liquidation.InsuranceFund.View;
+import io.clearinghouse.ops.Metrics;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The insurance fund's rules on the in-memory journal: once per key, never below zero, bounded history. */
+class InsuranceFundTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
+      .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
+  private static final AtomicInteger ids = new AtomicInteger();
+  private EventSourcedBehaviorTestKit<Command, Event, State> fund;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void newFund() {
+    fund = EventSourcedBehaviorTestKit.create(testKit.system(),
+        InsuranceFund.create("fund-" + ids.incrementAndGet(), 3, new Metrics(), Clock.systemUTC()),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+  }
+
+  private Reply run(java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<Reply>, Command> command) {
+    return fund.<Reply>runCommand(command::apply).reply();
+  }
+
+  @Test
+  void paysAtMostItsBalanceAndAppliesEachKeyOnce() {
+    assertEquals(500, ((Moved) run(r -> new InsuranceFund.TopUp("t1", 500, r))).entry().balanceAfter());
+    assertEquals(650, ((Moved) run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 150, r))).entry().balanceAfter());
+    // A deficit larger than the balance: everything there is, and not a unit more.
+    Moved paid = (Moved) run(r -> new InsuranceFund.Pay("l2/cover", "l2", 1_000, r));
+    assertEquals(List.of(650L, 1_000L, 0L), List.of(paid.entry().amount(), paid.entry().requested(),
+        paid.entry().balanceAfter()));
+    // Retries answer the first result and move nothing.
+    Moved again = (Moved) run(r -> new InsuranceFund.Pay("l2/cover", "l2", 1_000, r));
+    assertTrue(again.replayed());
+    assertEquals(650, again.entry().amount());
+    assertTrue(((Moved) run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 150, r))).replayed());
+    assertEquals(0, fund.getState().balance());
+    // An empty fund pays nothing.
+    assertEquals(0, ((Moved) run(r -> new InsuranceFund.Pay("l3/cover", "l3", 10, r))).entry().amount());
+    assertEquals(List.of(650L, 650L, 4L), List.of(fund.getState().totalIn(), fund.getState().totalOut(),
+        fund.getState().entries()));
+  }
+
+  @Test
+  void refusesWhatWouldChangeTheBalanceWrongly() {
+    run(r -> new InsuranceFund.TopUp("t1", 500, r));
+    assertRejected(run(r -> new InsuranceFund.TopUp("t2", 0, r)), Rejection.AMOUNT_NOT_POSITIVE);
+    assertRejected(run(r -> new InsuranceFund.TopUp("t2", -1, r)), Rejection.AMOUNT_NOT_POSITIVE);
+    assertRejected(run(r -> new InsuranceFund.TopUp("t2", Long.MAX_VALUE, r)), Rejection.BALANCE_OVERFLOW);
+    assertRejected(run(r -> new InsuranceFund.TopUp("t1", 501, r)), Rejection.IDEMPOTENCY_KEY_REUSED);
+    assertRejected(run(r -> new InsuranceFund.Pay("t1", "l1", 5, r)), Rejection.IDEMPOTENCY_KEY_REUSED);
+    assertRejected(run(r -> new InsuranceFund.Pay("l1/cover", "l1", 0, r)), Rejection.AMOUNT_NOT_POSITIVE);
+    assertRejected(run(r -> new InsuranceFund.Receive("l1/penalty", "l1", -3, r)), Rejection.AMOUNT_NOT_POSITIVE);
+    assertEquals(500, fund.getState().balance());
+    assertEquals(1, fund.getState().entries());
+  }
+
+  @Test
+  void keepsTheRecentHistoryNewestFirstAndSurvivesARestart() {
+    for (int i = 1; i <= 5; i++) {
+      int n = i;
+      run(r -> new InsuranceFund.TopUp("t" + n, n, r));
+    }
+    View view = (View) run(r -> new InsuranceFund.Get(0, 10, r));
+    assertEquals(15, view.balance());
+    assertEquals(5, view.entries());
+    // Three retained (the configured history), newest first; a page skips from the newest.
+    assertEquals(List.of("t5", "t4", "t3"), view.page().stream().map(InsuranceFund.Entry::key).toList());
+    assertEquals(List.of("t4"), ((View) run(r -> new InsuranceFund.Get(1, 1, r))).page().stream()
+        .map(InsuranceFund.Entry::key).toList());
+    assertEquals(Kind.TOP_UP, view.page().get(0).kind());
+    fund.restart();
+    assertEquals(15, fund.getState().balance());
+    assertEquals(3, fund.getState().recent().size());
+  }
+
+  private static void assertRejected(Reply reply, Rejection reason) {
+    assertEquals(reason, assertInstanceOf(Rejected.class, reply).reason());
+  }
+}
