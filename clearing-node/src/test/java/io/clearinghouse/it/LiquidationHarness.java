@@ -53,6 +53,8 @@ final class LiquidationHarness implements AutoCloseable {
   static final Duration WAIT = Duration.ofSeconds(30);
 
   final Main.Node node;
+  /** Every node of the cluster, {@link #node} (where the clients connect) first. */
+  final List<Main.Node> nodes;
   final ActorSystem<Void> clients;
   final AdminServiceClient admin;
   final AccountServiceClient accounts;
@@ -63,8 +65,25 @@ final class LiquidationHarness implements AutoCloseable {
 
   /** A node with marks that never go stale during a test and no last-trade input to the mark. */
   LiquidationHarness(String keyspacePrefix, String extraConfig) {
-    String keyspace = TestNodes.newKeyspace(keyspacePrefix);
-    node = TestNodes.start(TestNodes.nodeConfig(keyspace, String.join("\n",
+    this(List.of(TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace(keyspacePrefix), config(extraConfig)))));
+  }
+
+  /** Clients of the first of {@code nodes}; closing stops them all. */
+  LiquidationHarness(List<Main.Node> nodes) {
+    this.nodes = List.copyOf(nodes);
+    node = nodes.get(0);
+    clients = TestNodes.clientSystem();
+    var settings = TestNodes.clientSettings(node, clients);
+    admin = AdminServiceClient.create(settings, clients);
+    accounts = AccountServiceClient.create(settings, clients);
+    engine = ClearingServiceClient.create(settings, clients);
+    prices = PriceServiceClient.create(settings, clients);
+    probe = TestProbe.create(clients);
+  }
+
+  /** The settings every liquidation test node runs with, then {@code extraConfig}. */
+  static String config(String extraConfig) {
+    return String.join("\n",
         "clearinghouse.price-feed.stale-after = 10m",
         // The mark is then exactly the index: no trade price reaches the feed during a test.
         "clearinghouse.price-feed.last-trade-interval = 1h",
@@ -73,14 +92,7 @@ final class LiquidationHarness implements AutoCloseable {
         "pekko.cluster.sharding.entity-restart-backoff = 100ms",
         "clearinghouse.auth.tokens += { name = feeder, role = feeder, sha256 = \""
             + Authenticator.sha256Hex(FEEDER_TOKEN) + "\", sources = [binance, okx] }",
-        extraConfig)));
-    clients = TestNodes.clientSystem();
-    var settings = TestNodes.clientSettings(node, clients);
-    admin = AdminServiceClient.create(settings, clients);
-    accounts = AccountServiceClient.create(settings, clients);
-    engine = ClearingServiceClient.create(settings, clients);
-    prices = PriceServiceClient.create(settings, clients);
-    probe = TestProbe.create(clients);
+        extraConfig);
   }
 
   void open(String accountId, String deposit) {
@@ -172,6 +184,8 @@ final class LiquidationHarness implements AutoCloseable {
   @Override
   public void close() {
     clients.terminate();
-    TestNodes.stop(node);
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      TestNodes.stop(nodes.get(i));
+    }
   }
 }
