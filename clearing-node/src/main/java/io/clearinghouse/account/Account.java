@@ -240,8 +240,17 @@ public record Account(
     return after;
   }
 
-  /** How many applied liquidation steps an account remembers to answer a saga's retries. */
-  static final int RETAINED_LIQUIDATION_STEPS = 256;
+  /**
+   * Applied liquidation steps are remembered, to answer a saga's retries with the first result,
+   * until the liquidation ends (its own account) or its saga says to forget them (counterparties):
+   * never dropped by count, so a retry can never apply a step twice.
+   */
+  private static <T> List<T> appended(List<T> list, T added) {
+    List<T> after = new ArrayList<>(list.size() + 1);
+    after.addAll(list);
+    after.add(added);
+    return after;
+  }
 
   Optional<AccountEntity.LiquidationStep> liquidationStep(String key) {
     for (int i = liquidationSteps.size() - 1; i >= 0; i--) {
@@ -265,7 +274,7 @@ public record Account(
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), e.isolatedMarginDelta()), e.priceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0), RETAINED_LIQUIDATION_STEPS),
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
         stopsAfter(e.instrument(), h.lots(), updated.lots()), liquidationIds);
   }
 
@@ -273,19 +282,32 @@ public record Account(
   Account apply(AccountEntity.LiquidationCredited e) {
     return new Account(accountId, Math.addExact(cash, e.amount()), leverageCap, holdings, reservations,
         retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount()), RETAINED_LIQUIDATION_STEPS), stops, liquidationIds);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, liquidationIds);
   }
 
   /** A deficit nobody covered stays as negative cash, recorded as the account's debt. */
   Account apply(AccountEntity.DebtRecorded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        bounded(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount()), RETAINED_LIQUIDATION_STEPS), stops, liquidationIds);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, liquidationIds);
   }
 
+  /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, liquidationSteps, stops, liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops,
+        liquidationIds);
+  }
+
+  Account apply(AccountEntity.LiquidationForgotten e) {
+    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
+        liquidationIds);
+  }
+
+  private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
+    String prefix = liquidationId + "/";
+    return liquidationSteps.stream().filter(step -> !step.key().startsWith(prefix)).toList();
   }
 
   boolean inDebt() {

@@ -95,15 +95,33 @@ public final class AccountEntity
 
   /**
    * Moves {@code signedLots} of {@code instrument} at {@code priceTicks} into this account, as
-   * {@code role}: the liquidated account closing (lots clipped to what it still holds, penalty
-   * charged unless the close is a protective stop), or a counterparty taking the position over.
-   * With {@code quoteOnly} nothing is persisted: a backstop provider answers whether it would
-   * take the position (not liquidating, not liquidatable after it, its position's notional at
-   * most {@code maxNotional}).
+   * {@code role}, under the saga's {@code key}; {@code mode} says how much of it the account takes.
    */
   public record ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
-      String instrument, long signedLots, long priceTicks, long maxNotional, boolean quoteOnly,
+      String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode,
       ActorRef<Reply> replyTo) implements Command {}
+
+  /** How much of a liquidation transfer an account applies. */
+  public enum TransferMode {
+    /** The liquidated account closing: clipped to what it still holds (penalty unless a stop). */
+    CLOSE_CLIPPED,
+    /**
+     * A backstop provider taking the position over: all of it, or nothing if it would leave the
+     * provider liquidatable or short of initial margin, above its notional limit
+     * ({@code maxNotional}, 0: none), in liquidation or in debt.
+     */
+    TAKE_CHECKED,
+    /** A deleveraged account: clipped to reducing the position it holds; nothing while it is liquidated. */
+    REDUCE_CLIPPED,
+    /** All of it: a counterparty giving back what the liquidated account no longer held. */
+    FORCED
+  }
+
+  /** The liquidation ended: the keys of its steps may be dropped. From the saga, to each counterparty. */
+  public record ForgetLiquidation(String liquidationId) implements Command {}
+
+  /** Re-hands a liquidation in progress to its saga, in case the first hand-over was lost. */
+  private enum ResendBegin implements Command { INSTANCE }
 
   /** Money from the saga's escrow into the cash (the insurance fund's cover). */
   public record CreditLiquidation(String key, String liquidationId, long amount, ActorRef<Reply> replyTo)
@@ -212,6 +230,9 @@ public final class AccountEntity
 
   public record LiquidationEnded(String liquidationId, long epochMillis) implements Event {}
 
+  /** The steps of a finished liquidation this account took a side of are no longer remembered. */
+  public record LiquidationForgotten(String liquidationId) implements Event {}
+
   /** An applied liquidation step, remembered to answer the saga's retries with the first result. */
   public record LiquidationStep(String key, LiquidationTransfer transfer, long amount) implements CborSerializable {}
 
@@ -248,15 +269,16 @@ public final class AccountEntity
 
   public static void init(ActorSystem<?> system, Environment environment) {
     ClusterSharding.get(system).init(
-        Entity.of(TYPE_KEY, context -> Behaviors.<Command>setup(ctx -> new AccountEntity(context.getEntityId(),
-                environment, ctx,
-                () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf())))))
+        Entity.of(TYPE_KEY, context -> Behaviors.<Command>setup(ctx -> Behaviors.<Command>withTimers(timers ->
+                new AccountEntity(context.getEntityId(), environment, ctx, timers,
+                    () -> context.getShard().tell(new ClusterSharding.Passivate<>(ctx.getSelf()))))))
             .withStopMessage(Stop.INSTANCE));
   }
 
   /** For tests: the behaviour without sharding. */
   public static Behavior<Command> create(String accountId, Environment environment) {
-    return Behaviors.setup(ctx -> new AccountEntity(accountId, environment, ctx, () -> {}));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AccountEntity(accountId, environment, ctx, timers,
+        () -> {})));
   }
 
   public static PersistenceId persistenceId(String accountId) {
@@ -271,11 +293,15 @@ public final class AccountEntity
   private final ActorContext<Command> context;
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
+  private static final java.time.Duration RESEND_BEGIN_EVERY = java.time.Duration.ofSeconds(5);
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
   private String beganLiquidation = "";
 
-  private AccountEntity(String accountId, Environment environment, ActorContext<Command> context, Runnable passivate) {
+  private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
+      org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers, Runnable passivate) {
     super(persistenceId(accountId));
+    this.timers = timers;
     this.accountId = accountId;
     this.settings = environment.settings();
     this.environment = environment;
@@ -299,6 +325,11 @@ public final class AccountEntity
       if (account.liquidating() && !beganLiquidation.equals(account.liquidation().liquidationId())) {
         beganLiquidation = account.liquidation().liquidationId();
         environment.liquidations().begin(accountId, account.liquidation());
+        // Again every few seconds until the saga ends it: a hand-over lost with a node is repeated.
+        timers.startTimerWithFixedDelay(ResendBegin.INSTANCE, RESEND_BEGIN_EVERY);
+      } else if (!account.liquidating() && !beganLiquidation.isEmpty()) {
+        beganLiquidation = "";
+        timers.cancel(ResendBegin.INSTANCE);
       }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
       if (!subscribers.isEmpty()) {
@@ -344,6 +375,8 @@ public final class AccountEntity
         .onCommand(CreditLiquidation.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(RecordDebt.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(EndLiquidation.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ForgetLiquidation.class, cmd -> Effect().noReply())
+        .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
@@ -369,6 +402,13 @@ public final class AccountEntity
         .onCommand(CreditLiquidation.class, liquidation::credit)
         .onCommand(RecordDebt.class, liquidation::recordDebt)
         .onCommand(EndLiquidation.class, liquidation::end)
+        .onCommand(ForgetLiquidation.class, liquidation::forget)
+        .onCommand(ResendBegin.class, (account, cmd) -> {
+          if (account.liquidating()) {
+            environment.liquidations().begin(accountId, account.liquidation());
+          }
+          return Effect().noReply();
+        })
         .onCommand(Subscribe.class, (account, cmd) -> {
           subscribers.add(cmd.subscriber());
           context.watch(cmd.subscriber());
@@ -513,7 +553,8 @@ public final class AccountEntity
         .onEvent(LiquidationCredited.class, (account, event) -> account.apply(event))
         .onEvent(DebtRecorded.class, (account, event) -> account.apply(event))
         .onEvent(LiquidationEnded.class, (account, event) -> account.apply(event))
-        .onEvent(StopSet.class, (account, event) -> account.apply(event));
+        .onEvent(StopSet.class, (account, event) -> account.apply(event))
+        .onEvent(LiquidationForgotten.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

@@ -28,7 +28,9 @@ import io.clearinghouse.margin.PositionChange;
 import io.clearinghouse.margin.PositionRisk;
 import io.clearinghouse.margin.RiskTier;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -92,8 +94,7 @@ final class LiquidationHandlers {
         PositionRisk p = evaluation.position(i);
         if (p.instrumentId().equals(account.liquidation().stopInstrument()) && p.lots() != 0) {
           return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -p.lots(), p.markTicks(),
-              evaluation.bankruptcyPriceTicks(i).orElse(p.markTicks()), p.mode() == MarginMode.ISOLATED,
-              account.cash()));
+              bankruptcyTicks(evaluation, i), p.mode() == MarginMode.ISOLATED, account.cash()));
         }
       }
       return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
@@ -117,9 +118,27 @@ final class LiquidationHandlers {
     }
     PositionRisk p = evaluation.position(chosen);
     long closeLots = lotsToClose(p, evaluation.metrics(chosen).notional());
-    long bankruptcy = evaluation.bankruptcyPriceTicks(chosen).orElse(p.markTicks());
+    long bankruptcy = bankruptcyTicks(evaluation, chosen);
     return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -Long.signum(p.lots()) * closeLots,
         p.markTicks(), bankruptcy, p.mode() == MarginMode.ISOLATED, account.cash()));
+  }
+
+  /**
+   * The first tick at which closing the position leaves its funds at or above zero: the displayed
+   * bankruptcy tick when equity there is exactly zero, else the next tick towards safety (up for
+   * a long, down for a short), so that a deleveraging close never leaves a deficit of its own.
+   */
+  static long bankruptcyTicks(AccountRisk evaluation, int index) {
+    PositionRisk p = evaluation.position(index);
+    var boundary = evaluation.bankruptcyPriceTicks(index);
+    if (boundary.isEmpty()) {
+      return p.markTicks();
+    }
+    long tick = boundary.getAsLong();
+    long funds = p.mode() == MarginMode.ISOLATED ? p.isolatedMargin()
+        : Math.subtractExact(evaluation.equity(), evaluation.metrics(index).unrealizedPnl());
+    long equity = Math.addExact(funds, MarginMath.unrealizedPnl(p.lots(), p.cost(), tick, p.multiplier()));
+    return equity >= 0 ? tick : tick + Long.signum(p.lots());
   }
 
   /**
@@ -150,19 +169,22 @@ final class LiquidationHandlers {
     Instrument instrument = instruments.require(cmd.instrument());
     Holding holding = account.holding(cmd.instrument());
     long lots = cmd.signedLots();
-    if (cmd.role().closing()) {
-      if ((!account.liquidating()
-          || !account.liquidation().liquidationId().equals(cmd.liquidationId()))) {
-        return reject(cmd.replyTo(), Rejection.NOT_LIQUIDATING, account.accountId() + " is not in liquidation "
-            + cmd.liquidationId());
+    switch (cmd.mode()) {
+      case CLOSE_CLIPPED -> {
+        if (!account.liquidating() || !account.liquidation().liquidationId().equals(cmd.liquidationId())) {
+          return reject(cmd.replyTo(), Rejection.NOT_LIQUIDATING, account.accountId() + " is not in liquidation "
+              + cmd.liquidationId());
+        }
+        // Only ever reduces: the trader's own reduce-only fills may have shrunk the position meanwhile.
+        lots = reducing(holding, lots);
       }
-      // Only ever reduces: the trader's own reduce-only fills may have shrunk the position meanwhile.
-      boolean reduces = holding.lots() != 0 && Long.signum(lots) == -Long.signum(holding.lots());
-      lots = reduces ? Long.signum(lots) * Math.min(Math.abs(lots), Math.abs(holding.lots())) : 0;
-      if (lots == 0) {
-        return effect.reply(cmd.replyTo(), new TransferApplied(new LiquidationTransfer(cmd.key(), cmd.liquidationId(),
-            cmd.role(), cmd.counterparty(), cmd.instrument(), 0, cmd.priceTicks(), 0, 0, 0, 0, 0, clock.millis())));
-      }
+      case REDUCE_CLIPPED -> lots = account.liquidating() ? 0 : reducing(holding, lots);
+      case TAKE_CHECKED, FORCED -> { }
+    }
+    if (lots == 0) {
+      // Nothing to apply, nothing persisted: the saga records the zero and moves on.
+      return effect.reply(cmd.replyTo(), new TransferApplied(new LiquidationTransfer(cmd.key(), cmd.liquidationId(),
+          cmd.role(), cmd.counterparty(), cmd.instrument(), 0, cmd.priceTicks(), 0, 0, 0, 0, 0, clock.millis())));
     }
     LiquidationTransfer event;
     try {
@@ -171,13 +193,18 @@ final class LiquidationHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "the transfer overflows " + account.accountId()
           + "'s position or cash");
     }
-    if (cmd.quoteOnly()) {
+    if (cmd.mode() == AccountEntity.TransferMode.TAKE_CHECKED) {
       Optional<String> refusal = refusesTakeover(account, instrument, holding, event, cmd.maxNotional());
-      return refusal.isPresent()
-          ? reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get())
-          : effect.reply(cmd.replyTo(), new TransferApplied(event));
+      if (refusal.isPresent()) {
+        return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get());
+      }
     }
-    return effect.persist(event).thenRun(changed::accept)
+    List<Event> events = new ArrayList<>(2);
+    events.add(event);
+    if (cmd.role().closing()) {
+      events.addAll(releaseBeyond(account, cmd.instrument(), Math.abs(holding.lots() + lots)));
+    }
+    return effect.persist(events).thenRun(changed::accept)
         .thenRun(state -> {
           if (event.role() == LiquidationRole.DELEVERAGED) {
             Instrument i = instruments.require(event.instrument());
@@ -188,6 +215,36 @@ final class LiquidationHandlers {
           }
         })
         .thenReply(cmd.replyTo(), state -> new TransferApplied(event));
+  }
+
+  /** {@code lots} as far as they reduce the holding, never past flat; 0 if they would not reduce it. */
+  private static long reducing(Holding holding, long lots) {
+    boolean reduces = holding.lots() != 0 && Long.signum(lots) == -Long.signum(holding.lots());
+    return reduces ? Long.signum(lots) * Math.min(Math.abs(lots), Math.abs(holding.lots())) : 0;
+  }
+
+  /**
+   * Releases the reduce-only reservations on {@code instrument} that would now close more than
+   * the {@code remaining} lots (newest kept first): once the liquidation has closed part of the
+   * position, orders reserved against the larger one must not be counted on to reduce it.
+   */
+  private static List<Event> releaseBeyond(Account account, String instrument, long remaining) {
+    List<Event> released = new ArrayList<>();
+    long covered = 0;
+    List<Reservation> same = new ArrayList<>();
+    account.reservations().values().forEach(r -> {
+      if (r.instrument().equals(instrument)) {
+        same.add(r);
+      }
+    });
+    same.sort(java.util.Comparator.comparing(Reservation::orderId));
+    for (Reservation r : same) {
+      covered = Math.addExact(covered, Math.abs(r.remainingLots()));
+      if (covered > remaining) {
+        released.add(new AccountEntity.ReservationReleased(r.orderId(), r.amount()));
+      }
+    }
+    return released;
   }
 
   private LiquidationTransfer transferEvent(Account account, Instrument instrument, Holding holding,
@@ -345,6 +402,14 @@ final class LiquidationHandlers {
     }
     return effect.persist(new DebtRecorded(cmd.key(), cmd.liquidationId(), cmd.amount()))
         .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(cmd.amount()));
+  }
+
+  ReplyEffect<Event, State> forget(Account account, AccountEntity.ForgetLiquidation cmd) {
+    String prefix = cmd.liquidationId() + "/";
+    boolean remembered = account.liquidationSteps().stream().anyMatch(step -> step.key().startsWith(prefix));
+    return remembered
+        ? effect.persist(new AccountEntity.LiquidationForgotten(cmd.liquidationId())).thenNoReply()
+        : effect.noReply();
   }
 
   ReplyEffect<Event, State> end(Account account, EndLiquidation cmd) {

@@ -50,10 +50,20 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
     List<Movement> movements = new ArrayList<>();
     long penalty = 0;
     for (LiquidationSaga.Close c : s.closes()) {
+      // Every side applied moves money, even a take-over given back in full.
+      for (LiquidationTransfer side : java.util.Arrays.asList(c.taken(), c.undone())) {
+        if (side != null) {
+          legs(movements, c.counterparty(), side);
+        }
+      }
       LiquidationTransfer t = c.closed();
-      if (t == null || t.signedLots() == 0) {
+      if (t == null) {
         continue;
       }
+      if (t.signedLots() == 0) {
+        continue;
+      }
+      legs(movements, s.accountId(), t);
       CloseLine line = new CloseLine(c.step(), c.instrument(), c.venue().name(), c.counterparty(), t.signedLots(),
           t.priceTicks(), c.markTicks(), c.bankruptcyTicks(), t.realizedPnl(), t.penalty(), t.shortfall());
       closes.add(line);
@@ -61,10 +71,6 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
         deleveraged.add(line);
       }
       penalty = Math.addExact(penalty, t.penalty());
-      legs(movements, s.accountId(), t);
-      if (c.takenOver() != null) {
-        legs(movements, c.counterparty(), c.takenOver());
-      }
     }
     long fundIn = 0;
     for (Map.Entry<String, Long> delivered : s.penaltiesDelivered().entrySet()) {

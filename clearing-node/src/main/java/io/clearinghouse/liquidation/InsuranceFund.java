@@ -45,6 +45,9 @@ public final class InsuranceFund
   /** Pays at most {@code requested} out of the fund into the saga's escrow; replies what was paid. */
   public record Pay(String key, String liquidationId, long requested, ActorRef<Reply> replyTo) implements Command {}
 
+  /** The liquidation ended: the keys of its movements may be dropped. */
+  public record Forget(String liquidationId) implements Command {}
+
   /** The balance and the page {@code [offset, offset + limit)} of the retained history, newest first. */
   public record Get(int offset, int limit, ActorRef<Reply> replyTo) implements Command {}
 
@@ -72,17 +75,26 @@ public final class InsuranceFund
 
   public record Paid(String key, String liquidationId, long requested, long amount, long epochMillis) implements Event {}
 
-  /** Immutable; {@code recent} oldest first, at most the retained number of entries. */
-  public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent)
+  public record Forgotten(String liquidationId) implements Event {}
+
+  /**
+   * Immutable. {@code recent}: the history, oldest first, at most the retained number of entries;
+   * {@code open}: the movements of liquidations whose sagas have not said to forget them yet,
+   * kept whatever the history's size so that a saga's retry is never applied twice.
+   */
+  public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open)
       implements CborSerializable {
     public State {
       recent = List.copyOf(recent);
+      open = open == null ? List.of() : List.copyOf(open);
     }
 
     Optional<Entry> entry(String key) {
-      for (int i = recent.size() - 1; i >= 0; i--) {
-        if (recent.get(i).key().equals(key)) {
-          return Optional.of(recent.get(i));
+      for (List<Entry> entries : List.of(open, recent)) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+          if (entries.get(i).key().equals(key)) {
+            return Optional.of(entries.get(i));
+          }
         }
       }
       return Optional.empty();
@@ -92,8 +104,18 @@ public final class InsuranceFund
       List<Entry> kept = new ArrayList<>(Math.min(recent.size() + 1, retained));
       kept.addAll(recent.subList(Math.max(0, recent.size() + 1 - retained), recent.size()));
       kept.add(entry);
+      List<Entry> stillOpen = open;
+      if (entry.liquidationId() != null) {
+        stillOpen = new ArrayList<>(open);
+        stillOpen.add(entry);
+      }
       return new State(entry.balanceAfter(), in ? Math.addExact(totalIn, entry.amount()) : totalIn,
-          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept);
+          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen);
+    }
+
+    State forget(String liquidationId) {
+      return new State(balance, totalIn, totalOut, entries, recent,
+          open.stream().filter(e -> !liquidationId.equals(e.liquidationId())).toList());
     }
   }
 
@@ -126,7 +148,7 @@ public final class InsuranceFund
 
   @Override
   public State emptyState() {
-    return new State(0, 0, 0, 0, List.of());
+    return new State(0, 0, 0, 0, List.of(), List.of());
   }
 
   @Override
@@ -185,6 +207,10 @@ public final class InsuranceFund
           return persist(new Paid(cmd.key(), cmd.liquidationId(), cmd.requested(), paid, clock.millis()), cmd.key(),
               cmd.replyTo());
         })
+        .onCommand(Forget.class, (state, cmd) -> state.open().stream()
+            .anyMatch(e -> cmd.liquidationId().equals(e.liquidationId()))
+            ? Effect().persist(new Forgotten(cmd.liquidationId())).thenNoReply()
+            : Effect().noReply())
         .onCommand(Get.class, (state, cmd) -> {
           List<Entry> page = new ArrayList<>();
           int newest = state.recent().size() - 1 - Math.max(0, cmd.offset());
@@ -230,6 +256,7 @@ public final class InsuranceFund
         .onEvent(Paid.class, (state, e) -> state.plus(new Entry(Kind.DEFICIT_PAID, e.key(), e.liquidationId(),
             e.requested(), e.amount(), Math.subtractExact(state.balance(), e.amount()), e.epochMillis()),
             retainedHistory, false))
+        .onEvent(Forgotten.class, (state, e) -> state.forget(e.liquidationId()))
         .build();
   }
 }

@@ -2,6 +2,7 @@ package io.clearinghouse.liquidation;
 
 import io.clearinghouse.account.Account;
 import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
 import io.clearinghouse.account.LiquidationRole;
 import io.clearinghouse.common.RejectedException;
@@ -20,6 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -66,7 +70,7 @@ public final class LiquidationSaga
 
   public sealed interface Command extends CborSerializable {}
 
-  /** From the liquidated account, after LiquidationStarted and again after each recovery. */
+  /** From the liquidated account, after LiquidationStarted and again periodically until it ends. */
   public record Begin(String accountId, Account.Liquidation trigger) implements Command {}
 
   /** The fund-flow record so far (final once {@code outcome} is set); empty if never begun. */
@@ -86,24 +90,36 @@ public final class LiquidationSaga
 
   public record Began(String accountId, Account.Liquidation trigger) implements Event {}
 
+  /** What to close next (a new step, or the same step planned again at a fresher mark). */
   public record ClosePlanned(int step, String instrument, long signedLots, long markTicks, long bankruptcyTicks,
       boolean isolated) implements Event {}
 
-  /** The venue of a close and the lots it takes (at most the plan's). */
-  public record VenueChosen(int step, Venue venue, String counterparty, long priceTicks, long signedLots)
-      implements Event {}
+  /**
+   * The counterparty asked to take (at most) {@code signedLots} of the close, at {@code priceTicks};
+   * a provider within its registered notional limit {@code providerLimit}.
+   */
+  public record VenueChosen(int step, Venue venue, String counterparty, long priceTicks, long signedLots,
+      long providerLimit) implements Event {}
 
-  /** The liquidated account's side, as it applied it (lots clipped to what it held; penalty into escrow). */
-  public record Closed(int step, LiquidationTransfer transfer) implements Event {}
+  /** The counterparty took none of it (a provider's margin or limit, no opposite position left). */
+  public record VenueDeclined(int step, String counterparty, String reason) implements Event {}
 
+  /** The counterparty's side, applied first: a provider's takeover or a deleveraged reduction. */
   public record TakenOver(int step, LiquidationTransfer transfer) implements Event {}
 
-  public record ClosingFinished(long epochMillis) implements Event {}
+  /** The liquidated account's side, as it applied it (at most what was taken over; penalty into escrow). */
+  public record Closed(int step, LiquidationTransfer transfer) implements Event {}
+
+  /** The counterparty gives back what the liquidated account no longer held to close. */
+  public record Undone(int step, LiquidationTransfer transfer) implements Event {}
+
+  /** No more closes: the account is healthy or flat ({@code note} says when a stop found no taker). */
+  public record ClosingFinished(long epochMillis, String note) implements Event {}
 
   /** Penalties held in escrow delivered to {@code fund}. */
   public record PenaltyDelivered(String fund, long amount) implements Event {}
 
-  /** What the account needs covered: isolated shortfalls and negative cash. */
+  /** What the account needs covered (isolated shortfalls and negative equity), and its cash then. */
   public record SettlementAssessed(String fund, long need, long cash) implements Event {}
 
   /** The fund paid {@code amount} of {@code requested} into escrow. */
@@ -119,25 +135,63 @@ public final class LiquidationSaga
 
   // --- state ----------------------------------------------------------------------------
 
-  /** One close of the liquidation as far as it got. */
+  /**
+   * One close of the liquidation as far as it got: planned, the venue asked (after the ones that
+   * declined), the counterparty's side, the liquidated account's side, and a give-back when the
+   * liquidated account held less than the counterparty took.
+   */
   public record Close(int step, String instrument, long plannedLots, long markTicks, long bankruptcyTicks,
-      boolean isolated, Venue venue, String counterparty, long priceTicks, long venueLots, LiquidationTransfer closed,
-      LiquidationTransfer takenOver) implements CborSerializable {
+      boolean isolated, List<String> declined, Venue venue, String counterparty, long priceTicks, long venueLots,
+      long providerLimit, LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone)
+      implements CborSerializable {
+    public Close {
+      declined = declined == null ? List.of() : List.copyOf(declined);
+    }
+
+    static Close planned(ClosePlanned e) {
+      return new Close(e.step(), e.instrument(), e.signedLots(), e.markTicks(), e.bankruptcyTicks(), e.isolated(),
+          List.of(), null, null, 0, 0, 0, null, null, null);
+    }
+
+    Close with(VenueChosen e) {
+      return new Close(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, declined, e.venue(),
+          e.counterparty(), e.priceTicks(), e.signedLots(), e.providerLimit(), null, null, null);
+    }
+
+    Close declinedBy(String counterparty) {
+      List<String> after = new ArrayList<>(declined);
+      after.add(counterparty);
+      return new Close(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, after, null, null, 0, 0, 0,
+          null, null, null);
+    }
+
+    Close withSides(LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone) {
+      return new Close(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, declined, venue,
+          counterparty, priceTicks, venueLots, providerLimit, taken, closed, undone);
+    }
+
+    /** What the counterparty still holds of the close once both sides and any give-back are in. */
+    long unmatchedLots() {
+      long lots = taken.signedLots() + closed.signedLots();
+      return undone == null ? lots : lots + undone.signedLots();
+    }
+
     boolean done() {
-      return closed != null && (closed.signedLots() == 0 || takenOver != null);
+      return closed != null && unmatchedLots() == 0;
     }
   }
 
   public record State(String accountId, Account.Liquidation trigger, List<Close> closes, boolean closingDone,
-      Map<String, Long> penaltiesDelivered, String coverFund, Long need, Long fundPaid, boolean coverDelivered,
-      Long debt, String outcome, long finishedMillis, long cashAtSettlement) implements CborSerializable {
+      String closingNote, Map<String, Long> penaltiesDelivered, String coverFund, Long need, Long fundPaid,
+      boolean coverDelivered, Long debt, String outcome, long finishedMillis, long cashAtSettlement)
+      implements CborSerializable {
     public State {
       closes = closes == null ? List.of() : List.copyOf(closes);
       penaltiesDelivered = penaltiesDelivered == null ? Map.of() : Map.copyOf(penaltiesDelivered);
     }
 
     public static State empty() {
-      return new State(null, null, List.of(), false, Map.of(), null, null, null, false, null, null, 0, 0);
+      return new State(null, null, List.of(), false, null, Map.of(), null, null, null, false, null, null, 0, 0);
     }
 
     Close last() {
@@ -151,8 +205,8 @@ public final class LiquidationSaga
       } else {
         after.add(close);
       }
-      return new State(accountId, trigger, after, closingDone, penaltiesDelivered, coverFund, need, fundPaid,
-          coverDelivered, debt, outcome, finishedMillis, cashAtSettlement);
+      return new State(accountId, trigger, after, closingDone, closingNote, penaltiesDelivered, coverFund, need,
+          fundPaid, coverDelivered, debt, outcome, finishedMillis, cashAtSettlement);
     }
 
     /** Money held by the saga: penalties not yet with the fund, the fund's cover not yet with the account. */
@@ -170,6 +224,17 @@ public final class LiquidationSaga
         held = Math.addExact(held, fundPaid);
       }
       return held;
+    }
+
+    /** Every account that took a side of a close, and every fund the saga touched: told to forget its keys. */
+    Set<String> counterparties() {
+      Set<String> parties = new TreeSet<>();
+      closes.forEach(c -> {
+        if (c.taken() != null) {
+          parties.add(c.counterparty());
+        }
+      });
+      return parties;
     }
   }
 
@@ -190,6 +255,11 @@ public final class LiquidationSaga
     return PersistenceId.of(TYPE_KEY.name(), liquidationId);
   }
 
+  /** What the saga has asked and awaits the answer of. */
+  private enum Asked { PLAN, VENUE, TAKE, CLOSE, UNDO, PENALTY, ASSESS, PAY, CREDIT, DEBT, END }
+
+  private static final Duration MAX_RETRY_INTERVAL = Duration.ofSeconds(30);
+
   private final String liquidationId;
   private final Environment env;
   private final ClusterSharding sharding;
@@ -198,6 +268,11 @@ public final class LiquidationSaga
   private final Runnable passivate;
   /** Counts the steps sent by this incarnation; an answer to an older one is ignored. */
   private long attempt;
+  private Asked asked;
+  /** No venue took the last plan: plan again, at the mark of then, before the next venue search. */
+  private boolean replan;
+  /** Consecutive retries without progress, for the back-off. */
+  private int retries;
 
   private LiquidationSaga(String liquidationId, Environment env, ClusterSharding sharding, ActorContext<Command> context,
       TimerScheduler<Command> timers, Runnable passivate) {
@@ -225,7 +300,7 @@ public final class LiquidationSaga
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Begin.class, (state, begin) -> state.accountId() != null
             ? Effect().none()
-            : Effect().persist(new Began(begin.accountId(), begin.trigger())).thenRun(this::drive))
+            : persist(new Began(begin.accountId(), begin.trigger())))
         .onCommand(Get.class, (state, get) -> {
           get.replyTo().tell(state.accountId() == null ? Optional.empty() : Optional.of(FundFlow.of(liquidationId, state,
               env.settings())));
@@ -237,13 +312,8 @@ public final class LiquidationSaga
           }
           return Effect().none();
         })
-        .onCommand(Failed.class, (state, failed) -> {
-          if (failed.attempt() == attempt) {
-            log.info("Liquidation {}: {}; retrying in {}", liquidationId, failed.why(), env.settings().retryInterval());
-            timers.startSingleTimer(new Retry(attempt), env.settings().retryInterval());
-          }
-          return Effect().none();
-        })
+        .onCommand(Failed.class, (state, failed) -> failed.attempt() == attempt ? retryLater(failed.why())
+            : Effect().none())
         .onCommand(Answer.class, (state, answer) -> {
           if (answer.attempt() != attempt) {
             return Effect().none();
@@ -263,114 +333,172 @@ public final class LiquidationSaga
       return;
     }
     if (state.outcome() != null) {
+      forget(state);
       passivate.run();
       return;
     }
+    String trader = state.accountId();
     if (!state.closingDone()) {
       Close last = state.last();
-      if (last == null || last.done()) {
-        ask(askAccount(state.accountId(), r -> new AccountEntity.PlanLiquidationClose(liquidationId, r)));
+      if (last == null || last.done() || (last.venue() == null && replan)) {
+        ask(Asked.PLAN, askAccount(trader, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r)));
       } else if (last.venue() == null) {
-        ask(chooseVenue(state, last));
+        ask(Asked.VENUE, chooseVenue(state, last));
+      } else if (last.taken() == null) {
+        boolean backstop = last.venue() == Venue.BACKSTOP;
+        ask(Asked.TAKE, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(key(last),
+            liquidationId, counterpartyRole(last), trader, last.instrument(), -last.venueLots(), last.priceTicks(),
+            backstop ? last.providerLimit() : 0,
+            backstop ? AccountEntity.TransferMode.TAKE_CHECKED : AccountEntity.TransferMode.REDUCE_CLIPPED, r)));
       } else if (last.closed() == null) {
-        ask(askAccount(state.accountId(), r -> new AccountEntity.ApplyLiquidationTransfer(key(last.step()),
-            liquidationId, state.trigger().stop() ? LiquidationRole.STOPPED : LiquidationRole.LIQUIDATED,
-            last.counterparty(), last.instrument(), last.venueLots(),
-            last.priceTicks(), 0, false, r)));
+        ask(Asked.CLOSE, askAccount(trader, r -> new AccountEntity.ApplyLiquidationTransfer(key(last), liquidationId,
+            state.trigger().stop() ? LiquidationRole.STOPPED : LiquidationRole.LIQUIDATED, last.counterparty(),
+            last.instrument(), -last.taken().signedLots(), last.priceTicks(), 0,
+            AccountEntity.TransferMode.CLOSE_CLIPPED, r)));
       } else {
-        LiquidationTransfer closed = last.closed();
-        ask(askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(key(last.step()),
-            liquidationId, last.venue() == Venue.ADL ? LiquidationRole.DELEVERAGED : LiquidationRole.BACKSTOP,
-            state.accountId(), last.instrument(), -closed.signedLots(), closed.priceTicks(), 0, false, r)));
+        ask(Asked.UNDO, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(
+            key(last) + "/undo", liquidationId, counterpartyRole(last), trader, last.instrument(),
+            -last.unmatchedLots(), last.priceTicks(), 0, AccountEntity.TransferMode.FORCED, r)));
       }
       return;
     }
     Map<String, Long> pending = pendingPenalties(state);
     if (!pending.isEmpty()) {
       var first = pending.entrySet().iterator().next();
-      ask(askFund(first.getKey(), r -> new InsuranceFund.Receive(liquidationId + "/penalty", liquidationId,
-          first.getValue(), r)));
+      ask(Asked.PENALTY, askFund(first.getKey(), r -> new InsuranceFund.Receive(liquidationId + "/penalty",
+          liquidationId, first.getValue(), r)));
     } else if (state.need() == null) {
-      ask(askAccount(state.accountId(), AccountEntity.Get::new));
+      ask(Asked.ASSESS, askAccount(trader, AccountEntity.Get::new));
     } else if (state.need() > 0 && state.fundPaid() == null) {
-      ask(askFund(state.coverFund(), r -> new InsuranceFund.Pay(liquidationId + "/cover", liquidationId,
+      ask(Asked.PAY, askFund(state.coverFund(), r -> new InsuranceFund.Pay(liquidationId + "/cover", liquidationId,
           state.need(), r)));
     } else if (state.fundPaid() != null && state.fundPaid() > 0 && !state.coverDelivered()) {
-      ask(askAccount(state.accountId(), r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover",
+      ask(Asked.CREDIT, askAccount(trader, r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover",
           liquidationId, state.fundPaid(), r)));
     } else if (uncovered(state) > 0 && state.debt() == null) {
-      ask(askAccount(state.accountId(), r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
+      ask(Asked.DEBT, askAccount(trader, r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
           uncovered(state), r)));
     } else {
-      ask(askAccount(state.accountId(), r -> new AccountEntity.EndLiquidation(liquidationId, r)));
+      ask(Asked.END, askAccount(trader, r -> new AccountEntity.EndLiquidation(liquidationId, r)));
     }
   }
 
   private Effect<Event, State> onAnswer(State state, Object reply) {
+    Close last = state.last();
+    if (asked == Asked.TAKE && (reply instanceof AccountEntity.Rejected
+        || ((AccountEntity.TransferApplied) reply).transfer().signedLots() == 0)) {
+      String reason = reply instanceof AccountEntity.Rejected r ? r.reason() + ": " + r.message() : "nothing to reduce";
+      return persist(new VenueDeclined(last.step(), last.counterparty(), reason));
+    }
     if (reply instanceof AccountEntity.Rejected rejected) {
       return retryLater(rejected.reason() + ": " + rejected.message());
     }
     if (reply instanceof InsuranceFund.Rejected rejected) {
       return retryLater(rejected.reason() + ": " + rejected.message());
     }
-    if (!state.closingDone()) {
-      Close last = state.last();
-      if (last == null || last.done()) {
+    switch (asked) {
+      case PLAN -> {
+        replan = false;
         AccountEntity.ClosePlan plan = (AccountEntity.ClosePlan) reply;
         if (plan.signedLots() == 0) {
-          return persist(new ClosingFinished(env.clock().millis()));
+          return persist(new ClosingFinished(env.clock().millis(), null));
         }
-        return persist(new ClosePlanned(state.closes().size(), plan.instrument(), plan.signedLots(), plan.markTicks(),
+        int step = last == null || last.done() ? state.closes().size() : last.step();
+        return persist(new ClosePlanned(step, plan.instrument(), plan.signedLots(), plan.markTicks(),
             plan.bankruptcyTicks(), plan.isolated()));
       }
-      if (last.venue() == null) {
+      case VENUE -> {
         VenueChoice choice = (VenueChoice) reply;
-        if (choice.venue() == null) {
-          return retryLater(choice.why());
+        if (choice.venue() != null) {
+          return persist(new VenueChosen(last.step(), choice.venue(), choice.counterparty(), choice.priceTicks(),
+              choice.signedLots(), choice.providerLimit()));
         }
-        return persist(new VenueChosen(last.step(), choice.venue(), choice.counterparty(), choice.priceTicks(),
-            choice.signedLots()));
-      }
-      LiquidationTransfer transfer = ((AccountEntity.TransferApplied) reply).transfer();
-      return persist(last.closed() == null ? new Closed(last.step(), transfer) : new TakenOver(last.step(), transfer));
-    }
-    if (!pendingPenalties(state).isEmpty()) {
-      InsuranceFund.Moved moved = (InsuranceFund.Moved) reply;
-      String fund = pendingPenalties(state).keySet().iterator().next();
-      return persist(new PenaltyDelivered(fund, moved.entry().amount()));
-    }
-    if (state.need() == null) {
-      long cash = ((AccountEntity.Snapshot) reply).account().cash();
-      long shortfalls = 0;
-      for (Close c : state.closes()) {
-        if (c.closed() != null) {
-          shortfalls = Math.addExact(shortfalls, c.closed().shortfall());
+        if (state.trigger().stop()) {
+          // A stop is closed at a provider's price or not at all: never deleveraged at bankruptcy.
+          return persist(new ClosingFinished(env.clock().millis(), "stop not filled: " + choice.why()));
         }
+        replan = true;
+        return retryLater(choice.why());
       }
-      // Isolated shortfalls are owed whatever the cash; a negative cash beyond them too.
-      long need = Math.max(shortfalls, Math.max(0, -cash));
-      return persist(new SettlementAssessed(coverFund(state), need, cash));
+      case TAKE -> {
+        return persist(new TakenOver(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+      }
+      case CLOSE -> {
+        return persist(new Closed(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+      }
+      case UNDO -> {
+        return persist(new Undone(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+      }
+      case PENALTY -> {
+        String fund = pendingPenalties(state).keySet().iterator().next();
+        return persist(new PenaltyDelivered(fund, ((InsuranceFund.Moved) reply).entry().amount()));
+      }
+      case ASSESS -> {
+        AccountSummary account = ((AccountEntity.Snapshot) reply).account();
+        long shortfalls = 0;
+        for (Close c : state.closes()) {
+          if (c.closed() != null) {
+            shortfalls = Math.addExact(shortfalls, c.closed().shortfall());
+          }
+        }
+        // Isolated shortfalls are owed whatever else the account holds; beyond them only negative
+        // equity: cash below zero that open positions still carry is not a deficit.
+        long need = Math.addExact(shortfalls, Math.max(0, -Math.addExact(account.equity(), shortfalls)));
+        return persist(new SettlementAssessed(coverFund(state), need, account.cash()));
+      }
+      case PAY -> {
+        return persist(new FundPaid(state.coverFund(), state.need(), ((InsuranceFund.Moved) reply).entry().amount()));
+      }
+      case CREDIT -> {
+        return persist(new CoverDelivered(state.fundPaid()));
+      }
+      case DEBT -> {
+        return persist(new DebtLeft(uncovered(state)));
+      }
+      case END -> {
+        String outcome = state.debt() != null ? "debt" : usedAdl(state) ? "adl"
+            : state.trigger().stop() ? "stop" : "covered";
+        return persist(new Finished(outcome, env.clock().millis()), () -> env.metrics().liquidationEnded(outcome));
+      }
+      default -> throw new IllegalStateException("no answer expected");
     }
-    if (state.need() > 0 && state.fundPaid() == null) {
-      InsuranceFund.Moved moved = (InsuranceFund.Moved) reply;
-      return persist(new FundPaid(state.coverFund(), state.need(), moved.entry().amount()));
-    }
-    if (state.fundPaid() != null && state.fundPaid() > 0 && !state.coverDelivered()) {
-      return persist(new CoverDelivered(state.fundPaid()));
-    }
-    if (uncovered(state) > 0 && state.debt() == null) {
-      return persist(new DebtLeft(uncovered(state)));
-    }
-    String outcome = state.debt() != null ? "debt" : usedAdl(state) ? "adl" : state.trigger().stop() ? "stop" : "covered";
-    env.metrics().liquidationEnded(outcome);
-    return persist(new Finished(outcome, env.clock().millis()));
   }
 
   private Effect<Event, State> persist(Event event) {
+    return persist(event, () -> {});
+  }
+
+  /** Persists, runs {@code persisted}, then drives on to the next step. */
+  private Effect<Event, State> persist(Event event, Runnable persisted) {
     return Effect().persist(event).thenRun(state -> {
+      persisted.run();
+      retries = 0;
       injectCrash("event");
       drive(state);
     });
+  }
+
+  private Effect<Event, State> retryLater(String why) {
+    retries++;
+    Duration delay = env.settings().retryInterval().multipliedBy(1L << Math.min(retries - 1, 5));
+    if (delay.compareTo(MAX_RETRY_INTERVAL) > 0) {
+      delay = MAX_RETRY_INTERVAL;
+    }
+    log.info("Liquidation {}: {}; retrying in {}", liquidationId, why, delay);
+    timers.startSingleTimer(new Retry(attempt), delay);
+    return Effect().none();
+  }
+
+  /** After the end: every counterparty and fund may drop this liquidation's keys. */
+  private void forget(State state) {
+    state.counterparties().forEach(account -> sharding.entityRefFor(AccountEntity.TYPE_KEY, account)
+        .tell(new AccountEntity.ForgetLiquidation(liquidationId)));
+    Set<String> funds = new TreeSet<>(state.penaltiesDelivered().keySet());
+    if (state.fundPaid() != null) {
+      funds.add(state.coverFund());
+    }
+    funds.forEach(fund -> sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .tell(new InsuranceFund.Forget(liquidationId)));
   }
 
   /**
@@ -393,13 +521,7 @@ public final class LiquidationSaga
   }
 
   /** The crashes already injected in this JVM, so that each happens once. */
-  private static final java.util.Set<String> INJECTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  private Effect<Event, State> retryLater(String why) {
-    log.info("Liquidation {}: {}; retrying in {}", liquidationId, why, env.settings().retryInterval());
-    timers.startSingleTimer(new Retry(attempt), env.settings().retryInterval());
-    return Effect().none();
-  }
+  private static final Set<String> INJECTED = ConcurrentHashMap.newKeySet();
 
   private static boolean usedAdl(State state) {
     return state.closes().stream().anyMatch(c -> c.venue() == Venue.ADL && c.closed() != null
@@ -412,14 +534,21 @@ public final class LiquidationSaga
     return Math.max(0, need - paid);
   }
 
-  /** The fund of the first position closed (the one with the largest margin), or of the first planned. */
+  /**
+   * The fund of the first position closed (the one with the largest margin), else of the first
+   * planned, else of the first instrument the trigger valued.
+   */
   private String coverFund(State state) {
     for (Close c : state.closes()) {
       if (c.closed() != null && c.closed().signedLots() != 0) {
         return env.settings().rules(c.instrument()).fund();
       }
     }
-    return state.closes().isEmpty() ? null : env.settings().rules(state.closes().get(0).instrument()).fund();
+    if (!state.closes().isEmpty()) {
+      return env.settings().rules(state.closes().get(0).instrument()).fund();
+    }
+    String instrument = state.trigger().marks().keySet().stream().sorted().findFirst().orElseThrow();
+    return env.settings().rules(instrument).fund();
   }
 
   /** Per fund, the penalties held in escrow that have not reached it; in a stable order. */
@@ -434,22 +563,26 @@ public final class LiquidationSaga
     return pending;
   }
 
-  private String key(int step) {
-    return liquidationId + "/close-" + step;
+  private String key(Close close) {
+    return liquidationId + "/close-" + close.step();
+  }
+
+  private static LiquidationRole counterpartyRole(Close close) {
+    return close.venue() == Venue.ADL ? LiquidationRole.DELEVERAGED : LiquidationRole.BACKSTOP;
   }
 
   // --- choosing a venue -----------------------------------------------------------------
 
   /** The venue's answer; {@code venue} null: none now ({@code why}). */
-  record VenueChoice(Venue venue, String counterparty, long priceTicks, long signedLots, String why)
-      implements CborSerializable {}
+  record VenueChoice(Venue venue, String counterparty, long priceTicks, long signedLots, long providerLimit,
+      String why) implements CborSerializable {}
 
   /**
-   * Backstop providers first, in registration order, at the mark moved against the trader by the
-   * spread; the first to accept takes the whole close. When no provider takes it, or (ADL policy)
+   * Backstop providers first, in registration order, skipping those that declined this close, at
+   * the mark moved against the trader by the spread. When every provider declined, or (ADL policy)
    * when closing at that price would leave a deficit the insurance fund cannot pay, the
-   * highest-ranked opposing position is deleveraged at the bankruptcy price instead (at most its
-   * size; the next plan continues with the rest).
+   * highest-ranked opposing position not yet asked is deleveraged at the bankruptcy price instead
+   * (at most its size; the next plan continues with the rest). A stop is never deleveraged.
    */
   private CompletionStage<Object> chooseVenue(State state, Close close) {
     Instrument instrument = env.instruments().require(close.instrument());
@@ -461,16 +594,18 @@ public final class LiquidationSaga
         : askFund(rules.fund(), r -> new InsuranceFund.Get(0, 0, r))
             .thenApply(view -> ((InsuranceFund.View) view).balance() >= deficitAtPrice);
     return fundCanPay.thenCompose(canPay -> {
-      CompletionStage<Object> backstop = canPay
-          ? tryProviders(state, close, price)
-          : CompletableFuture.completedFuture(new VenueChoice(null, null, 0, 0, "closing at the backstop price "
-              + instrument.formatPrice(price) + " would leave a deficit of " + deficitAtPrice
-              + " the insurance fund " + rules.fund() + " cannot cover"));
-      // Auto-deleveraging closes whatever no provider took, under either policy.
-      return backstop.thenCompose(choice -> ((VenueChoice) choice).venue() != null
+      CompletionStage<VenueChoice> backstop = canPay
+          ? provider(state, close, price)
+          : CompletableFuture.completedFuture(none("closing at the backstop price " + instrument.formatPrice(price)
+              + " would leave a deficit of " + deficitAtPrice + " the insurance fund " + rules.fund() + " cannot cover"));
+      return backstop.thenCompose(choice -> choice.venue() != null || state.trigger().stop()
           ? CompletableFuture.completedFuture(choice)
-          : deleverage(state, close, ((VenueChoice) choice).why()));
-    });
+          : deleverage(state, close, choice.why()));
+    }).thenApply(choice -> (Object) choice);
+  }
+
+  private static VenueChoice none(String why) {
+    return new VenueChoice(null, null, 0, 0, 0, why);
   }
 
   /** Mark moved against the trader: a long is sold lower (rounded down), a short bought higher (rounded up). */
@@ -487,47 +622,38 @@ public final class LiquidationSaga
     return worse <= 0 ? 0 : instrument.notional(worse, close.plannedLots());
   }
 
-  private CompletionStage<Object> tryProviders(State state, Close close, long price) {
-    return askProviders(close.instrument()).thenCompose(providers -> {
-      CompletionStage<Object> chain = CompletableFuture.completedFuture(
-          new VenueChoice(null, null, 0, 0, "no backstop provider took " + close.plannedLots() + " lots of "
-              + close.instrument()));
-      for (int i = providers.providers().size() - 1; i >= 0; i--) {
-        BackstopProviders.Provider provider = providers.providers().get(i);
-        if (provider.accountId().equals(state.accountId())) {
-          continue;
+  /** The first registered provider that has not declined this close (nor is the trader). */
+  private CompletionStage<VenueChoice> provider(State state, Close close, long price) {
+    return askProviders(close.instrument()).thenApply(providers -> {
+      for (BackstopProviders.Provider p : providers.providers()) {
+        if (!p.accountId().equals(state.accountId()) && !close.declined().contains(p.accountId())) {
+          return new VenueChoice(Venue.BACKSTOP, p.accountId(), price, close.plannedLots(), p.maxNotional(), null);
         }
-        CompletionStage<Object> next = chain;
-        chain = askAccount(provider.accountId(), r -> new AccountEntity.ApplyLiquidationTransfer(key(close.step()),
-            liquidationId, LiquidationRole.BACKSTOP, state.accountId(), close.instrument(), -close.plannedLots(), price,
-            provider.maxNotional(), true, r))
-            .exceptionally(failure -> null)
-            .thenCompose(reply -> reply instanceof AccountEntity.TransferApplied
-                ? CompletableFuture.completedFuture(new VenueChoice(Venue.BACKSTOP, provider.accountId(), price,
-                    close.plannedLots(), null))
-                : next);
       }
-      return chain;
+      return none(providers.providers().isEmpty() ? "no backstop provider for " + close.instrument()
+          : "every backstop provider declined " + close.plannedLots() + " lots of " + close.instrument());
     });
   }
 
-  private CompletionStage<Object> deleverage(State state, Close close, String why) {
+  private CompletionStage<VenueChoice> deleverage(State state, Close close, String why) {
     // The counterparty takes the other side of the close: it buys what a liquidated long sells, so
     // it must hold a short that the purchase reduces (and the other way round).
     int wantedSign = close.plannedLots() < 0 ? -1 : 1;
     return env.adl().candidates(close.instrument(), wantedSign, state.accountId()).thenApply(candidates -> {
-      if (candidates.isEmpty()) {
-        return (Object) new VenueChoice(null, null, 0, 0, why + "; no opposing position to deleverage");
+      for (AdlCandidates.Candidate c : candidates) {
+        if (!close.declined().contains(c.accountId())) {
+          long lots = Long.signum(close.plannedLots()) * Math.min(Math.abs(close.plannedLots()), Math.abs(c.lots()));
+          return new VenueChoice(Venue.ADL, c.accountId(), close.bankruptcyTicks(), lots, 0, null);
+        }
       }
-      AdlCandidates.Candidate top = candidates.get(0);
-      long lots = Long.signum(close.plannedLots()) * Math.min(Math.abs(close.plannedLots()), Math.abs(top.lots()));
-      return new VenueChoice(Venue.ADL, top.accountId(), close.bankruptcyTicks(), lots, null);
+      return none(why + "; no opposing position left to deleverage");
     });
   }
 
   // --- asking ---------------------------------------------------------------------------
 
-  private void ask(CompletionStage<Object> reply) {
+  private void ask(Asked what, CompletionStage<Object> reply) {
+    asked = what;
     long sent = attempt;
     context.pipeToSelf(reply, (answer, failure) -> failure != null
         ? new Failed(sent, failure.getClass().getSimpleName() + " " + failure.getMessage())
@@ -565,26 +691,30 @@ public final class LiquidationSaga
   /** The saga's state after {@code event}: also how the fund-flow records are read back from the journal. */
   public static State apply(State s, Event event) {
     if (event instanceof Began e) {
-      return new State(e.accountId(), e.trigger(), List.of(), false, Map.of(), null, null, null, false, null, null, 0, 0);
+      return new State(e.accountId(), e.trigger(), List.of(), false, null, Map.of(), null, null, null, false, null,
+          null, 0, 0);
     }
     if (event instanceof ClosePlanned e) {
-      return s.withLast(new Close(e.step(), e.instrument(), e.signedLots(), e.markTicks(), e.bankruptcyTicks(),
-          e.isolated(), null, null, 0, 0, null, null));
+      return s.withLast(Close.planned(e));
     }
     Close c = s.last();
     if (event instanceof VenueChosen e) {
-      return s.withLast(new Close(c.step(), c.instrument(), c.plannedLots(), c.markTicks(), c.bankruptcyTicks(),
-          c.isolated(), e.venue(), e.counterparty(), e.priceTicks(), e.signedLots(), null, null));
+      return s.withLast(c.with(e));
     }
-    if (event instanceof Closed e) {
-      return s.withLast(new Close(c.step(), c.instrument(), c.plannedLots(), c.markTicks(), c.bankruptcyTicks(),
-          c.isolated(), c.venue(), c.counterparty(), c.priceTicks(), c.venueLots(), e.transfer(), null));
+    if (event instanceof VenueDeclined e) {
+      return s.withLast(c.declinedBy(e.counterparty()));
     }
     if (event instanceof TakenOver e) {
-      return s.withLast(new Close(c.step(), c.instrument(), c.plannedLots(), c.markTicks(), c.bankruptcyTicks(),
-          c.isolated(), c.venue(), c.counterparty(), c.priceTicks(), c.venueLots(), c.closed(), e.transfer()));
+      return s.withLast(c.withSides(e.transfer(), null, null));
+    }
+    if (event instanceof Closed e) {
+      return s.withLast(c.withSides(c.taken(), e.transfer(), null));
+    }
+    if (event instanceof Undone e) {
+      return s.withLast(c.withSides(c.taken(), c.closed(), e.transfer()));
     }
     boolean closingDone = s.closingDone() || event instanceof ClosingFinished;
+    String note = event instanceof ClosingFinished e ? e.note() : s.closingNote();
     Map<String, Long> delivered = s.penaltiesDelivered();
     if (event instanceof PenaltyDelivered e) {
       delivered = new LinkedHashMap<>(delivered);
@@ -595,7 +725,7 @@ public final class LiquidationSaga
     boolean coverDelivered = s.coverDelivered() || event instanceof CoverDelivered;
     Long debt = event instanceof DebtLeft e ? Long.valueOf(e.amount()) : s.debt();
     Finished finished = event instanceof Finished e ? e : null;
-    return new State(s.accountId(), s.trigger(), s.closes(), closingDone, delivered,
+    return new State(s.accountId(), s.trigger(), s.closes(), closingDone, note, delivered,
         assessed != null ? assessed.fund() : s.coverFund(), assessed != null ? Long.valueOf(assessed.need()) : s.need(),
         fundPaid, coverDelivered, debt, finished != null ? finished.outcome() : s.outcome(),
         finished != null ? finished.epochMillis() : s.finishedMillis(),

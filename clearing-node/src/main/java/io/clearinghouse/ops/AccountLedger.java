@@ -75,12 +75,14 @@ final class AccountLedger {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());
       }
-      // Only a liquidation in progress may leave cash below zero for a while (its saga settles it);
-      // after it, only as much as the debt it recorded.
-      if (l.cash < 0 && !l.liquidating && -l.cash > l.debt) {
-        l.violations.add(accountId + ": cash went negative (" + l.cash + ", recorded debt " + l.debt + ") at "
-            + event.getClass().getSimpleName());
-      }
+    }
+    // At rest, cash below zero is a deficit unless a liquidation is still settling it, the debt
+    // policy recorded it, or open positions carry it (their unrealized profit; the monitor
+    // liquidates the account when they no longer do).
+    boolean open = l.lots.values().stream().anyMatch(lots -> lots != 0);
+    if (l.cash < 0 && !l.liquidating && !open && -l.cash > l.debt) {
+      l.violations.add(accountId + ": cash is negative (" + l.cash + ") with no open position and a recorded debt of "
+          + l.debt);
     }
     return l;
   }

@@ -176,14 +176,16 @@ public final class LedgerAudit {
     for (AccountLedger l : byAccount.values()) {
       debt = Math.addExact(debt, l.debt);
       for (AccountLedger.TransferSide side : l.transferSides) {
-        transfers.computeIfAbsent(side.key(), k -> new ArrayList<>()).add(l.accountId + " " + side.role());
-        transferLots.merge(side.key(), side.signedLots(), Math::addExact);
+        // A give-back ("/undo") belongs to the close it corrects.
+        String close = side.key().endsWith("/undo") ? side.key().substring(0, side.key().length() - 5) : side.key();
+        transfers.computeIfAbsent(close, k -> new ArrayList<>()).add(l.accountId + " " + side.role());
+        transferLots.merge(close, side.signedLots(), Math::addExact);
       }
     }
     transfers.forEach((key, parts) -> {
-      if (parts.size() != 2 || transferLots.get(key) != 0) {
+      if (parts.size() < 2 || transferLots.get(key) != 0) {
         violations.add("liquidation transfer " + key + ": sides " + parts + " summing to " + transferLots.get(key)
-            + " lots (needs one close and one counterparty of opposite quantities)");
+            + " lots (a close and its counterparty must cancel out)");
       }
     });
     long held = Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash, isolated), fees), cost),

@@ -83,13 +83,13 @@ class LiquidationStepsTest {
 
     // Sold to a provider at 48,902.0: realized -1,098, nothing left for a penalty, no shortfall (cross).
     var closed = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-0", id, LiquidationRole.LIQUIDATED,
-        "prov", PERP, -1_000, 489_020, 0, false, r));
+        "prov", PERP, -1_000, 489_020, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r));
     LiquidationTransfer t = transfer(closed);
     assertEquals(java.util.List.of(-1_000L, -1_098 * USDT, -50_000 * USDT, 0L, 0L), java.util.List.of(t.signedLots(),
         t.realizedPnl(), t.costDelta(), t.penalty(), t.shortfall()));
     assertEquals(-123 * USDT, ((Account) account.getState()).cash());
     var retried = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-0", id, LiquidationRole.LIQUIDATED,
-        "prov", PERP, -1_000, 489_020, 0, false, r));
+        "prov", PERP, -1_000, 489_020, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r));
     assertTrue(retried.hasNoEvents());
     assertEquals(t, transfer(retried));
 
@@ -97,7 +97,7 @@ class LiquidationStepsTest {
     assertEquals(0, ((AccountEntity.ClosePlan) run(r -> new AccountEntity.PlanLiquidationClose(id, r)).reply())
         .signedLots());
     var empty = run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-1", id, LiquidationRole.LIQUIDATED,
-        "prov", PERP, -1_000, 489_020, 0, false, r));
+        "prov", PERP, -1_000, 489_020, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r));
     assertTrue(empty.hasNoEvents());
     assertEquals(0, transfer(empty).signedLots());
 
@@ -112,7 +112,7 @@ class LiquidationStepsTest {
     // A step for another liquidation is refused; the end is applied once.
     assertEquals(Rejection.NOT_LIQUIDATING, assertInstanceOf(AccountEntity.Rejected.class,
         run(r -> new AccountEntity.ApplyLiquidationTransfer("x/close-0", "x", LiquidationRole.LIQUIDATED, "prov", PERP,
-            -1_000, 489_020, 0, false, r)).reply()).reason());
+            -1_000, 489_020, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r)).reply()).reason());
     assertTrue(run(r -> new AccountEntity.EndLiquidation(id, r)).events().size() == 1);
     assertTrue(run(r -> new AccountEntity.EndLiquidation(id, r)).hasNoEvents());
     assertNull(((Account) account.getState()).liquidation());
@@ -126,18 +126,33 @@ class LiquidationStepsTest {
     run(r -> new AccountEntity.Deposit("d-1", 100 * USDT, r));
     marks.accept(new Mark(PERP, 490_000, 1, 0));
     // 100 USDT cannot carry 1 BTC (initial margin 2,450 at 20x).
-    var poor = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x", PERP,
-        1_000, 489_020, 0, true, r));
+    var poor = run(r -> take("l/close-0", 0, r));
     assertEquals(Rejection.BACKSTOP_DECLINED, assertInstanceOf(AccountEntity.Rejected.class, poor.reply()).reason());
+    assertTrue(poor.hasNoEvents());
     run(r -> new AccountEntity.Deposit("d-2", 100_000 * USDT, r));
-    var limited = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x",
-        PERP, 1_000, 489_020, 10_000 * USDT, true, r));
+    var limited = run(r -> take("l/close-0", 10_000 * USDT, r));
     assertEquals(Rejection.BACKSTOP_DECLINED, assertInstanceOf(AccountEntity.Rejected.class, limited.reply()).reason());
-    var accepted = run(r -> new AccountEntity.ApplyLiquidationTransfer("l/close-0", "l", LiquidationRole.BACKSTOP, "x",
-        PERP, 1_000, 489_020, 100_000 * USDT, true, r));
-    assertTrue(accepted.hasNoEvents(), "a quote persists nothing");
+    var accepted = run(r -> take("l/close-0", 100_000 * USDT, r));
     assertEquals(1_000, transfer(accepted).signedLots());
-    assertEquals(0, ((Account) account.getState()).holding(PERP).lots());
+    assertEquals(1_000, ((Account) account.getState()).holding(PERP).lots());
+    // Applied once: the retry gets the first result; the saga's end lets the account forget it.
+    assertTrue(run(r -> take("l/close-0", 100_000 * USDT, r)).hasNoEvents());
+    assertEquals(1, ((Account) account.getState()).liquidationSteps().size());
+    account.runCommand(new AccountEntity.ForgetLiquidation("l"));
+    assertEquals(0, ((Account) account.getState()).liquidationSteps().size());
+    // A deleveraged account only ever reduces: 3 BTC asked of its 1 BTC long, 1 BTC taken.
+    var reduced = run(r -> new AccountEntity.ApplyLiquidationTransfer("m/close-0", "m", LiquidationRole.DELEVERAGED,
+        "x", PERP, -3_000, 490_250, 0, AccountEntity.TransferMode.REDUCE_CLIPPED, r));
+    assertEquals(-1_000, transfer(reduced).signedLots());
+    var nothingLeft = run(r -> new AccountEntity.ApplyLiquidationTransfer("m/close-1", "m", LiquidationRole.DELEVERAGED,
+        "x", PERP, -1_000, 490_250, 0, AccountEntity.TransferMode.REDUCE_CLIPPED, r));
+    assertTrue(nothingLeft.hasNoEvents());
+    assertEquals(0, transfer(nothingLeft).signedLots());
+  }
+
+  private static Command take(String key, long maxNotional, org.apache.pekko.actor.typed.ActorRef<Reply> replyTo) {
+    return new AccountEntity.ApplyLiquidationTransfer(key, "l", LiquidationRole.BACKSTOP, "x", PERP, 1_000, 489_020,
+        maxNotional, AccountEntity.TransferMode.TAKE_CHECKED, replyTo);
   }
 
   @Test

@@ -155,18 +155,20 @@ class ClusterIntegrationTest {
   @Test
   void aNodeWithAnotherJournalCannotJoin() {
     Main.Node first = TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace("compat_a"), ""));
-    Main.Node stranger = TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace("compat_b"),
-        "pekko.cluster.seed-nodes = [\"" + first.system().address() + "\"]\nclearinghouse.cluster.join-self = false"));
+    // Started without waiting for its servers: the refusal may stop it before they are bound.
+    ActorSystem<Void> stranger = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
+        Main.SYSTEM_NAME, TestNodes.nodeConfig(TestNodes.newKeyspace("compat_b"),
+            "pekko.cluster.seed-nodes = [\"" + first.system().address() + "\"]\nclearinghouse.cluster.join-self = false"));
+    Main.init(stranger);
     try {
       // The first node's configuration check refuses the join, and the stranger shuts itself down.
-      stranger.system().getWhenTerminated().toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS)
-          .join();
+      stranger.getWhenTerminated().toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
       assertEquals(1, Cluster.get(first.system()).state().members().size());
       assertTrue(await(new io.clearinghouse.ops.LedgerAudit(first.system(),
           new io.clearinghouse.account.Accounts(first.system(), Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run())
           .clean());
     } finally {
-      TestNodes.stop(stranger);
+      stranger.terminate();
       TestNodes.stop(first);
     }
   }

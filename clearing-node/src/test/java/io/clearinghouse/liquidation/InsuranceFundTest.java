@@ -100,6 +100,23 @@ class InsuranceFundTest {
     assertEquals(3, fund.getState().recent().size());
   }
 
+  @Test
+  void aLiquidationsKeysOutliveTheHistoryUntilItsSagaSaysToForgetThem() {
+    run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 7, r));
+    for (int i = 1; i <= 5; i++) {
+      int n = i;
+      run(r -> new InsuranceFund.TopUp("t" + n, n, r));
+    }
+    // The history (3) no longer holds it, yet the retry is recognised: not received twice.
+    assertTrue(((Moved) run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 7, r))).replayed());
+    assertEquals(22, fund.getState().balance());
+    fund.runCommand(new InsuranceFund.Forget("l1"));
+    assertEquals(List.of(), fund.getState().open());
+    fund.restart();
+    assertEquals(List.of(), fund.getState().open());
+    assertEquals(22, fund.getState().balance());
+  }
+
   private static void assertRejected(Reply reply, Rejection reason) {
     assertEquals(reason, assertInstanceOf(Rejected.class, reply).reason());
   }

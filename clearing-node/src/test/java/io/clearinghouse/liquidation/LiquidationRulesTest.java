@@ -42,7 +42,8 @@ class LiquidationRulesTest {
   }
 
   private static LiquidationSaga.Close close(long lots, long bankruptcyTicks) {
-    return new LiquidationSaga.Close(0, PERP.symbol(), lots, 500_000, bankruptcyTicks, false, null, null, 0, 0, null, null);
+    return new LiquidationSaga.Close(0, PERP.symbol(), lots, 500_000, bankruptcyTicks, false, List.of(), null, null, 0, 0,
+        0, null, null, null);
   }
 
   @Test
