@@ -2,6 +2,19 @@ package io.clearinghouse.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
+import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
+import io.clearinghouse.protocol.v1.BackstopProviderRegistration;
+import io.clearinghouse.protocol.v1.GetInsuranceFundRequest;
+import io.clearinghouse.protocol.v1.GetLiquidationRequest;
+import io.clearinghouse.protocol.v1.InsuranceFundView;
+import io.clearinghouse.protocol.v1.Liquidation;
+import io.clearinghouse.protocol.v1.LiquidationClose;
+import io.clearinghouse.protocol.v1.LiquidationHaltStatus;
+import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
+import io.clearinghouse.protocol.v1.RegisterBackstopProviderRequest;
+import io.clearinghouse.protocol.v1.SetLiquidationHaltRequest;
+import io.clearinghouse.protocol.v1.SetStopRequest;
+import io.clearinghouse.protocol.v1.TopUpInsuranceFundRequest;
 import io.clearinghouse.protocol.v1.AdjustIsolatedMarginRequest;
 import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.AuditRequest;
@@ -73,6 +86,16 @@ public final class Cli {
       "  release ACCOUNT ORDER            release an order's reservation (engine)",
       "  price SOURCE INSTRUMENT PRICE    publish an index price stamped now (feeder)",
       "  marks [INSTRUMENT]               stream mark prices until Ctrl-C (any token)",
+      "  top-up FUND AMOUNT KEY           add money to an insurance fund (operator)",
+      "  fund FUND [LIMIT]                an insurance fund's balance and recent history (operator)",
+      "  funds                            every fund's balance (management HTTP)",
+      "  provider ACCOUNT MAX_NOTIONAL INSTRUMENT...  register a backstop provider; 0 withdraws it (operator)",
+      "  halt INSTRUMENT | resume INSTRUMENT          halt or resume new liquidations (operator)",
+      "  halted                           instruments with liquidations halted (management HTTP)",
+      "  liquidations [ACCOUNT]           recent liquidations, all or one account's (operator)",
+      "  liquidation ID                   one liquidation's fund flow (operator)",
+      "  my-liquidations ACCOUNT          your account's liquidations (client)",
+      "  stop ACCOUNT INSTRUMENT PRICE    protective stop on your position; PRICE \"\" removes it (client)",
       "  members                          cluster members (management HTTP)",
       "  shards                           entities per shard per node (management HTTP)",
       "  leave ADDRESS | down ADDRESS     make a member leave, or down an unreachable one (operator, management HTTP)",
@@ -105,8 +128,11 @@ public final class Cli {
               + java.net.URLEncoder.encode(rest.get(0), java.nio.charset.StandardCharsets.UTF_8));
         }
         case "ready" -> http(env, "/ready");
+        case "funds" -> http(env, "/insurance-funds");
+        case "halted" -> http(env, "/liquidations/halted");
         case "open", "deposit", "account", "my-account", "withdraw", "leverage-cap", "audit", "set-leverage",
-            "margin-mode", "isolated-margin", "watch", "trade", "reserve", "release", "price", "marks" ->
+            "margin-mode", "isolated-margin", "watch", "trade", "reserve", "release", "price", "marks", "top-up", "fund",
+            "provider", "halt", "resume", "liquidations", "liquidation", "my-liquidations", "stop" ->
             grpc(command, rest, env);
         default -> usage("unknown command " + command);
       };
@@ -148,10 +174,12 @@ public final class Cli {
           }
           AuditReport report = call(admin.audit(), token, AuditRequest.getDefaultInstance());
           System.out.printf("clean          %s%naccounts       %d%ntrade sides    %d%ncash           %s%n"
-                  + "isolated       %s%nposition cost  %s%nfee revenue    %s%ndeposits       %s%nwithdrawals    %s%n",
+                  + "isolated       %s%nposition cost  %s%nfee revenue    %s%ndeposits       %s%nwithdrawals    %s%n"
+                  + "funds          %s%nfund top-ups   %s%nsaga escrow    %s%ndebt           %s%nliquidations   %d%n",
               report.getClean(), report.getAccounts(), report.getTradesApplied(), report.getTotalCash(),
               report.getTotalIsolatedMargin(), report.getTotalPositionCost(), report.getFeeRevenue(),
-              report.getDeposits(), report.getWithdrawals());
+              report.getDeposits(), report.getWithdrawals(), report.getInsuranceFunds(), report.getFundTopUps(),
+              report.getSagaEscrow(), report.getDebt(), report.getLiquidations());
           report.getViolationsList().forEach(v -> System.out.println("VIOLATION      " + v));
         }
         case "set-leverage" -> print(call(accounts.setLeverage(), token, SetLeverageRequest.newBuilder()
@@ -220,6 +248,43 @@ public final class Cli {
             GetAccountRequest.newBuilder().setAccountId(arg(args, 0, 1)).build()));
         case "withdraw" -> print(call(accounts.withdraw(), token, WithdrawRequest.newBuilder()
             .setAccountId(arg(args, 0, 3)).setAmount(arg(args, 1, 3)).setIdempotencyKey(arg(args, 2, 3)).build()));
+        case "top-up" -> print(call(admin.topUpInsuranceFund(), token, TopUpInsuranceFundRequest.newBuilder()
+            .setFund(arg(args, 0, 3)).setAmount(args.get(1)).setIdempotencyKey(args.get(2)).build()));
+        case "fund" -> {
+          if (args.isEmpty() || args.size() > 2) {
+            throw new IllegalArgumentException("expected FUND [LIMIT]");
+          }
+          print(call(admin.getInsuranceFund(), token, GetInsuranceFundRequest.newBuilder().setFund(args.get(0))
+              .setLimit(args.size() == 2 ? Integer.parseInt(args.get(1)) : 20).build()));
+        }
+        case "provider" -> {
+          if (args.size() < 3) {
+            throw new IllegalArgumentException("expected ACCOUNT MAX_NOTIONAL INSTRUMENT...");
+          }
+          BackstopProviderRegistration r = call(admin.registerBackstopProvider(), token,
+              RegisterBackstopProviderRequest.newBuilder().setAccountId(args.get(0)).setMaxNotional(args.get(1))
+                  .addAllInstruments(args.subList(2, args.size())).build());
+          System.out.printf("backstop provider %s for %s, notional limit %s%n", r.getAccountId(),
+              String.join(", ", r.getInstrumentsList()), r.getMaxNotional());
+        }
+        case "halt", "resume" -> {
+          LiquidationHaltStatus status = call(admin.setLiquidationHalt(), token, SetLiquidationHaltRequest.newBuilder()
+              .setInstrument(arg(args, 0, 1)).setHalted(command.equals("halt")).build());
+          System.out.printf("%s: new liquidations %s%n", status.getInstrument(), status.getHalted() ? "HALTED" : "running");
+        }
+        case "liquidations" -> {
+          if (args.size() > 1) {
+            throw new IllegalArgumentException("expected at most an account id");
+          }
+          call(admin.listLiquidations(), token, AdminListLiquidationsRequest.newBuilder()
+              .setAccountId(args.isEmpty() ? "" : args.get(0)).build()).getLiquidationsList().forEach(Cli::summary);
+        }
+        case "liquidation" -> print(call(admin.getLiquidation(), token,
+            GetLiquidationRequest.newBuilder().setLiquidationId(arg(args, 0, 1)).build()));
+        case "my-liquidations" -> call(accounts.listLiquidations(), token, ListLiquidationsRequest.newBuilder()
+            .setAccountId(arg(args, 0, 1)).build()).getLiquidationsList().forEach(Cli::print);
+        case "stop" -> print(call(accounts.setStop(), token, SetStopRequest.newBuilder().setAccountId(arg(args, 0, 3))
+            .setInstrument(args.get(1)).setStopPrice(args.get(2)).build()));
         default -> throw new IllegalArgumentException("unknown command " + command);
       }
       return 0;
@@ -272,11 +337,51 @@ public final class Cli {
       System.out.printf("margin ratio  %s (liquidation at 1)%n", view.getMarginRatio());
     }
     for (PositionView p : view.getPositionsList()) {
-      System.out.printf("position      %s %s @ %s, mark %s, uPnL %s, IM %s, MM %s, %dx %s%s%n", p.getInstrument(),
+      System.out.printf("position      %s %s @ %s, mark %s, uPnL %s, IM %s, MM %s, %dx %s%s%s%s%n", p.getInstrument(),
           p.getSize(), p.getEntryPrice(), p.getMarkPrice(), p.getUnrealizedPnl(), p.getInitialMargin(),
           p.getMaintenanceMargin(), p.getLeverage(), p.getMarginMode().name().toLowerCase(),
-          p.getLiquidationPrice().isEmpty() ? "" : ", liquidation " + p.getLiquidationPrice());
+          p.getLiquidationPrice().isEmpty() ? "" : ", liquidation " + p.getLiquidationPrice(),
+          p.getStopPrice().isEmpty() ? "" : ", stop " + p.getStopPrice(),
+          p.getAdlQuintile() == 0 ? "" : ", ADL quintile " + p.getAdlQuintile());
     }
+    if (!view.getDebt().isEmpty() && !view.getDebt().equals("0.000000")) {
+      System.out.printf("debt          %s %s (no trading or withdrawal until repaid)%n", view.getDebt(), view.getAsset());
+    }
+    if (view.getLiquidationHaltedInstrumentsCount() > 0) {
+      System.out.printf("halted        new liquidations on %s%n", view.getLiquidationHaltedInstrumentsList());
+    }
+  }
+
+  private static void print(InsuranceFundView f) {
+    System.out.printf("fund          %s%s%n", f.getFund(), f.getReplayed() ? "  (top-up already done earlier)" : "");
+    System.out.printf("balance       %s%nin / out      %s / %s over %d movements%n", f.getBalance(), f.getTotalIn(),
+        f.getTotalOut(), f.getEntries());
+    f.getHistoryList().forEach(e -> System.out.printf("  %-13s %15s  balance %15s  %s%s%n", e.getKind(), e.getAmount(),
+        e.getBalanceAfter(), e.getKey(), e.getLiquidationId().isEmpty() ? "" : "  (" + e.getLiquidationId() + ")"));
+  }
+
+  private static void summary(Liquidation l) {
+    System.out.printf("%-24s %-12s %-8s closes %d, penalty %s, fund in %s, out %s, debt %s%n", l.getLiquidationId(),
+        l.getAccountId(), l.getOutcome().isEmpty() ? "RUNNING" : l.getOutcome(), l.getClosesCount(), l.getPenalty(),
+        l.getInsuranceFundIn(), l.getInsuranceFundOut(), l.getDebt());
+  }
+
+  /** The fund flow: where each unit of the trader's money went. */
+  private static void print(Liquidation l) {
+    System.out.printf("liquidation   %s of %s: %s%n", l.getLiquidationId(), l.getAccountId(),
+        l.getOutcome().isEmpty() ? "RUNNING" : l.getOutcome());
+    System.out.printf("trigger       marks %s, equity %s, maintenance margin %s%n", l.getTriggerMarksMap(),
+        l.getEquityAtTrigger(), l.getMaintenanceMarginAtTrigger());
+    for (LiquidationClose c : l.getClosesList()) {
+      System.out.printf("close %d       %s %s at %s via %s (%s), mark %s, bankruptcy %s, realized %s, penalty %s%s%n",
+          c.getStep(), c.getQuantity(), c.getInstrument(), c.getPrice(), c.getVenue(), c.getCounterparty(),
+          c.getMarkPrice(), c.getBankruptcyPrice(), c.getRealizedPnl(), c.getPenalty(),
+          c.getShortfall().equals("0.000000") ? "" : ", beyond its margin " + c.getShortfall());
+    }
+    System.out.printf("penalty       %s (trading fees %s)%n", l.getPenalty(), l.getTradingFees());
+    System.out.printf("fund %-8s in %s, out %s%n", l.getInsuranceFund(), l.getInsuranceFundIn(), l.getInsuranceFundOut());
+    System.out.printf("trader        left %s, debt %s%n", l.getLeftToTrader(), l.getDebt());
+    l.getMovementsList().forEach(m -> System.out.printf("  %15s  %-28s %s%n", m.getAmount(), m.getBucket(), m.getParty()));
   }
 
   private static void print(ReservationView r) {
