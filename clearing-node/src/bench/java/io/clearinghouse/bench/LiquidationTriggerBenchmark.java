@@ -10,8 +10,6 @@ import io.clearinghouse.Main;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.api.Authenticator;
-import io.clearinghouse.common.RejectedException;
-import io.clearinghouse.common.Rejection;
 import io.clearinghouse.it.TestNodes;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
@@ -33,7 +31,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -477,19 +474,7 @@ public final class LiquidationTriggerBenchmark {
     }
 
     private <T> CompletionStage<T> retrying(Supplier<CompletionStage<T>> call) {
-      return retrying(call, ATTEMPTS);
-    }
-
-    private <T> CompletionStage<T> retrying(Supplier<CompletionStage<T>> call, int attemptsLeft) {
-      return call.get().exceptionallyCompose(failure -> {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        if (attemptsLeft > 1 && cause instanceof RejectedException rejected && rejected.reason() == Rejection.TIMEOUT) {
-          retries.incrementAndGet();
-          return retrying(call, attemptsLeft - 1);
-        }
-        return CompletableFuture.failedFuture(cause);
-      });
+      return Retrying.call(call, ATTEMPTS, retries::incrementAndGet);
     }
 
     // --- ticks --------------------------------------------------------------------------

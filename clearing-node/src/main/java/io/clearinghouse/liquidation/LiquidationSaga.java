@@ -578,7 +578,8 @@ public final class LiquidationSaga
       String why) implements CborSerializable {}
 
   /**
-   * Backstop providers first, in registration order, skipping those that declined this close, at
+   * Backstop providers first, in registration order from a place of the liquidation's own,
+   * skipping those that declined this close, at
    * the mark moved against the trader by the spread. When every provider declined, or (ADL policy)
    * when closing at that price would leave a deficit the insurance fund cannot pay, the
    * highest-ranked opposing position not yet asked is deleveraged at the bankruptcy price instead
@@ -625,7 +626,12 @@ public final class LiquidationSaga
   /** The first registered provider that has not declined this close (nor is the trader). */
   private CompletionStage<VenueChoice> provider(State state, Close close, long price) {
     return askProviders(close.instrument()).thenApply(providers -> {
-      for (BackstopProviders.Provider p : providers.providers()) {
+      // Each liquidation starts at its own place in the list (then goes round in registration
+      // order), so that a cascade spreads over the providers instead of queueing at the first.
+      List<BackstopProviders.Provider> all = providers.providers();
+      int start = all.isEmpty() ? 0 : Math.floorMod(liquidationId.hashCode(), all.size());
+      for (int i = 0; i < all.size(); i++) {
+        BackstopProviders.Provider p = all.get((start + i) % all.size());
         if (!p.accountId().equals(state.accountId()) && !close.declined().contains(p.accountId())) {
           return new VenueChoice(Venue.BACKSTOP, p.accountId(), price, close.plannedLots(), p.maxNotional(), null);
         }
