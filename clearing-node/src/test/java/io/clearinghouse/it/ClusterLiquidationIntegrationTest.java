@@ -63,22 +63,31 @@ class ClusterLiquidationIntegrationTest {
       String trader = null;
       int traderNode = -1;
       int sagaNode = -1;
+      List<String> seen = new ArrayList<>();
       for (int i = 0; trader == null && i < 40; i++) {
         String candidate = "t" + i;
         h.open(candidate, "1000");
         int accountAt = hostOf(h, AccountEntity.TYPE_KEY, candidate);
+        // New shards go to the node with the fewest, in turn; touching i % 3 other (empty) sagas
+        // first shifts the sagas' turn against the accounts', so that every pairing comes up.
+        for (int j = 0; j < i % 3; j++) {
+          Calls.await(ClusterSharding.get(first.system()).entityRefFor(LiquidationSaga.TYPE_KEY, "shift-" + i + "-" + j)
+              .ask(LiquidationSaga.Get::new, WAIT));
+        }
         String sagaId = candidate + "-4";
         Optional<?> none = Calls.await(ClusterSharding.get(first.system()).entityRefFor(LiquidationSaga.TYPE_KEY, sagaId)
             .ask(LiquidationSaga.Get::new, WAIT));
         assertTrue(none.isEmpty());
         int sagaAt = hostOf(h, LiquidationSaga.TYPE_KEY, sagaId);
+        seen.add(candidate + ":" + accountAt + "/" + sagaAt);
         if (accountAt != fundNode && sagaAt != fundNode && accountAt != sagaAt) {
           trader = candidate;
           traderNode = accountAt;
           sagaNode = sagaAt;
         }
       }
-      assertTrue(trader != null, "no trader found with account, saga and fund on three nodes");
+      assertTrue(trader != null, "no trader found with account, saga and fund (node " + fundNode
+          + ") on three nodes: " + seen);
       String provider = null;
       for (int i = 0; provider == null && i < 20; i++) {
         h.open("p" + i, "1000000");
