@@ -36,8 +36,7 @@ public record Account(
     Liquidation liquidation,
     long debt,
     List<AccountEntity.LiquidationStep> liquidationSteps,
-    Map<String, Long> stops,
-    List<String> liquidationIds) implements AccountEntity.State {
+    Map<String, Long> stops) implements AccountEntity.State {
 
   /** A liquidation in progress: the account is reduce-only until it ends. */
   public record Liquidation(String liquidationId, long markSequence, long epochMillis, Map<String, Long> marks,
@@ -59,11 +58,10 @@ public record Account(
     recentTrades = List.copyOf(recentTrades);
     liquidationSteps = liquidationSteps == null ? List.of() : List.copyOf(liquidationSteps);
     stops = stops == null ? Map.of() : Map.copyOf(stops);
-    liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
   }
 
   static Account opened(String accountId, int retainedKeys, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null, 0, List.of(), Map.of(), List.of());
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null, 0, List.of(), Map.of());
   }
 
   Holding holding(String instrument) {
@@ -123,8 +121,7 @@ public record Account(
 
   private Account withDebt(long owed) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, owed, liquidationSteps, stops,
-        liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, owed, liquidationSteps, stops);
   }
 
   Account apply(Withdrawn event) {
@@ -168,7 +165,7 @@ public record Account(
     }
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), liquidationIds);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()));
   }
 
   Account apply(MarginReserved event) {
@@ -201,7 +198,7 @@ public record Account(
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), event.amount()), h.lastPriceTicks()));
     return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
+        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -213,11 +210,8 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
             event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, bounded(liquidationIds, event.liquidationId(), RETAINED_LIQUIDATION_IDS));
+        debt, liquidationSteps, stopsAfter);
   }
-
-  /** How many of its liquidations an account lists. */
-  static final int RETAINED_LIQUIDATION_IDS = 1000;
 
   Account apply(AccountEntity.StopSet e) {
     Map<String, Long> after = new HashMap<>(stops);
@@ -227,7 +221,7 @@ public record Account(
       after.put(e.instrument(), e.stopTicks());
     }
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after);
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -275,34 +269,32 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), liquidationIds);
+        stopsAfter(e.instrument(), h.lots(), updated.lots()));
   }
 
   /** Money from the saga's escrow (the insurance fund's cover of a deficit) into the cash. */
   Account apply(AccountEntity.LiquidationCredited e) {
     return new Account(accountId, Math.addExact(cash, e.amount()), leverageCap, holdings, reservations,
         retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, liquidationIds);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops);
   }
 
   /** A deficit nobody covered stays as negative cash, recorded as the account's debt. */
   Account apply(AccountEntity.DebtRecorded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, liquidationIds);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops);
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops,
-        liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops);
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
-        liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops);
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -332,7 +324,7 @@ public record Account(
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -349,17 +341,17 @@ public record Account(
 
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
   }
 
   private Account withTransfer(long cashAfter, Receipt receipt) {
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
-        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, liquidationIds);
+        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
   }
 
   private static <T> List<T> bounded(List<T> list, T added, int max) {

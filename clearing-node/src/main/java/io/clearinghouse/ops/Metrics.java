@@ -78,7 +78,7 @@ public final class Metrics {
   }
 
   public void insuranceFundBalance(String fund, long minorUnits) {
-    // A gauge is a double by Prometheus' definition; it is only ever displayed, never computed with.
+    // Prometheus gauges hold floating-point values; this one is only ever displayed, never computed with.
     insuranceFundBalance.labels(fund).set(minorUnits);
   }
 

@@ -25,10 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** The account entity's commands, events and recovery, with every message round-tripped through CBOR. */
 class AccountEntityTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(
-      EventSourcedBehaviorTestKit.config()
-          .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
-          .withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
   static final AccountSettings SETTINGS =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3), 5, 20);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity.Command;
 import io.clearinghouse.account.AccountEntity.Event;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
@@ -31,8 +30,7 @@ import org.junit.jupiter.api.Test;
  * closes clipped to what is held, the fund's credit, the end, and a provider declining.
  */
 class LiquidationStepsTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
-      .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
   private static final String PERP = "BTCUSDT-PERP";
   private static final long USDT = 1_000_000L;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.liquidation.InsuranceFund.Command;
 import io.clearinghouse.liquidation.InsuranceFund.Event;
@@ -26,8 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** The insurance fund's rules on the in-memory journal: once per key, never below zero, bounded history. */
 class InsuranceFundTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
-      .withFallback(ConfigFactory.parseString("pekko.actor.provider = local")).withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
   private EventSourcedBehaviorTestKit<Command, Event, State> fund;
 

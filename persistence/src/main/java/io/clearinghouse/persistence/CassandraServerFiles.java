@@ -69,7 +69,7 @@ final class CassandraServerFiles {
         quoted(dir.resolve("cdc_raw")));
   }
 
-  /** A double-quoted YAML scalar, so that paths with spaces or colons survive. */
+  /** A YAML scalar in quotes ("..."), so that paths with spaces or colons survive. */
   private static String quoted(Path path) {
     return '"' + path.toString().replace("\\", "\\\\").replace("\"", "\\\"") + '"';
   }
