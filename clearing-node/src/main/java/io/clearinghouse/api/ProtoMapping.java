@@ -146,6 +146,7 @@ public final class ProtoMapping {
     InsuranceFundView.Builder out = InsuranceFundView.newBuilder()
         .setFund(v.fundId())
         .setBalance(money(v.balance()))
+        .setReserved(money(v.reserved()))
         .setTotalIn(money(v.totalIn()))
         .setTotalOut(money(v.totalOut()))
         .setEntries(v.entries());

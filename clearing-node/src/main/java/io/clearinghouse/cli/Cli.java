@@ -354,8 +354,8 @@ public final class Cli {
 
   private static void print(InsuranceFundView f) {
     System.out.printf("fund          %s%s%n", f.getFund(), f.getReplayed() ? "  (top-up already done earlier)" : "");
-    System.out.printf("balance       %s%nin / out      %s / %s over %d movements%n", f.getBalance(), f.getTotalIn(),
-        f.getTotalOut(), f.getEntries());
+    System.out.printf("balance       %s (held for running liquidations %s)%nin / out      %s / %s over %d movements%n",
+        f.getBalance(), f.getReserved(), f.getTotalIn(), f.getTotalOut(), f.getEntries());
     f.getHistoryList().forEach(e -> System.out.printf("  %-13s %15s  balance %15s  %s%s%n", e.getKind(), e.getAmount(),
         e.getBalanceAfter(), e.getKey(), e.getLiquidationId().isEmpty() ? "" : "  (" + e.getLiquidationId() + ")"));
   }

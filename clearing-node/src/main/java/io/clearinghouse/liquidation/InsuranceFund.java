@@ -45,7 +45,14 @@ public final class InsuranceFund
   /** Pays at most {@code requested} out of the fund into the saga's escrow; replies what was paid. */
   public record Pay(String key, String liquidationId, long requested, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The liquidation ended: the keys of its movements may be dropped. */
+  /**
+   * Holds {@code amount} of the balance for a liquidation that is about to close at a loss beyond
+   * bankruptcy: granted only if that much is not already held for others. Its later payment draws
+   * on the hold first; what is left of the hold goes when the liquidation is forgotten.
+   */
+  public record Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The liquidation ended: the keys of its movements and what is still held for it may be dropped. */
   public record Forget(String liquidationId) implements Command {}
 
   /** The balance and the page {@code [offset, offset + limit)} of the retained history, newest first. */
@@ -56,8 +63,14 @@ public final class InsuranceFund
   /** A movement applied now or ({@code replayed}) before. */
   public record Moved(Entry entry, boolean replayed) implements Reply {}
 
-  public record View(String fundId, long balance, long totalIn, long totalOut, long entries, List<Entry> page)
-      implements Reply {}
+  public record View(String fundId, long balance, long reserved, long totalIn, long totalOut, long entries,
+      List<Entry> page) implements Reply {}
+
+  /** A hold asked for: {@code granted} or not (nothing held then). */
+  public record Reservation(String key, boolean granted, long amount) implements Reply {}
+
+  /** Part of the balance held for one liquidation. */
+  public record Hold(String key, String liquidationId, long amount) implements CborSerializable {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
 
@@ -77,16 +90,36 @@ public final class InsuranceFund
 
   public record Forgotten(String liquidationId) implements Event {}
 
+  public record Reserved(String key, String liquidationId, long amount, long epochMillis) implements Event {}
+
   /**
    * Immutable. {@code recent}: the history, oldest first, at most the retained number of entries;
    * {@code open}: the movements of liquidations whose sagas have not said to forget them yet,
    * kept whatever the history's size so that a saga's retry is never applied twice.
    */
-  public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open)
-      implements CborSerializable {
+  public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open,
+      List<Hold> holds) implements CborSerializable {
     public State {
       recent = List.copyOf(recent);
       open = open == null ? List.of() : List.copyOf(open);
+      holds = holds == null ? List.of() : List.copyOf(holds);
+    }
+
+    long reserved() {
+      return holds.stream().mapToLong(Hold::amount).reduce(0, Math::addExact);
+    }
+
+    /** What a payment for {@code liquidationId} may draw on: its own holds and what nobody holds. */
+    long availableTo(String liquidationId) {
+      long others = holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).mapToLong(Hold::amount)
+          .reduce(0, Math::addExact);
+      return Math.max(0, balance - others);
+    }
+
+    State hold(Reserved e) {
+      List<Hold> after = new ArrayList<>(holds);
+      after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
+      return new State(balance, totalIn, totalOut, entries, recent, open, after);
     }
 
     Optional<Entry> entry(String key) {
@@ -109,13 +142,22 @@ public final class InsuranceFund
         stillOpen = new ArrayList<>(open);
         stillOpen.add(entry);
       }
+      // A payment uses up what was held for its liquidation.
+      List<Hold> holdsAfter = entry.kind() == Kind.DEFICIT_PAID
+          ? holds.stream().filter(h -> !h.liquidationId().equals(entry.liquidationId())).toList() : holds;
       return new State(entry.balanceAfter(), in ? Math.addExact(totalIn, entry.amount()) : totalIn,
-          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen);
+          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen, holdsAfter);
     }
 
     State forget(String liquidationId) {
       return new State(balance, totalIn, totalOut, entries, recent,
-          open.stream().filter(e -> !liquidationId.equals(e.liquidationId())).toList());
+          open.stream().filter(e -> !liquidationId.equals(e.liquidationId())).toList(),
+          holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).toList());
+    }
+
+    boolean remembers(String liquidationId) {
+      return open.stream().anyMatch(e -> liquidationId.equals(e.liquidationId()))
+          || holds.stream().anyMatch(h -> h.liquidationId().equals(liquidationId));
     }
   }
 
@@ -148,7 +190,7 @@ public final class InsuranceFund
 
   @Override
   public State emptyState() {
-    return new State(0, 0, 0, 0, List.of(), List.of());
+    return new State(0, 0, 0, 0, List.of(), List.of(), List.of());
   }
 
   @Override
@@ -203,12 +245,24 @@ public final class InsuranceFund
           if (cmd.requested() <= 0) {
             return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a payment must be greater than zero");
           }
-          long paid = Math.min(cmd.requested(), state.balance());
+          long paid = Math.min(cmd.requested(), state.availableTo(cmd.liquidationId()));
           return persist(new Paid(cmd.key(), cmd.liquidationId(), cmd.requested(), paid, clock.millis()), cmd.key(),
               cmd.replyTo());
         })
-        .onCommand(Forget.class, (state, cmd) -> state.open().stream()
-            .anyMatch(e -> cmd.liquidationId().equals(e.liquidationId()))
+        .onCommand(Reserve.class, (state, cmd) -> {
+          if (state.holds().stream().anyMatch(h -> h.key().equals(cmd.key()))) {
+            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), true, cmd.amount()));
+          }
+          if (cmd.amount() <= 0) {
+            return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a reservation must be greater than zero");
+          }
+          if (state.balance() - state.reserved() < cmd.amount()) {
+            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), false, cmd.amount()));
+          }
+          return Effect().persist(new Reserved(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()))
+              .thenReply(cmd.replyTo(), s -> new Reservation(cmd.key(), true, cmd.amount()));
+        })
+        .onCommand(Forget.class, (state, cmd) -> state.remembers(cmd.liquidationId())
             ? Effect().persist(new Forgotten(cmd.liquidationId())).thenNoReply()
             : Effect().noReply())
         .onCommand(Get.class, (state, cmd) -> {
@@ -217,7 +271,8 @@ public final class InsuranceFund
           for (int i = newest; i >= 0 && page.size() < Math.max(0, cmd.limit()); i--) {
             page.add(state.recent().get(i));
           }
-          return Effect().reply(cmd.replyTo(), new View(fundId, state.balance(), state.totalIn(), state.totalOut(),
+          return Effect().reply(cmd.replyTo(), new View(fundId, state.balance(), state.reserved(), state.totalIn(),
+              state.totalOut(),
               state.entries(), page));
         })
         .build();
@@ -257,6 +312,7 @@ public final class InsuranceFund
             e.requested(), e.amount(), Math.subtractExact(state.balance(), e.amount()), e.epochMillis()),
             retainedHistory, false))
         .onEvent(Forgotten.class, (state, e) -> state.forget(e.liquidationId()))
+        .onEvent(Reserved.class, State::hold)
         .build();
   }
 }

@@ -489,12 +489,13 @@ public final class LiquidationSaga
     return Effect().none();
   }
 
-  /** After the end: every counterparty and fund may drop this liquidation's keys. */
+  /** After the end: every counterparty and fund may drop this liquidation's keys and holds. */
   private void forget(State state) {
     state.counterparties().forEach(account -> sharding.entityRefFor(AccountEntity.TYPE_KEY, account)
         .tell(new AccountEntity.ForgetLiquidation(liquidationId)));
     Set<String> funds = new TreeSet<>(state.penaltiesDelivered().keySet());
-    if (state.fundPaid() != null) {
+    state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).fund()));
+    if (state.coverFund() != null) {
       funds.add(state.coverFund());
     }
     funds.forEach(fund -> sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
@@ -590,10 +591,14 @@ public final class LiquidationSaga
     LiquidationSettings.Rules rules = env.settings().rules(close.instrument());
     long price = backstopPrice(close.markTicks(), close.plannedLots(), rules.backstopSpreadPpm());
     long deficitAtPrice = deficit(close, price, instrument);
+    // Under the ADL policy a close that would lose more than the trader has goes to a provider only
+    // if the fund holds the deficit for this liquidation: concurrent sagas cannot count on the
+    // same balance. The key names the plan, so a retry of the same plan finds its hold again.
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
-        : askFund(rules.fund(), r -> new InsuranceFund.Get(0, 0, r))
-            .thenApply(view -> ((InsuranceFund.View) view).balance() >= deficitAtPrice);
+        : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve-" + close.step() + "-"
+            + close.markTicks(), liquidationId, deficitAtPrice, r))
+            .thenApply(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted());
     return fundCanPay.thenCompose(canPay -> {
       CompletionStage<VenueChoice> backstop = canPay
           ? provider(state, close, price)

@@ -114,7 +114,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
     CompletableFuture<?>[] all = liquidations.settings().funds().stream()
         .map(fund -> liquidations.fund(fund, 0, 0).thenAccept(view -> {
           synchronized (root) {
-            root.putObject(fund).put("balance", view.balance()).put("totalIn", view.totalIn())
+            root.putObject(fund).put("balance", view.balance()).put("reserved", view.reserved())
+                .put("totalIn", view.totalIn())
                 .put("totalOut", view.totalOut()).put("entries", view.entries());
           }
         }).toCompletableFuture()).toArray(CompletableFuture[]::new);

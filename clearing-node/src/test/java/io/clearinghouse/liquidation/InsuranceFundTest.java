@@ -115,6 +115,28 @@ class InsuranceFundTest {
     assertEquals(22, fund.getState().balance());
   }
 
+  @Test
+  void aHoldKeepsItsPartOfTheBalanceForItsLiquidationOnly() {
+    run(r -> new InsuranceFund.TopUp("t1", 100, r));
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("a/reserve-0", "a", 80, r))).granted());
+    // Retried: the same hold, not a second one.
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("a/reserve-0", "a", 80, r))).granted());
+    assertEquals(80, fund.getState().reserved());
+    // 20 are left for anyone else: a hold of 30 is refused and holds nothing.
+    var refused = fund.<Reply>runCommand(r -> new InsuranceFund.Reserve("b/reserve-0", "b", 30, r));
+    assertTrue(!((InsuranceFund.Reservation) refused.reply()).granted() && refused.hasNoEvents());
+    // b's deficit of 50 gets only what nobody holds; a's deficit of 100 gets its 80 (and nothing of b's).
+    assertEquals(20, ((Moved) run(r -> new InsuranceFund.Pay("b/cover", "b", 50, r))).entry().amount());
+    assertEquals(80, ((Moved) run(r -> new InsuranceFund.Pay("a/cover", "a", 100, r))).entry().amount());
+    assertEquals(List.of(0L, 0L), List.of(fund.getState().balance(), fund.getState().reserved()));
+    // A hold that was never paid out goes with the liquidation.
+    run(r -> new InsuranceFund.TopUp("t2", 50, r));
+    run(r -> new InsuranceFund.Reserve("c/reserve-0", "c", 40, r));
+    fund.runCommand(new InsuranceFund.Forget("c"));
+    assertEquals(0, fund.getState().reserved());
+    assertEquals(50, ((View) run(r -> new InsuranceFund.Get(0, 1, r))).balance());
+  }
+
   private static void assertRejected(Reply reply, Rejection reason) {
     assertEquals(reason, assertInstanceOf(Rejected.class, reply).reason());
   }
