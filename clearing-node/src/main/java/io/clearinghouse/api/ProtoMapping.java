@@ -118,6 +118,9 @@ public final class ProtoMapping {
     if (flow.insuranceFund() != null) {
       out.setInsuranceFund(flow.insuranceFund());
     }
+    if (flow.note() != null) {
+      out.setNote(flow.note());
+    }
     flow.closes().forEach(c -> out.addCloses(close(c)));
     flow.deleveraged().forEach(c -> out.addDeleveraged(close(c)));
     flow.movements().forEach(m -> out.addMovements(FundMovement.newBuilder()

@@ -21,7 +21,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
     long equityAtTrigger, long maintenanceMarginAtTrigger, long triggeredAtMillis, List<CloseLine> closes,
     long penalty, long tradingFees, String insuranceFund, long insuranceFundIn, long insuranceFundOut,
     List<CloseLine> deleveraged, long leftToTrader, long debt, long escrow, String outcome, long finishedAtMillis,
-    List<Movement> movements) implements CborSerializable {
+    List<Movement> movements, String note) implements CborSerializable {
 
   public record CloseLine(int step, String instrument, String venue, String counterparty, long signedLots,
       long priceTicks, long markTicks, long bankruptcyTicks, long realizedPnl, long penalty, long shortfall)
@@ -95,7 +95,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
         trigger == null ? Map.of() : trigger.marks(), trigger == null ? 0 : trigger.equity(),
         trigger == null ? 0 : trigger.maintenanceMargin(), trigger == null ? 0 : trigger.epochMillis(), closes, penalty,
         0, fund, fundIn, fundOut, deleveraged, left, s.debt() == null ? 0 : s.debt(), s.escrow(), s.outcome(),
-        s.finishedMillis(), movements);
+        s.finishedMillis(), movements, s.closingNote());
   }
 
   /** The bucket changes of one side of a transfer: cash, isolated margin, position value, escrow. */

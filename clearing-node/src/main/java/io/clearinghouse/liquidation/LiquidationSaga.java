@@ -456,8 +456,9 @@ public final class LiquidationSaga
         return persist(new DebtLeft(uncovered(state)));
       }
       case END -> {
+        boolean closedAny = state.closes().stream().anyMatch(c -> c.closed() != null && c.closed().signedLots() != 0);
         String outcome = state.debt() != null ? "debt" : usedAdl(state) ? "adl"
-            : state.trigger().stop() ? "stop" : "covered";
+            : state.trigger().stop() ? (closedAny ? "stop" : "stop-unfilled") : "covered";
         return persist(new Finished(outcome, env.clock().millis()), () -> env.metrics().liquidationEnded(outcome));
       }
       default -> throw new IllegalStateException("no answer expected");

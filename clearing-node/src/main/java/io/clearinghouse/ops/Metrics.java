@@ -29,7 +29,7 @@ public final class Metrics {
       "Accounts this node's margin monitor told to start liquidation.").register(registry);
   final Counter liquidationsEnded = Counter.build("clearinghouse_liquidations_total",
       "Liquidations this node's sagas finished, by outcome (covered: no deficit or the fund covered it; "
-          + "debt: a deficit was left as the account's debt; stop: a protective stop close).")
+          + "debt: a deficit was left as the account's debt; stop: a protective stop close; stop-unfilled: no provider took it).")
       .labelNames("outcome").register(registry);
   final Gauge insuranceFundBalance = Gauge.build("clearinghouse_insurance_fund_balance",
       "Balance of the insurance fund in minor units of the settlement asset, reported by the node hosting it.")

@@ -368,4 +368,29 @@ class LiquidationIntegrationTest {
       h.auditClean();
     }
   }
+
+  @Test
+  void aStopNoProviderTakesEndsUnfilledAndIsNeverDeleveraged() {
+    try (LiquidationHarness h = new LiquidationHarness("liq_stop_unfilled", "")) {
+      h.open("alice-1", "10000");
+      h.open("maker", "1000000");
+      h.buy("alice-1", "maker", PERP, "1", "50000");
+      h.mark(PERP, "50000");
+      call(h.accounts.setStop(), ALICE_TOKEN, io.clearinghouse.protocol.v1.SetStopRequest.newBuilder()
+          .setAccountId("alice-1").setInstrument(PERP).setStopPrice("49500").build());
+      // Crossed, but nobody to take it: the maker's short is not deleveraged for a stop.
+      h.mark(PERP, "49400");
+      Liquidation l = h.onlyLiquidation("alice-1");
+      assertEquals("stop-unfilled", l.getOutcome());
+      assertEquals(0, l.getClosesCount());
+      assertEquals("stop not filled: no backstop provider for " + PERP, l.getNote());
+      balanced(l);
+      AccountView alice = h.view("alice-1");
+      assertEquals("1.000", alice.getPositions(0).getSize());
+      assertEquals("", alice.getPositions(0).getStopPrice());
+      assertEquals("9975.000000", alice.getCash());
+      assertEquals("-1.000", h.view("maker").getPositions(0).getSize());
+      h.auditClean();
+    }
+  }
 }
