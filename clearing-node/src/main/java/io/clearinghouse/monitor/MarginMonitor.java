@@ -188,6 +188,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   /** Per instrument slot, as read at the start of an evaluation: the mark, and whether it may be used. */
   private final long[] markTicks;
   private final boolean[] usable;
+  /** Per instrument slot, as read at the start of an evaluation: new liquidations halted by the operator. */
+  private final boolean[] halted;
 
   private final Metrics metrics;
 
@@ -202,6 +204,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
     this.markTicks = new long[symbols.length];
     this.usable = new boolean[symbols.length];
+    this.halted = new boolean[symbols.length];
   }
 
   @Override
@@ -350,10 +353,11 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     return equity;
   }
 
-  /** Reads every instrument's mark and staleness once, for all the accounts about to be checked. */
+  /** Reads every instrument's mark, staleness and halt once, for all the accounts about to be checked. */
   private void readMarks() {
     for (int slot = 0; slot < symbols.length; slot++) {
       readMark(marks, symbols[slot], slot, markTicks, usable);
+      halted[slot] = marks.halted(symbols[slot]);
     }
   }
 
@@ -368,7 +372,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       return;
     }
     for (Held h : t.positions) {
-      if (marks.halted(h.instrument().symbol())) {
+      if (halted[h.slot()]) {
         // New liquidations are halted on one of its instruments: not now (nor its stops).
         return;
       }

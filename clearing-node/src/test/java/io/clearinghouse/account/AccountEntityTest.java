@@ -36,6 +36,16 @@ class AccountEntityTest {
         java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE);
   }
 
+  /** A fresh account entity on the in-memory journal, already opened, valued at {@code marks}. */
+  static EventSourcedBehaviorTestKit<Command, Event, State> openedAccount(ActorTestKit kit, String accountId,
+      MarkPrices marks) {
+    EventSourcedBehaviorTestKit<Command, Event, State> account = EventSourcedBehaviorTestKit.create(kit.system(),
+        AccountEntity.create(accountId, environment(marks)),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+    account.runCommand(AccountEntity.Open::new);
+    return account;
+  }
+
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
   private String accountId;
 

@@ -46,10 +46,7 @@ class LiquidationStepsTest {
   @BeforeEach
   void newAccount() {
     marks = MarkPrices.local();
-    account = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("trader-" + ids.incrementAndGet(), AccountEntityTest.environment(marks)),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
-    account.runCommand(AccountEntity.Open::new);
+    account = AccountEntityTest.openedAccount(testKit, "trader-" + ids.incrementAndGet(), marks);
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> run(

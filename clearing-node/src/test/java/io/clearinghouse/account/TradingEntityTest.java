@@ -45,10 +45,7 @@ class TradingEntityTest {
   @BeforeEach
   void newAccount() {
     marks = MarkPrices.local();
-    account = EventSourcedBehaviorTestKit.create(testKit.system(),
-        AccountEntity.create("trader-" + ids.incrementAndGet(), AccountEntityTest.environment(marks)),
-        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
-    account.runCommand(AccountEntity.Open::new);
+    account = AccountEntityTest.openedAccount(testKit, "trader-" + ids.incrementAndGet(), marks);
   }
 
   private void deposit(long amount) {
