@@ -24,8 +24,12 @@ public record NodeSettings(
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
     try {
-      asset = new Asset(config.getString("clearinghouse.settlement-asset.code"),
+      Asset unbounded = new Asset(config.getString("clearinghouse.settlement-asset.code"),
           config.getInt("clearinghouse.settlement-asset.scale"));
+      long maxAmount = unbounded.parsePositive(config.getString("clearinghouse.settlement-asset.max-amount"));
+      asset = new Asset(unbounded.code(), unbounded.scale(), maxAmount);
+    } catch (io.clearinghouse.common.RejectedException e) {
+      throw new ConfigException.BadValue("clearinghouse.settlement-asset.max-amount", e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new ConfigException.BadValue("clearinghouse.settlement-asset", e.getMessage());
     }

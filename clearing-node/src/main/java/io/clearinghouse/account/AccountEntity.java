@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
@@ -482,7 +481,7 @@ public final class AccountEntity
         return Effect().none().thenRun(this::changed).thenNoReply();
       }
     }
-    if (!MarginMonitor.breached(account.exposure(), environment.instruments(), environment.marks())) {
+    if (!risk.breached(account)) {
       // The monitor saw an older state or mark: tell it what is true now, which also lets it
       // trigger again later.
       return Effect().none().thenRun(this::changed).thenNoReply();

@@ -3,6 +3,7 @@ package io.clearinghouse.account;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.AccountRisk;
 import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.LiquidationRule;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.PositionMetrics;
 import io.clearinghouse.margin.PositionRisk;
@@ -44,9 +45,46 @@ final class RiskView {
 
   /** The leverage that applies to {@code holding} at {@code notional}. */
   int effectiveLeverage(Account account, Instrument instrument, Holding holding, long notional) {
+    return Math.min(chosenLeverage(account, holding), instrument.riskTiers().tierFor(notional).maxLeverage());
+  }
+
+  /** The leverage the account chose for {@code holding} (or the default), capped by the operator's cap. */
+  int chosenLeverage(Account account, Holding holding) {
     int chosen = holding.leverage() > 0 ? holding.leverage() : defaultLeverage;
-    int capped = account.leverageCap() > 0 ? Math.min(chosen, account.leverageCap()) : chosen;
-    return Math.min(capped, instrument.riskTiers().tierFor(notional).maxLeverage());
+    return account.leverageCap() > 0 ? Math.min(chosen, account.leverageCap()) : chosen;
+  }
+
+  /** The published mark of {@code instrument} in ticks, or 0 when none has been published yet. */
+  long publishedMarkTicks(String instrument) {
+    return marks.get(instrument).map(mark -> mark.priceTicks()).orElse(0L);
+  }
+
+  /** One position of the account, as {@link LiquidationRule} sees it. */
+  private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin)
+      implements LiquidationRule.Held {}
+
+  /**
+   * The liquidation trigger at the current marks ({@link LiquidationRule}): never on a stale or
+   * missing mark, exactly as the node's monitor decides it.
+   */
+  boolean breached(Account account) {
+    List<Held> held = new ArrayList<>();
+    List<String> symbols = new ArrayList<>();
+    account.holdings().forEach((symbol, holding) -> {
+      if (!holding.flat()) {
+        held.add(new Held(instruments.require(symbol), held.size(), holding.lots(), holding.cost(),
+            holding.mode() == io.clearinghouse.margin.MarginMode.ISOLATED, holding.isolatedMargin()));
+        symbols.add(symbol);
+      }
+    });
+    long[] markTicks = new long[held.size()];
+    boolean[] usable = new boolean[held.size()];
+    for (int i = 0; i < held.size(); i++) {
+      var mark = marks.get(symbols.get(i));
+      usable[i] = mark.isPresent() && !marks.stale(symbols.get(i));
+      markTicks[i] = usable[i] ? mark.get().priceTicks() : 0;
+    }
+    return LiquidationRule.breached(account.cash(), held.toArray(new Held[0]), markTicks, usable);
   }
 
   AccountRisk evaluate(Account account) {

@@ -21,12 +21,14 @@ import io.clearinghouse.account.AccountEntity.Snapshot;
 import io.clearinghouse.account.AccountEntity.State;
 import io.clearinghouse.account.AccountEntity.TradeCleared;
 import io.clearinghouse.account.AccountEntity.TradeSideApplied;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.margin.MulDiv;
+import io.clearinghouse.margin.OrderRules;
 import io.clearinghouse.margin.Position;
 import io.clearinghouse.margin.PositionChange;
 import io.clearinghouse.money.Asset;
@@ -85,6 +87,8 @@ final class TradingHandlers {
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
+    } catch (RejectedException e) {
+      return reject(cmd.replyTo(), e.reason(), e.getMessage());
     }
     return effect.persist(event).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
@@ -95,23 +99,44 @@ final class TradingHandlers {
     return MarginMath.fee(notional, cmd.taker() ? instrument.takerFeePpm() : instrument.makerFeePpm());
   }
 
-  /** Works out every movement of one trade side; throws ArithmeticException on overflow. */
+  /**
+   * Works out every movement of one trade side; throws ArithmeticException on overflow and
+   * RejectedException when the trade breaks a rule of {@link OrderRules}: priced outside the band
+   * around the mark, growing the position beyond the risk limit, or opening an isolated position
+   * that cash cannot fund in full.
+   */
   private TradeCleared clear(Account account, Instrument instrument, ApplyTrade cmd) {
     long fee = fee(instrument, cmd);
+    long mark = risk.publishedMarkTicks(cmd.instrument());
+    if (!OrderRules.withinBand(cmd.priceTicks(), mark, instruments.priceBandPpm(cmd.instrument()))) {
+      throw new RejectedException(Rejection.PRICE_OUTSIDE_BAND, "trade " + cmd.tradeId() + " at "
+          + instrument.formatPrice(cmd.priceTicks()) + " is outside the price band around the mark "
+          + instrument.formatPrice(mark));
+    }
     Holding before = account.holding(cmd.instrument());
     PositionChange change = new Position(before.lots(), before.cost())
         .apply(cmd.signedLots(), cmd.priceTicks(), instrument.notionalMultiplier());
     Position after = change.position();
+    if (Math.abs(after.lots()) > Math.abs(before.lots())
+        && !OrderRules.withinPositionLimit(instrument, after.lots(), cmd.priceTicks())) {
+      throw new RejectedException(Rejection.POSITION_LIMIT, "trade " + cmd.tradeId() + " would grow "
+          + account.accountId() + "'s position beyond the risk limit of " + money(instrument.riskTiers().maxNotional()));
+    }
     long costDelta = Math.subtractExact(after.cost(), before.cost());
-    long isolatedDelta = before.mode() == MarginMode.ISOLATED
-        ? isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(),
-            Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee))
-        : 0;
     long released = 0;
     Reservation reservation = cmd.orderId() == null ? null : account.reservations().get(cmd.orderId());
     if (reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots())) {
       released = reservation.releasedBy(cmd.signedLots());
+    }
+    long isolatedDelta = 0;
+    if (before.mode() == MarginMode.ISOLATED) {
+      long cashAfterTrade = Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee);
+      // What the fill may fund: cash not promised to other orders, and never more than the
+      // account had available with this order's reservation given back (one rule with the check).
+      long freeCash = Math.subtractExact(cashAfterTrade, Math.subtractExact(account.reserved(), released));
+      long fundable = Math.min(freeCash, Math.addExact(risk.evaluate(account).available(), released));
+      isolatedDelta = isolatedFill(account, instrument, before, after, cmd.priceTicks(), mark, fundable);
     }
     // The cash after the trade must fit a long too.
     Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);
@@ -122,7 +147,35 @@ final class TradingHandlers {
   }
 
   /**
-   * Margin moving between cash and an isolated position: a reduction releases its share of the
+   * An isolated position's fill: the margin it releases (a reduction's share, all of it on a close
+   * or flip) and the margin the lots it opens need ({@link OrderRules#isolatedAllocation}), which
+   * must come in full from what the account can fund, or the fill is refused.
+   */
+  private long isolatedFill(Account account, Instrument instrument, Holding before, Position after, long priceTicks,
+      long markTicks, long fundable) {
+    long oldAbs = Math.abs(before.lots());
+    long newAbs = Math.abs(after.lots());
+    boolean closedOrFlipped = before.lots() != 0
+        && (after.lots() == 0 || Long.signum(after.lots()) != Long.signum(before.lots()));
+    long released = closedOrFlipped ? before.isolatedMargin()
+        : newAbs < oldAbs ? MulDiv.mulDivFloor(before.isolatedMargin(), oldAbs - newAbs, oldAbs) : 0;
+    long openedLots = closedOrFlipped ? newAbs : Math.max(0, newAbs - oldAbs);
+    if (openedLots == 0) {
+      return -released;
+    }
+    long reference = markTicks > 0 ? markTicks : priceTicks;
+    long wanted = OrderRules.isolatedAllocation(instrument, Long.signum(after.lots()) * openedLots, after.lots(),
+        priceTicks, reference, risk.chosenLeverage(account, before));
+    if (wanted > Math.addExact(fundable, released)) {
+      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "the isolated " + instrument.symbol()
+          + " position needs " + money(wanted) + " of margin from cash but only "
+          + money(Math.max(0, Math.addExact(fundable, released))) + " can fund it");
+    }
+    return Math.subtractExact(wanted, released);
+  }
+
+  /**
+   * Margin moving between cash and an isolated position in a liquidation transfer: a reduction releases its share of the
    * allocated margin, a close or flip releases all of it, and whatever the trade opens allocates
    * its initial margin from the cash there is (never driving cash below zero).
    */
@@ -173,42 +226,48 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
           + " from a liquidation: no new orders until it is repaid");
     }
-    if (account.liquidating()) {
-      // Reduce-only: this order and every other open one on the same side together may at most
-      // close the position.
-      long sameSide = cmd.signedLots();
+    long mark = risk.publishedMarkTicks(cmd.instrument());
+    // Without a published mark yet, the order is valued against the account's last trade price.
+    long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks();
+    OrderRules.Cost cost;
+    long freeCash;
+    try {
+      long pending = 0;
       for (Reservation other : account.reservations().values()) {
         if (other.instrument().equals(cmd.instrument())
             && Long.signum(other.remainingLots()) == Long.signum(cmd.signedLots())) {
-          sameSide += other.remainingLots();
+          pending = Math.addExact(pending, other.remainingLots());
         }
       }
-      boolean reducing = Long.signum(cmd.signedLots()) == -Long.signum(holding.lots())
-          && Math.abs(sameSide) <= Math.abs(holding.lots());
-      if (!reducing) {
-        return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
-            "the account is being liquidated: only orders that reduce a position are accepted");
-      }
-      // A reduce-only order needs no margin; it must never be blocked by the deficit it reduces.
-      return persistReservation(cmd, 0, available);
-    }
-    long amount;
-    try {
-      long orderNotional = instrument.notional(cmd.priceTicks(), cmd.signedLots());
-      // The tier of the position the order could grow to decides the leverage: the worst case.
-      long worstNotional = Math.addExact(orderNotional,
-          instrument.notional(cmd.priceTicks(), holding.lots()));
-      int leverage = risk.effectiveLeverage(account, instrument, holding, worstNotional);
-      amount = Math.addExact(MarginMath.initialMargin(orderNotional, leverage),
-          MarginMath.fee(orderNotional, instrument.takerFeePpm()));
+      cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
+          risk.chosenLeverage(account, holding));
+      freeCash = Math.subtractExact(account.cash(), account.reserved());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
-    if (available - amount < 0) {
-      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " needs "
-          + money(amount) + " of margin and fee but only " + money(Math.max(0, available)) + " is available");
+    if (account.liquidating() && !cost.reducing()) {
+      // Reduce-only: this order and every other open one on the same side together may at most
+      // close the position.
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
+          "the account is being liquidated: only orders that reduce a position are accepted");
     }
-    return persistReservation(cmd, amount, available);
+    OrderRules.Verdict verdict = OrderRules.check(instrument, cost, cmd.priceTicks(), mark,
+        instruments.priceBandPpm(cmd.instrument()), holding.mode() == MarginMode.ISOLATED, available, freeCash);
+    return switch (verdict) {
+      case PRICE_OUTSIDE_BAND -> reject(cmd.replyTo(), Rejection.PRICE_OUTSIDE_BAND, "order " + cmd.orderId()
+          + " at " + instrument.formatPrice(cmd.priceTicks()) + " is further than "
+          + java.math.BigDecimal.valueOf(instruments.priceBandPpm(cmd.instrument()), 4).toPlainString()
+          + "% from the mark " + instrument.formatPrice(mark));
+      case POSITION_LIMIT -> reject(cmd.replyTo(), Rejection.POSITION_LIMIT, "order " + cmd.orderId()
+          + " could grow the position beyond the risk limit of " + money(instrument.riskTiers().maxNotional()));
+      case OVERFLOW -> reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+      case INSUFFICIENT_MARGIN -> reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId()
+          + " needs " + money(cost.amount()) + " of margin, open loss and fee but only "
+          + money(Math.max(0, holding.mode() == MarginMode.ISOLATED ? Math.min(available, freeCash) : available))
+          + " is available" + (holding.mode() == MarginMode.ISOLATED ? " in cash for an isolated position" : ""));
+      // A reducing order needs no margin: it must never be blocked by the deficit it reduces.
+      case ACCEPTED -> persistReservation(cmd, cost.reducing() ? 0 : cost.amount(), available);
+    };
   }
 
   private ReplyEffect<Event, State> persistReservation(ReserveMargin cmd, long amount, long available) {
@@ -310,13 +369,20 @@ final class TradingHandlers {
         return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
       }
       long mark = risk.markTicks(cmd.instrument(), holding);
-      long notional = MarginMath.notional(holding.lots(), mark, instrument.notionalMultiplier());
-      long initialMargin = MarginMath.initialMargin(notional,
-          risk.effectiveLeverage(account, instrument, holding, notional));
-      long loss = Math.min(0, MarginMath.unrealizedPnl(holding.lots(), holding.cost(), mark,
-          instrument.notionalMultiplier()));
+      long initialMargin;
+      long loss;
+      long staying;
+      try {
+        long notional = MarginMath.notional(holding.lots(), mark, instrument.notionalMultiplier());
+        initialMargin = MarginMath.initialMargin(notional, risk.effectiveLeverage(account, instrument, holding, notional));
+        loss = Math.min(0, MarginMath.unrealizedPnl(holding.lots(), holding.cost(), mark,
+            instrument.notionalMultiplier()));
+        staying = Math.addExact(Math.addExact(holding.isolatedMargin(), cmd.amount()), loss);
+      } catch (ArithmeticException e) {
+        return reject(cmd.replyTo(), Rejection.AMOUNT_OVERFLOW, "the move would overflow the position's margin");
+      }
       // What stays must carry the position's initial margin after its unrealized loss.
-      if (holding.isolatedMargin() + cmd.amount() + loss < initialMargin) {
+      if (staying < initialMargin) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_ISOLATED_MARGIN, "the position must keep its initial margin of "
             + money(initialMargin) + " after its unrealized loss of " + money(-loss));
       }

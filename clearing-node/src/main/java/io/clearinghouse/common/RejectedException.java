@@ -4,8 +4,12 @@ package io.clearinghouse.common;
 public final class RejectedException extends RuntimeException {
   private final Rejection reason;
 
+  /** No message is longer than this: the last guard against echoing a huge input back. */
+  public static final int MAX_MESSAGE_LENGTH = 400;
+
   public RejectedException(Rejection reason, String message) {
-    super(message, null, false, false);
+    super(message != null && message.length() > MAX_MESSAGE_LENGTH
+        ? message.substring(0, MAX_MESSAGE_LENGTH) + "..." : message, null, false, false);
     this.reason = reason;
   }
 

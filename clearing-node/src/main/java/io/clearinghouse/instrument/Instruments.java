@@ -24,8 +24,26 @@ import java.util.Map;
  */
 public final class Instruments {
   private final Map<String, Instrument> bySymbol;
+  /** Per instrument: how far (ppm of the mark) an order's or trade's price may lie from the mark. */
+  private final Map<String, Long> priceBandPpm;
+  /** The band of an instrument built without configuration (tests): 10%. */
+  public static final long DEFAULT_PRICE_BAND_PPM = 100_000;
 
   public Instruments(Collection<Instrument> instruments) {
+    this(instruments, Map.of());
+  }
+
+  /** Instruments with their price bands (ppm); an instrument without one gets {@link #DEFAULT_PRICE_BAND_PPM}. */
+  public Instruments(Collection<Instrument> instruments, Map<String, Long> priceBandPpm) {
+    Map<String, Long> bands = new LinkedHashMap<>();
+    for (Instrument instrument : instruments) {
+      long band = priceBandPpm.getOrDefault(instrument.symbol(), DEFAULT_PRICE_BAND_PPM);
+      if (band <= 0 || band >= 1_000_000) {
+        throw new IllegalArgumentException(instrument.symbol() + ": price band must be above 0% and below 100%");
+      }
+      bands.put(instrument.symbol(), band);
+    }
+    this.priceBandPpm = Map.copyOf(bands);
     Map<String, Instrument> map = new LinkedHashMap<>();
     for (Instrument instrument : instruments) {
       if (map.put(instrument.symbol(), instrument) != null) {
@@ -38,11 +56,21 @@ public final class Instruments {
   public static Instruments fromConfig(Config config, int settlementScale) {
     List<? extends Config> entries = config.getConfigList("clearinghouse.instruments");
     List<Instrument> instruments = new ArrayList<>();
+    Map<String, Long> bands = new LinkedHashMap<>();
+    long defaultBand = config.hasPath("clearinghouse.price-band")
+        ? ppm(config.getConfig("clearinghouse"), "clearinghouse", "price-band") : DEFAULT_PRICE_BAND_PPM;
     for (int i = 0; i < entries.size(); i++) {
-      instruments.add(instrument(config, entries.get(i), "clearinghouse.instruments[" + i + "]", settlementScale));
+      String path = "clearinghouse.instruments[" + i + "]";
+      Instrument instrument = instrument(config, entries.get(i), path, settlementScale);
+      instruments.add(instrument);
+      long band = entries.get(i).hasPath("price-band") ? ppm(entries.get(i), path, "price-band") : defaultBand;
+      if (band <= 0 || band >= 1_000_000) {
+        throw new ConfigException.BadValue(path + ".price-band", "must be above 0% and below 100%");
+      }
+      bands.put(instrument.symbol(), band);
     }
     try {
-      return new Instruments(instruments);
+      return new Instruments(instruments, bands);
     } catch (IllegalArgumentException e) {
       throw new ConfigException.BadValue("clearinghouse.instruments", e.getMessage());
     }
@@ -112,9 +140,14 @@ public final class Instruments {
   public Instrument require(String symbol) {
     Instrument instrument = symbol == null ? null : bySymbol.get(symbol);
     if (instrument == null) {
-      throw new RejectedException(Rejection.UNKNOWN_INSTRUMENT, "unknown instrument " + symbol);
+      throw new RejectedException(Rejection.UNKNOWN_INSTRUMENT, "unknown instrument " + io.clearinghouse.common.Inputs.quote(symbol));
     }
     return instrument;
+  }
+
+  /** How far from the mark (ppm) an order's or a trade's price may lie in {@code symbol}. */
+  public long priceBandPpm(String symbol) {
+    return priceBandPpm.getOrDefault(symbol, DEFAULT_PRICE_BAND_PPM);
   }
 
   public Collection<Instrument> all() {

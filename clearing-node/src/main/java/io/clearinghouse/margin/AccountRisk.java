@@ -84,7 +84,7 @@ public final class AccountRisk {
         equity = Math.addExact(equity, unrealizedPnl);
         maintenanceMargin = Math.addExact(maintenanceMargin, maintenance);
         initialMargin = Math.addExact(initialMargin, initial);
-      } else if (Math.addExact(p.isolatedMargin(), unrealizedPnl) <= maintenance) {
+      } else if (LiquidationRule.isolatedBreached(p.isolatedMargin(), unrealizedPnl, maintenance)) {
         liquidatableIsolated++;
       }
     }
@@ -141,14 +141,15 @@ public final class AccountRisk {
 
   /** The account holds a cross position and {@code E <= sum(MM)}. */
   public boolean crossLiquidatable() {
-    return hasCrossPositions && equity <= maintenanceMargin;
+    return LiquidationRule.crossBreached(hasCrossPositions, equity, maintenanceMargin);
   }
 
   /** Whether the isolated position at {@code index} has {@code isolatedMargin + U <= MM}. */
   public boolean isolatedLiquidatable(int index) {
     PositionRisk p = positions.get(index);
     return p.mode() == MarginMode.ISOLATED && p.lots() != 0
-        && Math.addExact(p.isolatedMargin(), figure(index, UNREALIZED_PNL)) <= figure(index, MAINTENANCE_MARGIN);
+        && LiquidationRule.isolatedBreached(p.isolatedMargin(), figure(index, UNREALIZED_PNL),
+            figure(index, MAINTENANCE_MARGIN));
   }
 
   public boolean anyIsolatedLiquidatable() {

@@ -102,6 +102,11 @@ public record RiskTiers(List<RiskTier> tiers) {
    * table's cap is enforced when positions are opened, and margin for anything above it must
    * still be the strictest the table knows.
    */
+  /** The last tier's upper bound: no position may grow beyond this notional (the risk limit). */
+  public long maxNotional() {
+    return tiers.get(tiers.size() - 1).upperBound();
+  }
+
   public RiskTier tierFor(long notional) {
     if (notional < 0) {
       throw new IllegalArgumentException("notional must not be negative, was " + notional);

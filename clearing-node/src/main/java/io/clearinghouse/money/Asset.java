@@ -8,11 +8,19 @@ import io.clearinghouse.common.Rejection;
  * (USDT with scale 6: 1 = 0.000001 USDT). Converts between those counts and the decimal
  * strings of the API exactly; nothing is ever rounded here.
  */
-public record Asset(String code, int scale) {
+public record Asset(String code, int scale, long maxAmount) {
   /** Longest decimal string accepted, generous for any long at any scale. */
   private static final int MAX_TEXT_LENGTH = 40;
 
+  /** An asset whose requests may carry any amount that fits a long (for ratios and tests). */
+  public Asset(String code, int scale) {
+    this(code, scale, Long.MAX_VALUE);
+  }
+
   public Asset {
+    if (maxAmount < 1) {
+      throw new IllegalArgumentException("the maximum amount of one request must be positive, was " + maxAmount);
+    }
     if (code == null || code.isBlank()) {
       throw new IllegalArgumentException("asset code is empty");
     }
@@ -31,6 +39,10 @@ public record Asset(String code, int scale) {
     if (value == 0) {
       throw new RejectedException(Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
     }
+    if (value > maxAmount) {
+      throw new RejectedException(Rejection.AMOUNT_ABOVE_MAXIMUM,
+          "amount is above the maximum of " + format(maxAmount) + " " + code + " for one request");
+    }
     return value;
   }
 
@@ -48,7 +60,7 @@ public record Asset(String code, int scale) {
     }
     if (text.charAt(0) == '-') {
       if (isUnsignedDecimal(text.substring(1))) {
-        throw new RejectedException(Rejection.AMOUNT_NOT_POSITIVE, "amount must not be negative: " + text);
+        throw new RejectedException(Rejection.AMOUNT_NOT_POSITIVE, "amount must not be negative: " + io.clearinghouse.common.Inputs.quote(text));
       }
       throw malformed(text);
     }
@@ -60,7 +72,7 @@ public record Asset(String code, int scale) {
     String fraction = dot < 0 ? "" : text.substring(dot + 1);
     if (fraction.length() > scale) {
       throw new RejectedException(Rejection.AMOUNT_TOO_PRECISE,
-          "amount " + text + " has more than " + scale + " decimal places for " + code);
+          "amount " + io.clearinghouse.common.Inputs.quote(text) + " has more than " + scale + " decimal places for " + code);
     }
     try {
       long units = 0;
@@ -73,7 +85,7 @@ public record Asset(String code, int scale) {
       }
       return units;
     } catch (ArithmeticException e) {
-      throw new RejectedException(Rejection.AMOUNT_OVERFLOW, "amount " + text + " is too large");
+      throw new RejectedException(Rejection.AMOUNT_OVERFLOW, "amount " + io.clearinghouse.common.Inputs.quote(text) + " is too large");
     }
   }
 

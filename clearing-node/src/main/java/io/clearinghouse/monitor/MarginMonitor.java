@@ -4,6 +4,7 @@ import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.StopRule;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.LiquidationRule;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.ops.Metrics;
@@ -125,7 +126,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * instrument's mark is found among the marks read for an evaluation.
    */
   private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
-      long stopTicks) {
+      long stopTicks) implements LiquidationRule.Held {
     Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {
       this(instrument, slot, lots, cost, isolated, isolatedMargin, 0);
     }
@@ -413,32 +414,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   /** The rule itself, on marks already read: per slot, the mark and whether it may be used. */
   private static boolean breached(long cash, Held[] positions, long[] markTicks, boolean[] usable) {
-    long equity = cash;
-    long maintenance = 0;
-    boolean cross = false;
-    boolean crossEvaluable = true;
-    for (Held p : positions) {
-      if (!usable[p.slot()]) {
-        if (!p.isolated()) {
-          crossEvaluable = false;
-        }
-        continue;
-      }
-      long mark = markTicks[p.slot()];
-      long m = p.instrument().notionalMultiplier();
-      long notional = MarginMath.notional(p.lots(), mark, m);
-      long pnl = MarginMath.unrealizedPnl(p.lots(), p.cost(), mark, m);
-      long mm = MarginMath.maintenanceMargin(notional, p.instrument().riskTiers());
-      if (p.isolated()) {
-        if (Math.addExact(p.isolatedMargin(), pnl) <= mm) {
-          return true;
-        }
-      } else {
-        cross = true;
-        equity = Math.addExact(equity, pnl);
-        maintenance = Math.addExact(maintenance, mm);
-      }
-    }
-    return cross && crossEvaluable && equity <= maintenance;
+    return LiquidationRule.breached(cash, positions, markTicks, usable);
   }
+
 }

@@ -1,0 +1,242 @@
+package io.clearinghouse.account;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clearinghouse.account.AccountEntity.Command;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pre-trade and fill rules of the money-integrity review, each with the reviewer's numbers
+ * (holes 1, 2, 3, 9 and 10). BTCUSDT-PERP and BTCUSDT-261225: tick 0.1, lot 0.001 BTC, so 50,000 USDT
+ * = 500,000 ticks and 1 BTC = 1,000 lots; taker 0.05%; default leverage 20; price band 10%.
+ * Every refusal is asserted to persist nothing.
+ */
+class OrderRulesEntityTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final AtomicInteger ids = new AtomicInteger();
+  private static final String PERP = "BTCUSDT-PERP";
+  private static final String FUTURE = "BTCUSDT-261225";
+  private static final long USDT = 1_000_000L;
+  private static final long ONE_BTC = 1_000L;
+
+  private EventSourcedBehaviorTestKit<Command, Event, State> account;
+  private MarkPrices marks;
+  private final AtomicInteger sequence = new AtomicInteger(100);
+  private long markSequence;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void newAccount() {
+    marks = MarkPrices.local();
+    account = AccountEntityTest.openedAccount(testKit, "rules-" + ids.incrementAndGet(), marks);
+  }
+
+  private static long usdt(long whole) {
+    return whole * USDT;
+  }
+
+  /** Price in ticks of 0.1 USDT. */
+  private static long price(long wholeUsdt) {
+    return wholeUsdt * 10;
+  }
+
+  private void mark(String instrument, long wholeUsdt) {
+    marks.accept(new Mark(instrument, price(wholeUsdt), ++markSequence, 0));
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> run(Function<ActorRef<Reply>, Command> command) {
+    return account.runCommand(command);
+  }
+
+  private void deposit(long amount) {
+    var result = run(r -> new AccountEntity.Deposit("d-" + sequence.incrementAndGet(), amount, r));
+    assertInstanceOf(AccountEntity.Transferred.class, result.reply());
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> trade(String instrument, long lots, long priceTicks) {
+    int seq = sequence.incrementAndGet();
+    return run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, priceTicks, true, null, r));
+  }
+
+  private CommandResultWithReply<Command, Event, State, Reply> reserve(String orderId, String instrument, long lots,
+      long priceTicks) {
+    return run(r -> new AccountEntity.ReserveMargin(orderId, instrument, lots, priceTicks, r));
+  }
+
+  private AccountSummary summary() {
+    return ((AccountEntity.Snapshot) run(AccountEntity.Get::new).reply()).account();
+  }
+
+  private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, Rejection reason) {
+    AccountEntity.Rejected rejected = assertInstanceOf(AccountEntity.Rejected.class, result.reply());
+    assertEquals(reason, rejected.reason(), rejected.message());
+    assertTrue(result.hasNoEvents(), "a refused command must persist nothing");
+  }
+
+  private static long reservedAmount(CommandResultWithReply<Command, Event, State, Reply> result) {
+    return assertInstanceOf(AccountEntity.Reserved.class, result.reply(), () -> String.valueOf(result.reply()))
+        .reservation().amount();
+  }
+
+  /** Cash 100 and a cross short 10,000 in profit (cash 125, short 1 BTC at 50,000, fee 25; mark 40,000). */
+  private void cashOf100WithCrossProfitOf10000() {
+    deposit(usdt(125));
+    assertEquals(1, trade(PERP, -ONE_BTC, price(50_000)).events().size());
+    mark(PERP, 40_000);
+    assertEquals(usdt(100), summary().cash());
+    assertEquals(usdt(10_100), summary().equity());
+    assertEquals(1, run(r -> new AccountEntity.SetMarginMode(FUTURE, MarginMode.ISOLATED, r)).events().size());
+    assertEquals(1, run(r -> new AccountEntity.SetLeverage(FUTURE, 10, r)).events().size());
+  }
+
+  @Test
+  void hole1_anIsolatedOrderIsFundedFromCashNotFromUnrealizedProfit() {
+    cashOf100WithCrossProfitOf10000();
+    // Before: reserved against the cross available (8,100) and accepted.
+    assertRejected(reserve("iso-1", FUTURE, ONE_BTC, price(50_000)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(0, summary().reserved());
+  }
+
+  @Test
+  void hole1_anIsolatedFillThatCashCannotFundIsRefusedNotFundedInPart() {
+    cashOf100WithCrossProfitOf10000();
+    // Before: filled with 75 of margin (the cash left after the fee), liquidatable at once.
+    assertRejected(trade(FUTURE, ONE_BTC, price(50_000)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(usdt(100), summary().cash());
+    assertEquals(1, summary().positions().size());
+  }
+
+  @Test
+  void hole1_anIsolatedFillFundedInFullStartsAtItsInitialMarginPlusTheLossItOpens() {
+    deposit(usdt(10_000));
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetMarginMode(FUTURE, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(FUTURE, 10, r));
+    // Buy 1 BTC at 51,000 with the mark at 50,000: margin 5,100 + open loss 1,000 into the position.
+    var fill = trade(FUTURE, ONE_BTC, price(51_000));
+    var cleared = assertInstanceOf(AccountEntity.TradeCleared.class, fill.event());
+    assertEquals(usdt(6_100), cleared.isolatedMarginDelta());
+    // Cash: 10,000 - fee 25.5 - 6,100.
+    assertEquals(usdt(10_000) - 25_500_000L - usdt(6_100), summary().cash());
+  }
+
+  @Test
+  void hole2_anOrderThatOnlyReducesNeedsNoNewMarginWhateverIsAvailable() {
+    // Cash 3,000 (3,025 less the fee of 25), long 1 BTC from 50,000 at 20x, mark 49,000: equity
+    // 2,000, initial margin 2,450, available -450, not liquidatable (maintenance 196).
+    deposit(usdt(3_025));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 49_000);
+    assertEquals(-usdt(450), summary().available());
+    // Before: refused with INSUFFICIENT_MARGIN (it asked for a fresh initial margin of 2,450).
+    var sell = reserve("close-1", PERP, -ONE_BTC, price(49_000));
+    assertEquals(0, reservedAmount(sell));
+    // Selling more than the position opens a short: that part needs margin, and there is none.
+    assertRejected(reserve("close-2", PERP, -1, price(49_000)), Rejection.INSUFFICIENT_MARGIN);
+    // The close fills: the trader is out, with what is left.
+    assertEquals(1, trade(PERP, -ONE_BTC, price(49_000)).events().size());
+    assertTrue(summary().positions().isEmpty());
+  }
+
+  @Test
+  void hole3_anOrderOrTradeBeyondThePriceBandIsRefused() {
+    deposit(usdt(1_000));
+    mark(PERP, 50_000);
+    // Before: reserved for 630 and, once filled, equity -9,030.
+    assertRejected(reserve("far", PERP, ONE_BTC, price(60_000)), Rejection.PRICE_OUTSIDE_BAND);
+    assertRejected(trade(PERP, ONE_BTC, price(60_000)), Rejection.PRICE_OUTSIDE_BAND);
+    assertRejected(trade(PERP, -ONE_BTC, price(44_999)), Rejection.PRICE_OUTSIDE_BAND);
+    // The band's edges: exactly 10% away on either side is inside.
+    assertEquals(1, trade(PERP, 1, price(55_000)).events().size());
+    assertEquals(1, trade(PERP, -1, price(45_000)).events().size());
+  }
+
+  @Test
+  void hole3_theOrderCostIncludesTheLossItOpensAgainstTheMark() {
+    deposit(usdt(7_000));
+    mark(PERP, 50_000);
+    // Buy 1 BTC at 54,000 (8% above the mark): margin 2,700 + open loss 4,000 + taker fee 27.
+    assertEquals(usdt(6_727), reservedAmount(reserve("o-1", PERP, ONE_BTC, price(54_000))));
+    // A sell below the mark opens the same kind of loss; above it, none.
+    assertRejected(reserve("o-2", PERP, -ONE_BTC, price(46_000)), Rejection.INSUFFICIENT_MARGIN);
+  }
+
+  @Test
+  void hole9_thePositionLimitOfTheLastTierIsEnforced() {
+    deposit(usdt(700_000_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 1, r));
+    // 12,000 BTC at 50,000 = 600M, above the last tier's 500M. Before: accepted at 1x.
+    assertRejected(reserve("huge", PERP, 12_000 * ONE_BTC, price(50_000)), Rejection.POSITION_LIMIT);
+    assertRejected(trade(PERP, 12_000 * ONE_BTC, price(50_000)), Rejection.POSITION_LIMIT);
+    // Exactly at the cap is allowed.
+    assertEquals(usdt(500_000_000) + usdt(250_000), reservedAmount(reserve("cap", PERP, 10_000 * ONE_BTC,
+        price(50_000))));
+  }
+
+  @Test
+  void hole9_anOrderIntoAHigherTierReservesTheWholePositionsMarginIncrease() {
+    deposit(usdt(100_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 100, r));
+    trade(PERP, 4 * ONE_BTC, price(50_000));
+    // Long 4 BTC = 200,000 (tier 2, 100x): margin 2,000. Buying 2 more makes 300,000 (tier 3,
+    // at most 50x): margin 6,000. The order reserves the increase, 4,000, plus its fee 50.
+    // Before: only the order's own margin, 2,000 + 50.
+    assertEquals(usdt(4_050), reservedAmount(reserve("grow", PERP, 2 * ONE_BTC, price(50_000))));
+  }
+
+  @Test
+  void hole10_aHugeReservationOnAnAccountWithNegativeAvailableNeverWrapsIntoAcceptance() {
+    deposit(usdt(3_025));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 49_000);
+    assertTrue(summary().available() < 0);
+    for (long lots : new long[] {Long.MAX_VALUE / 100_000, 9_000_000_000_000L, Long.MAX_VALUE}) {
+      var result = reserve("wrap-" + lots, PERP, lots, price(49_000));
+      assertInstanceOf(AccountEntity.Rejected.class, result.reply());
+      assertTrue(result.hasNoEvents());
+    }
+    assertEquals(0, summary().reserved());
+  }
+
+  @Test
+  void hole10_extremeIsolatedMarginMovesAreRefusedAndTheAccountKeepsAnswering() {
+    deposit(usdt(10_000));
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetMarginMode(FUTURE, MarginMode.ISOLATED, r));
+    trade(FUTURE, ONE_BTC, price(50_000));
+    mark(FUTURE, 47_600); // under water: the isolated margin of 2,500 has lost 2,400
+    for (long amount : new long[] {Long.MIN_VALUE, Long.MIN_VALUE + 1, -Long.MAX_VALUE / 2, -usdt(2_500)}) {
+      var result = run(r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, amount, r));
+      assertInstanceOf(AccountEntity.Rejected.class, result.reply(), () -> "amount " + amount);
+      assertTrue(result.hasNoEvents());
+    }
+    for (long amount : new long[] {Long.MAX_VALUE, Long.MAX_VALUE - 1}) {
+      var result = run(r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, amount, r));
+      assertInstanceOf(AccountEntity.Rejected.class, result.reply(), () -> "amount " + amount);
+      assertTrue(result.hasNoEvents());
+    }
+    // The account still answers and its cash is what it was.
+    assertEquals(usdt(10_000) - usdt(25) - usdt(2_500), summary().cash());
+  }
+}
