@@ -1,0 +1,118 @@
+package io.clearinghouse.it;
+
+import static io.clearinghouse.it.Calls.await;
+import static io.clearinghouse.it.Calls.call;
+import static io.clearinghouse.it.Calls.refused;
+import static io.clearinghouse.it.LiquidationHarness.PERP;
+import static io.clearinghouse.it.TestNodes.ALICE_TOKEN;
+import static io.clearinghouse.it.TestNodes.ENGINE_TOKEN;
+import static io.clearinghouse.it.TestNodes.OPERATOR_TOKEN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.protocol.v1.AccountView;
+import io.clearinghouse.protocol.v1.AdjustIsolatedMarginRequest;
+import io.clearinghouse.protocol.v1.DepositRequest;
+import io.clearinghouse.protocol.v1.ErrorReason;
+import io.clearinghouse.protocol.v1.GetAccountRequest;
+import io.clearinghouse.protocol.v1.ReserveMarginRequest;
+import io.clearinghouse.protocol.v1.Side;
+import io.clearinghouse.protocol.v1.Trade;
+import io.clearinghouse.protocol.v1.TradeResult;
+import io.clearinghouse.protocol.v1.WithdrawRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The order rules and input limits through the real gRPC API of a real node: the price band on
+ * pre-trade checks and on trades, amounts above the per-request maximum, and a megabyte of input
+ * that must come back as a short refusal. Each refusal changes nothing; the audit is clean.
+ */
+class OrderRulesIntegrationTest {
+  private static final String HUGE = "X".repeat(1_000_000);
+
+  private static ReserveMarginRequest reserve(String orderId, Side side, String quantity, String price) {
+    return ReserveMarginRequest.newBuilder().setAccountId("alice-1").setOrderId(orderId).setInstrument(PERP)
+        .setSide(side).setQuantity(quantity).setLimitPrice(price).build();
+  }
+
+  @Test
+  void theBandTheAmountCapAndHugeInputsAreRefusedAndChangeNothing() {
+    try (LiquidationHarness h = new LiquidationHarness("orderrules", "")) {
+      h.open("alice-1", "1000");
+      h.open("bob-1", "100000");
+      h.mark(PERP, "50000");
+      // The mark reaches the node's board asynchronously: wait until an order 20% above it is refused.
+      h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
+        refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("far", Side.BUY, "1", "60000"),
+            Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
+        return null;
+      });
+      AccountView aliceBefore = view(h, "alice-1");
+      AccountView bobBefore = view(h, "bob-1");
+
+      // The reviewer's colluding trade: alice buys 1 BTC at 60,000 from bob with the mark at 50,000.
+      TradeResult result = trade(h, "collude-1", 1, "60000", "alice-1", "bob-1", PERP);
+      assertTrue(result.hasRejection(), result.toString());
+      assertEquals(ErrorReason.PRICE_OUTSIDE_BAND, result.getRejection().getReason());
+      // The open loss counts in the order cost: 1 BTC at 54,000 needs 2,700 + 4,000 + 27; alice has 1,000.
+      refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("o-1", Side.BUY, "1", "54000"),
+          Status.Code.FAILED_PRECONDITION, Rejection.INSUFFICIENT_MARGIN);
+
+      // Amounts above the per-request maximum (1,000,000,000 USDT) are refused before any account sees them.
+      refused(h.admin.deposit(), OPERATOR_TOKEN, DepositRequest.newBuilder().setAccountId("alice-1")
+          .setAmount("1000000000.000001").setIdempotencyKey("big").build(),
+          Status.Code.INVALID_ARGUMENT, Rejection.AMOUNT_ABOVE_MAXIMUM);
+      refused(h.accounts.withdraw(), ALICE_TOKEN, WithdrawRequest.newBuilder().setAccountId("alice-1")
+          .setAmount("9223372036854.775807").setIdempotencyKey("big").build(),
+          Status.Code.INVALID_ARGUMENT, Rejection.AMOUNT_ABOVE_MAXIMUM);
+      refused(h.accounts.adjustIsolatedMargin(), ALICE_TOKEN, AdjustIsolatedMarginRequest.newBuilder()
+          .setAccountId("alice-1").setInstrument(PERP).setAmount("-9223372036854.775807").build(),
+          Status.Code.INVALID_ARGUMENT, Rejection.AMOUNT_ABOVE_MAXIMUM);
+
+      // A megabyte-long instrument name comes back as a short refusal, not echoed whole.
+      String description = refusal(() -> call(h.engine.reserveMargin(), ENGINE_TOKEN,
+          reserve("o-2", Side.BUY, "1", "50000").toBuilder().setInstrument(HUGE).build()));
+      assertTrue(description.startsWith("UNKNOWN_INSTRUMENT"), description);
+      assertFalse(description.contains("X".repeat(65)), "more than 64 characters of the input came back");
+      TradeResult huge = trade(h, "huge-1", 2, "50000", "alice-1", "bob-1", HUGE);
+      assertEquals(ErrorReason.UNKNOWN_INSTRUMENT, huge.getRejection().getReason());
+      assertFalse(huge.getRejection().getMessage().contains("X".repeat(65)));
+      assertTrue(huge.getTradeId().length() < 100);
+
+      assertEquals(aliceBefore, view(h, "alice-1"));
+      assertEquals(bobBefore, view(h, "bob-1"));
+      h.auditClean();
+    }
+  }
+
+  private static AccountView view(LiquidationHarness h, String accountId) {
+    return call(h.admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId(accountId).build());
+  }
+
+  private static TradeResult trade(LiquidationHarness h, String tradeId, long sequence, String price, String buyer,
+      String seller, String instrument) {
+    List<TradeResult> results = await(h.engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+        .invoke(Source.single(Trade.newBuilder().setTradeId(tradeId).setSequence(sequence).setInstrument(instrument)
+            .setPrice(price).setQuantity("1").setBuyerAccountId(buyer).setSellerAccountId(seller)
+            .setAggressorSide(Side.BUY).build()))
+        .runWith(Sink.seq(), h.clients));
+    assertEquals(1, results.size());
+    return results.get(0);
+  }
+
+  private static String refusal(Runnable call) {
+    CompletionException failure = assertThrows(CompletionException.class, call::run);
+    StatusRuntimeException status = (StatusRuntimeException) failure.getCause();
+    return status.getStatus().getDescription();
+  }
+}
