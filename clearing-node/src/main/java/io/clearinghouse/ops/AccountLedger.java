@@ -31,6 +31,8 @@ final class AccountLedger {
   final Map<String, Long> isolated = new HashMap<>();
   final List<Side> tradeSides = new ArrayList<>();
   final List<String> violations = new ArrayList<>();
+  /** Every transfer the account's events made, for the transfer half of the audit. */
+  final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
   private AccountLedger(String accountId) {
     this.accountId = accountId;
@@ -41,6 +43,7 @@ final class AccountLedger {
     Set<String> keys = new HashSet<>();
     Set<Long> sequences = new HashSet<>();
     for (Object event : events) {
+      l.transfers.addAll(io.clearinghouse.account.AccountTransfers.of(accountId, (AccountEntity.Event) event));
       if (event instanceof AccountEntity.AccountOpened) {
         l.opened = true;
       } else if (event instanceof AccountEntity.Deposited d) {

@@ -80,7 +80,7 @@ public final class LedgerAudit {
 
   /** An insurance fund's balance and top-ups, or a saga's escrow, as its journal tells them. */
   record LiquidationLedger(String persistenceId, boolean fund, long balance, long topUps, long escrow, boolean finished,
-      List<String> violations) {
+      List<String> violations, List<io.clearinghouse.money.Transfer> transfers) {
     static LiquidationLedger replay(String persistenceId, List<Object> events) {
       boolean fund = persistenceId.startsWith(FUND_PREFIX);
       long balance = 0;
@@ -96,9 +96,12 @@ public final class LedgerAudit {
         if (escrow < 0 || (finished && escrow != 0)) {
           violations.add(persistenceId + ": " + (finished ? "finished " : "") + "holding " + escrow + " in escrow");
         }
-        return new LiquidationLedger(persistenceId, false, 0, 0, escrow, finished, violations);
+        return new LiquidationLedger(persistenceId, false, 0, 0, escrow, finished, violations, List.of());
       }
+      List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
+      String fundId = persistenceId.substring(FUND_PREFIX.length());
       for (Object event : events) {
+        transfers.addAll(io.clearinghouse.liquidation.FundTransfers.of(fundId, (InsuranceFund.Event) event));
         if (event instanceof InsuranceFund.ToppedUp e) {
           balance = Math.addExact(balance, e.amount());
           topUps = Math.addExact(topUps, e.amount());
@@ -111,7 +114,7 @@ public final class LedgerAudit {
           violations.add(persistenceId + ": insurance fund balance went negative (" + balance + ")");
         }
       }
-      return new LiquidationLedger(persistenceId, true, balance, topUps, 0, false, violations);
+      return new LiquidationLedger(persistenceId, true, balance, topUps, 0, false, violations, transfers);
     }
   }
 
@@ -202,6 +205,10 @@ public final class LedgerAudit {
       }
     });
     new TreeMap<>(trades).forEach((sequence, t) -> t.check(sequence, violations));
+    TransferAudit transferAudit = new TransferAudit();
+    byAccount.values().forEach(l -> transferAudit.add(l.transfers));
+    liquidation.forEach(l -> transferAudit.add(l.transfers()));
+    transferAudit.check(byAccount, liquidation, fees, deposits, withdrawals, topUps, violations);
     // A trade id under two sequences would pass the pairing above: a trade applied twice.
     Map<String, Set<Long>> sequencesById = new TreeMap<>();
     trades.forEach((sequence, t) -> t.tradeIds.forEach(id ->

@@ -1,0 +1,76 @@
+package io.clearinghouse.money;
+
+import java.util.Objects;
+
+/**
+ * A ledger bucket (DESIGN section 7): where money is. {@code owner} names the account, fund,
+ * trade or liquidation the bucket belongs to; {@code instrument} is set for the per-instrument
+ * buckets of an account. A position bucket holds the negative of the position's cost basis (what
+ * was paid into the position), so that every bucket is money held and all of them sum to zero.
+ */
+public record Bucket(Kind kind, String owner, String instrument) {
+
+  public enum Kind {
+    /** Outside the clearing house: deposits come from it, withdrawals and top-ups go to it. */
+    EXTERNAL,
+    /** An account's cash. */
+    CASH,
+    /** The margin allocated to an account's isolated position. */
+    ISOLATED_MARGIN,
+    /** The negative of an account's position cost in one instrument. */
+    POSITION,
+    /** Trading fees collected (platform revenue). */
+    FEES,
+    /** One trade between its two sides: zero once both sides are applied. */
+    TRADE,
+    /** One liquidation close between its two sides: zero once both sides are applied. */
+    CLOSE,
+    /** Money of a liquidation between its entities: zero once the liquidation has finished. */
+    ESCROW,
+    /** An insurance fund. */
+    INSURANCE_FUND
+  }
+
+  public Bucket {
+    Objects.requireNonNull(kind, "kind");
+  }
+
+  public static final Bucket EXTERNAL = new Bucket(Kind.EXTERNAL, null, null);
+  public static final Bucket FEES = new Bucket(Kind.FEES, null, null);
+
+  public static Bucket cash(String accountId) {
+    return new Bucket(Kind.CASH, accountId, null);
+  }
+
+  public static Bucket isolatedMargin(String accountId, String instrument) {
+    return new Bucket(Kind.ISOLATED_MARGIN, accountId, instrument);
+  }
+
+  public static Bucket position(String accountId, String instrument) {
+    return new Bucket(Kind.POSITION, accountId, instrument);
+  }
+
+  /** The trade with engine sequence {@code sequence}. */
+  public static Bucket trade(long sequence) {
+    return new Bucket(Kind.TRADE, Long.toString(sequence), null);
+  }
+
+  /** One close of a liquidation, by the saga's key of that close. */
+  public static Bucket close(String key) {
+    return new Bucket(Kind.CLOSE, key, null);
+  }
+
+  public static Bucket escrow(String liquidationId) {
+    return new Bucket(Kind.ESCROW, liquidationId, null);
+  }
+
+  public static Bucket insuranceFund(String fundId) {
+    return new Bucket(Kind.INSURANCE_FUND, fundId, null);
+  }
+
+  @Override
+  public String toString() {
+    return kind.name().toLowerCase() + (owner == null ? "" : "(" + owner + (instrument == null ? "" : ", " + instrument)
+        + ")");
+  }
+}

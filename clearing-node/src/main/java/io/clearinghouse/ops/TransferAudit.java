@@ -1,0 +1,68 @@
+package io.clearinghouse.ops;
+
+import io.clearinghouse.money.Bucket;
+import io.clearinghouse.money.Ledger;
+import io.clearinghouse.money.Transfer;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The second half of the audit: the balances that the events' own transfers give, held against
+ * what the audit re-derived from the same journals field by field. Besides catching a transfer
+ * that disagrees with its event, the transfer ledger shows what the field sums cannot: a trade
+ * or a liquidation close whose two sides did not move the same value (its bucket is not zero),
+ * and escrow the sagas' own journals do not account for.
+ */
+final class TransferAudit {
+  private final Ledger ledger = new Ledger();
+
+  void add(List<Transfer> transfers) {
+    ledger.applyAll(transfers);
+  }
+
+  /** Compares with the per-entity derivations and names every difference in {@code violations}. */
+  void check(Map<String, AccountLedger> accounts, List<LedgerAudit.LiquidationLedger> others, long fees,
+      long deposits, long withdrawals, long topUps, List<String> violations) {
+    for (AccountLedger l : accounts.values()) {
+      expect(violations, Bucket.cash(l.accountId), l.cash, l.accountId + " cash");
+      l.isolated.forEach((instrument, margin) ->
+          expect(violations, Bucket.isolatedMargin(l.accountId, instrument), margin, l.accountId + " isolated margin"));
+      l.cost.forEach((instrument, cost) ->
+          expect(violations, Bucket.position(l.accountId, instrument), Math.negateExact(cost),
+              l.accountId + " position value"));
+    }
+    for (LedgerAudit.LiquidationLedger l : others) {
+      String id = l.persistenceId().substring(l.persistenceId().indexOf('|') + 1);
+      if (l.fund()) {
+        expect(violations, Bucket.insuranceFund(id), l.balance(), "insurance fund " + id);
+      } else {
+        expect(violations, Bucket.escrow(id), l.escrow(), "escrow of liquidation " + id);
+      }
+    }
+    expect(violations, Bucket.FEES, fees, "fee revenue");
+    expect(violations, Bucket.EXTERNAL, Math.negateExact(Math.addExact(Math.subtractExact(deposits, withdrawals),
+        topUps)), "money from outside");
+    sorted(ledger.nonZero(Bucket.Kind.TRADE, b -> true)).forEach((bucket, value) -> violations.add(
+        "trade sequence " + bucket.owner() + ": its sides moved values that differ by " + value
+            + " (a trade applied to one side only, or to two different trades)"));
+    sorted(ledger.nonZero(Bucket.Kind.CLOSE, b -> true)).forEach((bucket, value) -> violations.add(
+        "liquidation close " + bucket.owner() + ": its sides moved values that differ by " + value));
+    if (ledger.total() != 0) {
+      violations.add("the transfers sum to " + ledger.total() + " instead of 0");
+    }
+  }
+
+  private static Map<Bucket, Long> sorted(Map<Bucket, Long> buckets) {
+    Map<Bucket, Long> sorted = new TreeMap<>(java.util.Comparator.comparing(Bucket::toString));
+    sorted.putAll(buckets);
+    return sorted;
+  }
+
+  private void expect(List<String> violations, Bucket bucket, long derived, String what) {
+    long fromTransfers = ledger.balance(bucket);
+    if (fromTransfers != derived) {
+      violations.add(what + ": the journal's transfers give " + fromTransfers + " but its events add up to " + derived);
+    }
+  }
+}
