@@ -12,6 +12,8 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.clearing.TradeRegister;
+import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.liquidation.BackstopProviders;
 import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
@@ -107,6 +109,7 @@ public final class Main {
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
     PriceFeed.init(system, settings.prices(), marks, clock);
+    TradeRegister.init(system, settings.register());
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
@@ -119,7 +122,8 @@ public final class Main {
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, adl, metrics),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
-        new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
+        new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()), auth,
+            settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
         () -> cluster.selfMember().status() == MemberStatus.up());

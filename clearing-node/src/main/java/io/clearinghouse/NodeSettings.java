@@ -3,6 +3,7 @@ package io.clearinghouse;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.clearing.RegisterSettings;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.LiquidationSettings;
 import io.clearinghouse.money.Asset;
@@ -19,7 +20,7 @@ import java.util.List;
 public record NodeSettings(
     Asset asset, AccountSettings account, Instruments instruments, PriceSettings prices, String grpcHost, int grpcPort,
     boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh,
-    LiquidationSettings liquidation) {
+    LiquidationSettings liquidation, RegisterSettings register) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -50,9 +51,16 @@ public record NodeSettings(
     if (tradeParallelism < 1) {
       throw new ConfigException.BadValue("clearinghouse.clearing.trades-in-flight", "must be at least 1");
     }
+    RegisterSettings register;
+    try {
+      register = RegisterSettings.fromConfig(config);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue("clearinghouse.clearing", e.getMessage());
+    }
     return new NodeSettings(asset, account, instruments, PriceSettings.fromConfig(config),
         config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf, tradeParallelism, alertLevels(config),
-        config.getDuration("clearinghouse.alerts.refresh"), LiquidationSettings.fromConfig(config, instruments));
+        config.getDuration("clearinghouse.alerts.refresh"), LiquidationSettings.fromConfig(config, instruments),
+        register);
   }
 
   private static List<Long> alertLevels(Config config) {

@@ -217,9 +217,10 @@ public final class LiquidationSettlementBenchmark {
       return retrying(() -> accounts.open(id))
           .thenCompose(o -> retrying(() -> accounts.deposit(id, "seed", deposit)))
           .thenCompose(d -> {
-            var buyer = retrying(() -> accounts.applyTrade(id, tradeId, seq, PERP, lots, ENTRY_TICKS, true, null));
+            var buyer = retrying(() -> accounts.applyTrade(id, tradeId, seq, PERP, lots, ENTRY_TICKS, true, null,
+                counterparty));
             var seller = retrying(() -> accounts.applyTrade(counterparty, tradeId, seq, PERP, -lots, ENTRY_TICKS, false,
-                null));
+                null, id));
             return buyer.thenCombine(seller, (b, s) -> (Object) s);
           })
           .thenCompose(t -> withStop ? retrying(() -> accounts.setStop(id, PERP, STOP_TICKS)).thenApply(v -> (Object) v)

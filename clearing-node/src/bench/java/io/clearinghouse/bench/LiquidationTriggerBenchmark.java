@@ -466,9 +466,9 @@ public final class LiquidationTriggerBenchmark {
           .thenCompose(opened -> retrying(() -> accounts.deposit(id, "seed-" + id, plan.deposit(i))))
           .thenCompose(funded -> {
             CompletableFuture<AccountEntity.TradeSideApplied> buyer = retrying(() -> accounts.applyTrade(id, tradeId,
-                sequence, PERP, lots, ENTRY_TICKS, false, null)).toCompletableFuture();
+                sequence, PERP, lots, ENTRY_TICKS, false, null, plan.counterpartyOf(i))).toCompletableFuture();
             CompletableFuture<AccountEntity.TradeSideApplied> seller = retrying(() -> accounts.applyTrade(
-                plan.counterpartyOf(i), tradeId, sequence, PERP, -lots, ENTRY_TICKS, true, null)).toCompletableFuture();
+                plan.counterpartyOf(i), tradeId, sequence, PERP, -lots, ENTRY_TICKS, true, null, id)).toCompletableFuture();
             return CompletableFuture.allOf(buyer, seller).thenApply(both -> (Object) both);
           });
     }

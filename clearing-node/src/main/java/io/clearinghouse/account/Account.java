@@ -148,11 +148,21 @@ public record Account(
             reservation.priceTicks(), reservation.amount() - event.reservationReleased()));
       }
     }
-    // Forget the lowest sequence, never merely the first inserted: trades can arrive out of order,
-    // and everything at or below the highest forgotten sequence is refused as too old to verify.
     List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
     trades.addAll(recentTrades);
-    trades.add(new TradeRef(event.sequence(), event.tradeId(), event.signedLots(), event.priceTicks(), event.fee()));
+    trades.add(TradeRef.of(event, h.lastPriceTicks()));
+    long forgottenUpTo = forgetOldest(trades);
+    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
+        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
+        stopsAfter(event.instrument(), h.lots(), updated.lots()));
+  }
+
+  /**
+   * Drops the lowest sequences beyond the retained number, never merely the first inserted: trades
+   * can arrive out of order, and everything at or below the highest forgotten sequence is refused
+   * as too old to verify. Returns the new forgotten-up-to mark.
+   */
+  private long forgetOldest(List<TradeRef> trades) {
     long forgottenUpTo = tradesForgottenUpTo;
     while (trades.size() > retainedTrades) {
       int lowest = 0;
@@ -163,7 +173,39 @@ public record Account(
       }
       forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
     }
-    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
+    return forgottenUpTo;
+  }
+
+  /**
+   * A trade side undone: every movement of its TradeCleared back the other way (the fee from fee
+   * revenue into the cash), and the side remembered as reversed. With no instrument, nothing
+   * moves: the side was never applied and is only marked so that it never will be.
+   */
+  Account apply(AccountEntity.TradeSideReversed event) {
+    List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
+    boolean found = false;
+    for (TradeRef ref : recentTrades) {
+      if (ref.sequence() == event.sequence()) {
+        trades.add(ref.asReversed());
+        found = true;
+      } else {
+        trades.add(ref);
+      }
+    }
+    if (!found) {
+      trades.add(new TradeRef(event.sequence(), event.tradeId(), 0, 0, 0, null, null, null, null, 0, 0, 0, 0, true));
+    }
+    long forgottenUpTo = forgetOldest(trades);
+    if (event.instrument() == null) {
+      return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops);
+    }
+    long cashAfter = Math.subtractExact(Math.addExact(Math.addExact(cash, event.realizedPnl()), event.feeRefund()),
+        event.isolatedMarginDelta());
+    Holding h = holding(event.instrument());
+    Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), event.costDelta()),
+        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), event.isolatedMarginDelta()), event.lastPriceTicks());
+    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
         stopsAfter(event.instrument(), h.lots(), updated.lots()));
   }

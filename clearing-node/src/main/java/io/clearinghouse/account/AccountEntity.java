@@ -63,10 +63,18 @@ public final class AccountEntity
 
   /**
    * One side of an executed trade: {@code signedLots} > 0 for the buyer. {@code orderId}, if not
-   * null, names the order whose reservation the fill consumes.
+   * null, names the order whose reservation the fill consumes; {@code counterparty} is the account
+   * on the other side (compared, with everything else, when the same sequence comes again).
    */
   public record ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
-      boolean taker, String orderId, ActorRef<Reply> replyTo) implements Command {}
+      boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * Undoes this account's side of trade {@code sequence} exactly, because the trade's other side
+   * was refused: from the trade register only. Idempotent; a sequence never applied here is marked
+   * so that it is never applied later either.
+   */
+  public record ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) implements Command {}
 
   public record ReserveMargin(String orderId, String instrument, long signedLots, long priceTicks,
       ActorRef<Reply> replyTo) implements Command {}
@@ -160,6 +168,9 @@ public final class AccountEntity
   /** A trade side is durable: applied now, or found applied before ({@code duplicate}). */
   public record TradeSideApplied(long fee, boolean duplicate) implements Reply {}
 
+  /** A trade side is reversed: now, or before ({@code duplicate}). */
+  public record TradeSideReverted(boolean duplicate) implements Reply {}
+
   /** A reservation after the call (remaining 0 once released), and the available margin left. */
   public record Reserved(Reservation reservation, long availableAfter) implements Reply {}
 
@@ -188,8 +199,19 @@ public final class AccountEntity
    * reservation the fill released.
    */
   public record TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
-      long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased)
-      implements Event {}
+      long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased,
+      String counterparty, Boolean taker, String requestedOrderId) implements Event {}
+
+  /**
+   * A trade side undone because the trade's other side was refused: the exact negation of its
+   * {@link TradeCleared} (lots, cost, realized PnL, isolated margin), the fee back from fee revenue
+   * into the cash ({@code feeRefund}), and the position's last trade price as it was before
+   * ({@code lastPriceTicks}). The reservation the fill used is not restored: the engine was told the
+   * trade was refused. All zero and {@code instrument} null: the side was never applied, and is
+   * only marked so that it never will be.
+   */
+  public record TradeSideReversed(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+      long feeRefund, long realizedPnl, long costDelta, long isolatedMarginDelta, long lastPriceTicks) implements Event {}
 
   public record MarginReserved(String orderId, String instrument, long signedLots, long priceTicks, long amount)
       implements Event {}
@@ -359,6 +381,7 @@ public final class AccountEntity
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReleaseReservation.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(SetLeverage.class, cmd -> notFound(cmd.replyTo()))
@@ -387,6 +410,7 @@ public final class AccountEntity
         .onCommand(Withdraw.class, this::withdraw)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(ApplyTrade.class, trading::applyTrade)
+        .onCommand(ReverseTradeSide.class, trading::reverseTrade)
         .onCommand(ReserveMargin.class, trading::reserve)
         .onCommand(ReleaseReservation.class, trading::release)
         .onCommand(SetLeverage.class, trading::setLeverage)
@@ -541,6 +565,7 @@ public final class AccountEntity
         .onEvent(Deposited.class, (account, event) -> account.apply(event))
         .onEvent(Withdrawn.class, (account, event) -> account.apply(event))
         .onEvent(TradeCleared.class, (account, event) -> account.apply(event))
+        .onEvent(TradeSideReversed.class, (account, event) -> account.apply(event))
         .onEvent(MarginReserved.class, (account, event) -> account.apply(event))
         .onEvent(ReservationReleased.class, (account, event) -> account.apply(event))
         .onEvent(LeverageSet.class, (account, event) -> account.apply(event))

@@ -6,6 +6,7 @@ import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
 import io.clearinghouse.account.AccountEntity.LiquidationCredited;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
 import io.clearinghouse.account.AccountEntity.TradeCleared;
+import io.clearinghouse.account.AccountEntity.TradeSideReversed;
 import io.clearinghouse.account.AccountEntity.Withdrawn;
 import io.clearinghouse.money.Bucket;
 import io.clearinghouse.money.Transfer;
@@ -36,6 +37,13 @@ public final class AccountTransfers {
       Transfer.add(t, Bucket.position(accountId, e.instrument()), trade, e.costDelta());
       Transfer.add(t, trade, cash, e.realizedPnl());
       Transfer.add(t, cash, Bucket.FEES, e.fee());
+      Transfer.add(t, cash, Bucket.isolatedMargin(accountId, e.instrument()), e.isolatedMarginDelta());
+    } else if (event instanceof TradeSideReversed e && e.instrument() != null) {
+      // The exact negation of the side's TradeCleared (its fields are already negated).
+      Bucket trade = Bucket.trade(e.sequence());
+      Transfer.add(t, Bucket.position(accountId, e.instrument()), trade, e.costDelta());
+      Transfer.add(t, trade, cash, e.realizedPnl());
+      Transfer.add(t, Bucket.FEES, cash, e.feeRefund());
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, e.instrument()), e.isolatedMarginDelta());
     } else if (event instanceof IsolatedMarginAdjusted a) {
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, a.instrument()), a.amount());

@@ -55,10 +55,15 @@ public final class Accounts {
         .thenApply(Accounts::transferred);
   }
 
+  /**
+   * One trade side straight to its account, bypassing the trade register: for tools, benchmarks
+   * and tests only (the engine's trades go through {@code clearing.TradeRegister}, which settles both
+   * sides as one unit).
+   */
   public CompletionStage<AccountEntity.TradeSideApplied> applyTrade(String accountId, String tradeId, long sequence,
-      String instrument, long signedLots, long priceTicks, boolean taker, String orderId) {
+      String instrument, long signedLots, long priceTicks, boolean taker, String orderId, String counterparty) {
     return ask(accountId, replyTo -> new AccountEntity.ApplyTrade(tradeId, sequence, instrument, signedLots, priceTicks,
-        taker, orderId, replyTo)).thenApply(reply -> expect(reply, AccountEntity.TradeSideApplied.class));
+        taker, orderId, counterparty, replyTo)).thenApply(reply -> expect(reply, AccountEntity.TradeSideApplied.class));
   }
 
   public CompletionStage<AccountEntity.Reserved> reserve(String accountId, String orderId, String instrument,

@@ -1,10 +1,37 @@
 package io.clearinghouse.account;
 
 import io.clearinghouse.persistence.CborSerializable;
+import java.util.Objects;
 
 /**
  * A trade side an account has applied, remembered to answer a resubmission of it exactly once:
- * with the same fee if it is the same trade, refused if the same sequence comes with other content.
+ * with the same fee if it is the same trade, refused if the same sequence comes with other content,
+ * and to reverse it exactly if the trade's other side was refused (the movements it made).
+ * {@code reversed}: the side was reversed (or, with no movements, refused before it was ever
+ * applied); it is never applied again. Fields added later ({@code counterparty} on) are null or 0 in
+ * refs recovered from older snapshots, and then not compared.
  */
-public record TradeRef(long sequence, String tradeId, long signedLots, long priceTicks, long fee)
-    implements CborSerializable {}
+public record TradeRef(long sequence, String tradeId, long signedLots, long priceTicks, long fee, String counterparty,
+    String instrument, Boolean taker, String orderId, long realizedPnl, long costDelta, long isolatedMarginDelta,
+    long priorLastPriceTicks, boolean reversed) implements CborSerializable {
+
+  static TradeRef of(AccountEntity.TradeCleared e, long priorLastPriceTicks) {
+    return new TradeRef(e.sequence(), e.tradeId(), e.signedLots(), e.priceTicks(), e.fee(), e.counterparty(),
+        e.instrument(), e.taker(), e.requestedOrderId(), e.realizedPnl(), e.costDelta(), e.isolatedMarginDelta(),
+        priorLastPriceTicks, false);
+  }
+
+  TradeRef asReversed() {
+    return new TradeRef(sequence, tradeId, signedLots, priceTicks, fee, counterparty, instrument, taker, orderId,
+        realizedPnl, costDelta, isolatedMarginDelta, priorLastPriceTicks, true);
+  }
+
+  /** Whether {@code cmd} is this same trade side in every field this ref knows. */
+  boolean sameAs(AccountEntity.ApplyTrade cmd) {
+    return tradeId.equals(cmd.tradeId()) && signedLots == cmd.signedLots() && priceTicks == cmd.priceTicks()
+        && (counterparty == null || counterparty.equals(cmd.counterparty()))
+        && (instrument == null || instrument.equals(cmd.instrument()))
+        && (taker == null || taker == cmd.taker())
+        && (counterparty == null || Objects.equals(orderId, cmd.orderId()));
+  }
+}

@@ -22,6 +22,9 @@ import io.clearinghouse.account.AccountEntity.State;
 import io.clearinghouse.account.AccountEntity.TradeCleared;
 import io.clearinghouse.account.AccountEntity.TradeSideApplied;
 import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.account.AccountEntity.ReverseTradeSide;
+import io.clearinghouse.account.AccountEntity.TradeSideReversed;
+import io.clearinghouse.account.AccountEntity.TradeSideReverted;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
@@ -69,12 +72,14 @@ final class TradingHandlers {
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isPresent()) {
       TradeRef first = seen.get();
-      if (!first.tradeId().equals(cmd.tradeId()) || first.signedLots() != cmd.signedLots()
-          || first.priceTicks() != cmd.priceTicks()) {
+      if (first.reversed()) {
+        return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence() + " was reversed on "
+            + account.accountId() + " (its trade was refused); it is never applied again");
+      }
+      if (!first.sameAs(cmd)) {
         return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence() + " was already applied to "
             + account.accountId() + " as trade " + first.tradeId() + " with other content");
       }
-      // The fee charged the first time, whatever this resend says about the aggressor.
       return effect.reply(cmd.replyTo(), new TradeSideApplied(first.fee(), true));
     }
     if (account.tooOldToVerify(cmd.sequence())) {
@@ -143,7 +148,46 @@ final class TradingHandlers {
     boolean fills = reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots());
     return new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), fee,
-        change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released);
+        change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released, cmd.counterparty(),
+        cmd.taker(), cmd.orderId());
+  }
+
+  /**
+   * Undoes the side of trade {@code sequence} exactly: every movement of its TradeCleared back
+   * (a money-conserving transfer between the same buckets), once. A sequence this account never
+   * applied (and can still tell apart from one it forgot) is marked reversed with nothing moved,
+   * so that a late resend of it is refused rather than applied.
+   */
+  ReplyEffect<Event, State> reverseTrade(Account account, ReverseTradeSide cmd) {
+    Optional<TradeRef> seen = account.trade(cmd.sequence());
+    if (seen.isEmpty()) {
+      if (account.tooOldToVerify(cmd.sequence())) {
+        return reject(cmd.replyTo(), Rejection.TRADE_TOO_OLD, "sequence " + cmd.sequence()
+            + " is older than every trade " + account.accountId() + " remembers; it cannot be reversed");
+      }
+      return effect.persist(new TradeSideReversed(cmd.tradeId(), cmd.sequence(), null, 0, 0, 0, 0, 0, 0, 0))
+          .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+    }
+    TradeRef ref = seen.get();
+    if (!ref.tradeId().equals(cmd.tradeId())) {
+      return reject(cmd.replyTo(), Rejection.TRADE_CONFLICT, "sequence " + cmd.sequence() + " is trade " + ref.tradeId()
+          + " on " + account.accountId() + ", not " + cmd.tradeId());
+    }
+    if (ref.reversed()) {
+      return effect.reply(cmd.replyTo(), new TradeSideReverted(true));
+    }
+    TradeSideReversed event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
+        Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
+        Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
+    try {
+      // What the event handler will compute must fit a long.
+      account.apply(event);
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
+          + account.accountId() + "'s position or cash");
+    }
+    return effect.persist(event).thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
   }
 
   /**

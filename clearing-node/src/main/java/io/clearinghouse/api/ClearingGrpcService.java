@@ -1,7 +1,9 @@
 package io.clearinghouse.api;
 
-import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.Accounts;
+import io.clearinghouse.clearing.TradeContent;
+import io.clearinghouse.clearing.TradeRegister;
+import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.common.Identifiers;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
@@ -20,11 +22,9 @@ import io.clearinghouse.protocol.v1.TradeAck;
 import io.clearinghouse.protocol.v1.TradeRejection;
 import io.clearinghouse.protocol.v1.TradeResult;
 import io.grpc.Status;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.grpc.javadsl.Metadata;
@@ -35,32 +35,33 @@ import org.slf4j.LoggerFactory;
 /**
  * clearing.v1.ClearingService: the matching engine's trade stream and pre-trade checks.
  *
- * <p>Each trade is checked on its own (ids, instrument, tick, lot, distinct sides, overflow, both
- * accounts open) so that a bad trade is refused before either side moves; then both sides are
- * applied in parallel, each exactly once (the accounts remember the sequences they applied), and
- * the trade is acknowledged when both are durable. If a side cannot be confirmed (a timeout, a
- * node going away), the stream fails with UNAVAILABLE rather than guess: the engine reconnects and
- * resends every trade without a result, and the accounts answer the sides already applied as
- * duplicates.
+ * <p>Each trade is checked on its own (ids, instrument, tick, lot, distinct sides, overflow) so that
+ * a bad trade is refused before either side moves; then it goes to the trade register of its
+ * sequence, which settles it as one unit: both sides applied, or neither (a resend that differs
+ * from the first in any field is refused with TRADE_CONFLICT). A trade is handed to its register
+ * only once every earlier trade of the stream with an account in common has its result, so each
+ * account applies its trades in sequence order. If a trade's outcome is not known in time (a
+ * timeout, a node going away), the stream fails with UNAVAILABLE rather than guess: the engine
+ * reconnects and resends every trade without a result, and the register answers those it finished
+ * with their first outcome and drives the others to theirs.
  */
 public final class ClearingGrpcService implements ClearingServicePowerApi {
   private static final Logger log = LoggerFactory.getLogger(ClearingGrpcService.class);
 
   private final Accounts accounts;
+  private final TradeRegisters registers;
   private final Authenticator auth;
   private final Instruments instruments;
   private final LastTrades lastTrades;
   private final ProtoMapping mapping;
   private final int tradesInFlight;
-  /** Accounts known to be open. Accounts are never closed, so a hit never goes stale. */
-  private final Set<String> openAccounts = ConcurrentHashMap.newKeySet();
-
   private final Metrics metrics;
 
-  public ClearingGrpcService(Accounts accounts, Authenticator auth, Instruments instruments, LastTrades lastTrades,
-      ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
-    this.metrics = metrics;
+  public ClearingGrpcService(Accounts accounts, TradeRegisters registers, Authenticator auth, Instruments instruments,
+      LastTrades lastTrades, ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
     this.accounts = accounts;
+    this.registers = registers;
+    this.metrics = metrics;
     this.auth = auth;
     this.instruments = instruments;
     this.lastTrades = lastTrades;
@@ -75,37 +76,29 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     } catch (RejectedException e) {
       return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
-    return in.mapAsync(tradesInFlight, this::clear);
+    // One per stream: the order is the stream's sequence order.
+    AccountOrder order = new AccountOrder();
+    return in.mapAsync(tradesInFlight, trade -> clear(trade, order));
   }
 
-  /** A trade that passed every check that needs no account. */
-  private record CheckedTrade(Trade trade, Instrument instrument, long priceTicks, long lots) {}
-
-  private CompletionStage<TradeResult> clear(Trade trade) {
-    CheckedTrade checked;
+  private CompletionStage<TradeResult> clear(Trade trade, AccountOrder order) {
+    TradeContent content;
     try {
-      checked = check(trade);
+      content = check(trade);
     } catch (RejectedException e) {
       return CompletableFuture.completedFuture(rejection(trade, e));
     }
-    return requireOpen(trade.getBuyerAccountId())
-        .thenCompose(buyer -> requireOpen(trade.getSellerAccountId()))
-        .thenCompose(open -> applyBothSides(checked))
-        .exceptionally(failure -> {
-          Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-              ? failure.getCause() : failure;
-          if (cause instanceof RejectedException rejected && rejected.reason() != Rejection.TIMEOUT) {
-            return rejection(trade, rejected);
+    return order.after(content.buyer(), content.seller(), () -> registers.submit(content)
+        .handle((reply, failure) -> {
+          if (failure != null) {
+            throw unconfirmed(trade, failure);
           }
-          if (cause instanceof GrpcServiceException) {
-            throw failure instanceof CompletionException completion ? completion : new CompletionException(cause);
-          }
-          throw unconfirmed(trade, cause);
-        });
+          return result(trade, content, reply);
+        }));
   }
 
-  private CheckedTrade check(Trade trade) {
-    Identifiers.tradeId(trade.getTradeId());
+  private TradeContent check(Trade trade) {
+    String tradeId = Identifiers.tradeId(trade.getTradeId());
     if (trade.getSequence() <= 0) {
       throw new RejectedException(Rejection.INVALID_SEQUENCE, "sequence must be positive");
     }
@@ -117,96 +110,49 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     if (buyer.equals(seller)) {
       throw new RejectedException(Rejection.SAME_ACCOUNT_BOTH_SIDES, "buyer and seller are both " + buyer);
     }
-    TradeInput.direction(trade.getAggressorSide());
-    if (!trade.getBuyerOrderId().isEmpty()) {
-      Identifiers.orderId(trade.getBuyerOrderId());
-    }
-    if (!trade.getSellerOrderId().isEmpty()) {
-      Identifiers.orderId(trade.getSellerOrderId());
-    }
+    boolean buyerAggressor = TradeInput.direction(trade.getAggressorSide()) > 0;
+    String buyerOrder = trade.getBuyerOrderId().isEmpty() ? null : Identifiers.orderId(trade.getBuyerOrderId());
+    String sellerOrder = trade.getSellerOrderId().isEmpty() ? null : Identifiers.orderId(trade.getSellerOrderId());
     try {
       instrument.notional(priceTicks, lots);
     } catch (ArithmeticException e) {
       throw new RejectedException(Rejection.NOTIONAL_OVERFLOW, "price times quantity overflows");
     }
-    return new CheckedTrade(trade, instrument, priceTicks, lots);
+    return new TradeContent(trade.getSequence(), tradeId, instrument.symbol(), buyer, seller, priceTicks, lots,
+        buyerAggressor, buyerOrder, sellerOrder);
   }
 
-  private CompletionStage<Void> requireOpen(String accountId) {
-    if (openAccounts.contains(accountId)) {
-      return CompletableFuture.completedFuture(null);
+  private TradeResult result(Trade trade, TradeContent content, TradeRegister.Reply reply) {
+    if (reply instanceof TradeRegister.Refused refused) {
+      return rejection(trade, new RejectedException(refused.reason(), refused.message()));
     }
-    return accounts.get(accountId).thenAccept(summary -> openAccounts.add(accountId));
-  }
-
-  private CompletionStage<TradeResult> applyBothSides(CheckedTrade c) {
-    Trade t = c.trade();
-    String symbol = c.instrument().symbol();
-    CompletionStage<AccountEntity.TradeSideApplied> buyer = accounts.applyTrade(t.getBuyerAccountId(), t.getTradeId(),
-        t.getSequence(), symbol, c.lots(), c.priceTicks(), t.getAggressorSide() == io.clearinghouse.protocol.v1.Side.BUY, orderId(t.getBuyerOrderId()));
-    CompletionStage<AccountEntity.TradeSideApplied> seller = accounts.applyTrade(t.getSellerAccountId(), t.getTradeId(),
-        t.getSequence(), symbol, -c.lots(), c.priceTicks(), t.getAggressorSide() == io.clearinghouse.protocol.v1.Side.SELL, orderId(t.getSellerOrderId()));
-    return buyer.handle(Side::of).thenCombine(seller.handle(Side::of), (b, s) -> {
-      if (b.unknown() || s.unknown()) {
-        // Not known whether that side was applied: make the engine resend instead of guessing.
-        throw unconfirmed(t, b.unknown() ? b.failure() : s.failure());
-      }
-      if (b.applied() != null && s.applied() != null) {
-        boolean duplicate = b.applied().duplicate() && s.applied().duplicate();
-        if (!duplicate) {
-          // A resent old trade must not pull the mark's last-trade input back in time.
-          lastTrades.record(symbol, c.priceTicks());
-        }
-        metrics.tradeCleared(duplicate);
-        return TradeResult.newBuilder()
-            .setTradeId(t.getTradeId())
-            .setSequence(t.getSequence())
-            .setAck(TradeAck.newBuilder()
-                .setDuplicate(b.applied().duplicate() && s.applied().duplicate())
-                .setBuyerFee(mapping.money(b.applied().fee()))
-                .setSellerFee(mapping.money(s.applied().fee())))
-            .build();
-      }
-      RejectedException refused = b.rejected() != null ? b.rejected() : s.rejected();
-      if (b.applied() != null || s.applied() != null) {
-        // Only an engine reusing a sequence or sending absurd sizes gets here; the audit names it.
-        log.error("Trade {} (sequence {}) applied to the {} only: {}", t.getTradeId(), t.getSequence(),
-            b.applied() != null ? "buyer" : "seller", refused.getMessage());
-        return rejection(t, new RejectedException(refused.reason(), refused.getMessage() + " (the "
-            + (b.applied() != null ? "buyer" : "seller") + " side was applied)"));
-      }
-      return rejection(t, refused);
-    });
-  }
-
-  /** What became of one side: applied, refused, or unknown (a timeout or any other failure). */
-  private record Side(AccountEntity.TradeSideApplied applied, RejectedException rejected, Throwable failure) {
-    static Side of(AccountEntity.TradeSideApplied applied, Throwable failure) {
-      if (failure == null) {
-        return new Side(applied, null, null);
-      }
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      if (cause instanceof RejectedException rejected && rejected.reason() != Rejection.TIMEOUT) {
-        return new Side(null, rejected, null);
-      }
-      return new Side(null, null, cause);
+    TradeRegister.Settled settled = (TradeRegister.Settled) reply;
+    if (!settled.duplicate()) {
+      // A resent old trade must not pull the mark's last-trade input back in time.
+      lastTrades.record(content.instrument(), content.priceTicks());
     }
-
-    boolean unknown() {
-      return failure != null;
-    }
+    metrics.tradeCleared(settled.duplicate());
+    return TradeResult.newBuilder()
+        .setTradeId(trade.getTradeId())
+        .setSequence(trade.getSequence())
+        .setAck(TradeAck.newBuilder()
+            .setDuplicate(settled.duplicate())
+            .setBuyerFee(mapping.money(settled.buyerFee()))
+            .setSellerFee(mapping.money(settled.sellerFee())))
+        .build();
   }
 
-  private static CompletionException unconfirmed(Trade trade, Throwable cause) {
+  private static CompletionException unconfirmed(Trade trade, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (cause instanceof GrpcServiceException) {
+      // An earlier trade of the same accounts was not confirmed: this one was never started.
+      return new CompletionException(cause);
+    }
     log.warn("Trade {} (sequence {}) not confirmed, failing the stream so it is resent: {}",
         trade.getTradeId(), trade.getSequence(), cause.toString());
     return new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
         "TIMEOUT: trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
             + ") could not be confirmed; reconnect and resend every trade without a result")));
-  }
-
-  private static String orderId(String id) {
-    return id.isEmpty() ? null : id;
   }
 
   private TradeResult rejection(Trade trade, RejectedException e) {

@@ -60,6 +60,8 @@ final class AccountLedger {
         if (!sequences.add(t.sequence())) {
           l.violations.add(accountId + ": trade sequence " + t.sequence() + " applied twice");
         }
+      } else if (event instanceof AccountEntity.TradeSideReversed r) {
+        l.reverse(r, instruments);
       } else if (event instanceof AccountEntity.IsolatedMarginAdjusted a) {
         l.cash = Math.subtractExact(l.cash, a.amount());
         l.isolated.merge(a.instrument(), a.amount(), Math::addExact);
@@ -102,6 +104,42 @@ final class AccountLedger {
     if (Math.subtractExact(t.realizedPnl(), t.costDelta()) != -value) {
       violations.add(accountId + ": trade " + t.tradeId() + " moved " + Math.subtractExact(t.realizedPnl(), t.costDelta())
           + " between cost and cash instead of " + (-value));
+    }
+  }
+
+  /**
+   * A trade side undone because its trade was refused: the same buckets as the side, the other
+   * way (the fee back out of fee revenue), and the side no longer counted as applied.
+   */
+  private void reverse(AccountEntity.TradeSideReversed r, Instruments instruments) {
+    Side applied = null;
+    for (Side side : tradeSides) {
+      if (side.sequence() == r.sequence()) {
+        applied = side;
+      }
+    }
+    if (r.instrument() == null) {
+      if (applied != null) {
+        violations.add(accountId + ": trade sequence " + r.sequence() + " marked never applied, but it was");
+      }
+      return;
+    }
+    if (applied == null || applied.signedLots() != -r.signedLots()) {
+      violations.add(accountId + ": trade sequence " + r.sequence() + " reversed by " + r.signedLots()
+          + " lots, but " + (applied == null ? "no side of it is applied" : "its side moved " + applied.signedLots()));
+    } else {
+      tradeSides.remove(applied);
+    }
+    cash = Math.subtractExact(Math.addExact(Math.addExact(cash, r.realizedPnl()), r.feeRefund()), r.isolatedMarginDelta());
+    fees = Math.subtractExact(fees, r.feeRefund());
+    lots.merge(r.instrument(), r.signedLots(), Math::addExact);
+    cost.merge(r.instrument(), r.costDelta(), Math::addExact);
+    isolated.merge(r.instrument(), r.isolatedMarginDelta(), Math::addExact);
+    long value = Math.multiplyExact(Math.multiplyExact(r.signedLots(), r.priceTicks()),
+        instruments.require(r.instrument()).notionalMultiplier());
+    if (Math.subtractExact(r.realizedPnl(), r.costDelta()) != -value) {
+      violations.add(accountId + ": reversal of trade " + r.tradeId() + " moved "
+          + Math.subtractExact(r.realizedPnl(), r.costDelta()) + " between cost and cash instead of " + (-value));
     }
   }
 

@@ -8,15 +8,17 @@ import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Refuses a node that would join a cluster writing to another journal keyspace, snapshot keyspace
- * or number of shards. Such a node would host shards of the cluster and persist their events where
- * the rest of the cluster never reads them.
+ * Refuses a node that would join a cluster writing to another journal keyspace, snapshot keyspace,
+ * number of shards or number of trade registers. Such a node would host shards of the cluster and
+ * persist their events where the rest of the cluster never reads them (or look a trade up in
+ * another register than the one that recorded it).
  */
 public final class ClusterCompatibility extends JoinConfigCompatChecker {
   private static final List<String> KEYS = List.of(
       "pekko.persistence.cassandra.journal.keyspace",
       "pekko.persistence.cassandra.snapshot.keyspace",
-      "pekko.cluster.sharding.number-of-shards");
+      "pekko.cluster.sharding.number-of-shards",
+      "clearinghouse.clearing.register-buckets");
 
   @Override
   public Seq<String> requiredKeys() {

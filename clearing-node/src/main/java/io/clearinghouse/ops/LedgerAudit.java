@@ -4,6 +4,7 @@ import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.account.PositionSummary;
+import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
@@ -30,7 +31,9 @@ import org.apache.pekko.stream.javadsl.Sink;
  *
  * must hold; so must: no negative cash; every trade side moved exactly its value
  * ({@code realized - costDelta == -lots * price * multiplier}); every trade applied to exactly one
- * buyer and one seller with opposite quantities (none half-applied, none twice); open positions
+ * buyer and one seller with opposite quantities (none half-applied, none twice; a side reversed
+ * because its trade was refused counts as not applied); every trade a register settled applied
+ * to exactly its two sides and every trade it refused to none; open positions
  * summing to zero per instrument; and every running account agreeing with its own journal.
  * Each violation is named with the account and the amount.
  */
@@ -72,8 +75,18 @@ public final class LedgerAudit {
             .runWith(Sink.seq(), system)
             .thenApply(events -> LiquidationLedger.replay(id, events)))
         .runWith(Sink.seq(), system);
-    return accountLedgers.thenCombine(others, this::summarize);
+    CompletionStage<List<TradeRegister.Entry>> registered = journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(REGISTER_PREFIX))
+        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), system)
+            .thenApply(TradeRegister.State::replay))
+        .runWith(Sink.seq(), system)
+        .thenApply(lists -> lists.stream().flatMap(List::stream).toList());
+    return accountLedgers.thenCompose(a -> others.thenCombine(registered, (o, r) -> summarize(a, o, r)));
   }
+
+  private static final String REGISTER_PREFIX = TradeRegister.TYPE_KEY.name() + "|";
 
   private static final String FUND_PREFIX = InsuranceFund.TYPE_KEY.name() + "|";
   private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
@@ -135,7 +148,8 @@ public final class LedgerAudit {
     });
   }
 
-  private Report summarize(List<AccountLedger> ledgers, List<LiquidationLedger> liquidation) {
+  private Report summarize(List<AccountLedger> ledgers, List<LiquidationLedger> liquidation,
+      List<TradeRegister.Entry> registered) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
     long cash = 0;
@@ -209,6 +223,7 @@ public final class LedgerAudit {
     byAccount.values().forEach(l -> transferAudit.add(l.transfers));
     liquidation.forEach(l -> transferAudit.add(l.transfers()));
     transferAudit.check(byAccount, liquidation, fees, deposits, withdrawals, topUps, violations);
+    checkRegistered(registered, trades, violations);
     // A trade id under two sequences would pass the pairing above: a trade applied twice.
     Map<String, Set<Long>> sequencesById = new TreeMap<>();
     trades.forEach((sequence, t) -> t.tradeIds.forEach(id ->
@@ -222,9 +237,34 @@ public final class LedgerAudit {
         debt, sagas, List.copyOf(violations));
   }
 
+  /**
+   * Every trade a register settled has its two sides in the accounts' journals, on the accounts and
+   * of the size it recorded; every trade it refused has none (a side reversed counts as none).
+   * Trades still being driven are not judged: the audit may run while trading.
+   */
+  private static void checkRegistered(List<TradeRegister.Entry> registered, Map<Long, TradeSides> trades,
+      List<String> violations) {
+    for (TradeRegister.Entry entry : registered) {
+      var t = entry.trade();
+      TradeSides sides = trades.get(t.sequence());
+      if (entry.status() == TradeRegister.Status.SETTLED) {
+        List<String> expected = List.of(t.buyer() + " " + t.lots(), t.seller() + " " + (-t.lots()));
+        if (sides == null || !new HashSet<>(sides.sides).equals(new HashSet<>(expected)) || sides.sides.size() != 2) {
+          violations.add("trade sequence " + t.sequence() + " " + t.tradeId() + " is settled in its register as "
+              + expected + " but the accounts' journals hold " + (sides == null ? "no side" : sides.sides));
+        }
+      } else if (entry.status() == TradeRegister.Status.REFUSED && sides != null) {
+        violations.add("trade sequence " + t.sequence() + " " + t.tradeId() + " is refused in its register but "
+            + "applied to " + sides.sides);
+      }
+    }
+  }
+
   /** The sides of one trade found in the journal: exactly one buy and one sell of the same size. */
   private static final class TradeSides {
     private final List<String> accounts = new ArrayList<>();
+    /** "account signedLots" of each side. */
+    private final List<String> sides = new ArrayList<>();
     private final Set<String> tradeIds = new HashSet<>();
     private long lots;
     private int buys;
@@ -232,6 +272,7 @@ public final class LedgerAudit {
 
     void add(String accountId, AccountLedger.Side side) {
       accounts.add(accountId);
+      sides.add(accountId + " " + side.signedLots());
       tradeIds.add(side.tradeId());
       lots = Math.addExact(lots, side.signedLots());
       if (side.signedLots() > 0) {

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.liquidation.BackstopProviders;
 import io.clearinghouse.liquidation.InsuranceFund;
+import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.api.Authenticator;
@@ -62,7 +63,7 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 public final class NodeRoutes implements ManagementRouteProvider {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final List<EntityTypeKey<?>> TYPES = List.of(AccountEntity.TYPE_KEY, PriceFeed.TYPE_KEY,
-      LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, BackstopProviders.TYPE_KEY);
+      LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, BackstopProviders.TYPE_KEY, TradeRegister.TYPE_KEY);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorSystem<Void> system;

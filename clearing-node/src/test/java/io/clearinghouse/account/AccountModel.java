@@ -93,6 +93,17 @@ public final class AccountModel {
    * fee is charged for a trade side ({@code feeTaker} non-null), none for a liquidation transfer.
    */
   public static Movement movement(Acc account, String instrument, long signedLots, long priceTicks, Boolean feeTaker) {
+    return movement(account, instrument, signedLots, priceTicks, feeTaker, 0);
+  }
+
+  /**
+   * The same, for a trade side with the instrument's mark at {@code markTicks} (0: none): an
+   * isolated position opened by a trade is funded in full with its initial margin at the price
+   * plus the loss it opens against the mark, or the side is refused ({@code isolatedMarginMissing}
+   * says by how much cash falls short); a liquidation transfer allocates what cash there is.
+   */
+  public static Movement movement(Acc account, String instrument, long signedLots, long priceTicks, Boolean feeTaker,
+      long markTicks) {
     Holding h = account.holdings.getOrDefault(instrument, new Holding());
     BigInteger q = big(h.lots);
     BigInteger c = big(h.cost);
@@ -136,13 +147,32 @@ public final class AccountModel {
         BigInteger wanted = ceilDiv(opened.multiply(big(priceTicks)).multiply(big(MULTIPLIER)),
             big(leverage(account, h, newAbs.multiply(big(priceTicks)).multiply(big(MULTIPLIER)))));
         BigInteger cashThere = big(account.cash).add(realized).subtract(big(fee)).add(released);
-        allocated = wanted.min(cashThere.max(BigInteger.ZERO));
-        missing = wanted.subtract(allocated).longValueExact();
+        if (feeTaker != null) {
+          // Open loss: a buy above the mark or a sell below it, on the lots opened.
+          BigInteger reference = big(markTicks > 0 ? markTicks : priceTicks);
+          BigInteger perLot = big(Long.signum(newLots.signum())).multiply(big(priceTicks).subtract(reference));
+          wanted = wanted.add(perLot.max(BigInteger.ZERO).multiply(opened).multiply(big(MULTIPLIER)));
+          allocated = wanted;
+          missing = wanted.subtract(cashThere).max(BigInteger.ZERO).longValueExact();
+        } else {
+          allocated = wanted.min(cashThere.max(BigInteger.ZERO));
+          missing = wanted.subtract(allocated).longValueExact();
+        }
       }
       isolatedDelta = allocated.subtract(released).longValueExact();
     }
     return new Movement(signedLots, realized.longValueExact(), newCost.subtract(c).longValueExact(), isolatedDelta, fee,
         missing);
+  }
+
+  /** Undoes a trade side's movement exactly, as the trade register's reversal does (the fee comes back). */
+  public static void revert(Acc account, String instrument, Movement m) {
+    Holding h = account.holding(instrument);
+    account.cash = Math.addExact(Math.subtractExact(Math.addExact(Math.subtractExact(account.cash, m.realizedPnl()),
+        m.fee()), 0), m.isolatedMarginDelta());
+    h.lots = Math.subtractExact(h.lots, m.signedLots());
+    h.cost = Math.subtractExact(h.cost, m.costDelta());
+    h.isolatedMargin = Math.subtractExact(h.isolatedMargin, m.isolatedMarginDelta());
   }
 
   /** Applies a movement (and, for a liquidation transfer, its penalty) to the account. */

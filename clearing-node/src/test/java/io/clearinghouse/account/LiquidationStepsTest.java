@@ -57,7 +57,7 @@ class LiquidationStepsTest {
   /** 1,000 deposited, 1 BTC bought at 50,000 as taker: cash 975. */
   private void longOneBitcoin() {
     run(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
-    run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, r));
+    run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "other", r));
   }
 
   private LiquidationTransfer transfer(CommandResultWithReply<Command, Event, State, Reply> result) {

@@ -202,34 +202,59 @@ final class ModelTrading {
         world.marks);
   }
 
-  /** Sends both sides as the clearing service does; true when both were applied (now or before). */
+  /**
+   * Sends both sides as the trade register does: the buyer's, then the seller's; a seller
+   * refused after the buyer applied has the buyer's side reversed, so a trade is applied to both
+   * sides or to neither. True when both were applied (now or before).
+   */
   private boolean applyBothSides(SentTrade t) {
-    boolean buyer = side(t.buyer(), t, t.lots(), t.buyerTakes(), t.buyerOrder());
-    boolean seller = side(t.seller(), t, -t.lots(), !t.buyerTakes(), t.sellerOrder());
-    return buyer && seller;
-  }
-
-  private boolean side(String id, SentTrade t, long signedLots, boolean taker, String orderId) {
-    AccountModel.Acc m = world.model.account(id);
-    AccountModel.Movement expected = AccountModel.movement(m, t.instrument(), signedLots, t.priceTicks(), taker);
-    Optional<Reply> reply = world.ask(id, r -> new AccountEntity.ApplyTrade(t.tradeId(), t.sequence(), t.instrument(),
-        signedLots, t.priceTicks(), taker, orderId, r));
-    if (reply.isEmpty() || !(reply.get() instanceof TradeSideApplied applied)) {
+    AccountModel.Movement buyer = side(t.buyer(), t.seller(), t, t.lots(), t.buyerTakes(), t.buyerOrder());
+    if (buyer == null) {
       return false;
     }
-    if (!applied.duplicate()) {
+    if (side(t.seller(), t.buyer(), t, -t.lots(), !t.buyerTakes(), t.sellerOrder()) != null) {
+      return true;
+    }
+    if (buyer != NOT_NEW) {
+      Optional<Reply> undone = world.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), t.sequence(), r));
+      expect(undone.isPresent() && undone.get() instanceof AccountEntity.TradeSideReverted,
+          t.buyer() + " did not reverse its side of " + t.tradeId() + ": " + undone.orElse(null));
+      AccountModel.revert(world.model.account(t.buyer()), t.instrument(), buyer);
+    }
+    return false;
+  }
+
+  /** A side found applied before: nothing to reverse in the model. */
+  private static final AccountModel.Movement NOT_NEW = new AccountModel.Movement(0, 0, 0, 0, 0, 0);
+
+  /** The movement applied now, {@link #NOT_NEW} if applied before, null if refused. */
+  private AccountModel.Movement side(String id, String counterparty, SentTrade t, long signedLots, boolean taker,
+      String orderId) {
+    AccountModel.Acc m = world.model.account(id);
+    AccountModel.Movement expected = AccountModel.movement(m, t.instrument(), signedLots, t.priceTicks(), taker,
+        world.mark(t.instrument()));
+    Optional<Reply> reply = world.ask(id, r -> new AccountEntity.ApplyTrade(t.tradeId(), t.sequence(), t.instrument(),
+        signedLots, t.priceTicks(), taker, orderId, counterparty, r));
+    if (reply.isEmpty() || !(reply.get() instanceof TradeSideApplied applied)) {
+      return null;
+    }
+    if (applied.duplicate()) {
+      return NOT_NEW;
+    }
+    {
+      // Applied now.
       expect(applied.fee() == expected.fee(), id + " was charged a fee of " + applied.fee() + ", the model says "
           + expected.fee());
-      if (orderId != null && expected.isolatedMarginMissing() > 0) {
-        world.violation(Invariant.PRE_TRADE_CHECK_COVERS_THE_TRADE, id + " opened an isolated position through a "
-            + "checked order with " + expected.isolatedMarginMissing() + " of its initial margin missing (on credit)");
+      if (expected.isolatedMarginMissing() > 0) {
+        world.violation(Invariant.PRE_TRADE_CHECK_COVERS_THE_TRADE, id + " opened an isolated position with "
+            + expected.isolatedMarginMissing() + " of its initial margin and open loss missing (on credit)");
       }
       if (m.holding(t.instrument()).isolated) {
         ModelWorld.count("isolated trade sides");
       }
       AccountModel.apply(m, t.instrument(), expected, 0);
     }
-    return true;
+    return expected;
   }
 
   private void resend(ModelActions.Resend r) {
@@ -243,7 +268,8 @@ final class ModelTrading {
         boolean buys = id.equals(first.buyer());
         Optional<Reply> reply = world.ask(id, c -> new AccountEntity.ApplyTrade(first.tradeId(), first.sequence(),
             first.instrument(), buys ? first.lots() : -first.lots(), first.priceTicks(),
-            buys == first.buyerTakes(), buys ? first.buyerOrder() : first.sellerOrder(), c));
+            buys == first.buyerTakes(), buys ? first.buyerOrder() : first.sellerOrder(),
+            buys ? first.seller() : first.buyer(), c));
         expect(reply.isEmpty() || reply.get() instanceof Rejected
             || (reply.get() instanceof TradeSideApplied a && a.duplicate()),
             id + " applied the resent trade " + first.tradeId() + " again: " + reply.orElse(null));
@@ -257,6 +283,9 @@ final class ModelTrading {
     }
     SentTrade conflicting = new SentTrade(first.sequence(), first.tradeId() + "-x", first.instrument(), first.buyer(),
         seller, first.lots() + 1, first.priceTicks(), first.buyerTakes(), null, null);
-    applyBothSides(conflicting);
+    // The register refuses it before any account sees it; the first buyer, asked anyway, refuses it too.
+    if (applyBothSides(conflicting)) {
+      world.violation(Invariant.BOOKS_BALANCE, "a reused sequence " + first.sequence() + " was applied as a new trade");
+    }
   }
 }

@@ -76,7 +76,7 @@ class OrderRulesEntityTest {
 
   private CommandResultWithReply<Command, Event, State, Reply> trade(String instrument, long lots, long priceTicks) {
     int seq = sequence.incrementAndGet();
-    return run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, priceTicks, true, null, r));
+    return run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, priceTicks, true, null, "counterparty", r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> reserve(String orderId, String instrument, long lots,

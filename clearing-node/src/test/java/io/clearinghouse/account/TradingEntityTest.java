@@ -55,7 +55,7 @@ class TradingEntityTest {
 
   private CommandResultWithReply<Command, Event, State, Reply> trade(long seq, String tradeId, long lots, long price,
       boolean taker, String orderId) {
-    return run(replyTo -> new AccountEntity.ApplyTrade(tradeId, seq, PERP, lots, price, taker, orderId,
+    return run(replyTo -> new AccountEntity.ApplyTrade(tradeId, seq, PERP, lots, price, taker, orderId, "counterparty",
         replyTo));
   }
 
@@ -89,7 +89,7 @@ class TradingEntityTest {
     var result = trade(101, "t-101", ONE_BTC, P50K, true, null);
     // Notional 50,000 USDT; taker fee 0.05% = 25 USDT; the cost basis takes the whole value.
     assertEquals(new AccountEntity.TradeCleared("t-101", 101, PERP, ONE_BTC, P50K, 25 * USDT, 0, 50_000 * USDT, 0,
-        null, 0), result.event());
+        null, 0, "counterparty", true, null), result.event());
     assertEquals(new AccountEntity.TradeSideApplied(25 * USDT, false), result.reply());
 
     AccountSummary s = summary();
@@ -300,13 +300,83 @@ class TradingEntityTest {
   }
 
   @Test
-  void aResendIsMatchedOnItsContentAndAnsweredWithTheFirstFee() {
+  void aResendIsMatchedOnEveryFieldAndAnsweredWithTheFirstFee() {
     deposit(100_000 * USDT);
     trade(501, "t-501", ONE_BTC, P50K, true, null); // taker: 25 USDT
-    // The same trade resent with the aggressor flipped: still the fee charged the first time.
-    assertEquals(new AccountEntity.TradeSideApplied(25 * USDT, true), trade(501, "t-501", ONE_BTC, P50K, false, null).reply());
+    assertEquals(new AccountEntity.TradeSideApplied(25 * USDT, true), trade(501, "t-501", ONE_BTC, P50K, true, null).reply());
+    assertRejected(trade(501, "t-501", ONE_BTC, P50K, false, null), Rejection.TRADE_CONFLICT);
     assertRejected(trade(501, "t-501", 2 * ONE_BTC, P50K, true, null), Rejection.TRADE_CONFLICT);
     assertRejected(trade(501, "t-501", ONE_BTC, P50K + 1, true, null), Rejection.TRADE_CONFLICT);
+    assertRejected(trade(501, "t-502", ONE_BTC, P50K, true, null), Rejection.TRADE_CONFLICT);
+    assertRejected(trade(501, "t-501", ONE_BTC, P50K, true, "o-9"), Rejection.TRADE_CONFLICT);
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-501", 501, PERP, ONE_BTC, P50K, true, null, "someone-else",
+        r)), Rejection.TRADE_CONFLICT);
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-501", 501, "BTCUSDT-261225", ONE_BTC, P50K, true, null,
+        "counterparty", r)), Rejection.TRADE_CONFLICT);
+  }
+
+  /** What a reversal must restore: everything but the trade memory and the reservations. */
+  private record Books(long cash, java.util.Map<String, Holding> holdings) {}
+
+  private Books books() {
+    return new Books(state().cash(), state().holdings());
+  }
+
+  private AccountEntity.Reply reverse(long seq, String tradeId) {
+    return run(r -> new AccountEntity.ReverseTradeSide(tradeId, seq, r)).reply();
+  }
+
+  @Test
+  void aReversalUndoesExactlyTheMovementsOfItsSideOnce() {
+    deposit(100_000 * USDT);
+    trade(601, "t-601", ONE_BTC, P50K, true, null);
+    // A partial close at a profit: realized PnL, cost removed, maker fee.
+    Books beforeClose = books();
+    trade(602, "t-602", -400, 510_000L, false, null);
+    assertEquals(new AccountEntity.TradeSideReverted(false), reverse(602, "t-602"));
+    assertEquals(beforeClose, books());
+    // Idempotent: a second reversal moves nothing.
+    var again = run(r -> new AccountEntity.ReverseTradeSide("t-602", 602, r));
+    assertEquals(new AccountEntity.TradeSideReverted(true), again.reply());
+    assertTrue(again.hasNoEvents());
+    // A reversed side is never applied again, whatever comes.
+    assertRejected(trade(602, "t-602", -400, 510_000L, false, null), Rejection.TRADE_CONFLICT);
+    assertEquals(beforeClose, books());
+    // Another trade id under that sequence is not this side: refused.
+    assertRejected(run(r -> new AccountEntity.ReverseTradeSide("t-other", 601, r)), Rejection.TRADE_CONFLICT);
+    // The opening trade reversed too: back to the deposit alone.
+    assertEquals(new AccountEntity.TradeSideReverted(false), reverse(601, "t-601"));
+    assertEquals(new Books(100_000 * USDT, java.util.Map.of()), books());
+    assertTrue(summary().positions().isEmpty());
+  }
+
+  @Test
+  void aReversalGivesIsolatedMarginBackAndRestoresAFlippedPosition() {
+    deposit(100_000 * USDT);
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    trade(701, "t-701", ONE_BTC, P50K, true, null);
+    Books before = books();
+    // Flips the long into a short: releases all the margin, allocates the short's, realizes a loss.
+    AccountEntity.TradeCleared flip = (AccountEntity.TradeCleared) trade(702, "t-702", -3 * ONE_BTC, 490_000L, false,
+        null).event();
+    assertTrue(flip.isolatedMarginDelta() != 0 && flip.realizedPnl() != 0, flip.toString());
+    var reversal = run(r -> new AccountEntity.ReverseTradeSide("t-702", 702, r));
+    AccountEntity.TradeSideReversed event = (AccountEntity.TradeSideReversed) reversal.event();
+    assertEquals(new AccountEntity.TradeSideReversed("t-702", 702, PERP, 3 * ONE_BTC, 490_000L, flip.fee(),
+        -flip.realizedPnl(), -flip.costDelta(), -flip.isolatedMarginDelta(), P50K), event);
+    assertEquals(before, books());
+  }
+
+  @Test
+  void aSideReversedBeforeItArrivesIsNeverApplied() {
+    deposit(100_000 * USDT);
+    Books before = books();
+    var marked = run(r -> new AccountEntity.ReverseTradeSide("t-801", 801, r));
+    assertEquals(new AccountEntity.TradeSideReverted(false), marked.reply());
+    assertEquals(before, books());
+    // A late copy of the apply (from an older register incarnation) is refused.
+    assertRejected(trade(801, "t-801", ONE_BTC, P50K, true, null), Rejection.TRADE_CONFLICT);
+    assertEquals(before, books());
   }
 
   @Test

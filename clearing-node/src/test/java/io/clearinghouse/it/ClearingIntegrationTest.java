@@ -179,7 +179,7 @@ class ClearingIntegrationTest {
       await(new Accounts(node.system(), Duration.ofSeconds(10)).applyTrade(halfApplied.getBuyerAccountId(),
           halfApplied.getTradeId(), 21, PERP, lots,
           new BigDecimal(halfApplied.getPrice()).movePointRight(1).longValueExact(),
-          halfApplied.getAggressorSide() == Side.BUY, null));
+          halfApplied.getAggressorSide() == Side.BUY, null, halfApplied.getSellerAccountId()));
       firstBatch.add(halfApplied);
     } finally {
       clients.terminate();

@@ -47,9 +47,9 @@ class TransferAuditTest {
 
   // Buy 1 BTC at 50,000 (cost 50,000, taker fee 25) against a sell of the same (maker fee 10).
   private static final AccountEntity.TradeCleared BUY = new AccountEntity.TradeCleared("t-1", 1, PERP, 1_000, 500_000,
-      25 * USDT, 0, 50_000 * USDT, 0, null, 0);
+      25 * USDT, 0, 50_000 * USDT, 0, null, 0, "b", true, null);
   private static final AccountEntity.TradeCleared SELL = new AccountEntity.TradeCleared("t-1", 1, PERP, -1_000, 500_000,
-      10 * USDT, 0, -50_000 * USDT, 0, null, 0);
+      10 * USDT, 0, -50_000 * USDT, 0, null, 0, "a", false, null);
 
   @Test
   void aTradeAppliedToBothSidesLeavesItsBucketAtZero() {
@@ -69,7 +69,7 @@ class TransferAuditTest {
   @Test
   void twoSidesOfOneSequenceAtDifferentPricesAreNamed() {
     var cheaperSell = new AccountEntity.TradeCleared("t-1", 1, PERP, -1_000, 490_000, 10 * USDT, 0, -49_000 * USDT, 0,
-        null, 0);
+        null, 0, "a", false, null);
     List<String> violations = audit(ledger("a", BUY), ledger("b", cheaperSell));
     assertTrue(violations.stream().anyMatch(v -> v.startsWith("trade sequence 1:") && v.contains("1000000000")),
         violations.toString());
@@ -78,7 +78,7 @@ class TransferAuditTest {
   @Test
   void everyAccountEventsTransfersAgreeWithItsFieldsAndSumToZero() {
     var reduce = new AccountEntity.TradeCleared("t-2", 2, PERP, -400, 510_000, 8 * USDT, 400 * USDT, -20_000 * USDT,
-        0, null, 0);
+        0, null, 0, "b", false, null);
     List<Transfer> transfers = AccountTransfers.of("a", reduce);
     Ledger ledger = new Ledger();
     ledger.applyAll(transfers);

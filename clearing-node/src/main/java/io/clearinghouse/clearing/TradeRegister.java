@@ -1,0 +1,435 @@
+package io.clearinghouse.clearing;
+
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.persistence.CborSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trade register of one bucket of engine sequences ({@code sequence % buckets}): settles each
+ * trade as one unit, so that it is applied to both its accounts or to neither.
+ *
+ * <p>A new trade is recorded first ({@link TradeRecorded}), then driven: the buyer side, then the
+ * seller side (each account applies a sequence once), then {@link TradeSettled} with both fees. A
+ * buyer side refused by its account refuses the trade ({@link TradeRefused}; nothing moved). A
+ * seller side refused after the buyer side was applied makes the register record that it is
+ * unwinding ({@link TradeUnwinding}), have the buyer's account reverse its side exactly, and only
+ * then refuse the trade. A resend of a remembered sequence gets the first outcome if every field
+ * matches, TRADE_CONFLICT (nothing changes) if any differs, and waits for the outcome while the
+ * first is still being driven. After recovery every trade not yet settled or refused is driven on
+ * (the accounts' idempotency by sequence makes asking again safe); an unanswered step is asked
+ * again with back-off, for as long as it takes.
+ */
+public final class TradeRegister
+    extends EventSourcedBehaviorWithEnforcedReplies<TradeRegister.Command, TradeRegister.Event, TradeRegister.State> {
+  private static final Logger log = LoggerFactory.getLogger(TradeRegister.class);
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "TradeRegister");
+
+  // --- protocol -------------------------------------------------------------------------
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** A trade from the engine, checked; answered when it is settled or refused. */
+  public record Submit(TradeContent trade, ActorRef<Reply> replyTo) implements Command {}
+
+  /** An account's answer to the step {@code attempt} of trade {@code sequence}, or why there was none. */
+  private record StepAnswered(long sequence, long attempt, AccountEntity.Reply reply, String failure)
+      implements Command {}
+
+  private record RetryStep(long sequence, long attempt) implements Command {}
+
+  /** Sent by the shard when it moves the register elsewhere. */
+  private enum Stop implements Command { INSTANCE }
+
+  public sealed interface Reply extends CborSerializable {}
+
+  /** Applied to both sides, now or before ({@code duplicate}), with the fees charged the first time. */
+  public record Settled(long buyerFee, long sellerFee, boolean duplicate) implements Reply {}
+
+  /** Applied to neither side. */
+  public record Refused(Rejection reason, String message) implements Reply {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record TradeRecorded(TradeContent trade) implements Event {}
+
+  public record TradeSettled(long sequence, long buyerFee, long sellerFee) implements Event {}
+
+  /** The seller side was refused after the buyer side was applied: the buyer side is being reversed. */
+  public record TradeUnwinding(long sequence, Rejection reason, String message) implements Event {}
+
+  public record TradeRefused(long sequence, Rejection reason, String message) implements Event {}
+
+  // --- state ----------------------------------------------------------------------------
+
+  public enum Status { RECORDED, UNWINDING, SETTLED, REFUSED;
+
+    boolean finished() {
+      return this == SETTLED || this == REFUSED;
+    }
+  }
+
+  /** One remembered trade and where it stands; fees once settled, reason and message once refused or unwinding. */
+  public record Entry(TradeContent trade, Status status, long buyerFee, long sellerFee, Rejection reason,
+      String message) implements CborSerializable {}
+
+  /** What a snapshot holds: the remembered trades by sequence and the forgotten-up-to mark. */
+  public record Snapshot(List<Entry> trades, long forgottenUpTo) implements CborSerializable {}
+
+  /**
+   * The remembered trades by sequence (at most {@code retained} finished ones, lowest sequences
+   * forgotten first; unfinished ones are never forgotten) and the highest forgotten sequence.
+   *
+   * <p>Mutable on purpose, unlike the other entities' states: a register remembers tens of thousands
+   * of trades, and copying them on each of the two events of every trade would cost more than the
+   * trade. Only the event handler changes it, deterministically; snapshots take a copy
+   * ({@link #snapshot()}), and nothing else keeps a reference to it.
+   */
+  public static final class State {
+    private final java.util.TreeMap<Long, Entry> trades = new java.util.TreeMap<>();
+    private final int retained;
+    private long forgottenUpTo;
+
+    State(int retained) {
+      this.retained = retained;
+    }
+
+    public Entry get(long sequence) {
+      return trades.get(sequence);
+    }
+
+    public boolean tooOld(long sequence) {
+      return sequence <= forgottenUpTo;
+    }
+
+    public long forgottenUpTo() {
+      return forgottenUpTo;
+    }
+
+    public int size() {
+      return trades.size();
+    }
+
+    List<Entry> unfinished() {
+      return trades.values().stream().filter(e -> !e.status().finished()).toList();
+    }
+
+    /** Every trade a register's journal recorded, with its last status: for the ledger audit. */
+    public static List<Entry> replay(List<?> events) {
+      State state = new State(Integer.MAX_VALUE);
+      events.forEach(event -> state.apply((Event) event));
+      return List.copyOf(state.trades.values());
+    }
+
+    Snapshot snapshot() {
+      return new Snapshot(List.copyOf(trades.values()), forgottenUpTo);
+    }
+
+    static State of(Snapshot snapshot, int retained) {
+      State state = new State(retained);
+      snapshot.trades().forEach(e -> state.trades.put(e.trade().sequence(), e));
+      state.forgottenUpTo = snapshot.forgottenUpTo();
+      return state;
+    }
+
+    /** The state after {@code event}: also how the ledger audit reads a register's journal. */
+    public State apply(Event event) {
+      if (event instanceof TradeRecorded e) {
+        trades.put(e.trade().sequence(), new Entry(e.trade(), Status.RECORDED, 0, 0, null, null));
+        forget();
+      } else if (event instanceof TradeSettled e) {
+        Entry was = trades.get(e.sequence());
+        trades.put(e.sequence(), new Entry(was.trade(), Status.SETTLED, e.buyerFee(), e.sellerFee(), null, null));
+      } else if (event instanceof TradeUnwinding e) {
+        Entry was = trades.get(e.sequence());
+        trades.put(e.sequence(), new Entry(was.trade(), Status.UNWINDING, 0, 0, e.reason(), e.message()));
+      } else if (event instanceof TradeRefused e) {
+        Entry was = trades.get(e.sequence());
+        trades.put(e.sequence(), new Entry(was.trade(), Status.REFUSED, 0, 0, e.reason(), e.message()));
+      }
+      return this;
+    }
+
+    private void forget() {
+      if (trades.size() <= retained) {
+        return;
+      }
+      var it = trades.entrySet().iterator();
+      while (trades.size() > retained && it.hasNext()) {
+        var next = it.next();
+        if (next.getValue().status().finished()) {
+          forgottenUpTo = Math.max(forgottenUpTo, next.getKey());
+          it.remove();
+        }
+      }
+    }
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  /** How the register reaches accounts: through sharding on a node, directly in tests. */
+  @FunctionalInterface
+  public interface AccountAsker {
+    CompletionStage<AccountEntity.Reply> ask(String accountId,
+        Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout);
+  }
+
+  public static void init(ActorSystem<?> system, RegisterSettings settings) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    AccountAsker accounts = (accountId, command, timeout) ->
+        sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
+    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts))
+        .withStopMessage(Stop.INSTANCE));
+  }
+
+  public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TradeRegister(bucket, settings, accounts, ctx,
+        timers)));
+  }
+
+  public static PersistenceId persistenceId(String bucket) {
+    return PersistenceId.of(TYPE_KEY.name(), bucket);
+  }
+
+  /** A trade being driven by this incarnation: its current step, and who waits for the outcome. */
+  private static final class Drive {
+    long attempt;
+    int retries;
+    /** The buyer side's fee once its account applied it (in memory: after recovery it is asked again). */
+    Long buyerFee;
+    final List<ActorRef<Reply>> waiters = new ArrayList<>();
+  }
+
+  private final String bucket;
+  private final RegisterSettings settings;
+  private final AccountAsker accounts;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final Map<Long, Drive> driving = new HashMap<>();
+
+  private TradeRegister(String bucket, RegisterSettings settings, AccountAsker accounts, ActorContext<Command> context,
+      TimerScheduler<Command> timers) {
+    super(persistenceId(bucket));
+    this.bucket = bucket;
+    this.settings = settings;
+    this.accounts = accounts;
+    this.context = context;
+    this.timers = timers;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State(settings.retainedTrades());
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        return state.snapshot();
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        return State.of((Snapshot) from, settings.retainedTrades());
+      }
+    };
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> state.unfinished().forEach(e -> {
+          log.info("Trade register {}: driving trade {} (sequence {}) on from {}", bucket, e.trade().tradeId(),
+              e.trade().sequence(), e.status());
+          driving.put(e.trade().sequence(), new Drive());
+          step(state, e.trade().sequence());
+        }))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Submit.class, this::submit)
+        .onCommand(StepAnswered.class, this::answered)
+        .onCommand(RetryStep.class, (state, retry) -> {
+          Drive drive = driving.get(retry.sequence());
+          if (drive != null && drive.attempt == retry.attempt()) {
+            step(state, retry.sequence());
+          }
+          return Effect().noReply();
+        })
+        .onCommand(Stop.class, (state, stop) -> Effect().stop().thenNoReply())
+        .build();
+  }
+
+  private ReplyEffect<Event, State> submit(State state, Submit cmd) {
+    TradeContent trade = cmd.trade();
+    long sequence = trade.sequence();
+    Entry first = state.get(sequence);
+    if (first != null) {
+      if (!first.trade().equals(trade)) {
+        return Effect().reply(cmd.replyTo(), new Refused(Rejection.TRADE_CONFLICT, "sequence " + sequence
+            + " is already trade " + first.trade().tradeId() + " with other content: "
+            + first.trade().differences(trade)));
+      }
+      return switch (first.status()) {
+        case SETTLED -> Effect().reply(cmd.replyTo(), new Settled(first.buyerFee(), first.sellerFee(), true));
+        case REFUSED -> Effect().reply(cmd.replyTo(), new Refused(first.reason(), first.message()));
+        default -> {
+          Drive drive = driving.get(sequence);
+          if (drive == null) {
+            drive = new Drive();
+            driving.put(sequence, drive);
+            step(state, sequence);
+          }
+          drive.waiters.add(cmd.replyTo());
+          yield Effect().noReply();
+        }
+      };
+    }
+    if (state.tooOld(sequence)) {
+      return Effect().reply(cmd.replyTo(), new Refused(Rejection.TRADE_TOO_OLD, "sequence " + sequence
+          + " is older than every trade this register remembers; it cannot be verified"));
+    }
+    return Effect().persist(new TradeRecorded(trade)).thenRun(after -> {
+      Drive drive = new Drive();
+      drive.waiters.add(cmd.replyTo());
+      driving.put(sequence, drive);
+      step(after, sequence);
+    }).thenNoReply();
+  }
+
+  /** Asks for the next step of trade {@code sequence}, as its entry and drive say. */
+  private void step(State state, long sequence) {
+    Drive drive = driving.get(sequence);
+    Entry entry = state.get(sequence);
+    if (drive == null || entry == null || entry.status().finished()) {
+      return;
+    }
+    TradeContent t = entry.trade();
+    long attempt = ++drive.attempt;
+    CompletionStage<AccountEntity.Reply> answer;
+    if (entry.status() == Status.UNWINDING) {
+      answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r),
+          settings.stepTimeout());
+    } else if (drive.buyerFee == null) {
+      answer = accounts.ask(t.buyer(), r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
+          t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(), t.seller(), r), settings.stepTimeout());
+    } else {
+      answer = accounts.ask(t.seller(), r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
+          -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(), t.buyer(), r), settings.stepTimeout());
+    }
+    context.pipeToSelf(answer, (reply, failure) -> new StepAnswered(sequence, attempt, reply,
+        failure == null ? null : failure.toString()));
+  }
+
+  private ReplyEffect<Event, State> answered(State state, StepAnswered answer) {
+    long sequence = answer.sequence();
+    Drive drive = driving.get(sequence);
+    Entry entry = state.get(sequence);
+    if (drive == null || drive.attempt != answer.attempt() || entry == null || entry.status().finished()) {
+      return Effect().noReply();
+    }
+    if (answer.failure() != null) {
+      return retryLater(sequence, drive, answer.failure());
+    }
+    AccountEntity.Reply reply = answer.reply();
+    TradeContent t = entry.trade();
+    if (entry.status() == Status.UNWINDING) {
+      if (reply instanceof AccountEntity.TradeSideReverted) {
+        return finish(new TradeRefused(sequence, entry.reason(), entry.message()));
+      }
+      log.error("Trade {} (sequence {}): the buyer side of {} cannot be reversed yet: {}", t.tradeId(), sequence,
+          t.buyer(), reply);
+      return retryLater(sequence, drive, String.valueOf(reply));
+    }
+    boolean buyerStep = drive.buyerFee == null;
+    if (reply instanceof AccountEntity.TradeSideApplied applied) {
+      if (buyerStep) {
+        drive.buyerFee = applied.fee();
+        drive.retries = 0;
+        step(state, sequence);
+        return Effect().noReply();
+      }
+      return finish(new TradeSettled(sequence, drive.buyerFee, applied.fee()));
+    }
+    if (reply instanceof AccountEntity.Rejected rejected) {
+      String message = (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
+      if (buyerStep) {
+        return finish(new TradeRefused(sequence, rejected.reason(), message));
+      }
+      log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; reversing it: {}",
+          t.tradeId(), sequence, message);
+      return Effect().persist(new TradeUnwinding(sequence, rejected.reason(), message))
+          .thenRun(after -> step(after, sequence)).thenNoReply();
+    }
+    return retryLater(sequence, drive, "unexpected answer " + reply);
+  }
+
+  /** Persists the trade's outcome and answers everyone waiting for it. */
+  private ReplyEffect<Event, State> finish(Event outcome) {
+    long sequence = outcome instanceof TradeSettled s ? s.sequence() : ((TradeRefused) outcome).sequence();
+    return Effect().persist(outcome).thenRun(after -> {
+      Drive drive = driving.remove(sequence);
+      timers.cancel(sequence);
+      Entry entry = after.get(sequence);
+      Reply reply = entry.status() == Status.SETTLED
+          ? new Settled(entry.buyerFee(), entry.sellerFee(), false)
+          : new Refused(entry.reason(), entry.message());
+      if (drive != null) {
+        drive.waiters.forEach(w -> w.tell(reply));
+      }
+    }).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> retryLater(long sequence, Drive drive, String why) {
+    drive.retries++;
+    Duration delay = settings.retryInterval().multipliedBy(1L << Math.min(drive.retries - 1, 10));
+    if (delay.compareTo(settings.maxRetryInterval()) > 0) {
+      delay = settings.maxRetryInterval();
+    }
+    log.warn("Trade register {}: sequence {} not answered ({}); asking again in {}", bucket, sequence, why, delay);
+    timers.startSingleTimer(sequence, new RetryStep(sequence, drive.attempt), delay);
+    return Effect().noReply();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+}
