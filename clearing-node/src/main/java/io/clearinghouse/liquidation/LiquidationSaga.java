@@ -380,9 +380,9 @@ public final class LiquidationSaga
     } else if (state.fundPaid() != null && state.fundPaid() > 0 && !state.coverDelivered()) {
       ask(Asked.CREDIT, askAccount(trader, r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover",
           liquidationId, state.fundPaid(), state.shortfallCovered(), r)));
-    } else if (uncovered(state) > 0 && state.debt() == null) {
+    } else if (Settlement.uncovered(state) > 0 && state.debt() == null) {
       ask(Asked.DEBT, askAccount(trader, r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
-          uncovered(state), r)));
+          Settlement.uncovered(state), r)));
     } else {
       ask(Asked.END, askAccount(trader, r -> new AccountEntity.EndLiquidation(liquidationId, r)));
     }
@@ -440,10 +440,10 @@ public final class LiquidationSaga
       }
       case ASSESS -> {
         AccountSummary account = ((AccountEntity.Snapshot) reply).account();
-        long shortfalls = shortfalls(state);
+        long shortfalls = Settlement.shortfalls(state);
         // Isolated shortfalls are owed by their positions, not by the cash (which they never
         // touched); beyond them the cross deficit, counted once: see crossDeficit.
-        long need = Math.addExact(shortfalls, crossDeficit(state, account));
+        long need = Math.addExact(shortfalls, Settlement.crossDeficit(state, account));
         return persist(new SettlementAssessed(coverFund(state), need, account.cash(), shortfalls));
       }
       case PAY -> {
@@ -453,7 +453,7 @@ public final class LiquidationSaga
         return persist(new CoverDelivered(state.fundPaid()));
       }
       case DEBT -> {
-        return persist(new DebtLeft(uncovered(state)));
+        return persist(new DebtLeft(Settlement.uncovered(state)));
       }
       case END -> {
         boolean closedAny = state.closes().stream().anyMatch(c -> c.closed() != null && c.closed().signedLots() != 0);
@@ -525,47 +525,9 @@ public final class LiquidationSaga
   /** The crashes already injected in this JVM, so that each happens once. */
   private static final Set<String> INJECTED = ConcurrentHashMap.newKeySet();
 
-  /** What the closes of isolated positions lost beyond their own margins (owed, never in the cash). */
-  private static long shortfalls(State state) {
-    long shortfalls = 0;
-    for (Close c : state.closes()) {
-      if (c.closed() != null) {
-        shortfalls = Math.addExact(shortfalls, c.closed().shortfall());
-      }
-    }
-    return shortfalls;
-  }
-
-  /**
-   * A margin liquidation: the negative cross equity (cash below zero that open positions still
-   * carry is not a deficit). A stop settles only what it closed: at most the loss its cross closes
-   * realized, at most what the cash is short, and nothing while the account's equity is not
-   * negative; never the losses of positions it did not close (if those sink the account, the
-   * monitor liquidates it, with penalty, once the stop has ended).
-   */
-  static long crossDeficit(State state, AccountSummary account) {
-    long equityDeficit = Math.max(0, -account.equity());
-    if (!state.trigger().stop()) {
-      return equityDeficit;
-    }
-    long realized = 0;
-    for (Close c : state.closes()) {
-      if (c.closed() != null && !c.isolated()) {
-        realized = Math.addExact(realized, c.closed().realizedPnl());
-      }
-    }
-    return Math.min(equityDeficit, Math.min(Math.max(0, -realized), Math.max(0, -account.cash())));
-  }
-
   private static boolean usedAdl(State state) {
     return state.closes().stream().anyMatch(c -> c.venue() == Venue.ADL && c.closed() != null
         && c.closed().signedLots() != 0);
-  }
-
-  private static long uncovered(State state) {
-    long need = state.need() == null ? 0 : state.need();
-    long paid = state.fundPaid() == null ? 0 : state.fundPaid();
-    return Math.max(0, need - paid);
   }
 
   /**
@@ -629,7 +591,7 @@ public final class LiquidationSaga
     // same balance. One hold per liquidation, replaced by each plan (a replan at a new mark, the
     // next close): it covers this close's deficit plus what earlier isolated closes left owed (a
     // cross close's deficit already counts earlier cross losses through the account's equity).
-    long hold = Math.addExact(deficitAtPrice, shortfalls(state));
+    long hold = Math.addExact(deficitAtPrice, Settlement.shortfalls(state));
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
         : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))

@@ -227,6 +227,21 @@ class AccountEntityTest {
   }
 
   @Test
+  void keyRetentionIsReadFromConfigAndValidatedAtStart() {
+    var asset = new io.clearinghouse.money.Asset("USDT", 6);
+    AccountSettings defaults = AccountSettings.fromConfig(ConfigFactory.load(), asset);
+    // Custody systems retry for days: the default keeps keys at least a week.
+    assertTrue(defaults.idempotencyKeyRetention().compareTo(Duration.ofDays(7)) >= 0);
+    assertEquals(20_000, defaults.maxRetainedKeys());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> AccountSettings.fromConfig(
+        ConfigFactory.parseString("clearinghouse.account.idempotency-key-retention = 0s")
+            .withFallback(ConfigFactory.load()), asset));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> AccountSettings.fromConfig(
+        ConfigFactory.parseString("clearinghouse.account.max-retained-keys = 0").withFallback(ConfigFactory.load()),
+        asset));
+  }
+
+  @Test
   void manyClientWithdrawalsNeverEvictTheCustodysDepositKey() {
     open();
     deposit("custody-1", 1_000_000L);
