@@ -102,7 +102,8 @@ public final class Main {
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
             .tell(new LiquidationSaga.Begin(accountId, liquidation))));
-    InsuranceFund.init(system, settings.liquidation().fundHistory(), metrics, clock);
+    InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
+        clock);
     BackstopProviders.init(system);
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());

@@ -18,8 +18,14 @@ import java.util.Optional;
 /**
  * An open account's state, in minor units of the settlement asset: its cash, its holdings per
  * instrument, margin reserved for open orders, the operator's leverage cap (0: none), and what it
- * needs to answer retries exactly once: the receipts of its recent deposits and withdrawals
- * (oldest first, at most {@code retainedKeys}) and its recent trades (at most {@code retainedTrades}).
+ * needs to answer retries exactly once: the receipts of its deposits and withdrawals of the last
+ * {@code idempotency-key-retention} (oldest first; operator and client keys apart, see
+ * {@link KeyOwner}) and its recent trades (at most {@code retainedTrades}).
+ *
+ * <p>{@code owed}: what closed isolated positions lost beyond their own margin and neither the
+ * insurance fund nor a deposit has paid yet. It is never taken from the cash (an isolated loss
+ * never touches the rest of the account); it is its own ledger bucket, counted against the
+ * account, and once the liquidation is over it is part of the recorded {@code debt}.
  * Immutable; the event handlers below are the only way it changes.
  */
 public record Account(
@@ -28,7 +34,6 @@ public record Account(
     int leverageCap,
     Map<String, Holding> holdings,
     Map<String, Reservation> reservations,
-    int retainedKeys,
     List<Receipt> recentTransfers,
     int retainedTrades,
     List<TradeRef> recentTrades,
@@ -36,7 +41,8 @@ public record Account(
     Liquidation liquidation,
     long debt,
     List<AccountEntity.LiquidationStep> liquidationSteps,
-    Map<String, Long> stops) implements AccountEntity.State {
+    Map<String, Long> stops,
+    long owed) implements AccountEntity.State {
 
   /** A liquidation in progress: the account is reduce-only until it ends. */
   public record Liquidation(String liquidationId, long markSequence, long epochMillis, Map<String, Long> marks,
@@ -60,8 +66,9 @@ public record Account(
     stops = stops == null ? Map.of() : Map.copyOf(stops);
   }
 
-  static Account opened(String accountId, int retainedKeys, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), retainedKeys, List.of(), retainedTrades, List.of(), 0, null, 0, List.of(), Map.of());
+  static Account opened(String accountId, int retainedTrades) {
+    return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
+        Map.of(), 0);
   }
 
   Holding holding(String instrument) {
@@ -76,15 +83,27 @@ public record Account(
     return total;
   }
 
-  Optional<Receipt> receipt(String idempotencyKey) {
+  /** The receipt of {@code owner}'s key, if still retained: another owner's equal key is another key. */
+  Optional<Receipt> receipt(KeyOwner owner, String idempotencyKey) {
     // Newest first: a retry usually follows its original closely.
     for (int i = recentTransfers.size() - 1; i >= 0; i--) {
       Receipt receipt = recentTransfers.get(i);
-      if (receipt.idempotencyKey().equals(idempotencyKey)) {
+      if (receipt.kind().keyOwner() == owner && receipt.idempotencyKey().equals(idempotencyKey)) {
         return Optional.of(receipt);
       }
     }
     return Optional.empty();
+  }
+
+  /** How many of {@code owner}'s keys are retained at {@code nowMillis} (younger than {@code retentionMillis}). */
+  int retainedKeys(KeyOwner owner, long nowMillis, long retentionMillis) {
+    int count = 0;
+    for (Receipt receipt : recentTransfers) {
+      if (receipt.kind().keyOwner() == owner && !receipt.expired(nowMillis, retentionMillis)) {
+        count++;
+      }
+    }
+    return count;
   }
 
   Optional<TradeRef> trade(long sequence) {
@@ -111,22 +130,26 @@ public record Account(
 
   // --- event handlers -------------------------------------------------------------------
 
-  Account apply(Deposited event) {
-    long after = Math.addExact(cash, event.amount());
-    Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after));
-    // A deposit repays recorded debt first: what is still owed is what the cash is still short.
-    long owed = Math.min(debt, Math.max(0, -after));
-    return owed == debt ? credited : credited.withDebt(owed);
+  /**
+   * A deposit repays recorded debt first: {@code owedRepaid} of it pays what isolated positions
+   * still owe (it never reaches the cash), the rest goes to the cash; what is still recorded as
+   * debt is what the cash is still short plus what is still owed.
+   */
+  Account apply(Deposited event, long retentionMillis) {
+    long owedAfter = Math.subtractExact(owed, event.owedRepaid());
+    long after = Math.addExact(cash, Math.subtractExact(event.amount(), event.owedRepaid()));
+    Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after,
+        event.epochMillis()), event.epochMillis(), retentionMillis);
+    long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
+    return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
+        owedAfter);
   }
 
-  private Account withDebt(long owed) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, owed, liquidationSteps, stops);
-  }
-
-  Account apply(Withdrawn event) {
+  Account apply(Withdrawn event, long retentionMillis) {
     long after = Math.subtractExact(cash, event.amount());
-    return withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.WITHDRAWAL, event.amount(), after));
+    return withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.WITHDRAWAL, event.amount(), after,
+        event.epochMillis()), event.epochMillis(), retentionMillis);
   }
 
   Account apply(TradeCleared event) {
@@ -153,8 +176,8 @@ public record Account(
     trades.add(TradeRef.of(event, h.lastPriceTicks()));
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()));
+        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed);
   }
 
   /**
@@ -197,8 +220,8 @@ public record Account(
     }
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {
-      return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops);
+      return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
+          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
     }
     long cashAfter = Math.subtractExact(Math.addExact(Math.addExact(cash, event.realizedPnl()), event.feeRefund()),
         event.isolatedMarginDelta());
@@ -206,8 +229,8 @@ public record Account(
     Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), event.costDelta()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), event.isolatedMarginDelta()), event.lastPriceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
-        retainedKeys, recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()));
+        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed);
   }
 
   Account apply(MarginReserved event) {
@@ -240,7 +263,7 @@ public record Account(
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), event.amount()), h.lastPriceTicks()));
     return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
+        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -249,10 +272,10 @@ public record Account(
       stopsAfter = new HashMap<>(stops);
       stopsAfter.remove(event.stopInstrument());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
             event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter);
+        debt, liquidationSteps, stopsAfter, owed);
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -262,8 +285,8 @@ public record Account(
     } else {
       after.put(e.instrument(), e.stopTicks());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after);
+    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed);
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -303,40 +326,48 @@ public record Account(
    * the liquidation penalty leaving the cash for the saga's escrow.
    */
   Account apply(AccountEntity.LiquidationTransfer e) {
-    long cashAfter = Math.subtractExact(Math.subtractExact(Math.addExact(cash, e.realizedPnl()), e.penalty()),
-        e.isolatedMarginDelta());
+    // An isolated position's loss beyond its own margin (shortfall) is owed, not taken from the cash.
+    long cashAfter = Math.addExact(Math.subtractExact(Math.subtractExact(Math.addExact(cash, e.realizedPnl()),
+        e.penalty()), e.isolatedMarginDelta()), e.shortfall());
     Holding h = holding(e.instrument());
     Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), e.costDelta()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), e.isolatedMarginDelta()), e.priceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
+        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()));
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, e.shortfall()));
   }
 
-  /** Money from the saga's escrow (the insurance fund's cover of a deficit) into the cash. */
+  /**
+   * Money from the saga's escrow (the insurance fund's cover of a deficit): {@code shortfallCovered}
+   * of it pays what isolated positions owe, the rest goes into the cash.
+   */
   Account apply(AccountEntity.LiquidationCredited e) {
-    return new Account(accountId, Math.addExact(cash, e.amount()), leverageCap, holdings, reservations,
-        retainedKeys, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops);
+    return new Account(accountId, Math.addExact(cash, Math.subtractExact(e.amount(), e.shortfallCovered())),
+        leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
+        liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
+        Math.subtractExact(owed, e.shortfallCovered()));
   }
 
-  /** A deficit nobody covered stays as negative cash, recorded as the account's debt. */
+  /**
+   * A deficit nobody covered, recorded as the account's debt: it stays where it is (negative cash
+   * for a cross deficit, {@code owed} for an isolated shortfall); nothing moves.
+   */
   Account apply(AccountEntity.DebtRecorded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
+    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed);
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops);
+    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed);
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops);
+    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops, owed);
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -365,8 +396,8 @@ public record Account(
   }
 
   Account apply(LeverageCapSet event) {
-    return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
+    return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -382,25 +413,25 @@ public record Account(
   }
 
   private Account withHoldings(Map<String, Holding> after) {
-    return new Account(accountId, cash, leverageCap, after, reservations, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
+    return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
-    return new Account(accountId, cash, leverageCap, holdings, after, retainedKeys, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
+    return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 
-  private Account withTransfer(long cashAfter, Receipt receipt) {
-    return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retainedKeys,
-        bounded(recentTransfers, receipt, retainedKeys), retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops);
-  }
-
-  private static <T> List<T> bounded(List<T> list, T added, int max) {
-    int drop = Math.max(0, list.size() + 1 - max);
-    List<T> kept = new ArrayList<>(list.size() + 1 - drop);
-    kept.addAll(list.subList(drop, list.size()));
-    kept.add(added);
-    return kept;
+  /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
+  private Account withTransfer(long cashAfter, Receipt receipt, long nowMillis, long retentionMillis) {
+    List<Receipt> retained = new ArrayList<>(recentTransfers.size() + 1);
+    for (Receipt r : recentTransfers) {
+      if (!r.expired(nowMillis, retentionMillis)) {
+        retained.add(r);
+      }
+    }
+    retained.add(receipt);
+    return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
+        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 }

@@ -7,12 +7,9 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.monitor.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -130,9 +127,12 @@ public final class AccountEntity
   /** Re-hands a liquidation in progress to its saga, in case the first hand-over was lost. */
   private enum ResendBegin implements Command { INSTANCE }
 
-  /** Money from the saga's escrow into the cash (the insurance fund's cover). */
-  public record CreditLiquidation(String key, String liquidationId, long amount, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * Money from the saga's escrow (the insurance fund's cover): at most {@code shortfallCovered} of
+   * it pays what the account's closed isolated positions owe, the rest goes into the cash.
+   */
+  public record CreditLiquidation(String key, String liquidationId, long amount, long shortfallCovered,
+      ActorRef<Reply> replyTo) implements Command {}
 
   /** Records what the cash is still short after the liquidation as debt. */
   public record RecordDebt(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
@@ -188,9 +188,13 @@ public final class AccountEntity
 
   public record AccountOpened(String accountId) implements Event {}
 
-  public record Deposited(String idempotencyKey, long amount) implements Event {}
+  /**
+   * Money in from outside, at {@code epochMillis} (when its key's retention starts):
+   * {@code owedRepaid} of it repays what isolated positions owe, the rest goes into the cash.
+   */
+  public record Deposited(String idempotencyKey, long amount, long epochMillis, long owedRepaid) implements Event {}
 
-  public record Withdrawn(String idempotencyKey, long amount) implements Event {}
+  public record Withdrawn(String idempotencyKey, long amount, long epochMillis) implements Event {}
 
   /**
    * One side of a trade, with every money movement it makes: the fee (cash to fee revenue), the
@@ -238,14 +242,18 @@ public final class AccountEntity
    * A position moving in a liquidation: {@code realizedPnl} and {@code costDelta} as in a trade
    * side, {@code isolatedMarginDelta} the isolated margin released (negative) into the cash,
    * {@code penalty} the liquidation penalty from the cash to the saga's escrow, and
-   * {@code shortfall} how far an isolated position's loss went beyond its own margin (the saga
-   * has the insurance fund cover it, so that the rest of the account is untouched).
+   * {@code shortfall} how far an isolated position's loss went beyond its own margin: it is not
+   * taken from the cash but owed by the account ({@link Account#owed()}), for the saga to have
+   * covered by the insurance fund, or else recorded as debt, so that the rest of the account is
+   * untouched.
    */
   public record LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
       String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
       long penalty, long shortfall, long epochMillis) implements Event {}
 
-  public record LiquidationCredited(String key, String liquidationId, long amount) implements Event {}
+  /** The fund's cover from the saga's escrow: {@code shortfallCovered} of it pays owed isolated shortfalls. */
+  public record LiquidationCredited(String key, String liquidationId, long amount, long shortfallCovered)
+      implements Event {}
 
   public record DebtRecorded(String key, String liquidationId, long amount) implements Event {}
 
@@ -402,12 +410,15 @@ public final class AccountEntity
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
-        environment.clock(), this::changed, environment.marks(), () -> lastSequenceNumber(context), accountId,
+        environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
+    TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),
+        environment.clock(), this::changed, () -> lastSequenceNumber(context), accountId,
         notice -> subscribers.forEach(s -> s.tell(notice)));
+    TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(), this::changed);
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
-        .onCommand(Deposit.class, this::deposit)
-        .onCommand(Withdraw.class, this::withdraw)
+        .onCommand(Deposit.class, transfers::deposit)
+        .onCommand(Withdraw.class, transfers::withdraw)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(ApplyTrade.class, trading::applyTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
@@ -417,10 +428,10 @@ public final class AccountEntity
         .onCommand(SetLeverageCap.class, trading::setLeverageCap)
         .onCommand(SetMarginMode.class, trading::setMarginMode)
         .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
-        .onCommand(StartLiquidation.class, this::startLiquidation)
+        .onCommand(StartLiquidation.class, triggers::startLiquidation)
         .onCommand(PlanLiquidationClose.class, liquidation::plan)
-        .onCommand(SetStop.class, liquidation::setStop)
-        .onCommand(TriggerStop.class, liquidation::triggerStop)
+        .onCommand(SetStop.class, triggers::setStop)
+        .onCommand(TriggerStop.class, triggers::triggerStop)
         .onCommand(ApplyLiquidationTransfer.class, liquidation::transfer)
         .onCommand(CreditLiquidation.class, liquidation::credit)
         .onCommand(RecordDebt.class, liquidation::recordDebt)
@@ -445,105 +456,6 @@ public final class AccountEntity
     return new Snapshot(risk.summary(account));
   }
 
-  private ReplyEffect<Event, State> deposit(Account account, Deposit cmd) {
-    var previous = account.receipt(cmd.idempotencyKey());
-    if (previous.isPresent()) {
-      return replay(previous.get(), TransferKind.DEPOSIT, cmd.amount(), cmd.replyTo());
-    }
-    if (cmd.amount() <= 0) {
-      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
-    }
-    if (!account.canCredit(cmd.amount())) {
-      return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "deposit would overflow the account's cash");
-    }
-    return Effect().persist(new Deposited(cmd.idempotencyKey(), cmd.amount()))
-        .thenRun(this::changed)
-        .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
-  }
-
-  private ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd) {
-    var previous = account.receipt(cmd.idempotencyKey());
-    if (previous.isPresent()) {
-      return replay(previous.get(), TransferKind.WITHDRAWAL, cmd.amount(), cmd.replyTo());
-    }
-    if (cmd.amount() <= 0) {
-      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
-    }
-    if (account.liquidating()) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
-    }
-    if (account.inDebt()) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + format(account.debt())
-          + " from a liquidation: deposit to repay it first");
-    }
-    if (risk.anyPositionStale(account)) {
-      return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
-    }
-    long withdrawable = risk.evaluate(account).withdrawable();
-    if (cmd.amount() > withdrawable) {
-      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
-          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));
-    }
-    return Effect().persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount()))
-        .thenRun(this::changed)
-        .thenReply(cmd.replyTo(), state -> transferred(state, cmd.idempotencyKey()));
-  }
-
-  /**
-   * Re-checks the monitor's finding with exact integers at the current marks (never on a stale
-   * instrument); if it holds, persists the trigger and releases every reservation: from here the
-   * account is reduce-only.
-   */
-  private ReplyEffect<Event, State> startLiquidation(Account account, StartLiquidation cmd) {
-    if (account.liquidating()) {
-      return Effect().noReply();
-    }
-    for (var entry : account.holdings().entrySet()) {
-      if (!entry.getValue().flat() && environment.marks().halted(entry.getKey())) {
-        // The operator halted new liquidations on this instrument: nothing starts until resumed
-        // (reporting the state again lets the monitor tell it once more after the resume).
-        return Effect().none().thenRun(this::changed).thenNoReply();
-      }
-    }
-    if (!risk.breached(account)) {
-      // The monitor saw an older state or mark: tell it what is true now, which also lets it
-      // trigger again later.
-      return Effect().none().thenRun(this::changed).thenNoReply();
-    }
-    var evaluation = risk.evaluate(account);
-    Map<String, Long> marks = new TreeMap<>();
-    account.holdings().forEach((instrument, holding) -> {
-      if (!holding.flat()) {
-        marks.put(instrument, risk.markTicks(instrument, holding));
-      }
-    });
-    List<Event> events = new ArrayList<>();
-    // Unique and stable: the sequence number this event will have in the account's journal.
-    events.add(new LiquidationStarted(accountId + "-" + (lastSequenceNumber(context) + 1),
-        cmd.markSequence(), marks, evaluation.equity(), evaluation.maintenanceMargin(),
-        environment.clock().millis(), null));
-    account.reservations().forEach((orderId, reservation) ->
-        events.add(new ReservationReleased(orderId, reservation.amount())));
-    return Effect().persist(events).thenRun(this::changed).thenNoReply();
-  }
-
-  /** A repeated key: the first result if the content matches, a refusal if it does not. */
-  private ReplyEffect<Event, State> replay(Receipt first, TransferKind kind, long amount, ActorRef<Reply> replyTo) {
-    if (first.kind() == kind && first.amount() == amount) {
-      return Effect().reply(replyTo, new Transferred(first, true));
-    }
-    return reject(replyTo, Rejection.IDEMPOTENCY_KEY_REUSED, "idempotency key " + first.idempotencyKey()
-        + " was already used for a " + first.kind().name().toLowerCase() + " of " + format(first.amount()));
-  }
-
-  private String format(long amount) {
-    return settings.asset().format(amount) + " " + settings.asset().code();
-  }
-
-  private static Reply transferred(State state, String idempotencyKey) {
-    return new Transferred(((Account) state).receipt(idempotencyKey).orElseThrow(), false);
-  }
-
   private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
     return Effect().reply(replyTo, new Rejected(reason, message));
   }
@@ -557,13 +469,14 @@ public final class AccountEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
+    long keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
     EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
     builder.forStateType(Unopened.class)
         .onEvent(AccountOpened.class, (state, event) ->
-            Account.opened(event.accountId(), settings.retainedIdempotencyKeys(), settings.retainedTrades()));
+            Account.opened(event.accountId(), settings.retainedTrades()));
     builder.forStateType(Account.class)
-        .onEvent(Deposited.class, (account, event) -> account.apply(event))
-        .onEvent(Withdrawn.class, (account, event) -> account.apply(event))
+        .onEvent(Deposited.class, (account, event) -> account.apply(event, keyRetentionMillis))
+        .onEvent(Withdrawn.class, (account, event) -> account.apply(event, keyRetentionMillis))
         .onEvent(TradeCleared.class, (account, event) -> account.apply(event))
         .onEvent(TradeSideReversed.class, (account, event) -> account.apply(event))
         .onEvent(MarginReserved.class, (account, event) -> account.apply(event))

@@ -9,22 +9,30 @@ import java.time.Duration;
  *
  * @param asset the settlement asset, to state amounts in refusals
  * @param snapshotEvery snapshot after this many events
- * @param retainedIdempotencyKeys how many recent deposit/withdrawal keys each account
- *     remembers; a key older than that is no longer recognised as a retry
+ * @param idempotencyKeyRetention how long each account remembers a deposit or withdrawal key (and
+ *     its receipt); a retry within it gets the first result, a key older than that is a new request
+ * @param maxRetainedKeys at most this many keys per key owner (operator, client) within the
+ *     retention; a transfer beyond it is refused (IDEMPOTENCY_WINDOW_FULL), never a key evicted
  * @param askTimeout how long the API waits for an account to answer
  * @param retainedTrades how many recent trades each account remembers to recognise resubmissions;
  *     a resubmitted trade older than all of them is refused as TRADE_TOO_OLD, never re-applied
  * @param defaultLeverage the leverage of an instrument until the account sets one
  */
-public record AccountSettings(Asset asset, int snapshotEvery, int retainedIdempotencyKeys, Duration askTimeout,
+public record AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
+    Duration askTimeout,
     int retainedTrades, int defaultLeverage) {
   public AccountSettings {
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("clearinghouse.account.snapshot-every must be at least 1, was " + snapshotEvery);
     }
-    if (retainedIdempotencyKeys < 1) {
+    if (idempotencyKeyRetention == null || idempotencyKeyRetention.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new IllegalArgumentException(
-          "clearinghouse.account.retained-idempotency-keys must be at least 1, was " + retainedIdempotencyKeys);
+          "clearinghouse.account.idempotency-key-retention must be at least 1s (custody systems retry for days: "
+              + "keep it at 7d or more), was " + idempotencyKeyRetention);
+    }
+    if (maxRetainedKeys < 1) {
+      throw new IllegalArgumentException(
+          "clearinghouse.account.max-retained-keys must be at least 1, was " + maxRetainedKeys);
     }
     if (retainedTrades < 1) {
       throw new IllegalArgumentException("clearinghouse.account.retained-trades must be at least 1, was " + retainedTrades);
@@ -36,7 +44,8 @@ public record AccountSettings(Asset asset, int snapshotEvery, int retainedIdempo
 
   public static AccountSettings fromConfig(Config config, Asset asset) {
     Config c = config.getConfig("clearinghouse.account");
-    return new AccountSettings(asset, c.getInt("snapshot-every"), c.getInt("retained-idempotency-keys"),
+    return new AccountSettings(asset, c.getInt("snapshot-every"), c.getDuration("idempotency-key-retention"),
+        c.getInt("max-retained-keys"),
         c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"));
   }
 }

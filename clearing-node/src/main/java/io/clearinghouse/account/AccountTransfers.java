@@ -29,7 +29,9 @@ public final class AccountTransfers {
     List<Transfer> t = new ArrayList<>(4);
     Bucket cash = Bucket.cash(accountId);
     if (event instanceof Deposited d) {
-      Transfer.add(t, Bucket.EXTERNAL, cash, d.amount());
+      // A deposit repays what isolated positions owe first.
+      Transfer.add(t, Bucket.EXTERNAL, Bucket.owed(accountId), d.owedRepaid());
+      Transfer.add(t, Bucket.EXTERNAL, cash, Math.subtractExact(d.amount(), d.owedRepaid()));
     } else if (event instanceof Withdrawn w) {
       Transfer.add(t, cash, Bucket.EXTERNAL, w.amount());
     } else if (event instanceof TradeCleared e) {
@@ -53,8 +55,11 @@ public final class AccountTransfers {
       Transfer.add(t, close, cash, e.realizedPnl());
       Transfer.add(t, cash, Bucket.escrow(e.liquidationId()), e.penalty());
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, e.instrument()), e.isolatedMarginDelta());
+      // An isolated loss beyond the position's margin is owed, never taken from the cash.
+      Transfer.add(t, Bucket.owed(accountId), cash, e.shortfall());
     } else if (event instanceof LiquidationCredited c) {
-      Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, c.amount());
+      Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
+      Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));
     }
     return t;
   }

@@ -34,12 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
-import io.clearinghouse.account.AccountEntity.LiquidationStarted;
-import io.clearinghouse.account.AccountEntity.SetStop;
-import io.clearinghouse.account.AccountEntity.StopSet;
-import io.clearinghouse.account.AccountEntity.TriggerStop;
-import io.clearinghouse.price.MarkPrices;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -58,17 +52,13 @@ final class LiquidationHandlers {
   private final TradingHandlers trading;
   private final Clock clock;
   private final Consumer<State> changed;
-  private final MarkPrices marks;
-  private final LongSupplier lastSequenceNumber;
   private final String accountId;
   private final Consumer<AccountEntity.Notice> notify;
 
   LiquidationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
-      TradingHandlers trading, Clock clock, Consumer<State> changed, MarkPrices marks, LongSupplier lastSequenceNumber,
-      String accountId, Consumer<AccountEntity.Notice> notify) {
+      TradingHandlers trading, Clock clock, Consumer<State> changed, String accountId,
+      Consumer<AccountEntity.Notice> notify) {
     this.notify = notify;
-    this.marks = marks;
-    this.lastSequenceNumber = lastSequenceNumber;
     this.accountId = accountId;
     this.effect = effect;
     this.risk = risk;
@@ -306,73 +296,14 @@ final class LiquidationHandlers {
     }
     Account whatIf = new Account(account.accountId(),
         Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
-        account.leverageCap(), holdingsAfter, account.reservations(), account.retainedKeys(), account.recentTransfers(),
+        account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
         account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
-        account.liquidationSteps(), account.stops());
+        account.liquidationSteps(), account.stops(), account.owed());
     AccountRisk evaluation = risk.evaluate(whatIf);
     if (evaluation.liquidatable() || evaluation.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");
     }
     return Optional.empty();
-  }
-
-  // --- protective stops -----------------------------------------------------------------
-
-  ReplyEffect<Event, State> setStop(Account account, SetStop cmd) {
-    instruments.require(cmd.instrument());
-    if (cmd.stopTicks() < 0) {
-      return reject(cmd.replyTo(), Rejection.PRICE_NOT_POSITIVE, "a stop price must be positive");
-    }
-    Holding holding = account.holding(cmd.instrument());
-    if (cmd.stopTicks() == 0) {
-      if (!account.stops().containsKey(cmd.instrument())) {
-        return effect.reply(cmd.replyTo(), new AccountEntity.Snapshot(risk.summary(account)));
-      }
-      return persistThenSnapshot(new StopSet(cmd.instrument(), 0), cmd.replyTo());
-    }
-    if (holding.flat()) {
-      return reject(cmd.replyTo(), Rejection.NO_POSITION, "there is no " + cmd.instrument() + " position to protect");
-    }
-    if (account.liquidating()) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
-    }
-    long mark = risk.markTicks(cmd.instrument(), holding);
-    Instrument instrument = instruments.require(cmd.instrument());
-    if (holding.lots() > 0 ? cmd.stopTicks() >= mark : cmd.stopTicks() <= mark) {
-      return reject(cmd.replyTo(), Rejection.STOP_WRONG_SIDE, "a " + (holding.lots() > 0 ? "long" : "short")
-          + " position's stop must be " + (holding.lots() > 0 ? "below" : "above") + " the mark of "
-          + instrument.formatPrice(mark));
-    }
-    return persistThenSnapshot(new StopSet(cmd.instrument(), cmd.stopTicks()), cmd.replyTo());
-  }
-
-  /** The monitor saw the mark cross a stop: re-check, then hand the close to a saga like a liquidation. */
-  ReplyEffect<Event, State> triggerStop(Account account, TriggerStop cmd) {
-    Long stop = account.stops().get(cmd.instrument());
-    Holding holding = account.holding(cmd.instrument());
-    if (stop == null || holding.flat() || account.liquidating() || marks.stale(cmd.instrument())
-        || marks.halted(cmd.instrument()) || marks.get(cmd.instrument()).isEmpty()) {
-      return effect.none().thenRun(changed::accept).thenNoReply();
-    }
-    long mark = marks.get(cmd.instrument()).get().priceTicks();
-    if (!StopRule.crossed(holding.lots(), stop, mark)) {
-      return effect.none().thenRun(changed::accept).thenNoReply();
-    }
-    AccountRisk evaluation = risk.evaluate(account);
-    return effect.persist(new LiquidationStarted(accountId + "-" + (lastSequenceNumber.getAsLong() + 1),
-            cmd.markSequence(), Map.of(cmd.instrument(), mark), evaluation.equity(), evaluation.maintenanceMargin(),
-            clock.millis(), cmd.instrument()))
-        .thenRun(changed::accept)
-        .thenRun(state -> notify.accept(new AccountEntity.Notice(AccountEntity.NoticeKind.STOP_TRIGGERED,
-            ((Account) state).liquidation().liquidationId(), "the mark " + instruments.require(cmd.instrument())
-                .formatPrice(mark) + " crossed the stop of " + instruments.require(cmd.instrument()).formatPrice(stop)
-                + ": closing the " + cmd.instrument() + " position")))
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> persistThenSnapshot(Event event, ActorRef<Reply> replyTo) {
-    return effect.persist(event).thenRun(changed::accept)
-        .thenReply(replyTo, state -> new AccountEntity.Snapshot(risk.summary((Account) state)));
   }
 
   // --- money steps and the end ----------------------------------------------------------
@@ -388,7 +319,9 @@ final class LiquidationHandlers {
     if (!account.canCredit(cmd.amount())) {
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the credit would overflow the account's cash");
     }
-    return effect.persist(new LiquidationCredited(cmd.key(), cmd.liquidationId(), cmd.amount()))
+    // The part meant for isolated shortfalls pays what they still owe (never more), the rest the cash.
+    long shortfallCovered = Math.max(0, Math.min(Math.min(cmd.shortfallCovered(), cmd.amount()), account.owed()));
+    return effect.persist(new LiquidationCredited(cmd.key(), cmd.liquidationId(), cmd.amount(), shortfallCovered))
         .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(cmd.amount()));
   }
 

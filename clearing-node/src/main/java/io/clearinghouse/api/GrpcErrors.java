@@ -44,6 +44,7 @@ public final class GrpcErrors {
       case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
       case WRONG_ROLE, NOT_ACCOUNT_OWNER -> Status.Code.PERMISSION_DENIED;
       case TIMEOUT, MARK_STALE -> Status.Code.UNAVAILABLE;
+      case IDEMPOTENCY_WINDOW_FULL -> Status.Code.RESOURCE_EXHAUSTED;
     };
   }
 

@@ -83,13 +83,21 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
       movements.add(new Movement("fund " + s.coverFund(), "insurance fund", -fundOut));
       movements.add(new Movement("saga", "escrow", fundOut));
       if (s.coverDelivered()) {
+        // The isolated shortfalls the account owes are paid first, the rest goes to the cash.
+        long toShortfall = s.shortfallCovered();
         movements.add(new Movement("saga", "escrow", -fundOut));
-        movements.add(new Movement(s.accountId(), "cash", fundOut));
+        if (toShortfall != 0) {
+          movements.add(new Movement(s.accountId(), "owed isolated shortfall", toShortfall));
+        }
+        if (fundOut != toShortfall) {
+          movements.add(new Movement(s.accountId(), "cash", fundOut - toShortfall));
+        }
       }
     }
     String fund = s.coverFund() != null ? s.coverFund()
         : s.closes().isEmpty() ? null : settings.rules(s.closes().get(0).instrument()).fund();
-    long left = s.need() == null ? 0 : Math.max(0, s.cashAtSettlement() + (s.coverDelivered() ? fundOut : 0));
+    long toCash = s.coverDelivered() ? fundOut - s.shortfallCovered() : 0;
+    long left = s.need() == null ? 0 : Math.max(0, s.cashAtSettlement() + toCash);
     var trigger = s.trigger();
     return new FundFlow(liquidationId, s.accountId(), trigger == null ? 0 : trigger.markSequence(),
         trigger == null ? Map.of() : trigger.marks(), trigger == null ? 0 : trigger.equity(),
@@ -98,10 +106,17 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
         s.finishedMillis(), movements, s.closingNote());
   }
 
-  /** The bucket changes of one side of a transfer: cash, isolated margin, position value, escrow. */
+  /**
+   * The bucket changes of one side of a transfer: cash, isolated margin, position value, escrow,
+   * and what an isolated position lost beyond its margin, owed by the account (never its cash).
+   */
   private static void legs(List<Movement> movements, String party, LiquidationTransfer t) {
-    long cash = Math.subtractExact(Math.subtractExact(t.realizedPnl(), t.penalty()), t.isolatedMarginDelta());
+    long cash = Math.addExact(Math.subtractExact(Math.subtractExact(t.realizedPnl(), t.penalty()),
+        t.isolatedMarginDelta()), t.shortfall());
     movements.add(new Movement(party, "cash", cash));
+    if (t.shortfall() != 0) {
+      movements.add(new Movement(party, "owed isolated shortfall", -t.shortfall()));
+    }
     if (t.isolatedMarginDelta() != 0) {
       movements.add(new Movement(party, "isolated margin " + t.instrument(), t.isolatedMarginDelta()));
     }

@@ -4,6 +4,7 @@ import io.clearinghouse.common.Rejection;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +28,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * pays deficits back into it, and takes operator top-ups. Its balance never goes below zero: a
  * payment is at most the balance, and the saga applies the instrument's policy to the rest.
  * Every movement carries an idempotency key and is applied once; the fund keeps its recent
- * history (at most {@code retainedHistory} entries) for operators and for answering retries.
+ * history (at most {@code retainedHistory} entries) for operators, the top-ups of the last
+ * {@code topUpKeyRetention} (whatever the history's size) and the movements of liquidations not
+ * yet forgotten, for answering retries.
  */
 public final class InsuranceFund
     extends EventSourcedBehaviorWithEnforcedReplies<InsuranceFund.Command, InsuranceFund.Event, InsuranceFund.State> {
@@ -47,8 +50,11 @@ public final class InsuranceFund
 
   /**
    * Holds {@code amount} of the balance for a liquidation that is about to close at a loss beyond
-   * bankruptcy: granted only if that much is not already held for others. Its later payment draws
-   * on the hold first; what is left of the hold goes when the liquidation is forgotten.
+   * bankruptcy: granted only if that much is not already held for other liquidations. One hold per
+   * liquidation: a later Reserve of the same liquidation (a replan at a new mark, the next close)
+   * replaces its hold with the new amount and is never refused against its own earlier hold; a
+   * refused one leaves the earlier hold as it was. Its later payment draws on the hold first; what
+   * is left of the hold goes when the liquidation is forgotten.
    */
   public record Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
@@ -69,7 +75,7 @@ public final class InsuranceFund
   /** A hold asked for: {@code granted} or not (nothing held then). */
   public record Reservation(String key, boolean granted, long amount) implements Reply {}
 
-  /** Part of the balance held for one liquidation. */
+  /** Part of the balance held for one liquidation (its only hold: a new one replaces it). */
   public record Hold(String key, String liquidationId, long amount) implements CborSerializable {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
@@ -95,35 +101,48 @@ public final class InsuranceFund
   /**
    * Immutable. {@code recent}: the history, oldest first, at most the retained number of entries;
    * {@code open}: the movements of liquidations whose sagas have not said to forget them yet,
-   * kept whatever the history's size so that a saga's retry is never applied twice.
+   * kept whatever the history's size so that a saga's retry is never applied twice;
+   * {@code topUps}: the top-ups of the key retention, kept whatever the history's size, so that an
+   * operator's retry within it is never applied twice however many movements came between.
    */
   public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open,
-      List<Hold> holds) implements CborSerializable {
+      List<Hold> holds, List<Entry> topUps) implements CborSerializable {
     public State {
       recent = List.copyOf(recent);
       open = open == null ? List.of() : List.copyOf(open);
       holds = holds == null ? List.of() : List.copyOf(holds);
+      topUps = topUps == null ? List.of() : List.copyOf(topUps);
     }
 
     long reserved() {
       return holds.stream().mapToLong(Hold::amount).reduce(0, Math::addExact);
     }
 
-    /** What a payment for {@code liquidationId} may draw on: its own holds and what nobody holds. */
-    long availableTo(String liquidationId) {
-      long others = holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).mapToLong(Hold::amount)
+    /** What the holds of every liquidation but {@code liquidationId} keep. */
+    long heldForOthers(String liquidationId) {
+      return holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).mapToLong(Hold::amount)
           .reduce(0, Math::addExact);
-      return Math.max(0, balance - others);
     }
 
+    Optional<Hold> holdOf(String liquidationId) {
+      return holds.stream().filter(h -> h.liquidationId().equals(liquidationId)).findFirst();
+    }
+
+    /** What a payment for {@code liquidationId} may draw on: its own holds and what nobody holds. */
+    long availableTo(String liquidationId) {
+      return Math.max(0, balance - heldForOthers(liquidationId));
+    }
+
+    /** The liquidation's hold is now {@code e}'s: any earlier one of it is replaced. */
     State hold(Reserved e) {
-      List<Hold> after = new ArrayList<>(holds);
+      List<Hold> after = new ArrayList<>(holds.stream().filter(h -> !h.liquidationId().equals(e.liquidationId()))
+          .toList());
       after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
-      return new State(balance, totalIn, totalOut, entries, recent, open, after);
+      return new State(balance, totalIn, totalOut, entries, recent, open, after, topUps);
     }
 
     Optional<Entry> entry(String key) {
-      for (List<Entry> entries : List.of(open, recent)) {
+      for (List<Entry> entries : List.of(open, topUps, recent)) {
         for (int i = entries.size() - 1; i >= 0; i--) {
           if (entries.get(i).key().equals(key)) {
             return Optional.of(entries.get(i));
@@ -133,7 +152,7 @@ public final class InsuranceFund
       return Optional.empty();
     }
 
-    State plus(Entry entry, int retained, boolean in) {
+    State plus(Entry entry, int retained, long topUpRetentionMillis, boolean in) {
       List<Entry> kept = new ArrayList<>(Math.min(recent.size() + 1, retained));
       kept.addAll(recent.subList(Math.max(0, recent.size() + 1 - retained), recent.size()));
       kept.add(entry);
@@ -145,14 +164,22 @@ public final class InsuranceFund
       // A payment uses up what was held for its liquidation.
       List<Hold> holdsAfter = entry.kind() == Kind.DEFICIT_PAID
           ? holds.stream().filter(h -> !h.liquidationId().equals(entry.liquidationId())).toList() : holds;
+      List<Entry> topUpsAfter = topUps;
+      if (entry.kind() == Kind.TOP_UP) {
+        // Older than the retention at this entry's time: no longer recognised as a retry.
+        topUpsAfter = new ArrayList<>(topUps.stream()
+            .filter(t -> entry.epochMillis() - t.epochMillis() < topUpRetentionMillis).toList());
+        topUpsAfter.add(entry);
+      }
       return new State(entry.balanceAfter(), in ? Math.addExact(totalIn, entry.amount()) : totalIn,
-          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen, holdsAfter);
+          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen, holdsAfter,
+          topUpsAfter);
     }
 
     State forget(String liquidationId) {
       return new State(balance, totalIn, totalOut, entries, recent,
           open.stream().filter(e -> !liquidationId.equals(e.liquidationId())).toList(),
-          holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).toList());
+          holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).toList(), topUps);
     }
 
     boolean remembers(String liquidationId) {
@@ -161,14 +188,16 @@ public final class InsuranceFund
     }
   }
 
-  public static void init(ActorSystem<?> system, int retainedHistory, Metrics metrics, Clock clock) {
+  public static void init(ActorSystem<?> system, int retainedHistory, Duration topUpKeyRetention, Metrics metrics,
+      Clock clock) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context ->
-        new InsuranceFund(context.getEntityId(), retainedHistory, metrics, clock)));
+        new InsuranceFund(context.getEntityId(), retainedHistory, topUpKeyRetention, metrics, clock)));
   }
 
   /** For tests: the behaviour without sharding. */
-  public static Behavior<Command> create(String fundId, int retainedHistory, Metrics metrics, Clock clock) {
-    return new InsuranceFund(fundId, retainedHistory, metrics, clock);
+  public static Behavior<Command> create(String fundId, int retainedHistory, Duration topUpKeyRetention,
+      Metrics metrics, Clock clock) {
+    return new InsuranceFund(fundId, retainedHistory, topUpKeyRetention, metrics, clock);
   }
 
   public static PersistenceId persistenceId(String fundId) {
@@ -177,20 +206,22 @@ public final class InsuranceFund
 
   private final String fundId;
   private final int retainedHistory;
+  private final long topUpRetentionMillis;
   private final Metrics metrics;
   private final Clock clock;
 
-  private InsuranceFund(String fundId, int retainedHistory, Metrics metrics, Clock clock) {
+  private InsuranceFund(String fundId, int retainedHistory, Duration topUpKeyRetention, Metrics metrics, Clock clock) {
     super(persistenceId(fundId));
     this.fundId = fundId;
     this.retainedHistory = retainedHistory;
+    this.topUpRetentionMillis = topUpKeyRetention.toMillis();
     this.metrics = metrics;
     this.clock = clock;
   }
 
   @Override
   public State emptyState() {
-    return new State(0, 0, 0, 0, List.of(), List.of(), List.of());
+    return new State(0, 0, 0, 0, List.of(), List.of(), List.of(), List.of());
   }
 
   @Override
@@ -250,13 +281,16 @@ public final class InsuranceFund
               cmd.replyTo());
         })
         .onCommand(Reserve.class, (state, cmd) -> {
-          if (state.holds().stream().anyMatch(h -> h.key().equals(cmd.key()))) {
-            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), true, cmd.amount()));
-          }
           if (cmd.amount() <= 0) {
             return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a reservation must be greater than zero");
           }
-          if (state.balance() - state.reserved() < cmd.amount()) {
+          Optional<Hold> own = state.holdOf(cmd.liquidationId());
+          if (own.isPresent() && own.get().amount() == cmd.amount()) {
+            // A retry, or a replan that needs what is already held: nothing to change.
+            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), true, cmd.amount()));
+          }
+          // Measured against the other liquidations' holds only: its own earlier hold is replaced.
+          if (state.balance() - state.heldForOthers(cmd.liquidationId()) < cmd.amount()) {
             return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), false, cmd.amount()));
           }
           return Effect().persist(new Reserved(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()))
@@ -305,12 +339,12 @@ public final class InsuranceFund
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onEvent(ToppedUp.class, (state, e) -> state.plus(new Entry(Kind.TOP_UP, e.key(), null, e.amount(), e.amount(),
-            Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, true))
+            Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, topUpRetentionMillis, true))
         .onEvent(Received.class, (state, e) -> state.plus(new Entry(Kind.PENALTY, e.key(), e.liquidationId(), e.amount(),
-            e.amount(), Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, true))
+            e.amount(), Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, topUpRetentionMillis, true))
         .onEvent(Paid.class, (state, e) -> state.plus(new Entry(Kind.DEFICIT_PAID, e.key(), e.liquidationId(),
             e.requested(), e.amount(), Math.subtractExact(state.balance(), e.amount()), e.epochMillis()),
-            retainedHistory, false))
+            retainedHistory, topUpRetentionMillis, false))
         .onEvent(Forgotten.class, (state, e) -> state.forget(e.liquidationId()))
         .onEvent(Reserved.class, State::hold)
         .build();

@@ -116,8 +116,11 @@ public final class LiquidationSaga
   /** Penalties held in escrow delivered to {@code fund}. */
   public record PenaltyDelivered(String fund, long amount) implements Event {}
 
-  /** What the account needs covered (isolated shortfalls and negative equity), and its cash then. */
-  public record SettlementAssessed(String fund, long need, long cash) implements Event {}
+  /**
+   * What the account needs covered, and its cash then: {@code shortfall} owed by closed isolated
+   * positions (never charged to the cash) plus the cross deficit ({@code need - shortfall}).
+   */
+  public record SettlementAssessed(String fund, long need, long cash, long shortfall) implements Event {}
 
   /** The fund paid {@code amount} of {@code requested} into escrow. */
   public record FundPaid(String fund, long requested, long amount) implements Event {}
@@ -180,7 +183,7 @@ public final class LiquidationSaga
 
   public record State(String accountId, Account.Liquidation trigger, List<Close> closes, boolean closingDone,
       String closingNote, Map<String, Long> penaltiesDelivered, String coverFund, Long need, Long fundPaid,
-      boolean coverDelivered, Long debt, String outcome, long finishedMillis, long cashAtSettlement)
+      boolean coverDelivered, Long debt, String outcome, long finishedMillis, long cashAtSettlement, long shortfall)
       implements CborSerializable {
     public State {
       closes = closes == null ? List.of() : List.copyOf(closes);
@@ -188,7 +191,7 @@ public final class LiquidationSaga
     }
 
     public static State empty() {
-      return new State(null, null, List.of(), false, null, Map.of(), null, null, null, false, null, null, 0, 0);
+      return new State(null, null, List.of(), false, null, Map.of(), null, null, null, false, null, null, 0, 0, 0);
     }
 
     Close last() {
@@ -203,7 +206,12 @@ public final class LiquidationSaga
         after.add(close);
       }
       return new State(accountId, trigger, after, closingDone, closingNote, penaltiesDelivered, coverFund, need,
-          fundPaid, coverDelivered, debt, outcome, finishedMillis, cashAtSettlement);
+          fundPaid, coverDelivered, debt, outcome, finishedMillis, cashAtSettlement, shortfall);
+    }
+
+    /** Of the fund's payment, what goes to the isolated shortfalls (first) rather than the cash. */
+    public long shortfallCovered() {
+      return fundPaid == null ? 0 : Math.min(fundPaid, shortfall);
     }
 
     /** Money held by the saga: penalties not yet with the fund, the fund's cover not yet with the account. */
@@ -371,10 +379,10 @@ public final class LiquidationSaga
           state.need(), r)));
     } else if (state.fundPaid() != null && state.fundPaid() > 0 && !state.coverDelivered()) {
       ask(Asked.CREDIT, askAccount(trader, r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover",
-          liquidationId, state.fundPaid(), r)));
-    } else if (uncovered(state) > 0 && state.debt() == null) {
+          liquidationId, state.fundPaid(), state.shortfallCovered(), r)));
+    } else if (Settlement.uncovered(state) > 0 && state.debt() == null) {
       ask(Asked.DEBT, askAccount(trader, r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
-          uncovered(state), r)));
+          Settlement.uncovered(state), r)));
     } else {
       ask(Asked.END, askAccount(trader, r -> new AccountEntity.EndLiquidation(liquidationId, r)));
     }
@@ -432,16 +440,11 @@ public final class LiquidationSaga
       }
       case ASSESS -> {
         AccountSummary account = ((AccountEntity.Snapshot) reply).account();
-        long shortfalls = 0;
-        for (Close c : state.closes()) {
-          if (c.closed() != null) {
-            shortfalls = Math.addExact(shortfalls, c.closed().shortfall());
-          }
-        }
-        // Isolated shortfalls are owed whatever else the account holds; beyond them only negative
-        // equity: cash below zero that open positions still carry is not a deficit.
-        long need = Math.addExact(shortfalls, Math.max(0, -Math.addExact(account.equity(), shortfalls)));
-        return persist(new SettlementAssessed(coverFund(state), need, account.cash()));
+        long shortfalls = Settlement.shortfalls(state);
+        // Isolated shortfalls are owed by their positions, not by the cash (which they never
+        // touched); beyond them the cross deficit, counted once: see crossDeficit.
+        long need = Math.addExact(shortfalls, Settlement.crossDeficit(state, account));
+        return persist(new SettlementAssessed(coverFund(state), need, account.cash(), shortfalls));
       }
       case PAY -> {
         return persist(new FundPaid(state.coverFund(), state.need(), ((InsuranceFund.Moved) reply).entry().amount()));
@@ -450,7 +453,7 @@ public final class LiquidationSaga
         return persist(new CoverDelivered(state.fundPaid()));
       }
       case DEBT -> {
-        return persist(new DebtLeft(uncovered(state)));
+        return persist(new DebtLeft(Settlement.uncovered(state)));
       }
       case END -> {
         boolean closedAny = state.closes().stream().anyMatch(c -> c.closed() != null && c.closed().signedLots() != 0);
@@ -527,12 +530,6 @@ public final class LiquidationSaga
         && c.closed().signedLots() != 0);
   }
 
-  private static long uncovered(State state) {
-    long need = state.need() == null ? 0 : state.need();
-    long paid = state.fundPaid() == null ? 0 : state.fundPaid();
-    return Math.max(0, need - paid);
-  }
-
   /**
    * The fund of the first position closed (the one with the largest margin), else of the first
    * planned, else of the first instrument the trigger valued.
@@ -591,11 +588,13 @@ public final class LiquidationSaga
     long deficitAtPrice = deficit(close, price, instrument);
     // Under the ADL policy a close that would lose more than the trader has goes to a provider only
     // if the fund holds the deficit for this liquidation: concurrent sagas cannot count on the
-    // same balance. The key names the plan, so a retry of the same plan finds its hold again.
+    // same balance. One hold per liquidation, replaced by each plan (a replan at a new mark, the
+    // next close): it covers this close's deficit plus what earlier isolated closes left owed (a
+    // cross close's deficit already counts earlier cross losses through the account's equity).
+    long hold = Math.addExact(deficitAtPrice, Settlement.shortfalls(state));
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
-        : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve-" + close.step() + "-"
-            + close.markTicks(), liquidationId, deficitAtPrice, r))
+        : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
             .thenApply(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted());
     return fundCanPay.thenCompose(canPay -> {
       CompletionStage<VenueChoice> backstop = canPay
@@ -701,7 +700,7 @@ public final class LiquidationSaga
   public static State apply(State s, Event event) {
     if (event instanceof Began e) {
       return new State(e.accountId(), e.trigger(), List.of(), false, null, Map.of(), null, null, null, false, null,
-          null, 0, 0);
+          null, 0, 0, 0);
     }
     if (event instanceof ClosePlanned e) {
       return s.withLast(Close.planned(e));
@@ -738,6 +737,6 @@ public final class LiquidationSaga
         assessed != null ? assessed.fund() : s.coverFund(), assessed != null ? Long.valueOf(assessed.need()) : s.need(),
         fundPaid, coverDelivered, debt, finished != null ? finished.outcome() : s.outcome(),
         finished != null ? finished.epochMillis() : s.finishedMillis(),
-        assessed != null ? assessed.cash() : s.cashAtSettlement());
+        assessed != null ? assessed.cash() : s.cashAtSettlement(), assessed != null ? assessed.shortfall() : s.shortfall());
   }
 }

@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * {@code clearinghouse.liquidation.instruments."SYMBOL"} may override per instrument.
  */
 public record LiquidationSettings(Map<String, Rules> rules, Duration retryInterval, Duration stepTimeout,
-    int fundHistory, int adlCandidatesPerNode, boolean crashAtEveryStep) {
+    int fundHistory, int adlCandidatesPerNode, boolean crashAtEveryStep, Duration topUpKeyRetention) {
 
   /** What is left of a deficit when the insurance fund cannot cover it. */
   public enum NegativeBalancePolicy { ADL, DEBT }
@@ -85,8 +85,13 @@ public record LiquidationSettings(Map<String, Rules> rules, Duration retryInterv
     if (candidates < 1) {
       throw new ConfigException.BadValue("clearinghouse.liquidation.adl-candidates-per-node", "must be at least 1");
     }
+    Duration topUpKeyRetention = defaults.getDuration("top-up-key-retention");
+    if (topUpKeyRetention.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException.BadValue("clearinghouse.liquidation.top-up-key-retention",
+          "must be at least 1s (keep it at 7d or more: custody systems retry for days)");
+    }
     return new LiquidationSettings(rules, defaults.getDuration("retry-interval"), defaults.getDuration("step-timeout"),
-        history, candidates, defaults.getBoolean("fault-injection.crash-at-every-step"));
+        history, candidates, defaults.getBoolean("fault-injection.crash-at-every-step"), topUpKeyRetention);
   }
 
   private static long percentPpm(String text, String path) {

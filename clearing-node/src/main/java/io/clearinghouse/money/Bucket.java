@@ -28,7 +28,12 @@ public record Bucket(Kind kind, String owner, String instrument) {
     /** Money of a liquidation between its entities: zero once the liquidation has finished. */
     ESCROW,
     /** An insurance fund. */
-    INSURANCE_FUND
+    INSURANCE_FUND,
+    /**
+     * What an account owes for isolated positions that lost more than their own margin (held
+     * as a negative balance: never taken from the account's cash).
+     */
+    OWED
   }
 
   public Bucket {
@@ -58,6 +63,10 @@ public record Bucket(Kind kind, String owner, String instrument) {
   /** One close of a liquidation, by the saga's key of that close. */
   public static Bucket close(String key) {
     return new Bucket(Kind.CLOSE, key, null);
+  }
+
+  public static Bucket owed(String accountId) {
+    return new Bucket(Kind.OWED, accountId, null);
   }
 
   public static Bucket escrow(String liquidationId) {

@@ -24,6 +24,8 @@ final class AccountLedger {
   long withdrawals;
   long fees;
   long debt;
+  /** What closed isolated positions lost beyond their margin and nobody has paid yet (a negative bucket). */
+  long owed;
   boolean liquidating;
   final List<TransferSide> transferSides = new ArrayList<>();
   final Map<String, Long> lots = new HashMap<>();
@@ -47,14 +49,20 @@ final class AccountLedger {
       if (event instanceof AccountEntity.AccountOpened) {
         l.opened = true;
       } else if (event instanceof AccountEntity.Deposited d) {
-        l.cash = Math.addExact(l.cash, d.amount());
+        if (d.owedRepaid() < 0 || d.owedRepaid() > d.amount() || d.owedRepaid() > l.owed) {
+          l.violations.add(accountId + ": deposit " + d.idempotencyKey() + " repaid " + d.owedRepaid() + " of "
+              + l.owed + " owed with " + d.amount());
+        }
+        l.owed = Math.subtractExact(l.owed, d.owedRepaid());
+        l.cash = Math.addExact(l.cash, Math.subtractExact(d.amount(), d.owedRepaid()));
         l.deposits = Math.addExact(l.deposits, d.amount());
-        l.once(keys, d.idempotencyKey());
-        l.debt = Math.min(l.debt, Math.max(0, -l.cash));
+        // Operator (deposit) and client (withdrawal) keys are separate key spaces.
+        l.once(keys, "operator " + d.idempotencyKey());
+        l.debt = Math.max(0, Math.min(l.debt - d.owedRepaid(), Math.addExact(Math.max(0, -l.cash), l.owed)));
       } else if (event instanceof AccountEntity.Withdrawn w) {
         l.cash = Math.subtractExact(l.cash, w.amount());
         l.withdrawals = Math.addExact(l.withdrawals, w.amount());
-        l.once(keys, w.idempotencyKey());
+        l.once(keys, "client " + w.idempotencyKey());
       } else if (event instanceof AccountEntity.TradeCleared t) {
         l.trade(t, instruments);
         if (!sequences.add(t.sequence())) {
@@ -73,7 +81,12 @@ final class AccountLedger {
         l.transfer(t, instruments);
         l.once(keys, "liquidation " + t.key());
       } else if (event instanceof AccountEntity.LiquidationCredited c) {
-        l.cash = Math.addExact(l.cash, c.amount());
+        if (c.shortfallCovered() < 0 || c.shortfallCovered() > c.amount() || c.shortfallCovered() > l.owed) {
+          l.violations.add(accountId + ": liquidation credit " + c.key() + " covered " + c.shortfallCovered() + " of "
+              + l.owed + " owed with " + c.amount());
+        }
+        l.owed = Math.subtractExact(l.owed, c.shortfallCovered());
+        l.cash = Math.addExact(l.cash, Math.subtractExact(c.amount(), c.shortfallCovered()));
         l.credits = Math.addExact(l.credits, c.amount());
         l.once(keys, "liquidation " + c.key());
       } else if (event instanceof AccountEntity.DebtRecorded d) {
@@ -85,9 +98,13 @@ final class AccountLedger {
     // policy recorded it, or open positions carry it (their unrealized profit; the monitor
     // liquidates the account when they no longer do).
     boolean open = l.lots.values().stream().anyMatch(lots -> lots != 0);
-    if (l.cash < 0 && !l.liquidating && !open && -l.cash > l.debt) {
+    if (l.cash < 0 && !l.liquidating && !open && Math.addExact(-l.cash, l.owed) > l.debt) {
       l.violations.add(accountId + ": cash is negative (" + l.cash + ") with no open position and a recorded debt of "
           + l.debt);
+    }
+    // At rest, what isolated positions still owe is recorded debt (the saga records it before it ends).
+    if (!l.liquidating && l.owed > l.debt) {
+      l.violations.add(accountId + ": isolated positions owe " + l.owed + " but the recorded debt is only " + l.debt);
     }
     return l;
   }
@@ -147,7 +164,10 @@ final class AccountLedger {
   long credits;
 
   private void transfer(AccountEntity.LiquidationTransfer t, Instruments instruments) {
-    cash = Math.subtractExact(Math.subtractExact(Math.addExact(cash, t.realizedPnl()), t.penalty()), t.isolatedMarginDelta());
+    // An isolated shortfall is owed by the account, not taken from its cash.
+    cash = Math.addExact(Math.subtractExact(Math.subtractExact(Math.addExact(cash, t.realizedPnl()), t.penalty()),
+        t.isolatedMarginDelta()), t.shortfall());
+    owed = Math.addExact(owed, t.shortfall());
     penalties = Math.addExact(penalties, t.penalty());
     lots.merge(t.instrument(), t.signedLots(), Math::addExact);
     cost.merge(t.instrument(), t.costDelta(), Math::addExact);

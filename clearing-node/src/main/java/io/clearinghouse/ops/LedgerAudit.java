@@ -27,7 +27,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  * The ledger audit (DESIGN.md section 7), re-derived from the durable journal rather than from
  * any actor's memory. Every account is replayed from its events, and
  *
- * <pre>  sum(cash) + sum(isolated margin) - sum(position cost) + fee revenue == deposits - withdrawals</pre>
+ * <pre>  sum(cash) + sum(isolated margin) - sum(position cost) + fee revenue + insurance funds
+ *     + saga escrow - sum(owed isolated shortfalls) == deposits - withdrawals + fund top-ups</pre>
  *
  * must hold; so must: no negative cash; every trade side moved exactly its value
  * ({@code realized - costDelta == -lots * price * multiplier}); every trade applied to exactly one
@@ -159,6 +160,7 @@ public final class LedgerAudit {
     long deposits = 0;
     long withdrawals = 0;
     long sides = 0;
+    long owed = 0;
     List<String> violations = new ArrayList<>();
     Map<String, Long> openLots = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
@@ -167,6 +169,7 @@ public final class LedgerAudit {
       isolated = Math.addExact(isolated, l.isolatedTotal());
       cost = Math.addExact(cost, l.costTotal());
       fees = Math.addExact(fees, l.fees);
+      owed = Math.addExact(owed, l.owed);
       deposits = Math.addExact(deposits, l.deposits);
       withdrawals = Math.addExact(withdrawals, l.withdrawals);
       sides += l.tradeSides.size();
@@ -205,11 +208,12 @@ public final class LedgerAudit {
             + " lots (a close and its counterparty must cancel out)");
       }
     });
-    long held = Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash, isolated), fees), cost),
-        funds), escrow);
+    long held = Math.subtractExact(Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash,
+        isolated), fees), cost), funds), escrow), owed);
     long external = Math.addExact(Math.subtractExact(deposits, withdrawals), topUps);
     if (held != external) {
-      violations.add("cash + isolated margin - position cost + fees + insurance funds + saga escrow = " + held
+      violations.add("cash + isolated margin - position cost + fees + insurance funds + saga escrow - owed isolated "
+          + "shortfalls = " + held
           + " but deposits - withdrawals + fund top-ups = " + external + " (difference "
           + Math.subtractExact(held, external) + ")");
     }

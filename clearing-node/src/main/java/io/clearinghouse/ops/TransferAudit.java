@@ -26,6 +26,7 @@ final class TransferAudit {
       long deposits, long withdrawals, long topUps, List<String> violations) {
     for (AccountLedger l : accounts.values()) {
       expect(violations, Bucket.cash(l.accountId), l.cash, l.accountId + " cash");
+      expect(violations, Bucket.owed(l.accountId), Math.negateExact(l.owed), l.accountId + " owed isolated shortfall");
       l.isolated.forEach((instrument, margin) ->
           expect(violations, Bucket.isolatedMargin(l.accountId, instrument), margin, l.accountId + " isolated margin"));
       l.cost.forEach((instrument, cost) ->

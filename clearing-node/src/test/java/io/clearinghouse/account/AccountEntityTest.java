@@ -9,6 +9,7 @@ import io.clearinghouse.account.AccountEntity.Command;
 import io.clearinghouse.account.AccountEntity.Event;
 import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.MutableClock;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.price.MarkPrices;
@@ -27,13 +28,18 @@ import org.junit.jupiter.api.Test;
 class AccountEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
-  static final AccountSettings SETTINGS =
-      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3, 4, Duration.ofSeconds(3), 5, 20);
+  /** Keys kept 8 days, at most 4 per key owner within them. */
+  static final AccountSettings SETTINGS = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 3,
+      Duration.ofDays(8), 4, Duration.ofSeconds(3), 5, 20);
   static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
 
   static AccountEntity.Environment environment(MarkPrices marks) {
+    return environment(marks, java.time.Clock.systemUTC());
+  }
+
+  static AccountEntity.Environment environment(MarkPrices marks, java.time.Clock clock) {
     return new AccountEntity.Environment(SETTINGS, INSTRUMENTS, marks, io.clearinghouse.monitor.RiskRegistry.NONE,
-        java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE);
+        clock, AccountEntity.LiquidationStarter.NONE);
   }
 
   /** A fresh account entity on the in-memory journal, already opened, valued at {@code marks}. */
@@ -48,6 +54,7 @@ class AccountEntityTest {
 
   private EventSourcedBehaviorTestKit<Command, Event, State> account;
   private String accountId;
+  private final MutableClock clock = new MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
 
   @AfterAll
   static void shutdown() {
@@ -57,7 +64,8 @@ class AccountEntityTest {
   @BeforeEach
   void newAccount() {
     accountId = "acc-" + ids.incrementAndGet();
-    account = EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(accountId, environment(MarkPrices.local())),
+    account = EventSourcedBehaviorTestKit.create(testKit.system(),
+        AccountEntity.create(accountId, environment(MarkPrices.local(), clock)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
@@ -106,11 +114,12 @@ class AccountEntityTest {
   void depositsAndWithdrawalsMoveCashExactly() {
     open();
     var deposited = deposit("d1", 1_250_500_000L);
-    assertEquals(new AccountEntity.Deposited("d1", 1_250_500_000L), deposited.event());
-    assertEquals(new AccountEntity.Transferred(new Receipt("d1", TransferKind.DEPOSIT, 1_250_500_000L, 1_250_500_000L), false),
-        deposited.reply());
+    long now = clock.millis();
+    assertEquals(new AccountEntity.Deposited("d1", 1_250_500_000L, now, 0), deposited.event());
+    assertEquals(new AccountEntity.Transferred(new Receipt("d1", TransferKind.DEPOSIT, 1_250_500_000L, 1_250_500_000L,
+        now), false), deposited.reply());
     var withdrawn = withdraw("w1", 250_500_001L);
-    assertEquals(new AccountEntity.Withdrawn("w1", 250_500_001L), withdrawn.event());
+    assertEquals(new AccountEntity.Withdrawn("w1", 250_500_001L, now), withdrawn.event());
     assertEquals(999_999_999L, cash());
     var view = account.runCommand(AccountEntity.Get::new);
     assertEquals(new AccountSummary(accountId, 999_999_999L, 999_999_999L, 999_999_999L, 999_999_999L, 0,
@@ -135,13 +144,14 @@ class AccountEntityTest {
     deposit("d2", 300L);
     var retry = deposit("d1", 700L);
     assertTrue(retry.hasNoEvents());
-    assertEquals(new AccountEntity.Transferred(new Receipt("d1", TransferKind.DEPOSIT, 700L, 700L), true), retry.reply());
+    assertEquals(new AccountEntity.Transferred(new Receipt("d1", TransferKind.DEPOSIT, 700L, 700L, clock.millis()), true),
+        retry.reply());
     assertEquals(1_000L, cash());
 
     withdraw("w1", 100L);
     var withdrawRetry = withdraw("w1", 100L);
     assertTrue(withdrawRetry.hasNoEvents());
-    assertEquals(new AccountEntity.Transferred(new Receipt("w1", TransferKind.WITHDRAWAL, 100L, 900L), true),
+    assertEquals(new AccountEntity.Transferred(new Receipt("w1", TransferKind.WITHDRAWAL, 100L, 900L, clock.millis()), true),
         withdrawRetry.reply());
     assertEquals(900L, cash());
   }
@@ -151,8 +161,30 @@ class AccountEntityTest {
     open();
     deposit("k1", 700L);
     assertRejected(deposit("k1", 701L), Rejection.IDEMPOTENCY_KEY_REUSED);
-    assertRejected(withdraw("k1", 700L), Rejection.IDEMPOTENCY_KEY_REUSED);
-    assertEquals(700L, cash());
+    withdraw("w1", 100L);
+    assertRejected(withdraw("w1", 101L), Rejection.IDEMPOTENCY_KEY_REUSED);
+    assertEquals(600L, cash());
+  }
+
+  @Test
+  void aClientsKeyIsNeverTheOperatorsKey() {
+    open();
+    deposit("custody-1", 1_000L);
+    // The client picks the key the custody system used, and the one it will use next: both are
+    // the client's own keys, applied as withdrawals, and neither touches the operator's.
+    assertEquals(1, withdraw("custody-1", 100L).events().size());
+    assertEquals(1, withdraw("custody-2", 100L).events().size());
+    assertEquals(800L, cash());
+    // The custody system's retry is still a replay, and its next deposit is still applied.
+    var retry = deposit("custody-1", 1_000L);
+    assertTrue(retry.hasNoEvents());
+    assertTrue(((AccountEntity.Transferred) retry.reply()).replayed());
+    var next = deposit("custody-2", 500L);
+    assertEquals(1, next.events().size());
+    assertEquals(1_300L, cash());
+    // And each side's retry answers its own first receipt.
+    assertEquals(TransferKind.WITHDRAWAL, ((AccountEntity.Transferred) withdraw("custody-2", 100L).reply())
+        .receipt().kind());
   }
 
   @Test
@@ -195,16 +227,49 @@ class AccountEntityTest {
   }
 
   @Test
-  void remembersOnlyTheConfiguredNumberOfRecentKeys() {
+  void keyRetentionIsReadFromConfigAndValidatedAtStart() {
+    var asset = new io.clearinghouse.money.Asset("USDT", 6);
+    AccountSettings defaults = AccountSettings.fromConfig(ConfigFactory.load(), asset);
+    // Custody systems retry for days: the default keeps keys at least a week.
+    assertTrue(defaults.idempotencyKeyRetention().compareTo(Duration.ofDays(7)) >= 0);
+    assertEquals(20_000, defaults.maxRetainedKeys());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> AccountSettings.fromConfig(
+        ConfigFactory.parseString("clearinghouse.account.idempotency-key-retention = 0s")
+            .withFallback(ConfigFactory.load()), asset));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> AccountSettings.fromConfig(
+        ConfigFactory.parseString("clearinghouse.account.max-retained-keys = 0").withFallback(ConfigFactory.load()),
+        asset));
+  }
+
+  @Test
+  void manyClientWithdrawalsNeverEvictTheCustodysDepositKey() {
     open();
-    for (int i = 1; i <= 5; i++) {
-      deposit("d" + i, i);
+    deposit("custody-1", 1_000_000L);
+    // More client withdrawals than the client may hold keys for (4 within the retention): the
+    // ones beyond are refused, changing nothing; none evicts the operator's key.
+    for (int i = 1; i <= 4; i++) {
+      assertEquals(1, withdraw("w" + i, 1).events().size());
     }
+    assertRejected(withdraw("w5", 1), Rejection.IDEMPOTENCY_WINDOW_FULL);
+    assertEquals(999_996L, cash());
+    // The custody system retries its deposit: answered as a replay, not credited again.
+    var retry = deposit("custody-1", 1_000_000L);
+    assertTrue(retry.hasNoEvents());
+    assertTrue(((AccountEntity.Transferred) retry.reply()).replayed());
+    assertEquals(999_996L, cash());
+    // The operator's own keys are counted apart: its deposits go on.
+    assertEquals(1, deposit("custody-2", 4L).events().size());
+    // A week later the keys are still known (retention 8 days) ...
+    clock.advance(Duration.ofDays(7));
+    assertTrue(deposit("custody-1", 1_000_000L).hasNoEvents());
+    assertTrue(withdraw("w1", 1).hasNoEvents());
+    assertRejected(withdraw("w5", 1), Rejection.IDEMPOTENCY_WINDOW_FULL);
+    // ... after 8 days they expire: the client may withdraw again, and the expired receipts go.
+    clock.advance(Duration.ofDays(1));
+    assertEquals(1, withdraw("w5", 1).events().size());
     Account state = (Account) account.getState();
-    assertEquals(List.of("d2", "d3", "d4", "d5"),
-        state.recentTransfers().stream().map(Receipt::idempotencyKey).toList());
-    // A key that fell out of the window is no longer recognised as a retry.
-    assertEquals(1, deposit("d1", 1).events().size());
-    assertTrue(deposit("d5", 5).hasNoEvents());
+    assertEquals(List.of("w5"), state.recentTransfers().stream().map(Receipt::idempotencyKey).toList());
+    account.restart();
+    assertEquals(state, account.getState());
   }
 }

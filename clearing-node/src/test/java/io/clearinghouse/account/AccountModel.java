@@ -42,6 +42,8 @@ public final class AccountModel {
   public static final class Acc {
     public long cash;
     long debt;
+    /** What closed isolated positions lost beyond their margin, not yet paid: never taken from the cash. */
+    long owed;
     int leverageCap;
     final Map<String, Holding> holdings = new TreeMap<>();
 
@@ -186,10 +188,14 @@ public final class AccountModel {
   }
 
   public static void deposit(Acc account, long amount) {
-    account.cash = Math.addExact(account.cash, amount);
-    // A deposit repays debt first: what is still owed is what the cash is still short.
-    account.debt = Math.min(account.debt, Math.max(0, -account.cash));
+    // A deposit repays what isolated positions owe first, then the cash; debt is what is still
+    // short in the cash plus what is still owed.
+    long repaid = Math.min(account.owed, amount);
+    account.owed -= repaid;
+    account.cash = Math.addExact(account.cash, amount - repaid);
+    account.debt = Math.max(0, Math.min(account.debt - repaid, Math.max(0, -account.cash) + account.owed));
   }
+
 
   private static BigInteger big(long value) {
     return BigInteger.valueOf(value);

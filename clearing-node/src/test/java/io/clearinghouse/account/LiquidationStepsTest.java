@@ -98,10 +98,10 @@ class LiquidationStepsTest {
 
     // The fund's cover, once.
     assertEquals(new AccountEntity.StepApplied(123 * USDT),
-        run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, r)).reply());
-    assertTrue(run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, r)).hasNoEvents());
+        run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, 0, r)).reply());
+    assertTrue(run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 123 * USDT, 0, r)).hasNoEvents());
     assertEquals(Rejection.AMOUNT_NOT_POSITIVE, assertInstanceOf(AccountEntity.Rejected.class,
-        run(r -> new AccountEntity.CreditLiquidation(id + "/other", id, 0, r)).reply()).reason());
+        run(r -> new AccountEntity.CreditLiquidation(id + "/other", id, 0, 0, r)).reply()).reason());
     assertEquals(0, ((Account) account.getState()).cash());
 
     // A step for another liquidation is refused; the end is applied once.
@@ -148,6 +148,75 @@ class LiquidationStepsTest {
   private static Command take(String key, long maxNotional, org.apache.pekko.actor.typed.ActorRef<Reply> replyTo) {
     return new AccountEntity.ApplyLiquidationTransfer(key, "l", LiquidationRole.BACKSTOP, "x", PERP, 1_000, 489_020,
         maxNotional, AccountEntity.TransferMode.TAKE_CHECKED, replyTo);
+  }
+
+  @Test
+  void anIsolatedShortfallIsOwedByThePositionNeverTakenFromTheCashAndCountedOnce() {
+    run(r -> new AccountEntity.Deposit("d-1", 3_000 * USDT, r));
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    // 1 BTC at 50,000, 50x: isolated margin 1,000, fee 25, cash 1,975.
+    run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "seller-1", r));
+    assertEquals(1_975 * USDT, ((Account) account.getState()).cash());
+    marks.accept(new Mark(PERP, 490_000, 1, 0));
+    account.runCommand(new AccountEntity.StartLiquidation(1));
+    String id = ((Account) account.getState()).liquidation().liquidationId();
+    // Sold at 48,902.0: realized -1,098 against the position's 1,000: 98 beyond it. The cash
+    // outside the position stays 1,975; the account owes the 98.
+    LiquidationTransfer t = transfer(run(r -> new AccountEntity.ApplyLiquidationTransfer(id + "/close-0", id,
+        LiquidationRole.LIQUIDATED, "prov", PERP, -1_000, 489_020, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r)));
+    assertEquals(java.util.List.of(-1_098 * USDT, -1_000 * USDT, 0L, 98 * USDT), java.util.List.of(t.realizedPnl(),
+        t.isolatedMarginDelta(), t.penalty(), t.shortfall()));
+    Account closed = (Account) account.getState();
+    assertEquals(java.util.List.of(1_975 * USDT, 98 * USDT, 0L), java.util.List.of(closed.cash(), closed.owed(),
+        closed.debt()));
+    // The fund covers 50 of it (the credit names it as shortfall cover; never more than is owed):
+    // the shortfall owed falls to 48 and the cash does not move.
+    run(r -> new AccountEntity.CreditLiquidation(id + "/cover", id, 50 * USDT, 50 * USDT, r));
+    assertEquals(java.util.List.of(1_975 * USDT, 48 * USDT), java.util.List.of(((Account) account.getState()).cash(),
+        ((Account) account.getState()).owed()));
+    // The rest is recorded as debt, once; the cash still does not move.
+    run(r -> new AccountEntity.RecordDebt(id + "/debt", id, 48 * USDT, r));
+    assertTrue(run(r -> new AccountEntity.RecordDebt(id + "/debt", id, 48 * USDT, r)).hasNoEvents());
+    run(r -> new AccountEntity.EndLiquidation(id, r));
+    Account ended = (Account) account.getState();
+    assertEquals(java.util.List.of(1_975 * USDT, 48 * USDT, 48 * USDT), java.util.List.of(ended.cash(), ended.owed(),
+        ended.debt()));
+    // In debt: no withdrawal (refused, nothing changes); a deposit repays the debt first.
+    var refused = run(r -> new AccountEntity.Withdraw("w-1", 1, r));
+    assertEquals(Rejection.ACCOUNT_IN_DEBT, assertInstanceOf(AccountEntity.Rejected.class, refused.reply()).reason());
+    assertTrue(refused.hasNoEvents());
+    var repaid = run(r -> new AccountEntity.Deposit("d-2", 100 * USDT, r));
+    assertEquals(48 * USDT, ((AccountEntity.Deposited) repaid.event()).owedRepaid());
+    Account after = (Account) account.getState();
+    assertEquals(java.util.List.of(2_027 * USDT, 0L, 0L), java.util.List.of(after.cash(), after.owed(), after.debt()));
+    account.restart();
+    assertEquals(after, account.getState());
+  }
+
+  @Test
+  void aStopTriggeredOnAnAccountBelowMaintenanceLiquidatesItInstead() {
+    longOneBitcoin();
+    marks.accept(new Mark(PERP, 500_000, 1, 0));
+    run(r -> new AccountEntity.SetStop(PERP, 495_000, r));
+    // The mark gaps through the stop to 49,000: equity 975 - 1,000 = -25, below maintenance. A
+    // stop would close without penalty and settle the loss from the fund: a margin liquidation starts.
+    marks.accept(new Mark(PERP, 490_000, 2, 0));
+    account.runCommand(new AccountEntity.TriggerStop(PERP, 2));
+    Account.Liquidation started = ((Account) account.getState()).liquidation();
+    assertNull(started.stopInstrument(), String.valueOf(started));
+    assertEquals(-25 * USDT, started.equity());
+  }
+
+  @Test
+  void aStopTriggeredOnAHealthyAccountStopsThePosition() {
+    longOneBitcoin();
+    marks.accept(new Mark(PERP, 500_000, 1, 0));
+    run(r -> new AccountEntity.SetStop(PERP, 495_000, r));
+    // 49,400: equity 975 - 600 = 375 above the maintenance margin 197.6: the stop closes it.
+    marks.accept(new Mark(PERP, 494_000, 2, 0));
+    account.runCommand(new AccountEntity.TriggerStop(PERP, 2));
+    assertEquals(PERP, ((Account) account.getState()).liquidation().stopInstrument());
   }
 
   @Test

@@ -91,16 +91,20 @@ final class ModelSaga {
     Optional<Reply> assessed = world.ask(id, AccountEntity.Get::new);
     if (assessed.isPresent() && assessed.get() instanceof Snapshot snapshot) {
       long equity = snapshot.account().equity();
-      long need = Math.addExact(shortfalls, Math.max(0, -Math.addExact(equity, shortfalls)));
+      // What isolated positions owe beyond their margin (never taken from the cash) and the cross deficit.
+      long need = Math.addExact(shortfalls, Math.max(0, -equity));
       long paid = BigInteger.valueOf(need).multiply(BigInteger.valueOf(coverPercent)).divide(BigInteger.valueOf(100))
           .longValueExact();
       AccountModel.Acc m = world.model.account(id);
       if (need > 0) {
         ModelWorld.count("liquidations with a need of cover");
       }
+      // The cover pays what isolated positions owe first, then the cash.
+      long covered = Math.min(m.owed, paid);
       if (paid > 0 && world.ask(id, r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover", liquidationId,
-          paid, r)).filter(StepApplied.class::isInstance).isPresent()) {
-        m.cash = Math.addExact(m.cash, paid);
+          paid, covered, r)).filter(StepApplied.class::isInstance).isPresent()) {
+        m.cash = Math.addExact(m.cash, paid - covered);
+        m.owed -= covered;
       }
       if (need - paid > 0 && world.ask(id, r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
           need - paid, r)).filter(StepApplied.class::isInstance).isPresent()) {
@@ -139,6 +143,9 @@ final class ModelSaga {
     expect(t.penalty() >= 0 && t.penalty() <= ceiling && (role == LiquidationRole.LIQUIDATED || t.penalty() == 0),
         id + " paid a penalty of " + t.penalty() + " as " + role + " (at most " + ceiling + ")");
     AccountModel.apply(m, instrument, AccountModel.movement(m, instrument, t.signedLots(), priceTicks, null), t.penalty());
+    // An isolated loss beyond the position's margin is owed, not taken from the cash.
+    m.cash = Math.addExact(m.cash, t.shortfall());
+    m.owed = Math.addExact(m.owed, t.shortfall());
     return t;
   }
 

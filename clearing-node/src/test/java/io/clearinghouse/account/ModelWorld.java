@@ -77,6 +77,7 @@ final class ModelWorld {
   private final Map<String, BigInteger> journalCash = new HashMap<>();
   private final Map<String, BigInteger> journalIsolated = new HashMap<>();
   private final Map<String, BigInteger> journalCost = new HashMap<>();
+  private final Map<String, BigInteger> journalOwed = new HashMap<>();
   long markSequence;
   long tradeSequence;
   final List<ModelTrading.SentTrade> acked = new ArrayList<>();
@@ -245,7 +246,8 @@ final class ModelWorld {
     for (Event event : events) {
       if (event instanceof AccountEntity.Deposited d) {
         deposits = deposits.add(big(d.amount()));
-        add(journalCash, id, big(d.amount()));
+        add(journalCash, id, big(d.amount()).subtract(big(d.owedRepaid())));
+        add(journalOwed, id, big(d.owedRepaid()).negate());
       } else if (event instanceof AccountEntity.Withdrawn w) {
         withdrawals = withdrawals.add(big(w.amount()));
         add(journalCash, id, big(w.amount()).negate());
@@ -254,17 +256,25 @@ final class ModelWorld {
         add(journalCash, id, big(t.realizedPnl()).subtract(big(t.fee())).subtract(big(t.isolatedMarginDelta())));
         add(journalCost, id, big(t.costDelta()));
         add(journalIsolated, id, big(t.isolatedMarginDelta()));
+      } else if (event instanceof AccountEntity.TradeSideReversed r) {
+        fees = fees.subtract(big(r.feeRefund()));
+        add(journalCash, id, big(r.realizedPnl()).add(big(r.feeRefund())).subtract(big(r.isolatedMarginDelta())));
+        add(journalCost, id, big(r.costDelta()));
+        add(journalIsolated, id, big(r.isolatedMarginDelta()));
       } else if (event instanceof AccountEntity.IsolatedMarginAdjusted a) {
         add(journalCash, id, big(a.amount()).negate());
         add(journalIsolated, id, big(a.amount()));
       } else if (event instanceof AccountEntity.LiquidationTransfer t) {
         penalties = penalties.add(big(t.penalty()));
-        add(journalCash, id, big(t.realizedPnl()).subtract(big(t.penalty())).subtract(big(t.isolatedMarginDelta())));
+        add(journalCash, id, big(t.realizedPnl()).subtract(big(t.penalty())).subtract(big(t.isolatedMarginDelta()))
+            .add(big(t.shortfall())));
+        add(journalOwed, id, big(t.shortfall()));
         add(journalCost, id, big(t.costDelta()));
         add(journalIsolated, id, big(t.isolatedMarginDelta()));
       } else if (event instanceof AccountEntity.LiquidationCredited c) {
         fundDraws = fundDraws.add(big(c.amount()));
-        add(journalCash, id, big(c.amount()));
+        add(journalCash, id, big(c.amount()).subtract(big(c.shortfallCovered())));
+        add(journalOwed, id, big(c.shortfallCovered()).negate());
       }
     }
   }
@@ -286,8 +296,9 @@ final class ModelWorld {
     for (String id : accountIds()) {
       Account a = states.get(id);
       fromJournal = fromJournal.add(journalCash.getOrDefault(id, BigInteger.ZERO))
-          .add(journalIsolated.getOrDefault(id, BigInteger.ZERO)).subtract(journalCost.getOrDefault(id, BigInteger.ZERO));
-      BigInteger inState = big(a.cash());
+          .add(journalIsolated.getOrDefault(id, BigInteger.ZERO)).subtract(journalCost.getOrDefault(id, BigInteger.ZERO))
+          .subtract(journalOwed.getOrDefault(id, BigInteger.ZERO));
+      BigInteger inState = big(a.cash()).subtract(big(a.owed()));
       for (Holding h : a.holdings().values()) {
         inState = inState.add(big(h.isolatedMargin())).subtract(big(h.cost()));
       }
@@ -320,6 +331,9 @@ final class ModelWorld {
     if (m.cash != a.cash()) {
       differences.add("cash " + a.cash() + " (model " + m.cash + ")");
     }
+    if (m.owed != a.owed()) {
+      differences.add("owed " + a.owed() + " (model " + m.owed + ")");
+    }
     if (m.debt != a.debt()) {
       differences.add("debt " + a.debt() + " (model " + m.debt + ")");
     }
@@ -340,6 +354,7 @@ final class ModelWorld {
       violation(Invariant.AGREES_WITH_MODEL, id + " holds " + String.join(", ", differences));
       m.cash = a.cash();
       m.debt = a.debt();
+      m.owed = a.owed();
       m.leverageCap = a.leverageCap();
       for (String instrument : ModelActions.INSTRUMENTS) {
         Holding h = a.holding(instrument);

@@ -37,7 +37,7 @@ class TradeRegisterTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
   private static final AccountSettings ACCOUNT_SETTINGS =
-      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, 100, Duration.ofSeconds(3), 1000, 20);
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000, Duration.ofSeconds(3), 1000, 20);
   private static final String PERP = "BTCUSDT-PERP";
   private static final long USDT = 1_000_000L;
   private static final AtomicInteger ids = new AtomicInteger();

@@ -143,14 +143,38 @@ class AccountApiIntegrationTest {
 
     refused(admin.deposit(), OPERATOR_TOKEN, depositRequest("alice-1", "11", "retry-key-1"),
         Code.ALREADY_EXISTS, Rejection.IDEMPOTENCY_KEY_REUSED);
-    refused(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-1", "10", "retry-key-1"),
-        Code.ALREADY_EXISTS, Rejection.IDEMPOTENCY_KEY_REUSED);
     assertEquals(first.getCashAfter(), operatorGet("alice-1").getCash());
 
     TransferReceipt w = call(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-1", "1", "retry-w-1"));
     TransferReceipt wAgain = call(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-1", "1", "retry-w-1"));
     assertTrue(wAgain.getReplayed());
+    refused(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-1", "2", "retry-w-1"),
+        Code.ALREADY_EXISTS, Rejection.IDEMPOTENCY_KEY_REUSED);
     assertEquals(w.getCashAfter(), operatorGet("alice-1").getCash());
+  }
+
+  @Test
+  void clientWithdrawalsNeitherEvictNorTakeTheCustodysDepositKeys() {
+    // The reproduction: 1,001 withdrawals of 0.000001 used to push the custody system's key out
+    // of a shared window of 1,000, and its retry was credited a second time.
+    TransferReceipt first = deposit("alice-2", "100", "custody-evict-1");
+    for (int i = 0; i < 1_001; i++) {
+      call(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-2", "0.000001", "tiny-" + i));
+    }
+    long afterWithdrawals = units(first.getCashAfter()) - 1_001;
+    TransferReceipt retry = deposit("alice-2", "100", "custody-evict-1");
+    assertTrue(retry.getReplayed());
+    assertEquals(first.getCashAfter(), retry.getCashAfter());
+    assertEquals(afterWithdrawals, units(operatorGet("alice-2").getCash()));
+    // The client takes the key the custody system will use next: it is the client's own key (a
+    // withdrawal), and the custody system's deposit under it is still applied, once.
+    call(accounts.withdraw(), ALICE_TOKEN, withdrawRequest("alice-2", "1", "custody-evict-2"));
+    TransferReceipt next = deposit("alice-2", "5", "custody-evict-2");
+    assertFalse(next.getReplayed());
+    assertEquals(TransferKind.DEPOSIT, next.getKind());
+    assertEquals(afterWithdrawals - 1_000_000 + 5_000_000, units(operatorGet("alice-2").getCash()));
+    assertTrue(deposit("alice-2", "5", "custody-evict-2").getReplayed());
+    assertEquals(afterWithdrawals - 1_000_000 + 5_000_000, units(operatorGet("alice-2").getCash()));
   }
 
   @ParameterizedTest

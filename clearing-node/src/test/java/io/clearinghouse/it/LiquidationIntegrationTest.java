@@ -332,6 +332,137 @@ class LiquidationIntegrationTest {
   }
 
   @Test
+  void anIsolatedShortfallTheFundCannotCoverIsDebtOnceAndNeverTouchesTheCash() {
+    try (LiquidationHarness h = new LiquidationHarness("liq_isolated_debt", String.join("\n",
+        "clearinghouse.liquidation.instruments { \"" + FUTURE + "\" { negative-balance-policy = debt, "
+            + "insurance-fund = FUTURES } }"))) {
+      h.open("alice-1", "3000");
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", FUTURE);
+      h.topUp("FUTURES", "50", "seed");
+      call(h.accounts.setMarginMode(), ALICE_TOKEN, SetMarginModeRequest.newBuilder().setAccountId("alice-1")
+          .setInstrument(FUTURE).setMarginMode(MarginMode.ISOLATED).build());
+      call(h.accounts.setLeverage(), ALICE_TOKEN, SetLeverageRequest.newBuilder().setAccountId("alice-1")
+          .setInstrument(FUTURE).setLeverage(50).build());
+      // 1 BTC at 50,000, 50x: 1,000 isolated margin, fee 25, cash 1,975.
+      h.buy("alice-1", "maker", FUTURE, "1", "50000");
+      // Mark 49,000: the provider buys at 48,902.0; the loss goes 98 beyond the position's 1,000.
+      // The fund holds 50 of it, the other 48 is the account's debt: each layer once, and the
+      // cash outside the position stays 1,975 (it used to lose the 98 as well as owe the 48).
+      h.mark(FUTURE, "49000");
+      Liquidation l = h.onlyLiquidation("alice-1");
+      assertEquals(List.of("BACKSTOP", "48902.0", "-1098.000000", "98.000000"), List.of(l.getCloses(0).getVenue(),
+          l.getCloses(0).getPrice(), l.getCloses(0).getRealizedPnl(), l.getCloses(0).getShortfall()));
+      assertEquals(List.of("50.000000", "48.000000", "debt", "1975.000000"),
+          List.of(l.getInsuranceFundOut(), l.getDebt(), l.getOutcome(), l.getLeftToTrader()));
+      balanced(l);
+      AccountView alice = h.view("alice-1");
+      assertEquals("1975.000000", alice.getCash());
+      assertEquals("48.000000", alice.getDebt());
+      assertEquals(0, alice.getPositionsCount());
+      assertEquals("0.000000", h.fund("FUTURES").getBalance());
+      h.auditClean();
+      // In debt: no withdrawal (and nothing changes); a deposit of 100 repays the 48 first.
+      refused(h.accounts.withdraw(), ALICE_TOKEN, WithdrawRequest.newBuilder().setAccountId("alice-1").setAmount("1")
+          .setIdempotencyKey("w-1").build(), Code.FAILED_PRECONDITION, Rejection.ACCOUNT_IN_DEBT);
+      assertEquals("1975.000000", h.view("alice-1").getCash());
+      call(h.admin.deposit(), OPERATOR_TOKEN, DepositRequest.newBuilder().setAccountId("alice-1").setAmount("100")
+          .setIdempotencyKey("repay").build());
+      alice = h.view("alice-1");
+      assertEquals(List.of("2027.000000", "0.000000"), List.of(alice.getCash(), alice.getDebt()));
+      call(h.accounts.withdraw(), ALICE_TOKEN, WithdrawRequest.newBuilder().setAccountId("alice-1").setAmount("27")
+          .setIdempotencyKey("w-2").build());
+      h.auditClean();
+    }
+  }
+
+  @Test
+  void aStopSettlesOnlyWhatItClosedNeverTheLossesOfWhatTheAccountKeeps() {
+    // A wide backstop spread for the perpetual, so that the stop's own close goes below zero.
+    try (LiquidationHarness h = new LiquidationHarness("liq_stop_own", String.join("\n",
+        "clearinghouse.liquidation.instruments { \"" + PERP + "\" { backstop-spread = \"5%\" } }"))) {
+      h.open("alice-1", "3100");
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP);
+      h.topUp(PERP, "5000", "seed");
+      // Long 1 PERP and 1 FUTURE at 50,000: fees 25 + 25, cash 3,050.
+      h.buy("alice-1", "maker", PERP, "1", "50000");
+      h.buy("alice-1", "maker", FUTURE, "1", "50000");
+      h.mark(PERP, "50000");
+      // FUTURE 48,000: equity 3,050 - 2,000 = 1,050 above MM 200 + 192.
+      h.mark(FUTURE, "48000");
+      call(h.accounts.setStop(), ALICE_TOKEN, io.clearinghouse.protocol.v1.SetStopRequest.newBuilder()
+          .setAccountId("alice-1").setInstrument(PERP).setStopPrice("49500").build());
+      // PERP 49,400 crosses the stop while the account is healthy: equity 3,050 - 600 - 2,000 =
+      // 450 above MM 197.6 + 192 = 389.6. The provider buys at floor(49,400 * 0.95) = 46,930.0:
+      // realized -3,070, cash -20, equity -20 - 2,000 = -2,020. The stop settles what its close
+      // lost beyond the cash, 20 (from the fund), not the 2,000 the FUTURE long still loses.
+      h.mark(PERP, "49400");
+      List<Liquidation> both = h.finished("alice-1", 2);
+      Liquidation stop = both.stream().filter(l -> l.getOutcome().equals("stop")).findFirst().orElseThrow();
+      assertEquals(List.of("BACKSTOP", "46930.0", "-3070.000000", "0.000000"), List.of(stop.getCloses(0).getVenue(),
+          stop.getCloses(0).getPrice(), stop.getCloses(0).getRealizedPnl(), stop.getCloses(0).getPenalty()));
+      assertEquals(List.of("20.000000", "0.000000", "0.000000"), List.of(stop.getInsuranceFundOut(),
+          stop.getDebt(), stop.getLeftToTrader()));
+      balanced(stop);
+      // Then, cash 0 and the FUTURE long at -2,000, the account is liquidated as any other: no
+      // provider for the FUTURE, its fund is empty: the maker's short is deleveraged at the
+      // bankruptcy price 50,000.0 (realized 0).
+      Liquidation margin = both.stream().filter(l -> !l.getOutcome().equals("stop")).findFirst().orElseThrow();
+      assertEquals("adl", margin.getOutcome());
+      assertEquals(List.of(FUTURE, "ADL", "50000.0", "0.000000"), List.of(margin.getCloses(0).getInstrument(),
+          margin.getCloses(0).getVenue(), margin.getCloses(0).getPrice(), margin.getCloses(0).getRealizedPnl()));
+      balanced(margin);
+      AccountView alice = h.view("alice-1");
+      assertEquals(List.of("0.000000", "0.000000", 0), List.of(alice.getCash(), alice.getDebt(),
+          alice.getPositionsCount()));
+      assertEquals("4980.000000", h.fund(PERP).getBalance());
+      h.auditClean();
+    }
+  }
+
+  @Test
+  void theNextCloseReplacesTheLiquidationsOwnFundHoldInsteadOfBeingRefusedAgainstIt() {
+    // One fund for both instruments, holding 1,000.
+    try (LiquidationHarness h = new LiquidationHarness("liq_one_hold",
+        "clearinghouse.liquidation.insurance-fund = MAIN")) {
+      h.open("alice-1", "2000");
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP, FUTURE);
+      h.topUp("MAIN", "1000", "seed");
+      // Long 1 PERP and 0.5 FUTURE at 50,000: fees 25 + 12.5, cash 1,962.5.
+      h.buy("alice-1", "maker", PERP, "1", "50000");
+      h.buy("alice-1", "maker", FUTURE, "0.5", "50000");
+      h.mark(FUTURE, "49000");
+      // PERP 48,000: equity 1,962.5 - 2,000 - 500 = -537.5.
+      h.mark(PERP, "48000");
+      Liquidation l = h.onlyLiquidation("alice-1");
+      // 1) PERP: bankruptcy 50,000 - (1,962.5 - 500) = 48,537.5; the provider's price 47,904.0
+      //    leaves 633.5 the fund holds for this liquidation. Realized -2,096: cash -133.5.
+      // 2) FUTURE: bankruptcy 50,267.0 (where -133.5 + 0.5 * (M - 50,000) = 0); the provider's
+      //    price 48,902.0 leaves 682.5, which already includes the 633.5 of the first close. The
+      //    liquidation's hold becomes 682.5 (it was refused against its own 633.5, 1,000 - 633.5
+      //    < 682.5, and the FUTURE went to deleveraging while the fund had the money).
+      assertEquals(2, l.getClosesCount());
+      assertEquals(List.of(PERP, "BACKSTOP", "47904.0", "-2096.000000"), List.of(l.getCloses(0).getInstrument(),
+          l.getCloses(0).getVenue(), l.getCloses(0).getPrice(), l.getCloses(0).getRealizedPnl()));
+      assertEquals(List.of(FUTURE, "BACKSTOP", "48902.0", "-549.000000"), List.of(l.getCloses(1).getInstrument(),
+          l.getCloses(1).getVenue(), l.getCloses(1).getPrice(), l.getCloses(1).getRealizedPnl()));
+      assertEquals(List.of("covered", "682.500000", "0.000000"), List.of(l.getOutcome(), l.getInsuranceFundOut(),
+          l.getDebt()));
+      assertEquals(0, l.getDeleveragedCount());
+      balanced(l);
+      assertEquals("0.000000", h.view("alice-1").getCash());
+      InsuranceFundView fund = h.fund("MAIN");
+      assertEquals(List.of("317.500000", "0.000000"), List.of(fund.getBalance(), fund.getReserved()));
+      h.auditClean();
+    }
+  }
+
+  @Test
   void stopLossClosesThroughTheVenuesWithoutPenalty() {
     try (LiquidationHarness h = new LiquidationHarness("liq_stop", "")) {
       h.open("alice-1", "10000");

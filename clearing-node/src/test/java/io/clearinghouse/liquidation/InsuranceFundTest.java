@@ -28,6 +28,8 @@ class InsuranceFundTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
   private EventSourcedBehaviorTestKit<Command, Event, State> fund;
+  private final io.clearinghouse.MutableClock clock =
+      new io.clearinghouse.MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
 
   @AfterAll
   static void shutdown() {
@@ -37,7 +39,7 @@ class InsuranceFundTest {
   @BeforeEach
   void newFund() {
     fund = EventSourcedBehaviorTestKit.create(testKit.system(),
-        InsuranceFund.create("fund-" + ids.incrementAndGet(), 3, new Metrics(), Clock.systemUTC()),
+        InsuranceFund.create("fund-" + ids.incrementAndGet(), 3, java.time.Duration.ofDays(8), new Metrics(), clock),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 
@@ -99,6 +101,27 @@ class InsuranceFundTest {
   }
 
   @Test
+  void aTopUpKeyOutlivesTheHistoryForTheRetentionThenExpires() {
+    run(r -> new InsuranceFund.TopUp("custody-1", 500, r));
+    for (int i = 1; i <= 5; i++) {
+      int n = i;
+      run(r -> new InsuranceFund.Receive("l" + n + "/penalty", "l" + n, 1, r));
+      fund.runCommand(new InsuranceFund.Forget("l" + n));
+    }
+    // The history (3) no longer holds the top-up, yet its retry a week later is recognised.
+    clock.advance(java.time.Duration.ofDays(7));
+    assertTrue(((Moved) run(r -> new InsuranceFund.TopUp("custody-1", 500, r))).replayed());
+    assertRejected(run(r -> new InsuranceFund.TopUp("custody-1", 501, r)), Rejection.IDEMPOTENCY_KEY_REUSED);
+    assertEquals(505, fund.getState().balance());
+    fund.restart();
+    assertTrue(((Moved) run(r -> new InsuranceFund.TopUp("custody-1", 500, r))).replayed());
+    // After the retention (8 days) the key is forgotten with the next top-up.
+    clock.advance(java.time.Duration.ofDays(1));
+    run(r -> new InsuranceFund.TopUp("custody-2", 1, r));
+    assertEquals(List.of("custody-2"), fund.getState().topUps().stream().map(InsuranceFund.Entry::key).toList());
+  }
+
+  @Test
   void aLiquidationsKeysOutliveTheHistoryUntilItsSagaSaysToForgetThem() {
     run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 7, r));
     for (int i = 1; i <= 5; i++) {
@@ -135,6 +158,32 @@ class InsuranceFundTest {
     fund.runCommand(new InsuranceFund.Forget("c"));
     assertEquals(0, fund.getState().reserved());
     assertEquals(50, ((View) run(r -> new InsuranceFund.Get(0, 1, r))).balance());
+  }
+
+  @Test
+  void aReplanReplacesTheLiquidationsOwnHoldInsteadOfBeingRefusedAgainstIt() {
+    run(r -> new InsuranceFund.TopUp("t1", 100, r));
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("a/reserve", "a", 80, r))).granted());
+    // The mark moved and the saga planned again: the deficit is now 95. Only a's own 80 is held,
+    // so the 100 of the balance can hold it: granted, and a holds 95 (not 80 + 95).
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("a/reserve", "a", 95, r))).granted());
+    assertEquals(95, fund.getState().reserved());
+    assertEquals(1, fund.getState().holds().size());
+    // Down again to 60: replaced, which frees 40 for b; b may not take a's 60.
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("a/reserve", "a", 60, r))).granted());
+    var tooMuch = fund.<Reply>runCommand(r -> new InsuranceFund.Reserve("b/reserve", "b", 41, r));
+    assertTrue(!((InsuranceFund.Reservation) tooMuch.reply()).granted() && tooMuch.hasNoEvents());
+    assertTrue(((InsuranceFund.Reservation) run(r -> new InsuranceFund.Reserve("b/reserve", "b", 40, r))).granted());
+    // a now asks for more than b leaves: refused, and a keeps its 60 (a refusal changes nothing).
+    var refused = fund.<Reply>runCommand(r -> new InsuranceFund.Reserve("a/reserve", "a", 61, r));
+    assertTrue(!((InsuranceFund.Reservation) refused.reply()).granted() && refused.hasNoEvents());
+    assertEquals(100, fund.getState().reserved());
+    fund.restart();
+    assertEquals(100, fund.getState().reserved());
+    // The holds still go with the saga's Forget.
+    fund.runCommand(new InsuranceFund.Forget("a"));
+    fund.runCommand(new InsuranceFund.Forget("b"));
+    assertEquals(List.of(0L, 100L), List.of(fund.getState().reserved(), fund.getState().balance()));
   }
 
   private static void assertRejected(Reply reply, Rejection reason) {

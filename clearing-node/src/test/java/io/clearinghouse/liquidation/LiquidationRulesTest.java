@@ -89,13 +89,14 @@ class LiquidationRulesTest {
     assertEquals(new LiquidationSettings.Rules("BTCUSDT-PERP", NegativeBalancePolicy.ADL, 2_000),
         defaults.rules("BTCUSDT-PERP"));
     assertEquals(Set.of("BTCUSDT-PERP", "BTCUSDT-261225"), defaults.funds());
+    assertTrue(defaults.topUpKeyRetention().compareTo(java.time.Duration.ofDays(7)) >= 0);
     LiquidationSettings shared = settings("clearinghouse.liquidation { insurance-fund = MAIN, "
         + "instruments { \"BTCUSDT-261225\" { negative-balance-policy = debt, backstop-spread = \"0.1%\" } } }");
     assertEquals(new LiquidationSettings.Rules("MAIN", NegativeBalancePolicy.DEBT, 1_000), shared.rules("BTCUSDT-261225"));
     assertEquals(Set.of("MAIN"), shared.funds());
     for (String bad : List.of("negative-balance-policy = maybe", "backstop-spread = \"0.5\"",
         "backstop-spread = \"100%\"", "insurance-fund = \"no spaces\"", "instruments { DOGE { backstop-spread = \"1%\" } }",
-        "fund-history = 0", "adl-candidates-per-node = 0")) {
+        "fund-history = 0", "adl-candidates-per-node = 0", "top-up-key-retention = 0s")) {
       ConfigException e = assertThrows(ConfigException.class, () -> settings("clearinghouse.liquidation { " + bad + " }"),
           bad);
       assertTrue(e.getMessage().contains("clearinghouse.liquidation"), e.getMessage());

@@ -53,15 +53,15 @@ class TransferAuditTest {
 
   @Test
   void aTradeAppliedToBothSidesLeavesItsBucketAtZero() {
-    List<String> violations = audit(ledger("a", new AccountEntity.Deposited("d", 1_000 * USDT), BUY),
-        ledger("b", new AccountEntity.Deposited("d", 1_000 * USDT), SELL));
+    List<String> violations = audit(ledger("a", new AccountEntity.Deposited("d", 1_000 * USDT, 0, 0), BUY),
+        ledger("b", new AccountEntity.Deposited("d", 1_000 * USDT, 0, 0), SELL));
     assertEquals(List.of(), violations);
   }
 
   @Test
   void aTradeAppliedToOneSideOnlyIsNamedByItsBucket() {
-    List<String> violations = audit(ledger("a", new AccountEntity.Deposited("d", 1_000 * USDT), BUY),
-        ledger("b", new AccountEntity.Deposited("d", 1_000 * USDT)));
+    List<String> violations = audit(ledger("a", new AccountEntity.Deposited("d", 1_000 * USDT, 0, 0), BUY),
+        ledger("b", new AccountEntity.Deposited("d", 1_000 * USDT, 0, 0)));
     assertTrue(violations.stream().anyMatch(v -> v.startsWith("trade sequence 1:") && v.contains("50000000000")),
         violations.toString());
   }

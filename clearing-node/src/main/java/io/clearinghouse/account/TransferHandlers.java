@@ -1,0 +1,126 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.account.AccountEntity.Deposit;
+import io.clearinghouse.account.AccountEntity.Deposited;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.Rejected;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.account.AccountEntity.Transferred;
+import io.clearinghouse.account.AccountEntity.Withdraw;
+import io.clearinghouse.account.AccountEntity.Withdrawn;
+import io.clearinghouse.common.Rejection;
+import java.time.Clock;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * Deposits (the operator's) and withdrawals (the client's), each applied once per key of its
+ * owner for the configured retention: a retry within it gets the first receipt. Keys are never
+ * evicted by count: when an owner has {@code max-retained-keys} keys within the retention, its
+ * next transfer is refused until the oldest expire.
+ */
+final class TransferHandlers {
+  private final EffectFactories<Event, State> effect;
+  private final RiskView risk;
+  private final AccountSettings settings;
+  private final Clock clock;
+  private final Consumer<State> changed;
+
+  TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock,
+      Consumer<State> changed) {
+    this.effect = effect;
+    this.risk = risk;
+    this.settings = settings;
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  ReplyEffect<Event, State> deposit(Account account, Deposit cmd) {
+    var previous = account.receipt(KeyOwner.OPERATOR, cmd.idempotencyKey());
+    if (previous.isPresent()) {
+      return replay(previous.get(), TransferKind.DEPOSIT, cmd.amount(), cmd.replyTo());
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
+    }
+    if (!account.canCredit(cmd.amount())) {
+      return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "deposit would overflow the account's cash");
+    }
+    long now = clock.millis();
+    if (windowFull(account, KeyOwner.OPERATOR, now)) {
+      return windowFullRefusal(cmd.replyTo());
+    }
+    // Recorded debt of isolated positions is repaid first (never while a liquidation may still cover it).
+    long owedRepaid = account.liquidating() ? 0 : Math.min(cmd.amount(), account.owed());
+    return effect.persist(new Deposited(cmd.idempotencyKey(), cmd.amount(), now, owedRepaid))
+        .thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> transferred(state, KeyOwner.OPERATOR, cmd.idempotencyKey()));
+  }
+
+  ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd) {
+    var previous = account.receipt(KeyOwner.CLIENT, cmd.idempotencyKey());
+    if (previous.isPresent()) {
+      return replay(previous.get(), TransferKind.WITHDRAWAL, cmd.amount(), cmd.replyTo());
+    }
+    if (cmd.amount() <= 0) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "amount must be greater than zero");
+    }
+    if (account.liquidating()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING, "the account is being liquidated");
+    }
+    if (account.inDebt()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + format(account.debt())
+          + " from a liquidation: deposit to repay it first");
+    }
+    if (risk.anyPositionStale(account)) {
+      return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
+    }
+    long withdrawable = risk.evaluate(account).withdrawable();
+    if (cmd.amount() > withdrawable) {
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
+          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));
+    }
+    long now = clock.millis();
+    if (windowFull(account, KeyOwner.CLIENT, now)) {
+      return windowFullRefusal(cmd.replyTo());
+    }
+    return effect.persist(new Withdrawn(cmd.idempotencyKey(), cmd.amount(), now))
+        .thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> transferred(state, KeyOwner.CLIENT, cmd.idempotencyKey()));
+  }
+
+  private boolean windowFull(Account account, KeyOwner owner, long now) {
+    return account.retainedKeys(owner, now, settings.idempotencyKeyRetention().toMillis())
+        >= settings.maxRetainedKeys();
+  }
+
+  private ReplyEffect<Event, State> windowFullRefusal(ActorRef<Reply> replyTo) {
+    return reject(replyTo, Rejection.IDEMPOTENCY_WINDOW_FULL, "this account already holds "
+        + settings.maxRetainedKeys() + " of your keys from the last " + settings.idempotencyKeyRetention()
+        + ": retry later");
+  }
+
+  /** A repeated key: the first result if the content matches, a refusal if it does not. */
+  private ReplyEffect<Event, State> replay(Receipt first, TransferKind kind, long amount, ActorRef<Reply> replyTo) {
+    if (first.kind() == kind && first.amount() == amount) {
+      return effect.reply(replyTo, new Transferred(first, true));
+    }
+    return reject(replyTo, Rejection.IDEMPOTENCY_KEY_REUSED, "idempotency key " + first.idempotencyKey()
+        + " was already used for a " + first.kind().name().toLowerCase() + " of " + format(first.amount()));
+  }
+
+  private String format(long amount) {
+    return settings.asset().format(amount) + " " + settings.asset().code();
+  }
+
+  private static Reply transferred(State state, KeyOwner owner, String idempotencyKey) {
+    return new Transferred(((Account) state).receipt(owner, idempotencyKey).orElseThrow(), false);
+  }
+
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
+    return effect.reply(replyTo, new Rejected(reason, message));
+  }
+}
