@@ -12,6 +12,7 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.liquidation.BackstopProviders;
@@ -110,7 +111,10 @@ public final class Main {
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
     PriceFeed.init(system, settings.prices(), marks, clock);
-    TradeRegister.init(system, settings.register());
+    // Trades and orders need a market price to be judged against (off only for tests without feeders).
+    MarketCheck market = new MarketCheck(settings.instruments(), marks,
+        system.settings().config().getBoolean("clearinghouse.require-mark"));
+    TradeRegister.init(system, settings.register(), market);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
@@ -123,7 +127,8 @@ public final class Main {
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, adl, metrics),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
-        new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()), auth,
+        new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()),
+            market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),

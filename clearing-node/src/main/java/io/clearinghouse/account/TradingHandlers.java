@@ -35,7 +35,9 @@ import io.clearinghouse.margin.OrderRules;
 import io.clearinghouse.margin.Position;
 import io.clearinghouse.margin.PositionChange;
 import io.clearinghouse.money.Asset;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -112,18 +114,14 @@ final class TradingHandlers {
    */
   private TradeCleared clear(Account account, Instrument instrument, ApplyTrade cmd) {
     long fee = fee(instrument, cmd);
+    // The price band was judged once for the whole trade by its register (clearing/MarketCheck).
     long mark = risk.publishedMarkTicks(cmd.instrument());
-    if (!OrderRules.withinBand(cmd.priceTicks(), mark, instruments.priceBandPpm(cmd.instrument()))) {
-      throw new RejectedException(Rejection.PRICE_OUTSIDE_BAND, "trade " + cmd.tradeId() + " at "
-          + instrument.formatPrice(cmd.priceTicks()) + " is outside the price band around the mark "
-          + instrument.formatPrice(mark));
-    }
     Holding before = account.holding(cmd.instrument());
     PositionChange change = new Position(before.lots(), before.cost())
         .apply(cmd.signedLots(), cmd.priceTicks(), instrument.notionalMultiplier());
     Position after = change.position();
     if (Math.abs(after.lots()) > Math.abs(before.lots())
-        && !OrderRules.withinPositionLimit(instrument, after.lots(), cmd.priceTicks())) {
+        && !OrderRules.withinPositionLimit(instrument, after.lots(), Math.max(cmd.priceTicks(), mark))) {
       throw new RejectedException(Rejection.POSITION_LIMIT, "trade " + cmd.tradeId() + " would grow "
           + account.accountId() + "'s position beyond the risk limit of " + money(instrument.riskTiers().maxNotional()));
     }
@@ -133,6 +131,14 @@ final class TradingHandlers {
     if (reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots())) {
       released = reservation.releasedBy(cmd.signedLots());
+    }
+    boolean opens = Math.abs(after.lots()) > Math.abs(before.lots())
+        || (after.lots() != 0 && Long.signum(after.lots()) != Long.signum(before.lots()));
+    if (opens && reservation != null && reservation.amount() == 0 && released == 0
+        && reservation.instrument().equals(cmd.instrument())) {
+      // It was reserved without margin because it only reduced; the position has shrunk since.
+      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
+          + " reduce-only and would now open a position with no margin reserved for it");
     }
     long isolatedDelta = 0;
     if (before.mode() == MarginMode.ISOLATED) {
@@ -208,8 +214,16 @@ final class TradingHandlers {
       return -released;
     }
     long reference = markTicks > 0 ? markTicks : priceTicks;
+    int leverage = risk.chosenLeverage(account, before);
     long wanted = OrderRules.isolatedAllocation(instrument, Long.signum(after.lots()) * openedLots, after.lots(),
-        priceTicks, reference, risk.chosenLeverage(account, before));
+        priceTicks, reference, leverage);
+    // Growing into a higher tier: the whole position must carry that tier's initial margin.
+    long wholeMargin = OrderRules.initialMargin(instrument,
+        MarginMath.notional(after.lots(), priceTicks, instrument.notionalMultiplier()), leverage);
+    long staying = Math.subtractExact(before.isolatedMargin(), released);
+    wanted = Math.max(wanted, Math.subtractExact(Math.addExact(wholeMargin,
+        OrderRules.openLoss(Long.signum(after.lots()) * openedLots, priceTicks, reference,
+            instrument.notionalMultiplier())), staying));
     if (wanted > Math.addExact(fundable, released)) {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "the isolated " + instrument.symbol()
           + " position needs " + money(wanted) + " of margin from cash but only "
@@ -328,11 +342,49 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.RESERVATION_NOT_FOUND,
           "order " + cmd.orderId() + " holds no reservation (never reserved, filled, or already released)");
     }
-    return effect.persist(new ReservationReleased(cmd.orderId(), reservation.amount()))
+    List<Event> events = new ArrayList<>();
+    events.add(new ReservationReleased(cmd.orderId(), reservation.amount()));
+    events.addAll(repriced(account, reservation));
+    return effect.persist(events)
         .thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new Reserved(
             new Reservation(reservation.orderId(), reservation.instrument(), 0, reservation.priceTicks(), 0),
             risk.evaluate((Account) state).available()));
+  }
+
+  /**
+   * The other open orders on the released one's side, priced again without it: an order that
+   * relied on the released one to carry the growth of the position's tier now holds that growth
+   * itself (never less than it held). Without this, reserving a throw-away order first and then
+   * releasing it would leave the tier growth unreserved.
+   */
+  private List<Event> repriced(Account account, Reservation released) {
+    Instrument instrument = instruments.require(released.instrument());
+    Holding holding = account.holding(released.instrument());
+    long mark = risk.publishedMarkTicks(released.instrument());
+    int leverage = risk.chosenLeverage(account, holding);
+    List<Reservation> sameSide = account.reservations().values().stream()
+        .filter(r -> !r.orderId().equals(released.orderId()) && r.instrument().equals(released.instrument())
+            && Long.signum(r.remainingLots()) == Long.signum(released.remainingLots()))
+        .sorted(java.util.Comparator.comparing(Reservation::orderId))
+        .toList();
+    List<Event> events = new ArrayList<>();
+    long pending = 0;
+    try {
+      for (Reservation r : sameSide) {
+        long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : r.priceTicks();
+        OrderRules.Cost cost = OrderRules.cost(instrument, holding.lots(), pending, r.remainingLots(), r.priceTicks(),
+            reference, leverage);
+        long needed = cost.reducing() ? 0 : cost.amount();
+        if (needed > r.amount()) {
+          events.add(new MarginReserved(r.orderId(), r.instrument(), r.remainingLots(), r.priceTicks(), needed));
+        }
+        pending = Math.addExact(pending, r.remainingLots());
+      }
+    } catch (ArithmeticException e) {
+      // Figures that no longer fit stay as they were reserved.
+    }
+    return events;
   }
 
   // --- leverage and margin mode ---------------------------------------------------------

@@ -1,6 +1,7 @@
 package io.clearinghouse.api;
 
 import io.clearinghouse.account.Accounts;
+import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeContent;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
@@ -57,8 +58,11 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   private final int tradesInFlight;
   private final Metrics metrics;
 
-  public ClearingGrpcService(Accounts accounts, TradeRegisters registers, Authenticator auth, Instruments instruments,
-      LastTrades lastTrades, ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
+  private final MarketCheck market;
+
+  public ClearingGrpcService(Accounts accounts, TradeRegisters registers, MarketCheck market, Authenticator auth,
+      Instruments instruments, LastTrades lastTrades, ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
+    this.market = market;
     this.accounts = accounts;
     this.registers = registers;
     this.metrics = metrics;
@@ -157,8 +161,10 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
 
   private TradeResult rejection(Trade trade, RejectedException e) {
     metrics.rejected(e.reason());
+    // A trade id that failed its own check may be of any length: never echoed whole.
+    String tradeId = trade.getTradeId().length() <= Identifiers.MAX_LENGTH ? trade.getTradeId() : "";
     return TradeResult.newBuilder()
-        .setTradeId(trade.getTradeId())
+        .setTradeId(tradeId)
         .setSequence(trade.getSequence())
         .setRejection(TradeRejection.newBuilder()
             .setReason(ErrorReason.valueOf(e.reason().name()))
@@ -176,6 +182,9 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
       long direction = TradeInput.direction(in.getSide());
       long lots = TradeInput.quantityLots(instrument, in.getQuantity());
       long priceTicks = TradeInput.priceTicks(instrument, in.getLimitPrice());
+      market.order(instrument.symbol()).ifPresent(refusal -> {
+        throw refusal;
+      });
       return accounts.reserve(accountId, orderId, instrument.symbol(), direction * lots, priceTicks)
           .thenApply(reserved -> mapping.reservation(accountId, reserved));
     });

@@ -1,6 +1,7 @@
 package io.clearinghouse.clearing;
 
 import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Duration;
@@ -201,17 +202,22 @@ public final class TradeRegister
         Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout);
   }
 
-  public static void init(ActorSystem<?> system, RegisterSettings settings) {
+  public static void init(ActorSystem<?> system, RegisterSettings settings, MarketCheck market) {
     ClusterSharding sharding = ClusterSharding.get(system);
     AccountAsker accounts = (accountId, command, timeout) ->
         sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
-    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts))
+    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market))
         .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TradeRegister(bucket, settings, accounts, ctx,
-        timers)));
+    return create(bucket, settings, accounts, MarketCheck.NONE);
+  }
+
+  public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts,
+      MarketCheck market) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TradeRegister(bucket, settings, accounts, market,
+        ctx, timers)));
   }
 
   public static PersistenceId persistenceId(String bucket) {
@@ -234,9 +240,12 @@ public final class TradeRegister
   private final TimerScheduler<Command> timers;
   private final Map<Long, Drive> driving = new HashMap<>();
 
-  private TradeRegister(String bucket, RegisterSettings settings, AccountAsker accounts, ActorContext<Command> context,
-      TimerScheduler<Command> timers) {
+  private final MarketCheck market;
+
+  private TradeRegister(String bucket, RegisterSettings settings, AccountAsker accounts, MarketCheck market,
+      ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(persistenceId(bucket));
+    this.market = market;
     this.bucket = bucket;
     this.settings = settings;
     this.accounts = accounts;
@@ -325,6 +334,18 @@ public final class TradeRegister
     if (state.tooOld(sequence)) {
       return Effect().reply(cmd.replyTo(), new Refused(Rejection.TRADE_TOO_OLD, "sequence " + sequence
           + " is older than every trade this register remembers; it cannot be verified"));
+    }
+    var refusal = market.trade(trade);
+    if (refusal.isPresent()) {
+      RejectedException refused = refusal.get();
+      if (refused.reason() == Rejection.MARK_STALE) {
+        // For now only: a resend once the mark is there is a new trade.
+        return Effect().reply(cmd.replyTo(), new Refused(refused.reason(), refused.getMessage()));
+      }
+      // For good: a resend gets the same answer, whatever the mark by then.
+      return Effect().persist(List.of(new TradeRecorded(trade),
+              new TradeRefused(sequence, refused.reason(), refused.getMessage())))
+          .thenReply(cmd.replyTo(), after -> new Refused(refused.reason(), refused.getMessage()));
     }
     return Effect().persist(new TradeRecorded(trade)).thenRun(after -> {
       Drive drive = new Drive();

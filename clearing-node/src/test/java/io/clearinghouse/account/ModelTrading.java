@@ -104,7 +104,7 @@ final class ModelTrading {
     AccountModel.Acc m = world.model.account(id);
     long amount = w.amount() != 0 ? w.amount()
         : Math.max(1, BigInteger.valueOf(Math.max(0, m.cash)).multiply(BigInteger.valueOf(w.permille()))
-            .divide(BigInteger.valueOf(1000)).longValueExact());
+            .divide(BigInteger.valueOf(1000)).min(BigInteger.valueOf(Long.MAX_VALUE)).longValueExact());
     Optional<Reply> reply = world.ask(id, r -> new AccountEntity.Withdraw("w-" + step, amount, r));
     if (accepted(reply)) {
       expect(amount > 0 && amount <= m.cash, "a withdrawal of " + amount + " from cash " + m.cash + " was accepted");

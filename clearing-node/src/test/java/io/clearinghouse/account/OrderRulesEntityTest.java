@@ -160,16 +160,16 @@ class OrderRulesEntityTest {
   }
 
   @Test
-  void hole3_anOrderOrTradeBeyondThePriceBandIsRefused() {
-    deposit(usdt(1_000));
+  void hole3_anOrderBeyondThePriceBandIsRefused() {
+    deposit(usdt(100_000));
     mark(PERP, 50_000);
-    // Before: reserved for 630 and, once filled, equity -9,030.
+    // Before: reserved for 630 and, once filled, equity -9,030. (Trades are judged against the
+    // band once per trade by their register: TradeRegisterTest and OrderRulesIntegrationTest.)
     assertRejected(reserve("far", PERP, ONE_BTC, price(60_000)), Rejection.PRICE_OUTSIDE_BAND);
-    assertRejected(trade(PERP, ONE_BTC, price(60_000)), Rejection.PRICE_OUTSIDE_BAND);
-    assertRejected(trade(PERP, -ONE_BTC, price(44_999)), Rejection.PRICE_OUTSIDE_BAND);
+    assertRejected(reserve("far-2", PERP, -ONE_BTC, price(44_999)), Rejection.PRICE_OUTSIDE_BAND);
     // The band's edges: exactly 10% away on either side is inside.
-    assertEquals(1, trade(PERP, 1, price(55_000)).events().size());
-    assertEquals(1, trade(PERP, -1, price(45_000)).events().size());
+    assertInstanceOf(AccountEntity.Reserved.class, reserve("edge-1", PERP, 1, price(55_000)).reply());
+    assertInstanceOf(AccountEntity.Reserved.class, reserve("edge-2", PERP, -1, price(45_000)).reply());
   }
 
   @Test
@@ -203,6 +203,47 @@ class OrderRulesEntityTest {
     // at most 50x): margin 6,000. The order reserves the increase, 4,000, plus its fee 50.
     // Before: only the order's own margin, 2,000 + 50.
     assertEquals(usdt(4_050), reservedAmount(reserve("grow", PERP, 2 * ONE_BTC, price(50_000))));
+  }
+
+  @Test
+  void aReduceOnlyOrderNeverOpensAPositionOnceThePositionHasShrunk() {
+    // Review finding: reserved as reducing (nothing held), the position closed by another order,
+    // everything withdrawn, then the reduce-only order filled into a short on credit.
+    deposit(usdt(6_000));
+    trade(PERP, ONE_BTC, price(50_000));
+    assertEquals(0, reservedAmount(reserve("reduce", PERP, -ONE_BTC, price(50_000))));
+    trade(PERP, -ONE_BTC, price(50_000)); // the position closes another way
+    int seq = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, -ONE_BTC, price(50_000), true,
+        "reduce", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    assertTrue(summary().positions().isEmpty());
+  }
+
+  @Test
+  void releasingAnOrderThatCarriedTheTierGrowthMovesThatGrowthToTheOrdersLeft() {
+    // Review finding: reserve a throw-away order that carries the tier jump, a second one that
+    // then only needs its own margin, release the first: the second must now carry the jump.
+    deposit(usdt(100_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 100, r));
+    trade(PERP, 4 * ONE_BTC, price(50_000));
+    assertEquals(usdt(4_050), reservedAmount(reserve("o1", PERP, 2 * ONE_BTC, price(50_000))));
+    assertEquals(usdt(2_050), reservedAmount(reserve("o2", PERP, 2 * ONE_BTC, price(50_000))));
+    var released = run(r -> new AccountEntity.ReleaseReservation("o1", r));
+    assertEquals(2, released.events().size());
+    assertEquals(usdt(4_050), summary().reserved());
+  }
+
+  @Test
+  void anIsolatedFillIntoAHigherTierFundsTheWholePositionsMargin() {
+    // Review finding: isolated at 100x, long 4 BTC (200,000, margin 2,000); buying 2 more makes
+    // 300,000 in the 50x tier: the position must hold 6,000, so the fill allocates 4,000, not 2,000.
+    deposit(usdt(100_000));
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 100, r));
+    trade(PERP, 4 * ONE_BTC, price(50_000));
+    var fill = assertInstanceOf(AccountEntity.TradeCleared.class, trade(PERP, 2 * ONE_BTC, price(50_000)).event());
+    assertEquals(usdt(4_000), fill.isolatedMarginDelta());
+    assertEquals(usdt(6_000), summary().positions().get(0).isolatedMargin());
   }
 
   @Test

@@ -47,9 +47,14 @@ class OrderRulesIntegrationTest {
 
   @Test
   void theBandTheAmountCapAndHugeInputsAreRefusedAndChangeNothing() {
-    try (LiquidationHarness h = new LiquidationHarness("orderrules", "")) {
+    try (LiquidationHarness h = new LiquidationHarness("orderrules", "clearinghouse.require-mark = on")) {
       h.open("alice-1", "1000");
       h.open("bob-1", "100000");
+      // Before any mark: nothing bounds the price, so nothing opens (retryable).
+      refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("early", Side.BUY, "0.001", "50000"),
+          Status.Code.UNAVAILABLE, Rejection.MARK_STALE);
+      TradeResult early = trade(h, "early-1", 1, "1000000", "alice-1", "bob-1", PERP);
+      assertEquals(ErrorReason.MARK_STALE, early.getRejection().getReason(), early.toString());
       h.mark(PERP, "50000");
       // The mark reaches the node's board asynchronously: wait until an order 20% above it is refused.
       h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
@@ -61,9 +66,29 @@ class OrderRulesIntegrationTest {
       AccountView bobBefore = view(h, "bob-1");
 
       // The reviewer's colluding trade: alice buys 1 BTC at 60,000 from bob with the mark at 50,000.
-      TradeResult result = trade(h, "collude-1", 1, "60000", "alice-1", "bob-1", PERP);
+      TradeResult result = trade(h, "collude-1", 3, "60000", "alice-1", "bob-1", PERP);
       assertTrue(result.hasRejection(), result.toString());
       assertEquals(ErrorReason.PRICE_OUTSIDE_BAND, result.getRejection().getReason());
+      TradeResult near = trade(h, "collude-2", 6, "56000", "alice-1", "bob-1", PERP);
+      assertEquals(ErrorReason.PRICE_OUTSIDE_BAND, near.getRejection().getReason(), near.toString());
+      // The refusal is final: resent once the mark (52,000) has come within 10% of 56,000, the
+      // answer is the same. A sell at 46,700 is in the band of 50,000 and out of that of 52,000.
+      h.mark(PERP, "52000");
+      h.mark(PERP, "52000");
+      h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
+        refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("probe-1", Side.SELL, "0.001", "46700"),
+            Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
+        return null;
+      });
+      TradeResult again = trade(h, "collude-2", 6, "56000", "alice-1", "bob-1", PERP);
+      assertEquals(ErrorReason.PRICE_OUTSIDE_BAND, again.getRejection().getReason(), again.toString());
+      h.mark(PERP, "50000");
+      h.mark(PERP, "50000");
+      h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
+        refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("probe-2", Side.BUY, "0.001", "55500"),
+            Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
+        return null;
+      });
       // The open loss counts in the order cost: 1 BTC at 54,000 needs 2,700 + 4,000 + 27; alice has 1,000.
       refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("o-1", Side.BUY, "1", "54000"),
           Status.Code.FAILED_PRECONDITION, Rejection.INSUFFICIENT_MARGIN);
@@ -84,10 +109,12 @@ class OrderRulesIntegrationTest {
           reserve("o-2", Side.BUY, "1", "50000").toBuilder().setInstrument(HUGE).build()));
       assertTrue(description.startsWith("UNKNOWN_INSTRUMENT"), description);
       assertFalse(description.contains("X".repeat(65)), "more than 64 characters of the input came back");
-      TradeResult huge = trade(h, "huge-1", 2, "50000", "alice-1", "bob-1", HUGE);
+      TradeResult huge = trade(h, "huge-1", 4, "50000", "alice-1", "bob-1", HUGE);
       assertEquals(ErrorReason.UNKNOWN_INSTRUMENT, huge.getRejection().getReason());
       assertFalse(huge.getRejection().getMessage().contains("X".repeat(65)));
-      assertTrue(huge.getTradeId().length() < 100);
+      TradeResult hugeId = trade(h, HUGE, 5, "50000", "alice-1", "bob-1", PERP);
+      assertEquals(ErrorReason.INVALID_TRADE_ID, hugeId.getRejection().getReason());
+      assertTrue(hugeId.getTradeId().isEmpty() && hugeId.getRejection().getMessage().length() < 200);
 
       assertEquals(aliceBefore, view(h, "alice-1"));
       assertEquals(bobBefore, view(h, "bob-1"));

@@ -53,6 +53,8 @@ public final class TestNodes {
             "pekko.persistence.cassandra.snapshot.keyspace = " + keyspace + "_snap",
             "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
             "pekko.coordinated-shutdown.exit-jvm = off",
+            // Most tests trade without a feeder; the tests of the market checks turn it on.
+            "clearinghouse.require-mark = off",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
             "clearinghouse.auth.tokens = [",
             "  { name = operator, role = operator, sha256 = \"" + Authenticator.sha256Hex(OPERATOR_TOKEN) + "\" }",

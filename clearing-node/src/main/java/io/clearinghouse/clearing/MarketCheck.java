@@ -1,0 +1,66 @@
+package io.clearinghouse.clearing;
+
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.OrderRules;
+import io.clearinghouse.price.MarkPrices;
+import java.util.Optional;
+
+/**
+ * New trades and orders against the market. A trade is decided once, on one reading of the mark,
+ * before either side moves (so that its two sides can never see two different marks): a price
+ * beyond the instrument's band around the mark is refused for good ({@code PRICE_OUTSIDE_BAND}).
+ * With {@code requireMark} on, trades and orders on an instrument that has no mark yet are refused
+ * for now ({@code MARK_STALE}, retryable): without a market price nothing bounds the price two
+ * colluding accounts could agree on.
+ */
+public final class MarketCheck {
+  /** No checks (tests of the register's own rules). */
+  public static final MarketCheck NONE = new MarketCheck(null, null, false);
+
+  private final Instruments instruments;
+  private final MarkPrices marks;
+  private final boolean requireMark;
+
+  public MarketCheck(Instruments instruments, MarkPrices marks, boolean requireMark) {
+    this.instruments = instruments;
+    this.marks = marks;
+    this.requireMark = requireMark;
+  }
+
+  /** The refusal of a new {@code trade}, if any. */
+  public Optional<RejectedException> trade(TradeContent trade) {
+    if (marks == null) {
+      return Optional.empty();
+    }
+    long mark = markTicks(trade.instrument());
+    if (mark == 0) {
+      return noMark(trade.instrument());
+    }
+    if (!OrderRules.withinBand(trade.priceTicks(), mark, instruments.priceBandPpm(trade.instrument()))) {
+      Instrument instrument = instruments.require(trade.instrument());
+      return Optional.of(new RejectedException(Rejection.PRICE_OUTSIDE_BAND, "trade " + trade.tradeId() + " at "
+          + instrument.formatPrice(trade.priceTicks()) + " is outside the price band around the mark "
+          + instrument.formatPrice(mark)));
+    }
+    return Optional.empty();
+  }
+
+  /** The refusal of a pre-trade check on {@code instrument}, if any (the band is the account's to check). */
+  public Optional<RejectedException> order(String instrument) {
+    return marks != null && markTicks(instrument) == 0 ? noMark(instrument) : Optional.empty();
+  }
+
+  private long markTicks(String instrument) {
+    return marks.get(instrument).map(m -> m.priceTicks()).orElse(0L);
+  }
+
+  private Optional<RejectedException> noMark(String instrument) {
+    return requireMark
+        ? Optional.of(new RejectedException(Rejection.MARK_STALE, "no mark price has been published for "
+            + instrument + " yet: retry when its index is fresh"))
+        : Optional.empty();
+  }
+}
