@@ -199,10 +199,14 @@ class AccountApiIntegrationTest {
   }
 
   @Test
-  void depositsThatWouldOverflowTheBalanceAreRefused() {
+  void amountsAboveTheMaximumOfOneRequestAreRefused() {
+    // 1,000,000,000 USDT per request (settlement-asset.max-amount), so no sum of a few requests
+    // comes near the 64-bit limit; the account's own BALANCE_OVERFLOW check stays behind it.
     String before = operatorGet("bob-1").getCash();
     refused(admin.deposit(), OPERATOR_TOKEN, depositRequest("bob-1", "9223372036854.775807", "too-much"),
-        Code.FAILED_PRECONDITION, Rejection.BALANCE_OVERFLOW);
+        Code.INVALID_ARGUMENT, Rejection.AMOUNT_ABOVE_MAXIMUM);
+    refused(admin.deposit(), OPERATOR_TOKEN, depositRequest("bob-1", "1000000000.000001", "too-much-2"),
+        Code.INVALID_ARGUMENT, Rejection.AMOUNT_ABOVE_MAXIMUM);
     assertEquals(before, operatorGet("bob-1").getCash());
   }
 

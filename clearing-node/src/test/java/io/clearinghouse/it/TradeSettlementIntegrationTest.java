@@ -157,22 +157,23 @@ class TradeSettlementIntegrationTest {
 
   @Test
   void aTradeWhoseOtherSideIsRefusedIsAppliedToNeitherSide() {
-    open("os-x", 1_000_000_000_000L);
-    open("os-s", 1_000_000_000_000L);
-    open("os-b", 1_000_000_000_000L);
-    // os-s sells 10,000 BTC at 500,000,000: a short whose cost is -5e18 minor units.
-    TradeResult big = one(trade(200, "os-x", "os-s", "500000000", "10000", Side.BUY));
+    open("os-x", 1_000_000_000L);
+    open("os-s", 1_000_000_000L);
+    open("os-b", 1_000_000_000L);
+    // os-s sells 9,000 BTC at 50,000: a short of 450M, below the last tier's cap of 500M.
+    TradeResult big = one(trade(200, "os-x", "os-s", "50000", "9000", Side.BUY));
     assertTrue(big.hasAck(), big.toString());
     AccountView buyerBefore = view("os-b");
     AccountView sellerBefore = view("os-s");
 
-    // The same again to os-b: fine for os-b, but os-s's cost would overflow.
-    TradeResult overflow = one(trade(201, "os-b", "os-s", "500000000", "10000", Side.BUY));
-    assertRefused(overflow, ErrorReason.NOTIONAL_OVERFLOW);
-    assertEquals(buyerBefore, view("os-b"), "the buyer side must not be applied");
+    // 2,000 BTC more to os-b: fine for os-b (100M), but os-s's short would reach 550M. The buyer
+    // side is applied first, then reversed when the seller's is refused.
+    TradeResult limit = one(trade(201, "os-b", "os-s", "50000", "2000", Side.BUY));
+    assertRefused(limit, ErrorReason.POSITION_LIMIT);
+    assertEquals(buyerBefore, view("os-b"), "the buyer side must not stay applied");
     assertEquals(sellerBefore, view("os-s"));
     // A resend gets the same refusal, and still moves nothing.
-    assertRefused(one(trade(201, "os-b", "os-s", "500000000", "10000", Side.BUY)), ErrorReason.NOTIONAL_OVERFLOW);
+    assertRefused(one(trade(201, "os-b", "os-s", "50000", "2000", Side.BUY)), ErrorReason.POSITION_LIMIT);
     assertEquals(buyerBefore, view("os-b"));
 
     // A seller that does not exist (and a buyer that does not).
