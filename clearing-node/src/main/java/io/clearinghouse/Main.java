@@ -92,7 +92,8 @@ public final class Main {
     if (settings.joinSelf()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
-    MarkPrices marks = MarkPrices.start(system);
+    MarkPrices marks = MarkPrices.start(system, clock, settings.prices().staleAfter(),
+        settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
@@ -106,7 +107,7 @@ public final class Main {
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
-    PriceFeed.init(system, settings.prices(), marks, clock);
+    PriceFeed.init(system, settings.prices(), marks, clock, metrics);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
@@ -121,7 +122,7 @@ public final class Main {
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, auth, settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {

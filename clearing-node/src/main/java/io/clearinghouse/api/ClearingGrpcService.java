@@ -153,8 +153,9 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
       }
       if (b.applied() != null && s.applied() != null) {
         boolean duplicate = b.applied().duplicate() && s.applied().duplicate();
-        if (!duplicate) {
-          // A resent old trade must not pull the mark's last-trade input back in time.
+        if (!duplicate && !auth.sameOwner(t.getBuyerAccountId(), t.getSellerAccountId())) {
+          // A resent old trade must not pull the mark's last-trade input back in time, and a wash
+          // trade (one owner on both sides) must not pull it at all.
           lastTrades.record(symbol, c.priceTicks());
         }
         metrics.tradeCleared(duplicate);

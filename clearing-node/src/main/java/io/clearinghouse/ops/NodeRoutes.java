@@ -185,10 +185,9 @@ public final class NodeRoutes implements ManagementRouteProvider {
     Metrics metrics = node.metrics();
     MarkPrices marks = node.marks();
     if (marks != null) {
-      long now = System.currentTimeMillis();
       for (String instrument : marks.instruments()) {
-        Optional<Mark> mark = marks.get(instrument);
-        mark.ifPresent(m -> metrics.markAgeSeconds.labels(instrument).set((now - m.epochMillis()) / 1000.0));
+        // Display only (Prometheus gauges are floating point): the age this node's own clock sees.
+        marks.ageMillis(instrument).ifPresent(age -> metrics.markAgeSeconds.labels(instrument).set(age / 1000.0));
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
       }
     }
