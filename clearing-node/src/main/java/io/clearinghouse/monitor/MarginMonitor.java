@@ -129,8 +129,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     };
   }
 
-  public static Behavior<Command> create(Instruments instruments, MarkPrices marks) {
-    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, new Metrics()));
+  public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics) {
+    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics));
   }
 
   /**
