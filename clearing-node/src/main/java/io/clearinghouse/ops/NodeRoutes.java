@@ -21,7 +21,6 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.GrpcErrors;
 import io.clearinghouse.api.Role;
 import io.clearinghouse.common.RejectedException;
-import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
 import java.time.Duration;

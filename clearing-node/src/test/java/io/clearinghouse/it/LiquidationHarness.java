@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clearinghouse.Main;
-import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
