@@ -47,8 +47,11 @@ final class LocalServices {
       text.append("  demo operator token: ").append(demo.getString("operator-token")).append('\n')
           .append("  demo client token:   ").append(demo.getString("client-token"))
           .append("  (owns ").append(String.join(", ", demo.getStringList("client-accounts"))).append(")\n")
-          .append("  demo engine token:   ").append(demo.getString("engine-token")).append('\n')
-          .append("  demo feeder token:   ").append(demo.getString("feeder-token")).append('\n');
+          .append("  demo engine token:   ").append(demo.getString("engine-token")).append('\n');
+      for (Config feeder : demo.getConfigList("feeders")) {
+        text.append("  demo feeder token:   ").append(feeder.getString("token"))
+            .append("  (publishes for ").append(String.join(", ", feeder.getStringList("sources"))).append(")\n");
+      }
     }
     text.append("  Ctrl-C stops the node").append(
         config.getBoolean("clearinghouse.local-cassandra.enabled") ? " and the Cassandra it started.\n" : ".\n");

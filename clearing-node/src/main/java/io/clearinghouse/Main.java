@@ -95,7 +95,8 @@ public final class Main {
     if (settings.joinSelf()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
-    MarkPrices marks = MarkPrices.start(system);
+    MarkPrices marks = MarkPrices.start(system, clock, settings.prices().staleAfter(),
+        settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
@@ -110,7 +111,7 @@ public final class Main {
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
-    PriceFeed.init(system, settings.prices(), marks, clock);
+    PriceFeed.init(system, settings.prices(), marks, clock, metrics);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
         system.settings().config().getBoolean("clearinghouse.require-mark"));
@@ -131,7 +132,7 @@ public final class Main {
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
         () -> cluster.selfMember().status() == MemberStatus.up());
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {

@@ -2,7 +2,7 @@ package io.clearinghouse.bench;
 
 import io.clearinghouse.Main;
 import io.clearinghouse.account.Accounts;
-import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.it.Feeders;
 import io.clearinghouse.it.TestNodes;
 import io.clearinghouse.liquidation.FundFlow;
 import io.clearinghouse.liquidation.InsuranceFund;
@@ -48,7 +48,6 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class LiquidationSettlementBenchmark {
   private static final String PERP = "BTCUSDT-PERP";
   private static final String SCRATCH_FUND = "BTCUSDT-261225";
-  private static final String FEEDER_TOKEN = "bench-feeder-token";
   private static final List<String> SOURCES = List.of("binance", "okx", "coinbase");
   private static final long USDT = 1_000_000L;
   private static final long ENTRY_TICKS = 500_000;
@@ -76,8 +75,7 @@ public final class LiquidationSettlementBenchmark {
   static boolean run(int accounts, int parallelism) {
     String keyspace = TestNodes.newKeyspace("settlebench");
     Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, String.join("\n",
-        "clearinghouse.auth.tokens += { name = feeder, role = feeder, sha256 = \""
-            + Authenticator.sha256Hex(FEEDER_TOKEN) + "\", sources = [" + String.join(", ", SOURCES) + "] }",
+        
         "clearinghouse.price-feed.stale-after = 30m",
         "clearinghouse.price-feed.last-trade-interval = 1h",
         // One tick of 20%: not held for confirmation.
@@ -244,9 +242,10 @@ public final class LiquidationSettlementBenchmark {
     void publish(long markTicks) {
       String price = perp.formatPrice(markTicks);
       long now = System.currentTimeMillis();
-      PublishSummary summary = Timing.await(prices.publishIndexPrices().addHeader("authorization", "Bearer " + FEEDER_TOKEN)
-          .invoke(Source.from(SOURCES.stream().map(s -> IndexPriceTick.newBuilder().setSource(s).setInstrument(PERP)
-              .setPrice(price).setTimestampMs(now).build()).toList())), ASK, "publishing " + price);
+      // Each source with its own feeder token (TestNodes configures one per source).
+      PublishSummary summary = Timing.await(Feeders.publishAsync(prices, SOURCES.stream().map(s -> IndexPriceTick
+          .newBuilder().setSource(s).setInstrument(PERP).setPrice(price).setTimestampMs(now).build()).toList()),
+          ASK, "publishing " + price);
       if (summary.getAccepted() != SOURCES.size()) {
         throw new IllegalStateException("ticks refused: " + summary);
       }

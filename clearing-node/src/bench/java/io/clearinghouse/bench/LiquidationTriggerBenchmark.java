@@ -9,7 +9,7 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.clearinghouse.Main;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.Accounts;
-import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.it.Feeders;
 import io.clearinghouse.it.TestNodes;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
@@ -90,7 +90,6 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class LiquidationTriggerBenchmark {
   static final String PERP = "BTCUSDT-PERP";
-  private static final String FEEDER_TOKEN = "bench-feeder-token";
   /** Three sources: the median moves only when two of them have moved, so one mark per round. */
   private static final List<String> SOURCES = List.of("binance", "okx", "coinbase");
   private static final String JOURNAL_SESSION = "pekko.persistence.cassandra";
@@ -172,8 +171,7 @@ public final class LiquidationTriggerBenchmark {
     boolean clean = false;
     try {
       Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, String.join("\n",
-          "clearinghouse.auth.tokens += { name = feeder, role = feeder, sha256 = \""
-              + Authenticator.sha256Hex(FEEDER_TOKEN) + "\", sources = [" + String.join(", ", SOURCES) + "] }",
+          
           "pekko.loglevel = WARNING")));
       ActorSystem<Void> clients = TestNodes.clientSystem();
       try {
@@ -485,8 +483,8 @@ public final class LiquidationTriggerBenchmark {
       long now = System.currentTimeMillis();
       List<IndexPriceTick> ticks = SOURCES.stream().map(source -> IndexPriceTick.newBuilder().setSource(source)
           .setInstrument(PERP).setPrice(price).setTimestampMs(now).build()).toList();
-      return prices.publishIndexPrices().addHeader("authorization", "Bearer " + FEEDER_TOKEN)
-          .invoke(Source.from(ticks));
+      // Each source with its own feeder token (TestNodes configures one per source).
+      return Feeders.publishAsync(prices, ticks);
     }
 
     /**

@@ -110,7 +110,7 @@ public class MonitorEvaluationBenchmark {
         ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
             .withFallback(ConfigFactory.load()));
     marks = MarkPrices.local();
-    monitor = system.systemActorOf(MarginMonitor.create(instruments, marks), "margin-monitor", Props.empty());
+    monitor = system.systemActorOf(MarginMonitor.create(instruments, marks, new io.clearinghouse.ops.Metrics()), "margin-monitor", Props.empty());
     MarginMonitor.evaluateOnEveryMark(marks, monitor);
     RiskRegistry registry = MarginMonitor.registry(monitor);
     ActorRef<AccountEntity.Command> nobody = system.systemActorOf(Behaviors.ignore(), "accounts", Props.empty());

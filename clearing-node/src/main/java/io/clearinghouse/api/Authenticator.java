@@ -25,9 +25,15 @@ public final class Authenticator {
   private static final int MAX_TOKEN_LENGTH = 512;
 
   private final Map<String, Principal> byTokenHash;
+  /** For each account, the client tokens that own it. */
+  private final Map<String, Set<String>> ownersByAccount;
 
   public Authenticator(Map<String, Principal> byTokenHash) {
     this.byTokenHash = Map.copyOf(byTokenHash);
+    Map<String, Set<String>> owners = new HashMap<>();
+    byTokenHash.values().stream().filter(p -> p.role() == Role.CLIENT).forEach(p -> p.accounts()
+        .forEach(account -> owners.computeIfAbsent(account, a -> new java.util.HashSet<>()).add(p.name())));
+    this.ownersByAccount = Map.copyOf(owners);
   }
 
   /**
@@ -37,6 +43,8 @@ public final class Authenticator {
    */
   public static Authenticator fromConfig(Config config) {
     Map<String, Principal> tokens = new HashMap<>();
+    Set<String> configuredSources = Set.copyOf(config.getStringList("clearinghouse.price-feed.sources"));
+    Map<String, String> sourceOwners = new HashMap<>();
     List<? extends Config> entries = config.getConfigList("clearinghouse.auth.tokens");
     for (int i = 0; i < entries.size(); i++) {
       Config entry = entries.get(i);
@@ -52,6 +60,9 @@ public final class Authenticator {
       if (role == Role.CLIENT && accounts.isEmpty()) {
         throw new ConfigException.BadValue(path + ".accounts", "a client token must own at least one account");
       }
+      if (role == Role.FEEDER) {
+        claimSources(name, sources, path + ".sources", configuredSources, sourceOwners);
+      }
       if (tokens.put(hash, new Principal(name, role, Set.copyOf(accounts), Set.copyOf(sources))) != null) {
         throw new ConfigException.BadValue(path + ".sha256", "the same token is configured twice");
       }
@@ -62,9 +73,51 @@ public final class Authenticator {
       tokens.put(sha256Hex(demo.getString("client-token")),
           new Principal("demo-client", Role.CLIENT, Set.copyOf(demo.getStringList("client-accounts"))));
       tokens.put(sha256Hex(demo.getString("engine-token")), new Principal("demo-engine", Role.ENGINE, Set.of()));
-      tokens.put(sha256Hex(demo.getString("feeder-token")), new Principal("demo-feeder", Role.FEEDER, Set.of()));
+      List<? extends Config> feeders = demo.getConfigList("feeders");
+      for (int i = 0; i < feeders.size(); i++) {
+        String path = "clearinghouse.demo.feeders[" + i + "]";
+        String token = feeders.get(i).getString("token");
+        String name = "demo-feeder-" + (i + 1);
+        List<String> sources = feeders.get(i).hasPath("sources") ? feeders.get(i).getStringList("sources") : List.of();
+        claimSources(name, sources, path + ".sources", configuredSources, sourceOwners);
+        tokens.put(sha256Hex(token), new Principal(name, Role.FEEDER, Set.of(), Set.copyOf(sources)));
+      }
     }
     return new Authenticator(tokens);
+  }
+
+  /**
+   * A feeder token speaks for the sources it names and for no other: it must name at least one,
+   * each configured in {@code clearinghouse.price-feed.sources}, and none named by another token,
+   * so that {@code min-sources} and a jump's majority count independent feeders.
+   */
+  private static void claimSources(String name, List<String> sources, String path, Set<String> configured,
+      Map<String, String> owners) {
+    if (sources.isEmpty()) {
+      throw new ConfigException.BadValue(path, "a feeder token must name its sources (one or more of "
+          + new java.util.TreeSet<>(configured) + ")");
+    }
+    for (String source : sources) {
+      if (!configured.contains(source)) {
+        throw new ConfigException.BadValue(path, "'" + source + "' is not one of clearinghouse.price-feed.sources "
+            + new java.util.TreeSet<>(configured));
+      }
+      String owner = owners.putIfAbsent(source, name);
+      if (owner != null) {
+        throw new ConfigException.BadValue(path, "source '" + source + "' already belongs to the feeder token '"
+            + owner + "': no two tokens share a source");
+      }
+    }
+  }
+
+  /**
+   * Whether one client token owns both accounts: a trade between them is a wash trade, which
+   * must not reach the mark price.
+   */
+  public boolean sameOwner(String accountA, String accountB) {
+    Set<String> ownersA = ownersByAccount.getOrDefault(accountA, Set.of());
+    Set<String> ownersB = ownersByAccount.getOrDefault(accountB, Set.of());
+    return ownersA.stream().anyMatch(ownersB::contains);
   }
 
   private static Role parseRole(String value, String path) {

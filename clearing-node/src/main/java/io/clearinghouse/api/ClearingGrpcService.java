@@ -131,8 +131,9 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
       return rejection(trade, new RejectedException(refused.reason(), refused.message()));
     }
     TradeRegister.Settled settled = (TradeRegister.Settled) reply;
-    if (!settled.duplicate()) {
-      // A resent old trade must not pull the mark's last-trade input back in time.
+    if (!settled.duplicate() && !auth.sameOwner(content.buyer(), content.seller())) {
+      // A resent old trade must not pull the mark's last-trade input back in time, and a wash
+      // trade (one owner on both sides) must not pull it at all.
       lastTrades.record(content.instrument(), content.priceTicks());
     }
     metrics.tradeCleared(settled.duplicate());

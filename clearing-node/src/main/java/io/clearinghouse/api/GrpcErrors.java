@@ -42,7 +42,7 @@ public final class GrpcErrors {
           POSITION_LIMIT ->
           Status.Code.FAILED_PRECONDITION;
       case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
-      case WRONG_ROLE, NOT_ACCOUNT_OWNER -> Status.Code.PERMISSION_DENIED;
+      case WRONG_ROLE, NOT_ACCOUNT_OWNER, SOURCE_NOT_OWNED -> Status.Code.PERMISSION_DENIED;
       case TIMEOUT, MARK_STALE -> Status.Code.UNAVAILABLE;
       case IDEMPOTENCY_WINDOW_FULL -> Status.Code.RESOURCE_EXHAUSTED;
     };

@@ -18,18 +18,36 @@ import io.clearinghouse.protocol.v1.PublishSummary;
 import io.clearinghouse.protocol.v1.StreamMarkPricesRequest;
 import io.clearinghouse.protocol.v1.TickRejection;
 import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import io.clearinghouse.ops.Metrics;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.grpc.javadsl.Metadata;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** clearing.v1.PriceService: feeders publish index prices; anyone authenticated streams marks. */
+/**
+ * clearing.v1.PriceService: feeders publish index prices for their own sources; anyone
+ * authenticated streams marks.
+ *
+ * <p>A feeder's stream is backpressured: accepted ticks are merged (the newest per instrument and
+ * source) while the previous batch is with its feeds, and a batch goes on only once every feed
+ * took it, so a flood costs the feeds one batch at a time, never a mailbox of stale ticks.
+ */
 public final class PriceGrpcService implements PriceServicePowerApi {
+  private static final Logger log = LoggerFactory.getLogger(PriceGrpcService.class);
   private static final int MAX_LISTED_REJECTIONS = 100;
   private static final int MARK_STREAM_BUFFER = 1_024;
 
@@ -40,9 +58,10 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   private final Clock clock;
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
+  private final Metrics metrics;
 
   public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
-      Clock clock, ActorSystem<?> system) {
+      Clock clock, ActorSystem<?> system, Metrics metrics) {
     this.auth = auth;
     this.instruments = instruments;
     this.settings = settings;
@@ -50,6 +69,22 @@ public final class PriceGrpcService implements PriceServicePowerApi {
     this.clock = clock;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
+    this.metrics = metrics;
+  }
+
+  /** An accepted tick and the feed it goes to. */
+  private record Routed(String instrument, PriceFeed.IndexTick tick) {}
+
+  /** Accepted ticks waiting for the feeds: the newest per instrument and source. */
+  private static final class Batch {
+    final Map<String, Map<String, PriceFeed.IndexTick>> byInstrument = new LinkedHashMap<>();
+
+    Batch add(Routed routed) {
+      byInstrument.computeIfAbsent(routed.instrument(), i -> new LinkedHashMap<>())
+          .merge(routed.tick().source(), routed.tick(), (held, offered) ->
+              offered.epochMillis() >= held.epochMillis() ? offered : held);
+      return this;
+    }
   }
 
   @Override
@@ -60,29 +95,65 @@ public final class PriceGrpcService implements PriceServicePowerApi {
     } catch (RejectedException e) {
       return CompletableFuture.failedFuture(GrpcErrors.toGrpc(e));
     }
+    // Written by the one validating stage only, read once the stream is complete.
+    PublishSummary.Builder summary = PublishSummary.newBuilder();
     return in.zipWithIndex()
-        .runFold(PublishSummary.newBuilder(), (summary, indexed) -> {
-          IndexPriceTick tick = indexed.first();
-          try {
-            PriceFeed.IndexTick accepted = check(feeder, tick);
-            sharding.entityRefFor(PriceFeed.TYPE_KEY, tick.getInstrument()).tell(accepted);
-            summary.setAccepted(summary.getAccepted() + 1);
-          } catch (RejectedException e) {
-            summary.setRejected(summary.getRejected() + 1);
-            if (summary.getRejectionsCount() < MAX_LISTED_REJECTIONS) {
-              summary.addRejections(TickRejection.newBuilder().setIndex(indexed.second())
-                  .setReason(ErrorReason.valueOf(e.reason().name())).setMessage(e.getMessage()));
-            }
-          }
-          return summary;
-        }, system)
-        .thenApply(PublishSummary.Builder::build);
+        .map(indexed -> validate(feeder, indexed.first(), indexed.second(), summary))
+        .filter(Optional::isPresent)
+        .map(Optional::get)
+        .conflateWithSeed(routed -> new Batch().add(routed), Batch::add)
+        .mapAsync(1, this::deliver)
+        .runWith(Sink.ignore(), system)
+        .thenApply(done -> summary.build());
+  }
+
+  private Optional<Routed> validate(Principal feeder, IndexPriceTick tick, long index, PublishSummary.Builder summary) {
+    try {
+      PriceFeed.IndexTick accepted = check(feeder, tick);
+      summary.setAccepted(summary.getAccepted() + 1);
+      metrics.tickAccepted(accepted.source());
+      return Optional.of(new Routed(tick.getInstrument(), accepted));
+    } catch (RejectedException e) {
+      summary.setRejected(summary.getRejected() + 1);
+      // Only configured sources get a label of their own: a feeder cannot grow the metrics.
+      metrics.tickRefused(settings.sources().contains(tick.getSource()) ? tick.getSource() : "other", e.reason());
+      if (summary.getRejectionsCount() < MAX_LISTED_REJECTIONS) {
+        summary.addRejections(TickRejection.newBuilder().setIndex(index)
+            .setReason(ErrorReason.valueOf(e.reason().name())).setMessage(e.getMessage()));
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Hands a batch to its feeds and completes once each took it. A feed that does not answer in
+   * time (it is moving to another node) loses these ticks, not the stream: the feeder's next
+   * ticks are newer anyway.
+   */
+  private CompletionStage<Done> deliver(Batch batch) {
+    CompletableFuture<?>[] taken = batch.byInstrument.entrySet().stream()
+        .map(entry -> sharding.entityRefFor(PriceFeed.TYPE_KEY, entry.getKey())
+            .<Done>ask(replyTo -> new PriceFeed.IndexTicks(List.copyOf(entry.getValue().values()), replyTo),
+                settings.tickDeliveryTimeout())
+            .exceptionally(failure -> {
+              log.warn("Price feed {} did not take {} ticks in time: {}", entry.getKey(), entry.getValue().size(),
+                  failure.toString());
+              entry.getValue().values().forEach(tick -> metrics.tickRefused(tick.source(), Rejection.TIMEOUT));
+              return Done.getInstance();
+            })
+            .toCompletableFuture())
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(taken).thenApply(all -> Done.getInstance());
   }
 
   private PriceFeed.IndexTick check(Principal feeder, IndexPriceTick tick) {
     String source = tick.getSource();
-    if (!settings.sources().contains(source) || (!feeder.sources().isEmpty() && !feeder.sources().contains(source))) {
-      throw new RejectedException(Rejection.UNKNOWN_SOURCE, "unknown source '" + source + "' for this feeder");
+    if (!settings.sources().contains(source)) {
+      throw new RejectedException(Rejection.UNKNOWN_SOURCE, "unknown source '" + source + "'");
+    }
+    if (!feeder.sources().contains(source)) {
+      throw new RejectedException(Rejection.SOURCE_NOT_OWNED,
+          "source '" + source + "' is not one of this feeder token's sources " + new TreeSet<>(feeder.sources()));
     }
     Instrument instrument = instruments.require(tick.getInstrument());
     long priceTicks = TradeInput.priceTicks(instrument, tick.getPrice());
@@ -95,7 +166,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
       throw new RejectedException(Rejection.TIMESTAMP_TOO_OLD,
           "timestamp " + tick.getTimestampMs() + " is older than " + settings.staleAfter() + ": the price is stale");
     }
-    return new PriceFeed.IndexTick(source, priceTicks, tick.getTimestampMs());
+    return new PriceFeed.IndexTick(source, priceTicks, tick.getTimestampMs(), feeder.name());
   }
 
   @Override
@@ -107,28 +178,41 @@ public final class PriceGrpcService implements PriceServicePowerApi {
       return Source.failed(GrpcErrors.toGrpc(e));
     }
     Set<String> wanted = Set.copyOf(in.getInstrumentsList());
-    return Source.<PriceEvent>queue(MARK_STREAM_BUFFER, OverflowStrategy.dropHead())
+    return Source.<MarkPriceUpdate>queue(MARK_STREAM_BUFFER, OverflowStrategy.dropHead())
         .mapMaterializedValue(queue -> {
-          Runnable stop = marks.listen(queue::offer);
+          // Halts are not part of this stream; marks and this node's staleness are.
+          Runnable stop = marks.listen(event -> update(event).ifPresent(queue::offer));
           queue.watchCompletion().whenComplete((done, failure) -> stop.run());
-          // Start with the marks known now.
-          instruments.all().forEach(i -> marks.get(i.symbol()).ifPresent(queue::offer));
+          // Start with what this node knows now: the mark if it may be used, else that it is stale.
+          instruments.all().forEach(i -> queue.offer(current(i.symbol())));
           return NotUsed.getInstance();
         })
-        .filter(event -> wanted.isEmpty() || wanted.contains(event.instrument()))
-        .map(this::update);
+        .filter(update -> wanted.isEmpty() || wanted.contains(update.getInstrument()));
   }
 
-  private MarkPriceUpdate update(PriceEvent event) {
-    MarkPriceUpdate.Builder update = MarkPriceUpdate.newBuilder().setInstrument(event.instrument())
-        .setSequence(event.sequence());
-    if (event instanceof Mark mark) {
-      update.setMarkPrice(instruments.require(mark.instrument()).formatPrice(mark.priceTicks()))
-          .setTimestampMs(mark.epochMillis());
-    } else {
-      FeedStatus status = (FeedStatus) event;
-      update.setStale(status.stale()).setTimestampMs(status.epochMillis());
+  private MarkPriceUpdate current(String symbol) {
+    Optional<Mark> mark = marks.get(symbol);
+    if (mark.isPresent() && !marks.stale(symbol)) {
+      return markUpdate(mark.get());
     }
-    return update.build();
+    return MarkPriceUpdate.newBuilder().setInstrument(symbol).setStale(true)
+        .setSequence(mark.map(Mark::sequence).orElse(0L)).setTimestampMs(clock.millis()).build();
+  }
+
+  private Optional<MarkPriceUpdate> update(PriceEvent event) {
+    if (event instanceof Mark mark) {
+      return Optional.of(markUpdate(mark));
+    }
+    if (event instanceof FeedStatus status) {
+      return Optional.of(MarkPriceUpdate.newBuilder().setInstrument(status.instrument()).setSequence(status.sequence())
+          .setStale(status.stale()).setTimestampMs(status.epochMillis()).build());
+    }
+    return Optional.empty();
+  }
+
+  private MarkPriceUpdate markUpdate(Mark mark) {
+    return MarkPriceUpdate.newBuilder().setInstrument(mark.instrument()).setSequence(mark.sequence())
+        .setMarkPrice(instruments.require(mark.instrument()).formatPrice(mark.priceTicks()))
+        .setTimestampMs(mark.epochMillis()).build();
   }
 }

@@ -4,7 +4,7 @@ import java.util.Set;
 
 /**
  * Who is calling: the name configured for its token, its role, for clients the accounts it owns,
- * and for feeders the sources it may publish for (empty: any configured source).
+ * and for feeders the sources it publishes for (never empty for a feeder, and never shared).
  */
 public record Principal(String name, Role role, Set<String> accounts, Set<String> sources) {
   public Principal {

@@ -15,12 +15,16 @@ import io.clearinghouse.liquidation.AdlCandidates;
 import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.persistence.CborSerializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import io.clearinghouse.price.FeedStatus;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -51,7 +55,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   record Untrack(String accountId, ActorRef<AccountEntity.Command> account) implements Command {}
 
-  record Evaluate(String instrument, long markSequence) implements Command {}
+  /**
+   * Walk the holders of {@code instrument} at its current mark. {@code queued} is cleared when the
+   * walk starts: until then, newer marks of the instrument send no other Evaluate (they replace
+   * the queued one, since the walk reads the mark when it starts).
+   */
+  record Evaluate(String instrument, AtomicBoolean queued) implements Command {}
 
   /**
    * The node's best-ranked ADL candidates: accounts hosted here holding {@code instrument} with
@@ -93,12 +102,16 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   static void evaluateOnEveryMark(MarkPrices marks, ActorRef<Command> monitor) {
+    Map<String, AtomicBoolean> queued = new ConcurrentHashMap<>();
     marks.listen(event -> {
-      if (event instanceof Mark mark) {
-        monitor.tell(new Evaluate(mark.instrument(), mark.sequence()));
-      } else if (event instanceof LiquidationHalt halt && !halt.halted()) {
-        // Resumed: whoever breached while halted is liquidated now, at the current mark.
-        marks.get(halt.instrument()).ifPresent(mark -> monitor.tell(new Evaluate(mark.instrument(), mark.sequence())));
+      // A new mark; fresh again (whoever breached while stale); or resumed (whoever breached while
+      // halted): evaluate at the current mark, once, however many such events arrive meanwhile.
+      if (event instanceof Mark || (event instanceof FeedStatus status && !status.stale())
+          || (event instanceof LiquidationHalt halt && !halt.halted())) {
+        AtomicBoolean flag = queued.computeIfAbsent(event.instrument(), i -> new AtomicBoolean());
+        if (flag.compareAndSet(false, true)) {
+          monitor.tell(new Evaluate(event.instrument(), flag));
+        }
       }
     });
   }
@@ -117,8 +130,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     };
   }
 
-  public static Behavior<Command> create(Instruments instruments, MarkPrices marks) {
-    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, new Metrics()));
+  public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics) {
+    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics));
   }
 
   /**
@@ -133,7 +146,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   /** One account as last reported; a new report replaces it. */
-  private static final class Tracked {
+  static final class Tracked {
     final String accountId;
     final ActorRef<AccountEntity.Command> account;
     final long cash;
@@ -152,34 +165,6 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
-  /** The accounts holding one instrument, in an array; a removal moves the last one into the hole. */
-  private static final class Holders {
-    private final Map<String, Integer> index = new HashMap<>();
-    private Tracked[] tracked = new Tracked[16];
-    private int size;
-
-    void add(Tracked t) {
-      if (size == tracked.length) {
-        tracked = Arrays.copyOf(tracked, size * 2);
-      }
-      index.put(t.accountId, size);
-      tracked[size++] = t;
-    }
-
-    void remove(String accountId) {
-      Integer at = index.remove(accountId);
-      if (at == null) {
-        return;
-      }
-      Tracked last = tracked[--size];
-      tracked[size] = null;
-      if (at != size) {
-        tracked[at] = last;
-        index.put(last.accountId, at);
-      }
-    }
-  }
-
   private final Instruments instruments;
   private final MarkPrices marks;
   private final Map<String, Tracked> accounts = new HashMap<>();
@@ -193,6 +178,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final boolean[] halted;
 
   private final Metrics metrics;
+  /** Accounts whose evaluation failed since their last report: logged once each. */
+  private final Set<String> failing = new HashSet<>();
 
   private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks, Metrics metrics) {
     super(context);
@@ -242,7 +229,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     accounts.put(t.accountId(), tracked);
     // A change can itself bring the account to maintenance (a loss realized, a withdrawal).
     readMarks();
-    checkOne(tracked, latestMarkSequence(held));
+    checkSafely(tracked, latestMarkSequence(held));
     return this;
   }
 
@@ -263,6 +250,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   private void forget(String accountId) {
+    failing.remove(accountId);
     Tracked old = accounts.remove(accountId);
     if (old != null) {
       for (Held h : old.positions) {
@@ -275,17 +263,36 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   private Behavior<Command> evaluate(Evaluate e) {
-    if (marks.stale(e.instrument())) {
+    e.queued().set(false);
+    Mark mark = marks.get(e.instrument()).orElse(null);
+    if (mark == null || marks.stale(e.instrument())) {
       return this;
     }
+    metrics.monitorEvaluated();
     Holders holding = holders.get(e.instrument());
     if (holding != null) {
       readMarks();
       for (int i = 0; i < holding.size; i++) {
-        checkOne(holding.tracked[i], e.markSequence());
+        checkSafely(holding.tracked[i], mark.sequence());
       }
     }
     return this;
+  }
+
+  /**
+   * One account's check, isolated: an account that cannot be evaluated (an overflow on absurd
+   * figures, a bug) is skipped and counted, never liquidated for it, and never stops the walk.
+   */
+  private void checkSafely(Tracked t, long markSequence) {
+    try {
+      checkOne(t, markSequence);
+    } catch (RuntimeException e) {
+      metrics.monitorAccountFailed();
+      if (failing.add(t.accountId)) {
+        getContext().getLog().error("Margin monitor skips account {}: it cannot be evaluated until it reports again",
+            t.accountId, e);
+      }
+    }
   }
 
   private Behavior<Command> adlCandidates(AdlQuery q) {

@@ -1,6 +1,7 @@
 package io.clearinghouse.ops;
 
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.price.PriceMetrics;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
 import io.prometheus.client.Gauge;
@@ -16,7 +17,7 @@ import java.io.UncheckedIOException;
  * tests). Counting is lock-free; gauges that depend on cluster state are refreshed just before
  * each scrape by {@link NodeRoutes}.
  */
-public final class Metrics {
+public final class Metrics implements PriceMetrics {
   private final CollectorRegistry registry = new CollectorRegistry();
 
   final Counter tradesCleared = Counter.build("clearinghouse_trades_cleared_total",
@@ -38,9 +39,28 @@ public final class Metrics {
       "Time for an account entity to answer a request, wherever it lives.")
       .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10).register(registry);
   final Gauge markAgeSeconds = Gauge.build("clearinghouse_mark_age_seconds",
-      "Seconds since the last mark price of the instrument.").labelNames("instrument").register(registry);
+      "Seconds since the instrument's feed last vouched for its mark, on this node's clock.")
+      .labelNames("instrument").register(registry);
   final Gauge markStale = Gauge.build("clearinghouse_mark_stale",
-      "1 while the instrument's index is stale (no liquidations on it).").labelNames("instrument").register(registry);
+      "1 while the instrument is stale on this node: stale index, no mark, or a mark older than stale-after "
+          + "(no liquidations on it).").labelNames("instrument").register(registry);
+  final Counter marksPublished = Counter.build("clearinghouse_marks_published_total",
+      "Marks persisted and published by the price feeds running on this node.").labelNames("instrument")
+      .register(registry);
+  final Counter markJumps = Counter.build("clearinghouse_mark_jumps_total",
+      "Moves beyond max-jump backed by a majority of the sources: held (the hold started) and confirmed "
+          + "(published after the hold), by the feeds running on this node.").labelNames("instrument", "outcome")
+      .register(registry);
+  final Counter ticksAccepted = Counter.build("clearinghouse_price_ticks_accepted_total",
+      "Index price ticks accepted from feeders on this node, by source.").labelNames("source").register(registry);
+  final Counter ticksRefused = Counter.build("clearinghouse_price_ticks_refused_total",
+      "Index price ticks refused on this node, by source (\"other\" for unconfigured ones) and reason; "
+          + "TIMEOUT: accepted but not taken by the feed in time.").labelNames("source", "reason").register(registry);
+  final Counter monitorAccountErrors = Counter.build("clearinghouse_monitor_account_errors_total",
+      "Accounts the margin monitor could not evaluate (skipped, never liquidated for it).").register(registry);
+  final Counter monitorEvaluations = Counter.build("clearinghouse_monitor_evaluations_total",
+      "Walks of an instrument's holders by this node's margin monitor (newer marks replace queued ones).")
+      .register(registry);
   final Gauge entities = Gauge.build("clearinghouse_entities",
       "Entities running on this node, by type.").labelNames("type").register(registry);
 
@@ -58,6 +78,50 @@ public final class Metrics {
 
   public void liquidationTriggered() {
     liquidationTriggers.inc();
+  }
+
+  @Override
+  public void markPublished(String instrument) {
+    marksPublished.labels(instrument).inc();
+  }
+
+  @Override
+  public void jumpHeld(String instrument) {
+    markJumps.labels(instrument, "held").inc();
+  }
+
+  @Override
+  public void jumpConfirmed(String instrument) {
+    markJumps.labels(instrument, "confirmed").inc();
+  }
+
+  public void tickAccepted(String source) {
+    ticksAccepted.labels(source).inc();
+  }
+
+  public void tickRefused(String source, Rejection reason) {
+    ticksRefused.labels(source, reason.name()).inc();
+  }
+
+  public void monitorAccountFailed() {
+    monitorAccountErrors.inc();
+  }
+
+  public void monitorEvaluated() {
+    monitorEvaluations.inc();
+  }
+
+  /** For tests and benchmarks: a counter's total over all its labels. */
+  public double total(String name) {
+    double total = 0;
+    for (var family : java.util.Collections.list(registry.metricFamilySamples())) {
+      for (var sample : family.samples) {
+        if (sample.name.equals(name)) {
+          total += sample.value;
+        }
+      }
+    }
+    return total;
   }
 
   public void liquidationEnded(String outcome) {

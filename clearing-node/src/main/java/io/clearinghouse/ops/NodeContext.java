@@ -38,7 +38,8 @@ public final class NodeContext implements Extension {
     return liquidations;
   }
 
-  MarkPrices marks() {
+  /** The node's board of marks (null before the node started); public for benchmarks. */
+  public MarkPrices marks() {
     return marks;
   }
 

@@ -22,7 +22,6 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.GrpcErrors;
 import io.clearinghouse.api.Role;
 import io.clearinghouse.common.RejectedException;
-import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
 import java.time.Duration;
@@ -186,10 +185,9 @@ public final class NodeRoutes implements ManagementRouteProvider {
     Metrics metrics = node.metrics();
     MarkPrices marks = node.marks();
     if (marks != null) {
-      long now = System.currentTimeMillis();
       for (String instrument : marks.instruments()) {
-        Optional<Mark> mark = marks.get(instrument);
-        mark.ifPresent(m -> metrics.markAgeSeconds.labels(instrument).set((now - m.epochMillis()) / 1000.0));
+        // Display only (Prometheus gauges are floating point): the age this node's own clock sees.
+        marks.ageMillis(instrument).ifPresent(age -> metrics.markAgeSeconds.labels(instrument).set(age / 1000.0));
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
       }
     }

@@ -1,36 +1,122 @@
 package io.clearinghouse.price;
 
 import io.clearinghouse.margin.MulDiv;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
- * The index and mark price rules of DESIGN section 5, in exact integer ticks, free of actors:
- * the index is the median of the fresh sources; the mark is the median of the funding-basis
- * price, the EMA-basis price and the last trade; a mark that jumps more than the allowed move
- * from the last published one is held until the next computation confirms it.
+ * The index and mark price rules of DESIGN section 5, in exact integer ticks, free of actors.
+ *
+ * <p>The index is the median of the fresh sources that agree with the market: those within the
+ * allowed move of the last published index, when they are a majority of the fresh sources (an
+ * outlier is left out). A majority beyond the allowed move on one side, agreeing among
+ * themselves and coming from enough distinct feeder tokens, is a jump the feed publishes once it
+ * has held for the confirmation time. Anything else (no majority anywhere) vouches for nothing.
+ * Fresh sources are counted once per feeder token towards {@code minSources}.
+ *
+ * <p>The mark is the median of the index, the index plus the EMA basis (clamped to a band around
+ * the index) and the last trade.
  */
 public final class MarkRules {
   private MarkRules() {}
 
-  /** A source's latest price and when it was observed. */
-  public record SourcePrice(long priceTicks, long epochMillis) {}
+  /** A source's latest price, when it was observed, and the feeder token that sent it. */
+  public record SourcePrice(long priceTicks, long epochMillis, String owner) {}
 
-  /** Median of the prices observed at or after {@code freshSince}; empty below {@code minSources}. */
-  public static OptionalLong index(Map<String, SourcePrice> sources, long freshSince, int minSources) {
-    long[] fresh = new long[sources.size()];
-    int n = 0;
+  /** What the fresh sources say, relative to the last published index. */
+  public sealed interface Consensus {}
+
+  /** Too few fresh sources (counted once per feeder token): the index is stale. */
+  public record Stale(int freshOwners) implements Consensus {}
+
+  /** A majority agrees within the allowed move: {@code indexTicks} is their median. */
+  public record Agreed(long indexTicks) implements Consensus {}
+
+  /** A majority agrees on a level beyond the allowed move on {@code side} (+1 up, -1 down). */
+  public record Jump(long indexTicks, int side) implements Consensus {}
+
+  /** No majority of the fresh sources agrees on any level: nothing may be published. */
+  public record Split() implements Consensus {}
+
+  /**
+   * The consensus of the sources observed at or after {@code freshSince}, against
+   * {@code reference}, the last published index (0 if none yet: then the majority around the
+   * median of all fresh sources).
+   */
+  public static Consensus consensus(Map<String, SourcePrice> sources, long freshSince, long reference,
+      long maxJumpPpm, int minSources, int confirmSources) {
+    List<SourcePrice> fresh = new ArrayList<>(sources.size());
     for (SourcePrice price : sources.values()) {
       if (price.epochMillis() >= freshSince) {
-        fresh[n++] = price.priceTicks();
+        fresh.add(price);
       }
     }
-    if (n < minSources || n == 0) {
-      return OptionalLong.empty();
+    int owners = owners(fresh);
+    if (owners < Math.max(1, minSources)) {
+      return new Stale(owners);
     }
-    Arrays.sort(fresh, 0, n);
-    return OptionalLong.of(median(fresh, n));
+    if (reference <= 0) {
+      List<SourcePrice> agreeing = near(fresh, median(fresh), maxJumpPpm);
+      return majority(agreeing, fresh, owners, minSources) ? new Agreed(median(agreeing)) : new Split();
+    }
+    List<SourcePrice> inBand = near(fresh, reference, maxJumpPpm);
+    if (majority(inBand, fresh, owners, minSources)) {
+      return new Agreed(median(inBand));
+    }
+    for (int side : new int[] {1, -1}) {
+      List<SourcePrice> beyond = new ArrayList<>();
+      for (SourcePrice p : fresh) {
+        if (isJump(reference, p.priceTicks(), maxJumpPpm) && Long.signum(p.priceTicks() - reference) == side) {
+          beyond.add(p);
+        }
+      }
+      if (2 * beyond.size() > fresh.size()) {
+        // Among them, those that agree with each other.
+        List<SourcePrice> cluster = near(beyond, median(beyond), maxJumpPpm);
+        if (majority(cluster, fresh, owners, Math.max(minSources, confirmSources))) {
+          return new Jump(median(cluster), side);
+        }
+      }
+    }
+    return new Split();
+  }
+
+  /**
+   * Whether {@code agreeing} is a majority of the fresh sources and of their feeder tokens, from
+   * at least {@code minOwners} distinct tokens.
+   */
+  private static boolean majority(List<SourcePrice> agreeing, List<SourcePrice> fresh, int freshOwners,
+      int minOwners) {
+    int owners = owners(agreeing);
+    return 2 * agreeing.size() > fresh.size() && 2 * owners > freshOwners && owners >= minOwners;
+  }
+
+  private static int owners(List<SourcePrice> prices) {
+    Set<String> owners = new HashSet<>();
+    for (SourcePrice p : prices) {
+      owners.add(p.owner());
+    }
+    return owners.size();
+  }
+
+  /** The prices within the allowed move of {@code level}. */
+  private static List<SourcePrice> near(List<SourcePrice> prices, long level, long maxJumpPpm) {
+    List<SourcePrice> near = new ArrayList<>(prices.size());
+    for (SourcePrice p : prices) {
+      if (!isJump(level, p.priceTicks(), maxJumpPpm)) {
+        near.add(p);
+      }
+    }
+    return near;
+  }
+
+  private static long median(List<SourcePrice> prices) {
+    long[] sorted = prices.stream().mapToLong(SourcePrice::priceTicks).sorted().toArray();
+    return median(sorted, sorted.length);
   }
 
   /** The middle value; for an even count the lower middle plus half the gap, rounded down. */
@@ -45,39 +131,35 @@ public final class MarkRules {
   }
 
   /**
-   * One EMA step towards {@code sample} over {@code window} samples (alpha = 2 / (window + 1)),
-   * rounded toward negative infinity.
+   * One time-weighted EMA step towards {@code sample}: the step weighs {@code weightMillis} over
+   * {@code windowMillis} (at most the whole gap), rounded toward negative infinity.
    */
-  public static long emaStep(long ema, long sample, int window) {
-    return Math.addExact(ema, MulDiv.mulDivFloor(Math.subtractExact(sample, ema), 2, window + 1L));
+  public static long emaStep(long ema, long sample, long weightMillis, long windowMillis) {
+    long weight = Math.max(0, Math.min(weightMillis, windowMillis));
+    return Math.addExact(ema, MulDiv.mulDivFloor(Math.subtractExact(sample, ema), weight, windowMillis));
+  }
+
+  /** {@code basis} limited to {@code bandPpm} of {@code indexTicks} either way (rounded toward zero). */
+  public static long clampBasis(long basis, long indexTicks, long bandPpm) {
+    long band = MulDiv.mulDivFloor(Math.abs(indexTicks), bandPpm, 1_000_000L);
+    return Math.max(-band, Math.min(band, basis));
   }
 
   /**
-   * The mark from the index, the EMA of (last trade - index) and the last trade. Without a
-   * funding rate the funding-basis price is the index itself; without any trade yet the last
-   * trade counts as the index.
+   * The mark from the index, the EMA of (last trade - index) and the last trade, the basis
+   * clamped to {@code bandPpm} of the index. Without a funding rate the funding-basis price is the
+   * index itself; without any trade yet the last trade counts as the index. The mark therefore
+   * never leaves the band around the index, whatever the trades.
    */
-  public static long mark(long indexTicks, long emaBasisTicks, OptionalLong lastTradeTicks) {
+  public static long mark(long indexTicks, long emaBasisTicks, OptionalLong lastTradeTicks, long bandPpm) {
     long lastTrade = lastTradeTicks.orElse(indexTicks);
-    return median3(indexTicks, Math.addExact(indexTicks, emaBasisTicks), lastTrade);
+    long basis = clampBasis(emaBasisTicks, indexTicks, bandPpm);
+    return median3(indexTicks, Math.addExact(indexTicks, basis), lastTrade);
   }
 
   /** True when {@code next} moves more than {@code maxJumpPpm} of {@code previous} away from it. */
   public static boolean isJump(long previous, long next, long maxJumpPpm) {
     long move = Math.abs(Math.subtractExact(next, previous));
     return move > MulDiv.mulDivFloor(previous, maxJumpPpm, 1_000_000L);
-  }
-
-  /**
-   * Whether a candidate mark may be published. {@code held} is a mark held back by the previous
-   * computation (0 if none). A jump is confirmed when the held mark and the candidate are both
-   * beyond the allowed move on the same side and within the allowed move of each other.
-   */
-  public static boolean confirmed(long published, long held, long candidate, long maxJumpPpm) {
-    if (published == 0 || !isJump(published, candidate, maxJumpPpm)) {
-      return true;
-    }
-    return held != 0 && Long.signum(held - published) == Long.signum(candidate - published)
-        && !isJump(held, candidate, maxJumpPpm);
   }
 }

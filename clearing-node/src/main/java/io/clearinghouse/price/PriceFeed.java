@@ -2,11 +2,13 @@ package io.clearinghouse.price;
 
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -19,6 +21,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
@@ -27,16 +30,30 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * The price feed of one instrument: a sharded, remembered, event-sourced entity, so exactly one
  * runs in the cluster and another node carries on when its node dies. It keeps the latest price
- * of each index source and the latest trade price in memory (they are refreshed within seconds),
- * and persists every mark it publishes, so mark sequence numbers keep increasing across failover.
+ * of each index source (with the feeder token that sent it) and the latest trade price in memory
+ * (they are refreshed within seconds), and persists every mark it publishes, so mark sequence
+ * numbers keep increasing across failover.
+ *
+ * <p>Which index may be published is {@link MarkRules#consensus}'s answer; a jump is published only
+ * after its majority has held for the confirmation time. At most one mark is persisted per mark
+ * interval; the latest data is used when the interval is over. The feed vouches for its mark each
+ * time the sources agree with it, and re-announces it with that time on every check, so every
+ * node sees how old the mark is on its own clock, and a mark nobody vouches for goes stale.
  */
 public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, PriceFeed.Event, PriceFeed.State> {
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "PriceFeed");
 
   public sealed interface Command extends CborSerializable {}
 
-  /** A validated index price from a source, in ticks. */
-  public record IndexTick(String source, long priceTicks, long epochMillis) implements Command {}
+  /** A validated index price from {@code source}, sent by the feeder token named {@code feeder}. */
+  public record IndexTick(String source, long priceTicks, long epochMillis, String feeder) implements Command {}
+
+  /** Ticks of one feeder stream, taken together; {@code replyTo} hears once they are applied. */
+  public record IndexTicks(List<IndexTick> ticks, ActorRef<Done> replyTo) implements Command {
+    public IndexTicks {
+      ticks = List.copyOf(ticks);
+    }
+  }
 
   /** The latest trade price a node has seen for this instrument. */
   public record LastTrade(long priceTicks, long epochMillis) implements Command {}
@@ -46,75 +63,113 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   /** Halts ({@code true}) or resumes new liquidations on this instrument; replies with the status. */
   public record SetLiquidationHalt(boolean halted, ActorRef<Status> replyTo) implements Command {}
 
-  /** The periodic re-check (package-private for tests). */
+  /** The periodic re-check and re-announcement (package-private for tests). */
   enum Check implements Command { INSTANCE }
+
+  /** A recomputation when a held jump's confirmation time or the mark interval is over. */
+  enum Recompute implements Command { INSTANCE }
 
   public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources,
       boolean liquidationsHalted) implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
 
-  public record MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks)
-      implements Event {}
+  /**
+   * A mark. {@code emaBasisMicros} is the EMA basis in millionths of a tick (the EMA moves by a
+   * small fraction of the gap per report, which whole ticks would round away); {@code emaBasisTicks}
+   * is the same rounded down, kept for older readers.
+   */
+  public record MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks,
+      long emaBasisMicros) implements Event {
+    public MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks) {
+      this(sequence, markTicks, indexTicks, epochMillis, emaBasisTicks, Math.multiplyExact(emaBasisTicks, MICROS));
+    }
+  }
 
   public record StalenessChanged(boolean stale, long epochMillis) implements Event {}
 
   public record LiquidationHaltChanged(boolean halted, long version, long epochMillis) implements Event {}
 
   /**
-   * What survives a restart: the last published mark, its sequence, the EMA, staleness, and
-   * whether new liquidations are halted ({@code haltVersion} counts the halt changes).
+   * What survives a restart: the last published mark, its index, time and sequence, the EMA,
+   * staleness, and whether new liquidations are halted ({@code haltVersion} counts the halt
+   * changes).
    */
   public record State(long sequence, long markTicks, long emaBasisTicks, boolean stale, boolean halted,
-      long haltVersion) implements CborSerializable {
-    State withMark(long sequence, long markTicks, long emaBasisTicks) {
-      return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion);
+      long haltVersion, long indexTicks, long markEpochMillis, long emaBasisMicros) implements CborSerializable {
+    State withMark(MarkPublished e) {
+      return new State(e.sequence(), e.markTicks(), e.emaBasisTicks(), stale, halted, haltVersion, e.indexTicks(),
+          e.epochMillis(), e.emaBasisMicros());
     }
 
     State withStale(boolean stale) {
-      return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion);
+      return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion, indexTicks, markEpochMillis,
+          emaBasisMicros);
     }
 
     State withHalt(boolean halted, long version) {
-      return new State(sequence, markTicks, emaBasisTicks, stale, halted, version);
+      return new State(sequence, markTicks, emaBasisTicks, stale, halted, version, indexTicks, markEpochMillis,
+          emaBasisMicros);
+    }
+
+    long basisMicros() {
+      return emaBasisMicros != 0 ? emaBasisMicros : Math.multiplyExact(emaBasisTicks, MICROS);
+    }
+
+    /** The index new prices are compared with (the mark, for feeds persisted before the index was kept). */
+    long referenceTicks() {
+      return indexTicks > 0 ? indexTicks : markTicks;
     }
   }
 
-  public static void init(ActorSystem<?> system, PriceSettings settings, MarkPrices marks, Clock clock) {
+  public static void init(ActorSystem<?> system, PriceSettings settings, MarkPrices marks, Clock clock,
+      PriceMetrics metrics) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>withTimers(timers ->
-        new PriceFeed(context.getEntityId(), settings, marks, clock, timers))));
+        new PriceFeed(context.getEntityId(), settings, marks, clock, timers, metrics))));
   }
 
   /** For tests: the behaviour without sharding. */
   public static Behavior<Command> create(String instrument, PriceSettings settings, MarkPrices marks, Clock clock) {
-    return Behaviors.withTimers(timers -> new PriceFeed(instrument, settings, marks, clock, timers));
+    return Behaviors.withTimers(timers -> new PriceFeed(instrument, settings, marks, clock, timers, PriceMetrics.NONE));
   }
+
+  private static final String RECOMPUTE_TIMER = "recompute";
+  private static final long MICROS = 1_000_000L;
 
   private final String instrument;
   private final PriceSettings settings;
   private final MarkPrices marks;
   private final Clock clock;
   private final TimerScheduler<Command> timers;
+  private final PriceMetrics metrics;
   // In memory only: refreshed by feeders and trades within seconds after a restart.
   private final Map<String, MarkRules.SourcePrice> sources = new HashMap<>();
   private OptionalLong lastTrade = OptionalLong.empty();
+  /** The EMA of (last trade - index), in millionths of a tick. */
   private long emaBasis;
-  private long held;
+  private long lastBasisSample;
+  /** The side (+1, -1) of the jump a majority holds, and since when; 0 when none. */
+  private int pendingSide;
+  private long pendingSince;
+  /** When the sources last agreed with the published mark (0: not since this feed started). */
+  private long vouchedAt;
+  private long lastPublishedAt;
 
   private PriceFeed(String instrument, PriceSettings settings, MarkPrices marks, Clock clock,
-      TimerScheduler<Command> timers) {
+      TimerScheduler<Command> timers, PriceMetrics metrics) {
     super(PersistenceId.of(TYPE_KEY.name(), instrument));
     this.instrument = instrument;
     this.settings = settings;
     this.marks = marks;
     this.clock = clock;
     this.timers = timers;
+    this.metrics = metrics;
   }
 
   @Override
   public State emptyState() {
     // A feed that never published is stale: nothing may be liquidated on it.
-    return new State(0, 0, 0, true, false, 0);
+    return new State(0, 0, 0, true, false, 0, 0, 0, 0);
   }
 
   @Override
@@ -126,7 +181,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          emaBasis = state.emaBasisTicks();
+          emaBasis = state.basisMicros();
           timers.startTimerWithFixedDelay(Check.INSTANCE, settings.checkInterval());
         })
         .build();
@@ -136,21 +191,22 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(IndexTick.class, (state, tick) -> {
-          MarkRules.SourcePrice held = sources.get(tick.source());
-          if (held == null || held.epochMillis() <= tick.epochMillis()) {
-            sources.put(tick.source(), new MarkRules.SourcePrice(tick.priceTicks(), tick.epochMillis()));
-          }
-          return recompute(state, true);
+          take(tick);
+          return recompute(state);
+        })
+        .onCommand(IndexTicks.class, (state, batch) -> {
+          batch.ticks().forEach(this::take);
+          return recompute(state).thenRun(s -> batch.replyTo().tell(Done.getInstance()));
         })
         .onCommand(LastTrade.class, (state, trade) -> {
-          lastTrade = OptionalLong.of(trade.priceTicks());
-          index().ifPresent(index -> emaBasis = MarkRules.emaStep(emaBasis, trade.priceTicks() - index, settings.emaWindow()));
-          return recompute(state, true);
+          sampleBasis(state, trade);
+          return recompute(state);
         })
         .onCommand(Check.class, (state, check) -> {
           heartbeat(state);
-          return recompute(state, false);
+          return recompute(state);
         })
+        .onCommand(Recompute.class, (state, recompute) -> recompute(state))
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
         .onCommand(SetLiquidationHalt.class, (state, set) -> {
           if (state.halted() == set.halted()) {
@@ -168,6 +224,33 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
         .build();
   }
 
+  private void take(IndexTick tick) {
+    MarkRules.SourcePrice held = sources.get(tick.source());
+    if (held == null || held.epochMillis() <= tick.epochMillis()) {
+      sources.put(tick.source(), new MarkRules.SourcePrice(tick.priceTicks(), tick.epochMillis(), tick.feeder()));
+    }
+  }
+
+  /**
+   * One step of the EMA of (last trade - index) against the last published index: the sample is
+   * clamped to the basis band and weighs the time since the previous sample (at most one report
+   * interval) over the basis window, so a burst of trades moves it no faster than steady ones.
+   */
+  private void sampleBasis(State state, LastTrade trade) {
+    lastTrade = OptionalLong.of(trade.priceTicks());
+    long index = state.indexTicks();
+    if (index <= 0) {
+      return;
+    }
+    long now = clock.millis();
+    long interval = settings.lastTradeInterval().toMillis();
+    long weight = lastBasisSample == 0 ? interval : Math.min(Math.max(0, now - lastBasisSample), interval);
+    long sample = Math.multiplyExact(MICROS,
+        MarkRules.clampBasis(Math.subtractExact(trade.priceTicks(), index), index, settings.basisBandPpm()));
+    emaBasis = MarkRules.emaStep(emaBasis, sample, weight, settings.basisWindow().toMillis());
+    lastBasisSample = now;
+  }
+
   private Status status(State s) {
     return new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources(), s.halted());
   }
@@ -182,18 +265,15 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     return clock.millis() - settings.staleAfter().toMillis();
   }
 
-  private OptionalLong index() {
-    return MarkRules.index(sources, freshSince(), settings.minSources());
-  }
-
   private int freshSources() {
     long since = freshSince();
     return (int) sources.values().stream().filter(p -> p.epochMillis() >= since).count();
   }
 
   /**
-   * Re-announces the current mark and status: pub-sub does not replay, so a node that joined or
-   * restarted learns them within one check interval. The board ignores what it already has.
+   * Re-announces the status and the mark with the time the sources last vouched for it: pub-sub
+   * does not replay, so a node that joined or restarted learns them within one check interval,
+   * and a mark no longer vouched for ages on every node. The board ignores what it already has.
    */
   private void heartbeat(State state) {
     announceHalt(state);
@@ -201,60 +281,85 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
       long now = clock.millis();
       marks.publish(new FeedStatus(instrument, state.stale(), state.sequence(), now));
       if (!state.stale()) {
-        marks.publish(new Mark(instrument, state.markTicks(), state.sequence(), now));
+        marks.publish(new Mark(instrument, state.markTicks(), state.sequence(),
+            Math.max(vouchedAt, state.markEpochMillis())));
       }
     }
   }
 
-  /**
-   * Recomputes the mark. Only new data ({@code newData}: a tick or a trade) may confirm a held
-   * jump; the periodic check only notices sources going stale.
-   */
-  private Effect<Event, State> recompute(State state, boolean newData) {
+  /** Recomputes the index and the mark from what the sources say now. */
+  private EffectBuilder<Event, State> recompute(State state) {
     long now = clock.millis();
-    OptionalLong index = index();
-    if (index.isEmpty()) {
-      held = 0;
+    MarkRules.Consensus consensus = MarkRules.consensus(sources, freshSince(), state.referenceTicks(),
+        settings.maxJumpPpm(), settings.minSources(), settings.jumpConfirmSources());
+    long index;
+    boolean jump = false;
+    if (consensus instanceof MarkRules.Agreed agreed) {
+      pendingSide = 0;
+      index = agreed.indexTicks();
+    } else if (consensus instanceof MarkRules.Jump held) {
+      if (pendingSide != held.side()) {
+        pendingSide = held.side();
+        pendingSince = now;
+        metrics.jumpHeld(instrument);
+      }
+      long confirmAt = pendingSince + settings.jumpConfirmTime().toMillis();
+      if (now < confirmAt) {
+        timers.startSingleTimer(RECOMPUTE_TIMER, Recompute.INSTANCE, Duration.ofMillis(confirmAt - now));
+        return Effect().none();
+      }
+      index = held.indexTicks();
+      jump = true;
+    } else if (consensus instanceof MarkRules.Split) {
+      // No majority on any level: nothing is vouched for, the mark ages.
+      pendingSide = 0;
+      return Effect().none();
+    } else {
+      pendingSide = 0;
+      vouchedAt = 0;
       if (state.stale()) {
         return Effect().none();
       }
       return Effect().persist(new StalenessChanged(true, now))
           .thenRun(s -> marks.publish(new FeedStatus(instrument, true, s.sequence(), now)));
     }
-    long candidate = MarkRules.mark(index.getAsLong(), emaBasis, lastTrade);
+    long basisTicks = Math.floorDiv(emaBasis, MICROS);
+    long candidate = MarkRules.mark(index, basisTicks, lastTrade, settings.basisBandPpm());
     if (candidate == state.markTicks() && !state.stale()) {
-      held = 0;
+      vouchedAt = now;
       return Effect().none();
     }
-    if (!MarkRules.confirmed(state.markTicks(), held, candidate, settings.maxJumpPpm())) {
-      if (newData) {
-        held = candidate;
-      }
+    long wait = lastPublishedAt + settings.markInterval().toMillis() - now;
+    if (wait > 0) {
+      timers.startSingleTimer(RECOMPUTE_TIMER, Recompute.INSTANCE, Duration.ofMillis(wait));
       return Effect().none();
     }
-    if (!newData && MarkRules.isJump(state.markTicks(), candidate, settings.maxJumpPpm())) {
-      return Effect().none();
+    if (jump) {
+      pendingSide = 0;
+      metrics.jumpConfirmed(instrument);
     }
-    held = 0;
+    lastPublishedAt = now;
+    vouchedAt = now;
     List<Event> events = new ArrayList<>(2);
-    if (state.stale()) {
+    boolean wasStale = state.stale();
+    if (wasStale) {
       events.add(new StalenessChanged(false, now));
     }
-    events.add(new MarkPublished(state.sequence() + 1, candidate, index.getAsLong(), now, emaBasis));
-    boolean wasStale = state.stale();
+    events.add(new MarkPublished(state.sequence() + 1, candidate, index, now, basisTicks, emaBasis));
     return Effect().persist(events).thenRun(s -> {
       // Fresh first, so that listeners act on the mark that follows.
       if (wasStale) {
         marks.publish(new FeedStatus(instrument, false, s.sequence(), now));
       }
       marks.publish(new Mark(instrument, s.markTicks(), s.sequence(), now));
+      metrics.markPublished(instrument);
     });
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(MarkPublished.class, (state, e) -> state.withMark(e.sequence(), e.markTicks(), e.emaBasisTicks()))
+        .onEvent(MarkPublished.class, State::withMark)
         .onEvent(StalenessChanged.class, (state, e) -> state.withStale(e.stale()))
         .onEvent(LiquidationHaltChanged.class, (state, e) -> state.withHalt(e.halted(), e.version()))
         .build();

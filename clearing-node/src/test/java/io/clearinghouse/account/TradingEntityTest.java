@@ -212,6 +212,7 @@ class TradingEntityTest {
         Rejection.NO_POSITION);
 
     var open = trade(ONE_BTC, P50K, true);
+    marks.accept(new io.clearinghouse.price.Mark(PERP, P50K, 1, 0));
     assertEquals(2_500 * USDT, ((AccountEntity.TradeCleared) open.event()).isolatedMarginDelta());
     assertEquals(9_965 * USDT - 25 * USDT - 2_500 * USDT, state().cash());
     run(r -> new AccountEntity.AdjustIsolatedMargin(PERP, 1_000 * USDT, r));
@@ -231,6 +232,7 @@ class TradingEntityTest {
   void withdrawalsStopAtTheMarginThePositionsNeed() {
     deposit(10_000 * USDT);
     trade(ONE_BTC, P50K, true);
+    marks.accept(new io.clearinghouse.price.Mark(PERP, P50K, 1, 0));
     assertRejected(run(r -> new AccountEntity.Withdraw("w-1", 7_475 * USDT + 1, r)),
         Rejection.INSUFFICIENT_WITHDRAWABLE);
     assertEquals(1, run(r -> new AccountEntity.Withdraw("w-2", 7_475 * USDT, r)).events().size());
@@ -396,9 +398,15 @@ class TradingEntityTest {
   void noMoneyLeavesWhileAPositionsIndexIsStale() {
     deposit(10_000 * USDT);
     trade(ONE_BTC, P50K, true);
+    // No mark at all is stale too.
+    assertRejected(run(r -> new AccountEntity.Withdraw("w-no-mark", USDT, r)), Rejection.MARK_STALE);
+    marks.accept(new io.clearinghouse.price.Mark(PERP, P50K, 1, 0));
     marks.accept(new io.clearinghouse.price.FeedStatus(PERP, true, 1, 0));
     assertRejected(run(r -> new AccountEntity.Withdraw("w-stale", USDT, r)), Rejection.MARK_STALE);
+    // Fresh again, but the mark that comes with it is not here yet: still stale.
     marks.accept(new io.clearinghouse.price.FeedStatus(PERP, false, 2, 0));
+    assertRejected(run(r -> new AccountEntity.Withdraw("w-early", USDT, r)), Rejection.MARK_STALE);
+    marks.accept(new io.clearinghouse.price.Mark(PERP, P50K, 2, 0));
     assertEquals(1, run(r -> new AccountEntity.Withdraw("w-fresh", USDT, r)).events().size());
   }
 

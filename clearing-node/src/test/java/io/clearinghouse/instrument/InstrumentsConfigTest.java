@@ -55,6 +55,9 @@ class InstrumentsConfigTest {
       "clearinghouse.grpc.port = 70000                                    | clearinghouse.grpc.port",
       "clearinghouse.price-feed.min-sources = 9                           | clearinghouse.price-feed.min-sources",
       "clearinghouse.price-feed.max-jump = five                           | clearinghouse.price-feed.max-jump",
+      "clearinghouse.price-feed.jump-confirm-sources = 1                  | clearinghouse.price-feed.jump-confirm-sources",
+      "clearinghouse.price-feed.basis-band = \"-1%\"                      | clearinghouse.price-feed.basis-band",
+      "clearinghouse.price-feed.mark-interval = 0s                        | clearinghouse.price-feed.mark-interval",
       "clearinghouse.alerts.margin-ratio-levels = [\"170%\"]              | clearinghouse.alerts.margin-ratio-levels"
   })
   void badConfigurationStopsTheNodeNamingTheKey(String override, String key) {

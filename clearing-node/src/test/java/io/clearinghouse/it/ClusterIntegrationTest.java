@@ -5,11 +5,11 @@ import static io.clearinghouse.it.Calls.call;
 import static io.clearinghouse.it.TestNodes.ENGINE_TOKEN;
 import static io.clearinghouse.it.TestNodes.OPERATOR_TOKEN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clearinghouse.Main;
 import io.clearinghouse.account.AccountEntity;
-import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.price.PriceFeed;
 import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.AdminServiceClient;
@@ -17,10 +17,11 @@ import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.AuditRequest;
 import io.clearinghouse.protocol.v1.ClearingServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
-import io.clearinghouse.protocol.v1.IndexPriceTick;
+import io.clearinghouse.protocol.v1.MarkPriceUpdate;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.clearinghouse.protocol.v1.PriceServiceClient;
 import io.clearinghouse.protocol.v1.Side;
+import io.clearinghouse.protocol.v1.StreamMarkPricesRequest;
 import io.clearinghouse.protocol.v1.Trade;
 import io.clearinghouse.protocol.v1.TradeResult;
 import java.time.Duration;
@@ -47,18 +48,15 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterIntegrationTest {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FEEDER_TOKEN = "it-feeder-token";
   private static final Duration WAIT = Duration.ofSeconds(45);
-  private static final String FEEDER = "clearinghouse.auth.tokens += { name = feeder, role = feeder, sha256 = \""
-      + Authenticator.sha256Hex(FEEDER_TOKEN) + "\" }";
 
   @Test
   void accountsOnBothNodesAreMonitoredAndTheFeedFailsOver() {
     String keyspace = TestNodes.newKeyspace("cluster");
-    Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, FEEDER));
+    Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
     String seed = first.system().address().toString();
     Main.Node second = TestNodes.start(TestNodes.nodeConfig(keyspace,
-        FEEDER + "\npekko.cluster.seed-nodes = [\"" + seed + "\"]"));
+        "pekko.cluster.seed-nodes = [\"" + seed + "\"]"));
     ActorSystem<Void> clients = TestNodes.clientSystem();
     TestProbe<Object> probe = TestProbe.create(clients);
     boolean firstStopped = false;
@@ -128,9 +126,24 @@ class ClusterIntegrationTest {
       Main.Node feedHost = accountsHostedBy(first, probe, PriceFeed.TYPE_KEY.name()).contains(PERP) ? first : second;
       Main.Node survivor = feedHost == first ? second : first;
       long before = status(survivor).sequence();
+      PriceServiceClient survivorPrices = PriceServiceClient.create(TestNodes.clientSettings(survivor, clients), clients);
+      List<MarkPriceUpdate> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      survivorPrices.streamMarkPrices().addHeader("authorization", Calls.BEARER + OPERATOR_TOKEN)
+          .invoke(StreamMarkPricesRequest.newBuilder().addInstruments(PERP).build())
+          .runWith(Sink.foreach(seen::add), clients);
+      probe.awaitAssert(WAIT, () -> {
+        assertFalse(seen.isEmpty());
+        assertFalse(seen.get(seen.size() - 1).getStale(), seen.toString());
+        return null;
+      });
       TestNodes.stop(feedHost);
       firstStopped = feedHost == first;
-      PriceServiceClient survivorPrices = PriceServiceClient.create(TestNodes.clientSettings(survivor, clients), clients);
+      // While the feed fails over and no feeder publishes, the survivor does not keep treating the
+      // last mark as fresh: its stream says stale (the mark ages, or the moved feed has no source yet).
+      probe.awaitAssert(WAIT, () -> {
+        assertTrue(seen.get(seen.size() - 1).getStale(), seen.toString());
+        return null;
+      });
       probe.awaitAssert(WAIT, () -> {
         publish(survivorPrices, "46900");
         PriceFeed.Status status = status(survivor);
@@ -139,6 +152,18 @@ class ClusterIntegrationTest {
         return null;
       });
       AdminServiceClient survivorAdmin = AdminServiceClient.create(TestNodes.clientSettings(survivor, clients), clients);
+      // Fresh again on the new node, and the survivor's stream says so.
+      probe.awaitAssert(WAIT, () -> {
+        assertEquals("46900.0", seen.get(seen.size() - 1).getMarkPrice(), seen.toString());
+        return null;
+      });
+      // Nobody was liquidated at another mark than the one both sources published.
+      for (String accountId : cash.keySet()) {
+        for (var liquidation : call(survivorAdmin.listLiquidations(), OPERATOR_TOKEN, AdminListLiquidationsRequest
+            .newBuilder().setAccountId(accountId).build()).getLiquidationsList()) {
+          assertEquals("47000.0", liquidation.getTriggerMarksOrThrow(PERP), liquidation.toString());
+        }
+      }
       AuditReport audit = call(survivorAdmin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
       assertTrue(audit.getClean(), audit.getViolationsList().toString());
     } finally {
@@ -175,10 +200,7 @@ class ClusterIntegrationTest {
 
   private static void publish(PriceServiceClient prices, String price) {
     long now = System.currentTimeMillis();
-    await(prices.publishIndexPrices().addHeader("authorization", Calls.BEARER + FEEDER_TOKEN)
-        .invoke(Source.from(List.of(
-            IndexPriceTick.newBuilder().setSource("binance").setInstrument(PERP).setPrice(price).setTimestampMs(now).build(),
-            IndexPriceTick.newBuilder().setSource("okx").setInstrument(PERP).setPrice(price).setTimestampMs(now).build()))));
+    Feeders.publish(prices, Feeders.tick("binance", PERP, price, now), Feeders.tick("okx", PERP, price, now));
   }
 
   private static PriceFeed.Status status(Main.Node node) {

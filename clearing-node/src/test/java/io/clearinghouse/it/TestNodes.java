@@ -62,7 +62,11 @@ public final class TestNodes {
                 + "\", accounts = [alice-1, alice-2, alice-unopened] }",
             "  { name = bob, role = client, sha256 = \"" + Authenticator.sha256Hex(BOB_TOKEN) + "\", accounts = [bob-1] }",
             "  { name = engine, role = engine, sha256 = \"" + Authenticator.sha256Hex(ENGINE_TOKEN) + "\" }",
-            "]")))
+            String.join("\n", Feeders.tokenEntries()),
+            "]",
+            // Tests not about the jump hold publish confirmed moves at once (the price-integrity
+            // suite sets its own).
+            "clearinghouse.price-feed.jump-confirm-time = 0s")))
         .withFallback(ConfigFactory.load())
         .resolve();
   }

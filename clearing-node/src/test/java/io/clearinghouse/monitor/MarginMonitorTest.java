@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.price.FeedStatus;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * The node's margin monitor tells exactly the accounts at or below maintenance, and no others.
  * BTCUSDT-PERP, money in minor units (1 USDT = 1,000,000), 1 BTC = 1,000 lots, 50,000.0 = 500,000 ticks.
@@ -29,6 +32,24 @@ class MarginMonitorTest {
   private static final long USDT = 1_000_000L;
   private static final Duration QUIET = Duration.ofMillis(300);
 
+  private final AtomicLong now = new AtomicLong(1_000_000);
+  private final java.time.Clock clock = new java.time.Clock() {
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.ofEpochMilli(now.get());
+    }
+  };
+  private final Metrics metrics = new Metrics();
   private MarkPrices marks;
   private RiskRegistry registry;
   private ActorRef<MarginMonitor.Command> monitor;
@@ -41,8 +62,9 @@ class MarginMonitorTest {
 
   @BeforeEach
   void newMonitor() {
-    marks = MarkPrices.local();
-    monitor = testKit.spawn(MarginMonitor.create(INSTRUMENTS, marks));
+    marks = MarkPrices.local(clock, Duration.ofSeconds(10));
+    // Unsupervised: an exception escaping the monitor would stop it, and the test would see it.
+    monitor = testKit.spawn(MarginMonitor.create(INSTRUMENTS, marks, metrics));
     MarginMonitor.evaluateOnEveryMark(marks, monitor);
     registry = MarginMonitor.registry(monitor);
   }
@@ -66,8 +88,58 @@ class MarginMonitorTest {
   private long mark(long priceTicks) {
     settle();
     long seq = sequence.incrementAndGet();
-    marks.accept(new Mark(PERP, priceTicks, seq, 0));
+    marks.accept(new Mark(PERP, priceTicks, seq, now.get()));
     return seq;
+  }
+
+  @Test
+  void anAccountThatCannotBeEvaluatedIsSkippedAndTheWalkGoesOn() {
+    // Absurd figures: its notional overflows, its evaluation throws.
+    TestProbe<AccountEntity.Command> absurd = testKit.createTestProbe();
+    registry.track("absurd", new Exposure(0, false,
+        List.of(new Exposure.Position(PERP, Long.MAX_VALUE / 2, 1, MarginMode.CROSS, 0))), absurd.getRef());
+    var thin = account("thin", 1_000, 1_000, MarginMode.CROSS, 0);
+    long first = mark(490_000);
+    thin.expectMessage(new AccountEntity.StartLiquidation(first));
+    var later = account("later", 1_250, 1_000, MarginMode.CROSS, 0); // 250 > MM 196 at 49,000; 150 <= 195.6 at 48,900
+    long second = mark(489_000);
+    later.expectMessage(new AccountEntity.StartLiquidation(second));
+    // Fail safe: never told to liquidate on a figure nobody could compute; counted.
+    absurd.expectNoMessage(QUIET);
+    assertTrue(metrics.total("clearinghouse_monitor_account_errors_total") >= 2);
+  }
+
+  @Test
+  void aMarkOlderThanStaleAfterOnThisNodesClockIsNotLiquidatedOn() {
+    var thin = account("thin", 1_000, 1_000, MarginMode.CROSS, 0);
+    mark(500_000);
+    settle();
+    now.addAndGet(10_001); // its feed stopped vouching for it: failing over, or dead
+    marks.sweep();
+    assertTrue(marks.stale(PERP));
+    // The same mark announced again with its old time changes nothing.
+    marks.accept(new Mark(PERP, 500_000, sequence.get(), now.get() - 10_001));
+    marks.accept(new Mark(PERP, 400_000, sequence.incrementAndGet(), now.get() - 10_500));
+    thin.expectNoMessage(QUIET);
+    // Vouched for again: fresh, and the monitor acts on it at once.
+    marks.accept(new Mark(PERP, 400_000, sequence.get(), now.get()));
+    thin.expectMessage(new AccountEntity.StartLiquidation(sequence.get()));
+  }
+
+  @Test
+  void marksArrivingFasterThanTheWalkReplaceTheQueuedOne() {
+    var thin = account("thin", 1_000, 1_000, MarginMode.CROSS, 0);
+    settle();
+    double before = metrics.total("clearinghouse_monitor_evaluations_total");
+    // 2,000 marks far above maintenance, then one that breaches: all offered before the monitor runs.
+    for (int i = 0; i < 2_000; i++) {
+      marks.accept(new Mark(PERP, 600_000 + i, sequence.incrementAndGet(), now.get()));
+    }
+    long last = mark(400_000);
+    thin.expectMessage(new AccountEntity.StartLiquidation(last));
+    settle();
+    double walks = metrics.total("clearinghouse_monitor_evaluations_total") - before;
+    assertTrue(walks >= 1 && walks < 2_001, "walks " + walks);
   }
 
   @Test
@@ -119,10 +191,10 @@ class MarginMonitorTest {
   @Test
   void nothingIsLiquidatedWhileTheInstrumentIsStale() {
     var thin = account("thin", 1_000, 1_000, MarginMode.CROSS, 0);
-    marks.accept(new FeedStatus(PERP, true, 10, 0));
+    marks.accept(new FeedStatus(PERP, true, sequence.get() + 1, 0));
     mark(400_000);
     thin.expectNoMessage(QUIET);
-    marks.accept(new FeedStatus(PERP, false, 11, 0));
+    marks.accept(new FeedStatus(PERP, false, sequence.get() + 1, 0));
     long seq = mark(400_000 - 1);
     thin.expectMessage(new AccountEntity.StartLiquidation(seq));
   }
