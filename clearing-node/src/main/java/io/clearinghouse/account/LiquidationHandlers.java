@@ -26,7 +26,6 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.margin.Position;
 import io.clearinghouse.margin.PositionChange;
 import io.clearinghouse.margin.PositionRisk;
-import io.clearinghouse.margin.RiskTier;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -136,15 +135,9 @@ final class LiquidationHandlers {
    * position gets the lower tier's maintenance rate; in the first tier: all of it.
    */
   static long lotsToClose(PositionRisk p, long notional) {
-    long held = Math.abs(p.lots());
-    RiskTier tier = p.tiers().tierFor(notional);
-    if (tier.lowerBound() == 0) {
-      return held;
-    }
-    long perLot = Math.multiplyExact(p.markTicks(), p.multiplier());
-    long keep = (tier.lowerBound() - 1) / perLot;
-    return Math.max(1, held - Math.min(keep, held));
+    return io.clearinghouse.margin.LiquidationRules.lotsToClose(p, notional);
   }
+
 
   // --- transfers ------------------------------------------------------------------------
 
@@ -252,7 +245,7 @@ final class LiquidationHandlers {
     long shortfall = 0;
     if (cmd.role() == LiquidationRole.LIQUIDATED) {
       // A protective stop (role STOPPED) closes without penalty.
-      long fee = MarginMath.fee(instrument.notional(cmd.priceTicks(), lots), instrument.liquidationFeePpm());
+      long closedNotional = instrument.notional(cmd.priceTicks(), lots);
       long remainingEquity;
       if (holding.mode() == MarginMode.ISOLATED) {
         // What the position's own margin still holds after the close: the account's cash is not its to pay.
@@ -263,7 +256,8 @@ final class LiquidationHandlers {
             0, holding.lastPriceTicks()));
         remainingEquity = Math.addExact(risk.evaluate(account, holdingsAfter).equity(), realized);
       }
-      penalty = Math.min(fee, Math.max(0, remainingEquity));
+      penalty = io.clearinghouse.margin.LiquidationRules.penalty(closedNotional, instrument.liquidationFeePpm(),
+          remainingEquity);
     }
     if (cmd.role().closing() && holding.mode() == MarginMode.ISOLATED) {
       shortfall = Math.max(0, -Math.subtractExact(realized, isolatedDelta));

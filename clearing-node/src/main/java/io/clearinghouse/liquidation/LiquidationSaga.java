@@ -8,8 +8,6 @@ import io.clearinghouse.account.LiquidationRole;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.LiquidationSettings.NegativeBalancePolicy;
 import io.clearinghouse.margin.Instrument;
-import io.clearinghouse.margin.MarginMath;
-import io.clearinghouse.margin.MulDiv;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
@@ -611,18 +609,15 @@ public final class LiquidationSaga
     return new VenueChoice(null, null, 0, 0, 0, why);
   }
 
-  /** Mark moved against the trader: a long is sold lower (rounded down), a short bought higher (rounded up). */
+  /** See {@link io.clearinghouse.margin.LiquidationRules#backstopPrice}. */
   static long backstopPrice(long markTicks, long closeLots, long spreadPpm) {
-    long price = closeLots < 0
-        ? MulDiv.mulDivFloor(markTicks, MarginMath.PPM - spreadPpm, MarginMath.PPM)
-        : MulDiv.mulDivCeil(markTicks, MarginMath.PPM + spreadPpm, MarginMath.PPM);
-    return Math.max(1, price);
+    return io.clearinghouse.margin.LiquidationRules.backstopPrice(markTicks, closeLots, spreadPpm);
   }
 
   /** What closing at {@code price} would lose beyond the bankruptcy price. */
   static long deficit(Close close, long price, Instrument instrument) {
-    long worse = close.plannedLots() < 0 ? close.bankruptcyTicks() - price : price - close.bankruptcyTicks();
-    return worse <= 0 ? 0 : instrument.notional(worse, close.plannedLots());
+    return io.clearinghouse.margin.LiquidationRules.deficit(close.plannedLots(), close.bankruptcyTicks(), price,
+        instrument);
   }
 
   /** The first registered provider that has not declined this close (nor is the trader). */

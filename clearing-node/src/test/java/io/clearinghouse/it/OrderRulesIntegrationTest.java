@@ -45,11 +45,27 @@ class OrderRulesIntegrationTest {
         .setSide(side).setQuantity(quantity).setLimitPrice(price).build();
   }
 
+  private final java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * Waits until the node's mark makes a pre-trade check of {@code side} at {@code price} fall
+   * outside the band: each try a new order of an account kept for it (an accepted try holds a
+   * reservation; the same order id again would only be answered with it).
+   */
+  private void awaitBandRefuses(LiquidationHarness h, Side side, String price) {
+    h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
+      refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("probe-" + probes.incrementAndGet(), side, "0.001", price)
+          .toBuilder().setAccountId("probe-1").build(), Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
+      return null;
+    });
+  }
+
   @Test
   void theBandTheAmountCapAndHugeInputsAreRefusedAndChangeNothing() {
     try (LiquidationHarness h = new LiquidationHarness("orderrules", "clearinghouse.require-mark = on")) {
       h.open("alice-1", "1000");
       h.open("bob-1", "100000");
+      h.open("probe-1", "100000");
       // Before any mark: nothing bounds the price, so nothing opens (retryable).
       refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("early", Side.BUY, "0.001", "50000"),
           Status.Code.UNAVAILABLE, Rejection.MARK_STALE);
@@ -75,20 +91,12 @@ class OrderRulesIntegrationTest {
       // answer is the same. A sell at 46,700 is in the band of 50,000 and out of that of 52,000.
       h.mark(PERP, "52000");
       h.mark(PERP, "52000");
-      h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
-        refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("probe-1", Side.SELL, "0.001", "46700"),
-            Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
-        return null;
-      });
+      awaitBandRefuses(h, Side.SELL, "46700");
       TradeResult again = trade(h, "collude-2", 6, "56000", "alice-1", "bob-1", PERP);
       assertEquals(ErrorReason.PRICE_OUTSIDE_BAND, again.getRejection().getReason(), again.toString());
       h.mark(PERP, "50000");
       h.mark(PERP, "50000");
-      h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
-        refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("probe-2", Side.BUY, "0.001", "55500"),
-            Status.Code.FAILED_PRECONDITION, Rejection.PRICE_OUTSIDE_BAND);
-        return null;
-      });
+      awaitBandRefuses(h, Side.BUY, "55500");
       // The open loss counts in the order cost: 1 BTC at 54,000 needs 2,700 + 4,000 + 27; alice has 1,000.
       refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("o-1", Side.BUY, "1", "54000"),
           Status.Code.FAILED_PRECONDITION, Rejection.INSUFFICIENT_MARGIN);

@@ -53,7 +53,6 @@ import org.junit.jupiter.api.Test;
  */
 class RandomizedClearingIntegrationTest {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FEEDER_TOKEN = "it-random-feeder-token";
   private static final long SEED = Long.getLong("clearinghouse.it.seed", 20_261_130L);
   private static final int ACCOUNTS = 24;
   private static final int TRADES = 320;
@@ -108,9 +107,7 @@ class RandomizedClearingIntegrationTest {
     System.out.println("RandomizedClearingIntegrationTest seed=" + SEED);
     String context = "seed " + SEED + ": ";
     String keyspace = TestNodes.newKeyspace("randomized");
-    Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, String.join("\n",
-        "clearinghouse.auth.tokens += { name = random-feeder, role = feeder, sha256 = \""
-            + io.clearinghouse.api.Authenticator.sha256Hex(FEEDER_TOKEN) + "\", sources = [binance, okx] }")));
+    Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
     ActorSystem<Void> clients = TestNodes.clientSystem();
     try {
       var settings = TestNodes.clientSettings(node, clients);
@@ -136,10 +133,17 @@ class RandomizedClearingIntegrationTest {
               .setPrice(BigDecimal.valueOf(mark, 1).toPlainString()).setTimestampMs(System.currentTimeMillis()).build());
         }
       }
-      CompletionStage<PublishSummary> feeding = prices.publishIndexPrices()
-          .addHeader("authorization", Calls.BEARER + FEEDER_TOKEN)
-          .invoke(Source.from(ticks).throttle(2, Duration.ofMillis(100))
-              .map(t -> t.toBuilder().setTimestampMs(System.currentTimeMillis()).build()));
+      // Each source from its own feeder token, as the node requires.
+      CompletionStage<PublishSummary> feeding = null;
+      for (String source : List.of("binance", "okx")) {
+        List<IndexPriceTick> own = ticks.stream().filter(t -> t.getSource().equals(source)).toList();
+        CompletionStage<PublishSummary> one = prices.publishIndexPrices()
+            .addHeader("authorization", Calls.BEARER + Feeders.token(source))
+            .invoke(Source.from(own).throttle(1, Duration.ofMillis(100))
+                .map(t -> t.toBuilder().setTimestampMs(System.currentTimeMillis()).build()));
+        feeding = feeding == null ? one : feeding.thenCombine(one, (a, b) -> a.toBuilder()
+            .setAccepted(a.getAccepted() + b.getAccepted()).setRejected(a.getRejected() + b.getRejected()).build());
+      }
 
       // First stream: unpaced; the engine stops reading after some results and cancels it, with
       // more trades sent and some of them in flight.

@@ -151,4 +151,26 @@ class OrderRulesPropertiesTest {
     long atFillPrice = OrderRules.initialMargin(BTC_PERP, MarginMath.notional(lots, price, 100), leverage);
     assertTrue(allocation + Math.min(0, pnl) >= atFillPrice, () -> allocation + " " + pnl + " " + atFillPrice);
   }
+
+  @Property
+  void thePenaltyIsTheRoundedUpFeeButNeverMoreThanTheEquityLeft(
+      @ForAll @LongRange(min = 0, max = 1_000_000_000_000_000L) long notional,
+      @ForAll @LongRange(min = 0, max = 100_000) long ppm, @ForAll("anyLong") long remainingEquity) {
+    long penalty = LiquidationRules.penalty(notional, ppm, remainingEquity);
+    BigInteger fee = BigInteger.valueOf(notional).multiply(BigInteger.valueOf(ppm)).add(PPM.subtract(BigInteger.ONE))
+        .divide(PPM);
+    assertTrue(penalty >= 0);
+    assertTrue(BigInteger.valueOf(penalty).compareTo(fee) <= 0);
+    assertTrue(penalty <= Math.max(0, remainingEquity));
+    assertTrue(penalty == fee.longValueExact() || penalty == Math.max(0, remainingEquity));
+  }
+
+  @Property
+  void aBackstopPriceIsNeverBetterForTheTraderThanTheMark(@ForAll @LongRange(min = 1, max = 100_000_000) long mark,
+      @ForAll boolean closingALong, @ForAll @LongRange(min = 0, max = 100_000) long spread) {
+    long price = LiquidationRules.backstopPrice(mark, closingALong ? -1 : 1, spread);
+    // Selling a long: at most the mark; buying back a short: at least the mark.
+    assertTrue(closingALong ? price <= mark : price >= mark);
+    assertTrue(price >= 1);
+  }
 }
