@@ -49,13 +49,18 @@ public final class MarkRules {
    */
   public static Consensus consensus(Map<String, SourcePrice> sources, long freshSince, long reference,
       long maxJumpPpm, int minSources, int confirmSources) {
-    List<SourcePrice> fresh = new ArrayList<>(sources.size());
+    // One voice per feeder token: a token that owns several sources speaks once, at the median
+    // of its own sources, so that no single token can tilt the median with extra sources.
+    Map<String, List<SourcePrice>> byOwner = new java.util.TreeMap<>();
     for (SourcePrice price : sources.values()) {
       if (price.epochMillis() >= freshSince) {
-        fresh.add(price);
+        byOwner.computeIfAbsent(price.owner(), o -> new ArrayList<>()).add(price);
       }
     }
-    int owners = owners(fresh);
+    List<SourcePrice> fresh = new ArrayList<>(byOwner.size());
+    byOwner.forEach((owner, own) -> fresh.add(new SourcePrice(median(own, 0),
+        own.stream().mapToLong(SourcePrice::epochMillis).max().orElse(0), owner)));
+    int owners = fresh.size();
     if (owners < Math.max(1, minSources)) {
       return new Stale(owners);
     }
@@ -65,7 +70,10 @@ public final class MarkRules {
     }
     List<SourcePrice> inBand = near(fresh, reference, maxJumpPpm);
     if (majority(inBand, fresh, owners, minSources)) {
-      return new Agreed(median(inBand));
+      // With an even count, the middle value nearer the last index, never the midpoint: a move
+      // needs a majority of the tokens at or beyond it, so one token at the edge of the band
+      // cannot walk the mark interval by interval.
+      return new Agreed(median(inBand, reference));
     }
     for (int side : new int[] {1, -1}) {
       List<SourcePrice> beyond = new ArrayList<>();
@@ -117,6 +125,21 @@ public final class MarkRules {
   private static long median(List<SourcePrice> prices) {
     long[] sorted = prices.stream().mapToLong(SourcePrice::priceTicks).sorted().toArray();
     return median(sorted, sorted.length);
+  }
+
+  /**
+   * The middle value; for an even count the one of the two middle values nearer {@code reference}
+   * (0: the midpoint, as {@link #median(long[], int)}).
+   */
+  static long median(List<SourcePrice> prices, long reference) {
+    long[] sorted = prices.stream().mapToLong(SourcePrice::priceTicks).sorted().toArray();
+    int n = sorted.length;
+    if (reference <= 0 || n % 2 == 1) {
+      return median(sorted, n);
+    }
+    long low = sorted[n / 2 - 1];
+    long high = sorted[n / 2];
+    return Math.abs(reference - low) <= Math.abs(high - reference) ? low : high;
   }
 
   /** The middle value; for an even count the lower middle plus half the gap, rounded down. */

@@ -34,8 +34,9 @@ class MarkRulesTest {
   @Test
   void indexIsTheMedianOfTheFreshSourcesThatAgree() {
     assertEquals(new MarkRules.Agreed(500_010), consensus(fresh(500_000, 500_010, 500_500), P));
-    // Two: the lower one plus half the gap, rounded down (500,000 and 500,011 -> 500,005).
-    assertEquals(new MarkRules.Agreed(500_005), consensus(fresh(500_000, 500_011), P));
+    // Two: the one nearer the last index, never the midpoint (a move needs both).
+    assertEquals(new MarkRules.Agreed(500_000), consensus(fresh(500_000, 500_011), P));
+    assertEquals(new MarkRules.Agreed(500_011), consensus(fresh(500_011, 525_000), 510_000));
     // The very first index: the majority around the median of all.
     assertEquals(new MarkRules.Agreed(500_005), consensus(fresh(500_000, 500_011), 0));
   }
@@ -44,7 +45,7 @@ class MarkRulesTest {
   void staleSourcesAreDroppedAndTooFewFreshMakeTheIndexStale() {
     Map<String, MarkRules.SourcePrice> sources = fresh(500_000, 500_010);
     sources.put("old", new MarkRules.SourcePrice(400_000, 40, "feeder-old"));
-    assertEquals(new MarkRules.Agreed(500_005), consensus(sources, P));
+    assertEquals(new MarkRules.Agreed(500_000), consensus(sources, P));
     assertEquals(new MarkRules.Stale(2), MarkRules.consensus(sources, 50, P, FIVE_PERCENT, 3, 2));
     // A source exactly at the freshness edge still counts.
     assertEquals(new MarkRules.Agreed(P), MarkRules.consensus(
@@ -63,7 +64,8 @@ class MarkRulesTest {
     sources.put("kraken", new MarkRules.SourcePrice(P, 100, "k"));
     sources.put("bybit", new MarkRules.SourcePrice(P, 100, "b"));
     sources.replaceAll((name, p) -> p.owner().equals("one-token") ? new MarkRules.SourcePrice(350_000, 100, p.owner()) : p);
-    assertInstanceOf(MarkRules.Split.class, consensus(sources, P));
+    // It speaks once (at 350,000), against two tokens at P: the index stays at P.
+    assertEquals(new MarkRules.Agreed(P), consensus(sources, P));
   }
 
   /** One source at 0.7 P, whatever the number of fresh sources: never the index. */

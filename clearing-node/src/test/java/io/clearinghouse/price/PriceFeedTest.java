@@ -114,7 +114,8 @@ class PriceFeedTest {
     assertEquals(1, mark().orElseThrow().sequence());
     tick("a", 500_030);
     assertFalse(marks.stale("BTCUSDT-PERP"));
-    assertEquals(new Mark("BTCUSDT-PERP", 500_025, 2, now.get()), mark().orElseThrow());
+    // c and a, two of them: the one nearer the last index (500,005), never their midpoint.
+    assertEquals(new Mark("BTCUSDT-PERP", 500_020, 2, now.get()), mark().orElseThrow());
   }
 
   /**
@@ -149,10 +150,11 @@ class PriceFeedTest {
     tick("b", P + 100);
     tick("c", P + 200);
     later(300);
-    // Median of b..e (500,000 500,000 500,100 500,200): 500,050; the outlier is not in it.
-    assertEquals(500_050, markTicks());
+    // Median of b..e (500,000 500,000 500,100 500,200): of the two middle values the one nearer
+    // the last index, 500,000; the outlier is not in it.
+    assertEquals(500_000, markTicks());
     later(5_000);
-    assertEquals(500_050, markTicks());
+    assertEquals(500_000, markTicks());
     assertFalse(marks.stale("BTCUSDT-PERP"));
   }
 
@@ -176,7 +178,8 @@ class PriceFeedTest {
     later(300);
     tick("a", 400_010);
     later(300);
-    assertEquals(400_055, markTicks());
+    // a and b (400,010 and 400,100): the one nearer the last index 400,050.
+    assertEquals(400_010, markTicks());
   }
 
   @Test
