@@ -173,7 +173,7 @@ public record Account(
     }
     List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
     trades.addAll(recentTrades);
-    trades.add(TradeRef.of(event, h.lastPriceTicks()));
+    trades.add(TradeRef.of(event, h.lastPriceTicks(), updated));
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
@@ -216,7 +216,7 @@ public record Account(
       }
     }
     if (!found) {
-      trades.add(new TradeRef(event.sequence(), event.tradeId(), 0, 0, 0, null, null, null, null, 0, 0, 0, 0, true));
+      trades.add(TradeRef.neverApplied(event.sequence(), event.tradeId()));
     }
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {

@@ -73,6 +73,9 @@ public final class AccountEntity
    */
   public record ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) implements Command {}
 
+  /** Would {@code side} be applied now? Answered like the side itself, but nothing is applied. */
+  public record CheckTrade(ApplyTrade side) implements Command {}
+
   public record ReserveMargin(String orderId, String instrument, long signedLots, long priceTicks,
       ActorRef<Reply> replyTo) implements Command {}
 
@@ -389,6 +392,7 @@ public final class AccountEntity
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
         .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReleaseReservation.class, cmd -> notFound(cmd.replyTo()))
@@ -421,6 +425,7 @@ public final class AccountEntity
         .onCommand(Withdraw.class, transfers::withdraw)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(ApplyTrade.class, trading::applyTrade)
+        .onCommand(CheckTrade.class, trading::checkTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
         .onCommand(ReserveMargin.class, trading::reserve)
         .onCommand(ReleaseReservation.class, trading::release)

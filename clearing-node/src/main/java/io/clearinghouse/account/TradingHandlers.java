@@ -70,6 +70,19 @@ final class TradingHandlers {
   // --- trades ---------------------------------------------------------------------------
 
   ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd) {
+    return applyTrade(account, cmd, false);
+  }
+
+  /**
+   * Whether {@code cmd} would be applied now, without applying it: the trade register asks the
+   * seller before it applies the buyer's side, so that a trade the seller would refuse moves
+   * nothing on either side.
+   */
+  ReplyEffect<Event, State> checkTrade(Account account, AccountEntity.CheckTrade cmd) {
+    return applyTrade(account, cmd.side(), true);
+  }
+
+  private ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd, boolean checkOnly) {
     Instrument instrument = instruments.require(cmd.instrument());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isPresent()) {
@@ -96,6 +109,9 @@ final class TradingHandlers {
           + account.accountId() + "'s position or cash");
     } catch (RejectedException e) {
       return reject(cmd.replyTo(), e.reason(), e.getMessage());
+    }
+    if (checkOnly) {
+      return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
     return effect.persist(event).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
@@ -182,10 +198,33 @@ final class TradingHandlers {
     if (ref.reversed()) {
       return effect.reply(cmd.replyTo(), new TradeSideReverted(true));
     }
-    TradeSideReversed event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
-        Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
-        Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
+    // The side is taken back as the opposite fill at the same price against the holding as it is
+    // now, with the fee refunded: right after the fill that is its exact inverse; if the holding
+    // moved in between (a liquidation close, a margin move) it is still a valid holding, and the
+    // trade's own bucket nets to zero (never a blind negation of movements that no longer apply).
+    TradeSideReversed event;
     try {
+      Instrument instrument = instruments.require(ref.instrument());
+      Holding holding = account.holding(ref.instrument());
+      if (ref.untouchedSince(holding)) {
+        // Nothing moved the holding since: the exact inverse of the side's movements.
+        event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
+            Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
+            Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
+        account.apply(event);
+        return effect.persist(event).thenRun(changed::accept)
+            .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+      }
+      long lots = Math.negateExact(ref.signedLots());
+      PositionChange change = new Position(holding.lots(), holding.cost())
+          .apply(lots, ref.priceTicks(), instrument.notionalMultiplier());
+      long costDelta = Math.subtractExact(change.position().cost(), holding.cost());
+      long cashAfter = Math.addExact(Math.addExact(account.cash(), change.realizedPnl()), ref.fee());
+      long isolatedDelta = holding.mode() == MarginMode.ISOLATED
+          ? isolatedMarginDelta(account, instrument, holding, change.position(), ref.priceTicks(), cashAfter)
+          : 0;
+      event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(), lots, ref.priceTicks(),
+          ref.fee(), change.realizedPnl(), costDelta, isolatedDelta, ref.priorLastPriceTicks());
       // What the event handler will compute must fit a long.
       account.apply(event);
     } catch (ArithmeticException e) {

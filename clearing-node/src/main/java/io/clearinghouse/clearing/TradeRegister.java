@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -230,8 +231,16 @@ public final class TradeRegister
     int retries;
     /** The buyer side's fee once its account applied it (in memory: after recovery it is asked again). */
     Long buyerFee;
+    /**
+     * Recorded by this incarnation and not yet sent to either account: the first attempt asks the
+     * seller whether it would take its side before the buyer's side is applied.
+     */
+    boolean fresh;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
   }
+
+  /** How a refusal of the seller's check (before the buyer's side was sent) is told. */
+  private static final String SELLER_CHECKED = "seller side (checked before the buyer's): ";
 
   private final String bucket;
   private final RegisterSettings settings;
@@ -349,6 +358,7 @@ public final class TradeRegister
     }
     return Effect().persist(new TradeRecorded(trade)).thenRun(after -> {
       Drive drive = new Drive();
+      drive.fresh = true;
       drive.waiters.add(cmd.replyTo());
       driving.put(sequence, drive);
       step(after, sequence);
@@ -369,8 +379,22 @@ public final class TradeRegister
       answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r),
           settings.stepTimeout());
     } else if (drive.buyerFee == null) {
-      answer = accounts.ask(t.buyer(), r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
-          t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(), t.seller(), r), settings.stepTimeout());
+      Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide = r -> new AccountEntity.ApplyTrade(
+          t.tradeId(), sequence, t.instrument(), t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(),
+          t.seller(), r);
+      if (drive.fresh && attempt == 1) {
+        // Neither side has been sent yet: a seller that would refuse refuses the trade before
+        // anything moves (the reversal below stays for a seller whose state changes in between).
+        answer = accounts.ask(t.seller(), r -> new AccountEntity.CheckTrade(new AccountEntity.ApplyTrade(t.tradeId(),
+                sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(), t.buyer(),
+                r)), settings.stepTimeout())
+            .thenCompose(check -> check instanceof AccountEntity.Rejected refused
+                ? CompletableFuture.completedFuture(new AccountEntity.Rejected(refused.reason(),
+                    SELLER_CHECKED + refused.message()))
+                : accounts.ask(t.buyer(), buyerSide, settings.stepTimeout()));
+      } else {
+        answer = accounts.ask(t.buyer(), buyerSide, settings.stepTimeout());
+      }
     } else {
       answer = accounts.ask(t.seller(), r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
           -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(), t.buyer(), r), settings.stepTimeout());
@@ -410,7 +434,8 @@ public final class TradeRegister
       return finish(new TradeSettled(sequence, drive.buyerFee, applied.fee()));
     }
     if (reply instanceof AccountEntity.Rejected rejected) {
-      String message = (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
+      String message = rejected.message().startsWith(SELLER_CHECKED) ? rejected.message()
+          : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
       if (buyerStep) {
         return finish(new TradeRefused(sequence, rejected.reason(), message));
       }

@@ -52,6 +52,7 @@ class TradeRegisterTest {
     final String prefix = "r" + ids.incrementAndGet() + "-";
     final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
     final Set<String> failing = ConcurrentHashMap.newKeySet();
+    final Set<String> refusingApply = ConcurrentHashMap.newKeySet();
     final AtomicInteger asks = new AtomicInteger();
 
     ActorRef<AccountEntity.Command> ref(String id) {
@@ -80,6 +81,10 @@ class TradeRegisterTest {
     public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
         java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
       asks.incrementAndGet();
+      if (refusingApply.contains(accountId) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
+        // Its state changed between its check and its side (another node's liquidation, say).
+        return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.POSITION_LIMIT, "changed since"));
+      }
       if (failing.contains(accountId)) {
         return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
       }
@@ -165,7 +170,7 @@ class TradeRegisterTest {
   }
 
   @Test
-  void aSellerRefusedAfterTheBuyerSideReversesTheBuyerSideExactly() {
+  void aSellerThatWouldRefuseIsAskedFirstAndNothingMoves() {
     TestAccounts accounts = new TestAccounts();
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
@@ -178,12 +183,32 @@ class TradeRegisterTest {
     assertTrue(refused.message().startsWith("seller side"), refused.message());
     assertEquals(before, accounts.summary(a));
     assertEquals(refused, submit(register, trade(10, a, accounts.prefix + "nobody", 400)));
+    assertEquals(before, accounts.summary(a));
+  }
+
+  @Test
+  void aSellerRefusedAfterTheBuyerSideReversesTheBuyerSideExactly() {
+    TestAccounts accounts = new TestAccounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    var register = register(bucket(), accounts, 100);
+    assertInstanceOf(TradeRegister.Settled.class, submit(register, trade(9, a, b, 1_000)));
+    AccountSummary before = accounts.summary(a);
+    // The seller's check passes, then its side is refused: the buyer's side is reversed.
+    accounts.refusingApply.add(b);
+    TradeRegister.Refused refused = assertInstanceOf(TradeRegister.Refused.class,
+        submit(register, trade(10, a, b, 400)));
+    assertEquals(Rejection.POSITION_LIMIT, refused.reason());
+    assertTrue(refused.message().startsWith("seller side"), refused.message());
+    assertEquals(before, accounts.summary(a));
+    assertEquals(refused, submit(register, trade(10, a, b, 400)));
     // The buyer's account will not apply that sequence again, even asked directly.
     AccountEntity.Rejected late = assertInstanceOf(AccountEntity.Rejected.class, accounts.ask(a,
-        r -> new AccountEntity.ApplyTrade("t-10", 10, PERP, 400, 500_000, true, null, accounts.prefix + "nobody", r)));
+        r -> new AccountEntity.ApplyTrade("t-10", 10, PERP, 400, 500_000, true, null, b, r)));
     assertEquals(Rejection.TRADE_CONFLICT, late.reason());
     assertEquals(before, accounts.summary(a));
   }
+
 
   @Test
   void anUnansweredStepIsAskedAgainUntilItIsAnswered() {

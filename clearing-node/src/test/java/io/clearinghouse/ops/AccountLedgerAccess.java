@@ -1,0 +1,15 @@
+package io.clearinghouse.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.clearinghouse.it.TestNodes;
+import java.util.List;
+
+/** For tests outside the package: replays an account's events as the audit does. */
+public final class AccountLedgerAccess {
+  private AccountLedgerAccess() {}
+
+  public static void assertClean(String accountId, List<Object> events) {
+    assertEquals(List.of(), AccountLedger.replay(accountId, events, TestNodes.INSTRUMENTS).violations);
+  }
+}
