@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public record AccountSummary(String accountId, long cash, long equity, long available, long withdrawable,
     long reserved, long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId,
-    long debt, Map<String, Long> stops, List<String> haltedInstruments) implements CborSerializable {
+    long debt, Map<String, Long> stops, List<String> haltedInstruments, long owed) implements CborSerializable {
   public static final long NO_RATIO = -1;
   public static final long INFINITE_RATIO = Long.MAX_VALUE;
 
@@ -25,10 +25,10 @@ public record AccountSummary(String accountId, long cash, long equity, long avai
     haltedInstruments = haltedInstruments == null ? List.of() : List.copyOf(haltedInstruments);
   }
 
-  /** An account without debt, stops or halted instruments. */
+  /** An account without debt, stops, halted instruments or owed shortfalls. */
   public AccountSummary(String accountId, long cash, long equity, long available, long withdrawable, long reserved,
       long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId) {
     this(accountId, cash, equity, available, withdrawable, reserved, marginRatioPpm, leverageCap, positions,
-        liquidationId, 0, Map.of(), List.of());
+        liquidationId, 0, Map.of(), List.of(), 0);
   }
 }

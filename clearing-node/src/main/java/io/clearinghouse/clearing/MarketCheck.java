@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * New trades and orders against the market. A trade is decided once, on one reading of the mark,
  * before either side moves (so that its two sides can never see two different marks): a price
- * beyond the instrument's band around the mark is refused for good ({@code PRICE_OUTSIDE_BAND}).
+ * beyond the instrument's band around the mark is refused for good ({@code PRICE_OUTSIDE_BAND});
+ * beyond the band around a stale mark, for now ({@code MARK_STALE}).
  * With {@code requireMark} on, trades and orders on an instrument that has no mark yet are refused
  * for now ({@code MARK_STALE}, retryable): without a market price nothing bounds the price two
  * colluding accounts could agree on.
@@ -41,6 +42,13 @@ public final class MarketCheck {
     }
     if (!OrderRules.withinBand(trade.priceTicks(), mark, instruments.priceBandPpm(trade.instrument()))) {
       Instrument instrument = instruments.require(trade.instrument());
+      if (marks.stale(trade.instrument())) {
+        // A mark nobody vouches for any more is no ground for a final refusal: judged again
+        // when the index is fresh.
+        return Optional.of(new RejectedException(Rejection.MARK_STALE, "trade " + trade.tradeId() + " at "
+            + instrument.formatPrice(trade.priceTicks()) + " is outside the price band around the stale mark "
+            + instrument.formatPrice(mark) + ": resend it when the index is fresh"));
+      }
       return Optional.of(new RejectedException(Rejection.PRICE_OUTSIDE_BAND, "trade " + trade.tradeId() + " at "
           + instrument.formatPrice(trade.priceTicks()) + " is outside the price band around the mark "
           + instrument.formatPrice(mark)));

@@ -30,7 +30,12 @@ final class Settlement {
    * monitor liquidates it, with penalty, once the stop has ended).
    */
   static long crossDeficit(State state, AccountSummary account) {
-    long equityDeficit = Math.max(0, -account.equity());
+    // What an earlier liquidation already recorded as debt of the cash is not a new deficit: it
+    // stays the account's debt (debt = what the cash is short + what isolated positions owe, and
+    // what they owe now includes this liquidation's shortfalls).
+    long owedBefore = Math.max(0, Math.subtractExact(account.owed(), shortfalls(state)));
+    long recordedCashDebt = Math.max(0, Math.subtractExact(account.debt(), owedBefore));
+    long equityDeficit = Math.max(0, Math.subtractExact(Math.max(0, -account.equity()), recordedCashDebt));
     if (!state.trigger().stop()) {
       return equityDeficit;
     }
