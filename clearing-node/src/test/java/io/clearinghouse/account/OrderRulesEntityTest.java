@@ -252,12 +252,33 @@ class OrderRulesEntityTest {
     trade(PERP, ONE_BTC, price(50_000));
     mark(PERP, 49_000);
     assertTrue(summary().available() < 0);
+    // 184,375,253,106 lots at 50,000: at the last tier's 1x, margin and fee come to 227,125,807
+    // below 2^63, so "available - amount" wrapped to a positive number and the order was accepted.
+    var wrapped = reserve("wrap-exact", PERP, 184_375_253_106L, price(50_000));
+    assertRejected(wrapped, Rejection.POSITION_LIMIT);
     for (long lots : new long[] {Long.MAX_VALUE / 100_000, 9_000_000_000_000L, Long.MAX_VALUE}) {
       var result = reserve("wrap-" + lots, PERP, lots, price(49_000));
       assertInstanceOf(AccountEntity.Rejected.class, result.reply());
       assertTrue(result.hasNoEvents());
     }
     assertEquals(0, summary().reserved());
+  }
+
+  @Test
+  void hole10_aMarginMoveOfAlmostMinusTwoToThe63OnAPositionUnderWaterIsRefused() {
+    // Cash 0 after the fill (deposit = margin 2,500 + fee 25), the position 100 beyond its margin
+    // (as during a halt): margin + amount + loss used to wrap past -2^63 to a large positive
+    // number, pass the check, and leave cash near 2^63 and an account whose every call failed.
+    deposit(usdt(2_525));
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetMarginMode(FUTURE, MarginMode.ISOLATED, r));
+    trade(FUTURE, ONE_BTC, price(50_000));
+    assertEquals(0, summary().cash());
+    mark(FUTURE, 47_400);
+    var result = run(r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, Long.MIN_VALUE + 1, r));
+    assertRejected(result, Rejection.AMOUNT_OVERFLOW);
+    assertEquals(0, summary().cash());
+    assertEquals(usdt(2_500), summary().positions().get(0).isolatedMargin());
   }
 
   @Test
