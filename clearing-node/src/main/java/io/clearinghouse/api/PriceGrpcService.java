@@ -149,7 +149,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   private PriceFeed.IndexTick check(Principal feeder, IndexPriceTick tick) {
     String source = tick.getSource();
     if (!settings.sources().contains(source)) {
-      throw new RejectedException(Rejection.UNKNOWN_SOURCE, "unknown source '" + source + "'");
+      throw new RejectedException(Rejection.UNKNOWN_SOURCE, "unknown source " + io.clearinghouse.common.Inputs.quote(source));
     }
     if (!feeder.sources().contains(source)) {
       throw new RejectedException(Rejection.SOURCE_NOT_OWNED,
