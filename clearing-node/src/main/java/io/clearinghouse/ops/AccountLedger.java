@@ -40,6 +40,13 @@ final class AccountLedger {
     this.accountId = accountId;
   }
 
+  /** An account whose journal could not be replayed: named as a violation. */
+  static AccountLedger unreadable(String accountId, RuntimeException cause) {
+    AccountLedger l = new AccountLedger(accountId);
+    l.violations.add(accountId + ": its journal cannot be replayed (" + cause + ")");
+    return l;
+  }
+
   static AccountLedger replay(String accountId, List<Object> events, Instruments instruments) {
     AccountLedger l = new AccountLedger(accountId);
     Set<String> keys = new HashSet<>();
