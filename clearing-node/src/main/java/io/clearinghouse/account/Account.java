@@ -131,13 +131,33 @@ public record Account(
   // --- event handlers -------------------------------------------------------------------
 
   /**
+   * What a money event moves into this account's buckets, read from the event's own transfers
+   * ({@link AccountTransfers}), the same ones the ledger audit replays: the change of the cash, of
+   * the isolated margin and of the position cost in {@code instrument}, and of what isolated
+   * positions owe.
+   */
+  private record Moved(long cash, long isolatedMargin, long cost, long owed) {}
+
+  private Moved moved(AccountEntity.Event event, String instrument) {
+    List<io.clearinghouse.money.Transfer> t = AccountTransfers.of(accountId, event);
+    return new Moved(io.clearinghouse.money.Transfer.netInto(t, io.clearinghouse.money.Bucket.cash(accountId)),
+        instrument == null ? 0
+            : io.clearinghouse.money.Transfer.netInto(t, io.clearinghouse.money.Bucket.isolatedMargin(accountId, instrument)),
+        instrument == null ? 0
+            : Math.negateExact(io.clearinghouse.money.Transfer.netInto(t,
+                io.clearinghouse.money.Bucket.position(accountId, instrument))),
+        Math.negateExact(io.clearinghouse.money.Transfer.netInto(t, io.clearinghouse.money.Bucket.owed(accountId))));
+  }
+
+  /**
    * A deposit repays recorded debt first: {@code owedRepaid} of it pays what isolated positions
    * still owe (it never reaches the cash), the rest goes to the cash; what is still recorded as
    * debt is what the cash is still short plus what is still owed.
    */
   Account apply(Deposited event, long retentionMillis) {
-    long owedAfter = Math.subtractExact(owed, event.owedRepaid());
-    long after = Math.addExact(cash, Math.subtractExact(event.amount(), event.owedRepaid()));
+    Moved m = moved(event, null);
+    long owedAfter = Math.addExact(owed, m.owed());
+    long after = Math.addExact(cash, m.cash());
     Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after,
         event.epochMillis()), event.epochMillis(), retentionMillis);
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
@@ -147,17 +167,17 @@ public record Account(
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
-    long after = Math.subtractExact(cash, event.amount());
+    long after = Math.addExact(cash, moved(event, null).cash());
     return withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.WITHDRAWAL, event.amount(), after,
         event.epochMillis()), event.epochMillis(), retentionMillis);
   }
 
   Account apply(TradeCleared event) {
-    long cashAfter = Math.subtractExact(Math.subtractExact(Math.addExact(cash, event.realizedPnl()), event.fee()),
-        event.isolatedMarginDelta());
+    Moved m = moved(event, event.instrument());
+    long cashAfter = Math.addExact(cash, m.cash());
     Holding h = holding(event.instrument());
-    Holding updated = new Holding(h.lots() + event.signedLots(), h.cost() + event.costDelta(), h.leverage(), h.mode(),
-        h.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
+    Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), m.cost()),
+        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.priceTicks());
     Map<String, Reservation> reservationsAfter = reservations;
     Reservation reservation = event.orderId() == null ? null : reservations.get(event.orderId());
     if (reservation != null) {
@@ -223,11 +243,11 @@ public record Account(
       return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
           retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
     }
-    long cashAfter = Math.subtractExact(Math.addExact(Math.addExact(cash, event.realizedPnl()), event.feeRefund()),
-        event.isolatedMarginDelta());
+    Moved m = moved(event, event.instrument());
+    long cashAfter = Math.addExact(cash, m.cash());
     Holding h = holding(event.instrument());
-    Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), event.costDelta()),
-        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), event.isolatedMarginDelta()), event.lastPriceTicks());
+    Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), m.cost()),
+        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
         stopsAfter(event.instrument(), h.lots(), updated.lots()), owed);
@@ -259,10 +279,11 @@ public record Account(
   }
 
   Account apply(IsolatedMarginAdjusted event) {
+    Moved m = moved(event, event.instrument());
     Holding h = holding(event.instrument());
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
-        Math.addExact(h.isolatedMargin(), event.amount()), h.lastPriceTicks()));
-    return new Account(accountId, Math.subtractExact(cash, event.amount()), leverageCap, after, reservations,
+        Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
+    return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
   }
 
@@ -327,15 +348,15 @@ public record Account(
    */
   Account apply(AccountEntity.LiquidationTransfer e) {
     // An isolated position's loss beyond its own margin (shortfall) is owed, not taken from the cash.
-    long cashAfter = Math.addExact(Math.subtractExact(Math.subtractExact(Math.addExact(cash, e.realizedPnl()),
-        e.penalty()), e.isolatedMarginDelta()), e.shortfall());
+    Moved m = moved(e, e.instrument());
+    long cashAfter = Math.addExact(cash, m.cash());
     Holding h = holding(e.instrument());
-    Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), e.costDelta()),
-        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), e.isolatedMarginDelta()), e.priceTicks());
+    Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), m.cost()),
+        h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, e.shortfall()));
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()));
   }
 
   /**
@@ -343,10 +364,11 @@ public record Account(
    * of it pays what isolated positions owe, the rest goes into the cash.
    */
   Account apply(AccountEntity.LiquidationCredited e) {
-    return new Account(accountId, Math.addExact(cash, Math.subtractExact(e.amount(), e.shortfallCovered())),
+    Moved m = moved(e, null);
+    return new Account(accountId, Math.addExact(cash, m.cash()),
         leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
         liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.subtractExact(owed, e.shortfallCovered()));
+        Math.addExact(owed, m.owed()));
   }
 
   /**
