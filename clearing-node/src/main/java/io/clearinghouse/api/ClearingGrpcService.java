@@ -128,6 +128,13 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
 
   private TradeResult result(Trade trade, TradeContent content, TradeRegister.Reply reply) {
     if (reply instanceof TradeRegister.Refused refused) {
+      if (refused.reason() == Rejection.MARK_STALE) {
+        // Not a refusal of this trade but of now: the stream ends so that the engine resends this
+        // trade and every later one in order once the index is fresh (a per-trade answer would let
+        // later trades of the same accounts be applied before it).
+        throw new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
+            "MARK_STALE: " + refused.message() + "; reconnect and resend every trade without a result")));
+      }
       return rejection(trade, new RejectedException(refused.reason(), refused.message()));
     }
     TradeRegister.Settled settled = (TradeRegister.Settled) reply;

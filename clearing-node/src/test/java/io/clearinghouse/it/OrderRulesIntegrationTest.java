@@ -69,8 +69,12 @@ class OrderRulesIntegrationTest {
       // Before any mark: nothing bounds the price, so nothing opens (retryable).
       refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("early", Side.BUY, "0.001", "50000"),
           Status.Code.UNAVAILABLE, Rejection.MARK_STALE);
-      TradeResult early = trade(h, "early-1", 1, "1000000", "alice-1", "bob-1", PERP);
-      assertEquals(ErrorReason.MARK_STALE, early.getRejection().getReason(), early.toString());
+      // A trade ends the stream (UNAVAILABLE, MARK_STALE): it and every later one are resent in order.
+      CompletionException early = assertThrows(CompletionException.class,
+          () -> trade(h, "early-1", 1, "1000000", "alice-1", "bob-1", PERP));
+      StatusRuntimeException earlyStatus = (StatusRuntimeException) early.getCause();
+      assertEquals(Status.Code.UNAVAILABLE, earlyStatus.getStatus().getCode());
+      assertTrue(earlyStatus.getStatus().getDescription().startsWith("MARK_STALE"), earlyStatus.getStatus().toString());
       h.mark(PERP, "50000");
       // The mark reaches the node's board asynchronously: wait until an order 20% above it is refused.
       h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
