@@ -125,7 +125,11 @@ public final class AccountEntity
   }
 
   /** The liquidation ended: the keys of its steps may be dropped. From the saga, to each counterparty. */
-  public record ForgetLiquidation(String liquidationId) implements Command {}
+  public record ForgetLiquidation(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
+    public ForgetLiquidation(String liquidationId) {
+      this(liquidationId, null);
+    }
+  }
 
   /** Re-hands a liquidation in progress to its saga, in case the first hand-over was lost. */
   private enum ResendBegin implements Command { INSTANCE }
@@ -409,7 +413,8 @@ public final class AccountEntity
         .onCommand(CreditLiquidation.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(RecordDebt.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(EndLiquidation.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(ForgetLiquidation.class, cmd -> Effect().noReply())
+        .onCommand(ForgetLiquidation.class, cmd -> cmd.replyTo() == null ? Effect().noReply()
+            : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done()))
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);

@@ -334,9 +334,12 @@ final class LiquidationHandlers {
   ReplyEffect<Event, State> forget(Account account, AccountEntity.ForgetLiquidation cmd) {
     String prefix = cmd.liquidationId() + "/";
     boolean remembered = account.liquidationSteps().stream().anyMatch(step -> step.key().startsWith(prefix));
-    return remembered
-        ? effect.persist(new AccountEntity.LiquidationForgotten(cmd.liquidationId())).thenNoReply()
-        : effect.noReply();
+    if (!remembered) {
+      return cmd.replyTo() == null ? effect.noReply() : effect.reply(cmd.replyTo(), org.apache.pekko.Done.done());
+    }
+    var persisted = effect.persist(new AccountEntity.LiquidationForgotten(cmd.liquidationId()));
+    return cmd.replyTo() == null ? persisted.thenNoReply()
+        : persisted.thenReply(cmd.replyTo(), state -> org.apache.pekko.Done.done());
   }
 
   ReplyEffect<Event, State> end(Account account, EndLiquidation cmd) {

@@ -59,7 +59,12 @@ public final class InsuranceFund
   public record Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
   /** The liquidation ended: the keys of its movements and what is still held for it may be dropped. */
-  public record Forget(String liquidationId) implements Command {}
+  /** Drop a finished liquidation's keys and hold; {@code replyTo} (may be null) hears when it is done. */
+  public record Forget(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
+    public Forget(String liquidationId) {
+      this(liquidationId, null);
+    }
+  }
 
   /** The balance and the page {@code [offset, offset + limit)} of the retained history, newest first. */
   public record Get(int offset, int limit, ActorRef<Reply> replyTo) implements Command {}
@@ -296,9 +301,14 @@ public final class InsuranceFund
           return Effect().persist(new Reserved(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()))
               .thenReply(cmd.replyTo(), s -> new Reservation(cmd.key(), true, cmd.amount()));
         })
-        .onCommand(Forget.class, (state, cmd) -> state.remembers(cmd.liquidationId())
-            ? Effect().persist(new Forgotten(cmd.liquidationId())).thenNoReply()
-            : Effect().noReply())
+        .onCommand(Forget.class, (state, cmd) -> {
+          if (!state.remembers(cmd.liquidationId())) {
+            return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
+          }
+          var persisted = Effect().persist(new Forgotten(cmd.liquidationId()));
+          return cmd.replyTo() == null ? persisted.thenNoReply()
+              : persisted.thenReply(cmd.replyTo(), s -> org.apache.pekko.Done.done());
+        })
         .onCommand(Get.class, (state, cmd) -> {
           List<Entry> page = new ArrayList<>();
           int newest = state.recent().size() - 1 - Math.max(0, cmd.offset());

@@ -77,6 +77,9 @@ public final class LiquidationSaga
 
   private record Retry(long attempt) implements Command {}
 
+  /** Every counterparty and fund has dropped this finished liquidation's keys and holds (or not). */
+  private record Forgot(long attempt, String failure) implements Command {}
+
   public enum Venue { BACKSTOP, ADL }
 
   // --- events ---------------------------------------------------------------------------
@@ -315,6 +318,16 @@ public final class LiquidationSaga
           }
           return Effect().none();
         })
+        .onCommand(Forgot.class, (state, forgot) -> {
+          if (forgot.attempt() != attempt) {
+            return Effect().none();
+          }
+          if (forgot.failure() != null) {
+            return retryLater("forgetting its keys and holds: " + forgot.failure());
+          }
+          passivate.run();
+          return Effect().none();
+        })
         .onCommand(Failed.class, (state, failed) -> failed.attempt() == attempt ? retryLater(failed.why())
             : Effect().none())
         .onCommand(Answer.class, (state, answer) -> {
@@ -336,8 +349,10 @@ public final class LiquidationSaga
       return;
     }
     if (state.outcome() != null) {
-      forget(state);
-      passivate.run();
+      // Remembered (restarted after a crash) until every counterparty and fund confirmed.
+      long forgetting = attempt;
+      context.pipeToSelf(forget(state), (done, failure) -> new Forgot(forgetting,
+          failure == null ? null : failure.toString()));
       return;
     }
     String trader = state.accountId();
@@ -488,18 +503,23 @@ public final class LiquidationSaga
     return Effect().none();
   }
 
-  /** After the end: every counterparty and fund may drop this liquidation's keys and holds. */
-  private void forget(State state) {
-    state.counterparties().forEach(account -> sharding.entityRefFor(AccountEntity.TYPE_KEY, account)
-        .tell(new AccountEntity.ForgetLiquidation(liquidationId)));
+  /** After the end: every counterparty and fund drops this liquidation's keys and holds; done when all confirmed. */
+  private CompletionStage<Void> forget(State state) {
+    List<CompletableFuture<org.apache.pekko.Done>> asks = new ArrayList<>();
+    state.counterparties().forEach(account -> asks.add(sharding.entityRefFor(AccountEntity.TYPE_KEY, account)
+        .<org.apache.pekko.Done>ask(r -> new AccountEntity.ForgetLiquidation(liquidationId, r), timeout())
+        .toCompletableFuture()));
     Set<String> funds = new TreeSet<>(state.penaltiesDelivered().keySet());
     state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).fund()));
     if (state.coverFund() != null) {
       funds.add(state.coverFund());
     }
-    funds.forEach(fund -> sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
-        .tell(new InsuranceFund.Forget(liquidationId)));
+    funds.forEach(fund -> asks.add(sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .<org.apache.pekko.Done>ask(r -> new InsuranceFund.Forget(liquidationId, r), timeout())
+        .toCompletableFuture()));
+    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]));
   }
+
 
   /**
    * Fault injection for the crash tests ({@code fault-injection.crash-at-every-step}): the saga

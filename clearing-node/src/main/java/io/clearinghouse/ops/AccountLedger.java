@@ -48,8 +48,18 @@ final class AccountLedger {
   }
 
   static AccountLedger replay(String accountId, List<Object> events, Instruments instruments) {
+    return replay(accountId, events, instruments, Long.MAX_VALUE);
+  }
+
+  /**
+   * Replays the account; a deposit or withdrawal key may move money again once
+   * {@code keyRetentionMillis} have passed since its last use (the account no longer remembers it
+   * then: a new request), never within them.
+   */
+  static AccountLedger replay(String accountId, List<Object> events, Instruments instruments, long keyRetentionMillis) {
     AccountLedger l = new AccountLedger(accountId);
     Set<String> keys = new HashSet<>();
+    java.util.Map<String, Long> transferKeys = new HashMap<>();
     Set<Long> sequences = new HashSet<>();
     for (Object event : events) {
       l.transfers.addAll(io.clearinghouse.account.AccountTransfers.of(accountId, (AccountEntity.Event) event));
@@ -64,12 +74,12 @@ final class AccountLedger {
         l.cash = Math.addExact(l.cash, Math.subtractExact(d.amount(), d.owedRepaid()));
         l.deposits = Math.addExact(l.deposits, d.amount());
         // Operator (deposit) and client (withdrawal) keys are separate key spaces.
-        l.once(keys, "operator " + d.idempotencyKey());
+        l.onceWithin(transferKeys, "operator " + d.idempotencyKey(), d.epochMillis(), keyRetentionMillis);
         l.debt = Math.max(0, Math.min(l.debt - d.owedRepaid(), Math.addExact(Math.max(0, -l.cash), l.owed)));
       } else if (event instanceof AccountEntity.Withdrawn w) {
         l.cash = Math.subtractExact(l.cash, w.amount());
         l.withdrawals = Math.addExact(l.withdrawals, w.amount());
-        l.once(keys, "client " + w.idempotencyKey());
+        l.onceWithin(transferKeys, "client " + w.idempotencyKey(), w.epochMillis(), keyRetentionMillis);
       } else if (event instanceof AccountEntity.TradeCleared t) {
         l.trade(t, instruments);
         if (!sequences.add(t.sequence())) {
@@ -185,6 +195,13 @@ final class AccountLedger {
     if (Math.subtractExact(t.realizedPnl(), t.costDelta()) != -value) {
       violations.add(accountId + ": liquidation transfer " + t.key() + " moved "
           + Math.subtractExact(t.realizedPnl(), t.costDelta()) + " between cost and cash instead of " + (-value));
+    }
+  }
+
+  private void onceWithin(java.util.Map<String, Long> lastUse, String key, long epochMillis, long retentionMillis) {
+    Long previous = lastUse.put(key, epochMillis);
+    if (previous != null && epochMillis - previous < retentionMillis) {
+      violations.add(accountId + ": idempotency key " + key + " moved money twice");
     }
   }
 

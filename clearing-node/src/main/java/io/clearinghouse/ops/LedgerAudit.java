@@ -54,6 +54,7 @@ public final class LedgerAudit {
   private final CassandraReadJournal journal;
   private final Accounts accounts;
   private final Instruments instruments;
+  private final long keyRetentionMillis;
 
   public LedgerAudit(ActorSystem<?> system, Accounts accounts, Instruments instruments) {
     this.system = system;
@@ -61,6 +62,9 @@ public final class LedgerAudit {
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     this.accounts = accounts;
     this.instruments = instruments;
+    var config = system.settings().config();
+    this.keyRetentionMillis = config.hasPath("clearinghouse.account.idempotency-key-retention")
+        ? config.getDuration("clearinghouse.account.idempotency-key-retention").toMillis() : Long.MAX_VALUE;
   }
 
   public CompletionStage<Report> run() {
@@ -138,7 +142,7 @@ public final class LedgerAudit {
         .runWith(Sink.seq(), system)
         .thenApply(events -> {
           try {
-            return AccountLedger.replay(accountId, events, instruments);
+            return AccountLedger.replay(accountId, events, instruments, keyRetentionMillis);
           } catch (RuntimeException e) {
             // An account the audit cannot replay (a figure beyond a long, an instrument no longer
             // configured) is a finding, never a failed audit.

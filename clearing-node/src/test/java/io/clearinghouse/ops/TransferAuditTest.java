@@ -90,4 +90,19 @@ class TransferAuditTest {
     assertEquals(-20_400 * USDT, ledger.balance(Bucket.trade(2)));
     assertEquals(0, ledger.total());
   }
+
+  @Test
+  void aKeyUsedAgainAfterItsRetentionIsANewRequestNotADoubleCredit() {
+    long day = 86_400_000L;
+    long retention = 8 * day;
+    List<Object> events = List.of(new AccountEntity.AccountOpened("k"),
+        new AccountEntity.Deposited("custody-1", 5 * USDT, 0, 0),
+        new AccountEntity.Deposited("custody-1", 5 * USDT, 9 * day, 0));
+    assertEquals(List.of(), AccountLedger.replay("k", events, TestNodes.INSTRUMENTS, retention).violations);
+    List<Object> tooSoon = List.of(new AccountEntity.AccountOpened("k"),
+        new AccountEntity.Deposited("custody-1", 5 * USDT, 0, 0),
+        new AccountEntity.Deposited("custody-1", 5 * USDT, day, 0));
+    assertEquals(List.of("k: idempotency key operator custody-1 moved money twice"),
+        AccountLedger.replay("k", tooSoon, TestNodes.INSTRUMENTS, retention).violations);
+  }
 }
