@@ -180,9 +180,12 @@ public record Account(
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.priceTicks());
     Map<String, Reservation> reservationsAfter = reservations;
     Reservation reservation = event.orderId() == null ? null : reservations.get(event.orderId());
+    Reservation consumed = null;
     if (reservation != null) {
       reservationsAfter = new HashMap<>(reservations);
       long filled = Math.min(Math.abs(event.signedLots()), Math.abs(reservation.remainingLots()));
+      consumed = new Reservation(reservation.orderId(), reservation.instrument(),
+          Long.signum(reservation.remainingLots()) * filled, reservation.priceTicks(), event.reservationReleased());
       long remaining = reservation.remainingLots() - Long.signum(reservation.remainingLots()) * filled;
       if (remaining == 0) {
         reservationsAfter.remove(event.orderId());
@@ -193,7 +196,7 @@ public record Account(
     }
     List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
     trades.addAll(recentTrades);
-    trades.add(TradeRef.of(event, h.lastPriceTicks(), updated));
+    trades.add(TradeRef.of(event, h.lastPriceTicks(), updated, consumed, stops.getOrDefault(event.instrument(), 0L)));
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,

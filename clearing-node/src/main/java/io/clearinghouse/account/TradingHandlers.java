@@ -207,12 +207,15 @@ final class TradingHandlers {
       Instrument instrument = instruments.require(ref.instrument());
       Holding holding = account.holding(ref.instrument());
       if (ref.untouchedSince(holding)) {
-        // Nothing moved the holding since: the exact inverse of the side's movements.
+        // Nothing moved the holding since: the exact inverse of the side's movements, and the
+        // order's reservation and the position's stop as they were before it.
         event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
             Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
             Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
-        account.apply(event);
-        return effect.persist(event).thenRun(changed::accept)
+        Account reversedAccount = account.apply(event);
+        List<Event> events = new ArrayList<>(List.of(event));
+        events.addAll(givenBack(reversedAccount, ref));
+        return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       }
       long lots = Math.negateExact(ref.signedLots());
@@ -233,6 +236,22 @@ final class TradingHandlers {
     }
     return effect.persist(event).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+  }
+
+  /** The reservation part a reversed side had consumed, and the stop it had removed, given back. */
+  private static List<Event> givenBack(Account reversed, TradeRef ref) {
+    List<Event> events = new ArrayList<>(2);
+    Reservation consumed = ref.reservation();
+    if (consumed != null && consumed.remainingLots() != 0) {
+      Reservation now = reversed.reservations().get(consumed.orderId());
+      long lots = Math.addExact(now == null ? 0 : now.remainingLots(), consumed.remainingLots());
+      long amount = Math.addExact(now == null ? 0 : now.amount(), consumed.amount());
+      events.add(new MarginReserved(consumed.orderId(), consumed.instrument(), lots, consumed.priceTicks(), amount));
+    }
+    if (ref.stopBefore() > 0 && !reversed.stops().containsKey(ref.instrument()) && reversed.holding(ref.instrument()).lots() != 0) {
+      events.add(new AccountEntity.StopSet(ref.instrument(), ref.stopBefore()));
+    }
+    return events;
   }
 
   /**

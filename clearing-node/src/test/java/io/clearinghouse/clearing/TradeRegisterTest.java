@@ -187,6 +187,32 @@ class TradeRegisterTest {
   }
 
   @Test
+  void aReversedSideGivesBackTheStopItRemovedAndTheReservationItConsumed() {
+    // Review finding: the refused trade used to delete the buyer's stop and eat its reservation.
+    TestAccounts accounts = new TestAccounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String c = accounts.open("c", 100_000 * USDT);
+    var register = register(bucket(), accounts, 100);
+    // a is short 1 BTC with a stop at 60,000 and an open order to buy 2 BTC.
+    assertInstanceOf(TradeRegister.Settled.class, submit(register, trade(20, b, a, 1_000)));
+    accounts.ask(a, r -> new AccountEntity.SetStop(PERP, 600_000, r));
+    accounts.ask(a, r -> new AccountEntity.ReserveMargin("o1", PERP, 2_000, 500_000, r));
+    AccountSummary before = accounts.summary(a);
+    assertEquals(java.util.Map.of(PERP, 600_000L), before.stops());
+    // 1 BTC of o1 fills against c, whose side is refused after its check passed: a is flat for a
+    // moment (its stop gone, half its reservation consumed), then its side is reversed.
+    accounts.refusingApply.add(c);
+    assertInstanceOf(TradeRegister.Refused.class, submit(register,
+        new TradeContent(21, "t-21", PERP, a, c, 500_000, 1_000, true, "o1", null)));
+    AccountSummary after = accounts.summary(a);
+    assertEquals(before.positions(), after.positions());
+    assertEquals(before.stops(), after.stops());
+    assertEquals(before.reserved(), after.reserved());
+    assertEquals(before.cash(), after.cash());
+  }
+
+  @Test
   void aSellerRefusedAfterTheBuyerSideReversesTheBuyerSideExactly() {
     TestAccounts accounts = new TestAccounts();
     String a = accounts.open("a", 100_000 * USDT);
