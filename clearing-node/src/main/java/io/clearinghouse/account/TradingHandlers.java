@@ -242,10 +242,12 @@ final class TradingHandlers {
   private static List<Event> givenBack(Account reversed, TradeRef ref) {
     List<Event> events = new ArrayList<>(2);
     Reservation consumed = ref.reservation();
-    if (consumed != null && consumed.remainingLots() != 0) {
-      Reservation now = reversed.reservations().get(consumed.orderId());
-      long lots = Math.addExact(now == null ? 0 : now.remainingLots(), consumed.remainingLots());
-      long amount = Math.addExact(now == null ? 0 : now.amount(), consumed.amount());
+    Reservation now = consumed == null ? null : reversed.reservations().get(consumed.orderId());
+    if (consumed != null && consumed.remainingLots() != 0 && now != null) {
+      // Only to an order that still holds a reservation: one the engine released (or that the
+      // side filled completely) is gone for the engine too.
+      long lots = Math.addExact(now.remainingLots(), consumed.remainingLots());
+      long amount = Math.addExact(now.amount(), consumed.amount());
       events.add(new MarginReserved(consumed.orderId(), consumed.instrument(), lots, consumed.priceTicks(), amount));
     }
     if (ref.stopBefore() > 0 && !reversed.stops().containsKey(ref.instrument()) && reversed.holding(ref.instrument()).lots() != 0) {

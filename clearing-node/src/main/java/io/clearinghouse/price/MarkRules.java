@@ -27,6 +27,12 @@ public final class MarkRules {
   /** A source's latest price, when it was observed, and the feeder token that sent it. */
   public record SourcePrice(long priceTicks, long epochMillis, String owner) {}
 
+  /**
+   * How far apart (ppm) the two middle prices of an even number of tokens may be and still be one
+   * level: with two tokens, one of them can hold the mark at most this far from the other.
+   */
+  public static final long EVEN_SPLIT_TOLERANCE_PPM = 2_000;
+
   /** What the fresh sources say, relative to the last published index. */
   public sealed interface Consensus {}
 
@@ -72,7 +78,12 @@ public final class MarkRules {
     if (majority(inBand, fresh, owners, minSources)) {
       // With an even count, the middle value nearer the last index, never the midpoint: a move
       // needs a majority of the tokens at or beyond it, so one token at the edge of the band
-      // cannot walk the mark interval by interval.
+      // cannot walk the mark interval by interval; and only while the two middle values agree
+      // within EVEN_SPLIT_TOLERANCE_PPM: beyond it, half the tokens against the other half is a
+      // split (nothing published, the mark ages), so that one token cannot pin the mark either.
+      if (!middleAgrees(inBand, EVEN_SPLIT_TOLERANCE_PPM)) {
+        return new Split();
+      }
       return new Agreed(median(inBand, reference));
     }
     for (int side : new int[] {1, -1}) {
@@ -140,6 +151,22 @@ public final class MarkRules {
     long low = sorted[n / 2 - 1];
     long high = sorted[n / 2];
     return Math.abs(reference - low) <= Math.abs(high - reference) ? low : high;
+  }
+
+  /**
+   * Whether the two middle values of an even count agree within {@code tolerancePpm} of the
+   * lower: beyond it, half the tokens say one thing and half another, and nobody can tell which
+   * half is right.
+   */
+  static boolean middleAgrees(List<SourcePrice> prices, long tolerancePpm) {
+    long[] sorted = prices.stream().mapToLong(SourcePrice::priceTicks).sorted().toArray();
+    int n = sorted.length;
+    if (n % 2 == 1) {
+      return true;
+    }
+    long low = sorted[n / 2 - 1];
+    long high = sorted[n / 2];
+    return MulDiv.mulDivCeil(high - low, 1_000_000, Math.max(1, low)) <= tolerancePpm;
   }
 
   /** The middle value; for an even count the lower middle plus half the gap, rounded down. */
