@@ -84,7 +84,13 @@ final class RiskView {
       usable[i] = mark.isPresent() && !marks.stale(symbols.get(i));
       markTicks[i] = usable[i] ? mark.get().priceTicks() : 0;
     }
-    return LiquidationRule.breached(account.cash(), held.toArray(new Held[0]), markTicks, usable);
+    try {
+      return LiquidationRule.breached(account.cash(), held.toArray(new Held[0]), markTicks, usable);
+    } catch (ArithmeticException e) {
+      // Figures beyond a long can only come from absurd marks: never liquidate on them (the
+      // monitor skips such an account too, and counts it).
+      return false;
+    }
   }
 
   AccountRisk evaluate(Account account) {

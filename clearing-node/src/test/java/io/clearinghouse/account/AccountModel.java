@@ -153,7 +153,13 @@ public final class AccountModel {
           // Open loss: a buy above the mark or a sell below it, on the lots opened.
           BigInteger reference = big(markTicks > 0 ? markTicks : priceTicks);
           BigInteger perLot = big(Long.signum(newLots.signum())).multiply(big(priceTicks).subtract(reference));
-          wanted = wanted.add(perLot.max(BigInteger.ZERO).multiply(opened).multiply(big(MULTIPLIER)));
+          BigInteger openLoss = perLot.max(BigInteger.ZERO).multiply(opened).multiply(big(MULTIPLIER));
+          wanted = wanted.add(openLoss);
+          // Growing into a higher tier: the whole position must carry that tier's initial margin.
+          BigInteger wholeNotional = newAbs.multiply(big(priceTicks)).multiply(big(MULTIPLIER));
+          BigInteger whole = ceilDiv(wholeNotional, big(leverage(account, h, wholeNotional)))
+              .add(openLoss).subtract(big(h.isolatedMargin).subtract(released));
+          wanted = wanted.max(whole);
           allocated = wanted;
           missing = wanted.subtract(cashThere).max(BigInteger.ZERO).longValueExact();
         } else {
