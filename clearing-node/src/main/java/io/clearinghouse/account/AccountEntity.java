@@ -73,12 +73,6 @@ public final class AccountEntity
    */
   public record ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) implements Command {}
 
-  /**
-   * From the trade register: trade {@code sequence} is settled or refused for good, so a side of
-   * it this account applied will not be reversed any more. Answered with {@code StepApplied(0)}.
-   */
-  public record TradeSettledNotice(long sequence, ActorRef<Reply> replyTo) implements Command {}
-
   /** Would {@code side} be applied now? Answered like the side itself, but nothing is applied. */
   public record CheckTrade(ApplyTrade side) implements Command {}
 
@@ -335,13 +329,6 @@ public final class AccountEntity
   private final ActorContext<Command> context;
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
-  /**
-   * Trade sides this incarnation applied whose trade its register has not yet settled (sequence
-   * to when): while one is open, its side may still be reversed, so nothing it freed may leave
-   * the account. Kept in memory for at most {@link #SETTLING_AT_MOST}.
-   */
-  private final Map<Long, Long> settling = new java.util.HashMap<>();
-  private static final long SETTLING_AT_MOST = 60_000;
   private static final java.time.Duration RESEND_BEGIN_EVERY = java.time.Duration.ofSeconds(5);
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
@@ -409,7 +396,6 @@ public final class AccountEntity
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(TradeSettledNotice.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
         .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
@@ -441,18 +427,9 @@ public final class AccountEntity
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, transfers::deposit)
-        .onCommand(Withdraw.class, (account, cmd) -> tradeSettling()
-            ? reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of this account is still being settled: retry")
-            : transfers.withdraw(account, cmd))
+        .onCommand(Withdraw.class, transfers::withdraw)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
-        .onCommand(ApplyTrade.class, (account, cmd) -> {
-          settling.put(cmd.sequence(), environment.clock().millis());
-          return trading.applyTrade(account, cmd);
-        })
-        .onCommand(TradeSettledNotice.class, (account, cmd) -> {
-          settling.remove(cmd.sequence());
-          return Effect().reply(cmd.replyTo(), new StepApplied(0));
-        })
+        .onCommand(ApplyTrade.class, trading::applyTrade)
         .onCommand(CheckTrade.class, trading::checkTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
         .onCommand(ReserveMargin.class, trading::reserve)
@@ -460,9 +437,7 @@ public final class AccountEntity
         .onCommand(SetLeverage.class, trading::setLeverage)
         .onCommand(SetLeverageCap.class, trading::setLeverageCap)
         .onCommand(SetMarginMode.class, trading::setMarginMode)
-        .onCommand(AdjustIsolatedMargin.class, (account, cmd) -> cmd.amount() < 0 && tradeSettling()
-            ? reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of this account is still being settled: retry")
-            : trading.adjustIsolatedMargin(account, cmd))
+        .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
         .onCommand(StartLiquidation.class, triggers::startLiquidation)
         .onCommand(PlanLiquidationClose.class, liquidation::plan)
         .onCommand(SetStop.class, triggers::setStop)
@@ -485,13 +460,6 @@ public final class AccountEntity
         })
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     return builder.build();
-  }
-
-  /** Whether a side applied here may still be reversed (entries older than the limit are dropped). */
-  private boolean tradeSettling() {
-    long now = environment.clock().millis();
-    settling.values().removeIf(since -> now - since >= SETTLING_AT_MOST);
-    return !settling.isEmpty();
   }
 
   private Reply snapshot(Account account) {

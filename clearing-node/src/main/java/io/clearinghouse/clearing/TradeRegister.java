@@ -460,11 +460,6 @@ public final class TradeRegister
       if (drive != null) {
         drive.waiters.forEach(w -> w.tell(reply));
       }
-      // Neither side can be reversed any more: what they freed may leave the accounts.
-      TradeContent t = entry.trade();
-      for (String account : List.of(t.buyer(), t.seller())) {
-        accounts.ask(account, r -> new AccountEntity.TradeSettledNotice(sequence, r), settings.stepTimeout());
-      }
     }).thenNoReply();
   }
 

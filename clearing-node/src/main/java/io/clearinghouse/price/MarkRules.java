@@ -29,9 +29,11 @@ public final class MarkRules {
 
   /**
    * How far apart (ppm) the two middle prices of an even number of tokens may be and still be one
-   * level: with two tokens, one of them can hold the mark at most this far from the other.
+   * level (0.5%: wider than venues usually differ, even in a fast market): with two tokens, one of
+   * them can hold the mark at most this far from the other, or let it go stale beyond it. An odd
+   * number of fresh tokens (three or more feeders) decides by majority and is not affected.
    */
-  public static final long EVEN_SPLIT_TOLERANCE_PPM = 2_000;
+  public static final long EVEN_SPLIT_TOLERANCE_PPM = 5_000;
 
   /** What the fresh sources say, relative to the last published index. */
   public sealed interface Consensus {}
@@ -80,7 +82,9 @@ public final class MarkRules {
       // needs a majority of the tokens at or beyond it, so one token at the edge of the band
       // cannot walk the mark interval by interval; and only while the two middle values agree
       // within EVEN_SPLIT_TOLERANCE_PPM: beyond it, half the tokens against the other half is a
-      // split (nothing published, the mark ages), so that one token cannot pin the mark either.
+      // split (nothing published, the mark ages): with an even count nobody can tell which half
+      // is right, and a wrong mark costs money while a stale one only waits. One token can thus
+      // hold the mark at most that far off, or let it go stale, never move it further.
       if (!middleAgrees(inBand, EVEN_SPLIT_TOLERANCE_PPM)) {
         return new Split();
       }
@@ -155,8 +159,7 @@ public final class MarkRules {
 
   /**
    * Whether the two middle values of an even count agree within {@code tolerancePpm} of the
-   * lower: beyond it, half the tokens say one thing and half another, and nobody can tell which
-   * half is right.
+   * lower: beyond it, half the tokens say one thing and half another.
    */
   static boolean middleAgrees(List<SourcePrice> prices, long tolerancePpm) {
     long[] sorted = prices.stream().mapToLong(SourcePrice::priceTicks).sorted().toArray();
@@ -168,6 +171,8 @@ public final class MarkRules {
     long high = sorted[n / 2];
     return MulDiv.mulDivCeil(high - low, 1_000_000, Math.max(1, low)) <= tolerancePpm;
   }
+
+
 
   /** The middle value; for an even count the lower middle plus half the gap, rounded down. */
   static long median(long[] sorted, int n) {

@@ -58,7 +58,6 @@ class LiquidationStepsTest {
   private void longOneBitcoin() {
     run(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
     run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "other", r));
-    run(r -> new AccountEntity.TradeSettledNotice(1, r));
   }
 
   private LiquidationTransfer transfer(CommandResultWithReply<Command, Event, State, Reply> result) {
@@ -158,7 +157,6 @@ class LiquidationStepsTest {
     run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
     // 1 BTC at 50,000, 50x: isolated margin 1,000, fee 25, cash 1,975.
     run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "seller-1", r));
-    run(r -> new AccountEntity.TradeSettledNotice(1, r));
     assertEquals(1_975 * USDT, ((Account) account.getState()).cash());
     marks.accept(new Mark(PERP, 490_000, 1, 0));
     account.runCommand(new AccountEntity.StartLiquidation(1));

@@ -215,11 +215,9 @@ final class ModelTrading {
   private boolean applyBothSides(SentTrade t) {
     AccountModel.Movement buyer = side(t.buyer(), t.seller(), t, t.lots(), t.buyerTakes(), t.buyerOrder());
     if (buyer == null) {
-      settled(t);
       return false;
     }
     if (side(t.seller(), t.buyer(), t, -t.lots(), !t.buyerTakes(), t.sellerOrder()) != null) {
-      settled(t);
       return true;
     }
     if (buyer != NOT_NEW) {
@@ -228,15 +226,7 @@ final class ModelTrading {
           t.buyer() + " did not reverse its side of " + t.tradeId() + ": " + undone.orElse(null));
       AccountModel.revert(world.model.account(t.buyer()), t.instrument(), buyer);
     }
-    settled(t);
     return false;
-  }
-
-  /** As the register does once a trade is settled or refused: its sides will not be reversed. */
-  private void settled(SentTrade t) {
-    for (String id : List.of(t.buyer(), t.seller())) {
-      world.ask(id, r -> new AccountEntity.TradeSettledNotice(t.sequence(), r));
-    }
   }
 
   /** A side found applied before: nothing to reverse in the model. */

@@ -76,11 +76,7 @@ class OrderRulesEntityTest {
 
   private CommandResultWithReply<Command, Event, State, Reply> trade(String instrument, long lots, long priceTicks) {
     int seq = sequence.incrementAndGet();
-    var result = run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, priceTicks, true, null,
-        "counterparty", r));
-    // As its register does once the trade is settled: the side will not be reversed.
-    run(r -> new AccountEntity.TradeSettledNotice(seq, r));
-    return result;
+    return run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, priceTicks, true, null, "counterparty", r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> reserve(String orderId, String instrument, long lots,
@@ -221,22 +217,6 @@ class OrderRulesEntityTest {
     assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, -ONE_BTC, price(50_000), true,
         "reduce", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
     assertTrue(summary().positions().isEmpty());
-  }
-
-  @Test
-  void nothingLeavesTheAccountWhileOneOfItsTradesIsStillBeingSettled() {
-    // Third review: a side that freed margin, a withdrawal of it, then the side reversed (its
-    // trade refused by the seller after all) reopened a position with nothing behind it.
-    deposit(usdt(10_000));
-    mark(PERP, 50_000);
-    int seq = sequence.incrementAndGet();
-    run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, ONE_BTC, price(50_000), true, null, "seller", r));
-    assertRejected(run(r -> new AccountEntity.Withdraw("w-early", usdt(100), r)), Rejection.TRADE_SETTLING);
-    // Its register says the trade is settled (or refused for good): the side stays as it is.
-    assertInstanceOf(AccountEntity.StepApplied.class,
-        run(r -> new AccountEntity.TradeSettledNotice(seq, r)).reply());
-    assertInstanceOf(AccountEntity.Transferred.class,
-        run(r -> new AccountEntity.Withdraw("w-later", usdt(100), r)).reply());
   }
 
   @Test

@@ -55,11 +55,8 @@ class TradingEntityTest {
 
   private CommandResultWithReply<Command, Event, State, Reply> trade(long seq, String tradeId, long lots, long price,
       boolean taker, String orderId) {
-    var result = run(replyTo -> new AccountEntity.ApplyTrade(tradeId, seq, PERP, lots, price, taker, orderId,
-        "counterparty", replyTo));
-    // As its register does once the trade is settled: the side will not be reversed.
-    run(replyTo -> new AccountEntity.TradeSettledNotice(seq, replyTo));
-    return result;
+    return run(replyTo -> new AccountEntity.ApplyTrade(tradeId, seq, PERP, lots, price, taker, orderId, "counterparty",
+        replyTo));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> trade(long lots, long price, boolean taker) {

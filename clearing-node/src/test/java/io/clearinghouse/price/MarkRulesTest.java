@@ -37,9 +37,10 @@ class MarkRulesTest {
     // Two: the one nearer the last index, never the midpoint (a move needs both).
     assertEquals(new MarkRules.Agreed(500_000), consensus(fresh(500_000, 500_011), P));
     assertEquals(new MarkRules.Agreed(500_900), consensus(fresh(500_900, 501_800), 500_000));
-    // Two tokens further apart than 0.2%: one half against the other, nothing is vouched for
-    // (one token could otherwise hold the mark wherever it liked within the band).
-    assertInstanceOf(MarkRules.Split.class, consensus(fresh(500_000, 502_500), 500_000));
+    // Two tokens further apart than 0.5%: one half against the other, nothing is vouched for
+    // (the mark ages): one token can neither walk the mark nor hold it further off than that.
+    assertEquals(new MarkRules.Agreed(500_000), consensus(fresh(500_000, 502_400), 500_000));
+    assertInstanceOf(MarkRules.Split.class, consensus(fresh(500_000, 502_600), 500_000));
     // The very first index: the majority around the median of all.
     assertEquals(new MarkRules.Agreed(500_005), consensus(fresh(500_000, 500_011), 0));
   }
