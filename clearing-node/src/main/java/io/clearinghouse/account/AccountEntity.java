@@ -73,6 +73,9 @@ public final class AccountEntity
    */
   public record ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) implements Command {}
 
+  /** {@code side}, whatever this account's own rules would now say: its trade's other side is applied. */
+  public record ForceTradeSide(ApplyTrade side) implements Command {}
+
   /** Would {@code side} be applied now? Answered like the side itself, but nothing is applied. */
   public record CheckTrade(ApplyTrade side) implements Command {}
 
@@ -397,6 +400,7 @@ public final class AccountEntity
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
+        .onCommand(ForceTradeSide.class, cmd -> notFound(cmd.side().replyTo()))
         .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReleaseReservation.class, cmd -> notFound(cmd.replyTo()))
@@ -431,6 +435,7 @@ public final class AccountEntity
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(ApplyTrade.class, trading::applyTrade)
         .onCommand(CheckTrade.class, trading::checkTrade)
+        .onCommand(ForceTradeSide.class, trading::forceTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
         .onCommand(ReserveMargin.class, trading::reserve)
         .onCommand(ReleaseReservation.class, trading::release)

@@ -79,10 +79,25 @@ final class TradingHandlers {
    * nothing on either side.
    */
   ReplyEffect<Event, State> checkTrade(Account account, AccountEntity.CheckTrade cmd) {
-    return applyTrade(account, cmd.side(), true);
+    return applyTrade(account, cmd.side(), true, false);
+  }
+
+  /**
+   * The side of a trade whose other side is already applied, whatever this account's own rules
+   * would now say (position limit, isolated funding, a reduce-only order that would open): the
+   * trade was executed, and taking it back from the other side would be worse. An account this
+   * leaves short of margin is the margin monitor's to liquidate. Never beyond what fits a long,
+   * never a sequence applied with other content.
+   */
+  ReplyEffect<Event, State> forceTrade(Account account, AccountEntity.ForceTradeSide cmd) {
+    return applyTrade(account, cmd.side(), false, true);
   }
 
   private ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd, boolean checkOnly) {
+    return applyTrade(account, cmd, checkOnly, false);
+  }
+
+  private ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd, boolean checkOnly, boolean forced) {
     Instrument instrument = instruments.require(cmd.instrument());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isPresent()) {
@@ -103,7 +118,7 @@ final class TradingHandlers {
     }
     TradeCleared event;
     try {
-      event = clear(account, instrument, cmd);
+      event = clear(account, instrument, cmd, forced);
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
@@ -128,7 +143,7 @@ final class TradingHandlers {
    * around the mark, growing the position beyond the risk limit, or opening an isolated position
    * that cash cannot fund in full.
    */
-  private TradeCleared clear(Account account, Instrument instrument, ApplyTrade cmd) {
+  private TradeCleared clear(Account account, Instrument instrument, ApplyTrade cmd, boolean forced) {
     long fee = fee(instrument, cmd);
     // The price band was judged once for the whole trade by its register (clearing/MarketCheck).
     long mark = risk.publishedMarkTicks(cmd.instrument());
@@ -136,7 +151,7 @@ final class TradingHandlers {
     PositionChange change = new Position(before.lots(), before.cost())
         .apply(cmd.signedLots(), cmd.priceTicks(), instrument.notionalMultiplier());
     Position after = change.position();
-    if (Math.abs(after.lots()) > Math.abs(before.lots())
+    if (!forced && Math.abs(after.lots()) > Math.abs(before.lots())
         && !OrderRules.withinPositionLimit(instrument, after.lots(), Math.max(cmd.priceTicks(), mark))) {
       throw new RejectedException(Rejection.POSITION_LIMIT, "trade " + cmd.tradeId() + " would grow "
           + account.accountId() + "'s position beyond the risk limit of " + money(instrument.riskTiers().maxNotional()));
@@ -150,7 +165,7 @@ final class TradingHandlers {
     }
     boolean opens = Math.abs(after.lots()) > Math.abs(before.lots())
         || (after.lots() != 0 && Long.signum(after.lots()) != Long.signum(before.lots()));
-    if (opens && reservation != null && reservation.amount() == 0 && released == 0
+    if (!forced && opens && reservation != null && reservation.amount() == 0 && released == 0
         && reservation.instrument().equals(cmd.instrument())) {
       // It was reserved without margin because it only reduced; the position has shrunk since.
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
@@ -163,7 +178,10 @@ final class TradingHandlers {
       // account had available with this order's reservation given back (one rule with the check).
       long freeCash = Math.subtractExact(cashAfterTrade, Math.subtractExact(account.reserved(), released));
       long fundable = Math.min(freeCash, Math.addExact(risk.evaluate(account).available(), released));
-      isolatedDelta = isolatedFill(account, instrument, before, after, cmd.priceTicks(), mark, fundable);
+      isolatedDelta = forced
+          // What cash there is: the monitor liquidates a position this leaves short.
+          ? isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(), cashAfterTrade)
+          : isolatedFill(account, instrument, before, after, cmd.priceTicks(), mark, fundable);
     }
     // The cash after the trade must fit a long too.
     Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);

@@ -231,6 +231,8 @@ public final class TradeRegister
     int retries;
     /** The buyer side's fee once its account applied it (in memory: after recovery it is asked again). */
     Long buyerFee;
+    /** The seller refused its side by its own rules after the buyer's was applied: it is made to take it. */
+    boolean forceSeller;
     /**
      * Recorded by this incarnation and not yet sent to either account: the first attempt asks the
      * seller whether it would take its side before the buyer's side is applied.
@@ -238,6 +240,10 @@ public final class TradeRegister
     boolean fresh;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
   }
+
+  /** A seller's refusals by its own rules, which never undo a trade whose buyer side is applied. */
+  private static final java.util.Set<Rejection> FORCIBLE = java.util.EnumSet.of(Rejection.POSITION_LIMIT,
+      Rejection.INSUFFICIENT_MARGIN);
 
   /** How a refusal of the seller's check (before the buyer's side was sent) is told. */
   private static final String SELLER_CHECKED = "seller side (checked before the buyer's): ";
@@ -396,8 +402,12 @@ public final class TradeRegister
         answer = accounts.ask(t.buyer(), buyerSide, settings.stepTimeout());
       }
     } else {
-      answer = accounts.ask(t.seller(), r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
-          -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(), t.buyer(), r), settings.stepTimeout());
+      Function<ActorRef<AccountEntity.Reply>, AccountEntity.ApplyTrade> sellerSide = r -> new AccountEntity.ApplyTrade(
+          t.tradeId(), sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(),
+          t.buyer(), r);
+      answer = drive.forceSeller
+          ? accounts.ask(t.seller(), r -> new AccountEntity.ForceTradeSide(sellerSide.apply(r)), settings.stepTimeout())
+          : accounts.ask(t.seller(), sellerSide::apply, settings.stepTimeout());
     }
     context.pipeToSelf(answer, (reply, failure) -> new StepAnswered(sequence, attempt, reply,
         failure == null ? null : failure.toString()));
@@ -438,6 +448,16 @@ public final class TradeRegister
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
       if (buyerStep) {
         return finish(new TradeRefused(sequence, rejected.reason(), message));
+      }
+      if (!drive.forceSeller && FORCIBLE.contains(rejected.reason())) {
+        // Its check passed a moment ago; its own rules now refuse (its state moved in between):
+        // the trade stands, the seller takes its side, the monitor liquidates it if it must.
+        log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; the seller takes it: {}",
+            t.tradeId(), sequence, message);
+        drive.forceSeller = true;
+        drive.retries = 0;
+        step(state, sequence);
+        return Effect().noReply();
       }
       log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; reversing it: {}",
           t.tradeId(), sequence, message);

@@ -53,6 +53,7 @@ class TradeRegisterTest {
     final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
     final Set<String> failing = ConcurrentHashMap.newKeySet();
     final Set<String> refusingApply = ConcurrentHashMap.newKeySet();
+    final Set<String> conflictingApply = ConcurrentHashMap.newKeySet();
     final AtomicInteger asks = new AtomicInteger();
 
     ActorRef<AccountEntity.Command> ref(String id) {
@@ -84,6 +85,10 @@ class TradeRegisterTest {
       if (refusingApply.contains(accountId) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
         // Its state changed between its check and its side (another node's liquidation, say).
         return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.POSITION_LIMIT, "changed since"));
+      }
+      if (conflictingApply.contains(accountId) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
+        // What no rule of its own explains (an engine that reused the sequence elsewhere, say).
+        return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.TRADE_CONFLICT, "not this"));
       }
       if (failing.contains(accountId)) {
         return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
@@ -200,9 +205,10 @@ class TradeRegisterTest {
     accounts.ask(a, r -> new AccountEntity.ReserveMargin("o1", PERP, 2_000, 500_000, r));
     AccountSummary before = accounts.summary(a);
     assertEquals(java.util.Map.of(PERP, 600_000L), before.stops());
-    // 1 BTC of o1 fills against c, whose side is refused after its check passed: a is flat for a
-    // moment (its stop gone, half its reservation consumed), then its side is reversed.
-    accounts.refusingApply.add(c);
+    // 1 BTC of o1 fills against c, whose side is refused (not by its own rules) after its check
+    // passed: a is flat for a moment (its stop gone, half its reservation consumed), then its side
+    // is reversed.
+    accounts.conflictingApply.add(c);
     assertInstanceOf(TradeRegister.Refused.class, submit(register,
         new TradeContent(21, "t-21", PERP, a, c, 500_000, 1_000, true, "o1", null)));
     AccountSummary after = accounts.summary(a);
@@ -213,18 +219,31 @@ class TradeRegisterTest {
   }
 
   @Test
-  void aSellerRefusedAfterTheBuyerSideReversesTheBuyerSideExactly() {
+  void aSellerRefusingByItsOwnRulesAfterTheBuyerSideTakesItAnyway() {
+    TestAccounts accounts = new TestAccounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    var register = register(bucket(), accounts, 100);
+    // The seller's check passes, then its side is refused by its own rules (its state moved):
+    // the trade stands, the seller is made to take its side.
+    accounts.refusingApply.add(b);
+    assertEquals(new TradeRegister.Settled(10 * USDT, 4 * USDT, false), submit(register, trade(10, a, b, 400)));
+    assertEquals(400, accounts.summary(a).positions().get(0).lots());
+    assertEquals(-400, accounts.summary(b).positions().get(0).lots());
+  }
+
+  @Test
+  void aSellerRefusedAfterTheBuyerSideForNoRuleOfItsOwnReversesTheBuyerSideExactly() {
     TestAccounts accounts = new TestAccounts();
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
     assertInstanceOf(TradeRegister.Settled.class, submit(register, trade(9, a, b, 1_000)));
     AccountSummary before = accounts.summary(a);
-    // The seller's check passes, then its side is refused: the buyer's side is reversed.
-    accounts.refusingApply.add(b);
+    accounts.conflictingApply.add(b);
     TradeRegister.Refused refused = assertInstanceOf(TradeRegister.Refused.class,
         submit(register, trade(10, a, b, 400)));
-    assertEquals(Rejection.POSITION_LIMIT, refused.reason());
+    assertEquals(Rejection.TRADE_CONFLICT, refused.reason());
     assertTrue(refused.message().startsWith("seller side"), refused.message());
     assertEquals(before, accounts.summary(a));
     assertEquals(refused, submit(register, trade(10, a, b, 400)));
@@ -234,6 +253,7 @@ class TradeRegisterTest {
     assertEquals(Rejection.TRADE_CONFLICT, late.reason());
     assertEquals(before, accounts.summary(a));
   }
+
 
 
   @Test
