@@ -233,6 +233,8 @@ public final class TradeRegister
     Long buyerFee;
     /** The seller refused its side by its own rules after the buyer's was applied: it is made to take it. */
     boolean forceSeller;
+    /** The seller's check passed in this drive, just before the buyer's side was applied. */
+    boolean sellerChecked;
     /**
      * Recorded by this incarnation and not yet sent to either account: the first attempt asks the
      * seller whether it would take its side before the buyer's side is applied.
@@ -436,6 +438,7 @@ public final class TradeRegister
     boolean buyerStep = drive.buyerFee == null;
     if (reply instanceof AccountEntity.TradeSideApplied applied) {
       if (buyerStep) {
+        drive.sellerChecked = drive.fresh && answer.attempt() == 1;
         drive.buyerFee = applied.fee();
         drive.retries = 0;
         step(state, sequence);
@@ -449,9 +452,11 @@ public final class TradeRegister
       if (buyerStep) {
         return finish(new TradeRefused(sequence, rejected.reason(), message));
       }
-      if (!drive.forceSeller && FORCIBLE.contains(rejected.reason())) {
-        // Its check passed a moment ago; its own rules now refuse (its state moved in between):
-        // the trade stands, the seller takes its side, the monitor liquidates it if it must.
+      if (!drive.forceSeller && drive.sellerChecked && FORCIBLE.contains(rejected.reason())) {
+        // Its check passed a moment ago in this drive; its own rules now refuse (its state moved in
+        // between): the trade stands, the seller takes its side, the monitor liquidates it if it
+        // must. Without a check in this drive (a retried first attempt, a restart), the buyer's
+        // side is reversed instead: a refusal the check would have given is never forced.
         log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; the seller takes it: {}",
             t.tradeId(), sequence, message);
         drive.forceSeller = true;

@@ -1,6 +1,10 @@
 package io.clearinghouse.liquidation;
 
+import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
+import io.clearinghouse.account.AccountTransfers;
+import io.clearinghouse.money.Bucket;
+import io.clearinghouse.money.Transfer;
 import io.clearinghouse.persistence.CborSerializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,26 +76,29 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
       }
       penalty = Math.addExact(penalty, t.penalty());
     }
+    // The fund's and the cover's movements are the transfers of the events that made them.
     long fundIn = 0;
     for (Map.Entry<String, Long> delivered : s.penaltiesDelivered().entrySet()) {
       fundIn = Math.addExact(fundIn, delivered.getValue());
-      movements.add(new Movement("saga", "escrow", -delivered.getValue()));
-      movements.add(new Movement("fund " + delivered.getKey(), "insurance fund", delivered.getValue()));
+      List<Transfer> t = FundTransfers.of(delivered.getKey(),
+          new InsuranceFund.Received(liquidationId + "/penalty", liquidationId, delivered.getValue(), 0));
+      line(movements, "saga", "escrow", t, Bucket.escrow(liquidationId), false);
+      line(movements, "fund " + delivered.getKey(), "insurance fund", t, Bucket.insuranceFund(delivered.getKey()),
+          false);
     }
     long fundOut = s.fundPaid() == null ? 0 : s.fundPaid();
     if (fundOut > 0) {
-      movements.add(new Movement("fund " + s.coverFund(), "insurance fund", -fundOut));
-      movements.add(new Movement("saga", "escrow", fundOut));
+      List<Transfer> paid = FundTransfers.of(s.coverFund(),
+          new InsuranceFund.Paid(liquidationId + "/cover", liquidationId, fundOut, fundOut, 0));
+      line(movements, "fund " + s.coverFund(), "insurance fund", paid, Bucket.insuranceFund(s.coverFund()), false);
+      line(movements, "saga", "escrow", paid, Bucket.escrow(liquidationId), false);
       if (s.coverDelivered()) {
         // The isolated shortfalls the account owes are paid first, the rest goes to the cash.
-        long toShortfall = s.shortfallCovered();
-        movements.add(new Movement("saga", "escrow", -fundOut));
-        if (toShortfall != 0) {
-          movements.add(new Movement(s.accountId(), "owed isolated shortfall", toShortfall));
-        }
-        if (fundOut != toShortfall) {
-          movements.add(new Movement(s.accountId(), "cash", fundOut - toShortfall));
-        }
+        List<Transfer> credited = AccountTransfers.of(s.accountId(), new AccountEntity.LiquidationCredited(
+            liquidationId + "/cover", liquidationId, fundOut, s.shortfallCovered()));
+        line(movements, "saga", "escrow", credited, Bucket.escrow(liquidationId), false);
+        line(movements, s.accountId(), "owed isolated shortfall", credited, Bucket.owed(s.accountId()), false);
+        line(movements, s.accountId(), "cash", credited, Bucket.cash(s.accountId()), false);
       }
     }
     String fund = s.coverFund() != null ? s.coverFund()
@@ -111,18 +118,23 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
    * and what an isolated position lost beyond its margin, owed by the account (never its cash).
    */
   private static void legs(List<Movement> movements, String party, LiquidationTransfer t) {
-    long cash = Math.addExact(Math.subtractExact(Math.subtractExact(t.realizedPnl(), t.penalty()),
-        t.isolatedMarginDelta()), t.shortfall());
-    movements.add(new Movement(party, "cash", cash));
-    if (t.shortfall() != 0) {
-      movements.add(new Movement(party, "owed isolated shortfall", -t.shortfall()));
-    }
-    if (t.isolatedMarginDelta() != 0) {
-      movements.add(new Movement(party, "isolated margin " + t.instrument(), t.isolatedMarginDelta()));
-    }
-    movements.add(new Movement(party, "position value " + t.instrument(), Math.negateExact(t.costDelta())));
-    if (t.penalty() != 0) {
-      movements.add(new Movement("saga", "escrow", t.penalty()));
+    // The same transfers the account's event handler applied (the close's own bucket, which the
+    // two sides of a close leave at zero, is not listed).
+    List<Transfer> transfers = AccountTransfers.of(party, t);
+    line(movements, party, "cash", transfers, Bucket.cash(party), true);
+    line(movements, party, "owed isolated shortfall", transfers, Bucket.owed(party), false);
+    line(movements, party, "isolated margin " + t.instrument(), transfers,
+        Bucket.isolatedMargin(party, t.instrument()), false);
+    line(movements, party, "position value " + t.instrument(), transfers, Bucket.position(party, t.instrument()), true);
+    line(movements, "saga", "escrow", transfers, Bucket.escrow(t.liquidationId()), false);
+  }
+
+  /** The line of what {@code transfers} moved into {@code bucket} ({@code always}: even when nothing). */
+  private static void line(List<Movement> movements, String party, String label, List<Transfer> transfers,
+      Bucket bucket, boolean always) {
+    long amount = Transfer.netInto(transfers, bucket);
+    if (always || amount != 0) {
+      movements.add(new Movement(party, label, amount));
     }
   }
 }
