@@ -194,7 +194,7 @@ public final class PriceFloodBenchmark {
       System.out.printf(Locale.ROOT, "  tick to last trigger     without flood p50 %.1f ms p99 %.1f ms; during flood "
               + "p50 %.1f ms p99 %.1f ms; p99 ratio %.2f%n", quiet[(breaches - 1) / 2], quiet[breaches - 1],
           flooded[(breaches - 1) / 2], flooded[breaches - 1], flooded[breaches - 1] / quiet[breaches - 1]);
-      System.out.printf(Locale.ROOT, "  monitor walks            %,.0f; accounts it could not evaluate %,.0f%n",
+      System.out.printf(Locale.ROOT, "  monitor walks            %,d; accounts it could not evaluate %,d%n",
           metrics.total("clearinghouse_monitor_evaluations_total"),
           metrics.total("clearinghouse_monitor_account_errors_total"));
     } finally {

@@ -111,13 +111,13 @@ public final class Metrics implements PriceMetrics {
     monitorEvaluations.inc();
   }
 
-  /** For tests and benchmarks: a counter's total over all its labels. */
-  public double total(String name) {
-    double total = 0;
+  /** For tests and benchmarks: a counter's total over all its labels (counters count whole events). */
+  public long total(String name) {
+    long total = 0;
     for (var family : java.util.Collections.list(registry.metricFamilySamples())) {
       for (var sample : family.samples) {
         if (sample.name.equals(name)) {
-          total += sample.value;
+          total = Math.addExact(total, Math.round(sample.value));
         }
       }
     }

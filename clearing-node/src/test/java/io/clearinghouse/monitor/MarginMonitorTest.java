@@ -130,7 +130,7 @@ class MarginMonitorTest {
   void marksArrivingFasterThanTheWalkReplaceTheQueuedOne() {
     var thin = account("thin", 1_000, 1_000, MarginMode.CROSS, 0);
     settle();
-    double before = metrics.total("clearinghouse_monitor_evaluations_total");
+    long before = metrics.total("clearinghouse_monitor_evaluations_total");
     // 2,000 marks far above maintenance, then one that breaches: all offered before the monitor runs.
     for (int i = 0; i < 2_000; i++) {
       marks.accept(new Mark(PERP, 600_000 + i, sequence.incrementAndGet(), now.get()));
@@ -138,7 +138,7 @@ class MarginMonitorTest {
     long last = mark(400_000);
     thin.expectMessage(new AccountEntity.StartLiquidation(last));
     settle();
-    double walks = metrics.total("clearinghouse_monitor_evaluations_total") - before;
+    long walks = metrics.total("clearinghouse_monitor_evaluations_total") - before;
     assertTrue(walks >= 1 && walks < 2_001, "walks " + walks);
   }
 
