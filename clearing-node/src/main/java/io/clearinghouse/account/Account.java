@@ -1,5 +1,7 @@
 package io.clearinghouse.account;
 
+// Over 450 lines: the account state and its event handlers, one per event; split along the package lines of issue 12.
+
 import io.clearinghouse.account.AccountEntity.Deposited;
 import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
 import io.clearinghouse.account.AccountEntity.LeverageCapSet;

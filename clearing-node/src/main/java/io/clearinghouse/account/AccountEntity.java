@@ -1,5 +1,7 @@
 package io.clearinghouse.account;
 
+// Over 450 lines: the protocol (commands, events, replies) and the wiring; the handlers are apart. To split with issue 12.
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
@@ -422,6 +424,8 @@ public final class AccountEntity
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
+    ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
+        settings.asset(), this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
         environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
     TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),
@@ -437,8 +441,8 @@ public final class AccountEntity
         .onCommand(CheckTrade.class, trading::checkTrade)
         .onCommand(ForceTradeSide.class, trading::forceTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
-        .onCommand(ReserveMargin.class, trading::reserve)
-        .onCommand(ReleaseReservation.class, trading::release)
+        .onCommand(ReserveMargin.class, reservations::reserve)
+        .onCommand(ReleaseReservation.class, reservations::release)
         .onCommand(SetLeverage.class, trading::setLeverage)
         .onCommand(SetLeverageCap.class, trading::setLeverageCap)
         .onCommand(SetMarginMode.class, trading::setMarginMode)

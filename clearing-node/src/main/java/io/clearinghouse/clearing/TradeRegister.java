@@ -1,5 +1,7 @@
 package io.clearinghouse.clearing;
 
+// Over 450 lines: the register's protocol, state and step machine; to split (state and steps apart) with issue 12.
+
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;

@@ -1,5 +1,7 @@
 package io.clearinghouse.liquidation;
 
+// Over 450 lines (since the liquidation issue): protocol, state and driver; issue 12 makes the phases state types and splits it.
+
 import io.clearinghouse.account.Account;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSummary;

@@ -1,5 +1,7 @@
 package io.clearinghouse.persistence;
 
+// Over 450 lines: one launcher (start, reuse, wait, stop) with its settings; its parts only make sense together.
+
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.Row;

@@ -1,0 +1,175 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.MarginReserved;
+import io.clearinghouse.account.AccountEntity.Rejected;
+import io.clearinghouse.account.AccountEntity.ReleaseReservation;
+import io.clearinghouse.account.AccountEntity.Reply;
+import io.clearinghouse.account.AccountEntity.ReservationReleased;
+import io.clearinghouse.account.AccountEntity.ReserveMargin;
+import io.clearinghouse.account.AccountEntity.Reserved;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.margin.OrderRules;
+import io.clearinghouse.money.Asset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * The account's pre-trade reservations: the order-cost rule ({@link OrderRules}) decides what an
+ * order holds, and releasing an order re-prices the orders left on its side. Each either persists
+ * its events or refuses and changes nothing. (Split from {@link TradingHandlers}.)
+ */
+final class ReservationHandlers {
+  private final EffectFactories<Event, State> effect;
+  private final RiskView risk;
+  private final Instruments instruments;
+  private final Consumer<State> changed;
+  private final Asset asset;
+
+  ReservationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
+      Consumer<State> changed) {
+    this.effect = effect;
+    this.risk = risk;
+    this.instruments = instruments;
+    this.asset = asset;
+    this.changed = changed;
+  }
+
+  // --- reservations ---------------------------------------------------------------------
+
+  ReplyEffect<Event, State> reserve(Account account, ReserveMargin cmd) {
+    Instrument instrument = instruments.require(cmd.instrument());
+    Reservation existing = account.reservations().get(cmd.orderId());
+    long available = risk.evaluate(account).available();
+    if (existing != null) {
+      boolean same = existing.instrument().equals(cmd.instrument()) && existing.priceTicks() == cmd.priceTicks()
+          && Long.signum(existing.remainingLots()) == Long.signum(cmd.signedLots());
+      return same
+          ? effect.reply(cmd.replyTo(), new Reserved(existing, available))
+          : reject(cmd.replyTo(), Rejection.RESERVATION_CONFLICT,
+              "order " + cmd.orderId() + " already holds a reservation for another order");
+    }
+    Holding holding = account.holding(cmd.instrument());
+    if (account.inDebt()) {
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
+          + " from a liquidation: no new orders until it is repaid");
+    }
+    long mark = risk.publishedMarkTicks(cmd.instrument());
+    // Without a published mark yet, the order is valued against the account's last trade price.
+    long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks();
+    OrderRules.Cost cost;
+    long freeCash;
+    try {
+      long pending = 0;
+      for (Reservation other : account.reservations().values()) {
+        if (other.instrument().equals(cmd.instrument())
+            && Long.signum(other.remainingLots()) == Long.signum(cmd.signedLots())) {
+          pending = Math.addExact(pending, other.remainingLots());
+        }
+      }
+      cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
+          risk.chosenLeverage(account, holding));
+      freeCash = Math.subtractExact(account.cash(), account.reserved());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+    }
+    if (account.liquidating() && !cost.reducing()) {
+      // Reduce-only: this order and every other open one on the same side together may at most
+      // close the position.
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
+          "the account is being liquidated: only orders that reduce a position are accepted");
+    }
+    OrderRules.Verdict verdict = OrderRules.check(instrument, cost, cmd.priceTicks(), mark,
+        instruments.priceBandPpm(cmd.instrument()), holding.mode() == MarginMode.ISOLATED, available, freeCash);
+    return switch (verdict) {
+      case PRICE_OUTSIDE_BAND -> reject(cmd.replyTo(), Rejection.PRICE_OUTSIDE_BAND, "order " + cmd.orderId()
+          + " at " + instrument.formatPrice(cmd.priceTicks()) + " is further than "
+          + java.math.BigDecimal.valueOf(instruments.priceBandPpm(cmd.instrument()), 4).toPlainString()
+          + "% from the mark " + instrument.formatPrice(mark));
+      case POSITION_LIMIT -> reject(cmd.replyTo(), Rejection.POSITION_LIMIT, "order " + cmd.orderId()
+          + " could grow the position beyond the risk limit of " + money(instrument.riskTiers().maxNotional()));
+      case OVERFLOW -> reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+      case INSUFFICIENT_MARGIN -> reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId()
+          + " needs " + money(cost.amount()) + " of margin, open loss and fee but only "
+          + money(Math.max(0, holding.mode() == MarginMode.ISOLATED ? Math.min(available, freeCash) : available))
+          + " is available" + (holding.mode() == MarginMode.ISOLATED ? " in cash for an isolated position" : ""));
+      // A reducing order needs no margin: it must never be blocked by the deficit it reduces.
+      case ACCEPTED -> persistReservation(cmd, cost.reducing() ? 0 : cost.amount(), available);
+    };
+  }
+
+  private ReplyEffect<Event, State> persistReservation(ReserveMargin cmd, long amount, long available) {
+    Reservation reservation = new Reservation(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount);
+    long left = available - amount;
+    return effect.persist(new MarginReserved(cmd.orderId(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), amount))
+        .thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> new Reserved(reservation, left));
+  }
+
+  ReplyEffect<Event, State> release(Account account, ReleaseReservation cmd) {
+    Reservation reservation = account.reservations().get(cmd.orderId());
+    if (reservation == null) {
+      return reject(cmd.replyTo(), Rejection.RESERVATION_NOT_FOUND,
+          "order " + cmd.orderId() + " holds no reservation (never reserved, filled, or already released)");
+    }
+    List<Event> events = new ArrayList<>();
+    events.add(new ReservationReleased(cmd.orderId(), reservation.amount()));
+    events.addAll(repriced(account, reservation));
+    return effect.persist(events)
+        .thenRun(changed::accept)
+        .thenReply(cmd.replyTo(), state -> new Reserved(
+            new Reservation(reservation.orderId(), reservation.instrument(), 0, reservation.priceTicks(), 0),
+            risk.evaluate((Account) state).available()));
+  }
+
+  /**
+   * The other open orders on the released one's side, priced again without it: an order that
+   * relied on the released one to carry the growth of the position's tier now holds that growth
+   * itself (never less than it held). Without this, reserving a throw-away order first and then
+   * releasing it would leave the tier growth unreserved.
+   */
+  private List<Event> repriced(Account account, Reservation released) {
+    Instrument instrument = instruments.require(released.instrument());
+    Holding holding = account.holding(released.instrument());
+    long mark = risk.publishedMarkTicks(released.instrument());
+    int leverage = risk.chosenLeverage(account, holding);
+    List<Reservation> sameSide = account.reservations().values().stream()
+        .filter(r -> !r.orderId().equals(released.orderId()) && r.instrument().equals(released.instrument())
+            && Long.signum(r.remainingLots()) == Long.signum(released.remainingLots()))
+        .sorted(java.util.Comparator.comparing(Reservation::orderId))
+        .toList();
+    List<Event> events = new ArrayList<>();
+    long pending = 0;
+    try {
+      for (Reservation r : sameSide) {
+        long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : r.priceTicks();
+        OrderRules.Cost cost = OrderRules.cost(instrument, holding.lots(), pending, r.remainingLots(), r.priceTicks(),
+            reference, leverage);
+        long needed = cost.reducing() ? 0 : cost.amount();
+        if (needed > r.amount()) {
+          events.add(new MarginReserved(r.orderId(), r.instrument(), r.remainingLots(), r.priceTicks(), needed));
+        }
+        pending = Math.addExact(pending, r.remainingLots());
+      }
+    } catch (ArithmeticException e) {
+      // Figures that no longer fit stay as they were reserved.
+    }
+    return events;
+  }
+
+  private String money(long amount) {
+    return asset.format(amount) + " " + asset.code();
+  }
+
+  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
+    return effect.reply(replyTo, new Rejected(reason, message));
+  }
+}
