@@ -81,6 +81,9 @@ public final class AccountEntity
   /** Would {@code side} be applied now? Answered like the side itself, but nothing is applied. */
   public record CheckTrade(ApplyTrade side) implements Command {}
 
+  /** The trade of a side passed in {@link CheckTrade} was refused by its other side: hold nothing for it. */
+  public record ReleaseCheck(long sequence, ActorRef<Reply> replyTo) implements Command {}
+
   public record ReserveMargin(String orderId, String instrument, long signedLots, long priceTicks,
       ActorRef<Reply> replyTo) implements Command {}
 
@@ -182,6 +185,9 @@ public final class AccountEntity
 
   /** A trade side is reversed: now, or before ({@code duplicate}). */
   public record TradeSideReverted(boolean duplicate) implements Reply {}
+
+  /** Answer to {@link ReleaseCheck}. */
+  public record CheckReleased() implements Reply {}
 
   /** A reservation after the call (remaining 0 once released), and the available margin left. */
   public record Reserved(Reservation reservation, long availableAfter) implements Reply {}
@@ -338,6 +344,8 @@ public final class AccountEntity
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
   private String beganLiquidation = "";
+  /** Trade sides passed in a check and not yet applied; in memory, held for at most the ask timeout. */
+  private final PendingSides pending;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
       org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers, Runnable passivate) {
@@ -349,6 +357,7 @@ public final class AccountEntity
     this.context = context;
     this.passivate = passivate;
     this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
+    this.pending = new PendingSides(settings.askTimeout(), System::nanoTime);
   }
 
   @Override
@@ -402,6 +411,7 @@ public final class AccountEntity
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
+        .onCommand(ReleaseCheck.class, cmd -> Effect().reply(cmd.replyTo(), new CheckReleased()))
         .onCommand(ForceTradeSide.class, cmd -> notFound(cmd.side().replyTo()))
         .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
@@ -423,15 +433,17 @@ public final class AccountEntity
             : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done()))
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
-    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), this::changed);
+    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
+        this::changed);
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
-        settings.asset(), this::changed);
+        settings.asset(), pending, this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
         environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
     TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),
         environment.clock(), this::changed, () -> lastSequenceNumber(context), accountId,
         notice -> subscribers.forEach(s -> s.tell(notice)));
-    TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(), this::changed);
+    TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(), pending,
+        this::changed);
     builder.forStateType(Account.class)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, transfers::deposit)
@@ -439,6 +451,7 @@ public final class AccountEntity
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(ApplyTrade.class, trading::applyTrade)
         .onCommand(CheckTrade.class, trading::checkTrade)
+        .onCommand(ReleaseCheck.class, (account, cmd) -> trading.releaseCheck(cmd))
         .onCommand(ForceTradeSide.class, trading::forceTrade)
         .onCommand(ReverseTradeSide.class, trading::reverseTrade)
         .onCommand(ReserveMargin.class, reservations::reserve)

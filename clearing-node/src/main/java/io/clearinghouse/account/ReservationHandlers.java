@@ -33,13 +33,16 @@ final class ReservationHandlers {
   private final Instruments instruments;
   private final Consumer<State> changed;
   private final Asset asset;
+  private final PendingSides pending;
 
   ReservationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
+      PendingSides pending,
       Consumer<State> changed) {
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
     this.asset = asset;
+    this.pending = pending;
     this.changed = changed;
   }
 
@@ -48,7 +51,9 @@ final class ReservationHandlers {
   ReplyEffect<Event, State> reserve(Account account, ReserveMargin cmd) {
     Instrument instrument = instruments.require(cmd.instrument());
     Reservation existing = account.reservations().get(cmd.orderId());
-    long available = risk.evaluate(account).available();
+    // Sides passed in a check and not yet applied count as applied: an order never takes what they need.
+    Account promised = pending.view(account, PendingSides.NONE);
+    long available = risk.evaluate(promised).available();
     if (existing != null) {
       boolean same = existing.instrument().equals(cmd.instrument()) && existing.priceTicks() == cmd.priceTicks()
           && Long.signum(existing.remainingLots()) == Long.signum(cmd.signedLots());
@@ -77,7 +82,8 @@ final class ReservationHandlers {
       }
       cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
           risk.chosenLeverage(account, holding));
-      freeCash = Math.subtractExact(account.cash(), account.reserved());
+      freeCash = Math.min(Math.subtractExact(account.cash(), account.reserved()),
+          Math.subtractExact(promised.cash(), promised.reserved()));
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }

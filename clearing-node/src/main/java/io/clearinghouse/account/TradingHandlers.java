@@ -53,12 +53,14 @@ final class TradingHandlers {
   private final RiskView risk;
   private final Instruments instruments;
   private final Consumer<State> changed;
+  private final PendingSides pending;
 
   private final Asset asset;
 
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
-      Consumer<State> changed) {
+      PendingSides pending, Consumer<State> changed) {
     this.asset = asset;
+    this.pending = pending;
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
@@ -74,10 +76,18 @@ final class TradingHandlers {
   /**
    * Whether {@code cmd} would be applied now, without applying it: the trade register asks the
    * seller before it applies the buyer's side, so that a trade the seller would refuse moves
-   * nothing on either side.
+   * nothing on either side. A side that passes is held ({@link PendingSides}) until it is applied:
+   * every later decision of this account counts it as applied already.
    */
   ReplyEffect<Event, State> checkTrade(Account account, AccountEntity.CheckTrade cmd) {
+    pending.release(cmd.side().sequence());
     return applyTrade(account, cmd.side(), true, false);
+  }
+
+  /** The trade of a side this account passed in a check was refused by the other side: it holds nothing any more. */
+  ReplyEffect<Event, State> releaseCheck(AccountEntity.ReleaseCheck cmd) {
+    pending.release(cmd.sequence());
+    return effect.reply(cmd.replyTo(), new AccountEntity.CheckReleased());
   }
 
   /**
@@ -116,7 +126,17 @@ final class TradingHandlers {
     }
     TradeCleared event;
     try {
-      event = clear(account, instrument, cmd, forced);
+      // Judged as if every side this account passed in a check (and has not applied yet) were
+      // applied: they were promised first. A forced side takes what there is.
+      Account promised = forced ? account : pending.view(account, cmd.sequence());
+      if (checkOnly) {
+        event = clear(promised, instrument, cmd, false);
+      } else {
+        if (promised != account) {
+          clear(promised, instrument, cmd, false);
+        }
+        event = clear(account, instrument, cmd, forced);
+      }
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
@@ -124,10 +144,13 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), e.reason(), e.getMessage());
     }
     if (checkOnly) {
+      pending.hold(event);
       return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
-    return effect.persist(event).thenRun(changed::accept)
-        .thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
+    return effect.persist(event).thenRun(state -> {
+      pending.release(cmd.sequence());
+      changed.accept(state);
+    }).thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
   }
 
   private static long fee(Instrument instrument, ApplyTrade cmd) {
@@ -157,6 +180,12 @@ final class TradingHandlers {
     long costDelta = Math.subtractExact(after.cost(), before.cost());
     long released = 0;
     Reservation reservation = cmd.orderId() == null ? null : account.reservations().get(cmd.orderId());
+    if (!forced && reservation != null) {
+      beyondOrder(reservation, cmd).ifPresent(why -> {
+        throw new RejectedException(Rejection.FILL_BEYOND_ORDER, "trade " + cmd.tradeId() + " fills order "
+            + cmd.orderId() + " of " + account.accountId() + " " + why);
+      });
+    }
     if (reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots())) {
       released = reservation.releasedBy(cmd.signedLots());
@@ -191,12 +220,35 @@ final class TradingHandlers {
   }
 
   /**
+   * Why a fill of a reserved order goes beyond what was reserved for it (the margin held was worked
+   * out for that order's instrument, side, limit price and quantity), if it does.
+   */
+  private Optional<String> beyondOrder(Reservation order, ApplyTrade fill) {
+    if (!order.instrument().equals(fill.instrument())
+        || Long.signum(order.remainingLots()) != Long.signum(fill.signedLots())) {
+      return Optional.of("which is reserved for " + (order.remainingLots() > 0 ? "a buy of " : "a sell of ")
+          + order.instrument());
+    }
+    boolean buy = fill.signedLots() > 0;
+    if (buy ? fill.priceTicks() > order.priceTicks() : fill.priceTicks() < order.priceTicks()) {
+      Instrument instrument = instruments.require(fill.instrument());
+      return Optional.of("at " + instrument.formatPrice(fill.priceTicks()) + ", beyond its limit of "
+          + instrument.formatPrice(order.priceTicks()));
+    }
+    if (Math.abs(fill.signedLots()) > Math.abs(order.remainingLots())) {
+      return Optional.of("for more than its remaining quantity");
+    }
+    return Optional.empty();
+  }
+
+  /**
    * Undoes the side of trade {@code sequence} exactly: every movement of its TradeCleared back
    * (a money-conserving transfer between the same buckets), once. A sequence this account never
    * applied (and can still tell apart from one it forgot) is marked reversed with nothing moved,
    * so that a late resend of it is refused rather than applied.
    */
   ReplyEffect<Event, State> reverseTrade(Account account, ReverseTradeSide cmd) {
+    pending.release(cmd.sequence());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isEmpty()) {
       if (account.tooOldToVerify(cmd.sequence())) {
@@ -360,10 +412,16 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.LEVERAGE_ABOVE_TIER_MAXIMUM, "leverage " + cmd.leverage()
           + " is above the maximum of " + tierMaximum + " for a position of this size");
     }
-    Map<String, Holding> whatIf = new HashMap<>(account.holdings());
-    whatIf.put(cmd.instrument(), new Holding(holding.lots(), holding.cost(), cmd.leverage(), holding.mode(),
-        holding.isolatedMargin(), holding.lastPriceTicks()));
-    if (risk.evaluate(account, whatIf).available() < 0) {
+    if (cmd.leverage() < risk.chosenLeverage(account, holding) && hasOpenOrders(account, cmd.instrument())) {
+      return reject(cmd.replyTo(), Rejection.ORDERS_OPEN, "the open " + cmd.instrument() + " orders were reserved at"
+          + " leverage " + risk.chosenLeverage(account, holding) + ": release them before lowering it");
+    }
+    Account promised = pending.view(account, PendingSides.NONE);
+    Holding promisedHolding = promised.holding(cmd.instrument());
+    Map<String, Holding> whatIf = new HashMap<>(promised.holdings());
+    whatIf.put(cmd.instrument(), new Holding(promisedHolding.lots(), promisedHolding.cost(), cmd.leverage(),
+        promisedHolding.mode(), promisedHolding.isolatedMargin(), promisedHolding.lastPriceTicks()));
+    if (risk.evaluate(promised, whatIf).available() < 0) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
           "leverage " + cmd.leverage() + " would leave the account under-margined");
     }
@@ -383,9 +441,13 @@ final class TradingHandlers {
     if (holding.mode() == cmd.mode()) {
       return effect.reply(cmd.replyTo(), new Snapshot(risk.summary(account)));
     }
-    if (!holding.flat()) {
+    if (!holding.flat() || !pending.view(account, PendingSides.NONE).holding(cmd.instrument()).flat()) {
       return reject(cmd.replyTo(), Rejection.POSITION_OPEN,
           "close the " + cmd.instrument() + " position before changing its margin mode");
+    }
+    if (hasOpenOrders(account, cmd.instrument())) {
+      return reject(cmd.replyTo(), Rejection.ORDERS_OPEN, "the open " + cmd.instrument() + " orders were reserved in "
+          + holding.mode().name().toLowerCase() + " margin mode: release them before changing it");
     }
     return persistThenSnapshot(new MarginModeSet(cmd.instrument(), cmd.mode()), cmd.replyTo());
   }
@@ -409,10 +471,12 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
     }
     if (cmd.amount() > 0) {
-      long available = risk.evaluate(account).available();
-      if (cmd.amount() > Math.min(available, account.cash())) {
+      Account promised = pending.view(account, PendingSides.NONE);
+      long available = risk.evaluate(promised).available();
+      long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
+      if (cmd.amount() > movable) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
-            "only " + money(Math.max(0, Math.min(available, account.cash()))) + " can be moved into the position");
+            "only " + money(Math.max(0, movable)) + " can be moved into the position");
       }
     } else {
       if (account.liquidating()) {
@@ -438,6 +502,10 @@ final class TradingHandlers {
       }
     }
     return persistThenSnapshot(new IsolatedMarginAdjusted(cmd.instrument(), cmd.amount()), cmd.replyTo());
+  }
+
+  private static boolean hasOpenOrders(Account account, String instrument) {
+    return account.reservations().values().stream().anyMatch(r -> r.instrument().equals(instrument));
   }
 
   private String money(long amount) {

@@ -28,14 +28,16 @@ final class TransferHandlers {
   private final AccountSettings settings;
   private final Clock clock;
   private final Consumer<State> changed;
+  private final PendingSides pending;
 
-  TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock,
+  TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock, PendingSides pending,
       Consumer<State> changed) {
     this.effect = effect;
     this.risk = risk;
     this.settings = settings;
     this.clock = clock;
     this.changed = changed;
+    this.pending = pending;
   }
 
   ReplyEffect<Event, State> deposit(Account account, Deposit cmd) {
@@ -78,7 +80,8 @@ final class TransferHandlers {
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
     }
-    long withdrawable = risk.evaluate(account).withdrawable();
+    // Sides passed in a check and not yet applied count as applied: a withdrawal never takes what they need.
+    long withdrawable = risk.evaluate(pending.view(account, PendingSides.NONE)).withdrawable();
     if (cmd.amount() > withdrawable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
           "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));

@@ -452,6 +452,10 @@ public final class TradeRegister
       String message = rejected.message().startsWith(SELLER_CHECKED) ? rejected.message()
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
       if (buyerStep) {
+        if (drive.fresh && answer.attempt() == 1 && !rejected.message().startsWith(SELLER_CHECKED)) {
+          // The seller passed its check and holds its side for this trade: it may let go now.
+          accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
+        }
         return finish(new TradeRefused(sequence, rejected.reason(), message));
       }
       if (!drive.forceSeller && drive.sellerChecked && FORCIBLE.contains(rejected.reason())) {

@@ -259,4 +259,36 @@ class TradeSettlementIntegrationTest {
     assertTrue(wrong.isEmpty(), wrong.size() + " accounts differ from the sequential reference: " + wrong);
     assertAuditClean();
   }
+
+  @Test
+  void aSellersTradesOnTwoStreamsAtOnceNeverTakeItBeyondItsLimit() {
+    open("two-s", 1_000_000_000L);
+    open("two-x", 1_000_000_000L);
+    // A short of 9,990 BTC at 50,000: 10 BTC below the last tier's cap of 500M.
+    assertTrue(one(trade(3_000, "two-x", "two-s", "50000", "9990", Side.BUY)).hasAck());
+    List<List<Trade>> streams = List.of(new ArrayList<>(), new ArrayList<>());
+    for (int i = 0; i < 40; i++) {
+      String buyer = "two-b" + i;
+      open(buyer, 1_000_000);
+      streams.get(i % 2).add(trade(3_100 + i, buyer, "two-s", "50000", "1", Side.BUY));
+    }
+    // Both streams at once: each trade's seller check runs against the other stream's checks in flight.
+    var first = engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+        .invoke(Source.from(streams.get(0))).runWith(Sink.seq(), clients);
+    var second = engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+        .invoke(Source.from(streams.get(1))).runWith(Sink.seq(), clients);
+    List<TradeResult> results = new ArrayList<>(await(first));
+    results.addAll(await(second));
+    long settled = results.stream().filter(TradeResult::hasAck).count();
+    for (TradeResult result : results) {
+      if (result.hasRejection()) {
+        assertRefused(result, ErrorReason.POSITION_LIMIT);
+      }
+    }
+    // Exactly the 10 that fit; before, the seller was made to take some beyond its limit.
+    assertEquals(10, settled, results.toString());
+    assertEquals(-10_000_000L, new BigDecimal(view("two-s").getPositions(0).getSize()).movePointRight(3)
+        .longValueExact(), "lots");
+    assertAuditClean();
+  }
 }
