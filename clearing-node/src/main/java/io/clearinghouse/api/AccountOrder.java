@@ -3,25 +3,51 @@ package io.clearinghouse.api;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * Sequence order per account within one trade stream: a trade is started only once every earlier
- * trade of the stream that shares an account with it (as buyer or seller) has completed, so each
+ * trade of the stream that shares an account with it (as buyer or seller) has its result, so each
  * account applies its trades in the stream's order whatever the parallelism; trades with no
  * account in common run alongside. Trades must be handed in in stream order (mapAsync does).
  *
- * <p>If an earlier trade fails (its outcome unknown), the trades waiting on it fail too without
- * being started: the engine resends from the first trade without a result, in order. The map holds
- * only accounts with a trade in flight: an entry goes when its trade completes.
+ * <p>A trade whose outcome is unknown (unconfirmed) blocks its two accounts at its sequence: every
+ * later trade of the stream that shares an account with a blocked one is not started (it is
+ * answered as waiting, and blocks its other account in turn). A trade at or below an account's
+ * blocking sequence, that is the unconfirmed trade resent (or an earlier one), lifts that block.
+ * Trades of other accounts go on. The map of trades in flight holds only accounts with a trade in
+ * flight; the blocks last as long as the stream.
  */
 final class AccountOrder {
   private final ConcurrentHashMap<String, CompletableFuture<Void>> lastOf = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> blockedAt = new ConcurrentHashMap<>();
 
-  <T> CompletionStage<T> after(String buyer, String seller, Supplier<CompletionStage<T>> trade) {
+  /**
+   * Runs {@code trade} in its turn, or answers {@code waiting.apply(blockingSequence)} without
+   * starting it when one of its accounts is blocked by an earlier unconfirmed trade; a result that
+   * {@code unconfirmed} accepts blocks both accounts.
+   */
+  <T> CompletionStage<T> after(long sequence, String buyer, String seller, Supplier<CompletionStage<T>> trade,
+      Predicate<T> unconfirmed, LongFunction<T> waiting) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     CompletableFuture<Void> earlier = CompletableFuture.allOf(previous(buyer, done), previous(seller, done));
-    CompletionStage<T> result = earlier.thenCompose(ready -> trade.get());
+    CompletionStage<T> result = earlier.thenCompose(ready -> {
+      long blocking = Math.min(blockingBefore(buyer, sequence), blockingBefore(seller, sequence));
+      if (blocking != Long.MAX_VALUE) {
+        block(buyer, sequence);
+        block(seller, sequence);
+        return CompletableFuture.completedFuture(waiting.apply(blocking));
+      }
+      return trade.get().thenApply(outcome -> {
+        if (unconfirmed.test(outcome)) {
+          block(buyer, sequence);
+          block(seller, sequence);
+        }
+        return outcome;
+      });
+    });
     result.whenComplete((value, failure) -> {
       lastOf.remove(buyer, done);
       lastOf.remove(seller, done);
@@ -34,6 +60,27 @@ final class AccountOrder {
     return result;
   }
 
+  /**
+   * The sequence of the unconfirmed trade that blocks {@code account} for a trade at
+   * {@code sequence}, or Long.MAX_VALUE; a block at or above {@code sequence} is lifted (this is
+   * the blocking trade resent, or an earlier one).
+   */
+  private long blockingBefore(String account, long sequence) {
+    Long at = blockedAt.get(account);
+    if (at == null) {
+      return Long.MAX_VALUE;
+    }
+    if (at >= sequence) {
+      blockedAt.remove(account, at);
+      return Long.MAX_VALUE;
+    }
+    return at;
+  }
+
+  private void block(String account, long sequence) {
+    blockedAt.merge(account, sequence, Math::min);
+  }
+
   private CompletableFuture<Void> previous(String account, CompletableFuture<Void> done) {
     CompletableFuture<Void> previous = lastOf.put(account, done);
     return previous == null ? CompletableFuture.completedFuture(null) : previous;
@@ -42,5 +89,10 @@ final class AccountOrder {
   /** Accounts with a trade in flight (for tests). */
   int accountsInFlight() {
     return lastOf.size();
+  }
+
+  /** Accounts blocked by an unconfirmed trade (for tests). */
+  int accountsBlocked() {
+    return blockedAt.size();
   }
 }

@@ -22,6 +22,7 @@ import io.clearinghouse.protocol.v1.Trade;
 import io.clearinghouse.protocol.v1.TradeAck;
 import io.clearinghouse.protocol.v1.TradeRejection;
 import io.clearinghouse.protocol.v1.TradeResult;
+import io.clearinghouse.protocol.v1.TradeUnconfirmed;
 import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -42,9 +43,11 @@ import org.slf4j.LoggerFactory;
  * from the first in any field is refused with TRADE_CONFLICT). A trade is handed to its register
  * only once every earlier trade of the stream with an account in common has its result, so each
  * account applies its trades in sequence order. If a trade's outcome is not known in time (a
- * timeout, a node going away), the stream fails with UNAVAILABLE rather than guess: the engine
- * reconnects and resends every trade without a result, and the register answers those it finished
- * with their first outcome and drives the others to theirs.
+ * timeout, a node going away, a stale mark), it is answered UNCONFIRMED rather than guessed, and so
+ * is every later trade of the stream with an account in common, without being started
+ * ({@link AccountOrder}); the stream goes on for every other account. The engine resends the
+ * unconfirmed trades in order, and the register answers those it finished with their first outcome
+ * and drives the others to theirs.
  */
 public final class ClearingGrpcService implements ClearingServicePowerApi {
   private static final Logger log = LoggerFactory.getLogger(ClearingGrpcService.class);
@@ -92,13 +95,11 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     } catch (RejectedException e) {
       return CompletableFuture.completedFuture(rejection(trade, e));
     }
-    return order.after(content.buyer(), content.seller(), () -> registers.submit(content)
-        .handle((reply, failure) -> {
-          if (failure != null) {
-            throw unconfirmed(trade, failure);
-          }
-          return result(trade, content, reply);
-        }));
+    return order.after(content.sequence(), content.buyer(), content.seller(), () -> registers.submit(content)
+        .handle((reply, failure) -> failure != null ? unconfirmed(trade, failure) : result(trade, content, reply)),
+        TradeResult::hasUnconfirmed,
+        blocking -> unconfirmed(trade, Rejection.EARLIER_TRADE_UNCONFIRMED, "trade sequence " + blocking
+            + " of the same account is unconfirmed in this stream: resend this one after it"));
   }
 
   private TradeContent check(Trade trade) {
@@ -129,11 +130,9 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   private TradeResult result(Trade trade, TradeContent content, TradeRegister.Reply reply) {
     if (reply instanceof TradeRegister.Refused refused) {
       if (refused.reason() == Rejection.MARK_STALE) {
-        // Not a refusal of this trade but of now: the stream ends so that the engine resends this
-        // trade and every later one in order once the index is fresh (a per-trade answer would let
-        // later trades of the same accounts be applied before it).
-        throw new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
-            "MARK_STALE: " + refused.message() + "; reconnect and resend every trade without a result")));
+        // Not a refusal of this trade but of now: resent once the index is fresh, with every later
+        // trade of the same accounts (which wait for it).
+        return unconfirmed(trade, Rejection.MARK_STALE, refused.message() + "; resend it when the mark is fresh");
       }
       return rejection(trade, new RejectedException(refused.reason(), refused.message()));
     }
@@ -154,17 +153,23 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
         .build();
   }
 
-  private static CompletionException unconfirmed(Trade trade, Throwable failure) {
+  private TradeResult unconfirmed(Trade trade, Throwable failure) {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    if (cause instanceof GrpcServiceException) {
-      // An earlier trade of the same accounts was not confirmed: this one was never started.
-      return new CompletionException(cause);
-    }
-    log.warn("Trade {} (sequence {}) not confirmed, failing the stream so it is resent: {}",
+    log.warn("Trade {} (sequence {}) not confirmed in time, answered UNCONFIRMED: {}",
         trade.getTradeId(), trade.getSequence(), cause.toString());
-    return new CompletionException(new GrpcServiceException(Status.UNAVAILABLE.withDescription(
-        "TIMEOUT: trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
-            + ") could not be confirmed; reconnect and resend every trade without a result")));
+    return unconfirmed(trade, Rejection.TIMEOUT, "trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
+        + ") could not be confirmed in time: resend it");
+  }
+
+  private TradeResult unconfirmed(Trade trade, Rejection reason, String message) {
+    metrics.rejected(reason);
+    return TradeResult.newBuilder()
+        .setTradeId(trade.getTradeId())
+        .setSequence(trade.getSequence())
+        .setUnconfirmed(TradeUnconfirmed.newBuilder()
+            .setReason(ErrorReason.valueOf(reason.name()))
+            .setMessage(message))
+        .build();
   }
 
   private TradeResult rejection(Trade trade, RejectedException e) {

@@ -43,7 +43,7 @@ public final class GrpcErrors {
           Status.Code.FAILED_PRECONDITION;
       case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
       case WRONG_ROLE, NOT_ACCOUNT_OWNER, SOURCE_NOT_OWNED -> Status.Code.PERMISSION_DENIED;
-      case TIMEOUT, MARK_STALE -> Status.Code.UNAVAILABLE;
+      case TIMEOUT, MARK_STALE, EARLIER_TRADE_UNCONFIRMED -> Status.Code.UNAVAILABLE;
       case IDEMPOTENCY_WINDOW_FULL -> Status.Code.RESOURCE_EXHAUSTED;
     };
   }

@@ -214,6 +214,11 @@ public final class Cli {
             System.err.println("error: " + result.getRejection().getReason() + ": " + result.getRejection().getMessage());
             return 1;
           }
+          if (result.hasUnconfirmed()) {
+            System.err.println("unconfirmed: " + result.getUnconfirmed().getReason() + ": "
+                + result.getUnconfirmed().getMessage());
+            return 2;
+          }
           System.out.printf("trade %s cleared%s: buyer fee %s, seller fee %s%n", result.getTradeId(),
               result.getAck().getDuplicate() ? " (already, earlier)" : "", result.getAck().getBuyerFee(),
               result.getAck().getSellerFee());

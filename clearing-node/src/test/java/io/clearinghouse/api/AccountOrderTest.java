@@ -1,7 +1,6 @@
 package io.clearinghouse.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -10,16 +9,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
-/** Trades of one stream that share an account run one after the other; others run alongside. */
+/**
+ * Trades of one stream that share an account run one after the other; others run alongside. An
+ * unconfirmed trade holds back the later trades of its accounts (not started) until it is resent,
+ * and nothing else.
+ */
 class AccountOrderTest {
+  private static final String UNCONFIRMED = "unconfirmed";
   private final AccountOrder order = new AccountOrder();
   private final List<String> started = new ArrayList<>();
 
-  private CompletableFuture<String> trade(String name, String buyer, String seller, CompletableFuture<String> outcome) {
-    return order.after(buyer, seller, () -> {
+  private CompletableFuture<String> trade(long sequence, String buyer, String seller,
+      CompletableFuture<String> outcome) {
+    String name = buyer + "-" + seller + "@" + sequence;
+    return order.after(sequence, buyer, seller, () -> {
       started.add(name);
       return outcome;
-    }).toCompletableFuture();
+    }, UNCONFIRMED::equals, blocking -> "waits for " + blocking).toCompletableFuture();
   }
 
   @Test
@@ -28,17 +34,17 @@ class AccountOrderTest {
     CompletableFuture<String> second = new CompletableFuture<>();
     CompletableFuture<String> third = new CompletableFuture<>();
     CompletableFuture<String> fourth = new CompletableFuture<>();
-    trade("a-b", "a", "b", first);
-    trade("c-d", "c", "d", second);
-    CompletionStage<String> bc = trade("b-c", "b", "c", third);
-    trade("e-a", "e", "a", fourth);
+    trade(1, "a", "b", first);
+    trade(2, "c", "d", second);
+    CompletionStage<String> bc = trade(3, "b", "c", third);
+    trade(4, "e", "a", fourth);
     // Disjoint from what runs: started at once; b-c waits for a-b and c-d, e-a for a-b.
-    assertEquals(List.of("a-b", "c-d"), started);
+    assertEquals(List.of("a-b@1", "c-d@2"), started);
     second.complete("done");
-    assertEquals(List.of("a-b", "c-d"), started);
+    assertEquals(List.of("a-b@1", "c-d@2"), started);
     first.complete("done");
     assertEquals(4, started.size());
-    assertTrue(started.containsAll(List.of("b-c", "e-a")), started.toString());
+    assertTrue(started.containsAll(List.of("b-c@3", "e-a@4")), started.toString());
     third.complete("done");
     fourth.complete("done");
     assertEquals("done", bc.toCompletableFuture().join());
@@ -46,16 +52,34 @@ class AccountOrderTest {
   }
 
   @Test
-  void aTradeAfterOneWithAnUnknownOutcomeIsNeverStarted() {
+  void anUnconfirmedTradeHoldsBackTheLaterTradesOfItsAccountsOnlyUntilItIsResent() {
     CompletableFuture<String> first = new CompletableFuture<>();
-    trade("a-b", "a", "b", first);
-    CompletableFuture<String> later = trade("b-c", "b", "c", CompletableFuture.completedFuture("done"));
-    CompletableFuture<String> evenLater = trade("c-d", "c", "d", CompletableFuture.completedFuture("done"));
-    first.completeExceptionally(new IllegalStateException("timeout"));
-    assertTrue(later.isCompletedExceptionally());
-    assertTrue(evenLater.isCompletedExceptionally());
-    assertEquals(List.of("a-b"), started);
-    assertFalse(started.contains("b-c"));
+    trade(1, "a", "b", first);
+    CompletableFuture<String> later = trade(2, "b", "c", CompletableFuture.completedFuture("done"));
+    CompletableFuture<String> evenLater = trade(3, "c", "d", CompletableFuture.completedFuture("done"));
+    CompletableFuture<String> elsewhere = trade(4, "x", "y", CompletableFuture.completedFuture("done"));
+    first.complete(UNCONFIRMED);
+    // b-c waits for 1 (b), c-d for 2 (c, held back by it); x-y is not held back.
+    assertEquals("waits for 1", later.join());
+    assertEquals("waits for 2", evenLater.join());
+    assertEquals("done", elsewhere.join());
+    assertEquals(List.of("a-b@1", "x-y@4"), started);
+    // A new trade of d waits too (d is held back at 3); one of other accounts does not.
+    assertEquals("waits for 3", trade(5, "d", "z", CompletableFuture.completedFuture("done")).join());
+    assertEquals("done", trade(6, "q", "r", CompletableFuture.completedFuture("done")).join());
+    // The engine resends 1, 2, 3, 5 in order: each runs now.
+    assertEquals("done", trade(1, "a", "b", CompletableFuture.completedFuture("done")).join());
+    assertEquals("done", trade(2, "b", "c", CompletableFuture.completedFuture("done")).join());
+    assertEquals("done", trade(3, "c", "d", CompletableFuture.completedFuture("done")).join());
+    assertEquals("done", trade(5, "d", "z", CompletableFuture.completedFuture("done")).join());
+    assertEquals(0, order.accountsBlocked(), "every block lifted by its resend");
     assertEquals(0, order.accountsInFlight());
+  }
+
+  @Test
+  void aResentTradeThatIsUnconfirmedAgainHoldsBackAgain() {
+    trade(1, "a", "b", CompletableFuture.completedFuture(UNCONFIRMED));
+    assertEquals(UNCONFIRMED, trade(1, "a", "b", CompletableFuture.completedFuture(UNCONFIRMED)).join());
+    assertEquals("waits for 1", trade(2, "a", "c", CompletableFuture.completedFuture("done")).join());
   }
 }

@@ -557,6 +557,12 @@ class NodeKillIntegrationTest {
       if (trade == null || !trade.getTradeId().equals(result.getTradeId())) {
         throw new AssertionError("a result for a trade never sent: " + result);
       }
+      if (result.hasUnconfirmed()) {
+        // Its outcome is not known: this engine ends the stream and resends it (and every trade
+        // without a result) on the next node.
+        throw new IllegalStateException("unconfirmed: " + result.getUnconfirmed().getReason() + ": "
+            + result.getUnconfirmed().getMessage());
+      }
       if (results.putIfAbsent(result.getSequence(), result) != null || !result.hasAck()) {
         return;
       }

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * that must come back as a short refusal. Each refusal changes nothing; the audit is clean.
  */
 class OrderRulesIntegrationTest {
+  private static final String FUTURE = "BTCUSDT-261225";
   private static final String HUGE = "X".repeat(1_000_000);
 
   private static ReserveMarginRequest reserve(String orderId, Side side, String quantity, String price) {
@@ -69,12 +70,10 @@ class OrderRulesIntegrationTest {
       // Before any mark: nothing bounds the price, so nothing opens (retryable).
       refused(h.engine.reserveMargin(), ENGINE_TOKEN, reserve("early", Side.BUY, "0.001", "50000"),
           Status.Code.UNAVAILABLE, Rejection.MARK_STALE);
-      // A trade ends the stream (UNAVAILABLE, MARK_STALE): it and every later one are resent in order.
-      CompletionException early = assertThrows(CompletionException.class,
-          () -> trade(h, "early-1", 1, "1000000", "alice-1", "bob-1", PERP));
-      StatusRuntimeException earlyStatus = (StatusRuntimeException) early.getCause();
-      assertEquals(Status.Code.UNAVAILABLE, earlyStatus.getStatus().getCode());
-      assertTrue(earlyStatus.getStatus().getDescription().startsWith("MARK_STALE"), earlyStatus.getStatus().toString());
+      // A trade is answered UNCONFIRMED (MARK_STALE): the engine resends it, and the stream goes on.
+      TradeResult early = trade(h, "early-1", 1, "1000000", "alice-1", "bob-1", PERP);
+      assertTrue(early.hasUnconfirmed(), early.toString());
+      assertEquals(ErrorReason.MARK_STALE, early.getUnconfirmed().getReason());
       h.mark(PERP, "50000");
       // The mark reaches the node's board asynchronously: wait until an order 20% above it is refused.
       h.probe.awaitAssert(Duration.ofSeconds(30), () -> {
@@ -130,6 +129,32 @@ class OrderRulesIntegrationTest {
 
       assertEquals(aliceBefore, view(h, "alice-1"));
       assertEquals(bobBefore, view(h, "bob-1"));
+
+      // One trade without a fresh mark (the future has none) holds back only the later trades of
+      // its accounts; the stream goes on for the others (before: the whole stream ended UNAVAILABLE).
+      for (String id : List.of("un-a", "un-b", "un-c", "un-d", "un-e")) {
+        h.open(id, "100000");
+      }
+      List<Trade> stream = List.of(
+          Trade.newBuilder().setTradeId("un-1").setSequence(10).setInstrument(FUTURE).setPrice("50000")
+              .setQuantity("0.1").setBuyerAccountId("un-a").setSellerAccountId("un-b").setAggressorSide(Side.BUY).build(),
+          Trade.newBuilder().setTradeId("un-2").setSequence(11).setInstrument(PERP).setPrice("50000")
+              .setQuantity("0.1").setBuyerAccountId("un-b").setSellerAccountId("un-c").setAggressorSide(Side.BUY).build(),
+          Trade.newBuilder().setTradeId("un-3").setSequence(12).setInstrument(PERP).setPrice("50000")
+              .setQuantity("0.1").setBuyerAccountId("un-d").setSellerAccountId("un-e").setAggressorSide(Side.BUY).build());
+      List<TradeResult> results = await(h.engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+          .invoke(Source.from(stream)).runWith(Sink.seq(), h.clients));
+      assertEquals(List.of(10L, 11L, 12L), results.stream().map(TradeResult::getSequence).toList());
+      assertEquals(ErrorReason.MARK_STALE, results.get(0).getUnconfirmed().getReason(), results.toString());
+      assertEquals(ErrorReason.EARLIER_TRADE_UNCONFIRMED, results.get(1).getUnconfirmed().getReason(),
+          results.toString());
+      assertTrue(results.get(2).hasAck(), results.toString());
+      assertEquals(0, view(h, "un-b").getPositionsCount(), "nothing of the unconfirmed trades was applied");
+      assertEquals(0, view(h, "un-c").getPositionsCount());
+      // Resent in order on a new stream with the first left out (the engine gave it up): 11 runs.
+      TradeResult resent = await(h.engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+          .invoke(Source.single(stream.get(1))).runWith(Sink.seq(), h.clients)).get(0);
+      assertTrue(resent.hasAck(), resent.toString());
       h.auditClean();
     }
   }
