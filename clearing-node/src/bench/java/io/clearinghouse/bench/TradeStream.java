@@ -96,8 +96,8 @@ final class TradeStream {
   }
 
   /**
-   * The send time and latency of each trade of one run, by index. Results come back in the order
-   * sent and are handled by one stream stage at a time, so only the send times, written by
+   * The send time and latency of each trade of one run, by index (its sequence; results come as
+   * each is known) and handled by one stream stage at a time, so only the send times, written by
    * another stage, need to be atomic.
    */
   private final class Results {

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  * Sequence order per account within one trade stream: a trade is started only once every earlier
  * trade of the stream that shares an account with it (as buyer or seller) has its result, so each
  * account applies its trades in the stream's order whatever the parallelism; trades with no
- * account in common run alongside. Trades must be handed in in stream order (mapAsync does).
+ * account in common run alongside. Trades must be handed in in stream order (mapAsync and mapAsyncUnordered do).
  *
  * <p>A trade whose outcome is unknown (unconfirmed) blocks its two accounts at its sequence: every
  * later trade of the stream that shares an account with a blocked one is not started (it is

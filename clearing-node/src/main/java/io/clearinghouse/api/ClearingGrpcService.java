@@ -85,7 +85,9 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     }
     // One per stream: the order is the stream's sequence order.
     AccountOrder order = new AccountOrder();
-    return in.mapAsync(tradesInFlight, trade -> clear(trade, order));
+    // Results as they come (each names its trade): one trade waiting for an account that is away
+    // never holds back the results of the others. The trades are still started in stream order.
+    return in.mapAsyncUnordered(tradesInFlight, trade -> clear(trade, order));
   }
 
   private CompletionStage<TradeResult> clear(Trade trade, AccountOrder order) {

