@@ -9,7 +9,7 @@ import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSettings;
 import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.margin.Instrument;
-import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.protocol.v1.IndexPriceTick;
 import io.clearinghouse.protocol.v1.PriceServiceClient;

@@ -13,7 +13,7 @@ import io.clearinghouse.it.Feeders;
 import io.clearinghouse.it.TestNodes;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
-import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.persistence.LocalCassandra;
 import io.clearinghouse.price.PriceFeed;
 import io.clearinghouse.protocol.v1.IndexPriceTick;

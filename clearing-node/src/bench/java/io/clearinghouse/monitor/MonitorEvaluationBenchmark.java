@@ -1,5 +1,7 @@
 package io.clearinghouse.monitor;
 
+import io.clearinghouse.account.RiskRegistry;
+import io.clearinghouse.account.Exposure;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
@@ -110,7 +112,7 @@ public class MonitorEvaluationBenchmark {
         ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
             .withFallback(ConfigFactory.load()));
     marks = MarkPrices.local();
-    monitor = system.systemActorOf(MarginMonitor.create(instruments, marks, new io.clearinghouse.ops.Metrics()), "margin-monitor", Props.empty());
+    monitor = system.systemActorOf(MarginMonitor.create(instruments, marks, new io.clearinghouse.metrics.Metrics()), "margin-monitor", Props.empty());
     MarginMonitor.evaluateOnEveryMark(marks, monitor);
     RiskRegistry registry = MarginMonitor.registry(monitor);
     ActorRef<AccountEntity.Command> nobody = system.systemActorOf(Behaviors.ignore(), "accounts", Props.empty());

@@ -1,5 +1,7 @@
 package io.clearinghouse.monitor;
 
+import io.clearinghouse.account.RiskRegistry;
+import io.clearinghouse.account.Exposure;
 import io.clearinghouse.Main;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.it.Feeders;
@@ -7,7 +9,7 @@ import io.clearinghouse.it.TestNodes;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;

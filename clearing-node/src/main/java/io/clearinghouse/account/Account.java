@@ -411,15 +411,15 @@ public record Account(
   }
 
   /** What the margin monitor watches. */
-  io.clearinghouse.monitor.Exposure exposure() {
-    List<io.clearinghouse.monitor.Exposure.Position> positions = new ArrayList<>(holdings.size());
+  io.clearinghouse.account.Exposure exposure() {
+    List<io.clearinghouse.account.Exposure.Position> positions = new ArrayList<>(holdings.size());
     holdings.forEach((instrument, h) -> {
       if (!h.flat()) {
-        positions.add(new io.clearinghouse.monitor.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
+        positions.add(new io.clearinghouse.account.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
             h.isolatedMargin(), stops.getOrDefault(instrument, 0L)));
       }
     });
-    return new io.clearinghouse.monitor.Exposure(cash, liquidating(), positions);
+    return new io.clearinghouse.account.Exposure(cash, liquidating(), positions);
   }
 
   Account apply(LeverageCapSet event) {

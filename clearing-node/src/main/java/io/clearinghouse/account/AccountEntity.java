@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.monitor.RiskRegistry;
+import io.clearinghouse.account.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
 import java.util.HashSet;

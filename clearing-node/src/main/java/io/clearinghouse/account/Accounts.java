@@ -5,7 +5,7 @@ import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

@@ -10,7 +10,7 @@ import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.Instrument;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.protocol.v1.ClearingServicePowerApi;
 import io.clearinghouse.protocol.v1.ErrorReason;

@@ -1,7 +1,7 @@
 package io.clearinghouse.liquidation;
 
 import io.clearinghouse.common.Rejection;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.time.Duration;

@@ -10,7 +10,7 @@ import io.clearinghouse.account.LiquidationRole;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.LiquidationSettings.NegativeBalancePolicy;
 import io.clearinghouse.margin.Instrument;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.time.Duration;

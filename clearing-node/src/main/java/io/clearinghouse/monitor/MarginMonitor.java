@@ -1,5 +1,8 @@
 package io.clearinghouse.monitor;
 
+import io.clearinghouse.account.Exposure;
+import io.clearinghouse.account.RiskRegistry;
+
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.StopRule;
 import io.clearinghouse.instrument.Instruments;
@@ -7,7 +10,7 @@ import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.LiquidationRule;
 import io.clearinghouse.margin.MarginMath;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.price.LiquidationHalt;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;

@@ -1,5 +1,8 @@
 package io.clearinghouse.ops;
 
+import io.clearinghouse.metrics.Metrics;
+import io.clearinghouse.audit.LedgerAudit;
+
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.price.MarkPrices;

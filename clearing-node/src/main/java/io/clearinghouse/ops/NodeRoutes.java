@@ -1,5 +1,8 @@
 package io.clearinghouse.ops;
 
+import io.clearinghouse.metrics.Metrics;
+import io.clearinghouse.audit.LedgerAudit;
+
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;

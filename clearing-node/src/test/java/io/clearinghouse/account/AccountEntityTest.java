@@ -38,7 +38,7 @@ class AccountEntityTest {
   }
 
   static AccountEntity.Environment environment(MarkPrices marks, java.time.Clock clock) {
-    return new AccountEntity.Environment(SETTINGS, INSTRUMENTS, marks, io.clearinghouse.monitor.RiskRegistry.NONE,
+    return new AccountEntity.Environment(SETTINGS, INSTRUMENTS, marks, io.clearinghouse.account.RiskRegistry.NONE,
         clock, AccountEntity.LiquidationStarter.NONE);
   }
 

@@ -65,7 +65,7 @@ class TradeReversalTest {
     assertTrue(after.positions().stream().allMatch(p -> p.isolatedMargin() >= 0), after.toString());
     assertTrue(after.cash() <= 10_000 * USDT, after.toString());
     // The journal adds up, and the account still answers after a restart.
-    io.clearinghouse.ops.AccountLedgerAccess.assertClean("reversed-after-adl", events);
+    io.clearinghouse.audit.AccountLedgerAccess.assertClean("reversed-after-adl", events);
     account.restart();
     assertInstanceOf(AccountEntity.Transferred.class,
         run(account, r -> new AccountEntity.Withdraw("w1", 100 * USDT, r)).reply());

@@ -58,7 +58,7 @@ class TradeRegisterTest {
 
     ActorRef<AccountEntity.Command> ref(String id) {
       return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
-          ACCOUNT_SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.monitor.RiskRegistry.NONE,
+          ACCOUNT_SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
           java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
     }
 

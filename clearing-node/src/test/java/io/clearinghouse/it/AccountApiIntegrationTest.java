@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clearinghouse.Main;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Rejection;
-import io.clearinghouse.ops.LedgerAudit;
+import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.AdminServiceClient;

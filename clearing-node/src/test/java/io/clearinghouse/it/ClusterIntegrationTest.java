@@ -189,7 +189,7 @@ class ClusterIntegrationTest {
       // The first node's configuration check refuses the join, and the stranger shuts itself down.
       stranger.getWhenTerminated().toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
       assertEquals(1, Cluster.get(first.system()).state().members().size());
-      assertTrue(await(new io.clearinghouse.ops.LedgerAudit(first.system(),
+      assertTrue(await(new io.clearinghouse.audit.LedgerAudit(first.system(),
           new io.clearinghouse.account.Accounts(first.system(), Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run())
           .clean());
     } finally {

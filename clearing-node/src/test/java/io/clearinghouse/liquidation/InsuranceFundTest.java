@@ -13,7 +13,7 @@ import io.clearinghouse.liquidation.InsuranceFund.Rejected;
 import io.clearinghouse.liquidation.InsuranceFund.Reply;
 import io.clearinghouse.liquidation.InsuranceFund.State;
 import io.clearinghouse.liquidation.InsuranceFund.View;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,10 +1,12 @@
 package io.clearinghouse.monitor;
 
+import io.clearinghouse.account.RiskRegistry;
+import io.clearinghouse.account.Exposure;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.ops.Metrics;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.price.FeedStatus;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;

@@ -1,4 +1,6 @@
-package io.clearinghouse.liquidation;
+package io.clearinghouse.monitor;
+
+import io.clearinghouse.liquidation.AdlCandidates;
 
 import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.monitor.MarginMonitor;

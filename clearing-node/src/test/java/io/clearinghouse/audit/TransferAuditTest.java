@@ -1,4 +1,4 @@
-package io.clearinghouse.ops;
+package io.clearinghouse.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

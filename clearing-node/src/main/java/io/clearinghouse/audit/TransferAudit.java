@@ -1,4 +1,4 @@
-package io.clearinghouse.ops;
+package io.clearinghouse.audit;
 
 import io.clearinghouse.money.Bucket;
 import io.clearinghouse.money.Ledger;

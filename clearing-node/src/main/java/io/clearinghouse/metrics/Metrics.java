@@ -1,4 +1,4 @@
-package io.clearinghouse.ops;
+package io.clearinghouse.metrics;
 
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.price.PriceMetrics;
@@ -38,10 +38,10 @@ public final class Metrics implements PriceMetrics {
   final Histogram askSeconds = Histogram.build("clearinghouse_account_ask_seconds",
       "Time for an account entity to answer a request, wherever it lives.")
       .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10).register(registry);
-  final Gauge markAgeSeconds = Gauge.build("clearinghouse_mark_age_seconds",
+  public final Gauge markAgeSeconds = Gauge.build("clearinghouse_mark_age_seconds",
       "Seconds since the instrument's feed last vouched for its mark, on this node's clock.")
       .labelNames("instrument").register(registry);
-  final Gauge markStale = Gauge.build("clearinghouse_mark_stale",
+  public final Gauge markStale = Gauge.build("clearinghouse_mark_stale",
       "1 while the instrument is stale on this node: stale index, no mark, or a mark older than stale-after "
           + "(no liquidations on it).").labelNames("instrument").register(registry);
   final Counter marksPublished = Counter.build("clearinghouse_marks_published_total",
@@ -61,7 +61,7 @@ public final class Metrics implements PriceMetrics {
   final Counter monitorEvaluations = Counter.build("clearinghouse_monitor_evaluations_total",
       "Walks of an instrument's holders by this node's margin monitor (newer marks replace queued ones).")
       .register(registry);
-  final Gauge entities = Gauge.build("clearinghouse_entities",
+  public final Gauge entities = Gauge.build("clearinghouse_entities",
       "Entities running on this node, by type.").labelNames("type").register(registry);
 
   public Metrics() {
@@ -151,7 +151,7 @@ public final class Metrics implements PriceMetrics {
     return askSeconds.startTimer();
   }
 
-  String scrape() {
+  public String scrape() {
     StringWriter out = new StringWriter();
     try {
       TextFormat.write004(out, registry.metricFamilySamples());

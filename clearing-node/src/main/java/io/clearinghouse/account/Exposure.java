@@ -1,4 +1,4 @@
-package io.clearinghouse.monitor;
+package io.clearinghouse.account;
 
 import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.persistence.CborSerializable;

@@ -1,4 +1,4 @@
-package io.clearinghouse.monitor;
+package io.clearinghouse.account;
 
 import io.clearinghouse.account.AccountEntity;
 import org.apache.pekko.actor.typed.ActorRef;
