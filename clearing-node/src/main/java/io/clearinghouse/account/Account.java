@@ -213,13 +213,21 @@ public record Account(
   private long forgetOldest(List<TradeRef> trades) {
     long forgottenUpTo = tradesForgottenUpTo;
     while (trades.size() > retainedTrades) {
-      int lowest = 0;
-      for (int i = 1; i < trades.size(); i++) {
-        if (trades.get(i).sequence() < trades.get(lowest).sequence()) {
+      int lowest = -1;
+      int lowestOfAll = 0;
+      for (int i = 0; i < trades.size(); i++) {
+        TradeRef t = trades.get(i);
+        if (t.sequence() < trades.get(lowestOfAll).sequence()) {
+          lowestOfAll = i;
+        }
+        // A side reversed after its sequence was already forgotten stays while there is room: a
+        // repeated ask to reverse it must find it done, never undo it twice.
+        boolean keep = t.reversed() && t.sequence() <= tradesForgottenUpTo;
+        if (!keep && (lowest < 0 || t.sequence() < trades.get(lowest).sequence())) {
           lowest = i;
         }
       }
-      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
+      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest >= 0 ? lowest : lowestOfAll).sequence());
     }
     return forgottenUpTo;
   }

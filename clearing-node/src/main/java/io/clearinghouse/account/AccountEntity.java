@@ -73,7 +73,17 @@ public final class AccountEntity
    * was refused: from the trade register only. Idempotent; a sequence never applied here is marked
    * so that it is never applied later either.
    */
-  public record ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * Undo the side of {@code sequence}. {@code instrument}, {@code buyLots}, {@code priceTicks} and
+   * {@code fee} (the side as the register knows it applied it) let an account that has forgotten
+   * the sequence still undo it, as the opposite fill; null instrument when not known.
+   */
+  public record ReverseTradeSide(String tradeId, long sequence, String instrument, long buyLots, long priceTicks,
+      long fee, ActorRef<Reply> replyTo) implements Command {
+    public ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) {
+      this(tradeId, sequence, null, 0, 0, 0, replyTo);
+    }
+  }
 
   /** {@code side}, whatever this account's own rules would now say: its trade's other side is applied. */
   public record ForceTradeSide(ApplyTrade side) implements Command {}

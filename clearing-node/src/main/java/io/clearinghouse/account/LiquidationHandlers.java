@@ -278,9 +278,13 @@ final class LiquidationHandlers {
     if (risk.anyPositionStale(account)) {
       return Optional.of(account.accountId() + " holds a position with a stale index");
     }
-    Holding after = new Holding(holding.lots() + event.signedLots(), holding.cost() + event.costDelta(),
-        holding.leverage(), holding.mode(), holding.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
-    Map<String, Holding> holdingsAfter = new HashMap<>(account.holdings());
+    // Judged on the account as its checked, not yet applied trade sides will leave it.
+    Account base = trading.promised(account);
+    Holding promisedHolding = base.holding(event.instrument());
+    Holding after = new Holding(promisedHolding.lots() + event.signedLots(), promisedHolding.cost() + event.costDelta(),
+        holding.leverage(), holding.mode(), promisedHolding.isolatedMargin() + event.isolatedMarginDelta(),
+        event.priceTicks());
+    Map<String, Holding> holdingsAfter = new HashMap<>(base.holdings());
     holdingsAfter.put(event.instrument(), after);
     long markTicks = risk.markTicks(event.instrument(), after);
     long notionalAfter = instrument.notional(markTicks, after.lots());
@@ -289,8 +293,8 @@ final class LiquidationHandlers {
           + maxNotional);
     }
     Account whatIf = new Account(account.accountId(),
-        Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
-        account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
+        Math.subtractExact(Math.addExact(base.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
+        account.leverageCap(), holdingsAfter, base.reservations(), account.recentTransfers(),
         account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
         account.liquidationSteps(), account.stops(), account.owed());
     AccountRisk evaluation = risk.evaluate(whatIf);

@@ -46,6 +46,12 @@ final class PendingSides {
     bySequence.remove(sequence);
   }
 
+  /** Whether the side of {@code sequence} is held (passed its check and not yet applied, released or expired). */
+  boolean holds(long sequence) {
+    Held held = bySequence.get(sequence);
+    return held != null && nanoTime.getAsLong() - held.expiresAtNanos() <= 0;
+  }
+
   int size() {
     return bySequence.size();
   }

@@ -62,7 +62,8 @@ final class ReservationHandlers {
           : reject(cmd.replyTo(), Rejection.RESERVATION_CONFLICT,
               "order " + cmd.orderId() + " already holds a reservation for another order");
     }
-    Holding holding = account.holding(cmd.instrument());
+    // Priced from the position as the checked, not yet applied trade sides will leave it.
+    Holding holding = promised.holding(cmd.instrument());
     if (account.inDebt()) {
       return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
           + " from a liquidation: no new orders until it is repaid");

@@ -84,6 +84,11 @@ final class TradingHandlers {
     return applyTrade(account, cmd.side(), true, false);
   }
 
+  /** {@code account} as the sides it passed in a check and has not applied yet will leave it. */
+  Account promised(Account account) {
+    return pending.view(account, PendingSides.NONE);
+  }
+
   /** The trade of a side this account passed in a check was refused by the other side: it holds nothing any more. */
   ReplyEffect<Event, State> releaseCheck(AccountEntity.ReleaseCheck cmd) {
     pending.release(cmd.sequence());
@@ -98,7 +103,10 @@ final class TradingHandlers {
    * never a sequence applied with other content.
    */
   ReplyEffect<Event, State> forceTrade(Account account, AccountEntity.ForceTradeSide cmd) {
-    return applyTrade(account, cmd.side(), false, true);
+    // Only a side this account still holds from its check is taken whatever its rules say: after
+    // a restart or once the hold expired, what the check promised may have been used since, so the
+    // side is judged as any other (a refusal makes the register reverse the buyer's side).
+    return applyTrade(account, cmd.side(), false, pending.holds(cmd.side().sequence()));
   }
 
   private ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd, boolean checkOnly) {
@@ -192,11 +200,31 @@ final class TradingHandlers {
     }
     boolean opens = Math.abs(after.lots()) > Math.abs(before.lots())
         || (after.lots() != 0 && Long.signum(after.lots()) != Long.signum(before.lots()));
+    if (!forced && opens && account.liquidating()) {
+      throw new RejectedException(Rejection.ACCOUNT_LIQUIDATING, "trade " + cmd.tradeId() + " would open or grow a"
+          + " position of " + account.accountId() + ", which is being liquidated: only reducing trades are taken");
+    }
+    if (!forced && opens && account.inDebt()) {
+      throw new RejectedException(Rejection.ACCOUNT_IN_DEBT, "trade " + cmd.tradeId() + " would open or grow a"
+          + " position of " + account.accountId() + ", which owes " + money(account.debt()) + " from a liquidation");
+    }
     if (!forced && opens && reservation != null && reservation.amount() == 0 && released == 0
         && reservation.instrument().equals(cmd.instrument())) {
       // It was reserved without margin because it only reduced; the position has shrunk since.
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
           + " reduce-only and would now open a position with no margin reserved for it");
+    }
+    if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED) {
+      // Nothing was reserved for it (no order named, or its reservation released or used up
+      // before the fill came): the order-cost rule judges it now, against what is available.
+      OrderRules.Cost cost = OrderRules.cost(instrument, before.lots(), 0, cmd.signedLots(), cmd.priceTicks(),
+          mark > 0 ? mark : cmd.priceTicks(), risk.chosenLeverage(account, before));
+      long available = risk.evaluate(account).available();
+      if (!cost.reducing() && cost.amount() > available) {
+        throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " has no reservation"
+            + " and needs " + money(cost.amount()) + " of margin, open loss and fee but " + account.accountId()
+            + " has " + money(Math.max(0, available)) + " available");
+      }
     }
     long isolatedDelta = 0;
     if (before.mode() == MarginMode.ISOLATED) {
@@ -250,6 +278,30 @@ final class TradingHandlers {
   ReplyEffect<Event, State> reverseTrade(Account account, ReverseTradeSide cmd) {
     pending.release(cmd.sequence());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
+    if (seen.isEmpty() && account.tooOldToVerify(cmd.sequence()) && cmd.instrument() != null) {
+      // Forgotten, but the register knows this side was applied: undone as the opposite fill at
+      // its price with its fee refunded, and remembered as reversed.
+      try {
+        Instrument instrument = instruments.require(cmd.instrument());
+        Holding holding = account.holding(cmd.instrument());
+        long lots = Math.negateExact(cmd.buyLots());
+        PositionChange change = new Position(holding.lots(), holding.cost())
+            .apply(lots, cmd.priceTicks(), instrument.notionalMultiplier());
+        long costDelta = Math.subtractExact(change.position().cost(), holding.cost());
+        long cashAfter = Math.addExact(Math.addExact(account.cash(), change.realizedPnl()), cmd.fee());
+        long isolatedDelta = holding.mode() == MarginMode.ISOLATED
+            ? isolatedMarginDelta(account, instrument, holding, change.position(), cmd.priceTicks(), cashAfter)
+            : 0;
+        TradeSideReversed event = new TradeSideReversed(cmd.tradeId(), cmd.sequence(), cmd.instrument(), lots,
+            cmd.priceTicks(), cmd.fee(), change.realizedPnl(), costDelta, isolatedDelta, holding.lastPriceTicks());
+        account.apply(event);
+        return effect.persist(event).thenRun(changed::accept)
+            .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+      } catch (ArithmeticException e) {
+        return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + cmd.tradeId() + " overflows "
+            + account.accountId() + "'s position or cash");
+      }
+    }
     if (seen.isEmpty()) {
       if (account.tooOldToVerify(cmd.sequence())) {
         return reject(cmd.replyTo(), Rejection.TRADE_TOO_OLD, "sequence " + cmd.sequence()

@@ -14,11 +14,11 @@ import java.util.function.Supplier;
  * account in common run alongside. Trades must be handed in in stream order (mapAsync and mapAsyncUnordered do).
  *
  * <p>A trade whose outcome is unknown (unconfirmed) blocks its two accounts at its sequence: every
- * later trade of the stream that shares an account with a blocked one is not started (it is
- * answered as waiting, and blocks its other account in turn). A trade at or below an account's
- * blocking sequence, that is the unconfirmed trade resent (or an earlier one), lifts that block.
- * Trades of other accounts go on. The map of trades in flight holds only accounts with a trade in
- * flight; the blocks last as long as the stream.
+ * later trade of the stream that shares an account with a blocked one, other than the blocking
+ * trade itself resent, is not started (it is answered as waiting, and blocks its other account at
+ * its own sequence in turn). The block is lifted only when the blocking trade, resent, gets an
+ * outcome (applied or refused). Trades of other accounts go on. The map of trades in flight holds
+ * only accounts with a trade in flight; the blocks last as long as the stream.
  */
 final class AccountOrder {
   private final ConcurrentHashMap<String, CompletableFuture<Void>> lastOf = new ConcurrentHashMap<>();
@@ -34,7 +34,7 @@ final class AccountOrder {
     CompletableFuture<Void> done = new CompletableFuture<>();
     CompletableFuture<Void> earlier = CompletableFuture.allOf(previous(buyer, done), previous(seller, done));
     CompletionStage<T> result = earlier.thenCompose(ready -> {
-      long blocking = Math.min(blockingBefore(buyer, sequence), blockingBefore(seller, sequence));
+      long blocking = Math.min(blockingOther(buyer, sequence), blockingOther(seller, sequence));
       if (blocking != Long.MAX_VALUE) {
         block(buyer, sequence);
         block(seller, sequence);
@@ -44,6 +44,10 @@ final class AccountOrder {
         if (unconfirmed.test(outcome)) {
           block(buyer, sequence);
           block(seller, sequence);
+        } else {
+          // The blocking trade has its outcome: its accounts go on.
+          blockedAt.remove(buyer, sequence);
+          blockedAt.remove(seller, sequence);
         }
         return outcome;
       });
@@ -61,24 +65,17 @@ final class AccountOrder {
   }
 
   /**
-   * The sequence of the unconfirmed trade that blocks {@code account} for a trade at
-   * {@code sequence}, or Long.MAX_VALUE; a block at or above {@code sequence} is lifted (this is
-   * the blocking trade resent, or an earlier one).
+   * The sequence of the unconfirmed trade that blocks {@code account} for the trade at
+   * {@code sequence} (any other trade than the blocking one itself), or Long.MAX_VALUE.
    */
-  private long blockingBefore(String account, long sequence) {
+  private long blockingOther(String account, long sequence) {
     Long at = blockedAt.get(account);
-    if (at == null) {
-      return Long.MAX_VALUE;
-    }
-    if (at >= sequence) {
-      blockedAt.remove(account, at);
-      return Long.MAX_VALUE;
-    }
-    return at;
+    return at == null || at == sequence ? Long.MAX_VALUE : at;
   }
 
+  /** Blocks {@code account} at {@code sequence} unless an earlier unconfirmed trade blocks it already (that one goes first). */
   private void block(String account, long sequence) {
-    blockedAt.merge(account, sequence, Math::min);
+    blockedAt.putIfAbsent(account, sequence);
   }
 
   private CompletableFuture<Void> previous(String account, CompletableFuture<Void> done) {

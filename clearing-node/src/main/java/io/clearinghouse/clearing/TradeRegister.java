@@ -86,14 +86,28 @@ public final class TradeRegister
 
   public record TradeSettled(long sequence, long buyerFee, long sellerFee) implements Event {}
 
-  /** The seller side was refused after the buyer side was applied: the buyer side is being reversed. */
-  public record TradeUnwinding(long sequence, Rejection reason, String message) implements Event {}
+  /**
+   * The seller side was refused after the buyer side was applied: the buyer side is being reversed
+   * ({@code buyerFee}, when known, lets a buyer that has forgotten the sequence still reverse it).
+   */
+  public record TradeUnwinding(long sequence, Rejection reason, String message, Long buyerFee) implements Event {
+    public TradeUnwinding(long sequence, Rejection reason, String message) {
+      this(sequence, reason, message, null);
+    }
+  }
+
+  /**
+   * The buyer side is applied and the seller has not answered at once: remembered, so that a
+   * register that recovers goes on with the seller rather than asking the buyer again (which may
+   * have forgotten the sequence by then).
+   */
+  public record BuyerApplied(long sequence, long buyerFee) implements Event {}
 
   public record TradeRefused(long sequence, Rejection reason, String message) implements Event {}
 
   // --- state ----------------------------------------------------------------------------
 
-  public enum Status { RECORDED, UNWINDING, SETTLED, REFUSED;
+  public enum Status { RECORDED, BUYER_APPLIED, UNWINDING, SETTLED, REFUSED;
 
     boolean finished() {
       return this == SETTLED || this == REFUSED;
@@ -171,9 +185,13 @@ public final class TradeRegister
       } else if (event instanceof TradeSettled e) {
         Entry was = trades.get(e.sequence());
         trades.put(e.sequence(), new Entry(was.trade(), Status.SETTLED, e.buyerFee(), e.sellerFee(), null, null));
+      } else if (event instanceof BuyerApplied e) {
+        Entry was = trades.get(e.sequence());
+        trades.put(e.sequence(), new Entry(was.trade(), Status.BUYER_APPLIED, e.buyerFee(), 0, null, null));
       } else if (event instanceof TradeUnwinding e) {
         Entry was = trades.get(e.sequence());
-        trades.put(e.sequence(), new Entry(was.trade(), Status.UNWINDING, 0, 0, e.reason(), e.message()));
+        long buyerFee = e.buyerFee() != null ? e.buyerFee() : was.buyerFee();
+        trades.put(e.sequence(), new Entry(was.trade(), Status.UNWINDING, buyerFee, 0, e.reason(), e.message()));
       } else if (event instanceof TradeRefused e) {
         Entry was = trades.get(e.sequence());
         trades.put(e.sequence(), new Entry(was.trade(), Status.REFUSED, 0, 0, e.reason(), e.message()));
@@ -384,10 +402,16 @@ public final class TradeRegister
     }
     TradeContent t = entry.trade();
     long attempt = ++drive.attempt;
+    if (drive.buyerFee == null && entry.status() == Status.BUYER_APPLIED) {
+      drive.buyerFee = entry.buyerFee();
+    }
     CompletionStage<AccountEntity.Reply> answer;
     if (entry.status() == Status.UNWINDING) {
-      answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r),
-          settings.stepTimeout());
+      // With the side's content and fee: a buyer that has forgotten the sequence still reverses it
+      // (the register knows it applied it).
+      long fee = drive.buyerFee != null ? drive.buyerFee : entry.buyerFee();
+      answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, t.instrument(),
+          t.lots(), t.priceTicks(), fee, r), settings.stepTimeout());
     } else if (drive.buyerFee == null) {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide = r -> new AccountEntity.ApplyTrade(
           t.tradeId(), sequence, t.instrument(), t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(),
@@ -425,6 +449,12 @@ public final class TradeRegister
       return Effect().noReply();
     }
     if (answer.failure() != null) {
+      if (drive.buyerFee != null && entry.status() == Status.RECORDED) {
+        // The seller has not answered: remember that the buyer's side is applied before waiting.
+        String why = answer.failure();
+        return Effect().persist(new BuyerApplied(sequence, drive.buyerFee))
+            .thenRun(after -> scheduleRetry(sequence, drive, why)).thenNoReply();
+      }
       return retryLater(sequence, drive, answer.failure());
     }
     AccountEntity.Reply reply = answer.reply();
@@ -451,8 +481,16 @@ public final class TradeRegister
     if (reply instanceof AccountEntity.Rejected rejected) {
       String message = rejected.message().startsWith(SELLER_CHECKED) ? rejected.message()
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
+      if (buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD && !(drive.fresh && answer.attempt() == 1)) {
+        // Asked before (an earlier attempt or incarnation may have applied it) and now forgotten by
+        // the buyer: whether its side is applied cannot be told, so the trade is neither refused nor
+        // settled. An operator must look (the audit names any side applied alone).
+        log.error("Trade {} (sequence {}): the buyer {} no longer remembers the sequence; whether its side is"
+            + " applied cannot be told: held unsettled for an operator", t.tradeId(), sequence, t.buyer());
+        return retryLater(sequence, drive, "buyer forgot the sequence");
+      }
       if (buyerStep) {
-        if (drive.fresh && answer.attempt() == 1 && !rejected.message().startsWith(SELLER_CHECKED)) {
+        if (drive.fresh && !rejected.message().startsWith(SELLER_CHECKED)) {
           // The seller passed its check and holds its side for this trade: it may let go now.
           accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
         }
@@ -472,7 +510,7 @@ public final class TradeRegister
       }
       log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; reversing it: {}",
           t.tradeId(), sequence, message);
-      return Effect().persist(new TradeUnwinding(sequence, rejected.reason(), message))
+      return Effect().persist(new TradeUnwinding(sequence, rejected.reason(), message, drive.buyerFee))
           .thenRun(after -> step(after, sequence)).thenNoReply();
     }
     return retryLater(sequence, drive, "unexpected answer " + reply);
@@ -495,6 +533,11 @@ public final class TradeRegister
   }
 
   private ReplyEffect<Event, State> retryLater(long sequence, Drive drive, String why) {
+    scheduleRetry(sequence, drive, why);
+    return Effect().noReply();
+  }
+
+  private void scheduleRetry(long sequence, Drive drive, String why) {
     drive.retries++;
     Duration delay = settings.retryInterval().multipliedBy(1L << Math.min(drive.retries - 1, 10));
     if (delay.compareTo(settings.maxRetryInterval()) > 0) {
@@ -502,7 +545,6 @@ public final class TradeRegister
     }
     log.warn("Trade register {}: sequence {} not answered ({}); asking again in {}", bucket, sequence, why, delay);
     timers.startSingleTimer(sequence, new RetryStep(sequence, drive.attempt), delay);
-    return Effect().noReply();
   }
 
   @Override

@@ -54,9 +54,10 @@ class LiquidationStepsTest {
     return account.runCommand(command);
   }
 
-  /** 1,000 deposited, 1 BTC bought at 50,000 as taker: cash 975. */
+  /** 1,000 deposited, 1 BTC bought at 50,000 as taker at 100x (initial margin 500): cash 975. */
   private void longOneBitcoin() {
     run(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 100, r));
     run(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "other", r));
   }
 

@@ -99,11 +99,16 @@ class OrderRulesEntityTest {
         .reservation().amount();
   }
 
-  /** Cash 100 and a cross short 10,000 in profit (cash 125, short 1 BTC at 50,000, fee 25; mark 40,000). */
+  /**
+   * Cash 100 and a cross short 10,000 in profit (cash 2,625, short 1 BTC at 50,000, fee 25, mark
+   * 40,000, then 2,500 withdrawn).
+   */
   private void cashOf100WithCrossProfitOf10000() {
-    deposit(usdt(125));
+    deposit(usdt(2_625));
     assertEquals(1, trade(PERP, -ONE_BTC, price(50_000)).events().size());
     mark(PERP, 40_000);
+    assertInstanceOf(AccountEntity.Transferred.class,
+        run(r -> new AccountEntity.Withdraw("w-setup", usdt(2_500), r)).reply());
     assertEquals(usdt(100), summary().cash());
     assertEquals(usdt(10_100), summary().equity());
     assertEquals(1, run(r -> new AccountEntity.SetMarginMode(FUTURE, MarginMode.ISOLATED, r)).events().size());

@@ -414,6 +414,7 @@ class TradingEntityTest {
   void aStaleInstrumentWithoutAPositionDoesNotBlockALiquidation() {
     deposit(1_000 * USDT);
     run(r -> new AccountEntity.SetLeverage("BTCUSDT-261225", 10, r)); // a setting, no position
+    run(r -> new AccountEntity.SetLeverage(PERP, 100, r)); // 1 BTC at 50,000 on 1,000: initial margin 500
     trade(ONE_BTC, P50K, true);
     marks.accept(new io.clearinghouse.price.FeedStatus("BTCUSDT-261225", true, 1, 0));
     marks.accept(new io.clearinghouse.price.Mark(PERP, 490_000, 1, 0));

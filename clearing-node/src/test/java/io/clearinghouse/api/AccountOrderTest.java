@@ -82,4 +82,14 @@ class AccountOrderTest {
     assertEquals(UNCONFIRMED, trade(1, "a", "b", CompletableFuture.completedFuture(UNCONFIRMED)).join());
     assertEquals("waits for 1", trade(2, "a", "c", CompletableFuture.completedFuture("done")).join());
   }
+
+  @Test
+  void anEarlierTradeOfTheAccountDoesNotLiftTheBlockOfAnUnconfirmedOne() {
+    trade(10, "a", "b", CompletableFuture.completedFuture(UNCONFIRMED));
+    // An older trade of a (sent late): not started either, 10 may still be applied by its register.
+    assertEquals("waits for 10", trade(5, "a", "x", CompletableFuture.completedFuture("done")).join());
+    assertEquals("waits for 10", trade(11, "a", "c", CompletableFuture.completedFuture("done")).join(),
+        "started: " + started);
+    assertEquals(List.of("a-b@10"), started);
+  }
 }

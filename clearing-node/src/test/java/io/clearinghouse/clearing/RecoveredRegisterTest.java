@@ -1,0 +1,121 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A register that recovers with a trade whose buyer side was applied while the seller was away
+ * goes on with the seller (BuyerApplied), never asking the buyer again: the buyer may have
+ * forgotten the sequence by then (more than retained-trades newer trades, here 5), and before,
+ * its TRADE_TOO_OLD made the register refuse the trade while the buyer's side stayed applied.
+ */
+class RecoveredRegisterTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 5, 20);
+  private static final String PERP = "BTCUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static final class Accounts implements TradeRegister.AccountAsker {
+    final String prefix = "rv" + ids.incrementAndGet() + "-";
+    final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
+    final Set<String> failing = ConcurrentHashMap.newKeySet();
+
+    ActorRef<AccountEntity.Command> ref(String id) {
+      return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
+          SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
+          java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
+    }
+
+    String open(String name, long deposit) {
+      String id = prefix + name;
+      ask(id, AccountEntity.Open::new);
+      ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
+      return id;
+    }
+
+    AccountEntity.Reply ask(String id, java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> c) {
+      return AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(ref(id), c::apply, Duration.ofSeconds(5),
+          testKit.scheduler()).toCompletableFuture().join();
+    }
+
+    AccountSummary summary(String id) {
+      return ((AccountEntity.Snapshot) ask(id, AccountEntity.Get::new)).account();
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
+        java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+      if (failing.contains(accountId)) {
+        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
+      }
+      return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
+    }
+  }
+
+  private static TradeContent trade(long seq, String buyer, String seller, long lots) {
+    return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
+  }
+
+  @Test
+  void aRecoveredRegisterNeverRefusesATradeWhoseBuyerSideIsApplied() {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
+    accounts.failing.add(b);
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), lost.getRef()));
+    // The seller's node is away: its check fails, the buyer side is applied on the retry.
+    lost.awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(1_000, accounts.summary(a).positions().get(0).lots());
+      return null;
+    });
+    testKit.stop(register);
+    // Meanwhile a (a busy market maker) clears more than retained-trades newer trades elsewhere.
+    for (long seq = 100; seq < 106; seq++) {
+      long lots = seq % 2 == 0 ? 10 : -10;
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(a,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+    accounts.failing.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), resend.getRef()));
+    TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
+    long aLots = accounts.summary(a).positions().get(0).lots();
+    long bLots = accounts.summary(b).positions().isEmpty() ? 0 : accounts.summary(b).positions().get(0).lots();
+    assertEquals(0, aLots + bLots, "one-sided trade: " + outcome + "; a holds " + aLots + " lots, b " + bLots);
+  }
+}
