@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 echo "Building (mvn -DskipTests install)..."
 mvn -B -q -DskipTests install
 
-classpath="clearing-node/target/clearing-node-0.1.0-SNAPSHOT.jar:$(cat clearing-node/target/node.classpath)"
+classpath="clearing-node/target/clearing-node.jar:$(cat clearing-node/target/node.classpath)"
 exec java ${JAVA_OPTS:-} \
   -Dconfig.resource=local.conf \
   -Dclearinghouse.cassandra.classpath-file="$PWD/persistence/cassandra-server/target/cassandra.classpath" \

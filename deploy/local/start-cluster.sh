@@ -47,7 +47,7 @@ for i in $(seq 1 "$nodes"); do
   done
 done
 
-node_jar="clearing-node/target/clearing-node-0.1.0-SNAPSHOT.jar"
+node_jar="clearing-node/target/clearing-node.jar"
 node_classpath_file="clearing-node/target/node.classpath"
 cassandra_classpath_file="persistence/cassandra-server/target/cassandra.classpath"
 if [ ! -f "$node_classpath_file" ] || [ ! -f "$node_jar" ]; then

@@ -1,14 +1,12 @@
 package io.clearinghouse.bench;
 
 import io.clearinghouse.protocol.v1.ClearingServiceClient;
-import io.clearinghouse.protocol.v1.Side;
+import io.clearinghouse.it.SimulatedEngine;
 import io.clearinghouse.protocol.v1.Trade;
 import io.clearinghouse.protocol.v1.TradeResult;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -20,7 +18,7 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The matching engine's side of the benchmark: random trades between random pairs of accounts,
+ * The matching engine's side of the benchmark: {@link SimulatedEngine}'s random trades between random pairs of accounts,
  * streamed through {@code ClearingService.SubmitTrades} with the engine token, timed from the
  * first trade handed to the stream to the last result back.
  */
@@ -34,14 +32,15 @@ final class TradeStream {
   private final ActorSystem<?> clients;
   private final String token;
   private final List<String> accounts;
-  private final Random random;
+  private final SimulatedEngine engineSimulator;
 
   TradeStream(ClearingServiceClient engine, ActorSystem<?> clients, String token, List<String> accounts, long seed) {
     this.engine = engine;
     this.clients = clients;
     this.token = token;
     this.accounts = List.copyOf(accounts);
-    this.random = new Random(seed);
+    this.engineSimulator = new SimulatedEngine(INSTRUMENT, "t-", accounts, SimulatedEngine.aroundFiftyThousand(), 200,
+        seed);
   }
 
   /**
@@ -145,19 +144,6 @@ final class TradeStream {
 
   /** Price 49,500.0 to 50,499.9 in 0.1 ticks, quantity 0.001 to 0.200 BTC, a random taker. */
   private Trade trade(long sequence) {
-    int buyer = random.nextInt(accounts.size());
-    int seller = (buyer + 1 + random.nextInt(accounts.size() - 1)) % accounts.size();
-    long priceTicks = 495_000 + random.nextInt(10_000);
-    long lots = 1 + random.nextInt(200);
-    return Trade.newBuilder()
-        .setTradeId("t-" + sequence)
-        .setSequence(sequence)
-        .setInstrument(INSTRUMENT)
-        .setPrice(BigDecimal.valueOf(priceTicks, 1).toPlainString())
-        .setQuantity(BigDecimal.valueOf(lots, 3).toPlainString())
-        .setBuyerAccountId(accounts.get(buyer))
-        .setSellerAccountId(accounts.get(seller))
-        .setAggressorSide(random.nextBoolean() ? Side.BUY : Side.SELL)
-        .build();
+    return engineSimulator.trade(sequence);
   }
 }

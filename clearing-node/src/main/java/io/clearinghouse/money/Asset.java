@@ -54,6 +54,17 @@ public record Asset(String code, int scale, long maxAmount) {
     return parsePositive(text);
   }
 
+  /**
+   * An amount as the API writes it, signed and possibly zero ("-53.250001", "0.000000"), into
+   * minor units; the same refusals as {@link #parsePositive} otherwise.
+   */
+  public long parseSigned(String text) {
+    if (text != null && text.startsWith("-") && text.length() > 1 && text.charAt(1) != '-') {
+      return Math.negateExact(parse(text.substring(1)));
+    }
+    return parse(text);
+  }
+
   private long parse(String text) {
     if (text == null || text.isEmpty() || text.length() > MAX_TEXT_LENGTH) {
       throw malformed(text);

@@ -440,7 +440,8 @@ class NodeKillIntegrationTest {
     final AtomicInteger firstAnsweredAsDuplicate = new AtomicInteger();
     private final Object tick = new Object();
     final List<String> failures = Collections.synchronizedList(new ArrayList<>());
-    private final Random random = new Random(42);
+    private final SimulatedEngine simulator =
+        new SimulatedEngine(PERP, "nk-", accountIds, SimulatedEngine.aroundFiftyThousand(), 50, 42);
     private final Object lock = new Object();
     private long lastGenerated; // guarded by lock
     private long lastSequence = Long.MAX_VALUE; // guarded by lock
@@ -535,21 +536,7 @@ class NodeKillIntegrationTest {
     }
 
     private Trade trade(long sequence) {
-      String buyer = accountIds.get(random.nextInt(accountIds.size()));
-      String seller;
-      do {
-        seller = accountIds.get(random.nextInt(accountIds.size()));
-      } while (seller.equals(buyer));
-      return Trade.newBuilder()
-          .setTradeId("nk-" + sequence)
-          .setSequence(sequence)
-          .setInstrument(PERP)
-          .setPrice(BigDecimal.valueOf(495_000 + random.nextInt(10_000), 1).toPlainString())
-          .setQuantity(BigDecimal.valueOf(1 + random.nextInt(50), 3).toPlainString())
-          .setBuyerAccountId(buyer)
-          .setSellerAccountId(seller)
-          .setAggressorSide(random.nextBoolean() ? Side.BUY : Side.SELL)
-          .build();
+      return simulator.trade(sequence);
     }
 
     private void record(TradeResult result) {

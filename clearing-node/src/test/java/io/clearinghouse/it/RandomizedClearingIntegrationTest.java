@@ -69,23 +69,15 @@ class RandomizedClearingIntegrationTest {
 
   /** Prices wander around 50,000 in 0.1 steps; sizes 0.001 to 0.25 BTC. */
   private List<Trade> trades() {
+    List<String> accounts = new ArrayList<>();
+    for (int i = 0; i < ACCOUNTS; i++) {
+      accounts.add(account(i));
+    }
+    SimulatedEngine engine = new SimulatedEngine(PERP, "rt-", accounts,
+        new SimulatedEngine.Walk(500_000, 490_000, 510_000, 200), 250, SEED);
     List<Trade> trades = new ArrayList<>();
-    long price = 500_000;
     for (long sequence = 1; sequence <= TRADES; sequence++) {
-      int buyer = random.nextInt(ACCOUNTS);
-      int seller = (buyer + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-      price = Math.max(490_000, Math.min(510_000, price + random.nextInt(401) - 200));
-      long lots = 1 + random.nextInt(250);
-      trades.add(Trade.newBuilder()
-          .setTradeId("rt-" + sequence)
-          .setSequence(sequence)
-          .setInstrument(PERP)
-          .setPrice(BigDecimal.valueOf(price, 1).toPlainString())
-          .setQuantity(BigDecimal.valueOf(lots, 3).toPlainString())
-          .setBuyerAccountId(account(buyer))
-          .setSellerAccountId(account(seller))
-          .setAggressorSide(random.nextBoolean() ? Side.BUY : Side.SELL)
-          .build());
+      trades.add(engine.trade(sequence));
     }
     return trades;
   }

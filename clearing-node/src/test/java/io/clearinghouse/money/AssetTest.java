@@ -76,4 +76,29 @@ class AssetTest {
   void scaleZeroHasNoPoint(long units, String expected) {
     assertEquals(expected, new Asset("UNIT", 0).format(units));
   }
+
+  @ParameterizedTest
+  @CsvSource({
+      "0.000000,     0",
+      "0,            0",
+      "-53.250001,   -53250001",
+      "1250.5,       1250500000",
+      "-0.000001,    -1"
+  })
+  void parsesSignedAmountsAsTheApiWritesThem(String text, long expected) {
+    assertEquals(expected, USDT.parseSigned(text));
+    assertEquals(USDT.format(expected), USDT.format(USDT.parseSigned(USDT.format(expected))));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--5        | MALFORMED_AMOUNT",
+      "-          | MALFORMED_AMOUNT",
+      "''         | MALFORMED_AMOUNT",
+      "-1.0000001 | AMOUNT_TOO_PRECISE"
+  })
+  void refusesMalformedSignedAmounts(String text, Rejection expected) {
+    RejectedException e = assertThrows(RejectedException.class, () -> USDT.parseSigned(text));
+    assertEquals(expected, e.reason(), e.getMessage());
+  }
 }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Against a real Cassandra: the shared test server, or one that already runs on 9042. */
-class LocalCassandraTest {
+class LocalCassandraIntegrationTest {
 
   private static LocalCassandra cassandra;
   private static CqlSession session;

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * This module's reference.conf, CQL files and CBOR binding together: an event-sourced actor
  * persists to the real journal and snapshot store and recovers in a new actor system.
  */
-class CassandraJournalTest {
+class CassandraJournalIntegrationTest {
 
   /** The first writes prepare statements on a cold server: several seconds here. */
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(60);

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /** The transfer half of the audit on journals written by hand: what it accepts and what it names. */
-class TransferAuditTest {
+class TransferAuditIntegrationTest {
   private static final String PERP = "BTCUSDT-PERP";
   private static final long USDT = 1_000_000L;
 

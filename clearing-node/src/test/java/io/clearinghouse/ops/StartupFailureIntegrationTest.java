@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * message naming the problem: it never hangs half-started. Each case runs the real main class in a
  * process of its own.
  */
-class StartupFailureTest {
+class StartupFailureIntegrationTest {
 
   private record Exit(int code, String output) {}
 
