@@ -109,7 +109,7 @@ public final class Accounts {
   }
 
   private static Throwable timeoutAsRejection(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
     if (cause instanceof TimeoutException) {
       return new RejectedException(Rejection.TIMEOUT,
           "the account did not answer in time; retrying with the same idempotency key is safe");

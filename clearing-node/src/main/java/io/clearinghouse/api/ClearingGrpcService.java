@@ -156,7 +156,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   }
 
   private TradeResult unconfirmed(Trade trade, Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
     log.warn("Trade {} (sequence {}) not confirmed in time, answered UNCONFIRMED: {}",
         trade.getTradeId(), trade.getSequence(), cause.toString());
     return unconfirmed(trade, Rejection.TIMEOUT, "trade " + trade.getTradeId() + " (sequence " + trade.getSequence()
@@ -169,7 +169,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
         .setTradeId(trade.getTradeId())
         .setSequence(trade.getSequence())
         .setUnconfirmed(TradeUnconfirmed.newBuilder()
-            .setReason(ErrorReason.valueOf(reason.name()))
+            .setReason(GrpcErrors.errorReason(reason))
             .setMessage(message))
         .build();
   }
@@ -182,7 +182,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
         .setTradeId(tradeId)
         .setSequence(trade.getSequence())
         .setRejection(TradeRejection.newBuilder()
-            .setReason(ErrorReason.valueOf(e.reason().name()))
+            .setReason(GrpcErrors.errorReason(e.reason()))
             .setMessage(e.getMessage()))
         .build();
   }

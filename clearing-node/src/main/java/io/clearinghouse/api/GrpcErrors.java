@@ -6,7 +6,6 @@ import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.grpc.javadsl.MetadataBuilder;
@@ -82,11 +81,25 @@ public final class GrpcErrors {
   }
 
   private static Throwable unwrap(Throwable failure) {
-    Throwable current = failure;
-    while ((current instanceof CompletionException || current instanceof ExecutionException)
-        && current.getCause() != null) {
-      current = current.getCause();
-    }
-    return current;
+    return io.clearinghouse.common.Failures.unwrap(failure);
+  }
+
+  /** The API's reason for {@code reason} (the same name: every Rejection has one, see GrpcErrorsTest). */
+  public static io.clearinghouse.protocol.v1.ErrorReason errorReason(Rejection reason) {
+    return io.clearinghouse.protocol.v1.ErrorReason.valueOf(reason.name());
+  }
+
+  /** The HTTP status of a refusal on the management port, by the kind of its gRPC status. */
+  public static int httpStatus(Rejection reason) {
+    return switch (statusCode(reason)) {
+      case INVALID_ARGUMENT -> 400;
+      case NOT_FOUND -> 404;
+      case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
+      case UNAUTHENTICATED -> 401;
+      case PERMISSION_DENIED -> 403;
+      case RESOURCE_EXHAUSTED -> 429;
+      case UNAVAILABLE -> 503;
+      default -> 500;
+    };
   }
 }

@@ -119,7 +119,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
       metrics.tickRefused(settings.sources().contains(tick.getSource()) ? tick.getSource() : "other", e.reason());
       if (summary.getRejectionsCount() < MAX_LISTED_REJECTIONS) {
         summary.addRejections(TickRejection.newBuilder().setIndex(index)
-            .setReason(ErrorReason.valueOf(e.reason().name())).setMessage(e.getMessage()));
+            .setReason(GrpcErrors.errorReason(e.reason())).setMessage(e.getMessage()));
       }
       return Optional.empty();
     }

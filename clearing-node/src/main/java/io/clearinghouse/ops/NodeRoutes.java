@@ -105,7 +105,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
       done = liquidations.setHalt(instrument, halted).thenApply(status -> json(JSON.createObjectNode()
           .put("instrument", status.instrument()).put("halted", status.liquidationsHalted())));
     } catch (RejectedException e) {
-      return complete(StatusCodes.NOT_FOUND, e.reason().name() + ": " + e.getMessage());
+      return complete(StatusCodes.get(GrpcErrors.httpStatus(e.reason())), e.reason().name() + ": " + e.getMessage());
     }
     return completeWithFuture(done);
   }
