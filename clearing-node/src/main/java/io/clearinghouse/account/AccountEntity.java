@@ -444,7 +444,7 @@ public final class AccountEntity
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
-        this::changed);
+        settings.checkUnreservedFills(), this::changed);
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,

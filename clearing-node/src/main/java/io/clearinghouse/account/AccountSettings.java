@@ -17,10 +17,20 @@ import java.time.Duration;
  * @param retainedTrades how many recent trades each account remembers to recognise resubmissions;
  *     a resubmitted trade older than all of them is refused as TRADE_TOO_OLD, never re-applied
  * @param defaultLeverage the leverage of an instrument until the account sets one
+ * @param checkUnreservedFills whether a fill that no reservation covers is judged by the order-cost
+ *     rule (refused INSUFFICIENT_MARGIN when the account cannot carry it); off only where the
+ *     exchange's own pre-trade risk is trusted and every executed trade must be taken (the margin
+ *     monitor then liquidates what cannot be carried)
  */
 public record AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
     Duration askTimeout,
-    int retainedTrades, int defaultLeverage) {
+    int retainedTrades, int defaultLeverage, boolean checkUnreservedFills) {
+  public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
+      Duration askTimeout, int retainedTrades, int defaultLeverage) {
+    this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
+        true);
+  }
+
   public AccountSettings {
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("clearinghouse.account.snapshot-every must be at least 1, was " + snapshotEvery);
@@ -46,6 +56,7 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     Config c = config.getConfig("clearinghouse.account");
     return new AccountSettings(asset, c.getInt("snapshot-every"), c.getDuration("idempotency-key-retention"),
         c.getInt("max-retained-keys"),
-        c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"));
+        c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"),
+        c.getBoolean("check-unreserved-fills"));
   }
 }

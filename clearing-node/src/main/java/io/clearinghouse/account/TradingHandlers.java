@@ -54,13 +54,15 @@ final class TradingHandlers {
   private final Instruments instruments;
   private final Consumer<State> changed;
   private final PendingSides pending;
+  private final boolean checkUnreservedFills;
 
   private final Asset asset;
 
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
-      PendingSides pending, Consumer<State> changed) {
+      PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed) {
     this.asset = asset;
     this.pending = pending;
+    this.checkUnreservedFills = checkUnreservedFills;
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
@@ -214,7 +216,7 @@ final class TradingHandlers {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
           + " reduce-only and would now open a position with no margin reserved for it");
     }
-    if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED) {
+    if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED && checkUnreservedFills) {
       // Nothing was reserved for it (no order named, or its reservation released or used up
       // before the fill came): the order-cost rule judges it now, against what is available.
       OrderRules.Cost cost = OrderRules.cost(instrument, before.lots(), 0, cmd.signedLots(), cmd.priceTicks(),

@@ -1,6 +1,7 @@
 package io.clearinghouse.clearing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import com.typesafe.config.ConfigFactory;
@@ -47,6 +48,7 @@ class RecoveredRegisterTest {
     final String prefix = "rv" + ids.incrementAndGet() + "-";
     final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
     final Set<String> failing = ConcurrentHashMap.newKeySet();
+    final AtomicInteger unanswered = new AtomicInteger();
 
     ActorRef<AccountEntity.Command> ref(String id) {
       return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
@@ -74,6 +76,7 @@ class RecoveredRegisterTest {
     public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
         java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
       if (failing.contains(accountId)) {
+        unanswered.incrementAndGet();
         return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
       }
       return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
@@ -97,8 +100,11 @@ class RecoveredRegisterTest {
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), lost.getRef()));
     // The seller's node is away: its check fails, the buyer side is applied on the retry.
-    lost.awaitAssert(Duration.ofSeconds(5), () -> {
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(1_000, accounts.summary(a).positions().get(0).lots());
+      // The seller asked again after its first step went unanswered: the register has recorded
+      // that the buyer's side is applied (it does so before it waits).
+      assertTrue(accounts.unanswered.get() >= 3, "seller asks unanswered: " + accounts.unanswered.get());
       return null;
     });
     testKit.stop(register);
