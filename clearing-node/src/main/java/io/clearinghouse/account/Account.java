@@ -210,26 +210,33 @@ public record Account(
    * can arrive out of order, and everything at or below the highest forgotten sequence is refused
    * as too old to verify. Returns the new forgotten-up-to mark.
    */
+  /**
+   * Forgets the lowest sequences beyond {@code retainedTrades}, counting reversed sides apart (they
+   * are rare, and a repeated ask to reverse one must find it done, never undo it twice): at most
+   * {@code retainedTrades} of each are remembered.
+   */
   private long forgetOldest(List<TradeRef> trades) {
     long forgottenUpTo = tradesForgottenUpTo;
-    while (trades.size() > retainedTrades) {
+    while (true) {
+      int reversed = 0;
+      for (TradeRef t : trades) {
+        if (t.reversed()) {
+          reversed++;
+        }
+      }
+      boolean dropApplied = trades.size() - reversed > retainedTrades;
+      if (!dropApplied && reversed <= retainedTrades) {
+        return forgottenUpTo;
+      }
       int lowest = -1;
-      int lowestOfAll = 0;
       for (int i = 0; i < trades.size(); i++) {
         TradeRef t = trades.get(i);
-        if (t.sequence() < trades.get(lowestOfAll).sequence()) {
-          lowestOfAll = i;
-        }
-        // A side reversed after its sequence was already forgotten stays while there is room: a
-        // repeated ask to reverse it must find it done, never undo it twice.
-        boolean keep = t.reversed() && t.sequence() <= tradesForgottenUpTo;
-        if (!keep && (lowest < 0 || t.sequence() < trades.get(lowest).sequence())) {
+        if (t.reversed() != dropApplied && (lowest < 0 || t.sequence() < trades.get(lowest).sequence())) {
           lowest = i;
         }
       }
-      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest >= 0 ? lowest : lowestOfAll).sequence());
+      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
     }
-    return forgottenUpTo;
   }
 
   /**

@@ -278,25 +278,24 @@ final class LiquidationHandlers {
     if (risk.anyPositionStale(account)) {
       return Optional.of(account.accountId() + " holds a position with a stale index");
     }
-    // Judged on the account as its checked, not yet applied trade sides will leave it.
-    Account base = trading.promised(account);
-    Holding promisedHolding = base.holding(event.instrument());
-    Holding after = new Holding(promisedHolding.lots() + event.signedLots(), promisedHolding.cost() + event.costDelta(),
-        holding.leverage(), holding.mode(), promisedHolding.isolatedMargin() + event.isolatedMarginDelta(),
-        event.priceTicks());
-    Map<String, Holding> holdingsAfter = new HashMap<>(base.holdings());
+    Holding after = new Holding(holding.lots() + event.signedLots(), holding.cost() + event.costDelta(),
+        holding.leverage(), holding.mode(), holding.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
+    Map<String, Holding> holdingsAfter = new HashMap<>(account.holdings());
     holdingsAfter.put(event.instrument(), after);
-    long markTicks = risk.markTicks(event.instrument(), after);
-    long notionalAfter = instrument.notional(markTicks, after.lots());
+    Account taken = new Account(account.accountId(),
+        Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
+        account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
+        account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
+        account.liquidationSteps(), account.stops(), account.owed());
+    // Judged with the trade sides it passed in a check and has not applied yet on top: they were promised first.
+    Account whatIf = trading.promised(taken);
+    Holding judged = whatIf.holding(event.instrument());
+    long markTicks = risk.markTicks(event.instrument(), judged);
+    long notionalAfter = instrument.notional(markTicks, judged.lots());
     if (maxNotional > 0 && notionalAfter > maxNotional) {
       return Optional.of("the position would reach a notional of " + notionalAfter + ", above the provider's limit of "
           + maxNotional);
     }
-    Account whatIf = new Account(account.accountId(),
-        Math.subtractExact(Math.addExact(base.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
-        account.leverageCap(), holdingsAfter, base.reservations(), account.recentTransfers(),
-        account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
-        account.liquidationSteps(), account.stops(), account.owed());
     AccountRisk evaluation = risk.evaluate(whatIf);
     if (evaluation.liquidatable() || evaluation.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");

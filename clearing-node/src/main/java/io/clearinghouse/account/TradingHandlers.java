@@ -295,7 +295,8 @@ final class TradingHandlers {
             ? isolatedMarginDelta(account, instrument, holding, change.position(), cmd.priceTicks(), cashAfter)
             : 0;
         TradeSideReversed event = new TradeSideReversed(cmd.tradeId(), cmd.sequence(), cmd.instrument(), lots,
-            cmd.priceTicks(), cmd.fee(), change.realizedPnl(), costDelta, isolatedDelta, holding.lastPriceTicks());
+            cmd.priceTicks(), cmd.fee(), change.realizedPnl(), costDelta, isolatedDelta,
+            holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks());
         account.apply(event);
         return effect.persist(event).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
@@ -349,7 +350,8 @@ final class TradingHandlers {
           ? isolatedMarginDelta(account, instrument, holding, change.position(), ref.priceTicks(), cashAfter)
           : 0;
       event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(), lots, ref.priceTicks(),
-          ref.fee(), change.realizedPnl(), costDelta, isolatedDelta, ref.priorLastPriceTicks());
+          ref.fee(), change.realizedPnl(), costDelta, isolatedDelta,
+          ref.priorLastPriceTicks() > 0 ? ref.priorLastPriceTicks() : ref.priceTicks());
       // What the event handler will compute must fit a long.
       account.apply(event);
     } catch (ArithmeticException e) {

@@ -255,6 +255,8 @@ public final class TradeRegister
     boolean forceSeller;
     /** The seller's check passed in this drive, just before the buyer's side was applied. */
     boolean sellerChecked;
+    /** How often the buyer's side was sent in this drive (more than once: an earlier one may have been applied). */
+    int buyerAsks;
     /**
      * Recorded by this incarnation and not yet sent to either account: the first attempt asks the
      * seller whether it would take its side before the buyer's side is applied.
@@ -425,9 +427,9 @@ public final class TradeRegister
             .thenCompose(check -> check instanceof AccountEntity.Rejected refused
                 ? CompletableFuture.completedFuture(new AccountEntity.Rejected(refused.reason(),
                     SELLER_CHECKED + refused.message()))
-                : accounts.ask(t.buyer(), buyerSide, settings.stepTimeout()));
+                : askBuyer(drive, t, buyerSide));
       } else {
-        answer = accounts.ask(t.buyer(), buyerSide, settings.stepTimeout());
+        answer = askBuyer(drive, t, buyerSide);
       }
     } else {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.ApplyTrade> sellerSide = r -> new AccountEntity.ApplyTrade(
@@ -439,6 +441,12 @@ public final class TradeRegister
     }
     context.pipeToSelf(answer, (reply, failure) -> new StepAnswered(sequence, attempt, reply,
         failure == null ? null : failure.toString()));
+  }
+
+  private CompletionStage<AccountEntity.Reply> askBuyer(Drive drive, TradeContent t,
+      Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide) {
+    drive.buyerAsks++;
+    return accounts.ask(t.buyer(), buyerSide, settings.stepTimeout());
   }
 
   private ReplyEffect<Event, State> answered(State state, StepAnswered answer) {
@@ -481,7 +489,7 @@ public final class TradeRegister
     if (reply instanceof AccountEntity.Rejected rejected) {
       String message = rejected.message().startsWith(SELLER_CHECKED) ? rejected.message()
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
-      if (buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD && !(drive.fresh && answer.attempt() == 1)) {
+      if (buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD && (!drive.fresh || drive.buyerAsks > 1)) {
         // Asked before (an earlier attempt or incarnation may have applied it) and now forgotten by
         // the buyer: whether its side is applied cannot be told, so the trade is neither refused nor
         // settled. An operator must look (the audit names any side applied alone).
@@ -510,6 +518,8 @@ public final class TradeRegister
       }
       log.warn("Trade {} (sequence {}): seller side refused after the buyer side was applied; reversing it: {}",
           t.tradeId(), sequence, message);
+      // The seller may still hold its side from its check: it never will be applied.
+      accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
       return Effect().persist(new TradeUnwinding(sequence, rejected.reason(), message, drive.buyerFee))
           .thenRun(after -> step(after, sequence)).thenNoReply();
     }
