@@ -206,14 +206,12 @@ public record Account(
   }
 
   /**
-   * Drops the lowest sequences beyond the retained number, never merely the first inserted: trades
-   * can arrive out of order, and everything at or below the highest forgotten sequence is refused
-   * as too old to verify. Returns the new forgotten-up-to mark.
-   */
-  /**
-   * Forgets the lowest sequences beyond {@code retainedTrades}, counting reversed sides apart (they
-   * are rare, and a repeated ask to reverse one must find it done, never undo it twice): at most
-   * {@code retainedTrades} of each are remembered.
+   * Keeps at most {@code retainedTrades} applied sides and as many reversed ones, apart (reversals
+   * are rare, and a repeated ask to reverse one must find it done, never undo it twice). Applied
+   * sides beyond it: the lowest sequences go (trades can arrive out of order, and everything at or
+   * below the highest forgotten sequence is refused as too old to verify). Reversed sides beyond
+   * it: the one reversed longest ago goes (they are kept in the order they were reversed), never
+   * the one just reversed. Returns the new forgotten-up-to mark.
    */
   private long forgetOldest(List<TradeRef> trades) {
     long forgottenUpTo = tradesForgottenUpTo;
@@ -228,14 +226,15 @@ public record Account(
       if (!dropApplied && reversed <= retainedTrades) {
         return forgottenUpTo;
       }
-      int lowest = -1;
+      int drop = -1;
       for (int i = 0; i < trades.size(); i++) {
         TradeRef t = trades.get(i);
-        if (t.reversed() != dropApplied && (lowest < 0 || t.sequence() < trades.get(lowest).sequence())) {
-          lowest = i;
+        if (dropApplied ? !t.reversed() && (drop < 0 || t.sequence() < trades.get(drop).sequence())
+            : t.reversed() && drop < 0) {
+          drop = i;
         }
       }
-      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(lowest).sequence());
+      forgottenUpTo = Math.max(forgottenUpTo, trades.remove(drop).sequence());
     }
   }
 
@@ -246,18 +245,16 @@ public record Account(
    */
   Account apply(AccountEntity.TradeSideReversed event) {
     List<TradeRef> trades = new ArrayList<>(recentTrades.size() + 1);
-    boolean found = false;
+    TradeRef reversedRef = null;
     for (TradeRef ref : recentTrades) {
       if (ref.sequence() == event.sequence()) {
-        trades.add(ref.asReversed());
-        found = true;
+        reversedRef = ref.asReversed();
       } else {
         trades.add(ref);
       }
     }
-    if (!found) {
-      trades.add(TradeRef.neverApplied(event.sequence(), event.tradeId()));
-    }
+    // Last: the reversed sides are kept in the order they were reversed.
+    trades.add(reversedRef != null ? reversedRef : TradeRef.neverApplied(event.sequence(), event.tradeId()));
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {
       return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,

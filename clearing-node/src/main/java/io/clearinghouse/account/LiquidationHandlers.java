@@ -291,13 +291,17 @@ final class LiquidationHandlers {
     Account whatIf = trading.promised(taken);
     Holding judged = whatIf.holding(event.instrument());
     long markTicks = risk.markTicks(event.instrument(), judged);
-    long notionalAfter = instrument.notional(markTicks, judged.lots());
+    long notionalAfter = Math.max(Math.abs(instrument.notional(markTicks, judged.lots())),
+        Math.abs(instrument.notional(risk.markTicks(event.instrument(), after), after.lots())));
     if (maxNotional > 0 && notionalAfter > maxNotional) {
       return Optional.of("the position would reach a notional of " + notionalAfter + ", above the provider's limit of "
           + maxNotional);
     }
+    // Carried with and without the held sides (one that closes at a profit adds nothing until applied).
     AccountRisk evaluation = risk.evaluate(whatIf);
-    if (evaluation.liquidatable() || evaluation.available() < 0) {
+    AccountRisk withoutHeld = risk.evaluate(taken);
+    if (evaluation.liquidatable() || evaluation.available() < 0 || withoutHeld.liquidatable()
+        || withoutHeld.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");
     }
     return Optional.empty();

@@ -53,7 +53,8 @@ final class ReservationHandlers {
     Reservation existing = account.reservations().get(cmd.orderId());
     // Sides passed in a check and not yet applied count as applied: an order never takes what they need.
     Account promised = pending.view(account, PendingSides.NONE);
-    long available = risk.evaluate(promised).available();
+    // The lower of the two: a held side that closes at a profit adds nothing until it is applied.
+    long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
     if (existing != null) {
       boolean same = existing.instrument().equals(cmd.instrument()) && existing.priceTicks() == cmd.priceTicks()
           && Long.signum(existing.remainingLots()) == Long.signum(cmd.signedLots());

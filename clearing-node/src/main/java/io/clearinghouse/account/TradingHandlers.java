@@ -477,7 +477,10 @@ final class TradingHandlers {
     Map<String, Holding> whatIf = new HashMap<>(promised.holdings());
     whatIf.put(cmd.instrument(), new Holding(promisedHolding.lots(), promisedHolding.cost(), cmd.leverage(),
         promisedHolding.mode(), promisedHolding.isolatedMargin(), promisedHolding.lastPriceTicks()));
-    if (risk.evaluate(promised, whatIf).available() < 0) {
+    Map<String, Holding> actualWhatIf = new HashMap<>(account.holdings());
+    actualWhatIf.put(cmd.instrument(), new Holding(holding.lots(), holding.cost(), cmd.leverage(), holding.mode(),
+        holding.isolatedMargin(), holding.lastPriceTicks()));
+    if (risk.evaluate(promised, whatIf).available() < 0 || risk.evaluate(account, actualWhatIf).available() < 0) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
           "leverage " + cmd.leverage() + " would leave the account under-margined");
     }
@@ -528,7 +531,7 @@ final class TradingHandlers {
     }
     if (cmd.amount() > 0) {
       Account promised = pending.view(account, PendingSides.NONE);
-      long available = risk.evaluate(promised).available();
+      long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
       if (cmd.amount() > movable) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,

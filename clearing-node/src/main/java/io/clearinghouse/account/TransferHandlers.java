@@ -81,7 +81,9 @@ final class TransferHandlers {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
     }
     // Sides passed in a check and not yet applied count as applied: a withdrawal never takes what they need.
-    long withdrawable = risk.evaluate(pending.view(account, PendingSides.NONE)).withdrawable();
+    // A held side that closes at a profit adds nothing until it is applied: the lower of the two.
+    long withdrawable = Math.min(risk.evaluate(account).withdrawable(),
+        risk.evaluate(pending.view(account, PendingSides.NONE)).withdrawable());
     if (cmd.amount() > withdrawable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
           "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));

@@ -2,6 +2,7 @@ package io.clearinghouse.account;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clearinghouse.account.AccountEntity.Command;
 import io.clearinghouse.account.AccountEntity.Event;
@@ -91,5 +92,44 @@ class ReversedSidesTest {
     assertInstanceOf(AccountEntity.TradeSideApplied.class, apply(a, 200, ONE_BTC));
     Reply resend = apply(a, 200, ONE_BTC);
         assertInstanceOf(AccountEntity.TradeSideApplied.class, resend, "a just-applied sequence is already forgotten");
+  }
+
+  /** Third review: the reversed sides are kept first in, first out, so the one just reversed stays. */
+  @Test
+  void aLateReversalOfALowerSequenceIsRememberedWhenTheReversedAreAtTheirLimit() {
+    var a = fresh();
+    for (long seq = 100; seq < 105; seq++) {
+      apply(a, seq, ONE_BTC);
+    }
+    for (long seq = 100; seq < 105; seq++) {
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideReverted.class,
+          run(a, r -> new AccountEntity.ReverseTradeSide("t-" + s, s, PERP, ONE_BTC, PRICE, 25 * USDT, r)).reply());
+    }
+    assertEquals(0, lots(a));
+    // Sequence 50 from a slower register: applied now, then unwound, and the reversal asked again.
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, apply(a, 50, ONE_BTC));
+    assertInstanceOf(AccountEntity.TradeSideReverted.class,
+        run(a, r -> new AccountEntity.ReverseTradeSide("t-50", 50, PERP, ONE_BTC, PRICE, 25 * USDT, r)).reply());
+    var again = run(a, r -> new AccountEntity.ReverseTradeSide("t-50", 50, PERP, ONE_BTC, PRICE, 25 * USDT, r));
+    assertTrue(again.hasNoEvents(), "reversed twice: " + again.events());
+    assertEquals(0, lots(a));
+  }
+
+  /** Third review: a held side that closes at a profit lends nothing to a withdrawal before it is applied. */
+  @Test
+  void aWithdrawalCannotTakeTheProfitOfAHeldCloseThatIsThenRefused() {
+    MarkPrices marks = MarkPrices.local();
+    var a = AccountEntityTest.openedAccount(testKit, "reversed-" + ids.incrementAndGet(), marks);
+    run(a, r -> new AccountEntity.Deposit("d", 10_000 * USDT, r));
+    marks.accept(new Mark(PERP, PRICE, 1, 0));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, apply(a, 1, ONE_BTC));
+    marks.accept(new Mark(PERP, 550_000, 2, 0));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, run(a, r -> new AccountEntity.CheckTrade(
+        new AccountEntity.ApplyTrade("t-2", 2, PERP, -ONE_BTC, 550_000, true, null, "cp", r))).reply());
+    // Before: 14,900 accepted, and once the trade was refused the account was left liquidatable.
+    var w = run(a, r -> new AccountEntity.Withdraw("w", 14_900 * USDT, r));
+    assertInstanceOf(AccountEntity.Rejected.class, w.reply(), String.valueOf(w.reply()));
+    assertTrue(w.hasNoEvents());
   }
 }
