@@ -75,8 +75,12 @@ class ReadmeTourTest {
           + " run's outputs: " + actual.toAbsolutePath() + "); node log " + node.log);
 
       // Whatever the tour shows, it ends with a clean ledger.
-      Process audit = new ProcessBuilder(dir.resolve("chctl").toString(), "audit")
-          .redirectErrorStream(true).directory(dir.toFile()).start();
+      ProcessBuilder auditCall = new ProcessBuilder(dir.resolve("chctl").toString(), "audit")
+          .redirectErrorStream(true).directory(dir.toFile());
+      // This node, as the operator (not whatever answers on the default port).
+      auditCall.environment().putAll(env);
+      auditCall.environment().put("CLEARINGHOUSE_TOKEN", "demo-operator-token");
+      Process audit = auditCall.start();
       audit.getOutputStream().close();
       String report = new String(audit.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(audit.waitFor(60, TimeUnit.SECONDS), "chctl audit did not finish");
