@@ -10,6 +10,7 @@ import io.clearinghouse.api.AccountStreams;
 import io.clearinghouse.api.AdminGrpcService;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
+import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.clearing.MarketCheck;
@@ -62,6 +63,7 @@ public final class Main {
     Config config = ConfigFactory.load();
     try {
       NodeSettings.fromConfig(config);
+      GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
@@ -124,6 +126,7 @@ public final class Main {
         settings.account().askTimeout());
     NodeContext.get(system).liquidations(liquidations);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+        GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, adl, metrics),
