@@ -99,7 +99,9 @@ public final class Cli {
       "  members                          cluster members (management HTTP)",
       "  shards                           entities per shard per node (management HTTP)",
       "  leave ADDRESS | down ADDRESS     make a member leave, or down an unreachable one (operator, management HTTP)",
-      "  ready                            readiness of the node (management HTTP)",
+      "  ready                            readiness of the node: an Up member whose journal answers;",
+      "                                   else the check that failed (management HTTP)",
+      "  markets                          each instrument's state here: stale mark, liquidations halted (management HTTP)",
       "environment: CLEARINGHOUSE_TOKEN, CLEARINGHOUSE_GRPC (default 127.0.0.1:8080),",
       "             CLEARINGHOUSE_MANAGEMENT (default http://127.0.0.1:8558)");
 
@@ -128,6 +130,7 @@ public final class Cli {
               + java.net.URLEncoder.encode(rest.get(0), java.nio.charset.StandardCharsets.UTF_8));
         }
         case "ready" -> http(env, "/ready");
+        case "markets" -> http(env, "/health/markets");
         case "funds" -> http(env, "/insurance-funds");
         case "halted" -> http(env, "/liquidations/halted");
         case "open", "deposit", "account", "my-account", "withdraw", "leverage-cap", "audit", "set-leverage",
