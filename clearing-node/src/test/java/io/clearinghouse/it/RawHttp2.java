@@ -49,6 +49,8 @@ final class RawHttp2 implements AutoCloseable {
   static final class StreamState {
     final Map<String, String> headers = new ConcurrentHashMap<>();
     final AtomicLong dataBytes = new AtomicLong();
+    /** The first 64 KB of the response's DATA. */
+    final ByteArrayOutputStream data = new ByteArrayOutputStream();
     final CompletableFuture<String> ended = new CompletableFuture<>();
     /** When the server's first header block for the stream arrived ({@link System#nanoTime}), or 0. */
     volatile long headersAtNanos;
@@ -327,6 +329,9 @@ final class RawHttp2 implements AutoCloseable {
             StreamState state = streams.get(streamId);
             if (state != null) {
               state.dataBytes.addAndGet(payload.length);
+              synchronized (state.data) {
+                state.data.write(payload, 0, Math.max(0, Math.min(payload.length, 65_536 - state.data.size())));
+              }
             }
             if (length > 0) {
               byte[] increment = intBytes(length);

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * The gRPC transport of a real node: quiet server streams (StreamAccount, StreamMarkPrices,
  * health Watch) outlive the idle timeout because the node pings (and, as a control, are cut
  * without pings); a request that is not protobuf is INVALID_ARGUMENT with a message, in a stream
- * and in a unary call; no status message starts or ends with whitespace. The idle timeout and ping
+ * and in a unary call; no status message starts or ends with whitespace; server reflection answers
+ * without a token. The idle timeout and ping
  * interval are scaled down here (3 s and 1 s); TransportConfigTest checks the shipped ones keep
  * the same relation.
  */
@@ -129,6 +130,18 @@ class TransportIntegrationTest {
       assertEquals("5", stream.headers.get("grpc-status"), stream.headers.toString());
       assertEquals(message.strip(), message, "grpc-message '" + message + "'");
       assertTrue(message.contains("foo "), message);
+
+      // Server reflection answers without a token (grpcurl list), behind the same guard.
+      int reflection = raw.openGrpc("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", Map.of(), false);
+      raw.sendData(reflection, RawHttp2.grpcMessage(false, new byte[] {0x3a, 0x00}), true, Duration.ofSeconds(2));
+      RawHttp2.StreamState listed = raw.stream(reflection);
+      listed.ended.get(10, TimeUnit.SECONDS);
+      String services;
+      synchronized (listed.data) {
+        services = listed.data.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+      }
+      assertEquals("0", listed.headers.get("grpc-status"), listed.headers.toString());
+      assertTrue(services.contains("clearing.v1.AccountService") && services.contains("grpc.health.v1.Health"), services);
       audit(node);
     } finally {
       TestNodes.stop(node);
