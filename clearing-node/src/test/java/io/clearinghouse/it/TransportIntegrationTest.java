@@ -41,15 +41,15 @@ import org.junit.jupiter.api.Test;
  * without pings); a request that is not protobuf is INVALID_ARGUMENT with a message, in a stream
  * and in a unary call; no status message starts or ends with whitespace; server reflection answers
  * without a token. The idle timeout and ping
- * interval are scaled down here (3 s and 1 s); TransportConfigTest checks the shipped ones keep
+ * interval are scaled down here (6 s and 2 s); TransportConfigTest checks the shipped ones keep
  * the same relation.
  */
 class TransportIntegrationTest {
-  private static final Duration IDLE = Duration.ofSeconds(3);
+  private static final Duration IDLE = Duration.ofSeconds(6);
   private static final String KEEP_ALIVE = String.join("\n",
       "pekko.http.server.idle-timeout = " + IDLE.toSeconds() + "s",
-      "pekko.http.server.http2.ping-interval = 1s",
-      "pekko.http.server.http2.ping-timeout = 1s");
+      "pekko.http.server.http2.ping-interval = 2s",
+      "pekko.http.server.http2.ping-timeout = 2s");
 
   /** The three quiet streams of one client; each completes (normally or not) when its stream ends. */
   private record QuietStreams(CompletableFuture<?> account, CompletableFuture<?> marks, CompletableFuture<?> watch,
