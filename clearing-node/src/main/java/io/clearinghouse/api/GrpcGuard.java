@@ -3,14 +3,17 @@ package io.clearinghouse.api;
 import com.google.protobuf.Descriptors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigUtil;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.ops.Metrics;
 import io.grpc.health.v1.Health;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -50,8 +53,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  *   <li>each message at most {@code max-message-bytes} ({@code max-unauthenticated-message-bytes}
  *       for the services that need no token), refused RESOURCE_EXHAUSTED at its 5-byte header
  *       ({@link MessageLimit});
- *   <li>a unary call is answered within {@code unary-timeout}: past it UNAVAILABLE (TIMEOUT), a
- *       gRPC status, never a hanging call or an HTTP error page.
+ *   <li>a unary call is answered within {@code unary-timeout} (or its override, e.g. for the audit):
+ *       past it UNAVAILABLE (TIMEOUT), a gRPC status, never a hanging call or an HTTP error page.
  * </ul>
  */
 public final class GrpcGuard {
@@ -61,7 +64,16 @@ public final class GrpcGuard {
 
   /** {@code clearinghouse.grpc}: the limits above. */
   public record Settings(long maxMessageBytes, long maxUnauthenticatedMessageBytes, Duration unaryTimeout,
-      Duration refusedBodyGrace) {
+      Map<String, Duration> unaryTimeoutOverrides, Duration refusedBodyGrace) {
+    public Settings {
+      unaryTimeoutOverrides = Map.copyOf(unaryTimeoutOverrides);
+    }
+
+    /** The unary timeout of a call path ({@code /package.Service/Method}). */
+    public Duration unaryTimeout(String path) {
+      return unaryTimeoutOverrides.getOrDefault(path.startsWith("/") ? path.substring(1) : path, unaryTimeout);
+    }
+
     public static Settings fromConfig(Config config) {
       Config grpc = config.getConfig("clearinghouse.grpc");
       long max = positive(grpc, "max-message-bytes");
@@ -75,7 +87,12 @@ public final class GrpcGuard {
         throw new ConfigException.BadValue("clearinghouse.grpc.unary-timeout", "must be longer than "
             + "clearinghouse.account.ask-timeout (" + ask + "), so that a slow account is answered TIMEOUT by the ask");
       }
-      return new Settings(max, Math.min(open, max), unary, grpc.getDuration("refused-body-grace"));
+      Map<String, Duration> overrides = new HashMap<>();
+      Config slow = grpc.getConfig("unary-timeout-overrides");
+      for (String method : slow.root().keySet()) {
+        overrides.put(method, slow.getDuration(ConfigUtil.quoteString(method)));
+      }
+      return new Settings(max, Math.min(open, max), unary, overrides, grpc.getDuration("refused-body-grace"));
     }
 
     private static long positive(Config grpc, String key) {
@@ -159,9 +176,9 @@ public final class GrpcGuard {
     if (!unaryPaths.contains(path)) {
       return response;
     }
-    long seconds = settings.unaryTimeout().toSeconds();
-    return response.toCompletableFuture().copy().completeOnTimeout(null, settings.unaryTimeout().toMillis(),
-        TimeUnit.MILLISECONDS).thenApply(answer -> answer != null ? answer : status(timedOut(seconds)));
+    Duration timeout = settings.unaryTimeout(path);
+    return response.toCompletableFuture().copy().completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(answer -> answer != null ? answer : status(timedOut(timeout.toSeconds())));
   }
 
   private GrpcServiceException timedOut(long seconds) {

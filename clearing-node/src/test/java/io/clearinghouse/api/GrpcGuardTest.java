@@ -73,7 +73,7 @@ class GrpcGuardTest {
         .withFallback(ConfigFactory.load()));
     Metrics metrics = new Metrics();
     GrpcGuard guard = new GrpcGuard(testKit.system(), new GrpcGuard.Settings(1 << 20, 16 << 10, UNARY_TIMEOUT,
-        Duration.ofSeconds(1)), new Authenticator(Map.of()), metrics, List.of(Health.description));
+        Map.of(), Duration.ofSeconds(1)), new Authenticator(Map.of()), metrics, List.of(Health.description));
     binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
         .bind(guard.wrap(HealthHandlerFactory.create(new Silent(), GrpcErrors.exceptionHandler(metrics), testKit.system())))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);

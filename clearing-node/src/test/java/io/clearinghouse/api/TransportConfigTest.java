@@ -46,6 +46,8 @@ class TransportConfigTest {
         "a unary call must end with our status before pekko-http's request timeout");
     assertTrue(grpc.unaryTimeout().compareTo(config.getDuration("clearinghouse.account.ask-timeout").multipliedBy(2)) > 0,
         "a unary call of two account asks must get their TIMEOUT, not the call's");
+    assertEquals(Duration.ofMinutes(10), grpc.unaryTimeout("/clearing.v1.AdminService/Audit"));
+    assertEquals(grpc.unaryTimeout(), grpc.unaryTimeout("/clearing.v1.AdminService/Deposit"));
   }
 
   @ParameterizedTest
