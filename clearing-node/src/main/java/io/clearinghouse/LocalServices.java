@@ -41,7 +41,7 @@ final class LocalServices {
     StringBuilder text = new StringBuilder()
         .append("\n  Clearing house node is up.\n")
         .append("  gRPC:        ").append(grpc).append(" (plaintext HTTP/2, reflection on)\n")
-        .append("  management:  ").append(node.managementUri()).append(" (/cluster/members, /ready, /alive)\n");
+        .append("  management:  ").append(node.managementUri()).append(" (/cluster/members, /ready, /alive, /health/markets)\n");
     if (config.getBoolean("clearinghouse.demo.enabled")) {
       Config demo = config.getConfig("clearinghouse.demo");
       text.append("  demo operator token: ").append(demo.getString("operator-token")).append('\n')

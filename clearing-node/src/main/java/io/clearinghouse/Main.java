@@ -10,6 +10,7 @@ import io.clearinghouse.api.AccountStreams;
 import io.clearinghouse.api.AdminGrpcService;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
+import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.clearing.MarketCheck;
@@ -24,6 +25,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.ops.NodeContext;
+import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.api.PriceGrpcService;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.account.RiskRegistry;
@@ -35,7 +37,6 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -62,6 +63,7 @@ public final class Main {
     Config config = ConfigFactory.load();
     try {
       NodeSettings.fromConfig(config);
+      GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
@@ -123,7 +125,10 @@ public final class Main {
     Liquidations liquidations = new Liquidations(system, settings.liquidation(), settings.instruments(), accounts,
         settings.account().askTimeout());
     NodeContext.get(system).liquidations(liquidations);
+    NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
+    Readiness readiness = Readiness.start(system);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+        GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, adl, metrics),
@@ -133,7 +138,7 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        () -> cluster.selfMember().status() == MemberStatus.up());
+        readiness::ready);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
       // Discovery finds the other nodes (Kubernetes API); needs the management routes above.

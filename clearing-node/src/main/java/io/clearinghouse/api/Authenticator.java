@@ -169,7 +169,8 @@ public final class Authenticator {
     return authenticate(metadata.getText("authorization"));
   }
 
-  private Principal authenticate(Optional<String> header) {
+  /** Any valid token, from the value of an {@code authorization} header, whatever its role. */
+  public Principal authenticate(Optional<String> header) {
     if (header.isEmpty() || header.get().isBlank()) {
       throw new RejectedException(Rejection.MISSING_TOKEN, "send 'authorization: Bearer <token>'");
     }

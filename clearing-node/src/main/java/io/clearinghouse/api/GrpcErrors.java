@@ -1,13 +1,20 @@
 package io.clearinghouse.api;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.Trailers;
+import org.apache.pekko.grpc.internal.MissingParameterException;
+import org.apache.pekko.http.scaladsl.model.http2.PeerClosedStreamException;
 import org.apache.pekko.grpc.javadsl.MetadataBuilder;
 import io.clearinghouse.metrics.Metrics;
 import org.slf4j.Logger;
@@ -15,8 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where refusals become gRPC statuses. Each {@link Rejection} has one status code;
- * its name travels in the status message and in the {@code clearing-error-reason} trailer.
- * Anything unexpected becomes INTERNAL without details: a caller never sees a stack trace.
+ * its name travels in the status message and in the {@code clearing-error-reason} trailer. An
+ * ask that timed out is UNAVAILABLE (TIMEOUT), a request that is not protobuf INVALID_ARGUMENT
+ * (MALFORMED_MESSAGE); anything else unexpected becomes INTERNAL without details: a caller never
+ * sees a stack trace.
  */
 public final class GrpcErrors {
   public static final String REASON_TRAILER = "clearing-error-reason";
@@ -31,7 +40,7 @@ public final class GrpcErrors {
           PRICE_OFF_TICK, MALFORMED_QUANTITY, QUANTITY_NOT_POSITIVE, QUANTITY_OFF_LOT, NOTIONAL_OVERFLOW,
           INVALID_TRADE_ID, INVALID_SEQUENCE, SAME_ACCOUNT_BOTH_SIDES, INVALID_SIDE, INVALID_ORDER_ID,
           INVALID_LEVERAGE, INVALID_MARGIN_MODE, UNKNOWN_SOURCE, TIMESTAMP_IN_FUTURE, TIMESTAMP_TOO_OLD,
-          UNKNOWN_LIQUIDATION_ID, AMOUNT_ABOVE_MAXIMUM ->
+          UNKNOWN_LIQUIDATION_ID, AMOUNT_ABOVE_MAXIMUM, MALFORMED_MESSAGE ->
           Status.Code.INVALID_ARGUMENT;
       case ACCOUNT_NOT_FOUND, RESERVATION_NOT_FOUND, NO_POSITION, UNKNOWN_FUND, LIQUIDATION_NOT_FOUND -> Status.Code.NOT_FOUND;
       case IDEMPOTENCY_KEY_REUSED, TRADE_CONFLICT, RESERVATION_CONFLICT -> Status.Code.ALREADY_EXISTS;
@@ -43,7 +52,8 @@ public final class GrpcErrors {
       case MISSING_TOKEN, UNKNOWN_TOKEN -> Status.Code.UNAUTHENTICATED;
       case WRONG_ROLE, NOT_ACCOUNT_OWNER, SOURCE_NOT_OWNED -> Status.Code.PERMISSION_DENIED;
       case TIMEOUT, MARK_STALE, EARLIER_TRADE_UNCONFIRMED -> Status.Code.UNAVAILABLE;
-      case IDEMPOTENCY_WINDOW_FULL -> Status.Code.RESOURCE_EXHAUSTED;
+      case IDEMPOTENCY_WINDOW_FULL, MESSAGE_TOO_LARGE -> Status.Code.RESOURCE_EXHAUSTED;
+      case COMPRESSION_NOT_SUPPORTED -> Status.Code.UNIMPLEMENTED;
     };
   }
 
@@ -59,10 +69,13 @@ public final class GrpcErrors {
   }
 
   static GrpcServiceException toGrpc(Throwable failure, Metrics metrics) {
-    if (unwrap(failure) instanceof RejectedException rejected) {
-      metrics.rejected(rejected.reason());
+    // A status made earlier was counted where it was made.
+    boolean counted = unwrap(failure) instanceof StatusRuntimeException;
+    GrpcServiceException grpc = toGrpc(failure);
+    if (!counted) {
+      grpc.getMetadata().getText(REASON_TRAILER).ifPresent(reason -> metrics.rejected(Rejection.valueOf(reason)));
     }
-    return toGrpc(failure);
+    return grpc;
   }
 
   static GrpcServiceException toGrpc(Throwable failure) {
@@ -70,14 +83,67 @@ public final class GrpcErrors {
     if (cause instanceof GrpcServiceException grpc) {
       return grpc;
     }
+    if (cause instanceof StatusRuntimeException status) {
+      return new GrpcServiceException(status.getStatus());
+    }
     if (cause instanceof RejectedException rejected) {
-      Status status = Status.fromCode(statusCode(rejected.reason()))
-          .withDescription(rejected.reason().name() + ": " + rejected.getMessage());
-      return new GrpcServiceException(status,
-          new MetadataBuilder().addText(REASON_TRAILER, rejected.reason().name()).build());
+      return refusal(rejected.reason(), rejected.getMessage());
+    }
+    if (cause instanceof TimeoutException) {
+      // An ask that found no answer in time (an account, a fund, a price feed, a saga, a monitor):
+      // retryable, as every call that moves money carries a key that makes a retry safe.
+      return refusal(Rejection.TIMEOUT, "no answer in time; retrying is safe (with the same key, where the call has one)");
+    }
+    if (cause instanceof InvalidProtocolBufferException malformed) {
+      return refusal(Rejection.MALFORMED_MESSAGE, "the request is not a valid protobuf message of this call: "
+          + malformed.getMessage());
+    }
+    if (cause instanceof MissingParameterException) {
+      return refusal(Rejection.MALFORMED_MESSAGE, "a unary call carries exactly one request message");
     }
     log.error("Unexpected failure in a gRPC call", cause);
     return new GrpcServiceException(Status.INTERNAL.withDescription("internal error"));
+  }
+
+  /** The status of a refusal: its code, a description led by the reason, and the reason trailer. */
+  public static GrpcServiceException refusal(Rejection reason, String message) {
+    Status status = Status.fromCode(statusCode(reason)).withDescription(description(reason.name() + ": " + message));
+    return new GrpcServiceException(status, new MetadataBuilder().addText(REASON_TRAILER, reason.name()).build());
+  }
+
+  /**
+   * A status description fit for the {@code grpc-message} header. pekko-grpc percent-encodes
+   * control characters but not spaces, and a header value must not start or end with whitespace
+   * (RFC 9113 section 8.2.1): strict HTTP/2 stacks (nghttp2, under grpc-js, curl and most of the
+   * C-core clients) drop such a field, and the message comes back empty. So it is trimmed here,
+   * and an empty one is named.
+   */
+  static String description(String text) {
+    if (text == null) {
+      return null;
+    }
+    String trimmed = text.strip();
+    return trimmed.isEmpty() ? "(no description)" : trimmed;
+  }
+
+  /**
+   * The exception handler of every generated gRPC handler: whatever fails a call, before or
+   * inside a service (a request that is not protobuf, a frame refused by the transport guard,
+   * an ask timeout), ends as a status with a reason and a description; statuses built elsewhere
+   * get their description trimmed (see {@link #description}).
+   */
+  public static org.apache.pekko.japi.Function<ActorSystem, org.apache.pekko.japi.Function<Throwable, Trailers>>
+      exceptionHandler(Metrics metrics) {
+    return system -> failure -> {
+      Throwable cause = unwrap(failure);
+      if (cause instanceof PeerClosedStreamException) {
+        // The caller went away (RST_STREAM): nobody reads this status.
+        return new Trailers(Status.CANCELLED.withDescription("the caller cancelled the stream"));
+      }
+      GrpcServiceException grpc = toGrpc(cause, metrics);
+      Status status = grpc.getStatus();
+      return new Trailers(status.withDescription(description(status.getDescription())), grpc.getMetadata());
+    };
   }
 
   private static Throwable unwrap(Throwable failure) {
@@ -99,6 +165,7 @@ public final class GrpcErrors {
       case PERMISSION_DENIED -> 403;
       case RESOURCE_EXHAUSTED -> 429;
       case UNAVAILABLE -> 503;
+      case UNIMPLEMENTED -> 415;
       default -> 500;
     };
   }

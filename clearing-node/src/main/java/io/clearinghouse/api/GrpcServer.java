@@ -1,5 +1,6 @@
 package io.clearinghouse.api;
 
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.protocol.v1.AccountService;
 import io.clearinghouse.protocol.v1.AccountServicePowerApiHandlerFactory;
 import io.clearinghouse.protocol.v1.AdminService;
@@ -15,29 +16,40 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.grpc.ServiceDescription;
 import org.apache.pekko.grpc.javadsl.ServerReflection;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
-/** Binds every gRPC service of the node, with server reflection and grpc.health.v1, on one port. */
+/**
+ * Binds every gRPC service of the node, with server reflection and grpc.health.v1, on one port,
+ * behind the {@link GrpcGuard}; failures become statuses in {@link GrpcErrors#exceptionHandler}.
+ */
 public final class GrpcServer {
   private GrpcServer() {}
 
+  /**
+   * {@code ready} says whether this node is ready for traffic (the same checks as the management
+   * {@code /ready}); grpc.health.v1 answers SERVING while it holds.
+   */
   public static CompletionStage<ServerBinding> start(
-      ActorSystem<?> system, String host, int port,
+      ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
-      BooleanSupplier serving) {
+      BooleanSupplier ready) {
     HealthGrpcService health = new HealthGrpcService(
-        Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), serving);
+        Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), ready);
+    var errors = GrpcErrors.exceptionHandler(metrics);
+    List<ServiceDescription> services = List.of(AccountService.description, AdminService.description,
+        ClearingService.description, PriceService.description, Health.description);
     var handler = ServiceHandler.concatOrNotFound(
-        AccountServicePowerApiHandlerFactory.create(accounts, system),
-        AdminServicePowerApiHandlerFactory.create(admin, system),
-        ClearingServicePowerApiHandlerFactory.create(clearing, system),
-        PriceServicePowerApiHandlerFactory.create(prices, system),
-        HealthHandlerFactory.create(health, system),
-        ServerReflection.create(List.of(AccountService.description, AdminService.description,
-            ClearingService.description, PriceService.description, Health.description), system));
-    return Http.get(system).newServerAt(host, port).bind(handler);
+        AccountServicePowerApiHandlerFactory.create(accounts, errors, system),
+        AdminServicePowerApiHandlerFactory.create(admin, errors, system),
+        ClearingServicePowerApiHandlerFactory.create(clearing, errors, system),
+        PriceServicePowerApiHandlerFactory.create(prices, errors, system),
+        HealthHandlerFactory.create(health, errors, system),
+        ServerReflection.create(services, system));
+    GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services);
+    return Http.get(system).newServerAt(host, port).bind(guard.wrap(handler));
   }
 }

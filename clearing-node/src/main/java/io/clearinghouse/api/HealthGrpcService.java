@@ -1,5 +1,6 @@
 package io.clearinghouse.api;
 
+import io.clearinghouse.common.Inputs;
 import io.grpc.Status;
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -17,8 +18,9 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * grpc.health.v1 for load balancers and probes: SERVING while this node is an Up member of the
- * cluster. Needs no token, as probes carry none; it reveals nothing about accounts.
+ * grpc.health.v1 for load balancers and probes: SERVING while this node is ready (an Up member
+ * of the cluster whose journal answers: the checks of the management {@code /ready}, never the
+ * markets). Needs no token, as probes carry none; it reveals nothing about accounts.
  */
 public final class HealthGrpcService implements Health {
   private static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
@@ -35,7 +37,7 @@ public final class HealthGrpcService implements Health {
   public CompletionStage<HealthCheckResponse> check(HealthCheckRequest in) {
     if (!known(in.getService())) {
       return CompletableFuture.failedFuture(
-          new GrpcServiceException(Status.NOT_FOUND.withDescription("unknown service " + in.getService())));
+          new GrpcServiceException(Status.NOT_FOUND.withDescription("unknown service " + Inputs.quote(in.getService()))));
     }
     return CompletableFuture.completedFuture(response(current()));
   }

@@ -40,15 +40,21 @@ final class OperationsCommands {
     return call.session().http("/shards", false);
   }
 
+  @Command(name = "markets", description = {"Each instrument's state on this node (management HTTP /health/markets):",
+      "a stale mark, liquidations halted. Exit status 0 when every market is fine."})
+  static int markets(@Mixin Call call) {
+    return call.session().http("/health/markets", false);
+  }
+
   @Command(name = "ready", description = {"The node's readiness (management HTTP): exit status 0 when ready.",
-      "Not ready: not an Up member, the journal does not answer, a stale mark or halted liquidations."})
+      "Ready: an Up cluster member whose journal answers; else the check that failed is named."})
   static int ready(@Mixin Call call) {
     Session s = call.session();
     java.net.http.HttpResponse<String> response = s.get("/ready");
     boolean ready = response.statusCode() == 200;
     s.out().println(s.output() == Session.Output.json
         ? "{\"ready\": " + ready + ", \"status\": " + response.statusCode() + "}"
-        : ready ? "ready" : "not ready (HTTP " + response.statusCode() + ")");
+        : ready ? "ready" : "not ready (HTTP " + response.statusCode() + "): " + response.body().strip());
     return ready ? 0 : 1;
   }
 

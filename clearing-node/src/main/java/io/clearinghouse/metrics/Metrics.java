@@ -44,6 +44,8 @@ public final class Metrics implements PriceMetrics {
   public final Gauge markStale = Gauge.build("clearinghouse_mark_stale",
       "1 while the instrument is stale on this node: stale index, no mark, or a mark older than stale-after "
           + "(no liquidations on it).").labelNames("instrument").register(registry);
+  public final Gauge liquidationsHalted = Gauge.build("clearinghouse_liquidations_halted",
+      "1 while an operator has halted new liquidations on the instrument.").labelNames("instrument").register(registry);
   final Counter marksPublished = Counter.build("clearinghouse_marks_published_total",
       "Marks persisted and published by the price feeds running on this node.").labelNames("instrument")
       .register(registry);

@@ -22,6 +22,7 @@ public final class NodeContext implements Extension {
   private volatile Authenticator authenticator;
   private volatile Metrics metrics = new Metrics();
   private volatile Liquidations liquidations;
+  private volatile java.util.Set<String> instruments = java.util.Set.of();
 
   public static NodeContext get(ClassicActorSystemProvider system) {
     return ID.get(system.classicSystem());
@@ -35,6 +36,15 @@ public final class NodeContext implements Extension {
 
   public void liquidations(Liquidations liquidations) {
     this.liquidations = liquidations;
+  }
+
+  /** The configured instruments' symbols, for /health/markets. */
+  public void instruments(java.util.Collection<String> symbols) {
+    this.instruments = new java.util.TreeSet<>(symbols);
+  }
+
+  java.util.Set<String> instruments() {
+    return instruments;
   }
 
   Liquidations liquidations() {

@@ -57,7 +57,8 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 
 /**
  * The node's own management routes, next to pekko-management's: {@code GET /shards} (entities per
- * shard per node, for every entity type), {@code GET /metrics} (Prometheus), and
+ * shard per node, for every entity type), {@code GET /metrics} (Prometheus), {@code GET
+ * /health/markets} (stale and halted instruments), and
  * {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}, which change the cluster and so need the
  * operator token ({@code Authorization: Bearer ...}): 401 without a valid token, 403 with another
  * role. pekko-management's own cluster routes stay read-only.
@@ -94,8 +95,42 @@ public final class NodeRoutes implements ManagementRouteProvider {
           (marks == null ? java.util.Set.<String>of() : marks.haltedInstruments()).forEach(halted::add);
           return complete(json(root));
         })),
-        path("insurance-funds", () -> get(() -> completeWithFuture(funds().thenApply(NodeRoutes::json))))
+        path("insurance-funds", () -> get(() -> completeWithFuture(funds().thenApply(NodeRoutes::json)))),
+        path(segment("health").slash("markets"), () -> get(this::markets))
     );
+  }
+
+  /**
+   * {@code GET /health/markets}: each configured instrument's state on this node (its mark stale,
+   * its liquidations halted), 200 when all are fine, 503 otherwise. Readiness never depends on
+   * this: a stale feed must not take every node out of the load balancer.
+   */
+  private Route markets() {
+    NodeContext node = NodeContext.get(system);
+    MarkPrices marks = node.marks();
+    java.util.Set<String> symbols = new java.util.TreeSet<>(node.instruments());
+    if (marks != null) {
+      symbols.addAll(marks.instruments());
+    }
+    ObjectNode root = JSON.createObjectNode();
+    var list = root.putArray("instruments");
+    boolean healthy = true;
+    for (String symbol : symbols) {
+      boolean stale = marks == null || marks.stale(symbol);
+      boolean halted = marks != null && marks.halted(symbol);
+      healthy &= !stale && !halted;
+      ObjectNode entry = list.addObject().put("instrument", symbol)
+          .put("state", stale && halted ? "stale, liquidations halted" : stale ? "stale" : halted ? "liquidations halted" : "ok")
+          .put("stale", stale).put("liquidationsHalted", halted);
+      Optional<Long> age = marks == null ? Optional.empty() : marks.ageMillis(symbol);
+      if (age.isPresent()) {
+        entry.put("markAgeMillis", age.get());
+      } else {
+        entry.putNull("markAgeMillis");
+      }
+    }
+    root.put("healthy", healthy);
+    return complete(json(root).withStatus(healthy ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE));
   }
 
   private Route halt(String instrument, boolean halted) {
@@ -192,6 +227,10 @@ public final class NodeRoutes implements ManagementRouteProvider {
         // Display only (Prometheus gauges are floating point): the age this node's own clock sees.
         marks.ageMillis(instrument).ifPresent(age -> metrics.markAgeSeconds.labels(instrument).set(age / 1000.0));
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
+      }
+      for (String instrument : node.instruments()) {
+        metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
+        metrics.liquidationsHalted.labels(instrument).set(marks.halted(instrument) ? 1 : 0);
       }
     }
     CompletableFuture<?>[] counts = TYPES.stream().map(type -> AskPattern

@@ -1,43 +1,93 @@
 package io.clearinghouse.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.protocol.v1.ErrorReason;
 import io.grpc.Status;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.Trailers;
 import org.junit.jupiter.api.Test;
 
-/** Every refusal reaches a client the same way: one API reason, one gRPC status, one HTTP status. */
+/**
+ * The one place where failures become gRPC statuses: every reason reaches the client with its
+ * code, its name and the reason trailer; an ask timeout is UNAVAILABLE (TIMEOUT), a request that
+ * is not protobuf INVALID_ARGUMENT (MALFORMED_MESSAGE), and no description starts or ends with
+ * whitespace (strict HTTP/2 peers drop such a grpc-message header).
+ */
 class GrpcErrorsTest {
+  private final Metrics metrics = new Metrics();
+
   @Test
-  void everyRejectionHasItsApiReasonAndAStatusOtherThanInternal() {
+  void everyRejectionIsAnErrorReasonOfTheApi() {
     for (Rejection reason : Rejection.values()) {
-      assertEquals(reason.name(), GrpcErrors.errorReason(reason).name());
-      assertNotEquals(Status.Code.INTERNAL, GrpcErrors.statusCode(reason), reason.name());
-      assertNotEquals(500, GrpcErrors.httpStatus(reason), reason.name());
+      assertEquals(reason.name(), ErrorReason.valueOf(reason.name()).name());
+      GrpcServiceException grpc = GrpcErrors.toGrpc(new RejectedException(reason, "why"));
+      assertEquals(GrpcErrors.statusCode(reason), grpc.getStatus().getCode());
+      assertEquals(reason.name() + ": why", grpc.getStatus().getDescription());
+      assertEquals(Optional.of(reason.name()), grpc.getMetadata().getText(GrpcErrors.REASON_TRAILER));
     }
   }
 
+  /** Liquidations, funds and the halt switch ask entities with a timeout; pekko fails such an ask so. */
   @Test
-  void everyApiReasonIsARejection() {
-    Set<String> rejections = Arrays.stream(Rejection.values()).map(Enum::name).collect(Collectors.toSet());
-    for (ErrorReason reason : ErrorReason.values()) {
-      if (reason != ErrorReason.UNRECOGNIZED && reason.getNumber() != 0) {
-        assertEquals(true, rejections.contains(reason.name()), reason + " has no Rejection");
-      }
-    }
+  void anAskThatTimedOutIsUnavailableWithTheTimeoutReason() {
+    var failed = GrpcErrors.call(metrics, () -> CompletableFuture.failedFuture(new CompletionException(
+        new TimeoutException("Ask timed out on [EntityRef(EntityTypeKey[PriceFeed], BTCUSDT-PERP)] after [10000 ms]"))));
+    GrpcServiceException grpc = failure(failed.toCompletableFuture());
+    assertEquals(Status.Code.UNAVAILABLE, grpc.getStatus().getCode());
+    assertTrue(grpc.getStatus().getDescription().startsWith("TIMEOUT: "), grpc.getStatus().getDescription());
+    assertEquals(Optional.of("TIMEOUT"), grpc.getMetadata().getText(GrpcErrors.REASON_TRAILER));
   }
 
   @Test
-  void managementRefusalsAreMappedByKind() {
-    assertEquals(400, GrpcErrors.httpStatus(Rejection.UNKNOWN_INSTRUMENT));
-    assertEquals(404, GrpcErrors.httpStatus(Rejection.ACCOUNT_NOT_FOUND));
-    assertEquals(409, GrpcErrors.httpStatus(Rejection.TRADE_CONFLICT));
-    assertEquals(503, GrpcErrors.httpStatus(Rejection.TIMEOUT));
-    assertEquals(429, GrpcErrors.httpStatus(Rejection.IDEMPOTENCY_WINDOW_FULL));
+  void aRequestThatIsNotProtobufIsAnInvalidArgumentWithAMessage() {
+    Trailers trailers = handle(new InvalidProtocolBufferException("While parsing a protocol message, the input ended"
+        + " unexpectedly in the middle of a field."));
+    assertEquals(Status.Code.INVALID_ARGUMENT, trailers.getStatus().getCode());
+    assertTrue(trailers.getStatus().getDescription().startsWith("MALFORMED_MESSAGE: the request is not a valid"),
+        trailers.getStatus().getDescription());
+    assertEquals(Optional.of("MALFORMED_MESSAGE"), trailers.getMetadata().getText(GrpcErrors.REASON_TRAILER));
+  }
+
+  @Test
+  void descriptionsNeverStartOrEndWithWhitespace() {
+    Trailers made = handle(new GrpcServiceException(Status.NOT_FOUND.withDescription("unknown service foo ")));
+    assertEquals("unknown service foo", made.getStatus().getDescription());
+    Trailers refused = handle(new RejectedException(Rejection.UNKNOWN_INSTRUMENT, "unknown instrument "));
+    assertEquals("UNKNOWN_INSTRUMENT: unknown instrument", refused.getStatus().getDescription());
+    assertEquals("(no description)", GrpcErrors.description("  "));
+  }
+
+  @Test
+  void anythingElseIsInternalWithoutDetails() {
+    Trailers trailers = handle(new IllegalStateException("secret detail"));
+    assertEquals(Status.Code.INTERNAL, trailers.getStatus().getCode());
+    assertEquals("internal error", trailers.getStatus().getDescription());
+  }
+
+  private Trailers handle(Throwable failure) {
+    try {
+      return GrpcErrors.exceptionHandler(metrics).apply(null).apply(new CompletionException(failure));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static GrpcServiceException failure(CompletableFuture<?> future) {
+    try {
+      future.join();
+      throw new AssertionError("expected a failure");
+    } catch (CompletionException e) {
+      return (GrpcServiceException) e.getCause();
+    }
   }
 }

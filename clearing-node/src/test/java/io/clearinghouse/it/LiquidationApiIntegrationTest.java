@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The operator's side of liquidations over gRPC and the management port: every bad top-up,
  * registration, halt and lookup is refused with its reason and changes nothing; the halt switch
- * holds a breached account until it is resumed, and shows on /ready, the account stream and
- * /liquidations/halted; metrics and /insurance-funds report the outcome. Ends with the audit.
+ * holds a breached account until it is resumed, and shows on /health/markets (never on /ready),
+ * the account stream and /liquidations/halted; metrics and /insurance-funds report the outcome. Ends with the audit.
  */
 class LiquidationApiIntegrationTest {
 
@@ -79,10 +79,12 @@ class LiquidationApiIntegrationTest {
           .anyMatch(a -> a.getKind() == MarginAlert.Kind.LIQUIDATIONS_HALTED && a.getLevel().equals(PERP))
           ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
       h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
-        assertEquals(500, ManagementHttp.get(http, base + "/ready").statusCode());
+        // A halt shows on /health/markets and /liquidations/halted; the node stays ready.
+        assertTrue(ManagementHttp.market(http, base, PERP).get("liquidationsHalted").asBoolean());
         assertEquals("{\"halted\":[\"" + PERP + "\"]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
         return null;
       });
+      assertEquals(200, ManagementHttp.get(http, base + "/ready").statusCode());
 
       // Breached while halted: nothing starts. Resumed: it starts at once, at the current mark.
       h.mark(PERP, "49000");

@@ -23,6 +23,23 @@ final class ManagementHttp {
     }
   }
 
+  /** One instrument's entry of {@code /health/markets} ({@code base}: the management URI without its final slash). */
+  static com.fasterxml.jackson.databind.JsonNode market(HttpClient http, String base, String instrument) {
+    String body = get(http, base + "/health/markets").body();
+    com.fasterxml.jackson.databind.JsonNode root;
+    try {
+      root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+    } catch (java.io.IOException e) {
+      throw new AssertionError("not JSON: " + body, e);
+    }
+    for (var entry : root.get("instruments")) {
+      if (entry.get("instrument").asText().equals(instrument)) {
+        return entry;
+      }
+    }
+    throw new AssertionError(instrument + " missing from " + body);
+  }
+
   static HttpResponse<String> get(HttpClient http, String uri) {
     try {
       return http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10)).build(),

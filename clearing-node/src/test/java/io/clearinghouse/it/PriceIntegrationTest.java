@@ -122,14 +122,17 @@ class PriceIntegrationTest {
       assertTrue(status.stale());
       assertEquals(mark.getSequence(), status.sequence());
       assertEquals("", operatorView(admin).getLiquidationId());
-      // The SRE sees it: the node is not ready while a mark is stale.
-      assertEquals(500, readyStatus(node));
+      // The SRE sees it on /health/markets; the node stays ready (a stale feed must not take every
+      // node out of the load balancer).
+      assertEquals("stale", marketState(node, PERP));
+      assertEquals(200, readyStatus(node));
 
       // Fresh again at 49,300: equity 975 - 700 = 275, MM 0.4% * 49,300 = 197.2 -> ratio 0.717.
       now = System.currentTimeMillis();
       publish(prices, tick("binance", "49300", now), tick("okx", "49300", now));
       MarginAlert seventy = alert(aliceProbe, MarginAlert.Kind.MARGIN_RATIO_ABOVE);
       assertEquals("0.700000", seventy.getLevel());
+      assertEquals("ok", marketState(node, PERP));
       assertEquals(200, readyStatus(node));
 
       // 49,100: equity 75 <= MM 196.4: the monitor triggers, the account re-checks and starts.
@@ -243,6 +246,12 @@ class PriceIntegrationTest {
     } catch (Exception e) {
       throw new AssertionError("GET /ready failed", e);
     }
+  }
+
+  /** The instrument's state on the node's {@code /health/markets}. */
+  private static String marketState(Main.Node node, String instrument) {
+    return ManagementHttp.market(java.net.http.HttpClient.newHttpClient(), node.managementUri().replaceAll("/$", ""),
+        instrument).get("state").asText();
   }
 
   private static AccountView operatorView(AdminServiceClient admin) {
