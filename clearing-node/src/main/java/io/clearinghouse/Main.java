@@ -12,6 +12,7 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.api.Quotas;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
@@ -63,6 +64,7 @@ public final class Main {
     try {
       NodeSettings.fromConfig(config);
       Authenticator.fromConfig(config);
+      Quotas.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
       System.err.println("Configuration error: " + e.getMessage());
@@ -90,6 +92,7 @@ public final class Main {
     NodeSettings settings = NodeSettings.fromConfig(config);
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
+    Quotas quotas = Quotas.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);
     if (settings.joinSelf()) {
@@ -126,14 +129,14 @@ public final class Main {
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, adl, metrics),
+            liquidations, adl, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        () -> cluster.selfMember().status() == MemberStatus.up());
+        () -> cluster.selfMember().status() == MemberStatus.up(), auth, quotas, metrics);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
       // Discovery finds the other nodes (Kubernetes API); needs the management routes above.

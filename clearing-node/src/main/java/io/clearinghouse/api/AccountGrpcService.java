@@ -50,8 +50,11 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   private final Liquidations liquidations;
   private final MonitorAdlCandidates adl;
 
+  private final Quotas quotas;
+
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
-      AccountStreams streams, Liquidations liquidations, MonitorAdlCandidates adl, Metrics metrics) {
+      AccountStreams streams, Liquidations liquidations, MonitorAdlCandidates adl, Metrics metrics, Quotas quotas) {
+    this.quotas = quotas;
     this.liquidations = liquidations;
     this.adl = adl;
     this.streams = streams;
@@ -71,6 +74,10 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     return id;
   }
 
+  /**
+   * The account's updates. Its stream counts against {@code client.streams-per-account} from the
+   * moment it runs until it ends, however it ends.
+   */
   @Override
   public Source<AccountUpdate, NotUsed> streamAccount(StreamAccountRequest in, Metadata metadata) {
     String accountId;
@@ -79,7 +86,18 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     } catch (RejectedException e) {
       return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
-    return streams.updates(accountId, mapping);
+    return Source.fromMaterializer((materializer, attributes) -> {
+      Quotas.Permit permit;
+      try {
+        permit = quotas.openAccountStream(accountId);
+      } catch (RejectedException e) {
+        return Source.<AccountUpdate>failed(GrpcErrors.toGrpc(e, metrics));
+      }
+      return streams.updates(accountId, mapping).watchTermination((notUsed, done) -> {
+        done.whenComplete((ended, failure) -> permit.release());
+        return notUsed;
+      });
+    }).mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 
   @Override

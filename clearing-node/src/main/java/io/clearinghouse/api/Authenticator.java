@@ -169,6 +169,15 @@ public final class Authenticator {
     return authenticate(metadata.getText("authorization"));
   }
 
+  /** The caller named by an {@code Authorization} header, if it is a known bearer token; never throws. */
+  public Optional<Principal> identify(Optional<String> authorizationHeader) {
+    try {
+      return Optional.of(authenticate(authorizationHeader));
+    } catch (RejectedException e) {
+      return Optional.empty();
+    }
+  }
+
   private Principal authenticate(Optional<String> header) {
     if (header.isEmpty() || header.get().isBlank()) {
       throw new RejectedException(Rejection.MISSING_TOKEN, "send 'authorization: Bearer <token>'");

@@ -10,6 +10,9 @@ import io.clearinghouse.protocol.v1.PriceService;
 import io.clearinghouse.protocol.v1.PriceServicePowerApiHandlerFactory;
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
+import com.google.protobuf.Descriptors;
+import io.clearinghouse.ops.Metrics;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -27,7 +30,7 @@ public final class GrpcServer {
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, String host, int port,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
-      BooleanSupplier serving) {
+      BooleanSupplier serving, Authenticator auth, Quotas quotas, Metrics metrics) {
     HealthGrpcService health = new HealthGrpcService(
         Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), serving);
     var handler = ServiceHandler.concatOrNotFound(
@@ -38,6 +41,18 @@ public final class GrpcServer {
         HealthHandlerFactory.create(health, system),
         ServerReflection.create(List.of(AccountService.description, AdminService.description,
             ClearingService.description, PriceService.description, Health.description), system));
-    return Http.get(system).newServerAt(host, port).bind(handler);
+    Set<String> streaming = new HashSet<>();
+    for (var description : List.of(AccountService.description, AdminService.description,
+        ClearingService.description, PriceService.description)) {
+      for (Descriptors.ServiceDescriptor service : description.descriptor().getServices()) {
+        for (Descriptors.MethodDescriptor method : service.getMethods()) {
+          if (method.isClientStreaming() || method.isServerStreaming()) {
+            streaming.add("/" + service.getFullName() + "/" + method.getName());
+          }
+        }
+      }
+    }
+    return Http.get(system).newServerAt(host, port)
+        .bind(new QuotaGuard(handler, auth, quotas, streaming, metrics, system));
   }
 }
