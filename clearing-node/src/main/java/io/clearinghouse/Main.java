@@ -26,6 +26,7 @@ import io.clearinghouse.ops.LedgerAudit;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.api.PriceGrpcService;
+import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.RiskRegistry;
 import io.clearinghouse.price.LastTrades;
@@ -102,7 +103,8 @@ public final class Main {
         settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
-    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
+    AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
@@ -124,12 +126,12 @@ public final class Main {
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     Liquidations liquidations = new Liquidations(system, settings.liquidation(), settings.instruments(), accounts,
-        settings.account().askTimeout());
+        settings.account().askTimeout(), config.getDuration("clearinghouse.liquidation.list-deadline"));
     NodeContext.get(system).liquidations(liquidations);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, adl, metrics, quotas),
+            liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()),
             market, auth,

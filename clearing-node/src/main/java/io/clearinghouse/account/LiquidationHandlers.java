@@ -292,7 +292,7 @@ final class LiquidationHandlers {
         Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
         account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
         account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
-        account.liquidationSteps(), account.stops(), account.owed());
+        account.liquidationSteps(), account.stops(), account.owed(), account.liquidationIds());
     AccountRisk evaluation = risk.evaluate(whatIf);
     if (evaluation.liquidatable() || evaluation.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");
