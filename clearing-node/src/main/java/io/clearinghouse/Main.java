@@ -130,7 +130,7 @@ public final class Main {
     NodeContext.get(system).liquidations(liquidations);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.account().askTimeout()),

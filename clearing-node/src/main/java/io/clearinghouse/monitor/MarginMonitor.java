@@ -29,7 +29,7 @@ import io.clearinghouse.price.FeedStatus;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -79,6 +79,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
+  /**
+   * A thread of the monitor's own: its walk never waits behind the account entities, API calls
+   * and streams that share the default dispatcher.
+   */
+  public static final String DISPATCHER = "clearinghouse.monitor.dispatcher";
+
   /** For tests and health: how many accounts this node watches. */
   public record CountTracked(ActorRef<Integer> replyTo) implements Command {}
 
@@ -91,7 +97,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     // Resume, never restart: a restart would forget every account the node hosts.
     ActorRef<Command> monitor = system.systemActorOf(
         Behaviors.supervise(create(instruments, marks, metrics, rankings.ranker()))
-            .onFailure(SupervisorStrategy.resume()), "margin-monitor", Props.empty());
+            .onFailure(SupervisorStrategy.resume()), "margin-monitor", DispatcherSelector.fromConfig(DISPATCHER));
     system.receptionist().tell(Receptionist.register(SERVICE_KEY, monitor));
     evaluateOnEveryMark(marks, monitor);
     return registry(monitor);

@@ -92,7 +92,7 @@ class QuotaIntegrationTest {
         "{ name = operator, role = operator, sha256 = \"" + Authenticator.sha256Hex(OPERATOR_TOKEN) + "\" }",
         client("rater", "rater-1"), client("holder", "holder-1"),
         client("streamer", "streamer-1", "streamer-2", "streamer-3"),
-        client("dave", "shared-1"), client("erin", "shared-1", "erin-1"), client("bystander", "bystander-1")));
+        client("dave", "shared-1"), client("erin", "shared-1", "erin-1"), client("bystander", "bystander-1", "bystander-unopened")));
     tokens.addAll(Feeders.tokenEntries());
     node = TestNodes.start(TestNodes.nodeConfig(TestNodes.newKeyspace("quota"), String.join("\n",
         "clearinghouse.quotas.client { requests-per-second = 1, burst = 10, concurrent-calls = 1, streams = 2,",
@@ -228,6 +228,19 @@ class QuotaIntegrationTest {
     OpenStream third = eventually(() -> openAccountStream("streamer", "streamer-3"));
     second.close();
     third.close();
+  }
+
+  @Test
+  void aStreamOfAnAccountThatWasNeverOpenedEndsNotFoundAndFreesItsSlots() {
+    for (int i = 0; i < 3; i++) {
+      CompletionException failure = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class,
+          () -> await(Calls.streamWithToken(accounts.streamAccount(), token("bystander"))
+              .invoke(StreamAccountRequest.newBuilder().setAccountId("bystander-unopened").build())
+              .runWith(Sink.ignore(), clients)));
+      StatusRuntimeException status = (StatusRuntimeException) failure.getCause();
+      assertEquals(Status.Code.NOT_FOUND, status.getStatus().getCode(), status.getStatus().toString());
+      assertEquals(Rejection.ACCOUNT_NOT_FOUND.name(), status.getTrailers().get(REASON));
+    }
   }
 
   @Test
