@@ -13,6 +13,7 @@ import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
+import io.clearinghouse.api.Quotas;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
@@ -27,6 +28,7 @@ import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.api.PriceGrpcService;
+import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.account.RiskRegistry;
 import io.clearinghouse.price.LastTrades;
@@ -65,6 +67,7 @@ public final class Main {
       NodeSettings.fromConfig(config);
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
+      Quotas.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
       System.err.println("Configuration error: " + e.getMessage());
@@ -92,6 +95,7 @@ public final class Main {
     NodeSettings settings = NodeSettings.fromConfig(config);
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
+    Quotas quotas = Quotas.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);
     if (settings.joinSelf()) {
@@ -101,7 +105,8 @@ public final class Main {
         settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
-    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics);
+    AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
@@ -123,22 +128,22 @@ public final class Main {
     Accounts accounts = new Accounts(system, settings.account().askTimeout(), metrics);
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     Liquidations liquidations = new Liquidations(system, settings.liquidation(), settings.instruments(), accounts,
-        settings.account().askTimeout());
+        settings.account().askTimeout(), config.getDuration("clearinghouse.liquidation.list-deadline"));
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, adl, metrics),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
+            liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        readiness::ready);
+        readiness::ready, quotas);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
       // Discovery finds the other nodes (Kubernetes API); needs the management routes above.

@@ -151,7 +151,7 @@ public final class LiquidationSettlementBenchmark {
       this.accounts = new Accounts(node.system(), ASK);
       this.liquidations = new Liquidations(node.system(),
           LiquidationSettings.fromConfig(node.system().settings().config(), TestNodes.INSTRUMENTS),
-          TestNodes.INSTRUMENTS, accounts, ASK);
+          TestNodes.INSTRUMENTS, accounts, ASK, LONG);
       this.prices = PriceServiceClient.create(TestNodes.clientSettings(node, clients), clients);
     }
 
@@ -186,7 +186,7 @@ public final class LiquidationSettlementBenchmark {
       } while (ended < count && System.nanoTime() < deadline);
       long last = System.currentTimeMillis() - sent;
       long fundWrites = fundMovements() - fundBefore;
-      List<FundFlow> flows = Timing.await(liquidations.list(new Liquidations.Filter(null, PERP, sent, 0, count + 1)),
+      List<FundFlow> flows = Timing.await(liquidations.list(new Liquidations.Filter(null, PERP, sent, 0, count + 1), LONG),
           LONG, "the fund-flow records");
       long[] durations = flows.stream().filter(f -> f.accountId().startsWith(prefix))
           .mapToLong(f -> f.finishedAtMillis() - f.triggeredAtMillis()).toArray();

@@ -343,8 +343,8 @@ public final class LiquidationTriggerBenchmark {
     }
   }
 
-  /** One run against one node. */
-  private static final class Run {
+  /** One run against one node (its setup and ticks also serve {@link ApiLoadBenchmark}). */
+  static final class Run {
     private final Settings settings;
     private final Main.Node node;
     private final String scratch;
@@ -367,23 +367,43 @@ public final class LiquidationTriggerBenchmark {
       this.prices = PriceServiceClient.create(TestNodes.clientSettings(node, clients), clients);
     }
 
-    Report measure() {
+    /** Opens, funds and trades every account and subscribes the watcher; returns the nanoseconds it took. */
+    long setUp() {
       ActorRef<AccountEntity.Reply> watch = node.system().systemActorOf(watcher.behavior(), "liquidation-watcher",
           Props.empty());
-      double loadBeforeSetup = LoadAverage.now();
       long setupStart = System.nanoTime();
       setUpCounterparties();
       setUpAccounts(watch);
       Timing.await(watcher.allSubscribed, SETUP_TIMEOUT, "subscriptions");
       long setupNanos = System.nanoTime() - setupStart;
-      double loadAfterSetup = LoadAverage.now();
       Runtime runtime = Runtime.getRuntime();
-      long heapUsedMb = (runtime.totalMemory() - runtime.freeMemory()) >> 20;
       System.out.printf(Locale.ROOT, "setup done: %,d accounts in %.1f s, heap in use %,d MB of %,d MB%n",
-          settings.accounts(), setupNanos / 1e9, heapUsedMb, runtime.maxMemory() >> 20);
+          settings.accounts(), setupNanos / 1e9, heapUsedMb(), runtime.maxMemory() >> 20);
+      return setupNanos;
+    }
 
+    static long heapUsedMb() {
+      Runtime runtime = Runtime.getRuntime();
+      return (runtime.totalMemory() - runtime.freeMemory()) >> 20;
+    }
+
+    /** Lets Cassandra finish compacting, then publishes the opening mark; returns the seconds waited. */
+    double readyForTicks() {
       double settleSeconds = settle(journalSession());
       publishOpeningMark();
+      return settleSeconds;
+    }
+
+    Plan plan() {
+      return plan;
+    }
+
+    Report measure() {
+      double loadBeforeSetup = LoadAverage.now();
+      long setupNanos = setUp();
+      double loadAfterSetup = LoadAverage.now();
+      long heapUsedMb = heapUsedMb();
+      double settleSeconds = readyForTicks();
       List<Tick> ticks = new ArrayList<>();
       long firstSend = System.nanoTime();
       for (int t = 1; t <= settings.totalTicks(); t++) {
@@ -478,7 +498,7 @@ public final class LiquidationTriggerBenchmark {
     // --- ticks --------------------------------------------------------------------------
 
     /** The same price from every source, stamped now, in one PublishIndexPrices stream. */
-    private CompletionStage<PublishSummary> publish(long markTicks) {
+    CompletionStage<PublishSummary> publish(long markTicks) {
       String price = plan.perp().formatPrice(markTicks);
       long now = System.currentTimeMillis();
       List<IndexPriceTick> ticks = SOURCES.stream().map(source -> IndexPriceTick.newBuilder().setSource(source)
@@ -508,7 +528,8 @@ public final class LiquidationTriggerBenchmark {
       }
     }
 
-    private Tick tick(int t) {
+    /** Round {@code t}: the ticks that breach group {@code t}, timed until its last trigger is durable. */
+    Tick tick(int t) {
       long markTicks = Plan.markTicks(t);
       watcher.tickSent(t);
       long[] gcBefore = collectorPauses();
@@ -643,7 +664,7 @@ public final class LiquidationTriggerBenchmark {
   }
 
   /** Waits {@code millis} on a timer: the feed's cadence and the settle polls, never a condition. */
-  private static void pause(long millis) {
+  static void pause(long millis) {
     if (millis > 0) {
       CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS)).join();
     }
@@ -653,7 +674,7 @@ public final class LiquidationTriggerBenchmark {
    * Drops the scratch keyspaces, and the run's journal ones once the node is gone, through a
    * short session of its own; a drop that fails is reported, and the figures stand.
    */
-  private static void dropKeyspaces(List<String> keyspaces) {
+  static void dropKeyspaces(List<String> keyspaces) {
     DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
         .withStringList(DefaultDriverOption.CONTACT_POINTS, List.of(LocalCassandra.shared().contactPoint()))
         .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, LocalCassandra.LOCAL_DATACENTER)

@@ -35,12 +35,36 @@ final class TradeStream {
   private final SimulatedEngine engineSimulator;
 
   TradeStream(ClearingServiceClient engine, ActorSystem<?> clients, String token, List<String> accounts, long seed) {
+    this(engine, clients, token, accounts, seed, INSTRUMENT);
+  }
+
+  /** Trades of {@code instrument} (its mark must not matter to the run: no last trade reaches another one's). */
+  TradeStream(ClearingServiceClient engine, ActorSystem<?> clients, String token, List<String> accounts, long seed,
+      String instrument) {
     this.engine = engine;
     this.clients = clients;
     this.token = token;
     this.accounts = List.copyOf(accounts);
-    this.engineSimulator = new SimulatedEngine(INSTRUMENT, "t-", accounts, SimulatedEngine.aroundFiftyThousand(), 200,
+    this.engineSimulator = new SimulatedEngine(instrument, "t-", accounts, SimulatedEngine.aroundFiftyThousand(), 200,
         seed);
+  }
+
+  /**
+   * Streams trades at {@code perSecond}, evenly spaced whatever comes back (an engine's fills
+   * arrive when they arrive), while {@code more} says so (at most {@code maxCount}): each latency
+   * is the node's time to clear a trade while it does whatever else it is doing, plus any wait
+   * behind trades it has not cleared yet.
+   */
+  Run runPaced(long firstSequence, int maxCount, int perSecond, java.util.function.BooleanSupplier more) {
+    Results results = new Results(firstSequence, maxCount);
+    Source<Trade, NotUsed> source = Source.range(0, maxCount - 1)
+        .throttle(1, Duration.ofNanos(1_000_000_000L / perSecond))
+        .takeWhile(i -> more.getAsBoolean())
+        .map(results::send);
+    long start = System.nanoTime();
+    Timing.await(invoke(source).runForeach(results::received, clients), timeoutFor(maxCount),
+        "paced trade stream of at most " + maxCount + " trades");
+    return results.run(System.nanoTime() - start);
   }
 
   /**
@@ -132,8 +156,10 @@ final class TradeStream {
       return ++received;
     }
 
+    /** The run so far: results come back in the order sent, so the first {@code received} are filled. */
     Run run(long elapsedNanos) {
-      return new Run(new Timing(trades.size(), elapsedNanos, latencies), List.copyOf(refused));
+      return new Run(new Timing(received, elapsedNanos, java.util.Arrays.copyOf(latencies, received)),
+          List.copyOf(refused));
     }
   }
 

@@ -44,7 +44,15 @@ public record Account(
     long debt,
     List<AccountEntity.LiquidationStep> liquidationSteps,
     Map<String, Long> stops,
-    long owed) implements AccountEntity.State {
+    long owed,
+    List<String> liquidationIds) implements AccountEntity.State {
+
+  /**
+   * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
+   * newest last, at most this many (the largest page a client may ask for): listing them never
+   * scans other accounts or the journal.
+   */
+  public static final int RETAINED_LIQUIDATION_IDS = 1_000;
 
   /** A liquidation in progress: the account is reduce-only until it ends. */
   public record Liquidation(String liquidationId, long markSequence, long epochMillis, Map<String, Long> marks,
@@ -66,11 +74,28 @@ public record Account(
     recentTrades = List.copyOf(recentTrades);
     liquidationSteps = liquidationSteps == null ? List.of() : List.copyOf(liquidationSteps);
     stops = stops == null ? Map.of() : Map.copyOf(stops);
+    // Snapshots written before the list existed have none: those accounts list what they start from now on.
+    liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
+  }
+
+  /** The ids of the account's last liquidations, newest first, at most {@code limit}. */
+  public List<String> recentLiquidationIds(int limit) {
+    List<String> newestFirst = new ArrayList<>(Math.min(limit, liquidationIds.size()));
+    for (int i = liquidationIds.size() - 1; i >= 0 && newestFirst.size() < limit; i--) {
+      newestFirst.add(liquidationIds.get(i));
+    }
+    return newestFirst;
+  }
+
+  private List<String> withLiquidationId(String liquidationId) {
+    List<String> ids = new ArrayList<>(liquidationIds);
+    ids.add(liquidationId);
+    return ids.size() > RETAINED_LIQUIDATION_IDS ? ids.subList(ids.size() - RETAINED_LIQUIDATION_IDS, ids.size()) : ids;
   }
 
   static Account opened(String accountId, int retainedTrades) {
     return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0);
+        Map.of(), 0, List.of());
   }
 
   Holding holding(String instrument) {
@@ -165,7 +190,7 @@ public record Account(
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
     return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
-        owedAfter);
+        owedAfter, liquidationIds);
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
@@ -202,7 +227,7 @@ public record Account(
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds);
   }
 
   /**
@@ -258,7 +283,8 @@ public record Account(
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {
       return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
+          liquidationIds);
     }
     Moved m = moved(event, event.instrument());
     long cashAfter = Math.addExact(cash, m.cash());
@@ -267,7 +293,7 @@ public record Account(
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds);
   }
 
   Account apply(MarginReserved event) {
@@ -301,7 +327,8 @@ public record Account(
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
     return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
-        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops,
+        owed, liquidationIds);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -313,7 +340,7 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
             event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, owed);
+        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()));
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -324,7 +351,8 @@ public record Account(
       after.put(e.instrument(), e.stopTicks());
     }
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed,
+        liquidationIds);
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -373,7 +401,7 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()));
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds);
   }
 
   /**
@@ -385,7 +413,7 @@ public record Account(
     return new Account(accountId, Math.addExact(cash, m.cash()),
         leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
         liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.addExact(owed, m.owed()));
+        Math.addExact(owed, m.owed()), liquidationIds);
   }
 
   /**
@@ -395,18 +423,21 @@ public record Account(
   Account apply(AccountEntity.DebtRecorded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed);
+        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed,
+        liquidationIds);
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed,
+        liquidationIds);
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
+        owed, liquidationIds);
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -436,7 +467,8 @@ public record Account(
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
+        liquidationIds);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -453,12 +485,14 @@ public record Account(
 
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
+        liquidationIds);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
+        liquidationIds);
   }
 
   /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
@@ -471,6 +505,6 @@ public record Account(
     }
     retained.add(receipt);
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed);
+        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds);
   }
 }

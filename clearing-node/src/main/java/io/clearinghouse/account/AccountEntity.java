@@ -60,6 +60,9 @@ public final class AccountEntity
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+  /** The ids of the account's last liquidations and stop closes, newest first, at most {@code limit}. */
+  public record GetLiquidationIds(int limit, ActorRef<Reply> replyTo) implements Command {}
+
   /**
    * One side of an executed trade: {@code signedLots} > 0 for the buyer. {@code orderId}, if not
    * null, names the order whose reservation the fill consumes; {@code counterparty} is the account
@@ -189,6 +192,8 @@ public final class AccountEntity
   public record Transferred(Receipt receipt, boolean replayed) implements Reply {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
+
+  public record LiquidationIds(java.util.List<String> newestFirst) implements Reply {}
 
   /** A trade side is durable: applied now, or found applied before ({@code duplicate}). */
   public record TradeSideApplied(long fee, boolean duplicate) implements Reply {}
@@ -419,6 +424,7 @@ public final class AccountEntity
         .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(GetLiquidationIds.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
         .onCommand(ReleaseCheck.class, cmd -> Effect().reply(cmd.replyTo(), new CheckReleased()))
@@ -459,6 +465,8 @@ public final class AccountEntity
         .onCommand(Deposit.class, transfers::deposit)
         .onCommand(Withdraw.class, transfers::withdraw)
         .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
+        .onCommand(GetLiquidationIds.class, (account, cmd) -> Effect().reply(cmd.replyTo(),
+            new LiquidationIds(account.recentLiquidationIds(Math.max(0, cmd.limit())))))
         .onCommand(ApplyTrade.class, trading::applyTrade)
         .onCommand(CheckTrade.class, trading::checkTrade)
         .onCommand(ReleaseCheck.class, (account, cmd) -> trading.releaseCheck(cmd))

@@ -45,6 +45,12 @@ public final class Accounts {
     return ask(accountId, AccountEntity.Get::new).thenApply(Accounts::summary);
   }
 
+  /** The ids of the account's last liquidations, newest first, at most {@code limit}. */
+  public CompletionStage<java.util.List<String>> liquidationIds(String accountId, int limit) {
+    return ask(accountId, replyTo -> new AccountEntity.GetLiquidationIds(limit, replyTo))
+        .thenApply(reply -> expect(reply, AccountEntity.LiquidationIds.class).newestFirst());
+  }
+
   public CompletionStage<AccountEntity.Transferred> deposit(String accountId, String idempotencyKey, long amount) {
     return ask(accountId, replyTo -> new AccountEntity.Deposit(idempotencyKey, amount, replyTo))
         .thenApply(Accounts::transferred);

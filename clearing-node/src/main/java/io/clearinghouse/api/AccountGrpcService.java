@@ -9,12 +9,12 @@ import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.PositionSummary;
 import io.clearinghouse.liquidation.Liquidations;
-import io.clearinghouse.monitor.MonitorAdlCandidates;
+import io.clearinghouse.monitor.AdlRanker;
+import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.margin.MarginMode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import io.clearinghouse.protocol.v1.GetLiquidationRequest;
 import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.Liquidation;
@@ -48,10 +48,13 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   private final Metrics metrics;
 
   private final Liquidations liquidations;
-  private final MonitorAdlCandidates adl;
+  private final AdlRankings adl;
+
+  private final Quotas quotas;
 
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
-      AccountStreams streams, Liquidations liquidations, MonitorAdlCandidates adl, Metrics metrics) {
+      AccountStreams streams, Liquidations liquidations, AdlRankings adl, Metrics metrics, Quotas quotas) {
+    this.quotas = quotas;
     this.liquidations = liquidations;
     this.adl = adl;
     this.streams = streams;
@@ -71,6 +74,10 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     return id;
   }
 
+  /**
+   * The account's updates. Its stream counts against {@code client.streams-per-account} from the
+   * moment it runs until it ends, however it ends.
+   */
   @Override
   public Source<AccountUpdate, NotUsed> streamAccount(StreamAccountRequest in, Metadata metadata) {
     String accountId;
@@ -79,7 +86,18 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     } catch (RejectedException e) {
       return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
-    return streams.updates(accountId, mapping);
+    return Source.fromMaterializer((materializer, attributes) -> {
+      Quotas.Permit permit;
+      try {
+        permit = quotas.openAccountStream(accountId);
+      } catch (RejectedException e) {
+        return Source.<AccountUpdate>failed(GrpcErrors.toGrpc(e, metrics));
+      }
+      return streams.updates(accountId, mapping).watchTermination((notUsed, done) -> {
+        done.whenComplete((ended, failure) -> permit.release());
+        return notUsed;
+      });
+    }).mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 
   @Override
@@ -119,23 +137,25 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     });
   }
 
-  /** The view with each position's place in the auto-deleveraging queue of its side, across the cluster. */
+  /**
+   * The view with each position's place in the auto-deleveraging queue of its side, across the
+   * cluster: binary searches in the nodes' rankings of their last marks, never the monitors.
+   */
   private CompletionStage<AccountView> withAdlQuintiles(AccountSummary summary) {
     AccountView view = mapping.view(summary);
-    List<CompletableFuture<Integer>> quintiles = new ArrayList<>();
+    List<AdlRanker.Probe> probes = new ArrayList<>();
     for (PositionSummary p : summary.positions()) {
       int sign = Long.signum(p.lots());
       long cost = Math.subtractExact(sign * p.notional(), p.unrealizedPnl());
       long funds = p.mode() == MarginMode.ISOLATED ? Math.addExact(p.isolatedMargin(), p.unrealizedPnl())
           : summary.equity();
-      long score = AdlRanking.score(p.notional(), p.unrealizedPnl(), cost, funds);
-      quintiles.add(adl.quintile(p.instrument(), sign, score, summary.accountId())
-          .exceptionally(failure -> 0).toCompletableFuture());
+      probes.add(new AdlRanker.Probe(p.instrument(), sign, AdlRanking.score(p.notional(), p.unrealizedPnl(), cost,
+          funds)));
     }
-    return CompletableFuture.allOf(quintiles.toArray(CompletableFuture[]::new)).thenApply(done -> {
+    return adl.quintiles(probes).thenApply(quintiles -> {
       AccountView.Builder out = view.toBuilder();
       for (int i = 0; i < quintiles.size(); i++) {
-        out.setPositions(i, out.getPositions(i).toBuilder().setAdlQuintile(quintiles.get(i).join()));
+        out.setPositions(i, out.getPositions(i).toBuilder().setAdlQuintile(quintiles.get(i)));
       }
       return out.build();
     });
@@ -155,7 +175,8 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   public CompletionStage<LiquidationList> listLiquidations(ListLiquidationsRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);
-      return liquidations.list(new Liquidations.Filter(accountId, null, 0, 0, AdminGrpcService.pageSize(in.getLimit())))
+      return liquidations.list(new Liquidations.Filter(accountId, null, 0, 0, AdminGrpcService.pageSize(in.getLimit())),
+              Deadlines.within(metadata, liquidations.listDeadline()))
           .thenApply(flows -> LiquidationList.newBuilder()
               .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
     });

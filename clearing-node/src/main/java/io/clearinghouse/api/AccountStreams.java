@@ -2,7 +2,7 @@ package io.clearinghouse.api;
 
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSummary;
-import io.clearinghouse.account.Accounts;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.protocol.v1.AccountUpdate;
 import io.clearinghouse.protocol.v1.MarginAlert;
@@ -20,22 +20,23 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
  * Live account streams: the account pushes its state on subscribe and after every change; the
- * stream also re-reads it at a fixed interval, because a mark moving changes the margin ratio
- * without any account event, and re-subscribes, because an account that moved to another node
- * has forgotten its subscribers. Alerts are raised when the margin ratio rises through a level and
- * when liquidation starts.
+ * stream subscribes again at a fixed interval, which both re-reads the state (a mark moving
+ * changes the margin ratio without any account event: the account answers a subscription with
+ * its state) and re-attaches to an account that moved to another node and forgot its
+ * subscribers. One message and one answer per stream per interval, nothing waited for: while the
+ * account is unreachable (its node died) the stream stays open and resumes once it is back. An
+ * account that does not exist ends the stream (NOT_FOUND). Alerts are raised when the margin
+ * ratio rises through a level and when liquidation starts.
  */
 public final class AccountStreams {
   private static final Asset RATIO = new Asset("ratio", 6);
 
   private final ActorSystem<?> system;
-  private final Accounts accounts;
   private final List<Long> levelsPpm;
   private final Duration refresh;
 
-  public AccountStreams(ActorSystem<?> system, Accounts accounts, List<Long> levelsPpm, Duration refresh) {
+  public AccountStreams(ActorSystem<?> system, List<Long> levelsPpm, Duration refresh) {
     this.system = system;
-    this.accounts = accounts;
     this.levelsPpm = List.copyOf(levelsPpm);
     this.refresh = refresh;
   }
@@ -46,16 +47,25 @@ public final class AccountStreams {
             .preMaterialize(system);
     ActorRef<AccountEntity.Reply> subscriber = pushed.first();
     var account = ClusterSharding.get(system).entityRefFor(AccountEntity.TYPE_KEY, accountId);
-    Source<Object, NotUsed> polled = Source.tick(Duration.ZERO, refresh, NotUsed.getInstance())
+    Source<Object, NotUsed> subscribing = Source.tick(Duration.ZERO, refresh, NotUsed.getInstance())
         .mapMaterializedValue(c -> NotUsed.getInstance())
-        .mapAsync(1, tick -> {
+        .map(tick -> {
           account.tell(new AccountEntity.Subscribe(subscriber));
-          return accounts.get(accountId).thenApply(summary -> (Object) summary);
-        });
+          return tick;
+        })
+        .filter(tick -> false)
+        .map(tick -> (Object) tick);
     Source<Object, NotUsed> fromEntity = pushed.second()
+        .map(r -> {
+          if (r instanceof AccountEntity.Rejected rejected) {
+            throw GrpcErrors.toGrpc(new RejectedException(rejected.reason(), rejected.message()));
+          }
+          return r;
+        })
         .filter(r -> r instanceof AccountEntity.Snapshot || r instanceof AccountEntity.Notice)
         .map(r -> r instanceof AccountEntity.Snapshot s ? s.account() : r);
-    return fromEntity.merge(polled)
+    // The subscriptions end with the entity's side: merge completes once both have, and a failure ends both.
+    return fromEntity.merge(subscribing)
         .statefulMap(() -> new Seen(null, 0, null),
             (seen, next) -> {
               if (next instanceof AccountEntity.Notice notice) {

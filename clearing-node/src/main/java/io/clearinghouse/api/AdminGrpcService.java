@@ -170,7 +170,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       String accountId = in.getAccountId().isEmpty() ? null : Identifiers.accountId(in.getAccountId());
       String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
       return liquidations.list(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
-              Math.max(0, in.getToEpochMillis()), pageSize(in.getLimit())))
+              Math.max(0, in.getToEpochMillis()), pageSize(in.getLimit())),
+              Deadlines.within(metadata, liquidations.listDeadline()))
           .thenApply(flows -> LiquidationList.newBuilder()
               .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
     });

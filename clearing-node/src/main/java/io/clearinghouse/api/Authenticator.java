@@ -169,6 +169,15 @@ public final class Authenticator {
     return authenticate(metadata.getText("authorization"));
   }
 
+  /** The caller named by an {@code Authorization} header, if it is a known bearer token; never throws. */
+  public Optional<Principal> identify(Optional<String> authorizationHeader) {
+    try {
+      return Optional.of(authenticate(authorizationHeader));
+    } catch (RejectedException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Any valid token, from the value of an {@code authorization} header, whatever its role. */
   public Principal authenticate(Optional<String> header) {
     if (header.isEmpty() || header.get().isBlank()) {

@@ -11,6 +11,8 @@ import io.clearinghouse.protocol.v1.PriceService;
 import io.clearinghouse.protocol.v1.PriceServicePowerApiHandlerFactory;
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
+import com.google.protobuf.Descriptors;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -36,7 +38,7 @@ public final class GrpcServer {
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
-      BooleanSupplier ready) {
+      BooleanSupplier ready, Quotas quotas) {
     HealthGrpcService health = new HealthGrpcService(
         Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), ready);
     var errors = GrpcErrors.exceptionHandler(metrics);
@@ -50,6 +52,19 @@ public final class GrpcServer {
         HealthHandlerFactory.create(health, errors, system),
         ServerReflection.create(services, system));
     GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services);
-    return Http.get(system).newServerAt(host, port).bind(guard.wrap(handler));
+    Set<String> streaming = new HashSet<>();
+    for (var description : List.of(AccountService.description, AdminService.description,
+        ClearingService.description, PriceService.description)) {
+      for (Descriptors.ServiceDescriptor service : description.descriptor().getServices()) {
+        for (Descriptors.MethodDescriptor method : service.getMethods()) {
+          if (method.isClientStreaming() || method.isServerStreaming()) {
+            streaming.add("/" + service.getFullName() + "/" + method.getName());
+          }
+        }
+      }
+    }
+    // Quotas counted first (before anything is read), then the transport guard, then the services.
+    return Http.get(system).newServerAt(host, port)
+        .bind(new QuotaGuard(guard.wrap(handler), auth, quotas, streaming, metrics, system));
   }
 }

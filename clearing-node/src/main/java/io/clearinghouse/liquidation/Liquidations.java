@@ -1,5 +1,6 @@
 package io.clearinghouse.liquidation;
 
+import io.clearinghouse.account.Account;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
@@ -11,7 +12,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Source;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -28,6 +35,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  */
 public final class Liquidations {
   private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
+  /** Saga journals read at once for one listing. */
+  private static final int PARALLEL_REPLAYS = 4;
 
   /** What to list: each filter is optional (null, or 0 for the times). */
   public record Filter(String accountId, String instrument, long fromEpochMillis, long toEpochMillis, int limit) {}
@@ -40,8 +49,12 @@ public final class Liquidations {
   private final Accounts accounts;
   private final Duration timeout;
 
+  private final Duration listDeadline;
+
+  /** {@code listDeadline}: the longest a listing may take (a caller's own deadline may be shorter). */
   public Liquidations(ActorSystem<?> system, LiquidationSettings settings, Instruments instruments, Accounts accounts,
-      Duration timeout) {
+      Duration timeout, Duration listDeadline) {
+    this.listDeadline = listDeadline;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.journal = PersistenceQuery.get(system)
@@ -54,6 +67,10 @@ public final class Liquidations {
 
   public LiquidationSettings settings() {
     return settings;
+  }
+
+  public Duration listDeadline() {
+    return listDeadline;
   }
 
   // --- insurance funds ------------------------------------------------------------------
@@ -130,21 +147,52 @@ public final class Liquidations {
         Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId)));
   }
 
-  /** Newest first (by trigger time), at most {@code filter.limit()}. */
-  public CompletionStage<List<FundFlow>> list(Filter filter) {
+  /**
+   * Newest first (by trigger time), at most {@code filter.limit()}, read within {@code deadline}
+   * (else TIMEOUT, and every read still running is cancelled). With an account, only that
+   * account's own liquidations are read: the ids it keeps ({@code Account.liquidationIds}, the
+   * last 1,000), newest first, so a page of n costs the account's answer and at most n saga
+   * journals (without other filters). Without one (operators only), every saga's journal is a
+   * candidate.
+   */
+  public CompletionStage<List<FundFlow>> list(Filter filter, Duration deadline) {
     Predicate<FundFlow> wanted = flow -> (filter.accountId() == null || filter.accountId().equals(flow.accountId()))
         && (filter.instrument() == null || flow.closes().stream().anyMatch(c -> c.instrument().equals(filter.instrument()))
             || flow.triggerMarks().containsKey(filter.instrument()))
         && (filter.fromEpochMillis() == 0 || flow.triggeredAtMillis() >= filter.fromEpochMillis())
         && (filter.toEpochMillis() == 0 || flow.triggeredAtMillis() < filter.toEpochMillis());
-    // A saga's id starts with its account's id: a cheap first cut when listing one account's.
-    String idPrefix = SAGA_PREFIX + (filter.accountId() == null ? "" : filter.accountId() + "-");
-    return journal.currentPersistenceIds()
-        .filter(id -> id.startsWith(idPrefix))
-        .mapAsyncUnordered(4, id -> replay(id.substring(SAGA_PREFIX.length())))
-        .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
-        .map(Optional::get)
-        .runWith(Sink.seq(), system)
+    long startNanos = System.nanoTime();
+    SharedKillSwitch reads = KillSwitches.shared("list-liquidations");
+    Cancellable timer = system.scheduler().scheduleOnce(deadline, () -> reads.abort(new TimeoutException()),
+        system.executionContext());
+    CompletionStage<List<FundFlow>> listed;
+    if (filter.accountId() != null) {
+      boolean onlyTheAccount = filter.instrument() == null && filter.fromEpochMillis() == 0 && filter.toEpochMillis() == 0;
+      listed = accounts.liquidationIds(filter.accountId(), onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
+          .thenCompose(ids -> Source.from(ids)
+              .via(reads.flow())
+              .mapAsync(PARALLEL_REPLAYS, id -> replay(id, reads))
+              .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
+              .map(Optional::get)
+              .take(filter.limit())
+              .runWith(Sink.seq(), system));
+    } else {
+      // A saga's id starts with its account's id: a cheap first cut when listing one account's.
+      listed = journal.currentPersistenceIds()
+          .via(reads.flow())
+          .filter(id -> id.startsWith(SAGA_PREFIX))
+          .mapAsyncUnordered(PARALLEL_REPLAYS, id -> replay(id.substring(SAGA_PREFIX.length()), reads))
+          .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
+          .map(Optional::get)
+          .runWith(Sink.seq(), system);
+    }
+    return listed
+        .whenComplete((done, failure) -> timer.cancel())
+        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+            unwrap(failure) instanceof TimeoutException || System.nanoTime() - startNanos >= deadline.toNanos()
+                ? new RejectedException(Rejection.TIMEOUT, "the liquidations were not read within " + deadline
+                    + ": ask for fewer (limit) or retry")
+                : unwrap(failure)))
         .thenApply(all -> {
           List<FundFlow> sorted = new ArrayList<>(all);
           sorted.sort(Comparator.comparingLong(FundFlow::triggeredAtMillis).reversed()
@@ -153,8 +201,18 @@ public final class Liquidations {
         });
   }
 
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+
   private CompletionStage<Optional<FundFlow>> replay(String liquidationId) {
+    return replay(liquidationId, KillSwitches.shared("get-liquidation"));
+  }
+
+  /** The saga's fund flow from its journal; {@code reads} cancels the read. */
+  private CompletionStage<Optional<FundFlow>> replay(String liquidationId, SharedKillSwitch reads) {
     return journal.currentEventsByPersistenceId(SAGA_PREFIX + liquidationId, 0L, Long.MAX_VALUE)
+        .via(reads.flow())
         .map(EventEnvelope::event)
         .runWith(Sink.seq(), system)
         .thenApply(events -> {

@@ -63,6 +63,9 @@ public final class Metrics implements PriceMetrics {
   final Counter monitorEvaluations = Counter.build("clearinghouse_monitor_evaluations_total",
       "Walks of an instrument's holders by this node's margin monitor (newer marks replace queued ones).")
       .register(registry);
+  public final Gauge monitorAccounts = Gauge.build("clearinghouse_monitor_accounts",
+      "Accounts holding a position that this node's margin monitor watches (each reports itself once it has "
+          + "started or recovered here).").register(registry);
   public final Gauge entities = Gauge.build("clearinghouse_entities",
       "Entities running on this node, by type.").labelNames("type").register(registry);
 
@@ -111,6 +114,10 @@ public final class Metrics implements PriceMetrics {
 
   public void monitorEvaluated() {
     monitorEvaluations.inc();
+  }
+
+  public void monitorWatching(int accounts) {
+    monitorAccounts.set(accounts);
   }
 
   /** For tests and benchmarks: a counter's total over all its labels (counters count whole events). */

@@ -18,6 +18,7 @@ import io.clearinghouse.liquidation.AdlCandidates;
 import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.persistence.CborSerializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -31,7 +32,7 @@ import io.clearinghouse.price.FeedStatus;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -79,26 +80,27 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
-  /**
-   * Where a position with ADL score {@code score} stands among this node's holders of the same
-   * side (other than {@code excluded}): how many score higher, and how many there are.
-   */
-  public record AdlRankQuery(String instrument, int sign, long score, String excluded, ActorRef<AdlRankAnswer> replyTo)
-      implements Command, CborSerializable {}
-
-  public record AdlRankAnswer(int above, int total) implements CborSerializable {}
-
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
+
+  /**
+   * A thread of the monitor's own: its walk never waits behind the account entities, API calls
+   * and streams that share the default dispatcher.
+   */
+  public static final String DISPATCHER = "clearinghouse.monitor.dispatcher";
 
   /** For tests and health: how many accounts this node watches. */
   public record CountTracked(ActorRef<Integer> replyTo) implements Command {}
 
-  /** Starts this node's monitor and subscribes it to the marks; returns the registry accounts use. */
-  public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Metrics metrics) {
+  /**
+   * Starts this node's monitor and subscribes it to the marks; returns the registry accounts use.
+   * After each evaluation the monitor hands the instrument's holders to {@code rankings}.
+   */
+  public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Metrics metrics,
+      AdlRankings rankings) {
     // Resume, never restart: a restart would forget every account the node hosts.
     ActorRef<Command> monitor = system.systemActorOf(
-        Behaviors.supervise(Behaviors.<Command>setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics)))
-            .onFailure(SupervisorStrategy.resume()), "margin-monitor", Props.empty());
+        Behaviors.supervise(create(instruments, marks, metrics, rankings.ranker()))
+            .onFailure(SupervisorStrategy.resume()), "margin-monitor", DispatcherSelector.fromConfig(DISPATCHER));
     system.receptionist().tell(Receptionist.register(SERVICE_KEY, monitor));
     evaluateOnEveryMark(marks, monitor);
     return registry(monitor);
@@ -134,14 +136,20 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   }
 
   public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics) {
-    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics));
+    return create(instruments, marks, metrics, null);
+  }
+
+  /** A monitor that hands each evaluated mark's holders to {@code ranker} (null: to none). */
+  public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics,
+      ActorRef<AdlRanker.Command> ranker) {
+    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics, ranker));
   }
 
   /**
    * One position with its instrument resolved once, at report time; {@code slot} is where its
    * instrument's mark is found among the marks read for an evaluation.
    */
-  private record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
+  record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
       long stopTicks) implements LiquidationRule.Held {
     Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {
       this(instrument, slot, lots, cost, isolated, isolatedMargin, 0);
@@ -181,11 +189,15 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final boolean[] halted;
 
   private final Metrics metrics;
+  /** Where the ADL ranking is rebuilt after each evaluation; null: nowhere (tests, benchmarks). */
+  private final ActorRef<AdlRanker.Command> ranker;
   /** Accounts whose evaluation failed since their last report: logged once each. */
   private final Set<String> failing = new HashSet<>();
 
-  private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks, Metrics metrics) {
+  private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks, Metrics metrics,
+      ActorRef<AdlRanker.Command> ranker) {
     super(context);
+    this.ranker = ranker;
     this.metrics = metrics;
     this.instruments = instruments;
     this.marks = marks;
@@ -205,7 +217,6 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
-        .onMessage(AdlRankQuery.class, this::adlRank)
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;
@@ -230,6 +241,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       holders.computeIfAbsent(h.instrument().symbol(), k -> new Holders()).add(tracked);
     }
     accounts.put(t.accountId(), tracked);
+    metrics.monitorWatching(accounts.size());
     // A change can itself bring the account to maintenance (a loss realized, a withdrawal).
     readMarks();
     checkSafely(tracked, latestMarkSequence(held));
@@ -256,6 +268,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     failing.remove(accountId);
     Tracked old = accounts.remove(accountId);
     if (old != null) {
+      metrics.monitorWatching(accounts.size());
       for (Held h : old.positions) {
         Holders holding = holders.get(h.instrument().symbol());
         if (holding != null) {
@@ -273,11 +286,17 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
     metrics.monitorEvaluated();
     Holders holding = holders.get(e.instrument());
+    readMarks();
     if (holding != null) {
-      readMarks();
       for (int i = 0; i < holding.size; i++) {
         checkSafely(holding.tracked[i], mark.sequence());
       }
+    }
+    // Only after every breach was told: the ADL ranking of this mark is rebuilt elsewhere.
+    if (ranker != null) {
+      ranker.tell(new AdlRanker.Rebuild(e.instrument(), slots.get(e.instrument()),
+          holding == null ? new Tracked[0] : Arrays.copyOf(holding.tracked, holding.size), markTicks.clone(),
+          usable.clone()));
     }
     return this;
   }
@@ -305,18 +324,6 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     return this;
   }
 
-  private Behavior<Command> adlRank(AdlRankQuery q) {
-    List<AdlCandidates.Candidate> all = scored(q.instrument(), q.sign(), q.excluded());
-    int above = 0;
-    for (AdlCandidates.Candidate c : all) {
-      if (c.score() > q.score()) {
-        above++;
-      }
-    }
-    q.replyTo().tell(new AdlRankAnswer(above, all.size()));
-    return this;
-  }
-
   /** This node's holders of {@code instrument} with sign {@code sign}, not liquidating, scored at the current mark. */
   private List<AdlCandidates.Candidate> scored(String instrument, int sign, String excluded) {
     List<AdlCandidates.Candidate> found = new ArrayList<>();
@@ -336,11 +343,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       }
       for (Held h : t.positions) {
         if (h.slot() == slot && Long.signum(h.lots()) == sign) {
-          long m = h.instrument().notionalMultiplier();
-          long pnl = MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[slot], m);
-          long funds = h.isolated() ? Math.addExact(h.isolatedMargin(), pnl) : crossEquity(t);
-          found.add(new AdlCandidates.Candidate(t.accountId, h.lots(),
-              AdlRanking.score(h.lots(), h.cost(), markTicks[slot], m, funds)));
+          found.add(new AdlCandidates.Candidate(t.accountId, h.lots(), adlScore(t, h, markTicks, usable)));
         }
       }
     }
@@ -352,8 +355,19 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       java.util.Comparator.comparingLong(AdlCandidates.Candidate::score).reversed()
           .thenComparing(AdlCandidates.Candidate::accountId);
 
+  /**
+   * The ADL score of position {@code h} of {@code t} at the marks read (its own mark usable): the
+   * funds behind it are its isolated margin plus its PnL, or the account's cross equity.
+   */
+  static long adlScore(Tracked t, Held h, long[] markTicks, boolean[] usable) {
+    long m = h.instrument().notionalMultiplier();
+    long pnl = MarginMath.unrealizedPnl(h.lots(), h.cost(), markTicks[h.slot()], m);
+    long funds = h.isolated() ? Math.addExact(h.isolatedMargin(), pnl) : crossEquity(t, markTicks, usable);
+    return AdlRanking.score(h.lots(), h.cost(), markTicks[h.slot()], m, funds);
+  }
+
   /** Cash plus the PnL of the cross positions with a usable mark. */
-  private long crossEquity(Tracked t) {
+  private static long crossEquity(Tracked t, long[] markTicks, boolean[] usable) {
     long equity = t.cash;
     for (Held h : t.positions) {
       if (!h.isolated() && usable[h.slot()]) {

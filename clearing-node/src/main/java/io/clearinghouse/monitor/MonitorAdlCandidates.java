@@ -2,7 +2,6 @@ package io.clearinghouse.monitor;
 
 import io.clearinghouse.liquidation.AdlCandidates;
 
-import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.monitor.MarginMonitor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,31 +27,6 @@ public final class MonitorAdlCandidates implements AdlCandidates {
     this.system = system;
     this.timeout = timeout;
     this.perNode = perNode;
-  }
-
-  /**
-   * The ADL quintile (1 to 5, 5 first in line) of a position with {@code score} among every
-   * node's holders of the same side; the account itself is left out of the others.
-   */
-  public CompletionStage<Integer> quintile(String instrument, int sign, long score, String accountId) {
-    return monitors().thenCompose(monitors -> {
-      List<CompletableFuture<MarginMonitor.AdlRankAnswer>> answers = new ArrayList<>();
-      for (ActorRef<MarginMonitor.Command> monitor : monitors) {
-        CompletionStage<MarginMonitor.AdlRankAnswer> answer = AskPattern.ask(monitor,
-            replyTo -> new MarginMonitor.AdlRankQuery(instrument, sign, score, accountId, replyTo), timeout,
-            system.scheduler());
-        answers.add(answer.exceptionally(failure -> new MarginMonitor.AdlRankAnswer(0, 0)).toCompletableFuture());
-      }
-      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {
-        int above = 0;
-        int total = 1;
-        for (var a : answers) {
-          above += a.join().above();
-          total += a.join().total();
-        }
-        return AdlRanking.quintile(above, total);
-      });
-    });
   }
 
   private CompletionStage<java.util.Set<ActorRef<MarginMonitor.Command>>> monitors() {

@@ -65,6 +65,37 @@ class LiquidationStepsTest {
     return assertInstanceOf(TransferApplied.class, result.reply(), String.valueOf(result.reply())).transfer();
   }
 
+  private java.util.List<String> liquidationIds(int limit) {
+    return assertInstanceOf(AccountEntity.LiquidationIds.class,
+        run(r -> new AccountEntity.GetLiquidationIds(limit, r)).reply()).newestFirst();
+  }
+
+  @Test
+  void theAccountListsItsOwnLiquidationsNewestFirstAcrossARestart() {
+    assertEquals(java.util.List.of(), liquidationIds(50));
+    longOneBitcoin();
+    marks.accept(new Mark(PERP, 490_000, 1, 0));
+    account.runCommand(new AccountEntity.StartLiquidation(1));
+    String id = ((Account) account.getState()).liquidation().liquidationId();
+    assertEquals(java.util.List.of(id), liquidationIds(50));
+    assertEquals(java.util.List.of(), liquidationIds(0));
+    account.restart();
+    assertEquals(java.util.List.of(id), liquidationIds(50));
+  }
+
+  @Test
+  void theAccountKeepsTheIdsOfItsLastThousandLiquidations() {
+    Account state = Account.opened("keeper", 10);
+    for (int i = 1; i <= 1_005; i++) {
+      state = state.apply(new AccountEntity.LiquidationStarted("keeper-" + i, i, java.util.Map.of(), 0, 0, i, null));
+    }
+    assertEquals(Account.RETAINED_LIQUIDATION_IDS, state.liquidationIds().size());
+    assertEquals(java.util.List.of("keeper-1005", "keeper-1004", "keeper-1003"), state.recentLiquidationIds(3));
+    java.util.List<String> all = state.recentLiquidationIds(5_000);
+    assertEquals(1_000, all.size());
+    assertEquals("keeper-6", all.get(all.size() - 1));
+  }
+
   @Test
   void stepsApplyOncePerKeyAndTheCloseIsClippedToThePosition() {
     longOneBitcoin();

@@ -75,7 +75,7 @@ class AskTimeoutStatusTest {
     Duration timeout = Duration.ofMillis(300);
     Accounts accounts = new Accounts(testKit.system(), timeout);
     Liquidations liquidations = new Liquidations(testKit.system(), settings.liquidation(), settings.instruments(),
-        accounts, timeout);
+        accounts, timeout, Duration.ofSeconds(5));
     Authenticator auth = new Authenticator(Map.of(Authenticator.sha256Hex(OPERATOR),
         new Principal("operator", Role.OPERATOR, Set.of())));
     admin = new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), null, liquidations,

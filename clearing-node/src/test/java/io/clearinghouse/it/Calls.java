@@ -33,6 +33,11 @@ final class Calls {
     return token == null ? rpc : rpc.addHeader("authorization", BEARER + token);
   }
 
+  static <I, O> org.apache.pekko.grpc.javadsl.StreamResponseRequestBuilder<I, O> streamWithToken(
+      org.apache.pekko.grpc.javadsl.StreamResponseRequestBuilder<I, O> rpc, String token) {
+    return token == null ? rpc : rpc.addHeader("authorization", BEARER + token);
+  }
+
   static <T> T await(CompletionStage<T> stage) {
     return stage.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
   }

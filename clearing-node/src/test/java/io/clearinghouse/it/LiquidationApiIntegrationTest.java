@@ -5,12 +5,18 @@ import static io.clearinghouse.it.Calls.refused;
 import static io.clearinghouse.it.LiquidationHarness.FUTURE;
 import static io.clearinghouse.it.LiquidationHarness.PERP;
 import static io.clearinghouse.it.TestNodes.ALICE_TOKEN;
+import static io.clearinghouse.it.TestNodes.BOB_TOKEN;
 import static io.clearinghouse.it.TestNodes.OPERATOR_TOKEN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clearinghouse.account.Accounts;
+import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.liquidation.LiquidationSettings;
+import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.protocol.v1.AccountUpdate;
 import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.GetInsuranceFundRequest;
@@ -18,6 +24,7 @@ import io.clearinghouse.protocol.v1.GetLiquidationRequest;
 import io.clearinghouse.protocol.v1.InsuranceFundView;
 import io.clearinghouse.protocol.v1.Liquidation;
 import io.clearinghouse.protocol.v1.LiquidationHaltStatus;
+import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.MarginAlert;
 import io.clearinghouse.protocol.v1.RegisterBackstopProviderRequest;
 import io.clearinghouse.protocol.v1.SetLiquidationHaltRequest;
@@ -25,6 +32,8 @@ import io.clearinghouse.protocol.v1.StreamAccountRequest;
 import io.clearinghouse.protocol.v1.TopUpInsuranceFundRequest;
 import io.grpc.Status.Code;
 import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -197,6 +206,24 @@ class LiquidationApiIntegrationTest {
     refused(h.admin.listLiquidations(), OPERATOR_TOKEN, list.clone().setInstrument("DOGE").build(),
         Code.INVALID_ARGUMENT, Rejection.UNKNOWN_INSTRUMENT);
     refused(h.admin.listLiquidations(), ALICE_TOKEN, list.build(), Code.PERMISSION_DENIED, Rejection.WRONG_ROLE);
+    // The owner's own listing, and only the owner's.
+    var own = ListLiquidationsRequest.newBuilder().setAccountId(l.getAccountId()).build();
+    assertEquals(List.of(l), call(h.accounts.listLiquidations(), ALICE_TOKEN, own).getLiquidationsList());
+    refused(h.accounts.listLiquidations(), BOB_TOKEN, own, Code.PERMISSION_DENIED, Rejection.NOT_ACCOUNT_OWNER);
+    // The list lives with the account: an account that was never opened has none.
+    refused(h.accounts.listLiquidations(), BOB_TOKEN, ListLiquidationsRequest.newBuilder().setAccountId("bob-1")
+        .build(), Code.NOT_FOUND, Rejection.ACCOUNT_NOT_FOUND);
+    // A listing that outlasts its deadline answers TIMEOUT (what it was still reading is cancelled).
+    Liquidations direct = new Liquidations(h.node.system(), LiquidationSettings.fromConfig(
+        h.node.system().settings().config(), TestNodes.INSTRUMENTS), TestNodes.INSTRUMENTS,
+        new Accounts(h.node.system(), Duration.ofSeconds(10)), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    for (String account : new String[] {l.getAccountId(), null}) {
+      CompletionException late = assertThrows(CompletionException.class, () -> direct.list(
+          new Liquidations.Filter(account, null, 0, 0, 50), Duration.ZERO).toCompletableFuture().join());
+      assertEquals(Rejection.TIMEOUT, ((RejectedException) late.getCause()).reason(), String.valueOf(late.getCause()));
+    }
+    assertEquals(List.of(l.getLiquidationId()), direct.list(new Liquidations.Filter(l.getAccountId(), null, 0, 0, 50),
+        Duration.ofSeconds(10)).toCompletableFuture().join().stream().map(f -> f.liquidationId()).toList());
     refused(h.admin.getLiquidation(), OPERATOR_TOKEN, GetLiquidationRequest.newBuilder().setLiquidationId("alice-1-999")
         .build(), Code.NOT_FOUND, Rejection.LIQUIDATION_NOT_FOUND);
     refused(h.admin.getLiquidation(), OPERATOR_TOKEN, GetLiquidationRequest.newBuilder().setLiquidationId("no such/id")

@@ -401,6 +401,12 @@ class LiquidationIntegrationTest {
       // lost beyond the cash, 20 (from the fund), not the 2,000 the FUTURE long still loses.
       h.mark(PERP, "49400");
       List<Liquidation> both = h.finished("alice-1", 2);
+      // Its owner lists the same two from the account's own list of them, newest first; a page of
+      // one is the newer.
+      var own = io.clearinghouse.protocol.v1.ListLiquidationsRequest.newBuilder().setAccountId("alice-1");
+      assertEquals(both, call(h.accounts.listLiquidations(), ALICE_TOKEN, own.build()).getLiquidationsList());
+      assertEquals(both.subList(0, 1), call(h.accounts.listLiquidations(), ALICE_TOKEN, own.setLimit(1).build())
+          .getLiquidationsList());
       Liquidation stop = both.stream().filter(l -> l.getOutcome().equals("stop")).findFirst().orElseThrow();
       assertEquals(List.of("BACKSTOP", "46930.0", "-3070.000000", "0.000000"), List.of(stop.getCloses(0).getVenue(),
           stop.getCloses(0).getPrice(), stop.getCloses(0).getRealizedPnl(), stop.getCloses(0).getPenalty()));
