@@ -75,7 +75,8 @@ class LiquidationApiIntegrationTest {
       String halt = base + "/liquidations/halt?instrument=" + PERP;
       assertEquals(401, ManagementHttp.post(http, halt, null).statusCode());
       assertEquals(403, ManagementHttp.post(http, halt, ALICE_TOKEN).statusCode());
-      assertEquals(404, ManagementHttp.post(http, base + "/liquidations/halt?instrument=DOGE", OPERATOR_TOKEN)
+      // An unknown instrument is a bad argument (400), as in the gRPC API; not "not found".
+      assertEquals(400, ManagementHttp.post(http, base + "/liquidations/halt?instrument=DOGE", OPERATOR_TOKEN)
           .statusCode());
       refused(h.admin.setLiquidationHalt(), OPERATOR_TOKEN, SetLiquidationHaltRequest.newBuilder()
           .setInstrument("DOGE").setHalted(true).build(), Code.INVALID_ARGUMENT, Rejection.UNKNOWN_INSTRUMENT);
