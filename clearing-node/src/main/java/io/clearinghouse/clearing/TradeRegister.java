@@ -69,6 +69,10 @@ public final class TradeRegister
 
   private record RetryStep(long sequence, long attempt) implements Command {}
 
+  /** The seller's answer to the check of attempt {@code attempt} (the first of a fresh drive), or why there was none. */
+  private record SellerChecked(long sequence, long attempt, AccountEntity.Reply reply, String failure)
+      implements Command {}
+
   /** Sent by the shard when it moves the register elsewhere. */
   private enum Stop implements Command { INSTANCE }
 
@@ -334,6 +338,7 @@ public final class TradeRegister
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Submit.class, this::submit)
         .onCommand(StepAnswered.class, this::answered)
+        .onCommand(SellerChecked.class, this::sellerChecked)
         .onCommand(RetryStep.class, (state, retry) -> {
           Drive drive = driving.get(retry.sequence());
           if (drive != null && drive.attempt == retry.attempt()) {
@@ -421,13 +426,13 @@ public final class TradeRegister
       if (drive.fresh && attempt == 1) {
         // Neither side has been sent yet: a seller that would refuse refuses the trade before
         // anything moves (the reversal below stays for a seller whose state changes in between).
-        answer = accounts.ask(t.seller(), r -> new AccountEntity.CheckTrade(new AccountEntity.ApplyTrade(t.tradeId(),
-                sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(), t.buyer(),
-                r)), settings.stepTimeout())
-            .thenCompose(check -> check instanceof AccountEntity.Rejected refused
-                ? CompletableFuture.completedFuture(new AccountEntity.Rejected(refused.reason(),
-                    SELLER_CHECKED + refused.message()))
-                : askBuyer(drive, t, buyerSide));
+        // The buyer is asked by this actor once the check is back (sellerChecked): never by an
+        // incarnation that was stopped or moved meanwhile.
+        context.pipeToSelf(accounts.ask(t.seller(), r -> new AccountEntity.CheckTrade(new AccountEntity.ApplyTrade(
+                t.tradeId(), sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(),
+                t.buyer(), r)), settings.stepTimeout()),
+            (reply, failure) -> new SellerChecked(sequence, attempt, reply, failure == null ? null : failure.toString()));
+        return;
       } else {
         answer = askBuyer(drive, t, buyerSide);
       }
@@ -447,6 +452,29 @@ public final class TradeRegister
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide) {
     drive.buyerAsks++;
     return accounts.ask(t.buyer(), buyerSide, settings.stepTimeout());
+  }
+
+  /** The first step of a fresh drive: the seller's check is back; the buyer's side is sent if it passed. */
+  private ReplyEffect<Event, State> sellerChecked(State state, SellerChecked checked) {
+    long sequence = checked.sequence();
+    Drive drive = driving.get(sequence);
+    Entry entry = state.get(sequence);
+    if (drive == null || drive.attempt != checked.attempt() || entry == null || entry.status().finished()) {
+      return Effect().noReply();
+    }
+    if (checked.failure() != null) {
+      return answered(state, new StepAnswered(sequence, checked.attempt(), null, checked.failure()));
+    }
+    if (checked.reply() instanceof AccountEntity.Rejected refused) {
+      return answered(state, new StepAnswered(sequence, checked.attempt(),
+          new AccountEntity.Rejected(refused.reason(), SELLER_CHECKED + refused.message()), null));
+    }
+    TradeContent t = entry.trade();
+    long attempt = checked.attempt();
+    context.pipeToSelf(askBuyer(drive, t, r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
+            t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(), t.seller(), r)),
+        (reply, failure) -> new StepAnswered(sequence, attempt, reply, failure == null ? null : failure.toString()));
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> answered(State state, StepAnswered answer) {

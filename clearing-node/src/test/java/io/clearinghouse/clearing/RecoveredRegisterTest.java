@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -49,6 +50,10 @@ class RecoveredRegisterTest {
     final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
     final Set<String> failing = ConcurrentHashMap.newKeySet();
     final AtomicInteger unanswered = new AtomicInteger();
+    final Map<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
+    final java.util.List<CompletableFuture<AccountEntity.Reply>> heldAnswers =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    final java.util.List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     ActorRef<AccountEntity.Command> ref(String id) {
       return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
@@ -75,6 +80,15 @@ class RecoveredRegisterTest {
     @Override
     public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
         java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+      sent.add(accountId);
+      if (held.containsKey(accountId)) {
+        // Answered only when the test lets it through.
+        CompletableFuture<Void> gate = held.get(accountId);
+        CompletableFuture<AccountEntity.Reply> answer = gate.thenCompose(go -> AskPattern.ask(ref(accountId),
+            command::apply, timeout, testKit.scheduler())).toCompletableFuture();
+        heldAnswers.add(answer);
+        return answer;
+      }
       if (failing.contains(accountId)) {
         unanswered.incrementAndGet();
         return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
@@ -123,5 +137,34 @@ class RecoveredRegisterTest {
     long aLots = accounts.summary(a).positions().get(0).lots();
     long bLots = accounts.summary(b).positions().isEmpty() ? 0 : accounts.summary(b).positions().get(0).lots();
     assertEquals(0, aLots + bLots, "one-sided trade: " + outcome + "; a holds " + aLots + " lots, b " + bLots);
+  }
+
+  @Test
+  void aRegisterStoppedWhileTheSellerChecksNeverSendsTheBuyersSide() throws Exception {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    accounts.held.put(b, gate);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(21, a, b, 1_000), lost.getRef()));
+    // The register is stopped (moved, its node gone) while the seller's check is on its way.
+    lost.awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(1, accounts.heldAnswers.size(), "the seller's check was sent");
+      return null;
+    });
+    testKit.stop(register);
+    accounts.held.remove(b);
+    gate.complete(null);
+    // The check is answered; before, the stopped incarnation's future then sent the buyer's side
+    // straight away (in the thread completing it). Now nothing is sent to the buyer.
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.heldAnswers.get(0).get(5, TimeUnit.SECONDS));
+    assertEquals(0, accounts.summary(b).positions().size());
+    assertTrue(!accounts.sent.contains(a), "the buyer's side was sent by a stopped register: " + accounts.sent);
+    assertTrue(accounts.summary(a).positions().isEmpty(), "the buyer's side was sent by a stopped register");
   }
 }
