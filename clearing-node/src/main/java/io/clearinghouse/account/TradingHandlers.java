@@ -1,6 +1,6 @@
 package io.clearinghouse.account;
 
-// Over 450 lines by a few: a trade side checked, applied, forced and reversed share one clear(); reservations are already apart.
+// Over 450 lines: a trade side checked, applied, forced and reversed share one clear(), with the fill and reversal rules of the money-integrity reviews; reservations are already apart. To split with issue 12 (state records).
 
 import io.clearinghouse.account.AccountEntity.AdjustIsolatedMargin;
 import io.clearinghouse.account.AccountEntity.ApplyTrade;

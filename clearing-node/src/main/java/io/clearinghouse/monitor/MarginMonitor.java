@@ -1,5 +1,7 @@
 package io.clearinghouse.monitor;
 
+// Over 400 lines: the monitor's protocol, its per-instrument holder index and the walk that turns a mark into triggers, in one actor.
+
 import io.clearinghouse.account.Exposure;
 import io.clearinghouse.account.RiskRegistry;
 
