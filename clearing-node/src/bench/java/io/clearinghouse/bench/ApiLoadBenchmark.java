@@ -76,7 +76,8 @@ public final class ApiLoadBenchmark {
   private static final int GET_IN_FLIGHT = 1_024;
   private static final Duration RAMP_BUDGET = Duration.ofMinutes(3);
   private static final Duration STEADY_BEFORE_TICKS = Duration.ofSeconds(5);
-  private static final Duration SAGAS_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration SAGAS_BEFORE_TICK = Duration.ofSeconds(30);
+  private static final Duration SAGAS_BEFORE_AUDIT = Duration.ofMinutes(15);
   /** Sequences kept for one phase's trades (the engine stops when the phase does). */
   private static final int MAX_TRADES_PER_PHASE = 100_000;
 
@@ -178,7 +179,7 @@ public final class ApiLoadBenchmark {
         report.print();
         // The audit holds at quiescent points: every liquidation the ticks started has finished.
         long started = 2L * settings.ticksPerPhase() * (settings.accounts() / 100);
-        long ended = awaitLiquidationsFinished(ticks, node, started, 2 * settings.ticksPerPhase());
+        long ended = awaitLiquidationsFinished(ticks, node, started, 2 * settings.ticksPerPhase(), SAGAS_BEFORE_AUDIT);
         System.out.printf(Locale.ROOT, "  liquidations finished before the audit: %,d of %,d%n", ended, started);
         LedgerAudit.Report audit = ticks.audit();
         int scale = node.system().settings().config().getInt("clearinghouse.settlement-asset.scale");
@@ -256,7 +257,7 @@ public final class ApiLoadBenchmark {
     long start = System.nanoTime();
     for (int t = first; t < first + settings.ticksPerPhase(); t++) {
       long earliest = System.nanoTime() + 1_000_000_000L;
-      awaitLiquidationsFinished(ticks, node, (t - 1L) * (settings.accounts() / 100), t - 1);
+      awaitLiquidationsFinished(ticks, node, (t - 1L) * (settings.accounts() / 100), t - 1, SAGAS_BEFORE_TICK);
       LiquidationTriggerBenchmark.pause(TimeUnit.NANOSECONDS.toMillis(earliest - System.nanoTime()));
       LiquidationTriggerBenchmark.Tick tick = ticks.tick(t);
       done.add(tick);
@@ -280,11 +281,11 @@ public final class ApiLoadBenchmark {
   /**
    * Waits until {@code started} liquidations have finished on the node, publishing the mark of
    * tick {@code lastTick} again every 2 s meanwhile (closes wait for fresh marks); at most
-   * {@link #SAGAS_TIMEOUT}. Returns how many had finished.
+   * {@code timeout}. Returns how many had finished.
    */
   private static long awaitLiquidationsFinished(LiquidationTriggerBenchmark.Run ticks, Main.Node node, long started,
-      int lastTick) {
-    long deadline = System.nanoTime() + SAGAS_TIMEOUT.toNanos();
+      int lastTick, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     long nextKeepAlive = System.nanoTime() + 2_000_000_000L;
     long ended;
     while ((ended = NodeContext.get(node.system()).metrics().liquidationsEnded()) < started

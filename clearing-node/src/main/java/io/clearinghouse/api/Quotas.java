@@ -87,7 +87,8 @@ public final class Quotas {
 
   /**
    * A call of {@code caller} begins: counted against its rate, and against its concurrent calls
-   * (a unary call) or its open streams (a streaming call) until the permit is released. Throws RATE_LIMITED, TOO_MANY_CONCURRENT_CALLS or TOO_MANY_STREAMS.
+   * (a unary call) or its open streams (a streaming call) until the permit is released. Throws
+   * RATE_LIMITED, TOO_MANY_CONCURRENT_CALLS or TOO_MANY_STREAMS.
    */
   public Permit begin(Principal caller, boolean stream) {
     Limits l = limits(caller.role());

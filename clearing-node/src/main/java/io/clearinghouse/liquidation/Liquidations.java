@@ -161,14 +161,19 @@ public final class Liquidations {
             || flow.triggerMarks().containsKey(filter.instrument()))
         && (filter.fromEpochMillis() == 0 || flow.triggeredAtMillis() >= filter.fromEpochMillis())
         && (filter.toEpochMillis() == 0 || flow.triggeredAtMillis() < filter.toEpochMillis());
-    long startNanos = System.nanoTime();
     SharedKillSwitch reads = KillSwitches.shared("list-liquidations");
-    Cancellable timer = system.scheduler().scheduleOnce(deadline, () -> reads.abort(new TimeoutException()),
-        system.executionContext());
+    CompletableFuture<List<FundFlow>> answer = new CompletableFuture<>();
+    // At the deadline the caller is answered, whatever is still running, and every read is cancelled.
+    Cancellable timer = system.scheduler().scheduleOnce(deadline, () -> {
+      answer.completeExceptionally(new TimeoutException());
+      reads.abort(new TimeoutException());
+    }, system.executionContext());
     CompletionStage<List<FundFlow>> listed;
     if (filter.accountId() != null) {
-      boolean onlyTheAccount = filter.instrument() == null && filter.fromEpochMillis() == 0 && filter.toEpochMillis() == 0;
-      listed = accounts.liquidationIds(filter.accountId(), onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
+      boolean onlyTheAccount = filter.instrument() == null && filter.fromEpochMillis() == 0
+          && filter.toEpochMillis() == 0;
+      listed = accounts.liquidationIds(filter.accountId(),
+              onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
           .thenCompose(ids -> Source.from(ids)
               .via(reads.flow())
               .mapAsync(PARALLEL_REPLAYS, id -> replay(id, reads))
@@ -177,7 +182,6 @@ public final class Liquidations {
               .take(filter.limit())
               .runWith(Sink.seq(), system));
     } else {
-      // A saga's id starts with its account's id: a cheap first cut when listing one account's.
       listed = journal.currentPersistenceIds()
           .via(reads.flow())
           .filter(id -> id.startsWith(SAGA_PREFIX))
@@ -186,13 +190,19 @@ public final class Liquidations {
           .map(Optional::get)
           .runWith(Sink.seq(), system);
     }
-    return listed
-        .whenComplete((done, failure) -> timer.cancel())
-        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
-            unwrap(failure) instanceof TimeoutException || System.nanoTime() - startNanos >= deadline.toNanos()
-                ? new RejectedException(Rejection.TIMEOUT, "the liquidations were not read within " + deadline
-                    + ": ask for fewer (limit) or retry")
-                : unwrap(failure)))
+    listed.whenComplete((found, failure) -> {
+      timer.cancel();
+      if (failure != null) {
+        answer.completeExceptionally(unwrap(failure));
+      } else {
+        answer.complete(found);
+      }
+    });
+    return answer
+        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(unwrap(failure) instanceof TimeoutException
+            ? new RejectedException(Rejection.TIMEOUT, "the liquidations were not read within " + deadline
+                + ": ask for fewer (limit) or retry")
+            : unwrap(failure)))
         .thenApply(all -> {
           List<FundFlow> sorted = new ArrayList<>(all);
           sorted.sort(Comparator.comparingLong(FundFlow::triggeredAtMillis).reversed()

@@ -189,9 +189,10 @@ class QuotaIntegrationTest {
           body.thenAccept(promise::complete);
           return NotUsed.getInstance();
         }));
-    // The held call is counted as soon as its headers arrive; poll until the second is refused.
+    // The held call is counted as soon as its headers arrive; poll until the second is refused
+    // (once a second: the token's rate refills as fast, so polling never exhausts it).
     TestProbe<Object> probe = TestProbe.create(clients);
-    probe.awaitAssert(WAIT, Duration.ofMillis(200), () -> {
+    probe.awaitAssert(WAIT, Duration.ofSeconds(1), () -> {
       refused(accounts.getAccount(), token("holder"), get("holder-1"), Status.Code.RESOURCE_EXHAUSTED,
           Rejection.TOO_MANY_CONCURRENT_CALLS);
       return null;
@@ -311,7 +312,7 @@ class QuotaIntegrationTest {
         (byte) (message.length >>> 8), (byte) message.length}).concat(ByteString.fromArray(message));
   }
 
-  /** Retries {@code call} every 200 ms while it is refused for a quota, at most {@link #WAIT}. */
+  /** Retries {@code call} every second (the rate's refill) while it is refused for a quota, at most {@link #WAIT}. */
   private static <T> T eventually(java.util.function.Supplier<T> call) {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (true) {
@@ -321,7 +322,7 @@ class QuotaIntegrationTest {
         if (System.nanoTime() > deadline) {
           throw e;
         }
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
       }
     }
   }
