@@ -10,9 +10,6 @@ import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.account.AccountEntity.State;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.price.Mark;
-import io.clearinghouse.price.MarkPrices;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -21,6 +18,13 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static io.clearinghouse.account.AccountHarness.FUTURE;
+import static io.clearinghouse.account.AccountHarness.ONE_BTC;
+import static io.clearinghouse.account.AccountHarness.PERP;
+import static io.clearinghouse.account.AccountHarness.USDT;
+import static io.clearinghouse.account.AccountHarness.assertRejected;
+import static io.clearinghouse.account.AccountHarness.price;
+import static io.clearinghouse.account.AccountHarness.usdt;
 
 /**
  * A side passed in a check is promised: until the trade register applies it, no other decision of
@@ -31,47 +35,34 @@ import org.junit.jupiter.api.Test;
  */
 class PendingSidesEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final AtomicInteger ids = new AtomicInteger();
-  private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
-  private static final long USDT = 1_000_000L;
-  private static final long ONE_BTC = 1_000L;
 
-  private EventSourcedBehaviorTestKit<Command, Event, State> account;
-  private MarkPrices marks;
-  private final AtomicInteger sequence = new AtomicInteger(100);
-  private long markSequence;
 
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
   }
 
+  private AccountHarness h;
+
   @BeforeEach
   void newAccount() {
-    marks = MarkPrices.local();
-    account = AccountEntityTest.openedAccount(testKit, "pending-" + ids.incrementAndGet(), marks);
-  }
-
-  private static long usdt(long whole) {
-    return whole * USDT;
-  }
-
-  private static long price(long wholeUsdt) {
-    return wholeUsdt * 10;
-  }
-
-  private void mark(String instrument, long wholeUsdt) {
-    marks.accept(new Mark(instrument, price(wholeUsdt), ++markSequence, 0));
+    h = new AccountHarness(testKit, "pending");
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> run(Function<ActorRef<Reply>, Command> command) {
-    return account.runCommand(command);
+    return h.run(command);
   }
 
   private void deposit(long amount) {
-    assertInstanceOf(AccountEntity.Transferred.class,
-        run(r -> new AccountEntity.Deposit("d-" + sequence.incrementAndGet(), amount, r)).reply());
+    h.deposit(amount);
+  }
+
+  private void mark(String instrument, long wholeUsdt) {
+    h.mark(instrument, wholeUsdt);
+  }
+
+  private AccountSummary summary() {
+    return h.summary();
   }
 
   private AccountEntity.ApplyTrade side(int seq, String instrument, long lots, long priceTicks, String orderId,
@@ -88,17 +79,6 @@ class PendingSidesEntityTest {
   private CommandResultWithReply<Command, Event, State, Reply> apply(int seq, String instrument, long lots,
       long priceTicks, String orderId) {
     return run(r -> side(seq, instrument, lots, priceTicks, orderId, r));
-  }
-
-  private AccountSummary summary() {
-    return ((AccountEntity.Snapshot) run(AccountEntity.Get::new).reply()).account();
-  }
-
-  private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, Rejection reason) {
-    AccountEntity.Rejected rejected = assertInstanceOf(AccountEntity.Rejected.class, result.reply(),
-        () -> String.valueOf(result.reply()));
-    assertEquals(reason, rejected.reason(), rejected.message());
-    assertTrue(result.hasNoEvents(), "a refused command must persist nothing");
   }
 
   private static void assertPassed(CommandResultWithReply<Command, Event, State, Reply> result) {

@@ -10,9 +10,6 @@ import io.clearinghouse.account.AccountEntity.Reply;
 import io.clearinghouse.account.AccountEntity.State;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.margin.MarginMode;
-import io.clearinghouse.price.Mark;
-import io.clearinghouse.price.MarkPrices;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -21,6 +18,13 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static io.clearinghouse.account.AccountHarness.FUTURE;
+import static io.clearinghouse.account.AccountHarness.ONE_BTC;
+import static io.clearinghouse.account.AccountHarness.PERP;
+import static io.clearinghouse.account.AccountHarness.USDT;
+import static io.clearinghouse.account.AccountHarness.assertRejected;
+import static io.clearinghouse.account.AccountHarness.price;
+import static io.clearinghouse.account.AccountHarness.usdt;
 
 /**
  * The findings of the adversarial review of the money-integrity work, one test each (every one
@@ -29,46 +33,34 @@ import org.junit.jupiter.api.Test;
  */
 class ReviewFindingsTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final AtomicInteger ids = new AtomicInteger();
-  private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
-  private static final long USDT = 1_000_000L;
-  private static final long ONE_BTC = 1_000L;
 
-  private EventSourcedBehaviorTestKit<Command, Event, State> account;
-  private MarkPrices marks;
-  private long markSequence;
 
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
   }
 
+  private AccountHarness h;
+
   @BeforeEach
   void newAccount() {
-    marks = MarkPrices.local();
-    account = AccountEntityTest.openedAccount(testKit, "review10-" + ids.incrementAndGet(), marks);
-  }
-
-  private static long usdt(long whole) {
-    return whole * USDT;
-  }
-
-  private static long price(long wholeUsdt) {
-    return wholeUsdt * 10;
-  }
-
-  private void mark(String instrument, long wholeUsdt) {
-    marks.accept(new Mark(instrument, price(wholeUsdt), ++markSequence, 0));
+    h = new AccountHarness(testKit, "review");
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> run(Function<ActorRef<Reply>, Command> command) {
-    return account.runCommand(command);
+    return h.run(command);
   }
 
   private void deposit(long amount) {
-    assertInstanceOf(AccountEntity.Transferred.class,
-        run(r -> new AccountEntity.Deposit("d-" + ids.incrementAndGet(), amount, r)).reply());
+    h.deposit(amount);
+  }
+
+  private void mark(String instrument, long wholeUsdt) {
+    h.mark(instrument, wholeUsdt);
+  }
+
+  private AccountSummary summary() {
+    return h.summary();
   }
 
   private static AccountEntity.ApplyTrade side(long seq, String instrument, long lots, long priceTicks, String orderId,
@@ -80,17 +72,6 @@ class ReviewFindingsTest {
   private CommandResultWithReply<Command, Event, State, Reply> apply(long seq, String instrument, long lots,
       long priceTicks, String orderId) {
     return run(r -> side(seq, instrument, lots, priceTicks, orderId, r));
-  }
-
-  private AccountSummary summary() {
-    return ((AccountEntity.Snapshot) run(AccountEntity.Get::new).reply()).account();
-  }
-
-  private static void assertRejected(CommandResultWithReply<Command, Event, State, Reply> result, Rejection reason) {
-    AccountEntity.Rejected rejected = assertInstanceOf(AccountEntity.Rejected.class, result.reply(),
-        () -> "expected " + reason + " but got " + result.reply());
-    assertEquals(reason, rejected.reason(), rejected.message());
-    assertTrue(result.hasNoEvents(), "a refused command must persist nothing");
   }
 
   /**
@@ -141,8 +122,8 @@ class ReviewFindingsTest {
     assertInstanceOf(AccountEntity.Reserved.class,
         run(r -> new AccountEntity.ReserveMargin("buy-2", PERP, ONE_BTC / 10, price(50_000), r)).reply());
     assertEquals(1, apply(1, PERP, ONE_BTC, price(50_000), null).events().size());
-    mark(PERP, 40_000);
-    var started = account.runCommand(new AccountEntity.StartLiquidation(markSequence));
+    long markSequence = h.mark(PERP, 40_000);
+    var started = h.account.runCommand(new AccountEntity.StartLiquidation(markSequence));
     assertInstanceOf(AccountEntity.LiquidationStarted.class, started.events().get(0));
     // The resting order buy-2 fills at 40,000 (its reservation was released at the start).
     assertRejected(apply(2, PERP, ONE_BTC / 10, price(40_000), "buy-2"), Rejection.ACCOUNT_LIQUIDATING);
@@ -164,7 +145,7 @@ class ReviewFindingsTest {
     assertInstanceOf(AccountEntity.TradeSideApplied.class,
         run(r -> new AccountEntity.CheckTrade(side(1, FUTURE, -ONE_BTC, price(50_000), null, r))).reply());
     assertRejected(run(r -> new AccountEntity.Withdraw("w-1", usdt(9_000), r)), Rejection.INSUFFICIENT_WITHDRAWABLE);
-    account.restart();
+    h.account.restart();
     // The hold is in memory: after a restart it is gone, and the cash may be withdrawn...
     assertInstanceOf(AccountEntity.Transferred.class, run(r -> new AccountEntity.Withdraw("w-2", usdt(9_000), r)).reply());
     // ...but then the side is no longer forced (it is not held): judged as any other and refused,
