@@ -140,14 +140,17 @@ class TradeSettlementIntegrationTest {
       assertTrue(result.hasRejection(), what + ": " + result);
       assertEquals(ErrorReason.TRADE_CONFLICT, result.getRejection().getReason(), what + ": " + result);
     });
-    // Several conflicting resends in one stream, mixed with the true resend.
+    // Several conflicting resends in one stream, mixed with the true resend (the three share a
+    // sequence and a trade id, so their results, which come as each is known, are told apart by
+    // what they say): one acknowledgement as a duplicate with the first fees, two conflicts.
     List<TradeResult> mixed = stream(List.of(first.toBuilder().setBuyerAccountId("cf-c").build(), first,
         first.toBuilder().setSellerAccountId("cf-c").setBuyerAccountId("cf-b").build()));
-    assertRefused(mixed.get(0), ErrorReason.TRADE_CONFLICT);
-    assertTrue(mixed.get(1).getAck().getDuplicate(), mixed.get(1).toString());
-    assertEquals(applied.getAck().getBuyerFee(), mixed.get(1).getAck().getBuyerFee());
-    assertEquals(applied.getAck().getSellerFee(), mixed.get(1).getAck().getSellerFee());
-    assertRefused(mixed.get(2), ErrorReason.TRADE_CONFLICT);
+    List<TradeResult> acks = mixed.stream().filter(TradeResult::hasAck).toList();
+    assertEquals(1, acks.size(), mixed.toString());
+    assertTrue(acks.get(0).getAck().getDuplicate(), acks.get(0).toString());
+    assertEquals(applied.getAck().getBuyerFee(), acks.get(0).getAck().getBuyerFee());
+    assertEquals(applied.getAck().getSellerFee(), acks.get(0).getAck().getSellerFee());
+    mixed.stream().filter(r -> !r.hasAck()).forEach(r -> assertRefused(r, ErrorReason.TRADE_CONFLICT));
 
     for (String id : List.of("cf-a", "cf-b", "cf-c")) {
       assertEquals(before.get(id), view(id), id + " changed");
