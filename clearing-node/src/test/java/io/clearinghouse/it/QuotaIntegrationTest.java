@@ -32,28 +32,19 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,7 +52,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Every per-token quota of one real node, over the network with the generated gRPC clients (and,
- * to hold a unary call open, a raw HTTP/2 client): calls a second, unary calls at once, streams
+ * to hold a unary call open, a raw HTTP/2 connection, {@link RawGrpcCall}): calls a second, unary calls at once, streams
  * per token and StreamAccount streams per account. Each refusal is RESOURCE_EXHAUSTED with its
  * stable reason and changes nothing; other tokens and roles are served meanwhile; a quota frees
  * up again once calls end. Ends with the ledger audit.
@@ -182,32 +173,24 @@ class QuotaIntegrationTest {
 
   @Test
   void aTokenWithAUnaryCallRunningIsRefusedASecondUntilTheFirstEnds() throws Exception {
-    // A raw HTTP/2 GetAccount whose request body is held back: the call runs until it is sent.
-    CompletableFuture<Optional<ByteString>> body = new CompletableFuture<>();
-    CompletionStage<HttpResponse> pending = rawUnaryCall("/clearing.v1.AccountService/GetAccount",
-        token("holder"), Source.<ByteString>maybe().mapMaterializedValue(promise -> {
-          body.thenAccept(promise::complete);
-          return NotUsed.getInstance();
-        }));
-    // The held call is counted as soon as its headers arrive; poll until the second is refused
-    // (once a second: the token's rate refills as fast, so polling never exhausts it).
-    TestProbe<Object> probe = TestProbe.create(clients);
-    probe.awaitAssert(WAIT, Duration.ofSeconds(1), () -> {
-      refused(accounts.getAccount(), token("holder"), get("holder-1"), Status.Code.RESOURCE_EXHAUSTED,
-          Rejection.TOO_MANY_CONCURRENT_CALLS);
-      return null;
-    });
-    // Other tokens are served meanwhile.
-    call(accounts.getAccount(), token("bystander"), get("bystander-1"));
-    assertFalse(pending.toCompletableFuture().isDone(), "the held call answered before its body was sent");
+    // A GetAccount over a raw HTTP/2 connection whose request body is held back: the call runs
+    // until it is sent.
+    try (RawGrpcCall held = RawGrpcCall.start("127.0.0.1", node.grpcAddress().getPort(),
+        "/clearing.v1.AccountService/GetAccount", Calls.BEARER + token("holder"))) {
+      // The held call is counted as soon as its headers arrive; poll until the second is refused
+      // (once a second: the token's rate refills as fast, so polling never exhausts it).
+      TestProbe<Object> probe = TestProbe.create(clients);
+      probe.awaitAssert(WAIT, Duration.ofSeconds(1), () -> {
+        refused(accounts.getAccount(), token("holder"), get("holder-1"), Status.Code.RESOURCE_EXHAUSTED,
+            Rejection.TOO_MANY_CONCURRENT_CALLS);
+        return null;
+      });
+      // Other tokens are served meanwhile.
+      call(accounts.getAccount(), token("bystander"), get("bystander-1"));
 
-    body.complete(Optional.of(grpcFrame(get("holder-1").toByteArray())));
-    HttpResponse response = pending.toCompletableFuture().get(30, TimeUnit.SECONDS);
-    assertEquals(200, response.status().intValue());
-    byte[] answer = response.entity().toStrict(10_000, clients).toCompletableFuture().get(30, TimeUnit.SECONDS)
-        .getData().toArray();
-    AccountView view = AccountView.parseFrom(java.util.Arrays.copyOfRange(answer, 5, answer.length));
-    assertEquals("holder-1", view.getAccountId());
+      AccountView view = AccountView.parseFrom(held.finish(get("holder-1").toByteArray()));
+      assertEquals("holder-1", view.getAccountId());
+    }
     // Its slot is free again.
     assertEquals("holder-1", eventually(() -> call(accounts.getAccount(), token("holder"), get("holder-1")))
         .getAccountId());
@@ -294,22 +277,6 @@ class QuotaIntegrationTest {
       return status.getTrailers().get(REASON);
     }
     return String.valueOf(failure);
-  }
-
-  /** A unary gRPC call over a raw HTTP/2 connection (prior knowledge), its request body from {@code body}. */
-  private CompletionStage<HttpResponse> rawUnaryCall(String path, String bearer, Source<ByteString, NotUsed> body) {
-    HttpRequest request = HttpRequest.POST("http://127.0.0.1:" + node.grpcAddress().getPort() + path)
-        .addHeader(RawHeader.create("authorization", Calls.BEARER + bearer))
-        .addHeader(RawHeader.create("te", "trailers"))
-        .withEntity(HttpEntities.create(ContentTypes.parse("application/grpc"), body));
-    return Source.single(request)
-        .via(Http.get(clients).connectionTo("127.0.0.1").toPort(node.grpcAddress().getPort()).http2WithPriorKnowledge())
-        .runWith(Sink.head(), clients);
-  }
-
-  private static ByteString grpcFrame(byte[] message) {
-    return ByteString.fromArray(new byte[] {0, (byte) (message.length >>> 24), (byte) (message.length >>> 16),
-        (byte) (message.length >>> 8), (byte) message.length}).concat(ByteString.fromArray(message));
   }
 
   /** Retries {@code call} every second (the rate's refill) while it is refused for a quota, at most {@link #WAIT}. */
