@@ -102,7 +102,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
       }
     }
     String fund = s.coverFund() != null ? s.coverFund()
-        : s.closes().isEmpty() ? null : settings.rules(s.closes().get(0).instrument()).fund();
+        : s.closes().isEmpty() ? null : settings.rules(s.closes().get(0).instrument()).insuranceFund();
     long toCash = s.coverDelivered() ? fundOut - s.shortfallCovered() : 0;
     long left = s.need() == null ? 0 : Math.max(0, s.cashAtSettlement() + toCash);
     var trigger = s.trigger();

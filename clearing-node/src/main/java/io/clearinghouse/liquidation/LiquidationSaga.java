@@ -8,7 +8,8 @@ import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
 import io.clearinghouse.account.LiquidationRole;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.liquidation.LiquidationSettings.NegativeBalancePolicy;
+import io.clearinghouse.instrument.LiquidationTerms;
+import io.clearinghouse.instrument.LiquidationTerms.NegativeBalancePolicy;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.ops.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
@@ -512,7 +513,7 @@ public final class LiquidationSaga
         .<org.apache.pekko.Done>ask(r -> new AccountEntity.ForgetLiquidation(liquidationId, r), timeout())
         .toCompletableFuture()));
     Set<String> funds = new TreeSet<>(state.penaltiesDelivered().keySet());
-    state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).fund()));
+    state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).insuranceFund()));
     if (state.coverFund() != null) {
       funds.add(state.coverFund());
     }
@@ -557,14 +558,14 @@ public final class LiquidationSaga
   private String coverFund(State state) {
     for (Close c : state.closes()) {
       if (c.closed() != null && c.closed().signedLots() != 0) {
-        return env.settings().rules(c.instrument()).fund();
+        return env.settings().rules(c.instrument()).insuranceFund();
       }
     }
     if (!state.closes().isEmpty()) {
-      return env.settings().rules(state.closes().get(0).instrument()).fund();
+      return env.settings().rules(state.closes().get(0).instrument()).insuranceFund();
     }
     String instrument = state.trigger().marks().keySet().stream().sorted().findFirst().orElseThrow();
-    return env.settings().rules(instrument).fund();
+    return env.settings().rules(instrument).insuranceFund();
   }
 
   /** Per fund, the penalties held in escrow that have not reached it; in a stable order. */
@@ -572,7 +573,7 @@ public final class LiquidationSaga
     Map<String, Long> pending = new LinkedHashMap<>();
     for (Close c : state.closes()) {
       if (c.closed() != null && c.closed().penalty() > 0) {
-        pending.merge(env.settings().rules(c.instrument()).fund(), c.closed().penalty(), Math::addExact);
+        pending.merge(env.settings().rules(c.instrument()).insuranceFund(), c.closed().penalty(), Math::addExact);
       }
     }
     state.penaltiesDelivered().forEach((fund, delivered) -> pending.remove(fund));
@@ -603,7 +604,7 @@ public final class LiquidationSaga
    */
   private CompletionStage<Object> chooseVenue(State state, Close close) {
     Instrument instrument = env.instruments().require(close.instrument());
-    LiquidationSettings.Rules rules = env.settings().rules(close.instrument());
+    LiquidationTerms rules = env.settings().rules(close.instrument());
     long price = backstopPrice(close.markTicks(), close.plannedLots(), rules.backstopSpreadPpm());
     long deficitAtPrice = deficit(close, price, instrument);
     // Under the ADL policy a close that would lose more than the trader has goes to a provider only
@@ -614,13 +615,13 @@ public final class LiquidationSaga
     long hold = Math.addExact(deficitAtPrice, Settlement.shortfalls(state));
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
-        : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
+        : askFund(rules.insuranceFund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
             .thenApply(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted());
     return fundCanPay.thenCompose(canPay -> {
       CompletionStage<VenueChoice> backstop = canPay
           ? provider(state, close, price)
           : CompletableFuture.completedFuture(none("closing at the backstop price " + instrument.formatPrice(price)
-              + " would leave a deficit of " + deficitAtPrice + " the insurance fund " + rules.fund() + " cannot cover"));
+              + " would leave a deficit of " + deficitAtPrice + " the insurance fund " + rules.insuranceFund() + " cannot cover"));
       return backstop.thenCompose(choice -> choice.venue() != null || state.trigger().stop()
           ? CompletableFuture.completedFuture(choice)
           : deleverage(state, close, choice.why()));
