@@ -106,6 +106,8 @@ public final class Main {
             .tell(new LiquidationSaga.Begin(accountId, liquidation))));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
+    InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),
+        metrics, clock);
     BackstopProviders.init(system);
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
@@ -127,7 +129,8 @@ public final class Main {
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, accounts, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, adl, metrics),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
+        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
+            marks),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

@@ -145,6 +145,27 @@ public final class ProtoMapping {
         .build();
   }
 
+  /** A reserve's view with its positions valued at {@code marks} (a mark per instrument, if the node has one). */
+  InsuranceFundView fund(InsuranceFund.View v, java.util.function.Function<String, java.util.OptionalLong> marks) {
+    InsuranceFundView.Builder out = fund(v).toBuilder();
+    new java.util.TreeMap<>(v.positions()).forEach((symbol, position) -> {
+      Instrument instrument = instruments.require(symbol);
+      var view = io.clearinghouse.protocol.v1.FundPositionView.newBuilder()
+          .setInstrument(symbol)
+          .setSize(instrument.formatQuantity(position.lots()));
+      position.entryPriceTicks(instrument.notionalMultiplier())
+          .ifPresent(entry -> view.setEntryPrice(instrument.formatPrice(entry)));
+      java.util.OptionalLong mark = marks.apply(symbol);
+      if (mark.isPresent()) {
+        view.setMarkPrice(instrument.formatPrice(mark.getAsLong()));
+        view.setUnrealizedPnl(money(io.clearinghouse.margin.MarginMath.unrealizedPnl(position.lots(), position.cost(),
+            mark.getAsLong(), instrument.notionalMultiplier())));
+      }
+      out.addPositions(view);
+    });
+    return out.build();
+  }
+
   InsuranceFundView fund(InsuranceFund.View v) {
     InsuranceFundView.Builder out = InsuranceFundView.newBuilder()
         .setFund(v.fundId())
