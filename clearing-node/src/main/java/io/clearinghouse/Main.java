@@ -16,6 +16,8 @@ import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.liquidation.BackstopProviders;
+import io.clearinghouse.liquidation.FundUnwind;
+import io.clearinghouse.liquidation.ReserveSchedule;
 import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.liquidation.Liquidations;
@@ -113,6 +115,8 @@ public final class Main {
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
+    FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
+    ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,

@@ -40,9 +40,16 @@ final class SpecReader {
 
   /** Every key an instrument may carry. */
   static final Set<String> KEYS = Set.of("symbol", "kind", "expiry", "tick-size", "lot-size", "maker-fee", "taker-fee",
-      "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread");
+      "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
+      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day");
+  /** The shares of a penalty split. */
+  static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
+      "investor-protection", "liquidator");
   private static final Set<String> LIQUIDATION_KEYS = Set.of("insurance-fund", "negative-balance-policy",
       "backstop-spread");
+
+  /** Far below the 64-bit limit, so that sums of configured amounts never overflow. */
+  static final long MAX_AMOUNT = 1_000_000_000_000_000L;
 
   /** One place a key may come from. */
   private record Layer(Config config, String path, Set<String> keys) {}
@@ -200,7 +207,46 @@ final class SpecReader {
         default -> throw new ConfigException.BadValue(path("negative-balance-policy"), "must be adl or debt");
       };
       long spread = percent("backstop-spread", 0, Ppm.MILLION - 1);
-      return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread));
+      return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread, penaltySplit(),
+          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")));
+    }
+
+    /** An amount of the settlement asset ("250000"), at least zero and far from the 64-bit limit. */
+    long amount(String key) {
+      long units = decimalTimesPowerOfTen(string(key), scale, path(key));
+      if (units < 0 || units > MAX_AMOUNT) {
+        throw new ConfigException.BadValue(path(key), "must be from 0 to " + MAX_AMOUNT + " minor units, was "
+            + string(key));
+      }
+      return units;
+    }
+
+    /** The penalty split, as one object from the first layer that has one; shares it leaves out are 0%. */
+    io.clearinghouse.margin.PenaltySplit penaltySplit() {
+      Layer layer = layer("penalty-split");
+      if (layer == null) {
+        throw new ConfigException.Missing(path("penalty-split"));
+      }
+      String path = path("penalty-split");
+      Config split;
+      try {
+        split = layer.config().getConfig("penalty-split");
+      } catch (ConfigException.WrongType e) {
+        throw new ConfigException.BadValue(path, "must be an object of shares such as { insurance-fund = \"100%\" }");
+      }
+      checkKeys(split, path, SHARES);
+      Map<String, Long> shares = new LinkedHashMap<>();
+      for (String share : List.of("insurance-fund", "market-making", "platform-revenue", "investor-protection",
+          "liquidator")) {
+        shares.put(share, split.hasPath(share) ? Ppm.percent(split.getString(share), path + "." + share, 0, Ppm.MILLION)
+            : 0L);
+      }
+      try {
+        return new io.clearinghouse.margin.PenaltySplit(shares.get("insurance-fund"), shares.get("market-making"),
+            shares.get("platform-revenue"), shares.get("investor-protection"), shares.get("liquidator"));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue(path, e.getMessage());
+      }
     }
   }
 

@@ -243,10 +243,10 @@ final class FundCommands {
     return effect.reply(replyTo, new InsuranceFund.Rejected(reason, message));
   }
 
-  /** The side of a close as the saga records it (the fund's role: INSURANCE_FUND). */
-  static AccountEntity.LiquidationTransfer transfer(InsuranceFund.PositionTaken t, String fundId) {
+  /** The fund's side of a close as the saga records it (role INSURANCE_FUND; {@code counterparty}: the trader). */
+  static AccountEntity.LiquidationTransfer transfer(InsuranceFund.PositionTaken t, String counterparty) {
     return new AccountEntity.LiquidationTransfer(t.key(), t.liquidationId(),
-        io.clearinghouse.account.LiquidationRole.INSURANCE_FUND, fundId, t.instrument(), t.signedLots(), t.priceTicks(),
-        t.realizedPnl(), t.costDelta(), 0, 0, 0, t.epochMillis());
+        io.clearinghouse.account.LiquidationRole.INSURANCE_FUND, counterparty, t.instrument(), t.signedLots(),
+        t.priceTicks(), t.realizedPnl(), t.costDelta(), 0, 0, 0, t.epochMillis());
   }
 }

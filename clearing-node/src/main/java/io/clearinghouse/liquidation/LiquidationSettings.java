@@ -13,7 +13,15 @@ import java.util.Set;
  * specification ({@link io.clearinghouse.instrument.InstrumentSpec}); {@link #rules} reads it there.
  */
 public record LiquidationSettings(Instruments instruments, Duration retryInterval, Duration stepTimeout,
-    int fundHistory, int adlCandidatesPerNode, boolean crashAtEveryStep, Duration topUpKeyRetention) {
+    int fundHistory, int adlCandidatesPerNode, boolean crashAtEveryStep, Duration topUpKeyRetention,
+    ReserveSchedule.Settings reserves) {
+
+  /** Settings without a reserve schedule (tests). */
+  public LiquidationSettings(Instruments instruments, Duration retryInterval, Duration stepTimeout, int fundHistory,
+      int adlCandidatesPerNode, boolean crashAtEveryStep, Duration topUpKeyRetention) {
+    this(instruments, retryInterval, stepTimeout, fundHistory, adlCandidatesPerNode, crashAtEveryStep,
+        topUpKeyRetention, ReserveSchedule.Settings.NONE);
+  }
 
   /** The liquidation terms of {@code instrument}'s specification. */
   public LiquidationTerms rules(String instrument) {
@@ -44,8 +52,10 @@ public record LiquidationSettings(Instruments instruments, Duration retryInterva
       throw new ConfigException.BadValue("clearinghouse.liquidation.top-up-key-retention",
           "must be at least 1s (keep it at 7d or more: custody systems retry for days)");
     }
+    int scale = instruments.all().isEmpty() ? 0 : instruments.all().iterator().next().settlementScale();
     return new LiquidationSettings(instruments, defaults.getDuration("retry-interval"),
         defaults.getDuration("step-timeout"), history, candidates,
-        defaults.getBoolean("fault-injection.crash-at-every-step"), topUpKeyRetention);
+        defaults.getBoolean("fault-injection.crash-at-every-step"), topUpKeyRetention,
+        ReserveSchedule.Settings.fromConfig(config, instruments.funds(), scale));
   }
 }

@@ -198,6 +198,26 @@ public final class Liquidations {
         });
   }
 
+  /**
+   * Where the money of the finished liquidations that {@code filter} selects went (its limit is
+   * ignored: every one in the window counts).
+   */
+  public CompletionStage<FundFlowSummary> summary(Filter filter) {
+    return list(new Filter(filter.accountId(), filter.instrument(), filter.fromEpochMillis(), filter.toEpochMillis(),
+        Integer.MAX_VALUE)).thenApply(FundFlowSummary::of);
+  }
+
+  /** The unwind record of {@code fund}'s position in {@code instrument}, and the position now. */
+  public CompletionStage<UnwindRecord> unwind(String fund, String instrument, int limit) {
+    var record = sharding.entityRefFor(FundUnwind.TYPE_KEY, FundUnwind.entityId(fund, instrument))
+        .<FundUnwind.View>ask(r -> new FundUnwind.Get(limit, r), timeout);
+    return record.thenCombine(view(ReserveRef.fund(fund), 0, 0), (unwind, ledger) -> new UnwindRecord(unwind,
+        ledger.positions().getOrDefault(instrument, io.clearinghouse.margin.Position.FLAT)));
+  }
+
+  /** A fund's unwinds in one instrument and its position there now. */
+  public record UnwindRecord(FundUnwind.View view, io.clearinghouse.margin.Position position) {}
+
   private CompletionStage<Optional<FundFlow>> replay(String liquidationId) {
     return journal.currentEventsByPersistenceId(SAGA_PREFIX + liquidationId, 0L, Long.MAX_VALUE)
         .map(EventEnvelope::event)

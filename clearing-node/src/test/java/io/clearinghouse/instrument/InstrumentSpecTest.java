@@ -62,6 +62,38 @@ class InstrumentSpecTest {
     assertEquals(new LiquidationTerms("PERP-FUND", NegativeBalancePolicy.ADL, 2_000), instruments.spec(PERP).liquidation());
   }
 
+  @Test
+  void thePenaltySplitTheFundsTakeoverLimitAndTheOperatorCapitalsDailyAmount() {
+    assertEquals(io.clearinghouse.margin.PenaltySplit.ALL_TO_FUND, read("").spec(PERP).liquidation().penaltySplit());
+    LiquidationTerms terms = read("clearinghouse.instrument-overrides { \"" + PERP + "\" { penalty-split { "
+        + "insurance-fund = \"40%\", market-making = \"25%\", platform-revenue = \"15%\", "
+        + "investor-protection = \"12.5%\", liquidator = \"7.5%\" }, insurance-fund-takeover-limit = \"60000\", "
+        + "operator-capital-per-day = \"50.5\" } }").spec(PERP).liquidation();
+    assertEquals(new io.clearinghouse.margin.PenaltySplit(400_000, 250_000, 150_000, 125_000, 75_000),
+        terms.penaltySplit());
+    assertEquals(60_000_000_000L, terms.fundTakeoverLimit());
+    assertEquals(50_500_000, terms.operatorCapitalPerDay());
+    // HOCON merges an override of the defaults' split into the shipped one (all to the fund, the rest 0%).
+    assertEquals(new io.clearinghouse.margin.PenaltySplit(500_000, 0, 500_000, 0, 0),
+        read("clearinghouse.instrument-defaults.penalty-split { insurance-fund = \"50%\", platform-revenue = "
+            + "\"50%\" }").spec(FUTURE).liquidation().penaltySplit());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "clearinghouse.instrument-defaults.penalty-split { insurance-fund = \"60%\", market-making = \"39.9999%\" } | clearinghouse.instrument-defaults.penalty-split",
+      "clearinghouse.instrument-defaults.penalty-split { insurance-fund = \"100%\", liquidator = \"-1%\" } | clearinghouse.instrument-defaults.penalty-split.liquidator",
+      "clearinghouse.instrument-defaults.penalty-split { insurance-fund = \"100%\", fees = \"0%\" }      | clearinghouse.instrument-defaults.penalty-split.fees",
+      "clearinghouse.instrument-defaults.penalty-split = \"100%\"                                         | clearinghouse.instrument-defaults.penalty-split",
+      "clearinghouse.instrument-defaults.insurance-fund-takeover-limit = \"-1\"                          | clearinghouse.instrument-defaults.insurance-fund-takeover-limit",
+      "clearinghouse.instrument-defaults.insurance-fund-takeover-limit = \"99999999999999999999\"        | clearinghouse.instrument-defaults.insurance-fund-takeover-limit",
+      "clearinghouse.instrument-defaults.operator-capital-per-day = \"0.0000001\"                        | clearinghouse.instrument-defaults.operator-capital-per-day",
+      "clearinghouse.instrument-defaults.operator-capital-per-day = lots                                 | clearinghouse.instrument-defaults.operator-capital-per-day"})
+  void aBadSplitOrLimitStopsTheNodeNamingTheKey(String override, String key) {
+    ConfigException e = assertThrows(ConfigException.class, () -> read(override));
+    assertTrue(e.getMessage().contains(key), "'" + e.getMessage() + "' should name " + key);
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "clearinghouse.instrument-defaults.price-band = \"0%\"                         | clearinghouse.instrument-defaults.price-band",
