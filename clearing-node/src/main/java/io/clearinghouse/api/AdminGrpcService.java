@@ -29,6 +29,10 @@ import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.clearinghouse.protocol.v1.TransferReceipt;
+import io.clearinghouse.protocol.v1.FundFlowSummaryRequest;
+import io.clearinghouse.protocol.v1.FundFlowSummaryView;
+import io.clearinghouse.protocol.v1.FundUnwindView;
+import io.clearinghouse.protocol.v1.GetFundUnwindRequest;
 import io.clearinghouse.protocol.v1.GetReservesRequest;
 import io.clearinghouse.protocol.v1.ListReserveMovementsRequest;
 import io.clearinghouse.protocol.v1.ReserveList;
@@ -243,6 +247,27 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       long amount = asset.parsePositive(in.getAmount());
       return liquidations.withdraw(reserve, key, amount).thenCompose(moved -> liquidations.view(reserve, 0, 1)
           .thenApply(view -> reserveView(view).toBuilder().setReplayed(moved.replayed()).build()));
+    });
+  }
+
+  @Override
+  public CompletionStage<FundFlowSummaryView> fundFlowSummary(FundFlowSummaryRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = in.getAccountId().isEmpty() ? null : Identifiers.accountId(in.getAccountId());
+      String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
+      return liquidations.summary(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
+          Math.max(0, in.getToEpochMillis()), Integer.MAX_VALUE)).thenApply(mapping::summary);
+    });
+  }
+
+  @Override
+  public CompletionStage<FundUnwindView> getFundUnwind(GetFundUnwindRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String fund = liquidations.reserve(io.clearinghouse.liquidation.ReserveRef.FUND_PREFIX + in.getFund()).id();
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      return liquidations.unwind(fund, instrument, pageSize(in.getLimit())).thenApply(mapping::unwind);
     });
   }
 

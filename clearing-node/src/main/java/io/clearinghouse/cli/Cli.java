@@ -1,5 +1,7 @@
 package io.clearinghouse.cli;
 
+// Over 450 lines (since the fund-flow issue): one switch over every command and its printing; issue 12 item 5 moves chctl to picocli.
+
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
 import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
@@ -95,6 +97,15 @@ public final class Cli {
       "  liquidations [ACCOUNT]           recent liquidations, all or one account's (operator)",
       "  liquidation ID                   one liquidation's fund flow (operator)",
       "  my-liquidations ACCOUNT          your account's liquidations (client)",
+      "  flows [INSTRUMENT [FROM [TO]]]   where the money of the liquidations in a window went; FROM/TO are",
+      "                                   ISO instants (2026-12-01T00:00:00Z) or epoch ms, \"\" for open (operator)",
+      "  my-flows ACCOUNT [INSTRUMENT [FROM [TO]]]    the same for your account's liquidations (client)",
+      "  reserves                         every reserve's balance and the funds' positions (operator)",
+      "  reserve-movements RESERVE [LIMIT [OFFSET]]   a reserve's movements, newest first (operator)",
+      "  reserve-top-up RESERVE AMOUNT KEY | reserve-withdraw RESERVE AMOUNT KEY   money into or out of a reserve:",
+      "                                   market-making, platform-revenue, investor-protection, operator-capital,",
+      "                                   insurance-fund:NAME (operator)",
+      "  unwind FUND INSTRUMENT           how a fund's position taken over is being unwound (operator)",
       "  stop ACCOUNT INSTRUMENT PRICE    protective stop on your position; PRICE \"\" removes it (client)",
       "  members                          cluster members (management HTTP)",
       "  shards                           entities per shard per node (management HTTP)",
@@ -109,7 +120,8 @@ public final class Cli {
     System.exit(run(args, System.getenv()));
   }
 
-  static int run(String[] args, Map<String, String> env) {
+  /** Runs one command with {@code env} in place of the process environment; the exit code (public for tests). */
+  public static int run(String[] args, Map<String, String> env) {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       System.out.println(USAGE);
       return args.length == 0 ? 64 : 0;
@@ -132,7 +144,8 @@ public final class Cli {
         case "halted" -> http(env, "/liquidations/halted");
         case "open", "deposit", "account", "my-account", "withdraw", "leverage-cap", "audit", "set-leverage",
             "margin-mode", "isolated-margin", "watch", "trade", "reserve", "release", "price", "marks", "top-up", "fund",
-            "provider", "halt", "resume", "liquidations", "liquidation", "my-liquidations", "stop" ->
+            "provider", "halt", "resume", "liquidations", "liquidation", "my-liquidations", "stop", "flows", "my-flows",
+            "reserves", "reserve-movements", "reserve-top-up", "reserve-withdraw", "unwind" ->
             grpc(command, rest, env);
         default -> usage("unknown command " + command);
       };
@@ -290,6 +303,47 @@ public final class Cli {
             .setAccountId(arg(args, 0, 1)).build()).getLiquidationsList().forEach(Cli::print);
         case "stop" -> print(call(accounts.setStop(), token, SetStopRequest.newBuilder().setAccountId(arg(args, 0, 3))
             .setInstrument(args.get(1)).setStopPrice(args.get(2)).build()));
+        case "flows" -> print(call(admin.fundFlowSummary(), token, window(args, 0).build()));
+        case "my-flows" -> {
+          if (args.isEmpty()) {
+            throw new IllegalArgumentException("expected ACCOUNT [INSTRUMENT [FROM [TO]]]");
+          }
+          print(call(accounts.fundFlowSummary(), token, window(args, 1).setAccountId(args.get(0)).build()));
+        }
+        case "reserves" -> {
+          if (!args.isEmpty()) {
+            throw new IllegalArgumentException("expected no arguments");
+          }
+          call(admin.getReserves(), token, io.clearinghouse.protocol.v1.GetReservesRequest.getDefaultInstance())
+              .getReservesList().forEach(r -> {
+                System.out.printf("%-32s %18s  held %s, in %s, out %s%n", r.getFund(), r.getBalance(), r.getReserved(),
+                    r.getTotalIn(), r.getTotalOut());
+                r.getPositionsList().forEach(p -> System.out.printf("  position %s %s @ %s%s%n", p.getInstrument(),
+                    p.getSize(), p.getEntryPrice(), p.getMarkPrice().isEmpty() ? ""
+                        : ", mark " + p.getMarkPrice() + ", uPnL " + p.getUnrealizedPnl()));
+              });
+        }
+        case "reserve-movements" -> {
+          if (args.isEmpty() || args.size() > 3) {
+            throw new IllegalArgumentException("expected RESERVE [LIMIT [OFFSET]]");
+          }
+          print(call(admin.listReserveMovements(), token, io.clearinghouse.protocol.v1.ListReserveMovementsRequest
+              .newBuilder().setReserve(args.get(0)).setLimit(args.size() > 1 ? Integer.parseInt(args.get(1)) : 20)
+              .setOffset(args.size() > 2 ? Integer.parseInt(args.get(2)) : 0).build()));
+        }
+        case "reserve-top-up", "reserve-withdraw" -> {
+          var request = io.clearinghouse.protocol.v1.ReserveTransferRequest.newBuilder().setReserve(arg(args, 0, 3))
+              .setAmount(args.get(1)).setIdempotencyKey(args.get(2)).build();
+          print(call(command.equals("reserve-top-up") ? admin.topUpReserve() : admin.withdrawReserve(), token, request));
+        }
+        case "unwind" -> {
+          var view = call(admin.getFundUnwind(), token, io.clearinghouse.protocol.v1.GetFundUnwindRequest.newBuilder()
+              .setFund(arg(args, 0, 2)).setInstrument(args.get(1)).build());
+          System.out.printf("fund %s in %s: position %s%s%n", view.getFund(), view.getInstrument(), view.getPosition(),
+              view.getNote().isEmpty() ? "" : " (last attempt: " + view.getNote() + ")");
+          view.getClosesList().forEach(c -> System.out.printf("  round %d  %s at %s (mark %s) to %s, fund realized %s%n",
+              c.getRound(), c.getQuantity(), c.getPrice(), c.getMarkPrice(), c.getProvider(), c.getFundRealizedPnl()));
+        }
         default -> throw new IllegalArgumentException("unknown command " + command);
       }
       return 0;
@@ -305,6 +359,53 @@ public final class Cli {
     } finally {
       system.terminate();
     }
+  }
+
+  /** INSTRUMENT [FROM [TO]] from {@code args}, starting at {@code first}; "" leaves one open. */
+  private static io.clearinghouse.protocol.v1.FundFlowSummaryRequest.Builder window(List<String> args, int first) {
+    if (args.size() > first + 3) {
+      throw new IllegalArgumentException("expected at most INSTRUMENT FROM TO");
+    }
+    var request = io.clearinghouse.protocol.v1.FundFlowSummaryRequest.newBuilder();
+    if (args.size() > first) {
+      request.setInstrument(args.get(first));
+    }
+    if (args.size() > first + 1) {
+      request.setFromEpochMillis(epochMillis(args.get(first + 1)));
+    }
+    if (args.size() > first + 2) {
+      request.setToEpochMillis(epochMillis(args.get(first + 2)));
+    }
+    return request;
+  }
+
+  private static long epochMillis(String text) {
+    if (text.isEmpty()) {
+      return 0;
+    }
+    try {
+      return text.chars().allMatch(Character::isDigit) ? Long.parseLong(text)
+          : java.time.Instant.parse(text).toEpochMilli();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("a time is an ISO instant such as 2026-12-01T00:00:00Z or epoch ms, was " + text);
+    }
+  }
+
+  /** Where the money went, and the identity it keeps. */
+  private static void print(io.clearinghouse.protocol.v1.FundFlowSummaryView s) {
+    System.out.printf("liquidations         %d (finished)%n", s.getLiquidations());
+    System.out.printf("traders' losses      %s%n", s.getTradersLosses());
+    System.out.printf("  to providers       %s%n  to fund takeovers  %s%n  to deleveraged     %s (socialized %s)%n",
+        s.getToProviders(), s.getToFundTakeovers(), s.getToDeleveraged(), s.getSocialized());
+    System.out.printf("  penalty shares     insurance funds %s, market-making %s, platform revenue %s, "
+        + "investor protection %s, liquidators %s%n", s.getToInsuranceFunds(), s.getToMarketMaking(),
+        s.getToPlatformRevenue(), s.getToInvestorProtection(), s.getToLiquidators());
+    System.out.printf("  trading fees       %s%n", s.getTradingFees());
+    System.out.printf("  less paid in       insurance fund %s, operator capital %s%n", s.getInsuranceFundPaid(),
+        s.getOperatorCapitalPaid());
+    System.out.printf("penalties            %s (applied to their own deficits %s, cut at bankruptcy %s)%n",
+        s.getPenalties(), s.getPenaltyApplied(), s.getPenaltyCut());
+    System.out.printf("left as debt         %s%ntraders kept         %s%n", s.getDebt(), s.getTradersKept());
   }
 
   private static String arg(List<String> args, int index, int expected) {
@@ -383,8 +484,15 @@ public final class Cli {
           c.getMarkPrice(), c.getBankruptcyPrice(), c.getRealizedPnl(), c.getPenalty(),
           c.getShortfall().equals("0.000000") ? "" : ", beyond its margin " + c.getShortfall());
     }
-    System.out.printf("penalty       %s (trading fees %s)%n", l.getPenalty(), l.getTradingFees());
-    System.out.printf("fund %-8s in %s, out %s%n", l.getInsuranceFund(), l.getInsuranceFundIn(), l.getInsuranceFundOut());
+    System.out.printf("penalty       %s (trading fees %s, cut at bankruptcy %s, applied to the deficit %s)%n",
+        l.getPenalty(), l.getTradingFees(), l.getPenaltyCut(), l.getPenaltyApplied());
+    System.out.printf("shares        fund %s, market-making %s, platform revenue %s, investor protection %s, "
+        + "liquidators %s%n", l.getPenaltyToInsuranceFund(), l.getPenaltyToMarketMaking(),
+        l.getPenaltyToPlatformRevenue(), l.getPenaltyToInvestorProtection(), l.getPenaltyToLiquidators());
+    System.out.printf("fund %-8s in %s, out %s; operator capital out %s%n", l.getInsuranceFund(),
+        l.getInsuranceFundIn(), l.getInsuranceFundOut(), l.getOperatorCapitalPaid());
+    System.out.printf("counterparties providers %s, fund takeovers %s, deleveraged %s (socialized %s); trader lost %s%n",
+        l.getToProviders(), l.getToFundTakeovers(), l.getToDeleveraged(), l.getSocialized(), l.getTradersLoss());
     System.out.printf("trader        left %s, debt %s%n", l.getLeftToTrader(), l.getDebt());
     l.getMovementsList().forEach(m -> System.out.printf("  %15s  %-28s %s%n", m.getAmount(), m.getBucket(), m.getParty()));
   }
