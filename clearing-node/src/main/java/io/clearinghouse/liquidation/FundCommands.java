@@ -99,8 +99,8 @@ final class FundCommands {
     long paid = Math.min(cmd.requested(), state.availableTo(cmd.liquidationId()));
     boolean limited = cmd.dailyLimit() > 0 && cmd.instrument() != null;
     if (limited) {
-      paid = ReserveRules.withinDailyLimit(paid, cmd.dailyLimit(),
-          state.drawn(cmd.instrument(), Math.floorDiv(now, 86_400_000L)));
+      // What others hold of the day's amount is theirs.
+      paid = Math.min(paid, leftToday(state, cmd.instrument(), cmd.dailyLimit(), cmd.liquidationId()));
     }
     return persist(new InsuranceFund.Paid(cmd.key(), cmd.liquidationId(), cmd.requested(), paid, now,
         limited ? cmd.instrument() : null), cmd.key(), cmd.replyTo());
@@ -119,8 +119,33 @@ final class FundCommands {
     if (state.balance() - state.heldForOthers(cmd.liquidationId()) < cmd.amount()) {
       return effect.reply(cmd.replyTo(), new InsuranceFund.Reservation(cmd.key(), false, cmd.amount()));
     }
+    if (cmd.dailyLimit() > 0 && cmd.instrument() != null && cmd.amount() > leftToday(state, cmd.instrument(),
+        cmd.dailyLimit(), cmd.liquidationId())) {
+      return effect.reply(cmd.replyTo(), new InsuranceFund.Reservation(cmd.key(), false, cmd.amount()));
+    }
     return effect.persist(new InsuranceFund.Reserved(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()))
         .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), true, cmd.amount()));
+  }
+
+  ReplyEffect<Event, State> reserveUpTo(State state, InsuranceFund.ReserveUpTo cmd) {
+    long free = Math.max(0, state.balance() - state.heldForOthers(cmd.liquidationId()));
+    long granted = Math.min(Math.max(0, cmd.amount()), free);
+    var own = state.holdOf(cmd.liquidationId());
+    if (granted == 0 || (own.isPresent() && own.get().amount() == granted)) {
+      return effect.reply(cmd.replyTo(), new InsuranceFund.Reservation(cmd.key(), granted > 0, granted));
+    }
+    return effect.persist(new InsuranceFund.Reserved(cmd.key(), cmd.liquidationId(), granted, clock.millis()))
+        .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), true, granted));
+  }
+
+  /**
+   * What is left today of a daily amount for {@code instrument}: less what was paid today and
+   * what is held for other liquidations (counted against it, whatever their instrument).
+   */
+  private long leftToday(State state, String instrument, long dailyLimit, String liquidationId) {
+    long today = Math.floorDiv(clock.millis(), 86_400_000L);
+    return ReserveRules.withinDailyLimit(Long.MAX_VALUE, dailyLimit,
+        Math.addExact(state.drawn(instrument, today), state.heldForOthers(liquidationId)));
   }
 
   ReplyEffect<Event, State> forget(State state, InsuranceFund.Forget cmd) {

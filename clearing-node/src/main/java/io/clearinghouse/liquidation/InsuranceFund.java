@@ -71,12 +71,25 @@ public final class InsuranceFund
   /**
    * Holds {@code amount} of the balance for a liquidation that is about to close at a loss beyond
    * bankruptcy (or an unwind about to close at a loss): granted only if that much is not already
-   * held for others. One hold per liquidation: a later Reserve of the same liquidation replaces
+   * held for others, and (with {@code dailyLimit} above zero: the operator's capital) if that much
+   * is left of the day's amount for {@code instrument} after what was paid and what others hold. One hold per liquidation: a later Reserve of the same liquidation replaces
    * its hold with the new amount and is never refused against its own earlier hold; a refused one
    * leaves the earlier hold as it was. Its later payment (or loss) draws on the hold first; what
    * is left of the hold goes when the liquidation is forgotten.
    */
-  public record Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
+  public record Reserve(String key, String liquidationId, long amount, String instrument, long dailyLimit,
+      ActorRef<Reply> replyTo) implements Command {
+    public Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) {
+      this(key, liquidationId, amount, null, 0, replyTo);
+    }
+  }
+
+  /**
+   * Like {@link Reserve}, but holds as much of {@code amount} as is not held for others (the
+   * insurance fund's part when the operator's capital is to hold the rest); replies what it holds
+   * ({@code granted} false and 0 when nothing is free).
+   */
+  public record ReserveUpTo(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
   /** Drop a finished liquidation's keys and hold; {@code replyTo} (may be null) hears when it is done. */
   public record Forget(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
@@ -288,6 +301,7 @@ public final class InsuranceFund
         .onCommand(Receive.class, commands::receive)
         .onCommand(Pay.class, commands::pay)
         .onCommand(Reserve.class, commands::reserve)
+        .onCommand(ReserveUpTo.class, commands::reserveUpTo)
         .onCommand(Forget.class, commands::forget)
         .onCommand(Get.class, commands::get)
         .onCommand(MoveOut.class, commands::moveOut)

@@ -636,7 +636,9 @@ public final class LiquidationSaga
         funds.add(destination);
       }
     }
-    if (state.capitalPaid() != null) {
+    // The operator's capital may hold for this liquidation (ADL policy) without having paid.
+    if (state.capitalPaid() != null || state.closes().stream()
+        .anyMatch(c -> env.settings().rules(c.instrument()).operatorCapitalPerDay() > 0)) {
       reserves.add(PlatformReserve.OPERATOR_CAPITAL.id());
     }
     state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).insuranceFund()));
@@ -752,7 +754,8 @@ public final class LiquidationSaga
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
         : askFund(rules.insuranceFund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
-            .thenApply(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted());
+            .thenCompose(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted()
+                ? CompletableFuture.completedFuture(true) : fundAndCapitalHold(rules, close.instrument(), hold));
     return fundCanPay.thenCompose(canPay -> {
       CompletionStage<VenueChoice> backstop = canPay
           ? provider(state, close, price)
@@ -762,6 +765,28 @@ public final class LiquidationSaga
           ? CompletableFuture.completedFuture(choice)
           : fundTakeover(state, close, choice.why()));
     }).thenApply(choice -> (Object) choice);
+  }
+
+  /**
+   * The waterfall's next layer before deleveraging: the fund holds what it can and the operator's
+   * capital the rest, within the day's amount for the instrument; false when there is no such
+   * layer or it cannot hold the rest (its hold is then refused and changes nothing).
+   */
+  private CompletionStage<Boolean> fundAndCapitalHold(LiquidationTerms rules, String instrument, long hold) {
+    if (rules.operatorCapitalPerDay() == 0) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return askFund(rules.insuranceFund(), r -> new InsuranceFund.ReserveUpTo(liquidationId + "/reserve", liquidationId,
+        hold, r)).thenCompose(reply -> {
+          long fundPart = reply instanceof InsuranceFund.Reservation part ? part.amount() : 0;
+          long rest = hold - fundPart;
+          if (rest <= 0) {
+            return CompletableFuture.completedFuture(true);
+          }
+          return askReserve(PlatformReserve.OPERATOR_CAPITAL, r -> new InsuranceFund.Reserve(liquidationId
+              + "/capital-reserve", liquidationId, rest, instrument, rules.operatorCapitalPerDay(), r))
+              .thenApply(capital -> capital instanceof InsuranceFund.Reservation held && held.granted());
+        });
   }
 
   /**

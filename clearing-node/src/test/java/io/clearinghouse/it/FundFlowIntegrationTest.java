@@ -245,6 +245,47 @@ class FundFlowIntegrationTest {
     }
   }
 
+  @Test
+  void underTheAdlPolicyTheOperatorsCapitalHoldsWhatTheFundCannotBeforeDeleveraging() {
+    try (LiquidationHarness h = new LiquidationHarness("flows_capital_adl",
+        "clearinghouse.instrument-overrides { \"" + PERP + "\" { operator-capital-per-day = \"50\" } }")) {
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP);
+      h.topUp(PERP, "100", "seed");
+      call(h.admin.topUpReserve(), OPERATOR_TOKEN, ReserveTransferRequest.newBuilder().setReserve("operator-capital")
+          .setAmount("1000").setIdempotencyKey("capital-seed").build());
+      // alice-1 (1 BTC from 50,000, cash 975) at mark 49,000: the provider's price 48,902.0 leaves
+      // 123 to cover. The fund holds its 100, the capital the other 23 (within its 50 a day): the
+      // provider closes it, the fund pays 100, the capital 23, nothing is deleveraged or owed.
+      h.open("alice-1", "1000");
+      h.buy("alice-1", "maker", PERP, "1", "50000");
+      h.mark(PERP, "49000");
+      Liquidation covered = h.onlyLiquidation("alice-1");
+      assertEquals(List.of("BACKSTOP", "48902.0", "100.000000", "23.000000", "0.000000", "covered"), List.of(
+          covered.getCloses(0).getVenue(), covered.getCloses(0).getPrice(), covered.getInsuranceFundOut(),
+          covered.getOperatorCapitalPaid(), covered.getDebt(), covered.getOutcome()));
+      balanced(covered);
+      assertEquals("0.000000", h.view("alice-1").getCash());
+      // alice-2 the same: the fund is empty and the capital has 27 left today, not 123: deleveraged
+      // at the bankruptcy price 49,025.0 against maker's short, nothing paid.
+      h.mark(PERP, "50000");
+      h.open("alice-2", "1000");
+      h.buy("alice-2", "maker", PERP, "1", "50000");
+      h.mark(PERP, "49000");
+      Liquidation deleveraged = h.onlyLiquidation("alice-2");
+      assertEquals(List.of("ADL", "maker", "49025.0", "0.000000", "0.000000", "adl"), List.of(
+          deleveraged.getCloses(0).getVenue(), deleveraged.getCloses(0).getCounterparty(),
+          deleveraged.getCloses(0).getPrice(), deleveraged.getInsuranceFundOut(),
+          deleveraged.getOperatorCapitalPaid(), deleveraged.getOutcome()));
+      balanced(deleveraged);
+      Map<String, InsuranceFundView> reserves = reserves(h);
+      assertEquals(List.of("977.000000", "0.000000"), List.of(reserves.get("operator-capital").getBalance(),
+          reserves.get("operator-capital").getReserved()));
+      h.auditClean();
+    }
+  }
+
   private static List<FundUnwindClose> unwound(LiquidationHarness h, int rounds) {
     return h.probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
       FundUnwindView view = call(h.admin.getFundUnwind(), OPERATOR_TOKEN, GetFundUnwindRequest.newBuilder()

@@ -117,6 +117,37 @@ class ReserveLedgerTest {
     assertEquals(10_000 - 200 - 100 - 50 - 300, capital.getState().balance());
   }
 
+  @Test
+  void underTheAdlPolicyTheFundHoldsWhatItCanAndTheCapitalTheRestWithinTheDay() {
+    var fund = fund();
+    run(fund, r -> new InsuranceFund.TopUp("seed", 100, r));
+    run(fund, r -> new InsuranceFund.Reserve("x/reserve", "x", 30, r));
+    // 123 asked, 70 free: the fund holds 70 (replacing nothing of x's 30).
+    InsuranceFund.Reservation part = (InsuranceFund.Reservation) run(fund, r -> new InsuranceFund.ReserveUpTo(
+        "a/reserve", "a", 123, r));
+    assertEquals(List.of(true, 70L), List.of(part.granted(), part.amount()));
+    assertEquals(100, fund.getState().reserved());
+    var nothing = fund.<Reply>runCommand(r -> new InsuranceFund.ReserveUpTo("b/reserve", "b", 5, r));
+    assertEquals(0, ((InsuranceFund.Reservation) nothing.reply()).amount());
+    assertTrue(nothing.hasNoEvents());
+    var capital = reserve(PlatformReserve.OPERATOR_CAPITAL);
+    run(capital, r -> new InsuranceFund.TopUp("seed", 1_000, r));
+    // The day's 50: a's 53 is refused; 40 is held, then b may hold only the 10 left, and a payment
+    // of c (no hold) gets nothing of what a and b hold.
+    assertFalse(((InsuranceFund.Reservation) run(capital, r -> new InsuranceFund.Reserve("a/capital-reserve", "a", 53,
+        PERP, 50, r))).granted());
+    assertTrue(((InsuranceFund.Reservation) run(capital, r -> new InsuranceFund.Reserve("a/capital-reserve", "a", 40,
+        PERP, 50, r))).granted());
+    assertFalse(((InsuranceFund.Reservation) run(capital, r -> new InsuranceFund.Reserve("b/capital-reserve", "b", 11,
+        PERP, 50, r))).granted());
+    assertTrue(((InsuranceFund.Reservation) run(capital, r -> new InsuranceFund.Reserve("b/capital-reserve", "b", 10,
+        PERP, 50, r))).granted());
+    assertEquals(0, paid(capital, "c/capital", "c", 25, PERP, 50));
+    assertEquals(40, paid(capital, "a/capital", "a", 40, PERP, 50));
+    assertEquals(10, paid(capital, "b/capital", "b", 30, PERP, 50));
+    assertEquals(0, capital.getState().reserved());
+  }
+
   private static long paid(EventSourcedBehaviorTestKit<Command, Event, State> ledger, String key, String liquidation,
       long requested, String instrument, long dailyLimit) {
     return ((Moved) run(ledger, r -> new InsuranceFund.Pay(key, liquidation, requested, instrument, dailyLimit, r)))
