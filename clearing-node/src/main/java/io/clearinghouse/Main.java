@@ -18,6 +18,8 @@ import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.liquidation.BackstopProviders;
+import io.clearinghouse.liquidation.FundUnwind;
+import io.clearinghouse.liquidation.ReserveSchedule;
 import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.liquidation.Liquidations;
@@ -113,11 +115,15 @@ public final class Main {
             .tell(new LiquidationSaga.Begin(accountId, liquidation))));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
+    InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),
+        metrics, clock);
     BackstopProviders.init(system);
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
         metrics, clock));
+    FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
+    ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
@@ -137,7 +143,8 @@ public final class Main {
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, rankings, metrics, quotas),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics),
+        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
+            marks),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

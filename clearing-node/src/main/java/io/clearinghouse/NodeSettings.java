@@ -8,7 +8,6 @@ import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.LiquidationSettings;
 import io.clearinghouse.money.Asset;
 import io.clearinghouse.price.PriceSettings;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,19 +66,7 @@ public record NodeSettings(
     String key = "clearinghouse.alerts.margin-ratio-levels";
     List<Long> levels = new ArrayList<>();
     for (String level : config.getStringList(key)) {
-      String text = level.trim();
-      try {
-        if (!text.endsWith("%")) {
-          throw new NumberFormatException();
-        }
-        long ppm = new BigDecimal(text.substring(0, text.length() - 1)).movePointRight(4).longValueExact();
-        if (ppm <= 0 || ppm >= 1_000_000) {
-          throw new NumberFormatException();
-        }
-        levels.add(ppm);
-      } catch (NumberFormatException | ArithmeticException e) {
-        throw new ConfigException.BadValue(key, "levels are percentages between 0% and 100% such as \"70%\", got " + text);
-      }
+      levels.add(io.clearinghouse.common.Ppm.percent(level, key, 1, io.clearinghouse.common.Ppm.MILLION - 1));
     }
     levels.sort(null);
     return List.copyOf(levels);

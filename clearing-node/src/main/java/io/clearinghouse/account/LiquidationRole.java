@@ -9,7 +9,9 @@ public enum LiquidationRole {
   /** A registered backstop liquidity provider taking the position over. */
   BACKSTOP,
   /** An opposing account deleveraged at the bankruptcy price. */
-  DELEVERAGED;
+  DELEVERAGED,
+  /** An insurance fund taking the position over at the bankruptcy price (its side is in the fund's journal). */
+  INSURANCE_FUND;
 
   public boolean closing() {
     return this == LIQUIDATED || this == STOPPED;

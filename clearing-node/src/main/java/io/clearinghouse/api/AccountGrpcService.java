@@ -195,6 +195,18 @@ public final class AccountGrpcService implements AccountServicePowerApi {
   }
 
   @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.FundFlowSummaryView> fundFlowSummary(
+      io.clearinghouse.protocol.v1.FundFlowSummaryRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
+      return liquidations.summary(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
+          Math.max(0, in.getToEpochMillis()), Integer.MAX_VALUE), Deadlines.within(metadata, liquidations.listDeadline()))
+          .thenApply(mapping::summary);
+    });
+  }
+
+  @Override
   public CompletionStage<AccountView> setStop(SetStopRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
       String accountId = ownAccount(in.getAccountId(), metadata);

@@ -29,6 +29,16 @@ import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.clearinghouse.protocol.v1.TransferReceipt;
+import io.clearinghouse.protocol.v1.FundFlowSummaryRequest;
+import io.clearinghouse.protocol.v1.FundFlowSummaryView;
+import io.clearinghouse.protocol.v1.FundUnwindView;
+import io.clearinghouse.protocol.v1.GetFundUnwindRequest;
+import io.clearinghouse.protocol.v1.GetReservesRequest;
+import io.clearinghouse.protocol.v1.ListReserveMovementsRequest;
+import io.clearinghouse.protocol.v1.ReserveList;
+import io.clearinghouse.protocol.v1.ReserveTransferRequest;
+import io.clearinghouse.price.MarkPrices;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.grpc.javadsl.Metadata;
 
@@ -45,8 +55,17 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   private final Liquidations liquidations;
   private final Instruments instruments;
 
+  private final MarkPrices marks;
+
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics) {
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, null);
+  }
+
+  /** {@code marks} (may be null) values the insurance funds' positions. */
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
+      Liquidations liquidations, Metrics metrics, MarkPrices marks) {
+    this.marks = marks;
     this.liquidations = liquidations;
     this.instruments = instruments;
     this.metrics = metrics;
@@ -88,6 +107,10 @@ public final class AdminGrpcService implements AdminServicePowerApi {
           .setSagaEscrow(mapping.money(report.sagaEscrow()))
           .setDebt(mapping.money(report.debt()))
           .setLiquidations(report.liquidations())
+          .setReserves(mapping.money(report.reserves()))
+          .setReserveWithdrawals(mapping.money(report.reserveWithdrawals()))
+          .setFundPositionCost(mapping.money(report.fundPositionCost()))
+          .setInTransit(mapping.money(report.inTransit()))
           .addAllViolations(report.violations())
           .build());
     });
@@ -183,6 +206,78 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       auth.require(metadata, Role.OPERATOR);
       return liquidations.get(Identifiers.liquidationId(in.getLiquidationId())).thenApply(mapping::liquidation);
     });
+  }
+
+  @Override
+  public CompletionStage<ReserveList> getReserves(GetReservesRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      return liquidations.views().thenApply(views -> ReserveList.newBuilder()
+          .addAllReserves(views.stream().map(this::reserveView).toList()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<InsuranceFundView> listReserveMovements(ListReserveMovementsRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var reserve = liquidations.reserve(in.getReserve());
+      return liquidations.view(reserve, Math.max(0, in.getOffset()), pageSize(in.getLimit()))
+          .thenApply(this::reserveView);
+    });
+  }
+
+  @Override
+  public CompletionStage<InsuranceFundView> topUpReserve(ReserveTransferRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var reserve = liquidations.reserve(in.getReserve());
+      String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
+      long amount = asset.parsePositive(in.getAmount());
+      return liquidations.topUp(reserve, key, amount).thenCompose(moved -> liquidations.view(reserve, 0, 1)
+          .thenApply(view -> reserveView(view).toBuilder().setReplayed(moved.replayed()).build()));
+    });
+  }
+
+  @Override
+  public CompletionStage<InsuranceFundView> withdrawReserve(ReserveTransferRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var reserve = liquidations.reserve(in.getReserve());
+      String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
+      long amount = asset.parsePositive(in.getAmount());
+      return liquidations.withdraw(reserve, key, amount).thenCompose(moved -> liquidations.view(reserve, 0, 1)
+          .thenApply(view -> reserveView(view).toBuilder().setReplayed(moved.replayed()).build()));
+    });
+  }
+
+  @Override
+  public CompletionStage<FundFlowSummaryView> fundFlowSummary(FundFlowSummaryRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String accountId = in.getAccountId().isEmpty() ? null : Identifiers.accountId(in.getAccountId());
+      String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
+      return liquidations.summary(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
+          Math.max(0, in.getToEpochMillis()), Integer.MAX_VALUE), Deadlines.within(metadata, liquidations.listDeadline()))
+          .thenApply(mapping::summary);
+    });
+  }
+
+  @Override
+  public CompletionStage<FundUnwindView> getFundUnwind(GetFundUnwindRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String fund = liquidations.reserve(io.clearinghouse.liquidation.ReserveRef.FUND_PREFIX + in.getFund()).id();
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      return liquidations.unwind(fund, instrument, pageSize(in.getLimit())).thenApply(mapping::unwind);
+    });
+  }
+
+  /** A reserve with its positions valued at this node's marks. */
+  private InsuranceFundView reserveView(io.clearinghouse.liquidation.InsuranceFund.View view) {
+    return mapping.fund(view, symbol -> marks == null ? OptionalLong.empty()
+        : marks.get(symbol).map(m -> OptionalLong.of(m.priceTicks())).orElse(OptionalLong.empty()))
+        .toBuilder().setFund(view.reserveName()).build();
   }
 
   /** A page size: 50 unless asked, at most 1000. */

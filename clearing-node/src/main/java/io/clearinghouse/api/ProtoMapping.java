@@ -110,6 +110,20 @@ public final class ProtoMapping {
         .setDebt(money(flow.debt()))
         .setEscrow(money(flow.escrow()))
         .setFinishedAtEpochMillis(flow.finishedAtMillis());
+    FundFlow.Shares shares = flow.shares();
+    out.setToProviders(money(shares.toProviders()))
+        .setToFundTakeovers(money(shares.toFundTakeovers()))
+        .setToDeleveraged(money(shares.toDeleveraged()))
+        .setPenaltyToInsuranceFund(money(shares.penaltyToInsuranceFunds()))
+        .setPenaltyToMarketMaking(money(shares.penaltyToMarketMaking()))
+        .setPenaltyToPlatformRevenue(money(shares.penaltyToPlatformRevenue()))
+        .setPenaltyToInvestorProtection(money(shares.penaltyToInvestorProtection()))
+        .setPenaltyToLiquidators(money(shares.penaltyToLiquidators()))
+        .setPenaltyApplied(money(shares.penaltyApplied()))
+        .setOperatorCapitalPaid(money(shares.operatorCapitalPaid()))
+        .setPenaltyCut(money(shares.penaltyCut()))
+        .setSocialized(money(shares.socialized()))
+        .setTradersLoss(money(shares.tradersLoss()));
     flow.triggerMarks().forEach((symbol, ticks) ->
         out.putTriggerMarks(symbol, instruments.require(symbol).formatPrice(ticks)));
     if (flow.outcome() != null) {
@@ -142,7 +156,81 @@ public final class ProtoMapping {
         .setRealizedPnl(money(c.realizedPnl()))
         .setPenalty(money(c.penalty()))
         .setShortfall(money(c.shortfall()))
+        .setPenaltyCut(money(c.penaltyCut()))
+        .setCounterpartyGain(money(c.counterpartyGain()))
         .build();
+  }
+
+  io.clearinghouse.protocol.v1.FundFlowSummaryView summary(io.clearinghouse.liquidation.FundFlowSummary s) {
+    return io.clearinghouse.protocol.v1.FundFlowSummaryView.newBuilder()
+        .setLiquidations(s.liquidations())
+        .setTradersLosses(money(s.tradersLosses()))
+        .setToProviders(money(s.toProviders()))
+        .setToFundTakeovers(money(s.toFundTakeovers()))
+        .setToDeleveraged(money(s.toDeleveraged()))
+        .setToInsuranceFunds(money(s.toInsuranceFunds()))
+        .setToMarketMaking(money(s.toMarketMaking()))
+        .setToPlatformRevenue(money(s.toPlatformRevenue()))
+        .setToInvestorProtection(money(s.toInvestorProtection()))
+        .setToLiquidators(money(s.toLiquidators()))
+        .setTradingFees(money(s.tradingFees()))
+        .setInsuranceFundPaid(money(s.insuranceFundPaid()))
+        .setOperatorCapitalPaid(money(s.operatorCapitalPaid()))
+        .setPenaltyApplied(money(s.penaltyApplied()))
+        .setSocialized(money(s.socialized()))
+        .setDebt(money(s.debt()))
+        .setTradersKept(money(s.tradersKept()))
+        .setPenaltyCut(money(s.penaltyCut()))
+        .setPenalties(money(s.penalties()))
+        .addAllLiquidationIds(s.liquidationIds())
+        .build();
+  }
+
+  io.clearinghouse.protocol.v1.FundUnwindView unwind(io.clearinghouse.liquidation.Liquidations.UnwindRecord record) {
+    var view = record.view();
+    Instrument instrument = instruments.require(view.instrument());
+    var out = io.clearinghouse.protocol.v1.FundUnwindView.newBuilder()
+        .setFund(view.fund())
+        .setInstrument(view.instrument())
+        .setPosition(instrument.formatQuantity(record.position().lots()));
+    if (view.note() != null) {
+      out.setNote(view.note());
+    }
+    for (var round : view.rounds()) {
+      if (round.fundSide() == null) {
+        continue;
+      }
+      out.addCloses(io.clearinghouse.protocol.v1.FundUnwindClose.newBuilder()
+          .setRound(round.round())
+          .setProvider(round.provider())
+          .setQuantity(instrument.formatQuantity(round.fundSide().signedLots()))
+          .setPrice(instrument.formatPrice(round.fundSide().priceTicks()))
+          .setMarkPrice(instrument.formatPrice(round.markTicks()))
+          .setFundRealizedPnl(money(round.fundSide().realizedPnl()))
+          .setEpochMillis(round.fundSide().epochMillis()));
+    }
+    return out.build();
+  }
+
+  /** A reserve's view with its positions valued at {@code marks} (a mark per instrument, if the node has one). */
+  InsuranceFundView fund(InsuranceFund.View v, java.util.function.Function<String, java.util.OptionalLong> marks) {
+    InsuranceFundView.Builder out = fund(v).toBuilder();
+    new java.util.TreeMap<>(v.positions()).forEach((symbol, position) -> {
+      Instrument instrument = instruments.require(symbol);
+      var view = io.clearinghouse.protocol.v1.FundPositionView.newBuilder()
+          .setInstrument(symbol)
+          .setSize(instrument.formatQuantity(position.lots()));
+      position.entryPriceTicks(instrument.notionalMultiplier())
+          .ifPresent(entry -> view.setEntryPrice(instrument.formatPrice(entry)));
+      java.util.OptionalLong mark = marks.apply(symbol);
+      if (mark.isPresent()) {
+        view.setMarkPrice(instrument.formatPrice(mark.getAsLong()));
+        view.setUnrealizedPnl(money(io.clearinghouse.margin.MarginMath.unrealizedPnl(position.lots(), position.cost(),
+            mark.getAsLong(), instrument.notionalMultiplier())));
+      }
+      out.addPositions(view);
+    });
+    return out.build();
   }
 
   InsuranceFundView fund(InsuranceFund.View v) {

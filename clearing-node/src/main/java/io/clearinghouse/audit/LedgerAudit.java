@@ -6,8 +6,6 @@ import io.clearinghouse.account.Accounts;
 import io.clearinghouse.account.PositionSummary;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.liquidation.InsuranceFund;
-import io.clearinghouse.liquidation.LiquidationSaga;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,7 +42,8 @@ public final class LedgerAudit {
   /** What the audit found. Amounts are minor units of the settlement asset. */
   public record Report(int accounts, long totalCash, long totalIsolatedMargin, long totalPositionCost, long feeRevenue,
       long deposits, long withdrawals, long tradeSidesApplied, long insuranceFunds, long fundTopUps, long sagaEscrow,
-      long debt, int liquidations, List<String> violations) {
+      long debt, int liquidations, List<String> violations, long reserves, long reserveWithdrawals,
+      long fundPositionCost, long inTransit) {
     public boolean clean() {
       return violations.isEmpty();
     }
@@ -73,12 +72,12 @@ public final class LedgerAudit {
         .mapAsync(4, id -> replay(id.substring(ACCOUNT_PREFIX.length())))
         .mapAsync(4, this::compareWithLiveState)
         .runWith(Sink.seq(), system);
-    CompletionStage<List<LiquidationLedger>> others = journal.currentPersistenceIds()
-        .filter(id -> id.startsWith(FUND_PREFIX) || id.startsWith(SAGA_PREFIX))
+    CompletionStage<List<ReserveLedger>> others = journal.currentPersistenceIds()
+        .filter(ReserveLedger::covers)
         .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
             .map(EventEnvelope::event)
             .runWith(Sink.seq(), system)
-            .thenApply(events -> LiquidationLedger.replay(id, events)))
+            .thenApply(events -> ReserveLedger.replay(id, events, instruments)))
         .runWith(Sink.seq(), system);
     CompletionStage<List<TradeRegister.Entry>> registered = journal.currentPersistenceIds()
         .filter(id -> id.startsWith(REGISTER_PREFIX))
@@ -92,49 +91,6 @@ public final class LedgerAudit {
   }
 
   private static final String REGISTER_PREFIX = TradeRegister.TYPE_KEY.name() + "|";
-
-  private static final String FUND_PREFIX = InsuranceFund.TYPE_KEY.name() + "|";
-  private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
-
-  /** An insurance fund's balance and top-ups, or a saga's escrow, as its journal tells them. */
-  record LiquidationLedger(String persistenceId, boolean fund, long balance, long topUps, long escrow, boolean finished,
-      List<String> violations, List<io.clearinghouse.money.Transfer> transfers) {
-    static LiquidationLedger replay(String persistenceId, List<Object> events) {
-      boolean fund = persistenceId.startsWith(FUND_PREFIX);
-      long balance = 0;
-      long topUps = 0;
-      List<String> violations = new ArrayList<>();
-      if (!fund) {
-        LiquidationSaga.State saga = LiquidationSaga.State.empty();
-        for (Object event : events) {
-          saga = LiquidationSaga.apply(saga, (LiquidationSaga.Event) event);
-        }
-        long escrow = saga.escrow();
-        boolean finished = saga.outcome() != null;
-        if (escrow < 0 || (finished && escrow != 0)) {
-          violations.add(persistenceId + ": " + (finished ? "finished " : "") + "holding " + escrow + " in escrow");
-        }
-        return new LiquidationLedger(persistenceId, false, 0, 0, escrow, finished, violations, List.of());
-      }
-      List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
-      String fundId = persistenceId.substring(FUND_PREFIX.length());
-      for (Object event : events) {
-        transfers.addAll(io.clearinghouse.liquidation.FundTransfers.of(fundId, (InsuranceFund.Event) event));
-        if (event instanceof InsuranceFund.ToppedUp e) {
-          balance = Math.addExact(balance, e.amount());
-          topUps = Math.addExact(topUps, e.amount());
-        } else if (event instanceof InsuranceFund.Received e) {
-          balance = Math.addExact(balance, e.amount());
-        } else if (event instanceof InsuranceFund.Paid e) {
-          balance = Math.subtractExact(balance, e.amount());
-        }
-        if (balance < 0) {
-          violations.add(persistenceId + ": insurance fund balance went negative (" + balance + ")");
-        }
-      }
-      return new LiquidationLedger(persistenceId, true, balance, topUps, 0, false, violations, transfers);
-    }
-  }
 
   private CompletionStage<AccountLedger> replay(String accountId) {
     return journal.currentEventsByPersistenceId(ACCOUNT_PREFIX + accountId, 0L, Long.MAX_VALUE)
@@ -161,7 +117,7 @@ public final class LedgerAudit {
     });
   }
 
-  private Report summarize(List<AccountLedger> ledgers, List<LiquidationLedger> liquidation,
+  private Report summarize(List<AccountLedger> ledgers, List<ReserveLedger> liquidation,
       List<TradeRegister.Entry> registered) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
@@ -192,27 +148,66 @@ public final class LedgerAudit {
       }
     }
     long funds = 0;
+    long reserves = 0;
     long topUps = 0;
+    long reserveWithdrawals = 0;
     long escrow = 0;
+    long fundCost = 0;
     int sagas = 0;
-    for (LiquidationLedger l : liquidation) {
-      funds = Math.addExact(funds, l.balance());
-      topUps = Math.addExact(topUps, l.topUps());
-      escrow = Math.addExact(escrow, l.escrow());
-      sagas += l.fund() ? 0 : 1;
-      violations.addAll(l.violations());
+    Map<String, Long> movedOut = new TreeMap<>();
+    Map<String, Long> movedIn = new TreeMap<>();
+    for (ReserveLedger l : liquidation) {
+      if (l.ledger != null && l.ledger.kind() == io.clearinghouse.money.Bucket.Kind.RESERVE) {
+        reserves = Math.addExact(reserves, l.balance);
+      } else {
+        funds = Math.addExact(funds, l.balance);
+      }
+      topUps = Math.addExact(topUps, l.topUps);
+      reserveWithdrawals = Math.addExact(reserveWithdrawals, l.withdrawals);
+      escrow = Math.addExact(escrow, l.escrow);
+      fundCost = Math.addExact(fundCost, l.costTotal());
+      sagas += l.saga() ? 1 : 0;
+      violations.addAll(l.violations);
+      l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
+      l.movedOut.forEach((key, amount) -> movedOut.merge(key, amount, Math::addExact));
+      l.movedIn.forEach((key, amount) -> movedIn.merge(key, amount, Math::addExact));
     }
+    // A move arrives with exactly what left; one that has left and not yet arrived is in transit.
+    long inTransit = 0;
+    for (var out : movedOut.entrySet()) {
+      Long in = movedIn.get(out.getKey());
+      if (in == null) {
+        inTransit = Math.addExact(inTransit, out.getValue());
+      } else if (!in.equals(out.getValue())) {
+        violations.add("move " + out.getKey() + ": " + out.getValue() + " left but " + in + " arrived");
+      }
+    }
+    movedIn.keySet().stream().filter(key -> !movedOut.containsKey(key)).forEach(key ->
+        violations.add("move " + key + ": " + movedIn.get(key) + " arrived but nothing left"));
     long debt = 0;
     Map<String, List<String>> transfers = new TreeMap<>();
     Map<String, Long> transferLots = new HashMap<>();
+    List<String> partyOf = new ArrayList<>();
+    List<AccountLedger.TransferSide> allSides = new ArrayList<>();
     for (AccountLedger l : byAccount.values()) {
       debt = Math.addExact(debt, l.debt);
       for (AccountLedger.TransferSide side : l.transferSides) {
-        // A give-back ("/undo") belongs to the close it corrects.
-        String close = side.key().endsWith("/undo") ? side.key().substring(0, side.key().length() - 5) : side.key();
-        transfers.computeIfAbsent(close, k -> new ArrayList<>()).add(l.accountId + " " + side.role());
-        transferLots.merge(close, side.signedLots(), Math::addExact);
+        partyOf.add(l.accountId);
+        allSides.add(side);
       }
+    }
+    for (ReserveLedger l : liquidation) {
+      for (AccountLedger.TransferSide side : l.transferSides) {
+        partyOf.add("fund " + l.id());
+        allSides.add(side);
+      }
+    }
+    for (int i = 0; i < allSides.size(); i++) {
+      AccountLedger.TransferSide side = allSides.get(i);
+      // A give-back ("/undo") belongs to the close it corrects.
+      String close = side.key().endsWith("/undo") ? side.key().substring(0, side.key().length() - 5) : side.key();
+      transfers.computeIfAbsent(close, k -> new ArrayList<>()).add(partyOf.get(i) + " " + side.role());
+      transferLots.merge(close, side.signedLots(), Math::addExact);
     }
     transfers.forEach((key, parts) -> {
       if (parts.size() < 2 || transferLots.get(key) != 0) {
@@ -222,11 +217,13 @@ public final class LedgerAudit {
     });
     long held = Math.subtractExact(Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash,
         isolated), fees), cost), funds), escrow), owed);
-    long external = Math.addExact(Math.subtractExact(deposits, withdrawals), topUps);
+    held = Math.addExact(Math.subtractExact(Math.addExact(held, reserves), fundCost), inTransit);
+    long external = Math.subtractExact(Math.addExact(Math.subtractExact(deposits, withdrawals), topUps),
+        reserveWithdrawals);
     if (held != external) {
-      violations.add("cash + isolated margin - position cost + fees + insurance funds + saga escrow - owed isolated "
-          + "shortfalls = " + held
-          + " but deposits - withdrawals + fund top-ups = " + external + " (difference "
+      violations.add("cash + isolated margin - position cost + fees + insurance funds + reserves - fund position cost"
+          + " + saga escrow + in transit - owed isolated shortfalls = " + held
+          + " but deposits - withdrawals + top-ups - reserve withdrawals = " + external + " (difference "
           + Math.subtractExact(held, external) + ")");
     }
     openLots.forEach((instrument, lots) -> {
@@ -238,8 +235,9 @@ public final class LedgerAudit {
     try {
       TransferAudit transferAudit = new TransferAudit();
       byAccount.values().forEach(l -> transferAudit.add(l.transfers));
-      liquidation.forEach(l -> transferAudit.add(l.transfers()));
-      transferAudit.check(byAccount, liquidation, fees, deposits, withdrawals, topUps, violations);
+      liquidation.forEach(l -> transferAudit.add(l.transfers));
+      transferAudit.check(byAccount, liquidation, fees, Math.subtractExact(Math.addExact(Math.subtractExact(deposits,
+          withdrawals), topUps), reserveWithdrawals), violations);
     } catch (ArithmeticException e) {
       violations.add("the transfer ledger does not fit a long: " + e.getMessage());
     }
@@ -254,7 +252,7 @@ public final class LedgerAudit {
       }
     });
     return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides, funds, topUps, escrow,
-        debt, sagas, List.copyOf(violations));
+        debt, sagas, List.copyOf(violations), reserves, reserveWithdrawals, fundCost, inTransit);
   }
 
   /**

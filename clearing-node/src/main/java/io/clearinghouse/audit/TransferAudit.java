@@ -22,8 +22,15 @@ final class TransferAudit {
   }
 
   /** Compares with the per-entity derivations and names every difference in {@code violations}. */
-  void check(Map<String, AccountLedger> accounts, List<LedgerAudit.LiquidationLedger> others, long fees,
-      long deposits, long withdrawals, long topUps, List<String> violations) {
+  /** Accounts and ledgers with no reserve withdrawals: money from outside is deposits - withdrawals + top-ups. */
+  void check(Map<String, AccountLedger> accounts, List<ReserveLedger> others, long fees, long deposits,
+      long withdrawals, long topUps, List<String> violations) {
+    check(accounts, others, fees, Math.addExact(Math.subtractExact(deposits, withdrawals), topUps), violations);
+  }
+
+  /** {@code external}: what came in from outside, net (deposits - withdrawals + top-ups - reserve withdrawals). */
+  void check(Map<String, AccountLedger> accounts, List<ReserveLedger> others, long fees, long external,
+      List<String> violations) {
     for (AccountLedger l : accounts.values()) {
       expect(violations, Bucket.cash(l.accountId), l.cash, l.accountId + " cash");
       expect(violations, Bucket.owed(l.accountId), Math.negateExact(l.owed), l.accountId + " owed isolated shortfall");
@@ -33,17 +40,21 @@ final class TransferAudit {
           expect(violations, Bucket.position(l.accountId, instrument), Math.negateExact(cost),
               l.accountId + " position value"));
     }
-    for (LedgerAudit.LiquidationLedger l : others) {
-      String id = l.persistenceId().substring(l.persistenceId().indexOf('|') + 1);
-      if (l.fund()) {
-        expect(violations, Bucket.insuranceFund(id), l.balance(), "insurance fund " + id);
-      } else {
-        expect(violations, Bucket.escrow(id), l.escrow(), "escrow of liquidation " + id);
+    Map<String, Long> transit = new TreeMap<>();
+    for (ReserveLedger l : others) {
+      if (l.saga()) {
+        expect(violations, Bucket.escrow(l.id()), l.escrow, "escrow of liquidation " + l.id());
+        continue;
       }
+      expect(violations, l.ledger, l.balance, l.ledger.toString());
+      l.cost.forEach((instrument, cost) -> expect(violations, Bucket.fundPosition(l.id(), instrument),
+          Math.negateExact(cost), "insurance fund " + l.id() + " position value"));
+      l.movedOut.forEach((key, amount) -> transit.merge(key, amount, Math::addExact));
+      l.movedIn.forEach((key, amount) -> transit.merge(key, -amount, Math::addExact));
     }
+    transit.forEach((key, amount) -> expect(violations, Bucket.transit(key), amount, "move " + key + " in transit"));
     expect(violations, Bucket.FEES, fees, "fee revenue");
-    expect(violations, Bucket.EXTERNAL, Math.negateExact(Math.addExact(Math.subtractExact(deposits, withdrawals),
-        topUps)), "money from outside");
+    expect(violations, Bucket.EXTERNAL, Math.negateExact(external), "money from outside");
     sorted(ledger.nonZero(Bucket.Kind.TRADE, b -> true)).forEach((bucket, value) -> violations.add(
         "trade sequence " + bucket.owner() + ": its sides moved values that differ by " + value
             + " (a trade applied to one side only, or to two different trades)"));

@@ -17,8 +17,9 @@ import picocli.CommandLine.ScopeType;
 /**
  * {@code chctl}: the command-line client of a running clearing house, over the gRPC API and the
  * management HTTP port. Each command is one annotated method (its arguments, arity and help) in
- * {@link AccountCommands}, {@link MarketCommands}, {@link LiquidationCommands} or
- * {@link OperationsCommands}. Exit status: 0 done, 1 refused or failed (the reason on stderr), 64
+ * {@link AccountCommands}, {@link MarketCommands}, {@link LiquidationCommands},
+ * {@link ReserveCommands} or {@link OperationsCommands}.
+ * Exit status: 0 done, 1 refused or failed (the reason on stderr), 64
  * a malformed command line, 69 the node did not answer or answered UNAVAILABLE (retry later).
  */
 @Command(name = "chctl", mixinStandardHelpOptions = true, version = "chctl for the clearing.v1 API",
@@ -54,7 +55,8 @@ public final class Chctl implements AutoCloseable {
   private final PrintStream out;
   private Session session;
 
-  Chctl(Map<String, String> env, PrintStream out) {
+  /** chctl with {@code env} in place of the process environment, printing to {@code out} (tests run it so). */
+  public Chctl(Map<String, String> env, PrintStream out) {
     this.env = env;
     this.out = out;
   }
@@ -68,10 +70,10 @@ public final class Chctl implements AutoCloseable {
   }
 
   /** The command line with every command method of the command classes. */
-  CommandLine commandLine(PrintWriter err) {
+  public CommandLine commandLine(PrintWriter err) {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
-        OperationsCommands.class)) {
+        ReserveCommands.class, OperationsCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));
       }

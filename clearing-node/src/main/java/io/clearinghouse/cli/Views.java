@@ -5,6 +5,8 @@ import io.clearinghouse.protocol.v1.AccountUpdate;
 import io.clearinghouse.protocol.v1.AccountView;
 import io.clearinghouse.protocol.v1.AuditReport;
 import io.clearinghouse.protocol.v1.BackstopProviderRegistration;
+import io.clearinghouse.protocol.v1.FundFlowSummaryView;
+import io.clearinghouse.protocol.v1.FundUnwindView;
 import io.clearinghouse.protocol.v1.InsuranceFundView;
 import io.clearinghouse.protocol.v1.Liquidation;
 import io.clearinghouse.protocol.v1.LiquidationClose;
@@ -14,6 +16,7 @@ import io.clearinghouse.protocol.v1.MarginAlert;
 import io.clearinghouse.protocol.v1.MarkPriceUpdate;
 import io.clearinghouse.protocol.v1.PositionView;
 import io.clearinghouse.protocol.v1.PublishSummary;
+import io.clearinghouse.protocol.v1.ReserveList;
 import io.clearinghouse.protocol.v1.ReservationView;
 import io.clearinghouse.protocol.v1.TradeResult;
 import io.clearinghouse.protocol.v1.TransferKind;
@@ -174,10 +177,60 @@ final class Views {
     for (LiquidationClose c : l.getDeleveragedList()) {
       close(text, "ADL", c);
     }
-    line(text, "penalty       %s (trading fees %s)", l.getPenalty(), l.getTradingFees());
-    line(text, "fund %-8s in %s, out %s", l.getInsuranceFund(), l.getInsuranceFundIn(), l.getInsuranceFundOut());
+    line(text, "penalty       %s (trading fees %s, cut at bankruptcy %s, applied to the deficit %s)",
+        l.getPenalty(), l.getTradingFees(), l.getPenaltyCut(), l.getPenaltyApplied());
+    line(text, "shares        fund %s, market-making %s, platform revenue %s, investor protection %s, liquidators %s",
+        l.getPenaltyToInsuranceFund(), l.getPenaltyToMarketMaking(), l.getPenaltyToPlatformRevenue(),
+        l.getPenaltyToInvestorProtection(), l.getPenaltyToLiquidators());
+    line(text, "fund %-8s in %s, out %s; operator capital out %s", l.getInsuranceFund(), l.getInsuranceFundIn(),
+        l.getInsuranceFundOut(), l.getOperatorCapitalPaid());
+    line(text, "counterparties providers %s, fund takeovers %s, deleveraged %s (socialized %s); trader lost %s",
+        l.getToProviders(), l.getToFundTakeovers(), l.getToDeleveraged(), l.getSocialized(), l.getTradersLoss());
     line(text, "trader        left %s, debt %s", l.getLeftToTrader(), l.getDebt());
     l.getMovementsList().forEach(m -> line(text, "  %15s  %-28s %s", m.getAmount(), m.getBucket(), m.getParty()));
+    return text.toString();
+  }
+
+  /** Every reserve: its balance, what running liquidations hold of it, and a fund's positions. */
+  static String reserves(ReserveList list) {
+    StringBuilder text = new StringBuilder();
+    list.getReservesList().forEach(r -> {
+      line(text, "%-32s %18s  held %s, in %s, out %s", r.getFund(), r.getBalance(), r.getReserved(), r.getTotalIn(),
+          r.getTotalOut());
+      r.getPositionsList().forEach(p -> line(text, "  position %s %s @ %s%s", p.getInstrument(), p.getSize(),
+          p.getEntryPrice(), p.getMarkPrice().isEmpty() ? "" : ", mark " + p.getMarkPrice() + ", uPnL " + p.getUnrealizedPnl()));
+    });
+    return text.toString();
+  }
+
+  /** Where the money of a window's liquidations went: the traders' losses, destination by destination. */
+  static String flows(FundFlowSummaryView s) {
+    StringBuilder text = new StringBuilder();
+    line(text, "liquidations         %d (finished)", s.getLiquidations());
+    line(text, "traders' losses      %s", s.getTradersLosses());
+    line(text, "  to providers       %s", s.getToProviders());
+    line(text, "  to fund takeovers  %s", s.getToFundTakeovers());
+    line(text, "  to deleveraged     %s (socialized %s)", s.getToDeleveraged(), s.getSocialized());
+    line(text, "  penalty shares     insurance funds %s, market-making %s, platform revenue %s, investor protection %s, "
+        + "liquidators %s", s.getToInsuranceFunds(), s.getToMarketMaking(), s.getToPlatformRevenue(),
+        s.getToInvestorProtection(), s.getToLiquidators());
+    line(text, "  trading fees       %s", s.getTradingFees());
+    line(text, "  less paid in       insurance fund %s, operator capital %s", s.getInsuranceFundPaid(),
+        s.getOperatorCapitalPaid());
+    line(text, "penalties            %s (applied to their own deficits %s, cut at bankruptcy %s)", s.getPenalties(),
+        s.getPenaltyApplied(), s.getPenaltyCut());
+    line(text, "left as debt         %s", s.getDebt());
+    line(text, "traders kept         %s", s.getTradersKept());
+    return text.toString();
+  }
+
+  /** A fund's position taken over and the rounds that unwound it. */
+  static String unwind(FundUnwindView view) {
+    StringBuilder text = new StringBuilder();
+    line(text, "fund %s in %s: position %s%s", view.getFund(), view.getInstrument(), view.getPosition(),
+        view.getNote().isEmpty() ? "" : " (last attempt: " + view.getNote() + ")");
+    view.getClosesList().forEach(c -> line(text, "  round %d  %s at %s (mark %s) to %s, fund realized %s", c.getRound(),
+        c.getQuantity(), c.getPrice(), c.getMarkPrice(), c.getProvider(), c.getFundRealizedPnl()));
     return text.toString();
   }
 

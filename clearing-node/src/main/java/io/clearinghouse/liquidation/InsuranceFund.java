@@ -1,12 +1,14 @@
 package io.clearinghouse.liquidation;
 
 import io.clearinghouse.common.Rejection;
+import io.clearinghouse.margin.Position;
 import io.clearinghouse.metrics.Metrics;
+import io.clearinghouse.money.Bucket;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -19,46 +21,76 @@ import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
-import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One insurance fund (DESIGN section 6): receives liquidation penalties from the sagas' escrow,
- * pays deficits back into it, and takes operator top-ups. Its balance never goes below zero: a
- * payment is at most the balance, and the saga applies the instrument's policy to the rest.
- * Every movement carries an idempotency key and is applied once; the fund keeps its recent
- * history (at most {@code retainedHistory} entries) for operators, the top-ups of the last
+ * One reserve ledger (DESIGN sections 6 and 7): an insurance fund (entity type
+ * {@code InsuranceFund}, keyed by fund name) or one of the platform's reserves (type
+ * {@code Reserve}, keyed by {@link PlatformReserve} name). It receives liquidation penalty shares
+ * from the sagas' escrow, pays deficits back into it, takes operator top-ups and withdrawals, and
+ * moves replenishments between reserves. An insurance fund also holds the positions it took over
+ * at the bankruptcy price, until they are unwound ({@link FundUnwind}); their realized PnL is its.
+ * Its balance never goes below zero: a payment is at most the balance not held for others, a
+ * withdrawal is refused beyond it, and a takeover whose loss it could not pay is declined.
+ * Every movement carries an idempotency key and is applied once; the ledger keeps its recent
+ * history (at most {@code retainedHistory} entries) for operators, its operator keys for
  * {@code topUpKeyRetention} (whatever the history's size) and the movements of liquidations not
- * yet forgotten, for answering retries.
+ * yet forgotten, for answering retries. The command rules are in {@link FundCommands}.
  */
 public final class InsuranceFund
     extends EventSourcedBehaviorWithEnforcedReplies<InsuranceFund.Command, InsuranceFund.Event, InsuranceFund.State> {
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "InsuranceFund");
+  /** The platform's reserves run the same ledger under their own type. */
+  public static final EntityTypeKey<Command> RESERVE_TYPE_KEY = EntityTypeKey.create(Command.class, "Reserve");
 
   public sealed interface Command extends CborSerializable {}
 
-  /** External money from the operator into the fund. */
+  /** External money from the operator into the ledger. */
   public record TopUp(String key, long amount, ActorRef<Reply> replyTo) implements Command {}
 
-  /** A liquidation's penalty (or surplus) from the saga's escrow into the fund. */
+  /** External money out of the ledger to the operator: at most what is not held. */
+  public record Withdraw(String key, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A liquidation's penalty share (or surplus) from the saga's escrow into the ledger. */
   public record Receive(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
-  /** Pays at most {@code requested} out of the fund into the saga's escrow; replies what was paid. */
-  public record Pay(String key, String liquidationId, long requested, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * Pays at most {@code requested} out of the ledger into the saga's escrow; replies what was paid.
+   * With {@code dailyLimit} above zero (the operator's capital), at most that much a UTC day for
+   * {@code instrument}.
+   */
+  public record Pay(String key, String liquidationId, long requested, String instrument, long dailyLimit,
+      ActorRef<Reply> replyTo) implements Command {
+    public Pay(String key, String liquidationId, long requested, ActorRef<Reply> replyTo) {
+      this(key, liquidationId, requested, null, 0, replyTo);
+    }
+  }
 
   /**
    * Holds {@code amount} of the balance for a liquidation that is about to close at a loss beyond
-   * bankruptcy: granted only if that much is not already held for other liquidations. One hold per
-   * liquidation: a later Reserve of the same liquidation (a replan at a new mark, the next close)
-   * replaces its hold with the new amount and is never refused against its own earlier hold; a
-   * refused one leaves the earlier hold as it was. Its later payment draws on the hold first; what
+   * bankruptcy (or an unwind about to close at a loss): granted only if that much is not already
+   * held for others, and (with {@code dailyLimit} above zero: the operator's capital) if that much
+   * is left of the day's amount for {@code instrument} after what was paid and what others hold. One hold per liquidation: a later Reserve of the same liquidation replaces
+   * its hold with the new amount and is never refused against its own earlier hold; a refused one
+   * leaves the earlier hold as it was. Its later payment (or loss) draws on the hold first; what
    * is left of the hold goes when the liquidation is forgotten.
    */
-  public record Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
+  public record Reserve(String key, String liquidationId, long amount, String instrument, long dailyLimit,
+      ActorRef<Reply> replyTo) implements Command {
+    public Reserve(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) {
+      this(key, liquidationId, amount, null, 0, replyTo);
+    }
+  }
 
-  /** The liquidation ended: the keys of its movements and what is still held for it may be dropped. */
+  /**
+   * Like {@link Reserve}, but holds as much of {@code amount} as is not held for others (the
+   * insurance fund's part when the operator's capital is to hold the rest); replies what it holds
+   * ({@code granted} false and 0 when nothing is free).
+   */
+  public record ReserveUpTo(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
+
   /** Drop a finished liquidation's keys and hold; {@code replyTo} (may be null) hears when it is done. */
   public record Forget(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
     public Forget(String liquidationId) {
@@ -69,25 +101,75 @@ public final class InsuranceFund
   /** The balance and the page {@code [offset, offset + limit)} of the retained history, newest first. */
   public record Get(int offset, int limit, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Replenishment, first half: moves {@code floor(available * sharePpm)} (at most {@code maxAmount})
+   * out of this ledger towards {@code to}; the move waits in transit until confirmed delivered.
+   */
+  public record MoveOut(String key, String to, long sharePpm, long maxAmount, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Replenishment, second half: the moved amount arrives from {@code from}. */
+  public record MoveIn(String key, String from, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The moves out not yet confirmed delivered. */
+  public record ListOutgoing(ActorRef<Reply> replyTo) implements Command {}
+
+  /** The move {@code key} arrived at its destination: no longer outgoing. */
+  public record ConfirmMove(String key, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * The fund's side of a close: it takes {@code signedLots} at {@code priceTicks} into its position
+   * in {@code instrument}. {@code checked}: refused (BACKSTOP_DECLINED) when the position's notional
+   * would exceed {@code maxNetNotional}, or when a loss it realizes is more than it can pay.
+   */
+  public record TakeOver(String key, String liquidationId, String instrument, long signedLots, long priceTicks,
+      long multiplier, long maxNetNotional, boolean checked, ActorRef<Reply> replyTo) implements Command {}
+
   public sealed interface Reply extends CborSerializable {}
 
   /** A movement applied now or ({@code replayed}) before. */
   public record Moved(Entry entry, boolean replayed) implements Reply {}
 
+  /** {@code insuranceFund}: an insurance fund (else a platform reserve); {@link #reserveName} is its API name. */
   public record View(String fundId, long balance, long reserved, long totalIn, long totalOut, long entries,
-      List<Entry> page) implements Reply {}
+      List<Entry> page, Map<String, Position> positions, boolean insuranceFund) implements Reply {
+    public View {
+      positions = positions == null ? Map.of() : Map.copyOf(positions);
+    }
+
+    public String reserveName() {
+      return insuranceFund ? ReserveRef.FUND_PREFIX + fundId : fundId;
+    }
+  }
 
   /** A hold asked for: {@code granted} or not (nothing held then). */
   public record Reservation(String key, boolean granted, long amount) implements Reply {}
+
+  /** The moves out not yet confirmed delivered. */
+  public record Outgoing(List<Entry> moves) implements Reply {}
+
+  /** The fund's side of a close, applied now or ({@code replayed}) before. */
+  public record PositionMoved(PositionTaken taken, boolean replayed) implements Reply {}
 
   /** Part of the balance held for one liquidation (its only hold: a new one replaces it). */
   public record Hold(String key, String liquidationId, long amount) implements CborSerializable {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
 
-  public enum Kind { TOP_UP, PENALTY, DEFICIT_PAID }
+  /** Names are stored in journals: never rename. */
+  public enum Kind {
+    TOP_UP, PENALTY, DEFICIT_PAID, WITHDRAWAL, MOVED_OUT, MOVED_IN, POSITION_GAIN, POSITION_LOSS;
 
-  /** One movement: {@code amount} in (top-up, penalty) or out (deficit paid), and the balance after. */
+    /** Whether the movement brought money in. */
+    boolean in() {
+      return this == TOP_UP || this == PENALTY || this == MOVED_IN || this == POSITION_GAIN;
+    }
+  }
+
+  /**
+   * One movement: {@code amount} in or out (see {@link Kind#in}), and the balance after. For a
+   * move, {@code liquidationId} names the other reserve.
+   */
   public record Entry(Kind kind, String key, String liquidationId, long requested, long amount, long balanceAfter,
       long epochMillis) implements CborSerializable {}
 
@@ -97,26 +179,182 @@ public final class InsuranceFund
 
   public record Received(String key, String liquidationId, long amount, long epochMillis) implements Event {}
 
-  public record Paid(String key, String liquidationId, long requested, long amount, long epochMillis) implements Event {}
+  /** {@code instrument} is set when a daily limit applied (the operator's capital). */
+  public record Paid(String key, String liquidationId, long requested, long amount, long epochMillis, String instrument)
+      implements Event {
+    public Paid(String key, String liquidationId, long requested, long amount, long epochMillis) {
+      this(key, liquidationId, requested, amount, epochMillis, null);
+    }
+  }
 
   public record Forgotten(String liquidationId) implements Event {}
 
   public record Reserved(String key, String liquidationId, long amount, long epochMillis) implements Event {}
 
+  public record Withdrawn(String key, long amount, long epochMillis) implements Event {}
+
+  public record MovedOut(String key, String to, long amount, long epochMillis) implements Event {}
+
+  public record MoveConfirmed(String key) implements Event {}
+
+  public record MovedIn(String key, String from, long amount, long epochMillis) implements Event {}
+
+  /**
+   * The fund's side of a close: its position in {@code instrument} changed by {@code signedLots}
+   * at {@code priceTicks}, its cost by {@code costDelta}, and {@code realizedPnl} moved between
+   * the position and its balance.
+   */
+  public record PositionTaken(String key, String liquidationId, String instrument, long signedLots, long priceTicks,
+      long costDelta, long realizedPnl, long epochMillis) implements Event {}
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  /** The insurance funds. */
+  public static void init(ActorSystem<?> system, int retainedHistory, Duration topUpKeyRetention, Metrics metrics,
+      Clock clock) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context ->
+        new InsuranceFund(TYPE_KEY, context.getEntityId(), retainedHistory, topUpKeyRetention, metrics, clock)));
+  }
+
+  /** The platform's reserves. */
+  public static void initReserves(ActorSystem<?> system, int retainedHistory, Duration topUpKeyRetention,
+      Metrics metrics, Clock clock) {
+    ClusterSharding.get(system).init(Entity.of(RESERVE_TYPE_KEY, context ->
+        new InsuranceFund(RESERVE_TYPE_KEY, context.getEntityId(), retainedHistory, topUpKeyRetention, metrics, clock)));
+  }
+
+  /** For tests: an insurance fund's behaviour without sharding. */
+  public static Behavior<Command> create(String fundId, int retainedHistory, Duration topUpKeyRetention,
+      Metrics metrics, Clock clock) {
+    return new InsuranceFund(TYPE_KEY, fundId, retainedHistory, topUpKeyRetention, metrics, clock);
+  }
+
+  /** For tests: a platform reserve's behaviour without sharding. */
+  public static Behavior<Command> createReserve(String name, int retainedHistory, Duration topUpKeyRetention,
+      Metrics metrics, Clock clock) {
+    return new InsuranceFund(RESERVE_TYPE_KEY, name, retainedHistory, topUpKeyRetention, metrics, clock);
+  }
+
+  public static PersistenceId persistenceId(String fundId) {
+    return PersistenceId.of(TYPE_KEY.name(), fundId);
+  }
+
+  /** The ledger bucket of the entity with this persistence id (an insurance fund or a reserve). */
+  public static Bucket ledger(String persistenceId) {
+    int bar = persistenceId.indexOf('|');
+    String type = persistenceId.substring(0, bar);
+    String id = persistenceId.substring(bar + 1);
+    return type.equals(RESERVE_TYPE_KEY.name()) ? Bucket.reserve(id) : Bucket.insuranceFund(id);
+  }
+
+  private final String fundId;
+  private final boolean insuranceFund;
+  private final Bucket ledger;
+  private final int retainedHistory;
+  private final long keyRetentionMillis;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  private InsuranceFund(EntityTypeKey<Command> type, String fundId, int retainedHistory, Duration topUpKeyRetention,
+      Metrics metrics, Clock clock) {
+    super(PersistenceId.of(type.name(), fundId));
+    this.fundId = fundId;
+    this.insuranceFund = type == TYPE_KEY;
+    this.ledger = insuranceFund ? Bucket.insuranceFund(fundId) : Bucket.reserve(fundId);
+    this.retainedHistory = retainedHistory;
+    this.keyRetentionMillis = topUpKeyRetention.toMillis();
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  private void report(long balance) {
+    if (ledger.kind() == Bucket.Kind.RESERVE) {
+      metrics.reserveBalance(fundId, balance);
+    } else {
+      metrics.insuranceFundBalance(fundId, balance);
+    }
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(500, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> report(state.balance()))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    FundCommands commands = new FundCommands(Effect(), fundId, insuranceFund, clock, state -> report(state.balance()));
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(TopUp.class, commands::topUp)
+        .onCommand(Withdraw.class, commands::withdraw)
+        .onCommand(Receive.class, commands::receive)
+        .onCommand(Pay.class, commands::pay)
+        .onCommand(Reserve.class, commands::reserve)
+        .onCommand(ReserveUpTo.class, commands::reserveUpTo)
+        .onCommand(Forget.class, commands::forget)
+        .onCommand(Get.class, commands::get)
+        .onCommand(MoveOut.class, commands::moveOut)
+        .onCommand(MoveIn.class, commands::moveIn)
+        .onCommand(ListOutgoing.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Outgoing(state.outgoing())))
+        .onCommand(ConfirmMove.class, commands::confirmMove)
+        .onCommand(TakeOver.class, commands::takeOver)
+        .build();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onAnyEvent((state, event) -> FundEvents.apply(state, event, retainedHistory, keyRetentionMillis));
+  }
+
+  /** What a ledger's journal adds up to, for readers outside the entity (the audit). */
+  public static State replay(List<Object> events) {
+    State state = State.EMPTY;
+    for (Object event : events) {
+      state = FundEvents.apply(state, (Event) event, 1, Long.MAX_VALUE);
+    }
+    return state;
+  }
+
+  // --- state ----------------------------------------------------------------------------
+
   /**
    * Immutable. {@code recent}: the history, oldest first, at most the retained number of entries;
    * {@code open}: the movements of liquidations whose sagas have not said to forget them yet,
    * kept whatever the history's size so that a saga's retry is never applied twice;
-   * {@code topUps}: the top-ups of the key retention, kept whatever the history's size, so that an
-   * operator's retry within it is never applied twice however many movements came between.
+   * {@code topUps}: the operator's top-ups and withdrawals and the replenishment moves of the key
+   * retention, kept whatever the history's size, so that a retry within it is never applied twice;
+   * {@code positions}: what an insurance fund took over and has not unwound, by instrument;
+   * {@code takeovers}: its sides of closes of liquidations (and unwinds) not yet forgotten;
+   * {@code drawnToday}: per instrument, what payments under a daily limit drew on UTC day
+   * {@code day}; {@code outgoing}: moves out not yet confirmed delivered.
    */
   public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open,
-      List<Hold> holds, List<Entry> topUps) implements CborSerializable {
+      List<Hold> holds, List<Entry> topUps, Map<String, Position> positions, List<PositionTaken> takeovers, long day,
+      Map<String, Long> drawnToday, List<Entry> outgoing) implements CborSerializable {
+    static final State EMPTY = new State(0, 0, 0, 0, List.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), 0,
+        Map.of(), List.of());
+
     public State {
       recent = List.copyOf(recent);
       open = open == null ? List.of() : List.copyOf(open);
       holds = holds == null ? List.of() : List.copyOf(holds);
       topUps = topUps == null ? List.of() : List.copyOf(topUps);
+      positions = positions == null ? Map.of() : Map.copyOf(positions);
+      takeovers = takeovers == null ? List.of() : List.copyOf(takeovers);
+      drawnToday = drawnToday == null ? Map.of() : Map.copyOf(drawnToday);
+      outgoing = outgoing == null ? List.of() : List.copyOf(outgoing);
     }
 
     long reserved() {
@@ -138,14 +376,6 @@ public final class InsuranceFund
       return Math.max(0, balance - heldForOthers(liquidationId));
     }
 
-    /** The liquidation's hold is now {@code e}'s: any earlier one of it is replaced. */
-    State hold(Reserved e) {
-      List<Hold> after = new ArrayList<>(holds.stream().filter(h -> !h.liquidationId().equals(e.liquidationId()))
-          .toList());
-      after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
-      return new State(balance, totalIn, totalOut, entries, recent, open, after, topUps);
-    }
-
     Optional<Entry> entry(String key) {
       for (List<Entry> entries : List.of(open, topUps, recent)) {
         for (int i = entries.size() - 1; i >= 0; i--) {
@@ -157,206 +387,23 @@ public final class InsuranceFund
       return Optional.empty();
     }
 
-    State plus(Entry entry, int retained, long topUpRetentionMillis, boolean in) {
-      List<Entry> kept = new ArrayList<>(Math.min(recent.size() + 1, retained));
-      kept.addAll(recent.subList(Math.max(0, recent.size() + 1 - retained), recent.size()));
-      kept.add(entry);
-      List<Entry> stillOpen = open;
-      if (entry.liquidationId() != null) {
-        stillOpen = new ArrayList<>(open);
-        stillOpen.add(entry);
-      }
-      // A payment uses up what was held for its liquidation.
-      List<Hold> holdsAfter = entry.kind() == Kind.DEFICIT_PAID
-          ? holds.stream().filter(h -> !h.liquidationId().equals(entry.liquidationId())).toList() : holds;
-      List<Entry> topUpsAfter = topUps;
-      if (entry.kind() == Kind.TOP_UP) {
-        // Older than the retention at this entry's time: no longer recognised as a retry.
-        topUpsAfter = new ArrayList<>(topUps.stream()
-            .filter(t -> entry.epochMillis() - t.epochMillis() < topUpRetentionMillis).toList());
-        topUpsAfter.add(entry);
-      }
-      return new State(entry.balanceAfter(), in ? Math.addExact(totalIn, entry.amount()) : totalIn,
-          in ? totalOut : Math.addExact(totalOut, entry.amount()), entries + 1, kept, stillOpen, holdsAfter,
-          topUpsAfter);
+    Optional<PositionTaken> takeover(String key) {
+      return takeovers.stream().filter(t -> t.key().equals(key)).findFirst();
     }
 
-    State forget(String liquidationId) {
-      return new State(balance, totalIn, totalOut, entries, recent,
-          open.stream().filter(e -> !liquidationId.equals(e.liquidationId())).toList(),
-          holds.stream().filter(h -> !h.liquidationId().equals(liquidationId)).toList(), topUps);
+    public Position position(String instrument) {
+      return positions.getOrDefault(instrument, Position.FLAT);
+    }
+
+    /** What payments under a daily limit drew for {@code instrument} on UTC day {@code epochDay}. */
+    long drawn(String instrument, long epochDay) {
+      return epochDay == day ? drawnToday.getOrDefault(instrument, 0L) : 0;
     }
 
     boolean remembers(String liquidationId) {
       return open.stream().anyMatch(e -> liquidationId.equals(e.liquidationId()))
-          || holds.stream().anyMatch(h -> h.liquidationId().equals(liquidationId));
+          || holds.stream().anyMatch(h -> h.liquidationId().equals(liquidationId))
+          || takeovers.stream().anyMatch(t -> liquidationId.equals(t.liquidationId()));
     }
-  }
-
-  public static void init(ActorSystem<?> system, int retainedHistory, Duration topUpKeyRetention, Metrics metrics,
-      Clock clock) {
-    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context ->
-        new InsuranceFund(context.getEntityId(), retainedHistory, topUpKeyRetention, metrics, clock)));
-  }
-
-  /** For tests: the behaviour without sharding. */
-  public static Behavior<Command> create(String fundId, int retainedHistory, Duration topUpKeyRetention,
-      Metrics metrics, Clock clock) {
-    return new InsuranceFund(fundId, retainedHistory, topUpKeyRetention, metrics, clock);
-  }
-
-  public static PersistenceId persistenceId(String fundId) {
-    return PersistenceId.of(TYPE_KEY.name(), fundId);
-  }
-
-  private final String fundId;
-  private final int retainedHistory;
-  private final long topUpRetentionMillis;
-  private final Metrics metrics;
-  private final Clock clock;
-
-  private InsuranceFund(String fundId, int retainedHistory, Duration topUpKeyRetention, Metrics metrics, Clock clock) {
-    super(persistenceId(fundId));
-    this.fundId = fundId;
-    this.retainedHistory = retainedHistory;
-    this.topUpRetentionMillis = topUpKeyRetention.toMillis();
-    this.metrics = metrics;
-    this.clock = clock;
-  }
-
-  @Override
-  public State emptyState() {
-    return new State(0, 0, 0, 0, List.of(), List.of(), List.of(), List.of());
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(500, 2);
-  }
-
-  @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> metrics.insuranceFundBalance(fundId, state.balance()))
-        .build();
-  }
-
-  @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder().forAnyState()
-        .onCommand(TopUp.class, (state, cmd) -> {
-          var replayed = replay(state, cmd.key(), Kind.TOP_UP, cmd.amount(), cmd.replyTo());
-          if (replayed != null) {
-            return replayed;
-          }
-          if (cmd.amount() <= 0) {
-            return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a top-up must be greater than zero");
-          }
-          if (state.balance() > Long.MAX_VALUE - cmd.amount()) {
-            return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the top-up would overflow the fund's balance");
-          }
-          return persist(new ToppedUp(cmd.key(), cmd.amount(), clock.millis()), cmd.key(), cmd.replyTo());
-        })
-        .onCommand(Receive.class, (state, cmd) -> {
-          var replayed = replay(state, cmd.key(), Kind.PENALTY, cmd.amount(), cmd.replyTo());
-          if (replayed != null) {
-            return replayed;
-          }
-          if (cmd.amount() <= 0) {
-            return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a receipt must be greater than zero");
-          }
-          if (state.balance() > Long.MAX_VALUE - cmd.amount()) {
-            return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the receipt would overflow the fund's balance");
-          }
-          return persist(new Received(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()), cmd.key(),
-              cmd.replyTo());
-        })
-        .onCommand(Pay.class, (state, cmd) -> {
-          Optional<Entry> first = state.entry(cmd.key());
-          if (first.isPresent()) {
-            return first.get().kind() == Kind.DEFICIT_PAID && first.get().requested() == cmd.requested()
-                ? Effect().reply(cmd.replyTo(), new Moved(first.get(), true))
-                : reject(cmd.replyTo(), Rejection.IDEMPOTENCY_KEY_REUSED, "key " + cmd.key() + " was used for another movement");
-          }
-          if (cmd.requested() <= 0) {
-            return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a payment must be greater than zero");
-          }
-          long paid = Math.min(cmd.requested(), state.availableTo(cmd.liquidationId()));
-          return persist(new Paid(cmd.key(), cmd.liquidationId(), cmd.requested(), paid, clock.millis()), cmd.key(),
-              cmd.replyTo());
-        })
-        .onCommand(Reserve.class, (state, cmd) -> {
-          if (cmd.amount() <= 0) {
-            return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a reservation must be greater than zero");
-          }
-          Optional<Hold> own = state.holdOf(cmd.liquidationId());
-          if (own.isPresent() && own.get().amount() == cmd.amount()) {
-            // A retry, or a replan that needs what is already held: nothing to change.
-            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), true, cmd.amount()));
-          }
-          // Measured against the other liquidations' holds only: its own earlier hold is replaced.
-          if (state.balance() - state.heldForOthers(cmd.liquidationId()) < cmd.amount()) {
-            return Effect().reply(cmd.replyTo(), new Reservation(cmd.key(), false, cmd.amount()));
-          }
-          return Effect().persist(new Reserved(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()))
-              .thenReply(cmd.replyTo(), s -> new Reservation(cmd.key(), true, cmd.amount()));
-        })
-        .onCommand(Forget.class, (state, cmd) -> {
-          if (!state.remembers(cmd.liquidationId())) {
-            return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
-          }
-          var persisted = Effect().persist(new Forgotten(cmd.liquidationId()));
-          return cmd.replyTo() == null ? persisted.thenNoReply()
-              : persisted.thenReply(cmd.replyTo(), s -> org.apache.pekko.Done.done());
-        })
-        .onCommand(Get.class, (state, cmd) -> {
-          List<Entry> page = new ArrayList<>();
-          int newest = state.recent().size() - 1 - Math.max(0, cmd.offset());
-          for (int i = newest; i >= 0 && page.size() < Math.max(0, cmd.limit()); i--) {
-            page.add(state.recent().get(i));
-          }
-          return Effect().reply(cmd.replyTo(), new View(fundId, state.balance(), state.reserved(), state.totalIn(),
-              state.totalOut(),
-              state.entries(), page));
-        })
-        .build();
-  }
-
-  /** A retried key: its first result when the content matches, a refusal when it does not; null if new. */
-  private ReplyEffect<Event, State> replay(State state, String key, Kind kind, long amount, ActorRef<Reply> replyTo) {
-    Optional<Entry> first = state.entry(key);
-    if (first.isEmpty()) {
-      return null;
-    }
-    if (first.get().kind() == kind && first.get().amount() == amount) {
-      return Effect().reply(replyTo, new Moved(first.get(), true));
-    }
-    return reject(replyTo, Rejection.IDEMPOTENCY_KEY_REUSED, "key " + key + " was already used for a "
-        + first.get().kind().name().toLowerCase() + " of " + first.get().amount());
-  }
-
-  private ReplyEffect<Event, State> persist(Event event, String key, ActorRef<Reply> replyTo) {
-    return Effect().persist(event)
-        .thenRun(state -> metrics.insuranceFundBalance(fundId, state.balance()))
-        .thenReply(replyTo, state -> new Moved(state.entry(key).orElseThrow(), false));
-  }
-
-  private ReplyEffect<Event, State> reject(ActorRef<Reply> replyTo, Rejection reason, String message) {
-    return Effect().reply(replyTo, new Rejected(reason, message));
-  }
-
-  @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState()
-        .onEvent(ToppedUp.class, (state, e) -> state.plus(new Entry(Kind.TOP_UP, e.key(), null, e.amount(), e.amount(),
-            Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, topUpRetentionMillis, true))
-        .onEvent(Received.class, (state, e) -> state.plus(new Entry(Kind.PENALTY, e.key(), e.liquidationId(), e.amount(),
-            e.amount(), Math.addExact(state.balance(), e.amount()), e.epochMillis()), retainedHistory, topUpRetentionMillis, true))
-        .onEvent(Paid.class, (state, e) -> state.plus(new Entry(Kind.DEFICIT_PAID, e.key(), e.liquidationId(),
-            e.requested(), e.amount(), Math.subtractExact(state.balance(), e.amount()), e.epochMillis()),
-            retainedHistory, topUpRetentionMillis, false))
-        .onEvent(Forgotten.class, (state, e) -> state.forget(e.liquidationId()))
-        .onEvent(Reserved.class, State::hold)
-        .build();
   }
 }

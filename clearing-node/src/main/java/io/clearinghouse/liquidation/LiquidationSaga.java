@@ -8,7 +8,8 @@ import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
 import io.clearinghouse.account.LiquidationRole;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.liquidation.LiquidationSettings.NegativeBalancePolicy;
+import io.clearinghouse.instrument.LiquidationTerms;
+import io.clearinghouse.instrument.LiquidationTerms.NegativeBalancePolicy;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.persistence.CborSerializable;
@@ -82,7 +83,8 @@ public final class LiquidationSaga
   /** Every counterparty and fund has dropped this finished liquidation's keys and holds (or not). */
   private record Forgot(long attempt, String failure) implements Command {}
 
-  public enum Venue { BACKSTOP, ADL }
+  /** Names are stored in journals: never rename. FUND: the insurance fund took the close over at the bankruptcy price. */
+  public enum Venue { BACKSTOP, ADL, FUND }
 
   // --- events ---------------------------------------------------------------------------
 
@@ -107,8 +109,16 @@ public final class LiquidationSaga
   /** The counterparty's side, applied first: a provider's takeover or a deleveraged reduction. */
   public record TakenOver(int step, LiquidationTransfer transfer) implements Event {}
 
-  /** The liquidated account's side, as it applied it (at most what was taken over; penalty into escrow). */
-  public record Closed(int step, LiquidationTransfer transfer) implements Event {}
+  /**
+   * The liquidated account's side, as it applied it (at most what was taken over; penalty into
+   * escrow). {@code fullPenalty}: what the penalty rate charges on the close's notional, before it
+   * was cut to what the trader had above bankruptcy.
+   */
+  public record Closed(int step, LiquidationTransfer transfer, long fullPenalty) implements Event {
+    public Closed(int step, LiquidationTransfer transfer) {
+      this(step, transfer, 0);
+    }
+  }
 
   /** The counterparty gives back what the liquidated account no longer held to close. */
   public record Undone(int step, LiquidationTransfer transfer) implements Event {}
@@ -116,8 +126,17 @@ public final class LiquidationSaga
   /** No more closes: the account is healthy or flat ({@code note} says when a stop found no taker). */
   public record ClosingFinished(long epochMillis, String note) implements Event {}
 
-  /** Penalties held in escrow delivered to {@code fund}. */
+  /**
+   * A share of the penalties held in escrow delivered to {@code fund}: a fund's name,
+   * {@code reserve/<name>} (a platform reserve) or {@code provider/<account>} (a liquidator's reward).
+   */
   public record PenaltyDelivered(String fund, long amount) implements Event {}
+
+  /** Of the penalties held in escrow, {@code amount} covers this liquidation's own deficit before any reserve pays. */
+  public record PenaltyApplied(long amount) implements Event {}
+
+  /** The operator's capital paid {@code amount} of {@code requested} into escrow (after the fund, within its daily amount). */
+  public record CapitalPaid(long requested, long amount) implements Event {}
 
   /**
    * What the account needs covered, and its cash then: {@code shortfall} owed by closed isolated
@@ -128,7 +147,7 @@ public final class LiquidationSaga
   /** The fund paid {@code amount} of {@code requested} into escrow. */
   public record FundPaid(String fund, long requested, long amount) implements Event {}
 
-  /** The fund's payment delivered from escrow to the account. */
+  /** The cover (penalty applied, the fund's and the operator capital's payments) delivered from escrow to the account. */
   public record CoverDelivered(long amount) implements Event {}
 
   /** What nobody covered, recorded as the account's debt. */
@@ -145,10 +164,17 @@ public final class LiquidationSaga
    */
   public record Close(int step, String instrument, long plannedLots, long markTicks, long bankruptcyTicks,
       boolean isolated, List<String> declined, Venue venue, String counterparty, long priceTicks, long venueLots,
-      long providerLimit, LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone)
-      implements CborSerializable {
+      long providerLimit, LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone,
+      long fullPenalty) implements CborSerializable {
     public Close {
       declined = declined == null ? List.of() : List.copyOf(declined);
+    }
+
+    public Close(int step, String instrument, long plannedLots, long markTicks, long bankruptcyTicks, boolean isolated,
+        List<String> declined, Venue venue, String counterparty, long priceTicks, long venueLots, long providerLimit,
+        LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone) {
+      this(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, declined, venue, counterparty,
+          priceTicks, venueLots, providerLimit, taken, closed, undone, 0);
     }
 
     static Close planned(ClosePlanned e) {
@@ -170,7 +196,17 @@ public final class LiquidationSaga
 
     Close withSides(LiquidationTransfer taken, LiquidationTransfer closed, LiquidationTransfer undone) {
       return new Close(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, declined, venue,
-          counterparty, priceTicks, venueLots, providerLimit, taken, closed, undone);
+          counterparty, priceTicks, venueLots, providerLimit, taken, closed, undone, fullPenalty);
+    }
+
+    Close closedWith(LiquidationTransfer closed, long fullPenalty) {
+      return new Close(step, instrument, plannedLots, markTicks, bankruptcyTicks, isolated, declined, venue,
+          counterparty, priceTicks, venueLots, providerLimit, taken, closed, null, fullPenalty);
+    }
+
+    /** What the penalty rate would have charged beyond the penalty taken. */
+    public long penaltyCut() {
+      return closed == null ? 0 : Math.max(0, fullPenalty - closed.penalty());
     }
 
     /** What the counterparty still holds of the close once both sides and any give-back are in. */
@@ -186,15 +222,16 @@ public final class LiquidationSaga
 
   public record State(String accountId, Account.Liquidation trigger, List<Close> closes, boolean closingDone,
       String closingNote, Map<String, Long> penaltiesDelivered, String coverFund, Long need, Long fundPaid,
-      boolean coverDelivered, Long debt, String outcome, long finishedMillis, long cashAtSettlement, long shortfall)
-      implements CborSerializable {
+      boolean coverDelivered, Long debt, String outcome, long finishedMillis, long cashAtSettlement, long shortfall,
+      Long penaltyApplied, Long capitalPaid) implements CborSerializable {
     public State {
       closes = closes == null ? List.of() : List.copyOf(closes);
       penaltiesDelivered = penaltiesDelivered == null ? Map.of() : Map.copyOf(penaltiesDelivered);
     }
 
     public static State empty() {
-      return new State(null, null, List.of(), false, null, Map.of(), null, null, null, false, null, null, 0, 0, 0);
+      return new State(null, null, List.of(), false, null, Map.of(), null, null, null, false, null, null, 0, 0, 0, null,
+          null);
     }
 
     Close last() {
@@ -209,36 +246,54 @@ public final class LiquidationSaga
         after.add(close);
       }
       return new State(accountId, trigger, after, closingDone, closingNote, penaltiesDelivered, coverFund, need,
-          fundPaid, coverDelivered, debt, outcome, finishedMillis, cashAtSettlement, shortfall);
+          fundPaid, coverDelivered, debt, outcome, finishedMillis, cashAtSettlement, shortfall, penaltyApplied,
+          capitalPaid);
     }
 
-    /** Of the fund's payment, what goes to the isolated shortfalls (first) rather than the cash. */
+    /** The deficit's cover, layer by layer: the penalty applied, the fund's and the operator capital's payments. */
+    public long cover() {
+      return Math.addExact(Math.addExact(penaltyApplied == null ? 0 : penaltyApplied, fundPaid == null ? 0 : fundPaid),
+          capitalPaid == null ? 0 : capitalPaid);
+    }
+
+    /** Of the cover, what goes to the isolated shortfalls (first) rather than the cash. */
     public long shortfallCovered() {
-      return fundPaid == null ? 0 : Math.min(fundPaid, shortfall);
+      return Math.min(cover(), shortfall);
     }
 
-    /** Money held by the saga: penalties not yet with the fund, the fund's cover not yet with the account. */
-    public long escrow() {
-      long held = 0;
+    /** Every penalty the closes took. */
+    public long penalties() {
+      long taken = 0;
       for (Close c : closes) {
         if (c.closed() != null) {
-          held = Math.addExact(held, c.closed().penalty());
+          taken = Math.addExact(taken, c.closed().penalty());
         }
       }
+      return taken;
+    }
+
+    /** Penalties taken and not yet delivered to a fund, reserve or provider (some may be applied to the deficit). */
+    long undeliveredPenalties() {
+      long held = penalties();
       for (long delivered : penaltiesDelivered.values()) {
         held = Math.subtractExact(held, delivered);
       }
-      if (fundPaid != null && !coverDelivered) {
-        held = Math.addExact(held, fundPaid);
-      }
       return held;
+    }
+
+    /** Money held by the saga: penalties not yet delivered, payments not yet with the account. */
+    public long escrow() {
+      long held = undeliveredPenalties();
+      held = Math.addExact(Math.addExact(held, fundPaid == null ? 0 : fundPaid), capitalPaid == null ? 0 : capitalPaid);
+      return coverDelivered ? Math.subtractExact(held, cover()) : held;
     }
 
     /** Every account that took a side of a close, and every fund the saga touched: told to forget its keys. */
     Set<String> counterparties() {
       Set<String> parties = new TreeSet<>();
       closes.forEach(c -> {
-        if (c.taken() != null) {
+        // A fund that took a close over is told as a fund.
+        if (c.taken() != null && c.venue() != Venue.FUND) {
           parties.add(c.counterparty());
         }
       });
@@ -264,7 +319,7 @@ public final class LiquidationSaga
   }
 
   /** What the saga has asked and awaits the answer of. */
-  private enum Asked { PLAN, VENUE, TAKE, CLOSE, UNDO, PENALTY, ASSESS, PAY, CREDIT, DEBT, END }
+  private enum Asked { PLAN, VENUE, TAKE, CLOSE, UNDO, PENALTY, ASSESS, APPLY, PAY, CAPITAL, CREDIT, DEBT, END }
 
   private static final Duration MAX_RETRY_INTERVAL = Duration.ofSeconds(30);
 
@@ -364,6 +419,8 @@ public final class LiquidationSaga
         ask(Asked.PLAN, askAccount(trader, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r)));
       } else if (last.venue() == null) {
         ask(Asked.VENUE, chooseVenue(state, last));
+      } else if (last.taken() == null && last.venue() == Venue.FUND) {
+        ask(Asked.TAKE, fundSide(last, key(last), -last.venueLots(), true, trader));
       } else if (last.taken() == null) {
         boolean backstop = last.venue() == Venue.BACKSTOP;
         ask(Asked.TAKE, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(key(last),
@@ -375,6 +432,8 @@ public final class LiquidationSaga
             state.trigger().stop() ? LiquidationRole.STOPPED : LiquidationRole.LIQUIDATED, last.counterparty(),
             last.instrument(), -last.taken().signedLots(), last.priceTicks(), 0,
             AccountEntity.TransferMode.CLOSE_CLIPPED, r)));
+      } else if (last.venue() == Venue.FUND) {
+        ask(Asked.UNDO, fundSide(last, key(last) + "/undo", -last.unmatchedLots(), false, trader));
       } else {
         ask(Asked.UNDO, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(
             key(last) + "/undo", liquidationId, counterpartyRole(last), trader, last.instrument(),
@@ -382,25 +441,69 @@ public final class LiquidationSaga
       }
       return;
     }
-    Map<String, Long> pending = pendingPenalties(state);
-    if (!pending.isEmpty()) {
-      var first = pending.entrySet().iterator().next();
-      ask(Asked.PENALTY, askFund(first.getKey(), r -> new InsuranceFund.Receive(liquidationId + "/penalty",
-          liquidationId, first.getValue(), r)));
-    } else if (state.need() == null) {
+    // The deficit's waterfall: the penalties still in escrow, the fund, the operator's capital (up
+    // to its daily amount), then the account (ADL was the policy's part during the closes; debt
+    // here); the penalty's shares go out only once the deficit has had its part.
+    if (state.need() == null) {
       ask(Asked.ASSESS, askAccount(trader, AccountEntity.Get::new));
-    } else if (state.need() > 0 && state.fundPaid() == null) {
+    } else if (state.need() > 0 && state.penaltyApplied() == null) {
+      ask(Asked.APPLY, CompletableFuture.completedFuture(
+          io.clearinghouse.margin.ReserveRules.penaltyDraw(state.need(), state.undeliveredPenalties())));
+    } else if (Settlement.afterPenalty(state) > 0 && state.fundPaid() == null) {
       ask(Asked.PAY, askFund(state.coverFund(), r -> new InsuranceFund.Pay(liquidationId + "/cover", liquidationId,
-          state.need(), r)));
-    } else if (state.fundPaid() != null && state.fundPaid() > 0 && !state.coverDelivered()) {
+          Settlement.afterPenalty(state), r)));
+    } else if (Settlement.afterFund(state) > 0 && state.capitalPaid() == null && capitalPerDay(state) > 0) {
+      ask(Asked.CAPITAL, askReserve(PlatformReserve.OPERATOR_CAPITAL, r -> new InsuranceFund.Pay(liquidationId
+          + "/capital", liquidationId, Settlement.afterFund(state), coverInstrument(state), capitalPerDay(state), r)));
+    } else if (state.cover() > 0 && !state.coverDelivered()) {
       ask(Asked.CREDIT, askAccount(trader, r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover",
-          liquidationId, state.fundPaid(), state.shortfallCovered(), r)));
+          liquidationId, state.cover(), state.shortfallCovered(), r)));
     } else if (Settlement.uncovered(state) > 0 && state.debt() == null) {
       ask(Asked.DEBT, askAccount(trader, r -> new AccountEntity.RecordDebt(liquidationId + "/debt", liquidationId,
           Settlement.uncovered(state), r)));
+    } else if (!pendingPenalties(state).isEmpty()) {
+      var first = pendingPenalties(state).entrySet().iterator().next();
+      ask(Asked.PENALTY, deliver(first.getKey(), first.getValue()));
     } else {
       ask(Asked.END, askAccount(trader, r -> new AccountEntity.EndLiquidation(liquidationId, r)));
     }
+  }
+
+  /**
+   * The insurance fund's side of a close it takes over ({@code checked}: within its takeover limit
+   * and what it can pay) or gives back; answered as an account's side would be, so that the close
+   * runs as with any counterparty.
+   */
+  private CompletionStage<Object> fundSide(Close close, String key, long signedLots, boolean checked, String trader) {
+    long multiplier = env.instruments().require(close.instrument()).notionalMultiplier();
+    return askFund(close.counterparty(), r -> new InsuranceFund.TakeOver(key, liquidationId, close.instrument(),
+        signedLots, close.priceTicks(), multiplier, close.providerLimit(), checked, r)).thenApply(reply -> {
+          if (reply instanceof InsuranceFund.PositionMoved moved) {
+            return new AccountEntity.TransferApplied(FundCommands.transfer(moved.taken(), trader));
+          }
+          if (reply instanceof InsuranceFund.Rejected rejected) {
+            return new AccountEntity.Rejected(rejected.reason(), rejected.message());
+          }
+          return reply;
+        });
+  }
+
+  /** A penalty share from escrow to its destination: a fund, a platform reserve, or the provider's cash. */
+  private CompletionStage<Object> deliver(String destination, long amount) {
+    if (destination.startsWith(Settlement.RESERVE)) {
+      PlatformReserve reserve = PlatformReserve.byId(destination.substring(Settlement.RESERVE.length())).orElseThrow();
+      return askReserve(reserve, r -> new InsuranceFund.Receive(liquidationId + "/penalty", liquidationId, amount, r));
+    }
+    if (destination.startsWith(Settlement.PROVIDER)) {
+      return askAccount(destination.substring(Settlement.PROVIDER.length()), r -> new AccountEntity.CreditLiquidation(
+          liquidationId + "/reward", liquidationId, amount, 0, r));
+    }
+    return askFund(destination, r -> new InsuranceFund.Receive(liquidationId + "/penalty", liquidationId, amount, r));
+  }
+
+  /** What the operator's capital pays at most per day for the instrument the deficit is settled in (0: no layer). */
+  private long capitalPerDay(State state) {
+    return env.instruments().spec(coverInstrument(state)).liquidation().operatorCapitalPerDay();
   }
 
   private Effect<Event, State> onAnswer(State state, Object reply) {
@@ -444,14 +547,26 @@ public final class LiquidationSaga
         return persist(new TakenOver(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
       }
       case CLOSE -> {
-        return persist(new Closed(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+        LiquidationTransfer closed = ((AccountEntity.TransferApplied) reply).transfer();
+        // A position the fund took over is unwound through the providers from now on.
+        Runnable unwind = last.venue() != Venue.FUND ? () -> { } : () -> sharding.entityRefFor(FundUnwind.TYPE_KEY,
+            FundUnwind.entityId(last.counterparty(), last.instrument())).tell(FundUnwind.Wake.INSTANCE);
+        return persist(new Closed(last.step(), closed, fullPenalty(closed)), unwind);
       }
       case UNDO -> {
         return persist(new Undone(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
       }
       case PENALTY -> {
-        String fund = pendingPenalties(state).keySet().iterator().next();
-        return persist(new PenaltyDelivered(fund, ((InsuranceFund.Moved) reply).entry().amount()));
+        String destination = pendingPenalties(state).keySet().iterator().next();
+        long amount = reply instanceof AccountEntity.StepApplied step ? step.amount()
+            : ((InsuranceFund.Moved) reply).entry().amount();
+        return persist(new PenaltyDelivered(destination, amount));
+      }
+      case APPLY -> {
+        return persist(new PenaltyApplied((Long) reply));
+      }
+      case CAPITAL -> {
+        return persist(new CapitalPaid(Settlement.afterFund(state), ((InsuranceFund.Moved) reply).entry().amount()));
       }
       case ASSESS -> {
         AccountSummary account = ((AccountEntity.Snapshot) reply).account();
@@ -462,10 +577,11 @@ public final class LiquidationSaga
         return persist(new SettlementAssessed(coverFund(state), need, account.cash(), shortfalls));
       }
       case PAY -> {
-        return persist(new FundPaid(state.coverFund(), state.need(), ((InsuranceFund.Moved) reply).entry().amount()));
+        return persist(new FundPaid(state.coverFund(), Settlement.afterPenalty(state),
+            ((InsuranceFund.Moved) reply).entry().amount()));
       }
       case CREDIT -> {
-        return persist(new CoverDelivered(state.fundPaid()));
+        return persist(new CoverDelivered(state.cover()));
       }
       case DEBT -> {
         return persist(new DebtLeft(Settlement.uncovered(state)));
@@ -511,12 +627,28 @@ public final class LiquidationSaga
     state.counterparties().forEach(account -> asks.add(sharding.entityRefFor(AccountEntity.TYPE_KEY, account)
         .<org.apache.pekko.Done>ask(r -> new AccountEntity.ForgetLiquidation(liquidationId, r), timeout())
         .toCompletableFuture()));
-    Set<String> funds = new TreeSet<>(state.penaltiesDelivered().keySet());
-    state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).fund()));
+    Set<String> funds = new TreeSet<>();
+    Set<String> reserves = new TreeSet<>();
+    for (String destination : state.penaltiesDelivered().keySet()) {
+      if (destination.startsWith(Settlement.RESERVE)) {
+        reserves.add(destination.substring(Settlement.RESERVE.length()));
+      } else if (!destination.startsWith(Settlement.PROVIDER)) {
+        funds.add(destination);
+      }
+    }
+    // The operator's capital may hold for this liquidation (ADL policy) without having paid.
+    if (state.capitalPaid() != null || state.closes().stream()
+        .anyMatch(c -> env.settings().rules(c.instrument()).operatorCapitalPerDay() > 0)) {
+      reserves.add(PlatformReserve.OPERATOR_CAPITAL.id());
+    }
+    state.closes().forEach(c -> funds.add(env.settings().rules(c.instrument()).insuranceFund()));
     if (state.coverFund() != null) {
       funds.add(state.coverFund());
     }
     funds.forEach(fund -> asks.add(sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .<org.apache.pekko.Done>ask(r -> new InsuranceFund.Forget(liquidationId, r), timeout())
+        .toCompletableFuture()));
+    reserves.forEach(reserve -> asks.add(sharding.entityRefFor(InsuranceFund.RESERVE_TYPE_KEY, reserve)
         .<org.apache.pekko.Done>ask(r -> new InsuranceFund.Forget(liquidationId, r), timeout())
         .toCompletableFuture()));
     return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]));
@@ -551,32 +683,39 @@ public final class LiquidationSaga
   }
 
   /**
-   * The fund of the first position closed (the one with the largest margin), else of the first
-   * planned, else of the first instrument the trigger valued.
+   * The instrument a deficit is settled in: the first position closed (the one with the largest
+   * margin), else the first planned, else the first instrument the trigger valued.
    */
-  private String coverFund(State state) {
+  private String coverInstrument(State state) {
     for (Close c : state.closes()) {
       if (c.closed() != null && c.closed().signedLots() != 0) {
-        return env.settings().rules(c.instrument()).fund();
+        return c.instrument();
       }
     }
     if (!state.closes().isEmpty()) {
-      return env.settings().rules(state.closes().get(0).instrument()).fund();
+      return state.closes().get(0).instrument();
     }
-    String instrument = state.trigger().marks().keySet().stream().sorted().findFirst().orElseThrow();
-    return env.settings().rules(instrument).fund();
+    return state.trigger().marks().keySet().stream().sorted().findFirst().orElseThrow();
   }
 
-  /** Per fund, the penalties held in escrow that have not reached it; in a stable order. */
-  private Map<String, Long> pendingPenalties(State state) {
-    Map<String, Long> pending = new LinkedHashMap<>();
-    for (Close c : state.closes()) {
-      if (c.closed() != null && c.closed().penalty() > 0) {
-        pending.merge(env.settings().rules(c.instrument()).fund(), c.closed().penalty(), Math::addExact);
-      }
+  /** The fund of the instrument the deficit is settled in. */
+  private String coverFund(State state) {
+    return env.settings().rules(coverInstrument(state)).insuranceFund();
+  }
+
+  /** What the penalty rate charges on the close's notional before any cut (0 for a stop's close). */
+  private long fullPenalty(LiquidationTransfer closed) {
+    if (closed.role() != LiquidationRole.LIQUIDATED || closed.signedLots() == 0) {
+      return 0;
     }
-    state.penaltiesDelivered().forEach((fund, delivered) -> pending.remove(fund));
-    return pending;
+    Instrument instrument = env.instruments().require(closed.instrument());
+    return io.clearinghouse.margin.ReserveRules.fullPenalty(instrument.notional(closed.priceTicks(),
+        closed.signedLots()), instrument.liquidationFeePpm());
+  }
+
+  /** The penalty shares not yet delivered, by destination, in a stable order. */
+  private Map<String, Long> pendingPenalties(State state) {
+    return Settlement.pendingShares(state, instrument -> env.settings().rules(instrument));
   }
 
   private String key(Close close) {
@@ -603,7 +742,7 @@ public final class LiquidationSaga
    */
   private CompletionStage<Object> chooseVenue(State state, Close close) {
     Instrument instrument = env.instruments().require(close.instrument());
-    LiquidationSettings.Rules rules = env.settings().rules(close.instrument());
+    LiquidationTerms rules = env.settings().rules(close.instrument());
     long price = backstopPrice(close.markTicks(), close.plannedLots(), rules.backstopSpreadPpm());
     long deficitAtPrice = deficit(close, price, instrument);
     // Under the ADL policy a close that would lose more than the trader has goes to a provider only
@@ -614,17 +753,54 @@ public final class LiquidationSaga
     long hold = Math.addExact(deficitAtPrice, Settlement.shortfalls(state));
     CompletionStage<Boolean> fundCanPay = deficitAtPrice == 0 || rules.policy() == NegativeBalancePolicy.DEBT
         ? CompletableFuture.completedFuture(true)
-        : askFund(rules.fund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
-            .thenApply(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted());
+        : askFund(rules.insuranceFund(), r -> new InsuranceFund.Reserve(liquidationId + "/reserve", liquidationId, hold, r))
+            .thenCompose(reply -> reply instanceof InsuranceFund.Reservation reservation && reservation.granted()
+                ? CompletableFuture.completedFuture(true) : fundAndCapitalHold(rules, close.instrument(), hold));
     return fundCanPay.thenCompose(canPay -> {
       CompletionStage<VenueChoice> backstop = canPay
           ? provider(state, close, price)
           : CompletableFuture.completedFuture(none("closing at the backstop price " + instrument.formatPrice(price)
-              + " would leave a deficit of " + deficitAtPrice + " the insurance fund " + rules.fund() + " cannot cover"));
+              + " would leave a deficit of " + deficitAtPrice + " the insurance fund " + rules.insuranceFund() + " cannot cover"));
       return backstop.thenCompose(choice -> choice.venue() != null || state.trigger().stop()
           ? CompletableFuture.completedFuture(choice)
-          : deleverage(state, close, choice.why()));
+          : fundTakeover(state, close, choice.why()));
     }).thenApply(choice -> (Object) choice);
+  }
+
+  /**
+   * The waterfall's next layer before deleveraging: the fund holds what it can and the operator's
+   * capital the rest, within the day's amount for the instrument; false when there is no such
+   * layer or it cannot hold the rest (its hold is then refused and changes nothing).
+   */
+  private CompletionStage<Boolean> fundAndCapitalHold(LiquidationTerms rules, String instrument, long hold) {
+    if (rules.operatorCapitalPerDay() == 0) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return askFund(rules.insuranceFund(), r -> new InsuranceFund.ReserveUpTo(liquidationId + "/reserve", liquidationId,
+        hold, r)).thenCompose(reply -> {
+          long fundPart = reply instanceof InsuranceFund.Reservation part ? part.amount() : 0;
+          long rest = hold - fundPart;
+          if (rest <= 0) {
+            return CompletableFuture.completedFuture(true);
+          }
+          return askReserve(PlatformReserve.OPERATOR_CAPITAL, r -> new InsuranceFund.Reserve(liquidationId
+              + "/capital-reserve", liquidationId, rest, instrument, rules.operatorCapitalPerDay(), r))
+              .thenApply(capital -> capital instanceof InsuranceFund.Reservation held && held.granted());
+        });
+  }
+
+  /**
+   * The insurance fund takes the close over at the bankruptcy price (so the trader's margin is
+   * used up exactly and no deficit is left), when its takeover limit is above zero and it has not
+   * declined this close; else the close is deleveraged.
+   */
+  private CompletionStage<VenueChoice> fundTakeover(State state, Close close, String why) {
+    LiquidationTerms terms = env.settings().rules(close.instrument());
+    if (terms.fundTakeoverLimit() > 0 && !close.declined().contains(terms.insuranceFund())) {
+      return CompletableFuture.completedFuture(new VenueChoice(Venue.FUND, terms.insuranceFund(),
+          close.bankruptcyTicks(), close.plannedLots(), terms.fundTakeoverLimit(), null));
+    }
+    return deleverage(state, close, terms.fundTakeoverLimit() > 0 ? why + "; the insurance fund declined" : why);
   }
 
   private static VenueChoice none(String why) {
@@ -701,6 +877,12 @@ public final class LiquidationSaga
         .thenApply(r -> r);
   }
 
+  private CompletionStage<Object> askReserve(PlatformReserve reserve,
+      Function<ActorRef<InsuranceFund.Reply>, InsuranceFund.Command> command) {
+    return sharding.entityRefFor(InsuranceFund.RESERVE_TYPE_KEY, reserve.id())
+        .<InsuranceFund.Reply>ask(command::apply, timeout()).thenApply(r -> r);
+  }
+
   private CompletionStage<BackstopProviders.Providers> askProviders(String instrument) {
     return sharding.entityRefFor(BackstopProviders.TYPE_KEY, instrument)
         .ask(BackstopProviders.ListProviders::new, timeout());
@@ -717,7 +899,7 @@ public final class LiquidationSaga
   public static State apply(State s, Event event) {
     if (event instanceof Began e) {
       return new State(e.accountId(), e.trigger(), List.of(), false, null, Map.of(), null, null, null, false, null,
-          null, 0, 0, 0);
+          null, 0, 0, 0, null, null);
     }
     if (event instanceof ClosePlanned e) {
       return s.withLast(Close.planned(e));
@@ -733,7 +915,7 @@ public final class LiquidationSaga
       return s.withLast(c.withSides(e.transfer(), null, null));
     }
     if (event instanceof Closed e) {
-      return s.withLast(c.withSides(c.taken(), e.transfer(), null));
+      return s.withLast(c.closedWith(e.transfer(), e.fullPenalty()));
     }
     if (event instanceof Undone e) {
       return s.withLast(c.withSides(c.taken(), c.closed(), e.transfer()));
@@ -750,10 +932,13 @@ public final class LiquidationSaga
     boolean coverDelivered = s.coverDelivered() || event instanceof CoverDelivered;
     Long debt = event instanceof DebtLeft e ? Long.valueOf(e.amount()) : s.debt();
     Finished finished = event instanceof Finished e ? e : null;
+    Long applied = event instanceof PenaltyApplied e ? Long.valueOf(e.amount()) : s.penaltyApplied();
+    Long capital = event instanceof CapitalPaid e ? Long.valueOf(e.amount()) : s.capitalPaid();
     return new State(s.accountId(), s.trigger(), s.closes(), closingDone, note, delivered,
         assessed != null ? assessed.fund() : s.coverFund(), assessed != null ? Long.valueOf(assessed.need()) : s.need(),
         fundPaid, coverDelivered, debt, finished != null ? finished.outcome() : s.outcome(),
         finished != null ? finished.epochMillis() : s.finishedMillis(),
-        assessed != null ? assessed.cash() : s.cashAtSettlement(), assessed != null ? assessed.shortfall() : s.shortfall());
+        assessed != null ? assessed.cash() : s.cashAtSettlement(), assessed != null ? assessed.shortfall() : s.shortfall(),
+        applied, capital);
   }
 }

@@ -97,6 +97,51 @@ public final class Liquidations {
         .thenApply(reply -> expect(reply, InsuranceFund.View.class));
   }
 
+  // --- every reserve ------------------------------------------------------------------
+
+  /** A reserve by its API name ({@code market-making}, ..., {@code insurance-fund:NAME}); UNKNOWN_RESERVE if none. */
+  public ReserveRef reserve(String name) {
+    return ReserveRef.parse(name, settings.funds());
+  }
+
+  /** Every reserve: the configured insurance funds, then the platform's reserves. */
+  public List<ReserveRef> reserves() {
+    List<ReserveRef> all = new ArrayList<>();
+    settings.funds().forEach(fund -> all.add(ReserveRef.fund(fund)));
+    for (PlatformReserve reserve : PlatformReserve.values()) {
+      all.add(ReserveRef.of(reserve));
+    }
+    return all;
+  }
+
+  public CompletionStage<InsuranceFund.Moved> topUp(ReserveRef reserve, String key, long amount) {
+    return sharding.entityRefFor(reserve.typeKey(), reserve.id())
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
+  }
+
+  /** Operator money out of a reserve, never below what it holds for liquidations. */
+  public CompletionStage<InsuranceFund.Moved> withdraw(ReserveRef reserve, String key, long amount) {
+    return sharding.entityRefFor(reserve.typeKey(), reserve.id())
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.Withdraw(key, amount, r), timeout)
+        .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
+  }
+
+  /** A reserve's balance, positions and the page {@code [offset, offset + limit)} of its history, newest first. */
+  public CompletionStage<InsuranceFund.View> view(ReserveRef reserve, int offset, int limit) {
+    return sharding.entityRefFor(reserve.typeKey(), reserve.id())
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.Get(offset, limit, r), timeout)
+        .thenApply(reply -> expect(reply, InsuranceFund.View.class));
+  }
+
+  /** Every reserve's balance and positions (no history), in the order of {@link #reserves()}. */
+  public CompletionStage<List<InsuranceFund.View>> views() {
+    List<CompletableFuture<InsuranceFund.View>> all = reserves().stream()
+        .map(r -> view(r, 0, 0).toCompletableFuture()).toList();
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(done -> all.stream().map(CompletableFuture::join).toList());
+  }
+
   private static <T> T expect(InsuranceFund.Reply reply, Class<T> type) {
     if (type.isInstance(reply)) {
       return type.cast(reply);
@@ -214,6 +259,27 @@ public final class Liquidations {
   private static Throwable unwrap(Throwable failure) {
     return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
+
+
+  /**
+   * Where the money of the finished liquidations that {@code filter} selects went (its limit is
+   * ignored: every one in the window counts), within {@code deadline} as {@link #list}.
+   */
+  public CompletionStage<FundFlowSummary> summary(Filter filter, Duration deadline) {
+    return list(new Filter(filter.accountId(), filter.instrument(), filter.fromEpochMillis(), filter.toEpochMillis(),
+        Integer.MAX_VALUE), deadline).thenApply(FundFlowSummary::of);
+  }
+
+  /** The unwind record of {@code fund}'s position in {@code instrument}, and the position now. */
+  public CompletionStage<UnwindRecord> unwind(String fund, String instrument, int limit) {
+    var record = sharding.entityRefFor(FundUnwind.TYPE_KEY, FundUnwind.entityId(fund, instrument))
+        .<FundUnwind.View>ask(r -> new FundUnwind.Get(limit, r), timeout);
+    return record.thenCombine(view(ReserveRef.fund(fund), 0, 0), (unwind, ledger) -> new UnwindRecord(unwind,
+        ledger.positions().getOrDefault(instrument, io.clearinghouse.margin.Position.FLAT)));
+  }
+
+  /** A fund's unwinds in one instrument and its position there now. */
+  public record UnwindRecord(FundUnwind.View view, io.clearinghouse.margin.Position position) {}
 
   private CompletionStage<Optional<FundFlow>> replay(String liquidationId) {
     return replay(liquidationId, KillSwitches.shared("get-liquidation"));

@@ -1,6 +1,11 @@
 package io.clearinghouse.liquidation;
 
 import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.instrument.LiquidationTerms;
+import io.clearinghouse.margin.PenaltySplit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
 import io.clearinghouse.liquidation.LiquidationSaga.Close;
 import io.clearinghouse.liquidation.LiquidationSaga.State;
 
@@ -48,10 +53,67 @@ final class Settlement {
     return Math.min(equityDeficit, Math.min(Math.max(0, -realized), Math.max(0, -account.cash())));
   }
 
-  /** What neither the account nor the fund covered: the debt to record. */
+  /** What neither the penalties, the fund nor the operator's capital covered: the debt to record. */
   static long uncovered(State state) {
     long need = state.need() == null ? 0 : state.need();
-    long paid = state.fundPaid() == null ? 0 : state.fundPaid();
-    return Math.max(0, need - paid);
+    return Math.max(0, need - state.cover());
+  }
+
+  /** What the fund is asked for: the need less the penalties applied to it. */
+  static long afterPenalty(State state) {
+    long need = state.need() == null ? 0 : state.need();
+    return Math.max(0, need - (state.penaltyApplied() == null ? 0 : state.penaltyApplied()));
+  }
+
+  /** What the operator's capital is asked for: the need less the penalties applied and the fund's payment. */
+  static long afterFund(State state) {
+    return Math.max(0, afterPenalty(state) - (state.fundPaid() == null ? 0 : state.fundPaid()));
+  }
+
+  /** Destinations of penalty shares: a platform reserve, a provider's reward (else an insurance fund's name). */
+  static final String RESERVE = "reserve/";
+  static final String PROVIDER = "provider/";
+
+  /**
+   * Where the penalties go (DESIGN section 6, step 4): each close's penalty, less what covered the
+   * liquidation's deficit (taken from the first closes' penalties), split by its instrument's
+   * policy; the liquidator's share to the provider that took the close (to the fund when none did).
+   * By destination, in a stable order; they sum to the penalties less what was applied.
+   */
+  static Map<String, Long> penaltyShares(State state, Function<String, LiquidationTerms> terms) {
+    long toApply = state.penaltyApplied() == null ? 0 : state.penaltyApplied();
+    Map<String, Long> shares = new LinkedHashMap<>();
+    for (Close c : state.closes()) {
+      if (c.closed() == null || c.closed().penalty() == 0) {
+        continue;
+      }
+      long applied = Math.min(toApply, c.closed().penalty());
+      toApply -= applied;
+      long rest = c.closed().penalty() - applied;
+      if (rest == 0) {
+        continue;
+      }
+      LiquidationTerms t = terms.apply(c.instrument());
+      PenaltySplit.Shares split = t.penaltySplit().split(rest, c.venue() == LiquidationSaga.Venue.BACKSTOP);
+      add(shares, t.insuranceFund(), split.insuranceFund());
+      add(shares, RESERVE + PlatformReserve.MARKET_MAKING.id(), split.marketMaking());
+      add(shares, RESERVE + PlatformReserve.PLATFORM_REVENUE.id(), split.platformRevenue());
+      add(shares, RESERVE + PlatformReserve.INVESTOR_PROTECTION.id(), split.investorProtection());
+      add(shares, PROVIDER + c.counterparty(), split.liquidator());
+    }
+    return shares;
+  }
+
+  /** The shares no delivery has reached yet (each destination gets one delivery). */
+  static Map<String, Long> pendingShares(State state, Function<String, LiquidationTerms> terms) {
+    Map<String, Long> pending = penaltyShares(state, terms);
+    state.penaltiesDelivered().keySet().forEach(pending::remove);
+    return pending;
+  }
+
+  private static void add(Map<String, Long> shares, String destination, long amount) {
+    if (amount > 0) {
+      shares.merge(destination, amount, Math::addExact);
+    }
   }
 }

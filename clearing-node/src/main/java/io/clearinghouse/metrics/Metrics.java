@@ -35,6 +35,10 @@ public final class Metrics implements PriceMetrics {
   final Gauge insuranceFundBalance = Gauge.build("clearinghouse_insurance_fund_balance",
       "Balance of the insurance fund in minor units of the settlement asset, reported by the node hosting it.")
       .labelNames("fund").register(registry);
+  final Gauge reserveBalance = Gauge.build("clearinghouse_reserve_balance",
+      "Balance of a platform reserve (market-making, platform-revenue, investor-protection, operator-capital) in "
+          + "minor units of the settlement asset, reported by the node hosting it.")
+      .labelNames("reserve").register(registry);
   final Histogram askSeconds = Histogram.build("clearinghouse_account_ask_seconds",
       "Time for an account entity to answer a request, wherever it lives.")
       .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10).register(registry);
@@ -148,6 +152,11 @@ public final class Metrics implements PriceMetrics {
       }
     }
     return total;
+  }
+
+  public void reserveBalance(String reserve, long minorUnits) {
+    // Displayed only, like the fund's.
+    reserveBalance.labels(reserve).set(minorUnits);
   }
 
   public void insuranceFundBalance(String fund, long minorUnits) {

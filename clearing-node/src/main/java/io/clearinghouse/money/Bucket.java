@@ -30,6 +30,15 @@ public record Bucket(Kind kind, String owner, String instrument) {
     /** An insurance fund. */
     INSURANCE_FUND,
     /**
+     * One of the platform's reserves (market-making, platform revenue, investor protection,
+     * operator capital): {@code owner} is its name.
+     */
+    RESERVE,
+    /** The negative of an insurance fund's position cost in one instrument (positions it took over). */
+    FUND_POSITION,
+    /** Money moved out of one reserve and not yet into another: {@code owner} is the move's key. */
+    TRANSIT,
+    /**
      * What an account owes for isolated positions that lost more than their own margin (held
      * as a negative balance: never taken from the account's cash).
      */
@@ -75,6 +84,18 @@ public record Bucket(Kind kind, String owner, String instrument) {
 
   public static Bucket insuranceFund(String fundId) {
     return new Bucket(Kind.INSURANCE_FUND, fundId, null);
+  }
+
+  public static Bucket reserve(String name) {
+    return new Bucket(Kind.RESERVE, name, null);
+  }
+
+  public static Bucket fundPosition(String fundId, String instrument) {
+    return new Bucket(Kind.FUND_POSITION, fundId, instrument);
+  }
+
+  public static Bucket transit(String key) {
+    return new Bucket(Kind.TRANSIT, key, null);
   }
 
   @Override

@@ -66,7 +66,8 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 public final class NodeRoutes implements ManagementRouteProvider {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final List<EntityTypeKey<?>> TYPES = List.of(AccountEntity.TYPE_KEY, PriceFeed.TYPE_KEY,
-      LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, BackstopProviders.TYPE_KEY, TradeRegister.TYPE_KEY);
+      LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, InsuranceFund.RESERVE_TYPE_KEY, BackstopProviders.TYPE_KEY,
+      TradeRegister.TYPE_KEY, io.clearinghouse.liquidation.FundUnwind.TYPE_KEY);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorSystem<Void> system;

@@ -2,7 +2,6 @@ package io.clearinghouse.price;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -67,19 +66,7 @@ public record PriceSettings(Set<String> sources, int minSources, Duration staleA
 
   /** A percentage such as "5%" in parts per million, at most 100%. */
   private static long percent(Config c, String key) {
-    String text = c.getString(key).trim();
-    try {
-      if (!text.endsWith("%")) {
-        throw new NumberFormatException();
-      }
-      long ppm = new BigDecimal(text.substring(0, text.length() - 1)).movePointRight(4).longValueExact();
-      if (ppm < 0 || ppm > 1_000_000) {
-        throw new NumberFormatException();
-      }
-      return ppm;
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new ConfigException.BadValue("clearinghouse.price-feed." + key,
-          "must be a percentage between 0% and 100% such as \"5%\"");
-    }
+    return io.clearinghouse.common.Ppm.percent(c.getString(key), "clearinghouse.price-feed." + key, 0,
+        io.clearinghouse.common.Ppm.MILLION);
   }
 }

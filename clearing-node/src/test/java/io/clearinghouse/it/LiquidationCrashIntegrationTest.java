@@ -73,4 +73,60 @@ class LiquidationCrashIntegrationTest {
       h.auditClean();
     }
   }
+
+  /**
+   * The same with the fund-flow steps of issue 14: a penalty split five ways with the provider's
+   * reward, a deficit covered by the fund and the operator's capital with the rest as debt, and a
+   * takeover by the fund; the amounts of {@link FundFlowIntegrationTest}.
+   */
+  @Test
+  void theFundFlowStepsCrashingAtEveryStepEndExactlyAsWithoutCrashes() {
+    int crashesBefore = LiquidationSaga.injectedCrashes();
+    try (LiquidationHarness h = new LiquidationHarness("liq_crash_flows", String.join("\n",
+        "clearinghouse.liquidation.fault-injection.crash-at-every-step = on",
+        "clearinghouse.instrument-overrides { \"" + PERP + "\" { negative-balance-policy = debt, "
+            + "operator-capital-per-day = \"50\", insurance-fund-takeover-limit = \"60000\", penalty-split { "
+            + "insurance-fund = \"40%\", market-making = \"25%\", platform-revenue = \"15%\", "
+            + "investor-protection = \"12.5%\", liquidator = \"7.5%\" } } }"))) {
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP);
+      io.clearinghouse.it.Calls.call(h.admin.topUpReserve(), TestNodes.OPERATOR_TOKEN,
+          io.clearinghouse.protocol.v1.ReserveTransferRequest.newBuilder().setReserve("operator-capital")
+              .setAmount("1000").setIdempotencyKey("capital-seed").build());
+      h.open("alice-1", "1000");
+      h.buy("alice-1", "maker", PERP, "1", "50000");
+      h.mark(PERP, "49221.8");
+      Liquidation surplus = h.onlyLiquidation("alice-1");
+      assertEquals(List.of("98.300000", "39.320000", "24.575000", "14.745000", "12.287500", "7.372500"), List.of(
+          surplus.getPenalty(), surplus.getPenaltyToInsuranceFund(), surplus.getPenaltyToMarketMaking(),
+          surplus.getPenaltyToPlatformRevenue(), surplus.getPenaltyToInvestorProtection(),
+          surplus.getPenaltyToLiquidators()));
+      balanced(surplus);
+      assertEquals("1000007.372500", h.view("prov").getCash());
+
+      h.mark(PERP, "50000");
+      h.open("alice-2", "1000");
+      h.buy("alice-2", "maker", PERP, "1", "50000");
+      h.mark(PERP, "49000");
+      Liquidation deficit = h.onlyLiquidation("alice-2");
+      assertEquals(List.of("39.320000", "50.000000", "33.680000", "debt"), List.of(deficit.getInsuranceFundOut(),
+          deficit.getOperatorCapitalPaid(), deficit.getDebt(), deficit.getOutcome()));
+      balanced(deficit);
+
+      h.provider("prov", "0", PERP);
+      h.mark(PERP, "50000");
+      h.open("carol", "1000");
+      h.buy("carol", "maker", PERP, "1", "50000");
+      h.mark(PERP, "49221.8");
+      Liquidation takeover = h.onlyLiquidation("carol");
+      assertEquals(List.of("FUND", "49025.0", "0.000000", "196.800000"), List.of(takeover.getCloses(0).getVenue(),
+          takeover.getCloses(0).getPrice(), takeover.getPenalty(), takeover.getToFundTakeovers()));
+      balanced(takeover);
+
+      int crashes = LiquidationSaga.injectedCrashes() - crashesBefore;
+      assertTrue(crashes >= 30, "only " + crashes + " crashes were injected");
+      h.auditClean();
+    }
+  }
 }

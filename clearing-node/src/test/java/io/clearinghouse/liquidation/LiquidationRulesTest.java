@@ -9,7 +9,8 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.StopRule;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.liquidation.LiquidationSettings.NegativeBalancePolicy;
+import io.clearinghouse.instrument.LiquidationTerms;
+import io.clearinghouse.instrument.LiquidationTerms.NegativeBalancePolicy;
 import io.clearinghouse.margin.AdlRanking;
 import io.clearinghouse.margin.Instrument;
 import java.util.List;
@@ -86,13 +87,13 @@ class LiquidationRulesTest {
   @Test
   void settingsDefaultPerInstrumentAndRefuseWhatTheyCannotUse() {
     LiquidationSettings defaults = LiquidationSettings.fromConfig(ConfigFactory.load(), INSTRUMENTS);
-    assertEquals(new LiquidationSettings.Rules("BTCUSDT-PERP", NegativeBalancePolicy.ADL, 2_000),
+    assertEquals(new LiquidationTerms("BTCUSDT-PERP", NegativeBalancePolicy.ADL, 2_000),
         defaults.rules("BTCUSDT-PERP"));
     assertEquals(Set.of("BTCUSDT-PERP", "BTCUSDT-261225"), defaults.funds());
     assertTrue(defaults.topUpKeyRetention().compareTo(java.time.Duration.ofDays(7)) >= 0);
     LiquidationSettings shared = settings("clearinghouse.liquidation { insurance-fund = MAIN, "
         + "instruments { \"BTCUSDT-261225\" { negative-balance-policy = debt, backstop-spread = \"0.1%\" } } }");
-    assertEquals(new LiquidationSettings.Rules("MAIN", NegativeBalancePolicy.DEBT, 1_000), shared.rules("BTCUSDT-261225"));
+    assertEquals(new LiquidationTerms("MAIN", NegativeBalancePolicy.DEBT, 1_000), shared.rules("BTCUSDT-261225"));
     assertEquals(Set.of("MAIN"), shared.funds());
     for (String bad : List.of("negative-balance-policy = maybe", "backstop-spread = \"0.5\"",
         "backstop-spread = \"100%\"", "insurance-fund = \"no spaces\"", "instruments { DOGE { backstop-spread = \"1%\" } }",
@@ -104,7 +105,7 @@ class LiquidationRulesTest {
   }
 
   private static LiquidationSettings settings(String config) {
-    return LiquidationSettings.fromConfig(ConfigFactory.parseString(config).withFallback(ConfigFactory.load()),
-        INSTRUMENTS);
+    var effective = ConfigFactory.parseString(config).withFallback(ConfigFactory.load());
+    return LiquidationSettings.fromConfig(effective, Instruments.fromConfig(effective, 6));
   }
 }

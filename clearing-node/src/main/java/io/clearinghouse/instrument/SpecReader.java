@@ -1,0 +1,276 @@
+package io.clearinghouse.instrument;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import io.clearinghouse.common.Ppm;
+import io.clearinghouse.margin.Instrument;
+import io.clearinghouse.margin.InstrumentKind;
+import io.clearinghouse.margin.RiskTiers;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one parser of instrument specifications. Each key of an instrument is looked up, first hit
+ * wins, in:
+ * <ol>
+ *   <li>{@code clearinghouse.instrument-overrides."SYMBOL"} (HOCON cannot override one element of a list);
+ *   <li>{@code clearinghouse.liquidation.instruments."SYMBOL"} (the older place of the liquidation keys);
+ *   <li>the instrument's entry in {@code clearinghouse.instruments};
+ *   <li>{@code clearinghouse.price-band} and {@code clearinghouse.liquidation.<key>} (older defaults, if set);
+ *   <li>{@code clearinghouse.instrument-defaults}.
+ * </ol>
+ * A bad value names the key of the layer it came from.
+ */
+final class SpecReader {
+  static final String ROOT = "clearinghouse";
+  static final String ENTRIES = ROOT + ".instruments";
+  static final String DEFAULTS = ROOT + ".instrument-defaults";
+  static final String OVERRIDES = ROOT + ".instrument-overrides";
+  static final String LEGACY_OVERRIDES = ROOT + ".liquidation.instruments";
+  static final String TIER_TABLES = ROOT + ".risk-tier-tables";
+
+  /** Every key an instrument may carry. */
+  static final Set<String> KEYS = Set.of("symbol", "kind", "expiry", "tick-size", "lot-size", "maker-fee", "taker-fee",
+      "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
+      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day");
+  /** The shares of a penalty split. */
+  static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
+      "investor-protection", "liquidator");
+  private static final Set<String> LIQUIDATION_KEYS = Set.of("insurance-fund", "negative-balance-policy",
+      "backstop-spread");
+
+  /** Far below the 64-bit limit, so that sums of configured amounts never overflow. */
+  static final long MAX_AMOUNT = 1_000_000_000_000_000L;
+
+  /** One place a key may come from. */
+  private record Layer(Config config, String path, Set<String> keys) {}
+
+  private SpecReader() {}
+
+  static List<InstrumentSpec> read(Config root, int settlementScale) {
+    List<? extends Config> entries = root.getConfigList(ENTRIES);
+    Config defaults = root.hasPath(DEFAULTS) ? root.getConfig(DEFAULTS) : ConfigFactory.empty();
+    Config overrides = root.hasPath(OVERRIDES) ? root.getConfig(OVERRIDES) : ConfigFactory.empty();
+    Config legacyOverrides = root.hasPath(LEGACY_OVERRIDES) ? root.getConfig(LEGACY_OVERRIDES) : ConfigFactory.empty();
+    checkKeys(defaults, DEFAULTS, KEYS);
+    List<String> symbols = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      String path = ENTRIES + "[" + i + "]";
+      checkKeys(entries.get(i), path, KEYS);
+      if (!entries.get(i).hasPath("symbol")) {
+        throw new ConfigException.BadValue(path + ".symbol", "every instrument needs a symbol");
+      }
+      symbols.add(entries.get(i).getString("symbol"));
+    }
+    checkSymbols(overrides, OVERRIDES, symbols, KEYS);
+    checkSymbols(legacyOverrides, LEGACY_OVERRIDES, symbols, LIQUIDATION_KEYS);
+    Map<String, InstrumentSpec> specs = new LinkedHashMap<>();
+    for (int i = 0; i < entries.size(); i++) {
+      String symbol = symbols.get(i);
+      String quoted = ConfigUtil.joinPath(symbol);
+      List<Layer> layers = new ArrayList<>();
+      if (overrides.hasPath(quoted)) {
+        layers.add(new Layer(overrides.getConfig(quoted), OVERRIDES + "." + quoted, KEYS));
+      }
+      if (legacyOverrides.hasPath(quoted)) {
+        layers.add(new Layer(legacyOverrides.getConfig(quoted), LEGACY_OVERRIDES + "." + quoted, LIQUIDATION_KEYS));
+      }
+      layers.add(new Layer(entries.get(i), ENTRIES + "[" + i + "]", KEYS));
+      if (root.hasPath(ROOT + ".price-band")) {
+        layers.add(new Layer(root.getConfig(ROOT), ROOT, Set.of("price-band")));
+      }
+      if (root.hasPath(ROOT + ".liquidation")) {
+        layers.add(new Layer(root.getConfig(ROOT + ".liquidation"), ROOT + ".liquidation", LIQUIDATION_KEYS));
+      }
+      layers.add(new Layer(defaults, DEFAULTS, KEYS));
+      InstrumentSpec spec = new Entry(root, symbol, layers, settlementScale).spec();
+      if (specs.put(symbol, spec) != null) {
+        throw new ConfigException.BadValue(ENTRIES, "instrument " + symbol + " is defined twice");
+      }
+    }
+    return List.copyOf(specs.values());
+  }
+
+  private static void checkKeys(Config config, String path, Set<String> allowed) {
+    for (String key : config.root().keySet()) {
+      if (!allowed.contains(key)) {
+        throw new ConfigException.BadValue(path + "." + key, "is not a key of an instrument (known: "
+            + new java.util.TreeSet<>(allowed) + ")");
+      }
+    }
+  }
+
+  private static void checkSymbols(Config bySymbol, String path, List<String> symbols, Set<String> allowed) {
+    for (String key : bySymbol.root().keySet()) {
+      if (!symbols.contains(key)) {
+        throw new ConfigException.BadValue(path, "unknown instrument " + key + " (configured: " + symbols + ")");
+      }
+      String quoted = ConfigUtil.joinPath(key);
+      checkKeys(bySymbol.getConfig(quoted), path + "." + quoted, allowed);
+    }
+  }
+
+  /** One instrument's keys, each from the first layer that has it. */
+  private static final class Entry {
+    private final Config root;
+    private final String symbol;
+    private final List<Layer> layers;
+    private final int scale;
+
+    Entry(Config root, String symbol, List<Layer> layers, int scale) {
+      this.root = root;
+      this.symbol = symbol;
+      this.layers = layers;
+      this.scale = scale;
+    }
+
+    private Layer layer(String key) {
+      for (Layer layer : layers) {
+        if (layer.keys().contains(key) && layer.config().hasPath(key)) {
+          return layer;
+        }
+      }
+      return null;
+    }
+
+    boolean has(String key) {
+      return layer(key) != null;
+    }
+
+    String path(String key) {
+      Layer layer = layer(key);
+      return (layer == null ? layers.get(layers.size() - 1).path() : layer.path()) + "." + key;
+    }
+
+    String string(String key) {
+      Layer layer = layer(key);
+      if (layer == null) {
+        throw new ConfigException.Missing(path(key));
+      }
+      try {
+        return layer.config().getString(key);
+      } catch (ConfigException.WrongType e) {
+        throw new ConfigException.BadValue(path(key), "must be a string");
+      }
+    }
+
+    long percent(String key, long min, long max) {
+      return Ppm.percent(string(key), path(key), min, max);
+    }
+
+    InstrumentSpec spec() {
+      String entryPath = layers.stream().filter(l -> l.path().startsWith(ENTRIES + "[")).findFirst().orElseThrow().path();
+      InstrumentKind kind = switch (string("kind").toLowerCase(Locale.ROOT)) {
+        case "perpetual" -> InstrumentKind.PERPETUAL;
+        case "dated-future" -> InstrumentKind.DATED_FUTURE;
+        default -> throw new ConfigException.BadValue(path("kind"), "must be perpetual or dated-future");
+      };
+      Instant expiry = null;
+      if (has("expiry")) {
+        try {
+          expiry = Instant.parse(string("expiry"));
+        } catch (DateTimeParseException e) {
+          throw new ConfigException.BadValue(path("expiry"), "must be an ISO-8601 instant such as 2026-12-25T08:00:00Z");
+        }
+      }
+      String tableName = string("risk-tiers");
+      String tablePath = TIER_TABLES + "." + tableName;
+      if (!root.hasPath(tablePath)) {
+        throw new ConfigException.BadValue(path("risk-tiers"), "no tier table named " + tableName);
+      }
+      RiskTiers tiers = tiers(root.getConfigList(tablePath), tablePath, scale);
+      Instrument contract;
+      try {
+        contract = Instrument.define(symbol, kind, expiry, scale, string("tick-size"), string("lot-size"),
+            percent("maker-fee", -Ppm.MILLION, Ppm.MILLION), percent("taker-fee", -Ppm.MILLION, Ppm.MILLION),
+            percent("liquidation-fee", -Ppm.MILLION, Ppm.MILLION), tiers);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue(entryPath, e.getMessage());
+      }
+      long band = percent("price-band", 1, Ppm.MILLION - 1);
+      String fund = has("insurance-fund") ? string("insurance-fund") : symbol;
+      if (!fund.matches(LiquidationTerms.FUND_NAME)) {
+        throw new ConfigException.BadValue(path("insurance-fund"), "must be 1-64 characters [A-Za-z0-9._:-], was " + fund);
+      }
+      LiquidationTerms.NegativeBalancePolicy policy = switch (string("negative-balance-policy").toLowerCase(Locale.ROOT)) {
+        case "adl" -> LiquidationTerms.NegativeBalancePolicy.ADL;
+        case "debt" -> LiquidationTerms.NegativeBalancePolicy.DEBT;
+        default -> throw new ConfigException.BadValue(path("negative-balance-policy"), "must be adl or debt");
+      };
+      long spread = percent("backstop-spread", 0, Ppm.MILLION - 1);
+      return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread, penaltySplit(),
+          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")));
+    }
+
+    /** An amount of the settlement asset ("250000"), at least zero and far from the 64-bit limit. */
+    long amount(String key) {
+      long units = decimalTimesPowerOfTen(string(key), scale, path(key));
+      if (units < 0 || units > MAX_AMOUNT) {
+        throw new ConfigException.BadValue(path(key), "must be from 0 to " + MAX_AMOUNT + " minor units, was "
+            + string(key));
+      }
+      return units;
+    }
+
+    /** The penalty split, as one object from the first layer that has one; shares it leaves out are 0%. */
+    io.clearinghouse.margin.PenaltySplit penaltySplit() {
+      Layer layer = layer("penalty-split");
+      if (layer == null) {
+        throw new ConfigException.Missing(path("penalty-split"));
+      }
+      String path = path("penalty-split");
+      Config split;
+      try {
+        split = layer.config().getConfig("penalty-split");
+      } catch (ConfigException.WrongType e) {
+        throw new ConfigException.BadValue(path, "must be an object of shares such as { insurance-fund = \"100%\" }");
+      }
+      checkKeys(split, path, SHARES);
+      Map<String, Long> shares = new LinkedHashMap<>();
+      for (String share : List.of("insurance-fund", "market-making", "platform-revenue", "investor-protection",
+          "liquidator")) {
+        shares.put(share, split.hasPath(share) ? Ppm.percent(split.getString(share), path + "." + share, 0, Ppm.MILLION)
+            : 0L);
+      }
+      try {
+        return new io.clearinghouse.margin.PenaltySplit(shares.get("insurance-fund"), shares.get("market-making"),
+            shares.get("platform-revenue"), shares.get("investor-protection"), shares.get("liquidator"));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue(path, e.getMessage());
+      }
+    }
+  }
+
+  private static RiskTiers tiers(List<? extends Config> rows, String path, int scale) {
+    List<RiskTiers.Bracket> brackets = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Config row = rows.get(i);
+      String rowPath = path + "[" + i + "]";
+      long upTo = decimalTimesPowerOfTen(row.getString("up-to"), scale, rowPath + ".up-to");
+      brackets.add(new RiskTiers.Bracket(upTo, Ppm.percent(row.getString("maintenance-margin-rate"),
+          rowPath + ".maintenance-margin-rate", 0, Ppm.MILLION), row.getInt("max-leverage")));
+    }
+    try {
+      return RiskTiers.fromBrackets(brackets);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(path, e.getMessage());
+    }
+  }
+
+  private static long decimalTimesPowerOfTen(String text, int power, String path) {
+    try {
+      return new BigDecimal(text).movePointRight(power).longValueExact();
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new ConfigException.BadValue(path, "must be an exact decimal with at most " + power + " places, was " + text);
+    }
+  }
+}
