@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -23,6 +24,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
@@ -68,6 +71,10 @@ public final class TradeRegister
       implements Command {}
 
   private record RetryStep(long sequence, long attempt) implements Command {}
+
+  /** What the buyer's journal says of its side (a fee if applied), read once the buyer forgot the sequence. */
+  private record BuyerRecordRead(long sequence, long attempt, Optional<Long> buyerFee, String failure)
+      implements Command {}
 
   /** The seller's answer to the check of attempt {@code attempt} (the first of a fresh drive), or why there was none. */
   private record SellerChecked(long sequence, long attempt, AccountEntity.Reply reply, String failure)
@@ -231,18 +238,20 @@ public final class TradeRegister
     ClusterSharding sharding = ClusterSharding.get(system);
     AccountAsker accounts = (accountId, command, timeout) ->
         sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
-    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market))
+    SideRecords sides = SideRecords.fromJournal(system, PersistenceQuery.get(system)
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier()));
+    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market, sides))
         .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts) {
-    return create(bucket, settings, accounts, MarketCheck.NONE);
+    return create(bucket, settings, accounts, MarketCheck.NONE, SideRecords.UNKNOWN);
   }
 
   public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts,
-      MarketCheck market) {
+      MarketCheck market, SideRecords sides) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TradeRegister(bucket, settings, accounts, market,
-        ctx, timers)));
+        sides, ctx, timers)));
   }
 
   public static PersistenceId persistenceId(String bucket) {
@@ -284,11 +293,13 @@ public final class TradeRegister
   private final Map<Long, Drive> driving = new HashMap<>();
 
   private final MarketCheck market;
+  private final SideRecords sides;
 
   private TradeRegister(String bucket, RegisterSettings settings, AccountAsker accounts, MarketCheck market,
-      ActorContext<Command> context, TimerScheduler<Command> timers) {
+      SideRecords sides, ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(persistenceId(bucket));
     this.market = market;
+    this.sides = sides;
     this.bucket = bucket;
     this.settings = settings;
     this.accounts = accounts;
@@ -338,6 +349,7 @@ public final class TradeRegister
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Submit.class, this::submit)
         .onCommand(StepAnswered.class, this::answered)
+        .onCommand(BuyerRecordRead.class, this::buyerRecordRead)
         .onCommand(SellerChecked.class, this::sellerChecked)
         .onCommand(RetryStep.class, (state, retry) -> {
           Drive drive = driving.get(retry.sequence());
@@ -519,11 +531,14 @@ public final class TradeRegister
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
       if (buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD && (!drive.fresh || drive.buyerAsks > 1)) {
         // Asked before (an earlier attempt or incarnation may have applied it) and now forgotten by
-        // the buyer: whether its side is applied cannot be told, so the trade is neither refused nor
-        // settled. An operator must look (the audit names any side applied alone).
-        log.error("Trade {} (sequence {}): the buyer {} no longer remembers the sequence; whether its side is"
-            + " applied cannot be told: held unsettled for an operator", t.tradeId(), sequence, t.buyer());
-        return retryLater(sequence, drive, "buyer forgot the sequence");
+        // the buyer, which never applies that sequence from now on: its journal says whether the
+        // side is applied, and the trade goes on from there (settled or refused, never one-sided).
+        log.warn("Trade {} (sequence {}): the buyer {} no longer remembers the sequence; reading its journal",
+            t.tradeId(), sequence, t.buyer());
+        long attempt = answer.attempt();
+        context.pipeToSelf(sides.buyerFee(t), (fee, failure) -> new BuyerRecordRead(sequence, attempt,
+            fee == null ? Optional.empty() : fee, failure == null ? null : failure.toString()));
+        return Effect().noReply();
       }
       if (buyerStep) {
         if (drive.fresh && !rejected.message().startsWith(SELLER_CHECKED)) {
@@ -552,6 +567,35 @@ public final class TradeRegister
           .thenRun(after -> step(after, sequence)).thenNoReply();
     }
     return retryLater(sequence, drive, "unexpected answer " + reply);
+  }
+
+  private ReplyEffect<Event, State> buyerRecordRead(State state, BuyerRecordRead read) {
+    long sequence = read.sequence();
+    Drive drive = driving.get(sequence);
+    Entry entry = state.get(sequence);
+    if (drive == null || drive.attempt != read.attempt() || entry == null || entry.status() != Status.RECORDED) {
+      return Effect().noReply();
+    }
+    TradeContent t = entry.trade();
+    if (read.failure() != null) {
+      log.error("Trade {} (sequence {}): the buyer {}'s journal could not be read; held unsettled, retrying: {}",
+          t.tradeId(), sequence, t.buyer(), read.failure());
+      return retryLater(sequence, drive, "buyer's journal unread");
+    }
+    if (read.buyerFee().isPresent()) {
+      long fee = read.buyerFee().get();
+      log.warn("Trade {} (sequence {}): the buyer {}'s journal holds its side applied; going on with the seller",
+          t.tradeId(), sequence, t.buyer());
+      drive.buyerFee = fee;
+      drive.sellerChecked = false;
+      drive.retries = 0;
+      return Effect().persist(new BuyerApplied(sequence, fee)).thenRun(after -> step(after, sequence)).thenNoReply();
+    }
+    log.warn("Trade {} (sequence {}): the buyer {}'s journal holds no side of it; refusing the trade",
+        t.tradeId(), sequence, t.buyer());
+    accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
+    return finish(new TradeRefused(sequence, Rejection.TRADE_TOO_OLD, "buyer side: sequence " + sequence
+        + " was never applied to " + t.buyer() + ", which no longer takes it (more newer trades than it keeps)"));
   }
 
   /** Persists the trade's outcome and answers everyone waiting for it. */

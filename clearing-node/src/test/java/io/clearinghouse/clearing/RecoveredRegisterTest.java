@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSettings;
 import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +57,8 @@ class RecoveredRegisterTest {
     final java.util.List<CompletableFuture<AccountEntity.Reply>> heldAnswers =
         new java.util.concurrent.CopyOnWriteArrayList<>();
     final java.util.List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Accounts whose trade sides (ApplyTrade) are lost on the way: never delivered, never answered. */
+    final Set<String> losingSides = ConcurrentHashMap.newKeySet();
 
     ActorRef<AccountEntity.Command> ref(String id) {
       return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
@@ -81,6 +86,10 @@ class RecoveredRegisterTest {
     public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
         java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
       sent.add(accountId);
+      if (losingSides.contains(accountId)
+          && command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef()) instanceof AccountEntity.ApplyTrade) {
+        return new CompletableFuture<>();
+      }
       if (held.containsKey(accountId)) {
         // Answered only when the test lets it through.
         CompletableFuture<Void> gate = held.get(accountId);
@@ -137,6 +146,90 @@ class RecoveredRegisterTest {
     long aLots = accounts.summary(a).positions().get(0).lots();
     long bLots = accounts.summary(b).positions().isEmpty() ? 0 : accounts.summary(b).positions().get(0).lots();
     assertEquals(0, aLots + bLots, "one-sided trade: " + outcome + "; a holds " + aLots + " lots, b " + bLots);
+  }
+
+  /** The buyer's events as the register reads them once the buyer has forgotten a sequence. */
+  private static SideRecords journal() {
+    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
+        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+  }
+
+  /** {@code account} clears more than retained-trades (5) newer trades elsewhere: it forgets older sequences. */
+  private static void busyElsewhere(Accounts accounts, String account) {
+    for (long seq = 100; seq < 106; seq++) {
+      long lots = seq % 2 == 0 ? 10 : -10;
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+  }
+
+  private static long lots(Accounts accounts, String account) {
+    var positions = accounts.summary(account).positions();
+    return positions.isEmpty() ? 0 : positions.get(0).lots();
+  }
+
+  @Test
+  void aBuyerSideAppliedJustBeforeTheRegisterStoppedAndThenForgottenIsReadFromItsJournalAndTheTradeSettles() {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    // The seller's check is answered; its side is lost on the way, and the register stops before
+    // it records that the buyer's side is applied (its node dies in between).
+    accounts.losingSides.add(b);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1_000, lots(accounts, a));
+      return null;
+    });
+    testKit.stop(register);
+    busyElsewhere(accounts, a);
+    long aLotsBefore = lots(accounts, a);
+    accounts.losingSides.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), resend.getRef()));
+    // Before, the buyer's TRADE_TOO_OLD held the trade unsettled for an operator, for good.
+    TradeRegister.Settled settled = assertInstanceOf(TradeRegister.Settled.class,
+        resend.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(-1_000, lots(accounts, b), "the seller took its side");
+    assertEquals(aLotsBefore, lots(accounts, a), "the buyer's side was not applied again");
+    assertTrue(settled.buyerFee() != 0, "the buyer's fee as its journal has it: " + settled);
+  }
+
+  @Test
+  void aBuyerSideLostOnTheWayAndThenForgottenIsFoundUnappliedAndTheTradeIsRefusedOnBothSides() {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    accounts.losingSides.add(a);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertTrue(accounts.sent.stream().filter(a::equals).count() >= 1, "the buyer's side was sent");
+      return null;
+    });
+    testKit.stop(register);
+    busyElsewhere(accounts, a);
+    long aLotsBefore = lots(accounts, a);
+    accounts.losingSides.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), resend.getRef()));
+    TradeRegister.Refused refused = assertInstanceOf(TradeRegister.Refused.class,
+        resend.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(Rejection.TRADE_TOO_OLD, refused.reason());
+    assertEquals(aLotsBefore, lots(accounts, a));
+    assertEquals(0, lots(accounts, b), "the seller holds nothing of it");
   }
 
   @Test

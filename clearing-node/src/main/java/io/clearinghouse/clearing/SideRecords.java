@@ -1,0 +1,51 @@
+package io.clearinghouse.clearing;
+
+import io.clearinghouse.account.AccountEntity;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * Whether a trade side is applied, from the account's own journal: the answer once the account no
+ * longer remembers the trade's sequence. An account refuses every sequence at or below the highest
+ * it has forgotten (TRADE_TOO_OLD) and never moves that mark back, so once it has answered
+ * TRADE_TOO_OLD no late message can still apply the side: its journal is then final for that trade.
+ */
+public interface SideRecords {
+
+  /**
+   * The fee charged to the buyer's side of {@code trade} if the buyer's journal holds that side
+   * applied and not reversed; empty if it holds no such side (never applied, reversed, or the
+   * sequence taken by another trade, which this account refused).
+   */
+  CompletionStage<Optional<Long>> buyerFee(TradeContent trade);
+
+  /** No journal to read: the question is never answered (the register keeps the trade unsettled and retries). */
+  SideRecords UNKNOWN = trade -> CompletableFuture.failedFuture(
+      new IllegalStateException("no journal to read " + trade.buyer() + "'s side of sequence " + trade.sequence()));
+
+  /** Reads the buyer's events from {@code journal}. */
+  static SideRecords fromJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery journal) {
+    return trade -> journal
+        .currentEventsByPersistenceId(AccountEntity.persistenceId(trade.buyer()).id(), 0L, Long.MAX_VALUE)
+        .map(EventEnvelope::event)
+        .runWith(Sink.fold(Optional.<Long>empty(), (applied, event) -> fold(trade, applied, event)), system);
+  }
+
+  /** The buyer's side of {@code trade} after one more of its account's events. */
+  static Optional<Long> fold(TradeContent trade, Optional<Long> applied, Object event) {
+    if (event instanceof AccountEntity.TradeCleared cleared && cleared.sequence() == trade.sequence()) {
+      boolean same = cleared.tradeId().equals(trade.tradeId()) && cleared.instrument().equals(trade.instrument())
+          && cleared.signedLots() == trade.lots() && cleared.priceTicks() == trade.priceTicks();
+      return same ? Optional.of(cleared.fee()) : Optional.empty();
+    }
+    if (event instanceof AccountEntity.TradeSideReversed reversed && reversed.sequence() == trade.sequence()) {
+      return Optional.empty();
+    }
+    return applied;
+  }
+}
