@@ -1,6 +1,6 @@
 package io.clearinghouse.account;
 
-// Over 450 lines: the account state and its event handlers, one per event; split along the package lines of issue 12.
+// Over 450 lines: the account state and its event handlers, one per event (copies go through AccountEdit).
 
 import io.clearinghouse.account.AccountEntity.Deposited;
 import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
@@ -191,9 +191,12 @@ public record Account(
     Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after,
         event.epochMillis()), event.epochMillis(), retentionMillis);
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
-    return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
-        owedAfter, liquidationIds, fees);
+    return edit()
+        .cash(credited.cash)
+        .recentTransfers(credited.recentTransfers)
+        .debt(Math.max(0, debtAfter))
+        .owed(owedAfter)
+        .build();
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
@@ -228,9 +231,15 @@ public record Account(
     trades.addAll(recentTrades);
     trades.add(TradeRef.of(event, h.lastPriceTicks(), updated, consumed, stops.getOrDefault(event.instrument(), 0L)));
     long forgottenUpTo = forgetOldest(trades);
-    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, fees.charged(event.fee()));
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(event.instrument(), updated))
+        .reservations(reservationsAfter)
+        .recentTrades(trades)
+        .tradesForgottenUpTo(forgottenUpTo)
+        .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
+        .fees(fees.charged(event.fee()))
+        .build();
   }
 
   /**
@@ -285,19 +294,21 @@ public record Account(
     trades.add(reversedRef != null ? reversedRef : TradeRef.neverApplied(event.sequence(), event.tradeId()));
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {
-      return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-          liquidationIds, fees);
+      return edit().recentTrades(trades).tradesForgottenUpTo(forgottenUpTo).build();
     }
     Moved m = moved(event, event.instrument());
     long cashAfter = Math.addExact(cash, m.cash());
     Holding h = holding(event.instrument());
     Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), m.cost()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
-    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
-        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
-        fees.charged(Math.negateExact(event.feeRefund())));
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(event.instrument(), updated))
+        .recentTrades(trades)
+        .tradesForgottenUpTo(forgottenUpTo)
+        .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
+        .fees(fees.charged(Math.negateExact(event.feeRefund())))
+        .build();
   }
 
   Account apply(MarginReserved event) {
@@ -330,9 +341,7 @@ public record Account(
     Holding h = holding(event.instrument());
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
-    return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
-        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops,
-        owed, liquidationIds, fees);
+    return edit().cash(Math.addExact(cash, m.cash())).holdings(after).build();
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -341,10 +350,12 @@ public record Account(
       stopsAfter = new HashMap<>(stops);
       stopsAfter.remove(event.stopInstrument());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
-            event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()), fees);
+    return edit()
+        .liquidation(new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis(), event.marks(),
+            event.equity(), event.maintenanceMargin(), event.stopInstrument()))
+        .stops(stopsAfter)
+        .liquidationIds(withLiquidationId(event.liquidationId()))
+        .build();
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -354,9 +365,7 @@ public record Account(
     } else {
       after.put(e.instrument(), e.stopTicks());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed,
-        liquidationIds, fees);
+    return edit().stops(after).build();
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -402,10 +411,13 @@ public record Account(
     Holding h = holding(e.instrument());
     Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), m.cost()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
-    return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
-        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds, fees);
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(e.instrument(), updated))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)))
+        .stops(stopsAfter(e.instrument(), h.lots(), updated.lots()))
+        .owed(Math.addExact(owed, m.owed()))
+        .build();
   }
 
   /**
@@ -414,10 +426,11 @@ public record Account(
    */
   Account apply(AccountEntity.LiquidationCredited e) {
     Moved m = moved(e, null);
-    return new Account(accountId, Math.addExact(cash, m.cash()),
-        leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
-        liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.addExact(owed, m.owed()), liquidationIds, fees);
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())))
+        .owed(Math.addExact(owed, m.owed()))
+        .build();
   }
 
   /**
@@ -425,23 +438,19 @@ public record Account(
    * for a cross deficit, {@code owed} for an isolated shortfall); nothing moves.
    */
   Account apply(AccountEntity.DebtRecorded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed,
-        liquidationIds, fees);
+    return edit()
+        .debt(Math.addExact(debt, e.amount()))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())))
+        .build();
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed,
-        liquidationIds, fees);
+    return edit().liquidation(null).liquidationSteps(withoutSteps(e.liquidationId())).build();
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
-        owed, liquidationIds, fees);
+    return edit().liquidationSteps(withoutSteps(e.liquidationId())).build();
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -471,22 +480,16 @@ public record Account(
 
   /** Fees swept out of fee revenue into transit, on their way to the platform-revenue reserve. */
   Account apply(AccountEntity.FeesSwept event) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds,
-        fees.swept(event.key(), event.amount()));
+    return edit().fees(fees.swept(event.key(), event.amount())).build();
   }
 
   /** The reserve holds the sweep: nothing is in transit any more. */
   Account apply(AccountEntity.FeesCollected event) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds,
-        fees.collected(event.key()));
+    return edit().fees(fees.collected(event.key())).build();
   }
 
   Account apply(LeverageCapSet event) {
-    return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+    return edit().leverageCap(event.maxLeverage()).build();
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -502,15 +505,11 @@ public record Account(
   }
 
   private Account withHoldings(Map<String, Holding> after) {
-    return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+    return edit().holdings(after).build();
   }
 
   private Account withReservations(Map<String, Reservation> after) {
-    return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+    return edit().reservations(after).build();
   }
 
   /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
@@ -522,7 +521,10 @@ public record Account(
       }
     }
     retained.add(receipt);
-    return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees);
+    return edit().cash(cashAfter).recentTransfers(retained).build();
+  }
+  /** A copy of this account to change field by field: {@code edit().cash(c).holdings(h).build()}. */
+  AccountEdit edit() {
+    return new AccountEdit(this);
   }
 }
