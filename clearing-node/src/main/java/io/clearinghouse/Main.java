@@ -169,7 +169,8 @@ public final class Main {
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
-            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
+            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
+            config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
         readiness::ready, quotas);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
