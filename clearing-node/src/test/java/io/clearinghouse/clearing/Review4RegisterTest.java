@@ -1,0 +1,153 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review 4 of the register's recovery (ca86f1c): after a register crash the buyer side is read from
+ * the buyer's journal, but a seller that has forgotten the sequence answers TRADE_TOO_OLD, which the
+ * register takes as a refusal of the seller's side and unwinds the buyer's: the seller's side, applied
+ * before the crash, stays.
+ */
+class Review4RegisterTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 5, 20);
+  private static final String PERP = "BTCUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static final class Accounts implements TradeRegister.AccountAsker {
+    final String prefix = "r4r" + ids.incrementAndGet() + "-";
+    final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
+    /** Accounts whose trade sides (ApplyTrade) are delivered and applied, but whose answers are lost. */
+    final Set<String> answersLost = ConcurrentHashMap.newKeySet();
+
+    ActorRef<AccountEntity.Command> ref(String id) {
+      return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
+          SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
+          java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
+    }
+
+    String open(String name, long deposit) {
+      String id = prefix + name;
+      ask(id, AccountEntity.Open::new);
+      ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
+      return id;
+    }
+
+    AccountEntity.Reply ask(String id, Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> c) {
+      return AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(ref(id), c::apply, Duration.ofSeconds(5),
+          testKit.scheduler()).toCompletableFuture().join();
+    }
+
+    AccountSummary summary(String id) {
+      return ((AccountEntity.Snapshot) ask(id, AccountEntity.Get::new)).account();
+    }
+
+    @Override
+    public CompletionStage<AccountEntity.Reply> ask(String accountId,
+        Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+      CompletionStage<AccountEntity.Reply> answer = AskPattern.ask(ref(accountId), command::apply, timeout,
+          testKit.scheduler());
+      if (answersLost.contains(accountId)
+          && command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef()) instanceof AccountEntity.ApplyTrade) {
+        return new CompletableFuture<>();
+      }
+      return answer;
+    }
+  }
+
+  private static TradeContent trade(long seq, String buyer, String seller, long lots) {
+    return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
+  }
+
+  private static SideRecords journal() {
+    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
+        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+  }
+
+  private static void busyElsewhere(Accounts accounts, String account) {
+    for (long seq = 100; seq < 106; seq++) {
+      long lots = seq % 2 == 0 ? 10 : -10;
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+  }
+
+  private static long lots(Accounts accounts, String account) {
+    var positions = accounts.summary(account).positions();
+    return positions.isEmpty() ? 0 : positions.get(0).lots();
+  }
+
+  @Test
+  void aSellerSideAppliedBeforeARegisterCrashAndThenForgottenIsNeverLeftAloneByUnwindingTheBuyer() {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "r4b" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    // The seller applies its side, but the answer never comes back: the register's node dies
+    // before it records anything after TradeRecorded.
+    accounts.answersLost.add(b);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(51, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1_000, lots(accounts, a));
+      assertEquals(-1_000, lots(accounts, b));
+      return null;
+    });
+    testKit.stop(register);
+    // Both are busy market makers: both forget sequence 51.
+    busyElsewhere(accounts, a);
+    busyElsewhere(accounts, b);
+    long aBefore = lots(accounts, a);
+    long bBefore = lots(accounts, b);
+    accounts.answersLost.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(51, a, b, 1_000), resend.getRef()));
+    TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
+    long aDelta = lots(accounts, a) - aBefore;
+    long bDelta = lots(accounts, b) - bBefore;
+    // Both sides were applied before the crash (the busy trades net to zero on each account).
+    long aLots = lots(accounts, a);
+    long bLots = lots(accounts, b);
+    assertEquals(0, aLots + bLots, "one-sided: " + outcome + "; the buyer holds " + aLots + " lots, the seller "
+        + bLots + " (buyer moved " + aDelta + ", seller " + bDelta + ")");
+    assertInstanceOf(TradeRegister.Settled.class, outcome, "both sides were applied before the crash: " + outcome);
+  }
+}
