@@ -52,6 +52,13 @@ class Review4RegisterTest {
     final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
     /** Accounts whose trade sides (ApplyTrade) are delivered and applied, but whose answers are lost. */
     final Set<String> answersLost = ConcurrentHashMap.newKeySet();
+    /** Accounts whose reversals (ReverseTradeSide) are delivered and applied, but whose answers are lost. */
+    final Set<String> reversalAnswersLost = ConcurrentHashMap.newKeySet();
+    /** Accounts that refuse every trade side (ApplyTrade) as being liquidated, without it reaching them. */
+    final Set<String> liquidating = ConcurrentHashMap.newKeySet();
+    /** The hidden answers of the reversals whose answers were lost. */
+    final java.util.List<CompletionStage<AccountEntity.Reply>> lostReversals =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
 
     ActorRef<AccountEntity.Command> ref(String id) {
       return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
@@ -78,8 +85,17 @@ class Review4RegisterTest {
     @Override
     public CompletionStage<AccountEntity.Reply> ask(String accountId,
         Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+      AccountEntity.Command probe = command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef());
+      if (liquidating.contains(accountId) && probe instanceof AccountEntity.ApplyTrade) {
+        return CompletableFuture.completedFuture(new AccountEntity.Rejected(
+            io.clearinghouse.common.Rejection.ACCOUNT_LIQUIDATING, "the seller is being liquidated"));
+      }
       CompletionStage<AccountEntity.Reply> answer = AskPattern.ask(ref(accountId), command::apply, timeout,
           testKit.scheduler());
+      if (reversalAnswersLost.contains(accountId) && probe instanceof AccountEntity.ReverseTradeSide) {
+        lostReversals.add(answer);
+        return new CompletableFuture<>();
+      }
       if (answersLost.contains(accountId)
           && command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef()) instanceof AccountEntity.ApplyTrade) {
         return new CompletableFuture<>();
@@ -149,5 +165,54 @@ class Review4RegisterTest {
     assertEquals(0, aLots + bLots, "one-sided: " + outcome + "; the buyer holds " + aLots + " lots, the seller "
         + bLots + " (buyer moved " + aDelta + ", seller " + bDelta + ")");
     assertInstanceOf(TradeRegister.Settled.class, outcome, "both sides were applied before the crash: " + outcome);
+  }
+
+  /**
+   * The register's UNWINDING step is sent again after a crash: the buyer reversed its side the
+   * first time (the answer was lost), then five other trades of the buyer were reversed (its
+   * remembered reversals are full), so the buyer no longer remembers the sequence and the
+   * register's ReverseTradeSide, which carries the side's content, reverses it a second time.
+   */
+  @Test
+  void anUnwindingStepSentAgainAfterTheBuyerForgotItsReversalNeverReversesTheSideTwice() {
+    Accounts accounts = new Accounts();
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "r4b" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    // The seller's check passes; by the time its side comes it is being liquidated (not forcible):
+    // the buyer's side is reversed. The reversal is applied; its answer never comes back.
+    accounts.reversalAnswersLost.add(a);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    accounts.liquidating.add(b);
+    register.tell(new TradeRegister.Submit(trade(61, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1, accounts.lostReversals.size(), "the buyer's reversal was sent");
+      return null;
+    });
+    assertInstanceOf(AccountEntity.TradeSideReverted.class,
+        accounts.lostReversals.get(0).toCompletableFuture().join(), "the buyer reversed its side");
+    testKit.stop(register);
+    long cashAfterOneReversal = accounts.summary(a).cash();
+    assertEquals(0, lots(accounts, a), "the buyer's side was applied and reversed once");
+    // Meanwhile five other trades of a are refused on their other side and reversed.
+    for (long seq = 200; seq < 206; seq++) {
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(a,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, 10, 500_000, true, null, "elsewhere", r)));
+      assertInstanceOf(AccountEntity.TradeSideReverted.class, accounts.ask(a,
+          r -> new AccountEntity.ReverseTradeSide("t-" + s, s, r)));
+    }
+    accounts.reversalAnswersLost.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(61, a, b, 1_000), resend.getRef()));
+    TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
+    assertInstanceOf(TradeRegister.Refused.class, outcome);
+    assertEquals(0, lots(accounts, b), "the seller never took its side");
+    assertEquals(0, lots(accounts, a), "the buyer's side was reversed twice: " + outcome);
+    assertEquals(cashAfterOneReversal, accounts.summary(a).cash(), "the buyer's fee was refunded twice");
   }
 }
