@@ -33,7 +33,9 @@ import org.junit.jupiter.api.TestInstance;
  * close (every backstop provider declined) never tells the fund to forget the round: its hold stays
  * for good. Every later round holds again under a new round id, so the holds pile up until the
  * whole balance is held: the fund can then pay no liquidation's deficit (availableTo is what nobody
- * holds), and the operator can withdraw nothing. One provider that always declines does it.
+ * holds), and the operator can withdraw nothing. No hostile actor is needed: a fund position
+ * larger than every provider's max notional (TAKE_CHECKED refuses beyond it, it never clips) makes
+ * every round end "every backstop provider declined", one round per retry (at most 30 s apart).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Review4UnwindHoldTest {
@@ -67,10 +69,11 @@ class Review4UnwindHoldTest {
       }
       return Behaviors.same();
     })));
-    // ... which declines every close offered to it (its own margin check, say).
+    // ... which declines every close offered to it (beyond its max notional, or its own margin).
     sharding.init(Entity.of(AccountEntity.TYPE_KEY, ctx -> Behaviors.<AccountEntity.Command>receiveMessage(m -> {
       if (m instanceof AccountEntity.ApplyLiquidationTransfer t) {
-        t.replyTo().tell(new AccountEntity.Rejected(Rejection.INSUFFICIENT_MARGIN, "the provider declines"));
+        t.replyTo().tell(new AccountEntity.Rejected(Rejection.BACKSTOP_DECLINED,
+            "the provider declines: beyond its max notional"));
       } else if (m instanceof AccountEntity.ForgetLiquidation f) {
         f.replyTo().tell(org.apache.pekko.Done.done());
       }
