@@ -80,12 +80,20 @@ public final class AccountEntity
   /**
    * Undo the side of {@code sequence}. {@code instrument}, {@code buyLots}, {@code priceTicks} and
    * {@code fee} (the side as the register knows it applied it) let an account that has forgotten
-   * the sequence still undo it, as the opposite fill; null instrument when not known.
+   * the sequence still undo it, as the opposite fill; null instrument when not known. An account
+   * that has forgotten the sequence cannot tell whether it reversed the side already: it undoes it
+   * only when {@code verified} (the register read its journal: applied and not reversed), and
+   * answers TRADE_TOO_OLD otherwise.
    */
   public record ReverseTradeSide(String tradeId, long sequence, String instrument, long buyLots, long priceTicks,
-      long fee, ActorRef<Reply> replyTo) implements Command {
+      long fee, boolean verified, ActorRef<Reply> replyTo) implements Command {
+    public ReverseTradeSide(String tradeId, long sequence, String instrument, long buyLots, long priceTicks, long fee,
+        ActorRef<Reply> replyTo) {
+      this(tradeId, sequence, instrument, buyLots, priceTicks, fee, false, replyTo);
+    }
+
     public ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) {
-      this(tradeId, sequence, null, 0, 0, 0, replyTo);
+      this(tradeId, sequence, null, 0, 0, 0, false, replyTo);
     }
   }
 

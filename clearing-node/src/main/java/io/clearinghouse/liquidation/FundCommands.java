@@ -127,6 +127,15 @@ final class FundCommands {
         .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), true, cmd.amount()));
   }
 
+  ReplyEffect<Event, State> releaseHold(State state, InsuranceFund.ReleaseHold cmd) {
+    if (state.holdOf(cmd.liquidationId()).isEmpty()) {
+      return effect.reply(cmd.replyTo(), new InsuranceFund.Reservation(cmd.key(), false, 0));
+    }
+    // A hold of nothing: the liquidation's hold is gone (the event handler keeps no empty hold).
+    return effect.persist(new InsuranceFund.Reserved(cmd.key(), cmd.liquidationId(), 0, clock.millis()))
+        .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), false, 0));
+  }
+
   ReplyEffect<Event, State> reserveUpTo(State state, InsuranceFund.ReserveUpTo cmd) {
     long free = Math.max(0, state.balance() - state.heldForOthers(cmd.liquidationId()));
     long granted = Math.min(Math.max(0, cmd.amount()), free);
@@ -143,7 +152,8 @@ final class FundCommands {
    * what is held for other liquidations (counted against it, whatever their instrument).
    */
   private long leftToday(State state, String instrument, long dailyLimit, String liquidationId) {
-    long today = Math.floorDiv(clock.millis(), 86_400_000L);
+    // Never a day before the tally's: a clock behind the one before it must not find a fresh day.
+    long today = Math.max(Math.floorDiv(clock.millis(), 86_400_000L), state.day());
     return ReserveRules.withinDailyLimit(Long.MAX_VALUE, dailyLimit,
         Math.addExact(state.drawn(instrument, today), state.heldForOthers(liquidationId)));
   }

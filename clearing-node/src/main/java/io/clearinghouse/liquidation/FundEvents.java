@@ -70,10 +70,12 @@ final class FundEvents {
           s.day(), s.drawnToday(), s.outgoing(), s.feeSweeps());
     }
     if (event instanceof InsuranceFund.Reserved e) {
-      // The liquidation's hold is now this one: any earlier one of it is replaced.
+      // The liquidation's hold is now this one: any earlier one of it is replaced (none: released).
       List<Hold> after = new ArrayList<>(s.holds().stream().filter(h -> !h.liquidationId().equals(e.liquidationId()))
           .toList());
-      after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
+      if (e.amount() > 0) {
+        after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
+      }
       return with(s, s.positions(), s.takeovers(), s.outgoing(), after);
     }
     throw new IllegalArgumentException("unknown event " + event);
@@ -104,7 +106,9 @@ final class FundEvents {
   }
 
   private static State drawn(State s, String instrument, long amount, long epochMillis) {
-    long day = Math.floorDiv(epochMillis, 86_400_000L);
+    // The day never goes back: a payment stamped on an earlier day than the tally's (a clock behind
+    // the one before it, around midnight) counts against the tally's day, never resets it.
+    long day = Math.max(Math.floorDiv(epochMillis, 86_400_000L), s.day());
     Map<String, Long> drawn = day == s.day() ? new HashMap<>(s.drawnToday()) : new HashMap<>();
     drawn.merge(instrument, amount, Math::addExact);
     return new State(s.balance(), s.totalIn(), s.totalOut(), s.entries(), s.recent(), s.open(), s.holds(), s.topUps(),

@@ -91,6 +91,12 @@ public final class InsuranceFund
    */
   public record ReserveUpTo(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * The liquidation's hold is let go (a plan that could not be carried out in the end): answered
+   * with a Reservation of 0, whether it held anything or not.
+   */
+  public record ReleaseHold(String key, String liquidationId, ActorRef<Reply> replyTo) implements Command {}
+
   /** Drop a finished liquidation's keys and hold; {@code replyTo} (may be null) hears when it is done. */
   public record Forget(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
     public Forget(String liquidationId) {
@@ -317,6 +323,7 @@ public final class InsuranceFund
         .onCommand(Pay.class, commands::pay)
         .onCommand(Reserve.class, commands::reserve)
         .onCommand(ReserveUpTo.class, commands::reserveUpTo)
+        .onCommand(ReleaseHold.class, commands::releaseHold)
         .onCommand(Forget.class, commands::forget)
         .onCommand(Get.class, commands::get)
         .onCommand(MoveOut.class, commands::moveOut)

@@ -42,6 +42,13 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
   final Set<String> conflictingApply = ConcurrentHashMap.newKeySet();
   /** Their trade sides (ApplyTrade) are lost on the way: never delivered, never answered. */
   final Set<String> losingSides = ConcurrentHashMap.newKeySet();
+  /** Their trade sides are delivered and applied, but the answers are lost. */
+  final Set<String> answersLost = ConcurrentHashMap.newKeySet();
+  /** Their reversals (ReverseTradeSide) are delivered and applied, but the answers are lost (kept here). */
+  final Set<String> reversalAnswersLost = ConcurrentHashMap.newKeySet();
+  final List<CompletionStage<AccountEntity.Reply>> lostReversals = new CopyOnWriteArrayList<>();
+  /** They refuse every trade side as being liquidated, without it reaching them. */
+  final Set<String> liquidating = ConcurrentHashMap.newKeySet();
   /** Asks to these are answered only once the gate completes. */
   final Map<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
   final List<CompletableFuture<AccountEntity.Reply>> heldAnswers = new CopyOnWriteArrayList<>();
@@ -88,6 +95,10 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
     return command.apply(null) instanceof AccountEntity.ApplyTrade;
   }
 
+  private static boolean isReversal(Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command) {
+    return command.apply(null) instanceof AccountEntity.ReverseTradeSide;
+  }
+
   @Override
   public CompletionStage<AccountEntity.Reply> ask(String accountId,
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
@@ -99,7 +110,20 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
     if (conflictingApply.contains(accountId) && isSide(command)) {
       return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.TRADE_CONFLICT, "not this"));
     }
+    if (liquidating.contains(accountId) && isSide(command)) {
+      return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.ACCOUNT_LIQUIDATING,
+          "being liquidated"));
+    }
     if (losingSides.contains(accountId) && isSide(command)) {
+      return new CompletableFuture<>();
+    }
+    if ((answersLost.contains(accountId) && isSide(command))
+        || (reversalAnswersLost.contains(accountId) && isReversal(command))) {
+      CompletionStage<AccountEntity.Reply> applied = AskPattern.ask(ref(accountId), command::apply, timeout,
+          testKit.scheduler());
+      if (isReversal(command)) {
+        lostReversals.add(applied);
+      }
       return new CompletableFuture<>();
     }
     CompletableFuture<Void> gate = held.get(accountId);

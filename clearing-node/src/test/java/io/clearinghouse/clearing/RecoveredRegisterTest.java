@@ -86,7 +86,8 @@ class RecoveredRegisterTest {
   /** The buyer's events as the register reads them once the buyer has forgotten a sequence. */
   private static SideRecords journal() {
     return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
-        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
+        Duration.ofSeconds(10));
   }
 
   /** {@code account} clears more than retained-trades (5) newer trades elsewhere: it forgets older sequences. */

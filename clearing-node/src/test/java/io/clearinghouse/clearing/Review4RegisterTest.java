@@ -47,73 +47,17 @@ class Review4RegisterTest {
     testKit.shutdownTestKit();
   }
 
-  private static final class Accounts implements TradeRegister.AccountAsker {
-    final String prefix = "r4r" + ids.incrementAndGet() + "-";
-    final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
-    /** Accounts whose trade sides (ApplyTrade) are delivered and applied, but whose answers are lost. */
-    final Set<String> answersLost = ConcurrentHashMap.newKeySet();
-    /** Accounts whose reversals (ReverseTradeSide) are delivered and applied, but whose answers are lost. */
-    final Set<String> reversalAnswersLost = ConcurrentHashMap.newKeySet();
-    /** Accounts that refuse every trade side (ApplyTrade) as being liquidated, without it reaching them. */
-    final Set<String> liquidating = ConcurrentHashMap.newKeySet();
-    /** The hidden answers of the reversals whose answers were lost. */
-    final java.util.List<CompletionStage<AccountEntity.Reply>> lostReversals =
-        new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    ActorRef<AccountEntity.Command> ref(String id) {
-      return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
-          SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
-          java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
-    }
-
-    String open(String name, long deposit) {
-      String id = prefix + name;
-      ask(id, AccountEntity.Open::new);
-      ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
-      return id;
-    }
-
-    AccountEntity.Reply ask(String id, Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> c) {
-      return AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(ref(id), c::apply, Duration.ofSeconds(5),
-          testKit.scheduler()).toCompletableFuture().join();
-    }
-
-    AccountSummary summary(String id) {
-      return ((AccountEntity.Snapshot) ask(id, AccountEntity.Get::new)).account();
-    }
-
-    @Override
-    public CompletionStage<AccountEntity.Reply> ask(String accountId,
-        Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
-      AccountEntity.Command probe = command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef());
-      if (liquidating.contains(accountId) && probe instanceof AccountEntity.ApplyTrade) {
-        return CompletableFuture.completedFuture(new AccountEntity.Rejected(
-            io.clearinghouse.common.Rejection.ACCOUNT_LIQUIDATING, "the seller is being liquidated"));
-      }
-      CompletionStage<AccountEntity.Reply> answer = AskPattern.ask(ref(accountId), command::apply, timeout,
-          testKit.scheduler());
-      if (reversalAnswersLost.contains(accountId) && probe instanceof AccountEntity.ReverseTradeSide) {
-        lostReversals.add(answer);
-        return new CompletableFuture<>();
-      }
-      if (answersLost.contains(accountId)
-          && command.apply(testKit.<AccountEntity.Reply>createTestProbe().getRef()) instanceof AccountEntity.ApplyTrade) {
-        return new CompletableFuture<>();
-      }
-      return answer;
-    }
-  }
-
   private static TradeContent trade(long seq, String buyer, String seller, long lots) {
     return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
   }
 
   private static SideRecords journal() {
     return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
-        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
+        Duration.ofSeconds(10));
   }
 
-  private static void busyElsewhere(Accounts accounts, String account) {
+  private static void busyElsewhere(FakeAccounts accounts, String account) {
     for (long seq = 100; seq < 106; seq++) {
       long lots = seq % 2 == 0 ? 10 : -10;
       long s = seq;
@@ -122,14 +66,14 @@ class Review4RegisterTest {
     }
   }
 
-  private static long lots(Accounts accounts, String account) {
+  private static long lots(FakeAccounts accounts, String account) {
     var positions = accounts.summary(account).positions();
     return positions.isEmpty() ? 0 : positions.get(0).lots();
   }
 
   @Test
   void aSellerSideAppliedBeforeARegisterCrashAndThenForgottenIsNeverLeftAloneByUnwindingTheBuyer() {
-    Accounts accounts = new Accounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = "r4b" + ids.incrementAndGet();
@@ -175,7 +119,7 @@ class Review4RegisterTest {
    */
   @Test
   void anUnwindingStepSentAgainAfterTheBuyerForgotItsReversalNeverReversesTheSideTwice() {
-    Accounts accounts = new Accounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = "r4b" + ids.incrementAndGet();
