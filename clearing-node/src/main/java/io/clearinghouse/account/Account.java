@@ -45,7 +45,8 @@ public record Account(
     List<AccountEntity.LiquidationStep> liquidationSteps,
     Map<String, Long> stops,
     long owed,
-    List<String> liquidationIds) implements AccountEntity.State {
+    List<String> liquidationIds,
+    FundingLedger funding) implements AccountEntity.State {
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -76,6 +77,8 @@ public record Account(
     stops = stops == null ? Map.of() : Map.copyOf(stops);
     // Snapshots written before the list existed have none: those accounts list what they start from now on.
     liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
+    // Snapshots written before funding existed have none.
+    funding = funding == null ? FundingLedger.EMPTY : funding;
   }
 
   /** The ids of the account's last liquidations, newest first, at most {@code limit}. */
@@ -95,7 +98,7 @@ public record Account(
 
   static Account opened(String accountId, int retainedTrades) {
     return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0, List.of());
+        Map.of(), 0, List.of(), FundingLedger.EMPTY);
   }
 
   Holding holding(String instrument) {
@@ -190,7 +193,7 @@ public record Account(
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
     return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
-        owedAfter, liquidationIds);
+        owedAfter, liquidationIds, funding);
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
@@ -227,7 +230,7 @@ public record Account(
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, funding);
   }
 
   /**
@@ -284,7 +287,7 @@ public record Account(
     if (event.instrument() == null) {
       return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
           retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-          liquidationIds);
+          liquidationIds, funding);
     }
     Moved m = moved(event, event.instrument());
     long cashAfter = Math.addExact(cash, m.cash());
@@ -293,7 +296,7 @@ public record Account(
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, funding);
   }
 
   Account apply(MarginReserved event) {
@@ -328,7 +331,7 @@ public record Account(
         Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
     return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops,
-        owed, liquidationIds);
+        owed, liquidationIds, funding);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -340,7 +343,7 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
             event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()));
+        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()), funding);
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -352,7 +355,7 @@ public record Account(
     }
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -401,7 +404,7 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds);
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds, funding);
   }
 
   /**
@@ -413,7 +416,7 @@ public record Account(
     return new Account(accountId, Math.addExact(cash, m.cash()),
         leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
         liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.addExact(owed, m.owed()), liquidationIds);
+        Math.addExact(owed, m.owed()), liquidationIds, funding);
   }
 
   /**
@@ -424,20 +427,20 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
-        owed, liquidationIds);
+        owed, liquidationIds, funding);
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -459,16 +462,28 @@ public record Account(
     holdings.forEach((instrument, h) -> {
       if (!h.flat()) {
         positions.add(new io.clearinghouse.account.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
-            h.isolatedMargin(), stops.getOrDefault(instrument, 0L)));
+            h.isolatedMargin(), stops.getOrDefault(instrument, 0L), funding.position(instrument).lastFundingTime()));
       }
     });
     return new io.clearinghouse.account.Exposure(cash, liquidating(), positions);
   }
 
+  /**
+   * A funding payment: received from or paid into the instrument's funding pool, in one event
+   * (the cash and the pool move together or not at all); the interval is remembered as applied.
+   */
+  Account apply(AccountEntity.FundingApplied e) {
+    Moved m = moved(e, null);
+    return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, holdings, reservations, recentTransfers,
+        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
+        liquidationIds, funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(),
+            e.markTicks(), e.lots(), e.amount(), e.epochMillis())));
+  }
+
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -486,13 +501,13 @@ public record Account(
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds);
+        liquidationIds, funding);
   }
 
   /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
@@ -505,6 +520,6 @@ public record Account(
     }
     retained.add(receipt);
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds);
+        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, funding);
   }
 }
