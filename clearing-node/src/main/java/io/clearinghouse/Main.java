@@ -67,6 +67,7 @@ public final class Main {
     Config config = ConfigFactory.load();
     try {
       NodeSettings.fromConfig(config);
+      io.clearinghouse.funding.FundingSettings.fromConfig(config);
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       Quotas.fromConfig(config);
@@ -125,6 +126,8 @@ public final class Main {
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
+    io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config);
+    io.clearinghouse.funding.FundingTicker.start(system, funding, settings.instruments(), clock);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
         system.settings().config().getBoolean("clearinghouse.require-mark"));
