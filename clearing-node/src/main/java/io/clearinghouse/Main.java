@@ -127,7 +127,8 @@ public final class Main {
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
     io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config);
-    io.clearinghouse.funding.FundingTicker.start(system, funding, settings.instruments(), clock);
+    io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,
+        settings.instruments(), clock);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
         system.settings().config().getBoolean("clearinghouse.require-mark"));
@@ -145,9 +146,9 @@ public final class Main {
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, rankings, metrics, quotas),
+            liquidations, rankings, metrics, quotas, fundings),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks),
+            marks, fundings),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

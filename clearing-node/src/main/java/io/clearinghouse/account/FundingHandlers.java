@@ -83,7 +83,7 @@ final class FundingHandlers {
         .thenRun(changed::accept)
         .thenRun(state -> {
           if (amount != 0) {
-            notify.accept(new Notice(NoticeKind.FUNDING, null, (amount < 0 ? "paid " : "received ")
+            notify.accept(new Notice(NoticeKind.FUNDING, "", (amount < 0 ? "paid " : "received ")
                 + Math.abs(amount) + " funding on " + cmd.instrument() + " (interval ending " + cmd.fundingTime()
                 + ", rate " + cmd.rate() + "e-8)"));
           }

@@ -33,6 +33,10 @@ final class AccountLedger {
   final Map<String, Long> isolated = new HashMap<>();
   final List<Side> tradeSides = new ArrayList<>();
   final List<String> violations = new ArrayList<>();
+  /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
+  final Map<String, Long> fundingPaid = new HashMap<>();
+  /** Per perpetual: the last funding time applied (funding times apply once each, in order). */
+  private final Map<String, Long> fundedUpTo = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -106,6 +110,14 @@ final class AccountLedger {
         l.cash = Math.addExact(l.cash, Math.subtractExact(c.amount(), c.shortfallCovered()));
         l.credits = Math.addExact(l.credits, c.amount());
         l.once(keys, "liquidation " + c.key());
+      } else if (event instanceof AccountEntity.FundingApplied f) {
+        l.cash = Math.addExact(l.cash, f.amount());
+        l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
+        Long previous = l.fundedUpTo.put(f.instrument(), f.fundingTime());
+        if (previous != null && previous >= f.fundingTime()) {
+          l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
+              + " applied after the one for " + previous + " (an interval paid twice, or out of order)");
+        }
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());

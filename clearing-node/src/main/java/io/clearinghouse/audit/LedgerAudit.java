@@ -43,7 +43,7 @@ public final class LedgerAudit {
   public record Report(int accounts, long totalCash, long totalIsolatedMargin, long totalPositionCost, long feeRevenue,
       long deposits, long withdrawals, long tradeSidesApplied, long insuranceFunds, long fundTopUps, long sagaEscrow,
       long debt, int liquidations, List<String> violations, long reserves, long reserveWithdrawals,
-      long fundPositionCost, long inTransit) {
+      long fundPositionCost, long inTransit, long fundingPools) {
     public boolean clean() {
       return violations.isEmpty();
     }
@@ -131,6 +131,7 @@ public final class LedgerAudit {
     long owed = 0;
     List<String> violations = new ArrayList<>();
     Map<String, Long> openLots = new TreeMap<>();
+    Map<String, Long> pools = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
     for (AccountLedger l : byAccount.values()) {
       cash = Math.addExact(cash, l.cash);
@@ -143,6 +144,7 @@ public final class LedgerAudit {
       sides += l.tradeSides.size();
       violations.addAll(l.violations);
       l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
+      l.fundingPaid.forEach((instrument, paid) -> pools.merge(instrument, paid, Math::addExact));
       for (AccountLedger.Side side : l.tradeSides) {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }
@@ -218,11 +220,21 @@ public final class LedgerAudit {
     long held = Math.subtractExact(Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash,
         isolated), fees), cost), funds), escrow), owed);
     held = Math.addExact(Math.subtractExact(Math.addExact(held, reserves), fundCost), inTransit);
+    // The funding pools hold only rounding residues: payers round up, receivers down.
+    long fundingPools = 0;
+    for (var pool : pools.entrySet()) {
+      fundingPools = Math.addExact(fundingPools, pool.getValue());
+      if (pool.getValue() < 0) {
+        violations.add("funding pool " + pool.getKey() + " is negative (" + pool.getValue()
+            + "): its receivers were paid more than its payers paid");
+      }
+    }
+    held = Math.addExact(held, fundingPools);
     long external = Math.subtractExact(Math.addExact(Math.subtractExact(deposits, withdrawals), topUps),
         reserveWithdrawals);
     if (held != external) {
       violations.add("cash + isolated margin - position cost + fees + insurance funds + reserves - fund position cost"
-          + " + saga escrow + in transit - owed isolated shortfalls = " + held
+          + " + saga escrow + in transit + funding pools - owed isolated shortfalls = " + held
           + " but deposits - withdrawals + top-ups - reserve withdrawals = " + external + " (difference "
           + Math.subtractExact(held, external) + ")");
     }
@@ -236,6 +248,7 @@ public final class LedgerAudit {
       TransferAudit transferAudit = new TransferAudit();
       byAccount.values().forEach(l -> transferAudit.add(l.transfers));
       liquidation.forEach(l -> transferAudit.add(l.transfers));
+      transferAudit.fundingPools(pools, violations);
       transferAudit.check(byAccount, liquidation, fees, Math.subtractExact(Math.addExact(Math.subtractExact(deposits,
           withdrawals), topUps), reserveWithdrawals), violations);
     } catch (ArithmeticException e) {
@@ -252,7 +265,7 @@ public final class LedgerAudit {
       }
     });
     return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides, funds, topUps, escrow,
-        debt, sagas, List.copyOf(violations), reserves, reserveWithdrawals, fundCost, inTransit);
+        debt, sagas, List.copyOf(violations), reserves, reserveWithdrawals, fundCost, inTransit, fundingPools);
   }
 
   /**

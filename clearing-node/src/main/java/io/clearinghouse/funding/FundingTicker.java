@@ -17,7 +17,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class FundingTicker {
   private FundingTicker() {}
 
-  public static void start(ActorSystem<?> system, FundingSettings settings, Instruments instruments,
+  /** Starts the clocks' sharding and the ticks; returns the node's window on the clocks. */
+  public static Fundings start(ActorSystem<?> system, FundingSettings settings, Instruments instruments,
       java.time.Clock clock) {
     List<String> perpetuals = instruments.specs().stream().filter(s -> s.funding() != null)
         .map(InstrumentSpec::symbol).toList();
@@ -29,12 +30,15 @@ public final class FundingTicker {
             .thenApply(s -> new FundingEnvironment.Prices(s.markTicks(), s.indexTicks(), !s.stale())),
         FundingFanOut.viaMonitors(system));
     FundingClock.init(system, environment);
+    Fundings fundings = new Fundings(system, settings.askTimeout());
     if (!settings.enabled() || perpetuals.isEmpty()) {
-      return;
+      return fundings;
     }
     Duration every = settings.sampleEvery();
-    system.scheduler().scheduleWithFixedDelay(every, every, () -> perpetuals.forEach(instrument ->
-        sharding.entityRefFor(FundingClock.TYPE_KEY, instrument).tell(FundingClock.Tick.INSTANCE)),
-        system.executionContext());
+    system.scheduler().scheduleWithFixedDelay(every, every, () -> perpetuals.forEach(instrument -> {
+      sharding.entityRefFor(FundingClock.TYPE_KEY, instrument).tell(FundingClock.Tick.INSTANCE);
+      fundings.refresh(instrument);
+    }), system.executionContext());
+    return fundings;
   }
 }

@@ -14,8 +14,8 @@ public record FundingTerms(Duration interval, long interestPer8h, long clamp, lo
 
   public FundingTerms {
     long millis = interval.toMillis();
-    if (millis < 60_000 || Duration.ofDays(1).toMillis() % millis != 0 || millis % 60_000 != 0) {
-      throw new IllegalArgumentException("funding interval must be whole minutes dividing a day, was " + interval);
+    if (millis < 1_000 || Duration.ofDays(1).toMillis() % millis != 0 || millis % 1_000 != 0) {
+      throw new IllegalArgumentException("funding interval must be whole seconds dividing a day, was " + interval);
     }
     if (Math.abs(interestPer8h) > FundingMath.ONE / 100) {
       throw new IllegalArgumentException("funding interest must be within ±1% per 8h");

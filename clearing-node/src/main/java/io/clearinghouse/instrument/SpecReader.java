@@ -227,9 +227,9 @@ final class SpecReader {
         throw new ConfigException.BadValue(path("funding-interval"), "must be a duration such as 8h or 1h");
       }
       long millis = interval.toMillis();
-      if (millis < 60_000 || millis % 60_000 != 0 || java.time.Duration.ofDays(1).toMillis() % millis != 0) {
+      if (millis < 1_000 || millis % 1_000 != 0 || java.time.Duration.ofDays(1).toMillis() % millis != 0) {
         throw new ConfigException.BadValue(path("funding-interval"),
-            "must be whole minutes dividing a UTC day (1h, 2h, 4h, 8h...), was " + string("funding-interval"));
+            "must be whole seconds dividing a UTC day (1h, 2h, 4h, 8h...), was " + string("funding-interval"));
       }
       long interest = rateE8("funding-interest", -FundingMath.ONE / 100, FundingMath.ONE / 100);
       if (Math.multiplyExact(interest, millis) % java.time.Duration.ofHours(8).toMillis() != 0) {

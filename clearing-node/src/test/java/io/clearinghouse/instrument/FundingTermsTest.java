@@ -50,7 +50,8 @@ class FundingTermsTest {
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource(delimiter = '|', value = {
       "funding-interval | 7h",
-      "funding-interval | 30s",
+      "funding-interval | 1500ms",
+      "funding-interval | 0s",
       "funding-interval | soon",
       "funding-interest | 0.01",
       "funding-interest | 2%",
