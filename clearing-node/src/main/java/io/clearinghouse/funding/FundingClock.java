@@ -159,12 +159,17 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
 
   public static void init(ActorSystem<?> system, FundingEnvironment environment) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>setup(ctx ->
-        new FundingClock(context.getEntityId(), environment, ctx))));
+        new FundingClock(context.getEntityId(), context.getEntityId(), environment, ctx))));
   }
 
   /** For tests: the behaviour without sharding. */
   public static Behavior<Command> create(String instrument, FundingEnvironment environment) {
-    return Behaviors.setup(ctx -> new FundingClock(instrument, environment, ctx));
+    return create(instrument, instrument, environment);
+  }
+
+  /** For tests: the clock of {@code instrument} journaled under {@code entityId}. */
+  public static Behavior<Command> create(String instrument, String entityId, FundingEnvironment environment) {
+    return Behaviors.setup(ctx -> new FundingClock(instrument, entityId, environment, ctx));
   }
 
   public static PersistenceId persistenceId(String instrument) {
@@ -183,8 +188,9 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
   private boolean paying;
   private boolean warnedStale;
 
-  private FundingClock(String instrument, FundingEnvironment environment, ActorContext<Command> context) {
-    super(persistenceId(instrument));
+  private FundingClock(String instrument, String entityId, FundingEnvironment environment,
+      ActorContext<Command> context) {
+    super(persistenceId(entityId));
     this.instrument = instrument;
     this.environment = environment;
     this.terms = environment.instruments().spec(instrument).funding();
