@@ -230,7 +230,8 @@ public record Account(
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, funding);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
+        funding.changed(event.instrument(), h.lots(), event.signedLots(), event.cutMillis(), event.fundingInterval()));
   }
 
   /**
@@ -296,7 +297,18 @@ public record Account(
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, funding);
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
+        funding.changed(event.instrument(), h.lots(), event.signedLots(), reversedCut(event.sequence(), trades), 0));
+  }
+
+  /** A reversed side counts for funding where its trade did: at the trade's cut (its ref's), else the last cut. */
+  private long reversedCut(long sequence, List<TradeRef> trades) {
+    for (TradeRef ref : trades) {
+      if (ref.sequence() == sequence && ref.cutMillis() > 0) {
+        return ref.cutMillis();
+      }
+    }
+    return 0;
   }
 
   Account apply(MarginReserved event) {
@@ -404,7 +416,8 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds, funding);
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds,
+        funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), 0));
   }
 
   /**
@@ -465,7 +478,13 @@ public record Account(
             h.isolatedMargin(), stops.getOrDefault(instrument, 0L), funding.position(instrument).lastFundingTime()));
       }
     });
-    return new io.clearinghouse.account.Exposure(cash, liquidating(), positions);
+    Map<String, Long> fundingDue = new HashMap<>();
+    funding.byInstrument().forEach((instrument, p) -> {
+      if (holding(instrument).flat() && p.lotsAt().values().stream().anyMatch(lots -> lots != 0)) {
+        fundingDue.put(instrument, p.lastFundingTime());
+      }
+    });
+    return new io.clearinghouse.account.Exposure(cash, liquidating(), positions, fundingDue);
   }
 
   /**

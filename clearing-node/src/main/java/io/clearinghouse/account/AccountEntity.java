@@ -69,7 +69,13 @@ public final class AccountEntity
    * on the other side (compared, with everything else, when the same sequence comes again).
    */
   public record ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
-      boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo) implements Command {}
+      boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo, long cutMillis) implements Command {
+    /** Without a cut time: the account's clock when it applies the side is the funding cut. */
+    public ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+        boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo) {
+      this(tradeId, sequence, instrument, signedLots, priceTicks, taker, orderId, counterparty, replyTo, 0);
+    }
+  }
 
   /**
    * Undoes this account's side of trade {@code sequence} exactly, because the trade's other side
@@ -263,7 +269,19 @@ public final class AccountEntity
    */
   public record TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
       long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased,
-      String counterparty, Boolean taker, String requestedOrderId) implements Event {}
+      String counterparty, Boolean taker, String requestedOrderId, long cutMillis, long fundingInterval)
+      implements Event {
+    /**
+     * Without funding cut: {@code cutMillis} is when the trade happened for funding (the same for
+     * both sides), {@code fundingInterval} the perpetual's funding interval then (0: none).
+     */
+    public TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+        long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased,
+        String counterparty, Boolean taker, String requestedOrderId) {
+      this(tradeId, sequence, instrument, signedLots, priceTicks, fee, realizedPnl, costDelta, isolatedMarginDelta,
+          orderId, reservationReleased, counterparty, taker, requestedOrderId, 0, 0);
+    }
+  }
 
   /**
    * A trade side undone because the trade's other side was refused: the exact negation of its
@@ -487,7 +505,7 @@ public final class AccountEntity
         .onCommand(GetFundingPayments.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
-        settings.checkUnreservedFills(), this::changed);
+        settings.checkUnreservedFills(), this::changed, () -> environment.clock().millis());
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,

@@ -8,7 +8,16 @@ import java.util.List;
  * What the margin monitor needs of one account to decide, at any mark, whether it is at or below
  * maintenance: cash, whether it is already being liquidated, and its open positions.
  */
-public record Exposure(long cash, boolean liquidating, List<Position> positions) implements CborSerializable {
+public record Exposure(long cash, boolean liquidating, List<Position> positions, java.util.Map<String, Long> fundingDue)
+    implements CborSerializable {
+  /**
+   * Without {@code fundingDue}: instruments the account no longer holds but held at a funding time
+   * it has not been paid yet, with the last funding time it applied (the funding clocks find it so).
+   */
+  public Exposure(long cash, boolean liquidating, List<Position> positions) {
+    this(cash, liquidating, positions, java.util.Map.of());
+  }
+
   /**
    * {@code stopTicks}: the position's protective stop, 0 without one; {@code fundedUpTo}: the
    * funding time of the last funding interval the account applied in the instrument (0: none).
@@ -26,5 +35,6 @@ public record Exposure(long cash, boolean liquidating, List<Position> positions)
 
   public Exposure {
     positions = List.copyOf(positions);
+    fundingDue = fundingDue == null ? java.util.Map.of() : java.util.Map.copyOf(fundingDue);
   }
 }

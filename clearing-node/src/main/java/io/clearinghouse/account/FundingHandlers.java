@@ -69,7 +69,8 @@ final class FundingHandlers {
       return effect.reply(cmd.replyTo(), new Rejected(Rejection.PRICE_NOT_POSITIVE, "funding mark must be positive"));
     }
     Instrument contract = spec.contract();
-    long lots = account.holding(cmd.instrument()).lots();
+    // The position held at the funding time, not now (see FundingLedger).
+    long lots = position.lotsAtFundingTime(cmd.fundingTime(), account.holding(cmd.instrument()).lots());
     long amount;
     try {
       amount = FundingMath.payment(lots, cmd.markTicks(), contract.notionalMultiplier(), cmd.rate());

@@ -202,6 +202,11 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final MarkPrices marks;
   private final Map<String, Tracked> accounts = new HashMap<>();
   private final Map<String, Holders> holders = new HashMap<>();
+  /**
+   * Per instrument, accounts hosted here that no longer hold it but held it at a funding time they
+   * have not been paid for, with the last funding time they applied.
+   */
+  private final Map<String, Map<String, Long>> flatFundingDue = new HashMap<>();
   private final Map<String, Integer> slots = new HashMap<>();
   private final String[] symbols;
   /** Per instrument slot, as read at the start of an evaluation: the mark, and whether it may be used. */
@@ -249,6 +254,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private Behavior<Command> track(Track t) {
     forget(t.accountId());
+    t.exposure().fundingDue().forEach((instrument, fundedUpTo) ->
+        flatFundingDue.computeIfAbsent(instrument, k -> new HashMap<>()).put(t.accountId(), fundedUpTo));
     if (t.exposure().positions().isEmpty()) {
       return this;
     }
@@ -289,6 +296,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private void forget(String accountId) {
     failing.remove(accountId);
+    flatFundingDue.values().forEach(due -> due.remove(accountId));
     Tracked old = accounts.remove(accountId);
     if (old != null) {
       metrics.monitorWatching(accounts.size());
@@ -364,6 +372,16 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
             break;
           }
         }
+      }
+    }
+    for (var flat : flatFundingDue.getOrDefault(q.instrument(), Map.of()).entrySet()) {
+      if (more || flat.getValue() >= q.fundingTime()) {
+        continue;
+      }
+      if (due.size() == q.limit()) {
+        more = true;
+      } else {
+        due.add(flat.getKey());
       }
     }
     q.replyTo().tell(new FundingHolders(due, more));

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 class FundingEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger sequence = new AtomicInteger(1_000);
-  private static final long T1 = 1_764_576_000_000L;   // 2025-12-01T08:00:00Z
+  // Funding times after the trades below (which are cut at the account's clock, now).
+  private static final long T1 = 1_893_484_800_000L;   // 2030-01-01T08:00:00Z
   private static final long T2 = T1 + 8 * 3_600_000L;
   private static final long BP = 10_000;               // 0.01% in 10^-8
 
@@ -142,7 +143,7 @@ class FundingEntityTest {
   void theHistoryPagesNewestFirstByTimeThenInstrument() {
     AccountHarness h = holding(ONE_BTC, 50_000);
     for (int i = 0; i < 5; i++) {
-      long t = T1 + i * 3_600_000L;
+      long t = T1 + i * 3_600_000L;   // (8 h apart in production; any increasing times will do here)
       fund(h, t, BP, price(50_000));
     }
     AccountEntity.FundingPayments first = assertInstanceOf(AccountEntity.FundingPayments.class,
@@ -155,6 +156,26 @@ class FundingEntityTest {
     assertEquals(List.of(T1 + 2 * 3_600_000L, T1 + 3_600_000L, T1),
         second.newestFirst().stream().map(FundingLedger.Payment::fundingTime).toList());
     assertTrue(!second.more());
+  }
+
+  @Test
+  void thePositionAtTheFundingTimePaysNotThePositionWhenTheClockAsks() {
+    AccountHarness h = new AccountHarness(testKit, "cut");
+    h.deposit(usdt(100_000));
+    h.mark(PERP, 50_000);
+    // Opened 1 BTC before T1, closed after it (the register's cut times): T1 is still owed on 1 BTC.
+    int open = sequence.incrementAndGet();
+    h.run(r -> new AccountEntity.ApplyTrade("t-" + open, open, PERP, ONE_BTC, price(50_000), false, null, "o", r,
+        T1 - 1_000));
+    int close = sequence.incrementAndGet();
+    h.run(r -> new AccountEntity.ApplyTrade("t-" + close, close, PERP, -ONE_BTC, price(50_000), false, null, "o", r,
+        T1 + 1_000));
+    assertEquals(new AccountEntity.FundingPaid(-usdt(5), ONE_BTC, false), fund(h, T1, BP, price(50_000)));
+    // Reopened after T1: T2 is paid on what is held then.
+    int again = sequence.incrementAndGet();
+    h.run(r -> new AccountEntity.ApplyTrade("t-" + again, again, PERP, -2 * ONE_BTC, price(50_000), false, null, "o",
+        r, T1 + 2_000));
+    assertEquals(new AccountEntity.FundingPaid(usdt(10), -2 * ONE_BTC, false), fund(h, T2, BP, price(50_000)));
   }
 
   private static String accountId(AccountHarness h) {

@@ -51,11 +51,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Perpetual funding on a real node over real gRPC (issue 17): a 15 s interval at an interest of
- * 0.72% per 8 h (0.00025% per interval; the mark equals the index, so the premium is 0 and the
- * rate is the interest), the index at 50,000.3. Each interval the long of 1 BTC pays 0.125001
- * (50,000.3 * 0.0000025 = 0.12500075, rounded up) and its short receives 0.125000; the long of
- * 0.001 BTC pays 0.000126 and its short receives 0.000125: 2 units of residue per interval in the
- * funding pool. Then the positions are closed, an interval passes with nobody to pay, and the
+ * 0.72% per 8 h (0.000375% per interval; the mark equals the index, so the premium is 0 and the
+ * rate is the interest), the index at 50,000.3. Each interval the long of 1 BTC pays 0.187502
+ * (50,000.3 * 0.00000375 = 0.187501125, rounded up) and its short receives 0.187501; the long of
+ * 0.001 BTC pays 0.000188 (0.000187501125 up) and its short receives 0.000187: 2 units of residue
+ * per interval in the funding pool. Then the positions are closed, an interval passes with nobody to pay, and the
  * audit is clean with the pools holding exactly the intervals' residues.
  */
 class FundingIntegrationTest {
@@ -107,34 +107,34 @@ class FundingIntegrationTest {
         assertTrue(found != null, "no interval has paid all four yet");
         return found;
       });
-      assertEquals("0.00000250", full.getRate());
+      assertEquals("0.00000375", full.getRate());
       assertEquals("50000.3", full.getMarkPrice());
-      assertEquals("0.125127", full.getPaid());
-      assertEquals("0.125125", full.getReceived());
+      assertEquals("0.187690", full.getPaid());
+      assertEquals("0.187688", full.getReceived());
       assertEquals("0.000002", full.getResidue());
 
       FundingPaymentList alicePayments = call(accounts.listFundingPayments(), ALICE_TOKEN,
           ListFundingPaymentsRequest.newBuilder().setAccountId("alice-1").setPageSize(500).build());
       FundingPayment paid = alicePayments.getPaymentsList().stream()
           .filter(p -> p.getFundingTime() == full.getFundingTime()).findFirst().orElseThrow();
-      assertEquals("-0.125001", paid.getAmount());
+      assertEquals("-0.187502", paid.getAmount());
       assertEquals("1.000", paid.getSize());
       for (FundingPayment p : alicePayments.getPaymentsList()) {
-        assertEquals("-0.125001", p.getAmount(), "alice-1 pays the same every interval: " + p);
+        assertEquals("-0.187502", p.getAmount(), "alice-1 pays the same every interval: " + p);
       }
       FundingPaymentList bobPayments = call(accounts.listFundingPayments(), BOB_TOKEN,
           ListFundingPaymentsRequest.newBuilder().setAccountId("bob-1").setInstrument(PERP).build());
-      bobPayments.getPaymentsList().forEach(p -> assertEquals("0.125000", p.getAmount(), p.toString()));
+      bobPayments.getPaymentsList().forEach(p -> assertEquals("0.187501", p.getAmount(), p.toString()));
       FundingPaymentList small = call(accounts.listFundingPayments(), ALICE_TOKEN,
           ListFundingPaymentsRequest.newBuilder().setAccountId("alice-2").build());
-      small.getPaymentsList().forEach(p -> assertEquals("-0.000126", p.getAmount(), p.toString()));
+      small.getPaymentsList().forEach(p -> assertEquals("-0.000188", p.getAmount(), p.toString()));
 
       // GetAccount: the funding paid so far on the position, the predicted rate and the next funding time.
       PositionView position = call(accounts.getAccount(), ALICE_TOKEN,
           GetAccountRequest.newBuilder().setAccountId("alice-1").build()).getPositions(0);
-      assertTrue(new BigDecimal(position.getFundingPaid()).compareTo(new BigDecimal("0.125001")) >= 0,
+      assertTrue(new BigDecimal(position.getFundingPaid()).compareTo(new BigDecimal("0.187502")) >= 0,
           position.toString());
-      assertEquals("0.00000250", position.getPredictedFundingRate());
+      assertEquals("0.00000375", position.getPredictedFundingRate());
       assertTrue(position.getNextFundingTime() > System.currentTimeMillis() - 15_000, position.toString());
       // The stream told alice-2 of its payment.
       probe.awaitAssert(WAIT, () -> {
