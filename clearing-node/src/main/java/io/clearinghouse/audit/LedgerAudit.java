@@ -87,7 +87,15 @@ public final class LedgerAudit {
             .thenApply(TradeRegister.State::replay))
         .runWith(Sink.seq(), system)
         .thenApply(lists -> lists.stream().flatMap(List::stream).toList());
-    return accountLedgers.thenCompose(a -> others.thenCombine(registered, (o, r) -> summarize(a, o, r)));
+    CompletionStage<List<FundingClockLedger>> clocks = journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(FundingClockLedger.PREFIX))
+        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), system)
+            .thenApply(events -> FundingClockLedger.replay(id, events)))
+        .runWith(Sink.seq(), system);
+    return accountLedgers.thenCompose(a -> others.thenCompose(o -> registered.thenCombine(clocks,
+        (r, c) -> summarize(a, o, r, c))));
   }
 
   private static final String REGISTER_PREFIX = TradeRegister.TYPE_KEY.name() + "|";
@@ -118,7 +126,7 @@ public final class LedgerAudit {
   }
 
   private Report summarize(List<AccountLedger> ledgers, List<ReserveLedger> liquidation,
-      List<TradeRegister.Entry> registered) {
+      List<TradeRegister.Entry> registered, List<FundingClockLedger> clocks) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
     long cash = 0;
@@ -220,13 +228,27 @@ public final class LedgerAudit {
     long held = Math.subtractExact(Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash,
         isolated), fees), cost), funds), escrow), owed);
     held = Math.addExact(Math.subtractExact(Math.addExact(held, reserves), fundCost), inTransit);
-    // The funding pools hold only rounding residues: payers round up, receivers down.
+    // The funding pools hold only rounding residues (payers round up, receivers down): with no
+    // interval being paid, exactly what the clock recorded the accounts applied, never below zero.
     long fundingPools = 0;
+    Map<String, FundingClockLedger> clockOf = new TreeMap<>();
+    clocks.forEach(c -> clockOf.put(c.instrument(), c));
     for (var pool : pools.entrySet()) {
       fundingPools = Math.addExact(fundingPools, pool.getValue());
-      if (pool.getValue() < 0) {
-        violations.add("funding pool " + pool.getKey() + " is negative (" + pool.getValue()
-            + "): its receivers were paid more than its payers paid");
+      FundingClockLedger clock = clockOf.get(pool.getKey());
+      if (clock == null) {
+        violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue()
+            + " from payments no funding clock recorded");
+      } else if (!clock.open()) {
+        if (pool.getValue() != Math.negateExact(clock.recordedNet())) {
+          violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue() + " but its clock recorded "
+              + "payments leaving " + Math.negateExact(clock.recordedNet()) + " over " + clock.intervals()
+              + " intervals");
+        }
+        if (pool.getValue() < 0) {
+          violations.add("funding pool " + pool.getKey() + " is negative (" + pool.getValue()
+              + "): its receivers were paid more than its payers paid");
+        }
       }
     }
     held = Math.addExact(held, fundingPools);

@@ -52,7 +52,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Perpetual funding on a real node over real gRPC (issue 17): a 15 s interval at an interest of
  * 0.72% per 8 h (0.000375% per interval; the mark equals the index, so the premium is 0 and the
- * rate is the interest), the index at 50,000.3. Each interval the long of 1 BTC pays 0.187502
+ * rate is the interest), the index and every trade at 50,000.3 (so the mark stays there). Each interval the long of 1 BTC pays 0.187502
  * (50,000.3 * 0.00000375 = 0.187501125, rounded up) and its short receives 0.187501; the long of
  * 0.001 BTC pays 0.000188 (0.000187501125 up) and its short receives 0.000187: 2 units of residue
  * per interval in the funding pool. Then the positions are closed, an interval passes with nobody to pay, and the
@@ -210,7 +210,7 @@ class FundingIntegrationTest {
       String quantity, String buyer, String seller) {
     List<TradeResult> results = await(engine.submitTrades().addHeader("authorization", Calls.BEARER + ENGINE_TOKEN)
         .invoke(Source.single(Trade.newBuilder().setTradeId(id).setSequence(sequence).setInstrument(PERP)
-            .setPrice("50000").setQuantity(quantity).setBuyerAccountId(buyer).setSellerAccountId(seller)
+            .setPrice("50000.3").setQuantity(quantity).setBuyerAccountId(buyer).setSellerAccountId(seller)
             .setAggressorSide(Side.BUY).build())).runWith(Sink.seq(), clients));
     assertTrue(results.get(0).hasAck(), results.toString());
   }
