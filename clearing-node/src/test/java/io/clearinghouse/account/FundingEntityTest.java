@@ -178,6 +178,26 @@ class FundingEntityTest {
     assertEquals(new AccountEntity.FundingPaid(usdt(10), -2 * ONE_BTC, false), fund(h, T2, BP, price(50_000)));
   }
 
+  @Test
+  void anAccountBeingLiquidatedIsPaidAtOnceAndOnce() {
+    AccountHarness h = new AccountHarness(testKit, "liquidated");
+    // 1,000 deposited, 1 BTC bought at 50,000 at 100x; at 49,000 it is below maintenance.
+    h.deposit(usdt(1_000));
+    h.run(r -> new AccountEntity.SetLeverage(PERP, 100, r));
+    h.mark(PERP, 50_000);
+    int seq = sequence.incrementAndGet();
+    h.run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, ONE_BTC, price(50_000), true, null, "o", r));
+    long markSequence = h.mark(PERP, 49_000);
+    h.account.runCommand(new AccountEntity.StartLiquidation(markSequence));
+    assertTrue(((Account) h.account.getState()).liquidating());
+    long cash = h.summary().cash();
+    // Funding does not wait for the liquidation: 1 BTC at 49,000, 0.01% = 4.9 USDT, once.
+    assertEquals(new AccountEntity.FundingPaid(-4_900_000, ONE_BTC, false), fund(h, T1, BP, price(49_000)));
+    assertEquals(cash - 4_900_000, h.summary().cash());
+    assertTrue(fund(h, T1, BP, price(49_000)).duplicate());
+    assertEquals(cash - 4_900_000, h.summary().cash());
+  }
+
   private static String accountId(AccountHarness h) {
     return ((Account) h.account.getState()).accountId();
   }

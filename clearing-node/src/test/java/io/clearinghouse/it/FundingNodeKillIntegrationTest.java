@@ -42,8 +42,8 @@ import org.junit.jupiter.api.Test;
  * Funding across a node kill (issue 17): three node processes, twelve accounts with positions
  * spread over them, a 30 s funding interval. At a funding time a node that is not the oldest is
  * killed with SIGKILL; its accounts (and the funding clock, if it ran there) restart on the
- * survivors. Every account is paid exactly once for every interval, with the exact amounts (0.0075%
- * of 50,000.3 per BTC: the long pays 3.750023, the short receives 3.750022), and the audit, read
+ * survivors. Every account is paid exactly once for every interval, with the exact amounts (0.00075%
+ * of 50,000.3 per BTC, 0.72% per 8 h over 30 s: the long pays 0.375003, the short receives 0.375002), and the audit, read
  * on a survivor, is clean with the pool holding exactly the residues.
  */
 class FundingNodeKillIntegrationTest {
@@ -144,20 +144,20 @@ class FundingNodeKillIntegrationTest {
           continue;
         }
         assertEquals(2 * PAIRS, interval.getAccounts(), interval.toString());
-        // 1 BTC at 50,000.3 x 0.0075% = 3.75002250: payers 3.750023, receivers 3.750022.
-        assertEquals("0.00007500", interval.getRate());
-        assertEquals(units("3.750023") * PAIRS, units(interval.getPaid()), interval.toString());
-        assertEquals(units("3.750022") * PAIRS, units(interval.getReceived()), interval.toString());
+        // 1 BTC at 50,000.3 x 0.00075% = 0.37500225: payers 0.375003, receivers 0.375002.
+        assertEquals("0.00000750", interval.getRate());
+        assertEquals(units("0.375003") * PAIRS, units(interval.getPaid()), interval.toString());
+        assertEquals(units("0.375002") * PAIRS, units(interval.getReceived()), interval.toString());
         assertEquals(PAIRS, units(interval.getResidue()), interval.toString());
       }
       // Each account's funding paid is a whole number of payments (the audit below also checks that no
-      // account applied an interval twice): longs 3.750023 each, shorts -3.750022.
+      // account applied an interval twice): longs 0.375003 each, shorts -0.375002.
       for (int i = 0; i < PAIRS; i++) {
         for (String id : List.of("long-" + i, "short-" + i)) {
           var account = Calls.call(admin.getAccount(), TestNodes.OPERATOR_TOKEN,
               io.clearinghouse.protocol.v1.GetAccountRequest.newBuilder().setAccountId(id).build());
           long paid = units(account.getPositions(0).getFundingPaid());
-          long each = id.startsWith("long") ? units("3.750023") : -units("3.750022");
+          long each = id.startsWith("long") ? units("0.375003") : -units("0.375002");
           assertEquals(0, paid % each, id + " paid " + paid);
           assertTrue(paid / each >= 2, id + " paid " + paid + ": fewer than the two intervals since the kill");
         }
