@@ -66,8 +66,7 @@ public final class Main {
   public static void main(String[] args) {
     Config config = ConfigFactory.load();
     try {
-      NodeSettings.fromConfig(config);
-      io.clearinghouse.funding.FundingSettings.fromConfig(config);
+      io.clearinghouse.funding.FundingSettings.fromConfig(config, NodeSettings.fromConfig(config).instruments());
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       Quotas.fromConfig(config);
@@ -126,7 +125,8 @@ public final class Main {
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
-    io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config);
+    io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config,
+        settings.instruments());
     io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,
         settings.instruments(), clock);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).

@@ -43,10 +43,10 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * closes it ({@link IntervalClosed}, with the totals).
  *
  * <p>Intervals are paid in order: the next one is fixed only when this one is closed, which is
- * what lets the account treat any funding time at or before its last as a repeat. Intervals that
- * passed while the clock could not run (no node, or no fresh mark at the funding time) are
- * skipped, never charged afterwards: the next interval is the one containing the time the
- * delayed interval was fixed.
+ * what lets the account treat any funding time at or before its last as a repeat. An interval
+ * fixed late is followed by the next one all the same (its samples are those taken before its
+ * end); a clock more than {@link #MAX_CATCH_UP} intervals behind (no node ran, or no fresh mark)
+ * skips to the current interval, and the ones skipped are never charged.
  */
 public final class FundingClock extends EventSourcedBehavior<FundingClock.Command, FundingClock.Event,
     FundingClock.State> {
@@ -176,6 +176,9 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     return PersistenceId.of(TYPE_KEY.name(), instrument);
   }
 
+  /** Intervals a clock pays late one after the other; beyond this many behind, it skips to the current one. */
+  static final int MAX_CATCH_UP = 3;
+
   private final String instrument;
   private final FundingEnvironment environment;
   private final FundingTerms terms;
@@ -287,8 +290,14 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     warnedStale = false;
     long now = clock.millis();
     long average = state.average().average();
+    // The next interval follows this one, even when this one was fixed late (it waited for the one
+    // before to close, or for a fresh mark); after an outage of several intervals, from now.
+    long next = Math.addExact(f.fundingTime(), terms.intervalMillis());
+    if (now - f.fundingTime() > MAX_CATCH_UP * terms.intervalMillis()) {
+      next = terms.nextFundingTime(now);
+    }
     IntervalFixed fixed = new IntervalFixed(f.fundingTime(), terms.rate(average), f.prices().markTicks(), average,
-        state.average().count(), now, terms.nextFundingTime(Math.max(now, f.fundingTime())));
+        state.average().count(), now, next);
     context.getLog().info("Funding of {} for {}: rate {}e-8 at mark {} ({} samples)", instrument,
         java.time.Instant.ofEpochMilli(f.fundingTime()), fixed.rate(), fixed.markTicks(), fixed.samples());
     return Effect().persist(fixed).thenRun(after -> startRound(after.open()));

@@ -25,6 +25,21 @@ public record FundingSettings(boolean enabled, Duration sampleEvery, Duration se
   private static final Set<String> KEYS = Set.of("enabled", "sample-every", "settle-window", "parallelism", "batch",
       "ask-timeout", "history-retained", "snapshot-every");
 
+  /**
+   * The settings, checked against the instruments too: an interval stays open at least
+   * {@code settle-window}, so it must be shorter than every perpetual's funding interval.
+   */
+  public static FundingSettings fromConfig(Config root, io.clearinghouse.instrument.Instruments instruments) {
+    FundingSettings settings = fromConfig(root);
+    for (var spec : instruments.specs()) {
+      if (spec.funding() != null && settings.settleWindow().compareTo(spec.funding().interval()) >= 0) {
+        throw new ConfigException.BadValue(ROOT + ".settle-window", "must be shorter than the funding interval of "
+            + spec.symbol() + " (" + spec.funding().interval() + "), was " + settings.settleWindow());
+      }
+    }
+    return settings;
+  }
+
   public static FundingSettings fromConfig(Config root) {
     Config c = root.getConfig(ROOT);
     for (String key : c.root().keySet()) {

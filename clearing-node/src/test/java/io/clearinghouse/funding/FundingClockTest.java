@@ -142,6 +142,45 @@ class FundingClockTest {
   }
 
   @Test
+  void anIntervalFixedLateIsFollowedByTheNextOneAndALongOutageSkipsToNow() {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T07:59:58Z"));
+    AtomicReference<FundingEnvironment.Prices> prices = new AtomicReference<>(
+        new FundingEnvironment.Prices(500_000, 500_000, true));
+    Holders holders = new Holders();
+    holders.lots.put("a", 1L);
+    ActorRef<FundingClock.Command> fundingClock = testKit.spawn(FundingClock.create(PERP, PERP + "-late-"
+        + ids.incrementAndGet(), environment(clock, prices, holders)), "late-" + ids.incrementAndGet());
+    tickUntil(fundingClock, () -> quote(fundingClock).samples() == 1);
+    // The first tick after 08:00 comes at 16:00:10 (say every node was busy): 08:00 is paid, then 16:00.
+    clock.advance(Duration.ofHours(8).plusSeconds(12));
+    tickUntil(fundingClock, () -> history(fundingClock).newestFirst().stream().filter(i -> i.closedAt() > 0).count() == 2);
+    assertEquals(List.of(EIGHT + 8 * 3_600_000L, EIGHT), history(fundingClock).newestFirst().stream()
+        .map(FundingClock.IntervalRecord::fundingTime).toList());
+    // Then nothing for a day and a half: the intervals missed are skipped, the next is the current one.
+    clock.advance(Duration.ofHours(36));
+    tickUntil(fundingClock, () -> history(fundingClock).newestFirst().stream().filter(i -> i.closedAt() > 0).count() == 3);
+    assertEquals(EIGHT + 16 * 3_600_000L, history(fundingClock).newestFirst().get(0).fundingTime());
+    long now = clock.millis();
+    assertEquals((now / (8 * 3_600_000L) + 1) * 8 * 3_600_000L, quote(fundingClock).nextFundingTime());
+  }
+
+  @Test
+  void aSettleWindowAsLongAsAFundingIntervalIsRefusedNamingTheKey() {
+    com.typesafe.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+        com.typesafe.config.ConfigException.class, () -> FundingSettings.fromConfig(ConfigFactory.parseString(
+            "clearinghouse.funding.settle-window = 8h").withFallback(ConfigFactory.load()), INSTRUMENTS));
+    assertTrue(e.getMessage().contains("clearinghouse.funding.settle-window"), e.getMessage());
+    com.typesafe.config.ConfigException unknown = org.junit.jupiter.api.Assertions.assertThrows(
+        com.typesafe.config.ConfigException.class, () -> FundingSettings.fromConfig(ConfigFactory.parseString(
+            "clearinghouse.funding.sample-evry = 5s").withFallback(ConfigFactory.load()), INSTRUMENTS));
+    assertTrue(unknown.getMessage().contains("clearinghouse.funding.sample-evry"), unknown.getMessage());
+    com.typesafe.config.ConfigException zero = org.junit.jupiter.api.Assertions.assertThrows(
+        com.typesafe.config.ConfigException.class, () -> FundingSettings.fromConfig(ConfigFactory.parseString(
+            "clearinghouse.funding.parallelism = 0").withFallback(ConfigFactory.load()), INSTRUMENTS));
+    assertTrue(zero.getMessage().contains("clearinghouse.funding.parallelism"), zero.getMessage());
+  }
+
+  @Test
   void aClockRestartedWhilePayingFinishesWithoutPayingAnyoneTwice() {
     MutableClock clock = new MutableClock(Instant.parse("2026-01-01T07:59:58Z"));
     AtomicReference<FundingEnvironment.Prices> prices = new AtomicReference<>(

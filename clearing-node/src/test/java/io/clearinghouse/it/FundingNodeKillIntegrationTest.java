@@ -71,7 +71,7 @@ class FundingNodeKillIntegrationTest {
         "pekko.cluster.seed-nodes = " + seeds,
         "pekko.coordinated-shutdown.exit-jvm = off",
         "clearinghouse.price-feed.jump-confirm-time = 0s",
-        "clearinghouse.funding { enabled = on, sample-every = 500ms, settle-window = 40s }",
+        "clearinghouse.funding { enabled = on, sample-every = 500ms, settle-window = 25s }",
         "clearinghouse.instrument-overrides { \"" + PERP + "\" { funding-interval = 30s, funding-interest = \"0.72%\" } }",
         "clearinghouse.auth.tokens = [",
         "  { name = operator, role = operator, sha256 = \"" + Authenticator.sha256Hex(TestNodes.OPERATOR_TOKEN) + "\" }",
