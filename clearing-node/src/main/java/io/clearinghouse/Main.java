@@ -69,7 +69,7 @@ public final class Main {
   public static void main(String[] args) {
     Config config = ConfigFactory.load();
     try {
-      NodeSettings.fromConfig(config);
+      io.clearinghouse.funding.FundingSettings.fromConfig(config, NodeSettings.fromConfig(config).instruments());
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       Quotas.fromConfig(config);
@@ -145,6 +145,10 @@ public final class Main {
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
+    io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config,
+        settings.instruments());
+    io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,
+        settings.instruments(), clock);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
         system.settings().config().getBoolean("clearinghouse.require-mark"));
@@ -163,9 +167,9 @@ public final class Main {
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
-            liquidations, rankings, metrics, quotas),
+            liquidations, rankings, metrics, quotas, fundings),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks),
+            marks, fundings),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

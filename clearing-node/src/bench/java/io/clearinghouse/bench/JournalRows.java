@@ -44,6 +44,11 @@ final class JournalRows {
 
   /** Reads the whole messages table of {@code keyspace} (one run: some tens of thousands of rows). */
   static JournalRows read(CqlSession session, String keyspace) {
+    return read(session, keyspace, TRADE_CLEARED_MANIFEST_SUFFIX);
+  }
+
+  /** The rows whose event's manifest ends with {@code manifestSuffix} ("$FundingApplied"), and how many others. */
+  static JournalRows read(CqlSession session, String keyspace, String manifestSuffix) {
     SimpleStatement select = SimpleStatement.newInstance("SELECT persistence_id, partition_nr, sequence_nr, timebucket,"
             + " writer_uuid, ser_id, ser_manifest, event_manifest, event FROM " + keyspace + ".messages")
         .setPageSize(PAGE_SIZE)
@@ -52,7 +57,7 @@ final class JournalRows {
     int other = 0;
     for (Row row : session.execute(select)) {
       String manifest = row.getString("ser_manifest");
-      if (manifest == null || !manifest.endsWith(TRADE_CLEARED_MANIFEST_SUFFIX)) {
+      if (manifest == null || !manifest.endsWith(manifestSuffix)) {
         other++;
         continue;
       }

@@ -46,7 +46,8 @@ public record Account(
     Map<String, Long> stops,
     long owed,
     List<String> liquidationIds,
-    FeeSweep fees) implements AccountEntity.State {
+    FeeSweep fees,
+    FundingLedger funding) implements AccountEntity.State {
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -79,6 +80,8 @@ public record Account(
     liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
     // Snapshots written before fees were swept have none: nothing is in transit for them.
     fees = fees == null ? FeeSweep.NONE : fees;
+    // Snapshots written before funding existed have none.
+    funding = funding == null ? FundingLedger.EMPTY : funding;
   }
 
   /** The ids of the account's last liquidations, newest first, at most {@code limit}. */
@@ -98,7 +101,7 @@ public record Account(
 
   static Account opened(String accountId, int retainedTrades) {
     return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0, List.of(), FeeSweep.NONE);
+        Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY);
   }
 
   Holding holding(String instrument) {
@@ -239,6 +242,7 @@ public record Account(
         .tradesForgottenUpTo(forgottenUpTo)
         .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
         .fees(fees.charged(event.fee()))
+        .funding(funding.changed(event.instrument(), h.lots(), event.signedLots(), event.cutMillis(), event.fundingInterval()))
         .build();
   }
 
@@ -308,7 +312,19 @@ public record Account(
         .tradesForgottenUpTo(forgottenUpTo)
         .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
         .fees(fees.charged(Math.negateExact(event.feeRefund())))
+        .funding(funding.changed(event.instrument(), h.lots(), event.signedLots(),
+            reversedCut(event.sequence(), trades), 0))
         .build();
+  }
+
+  /** A reversed side counts for funding where its trade did: at the trade's cut (its ref's), else the last cut. */
+  private long reversedCut(long sequence, List<TradeRef> trades) {
+    for (TradeRef ref : trades) {
+      if (ref.sequence() == sequence && ref.cutMillis() > 0) {
+        return ref.cutMillis();
+      }
+    }
+    return 0;
   }
 
   Account apply(MarginReserved event) {
@@ -417,6 +433,7 @@ public record Account(
         .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)))
         .stops(stopsAfter(e.instrument(), h.lots(), updated.lots()))
         .owed(Math.addExact(owed, m.owed()))
+        .funding(funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), 0))
         .build();
   }
 
@@ -472,10 +489,29 @@ public record Account(
     holdings.forEach((instrument, h) -> {
       if (!h.flat()) {
         positions.add(new io.clearinghouse.account.Exposure.Position(instrument, h.lots(), h.cost(), h.mode(),
-            h.isolatedMargin(), stops.getOrDefault(instrument, 0L)));
+            h.isolatedMargin(), stops.getOrDefault(instrument, 0L), funding.position(instrument).lastFundingTime()));
       }
     });
-    return new io.clearinghouse.account.Exposure(cash, liquidating(), positions);
+    Map<String, Long> fundingDue = new HashMap<>();
+    funding.byInstrument().forEach((instrument, p) -> {
+      if (holding(instrument).flat() && p.lotsAt().values().stream().anyMatch(lots -> lots != 0)) {
+        fundingDue.put(instrument, p.lastFundingTime());
+      }
+    });
+    return new io.clearinghouse.account.Exposure(cash, liquidating(), positions, fundingDue);
+  }
+
+  /**
+   * A funding payment: received from or paid into the instrument's funding pool, in one event
+   * (the cash and the pool move together or not at all); the interval is remembered as applied.
+   */
+  Account apply(AccountEntity.FundingApplied e) {
+    Moved m = moved(e, null);
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .funding(funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(), e.markTicks(),
+            e.lots(), e.amount(), e.epochMillis())))
+        .build();
   }
 
   /** Fees swept out of fee revenue into transit, on their way to the platform-revenue reserve. */

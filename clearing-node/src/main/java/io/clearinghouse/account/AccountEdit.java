@@ -25,6 +25,7 @@ final class AccountEdit {
   private long owed;
   private List<String> liquidationIds;
   private FeeSweep fees;
+  private FundingLedger funding;
 
   AccountEdit(Account a) {
     accountId = a.accountId();
@@ -43,6 +44,7 @@ final class AccountEdit {
     owed = a.owed();
     liquidationIds = a.liquidationIds();
     fees = a.fees();
+    funding = a.funding();
   }
 
   AccountEdit cash(long value) {
@@ -115,8 +117,14 @@ final class AccountEdit {
     return this;
   }
 
+  AccountEdit funding(FundingLedger value) {
+    funding = value;
+    return this;
+  }
+
   Account build() {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees);
+        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees,
+        funding);
   }
 }

@@ -70,7 +70,13 @@ public final class AccountEntity
    * on the other side (compared, with everything else, when the same sequence comes again).
    */
   public record ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
-      boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo) implements Command {}
+      boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo, long cutMillis) implements Command {
+    /** Without a cut time: the account's clock when it applies the side is the funding cut. */
+    public ApplyTrade(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+        boolean taker, String orderId, String counterparty, ActorRef<Reply> replyTo) {
+      this(tradeId, sequence, instrument, signedLots, priceTicks, taker, orderId, counterparty, replyTo, 0);
+    }
+  }
 
   /**
    * Undoes this account's side of trade {@code sequence} exactly, because the trade's other side
@@ -189,6 +195,22 @@ public final class AccountEntity
   /** From the monitor: the mark crossed the stop of {@code instrument}; the account re-checks. */
   public record TriggerStop(String instrument, long markSequence) implements Command {}
 
+  /**
+   * From an instrument's funding clock: pay or receive the funding of the interval ending at
+   * {@code fundingTime} on the position held now, at {@code rate} (10^-8) and {@code markTicks}.
+   * Applied once per (instrument, fundingTime): a repeat answers with the first payment.
+   */
+  public record ApplyFunding(String instrument, long fundingTime, long rate, long markTicks,
+      ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * The account's funding payments, newest first: in {@code instrument} (null: all), with a
+   * funding time and instrument ordered after the cursor ({@code beforeFundingTime} 0: from the
+   * newest; ordered by funding time, then instrument, both descending), at most {@code limit}.
+   */
+  public record GetFundingPayments(String instrument, long beforeFundingTime, String beforeInstrument, int limit,
+      ActorRef<Reply> replyTo) implements Command {}
+
   /** Sends the account's state now and after every change to {@code subscriber}, until it stops. */
   public record Subscribe(ActorRef<Reply> subscriber) implements Command {}
 
@@ -202,13 +224,23 @@ public final class AccountEntity
   /** Told to subscribers when something happens to the account that its state alone does not show. */
   public record Notice(NoticeKind kind, String liquidationId, String message) implements Reply {}
 
-  public enum NoticeKind { DELEVERAGED, STOP_TRIGGERED }
+  public enum NoticeKind { DELEVERAGED, STOP_TRIGGERED, FUNDING }
 
   public record Transferred(Receipt receipt, boolean replayed) implements Reply {}
 
   public record Rejected(Rejection reason, String message) implements Reply {}
 
   public record LiquidationIds(java.util.List<String> newestFirst) implements Reply {}
+
+  /** A funding payment applied now, or before ({@code duplicate}): {@code amount} received (negative: paid). */
+  public record FundingPaid(long amount, long lots, boolean duplicate) implements Reply {}
+
+  /** A page of funding payments, newest first; {@code more}: older ones are retained too. */
+  public record FundingPayments(java.util.List<FundingLedger.Payment> newestFirst, boolean more) implements Reply {
+    public FundingPayments {
+      newestFirst = java.util.List.copyOf(newestFirst);
+    }
+  }
 
   /** A trade side is durable: applied now, or found applied before ({@code duplicate}). */
   public record TradeSideApplied(long fee, boolean duplicate) implements Reply {}
@@ -261,7 +293,19 @@ public final class AccountEntity
    */
   public record TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
       long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased,
-      String counterparty, Boolean taker, String requestedOrderId) implements Event {}
+      String counterparty, Boolean taker, String requestedOrderId, long cutMillis, long fundingInterval)
+      implements Event {
+    /**
+     * Without funding cut: {@code cutMillis} is when the trade happened for funding (the same for
+     * both sides), {@code fundingInterval} the perpetual's funding interval then (0: none).
+     */
+    public TradeCleared(String tradeId, long sequence, String instrument, long signedLots, long priceTicks,
+        long fee, long realizedPnl, long costDelta, long isolatedMarginDelta, String orderId, long reservationReleased,
+        String counterparty, Boolean taker, String requestedOrderId) {
+      this(tradeId, sequence, instrument, signedLots, priceTicks, fee, realizedPnl, costDelta, isolatedMarginDelta,
+          orderId, reservationReleased, counterparty, taker, requestedOrderId, 0, 0);
+    }
+  }
 
   /**
    * A trade side undone because the trade's other side was refused: the exact negation of its
@@ -321,6 +365,15 @@ public final class AccountEntity
 
   /** An applied liquidation step, remembered to answer the saga's retries with the first result. */
   public record LiquidationStep(String key, LiquidationTransfer transfer, long amount) implements CborSerializable {}
+
+  /**
+   * The funding of the interval ending at {@code fundingTime} of {@code instrument}: {@code amount}
+   * received from the instrument's funding pool (negative: paid into it, rounded up) on
+   * {@code lots} held at {@code markTicks} and {@code rate} (10^-8). Lots 0: nothing moved, the
+   * interval is only marked as applied.
+   */
+  public record FundingApplied(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+      long epochMillis) implements Event {}
 
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
@@ -484,9 +537,11 @@ public final class AccountEntity
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(SweepFees.class, cmd -> Effect().noReply())
         .onCommand(FeesAnswer.class, cmd -> Effect().noReply())
+        .onCommand(ApplyFunding.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(GetFundingPayments.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
-        settings.checkUnreservedFills(), this::changed);
+        settings.checkUnreservedFills(), this::changed, () -> environment.clock().millis());
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, this::changed);
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
@@ -496,7 +551,11 @@ public final class AccountEntity
         notice -> subscribers.forEach(s -> s.tell(notice)));
     TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(), pending,
         this::changed);
+    FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(), environment.clock(),
+        this::changed, notice -> subscribers.forEach(s -> s.tell(notice)));
     builder.forStateType(Account.class)
+        .onCommand(ApplyFunding.class, funding::apply)
+        .onCommand(GetFundingPayments.class, funding::list)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
         .onCommand(Deposit.class, transfers::deposit)
         .onCommand(Withdraw.class, transfers::withdraw)
@@ -622,7 +681,8 @@ public final class AccountEntity
         .onEvent(StopSet.class, (account, event) -> account.apply(event))
         .onEvent(LiquidationForgotten.class, (account, event) -> account.apply(event))
         .onEvent(FeesSwept.class, (account, event) -> account.apply(event))
-        .onEvent(FeesCollected.class, (account, event) -> account.apply(event));
+        .onEvent(FeesCollected.class, (account, event) -> account.apply(event))
+        .onEvent(FundingApplied.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

@@ -15,7 +15,8 @@ import java.util.Map;
  */
 public record AccountSummary(String accountId, long cash, long equity, long available, long withdrawable,
     long reserved, long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId,
-    long debt, Map<String, Long> stops, List<String> haltedInstruments, long owed) implements CborSerializable {
+    long debt, Map<String, Long> stops, List<String> haltedInstruments, long owed, Map<String, Long> fundingReceived)
+    implements CborSerializable {
   public static final long NO_RATIO = -1;
   public static final long INFINITE_RATIO = Long.MAX_VALUE;
 
@@ -23,12 +24,21 @@ public record AccountSummary(String accountId, long cash, long equity, long avai
     positions = List.copyOf(positions);
     stops = stops == null ? Map.of() : Map.copyOf(stops);
     haltedInstruments = haltedInstruments == null ? List.of() : List.copyOf(haltedInstruments);
+    fundingReceived = fundingReceived == null ? Map.of() : Map.copyOf(fundingReceived);
+  }
+
+  /** Without funding received ({@code fundingReceived}: per perpetual held, net funding received, negative: paid). */
+  public AccountSummary(String accountId, long cash, long equity, long available, long withdrawable, long reserved,
+      long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId, long debt,
+      Map<String, Long> stops, List<String> haltedInstruments, long owed) {
+    this(accountId, cash, equity, available, withdrawable, reserved, marginRatioPpm, leverageCap, positions,
+        liquidationId, debt, stops, haltedInstruments, owed, Map.of());
   }
 
   /** An account without debt, stops, halted instruments or owed shortfalls. */
   public AccountSummary(String accountId, long cash, long equity, long available, long withdrawable, long reserved,
       long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId) {
     this(accountId, cash, equity, available, withdrawable, reserved, marginRatioPpm, leverageCap, positions,
-        liquidationId, 0, Map.of(), List.of(), 0);
+        liquidationId, 0, Map.of(), List.of(), 0, Map.of());
   }
 }

@@ -60,6 +60,9 @@ public final class AccountTransfers {
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, e.instrument()), e.isolatedMarginDelta());
       // An isolated loss beyond the position's margin is owed, never taken from the cash.
       Transfer.add(t, Bucket.owed(accountId), cash, e.shortfall());
+    } else if (event instanceof AccountEntity.FundingApplied f) {
+      // Received from the instrument's funding pool (positive) or paid into it (negative).
+      Transfer.add(t, Bucket.fundingPool(f.instrument()), cash, f.amount());
     } else if (event instanceof LiquidationCredited c) {
       Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
       Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));

@@ -51,6 +51,13 @@ public final class Accounts {
         .thenApply(reply -> expect(reply, AccountEntity.LiquidationIds.class).newestFirst());
   }
 
+  /** A page of the account's funding payments (see {@link AccountEntity.GetFundingPayments}). */
+  public CompletionStage<AccountEntity.FundingPayments> fundingPayments(String accountId, String instrument,
+      long beforeFundingTime, String beforeInstrument, int limit) {
+    return ask(accountId, replyTo -> new AccountEntity.GetFundingPayments(instrument, beforeFundingTime,
+        beforeInstrument, limit, replyTo)).thenApply(reply -> expect(reply, AccountEntity.FundingPayments.class));
+  }
+
   public CompletionStage<AccountEntity.Transferred> deposit(String accountId, String idempotencyKey, long amount) {
     return ask(accountId, replyTo -> new AccountEntity.Deposit(idempotencyKey, amount, replyTo))
         .thenApply(Accounts::transferred);

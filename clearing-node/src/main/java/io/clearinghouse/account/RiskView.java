@@ -133,7 +133,18 @@ final class RiskView {
     return new AccountSummary(account.accountId(), account.cash(), risk.equity(), risk.available(), risk.withdrawable(),
         risk.reservations(), positions.isEmpty() ? AccountSummary.NO_RATIO : ratio.orElse(AccountSummary.INFINITE_RATIO),
         account.leverageCap(), positions, account.liquidating() ? account.liquidation().liquidationId() : null,
-        account.debt(), account.stops(), haltedHeld(account), account.owed());
+        account.debt(), account.stops(), haltedHeld(account), account.owed(), fundingHeld(account));
+  }
+
+  /** Net funding received per perpetual the account holds now. */
+  private static java.util.Map<String, Long> fundingHeld(Account account) {
+    java.util.Map<String, Long> held = new java.util.HashMap<>();
+    account.funding().byInstrument().forEach((instrument, p) -> {
+      if (!account.holding(instrument).flat()) {
+        held.put(instrument, p.total());
+      }
+    });
+    return held;
   }
 
   private List<String> haltedHeld(Account account) {

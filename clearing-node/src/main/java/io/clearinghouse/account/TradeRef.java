@@ -18,13 +18,24 @@ import java.util.Objects;
 public record TradeRef(long sequence, String tradeId, long signedLots, long priceTicks, long fee, String counterparty,
     String instrument, Boolean taker, String orderId, long realizedPnl, long costDelta, long isolatedMarginDelta,
     long priorLastPriceTicks, boolean reversed, long lotsAfter, long costAfter, long isolatedAfter,
-    Reservation reservation, long stopBefore) implements CborSerializable {
+    Reservation reservation, long stopBefore, long cutMillis) implements CborSerializable {
+
+  /** {@code cutMillis}: the side's funding cut time (0 in refs from before it was kept). */
+  public TradeRef(long sequence, String tradeId, long signedLots, long priceTicks, long fee, String counterparty,
+      String instrument, Boolean taker, String orderId, long realizedPnl, long costDelta, long isolatedMarginDelta,
+      long priorLastPriceTicks, boolean reversed, long lotsAfter, long costAfter, long isolatedAfter,
+      Reservation reservation, long stopBefore) {
+    this(sequence, tradeId, signedLots, priceTicks, fee, counterparty, instrument, taker, orderId, realizedPnl,
+        costDelta, isolatedMarginDelta, priorLastPriceTicks, reversed, lotsAfter, costAfter, isolatedAfter, reservation,
+        stopBefore, 0);
+  }
 
   static TradeRef of(AccountEntity.TradeCleared e, long priorLastPriceTicks, Holding after, Reservation consumed,
       long stopBefore) {
     return new TradeRef(e.sequence(), e.tradeId(), e.signedLots(), e.priceTicks(), e.fee(), e.counterparty(),
         e.instrument(), e.taker(), e.requestedOrderId(), e.realizedPnl(), e.costDelta(), e.isolatedMarginDelta(),
-        priorLastPriceTicks, false, after.lots(), after.cost(), after.isolatedMargin(), consumed, stopBefore);
+        priorLastPriceTicks, false, after.lots(), after.cost(), after.isolatedMargin(), consumed, stopBefore,
+        e.cutMillis());
   }
 
   /** A ref of a side never applied: only marked, so that it never will be. */
@@ -35,7 +46,7 @@ public record TradeRef(long sequence, String tradeId, long signedLots, long pric
   TradeRef asReversed() {
     return new TradeRef(sequence, tradeId, signedLots, priceTicks, fee, counterparty, instrument, taker, orderId,
         realizedPnl, costDelta, isolatedMarginDelta, priorLastPriceTicks, true, lotsAfter, costAfter, isolatedAfter,
-        reservation, stopBefore);
+        reservation, stopBefore, cutMillis);
   }
 
   /** Whether {@code holding} is still exactly what this side left. */

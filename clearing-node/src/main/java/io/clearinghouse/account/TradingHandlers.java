@@ -60,6 +60,13 @@ final class TradingHandlers {
 
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed) {
+    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, System::currentTimeMillis);
+  }
+
+  /** {@code now}: the funding cut of a side that comes without one (the account's clock). */
+  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
+      PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now) {
+    this.now = now;
     this.asset = asset;
     this.pending = pending;
     this.checkUnreservedFills = checkUnreservedFills;
@@ -68,6 +75,8 @@ final class TradingHandlers {
     this.instruments = instruments;
     this.changed = changed;
   }
+
+  private final java.util.function.LongSupplier now;
 
   // --- trades ---------------------------------------------------------------------------
 
@@ -244,9 +253,11 @@ final class TradingHandlers {
     Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);
     boolean fills = reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots());
+    var funding = instruments.spec(cmd.instrument()).funding();
     return new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), fee,
         change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released, cmd.counterparty(),
-        cmd.taker(), cmd.orderId());
+        cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
+        funding == null ? 0 : funding.intervalMillis());
   }
 
   /**

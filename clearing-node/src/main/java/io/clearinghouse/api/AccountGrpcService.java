@@ -54,6 +54,14 @@ public final class AccountGrpcService implements AccountServicePowerApi {
 
   public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
       AccountStreams streams, Liquidations liquidations, AdlRankings adl, Metrics metrics, Quotas quotas) {
+    this(accounts, auth, asset, instruments, streams, liquidations, adl, metrics, quotas,
+        io.clearinghouse.funding.Fundings.NONE);
+  }
+
+  /** {@code fundings}: the perpetuals' predicted funding rates shown with the positions. */
+  public AccountGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments,
+      AccountStreams streams, Liquidations liquidations, AdlRankings adl, Metrics metrics, Quotas quotas,
+      io.clearinghouse.funding.Fundings fundings) {
     this.quotas = quotas;
     this.liquidations = liquidations;
     this.adl = adl;
@@ -63,7 +71,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     this.auth = auth;
     this.asset = asset;
     this.instruments = instruments;
-    this.mapping = new ProtoMapping(asset, instruments);
+    this.mapping = new ProtoMapping(asset, instruments, fundings);
   }
 
   /** Authenticates the client and checks it owns the account; returns the account id. */
@@ -203,6 +211,26 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       return liquidations.summary(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
           Math.max(0, in.getToEpochMillis()), Integer.MAX_VALUE), Deadlines.within(metadata, liquidations.listDeadline()))
           .thenApply(mapping::summary);
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.FundingPaymentList> listFundingPayments(
+      io.clearinghouse.protocol.v1.ListFundingPaymentsRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      String instrument = null;
+      if (!in.getInstrument().isEmpty()) {
+        instrument = instruments.require(in.getInstrument()).symbol();
+        if (instruments.spec(instrument).funding() == null) {
+          throw new RejectedException(io.clearinghouse.common.Rejection.NOT_PERPETUAL, instrument
+              + " is not a perpetual: it has no funding");
+        }
+      }
+      int size = FundingPages.size(in.getPageSize());
+      FundingPages.PaymentCursor cursor = FundingPages.paymentCursor(in.getPageToken(), instruments);
+      return accounts.fundingPayments(accountId, instrument, cursor.fundingTime(), cursor.instrument(), size)
+          .thenApply(page -> mapping.payments(accountId, page));
     });
   }
 

@@ -86,8 +86,11 @@ public final class AccountStreams {
       update.setAccount(mapping.view(seen.summary()));
     }
     update.addAlerts(MarginAlert.newBuilder()
-        .setKind(notice.kind() == AccountEntity.NoticeKind.DELEVERAGED ? MarginAlert.Kind.DELEVERAGED
-            : MarginAlert.Kind.STOP_TRIGGERED)
+        .setKind(switch (notice.kind()) {
+          case DELEVERAGED -> MarginAlert.Kind.DELEVERAGED;
+          case STOP_TRIGGERED -> MarginAlert.Kind.STOP_TRIGGERED;
+          case FUNDING -> MarginAlert.Kind.FUNDING;
+        })
         .setLiquidationId(notice.liquidationId())
         .setMessage(notice.message()));
     return Optional.of(update.build());

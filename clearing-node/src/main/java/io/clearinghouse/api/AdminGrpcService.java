@@ -44,6 +44,7 @@ import org.apache.pekko.grpc.javadsl.Metadata;
 
 /** clearing.v1.AdminService: exchange operators only. */
 public final class AdminGrpcService implements AdminServicePowerApi {
+  private final io.clearinghouse.funding.Fundings fundings;
   private final Accounts accounts;
   private final Authenticator auth;
   private final Asset asset;
@@ -65,6 +66,13 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   /** {@code marks} (may be null) values the insurance funds' positions. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks) {
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, io.clearinghouse.funding.Fundings.NONE);
+  }
+
+  /** {@code fundings}: the funding clocks' histories and quotes. */
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
+      Liquidations liquidations, Metrics metrics, MarkPrices marks, io.clearinghouse.funding.Fundings fundings) {
+    this.fundings = fundings;
     this.marks = marks;
     this.liquidations = liquidations;
     this.instruments = instruments;
@@ -72,7 +80,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
-    this.mapping = new ProtoMapping(asset, instruments);
+    this.mapping = new ProtoMapping(asset, instruments, fundings);
     this.audit = audit;
   }
 
@@ -111,6 +119,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
           .setReserveWithdrawals(mapping.money(report.reserveWithdrawals()))
           .setFundPositionCost(mapping.money(report.fundPositionCost()))
           .setInTransit(mapping.money(report.inTransit()))
+          .setFundingPools(mapping.money(report.fundingPools()))
           .addAllViolations(report.violations())
           .build());
     });
@@ -278,6 +287,23 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     return mapping.fund(view, symbol -> marks == null ? OptionalLong.empty()
         : marks.get(symbol).map(m -> OptionalLong.of(m.priceTicks())).orElse(OptionalLong.empty()))
         .toBuilder().setFund(view.reserveName()).build();
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.FundingIntervalList> listFundingIntervals(
+      io.clearinghouse.protocol.v1.ListFundingIntervalsRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      String instrument = instruments.require(in.getInstrument()).symbol();
+      if (instruments.spec(instrument).funding() == null) {
+        throw new io.clearinghouse.common.RejectedException(io.clearinghouse.common.Rejection.NOT_PERPETUAL,
+            instrument + " is not a perpetual: it has no funding");
+      }
+      int size = FundingPages.size(in.getPageSize());
+      long before = FundingPages.intervalCursor(in.getPageToken());
+      return fundings.history(instrument, before, size).thenCombine(fundings.currentQuote(instrument),
+          (history, quote) -> mapping.intervals(instrument, history, quote));
+    });
   }
 
   /** A page size: 50 unless asked, at most 1000. */

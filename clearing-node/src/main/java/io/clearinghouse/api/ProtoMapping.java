@@ -31,9 +31,17 @@ public final class ProtoMapping {
   private final Asset asset;
   private final Instruments instruments;
 
+  private final io.clearinghouse.funding.Fundings fundings;
+
   public ProtoMapping(Asset asset, Instruments instruments) {
+    this(asset, instruments, io.clearinghouse.funding.Fundings.NONE);
+  }
+
+  /** {@code fundings}: where a perpetual position's predicted funding rate is read. */
+  public ProtoMapping(Asset asset, Instruments instruments, io.clearinghouse.funding.Fundings fundings) {
     this.asset = asset;
     this.instruments = instruments;
+    this.fundings = fundings;
   }
 
   String money(long units) {
@@ -60,7 +68,15 @@ public final class ProtoMapping {
       view.setLiquidationId(account.liquidationId());
     }
     for (PositionSummary position : account.positions()) {
-      view.addPositions(position(position, account.stops().getOrDefault(position.instrument(), 0L)));
+      PositionView p = position(position, account.stops().getOrDefault(position.instrument(), 0L));
+      if (instruments.spec(position.instrument()).funding() != null) {
+        PositionView.Builder perpetual = p.toBuilder().setFundingPaid(money(Math.negateExact(
+            account.fundingReceived().getOrDefault(position.instrument(), 0L))));
+        fundings.quote(position.instrument()).ifPresent(q -> perpetual
+            .setPredictedFundingRate(FundingPages.rate(q.predictedRate())).setNextFundingTime(q.nextFundingTime()));
+        p = perpetual.build();
+      }
+      view.addPositions(p);
     }
     view.setDebt(money(account.debt()));
     view.addAllLiquidationHaltedInstruments(account.haltedInstruments());
@@ -92,6 +108,54 @@ public final class ProtoMapping {
       view.setStopPrice(instrument.formatPrice(stopTicks));
     }
     return view.build();
+  }
+
+  io.clearinghouse.protocol.v1.FundingPaymentList payments(String accountId,
+      io.clearinghouse.account.AccountEntity.FundingPayments page) {
+    var out = io.clearinghouse.protocol.v1.FundingPaymentList.newBuilder().setAccountId(accountId);
+    for (io.clearinghouse.account.FundingLedger.Payment p : page.newestFirst()) {
+      Instrument instrument = instruments.require(p.instrument());
+      out.addPayments(io.clearinghouse.protocol.v1.FundingPayment.newBuilder()
+          .setInstrument(p.instrument())
+          .setFundingTime(p.fundingTime())
+          .setRate(FundingPages.rate(p.rate()))
+          .setMarkPrice(instrument.formatPrice(p.markTicks()))
+          .setSize(instrument.formatQuantity(p.lots()))
+          .setAmount(money(p.amount()))
+          .setAppliedAt(p.epochMillis()));
+    }
+    if (page.more() && !page.newestFirst().isEmpty()) {
+      var last = page.newestFirst().get(page.newestFirst().size() - 1);
+      out.setNextPageToken(new FundingPages.PaymentCursor(last.fundingTime(), last.instrument()).token());
+    }
+    return out.build();
+  }
+
+  io.clearinghouse.protocol.v1.FundingIntervalList intervals(String symbol,
+      io.clearinghouse.funding.FundingClock.History history, io.clearinghouse.funding.FundingClock.Quote quote) {
+    Instrument instrument = instruments.require(symbol);
+    var out = io.clearinghouse.protocol.v1.FundingIntervalList.newBuilder().setInstrument(symbol)
+        .setPredictedRate(FundingPages.rate(quote.predictedRate())).setNextFundingTime(quote.nextFundingTime())
+        .setSamples(quote.samples());
+    for (io.clearinghouse.funding.FundingClock.IntervalRecord r : history.newestFirst()) {
+      out.addIntervals(io.clearinghouse.protocol.v1.FundingInterval.newBuilder()
+          .setFundingTime(r.fundingTime())
+          .setRate(FundingPages.rate(r.rate()))
+          .setAveragePremium(FundingPages.rate(r.averagePremium()))
+          .setSamples(r.samples())
+          .setMarkPrice(instrument.formatPrice(r.markTicks()))
+          .setAccounts(r.accounts())
+          .setPaid(money(r.paid()))
+          .setReceived(money(r.received()))
+          .setResidue(money(r.residue()))
+          .setOpen(r.closedAt() == 0)
+          .setFixedAt(r.fixedAt())
+          .setClosedAt(r.closedAt()));
+    }
+    if (history.more() && !history.newestFirst().isEmpty()) {
+      out.setNextPageToken(Long.toString(history.newestFirst().get(history.newestFirst().size() - 1).fundingTime()));
+    }
+    return out.build();
   }
 
   Liquidation liquidation(FundFlow flow) {

@@ -35,6 +35,10 @@ final class AccountLedger {
   /** Fee sweeps into the platform-revenue reserve, by key: each in transit until the reserve takes it in. */
   final Map<String, Long> feesSwept = new HashMap<>();
   final List<String> violations = new ArrayList<>();
+  /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
+  final Map<String, Long> fundingPaid = new HashMap<>();
+  /** Per perpetual: the last funding time applied (funding times apply once each, in order). */
+  private final Map<String, Long> fundedUpTo = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -115,6 +119,14 @@ final class AccountLedger {
               + " last sweep " + l.fees + ") swept nothing, not what there was, or twice");
         }
         l.fees = Math.subtractExact(l.fees, f.amount());
+      } else if (event instanceof AccountEntity.FundingApplied f) {
+        l.cash = Math.addExact(l.cash, f.amount());
+        l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
+        Long previous = l.fundedUpTo.put(f.instrument(), f.fundingTime());
+        if (previous != null && previous >= f.fundingTime()) {
+          l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
+              + " applied after the one for " + previous + " (an interval paid twice, or out of order)");
+        }
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());

@@ -43,7 +43,7 @@ public final class LedgerAudit {
   public record Report(int accounts, long totalCash, long totalIsolatedMargin, long totalPositionCost, long feeRevenue,
       long deposits, long withdrawals, long tradeSidesApplied, long insuranceFunds, long fundTopUps, long sagaEscrow,
       long debt, int liquidations, List<String> violations, long reserves, long reserveWithdrawals,
-      long fundPositionCost, long inTransit) {
+      long fundPositionCost, long inTransit, long fundingPools) {
     public boolean clean() {
       return violations.isEmpty();
     }
@@ -87,7 +87,15 @@ public final class LedgerAudit {
             .thenApply(TradeRegister.State::replay))
         .runWith(Sink.seq(), system)
         .thenApply(lists -> lists.stream().flatMap(List::stream).toList());
-    return accountLedgers.thenCompose(a -> others.thenCombine(registered, (o, r) -> summarize(a, o, r)));
+    CompletionStage<List<FundingClockLedger>> clocks = journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(FundingClockLedger.PREFIX))
+        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), system)
+            .thenApply(events -> FundingClockLedger.replay(id, events)))
+        .runWith(Sink.seq(), system);
+    return accountLedgers.thenCompose(a -> others.thenCompose(o -> registered.thenCombine(clocks,
+        (r, c) -> summarize(a, o, r, c))));
   }
 
   private static final String REGISTER_PREFIX = TradeRegister.TYPE_KEY.name() + "|";
@@ -118,7 +126,7 @@ public final class LedgerAudit {
   }
 
   private Report summarize(List<AccountLedger> ledgers, List<ReserveLedger> liquidation,
-      List<TradeRegister.Entry> registered) {
+      List<TradeRegister.Entry> registered, List<FundingClockLedger> clocks) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
     long cash = 0;
@@ -131,6 +139,7 @@ public final class LedgerAudit {
     long owed = 0;
     List<String> violations = new ArrayList<>();
     Map<String, Long> openLots = new TreeMap<>();
+    Map<String, Long> pools = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
     Map<String, Long> feeSweeps = new TreeMap<>();
     for (AccountLedger l : byAccount.values()) {
@@ -145,6 +154,7 @@ public final class LedgerAudit {
       l.feesSwept.forEach((key, amount) -> feeSweeps.merge(key, amount, Math::addExact));
       violations.addAll(l.violations);
       l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
+      l.fundingPaid.forEach((instrument, paid) -> pools.merge(instrument, paid, Math::addExact));
       for (AccountLedger.Side side : l.tradeSides) {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }
@@ -222,11 +232,35 @@ public final class LedgerAudit {
     long held = Math.subtractExact(Math.addExact(Math.addExact(Math.subtractExact(Math.addExact(Math.addExact(cash,
         isolated), fees), cost), funds), escrow), owed);
     held = Math.addExact(Math.subtractExact(Math.addExact(held, reserves), fundCost), inTransit);
+    // The funding pools hold only rounding residues (payers round up, receivers down): with no
+    // interval being paid, exactly what the clock recorded the accounts applied, never below zero.
+    long fundingPools = 0;
+    Map<String, FundingClockLedger> clockOf = new TreeMap<>();
+    clocks.forEach(c -> clockOf.put(c.instrument(), c));
+    for (var pool : pools.entrySet()) {
+      fundingPools = Math.addExact(fundingPools, pool.getValue());
+      FundingClockLedger clock = clockOf.get(pool.getKey());
+      if (clock == null) {
+        violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue()
+            + " from payments no funding clock recorded");
+      } else if (!clock.open()) {
+        if (pool.getValue() != Math.negateExact(clock.recordedNet())) {
+          violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue() + " but its clock recorded "
+              + "payments leaving " + Math.negateExact(clock.recordedNet()) + " over " + clock.intervals()
+              + " intervals");
+        }
+        if (pool.getValue() < 0) {
+          violations.add("funding pool " + pool.getKey() + " is negative (" + pool.getValue()
+              + "): its receivers were paid more than its payers paid");
+        }
+      }
+    }
+    held = Math.addExact(held, fundingPools);
     long external = Math.subtractExact(Math.addExact(Math.subtractExact(deposits, withdrawals), topUps),
         reserveWithdrawals);
     if (held != external) {
       violations.add("cash + isolated margin - position cost + fees + insurance funds + reserves - fund position cost"
-          + " + saga escrow + in transit - owed isolated shortfalls = " + held
+          + " + saga escrow + in transit + funding pools - owed isolated shortfalls = " + held
           + " but deposits - withdrawals + top-ups - reserve withdrawals = " + external + " (difference "
           + Math.subtractExact(held, external) + ")");
     }
@@ -240,6 +274,7 @@ public final class LedgerAudit {
       TransferAudit transferAudit = new TransferAudit();
       byAccount.values().forEach(l -> transferAudit.add(l.transfers));
       liquidation.forEach(l -> transferAudit.add(l.transfers));
+      transferAudit.fundingPools(pools, violations);
       transferAudit.check(byAccount, liquidation, fees, Math.subtractExact(Math.addExact(Math.subtractExact(deposits,
           withdrawals), topUps), reserveWithdrawals), violations);
     } catch (ArithmeticException e) {
@@ -256,7 +291,7 @@ public final class LedgerAudit {
       }
     });
     return new Report(byAccount.size(), cash, isolated, cost, fees, deposits, withdrawals, sides, funds, topUps, escrow,
-        debt, sagas, List.copyOf(violations), reserves, reserveWithdrawals, fundCost, inTransit);
+        debt, sagas, List.copyOf(violations), reserves, reserveWithdrawals, fundCost, inTransit, fundingPools);
   }
 
   /**

@@ -21,7 +21,14 @@ final class TransferAudit {
     ledger.applyAll(transfers);
   }
 
-  /** Compares with the per-entity derivations and names every difference in {@code violations}. */
+  /** The funding pools as the transfers give them, against the accounts' funding events. */
+  void fundingPools(Map<String, Long> pools, List<String> violations) {
+    pools.forEach((instrument, balance) -> expect(violations, Bucket.fundingPool(instrument), balance,
+        "funding pool " + instrument));
+    sorted(ledger.nonZero(Bucket.Kind.FUNDING_POOL, b -> !pools.containsKey(b.owner()))).forEach((bucket, value) ->
+        violations.add(bucket + " holds " + value + " that no funding event accounts for"));
+  }
+
   /** Accounts and ledgers with no reserve withdrawals: money from outside is deposits - withdrawals + top-ups. */
   void check(Map<String, AccountLedger> accounts, List<ReserveLedger> others, long fees, long deposits,
       long withdrawals, long topUps, List<String> violations) {

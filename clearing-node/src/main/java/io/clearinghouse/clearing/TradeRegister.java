@@ -103,7 +103,15 @@ public final class TradeRegister
 
   public sealed interface Event extends CborSerializable {}
 
-  public record TradeRecorded(TradeContent trade) implements Event {}
+  /**
+   * A new trade; {@code epochMillis} is when it was recorded: both sides' funding cut (a perpetual's
+   * position at a funding time counts the trade on the same side of it for buyer and seller).
+   */
+  public record TradeRecorded(TradeContent trade, long epochMillis) implements Event {
+    public TradeRecorded(TradeContent trade) {
+      this(trade, 0);
+    }
+  }
 
   public record TradeSettled(long sequence, long buyerFee, long sellerFee) implements Event {}
 
@@ -137,7 +145,11 @@ public final class TradeRegister
 
   /** One remembered trade and where it stands; fees once settled, reason and message once refused or unwinding. */
   public record Entry(TradeContent trade, Status status, long buyerFee, long sellerFee, Rejection reason,
-      String message) implements CborSerializable {}
+      String message, long recordedAt) implements CborSerializable {
+    public Entry(TradeContent trade, Status status, long buyerFee, long sellerFee, Rejection reason, String message) {
+      this(trade, status, buyerFee, sellerFee, reason, message, 0);
+    }
+  }
 
   /** What a snapshot holds: the remembered trades by sequence and the forgotten-up-to mark. */
   public record Snapshot(List<Entry> trades, long forgottenUpTo) implements CborSerializable {}
@@ -201,21 +213,21 @@ public final class TradeRegister
     /** The state after {@code event}: also how the ledger audit reads a register's journal. */
     public State apply(Event event) {
       if (event instanceof TradeRecorded e) {
-        trades.put(e.trade().sequence(), new Entry(e.trade(), Status.RECORDED, 0, 0, null, null));
+        trades.put(e.trade().sequence(), new Entry(e.trade(), Status.RECORDED, 0, 0, null, null, e.epochMillis()));
         forget();
       } else if (event instanceof TradeSettled e) {
         Entry was = trades.get(e.sequence());
-        trades.put(e.sequence(), new Entry(was.trade(), Status.SETTLED, e.buyerFee(), e.sellerFee(), null, null));
+        trades.put(e.sequence(), new Entry(was.trade(), Status.SETTLED, e.buyerFee(), e.sellerFee(), null, null, was.recordedAt()));
       } else if (event instanceof BuyerApplied e) {
         Entry was = trades.get(e.sequence());
-        trades.put(e.sequence(), new Entry(was.trade(), Status.BUYER_APPLIED, e.buyerFee(), 0, null, null));
+        trades.put(e.sequence(), new Entry(was.trade(), Status.BUYER_APPLIED, e.buyerFee(), 0, null, null, was.recordedAt()));
       } else if (event instanceof TradeUnwinding e) {
         Entry was = trades.get(e.sequence());
         long buyerFee = e.buyerFee() != null ? e.buyerFee() : was.buyerFee();
-        trades.put(e.sequence(), new Entry(was.trade(), Status.UNWINDING, buyerFee, 0, e.reason(), e.message()));
+        trades.put(e.sequence(), new Entry(was.trade(), Status.UNWINDING, buyerFee, 0, e.reason(), e.message(), was.recordedAt()));
       } else if (event instanceof TradeRefused e) {
         Entry was = trades.get(e.sequence());
-        trades.put(e.sequence(), new Entry(was.trade(), Status.REFUSED, 0, 0, e.reason(), e.message()));
+        trades.put(e.sequence(), new Entry(was.trade(), Status.REFUSED, 0, 0, e.reason(), e.message(), was.recordedAt()));
       }
       return this;
     }
@@ -418,7 +430,7 @@ public final class TradeRegister
               new TradeRefused(sequence, refused.reason(), refused.getMessage())))
           .thenReply(cmd.replyTo(), after -> new Refused(refused.reason(), refused.getMessage()));
     }
-    return Effect().persist(new TradeRecorded(trade)).thenRun(after -> {
+    return Effect().persist(new TradeRecorded(trade, System.currentTimeMillis())).thenRun(after -> {
       Drive drive = new Drive();
       drive.fresh = true;
       drive.waiters.add(cmd.replyTo());
@@ -450,7 +462,7 @@ public final class TradeRegister
     } else if (drive.buyerFee == null) {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide = r -> new AccountEntity.ApplyTrade(
           t.tradeId(), sequence, t.instrument(), t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(),
-          t.seller(), r);
+          t.seller(), r, entry.recordedAt());
       if (drive.fresh && attempt == 1) {
         // Neither side has been sent yet: a seller that would refuse refuses the trade before
         // anything moves (the reversal below stays for a seller whose state changes in between).
@@ -458,7 +470,7 @@ public final class TradeRegister
         // incarnation that was stopped or moved meanwhile.
         context.pipeToSelf(accounts.ask(t.seller(), r -> new AccountEntity.CheckTrade(new AccountEntity.ApplyTrade(
                 t.tradeId(), sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(),
-                t.buyer(), r)), settings.stepTimeout()),
+                t.buyer(), r, entry.recordedAt())), settings.stepTimeout()),
             (reply, failure) -> new SellerChecked(sequence, attempt, reply, failure == null ? null : failure.toString()));
         return;
       } else {
@@ -467,7 +479,7 @@ public final class TradeRegister
     } else {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.ApplyTrade> sellerSide = r -> new AccountEntity.ApplyTrade(
           t.tradeId(), sequence, t.instrument(), -t.lots(), t.priceTicks(), !t.buyerAggressor(), t.sellerOrderId(),
-          t.buyer(), r);
+          t.buyer(), r, entry.recordedAt());
       answer = drive.forceSeller
           ? accounts.ask(t.seller(), r -> new AccountEntity.ForceTradeSide(sellerSide.apply(r)), settings.stepTimeout())
           : accounts.ask(t.seller(), sellerSide::apply, settings.stepTimeout());
@@ -500,7 +512,7 @@ public final class TradeRegister
     TradeContent t = entry.trade();
     long attempt = checked.attempt();
     context.pipeToSelf(askBuyer(drive, t, r -> new AccountEntity.ApplyTrade(t.tradeId(), sequence, t.instrument(),
-            t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(), t.seller(), r)),
+            t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(), t.seller(), r, entry.recordedAt())),
         (reply, failure) -> new StepAnswered(sequence, attempt, reply, failure == null ? null : failure.toString()));
     return Effect().noReply();
   }

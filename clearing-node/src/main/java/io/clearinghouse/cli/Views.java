@@ -56,6 +56,11 @@ final class Views {
           p.getLiquidationPrice().isEmpty() ? "" : ", liquidation " + p.getLiquidationPrice(),
           p.getStopPrice().isEmpty() ? "" : ", stop " + p.getStopPrice(),
           p.getAdlQuintile() == 0 ? "" : ", ADL quintile " + p.getAdlQuintile());
+      if (!p.getFundingPaid().isEmpty() && nonZero(asset, p.getFundingPaid())) {
+        line(text, "funding       %s paid %s%s", p.getInstrument(), amount(asset, p.getFundingPaid()),
+            p.getPredictedFundingRate().isEmpty() ? "" : ", next at " + java.time.Instant.ofEpochMilli(
+                p.getNextFundingTime()) + " at the predicted rate " + p.getPredictedFundingRate());
+      }
     }
     if (nonZero(asset, view.getDebt())) {
       line(text, "debt          %s %s (no trading or withdrawal until repaid)", amount(asset, view.getDebt()), asset.code());
@@ -92,6 +97,9 @@ final class Views {
         report.getTotalIsolatedMargin(), report.getTotalPositionCost(), report.getFeeRevenue(), report.getDeposits(),
         report.getWithdrawals(), report.getInsuranceFunds(), report.getFundTopUps(), report.getSagaEscrow(),
         report.getDebt(), report.getLiquidations()));
+    if (!report.getFundingPools().isEmpty() && !report.getFundingPools().matches("-?0(\\.0*)?")) {
+      line(text, "funding pools  %s", report.getFundingPools());
+    }
     report.getViolationsList().forEach(v -> line(text, "VIOLATION      %s", v));
     return text.toString();
   }

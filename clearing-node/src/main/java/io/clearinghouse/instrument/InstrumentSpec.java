@@ -11,9 +11,27 @@ import java.util.Objects;
  * @param contract units, fees and tiers
  * @param priceBandPpm how far from the mark (ppm) an order's limit price or a trade's price may lie
  * @param liquidation fund, negative-balance policy, backstop spread
+ * @param funding how a perpetual's funding is computed; null for a dated future
  */
-public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation) {
+public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
+    FundingTerms funding) {
+  /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap). */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation) {
+    this(contract, priceBandPpm, liquidation, defaultFunding(contract));
+  }
+
+  public static FundingTerms defaultFunding(Instrument contract) {
+    return contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL
+        ? new FundingTerms(java.time.Duration.ofHours(8), 10_000, 50_000,
+            Math.max(1, io.clearinghouse.margin.FundingMath.defaultCap(contract.riskTiers())))
+        : null;
+  }
+
   public InstrumentSpec {
+    if ((funding != null) != (contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL)) {
+      throw new IllegalArgumentException(contract.symbol() + ": funding terms are for perpetuals only, and every "
+          + "perpetual has them");
+    }
     Objects.requireNonNull(contract, "contract");
     Objects.requireNonNull(liquidation, "liquidation terms");
     if (priceBandPpm <= 0 || priceBandPpm >= 1_000_000) {

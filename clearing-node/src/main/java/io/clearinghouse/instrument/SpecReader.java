@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
 import io.clearinghouse.common.Ppm;
+import io.clearinghouse.margin.FundingMath;
 import io.clearinghouse.margin.Instrument;
 import io.clearinghouse.margin.InstrumentKind;
 import io.clearinghouse.margin.RiskTiers;
@@ -41,7 +42,8 @@ final class SpecReader {
   /** Every key an instrument may carry. */
   static final Set<String> KEYS = Set.of("symbol", "kind", "expiry", "tick-size", "lot-size", "maker-fee", "taker-fee",
       "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
-      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day");
+      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day", "funding-interval",
+      "funding-interest", "funding-clamp", "funding-cap");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
@@ -208,7 +210,64 @@ final class SpecReader {
       };
       long spread = percent("backstop-spread", 0, Ppm.MILLION - 1);
       return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread, penaltySplit(),
-          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")));
+          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")),
+          kind == InstrumentKind.PERPETUAL ? funding(contract) : null);
+    }
+
+    /** A perpetual's funding terms; each bad key is named. */
+    FundingTerms funding(Instrument contract) {
+      java.time.Duration interval;
+      Layer layer = layer("funding-interval");
+      if (layer == null) {
+        throw new ConfigException.Missing(path("funding-interval"));
+      }
+      try {
+        interval = layer.config().getDuration("funding-interval");
+      } catch (ConfigException e) {
+        throw new ConfigException.BadValue(path("funding-interval"), "must be a duration such as 8h or 1h");
+      }
+      long millis = interval.toMillis();
+      if (millis < 1_000 || millis % 1_000 != 0 || java.time.Duration.ofDays(1).toMillis() % millis != 0) {
+        throw new ConfigException.BadValue(path("funding-interval"),
+            "must be whole seconds dividing a UTC day (1h, 2h, 4h, 8h...), was " + string("funding-interval"));
+      }
+      long interest = rateE8("funding-interest", -FundingMath.ONE / 100, FundingMath.ONE / 100);
+      if (Math.multiplyExact(interest, millis) % java.time.Duration.ofHours(8).toMillis() != 0) {
+        throw new ConfigException.BadValue(path("funding-interest"), "scaled to the interval of "
+            + string("funding-interval") + " it must stay exact to 10^-8, was " + string("funding-interest"));
+      }
+      long clamp = rateE8("funding-clamp", 0, FundingMath.ONE / 10);
+      long cap;
+      if ("auto".equalsIgnoreCase(string("funding-cap").trim())) {
+        cap = FundingMath.defaultCap(contract.riskTiers());
+        if (cap <= 0) {
+          throw new ConfigException.BadValue(path("funding-cap"), "auto (75% of initial - maintenance margin rate of "
+              + "the first tier) is not above 0 for this tier table: set a percentage");
+        }
+      } else {
+        cap = rateE8("funding-cap", 1, FundingMath.ONE / 10);
+      }
+      return new FundingTerms(interval, interest, clamp, cap);
+    }
+
+    /** A percentage ("0.01%") in 10^-8 units, exact (at most six decimals), within the range. */
+    long rateE8(String key, long min, long max) {
+      String t = string(key).trim();
+      long value;
+      try {
+        if (!t.endsWith("%")) {
+          throw new NumberFormatException();
+        }
+        value = new BigDecimal(t.substring(0, t.length() - 1).trim()).movePointRight(6).longValueExact();
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new ConfigException.BadValue(path(key), "must be a percentage such as \"0.01%\" with at most 6 decimals, "
+            + "was " + t);
+      }
+      if (value < min || value > max) {
+        throw new ConfigException.BadValue(path(key), "must be from " + BigDecimal.valueOf(min, 6).toPlainString()
+            + "% to " + BigDecimal.valueOf(max, 6).toPlainString() + "%, was " + t);
+      }
+      return value;
     }
 
     /** An amount of the settlement asset ("250000"), at least zero and far from the 64-bit limit. */

@@ -42,7 +42,12 @@ public record Bucket(Kind kind, String owner, String instrument) {
      * What an account owes for isolated positions that lost more than their own margin (held
      * as a negative balance: never taken from the account's cash).
      */
-    OWED
+    OWED,
+    /**
+     * A perpetual's funding pool ({@code owner} is the instrument): payers pay into it, receivers
+     * are paid from it, and only the rounding residue (payers round up, receivers down) stays.
+     */
+    FUNDING_POOL
   }
 
   public Bucket {
@@ -92,6 +97,10 @@ public record Bucket(Kind kind, String owner, String instrument) {
 
   public static Bucket fundPosition(String fundId, String instrument) {
     return new Bucket(Kind.FUND_POSITION, fundId, instrument);
+  }
+
+  public static Bucket fundingPool(String instrument) {
+    return new Bucket(Kind.FUNDING_POOL, instrument, null);
   }
 
   public static Bucket transit(String key) {

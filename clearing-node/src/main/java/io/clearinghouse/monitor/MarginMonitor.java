@@ -82,6 +82,21 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
+  /**
+   * The funding clock's question: accounts hosted here holding {@code instrument} that have not
+   * applied the funding interval ending at {@code fundingTime} (as last reported), at most
+   * {@code limit}, leaving out {@code excluded} (already answered this round).
+   */
+  public record FundingHoldersQuery(String instrument, long fundingTime, int limit, ActorRef<FundingHolders> replyTo)
+      implements Command, CborSerializable {}
+
+  /** Account ids due for funding; {@code more}: the node has more than the limit. */
+  public record FundingHolders(List<String> accountIds, boolean more) implements CborSerializable {
+    public FundingHolders {
+      accountIds = List.copyOf(accountIds);
+    }
+  }
+
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
   /**
@@ -152,9 +167,14 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * instrument's mark is found among the marks read for an evaluation.
    */
   record Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
-      long stopTicks) implements LiquidationRule.Held {
+      long stopTicks, long fundedUpTo) implements LiquidationRule.Held {
     Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin) {
-      this(instrument, slot, lots, cost, isolated, isolatedMargin, 0);
+      this(instrument, slot, lots, cost, isolated, isolatedMargin, 0, 0);
+    }
+
+    Held(Instrument instrument, int slot, long lots, long cost, boolean isolated, long isolatedMargin,
+        long stopTicks) {
+      this(instrument, slot, lots, cost, isolated, isolatedMargin, stopTicks, 0);
     }
   }
 
@@ -182,6 +202,11 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final MarkPrices marks;
   private final Map<String, Tracked> accounts = new HashMap<>();
   private final Map<String, Holders> holders = new HashMap<>();
+  /**
+   * Per instrument, accounts hosted here that no longer hold it but held it at a funding time they
+   * have not been paid for, with the last funding time they applied.
+   */
+  private final Map<String, Map<String, Long>> flatFundingDue = new HashMap<>();
   private final Map<String, Integer> slots = new HashMap<>();
   private final String[] symbols;
   /** Per instrument slot, as read at the start of an evaluation: the mark, and whether it may be used. */
@@ -219,6 +244,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
+        .onMessage(FundingHoldersQuery.class, this::fundingHolders)
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;
@@ -228,6 +254,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private Behavior<Command> track(Track t) {
     forget(t.accountId());
+    t.exposure().fundingDue().forEach((instrument, fundedUpTo) ->
+        flatFundingDue.computeIfAbsent(instrument, k -> new HashMap<>()).put(t.accountId(), fundedUpTo));
     if (t.exposure().positions().isEmpty()) {
       return this;
     }
@@ -236,7 +264,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       Exposure.Position p = t.exposure().positions().get(i);
       Instrument instrument = instruments.require(p.instrument());
       held[i] = new Held(instrument, slots.get(instrument.symbol()), p.lots(), p.cost(),
-          p.mode() == MarginMode.ISOLATED, p.isolatedMargin(), p.stopTicks());
+          p.mode() == MarginMode.ISOLATED, p.isolatedMargin(), p.stopTicks(), p.fundedUpTo());
     }
     Tracked tracked = new Tracked(t.accountId(), t.account(), t.exposure().cash(), t.exposure().liquidating(), held);
     for (Held h : held) {
@@ -268,6 +296,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
 
   private void forget(String accountId) {
     failing.remove(accountId);
+    flatFundingDue.values().forEach(due -> due.remove(accountId));
     Tracked old = accounts.remove(accountId);
     if (old != null) {
       metrics.monitorWatching(accounts.size());
@@ -323,6 +352,39 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     List<AdlCandidates.Candidate> found = scored(q.instrument(), q.sign(), q.excluded());
     found.sort(ADL_ORDER);
     q.replyTo().tell(new AdlAnswer(found.subList(0, Math.min(found.size(), Math.max(0, q.limit())))));
+    return this;
+  }
+
+  private Behavior<Command> fundingHolders(FundingHoldersQuery q) {
+    List<String> due = new ArrayList<>();
+    boolean more = false;
+    Holders holding = holders.get(q.instrument());
+    if (holding != null) {
+      for (int i = 0; i < holding.size && !more; i++) {
+        Tracked t = holding.tracked[i];
+        for (Held h : t.positions) {
+          if (h.instrument().symbol().equals(q.instrument()) && h.lots() != 0 && h.fundedUpTo() < q.fundingTime()) {
+            if (due.size() == q.limit()) {
+              more = true;
+            } else {
+              due.add(t.accountId);
+            }
+            break;
+          }
+        }
+      }
+    }
+    for (var flat : flatFundingDue.getOrDefault(q.instrument(), Map.of()).entrySet()) {
+      if (more || flat.getValue() >= q.fundingTime()) {
+        continue;
+      }
+      if (due.size() == q.limit()) {
+        more = true;
+      } else {
+        due.add(flat.getKey());
+      }
+    }
+    q.replyTo().tell(new FundingHolders(due, more));
     return this;
   }
 

@@ -69,8 +69,14 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   /** A recomputation when a held jump's confirmation time or the mark interval is over. */
   enum Recompute implements Command { INSTANCE }
 
+  /** {@code indexTicks}: the index the last mark was published with (0: none yet). */
   public record Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources,
-      boolean liquidationsHalted) implements CborSerializable {}
+      boolean liquidationsHalted, long indexTicks) implements CborSerializable {
+    public Status(String instrument, long sequence, long markTicks, boolean stale, int freshSources,
+        boolean liquidationsHalted) {
+      this(instrument, sequence, markTicks, stale, freshSources, liquidationsHalted, 0);
+    }
+  }
 
   public sealed interface Event extends CborSerializable {}
 
@@ -252,7 +258,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   }
 
   private Status status(State s) {
-    return new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources(), s.halted());
+    return new Status(instrument, s.sequence(), s.markTicks(), s.stale(), freshSources(), s.halted(), s.indexTicks());
   }
 
   private void announceHalt(State s) {

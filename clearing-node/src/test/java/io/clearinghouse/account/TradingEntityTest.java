@@ -88,8 +88,11 @@ class TradingEntityTest {
     deposit(10_000 * USDT);
     var result = trade(101, "t-101", ONE_BTC, P50K, true, null);
     // Notional 50,000 USDT; taker fee 0.05% = 25 USDT; the cost basis takes the whole value.
+    // Without a register's cut time the account's clock is the funding cut; BTCUSDT-PERP funds every 8 h.
+    long cut = ((AccountEntity.TradeCleared) result.event()).cutMillis();
+    assertTrue(Math.abs(cut - System.currentTimeMillis()) < 60_000, "cut " + cut);
     assertEquals(new AccountEntity.TradeCleared("t-101", 101, PERP, ONE_BTC, P50K, 25 * USDT, 0, 50_000 * USDT, 0,
-        null, 0, "counterparty", true, null), result.event());
+        null, 0, "counterparty", true, null, cut, 8 * 3_600_000L), result.event());
     assertEquals(new AccountEntity.TradeSideApplied(25 * USDT, false), result.reply());
 
     AccountSummary s = summary();

@@ -55,6 +55,8 @@ public final class TestNodes {
             "pekko.coordinated-shutdown.exit-jvm = off",
             // Most tests trade without a feeder; the tests of the market checks turn it on.
             "clearinghouse.require-mark = off",
+            // No funding unless a test asks for it: an interval ending during a test would move money it does not expect.
+            "clearinghouse.funding.enabled = off",
             // Tests call faster than one client token may in production (QuotaIntegrationTest sets its own).
             "clearinghouse.quotas.client { requests-per-second = 100000, burst = 100000 }",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",

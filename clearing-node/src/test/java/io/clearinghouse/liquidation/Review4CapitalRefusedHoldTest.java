@@ -107,10 +107,10 @@ class Review4CapitalRefusedHoldTest {
     var trigger = new Account.Liquidation("alice-7", 1, 0, Map.of(PERP, 490_000L), -1, 1, null);
     sharding.entityRefFor(LiquidationSaga.TYPE_KEY, "alice-7").tell(new LiquidationSaga.Begin("alice", trigger));
     TestProbe<Object> probe = testKit.createTestProbe();
-    // The saga plans, the fund refuses the whole hold, holds what it can, the capital refuses the rest.
+    // The saga plans, the fund refuses the whole hold, holds what it can, the capital refuses the
+    // rest (before the fix the fund's part then stayed held; now it is let go at once, so the
+    // moment it is held is not waited for here).
     probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      var view = (InsuranceFund.View) askFund(r -> new InsuranceFund.Get(0, 0, r));
-      assertEquals(100 * USDT, view.reserved(), "the fund holds its balance for alice-7");
       // Planned again: its venue came back empty (no provider: the capital refused; no takeover;
       // nobody to deleverage), and no provider was ever asked.
       assertTrue(plans.get() >= 2, "plans: " + plans.get());

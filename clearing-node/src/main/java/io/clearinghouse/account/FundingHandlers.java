@@ -1,0 +1,130 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.account.AccountEntity.ApplyFunding;
+import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.FundingApplied;
+import io.clearinghouse.account.AccountEntity.FundingPaid;
+import io.clearinghouse.account.AccountEntity.FundingPayments;
+import io.clearinghouse.account.AccountEntity.GetFundingPayments;
+import io.clearinghouse.account.AccountEntity.Notice;
+import io.clearinghouse.account.AccountEntity.NoticeKind;
+import io.clearinghouse.account.AccountEntity.Rejected;
+import io.clearinghouse.account.AccountEntity.State;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.InstrumentSpec;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.FundingMath;
+import io.clearinghouse.margin.Instrument;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * Funding payments (DESIGN section 5): the account applies its own payment, computed from the
+ * position it holds when the clock's message arrives, in one event against the instrument's
+ * funding pool, so its money is never half-moved. Each (instrument, funding time) applies once:
+ * a repeat (the clock resending after a crash or a lost answer) gets the first payment back.
+ *
+ * <p>An account being liquidated is paid like any other, at once (funding is a cash movement that
+ * the liquidation's exact re-checks see; waiting would let the saga close the position first and
+ * the interval go unpaid). A position already closed when the message arrives pays nothing, but
+ * the interval is still marked applied, so reopening within it never pays it.
+ */
+final class FundingHandlers {
+  private final EffectFactories<Event, State> effect;
+  private final Instruments instruments;
+  private final Clock clock;
+  private final Consumer<State> changed;
+  private final Consumer<Notice> notify;
+
+  FundingHandlers(EffectFactories<Event, State> effect, Instruments instruments, Clock clock, Consumer<State> changed,
+      Consumer<Notice> notify) {
+    this.effect = effect;
+    this.instruments = instruments;
+    this.clock = clock;
+    this.changed = changed;
+    this.notify = notify;
+  }
+
+  ReplyEffect<Event, State> apply(Account account, ApplyFunding cmd) {
+    InstrumentSpec spec;
+    try {
+      spec = instruments.spec(cmd.instrument());
+    } catch (RuntimeException e) {
+      return effect.reply(cmd.replyTo(), new Rejected(Rejection.UNKNOWN_INSTRUMENT, "no instrument " + cmd.instrument()));
+    }
+    if (spec.funding() == null) {
+      return effect.reply(cmd.replyTo(), new Rejected(Rejection.NOT_PERPETUAL, cmd.instrument() + " is not a perpetual"));
+    }
+    FundingLedger.Position position = account.funding().position(cmd.instrument());
+    if (position.lastFundingTime() >= cmd.fundingTime()) {
+      long amount = position.lastFundingTime() == cmd.fundingTime() ? position.lastAmount() : 0;
+      return effect.reply(cmd.replyTo(), new FundingPaid(amount, lotsOf(account, cmd.fundingTime(), cmd.instrument()),
+          true));
+    }
+    if (cmd.markTicks() <= 0) {
+      return effect.reply(cmd.replyTo(), new Rejected(Rejection.PRICE_NOT_POSITIVE, "funding mark must be positive"));
+    }
+    Instrument contract = spec.contract();
+    // The position held at the funding time, not now (see FundingLedger).
+    long lots = position.lotsAtFundingTime(cmd.fundingTime(), account.holding(cmd.instrument()).lots());
+    long amount;
+    try {
+      amount = FundingMath.payment(lots, cmd.markTicks(), contract.notionalMultiplier(), cmd.rate());
+      Math.addExact(account.cash(), amount);
+    } catch (ArithmeticException e) {
+      return effect.reply(cmd.replyTo(), new Rejected(Rejection.BALANCE_OVERFLOW, "funding payment overflows"));
+    }
+    FundingApplied event = new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots,
+        amount, clock.millis());
+    return effect.persist(event)
+        .thenRun(changed::accept)
+        .thenRun(state -> {
+          if (amount != 0) {
+            notify.accept(new Notice(NoticeKind.FUNDING, "", (amount < 0 ? "paid " : "received ")
+                + Math.abs(amount) + " funding on " + cmd.instrument() + " (interval ending " + cmd.fundingTime()
+                + ", rate " + cmd.rate() + "e-8)"));
+          }
+        })
+        .thenReply(cmd.replyTo(), state -> new FundingPaid(amount, lots, false));
+  }
+
+  /** The lots of the payment recorded for {@code fundingTime}, if still retained; else 0. */
+  private static long lotsOf(Account account, long fundingTime, String instrument) {
+    for (FundingLedger.Payment p : account.funding().recent()) {
+      if (p.fundingTime() == fundingTime && p.instrument().equals(instrument)) {
+        return p.lots();
+      }
+    }
+    return 0;
+  }
+
+  /** Newest first: by funding time, then instrument, both descending (a total order: one payment per pair). */
+  static final java.util.Comparator<FundingLedger.Payment> NEWEST_FIRST = java.util.Comparator
+      .comparingLong(FundingLedger.Payment::fundingTime).thenComparing(FundingLedger.Payment::instrument).reversed();
+
+  ReplyEffect<Event, State> list(Account account, GetFundingPayments cmd) {
+    List<FundingLedger.Payment> sorted = new ArrayList<>(account.funding().recent());
+    sorted.sort(NEWEST_FIRST);
+    List<FundingLedger.Payment> page = new ArrayList<>();
+    boolean more = false;
+    for (FundingLedger.Payment p : sorted) {
+      if (cmd.instrument() != null && !cmd.instrument().equals(p.instrument())) {
+        continue;
+      }
+      if (cmd.beforeFundingTime() > 0 && (p.fundingTime() > cmd.beforeFundingTime()
+          || (p.fundingTime() == cmd.beforeFundingTime() && p.instrument().compareTo(cmd.beforeInstrument()) >= 0))) {
+        continue;
+      }
+      if (page.size() == cmd.limit()) {
+        more = true;
+        break;
+      }
+      page.add(p);
+    }
+    return effect.reply(cmd.replyTo(), new FundingPayments(page, more));
+  }
+}

@@ -1,0 +1,128 @@
+package io.clearinghouse.account;
+
+import io.clearinghouse.persistence.CborSerializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An account's funding, per instrument: the last funding time applied (the key that makes each
+ * (instrument, interval) apply once: a funding clock pays its intervals in order, so anything at
+ * or before the last one is a repeat), what that payment was (to answer a repeat with it), and the
+ * total received (positive) or paid (negative) in the instrument; plus the account's last
+ * payments, newest last, for its funding history. Small on purpose: it is part of every snapshot.
+ *
+ * <p>Funding is paid on the position held <em>at the funding time</em>, not when the clock's
+ * message arrives, so that both sides of every trade count on the same side of the cut and the
+ * payments of an interval sum to the rounding residue alone. Each position change carries its
+ * cut time (a trade: the time its register recorded it, the same for both sides); the first
+ * change at or after an unpaid funding time records the lots held at that time
+ * ({@code lotsAt}), and a change from before it that arrives later (trades can arrive out of
+ * order) is added to that record. A funding time with no record and after the last change is paid
+ * on the lots held now; one before the account's first change is paid on nothing.
+ */
+public record FundingLedger(Map<String, Position> byInstrument, List<Payment> recent) implements CborSerializable {
+  /** How many payments an account lists (its funding history); older ones are in the journal only. */
+  public static final int RETAINED_PAYMENTS = 200;
+
+  public static final FundingLedger EMPTY = new FundingLedger(Map.of(), List.of());
+
+  /**
+   * {@code interval}: the instrument's funding interval as of the last change (ms; 0: not known);
+   * {@code lastCut}: the latest cut time of a position change (0: none); {@code lotsAt}: the lots
+   * held at each funding time after {@code lastFundingTime} that a change has passed.
+   */
+  public record Position(long lastFundingTime, long lastAmount, long total, long interval, long lastCut,
+      Map<Long, Long> lotsAt) implements CborSerializable {
+    public Position {
+      lotsAt = lotsAt == null ? Map.of() : Map.copyOf(lotsAt);
+    }
+
+    public Position(long lastFundingTime, long lastAmount, long total) {
+      this(lastFundingTime, lastAmount, total, 0, 0, Map.of());
+    }
+
+    /** The lots to fund for the interval ending at {@code fundingTime}, given the lots held now. */
+    public long lotsAtFundingTime(long fundingTime, long lotsNow) {
+      Long recorded = lotsAt.get(fundingTime);
+      if (recorded != null) {
+        return recorded;
+      }
+      // A change at or after the funding time would have recorded it: none did, so either
+      // nothing changed since (the lots now), or the first change came after it (nothing held).
+      return lastCut >= fundingTime ? 0 : lotsNow;
+    }
+  }
+
+  /** At most this many funding times' lots are kept per instrument (the clock pays them within a minute). */
+  static final int MAX_RECORDED = 8;
+
+  /**
+   * One funding payment: {@code amount} received (positive) or paid (negative) on {@code lots}
+   * at {@code markTicks} and {@code rate} (10^-8), for the interval ending at {@code fundingTime}.
+   */
+  public record Payment(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+      long epochMillis) implements CborSerializable {}
+
+  public FundingLedger {
+    byInstrument = byInstrument == null ? Map.of() : Map.copyOf(byInstrument);
+    recent = recent == null ? List.of() : List.copyOf(recent);
+  }
+
+  public Position position(String instrument) {
+    return byInstrument.getOrDefault(instrument, new Position(0, 0, 0));
+  }
+
+  /**
+   * A position change of {@code delta} lots in {@code instrument} at cut time {@code cut}, the
+   * account holding {@code lotsBefore} before it; {@code interval} the instrument's funding
+   * interval (0: not a perpetual, or not known: the last known one is used).
+   */
+  FundingLedger changed(String instrument, long lotsBefore, long delta, long cut, long interval) {
+    Position p = position(instrument);
+    long every = interval > 0 ? interval : p.interval();
+    if (every <= 0 || cut <= 0 || delta == 0) {
+      return this;
+    }
+    Map<Long, Long> lotsAt = new java.util.TreeMap<>(p.lotsAt());
+    // A change from before a recorded funding time, arriving after the record: it was held then.
+    lotsAt.replaceAll((time, lots) -> time > cut ? Math.addExact(lots, delta) : lots);
+    long newest = Math.floorDiv(cut, every) * every;
+    if (p.lastCut() > 0 || lotsBefore != 0) {
+      // Every unpaid funding time this change passes first: the lots before it were held then (a
+      // position from before cut times were kept: the last few funding times only).
+      long from = Math.max(p.lastFundingTime(), p.lastCut() > 0 ? Math.floorDiv(p.lastCut(), every) * every
+          : newest - MAX_RECORDED * every);
+      for (long time = newest; time > from && lotsAt.size() < MAX_RECORDED * 2; time -= every) {
+        lotsAt.putIfAbsent(time, lotsBefore);
+      }
+    }
+    while (lotsAt.size() > MAX_RECORDED) {
+      lotsAt.remove(((java.util.TreeMap<Long, Long>) lotsAt).firstKey());
+    }
+    Map<String, Position> after = new HashMap<>(byInstrument);
+    after.put(instrument, new Position(p.lastFundingTime(), p.lastAmount(), p.total(), every,
+        Math.max(p.lastCut(), cut), lotsAt));
+    return new FundingLedger(after, recent);
+  }
+
+  /** True when the interval ending at {@code fundingTime} of {@code instrument} was already applied. */
+  public boolean applied(String instrument, long fundingTime) {
+    return position(instrument).lastFundingTime() >= fundingTime;
+  }
+
+  FundingLedger with(Payment payment) {
+    Position before = position(payment.instrument());
+    Map<String, Position> after = new HashMap<>(byInstrument);
+    Map<Long, Long> lotsAt = new java.util.TreeMap<>(before.lotsAt());
+    lotsAt.keySet().removeIf(time -> time <= payment.fundingTime());
+    after.put(payment.instrument(), new Position(payment.fundingTime(), payment.amount(),
+        Math.addExact(before.total(), payment.amount()), before.interval(), before.lastCut(), lotsAt));
+    List<Payment> payments = new ArrayList<>(recent.size() + 1);
+    payments.addAll(recent);
+    payments.add(payment);
+    return new FundingLedger(after, payments.size() > RETAINED_PAYMENTS
+        ? payments.subList(payments.size() - RETAINED_PAYMENTS, payments.size()) : payments);
+  }
+}

@@ -1,0 +1,34 @@
+package io.clearinghouse.audit;
+
+import io.clearinghouse.funding.FundingClock;
+import java.util.List;
+
+/**
+ * A funding clock's journal as the audit reads it: whether an interval is being paid, and what the
+ * clock recorded the accounts applied (received, net: negative means the payers paid more). With
+ * no interval open, every payment the accounts applied has been recorded by their clock, so the
+ * instrument's funding pool must hold exactly the negative of it, the rounding residues, never
+ * below zero.
+ */
+record FundingClockLedger(String instrument, boolean open, long recordedNet, int intervals) {
+  static final String PREFIX = FundingClock.TYPE_KEY.name() + "|";
+
+  static FundingClockLedger replay(String persistenceId, List<Object> events) {
+    boolean open = false;
+    long net = 0;
+    int intervals = 0;
+    for (Object event : events) {
+      if (event instanceof FundingClock.IntervalFixed) {
+        open = true;
+      } else if (event instanceof FundingClock.PaymentsRecorded p) {
+        for (long amount : p.amounts().values()) {
+          net = Math.addExact(net, amount);
+        }
+      } else if (event instanceof FundingClock.IntervalClosed) {
+        open = false;
+        intervals++;
+      }
+    }
+    return new FundingClockLedger(persistenceId.substring(PREFIX.length()), open, net, intervals);
+  }
+}
