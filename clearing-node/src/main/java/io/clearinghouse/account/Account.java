@@ -519,6 +519,11 @@ public record Account(
     return edit().fees(fees.swept(event.key(), event.amount())).build();
   }
 
+  /** The reserve refused the sweep for good: its amount is back in fee revenue, swept again later. */
+  Account apply(AccountEntity.FeesSweepVoided event) {
+    return edit().fees(fees.voided(event.key())).build();
+  }
+
   /** The reserve holds the sweep: nothing is in transit any more. */
   Account apply(AccountEntity.FeesCollected event) {
     return edit().fees(fees.collected(event.key())).build();

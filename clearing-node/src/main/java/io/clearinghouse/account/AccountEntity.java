@@ -173,8 +173,8 @@ public final class AccountEntity
   /** Time to sweep the fees collected since the last sweep (or to resend the sweep in transit). */
   private enum SweepFees implements Command { INSTANCE }
 
-  /** The reserve's answer to the sweep {@code key}: arrived, or {@code failure}. */
-  private record FeesAnswer(String key, String failure) implements Command {}
+  /** The reserve's answer to the sweep {@code key}: arrived, voided (refused for good), or {@code failure}. */
+  private record FeesAnswer(String key, boolean voided, String failure) implements Command {}
 
   /**
    * Money from the saga's escrow (the insurance fund's cover): at most {@code shortfallCovered} of
@@ -276,6 +276,13 @@ public final class AccountEntity
 
   /** The platform-revenue reserve holds the sweep {@code key}. */
   public record FeesCollected(String key) implements Event {}
+
+  /**
+   * The reserve refused the sweep {@code key} for good (a rebate claim it could not pay; it never
+   * takes that number later): {@code amount} comes back from transit to fee revenue and is swept
+   * again, netted with later fees, under the next number.
+   */
+  public record FeesSweepVoided(String key, long amount) implements Event {}
 
   /**
    * Money in from outside, at {@code epochMillis} (when its key's retention starts):
@@ -625,12 +632,23 @@ public final class AccountEntity
     } catch (RuntimeException e) {
       collected = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
-    context.pipeToSelf(collected, (done, failure) -> new FeesAnswer(key, failure == null ? null : failure.toString()));
+    context.pipeToSelf(collected, (done, failure) -> {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      boolean voided = cause instanceof io.clearinghouse.common.RejectedException refused
+          && refused.reason() == Rejection.INSUFFICIENT_RESERVE;
+      return new FeesAnswer(key, voided, failure == null ? null : failure.toString());
+    });
   }
 
   private ReplyEffect<Event, State> feesAnswered(Account account, FeesAnswer answer) {
     if (!answer.key().equals(account.fees().pendingKey())) {
       return Effect().noReply();
+    }
+    if (answer.voided()) {
+      // Refused for good: back from transit, and claimed again (netted with later fees) next time.
+      return Effect().persist(new FeesSweepVoided(answer.key(), account.fees().pendingAmount()))
+          .thenRun(this::changed).thenNoReply();
     }
     if (answer.failure() != null) {
       context.getLog().warn("Fee sweep {} of {} not taken yet, retrying: {}", answer.key(), accountId, answer.failure());
@@ -682,6 +700,7 @@ public final class AccountEntity
         .onEvent(LiquidationForgotten.class, (account, event) -> account.apply(event))
         .onEvent(FeesSwept.class, (account, event) -> account.apply(event))
         .onEvent(FeesCollected.class, (account, event) -> account.apply(event))
+        .onEvent(FeesSweepVoided.class, (account, event) -> account.apply(event))
         .onEvent(FundingApplied.class, (account, event) -> account.apply(event));
     return builder.build();
   }

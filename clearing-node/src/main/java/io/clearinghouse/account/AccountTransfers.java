@@ -50,6 +50,9 @@ public final class AccountTransfers {
     } else if (event instanceof AccountEntity.FeesSwept f) {
       // On their way to the platform-revenue reserve, which takes them in under the same key.
       Transfer.add(t, Bucket.FEES, Bucket.transit(f.key()), f.amount());
+    } else if (event instanceof AccountEntity.FeesSweepVoided v) {
+      // The sweep refused for good: what left for it comes back.
+      Transfer.add(t, Bucket.transit(v.key()), Bucket.FEES, v.amount());
     } else if (event instanceof IsolatedMarginAdjusted a) {
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, a.instrument()), a.amount());
     } else if (event instanceof LiquidationTransfer e) {

@@ -43,6 +43,11 @@ public record FeeSweep(long unswept, String pendingKey, long pendingAmount, long
     return new FeeSweep(Math.subtractExact(unswept, amount), key, amount, sweeps + 1);
   }
 
+  /** The reserve refused the sweep for good: its amount is back from transit, to be swept again. */
+  FeeSweep voided(String key) {
+    return key.equals(pendingKey) ? new FeeSweep(Math.addExact(unswept, pendingAmount), null, 0, sweeps) : this;
+  }
+
   FeeSweep collected(String key) {
     return key.equals(pendingKey) ? new FeeSweep(unswept, null, 0, sweeps) : this;
   }

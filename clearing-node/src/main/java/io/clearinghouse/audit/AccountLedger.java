@@ -34,6 +34,10 @@ final class AccountLedger {
   final List<Side> tradeSides = new ArrayList<>();
   /** Fee sweeps into the platform-revenue reserve, by key: each in transit until the reserve takes it in. */
   final Map<String, Long> feesSwept = new HashMap<>();
+  /** Sweeps voided by the reserve (never taken): their numbers stay used. */
+  final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
+  /** Fees collected before the account's first sweep and not swept by it (from before fee sweeps existed). */
+  private long feesBeforeSweeps;
   final List<String> violations = new ArrayList<>();
   /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
   final Map<String, Long> fundingPaid = new HashMap<>();
@@ -113,12 +117,30 @@ final class AccountLedger {
         l.credits = Math.addExact(l.credits, c.amount());
         l.once(keys, "liquidation " + c.key());
       } else if (event instanceof AccountEntity.FeesSwept f) {
-        // An account sweeps exactly the fees it collected since its last sweep (a net rebate: negative).
-        if (f.amount() == 0 || f.amount() != l.fees || l.feesSwept.put(f.key(), f.amount()) != null) {
+        // An account sweeps the fees it collected since its last sweep (a net rebate: negative). Its
+        // first sweep may leave fees behind: those collected before fee sweeps existed (an account
+        // recovered from a snapshot of then) are never swept and stay in its fee revenue; every
+        // later sweep takes exactly what came since.
+        boolean first = l.feesSwept.isEmpty() && l.voidedSweeps.isEmpty();
+        long collected = Math.subtractExact(l.fees, l.feesBeforeSweeps);
+        boolean right = first ? f.amount() < 0 || f.amount() <= l.fees : f.amount() == collected;
+        if (f.amount() == 0 || !right || l.feesSwept.put(f.key(), f.amount()) != null) {
           l.violations.add(accountId + ": fee sweep " + f.key() + " of " + f.amount() + " (fees collected since the"
-              + " last sweep " + l.fees + ") swept nothing, not what there was, or twice");
+              + " last sweep " + collected + ") swept nothing, more than there was, or twice");
+        }
+        if (first) {
+          l.feesBeforeSweeps = Math.subtractExact(l.fees, f.amount());
         }
         l.fees = Math.subtractExact(l.fees, f.amount());
+      } else if (event instanceof AccountEntity.FeesSweepVoided v) {
+        // A sweep the reserve refused for good: what left for it comes back, and it is not in transit.
+        Long swept = l.feesSwept.remove(v.key());
+        if (swept == null || swept != v.amount()) {
+          l.violations.add(accountId + ": fee sweep " + v.key() + " voided with " + v.amount() + " but " + swept
+              + " left for it");
+        }
+        l.fees = Math.addExact(l.fees, v.amount());
+        l.voidedSweeps.add(v.key());
       } else if (event instanceof AccountEntity.FundingApplied f) {
         l.cash = Math.addExact(l.cash, f.amount());
         l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);

@@ -456,7 +456,10 @@ public final class TradeRegister
       // With the side's content and fee: a buyer that has forgotten the sequence still reverses it
       // (the register knows it applied it).
       long fee = drive.buyerFee != null ? drive.buyerFee : entry.buyerFee();
+      // The register's word is good for one send: a retry (its answer lost) goes out unverified,
+      // and the journal is read again, which then shows the side reversed.
       boolean verified = drive.reversalVerified;
+      drive.reversalVerified = false;
       answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, t.instrument(),
           t.lots(), t.priceTicks(), fee, verified, r), settings.stepTimeout());
     } else if (drive.buyerFee == null) {

@@ -212,7 +212,12 @@ final class FundCommands {
   ReplyEffect<Event, State> collectFees(State state, InsuranceFund.CollectFees cmd) {
     long last = state.feeSweeps().getOrDefault(cmd.accountId(), 0L);
     String key = io.clearinghouse.account.FeeSweep.key(cmd.accountId(), cmd.sweep());
-    if (cmd.sweep() <= last) {
+    if (last < 0 && cmd.sweep() == -last) {
+      // Voided before (its refusal lost on the way): refused again, never taken.
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_RESERVE, "rebate claim " + key + " was refused: claim it"
+          + " again under the next number");
+    }
+    if (cmd.sweep() <= Math.abs(last)) {
       // Taken in before (an answer lost on the way): done, nothing moves again.
       Entry first = state.entry(key).orElse(new Entry(Kind.FEES, key, cmd.accountId(), cmd.amount(), cmd.amount(),
           state.balance(), 0));
@@ -222,10 +227,13 @@ final class FundCommands {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a fee sweep moves some money");
     }
     if (cmd.amount() < 0 && -cmd.amount() > state.balance() - state.reserved()) {
-      // A net rebate the reserve cannot pay yet (beyond what it holds less what liquidations hold):
-      // the account claims it again later.
-      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_RESERVE, "platform revenue holds "
-          + (state.balance() - state.reserved()) + " free, the rebate claim is " + (-cmd.amount()));
+      // A net rebate the reserve cannot pay now (beyond what it holds less what liquidations hold):
+      // this number is voided for good, and the account claims the amount again, netted with its
+      // later fees, under the next one (so its later fees are never held up behind the claim).
+      String message = "platform revenue holds " + (state.balance() - state.reserved()) + " free, the rebate claim "
+          + key + " is " + (-cmd.amount()) + ": claim it again under the next number";
+      return effect.persist(new InsuranceFund.FeeSweepVoided(cmd.accountId(), cmd.sweep(), clock.millis()))
+          .thenReply(cmd.replyTo(), after -> new InsuranceFund.Rejected(Rejection.INSUFFICIENT_RESERVE, message));
     }
     if (cmd.amount() > 0
         && (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount())) {

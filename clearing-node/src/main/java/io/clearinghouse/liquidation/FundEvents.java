@@ -51,6 +51,12 @@ final class FundEvents {
     if (event instanceof InsuranceFund.PositionTaken e) {
       return taken(s, e, retained, keyRetentionMillis);
     }
+    if (event instanceof InsuranceFund.FeeSweepVoided e) {
+      Map<String, Long> sweeps = new HashMap<>(s.feeSweeps());
+      sweeps.put(e.accountId(), Math.negateExact(e.sweep()));
+      return new State(s.balance(), s.totalIn(), s.totalOut(), s.entries(), s.recent(), s.open(), s.holds(), s.topUps(),
+          s.positions(), s.takeovers(), s.day(), s.drawnToday(), s.outgoing(), sweeps);
+    }
     if (event instanceof InsuranceFund.FeesReceived e) {
       long amount = Math.absExact(e.amount());
       State after = plus(s, new Entry(e.amount() > 0 ? Kind.FEES : Kind.REBATES,
@@ -129,8 +135,10 @@ final class FundEvents {
     boolean keyed = entry.kind() == Kind.TOP_UP || entry.kind() == Kind.WITHDRAWAL || entry.kind() == Kind.MOVED_OUT
         || entry.kind() == Kind.MOVED_IN;
     List<Entry> stillOpen = s.open();
+    // A liquidation's entries stay open until it is forgotten; a fee sweep's "liquidation id" is the
+    // account it came from, and is never forgotten: it is not kept open (its dedupe is feeSweeps).
     if (!keyed && entry.liquidationId() != null && entry.kind() != Kind.POSITION_GAIN
-        && entry.kind() != Kind.POSITION_LOSS) {
+        && entry.kind() != Kind.POSITION_LOSS && entry.kind() != Kind.FEES && entry.kind() != Kind.REBATES) {
       stillOpen = new ArrayList<>(s.open());
       stillOpen.add(entry);
     }

@@ -195,11 +195,9 @@ public final class FundUnwind extends EventSourcedBehavior<FundUnwind.Command, F
 
   // --- the driver -----------------------------------------------------------------------
 
-  private enum Asked { POSITION, PROVIDERS, HOLD, CHOOSE, TAKE, CLOSE, FORGET, FORGET_ENDING }
+  private enum Asked { POSITION, PROVIDERS, HOLD, CHOOSE, TAKE, CLOSE, FORGET }
 
   private Asked asked;
-  /** Why the round being ended without a close ends (once the fund has forgotten its hold). */
-  private String endingWhy;
   /** A round worked out from the fund's position, recorded only once some provider is registered. */
   private Planned plan;
 
@@ -212,6 +210,11 @@ public final class FundUnwind extends EventSourcedBehavior<FundUnwind.Command, F
     timers.cancel("retry");
     Round round = state.open();
     if (round == null) {
+      if (!state.rounds().isEmpty()) {
+        // The last round ended: the fund forgets what it held for it (again after a restart: a
+        // fund that already forgot changes nothing), before a new round holds anything.
+        forgetHold(state.rounds().get(state.rounds().size() - 1));
+      }
       ask(Asked.POSITION, askFund(r -> new InsuranceFund.Get(0, 0, r)));
     } else if (round.expectedPnl() < 0 && !round.held()) {
       ask(Asked.HOLD, askFund(r -> new InsuranceFund.Reserve(roundId(round) + "/hold", roundId(round),
@@ -301,25 +304,28 @@ public final class FundUnwind extends EventSourcedBehavior<FundUnwind.Command, F
       case FORGET -> {
         return persist(new RoundEnded(round.round(), null, now));
       }
-      case FORGET_ENDING -> {
-        String why = endingWhy;
-        return Effect().persist(new RoundEnded(round.round(), why, now)).thenRun(after -> retryLater(why));
-      }
       default -> throw new IllegalStateException("no answer expected");
     }
   }
 
   /**
-   * Ends a round that could not close, and tries again later: first the fund forgets what it held
-   * for the round (a round that held its loss and found no provider must not leave the hold behind:
-   * the holds of round after round would end up holding the whole fund), then the round ends.
+   * Ends a round that could not close, and tries again later: the round ends, then the fund forgets
+   * what it held for it (a round that held its loss and found no provider must not leave the hold
+   * behind: the holds of round after round would end up holding the whole fund). Ended first, so
+   * that a round is never carried on as held once its hold may be gone; the forgetting is repeated
+   * by every drive after it, so a crash in between leaves no hold behind either.
    */
   private Effect<Event, State> endRound(Round round, String why) {
-    endingWhy = why;
-    ask(Asked.FORGET_ENDING, sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
-        .<org.apache.pekko.Done>ask(r -> new InsuranceFund.Forget(roundId(round), r), env.settings().stepTimeout())
-        .thenApply(done -> (Object) done));
-    return Effect().none();
+    return Effect().persist(new RoundEnded(round.round(), why, env.clock().millis()))
+        .thenRun(state -> {
+          forgetHold(round);
+          retryLater(why);
+        });
+  }
+
+  /** The fund forgets the round's hold (idempotent; also sent by every drive after the round ended). */
+  private void forgetHold(Round round) {
+    sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund).tell(new InsuranceFund.Forget(roundId(round), null));
   }
 
   private CompletionStage<Object> forget(Round round) {

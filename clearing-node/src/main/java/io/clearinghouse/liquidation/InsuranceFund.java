@@ -221,6 +221,13 @@ public final class InsuranceFund
   public record FeesReceived(String accountId, long sweep, long amount, long epochMillis) implements Event {}
 
   /**
+   * An account's rebate claim (a negative sweep) refused for good: that sweep number is never taken
+   * later, and the account takes the amount back from transit and claims it again, netted with its
+   * later fees, under the next number. Nothing moves here.
+   */
+  public record FeeSweepVoided(String accountId, long sweep, long epochMillis) implements Event {}
+
+  /**
    * The fund's side of a close: its position in {@code instrument} changed by {@code signedLots}
    * at {@code priceTicks}, its cost by {@code costDelta}, and {@code realizedPnl} moved between
    * the position and its balance.
@@ -378,7 +385,8 @@ public final class InsuranceFund
       takeovers = takeovers == null ? List.of() : List.copyOf(takeovers);
       drawnToday = drawnToday == null ? Map.of() : Map.copyOf(drawnToday);
       outgoing = outgoing == null ? List.of() : List.copyOf(outgoing);
-      // Per account, the last fee sweep taken in (an account sends sweep n + 1 only once n is here).
+      // Per account, the last fee sweep taken in (an account sends sweep n + 1 only once n is here);
+      // negative: that sweep was voided (a rebate claim refused).
       feeSweeps = feeSweeps == null ? Map.of() : Map.copyOf(feeSweeps);
     }
 

@@ -92,7 +92,10 @@ class ReserveLedgerTest {
     run(revenue, r -> new InsuranceFund.Reserve("l1/reserve", "l1", 5_000_000, r));
     assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("carol", 1, -20_000_001, r)),
         Rejection.INSUFFICIENT_RESERVE);
-    Moved rebate = (Moved) run(revenue, r -> new InsuranceFund.CollectFees("carol", 1, -20_000_000, r));
+    // That number is void for good: sent again (its refusal lost), refused again, whatever the amount.
+    assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("carol", 1, -1, r)),
+        Rejection.INSUFFICIENT_RESERVE);
+    Moved rebate = (Moved) run(revenue, r -> new InsuranceFund.CollectFees("carol", 2, -20_000_000, r));
     assertEquals(List.of(Kind.REBATES, 20_000_000L, 5_000_000L), List.of(rebate.entry().kind(),
         rebate.entry().amount(), rebate.entry().balanceAfter()));
     run(revenue, r -> new InsuranceFund.CollectFees("alice", 2, 20_000_000, r));
