@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.Accounts;
+import io.clearinghouse.account.FeeCollector;
+import io.clearinghouse.account.RiskRegistry;
 import io.clearinghouse.api.AccountGrpcService;
 import io.clearinghouse.api.AccountStreams;
 import io.clearinghouse.api.AdminGrpcService;
@@ -12,35 +14,36 @@ import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.ClearingGrpcService;
 import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
+import io.clearinghouse.api.PriceGrpcService;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.api.Quotas;
+import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
 import io.clearinghouse.liquidation.BackstopProviders;
 import io.clearinghouse.liquidation.FundUnwind;
-import io.clearinghouse.liquidation.ReserveSchedule;
 import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.liquidation.Liquidations;
-import io.clearinghouse.monitor.MonitorAdlCandidates;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import io.clearinghouse.audit.LedgerAudit;
+import io.clearinghouse.liquidation.ReserveSchedule;
 import io.clearinghouse.metrics.Metrics;
-import io.clearinghouse.ops.NodeContext;
-import io.clearinghouse.ops.Readiness;
-import io.clearinghouse.api.PriceGrpcService;
 import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
-import io.clearinghouse.account.RiskRegistry;
+import io.clearinghouse.monitor.MonitorAdlCandidates;
+import io.clearinghouse.ops.NodeContext;
+import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
-import java.time.Clock;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -110,9 +113,26 @@ public final class Main {
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
+    // The accounts sweep their trading fees into the platform-revenue reserve (through Liquidations, made below).
+    AtomicReference<Liquidations> reserves = new AtomicReference<>();
+    Duration sweepEvery = config.getDuration("clearinghouse.account.fee-sweep-interval");
+    if (sweepEvery.isNegative() || sweepEvery.isZero()) {
+      throw new ConfigException.BadValue("clearinghouse.account.fee-sweep-interval", "must be positive, was " + sweepEvery);
+    }
+    FeeCollector fees = new FeeCollector() {
+      @Override
+      public CompletionStage<Void> collect(String accountId, long sweep, long amount) {
+        return reserves.get().collectFees(accountId, sweep, amount);
+      }
+
+      @Override
+      public Duration interval() {
+        return sweepEvery;
+      }
+    };
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
-            .tell(new LiquidationSaga.Begin(accountId, liquidation))));
+            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
     InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),
@@ -139,6 +159,7 @@ public final class Main {
     LedgerAudit audit = new LedgerAudit(system, accounts, settings.instruments());
     Liquidations liquidations = new Liquidations(system, settings.liquidation(), settings.instruments(), accounts,
         settings.account().askTimeout(), config.getDuration("clearinghouse.liquidation.list-deadline"));
+    reserves.set(liquidations);
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
@@ -152,7 +173,8 @@ public final class Main {
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
-            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
+            new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
+            config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
         readiness::ready, quotas);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);

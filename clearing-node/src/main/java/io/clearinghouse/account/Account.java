@@ -1,6 +1,6 @@
 package io.clearinghouse.account;
 
-// Over 450 lines: the account state and its event handlers, one per event; split along the package lines of issue 12.
+// Over 450 lines: the account state and its event handlers, one per event (copies go through AccountEdit).
 
 import io.clearinghouse.account.AccountEntity.Deposited;
 import io.clearinghouse.account.AccountEntity.IsolatedMarginAdjusted;
@@ -46,6 +46,7 @@ public record Account(
     Map<String, Long> stops,
     long owed,
     List<String> liquidationIds,
+    FeeSweep fees,
     FundingLedger funding) implements AccountEntity.State {
 
   /**
@@ -77,6 +78,8 @@ public record Account(
     stops = stops == null ? Map.of() : Map.copyOf(stops);
     // Snapshots written before the list existed have none: those accounts list what they start from now on.
     liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
+    // Snapshots written before fees were swept have none: nothing is in transit for them.
+    fees = fees == null ? FeeSweep.NONE : fees;
     // Snapshots written before funding existed have none.
     funding = funding == null ? FundingLedger.EMPTY : funding;
   }
@@ -98,7 +101,7 @@ public record Account(
 
   static Account opened(String accountId, int retainedTrades) {
     return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0, List.of(), FundingLedger.EMPTY);
+        Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY);
   }
 
   Holding holding(String instrument) {
@@ -191,9 +194,12 @@ public record Account(
     Account credited = withTransfer(after, new Receipt(event.idempotencyKey(), TransferKind.DEPOSIT, event.amount(), after,
         event.epochMillis()), event.epochMillis(), retentionMillis);
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
-    return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
-        owedAfter, liquidationIds, funding);
+    return edit()
+        .cash(credited.cash)
+        .recentTransfers(credited.recentTransfers)
+        .debt(Math.max(0, debtAfter))
+        .owed(owedAfter)
+        .build();
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
@@ -228,10 +234,17 @@ public record Account(
     trades.addAll(recentTrades);
     trades.add(TradeRef.of(event, h.lastPriceTicks(), updated, consumed, stops.getOrDefault(event.instrument(), 0L)));
     long forgottenUpTo = forgetOldest(trades);
-    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
-        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
-        funding.changed(event.instrument(), h.lots(), event.signedLots(), event.cutMillis(), event.fundingInterval()));
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(event.instrument(), updated))
+        .reservations(reservationsAfter)
+        .recentTrades(trades)
+        .tradesForgottenUpTo(forgottenUpTo)
+        .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
+        .fees(fees.charged(event.fee()))
+        .funding(funding.changed(event.instrument(), h.lots(), event.signedLots(), event.cutMillis(),
+            event.fundingInterval()))
+        .build();
   }
 
   /**
@@ -286,22 +299,26 @@ public record Account(
     trades.add(reversedRef != null ? reversedRef : TradeRef.neverApplied(event.sequence(), event.tradeId()));
     long forgottenUpTo = forgetOldest(trades);
     if (event.instrument() == null) {
-      return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-          retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-          liquidationIds, funding);
+      return edit().recentTrades(trades).tradesForgottenUpTo(forgottenUpTo).build();
     }
     Moved m = moved(event, event.instrument());
     long cashAfter = Math.addExact(cash, m.cash());
     Holding h = holding(event.instrument());
     Holding updated = new Holding(Math.addExact(h.lots(), event.signedLots()), Math.addExact(h.cost(), m.cost()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), event.lastPriceTicks());
-    return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
-        recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
-        funding.changed(event.instrument(), h.lots(), event.signedLots(), reversedCut(event.sequence(), trades), 0));
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(event.instrument(), updated))
+        .recentTrades(trades)
+        .tradesForgottenUpTo(forgottenUpTo)
+        .stops(stopsAfter(event.instrument(), h.lots(), updated.lots()))
+        .fees(fees.charged(Math.negateExact(event.feeRefund())))
+        .funding(funding.changed(event.instrument(), h.lots(), event.signedLots(), reversedCut(event.sequence(), trades),
+            0))
+        .build();
   }
 
-  /** A reversed side counts for funding where its trade did: at the trade's cut (its ref's), else the last cut. */
+  /** A reversed side counts for funding where its trade did: at the trade's cut (its ref's), else not at all. */
   private long reversedCut(long sequence, List<TradeRef> trades) {
     for (TradeRef ref : trades) {
       if (ref.sequence() == sequence && ref.cutMillis() > 0) {
@@ -341,9 +358,7 @@ public record Account(
     Holding h = holding(event.instrument());
     Map<String, Holding> after = withHolding(event.instrument(), new Holding(h.lots(), h.cost(), h.leverage(), h.mode(),
         Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
-    return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
-        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops,
-        owed, liquidationIds, funding);
+    return edit().cash(Math.addExact(cash, m.cash())).holdings(after).build();
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -352,10 +367,12 @@ public record Account(
       stopsAfter = new HashMap<>(stops);
       stopsAfter.remove(event.stopInstrument());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
-            event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()), funding);
+    return edit()
+        .liquidation(new Liquidation(event.liquidationId(), event.markSequence(), event.epochMillis(), event.marks(),
+            event.equity(), event.maintenanceMargin(), event.stopInstrument()))
+        .stops(stopsAfter)
+        .liquidationIds(withLiquidationId(event.liquidationId()))
+        .build();
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -365,9 +382,7 @@ public record Account(
     } else {
       after.put(e.instrument(), e.stopTicks());
     }
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed,
-        liquidationIds, funding);
+    return edit().stops(after).build();
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -413,11 +428,14 @@ public record Account(
     Holding h = holding(e.instrument());
     Holding updated = new Holding(Math.addExact(h.lots(), e.signedLots()), Math.addExact(h.cost(), m.cost()),
         h.leverage(), h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
-    return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
-        recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds,
-        funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), 0));
+    return edit()
+        .cash(cashAfter)
+        .holdings(withHolding(e.instrument(), updated))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)))
+        .stops(stopsAfter(e.instrument(), h.lots(), updated.lots()))
+        .owed(Math.addExact(owed, m.owed()))
+        .funding(funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), 0))
+        .build();
   }
 
   /**
@@ -426,10 +444,11 @@ public record Account(
    */
   Account apply(AccountEntity.LiquidationCredited e) {
     Moved m = moved(e, null);
-    return new Account(accountId, Math.addExact(cash, m.cash()),
-        leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
-        liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.addExact(owed, m.owed()), liquidationIds, funding);
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())))
+        .owed(Math.addExact(owed, m.owed()))
+        .build();
   }
 
   /**
@@ -437,23 +456,19 @@ public record Account(
    * for a cross deficit, {@code owed} for an isolated shortfall); nothing moves.
    */
   Account apply(AccountEntity.DebtRecorded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
-        appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed,
-        liquidationIds, funding);
+    return edit()
+        .debt(Math.addExact(debt, e.amount()))
+        .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())))
+        .build();
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed,
-        liquidationIds, funding);
+    return edit().liquidation(null).liquidationSteps(withoutSteps(e.liquidationId())).build();
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
-    return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
-        owed, liquidationIds, funding);
+    return edit().liquidationSteps(withoutSteps(e.liquidationId())).build();
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -493,16 +508,24 @@ public record Account(
    */
   Account apply(AccountEntity.FundingApplied e) {
     Moved m = moved(e, null);
-    return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(),
-            e.markTicks(), e.lots(), e.amount(), e.epochMillis())));
+    return edit().cash(Math.addExact(cash, m.cash()))
+        .funding(funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(), e.markTicks(),
+            e.lots(), e.amount(), e.epochMillis())))
+        .build();
+  }
+
+  /** Fees swept out of fee revenue into transit, on their way to the platform-revenue reserve. */
+  Account apply(AccountEntity.FeesSwept event) {
+    return edit().fees(fees.swept(event.key(), event.amount())).build();
+  }
+
+  /** The reserve holds the sweep: nothing is in transit any more. */
+  Account apply(AccountEntity.FeesCollected event) {
+    return edit().fees(fees.collected(event.key())).build();
   }
 
   Account apply(LeverageCapSet event) {
-    return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, funding);
+    return edit().leverageCap(event.maxLeverage()).build();
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -518,15 +541,11 @@ public record Account(
   }
 
   private Account withHoldings(Map<String, Holding> after) {
-    return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, funding);
+    return edit().holdings(after).build();
   }
 
   private Account withReservations(Map<String, Reservation> after) {
-    return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
-        retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, funding);
+    return edit().reservations(after).build();
   }
 
   /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
@@ -538,7 +557,10 @@ public record Account(
       }
     }
     retained.add(receipt);
-    return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, funding);
+    return edit().cash(cashAfter).recentTransfers(retained).build();
+  }
+  /** A copy of this account to change field by field: {@code edit().cash(c).holdings(h).build()}. */
+  AccountEdit edit() {
+    return new AccountEdit(this);
   }
 }

@@ -9,6 +9,7 @@ import io.clearinghouse.margin.MarginMode;
 import io.clearinghouse.account.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
+import java.util.concurrent.CompletionStage;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -85,12 +86,20 @@ public final class AccountEntity
   /**
    * Undo the side of {@code sequence}. {@code instrument}, {@code buyLots}, {@code priceTicks} and
    * {@code fee} (the side as the register knows it applied it) let an account that has forgotten
-   * the sequence still undo it, as the opposite fill; null instrument when not known.
+   * the sequence still undo it, as the opposite fill; null instrument when not known. An account
+   * that has forgotten the sequence cannot tell whether it reversed the side already: it undoes it
+   * only when {@code verified} (the register read its journal: applied and not reversed), and
+   * answers TRADE_TOO_OLD otherwise.
    */
   public record ReverseTradeSide(String tradeId, long sequence, String instrument, long buyLots, long priceTicks,
-      long fee, ActorRef<Reply> replyTo) implements Command {
+      long fee, boolean verified, ActorRef<Reply> replyTo) implements Command {
+    public ReverseTradeSide(String tradeId, long sequence, String instrument, long buyLots, long priceTicks, long fee,
+        ActorRef<Reply> replyTo) {
+      this(tradeId, sequence, instrument, buyLots, priceTicks, fee, false, replyTo);
+    }
+
     public ReverseTradeSide(String tradeId, long sequence, ActorRef<Reply> replyTo) {
-      this(tradeId, sequence, null, 0, 0, 0, replyTo);
+      this(tradeId, sequence, null, 0, 0, 0, false, replyTo);
     }
   }
 
@@ -160,6 +169,12 @@ public final class AccountEntity
 
   /** Re-hands a liquidation in progress to its saga, in case the first hand-over was lost. */
   private enum ResendBegin implements Command { INSTANCE }
+
+  /** Time to sweep the fees collected since the last sweep (or to resend the sweep in transit). */
+  private enum SweepFees implements Command { INSTANCE }
+
+  /** The reserve's answer to the sweep {@code key}: arrived, or {@code failure}. */
+  private record FeesAnswer(String key, String failure) implements Command {}
 
   /**
    * Money from the saga's escrow (the insurance fund's cover): at most {@code shortfallCovered} of
@@ -252,6 +267,15 @@ public final class AccountEntity
   public sealed interface Event extends CborSerializable {}
 
   public record AccountOpened(String accountId) implements Event {}
+
+  /**
+   * Trading fees out of fee revenue into transit under {@code key}, for the platform-revenue
+   * reserve; a negative amount is a net rebate claimed from it.
+   */
+  public record FeesSwept(String key, long amount) implements Event {}
+
+  /** The platform-revenue reserve holds the sweep {@code key}. */
+  public record FeesCollected(String key) implements Event {}
 
   /**
    * Money in from outside, at {@code epochMillis} (when its key's retention starts):
@@ -372,7 +396,13 @@ public final class AccountEntity
 
   /** What an account needs from its node besides its own state. */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
-      Clock clock, LiquidationStarter liquidations) {}
+      Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
+    /** Without a fee collector: fees stay in the accounts' fee revenue. */
+    public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+        Clock clock, LiquidationStarter liquidations) {
+      this(settings, instruments, marks, monitor, clock, liquidations, FeeCollector.NONE);
+    }
+  }
 
   /** Hands a started liquidation to its saga; called again after recovery until the saga ends it. */
   @FunctionalInterface
@@ -450,6 +480,10 @@ public final class AccountEntity
         timers.cancel(ResendBegin.INSTANCE);
       }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
+      if (environment.fees() != FeeCollector.NONE && account.fees().due()
+          && !timers.isTimerActive(SweepFees.INSTANCE)) {
+        timers.startSingleTimer(SweepFees.INSTANCE, environment.fees().interval());
+      }
       if (!subscribers.isEmpty()) {
         Reply snapshot = snapshot(account);
         subscribers.forEach(s -> s.tell(snapshot));
@@ -503,6 +537,8 @@ public final class AccountEntity
         .onCommand(ResendBegin.class, cmd -> Effect().noReply())
         .onCommand(ApplyFunding.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(GetFundingPayments.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(SweepFees.class, cmd -> Effect().noReply())
+        .onCommand(FeesAnswer.class, cmd -> Effect().noReply())
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
         settings.checkUnreservedFills(), this::changed, () -> environment.clock().millis());
@@ -552,6 +588,8 @@ public final class AccountEntity
           }
           return Effect().noReply();
         })
+        .onCommand(SweepFees.class, this::sweepFees)
+        .onCommand(FeesAnswer.class, this::feesAnswered)
         .onCommand(Subscribe.class, (account, cmd) -> {
           subscribers.add(cmd.subscriber());
           context.watch(cmd.subscriber());
@@ -559,6 +597,47 @@ public final class AccountEntity
         })
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     return builder.build();
+  }
+
+  /**
+   * Sends the sweep in transit again, or starts one with what was collected since the last: first
+   * its own event (the fees into transit), then the reserve's receipt. Crash-safe: a sweep in
+   * transit is resent after recovery under the same key, which the reserve takes once.
+   */
+  private ReplyEffect<Event, State> sweepFees(Account account, SweepFees cmd) {
+    FeeSweep fees = account.fees();
+    if (fees.pendingKey() != null) {
+      collect(fees.pendingKey(), fees.sweeps(), fees.pendingAmount());
+      return Effect().noReply();
+    }
+    if (fees.unswept() == 0 || environment.fees() == FeeCollector.NONE) {
+      return Effect().noReply();
+    }
+    FeesSwept swept = new FeesSwept(fees.nextKey(accountId), fees.unswept());
+    return Effect().persist(swept).thenRun(after -> collect(swept.key(), fees.sweeps() + 1, swept.amount()))
+        .thenNoReply();
+  }
+
+  private void collect(String key, long sweep, long amount) {
+    CompletionStage<Void> collected;
+    try {
+      collected = environment.fees().collect(accountId, sweep, amount);
+    } catch (RuntimeException e) {
+      collected = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(collected, (done, failure) -> new FeesAnswer(key, failure == null ? null : failure.toString()));
+  }
+
+  private ReplyEffect<Event, State> feesAnswered(Account account, FeesAnswer answer) {
+    if (!answer.key().equals(account.fees().pendingKey())) {
+      return Effect().noReply();
+    }
+    if (answer.failure() != null) {
+      context.getLog().warn("Fee sweep {} of {} not taken yet, retrying: {}", answer.key(), accountId, answer.failure());
+      timers.startSingleTimer(SweepFees.INSTANCE, environment.fees().interval());
+      return Effect().noReply();
+    }
+    return Effect().persist(new FeesCollected(answer.key())).thenRun(this::changed).thenNoReply();
   }
 
   private Reply snapshot(Account account) {
@@ -601,7 +680,9 @@ public final class AccountEntity
         .onEvent(LiquidationEnded.class, (account, event) -> account.apply(event))
         .onEvent(StopSet.class, (account, event) -> account.apply(event))
         .onEvent(LiquidationForgotten.class, (account, event) -> account.apply(event))
-        .onEvent(FundingApplied.class, (account, event) -> account.apply(event));
+        .onEvent(FundingApplied.class, (account, event) -> account.apply(event))
+        .onEvent(FeesSwept.class, (account, event) -> account.apply(event))
+        .onEvent(FeesCollected.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

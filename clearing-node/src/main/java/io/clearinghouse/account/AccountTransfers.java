@@ -47,6 +47,9 @@ public final class AccountTransfers {
       Transfer.add(t, trade, cash, e.realizedPnl());
       Transfer.add(t, Bucket.FEES, cash, e.feeRefund());
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, e.instrument()), e.isolatedMarginDelta());
+    } else if (event instanceof AccountEntity.FeesSwept f) {
+      // On their way to the platform-revenue reserve, which takes them in under the same key.
+      Transfer.add(t, Bucket.FEES, Bucket.transit(f.key()), f.amount());
     } else if (event instanceof IsolatedMarginAdjusted a) {
       Transfer.add(t, cash, Bucket.isolatedMargin(accountId, a.instrument()), a.amount());
     } else if (event instanceof LiquidationTransfer e) {

@@ -282,11 +282,11 @@ final class LiquidationHandlers {
         holding.leverage(), holding.mode(), holding.isolatedMargin() + event.isolatedMarginDelta(), event.priceTicks());
     Map<String, Holding> holdingsAfter = new HashMap<>(account.holdings());
     holdingsAfter.put(event.instrument(), after);
-    Account taken = new Account(account.accountId(),
-        Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
-        account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
-        account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
-        account.liquidationSteps(), account.stops(), account.owed(), account.liquidationIds(), account.funding());
+    Account taken = account.edit()
+        .cash(Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()))
+        .holdings(holdingsAfter)
+        .liquidation(null)
+        .build();
     // Judged with the trade sides it passed in a check and has not applied yet on top: they were promised first.
     Account whatIf = trading.promised(taken);
     Holding judged = whatIf.holding(event.instrument());

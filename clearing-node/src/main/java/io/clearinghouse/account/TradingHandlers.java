@@ -291,9 +291,11 @@ final class TradingHandlers {
   ReplyEffect<Event, State> reverseTrade(Account account, ReverseTradeSide cmd) {
     pending.release(cmd.sequence());
     Optional<TradeRef> seen = account.trade(cmd.sequence());
-    if (seen.isEmpty() && account.tooOldToVerify(cmd.sequence()) && cmd.instrument() != null) {
-      // Forgotten, but the register knows this side was applied: undone as the opposite fill at
-      // its price with its fee refunded, and remembered as reversed.
+    if (seen.isEmpty() && account.tooOldToVerify(cmd.sequence()) && cmd.instrument() != null && cmd.verified()) {
+      // Forgotten, but the register read this account's journal: the side is applied and not
+      // reversed. Undone as the opposite fill at its price with its fee refunded, and remembered
+      // as reversed. (Unverified, it may have been reversed already and forgotten since: refused
+      // below as too old, and the register reads the journal.)
       try {
         Instrument instrument = instruments.require(cmd.instrument());
         Holding holding = account.holding(cmd.instrument());

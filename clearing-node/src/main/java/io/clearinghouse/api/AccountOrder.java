@@ -15,12 +15,31 @@ import java.util.function.Supplier;
  *
  * <p>A trade whose outcome is unknown (unconfirmed) blocks its two accounts at its sequence: every
  * later trade of the stream that shares an account with a blocked one, other than the blocking
- * trade itself resent, is not started (it is answered as waiting, and blocks its other account at
- * its own sequence in turn). The block is lifted only when the blocking trade, resent, gets an
- * outcome (applied or refused). Trades of other accounts go on. The map of trades in flight holds
- * only accounts with a trade in flight; the blocks last as long as the stream.
+ * trade itself resent, is not started (it is answered as waiting). {@link Hold#WAITING_TOO}: a
+ * waiting trade blocks its other account at its own sequence in turn, so that once resent it is
+ * still applied before that account's later trades (strict sequence order; during an outage the
+ * hold spreads through counterparties). {@link Hold#UNCONFIRMED_ONLY}: only the unconfirmed
+ * trade's own accounts wait; a waiting trade's other account goes on, and the waiting trade, once
+ * resent, is applied after that account's later trades (the one exception to sequence order: each
+ * side's equity is the same in either order, only the split between realized and unrealized PnL
+ * differs). The block is lifted only when the blocking trade, resent, gets an outcome (applied or
+ * refused). Trades of other accounts go on. The map of trades in flight holds only accounts with a
+ * trade in flight; the blocks last as long as the stream.
  */
 final class AccountOrder {
+  /** Whom an unconfirmed trade holds back (clearinghouse.clearing.hold-after-unconfirmed). */
+  enum Hold { WAITING_TOO, UNCONFIRMED_ONLY }
+
+  private final Hold hold;
+
+  AccountOrder() {
+    this(Hold.WAITING_TOO);
+  }
+
+  AccountOrder(Hold hold) {
+    this.hold = hold;
+  }
+
   private final ConcurrentHashMap<String, CompletableFuture<Void>> lastOf = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Long> blockedAt = new ConcurrentHashMap<>();
 
@@ -36,8 +55,10 @@ final class AccountOrder {
     CompletionStage<T> result = earlier.thenCompose(ready -> {
       long blocking = Math.min(blockingOther(buyer, sequence), blockingOther(seller, sequence));
       if (blocking != Long.MAX_VALUE) {
-        block(buyer, sequence);
-        block(seller, sequence);
+        if (hold == Hold.WAITING_TOO) {
+          block(buyer, sequence);
+          block(seller, sequence);
+        }
         return CompletableFuture.completedFuture(waiting.apply(blocking));
       }
       return trade.get().thenApply(outcome -> {

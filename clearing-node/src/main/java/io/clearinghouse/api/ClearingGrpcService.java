@@ -62,9 +62,23 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
   private final Metrics metrics;
 
   private final MarketCheck market;
+  private final AccountOrder.Hold hold;
 
   public ClearingGrpcService(Accounts accounts, TradeRegisters registers, MarketCheck market, Authenticator auth,
       Instruments instruments, LastTrades lastTrades, ProtoMapping mapping, int tradesInFlight, Metrics metrics) {
+    this(accounts, registers, market, auth, instruments, lastTrades, mapping, tradesInFlight, metrics, "waiting-too");
+  }
+
+  /** {@code hold}: clearinghouse.clearing.hold-after-unconfirmed, waiting-too or unconfirmed-only. */
+  public ClearingGrpcService(Accounts accounts, TradeRegisters registers, MarketCheck market, Authenticator auth,
+      Instruments instruments, LastTrades lastTrades, ProtoMapping mapping, int tradesInFlight, Metrics metrics,
+      String hold) {
+    this.hold = switch (hold) {
+      case "waiting-too" -> AccountOrder.Hold.WAITING_TOO;
+      case "unconfirmed-only" -> AccountOrder.Hold.UNCONFIRMED_ONLY;
+      default -> throw new com.typesafe.config.ConfigException.BadValue("clearinghouse.clearing.hold-after-unconfirmed",
+          "must be waiting-too or unconfirmed-only, was " + hold);
+    };
     this.market = market;
     this.accounts = accounts;
     this.registers = registers;
@@ -84,7 +98,7 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
       return Source.failed(GrpcErrors.toGrpc(e, metrics));
     }
     // One per stream: the order is the stream's sequence order.
-    AccountOrder order = new AccountOrder();
+    AccountOrder order = new AccountOrder(hold);
     // Results as they come (each names its trade): one trade waiting for an account that is away
     // never holds back the results of the others. The trades are still started in stream order.
     return in.mapAsyncUnordered(tradesInFlight, trade -> clear(trade, order));

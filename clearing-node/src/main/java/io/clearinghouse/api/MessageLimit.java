@@ -118,22 +118,7 @@ final class MessageLimit extends GraphStage<FlowShape<ByteString, ByteString>> {
         refused.accept(reason);
         fail(out, GrpcErrors.refusal(reason, message));
         // The body is left unread (no pull) and cancelled after the grace (see the class comment).
-        setHandler(in, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            // not pulled: nothing arrives
-          }
-
-          @Override
-          public void onUpstreamFinish() {
-            completeStage();
-          }
-
-          @Override
-          public void onUpstreamFailure(Throwable cause) {
-            completeStage();
-          }
-        });
+        setHandler(in, unread(this::completeStage));
         scheduleOnce("cancel-body", grace);
         return reason;
       }
@@ -141,6 +126,26 @@ final class MessageLimit extends GraphStage<FlowShape<ByteString, ByteString>> {
       @Override
       public void onTimer(Object key) {
         completeStage();
+      }
+    };
+  }
+
+  /** The handler of a body left unread: never pulled, so nothing arrives; its end ends the stage. */
+  private static AbstractInHandler unread(Runnable complete) {
+    return new AbstractInHandler() {
+      @Override
+      public void onPush() {
+        // never pulled
+      }
+
+      @Override
+      public void onUpstreamFinish() {
+        complete.run();
+      }
+
+      @Override
+      public void onUpstreamFailure(Throwable cause) {
+        complete.run();
       }
     };
   }
@@ -167,22 +172,7 @@ final class MessageLimit extends GraphStage<FlowShape<ByteString, ByteString>> {
     public GraphStageLogic createLogic(Attributes attributes) {
       return new TimerGraphStageLogic(shape) {
         {
-          setHandler(in, new AbstractInHandler() {
-            @Override
-            public void onPush() {
-              // never pulled
-            }
-
-            @Override
-            public void onUpstreamFinish() {
-              completeStage();
-            }
-
-            @Override
-            public void onUpstreamFailure(Throwable cause) {
-              completeStage();
-            }
-          });
+          setHandler(in, unread(this::completeStage));
         }
 
         @Override

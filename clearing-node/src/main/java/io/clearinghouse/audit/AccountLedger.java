@@ -32,6 +32,8 @@ final class AccountLedger {
   final Map<String, Long> cost = new HashMap<>();
   final Map<String, Long> isolated = new HashMap<>();
   final List<Side> tradeSides = new ArrayList<>();
+  /** Fee sweeps into the platform-revenue reserve, by key: each in transit until the reserve takes it in. */
+  final Map<String, Long> feesSwept = new HashMap<>();
   final List<String> violations = new ArrayList<>();
   /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
   final Map<String, Long> fundingPaid = new HashMap<>();
@@ -118,6 +120,13 @@ final class AccountLedger {
           l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
               + " applied after the one for " + previous + " (an interval paid twice, or out of order)");
         }
+      } else if (event instanceof AccountEntity.FeesSwept f) {
+        // An account sweeps exactly the fees it collected since its last sweep (a net rebate: negative).
+        if (f.amount() == 0 || f.amount() != l.fees || l.feesSwept.put(f.key(), f.amount()) != null) {
+          l.violations.add(accountId + ": fee sweep " + f.key() + " of " + f.amount() + " (fees collected since the"
+              + " last sweep " + l.fees + ") swept nothing, not what there was, or twice");
+        }
+        l.fees = Math.subtractExact(l.fees, f.amount());
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());

@@ -141,6 +141,7 @@ public final class LedgerAudit {
     Map<String, Long> openLots = new TreeMap<>();
     Map<String, Long> pools = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
+    Map<String, Long> feeSweeps = new TreeMap<>();
     for (AccountLedger l : byAccount.values()) {
       cash = Math.addExact(cash, l.cash);
       isolated = Math.addExact(isolated, l.isolatedTotal());
@@ -150,6 +151,7 @@ public final class LedgerAudit {
       deposits = Math.addExact(deposits, l.deposits);
       withdrawals = Math.addExact(withdrawals, l.withdrawals);
       sides += l.tradeSides.size();
+      l.feesSwept.forEach((key, amount) -> feeSweeps.merge(key, amount, Math::addExact));
       violations.addAll(l.violations);
       l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
       l.fundingPaid.forEach((instrument, paid) -> pools.merge(instrument, paid, Math::addExact));
@@ -166,6 +168,8 @@ public final class LedgerAudit {
     int sagas = 0;
     Map<String, Long> movedOut = new TreeMap<>();
     Map<String, Long> movedIn = new TreeMap<>();
+    // The accounts' fee sweeps leave their fee revenue like a move out of a reserve.
+    feeSweeps.forEach((key, amount) -> movedOut.merge(key, amount, Math::addExact));
     for (ReserveLedger l : liquidation) {
       if (l.ledger != null && l.ledger.kind() == io.clearinghouse.money.Bucket.Kind.RESERVE) {
         reserves = Math.addExact(reserves, l.balance);

@@ -104,6 +104,13 @@ final class ReserveLedger {
       if (movedIn.put(e.key(), e.amount()) != null) {
         violations.add(persistenceId + ": move " + e.key() + " arrived twice");
       }
+    } else if (event instanceof InsuranceFund.FeesReceived e) {
+      // An account's fee sweep: it left the account's fee revenue under the same key.
+      balance = Math.addExact(balance, e.amount());
+      String key = io.clearinghouse.account.FeeSweep.key(e.accountId(), e.sweep());
+      if (movedIn.put(key, e.amount()) != null) {
+        violations.add(persistenceId + ": fee sweep " + key + " arrived twice");
+      }
     } else if (event instanceof InsuranceFund.PositionTaken e) {
       balance = Math.addExact(balance, e.realizedPnl());
       lots.merge(e.instrument(), e.signedLots(), Math::addExact);

@@ -48,6 +48,7 @@ final class TransferAudit {
               l.accountId + " position value"));
     }
     Map<String, Long> transit = new TreeMap<>();
+    accounts.values().forEach(l -> l.feesSwept.forEach((key, amount) -> transit.merge(key, amount, Math::addExact)));
     for (ReserveLedger l : others) {
       if (l.saga()) {
         expect(violations, Bucket.escrow(l.id()), l.escrow, "escrow of liquidation " + l.id());

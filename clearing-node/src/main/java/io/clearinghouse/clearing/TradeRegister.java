@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -23,6 +24,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
@@ -68,6 +71,20 @@ public final class TradeRegister
       implements Command {}
 
   private record RetryStep(long sequence, long attempt) implements Command {}
+
+  /** Which side's journal a register reads once that account forgot the sequence, and why. */
+  private enum Lookup {
+    /** The buyer's side was sent before (maybe applied) and the buyer refuses the sequence as too old. */
+    BUYER_APPLIED,
+    /** The seller's side was sent before (maybe applied) and the seller refuses the sequence as too old. */
+    SELLER_APPLIED,
+    /** The buyer's side is being reversed and the buyer cannot tell whether it reversed it already. */
+    BUYER_REVERSED
+  }
+
+  /** What an account's journal says of its side (a fee if applied and not reversed). */
+  private record SideRecordRead(long sequence, long attempt, Lookup lookup, Optional<Long> fee, String failure)
+      implements Command {}
 
   /** The seller's answer to the check of attempt {@code attempt} (the first of a fresh drive), or why there was none. */
   private record SellerChecked(long sequence, long attempt, AccountEntity.Reply reply, String failure)
@@ -239,22 +256,27 @@ public final class TradeRegister
         Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout);
   }
 
+  /** How long one read of an account's journal may take before it is tried again. */
+  private static final Duration JOURNAL_READ_TIMEOUT = Duration.ofMinutes(1);
+
   public static void init(ActorSystem<?> system, RegisterSettings settings, MarketCheck market) {
     ClusterSharding sharding = ClusterSharding.get(system);
     AccountAsker accounts = (accountId, command, timeout) ->
         sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
-    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market))
+    SideRecords sides = SideRecords.fromJournal(system, PersistenceQuery.get(system)
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier()), JOURNAL_READ_TIMEOUT);
+    sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market, sides))
         .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts) {
-    return create(bucket, settings, accounts, MarketCheck.NONE);
+    return create(bucket, settings, accounts, MarketCheck.NONE, SideRecords.UNKNOWN);
   }
 
   public static Behavior<Command> create(String bucket, RegisterSettings settings, AccountAsker accounts,
-      MarketCheck market) {
+      MarketCheck market, SideRecords sides) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TradeRegister(bucket, settings, accounts, market,
-        ctx, timers)));
+        sides, ctx, timers)));
   }
 
   public static PersistenceId persistenceId(String bucket) {
@@ -273,6 +295,8 @@ public final class TradeRegister
     boolean sellerChecked;
     /** How often the buyer's side was sent in this drive (more than once: an earlier one may have been applied). */
     int buyerAsks;
+    /** The buyer's journal holds its side applied and not reversed: a reversal of a forgotten sequence may go ahead. */
+    boolean reversalVerified;
     /**
      * Recorded by this incarnation and not yet sent to either account: the first attempt asks the
      * seller whether it would take its side before the buyer's side is applied.
@@ -296,11 +320,13 @@ public final class TradeRegister
   private final Map<Long, Drive> driving = new HashMap<>();
 
   private final MarketCheck market;
+  private final SideRecords sides;
 
   private TradeRegister(String bucket, RegisterSettings settings, AccountAsker accounts, MarketCheck market,
-      ActorContext<Command> context, TimerScheduler<Command> timers) {
+      SideRecords sides, ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(persistenceId(bucket));
     this.market = market;
+    this.sides = sides;
     this.bucket = bucket;
     this.settings = settings;
     this.accounts = accounts;
@@ -350,6 +376,7 @@ public final class TradeRegister
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Submit.class, this::submit)
         .onCommand(StepAnswered.class, this::answered)
+        .onCommand(SideRecordRead.class, this::sideRecordRead)
         .onCommand(SellerChecked.class, this::sellerChecked)
         .onCommand(RetryStep.class, (state, retry) -> {
           Drive drive = driving.get(retry.sequence());
@@ -429,8 +456,9 @@ public final class TradeRegister
       // With the side's content and fee: a buyer that has forgotten the sequence still reverses it
       // (the register knows it applied it).
       long fee = drive.buyerFee != null ? drive.buyerFee : entry.buyerFee();
+      boolean verified = drive.reversalVerified;
       answer = accounts.ask(t.buyer(), r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, t.instrument(),
-          t.lots(), t.priceTicks(), fee, r), settings.stepTimeout());
+          t.lots(), t.priceTicks(), fee, verified, r), settings.stepTimeout());
     } else if (drive.buyerFee == null) {
       Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> buyerSide = r -> new AccountEntity.ApplyTrade(
           t.tradeId(), sequence, t.instrument(), t.lots(), t.priceTicks(), t.buyerAggressor(), t.buyerOrderId(),
@@ -511,6 +539,10 @@ public final class TradeRegister
       if (reply instanceof AccountEntity.TradeSideReverted) {
         return finish(new TradeRefused(sequence, entry.reason(), entry.message()));
       }
+      if (reply instanceof AccountEntity.Rejected tooOld && tooOld.reason() == Rejection.TRADE_TOO_OLD) {
+        // Forgotten: it may have reversed the side already (an answer lost) and must not twice.
+        return readSide(t, sequence, answer.attempt(), Lookup.BUYER_REVERSED);
+      }
       log.error("Trade {} (sequence {}): the buyer side of {} cannot be reversed yet: {}", t.tradeId(), sequence,
           t.buyer(), reply);
       return retryLater(sequence, drive, String.valueOf(reply));
@@ -531,11 +563,14 @@ public final class TradeRegister
           : (buyerStep ? "buyer " : "seller ") + "side: " + rejected.message();
       if (buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD && (!drive.fresh || drive.buyerAsks > 1)) {
         // Asked before (an earlier attempt or incarnation may have applied it) and now forgotten by
-        // the buyer: whether its side is applied cannot be told, so the trade is neither refused nor
-        // settled. An operator must look (the audit names any side applied alone).
-        log.error("Trade {} (sequence {}): the buyer {} no longer remembers the sequence; whether its side is"
-            + " applied cannot be told: held unsettled for an operator", t.tradeId(), sequence, t.buyer());
-        return retryLater(sequence, drive, "buyer forgot the sequence");
+        // the buyer, which never applies that sequence from now on: its journal says whether the
+        // side is applied, and the trade goes on from there (settled or refused, never one-sided).
+        return readSide(t, sequence, answer.attempt(), Lookup.BUYER_APPLIED);
+      }
+      if (!buyerStep && rejected.reason() == Rejection.TRADE_TOO_OLD) {
+        // The seller no longer remembers the sequence: it may have applied its side (an answer lost
+        // before a crash) and never applies it now. Its journal says which, before anything is undone.
+        return readSide(t, sequence, answer.attempt(), Lookup.SELLER_APPLIED);
       }
       if (buyerStep) {
         if (drive.fresh && !rejected.message().startsWith(SELLER_CHECKED)) {
@@ -564,6 +599,84 @@ public final class TradeRegister
           .thenRun(after -> step(after, sequence)).thenNoReply();
     }
     return retryLater(sequence, drive, "unexpected answer " + reply);
+  }
+
+  /** Reads the journal of the account {@code lookup} names, for the trade at {@code sequence}. */
+  private ReplyEffect<Event, State> readSide(TradeContent t, long sequence, long attempt, Lookup lookup) {
+    boolean buyer = lookup != Lookup.SELLER_APPLIED;
+    log.warn("Trade {} (sequence {}): {} no longer remembers the sequence; reading its journal ({})", t.tradeId(),
+        sequence, buyer ? t.buyer() : t.seller(), lookup);
+    context.pipeToSelf(sides.sideFee(t, buyer), (fee, failure) -> new SideRecordRead(sequence, attempt, lookup,
+        fee == null ? Optional.empty() : fee, failure == null ? null : failure.toString()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> sideRecordRead(State state, SideRecordRead read) {
+    long sequence = read.sequence();
+    Drive drive = driving.get(sequence);
+    Entry entry = state.get(sequence);
+    if (drive == null || drive.attempt != read.attempt() || entry == null || entry.status().finished()) {
+      return Effect().noReply();
+    }
+    TradeContent t = entry.trade();
+    if (read.failure() != null) {
+      log.error("Trade {} (sequence {}): a journal could not be read ({}); held unsettled, retrying: {}",
+          t.tradeId(), sequence, read.lookup(), read.failure());
+      return retryLater(sequence, drive, "journal unread");
+    }
+    Optional<Long> fee = read.fee();
+    switch (read.lookup()) {
+      case BUYER_APPLIED -> {
+        if (entry.status() != Status.RECORDED) {
+          return Effect().noReply();
+        }
+        if (fee.isPresent()) {
+          log.warn("Trade {} (sequence {}): the buyer {}'s journal holds its side applied; going on with the seller",
+              t.tradeId(), sequence, t.buyer());
+          drive.buyerFee = fee.get();
+          drive.sellerChecked = false;
+          drive.retries = 0;
+          return Effect().persist(new BuyerApplied(sequence, fee.get())).thenRun(after -> step(after, sequence))
+              .thenNoReply();
+        }
+        log.warn("Trade {} (sequence {}): the buyer {}'s journal holds no side of it; refusing the trade",
+            t.tradeId(), sequence, t.buyer());
+        accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
+        return finish(new TradeRefused(sequence, Rejection.TRADE_TOO_OLD, "buyer side: sequence " + sequence
+            + " was never applied to " + t.buyer() + ", which no longer takes it (more newer trades than it keeps)"));
+      }
+      case SELLER_APPLIED -> {
+        if (entry.status() == Status.UNWINDING || drive.buyerFee == null) {
+          return Effect().noReply();
+        }
+        if (fee.isPresent()) {
+          log.warn("Trade {} (sequence {}): the seller {}'s journal holds its side applied; the trade is settled",
+              t.tradeId(), sequence, t.seller());
+          return finish(new TradeSettled(sequence, drive.buyerFee, fee.get()));
+        }
+        String message = "seller side: sequence " + sequence + " was never applied to " + t.seller()
+            + ", which no longer takes it (more newer trades than it keeps)";
+        log.warn("Trade {} (sequence {}): {}; reversing the buyer's side", t.tradeId(), sequence, message);
+        return Effect().persist(new TradeUnwinding(sequence, Rejection.TRADE_TOO_OLD, message, drive.buyerFee))
+            .thenRun(after -> step(after, sequence)).thenNoReply();
+      }
+      case BUYER_REVERSED -> {
+        if (entry.status() != Status.UNWINDING) {
+          return Effect().noReply();
+        }
+        if (fee.isPresent()) {
+          // Applied and not reversed: the buyer may reverse it now, on the register's word.
+          drive.reversalVerified = true;
+          drive.retries = 0;
+          step(state, sequence);
+          return Effect().noReply();
+        }
+        log.warn("Trade {} (sequence {}): the buyer {}'s journal holds its side reversed (or never applied)",
+            t.tradeId(), sequence, t.buyer());
+        return finish(new TradeRefused(sequence, entry.reason(), entry.message()));
+      }
+      default -> throw new IllegalStateException("unknown lookup " + read.lookup());
+    }
   }
 
   /** Persists the trade's outcome and answers everyone waiting for it. */

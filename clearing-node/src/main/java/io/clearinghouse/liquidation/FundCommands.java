@@ -48,7 +48,7 @@ final class FundCommands {
     if (cmd.amount() <= 0) {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a top-up must be greater than zero");
     }
-    if (state.balance() > Long.MAX_VALUE - cmd.amount()) {
+    if (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount()) {
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the top-up would overflow the balance");
     }
     return persist(new InsuranceFund.ToppedUp(cmd.key(), cmd.amount(), clock.millis()), cmd.key(), cmd.replyTo());
@@ -78,7 +78,7 @@ final class FundCommands {
     if (cmd.amount() <= 0) {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a receipt must be greater than zero");
     }
-    if (state.balance() > Long.MAX_VALUE - cmd.amount()) {
+    if (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount()) {
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the receipt would overflow the balance");
     }
     return persist(new InsuranceFund.Received(cmd.key(), cmd.liquidationId(), cmd.amount(), clock.millis()), cmd.key(),
@@ -127,6 +127,15 @@ final class FundCommands {
         .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), true, cmd.amount()));
   }
 
+  ReplyEffect<Event, State> releaseHold(State state, InsuranceFund.ReleaseHold cmd) {
+    if (state.holdOf(cmd.liquidationId()).isEmpty()) {
+      return effect.reply(cmd.replyTo(), new InsuranceFund.Reservation(cmd.key(), false, 0));
+    }
+    // A hold of nothing: the liquidation's hold is gone (the event handler keeps no empty hold).
+    return effect.persist(new InsuranceFund.Reserved(cmd.key(), cmd.liquidationId(), 0, clock.millis()))
+        .thenReply(cmd.replyTo(), s -> new InsuranceFund.Reservation(cmd.key(), false, 0));
+  }
+
   ReplyEffect<Event, State> reserveUpTo(State state, InsuranceFund.ReserveUpTo cmd) {
     long free = Math.max(0, state.balance() - state.heldForOthers(cmd.liquidationId()));
     long granted = Math.min(Math.max(0, cmd.amount()), free);
@@ -143,7 +152,8 @@ final class FundCommands {
    * what is held for other liquidations (counted against it, whatever their instrument).
    */
   private long leftToday(State state, String instrument, long dailyLimit, String liquidationId) {
-    long today = Math.floorDiv(clock.millis(), 86_400_000L);
+    // Never a day before the tally's: a clock behind the one before it must not find a fresh day.
+    long today = Math.max(Math.floorDiv(clock.millis(), 86_400_000L), state.day());
     return ReserveRules.withinDailyLimit(Long.MAX_VALUE, dailyLimit,
         Math.addExact(state.drawn(instrument, today), state.heldForOthers(liquidationId)));
   }
@@ -192,10 +202,36 @@ final class FundCommands {
     if (cmd.amount() <= 0) {
       return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a move must be greater than zero");
     }
-    if (state.balance() > Long.MAX_VALUE - cmd.amount()) {
+    if (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount()) {
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the move would overflow the balance");
     }
     return persist(new InsuranceFund.MovedIn(cmd.key(), cmd.from(), cmd.amount(), clock.millis()), cmd.key(),
+        cmd.replyTo());
+  }
+
+  ReplyEffect<Event, State> collectFees(State state, InsuranceFund.CollectFees cmd) {
+    long last = state.feeSweeps().getOrDefault(cmd.accountId(), 0L);
+    String key = io.clearinghouse.account.FeeSweep.key(cmd.accountId(), cmd.sweep());
+    if (cmd.sweep() <= last) {
+      // Taken in before (an answer lost on the way): done, nothing moves again.
+      Entry first = state.entry(key).orElse(new Entry(Kind.FEES, key, cmd.accountId(), cmd.amount(), cmd.amount(),
+          state.balance(), 0));
+      return effect.reply(cmd.replyTo(), new Moved(first, true));
+    }
+    if (cmd.amount() == 0 || cmd.amount() == Long.MIN_VALUE) {
+      return reject(cmd.replyTo(), Rejection.AMOUNT_NOT_POSITIVE, "a fee sweep moves some money");
+    }
+    if (cmd.amount() < 0 && -cmd.amount() > state.balance() - state.reserved()) {
+      // A net rebate the reserve cannot pay yet (beyond what it holds less what liquidations hold):
+      // the account claims it again later.
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_RESERVE, "platform revenue holds "
+          + (state.balance() - state.reserved()) + " free, the rebate claim is " + (-cmd.amount()));
+    }
+    if (cmd.amount() > 0
+        && (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount())) {
+      return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the fee sweep would overflow the balance");
+    }
+    return persist(new InsuranceFund.FeesReceived(cmd.accountId(), cmd.sweep(), cmd.amount(), clock.millis()), key,
         cmd.replyTo());
   }
 

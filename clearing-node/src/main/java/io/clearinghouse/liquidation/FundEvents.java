@@ -51,18 +51,31 @@ final class FundEvents {
     if (event instanceof InsuranceFund.PositionTaken e) {
       return taken(s, e, retained, keyRetentionMillis);
     }
+    if (event instanceof InsuranceFund.FeesReceived e) {
+      long amount = Math.absExact(e.amount());
+      State after = plus(s, new Entry(e.amount() > 0 ? Kind.FEES : Kind.REBATES,
+          io.clearinghouse.account.FeeSweep.key(e.accountId(), e.sweep()), e.accountId(), amount, amount,
+          Math.addExact(s.balance(), e.amount()), e.epochMillis()), retained, keyRetentionMillis);
+      Map<String, Long> sweeps = new HashMap<>(after.feeSweeps());
+      sweeps.put(e.accountId(), e.sweep());
+      return new State(after.balance(), after.totalIn(), after.totalOut(), after.entries(), after.recent(), after.open(),
+          after.holds(), after.topUps(), after.positions(), after.takeovers(), after.day(), after.drawnToday(),
+          after.outgoing(), sweeps);
+    }
     if (event instanceof InsuranceFund.Forgotten e) {
       return new State(s.balance(), s.totalIn(), s.totalOut(), s.entries(), s.recent(),
           s.open().stream().filter(x -> !e.liquidationId().equals(x.liquidationId())).toList(),
           s.holds().stream().filter(h -> !h.liquidationId().equals(e.liquidationId())).toList(), s.topUps(),
           s.positions(), s.takeovers().stream().filter(t -> !e.liquidationId().equals(t.liquidationId())).toList(),
-          s.day(), s.drawnToday(), s.outgoing());
+          s.day(), s.drawnToday(), s.outgoing(), s.feeSweeps());
     }
     if (event instanceof InsuranceFund.Reserved e) {
-      // The liquidation's hold is now this one: any earlier one of it is replaced.
+      // The liquidation's hold is now this one: any earlier one of it is replaced (none: released).
       List<Hold> after = new ArrayList<>(s.holds().stream().filter(h -> !h.liquidationId().equals(e.liquidationId()))
           .toList());
-      after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
+      if (e.amount() > 0) {
+        after.add(new Hold(e.key(), e.liquidationId(), e.amount()));
+      }
       return with(s, s.positions(), s.takeovers(), s.outgoing(), after);
     }
     throw new IllegalArgumentException("unknown event " + event);
@@ -93,17 +106,19 @@ final class FundEvents {
   }
 
   private static State drawn(State s, String instrument, long amount, long epochMillis) {
-    long day = Math.floorDiv(epochMillis, 86_400_000L);
+    // The day never goes back: a payment stamped on an earlier day than the tally's (a clock behind
+    // the one before it, around midnight) counts against the tally's day, never resets it.
+    long day = Math.max(Math.floorDiv(epochMillis, 86_400_000L), s.day());
     Map<String, Long> drawn = day == s.day() ? new HashMap<>(s.drawnToday()) : new HashMap<>();
     drawn.merge(instrument, amount, Math::addExact);
     return new State(s.balance(), s.totalIn(), s.totalOut(), s.entries(), s.recent(), s.open(), s.holds(), s.topUps(),
-        s.positions(), s.takeovers(), day, drawn, s.outgoing());
+        s.positions(), s.takeovers(), day, drawn, s.outgoing(), s.feeSweeps());
   }
 
   private static State with(State s, Map<String, Position> positions, List<InsuranceFund.PositionTaken> takeovers,
       List<Entry> outgoing, List<Hold> holds) {
     return new State(s.balance(), s.totalIn(), s.totalOut(), s.entries(), s.recent(), s.open(), holds, s.topUps(),
-        positions, takeovers, s.day(), s.drawnToday(), outgoing);
+        positions, takeovers, s.day(), s.drawnToday(), outgoing, s.feeSweeps());
   }
 
   /** The state after one movement: balance, totals, bounded history, open keys, holds, operator keys. */
@@ -132,6 +147,6 @@ final class FundEvents {
     boolean in = entry.kind().in();
     return new State(entry.balanceAfter(), in ? Math.addExact(s.totalIn(), entry.amount()) : s.totalIn(),
         in ? s.totalOut() : Math.addExact(s.totalOut(), entry.amount()), s.entries() + 1, kept, stillOpen, holdsAfter,
-        keysAfter, s.positions(), s.takeovers(), s.day(), s.drawnToday(), s.outgoing());
+        keysAfter, s.positions(), s.takeovers(), s.day(), s.drawnToday(), s.outgoing(), s.feeSweeps());
   }
 }

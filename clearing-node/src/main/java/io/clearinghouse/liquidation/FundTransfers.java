@@ -32,6 +32,9 @@ public final class FundTransfers {
       Transfer.add(t, ledger, Bucket.transit(e.key()), e.amount());
     } else if (event instanceof InsuranceFund.MovedIn e) {
       Transfer.add(t, Bucket.transit(e.key()), ledger, e.amount());
+    } else if (event instanceof InsuranceFund.FeesReceived e) {
+      Transfer.add(t, Bucket.transit(io.clearinghouse.account.FeeSweep.key(e.accountId(), e.sweep())), ledger,
+          e.amount());
     } else if (event instanceof InsuranceFund.PositionTaken e) {
       // Like an account's side of a close: the position's value through the close's own bucket,
       // what it realized between that bucket and the fund's balance.

@@ -195,9 +195,11 @@ public final class FundUnwind extends EventSourcedBehavior<FundUnwind.Command, F
 
   // --- the driver -----------------------------------------------------------------------
 
-  private enum Asked { POSITION, PROVIDERS, HOLD, CHOOSE, TAKE, CLOSE, FORGET }
+  private enum Asked { POSITION, PROVIDERS, HOLD, CHOOSE, TAKE, CLOSE, FORGET, FORGET_ENDING }
 
   private Asked asked;
+  /** Why the round being ended without a close ends (once the fund has forgotten its hold). */
+  private String endingWhy;
   /** A round worked out from the fund's position, recorded only once some provider is registered. */
   private Planned plan;
 
@@ -299,14 +301,25 @@ public final class FundUnwind extends EventSourcedBehavior<FundUnwind.Command, F
       case FORGET -> {
         return persist(new RoundEnded(round.round(), null, now));
       }
+      case FORGET_ENDING -> {
+        String why = endingWhy;
+        return Effect().persist(new RoundEnded(round.round(), why, now)).thenRun(after -> retryLater(why));
+      }
       default -> throw new IllegalStateException("no answer expected");
     }
   }
 
-  /** Ends a round that could not close, and tries again later. */
+  /**
+   * Ends a round that could not close, and tries again later: first the fund forgets what it held
+   * for the round (a round that held its loss and found no provider must not leave the hold behind:
+   * the holds of round after round would end up holding the whole fund), then the round ends.
+   */
   private Effect<Event, State> endRound(Round round, String why) {
-    return Effect().persist(new RoundEnded(round.round(), why, env.clock().millis()))
-        .thenRun(state -> retryLater(why));
+    endingWhy = why;
+    ask(Asked.FORGET_ENDING, sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
+        .<org.apache.pekko.Done>ask(r -> new InsuranceFund.Forget(roundId(round), r), env.settings().stepTimeout())
+        .thenApply(done -> (Object) done));
+    return Effect().none();
   }
 
   private CompletionStage<Object> forget(Round round) {

@@ -91,6 +91,12 @@ public final class InsuranceFund
    */
   public record ReserveUpTo(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * The liquidation's hold is let go (a plan that could not be carried out in the end): answered
+   * with a Reservation of 0, whether it held anything or not.
+   */
+  public record ReleaseHold(String key, String liquidationId, ActorRef<Reply> replyTo) implements Command {}
+
   /** Drop a finished liquidation's keys and hold; {@code replyTo} (may be null) hears when it is done. */
   public record Forget(String liquidationId, ActorRef<org.apache.pekko.Done> replyTo) implements Command {
     public Forget(String liquidationId) {
@@ -110,6 +116,14 @@ public final class InsuranceFund
 
   /** Replenishment, second half: the moved amount arrives from {@code from}. */
   public record MoveIn(String key, String from, long amount, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * An account's fee sweep number {@code sweep} (platform revenue only): taken in once; a sweep
+   * at or below the last one taken from that account is answered as done, moving nothing. A
+   * negative amount is a net rebate claimed by the account: paid out of the free balance or refused
+   * (INSUFFICIENT_RESERVE) until it can be.
+   */
+  public record CollectFees(String accountId, long sweep, long amount, ActorRef<Reply> replyTo) implements Command {}
 
   /** The moves out not yet confirmed delivered. */
   public record ListOutgoing(ActorRef<Reply> replyTo) implements Command {}
@@ -158,11 +172,15 @@ public final class InsuranceFund
 
   /** Names are stored in journals: never rename. */
   public enum Kind {
-    TOP_UP, PENALTY, DEFICIT_PAID, WITHDRAWAL, MOVED_OUT, MOVED_IN, POSITION_GAIN, POSITION_LOSS;
+    TOP_UP, PENALTY, DEFICIT_PAID, WITHDRAWAL, MOVED_OUT, MOVED_IN, POSITION_GAIN, POSITION_LOSS,
+    /** An account's swept trading fees (platform revenue). */
+    FEES,
+    /** An account's net maker rebates, paid out of platform revenue. */
+    REBATES;
 
     /** Whether the movement brought money in. */
     boolean in() {
-      return this == TOP_UP || this == PENALTY || this == MOVED_IN || this == POSITION_GAIN;
+      return this == TOP_UP || this == PENALTY || this == MOVED_IN || this == POSITION_GAIN || this == FEES;
     }
   }
 
@@ -198,6 +216,9 @@ public final class InsuranceFund
   public record MoveConfirmed(String key) implements Event {}
 
   public record MovedIn(String key, String from, long amount, long epochMillis) implements Event {}
+
+  /** An account's fee sweep taken in (its key: {@link io.clearinghouse.account.FeeSweep#key}). */
+  public record FeesReceived(String accountId, long sweep, long amount, long epochMillis) implements Event {}
 
   /**
    * The fund's side of a close: its position in {@code instrument} changed by {@code signedLots}
@@ -302,10 +323,12 @@ public final class InsuranceFund
         .onCommand(Pay.class, commands::pay)
         .onCommand(Reserve.class, commands::reserve)
         .onCommand(ReserveUpTo.class, commands::reserveUpTo)
+        .onCommand(ReleaseHold.class, commands::releaseHold)
         .onCommand(Forget.class, commands::forget)
         .onCommand(Get.class, commands::get)
         .onCommand(MoveOut.class, commands::moveOut)
         .onCommand(MoveIn.class, commands::moveIn)
+        .onCommand(CollectFees.class, commands::collectFees)
         .onCommand(ListOutgoing.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Outgoing(state.outgoing())))
         .onCommand(ConfirmMove.class, commands::confirmMove)
         .onCommand(TakeOver.class, commands::takeOver)
@@ -342,9 +365,9 @@ public final class InsuranceFund
    */
   public record State(long balance, long totalIn, long totalOut, long entries, List<Entry> recent, List<Entry> open,
       List<Hold> holds, List<Entry> topUps, Map<String, Position> positions, List<PositionTaken> takeovers, long day,
-      Map<String, Long> drawnToday, List<Entry> outgoing) implements CborSerializable {
+      Map<String, Long> drawnToday, List<Entry> outgoing, Map<String, Long> feeSweeps) implements CborSerializable {
     static final State EMPTY = new State(0, 0, 0, 0, List.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), 0,
-        Map.of(), List.of());
+        Map.of(), List.of(), Map.of());
 
     public State {
       recent = List.copyOf(recent);
@@ -355,6 +378,8 @@ public final class InsuranceFund
       takeovers = takeovers == null ? List.of() : List.copyOf(takeovers);
       drawnToday = drawnToday == null ? Map.of() : Map.copyOf(drawnToday);
       outgoing = outgoing == null ? List.of() : List.copyOf(outgoing);
+      // Per account, the last fee sweep taken in (an account sends sweep n + 1 only once n is here).
+      feeSweeps = feeSweeps == null ? Map.of() : Map.copyOf(feeSweeps);
     }
 
     long reserved() {

@@ -770,7 +770,7 @@ public final class LiquidationSaga
   /**
    * The waterfall's next layer before deleveraging: the fund holds what it can and the operator's
    * capital the rest, within the day's amount for the instrument; false when there is no such
-   * layer or it cannot hold the rest (its hold is then refused and changes nothing).
+   * layer or it cannot hold the rest (its hold is then refused and the fund's part let go).
    */
   private CompletionStage<Boolean> fundAndCapitalHold(LiquidationTerms rules, String instrument, long hold) {
     if (rules.operatorCapitalPerDay() == 0) {
@@ -785,7 +785,12 @@ public final class LiquidationSaga
           }
           return askReserve(PlatformReserve.OPERATOR_CAPITAL, r -> new InsuranceFund.Reserve(liquidationId
               + "/capital-reserve", liquidationId, rest, instrument, rules.operatorCapitalPerDay(), r))
-              .thenApply(capital -> capital instanceof InsuranceFund.Reservation held && held.granted());
+              .thenCompose(capital -> capital instanceof InsuranceFund.Reservation held && held.granted()
+                  ? CompletableFuture.completedFuture(true)
+                  // The capital cannot hold the rest: the fund's part alone carries no close, and
+                  // must not keep other liquidations from the fund while this one replans.
+                  : askFund(rules.insuranceFund(), r -> new InsuranceFund.ReleaseHold(liquidationId + "/release",
+                      liquidationId, r)).thenApply(released -> false));
         });
   }
 

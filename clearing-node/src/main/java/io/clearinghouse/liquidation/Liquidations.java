@@ -120,6 +120,20 @@ public final class Liquidations {
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
+  /**
+   * An account's swept trading fees (its sweep number {@code sweep}) into the platform-revenue
+   * reserve, once per sweep whatever the retries.
+   */
+  public CompletionStage<Void> collectFees(String accountId, long sweep, long amount) {
+    ReserveRef revenue = ReserveRef.of(PlatformReserve.PLATFORM_REVENUE);
+    return sharding.entityRefFor(revenue.typeKey(), revenue.id())
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.CollectFees(accountId, sweep, amount, r), timeout)
+        .thenApply(reply -> {
+          expect(reply, InsuranceFund.Moved.class);
+          return null;
+        });
+  }
+
   /** Operator money out of a reserve, never below what it holds for liquidations. */
   public CompletionStage<InsuranceFund.Moved> withdraw(ReserveRef reserve, String key, long amount) {
     return sharding.entityRefFor(reserve.typeKey(), reserve.id())

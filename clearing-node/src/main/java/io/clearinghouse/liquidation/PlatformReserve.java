@@ -12,7 +12,7 @@ import java.util.Optional;
 public enum PlatformReserve {
   /** Pays the liquidity providers who take positions over. */
   MARKET_MAKING("market-making"),
-  /** The platform's own income from liquidations (trading fees accrue in the accounts' fee ledger). */
+  /** The platform's own income: its share of liquidation penalties and the trading fees the accounts sweep in. */
   PLATFORM_REVENUE("platform-revenue"),
   /** Protects investors, like a securities investor protection fund. */
   INVESTOR_PROTECTION("investor-protection"),

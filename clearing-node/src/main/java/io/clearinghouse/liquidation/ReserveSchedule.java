@@ -19,6 +19,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reserves' schedule (DESIGN section 6), one per cluster (a cluster singleton): every
@@ -30,6 +32,8 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * movement is in both ledgers' histories.
  */
 public final class ReserveSchedule {
+  private static final Logger log = LoggerFactory.getLogger(ReserveSchedule.class);
+
   private ReserveSchedule() {}
 
   /** One replenishment: {@code share} of {@code from}'s free balance into {@code to}, at most {@code maxPerRun}. */
@@ -148,13 +152,20 @@ public final class ReserveSchedule {
     for (Replenishment rule : schedule.replenishments()) {
       String key = "replenish/" + rule.from().name() + "/" + rule.to().name() + "/"
           + Math.floorDiv(nowMillis, schedule.interval().toMillis());
+      // Each rule on its own: a move one rule cannot deliver (its destination refuses it, or is
+      // no longer configured) stays in transit, counted by the audit, and never stops the others.
       done = done.thenCompose(v -> deliverOutgoing(sharding, rule.from(), settings, timeout))
           .thenCompose(v -> sharding.entityRefFor(rule.from().typeKey(), rule.from().id())
               .<InsuranceFund.Reply>ask(r -> new InsuranceFund.MoveOut(key, rule.to().name(), rule.sharePpm(),
                   rule.maxPerRun(), r), timeout))
           .thenCompose(reply -> reply instanceof InsuranceFund.Moved moved && moved.entry().amount() > 0
               ? deliver(sharding, rule.from(), rule.to(), moved.entry(), timeout)
-              : CompletableFuture.completedFuture(null));
+              : CompletableFuture.<Void>completedFuture(null))
+          .exceptionally(failure -> {
+            log.warn("Replenishment {} -> {} not done this run (tried again on the next): {}", rule.from().name(),
+                rule.to().name(), failure.toString());
+            return null;
+          });
     }
     return done;
   }
@@ -167,8 +178,15 @@ public final class ReserveSchedule {
         .thenCompose(reply -> {
           CompletionStage<Void> all = CompletableFuture.completedFuture(null);
           for (InsuranceFund.Entry move : ((InsuranceFund.Outgoing) reply).moves()) {
-            ReserveRef to = ReserveRef.parse(move.liquidationId(), settings.funds());
-            all = all.thenCompose(v -> deliver(sharding, from, to, move, timeout));
+            // One move that cannot arrive (refused, or its destination gone from the configuration)
+            // stays in transit and never keeps the others from arriving.
+            all = all.thenCompose(v -> deliver(sharding, from, ReserveRef.parse(move.liquidationId(), settings.funds()),
+                    move, timeout))
+                .exceptionally(failure -> {
+                  log.error("Move {} out of {} cannot arrive; it stays in transit: {}", move.key(), from.name(),
+                      failure.toString());
+                  return null;
+                });
           }
           return all;
         });

@@ -173,14 +173,21 @@ class ReviewFindingsTest {
     }
     long lotsBefore = summary().positions().get(0).lots();
     long cashBefore = summary().cash();
-    // The register sends the side as it applied it (fee 25): undone as the opposite fill.
-    var reversed = run(r -> new AccountEntity.ReverseTradeSide("t-10", 10, PERP, ONE_BTC, price(50_000), usdt(25), r));
+    // Without the register's word the account cannot tell whether it reversed it already (fourth
+    // review): too old, nothing moves, and the register reads its journal.
+    var unverified = run(r -> new AccountEntity.ReverseTradeSide("t-10", 10, PERP, ONE_BTC, price(50_000), usdt(25),
+        r));
+    assertRejected(unverified, Rejection.TRADE_TOO_OLD);
+    // The register sends the side as it applied it (fee 25), its journal read: undone as the opposite fill.
+    var reversed = run(r -> new AccountEntity.ReverseTradeSide("t-10", 10, PERP, ONE_BTC, price(50_000), usdt(25),
+        true, r));
     assertInstanceOf(AccountEntity.TradeSideReverted.class, reversed.reply(),
         () -> "the register retries this for ever: " + reversed.reply());
     assertEquals(lotsBefore - ONE_BTC, summary().positions().isEmpty() ? 0 : summary().positions().get(0).lots());
     assertEquals(cashBefore + usdt(25), summary().cash(), "the fee refunded; no PnL at the same price");
     // Asked again: answered as done, nothing moves.
-    var again = run(r -> new AccountEntity.ReverseTradeSide("t-10", 10, PERP, ONE_BTC, price(50_000), usdt(25), r));
+    var again = run(r -> new AccountEntity.ReverseTradeSide("t-10", 10, PERP, ONE_BTC, price(50_000), usdt(25),
+        true, r));
     assertTrue(again.hasNoEvents());
     assertTrue(((AccountEntity.TradeSideReverted) again.reply()).duplicate());
   }

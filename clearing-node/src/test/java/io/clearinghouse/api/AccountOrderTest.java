@@ -92,4 +92,33 @@ class AccountOrderTest {
         "started: " + started);
     assertEquals(List.of("a-b@10"), started);
   }
+
+  @Test
+  void withUnconfirmedOnlyAWaitingTradeHoldsBackNoOtherAccountAndTheRestClears() {
+    AccountOrder relaxed = new AccountOrder(AccountOrder.Hold.UNCONFIRMED_ONLY);
+    List<String> ran = new ArrayList<>();
+    java.util.function.BiFunction<Long, String, CompletableFuture<String>> run = (sequence, accounts) -> {
+      String[] ab = accounts.split("-");
+      return relaxed.after(sequence, ab[0], ab[1], () -> {
+        ran.add(accounts + "@" + sequence);
+        return CompletableFuture.completedFuture(sequence == 1 ? UNCONFIRMED : "done");
+      }, UNCONFIRMED::equals, blocking -> "waits for " + blocking).toCompletableFuture();
+    };
+    assertEquals(UNCONFIRMED, run.apply(1L, "a-b").join());
+    // b is held by the unconfirmed a-b; c is not held by b-c, which waits: c-d clears.
+    assertEquals("waits for 1", run.apply(2L, "b-c").join());
+    assertEquals("done", run.apply(3L, "c-d").join());
+    assertEquals("waits for 1", run.apply(4L, "d-a").join());
+    assertEquals("done", run.apply(5L, "d-e").join());
+    assertEquals(List.of("a-b@1", "c-d@3", "d-e@5"), ran);
+    assertEquals(2, relaxed.accountsBlocked(), "only the unconfirmed trade's own accounts");
+    // The same trades in the strict order: the hold spreads from b to c, d and e.
+    AccountOrder strict = new AccountOrder(AccountOrder.Hold.WAITING_TOO);
+    strict.after(1, "a", "b", () -> CompletableFuture.completedFuture(UNCONFIRMED), UNCONFIRMED::equals,
+        blocking -> "waits for " + blocking).toCompletableFuture().join();
+    assertEquals("waits for 1", strict.after(2, "b", "c", () -> CompletableFuture.completedFuture("done"),
+        UNCONFIRMED::equals, blocking -> "waits for " + blocking).toCompletableFuture().join());
+    assertEquals("waits for 2", strict.after(3, "c", "d", () -> CompletableFuture.completedFuture("done"),
+        UNCONFIRMED::equals, blocking -> "waits for " + blocking).toCompletableFuture().join());
+  }
 }

@@ -7,20 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSettings;
-import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -45,65 +41,13 @@ class RecoveredRegisterTest {
     testKit.shutdownTestKit();
   }
 
-  private static final class Accounts implements TradeRegister.AccountAsker {
-    final String prefix = "rv" + ids.incrementAndGet() + "-";
-    final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
-    final Set<String> failing = ConcurrentHashMap.newKeySet();
-    final AtomicInteger unanswered = new AtomicInteger();
-    final Map<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
-    final java.util.List<CompletableFuture<AccountEntity.Reply>> heldAnswers =
-        new java.util.concurrent.CopyOnWriteArrayList<>();
-    final java.util.List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    ActorRef<AccountEntity.Command> ref(String id) {
-      return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
-          SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
-          java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
-    }
-
-    String open(String name, long deposit) {
-      String id = prefix + name;
-      ask(id, AccountEntity.Open::new);
-      ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
-      return id;
-    }
-
-    AccountEntity.Reply ask(String id, java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> c) {
-      return AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(ref(id), c::apply, Duration.ofSeconds(5),
-          testKit.scheduler()).toCompletableFuture().join();
-    }
-
-    AccountSummary summary(String id) {
-      return ((AccountEntity.Snapshot) ask(id, AccountEntity.Get::new)).account();
-    }
-
-    @Override
-    public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
-        java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
-      sent.add(accountId);
-      if (held.containsKey(accountId)) {
-        // Answered only when the test lets it through.
-        CompletableFuture<Void> gate = held.get(accountId);
-        CompletableFuture<AccountEntity.Reply> answer = gate.thenCompose(go -> AskPattern.ask(ref(accountId),
-            command::apply, timeout, testKit.scheduler())).toCompletableFuture();
-        heldAnswers.add(answer);
-        return answer;
-      }
-      if (failing.contains(accountId)) {
-        unanswered.incrementAndGet();
-        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
-      }
-      return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
-    }
-  }
-
   private static TradeContent trade(long seq, String buyer, String seller, long lots) {
     return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
   }
 
   @Test
   void aRecoveredRegisterNeverRefusesATradeWhoseBuyerSideIsApplied() {
-    Accounts accounts = new Accounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = "rvb" + ids.incrementAndGet();
@@ -134,14 +78,94 @@ class RecoveredRegisterTest {
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
     recovered.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), resend.getRef()));
     TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
-    long aLots = accounts.summary(a).positions().get(0).lots();
-    long bLots = accounts.summary(b).positions().isEmpty() ? 0 : accounts.summary(b).positions().get(0).lots();
+    long aLots = accounts.lots(a);
+    long bLots = accounts.lots(b);
     assertEquals(0, aLots + bLots, "one-sided trade: " + outcome + "; a holds " + aLots + " lots, b " + bLots);
+  }
+
+  /** The buyer's events as the register reads them once the buyer has forgotten a sequence. */
+  private static SideRecords journal() {
+    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
+        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
+        Duration.ofSeconds(10));
+  }
+
+  /** {@code account} clears more than retained-trades (5) newer trades elsewhere: it forgets older sequences. */
+  private static void busyElsewhere(FakeAccounts accounts, String account) {
+    for (long seq = 100; seq < 106; seq++) {
+      long lots = seq % 2 == 0 ? 10 : -10;
+      long s = seq;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+  }
+
+  @Test
+  void aBuyerSideAppliedJustBeforeTheRegisterStoppedAndThenForgottenIsReadFromItsJournalAndTheTradeSettles() {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    // The seller's check is answered; its side is lost on the way, and the register stops before
+    // it records that the buyer's side is applied (its node dies in between).
+    accounts.losingSides.add(b);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1_000, accounts.lots(a));
+      return null;
+    });
+    testKit.stop(register);
+    busyElsewhere(accounts, a);
+    long aLotsBefore = accounts.lots(a);
+    accounts.losingSides.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), resend.getRef()));
+    // Before, the buyer's TRADE_TOO_OLD held the trade unsettled for an operator, for good.
+    TradeRegister.Settled settled = assertInstanceOf(TradeRegister.Settled.class,
+        resend.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(-1_000, accounts.lots(b), "the seller took its side");
+    assertEquals(aLotsBefore, accounts.lots(a), "the buyer's side was not applied again");
+    assertTrue(settled.buyerFee() != 0, "the buyer's fee as its journal has it: " + settled);
+  }
+
+  @Test
+  void aBuyerSideLostOnTheWayAndThenForgottenIsFoundUnappliedAndTheTradeIsRefusedOnBothSides() {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    String a = accounts.open("a", 100_000 * USDT);
+    String b = accounts.open("b", 100_000 * USDT);
+    String bucket = "rvb" + ids.incrementAndGet();
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    accounts.losingSides.add(a);
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), lost.getRef()));
+    lost.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertTrue(accounts.sent.stream().filter(a::equals).count() >= 1, "the buyer's side was sent");
+      return null;
+    });
+    testKit.stop(register);
+    busyElsewhere(accounts, a);
+    long aLotsBefore = accounts.lots(a);
+    accounts.losingSides.clear();
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
+    recovered.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), resend.getRef()));
+    TradeRegister.Refused refused = assertInstanceOf(TradeRegister.Refused.class,
+        resend.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(Rejection.TRADE_TOO_OLD, refused.reason());
+    assertEquals(aLotsBefore, accounts.lots(a));
+    assertEquals(0, accounts.lots(b), "the seller holds nothing of it");
   }
 
   @Test
   void aRegisterStoppedWhileTheSellerChecksNeverSendsTheBuyersSide() throws Exception {
-    Accounts accounts = new Accounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = "rvb" + ids.incrementAndGet();

@@ -10,19 +10,13 @@ import io.clearinghouse.account.AccountSettings;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -48,61 +42,12 @@ class TradeRegisterTest {
   }
 
   /** Accounts by id, spawned on demand; asks to an id in {@code failing} fail as if timed out. */
-  private static final class TestAccounts implements TradeRegister.AccountAsker {
-    final String prefix = "r" + ids.incrementAndGet() + "-";
-    final Map<String, ActorRef<AccountEntity.Command>> refs = new ConcurrentHashMap<>();
-    final Set<String> failing = ConcurrentHashMap.newKeySet();
-    final Set<String> refusingApply = ConcurrentHashMap.newKeySet();
-    final Set<String> conflictingApply = ConcurrentHashMap.newKeySet();
-    final AtomicInteger asks = new AtomicInteger();
-
-    ActorRef<AccountEntity.Command> ref(String id) {
-      return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
-          ACCOUNT_SETTINGS, INSTRUMENTS, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
-          java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
-    }
-
-    String open(String name, long deposit) {
-      String id = prefix + name;
-      ask(id, AccountEntity.Open::new);
-      ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
-      return id;
-    }
-
-    AccountEntity.Reply ask(String id, java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> c) {
-      return AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(ref(id), c::apply, Duration.ofSeconds(5),
-          testKit.scheduler()).toCompletableFuture().join();
-    }
-
-    AccountSummary summary(String id) {
-      return ((AccountEntity.Snapshot) ask(id, AccountEntity.Get::new)).account();
-    }
-
-    @Override
-    public java.util.concurrent.CompletionStage<AccountEntity.Reply> ask(String accountId,
-        java.util.function.Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
-      asks.incrementAndGet();
-      if (refusingApply.contains(accountId) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
-        // Its state changed between its check and its side (another node's liquidation, say).
-        return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.POSITION_LIMIT, "changed since"));
-      }
-      if (conflictingApply.contains(accountId) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
-        // What no rule of its own explains (an engine that reused the sequence elsewhere, say).
-        return CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.TRADE_CONFLICT, "not this"));
-      }
-      if (failing.contains(accountId)) {
-        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer from " + accountId));
-      }
-      return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
-    }
-  }
-
   private static RegisterSettings settings(int retained) {
     return new RegisterSettings(4, retained, 3, Duration.ofSeconds(3), Duration.ofMillis(20), Duration.ofMillis(100),
         Duration.ofSeconds(10));
   }
 
-  private static ActorRef<TradeRegister.Command> register(String bucket, TestAccounts accounts, int retained) {
+  private static ActorRef<TradeRegister.Command> register(String bucket, FakeAccounts accounts, int retained) {
     return testKit.spawn(TradeRegister.create(bucket, settings(retained), accounts));
   }
 
@@ -122,7 +67,7 @@ class TradeRegisterTest {
 
   @Test
   void aNewTradeIsSettledOnBothSidesAndAResendGetsTheFirstFees() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
@@ -136,7 +81,7 @@ class TradeRegisterTest {
 
   @Test
   void aResendDifferingInAnyFieldIsAConflictAndChangesNothing() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String c = accounts.open("c", 100_000 * USDT);
@@ -164,7 +109,7 @@ class TradeRegisterTest {
 
   @Test
   void aBuyerRefusedRefusesTheTradeWithNothingMoved() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
     AccountSummary before = accounts.summary(b);
@@ -177,7 +122,7 @@ class TradeRegisterTest {
 
   @Test
   void aSellerThatWouldRefuseIsAskedFirstAndNothingMoves() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
@@ -195,7 +140,7 @@ class TradeRegisterTest {
   @Test
   void aReversedSideGivesBackTheStopItRemovedAndTheReservationItConsumed() {
     // Review finding: the refused trade used to delete the buyer's stop and eat its reservation.
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String c = accounts.open("c", 100_000 * USDT);
@@ -221,7 +166,7 @@ class TradeRegisterTest {
 
   @Test
   void aSellerRefusingByItsOwnRulesAfterTheBuyerSideTakesItAnyway() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
@@ -235,7 +180,7 @@ class TradeRegisterTest {
 
   @Test
   void aSellerRefusedAfterTheBuyerSideForNoRuleOfItsOwnReversesTheBuyerSideExactly() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
@@ -259,7 +204,7 @@ class TradeRegisterTest {
 
   @Test
   void anUnansweredStepIsAskedAgainUntilItIsAnswered() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     var register = register(bucket(), accounts, 100);
@@ -282,7 +227,7 @@ class TradeRegisterTest {
 
   @Test
   void aRegisterStoppedHalfWayDrivesItsTradeOnAfterRecovery() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = bucket();
@@ -308,7 +253,7 @@ class TradeRegisterTest {
 
   @Test
   void aResendAfterRecoveryGetsTheOutcomeAndAForgottenSequenceIsTooOld() {
-    TestAccounts accounts = new TestAccounts();
+    FakeAccounts accounts = new FakeAccounts(testKit, ACCOUNT_SETTINGS, INSTRUMENTS);
     String a = accounts.open("a", 100_000 * USDT);
     String b = accounts.open("b", 100_000 * USDT);
     String bucket = bucket();

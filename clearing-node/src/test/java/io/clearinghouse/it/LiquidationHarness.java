@@ -91,6 +91,8 @@ final class LiquidationHarness implements AutoCloseable {
         // The tests' traders take positions on little margin (the engine's trades are taken as
         // executed, as where the exchange's risk engine is trusted): the monitor liquidates them.
         "clearinghouse.account.check-unreserved-fills = off",
+        // Exact reserve amounts: no fee sweep reaches platform revenue during a test unless it asks.
+        "clearinghouse.account.fee-sweep-interval = 1h",
         extraConfig);
   }
 
@@ -115,11 +117,25 @@ final class LiquidationHarness implements AutoCloseable {
    * taken in order, so between the two the index is the midpoint of the new and the old price
    * (a mark the tests keep harmless).
    */
+  /** Publishes {@code price} from two sources and waits until every node's mark is that price. */
   void mark(String instrument, String price) {
     long now = System.currentTimeMillis();
     for (PublishSummary summary : Feeders.publish(prices, tick("binance", instrument, price, now),
         tick("okx", instrument, price, now))) {
       assertEquals(1, summary.getAccepted(), summary.toString());
+    }
+    // Accepted ticks become the mark a moment later (at most one mark per interval): wait for it,
+    // so that what the test does next happens at this mark.
+    for (Main.Node n : nodes) {
+      var marks = io.clearinghouse.ops.NodeContext.get(n.system()).marks();
+      var spec = io.clearinghouse.instrument.Instruments.fromConfig(n.system().settings().config(), 6)
+          .require(instrument);
+      long ticks = spec.parsePriceTicks(price);
+      probe.awaitAssert(java.time.Duration.ofSeconds(10), () -> {
+        assertEquals(ticks, marks.get(instrument).map(io.clearinghouse.price.Mark::priceTicks).orElse(-1L),
+            "the mark of " + instrument + " on " + n.grpcAddress());
+        return null;
+      });
     }
   }
 

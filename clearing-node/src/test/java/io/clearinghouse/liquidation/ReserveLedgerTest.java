@@ -76,6 +76,51 @@ class ReserveLedgerTest {
   }
 
   @Test
+  void anAccountsFeeSweepIsTakenInOnceWhateverTheRetriesAndABadOneMovesNothing() {
+    var revenue = reserve(PlatformReserve.PLATFORM_REVENUE);
+    Moved first = (Moved) run(revenue, r -> new InsuranceFund.CollectFees("alice", 1, 25_000_000, r));
+    assertEquals(List.of(Kind.FEES, "fees/alice/1", 25_000_000L, false), List.of(first.entry().kind(),
+        first.entry().key(), first.entry().balanceAfter(), first.replayed()));
+    // The answer was lost: the account sends the same sweep again.
+    Moved again = (Moved) run(revenue, r -> new InsuranceFund.CollectFees("alice", 1, 25_000_000, r));
+    assertTrue(again.replayed());
+    assertEquals(25_000_000, revenue.getState().balance());
+    assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("alice", 2, 0, r)), Rejection.AMOUNT_NOT_POSITIVE);
+    assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("alice", 2, Long.MIN_VALUE, r)),
+        Rejection.AMOUNT_NOT_POSITIVE);
+    // A net rebate is paid out of what the reserve holds free, never beyond it.
+    run(revenue, r -> new InsuranceFund.Reserve("l1/reserve", "l1", 5_000_000, r));
+    assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("carol", 1, -20_000_001, r)),
+        Rejection.INSUFFICIENT_RESERVE);
+    Moved rebate = (Moved) run(revenue, r -> new InsuranceFund.CollectFees("carol", 1, -20_000_000, r));
+    assertEquals(List.of(Kind.REBATES, 20_000_000L, 5_000_000L), List.of(rebate.entry().kind(),
+        rebate.entry().amount(), rebate.entry().balanceAfter()));
+    run(revenue, r -> new InsuranceFund.CollectFees("alice", 2, 20_000_000, r));
+    // Everything that came in so far: 25 + 20 (alice) and the top-up, up to the largest total.
+    run(revenue, r -> new InsuranceFund.TopUp("big", Long.MAX_VALUE - 45_000_000, r));
+    assertRejected(run(revenue, r -> new InsuranceFund.CollectFees("bob", 1, 1, r)), Rejection.BALANCE_OVERFLOW);
+    assertEquals(Long.MAX_VALUE - 20_000_000, revenue.getState().balance());
+    // Every account has its own numbering.
+    var other = reserve(PlatformReserve.PLATFORM_REVENUE);
+    run(other, r -> new InsuranceFund.CollectFees("alice", 1, 5, r));
+    assertTrue(!((Moved) run(other, r -> new InsuranceFund.CollectFees("bob", 1, 7, r))).replayed());
+    assertTrue(!((Moved) run(other, r -> new InsuranceFund.CollectFees("alice", 2, 1, r))).replayed());
+    assertEquals(java.util.Map.of("alice", 2L, "bob", 1L), other.getState().feeSweeps());
+    assertEquals(13, other.getState().balance());
+  }
+
+  @Test
+  void aTopUpThatWouldOverflowTheTotalInIsRefusedInsteadOfBreakingTheLedger() {
+    var ledger = reserve(PlatformReserve.OPERATOR_CAPITAL);
+    run(ledger, r -> new InsuranceFund.TopUp("t1", Long.MAX_VALUE - 1, r));
+    run(ledger, r -> new InsuranceFund.Withdraw("w1", 10, r));
+    // The balance has room; the running total of money in has not. Before, the event was persisted
+    // and its handler overflowed: the ledger failed on every recovery after that.
+    assertRejected(run(ledger, r -> new InsuranceFund.TopUp("t2", 5, r)), Rejection.BALANCE_OVERFLOW);
+    assertEquals(Long.MAX_VALUE - 11, ledger.getState().balance());
+  }
+
+  @Test
   void aWithdrawalTakesAtMostWhatIsNotHeldAndEachKeyOnce() {
     var ledger = reserve(PlatformReserve.INVESTOR_PROTECTION);
     run(ledger, r -> new InsuranceFund.TopUp("t1", 1_000, r));
