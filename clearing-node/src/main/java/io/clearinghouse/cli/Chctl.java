@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
  * {@code chctl}: the command-line client of a running clearing house, over the gRPC API and the
  * management HTTP port. Each command is one annotated method (its arguments, arity and help) in
  * {@link AccountCommands}, {@link MarketCommands}, {@link LiquidationCommands},
- * {@link ReserveCommands} or {@link OperationsCommands}.
+ * {@link ReserveCommands}, {@link OperationsCommands} or {@link TokenCommands}.
  * Exit status: 0 done, 1 refused or failed (the reason on stderr), 64
  * a malformed command line, 69 the node did not answer or answered UNAVAILABLE (retry later).
  */
@@ -73,7 +73,7 @@ public final class Chctl implements AutoCloseable {
   public CommandLine commandLine(PrintWriter err) {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
-        ReserveCommands.class, OperationsCommands.class)) {
+        ReserveCommands.class, OperationsCommands.class, TokenCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));
       }
@@ -96,6 +96,10 @@ public final class Chctl implements AutoCloseable {
           Duration.ofSeconds(timeoutSeconds), out);
     }
     return session;
+  }
+
+  java.io.PrintStream out() {
+    return out;
   }
 
   private static int failed(Exception e, PrintWriter err) {

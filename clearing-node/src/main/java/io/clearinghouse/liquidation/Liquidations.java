@@ -188,8 +188,30 @@ public final class Liquidations {
   // --- fund-flow records ----------------------------------------------------------------
 
   public CompletionStage<FundFlow> get(String liquidationId) {
-    return replay(liquidationId).thenApply(flow -> flow.orElseThrow(() -> new RejectedException(
-        Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId)));
+    return replay(liquidationId).thenApply(flow -> flow.orElseThrow(() -> notFound(liquidationId)));
+  }
+
+  /** The one answer for a liquidation that does not exist (or, to a client, is not its own). */
+  public static RejectedException notFound(String liquidationId) {
+    return new RejectedException(Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId);
+  }
+
+  /**
+   * The account a liquidation id names: ids are {@code <account id>-<sequence number>} (the
+   * account's journal position of its {@code LiquidationStarted}, see TriggerHandlers), so the
+   * owner is known before any journal is read. Empty for an id of another shape.
+   */
+  public static Optional<String> accountOf(String liquidationId) {
+    int dash = liquidationId.lastIndexOf('-');
+    if (dash <= 0 || dash == liquidationId.length() - 1) {
+      return Optional.empty();
+    }
+    for (int i = dash + 1; i < liquidationId.length(); i++) {
+      if (liquidationId.charAt(i) < '0' || liquidationId.charAt(i) > '9') {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(liquidationId.substring(0, dash));
   }
 
   /**
