@@ -84,9 +84,14 @@ public final class Liquidations {
   }
 
   public CompletionStage<InsuranceFund.Moved> topUp(String fund, String key, long amount) {
+    return topUp(fund, key, amount, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the top-up. */
+  public CompletionStage<InsuranceFund.Moved> topUp(String fund, String key, long amount, String by) {
     requireFund(fund);
     return sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
-        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, by, r), timeout)
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
@@ -115,8 +120,12 @@ public final class Liquidations {
   }
 
   public CompletionStage<InsuranceFund.Moved> topUp(ReserveRef reserve, String key, long amount) {
+    return topUp(reserve, key, amount, "");
+  }
+
+  public CompletionStage<InsuranceFund.Moved> topUp(ReserveRef reserve, String key, long amount, String by) {
     return sharding.entityRefFor(reserve.typeKey(), reserve.id())
-        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, by, r), timeout)
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
@@ -179,10 +188,11 @@ public final class Liquidations {
 
   // --- halt switch ----------------------------------------------------------------------
 
-  public CompletionStage<PriceFeed.Status> setHalt(String instrument, boolean halted) {
+  /** {@code by}: the operator token's name, recorded on the feed's event. */
+  public CompletionStage<PriceFeed.Status> setHalt(String instrument, boolean halted, String by) {
     String symbol = instruments.require(instrument).symbol();
     return sharding.entityRefFor(PriceFeed.TYPE_KEY, symbol)
-        .ask(r -> new PriceFeed.SetLiquidationHalt(halted, r), timeout);
+        .ask(r -> new PriceFeed.SetLiquidationHalt(halted, by, r), timeout);
   }
 
   // --- fund-flow records ----------------------------------------------------------------
