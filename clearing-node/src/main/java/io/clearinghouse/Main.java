@@ -14,6 +14,7 @@ import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.api.Quotas;
+import io.clearinghouse.api.TransportSecurity;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
@@ -69,6 +70,7 @@ public final class Main {
       NodeSettings.fromConfig(config);
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
+      TransportSecurity.fromConfig(config);
       Quotas.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
@@ -97,6 +99,7 @@ public final class Main {
     NodeSettings settings = NodeSettings.fromConfig(config);
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
+    TransportSecurity tls = TransportSecurity.fromConfig(config);
     Quotas quotas = Quotas.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);
@@ -150,8 +153,9 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        readiness::ready, quotas);
-    CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
+        readiness::ready, quotas, tls.https());
+    CompletionStage<String> management = PekkoManagement.get(system)
+        .start(routes -> tls.https().map(routes::withHttpsConnectionContext).orElse(routes)).thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
       // Discovery finds the other nodes (Kubernetes API); needs the management routes above.
       ClusterBootstrap.get(system).start();

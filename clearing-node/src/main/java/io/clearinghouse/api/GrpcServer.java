@@ -39,6 +39,15 @@ public final class GrpcServer {
       ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
       BooleanSupplier ready, Quotas quotas) {
+    return start(system, host, port, limits, auth, metrics, accounts, admin, clearing, prices, ready, quotas,
+        java.util.Optional.empty());
+  }
+
+  /** As above; with {@code https} the port speaks TLS only (HTTP/2 negotiated by ALPN). */
+  public static CompletionStage<ServerBinding> start(
+      ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
+      AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
+      BooleanSupplier ready, Quotas quotas, java.util.Optional<org.apache.pekko.http.javadsl.HttpsConnectionContext> https) {
     HealthGrpcService health = new HealthGrpcService(
         Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), ready);
     var errors = GrpcErrors.exceptionHandler(metrics);
@@ -64,7 +73,8 @@ public final class GrpcServer {
       }
     }
     // Quotas counted first (before anything is read), then the transport guard, then the services.
-    return Http.get(system).newServerAt(host, port)
+    var server = Http.get(system).newServerAt(host, port);
+    return (https.isPresent() ? server.enableHttps(https.get()) : server)
         .bind(new QuotaGuard(guard.wrap(handler), auth, quotas, streaming, metrics, system));
   }
 }

@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "chctl", mixinStandardHelpOptions = true, version = "chctl for the clearing.v1 API",
     description = "Command-line client of a running clearing house (gRPC API and management HTTP port).",
-    footer = {"", "Environment: CLEARINGHOUSE_TOKEN (the bearer token), CLEARINGHOUSE_GRPC, CLEARINGHOUSE_MANAGEMENT.",
+    footer = {"", "Environment: CLEARINGHOUSE_TOKEN (the bearer token), CLEARINGHOUSE_GRPC, CLEARINGHOUSE_MANAGEMENT,",
+        "CLEARINGHOUSE_TLS, CLEARINGHOUSE_CA_FILE.",
         "Shell completion: source <(chctl completion)"},
     subcommands = CommandLine.HelpCommand.class, exitCodeOnInvalidInput = Chctl.USAGE, sortOptions = false)
 public final class Chctl implements AutoCloseable {
@@ -50,6 +51,15 @@ public final class Chctl implements AutoCloseable {
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS", defaultValue = "30",
       description = "how long a call may take (${DEFAULT-VALUE} s; streams have none)")
   int timeoutSeconds;
+
+  @Option(names = "--tls", scope = ScopeType.INHERIT,
+      description = "speak TLS to the gRPC port, trusting the system's authorities (CLEARINGHOUSE_TLS=on)")
+  boolean tls;
+
+  @Option(names = "--ca-file", scope = ScopeType.INHERIT, paramLabel = "PEM",
+      description = "speak TLS to the gRPC port and to an https:// management URL, trusting this authority only "
+          + "(CLEARINGHOUSE_CA_FILE)")
+  String caFile;
 
   private final Map<String, String> env;
   private final PrintStream out;
@@ -93,9 +103,17 @@ public final class Chctl implements AutoCloseable {
       session = new Session(grpc != null ? grpc : env.getOrDefault("CLEARINGHOUSE_GRPC", GRPC),
           management != null ? management : env.getOrDefault("CLEARINGHOUSE_MANAGEMENT", MANAGEMENT),
           env.getOrDefault("CLEARINGHOUSE_TOKEN", ""), output,
-          Duration.ofSeconds(timeoutSeconds), out);
+          Duration.ofSeconds(timeoutSeconds), out, transport());
     }
     return session;
+  }
+
+  /** Plaintext, TLS with the system's trust, or TLS trusting one authority's PEM file. */
+  private Session.Transport transport() {
+    String ca = caFile != null ? caFile : env.getOrDefault("CLEARINGHOUSE_CA_FILE", "");
+    boolean on = tls || List.of("on", "true", "1", "yes").contains(env.getOrDefault("CLEARINGHOUSE_TLS", "")
+        .toLowerCase(java.util.Locale.ROOT));
+    return new Session.Transport(on || !ca.isEmpty(), ca.isEmpty() ? null : java.nio.file.Path.of(ca));
   }
 
   java.io.PrintStream out() {

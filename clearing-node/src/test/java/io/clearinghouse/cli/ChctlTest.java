@@ -39,7 +39,7 @@ class ChctlTest {
       assertTrue(help.out().contains("\n  " + command + " "), command + " missing from:\n" + help.out());
     }
     Run deposit = run("help", "deposit");
-    assertTrue(deposit.out().contains("Usage: chctl deposit") && deposit.out().contains("ACCOUNT AMOUNT KEY"),
+    assertTrue(deposit.out().contains("Usage: chctl deposit") && deposit.out().replaceAll("\\s+", " ").contains("ACCOUNT AMOUNT KEY"),
         deposit.out());
   }
 
