@@ -100,6 +100,8 @@ public final class Main {
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
     TransportSecurity tls = TransportSecurity.fromConfig(config);
+    TransportSecurity.clusterClient(config).ifPresent(org.apache.pekko.http.javadsl.Http.get(system)
+        ::setDefaultClientHttpsContext);
     Quotas quotas = Quotas.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);

@@ -60,6 +60,7 @@ public final class TransportSecurity {
    * unreadable file stops the node at start naming its key.
    */
   public static TransportSecurity fromConfig(Config config) {
+    checkRemoting(config);
     if (!config.getBoolean(KEY + ".enabled")) {
       for (String key : PLAINTEXT_LOOPBACK_KEYS) {
         if (config.hasPath(key) && !config.getString(key).isBlank() && !Authenticator.isLoopback(config.getString(key))) {
@@ -89,6 +90,71 @@ public final class TransportSecurity {
       return new TransportSecurity(Optional.of(ConnectionContext.httpsServer(context)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLS is not available in this Java runtime", e);
+    }
+  }
+
+  private static final String TRANSPORT = "pekko.remote.artery.transport";
+  private static final String ROTATING = "pekko.remote.artery.ssl.rotating-keys-engine";
+
+  /**
+   * Remoting carries commands straight to the entities, past every token check: plain TCP only on
+   * loopback, and with tls-tcp the PEM files the engine reads must be there at start.
+   */
+  static void checkRemoting(Config config) {
+    if (!config.hasPath(TRANSPORT)) {
+      return;
+    }
+    String transport = config.getString(TRANSPORT);
+    if (transport.equals("tcp") || transport.equals("aeron-udp")) {
+      for (String key : List.of("pekko.remote.artery.canonical.hostname", "pekko.remote.artery.bind.hostname")) {
+        if (config.hasPath(key) && !config.getString(key).isBlank() && !Authenticator.isLoopback(config.getString(key))) {
+          throw new ConfigException.BadValue(TRANSPORT, "remoting without TLS is allowed on loopback only, but " + key
+              + " is '" + config.getString(key) + "': set " + TRANSPORT + " = tls-tcp (mutual TLS, " + ROTATING
+              + ") or bind to 127.0.0.1");
+        }
+      }
+    } else if (transport.equals("tls-tcp") && config.getString("pekko.remote.artery.ssl.ssl-engine-provider")
+        .endsWith("RotatingKeysSSLEngineProvider")) {
+      for (String file : List.of("key-file", "cert-file", "ca-cert-file")) {
+        Path path = Path.of(config.getString(ROTATING + "." + file));
+        if (!Files.isReadable(path)) {
+          throw new ConfigException.BadValue(ROTATING + "." + file, "no readable file " + path
+              + " (remoting needs this node's key and certificate and the cluster's certificate authority)");
+        }
+      }
+    }
+  }
+
+  /**
+   * A client TLS context for this node's own HTTPS calls to the other nodes' management ports
+   * (Cluster Bootstrap), trusting {@code clearinghouse.tls.ca-file} only. Pod addresses are not
+   * in the certificates, so the peer is judged by the authority, not by its host name; empty when
+   * TLS is off or no authority is configured.
+   */
+  public static Optional<HttpsConnectionContext> clusterClient(Config config) {
+    if (!config.getBoolean(KEY + ".enabled") || config.getString(KEY + ".ca-file").isBlank()) {
+      return Optional.empty();
+    }
+    Path caFile = Path.of(config.getString(KEY + ".ca-file"));
+    try (var in = Files.newInputStream(caFile)) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      int i = 0;
+      for (var certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + i++, certificate);
+      }
+      var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return Optional.of(ConnectionContext.httpsClient((host, port) -> {
+        SSLEngine engine = context.createSSLEngine(host, port);
+        engine.setUseClientMode(true);
+        return engine;
+      }));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new ConfigException.BadValue(KEY + ".ca-file", "cannot read the certificate authority " + caFile + ": "
+          + e.getMessage());
     }
   }
 
