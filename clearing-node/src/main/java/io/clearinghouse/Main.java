@@ -14,6 +14,7 @@ import io.clearinghouse.api.GrpcGuard;
 import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.api.Quotas;
+import io.clearinghouse.instrument.PinnedUnits;
 import io.clearinghouse.api.TransportSecurity;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
@@ -143,7 +144,10 @@ public final class Main {
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
-    CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+    // Nothing is served before this node's instruments agree with the units the journal is written in.
+    PinnedUnits.init(system, clock);
+    CompletionStage<ServerBinding> grpc = PinnedUnits.check(system, settings.instruments(), settings.asset().scale(),
+        config.getDuration("clearinghouse.pinned-units.check-timeout")).thenCompose(agreed -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
@@ -155,7 +159,8 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        readiness::ready, quotas, tls.https());
+        readiness::ready, quotas, tls.https()));
+    // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)
         .start(routes -> tls.https().map(routes::withHttpsConnectionContext).orElse(routes)).thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
