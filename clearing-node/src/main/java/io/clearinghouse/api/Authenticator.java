@@ -145,7 +145,7 @@ public final class Authenticator {
     }
   }
 
-  static boolean isLoopback(String host) {
+  public static boolean isLoopback(String host) {
     try {
       InetAddress[] addresses = InetAddress.getAllByName(host);
       for (InetAddress address : addresses) {

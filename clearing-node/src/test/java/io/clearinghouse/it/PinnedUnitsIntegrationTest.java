@@ -46,7 +46,8 @@ class PinnedUnitsIntegrationTest {
     // A restart with the coarser tick, or without the quarterly, is refused.
     refused(TestNodes.nodeConfig(keyspace, COARSER_TICK), "clearinghouse.instruments BTCUSDT-PERP");
     refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instruments = [{ symbol = \"BTCUSDT-PERP\", kind = perpetual, "
-        + "tick-size = \"0.1\", lot-size = \"0.001\", risk-tiers = binance-btcusdt-2021-03 }]"), "BTCUSDT-261225");
+        + "tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", taker-fee = \"0.05%\", "
+        + "liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }]"), "BTCUSDT-261225");
     // The units it was written in start again, and the books are as they were.
     Main.Node again = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
     try {
