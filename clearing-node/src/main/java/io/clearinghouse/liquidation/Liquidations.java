@@ -34,6 +34,7 @@ import org.apache.pekko.stream.javadsl.Sink;
  * formats; this class refuses unknown funds, instruments and liquidations.
  */
 public final class Liquidations {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Liquidations.class);
   private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
   /** Saga journals read at once for one listing. */
   private static final int PARALLEL_REPLAYS = 4;
@@ -253,7 +254,7 @@ public final class Liquidations {
               onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
           .thenCompose(ids -> Source.from(ids)
               .via(reads.flow())
-              .mapAsync(PARALLEL_REPLAYS, id -> replay(id, reads))
+              .mapAsync(PARALLEL_REPLAYS, id -> skippingUnreadable(id, replay(id, reads)))
               .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
               .map(Optional::get)
               .take(filter.limit())
@@ -262,7 +263,8 @@ public final class Liquidations {
       listed = journal.currentPersistenceIds()
           .via(reads.flow())
           .filter(id -> id.startsWith(SAGA_PREFIX))
-          .mapAsyncUnordered(PARALLEL_REPLAYS, id -> replay(id.substring(SAGA_PREFIX.length()), reads))
+          .mapAsyncUnordered(PARALLEL_REPLAYS, id -> skippingUnreadable(id.substring(SAGA_PREFIX.length()),
+              replay(id.substring(SAGA_PREFIX.length()), reads)))
           .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
           .map(Optional::get)
           .runWith(Sink.seq(), system);
@@ -286,6 +288,26 @@ public final class Liquidations {
               .thenComparing(FundFlow::liquidationId));
           return List.copyOf(sorted.subList(0, Math.min(sorted.size(), filter.limit())));
         });
+  }
+
+  /**
+   * A saga whose journal does not read (a corrupt or unknown event) is left out of a listing and
+   * logged by name, so that one bad record never hides the others; a deadline still ends the
+   * listing.
+   */
+  private static CompletionStage<Optional<FundFlow>> skippingUnreadable(String liquidationId,
+      CompletionStage<Optional<FundFlow>> read) {
+    return read.handle((flow, failure) -> {
+      if (failure == null) {
+        return CompletableFuture.completedFuture(flow);
+      }
+      Throwable cause = unwrap(failure);
+      if (cause instanceof TimeoutException) {
+        return CompletableFuture.<Optional<FundFlow>>failedFuture(cause);
+      }
+      log.error("Liquidation {} left out of a listing: its journal does not read ({})", liquidationId, cause.toString());
+      return CompletableFuture.completedFuture(Optional.<FundFlow>empty());
+    }).thenCompose(next -> next);
   }
 
   private static Throwable unwrap(Throwable failure) {
