@@ -1,3 +1,4 @@
+// Over 450 lines: one check per concern of the manifests (ports, probes, every hop's TLS, policy, budget) and the YAML helpers they share.
 package io.clearinghouse.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,4 @@
+// Over 450 lines: one scenario per liquidation outcome, each a whole story on a real node.
 package io.clearinghouse.it;
 
 import static io.clearinghouse.it.Calls.call;
