@@ -39,6 +39,7 @@ import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -94,6 +95,52 @@ public final class Main {
     });
   }
 
+  /**
+   * The first check of the instruments' units: completes when they agree (setting
+   * {@code agreed}), fails with the disagreement, or completes after a timeout while checks go on
+   * in the background (a disagreement found then terminates the node).
+   */
+  private static CompletionStage<Void> checkUnits(ActorSystem<?> system, NodeSettings settings, Config config,
+      AtomicBoolean agreed) {
+    java.time.Duration timeout = config.getDuration("clearinghouse.pinned-units.check-timeout");
+    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout)
+        .handle((ok, failure) -> {
+          if (failure == null) {
+            agreed.set(true);
+            return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+          }
+          Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+          if (cause instanceof ConfigException) {
+            return java.util.concurrent.CompletableFuture.<Void>failedFuture(cause);
+          }
+          log.warn("Instrument units not checked yet ({}); gRPC refuses calls until they are, checking again", cause
+              .toString());
+          recheckUnits(system, settings, timeout, agreed);
+          return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+        }).thenCompose(next -> next);
+  }
+
+  private static void recheckUnits(ActorSystem<?> system, NodeSettings settings, java.time.Duration timeout,
+      AtomicBoolean agreed) {
+    if (system.getWhenTerminated().toCompletableFuture().isDone()) {
+      return;
+    }
+    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout).whenComplete((ok, failure) -> {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure != null
+          && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause == null) {
+        agreed.set(true);
+        log.info("Instrument units agree with the journal: gRPC serves");
+      } else if (cause instanceof ConfigException) {
+        log.error("Stopping: {}", cause.getMessage());
+        system.terminate();
+      } else {
+        recheckUnits(system, settings, timeout, agreed);
+      }
+    });
+  }
+
   /** Wires the node into {@code system}: cluster, sharded entities, management HTTP and gRPC. */
   public static CompletionStage<Node> init(ActorSystem<?> system) {
     Config config = system.settings().config();
@@ -144,10 +191,12 @@ public final class Main {
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
-    // Nothing is served before this node's instruments agree with the units the journal is written in.
+    // Nothing that needs a token is served before this node's instruments agree with the units the
+    // journal is written in: a disagreement stops the node; a journal that does not answer yet
+    // leaves gRPC refusing (UNAVAILABLE) until a later check passes.
     PinnedUnits.init(system, clock);
-    CompletionStage<ServerBinding> grpc = PinnedUnits.check(system, settings.instruments(), settings.asset().scale(),
-        config.getDuration("clearinghouse.pinned-units.check-timeout")).thenCompose(agreed -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+    AtomicBoolean unitsAgreed = new AtomicBoolean();
+    CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
@@ -159,7 +208,7 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        readiness::ready, quotas, tls.https()));
+        readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)
         .start(routes -> tls.https().map(routes::withHttpsConnectionContext).orElse(routes)).thenApply(Object::toString);

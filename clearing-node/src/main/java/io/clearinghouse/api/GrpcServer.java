@@ -40,14 +40,18 @@ public final class GrpcServer {
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
       BooleanSupplier ready, Quotas quotas) {
     return start(system, host, port, limits, auth, metrics, accounts, admin, clearing, prices, ready, quotas,
-        java.util.Optional.empty());
+        java.util.Optional.empty(), () -> true);
   }
 
-  /** As above; with {@code https} the port speaks TLS only (HTTP/2 negotiated by ALPN). */
+  /**
+   * As above; with {@code https} the port speaks TLS only (HTTP/2 negotiated by ALPN), and the
+   * services that need a token are refused (UNAVAILABLE, retryable) while {@code serving} is false.
+   */
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
-      BooleanSupplier ready, Quotas quotas, java.util.Optional<org.apache.pekko.http.javadsl.HttpsConnectionContext> https) {
+      BooleanSupplier ready, Quotas quotas, java.util.Optional<org.apache.pekko.http.javadsl.HttpsConnectionContext> https,
+      BooleanSupplier serving) {
     HealthGrpcService health = new HealthGrpcService(
         Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), ready);
     var errors = GrpcErrors.exceptionHandler(metrics);
@@ -60,7 +64,7 @@ public final class GrpcServer {
         PriceServicePowerApiHandlerFactory.create(prices, errors, system),
         HealthHandlerFactory.create(health, errors, system),
         ServerReflection.create(services, system));
-    GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services);
+    GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services, serving);
     Set<String> streaming = new HashSet<>();
     for (var description : List.of(AccountService.description, AdminService.description,
         ClearingService.description, PriceService.description)) {
