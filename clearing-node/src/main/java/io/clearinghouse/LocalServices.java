@@ -32,15 +32,38 @@ final class LocalServices {
     if (config.getBoolean("clearinghouse.persistence.create-schema")) {
       CassandraSchema.apply(contactPoint, localDc,
           config.getString("pekko.persistence.cassandra.journal.keyspace"),
-          config.getString("pekko.persistence.cassandra.snapshot.keyspace"));
+          config.getString("pekko.persistence.cassandra.snapshot.keyspace"), replication(config, contactPoint));
     }
+  }
+
+  /**
+   * The configured replication; a factor under 3 only against a Cassandra on this machine (local
+   * mode): anywhere else one lost Cassandra node would lose or block the journal.
+   */
+  static String replication(Config config, String contactPoint) {
+    String key = "clearinghouse.persistence.replication";
+    String replication = config.getString(key);
+    int factor;
+    try {
+      factor = CassandraSchema.minimumFactor(replication);
+    } catch (IllegalArgumentException e) {
+      throw new com.typesafe.config.ConfigException.BadValue(key, e.getMessage());
+    }
+    String host = contactPoint.contains(":") ? contactPoint.substring(0, contactPoint.lastIndexOf(':')) : contactPoint;
+    if (factor < 3 && !io.clearinghouse.api.Authenticator.isLoopback(host)) {
+      throw new com.typesafe.config.ConfigException.BadValue(key, "replication factor " + factor + " is allowed only "
+          + "against a Cassandra on this machine (local mode), not " + contactPoint + ": use at least 3, e.g. "
+          + "{'class': 'NetworkTopologyStrategy', '<datacenter>': 3}");
+    }
+    return replication;
   }
 
   static void printWelcome(Config config, Main.Node node) {
     String grpc = node.grpcAddress().getHostString() + ":" + node.grpcAddress().getPort();
     StringBuilder text = new StringBuilder()
         .append("\n  Clearing house node is up.\n")
-        .append("  gRPC:        ").append(grpc).append(" (plaintext HTTP/2, reflection on)\n")
+        .append("  gRPC:        ").append(grpc).append(config.getBoolean("clearinghouse.tls.enabled")
+            ? " (HTTP/2 over TLS, reflection on)\n" : " (plaintext HTTP/2, reflection on)\n")
         .append("  management:  ").append(node.managementUri()).append(" (/cluster/members, /ready, /alive, /health/markets)\n");
     if (config.getBoolean("clearinghouse.demo.enabled")) {
       Config demo = config.getConfig("clearinghouse.demo");

@@ -17,10 +17,12 @@ import io.clearinghouse.api.GrpcServer;
 import io.clearinghouse.api.PriceGrpcService;
 import io.clearinghouse.api.ProtoMapping;
 import io.clearinghouse.api.Quotas;
+import io.clearinghouse.api.TransportSecurity;
 import io.clearinghouse.audit.LedgerAudit;
 import io.clearinghouse.clearing.MarketCheck;
 import io.clearinghouse.clearing.TradeRegister;
 import io.clearinghouse.clearing.TradeRegisters;
+import io.clearinghouse.instrument.PinnedUnits;
 import io.clearinghouse.liquidation.BackstopProviders;
 import io.clearinghouse.liquidation.FundUnwind;
 import io.clearinghouse.liquidation.InsuranceFund;
@@ -40,6 +42,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -72,6 +75,7 @@ public final class Main {
       io.clearinghouse.funding.FundingSettings.fromConfig(config, NodeSettings.fromConfig(config).instruments());
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
+      TransportSecurity.fromConfig(config);
       Quotas.fromConfig(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
@@ -94,12 +98,61 @@ public final class Main {
     });
   }
 
+  /**
+   * The first check of the instruments' units: completes when they agree (setting
+   * {@code agreed}), fails with the disagreement, or completes after a timeout while checks go on
+   * in the background (a disagreement found then terminates the node).
+   */
+  private static CompletionStage<Void> checkUnits(ActorSystem<?> system, NodeSettings settings, Config config,
+      AtomicBoolean agreed) {
+    java.time.Duration timeout = config.getDuration("clearinghouse.pinned-units.check-timeout");
+    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout)
+        .handle((ok, failure) -> {
+          if (failure == null) {
+            agreed.set(true);
+            return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+          }
+          Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure;
+          if (cause instanceof ConfigException) {
+            return java.util.concurrent.CompletableFuture.<Void>failedFuture(cause);
+          }
+          log.warn("Instrument units not checked yet ({}); gRPC refuses calls until they are, checking again", cause
+              .toString());
+          recheckUnits(system, settings, timeout, agreed);
+          return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+        }).thenCompose(next -> next);
+  }
+
+  private static void recheckUnits(ActorSystem<?> system, NodeSettings settings, java.time.Duration timeout,
+      AtomicBoolean agreed) {
+    if (system.getWhenTerminated().toCompletableFuture().isDone()) {
+      return;
+    }
+    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout).whenComplete((ok, failure) -> {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure != null
+          && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause == null) {
+        agreed.set(true);
+        log.info("Instrument units agree with the journal: gRPC serves");
+      } else if (cause instanceof ConfigException) {
+        log.error("Stopping: {}", cause.getMessage());
+        system.terminate();
+      } else {
+        recheckUnits(system, settings, timeout, agreed);
+      }
+    });
+  }
+
   /** Wires the node into {@code system}: cluster, sharded entities, management HTTP and gRPC. */
   public static CompletionStage<Node> init(ActorSystem<?> system) {
     Config config = system.settings().config();
     NodeSettings settings = NodeSettings.fromConfig(config);
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
+    TransportSecurity tls = TransportSecurity.fromConfig(config);
+    TransportSecurity.clusterClient(config).ifPresent(org.apache.pekko.http.javadsl.Http.get(system)
+        ::setDefaultClientHttpsContext);
     Quotas quotas = Quotas.fromConfig(config);
 
     Cluster cluster = Cluster.get(system);
@@ -163,7 +216,12 @@ public final class Main {
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
-    CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+    // Nothing that needs a token is served before this node's instruments agree with the units the
+    // journal is written in: a disagreement stops the node; a journal that does not answer yet
+    // leaves gRPC refusing (UNAVAILABLE) until a later check passes.
+    PinnedUnits.init(system, clock);
+    AtomicBoolean unitsAgreed = new AtomicBoolean();
+    CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
@@ -176,8 +234,10 @@ public final class Main {
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
-        readiness::ready, quotas);
-    CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
+        readiness::ready, quotas, tls.https(), unitsAgreed::get));
+    // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
+    CompletionStage<String> management = PekkoManagement.get(system)
+        .start(routes -> tls.https().map(routes::withHttpsConnectionContext).orElse(routes)).thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {
       // Discovery finds the other nodes (Kubernetes API); needs the management routes above.
       ClusterBootstrap.get(system).start();

@@ -55,7 +55,12 @@ public final class AccountEntity
 
   public record Open(ActorRef<Reply> replyTo) implements Command {}
 
-  public record Deposit(String idempotencyKey, long amount, ActorRef<Reply> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record Deposit(String idempotencyKey, long amount, String by, ActorRef<Reply> replyTo) implements Command {
+    public Deposit(String idempotencyKey, long amount, ActorRef<Reply> replyTo) {
+      this(idempotencyKey, amount, "", replyTo);
+    }
+  }
 
   public record Withdraw(String idempotencyKey, long amount, ActorRef<Reply> replyTo) implements Command {}
 
@@ -119,7 +124,11 @@ public final class AccountEntity
 
   public record SetLeverage(String instrument, int leverage, ActorRef<Reply> replyTo) implements Command {}
 
-  public record SetLeverageCap(int maxLeverage, ActorRef<Reply> replyTo) implements Command {}
+  public record SetLeverageCap(int maxLeverage, String by, ActorRef<Reply> replyTo) implements Command {
+    public SetLeverageCap(int maxLeverage, ActorRef<Reply> replyTo) {
+      this(maxLeverage, "", replyTo);
+    }
+  }
 
   public record SetMarginMode(String instrument, MarginMode mode, ActorRef<Reply> replyTo) implements Command {}
 
@@ -288,7 +297,17 @@ public final class AccountEntity
    * Money in from outside, at {@code epochMillis} (when its key's retention starts):
    * {@code owedRepaid} of it repays what isolated positions owe, the rest goes into the cash.
    */
-  public record Deposited(String idempotencyKey, long amount, long epochMillis, long owedRepaid) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record Deposited(String idempotencyKey, long amount, long epochMillis, long owedRepaid, String by)
+      implements Event {
+    public Deposited {
+      by = by == null ? "" : by;
+    }
+
+    public Deposited(String idempotencyKey, long amount, long epochMillis, long owedRepaid) {
+      this(idempotencyKey, amount, epochMillis, owedRepaid, "");
+    }
+  }
 
   public record Withdrawn(String idempotencyKey, long amount, long epochMillis) implements Event {}
 
@@ -332,7 +351,16 @@ public final class AccountEntity
 
   public record LeverageSet(String instrument, int leverage) implements Event {}
 
-  public record LeverageCapSet(int maxLeverage) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record LeverageCapSet(int maxLeverage, String by) implements Event {
+    public LeverageCapSet {
+      by = by == null ? "" : by;
+    }
+
+    public LeverageCapSet(int maxLeverage) {
+      this(maxLeverage, "");
+    }
+  }
 
   public record MarginModeSet(String instrument, MarginMode mode) implements Event {}
 

@@ -59,7 +59,13 @@ public final class Accounts {
   }
 
   public CompletionStage<AccountEntity.Transferred> deposit(String accountId, String idempotencyKey, long amount) {
-    return ask(accountId, replyTo -> new AccountEntity.Deposit(idempotencyKey, amount, replyTo))
+    return deposit(accountId, idempotencyKey, amount, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the deposit. */
+  public CompletionStage<AccountEntity.Transferred> deposit(String accountId, String idempotencyKey, long amount,
+      String by) {
+    return ask(accountId, replyTo -> new AccountEntity.Deposit(idempotencyKey, amount, by, replyTo))
         .thenApply(Accounts::transferred);
   }
 
@@ -96,7 +102,13 @@ public final class Accounts {
   }
 
   public CompletionStage<AccountSummary> setLeverageCap(String accountId, int maxLeverage) {
-    return ask(accountId, replyTo -> new AccountEntity.SetLeverageCap(maxLeverage, replyTo)).thenApply(Accounts::summary);
+    return setLeverageCap(accountId, maxLeverage, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the cap. */
+  public CompletionStage<AccountSummary> setLeverageCap(String accountId, int maxLeverage, String by) {
+    return ask(accountId, replyTo -> new AccountEntity.SetLeverageCap(maxLeverage, by, replyTo))
+        .thenApply(Accounts::summary);
   }
 
   public CompletionStage<AccountSummary> setMarginMode(String accountId, String instrument, MarginMode mode) {

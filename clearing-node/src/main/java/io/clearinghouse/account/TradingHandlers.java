@@ -504,7 +504,7 @@ final class TradingHandlers {
     if (cmd.maxLeverage() < 0) {
       return reject(cmd.replyTo(), Rejection.INVALID_LEVERAGE, "a leverage cap must be 0 (none) or positive");
     }
-    return persistThenSnapshot(new LeverageCapSet(cmd.maxLeverage()), cmd.replyTo());
+    return persistThenSnapshot(new LeverageCapSet(cmd.maxLeverage(), cmd.by()), cmd.replyTo());
   }
 
   ReplyEffect<Event, State> setMarginMode(Account account, SetMarginMode cmd) {

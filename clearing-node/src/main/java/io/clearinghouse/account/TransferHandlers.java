@@ -57,7 +57,7 @@ final class TransferHandlers {
     }
     // Recorded debt of isolated positions is repaid first (never while a liquidation may still cover it).
     long owedRepaid = account.liquidating() ? 0 : Math.min(cmd.amount(), account.owed());
-    return effect.persist(new Deposited(cmd.idempotencyKey(), cmd.amount(), now, owedRepaid))
+    return effect.persist(new Deposited(cmd.idempotencyKey(), cmd.amount(), now, owedRepaid, cmd.by()))
         .thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> transferred(state, KeyOwner.OPERATOR, cmd.idempotencyKey()));
   }

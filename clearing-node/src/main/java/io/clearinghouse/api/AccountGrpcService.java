@@ -186,7 +186,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       return liquidations.list(new Liquidations.Filter(accountId, null, 0, 0, AdminGrpcService.pageSize(in.getLimit())),
               Deadlines.within(metadata, liquidations.listDeadline()))
           .thenApply(flows -> LiquidationList.newBuilder()
-              .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
+              .addAllLiquidations(flows.stream().map(mapping::liquidation).map(PrivateViews::ownSide).toList()).build());
     });
   }
 
@@ -195,9 +195,16 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     return GrpcErrors.call(metrics, () -> {
       Principal client = auth.require(metadata, Role.CLIENT);
       String id = Identifiers.liquidationId(in.getLiquidationId());
+      // Ownership is judged from the id before anything is read, and "not yours" is answered
+      // exactly as "does not exist": a client learns nothing of other accounts' liquidations.
+      if (Liquidations.accountOf(id).filter(client::owns).isEmpty()) {
+        throw Liquidations.notFound(id);
+      }
       return liquidations.get(id).thenApply(flow -> {
-        Authenticator.requireOwner(client, flow.accountId());
-        return mapping.liquidation(flow);
+        if (!client.owns(flow.accountId())) {
+          throw Liquidations.notFound(id);
+        }
+        return PrivateViews.ownSide(mapping.liquidation(flow));
       });
     });
   }
@@ -210,7 +217,7 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
       return liquidations.summary(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
           Math.max(0, in.getToEpochMillis()), Integer.MAX_VALUE), Deadlines.within(metadata, liquidations.listDeadline()))
-          .thenApply(mapping::summary);
+          .thenApply(summary -> PrivateViews.ownSide(mapping.summary(summary)));
     });
   }
 

@@ -87,12 +87,12 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<AccountView> setLeverageCap(SetLeverageCapRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       String accountId = Identifiers.accountId(in.getAccountId());
       if (in.getMaxLeverage() < 0) {
         throw new RejectedException(Rejection.INVALID_LEVERAGE, "a leverage cap must be 0 (none) or positive");
       }
-      return accounts.setLeverageCap(accountId, in.getMaxLeverage()).thenApply(mapping::view);
+      return accounts.setLeverageCap(accountId, in.getMaxLeverage(), operator.name()).thenApply(mapping::view);
     });
   }
 
@@ -136,11 +136,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<TransferReceipt> deposit(DepositRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       String accountId = Identifiers.accountId(in.getAccountId());
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
-      return accounts.deposit(accountId, key, amount).thenApply(done -> mapping.receipt(accountId, done));
+      return accounts.deposit(accountId, key, amount, operator.name()).thenApply(done -> mapping.receipt(accountId, done));
     });
   }
 
@@ -155,11 +155,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<InsuranceFundView> topUpInsuranceFund(TopUpInsuranceFundRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       String fund = Identifiers.fundId(in.getFund());
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
-      return liquidations.topUp(fund, key, amount).thenCompose(moved -> liquidations.fund(fund, 0, 1)
+      return liquidations.topUp(fund, key, amount, operator.name()).thenCompose(moved -> liquidations.fund(fund, 0, 1)
           .thenApply(view -> mapping.fund(view).toBuilder().setReplayed(moved.replayed()).build()));
     });
   }
@@ -189,8 +189,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<LiquidationHaltStatus> setLiquidationHalt(SetLiquidationHaltRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
-      return liquidations.setHalt(in.getInstrument(), in.getHalted()).thenApply(status -> LiquidationHaltStatus
+      Principal operator = auth.require(metadata, Role.OPERATOR);
+      return liquidations.setHalt(in.getInstrument(), in.getHalted(), operator.name()).thenApply(status -> LiquidationHaltStatus
           .newBuilder().setInstrument(status.instrument()).setHalted(status.liquidationsHalted()).build());
     });
   }
@@ -239,11 +239,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<InsuranceFundView> topUpReserve(ReserveTransferRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       var reserve = liquidations.reserve(in.getReserve());
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
-      return liquidations.topUp(reserve, key, amount).thenCompose(moved -> liquidations.view(reserve, 0, 1)
+      return liquidations.topUp(reserve, key, amount, operator.name()).thenCompose(moved -> liquidations.view(reserve, 0, 1)
           .thenApply(view -> reserveView(view).toBuilder().setReplayed(moved.replayed()).build()));
     });
   }

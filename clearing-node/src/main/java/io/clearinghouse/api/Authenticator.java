@@ -4,9 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,18 +23,35 @@ import org.apache.pekko.grpc.javadsl.Metadata;
 
 /**
  * Bearer-token authentication and role checks. Tokens are configured only as SHA-256 hashes
- * ({@code clearinghouse.auth.tokens}), so the configuration never holds a usable secret.
+ * ({@code clearinghouse.auth.tokens}), so the configuration never holds a usable secret; each may
+ * carry an expiry ({@code expires}, an ISO-8601 instant), after which it is refused
+ * ({@code TOKEN_EXPIRED}). The plain-text demo tokens are accepted only by a node whose every
+ * port is bound to loopback.
  */
 public final class Authenticator {
   private static final String BEARER = "bearer ";
   private static final int MAX_TOKEN_LENGTH = 512;
 
+  /** The host keys a demo node must bind to loopback (empty values are left out). */
+  static final List<String> DEMO_LOOPBACK_KEYS = List.of("clearinghouse.grpc.host", "pekko.management.http.hostname",
+      "pekko.management.http.bind-hostname", "pekko.remote.artery.canonical.hostname",
+      "pekko.remote.artery.bind.hostname");
+
   private final Map<String, Principal> byTokenHash;
+  /** Token hash to the instant from which it is refused; tokens without an expiry are absent. */
+  private final Map<String, Instant> expiries;
+  private final Clock clock;
   /** For each account, the client tokens that own it. */
   private final Map<String, Set<String>> ownersByAccount;
 
   public Authenticator(Map<String, Principal> byTokenHash) {
+    this(byTokenHash, Map.of(), Clock.systemUTC());
+  }
+
+  public Authenticator(Map<String, Principal> byTokenHash, Map<String, Instant> expiries, Clock clock) {
     this.byTokenHash = Map.copyOf(byTokenHash);
+    this.expiries = Map.copyOf(expiries);
+    this.clock = clock;
     Map<String, Set<String>> owners = new HashMap<>();
     byTokenHash.values().stream().filter(p -> p.role() == Role.CLIENT).forEach(p -> p.accounts()
         .forEach(account -> owners.computeIfAbsent(account, a -> new java.util.HashSet<>()).add(p.name())));
@@ -42,7 +64,13 @@ public final class Authenticator {
    * the key named.
    */
   public static Authenticator fromConfig(Config config) {
+    return fromConfig(config, Clock.systemUTC());
+  }
+
+  /** As {@link #fromConfig(Config)}, judging expiries on {@code clock}. */
+  public static Authenticator fromConfig(Config config, Clock clock) {
     Map<String, Principal> tokens = new HashMap<>();
+    Map<String, Instant> expiries = new HashMap<>();
     Set<String> configuredSources = Set.copyOf(config.getStringList("clearinghouse.price-feed.sources"));
     Map<String, String> sourceOwners = new HashMap<>();
     List<? extends Config> entries = config.getConfigList("clearinghouse.auth.tokens");
@@ -66,8 +94,12 @@ public final class Authenticator {
       if (tokens.put(hash, new Principal(name, role, Set.copyOf(accounts), Set.copyOf(sources))) != null) {
         throw new ConfigException.BadValue(path + ".sha256", "the same token is configured twice");
       }
+      if (entry.hasPath("expires")) {
+        expiries.put(hash, parseExpiry(entry.getString("expires"), path + ".expires"));
+      }
     }
     if (config.getBoolean("clearinghouse.demo.enabled")) {
+      requireLoopback(config);
       Config demo = config.getConfig("clearinghouse.demo");
       tokens.put(sha256Hex(demo.getString("operator-token")), new Principal("demo-operator", Role.OPERATOR, Set.of()));
       tokens.put(sha256Hex(demo.getString("client-token")),
@@ -83,7 +115,48 @@ public final class Authenticator {
         tokens.put(sha256Hex(token), new Principal(name, Role.FEEDER, Set.of(), Set.copyOf(sources)));
       }
     }
-    return new Authenticator(tokens);
+    return new Authenticator(tokens, expiries, clock);
+  }
+
+  private static Instant parseExpiry(String value, String path) {
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      throw new ConfigException.BadValue(path, "must be an ISO-8601 instant such as 2027-01-31T00:00:00Z, was '"
+          + value + "'");
+    }
+  }
+
+  /**
+   * The demo tokens are public (they are in the README): a node that accepts them must not be
+   * reachable from another host, so every port it binds must be on loopback.
+   */
+  private static void requireLoopback(Config config) {
+    for (String key : DEMO_LOOPBACK_KEYS) {
+      if (!config.hasPath(key) || config.getString(key).isBlank()) {
+        continue;
+      }
+      String host = config.getString(key);
+      if (!isLoopback(host)) {
+        throw new ConfigException.BadValue("clearinghouse.demo.enabled", "the demo tokens are accepted only by a node "
+            + "bound to loopback, but " + key + " is '" + host + "': bind to 127.0.0.1 or configure "
+            + "clearinghouse.auth.tokens instead");
+      }
+    }
+  }
+
+  public static boolean isLoopback(String host) {
+    try {
+      InetAddress[] addresses = InetAddress.getAllByName(host);
+      for (InetAddress address : addresses) {
+        if (!address.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return addresses.length > 0;
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   /**
@@ -187,9 +260,14 @@ public final class Authenticator {
     if (value.length() > MAX_TOKEN_LENGTH || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       throw new RejectedException(Rejection.UNKNOWN_TOKEN, "the authorization header must be 'Bearer <token>'");
     }
-    Principal principal = byTokenHash.get(sha256Hex(value.substring(BEARER.length()).trim()));
+    String hash = sha256Hex(value.substring(BEARER.length()).trim());
+    Principal principal = byTokenHash.get(hash);
     if (principal == null) {
       throw new RejectedException(Rejection.UNKNOWN_TOKEN, "unknown token");
+    }
+    Instant expiry = expiries.get(hash);
+    if (expiry != null && !clock.instant().isBefore(expiry)) {
+      throw new RejectedException(Rejection.TOKEN_EXPIRED, "the token '" + principal.name() + "' expired at " + expiry);
     }
     return principal;
   }

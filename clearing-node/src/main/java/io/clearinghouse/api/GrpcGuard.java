@@ -112,9 +112,21 @@ public final class GrpcGuard {
   private final org.apache.pekko.japi.Function<org.apache.pekko.actor.ActorSystem,
       org.apache.pekko.japi.Function<Throwable, org.apache.pekko.grpc.Trailers>> errors;
   private final ActorSystem<?> system;
+  private final java.util.function.BooleanSupplier serving;
 
   public GrpcGuard(ActorSystem<?> system, Settings settings, Authenticator auth, Metrics metrics,
       Collection<ServiceDescription> services) {
+    this(system, settings, auth, metrics, services, () -> true);
+  }
+
+  /**
+   * {@code serving}: whether this node may serve the services that need a token yet (false until
+   * its instruments' units are checked against the journal); until then they are answered
+   * UNAVAILABLE, retryable. Health and reflection are always served.
+   */
+  public GrpcGuard(ActorSystem<?> system, Settings settings, Authenticator auth, Metrics metrics,
+      Collection<ServiceDescription> services, java.util.function.BooleanSupplier serving) {
+    this.serving = serving;
     this.system = system;
     this.settings = settings;
     this.auth = auth;
@@ -161,6 +173,10 @@ public final class GrpcGuard {
         auth.authenticate(header(request, "authorization"));
       } catch (RejectedException e) {
         return refuse(request, e.reason(), e.getMessage());
+      }
+      if (!serving.getAsBoolean()) {
+        return refuse(request, Rejection.TIMEOUT, "this node has not yet checked its instruments' units against the "
+            + "journal (is Cassandra answering?): retry");
       }
     }
     Optional<String> encoding = header(request, "grpc-encoding").map(value -> value.trim().toLowerCase(Locale.ROOT));

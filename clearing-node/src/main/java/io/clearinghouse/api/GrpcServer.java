@@ -39,6 +39,19 @@ public final class GrpcServer {
       ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
       AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
       BooleanSupplier ready, Quotas quotas) {
+    return start(system, host, port, limits, auth, metrics, accounts, admin, clearing, prices, ready, quotas,
+        java.util.Optional.empty(), () -> true);
+  }
+
+  /**
+   * As above; with {@code https} the port speaks TLS only (HTTP/2 negotiated by ALPN), and the
+   * services that need a token are refused (UNAVAILABLE, retryable) while {@code serving} is false.
+   */
+  public static CompletionStage<ServerBinding> start(
+      ActorSystem<?> system, String host, int port, GrpcGuard.Settings limits, Authenticator auth, Metrics metrics,
+      AccountGrpcService accounts, AdminGrpcService admin, ClearingGrpcService clearing, PriceGrpcService prices,
+      BooleanSupplier ready, Quotas quotas, java.util.Optional<org.apache.pekko.http.javadsl.HttpsConnectionContext> https,
+      BooleanSupplier serving) {
     HealthGrpcService health = new HealthGrpcService(
         Set.of(AccountService.name, AdminService.name, ClearingService.name, PriceService.name), ready);
     var errors = GrpcErrors.exceptionHandler(metrics);
@@ -51,7 +64,7 @@ public final class GrpcServer {
         PriceServicePowerApiHandlerFactory.create(prices, errors, system),
         HealthHandlerFactory.create(health, errors, system),
         ServerReflection.create(services, system));
-    GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services);
+    GrpcGuard guard = new GrpcGuard(system, limits, auth, metrics, services, serving);
     Set<String> streaming = new HashSet<>();
     for (var description : List.of(AccountService.description, AdminService.description,
         ClearingService.description, PriceService.description)) {
@@ -64,7 +77,8 @@ public final class GrpcServer {
       }
     }
     // Quotas counted first (before anything is read), then the transport guard, then the services.
-    return Http.get(system).newServerAt(host, port)
+    var server = Http.get(system).newServerAt(host, port);
+    return (https.isPresent() ? server.enableHttps(https.get()) : server)
         .bind(new QuotaGuard(guard.wrap(handler), auth, quotas, streaming, metrics, system));
   }
 }

@@ -47,6 +47,12 @@ public final class LedgerAudit {
     public boolean clean() {
       return violations.isEmpty();
     }
+
+    Report withViolations(List<String> replaced) {
+      return new Report(accounts, totalCash, totalIsolatedMargin, totalPositionCost, feeRevenue, deposits, withdrawals,
+          tradeSidesApplied, insuranceFunds, fundTopUps, sagaEscrow, debt, liquidations, List.copyOf(replaced), reserves,
+          reserveWithdrawals, fundPositionCost, inTransit, fundingPools);
+    }
   }
 
   private final ActorSystem<?> system;
@@ -67,24 +73,30 @@ public final class LedgerAudit {
   }
 
   public CompletionStage<Report> run() {
+    // A journal that does not read (a corrupt or unknown event) is named as a violation; the
+    // audit of everything else goes on.
+    List<String> unreadable = java.util.Collections.synchronizedList(new ArrayList<>());
     CompletionStage<List<AccountLedger>> accountLedgers = journal.currentPersistenceIds()
         .filter(id -> id.startsWith(ACCOUNT_PREFIX))
-        .mapAsync(4, id -> replay(id.substring(ACCOUNT_PREFIX.length())))
+        .mapAsync(4, id -> readable(id, replay(id.substring(ACCOUNT_PREFIX.length())), unreadable))
+        .filter(java.util.Optional::isPresent).map(java.util.Optional::get)
         .mapAsync(4, this::compareWithLiveState)
         .runWith(Sink.seq(), system);
     CompletionStage<List<ReserveLedger>> others = journal.currentPersistenceIds()
         .filter(ReserveLedger::covers)
-        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+        .mapAsync(4, id -> readable(id, journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
             .map(EventEnvelope::event)
             .runWith(Sink.seq(), system)
-            .thenApply(events -> ReserveLedger.replay(id, events, instruments)))
+            .thenApply(events -> ReserveLedger.replay(id, events, instruments)), unreadable))
+        .filter(java.util.Optional::isPresent).map(java.util.Optional::get)
         .runWith(Sink.seq(), system);
     CompletionStage<List<TradeRegister.Entry>> registered = journal.currentPersistenceIds()
         .filter(id -> id.startsWith(REGISTER_PREFIX))
-        .mapAsync(4, id -> journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+        .mapAsync(4, id -> readable(id, journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
             .map(EventEnvelope::event)
             .runWith(Sink.seq(), system)
-            .thenApply(TradeRegister.State::replay))
+            .thenApply(TradeRegister.State::replay), unreadable))
+        .filter(java.util.Optional::isPresent).map(java.util.Optional::get)
         .runWith(Sink.seq(), system)
         .thenApply(lists -> lists.stream().flatMap(List::stream).toList());
     CompletionStage<List<FundingClockLedger>> clocks = journal.currentPersistenceIds()
@@ -94,8 +106,28 @@ public final class LedgerAudit {
             .runWith(Sink.seq(), system)
             .thenApply(events -> FundingClockLedger.replay(id, events)))
         .runWith(Sink.seq(), system);
-    return accountLedgers.thenCompose(a -> others.thenCompose(o -> registered.thenCombine(clocks,
-        (r, c) -> summarize(a, o, r, c))));
+    return accountLedgers.thenCompose(a -> others.thenCompose(o -> registered.thenCombine(clocks, (r, c) -> {
+      Report report = summarize(a, o, r, c);
+      if (unreadable.isEmpty()) {
+        return report;
+      }
+      List<String> violations = new ArrayList<>(new java.util.TreeSet<>(unreadable));
+      violations.addAll(report.violations());
+      return report.withViolations(violations);
+    })));
+  }
+
+  private static <T> CompletionStage<java.util.Optional<T>> readable(String persistenceId, CompletionStage<T> read,
+      List<String> unreadable) {
+    return read.handle((value, failure) -> {
+      if (failure == null) {
+        return java.util.Optional.of(value);
+      }
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      unreadable.add("journal of " + persistenceId + " does not read: " + cause);
+      return java.util.Optional.<T>empty();
+    });
   }
 
   private static final String REGISTER_PREFIX = TradeRegister.TYPE_KEY.name() + "|";

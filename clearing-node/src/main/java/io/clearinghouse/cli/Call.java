@@ -16,4 +16,14 @@ final class Call {
   Session session() {
     return ((Chctl) command.root().userObject()).session();
   }
+
+  /** The output format asked for, without opening a session. */
+  Session.Output output() {
+    return ((Chctl) command.root().userObject()).output;
+  }
+
+  /** Where results are printed, without opening a session. */
+  java.io.PrintStream out() {
+    return ((Chctl) command.root().userObject()).out();
+  }
 }

@@ -18,13 +18,14 @@ import picocli.CommandLine.ScopeType;
  * {@code chctl}: the command-line client of a running clearing house, over the gRPC API and the
  * management HTTP port. Each command is one annotated method (its arguments, arity and help) in
  * {@link AccountCommands}, {@link MarketCommands}, {@link LiquidationCommands},
- * {@link ReserveCommands} or {@link OperationsCommands}.
+ * {@link ReserveCommands}, {@link OperationsCommands} or {@link TokenCommands}.
  * Exit status: 0 done, 1 refused or failed (the reason on stderr), 64
  * a malformed command line, 69 the node did not answer or answered UNAVAILABLE (retry later).
  */
 @Command(name = "chctl", mixinStandardHelpOptions = true, version = "chctl for the clearing.v1 API",
     description = "Command-line client of a running clearing house (gRPC API and management HTTP port).",
-    footer = {"", "Environment: CLEARINGHOUSE_TOKEN (the bearer token), CLEARINGHOUSE_GRPC, CLEARINGHOUSE_MANAGEMENT.",
+    footer = {"", "Environment: CLEARINGHOUSE_TOKEN (the bearer token), CLEARINGHOUSE_GRPC, CLEARINGHOUSE_MANAGEMENT,",
+        "CLEARINGHOUSE_TLS, CLEARINGHOUSE_CA_FILE.",
         "Shell completion: source <(chctl completion)"},
     subcommands = CommandLine.HelpCommand.class, exitCodeOnInvalidInput = Chctl.USAGE, sortOptions = false)
 public final class Chctl implements AutoCloseable {
@@ -51,6 +52,15 @@ public final class Chctl implements AutoCloseable {
       description = "how long a call may take (${DEFAULT-VALUE} s; streams have none)")
   int timeoutSeconds;
 
+  @Option(names = "--tls", scope = ScopeType.INHERIT,
+      description = "speak TLS to the gRPC port, trusting the system's authorities (CLEARINGHOUSE_TLS=on)")
+  boolean tls;
+
+  @Option(names = "--ca-file", scope = ScopeType.INHERIT, paramLabel = "PEM",
+      description = "speak TLS to the gRPC port and to an https:// management URL, trusting this authority only "
+          + "(CLEARINGHOUSE_CA_FILE)")
+  String caFile;
+
   private final Map<String, String> env;
   private final PrintStream out;
   private Session session;
@@ -73,7 +83,8 @@ public final class Chctl implements AutoCloseable {
   public CommandLine commandLine(PrintWriter err) {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
-        ReserveCommands.class, OperationsCommands.class, FundingCommands.class)) {
+        ReserveCommands.class, OperationsCommands.class, FundingCommands.class,
+        TokenCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));
       }
@@ -93,9 +104,21 @@ public final class Chctl implements AutoCloseable {
       session = new Session(grpc != null ? grpc : env.getOrDefault("CLEARINGHOUSE_GRPC", GRPC),
           management != null ? management : env.getOrDefault("CLEARINGHOUSE_MANAGEMENT", MANAGEMENT),
           env.getOrDefault("CLEARINGHOUSE_TOKEN", ""), output,
-          Duration.ofSeconds(timeoutSeconds), out);
+          Duration.ofSeconds(timeoutSeconds), out, transport());
     }
     return session;
+  }
+
+  /** Plaintext, TLS with the system's trust, or TLS trusting one authority's PEM file. */
+  private Session.Transport transport() {
+    String ca = caFile != null ? caFile : env.getOrDefault("CLEARINGHOUSE_CA_FILE", "");
+    boolean on = tls || List.of("on", "true", "1", "yes").contains(env.getOrDefault("CLEARINGHOUSE_TLS", "")
+        .toLowerCase(java.util.Locale.ROOT));
+    return new Session.Transport(on || !ca.isEmpty(), ca.isEmpty() ? null : java.nio.file.Path.of(ca));
+  }
+
+  java.io.PrintStream out() {
+    return out;
   }
 
   private static int failed(Exception e, PrintWriter err) {

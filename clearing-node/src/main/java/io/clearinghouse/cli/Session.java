@@ -61,9 +61,22 @@ final class Session implements AutoCloseable {
   private final Output output;
   private final Duration timeout;
   private final PrintStream out;
+  private final Transport transport;
   private ManagedChannel channel;
+  private HttpClient http;
+
+  /** How to reach the node: TLS or not, and the one authority to trust (null: the system's). */
+  record Transport(boolean tls, java.nio.file.Path caFile) {
+    static final Transport PLAINTEXT = new Transport(false, null);
+  }
 
   Session(String grpcTarget, String management, String token, Output output, Duration timeout, PrintStream out) {
+    this(grpcTarget, management, token, output, timeout, out, Transport.PLAINTEXT);
+  }
+
+  Session(String grpcTarget, String management, String token, Output output, Duration timeout, PrintStream out,
+      Transport transport) {
+    this.transport = transport;
     this.grpcTarget = grpcTarget;
     this.management = management.replaceAll("/+$", "");
     this.token = token == null ? "" : token;
@@ -182,7 +195,20 @@ final class Session implements AutoCloseable {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("the gRPC address must be host:port, was " + grpcTarget);
       }
-      channel = NettyChannelBuilder.forAddress(grpcTarget.substring(0, colon), port).usePlaintext().build();
+      String host = grpcTarget.substring(0, colon);
+      if (!transport.tls()) {
+        channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+      } else {
+        io.grpc.TlsChannelCredentials.Builder credentials = io.grpc.TlsChannelCredentials.newBuilder();
+        if (transport.caFile() != null) {
+          try {
+            credentials.trustManager(transport.caFile().toFile());
+          } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the CA file " + transport.caFile() + ": " + e.getMessage());
+          }
+        }
+        channel = NettyChannelBuilder.forAddress(host, port, credentials.build()).build();
+      }
     }
     return channel;
   }
@@ -232,13 +258,42 @@ final class Session implements AutoCloseable {
       request.header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody());
     }
     try {
-      return HttpClient.newBuilder().connectTimeout(timeout).build()
-          .send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return httpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (java.io.IOException e) {
       throw new Unreachable(management + path, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Unreachable(management + path, e);
+    }
+  }
+
+  private HttpClient httpClient() {
+    if (http == null) {
+      HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+      if (transport.caFile() != null) {
+        builder.sslContext(trusting(transport.caFile()));
+      }
+      http = builder.build();
+    }
+    return http;
+  }
+
+  /** A TLS context that trusts the authorities of one PEM file only. */
+  private static javax.net.ssl.SSLContext trusting(java.nio.file.Path caFile) {
+    try (var in = java.nio.file.Files.newInputStream(caFile)) {
+      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      int i = 0;
+      for (var certificate : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + i++, certificate);
+      }
+      var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return context;
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read the CA file " + caFile + ": " + e.getMessage());
     }
   }
 

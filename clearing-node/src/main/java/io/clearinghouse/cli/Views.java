@@ -192,8 +192,13 @@ final class Views {
         l.getPenaltyToInvestorProtection(), l.getPenaltyToLiquidators());
     line(text, "fund %-8s in %s, out %s; operator capital out %s", l.getInsuranceFund(), l.getInsuranceFundIn(),
         l.getInsuranceFundOut(), l.getOperatorCapitalPaid());
-    line(text, "counterparties providers %s, fund takeovers %s, deleveraged %s (socialized %s); trader lost %s",
-        l.getToProviders(), l.getToFundTakeovers(), l.getToDeleveraged(), l.getSocialized(), l.getTradersLoss());
+    if (l.getToProviders().isEmpty()) {
+      // A client's own view: counterparties' gains are not shown to it.
+      line(text, "trader lost   %s", l.getTradersLoss());
+    } else {
+      line(text, "counterparties providers %s, fund takeovers %s, deleveraged %s (socialized %s); trader lost %s",
+          l.getToProviders(), l.getToFundTakeovers(), l.getToDeleveraged(), l.getSocialized(), l.getTradersLoss());
+    }
     line(text, "trader        left %s, debt %s", l.getLeftToTrader(), l.getDebt());
     l.getMovementsList().forEach(m -> line(text, "  %15s  %-28s %s", m.getAmount(), m.getBucket(), m.getParty()));
     return text.toString();
@@ -216,9 +221,12 @@ final class Views {
     StringBuilder text = new StringBuilder();
     line(text, "liquidations         %d (finished)", s.getLiquidations());
     line(text, "traders' losses      %s", s.getTradersLosses());
-    line(text, "  to providers       %s", s.getToProviders());
-    line(text, "  to fund takeovers  %s", s.getToFundTakeovers());
-    line(text, "  to deleveraged     %s (socialized %s)", s.getToDeleveraged(), s.getSocialized());
+    if (!s.getToProviders().isEmpty()) {
+      // A client's summary of its own liquidations leaves the counterparties out.
+      line(text, "  to providers       %s", s.getToProviders());
+      line(text, "  to fund takeovers  %s", s.getToFundTakeovers());
+      line(text, "  to deleveraged     %s (socialized %s)", s.getToDeleveraged(), s.getSocialized());
+    }
     line(text, "  penalty shares     insurance funds %s, market-making %s, platform revenue %s, investor protection %s, "
         + "liquidators %s", s.getToInsuranceFunds(), s.getToMarketMaking(), s.getToPlatformRevenue(),
         s.getToInvestorProtection(), s.getToLiquidators());
@@ -245,8 +253,9 @@ final class Views {
   private static void close(StringBuilder text, String kind, LiquidationClose c) {
     String shortfall = c.getShortfall().isEmpty() || new BigDecimal(c.getShortfall()).signum() == 0
         ? "" : ", beyond its margin " + c.getShortfall();
-    line(text, "%-13s %s %s at %s via %s (%s), mark %s, bankruptcy %s, realized %s, penalty %s%s",
-        kind + " " + c.getStep(), c.getQuantity(), c.getInstrument(), c.getPrice(), c.getVenue(), c.getCounterparty(),
+    line(text, "%-13s %s %s at %s via %s%s, mark %s, bankruptcy %s, realized %s, penalty %s%s",
+        kind + " " + c.getStep(), c.getQuantity(), c.getInstrument(), c.getPrice(), c.getVenue(),
+        c.getCounterparty().isEmpty() ? "" : " (" + c.getCounterparty() + ")",
         c.getMarkPrice(), c.getBankruptcyPrice(), c.getRealizedPnl(), c.getPenalty(), shortfall);
   }
 

@@ -51,7 +51,7 @@ final class FundCommands {
     if (state.balance() > Long.MAX_VALUE - cmd.amount() || state.totalIn() > Long.MAX_VALUE - cmd.amount()) {
       return reject(cmd.replyTo(), Rejection.BALANCE_OVERFLOW, "the top-up would overflow the balance");
     }
-    return persist(new InsuranceFund.ToppedUp(cmd.key(), cmd.amount(), clock.millis()), cmd.key(), cmd.replyTo());
+    return persist(new InsuranceFund.ToppedUp(cmd.key(), cmd.amount(), clock.millis(), cmd.by()), cmd.key(), cmd.replyTo());
   }
 
   ReplyEffect<Event, State> withdraw(State state, InsuranceFund.Withdraw cmd) {

@@ -48,7 +48,12 @@ public final class InsuranceFund
   public sealed interface Command extends CborSerializable {}
 
   /** External money from the operator into the ledger. */
-  public record TopUp(String key, long amount, ActorRef<Reply> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record TopUp(String key, long amount, String by, ActorRef<Reply> replyTo) implements Command {
+    public TopUp(String key, long amount, ActorRef<Reply> replyTo) {
+      this(key, amount, "", replyTo);
+    }
+  }
 
   /** External money out of the ledger to the operator: at most what is not held. */
   public record Withdraw(String key, long amount, ActorRef<Reply> replyTo) implements Command {}
@@ -193,7 +198,16 @@ public final class InsuranceFund
 
   public sealed interface Event extends CborSerializable {}
 
-  public record ToppedUp(String key, long amount, long epochMillis) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record ToppedUp(String key, long amount, long epochMillis, String by) implements Event {
+    public ToppedUp {
+      by = by == null ? "" : by;
+    }
+
+    public ToppedUp(String key, long amount, long epochMillis) {
+      this(key, amount, epochMillis, "");
+    }
+  }
 
   public record Received(String key, String liquidationId, long amount, long epochMillis) implements Event {}
 

@@ -34,6 +34,7 @@ import org.apache.pekko.stream.javadsl.Sink;
  * formats; this class refuses unknown funds, instruments and liquidations.
  */
 public final class Liquidations {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Liquidations.class);
   private static final String SAGA_PREFIX = LiquidationSaga.TYPE_KEY.name() + "|";
   /** Saga journals read at once for one listing. */
   private static final int PARALLEL_REPLAYS = 4;
@@ -84,9 +85,14 @@ public final class Liquidations {
   }
 
   public CompletionStage<InsuranceFund.Moved> topUp(String fund, String key, long amount) {
+    return topUp(fund, key, amount, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the top-up. */
+  public CompletionStage<InsuranceFund.Moved> topUp(String fund, String key, long amount, String by) {
     requireFund(fund);
     return sharding.entityRefFor(InsuranceFund.TYPE_KEY, fund)
-        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, by, r), timeout)
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
@@ -115,8 +121,12 @@ public final class Liquidations {
   }
 
   public CompletionStage<InsuranceFund.Moved> topUp(ReserveRef reserve, String key, long amount) {
+    return topUp(reserve, key, amount, "");
+  }
+
+  public CompletionStage<InsuranceFund.Moved> topUp(ReserveRef reserve, String key, long amount, String by) {
     return sharding.entityRefFor(reserve.typeKey(), reserve.id())
-        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, r), timeout)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.TopUp(key, amount, by, r), timeout)
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
@@ -193,17 +203,40 @@ public final class Liquidations {
 
   // --- halt switch ----------------------------------------------------------------------
 
-  public CompletionStage<PriceFeed.Status> setHalt(String instrument, boolean halted) {
+  /** {@code by}: the operator token's name, recorded on the feed's event. */
+  public CompletionStage<PriceFeed.Status> setHalt(String instrument, boolean halted, String by) {
     String symbol = instruments.require(instrument).symbol();
     return sharding.entityRefFor(PriceFeed.TYPE_KEY, symbol)
-        .ask(r -> new PriceFeed.SetLiquidationHalt(halted, r), timeout);
+        .ask(r -> new PriceFeed.SetLiquidationHalt(halted, by, r), timeout);
   }
 
   // --- fund-flow records ----------------------------------------------------------------
 
   public CompletionStage<FundFlow> get(String liquidationId) {
-    return replay(liquidationId).thenApply(flow -> flow.orElseThrow(() -> new RejectedException(
-        Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId)));
+    return replay(liquidationId).thenApply(flow -> flow.orElseThrow(() -> notFound(liquidationId)));
+  }
+
+  /** The one answer for a liquidation that does not exist (or, to a client, is not its own). */
+  public static RejectedException notFound(String liquidationId) {
+    return new RejectedException(Rejection.LIQUIDATION_NOT_FOUND, "no liquidation " + liquidationId);
+  }
+
+  /**
+   * The account a liquidation id names: ids are {@code <account id>-<sequence number>} (the
+   * account's journal position of its {@code LiquidationStarted}, see TriggerHandlers), so the
+   * owner is known before any journal is read. Empty for an id of another shape.
+   */
+  public static Optional<String> accountOf(String liquidationId) {
+    int dash = liquidationId.lastIndexOf('-');
+    if (dash <= 0 || dash == liquidationId.length() - 1) {
+      return Optional.empty();
+    }
+    for (int i = dash + 1; i < liquidationId.length(); i++) {
+      if (liquidationId.charAt(i) < '0' || liquidationId.charAt(i) > '9') {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(liquidationId.substring(0, dash));
   }
 
   /**
@@ -235,7 +268,7 @@ public final class Liquidations {
               onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
           .thenCompose(ids -> Source.from(ids)
               .via(reads.flow())
-              .mapAsync(PARALLEL_REPLAYS, id -> replay(id, reads))
+              .mapAsync(PARALLEL_REPLAYS, id -> skippingUnreadable(id, replay(id, reads)))
               .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
               .map(Optional::get)
               .take(filter.limit())
@@ -244,7 +277,8 @@ public final class Liquidations {
       listed = journal.currentPersistenceIds()
           .via(reads.flow())
           .filter(id -> id.startsWith(SAGA_PREFIX))
-          .mapAsyncUnordered(PARALLEL_REPLAYS, id -> replay(id.substring(SAGA_PREFIX.length()), reads))
+          .mapAsyncUnordered(PARALLEL_REPLAYS, id -> skippingUnreadable(id.substring(SAGA_PREFIX.length()),
+              replay(id.substring(SAGA_PREFIX.length()), reads)))
           .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
           .map(Optional::get)
           .runWith(Sink.seq(), system);
@@ -268,6 +302,26 @@ public final class Liquidations {
               .thenComparing(FundFlow::liquidationId));
           return List.copyOf(sorted.subList(0, Math.min(sorted.size(), filter.limit())));
         });
+  }
+
+  /**
+   * A saga whose journal does not read (a corrupt or unknown event) is left out of a listing and
+   * logged by name, so that one bad record never hides the others; a deadline still ends the
+   * listing.
+   */
+  private static CompletionStage<Optional<FundFlow>> skippingUnreadable(String liquidationId,
+      CompletionStage<Optional<FundFlow>> read) {
+    return read.handle((flow, failure) -> {
+      if (failure == null) {
+        return CompletableFuture.completedFuture(flow);
+      }
+      Throwable cause = unwrap(failure);
+      if (cause instanceof TimeoutException) {
+        return CompletableFuture.<Optional<FundFlow>>failedFuture(cause);
+      }
+      log.error("Liquidation {} left out of a listing: its journal does not read ({})", liquidationId, cause.toString());
+      return CompletableFuture.completedFuture(Optional.<FundFlow>empty());
+    }).thenCompose(next -> next);
   }
 
   private static Throwable unwrap(Throwable failure) {

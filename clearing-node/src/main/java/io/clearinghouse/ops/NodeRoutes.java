@@ -82,13 +82,13 @@ public final class NodeRoutes implements ManagementRouteProvider {
         path("shards", () -> get(() -> completeWithFuture(shards().thenApply(NodeRoutes::json)))),
         path("metrics", () -> get(() -> completeWithFuture(metrics()))),
         path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
-            address -> operator(() -> change(address, true))))),
+            address -> operator(by -> change(address, true))))),
         path(segment("cluster").slash("down"), () -> post(() -> parameter("address",
-            address -> operator(() -> change(address, false))))),
+            address -> operator(by -> change(address, false))))),
         path(segment("liquidations").slash("halt"), () -> post(() -> parameter("instrument",
-            instrument -> operator(() -> halt(instrument, true))))),
+            instrument -> operator(by -> halt(instrument, true, by))))),
         path(segment("liquidations").slash("resume"), () -> post(() -> parameter("instrument",
-            instrument -> operator(() -> halt(instrument, false))))),
+            instrument -> operator(by -> halt(instrument, false, by))))),
         path(segment("liquidations").slash("halted"), () -> get(() -> {
           ObjectNode root = JSON.createObjectNode();
           MarkPrices marks = NodeContext.get(system).marks();
@@ -134,11 +134,11 @@ public final class NodeRoutes implements ManagementRouteProvider {
     return complete(json(root).withStatus(healthy ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE));
   }
 
-  private Route halt(String instrument, boolean halted) {
+  private Route halt(String instrument, boolean halted, String by) {
     Liquidations liquidations = NodeContext.get(system).liquidations();
     CompletionStage<HttpResponse> done;
     try {
-      done = liquidations.setHalt(instrument, halted).thenApply(status -> json(JSON.createObjectNode()
+      done = liquidations.setHalt(instrument, halted, by).thenApply(status -> json(JSON.createObjectNode()
           .put("instrument", status.instrument()).put("halted", status.liquidationsHalted())));
     } catch (RejectedException e) {
       return complete(StatusCodes.get(GrpcErrors.httpStatus(e.reason())), e.reason().name() + ": " + e.getMessage());
@@ -161,13 +161,14 @@ public final class NodeRoutes implements ManagementRouteProvider {
     return CompletableFuture.allOf(all).thenApply(done -> root);
   }
 
-  private Route operator(java.util.function.Supplier<Route> inner) {
+  /** {@code inner} gets the operator token's name, for the events it records. */
+  private Route operator(java.util.function.Function<String, Route> inner) {
     return extractRequest(request -> {
       Authenticator auth = NodeContext.get(system).authenticator();
       Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
       try {
-        auth.require(header, Role.OPERATOR);
-        return inner.get();
+        String by = auth.require(header, Role.OPERATOR).name();
+        return inner.apply(by);
       } catch (RejectedException e) {
         boolean unauthenticated = GrpcErrors.statusCode(e.reason()) == io.grpc.Status.Code.UNAUTHENTICATED;
         return complete(unauthenticated ? StatusCodes.UNAUTHORIZED : StatusCodes.FORBIDDEN,

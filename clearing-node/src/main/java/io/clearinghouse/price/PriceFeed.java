@@ -61,7 +61,12 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
   /** Halts ({@code true}) or resumes new liquidations on this instrument; replies with the status. */
-  public record SetLiquidationHalt(boolean halted, ActorRef<Status> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record SetLiquidationHalt(boolean halted, String by, ActorRef<Status> replyTo) implements Command {
+    public SetLiquidationHalt(boolean halted, ActorRef<Status> replyTo) {
+      this(halted, "", replyTo);
+    }
+  }
 
   /** The periodic re-check and re-announcement (package-private for tests). */
   enum Check implements Command { INSTANCE }
@@ -94,7 +99,16 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   public record StalenessChanged(boolean stale, long epochMillis) implements Event {}
 
-  public record LiquidationHaltChanged(boolean halted, long version, long epochMillis) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record LiquidationHaltChanged(boolean halted, long version, long epochMillis, String by) implements Event {
+    public LiquidationHaltChanged {
+      by = by == null ? "" : by;
+    }
+
+    public LiquidationHaltChanged(boolean halted, long version, long epochMillis) {
+      this(halted, version, epochMillis, "");
+    }
+  }
 
   /**
    * What survives a restart: the last published mark, its index, time and sequence, the EMA,
@@ -221,7 +235,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
               set.replyTo().tell(status(s));
             });
           }
-          return Effect().persist(new LiquidationHaltChanged(set.halted(), state.haltVersion() + 1, clock.millis()))
+          return Effect().persist(new LiquidationHaltChanged(set.halted(), state.haltVersion() + 1, clock.millis(), set.by()))
               .thenRun(s -> {
                 announceHalt(s);
                 set.replyTo().tell(status(s));

@@ -92,6 +92,17 @@ class AccountEntityTest {
   }
 
   @Test
+  void theOperatorsNameIsRecordedOnDepositsAndCaps() {
+    open();
+    var deposited = account.<Reply>runCommand(replyTo -> new AccountEntity.Deposit("d1", 5, "ops-desk", replyTo));
+    assertEquals("ops-desk", ((AccountEntity.Deposited) deposited.event()).by());
+    var capped = account.<Reply>runCommand(replyTo -> new AccountEntity.SetLeverageCap(5, "risk-desk", replyTo));
+    assertEquals(new AccountEntity.LeverageCapSet(5, "risk-desk"), capped.event());
+    // A retry by another operator is the same deposit: answered as done, nothing recorded.
+    assertTrue(account.<Reply>runCommand(replyTo -> new AccountEntity.Deposit("d1", 5, "other", replyTo)).hasNoEvents());
+  }
+
+  @Test
   void unopenedAccountRefusesEverythingButOpen() {
     assertRejected(account.runCommand(AccountEntity.Get::new), Rejection.ACCOUNT_NOT_FOUND);
     assertRejected(deposit("d1", 5), Rejection.ACCOUNT_NOT_FOUND);

@@ -35,12 +35,35 @@ class ChctlTest {
     Run help = run("help");
     assertEquals(0, help.status());
     for (String command : new String[] {"open", "deposit", "withdraw", "trade", "reserve", "price", "marks", "watch",
-        "liquidations", "liquidation", "audit", "members", "ready", "completion"}) {
+        "liquidations", "liquidation", "audit", "members", "ready", "token", "completion"}) {
       assertTrue(help.out().contains("\n  " + command + " "), command + " missing from:\n" + help.out());
     }
     Run deposit = run("help", "deposit");
-    assertTrue(deposit.out().contains("Usage: chctl deposit") && deposit.out().contains("ACCOUNT AMOUNT KEY"),
+    assertTrue(deposit.out().contains("Usage: chctl deposit") && deposit.out().replaceAll("\\s+", " ").contains("ACCOUNT AMOUNT KEY"),
         deposit.out());
+  }
+
+  @Test
+  void tokenMakesARandomTokenAndTheEntryTheNodeAccepts() {
+    Run first = run("token", "alice", "client", "--accounts", "alice-1,alice-2", "--expires", "2027-01-31T00:00:00Z");
+    Run second = run("token", "alice", "client", "--accounts", "alice-1");
+    assertEquals(0, first.status(), first.err());
+    String token = first.out().lines().filter(l -> l.startsWith("token ")).findFirst().orElseThrow().substring(8);
+    String hash = first.out().lines().filter(l -> l.startsWith("sha256 ")).findFirst().orElseThrow().substring(8);
+    String entry = first.out().lines().filter(l -> l.startsWith("entry ")).findFirst().orElseThrow().substring(8);
+    assertTrue(token.matches("[0-9a-f]{64}"), token);
+    assertEquals(io.clearinghouse.api.Authenticator.sha256Hex(token), hash);
+    assertFalse(second.out().contains(token), "two tokens are never the same");
+    assertFalse(entry.contains(token), "the entry holds the hash only");
+    var config = com.typesafe.config.ConfigFactory.parseString("clearinghouse.auth.tokens = [" + entry + "]")
+        .withFallback(com.typesafe.config.ConfigFactory.load()).resolve();
+    var principal = io.clearinghouse.api.Authenticator.fromConfig(config)
+        .require(java.util.Optional.of("Bearer " + token), io.clearinghouse.api.Role.CLIENT);
+    assertEquals("alice", principal.name());
+    assertEquals(java.util.Set.of("alice-1", "alice-2"), principal.accounts());
+    assertTrue(entry.contains("expires = \"2027-01-31T00:00:00Z\""), entry);
+    assertEquals(Chctl.USAGE, run("token", "x", "king").status());
+    assertEquals(Chctl.USAGE, run("token", "x", "operator", "--expires", "soon").status());
   }
 
   @Test

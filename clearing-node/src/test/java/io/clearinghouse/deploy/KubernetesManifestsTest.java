@@ -1,3 +1,4 @@
+// Over 450 lines: one check per concern of the manifests (ports, probes, every hop's TLS, policy, budget) and the YAML helpers they share.
 package io.clearinghouse.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -91,8 +92,8 @@ class KubernetesManifestsTest {
           where + ": no namespace, the manifests are applied with kubectl -n");
     }
     Set<String> kinds = manifests.stream().map(Manifest::kind).collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(new TreeSet<>(List.of("ConfigMap", "Deployment", "Role", "RoleBinding", "Secret", "Service",
-        "ServiceAccount")), kinds);
+    assertEquals(new TreeSet<>(List.of("Certificate", "ConfigMap", "Deployment", "Issuer", "NetworkPolicy",
+        "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount")), kinds);
   }
 
   @Test
@@ -122,6 +123,81 @@ class KubernetesManifestsTest {
         node.getStringList("datastax-java-driver.basic.contact-points"));
     assertEquals(configMapValue("clearing-node", "cassandra-local-dc"),
         node.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"));
+  }
+
+  @Test
+  void noHopIsPlaintext() {
+    // gRPC and management HTTP: TLS from the certificate cert-manager writes.
+    assertTrue(node.getBoolean("clearinghouse.tls.enabled"), "gRPC and management over TLS");
+    String tlsSecret = secretMountedFor(node.getString("clearinghouse.tls.cert-file"));
+    assertEquals(tlsSecret, secretMountedFor(node.getString("clearinghouse.tls.key-file")));
+    assertEquals(tlsSecret, secretMountedFor(node.getString("clearinghouse.tls.ca-file")));
+    assertTrue(certificateSecrets().contains(tlsSecret), "a Certificate writes " + tlsSecret);
+    // Remoting: mutual TLS with the rotating-keys engine.
+    assertEquals("tls-tcp", node.getString("pekko.remote.artery.transport"));
+    String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+    assertTrue(node.getString("pekko.remote.artery.ssl.ssl-engine-provider").endsWith("RotatingKeysSSLEngineProvider"));
+    String remotingSecret = secretMountedFor(node.getString(engine + "key-file"));
+    for (String file : List.of("cert-file", "ca-cert-file")) {
+      assertEquals(remotingSecret, secretMountedFor(node.getString(engine + file)), file);
+    }
+    Manifest remoting = all("Certificate").stream()
+        .filter(c -> remotingSecret.equals(string(map(c.doc(), "spec"), "secretName"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no Certificate writes " + remotingSecret));
+    assertTrue(list(map(remoting.doc(), "spec"), "usages").containsAll(List.of("server auth", "client auth")),
+        "remoting certificates authenticate both sides");
+    for (Manifest certificate : all("Certificate")) {
+      Map<String, Object> key = map(map(certificate.doc(), "spec"), "privateKey");
+      assertEquals(List.of("RSA", "PKCS8"), List.of(key.get("algorithm"), key.get("encoding")),
+          certificate.name() + ": the keys the node and the rotating-keys engine read");
+    }
+    // Cassandra: a role and TLS with hostname validation, the truststore from a mounted Secret.
+    assertEquals("PlainTextAuthProvider", node.getString("datastax-java-driver.advanced.auth-provider.class"));
+    assertFalse(node.getString("datastax-java-driver.advanced.auth-provider.password").isEmpty());
+    assertTrue(node.getBoolean("datastax-java-driver.advanced.ssl-engine-factory.hostname-validation"));
+    assertEquals("cassandra-client", secretMountedFor(
+        node.getString("datastax-java-driver.advanced.ssl-engine-factory.truststore-path")));
+    // The schema step would create the keyspaces with a factor of 3 at least.
+    assertTrue(io.clearinghouse.persistence.CassandraSchema.minimumFactor(
+        node.getString("clearinghouse.persistence.replication")) >= 3);
+    // The probes speak HTTPS to the management port.
+    for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+      assertEquals("HTTPS", map(map(container, probe), "httpGet").get("scheme"), probe);
+    }
+  }
+
+  @Test
+  void onlyClearingNodesReachRemotingAndManagement() {
+    Map<String, Object> spec = map(only("NetworkPolicy").doc(), "spec");
+    assertEquals(podLabels().get("app"), map(map(spec, "podSelector"), "matchLabels").get("app"));
+    Set<String> restricted = new TreeSet<>();
+    Set<String> open = new TreeSet<>();
+    for (Object rule : list(spec, "ingress")) {
+      Map<String, Object> ingress = asMap(rule);
+      Set<String> ports = list(ingress, "ports").stream().map(p -> String.valueOf(asMap(p).get("port")))
+          .collect(Collectors.toSet());
+      if (ingress.containsKey("from")) {
+        for (Object from : list(ingress, "from")) {
+          assertEquals(Map.of("app", podLabels().get("app")), map(map(asMap(from), "podSelector"), "matchLabels"),
+              "remoting and management only from the clearing nodes");
+        }
+        restricted.addAll(ports);
+      } else {
+        open.addAll(ports);
+      }
+    }
+    assertEquals(Set.of("management", "remoting"), restricted);
+    assertEquals(Set.of("grpc"), open, "only gRPC (TLS and a token on every call) from anywhere");
+  }
+
+  @Test
+  void disruptionsAndPlacementKeepAMajority() {
+    Map<String, Object> pdb = map(only("PodDisruptionBudget").doc(), "spec");
+    assertEquals(1, integer(pdb, "maxUnavailable"));
+    assertEquals(Map.of("app", podLabels().get("app")), map(map(pdb, "selector"), "matchLabels"));
+    Set<String> spreadOver = list(podSpec, "topologySpreadConstraints").stream()
+        .map(c -> string(asMap(c), "topologyKey")).collect(Collectors.toSet());
+    assertEquals(Set.of("kubernetes.io/hostname", "topology.kubernetes.io/zone"), spreadOver);
   }
 
   @Test
@@ -293,8 +369,8 @@ class KubernetesManifestsTest {
           .orElseThrow(() -> new AssertionError("no Secret item is mounted as " + tokensFile));
     }
 
-    Manifest secret = only("Secret");
-    assertEquals(string(secretVolume, "secretName"), secret.name());
+    Manifest secret = all("Secret").stream().filter(m -> m.name().equals(string(secretVolume, "secretName")))
+        .findFirst().orElseThrow(() -> new AssertionError("no example Secret " + string(secretVolume, "secretName")));
     String tokensConf = string(map(secret.doc(), "stringData"), key);
     Config tokens = ConfigFactory.parseString(tokensConf);
     assertFalse(tokens.getConfigList("clearinghouse.auth.tokens").isEmpty());
@@ -349,6 +425,9 @@ class KubernetesManifestsTest {
       } else if (from.containsKey("configMapKeyRef")) {
         Map<String, Object> ref = map(from, "configMapKeyRef");
         env.put(name, configMapValue(string(ref, "name"), string(ref, "key")));
+      } else if (from.containsKey("secretKeyRef")) {
+        Map<String, Object> ref = map(from, "secretKeyRef");
+        env.put(name, secretValue(string(ref, "name"), string(ref, "key")));
       } else {
         fail(name + ": unexpected valueFrom " + from.keySet());
       }
@@ -387,6 +466,32 @@ class KubernetesManifestsTest {
     String value = (String) map(configMap.doc(), "data").get(key);
     assertNotNull(value, "ConfigMap " + name + " has no key " + key);
     return value;
+  }
+
+  /** A key of an example Secret (secret-example.yaml): the real one must have the same keys. */
+  private static String secretValue(String name, String key) {
+    Manifest secret = all("Secret").stream().filter(m -> name.equals(m.name())).findFirst()
+        .orElseThrow(() -> new AssertionError("no example Secret " + name));
+    String value = (String) map(secret.doc(), "stringData").get(key);
+    assertNotNull(value, "Secret " + name + " has no key " + key);
+    return value;
+  }
+
+  /** The Secret mounted (read-only) at the directory of {@code file}, by the volume's secretName. */
+  private static String secretMountedFor(String file) {
+    Path dir = Path.of(file).getParent();
+    Map<String, Object> mount = list(container, "volumeMounts").stream().map(KubernetesManifestsTest::asMap)
+        .filter(m -> dir.equals(Path.of(string(m, "mountPath")))).findFirst()
+        .orElseThrow(() -> new AssertionError("no volume mounted at " + dir + " (for " + file + ")"));
+    assertEquals(Boolean.TRUE, mount.get("readOnly"), dir + " is mounted read-only");
+    Map<String, Object> volume = list(podSpec, "volumes").stream().map(KubernetesManifestsTest::asMap)
+        .filter(v -> mount.get("name").equals(v.get("name"))).findFirst().orElseThrow();
+    return string(map(volume, "secret"), "secretName");
+  }
+
+  private static Set<String> certificateSecrets() {
+    return all("Certificate").stream().map(c -> string(map(c.doc(), "spec"), "secretName"))
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   // --- manifests ------------------------------------------------------------------------------

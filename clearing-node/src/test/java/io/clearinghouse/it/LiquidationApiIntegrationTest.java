@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clearinghouse.account.Accounts;
+import io.clearinghouse.api.PrivateViews;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.liquidation.LiquidationSettings;
@@ -209,7 +210,8 @@ class LiquidationApiIntegrationTest {
     refused(h.admin.listLiquidations(), ALICE_TOKEN, list.build(), Code.PERMISSION_DENIED, Rejection.WRONG_ROLE);
     // The owner's own listing, and only the owner's.
     var own = ListLiquidationsRequest.newBuilder().setAccountId(l.getAccountId()).build();
-    assertEquals(List.of(l), call(h.accounts.listLiquidations(), ALICE_TOKEN, own).getLiquidationsList());
+    assertEquals(List.of(PrivateViews.ownSide(l)), call(h.accounts.listLiquidations(), ALICE_TOKEN, own)
+        .getLiquidationsList());
     refused(h.accounts.listLiquidations(), BOB_TOKEN, own, Code.PERMISSION_DENIED, Rejection.NOT_ACCOUNT_OWNER);
     // The list lives with the account: an account that was never opened has none.
     refused(h.accounts.listLiquidations(), BOB_TOKEN, ListLiquidationsRequest.newBuilder().setAccountId("bob-1")
@@ -231,5 +233,31 @@ class LiquidationApiIntegrationTest {
         .build(), Code.INVALID_ARGUMENT, Rejection.UNKNOWN_LIQUIDATION_ID);
     refused(h.accounts.getLiquidation(), ALICE_TOKEN, GetLiquidationRequest.newBuilder().setLiquidationId("maker-1")
         .build(), Code.NOT_FOUND, Rejection.LIQUIDATION_NOT_FOUND);
+    // A client reading another's liquidation learns nothing: the answer is the one for an id that
+    // does not exist, word for word but the id (ownership is judged from the id, before any read).
+    String notYours = refusedText(h.accounts.getLiquidation(), BOB_TOKEN, l.getLiquidationId());
+    String missing = refusedText(h.accounts.getLiquidation(), ALICE_TOKEN, l.getAccountId() + "-999999");
+    assertEquals(missing.replace(l.getAccountId() + "-999999", "ID"), notYours.replace(l.getLiquidationId(), "ID"));
+    assertEquals("LIQUIDATION_NOT_FOUND: no liquidation ID", notYours.replace(l.getLiquidationId(), "ID"));
+    refused(h.accounts.getLiquidation(), BOB_TOKEN, GetLiquidationRequest.newBuilder().setLiquidationId("bob-1-999999")
+        .build(), Code.NOT_FOUND, Rejection.LIQUIDATION_NOT_FOUND);
+    // Its owner sees its own side: no counterparty named, no counterparty's amount, its own movements.
+    Liquidation mine = call(h.accounts.getLiquidation(), ALICE_TOKEN, GetLiquidationRequest.newBuilder()
+        .setLiquidationId(l.getLiquidationId()).build());
+    assertEquals(PrivateViews.ownSide(l), mine);
+    assertEquals(List.of("", "", "", ""), List.of(mine.getCloses(0).getCounterparty(),
+        mine.getCloses(0).getCounterpartyGain(), mine.getToDeleveraged(), mine.getSocialized()));
+    assertEquals(List.of(l.getAccountId()), mine.getMovementsList().stream().map(m -> m.getParty()).distinct().toList());
+    assertFalse(mine.toString().contains("maker"), mine.toString());
+  }
+
+  private static String refusedText(
+      org.apache.pekko.grpc.javadsl.SingleResponseRequestBuilder<GetLiquidationRequest, Liquidation> rpc, String token,
+      String id) {
+    refused(rpc, token, GetLiquidationRequest.newBuilder().setLiquidationId(id).build(), Code.NOT_FOUND,
+        Rejection.LIQUIDATION_NOT_FOUND);
+    CompletionException failure = assertThrows(CompletionException.class, () -> Calls.await(Calls.withToken(rpc, token)
+        .invoke(GetLiquidationRequest.newBuilder().setLiquidationId(id).build())));
+    return ((io.grpc.StatusRuntimeException) failure.getCause()).getStatus().getDescription();
   }
 }

@@ -1,3 +1,4 @@
+// Over 450 lines: one scenario per liquidation outcome, each a whole story on a real node.
 package io.clearinghouse.it;
 
 import static io.clearinghouse.it.Calls.call;
@@ -10,6 +11,7 @@ import static io.clearinghouse.it.TestNodes.BOB_TOKEN;
 import static io.clearinghouse.it.TestNodes.OPERATOR_TOKEN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.clearinghouse.api.PrivateViews;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.protocol.v1.AccountUpdate;
 import io.clearinghouse.protocol.v1.AccountView;
@@ -81,14 +83,17 @@ class LiquidationIntegrationTest {
       assertEquals("98.300000", fund.getBalance());
       assertEquals("PENALTY", fund.getHistory(0).getKind());
       assertEquals(l.getLiquidationId(), fund.getHistory(0).getLiquidationId());
-      // The trader reads it too, the other client does not.
-      assertEquals(l, call(h.accounts.getLiquidation(), ALICE_TOKEN,
-          io.clearinghouse.protocol.v1.GetLiquidationRequest.newBuilder().setLiquidationId(l.getLiquidationId()).build()));
-      assertEquals(List.of(l), call(h.accounts.listLiquidations(), ALICE_TOKEN,
+      // The trader reads its own side of it, the other client not even that it exists.
+      Liquidation own = call(h.accounts.getLiquidation(), ALICE_TOKEN,
+          io.clearinghouse.protocol.v1.GetLiquidationRequest.newBuilder().setLiquidationId(l.getLiquidationId()).build());
+      assertEquals(PrivateViews.ownSide(l), own);
+      assertEquals(List.of("prov", ""), List.of(l.getCloses(0).getCounterparty(), own.getCloses(0).getCounterparty()));
+      assertEquals(List.of("alice-1"), own.getMovementsList().stream().map(m -> m.getParty()).distinct().toList());
+      assertEquals(List.of(PrivateViews.ownSide(l)), call(h.accounts.listLiquidations(), ALICE_TOKEN,
           io.clearinghouse.protocol.v1.ListLiquidationsRequest.newBuilder().setAccountId("alice-1").build())
           .getLiquidationsList());
       refused(h.accounts.getLiquidation(), BOB_TOKEN, io.clearinghouse.protocol.v1.GetLiquidationRequest.newBuilder()
-          .setLiquidationId(l.getLiquidationId()).build(), Code.PERMISSION_DENIED, Rejection.NOT_ACCOUNT_OWNER);
+          .setLiquidationId(l.getLiquidationId()).build(), Code.NOT_FOUND, Rejection.LIQUIDATION_NOT_FOUND);
       refused(h.accounts.listLiquidations(), BOB_TOKEN, io.clearinghouse.protocol.v1.ListLiquidationsRequest
           .newBuilder().setAccountId("alice-1").build(), Code.PERMISSION_DENIED, Rejection.NOT_ACCOUNT_OWNER);
       h.auditClean();
@@ -404,8 +409,9 @@ class LiquidationIntegrationTest {
       // Its owner lists the same two from the account's own list of them, newest first; a page of
       // one is the newer.
       var own = io.clearinghouse.protocol.v1.ListLiquidationsRequest.newBuilder().setAccountId("alice-1");
-      assertEquals(both, call(h.accounts.listLiquidations(), ALICE_TOKEN, own.build()).getLiquidationsList());
-      assertEquals(both.subList(0, 1), call(h.accounts.listLiquidations(), ALICE_TOKEN, own.setLimit(1).build())
+      List<Liquidation> ownSides = both.stream().map(PrivateViews::ownSide).toList();
+      assertEquals(ownSides, call(h.accounts.listLiquidations(), ALICE_TOKEN, own.build()).getLiquidationsList());
+      assertEquals(ownSides.subList(0, 1), call(h.accounts.listLiquidations(), ALICE_TOKEN, own.setLimit(1).build())
           .getLiquidationsList());
       Liquidation stop = both.stream().filter(l -> l.getOutcome().equals("stop")).findFirst().orElseThrow();
       assertEquals(List.of("BACKSTOP", "46930.0", "-3070.000000", "0.000000"), List.of(stop.getCloses(0).getVenue(),

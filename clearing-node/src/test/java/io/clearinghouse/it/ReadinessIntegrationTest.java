@@ -107,6 +107,13 @@ class ReadinessIntegrationTest {
             .getStatus());
         return null;
       });
+      // The instruments' units cannot be checked against a journal that does not answer: calls
+      // that need a token are refused, retryable, and change nothing.
+      io.clearinghouse.protocol.v1.AdminServiceClient admin = io.clearinghouse.protocol.v1.AdminServiceClient.create(
+          TestNodes.clientSettings(node, clients), clients);
+      Calls.refused(admin.openAccount(), TestNodes.OPERATOR_TOKEN, io.clearinghouse.protocol.v1.OpenAccountRequest
+          .newBuilder().setAccountId("alice-1").build(), io.grpc.Status.Code.UNAVAILABLE,
+          io.clearinghouse.common.Rejection.TIMEOUT);
     } finally {
       clients.terminate();
       TestNodes.stop(node);

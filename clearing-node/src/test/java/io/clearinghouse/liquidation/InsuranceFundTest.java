@@ -48,6 +48,12 @@ class InsuranceFundTest {
   }
 
   @Test
+  void theOperatorsNameIsRecordedOnTopUps() {
+    var result = fund.<Reply>runCommand(r -> new InsuranceFund.TopUp("t1", 500, "treasury", r));
+    assertEquals("treasury", ((InsuranceFund.ToppedUp) result.event()).by());
+  }
+
+  @Test
   void paysAtMostItsBalanceAndAppliesEachKeyOnce() {
     assertEquals(500, ((Moved) run(r -> new InsuranceFund.TopUp("t1", 500, r))).entry().balanceAfter());
     assertEquals(650, ((Moved) run(r -> new InsuranceFund.Receive("l1/penalty", "l1", 150, r))).entry().balanceAfter());

@@ -85,6 +85,13 @@ class PriceFeedTest {
   }
 
   @Test
+  void theOperatorsNameIsRecordedOnHalts() {
+    var halted = feed.<PriceFeed.Status>runCommand(r -> new PriceFeed.SetLiquidationHalt(true, "risk-desk", r));
+    assertTrue(halted.reply().liquidationsHalted());
+    assertEquals("risk-desk", ((PriceFeed.LiquidationHaltChanged) halted.event()).by());
+  }
+
+  @Test
   void oneSourceIsStaleTwoPublishAMarkWithSequenceOne() {
     tick("a", 500_000);
     assertTrue(mark().isEmpty());

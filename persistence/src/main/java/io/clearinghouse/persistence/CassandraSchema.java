@@ -63,9 +63,37 @@ public final class CassandraSchema {
   /** Opens a short session to {@code contactPoint} ("host:port") and applies the schema with RF 1. */
   public static void apply(String contactPoint, String localDatacenter, String journalKeyspace,
                String snapshotKeyspace) {
+    apply(contactPoint, localDatacenter, journalKeyspace, snapshotKeyspace, DEFAULT_REPLICATION);
+  }
+
+  /** Opens a short session to {@code contactPoint} ("host:port") and applies the schema with {@code replication}. */
+  public static void apply(String contactPoint, String localDatacenter, String journalKeyspace,
+               String snapshotKeyspace, String replication) {
     try (CqlSession session = CqlSessions.open(contactPoint, localDatacenter, DDL_TIMEOUT)) {
-      apply(session, journalKeyspace, snapshotKeyspace, DEFAULT_REPLICATION);
+      apply(session, journalKeyspace, snapshotKeyspace, replication);
     }
+  }
+
+  private static final Pattern FACTOR = Pattern.compile("'([^']+)'\\s*:\\s*'?(\\d+)'?");
+
+  /**
+   * The smallest replication factor of a CQL replication map: {@code replication_factor} of
+   * SimpleStrategy, or the smallest per-datacenter factor of NetworkTopologyStrategy.
+   *
+   * @throws IllegalArgumentException when the map names no factor
+   */
+  public static int minimumFactor(String replication) {
+    Matcher matcher = FACTOR.matcher(replication);
+    int minimum = Integer.MAX_VALUE;
+    while (matcher.find()) {
+      if (!matcher.group(1).equals("class")) {
+        minimum = Math.min(minimum, Integer.parseInt(matcher.group(2)));
+      }
+    }
+    if (minimum == Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("no replication factor in " + replication);
+    }
+    return minimum;
   }
 
   /**

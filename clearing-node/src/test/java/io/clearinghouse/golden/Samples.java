@@ -1,0 +1,139 @@
+package io.clearinghouse.golden;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * One sample of a persisted class, made from its shape alone: every field gets a value that is
+ * not its type's default (a number derived from the field's name, its name as text, one-element
+ * collections, the first subtype of a sealed type), so that a field that no longer reads back
+ * (renamed, retyped) shows as a difference instead of passing as a default. Deterministic.
+ */
+final class Samples {
+  private static final int MAX_DEPTH = 6;
+
+  private Samples() {}
+
+  static Object of(Class<?> type) {
+    return value(type, type, "root", 0);
+  }
+
+  private static Object value(Type generic, Class<?> type, String name, int depth) {
+    long n = 1 + Math.floorMod(name.hashCode(), 97);
+    if (type == long.class || type == Long.class) {
+      return n;
+    }
+    if (type == int.class || type == Integer.class) {
+      return (int) n;
+    }
+    if (type == short.class || type == Short.class) {
+      return (short) n;
+    }
+    if (type == double.class || type == Double.class) {
+      return (double) n;
+    }
+    if (type == boolean.class || type == Boolean.class) {
+      return true;
+    }
+    if (type == String.class) {
+      return name;
+    }
+    if (type == BigDecimal.class) {
+      return BigDecimal.valueOf(n, 1);
+    }
+    if (type.isEnum()) {
+      Object[] constants = type.getEnumConstants();
+      return constants[(int) (n % constants.length)];
+    }
+    if (depth > MAX_DEPTH) {
+      return emptyOf(type);
+    }
+    if (type == Optional.class) {
+      return Optional.ofNullable(value(argument(generic, 0), raw(argument(generic, 0)), name, depth + 1));
+    }
+    if (type == OptionalLong.class) {
+      return OptionalLong.of(n);
+    }
+    if (List.class.isAssignableFrom(type)) {
+      List<Object> list = new ArrayList<>();
+      list.add(value(argument(generic, 0), raw(argument(generic, 0)), name + "[0]", depth + 1));
+      return list;
+    }
+    if (Set.class.isAssignableFrom(type)) {
+      Set<Object> set = new LinkedHashSet<>();
+      set.add(value(argument(generic, 0), raw(argument(generic, 0)), name + "[0]", depth + 1));
+      return set;
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      Map<Object, Object> map = new LinkedHashMap<>();
+      map.put(value(argument(generic, 0), raw(argument(generic, 0)), name + ".key", depth + 1),
+          value(argument(generic, 1), raw(argument(generic, 1)), name + ".value", depth + 1));
+      return map;
+    }
+    if (type.isRecord()) {
+      return record(type, name, depth);
+    }
+    if (type.isSealed()) {
+      return value(type.getPermittedSubclasses()[0], type.getPermittedSubclasses()[0], name, depth + 1);
+    }
+    return null;
+  }
+
+  private static Object record(Class<?> type, String name, int depth) {
+    RecordComponent[] components = type.getRecordComponents();
+    Class<?>[] types = new Class<?>[components.length];
+    Object[] values = new Object[components.length];
+    for (int i = 0; i < components.length; i++) {
+      types[i] = components[i].getType();
+      values[i] = value(components[i].getGenericType(), types[i], components[i].getName(), depth + 1);
+    }
+    try {
+      Constructor<?> canonical = type.getDeclaredConstructor(types);
+      canonical.setAccessible(true);
+      return canonical.newInstance(values);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("no sample of " + type.getName() + " (" + name + "): " + e.getCause(), e);
+    }
+  }
+
+  private static Object emptyOf(Class<?> type) {
+    if (List.class.isAssignableFrom(type)) {
+      return List.of();
+    }
+    if (Set.class.isAssignableFrom(type)) {
+      return Set.of();
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      return Map.of();
+    }
+    if (type == Optional.class) {
+      return Optional.empty();
+    }
+    return null;
+  }
+
+  private static Type argument(Type generic, int index) {
+    return generic instanceof ParameterizedType p ? p.getActualTypeArguments()[index] : Object.class;
+  }
+
+  private static Class<?> raw(Type type) {
+    if (type instanceof Class<?> c) {
+      return c;
+    }
+    if (type instanceof ParameterizedType p) {
+      return (Class<?>) p.getRawType();
+    }
+    return Object.class;
+  }
+}
