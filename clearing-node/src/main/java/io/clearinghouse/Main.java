@@ -31,6 +31,7 @@ import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.MonitorAdlCandidates;
+import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
@@ -165,7 +166,7 @@ public final class Main {
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
             liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks),
+            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress())),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

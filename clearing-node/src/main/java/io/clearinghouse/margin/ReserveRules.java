@@ -19,6 +19,21 @@ public final class ReserveRules {
     return Math.max(0, Math.min(need, penaltyHeld));
   }
 
+  /**
+   * What is left of each close's penalty once {@code applied} of them covered the liquidation's own
+   * deficit: taken from the first closes' penalties first.
+   */
+  public static long[] penaltiesLeft(long[] penalties, long applied) {
+    long toApply = applied;
+    long[] left = new long[penalties.length];
+    for (int i = 0; i < penalties.length; i++) {
+      long used = Math.min(toApply, penalties[i]);
+      toApply -= used;
+      left[i] = penalties[i] - used;
+    }
+    return left;
+  }
+
   /** A payment under a daily amount: at most what is left of it today ({@code drawnToday} already paid). */
   public static long withinDailyLimit(long payable, long dailyLimit, long drawnToday) {
     return Math.max(0, Math.min(payable, Math.subtractExact(dailyLimit, drawnToday)));

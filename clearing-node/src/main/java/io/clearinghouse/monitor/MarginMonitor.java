@@ -82,6 +82,20 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
+  /**
+   * Evaluate the scenarios on this node. {@code providers}: the instruments with a registered
+   * backstop provider (closes of the others are priced at bankruptcy); {@code detail}: how many
+   * accounts to describe, largest first; {@code maxDeficitAccounts}: how many deficit accounts to
+   * return one by one (beyond it they are added up on their backstop path and the answer says so).
+   */
+  public record StressQuery(List<StressEvaluation.Scenario> scenarios, List<String> providers, int detail, int maxDeficitAccounts,
+      ActorRef<StressEvaluation.Answer> replyTo) implements Command, CborSerializable {
+    public StressQuery {
+      scenarios = List.copyOf(scenarios);
+      providers = List.copyOf(providers);
+    }
+  }
+
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
   /**
@@ -219,6 +233,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
+        .onMessage(StressQuery.class, q -> {
+          // In place and read-only: the accounts as last reported, under the scenario's marks.
+          q.replyTo().tell(new StressEvaluation.Answer(StressEvaluation.evaluate(accounts.values(), symbols, instruments,
+              q)));
+          return this;
+        })
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;

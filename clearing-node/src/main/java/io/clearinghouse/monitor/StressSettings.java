@@ -1,0 +1,97 @@
+package io.clearinghouse.monitor;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import io.clearinghouse.common.Ppm;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.LiquidationSimulation;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The stress test's settings, from {@code clearinghouse.stress}, checked at start: the ladder of
+ * shocks, the named scenarios (each a set of shocks by instrument), how long the nodes may take and
+ * how many deficit accounts each returns one by one. A bad value stops the node naming its key.
+ */
+public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
+    int maxDeficitAccountsPerNode) {
+
+  public static final String KEY = "clearinghouse.stress";
+  private static final Set<String> SCENARIO_KEYS = Set.of("name", "shocks");
+
+  public StressSettings {
+    ladderPpm = List.copyOf(ladderPpm);
+    Map<String, Map<String, Long>> copy = new LinkedHashMap<>();
+    scenarios.forEach((name, shocks) -> copy.put(name, Map.copyOf(shocks)));
+    scenarios = java.util.Collections.unmodifiableMap(copy);
+  }
+
+  public static StressSettings fromConfig(Config config, Instruments instruments) {
+    Config stress = config.getConfig(KEY);
+    List<Long> ladder = new ArrayList<>();
+    List<String> steps = stress.getStringList("ladder");
+    if (steps.isEmpty()) {
+      throw new ConfigException.BadValue(KEY + ".ladder", "must name at least one shock, such as \"-5%\"");
+    }
+    for (String step : steps) {
+      ladder.add(shock(step, KEY + ".ladder"));
+    }
+    Map<String, Map<String, Long>> scenarios = new LinkedHashMap<>();
+    List<? extends ConfigObject> entries = stress.getObjectList("scenarios");
+    for (int i = 0; i < entries.size(); i++) {
+      String at = KEY + ".scenarios." + i;
+      ConfigObject entry = entries.get(i);
+      for (String key : entry.keySet()) {
+        if (!SCENARIO_KEYS.contains(key)) {
+          throw new ConfigException.BadValue(at + "." + key, "unknown key: a scenario has a name and shocks");
+        }
+      }
+      Config scenario = entry.toConfig();
+      if (!scenario.hasPath("name") || scenario.getString("name").isBlank()) {
+        throw new ConfigException.BadValue(at + ".name", "a scenario needs a name");
+      }
+      String name = scenario.getString("name").trim();
+      if (scenarios.containsKey(name)) {
+        throw new ConfigException.BadValue(at + ".name", "the scenario " + name + " is defined twice");
+      }
+      if (!scenario.hasPath("shocks") || scenario.getObject("shocks").isEmpty()) {
+        throw new ConfigException.BadValue(at + ".shocks", "a scenario needs at least one shock, such as "
+            + "{ \"BTCUSDT-PERP\" = \"-20%\" }");
+      }
+      Map<String, Long> shocks = new LinkedHashMap<>();
+      for (Map.Entry<String, ConfigValue> shock : scenario.getObject("shocks").entrySet()) {
+        String symbol = shock.getKey();
+        String path = at + ".shocks." + symbol;
+        if (instruments.all().stream().noneMatch(instrument -> instrument.symbol().equals(symbol))) {
+          throw new ConfigException.BadValue(path, "no instrument " + symbol + " is configured");
+        }
+        shocks.put(symbol, shock(String.valueOf(shock.getValue().unwrapped()), path));
+      }
+      scenarios.put(name, shocks);
+    }
+    Duration timeout = stress.getDuration("timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new ConfigException.BadValue(KEY + ".timeout", "must be positive");
+    }
+    int maxDeficits = stress.getInt("max-deficit-accounts-per-node");
+    if (maxDeficits < 0) {
+      throw new ConfigException.BadValue(KEY + ".max-deficit-accounts-per-node", "must not be negative");
+    }
+    return new StressSettings(ladder, scenarios, timeout, maxDeficits);
+  }
+
+  /** A shock as configured ("-20%"), within ±99% and not zero. */
+  static long shock(String text, String path) {
+    long ppm = Ppm.percent(text, path, -LiquidationSimulation.MAX_SHOCK_PPM, LiquidationSimulation.MAX_SHOCK_PPM);
+    if (ppm == 0) {
+      throw new ConfigException.BadValue(path, "a shock of 0% moves nothing");
+    }
+    return ppm;
+  }
+}
