@@ -37,6 +37,7 @@ import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
+import io.clearinghouse.price.VolatilityBoard;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -111,6 +112,9 @@ public final class Main {
         settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
+    // Before anything else listens to the marks: whoever reads the index after a mark sees it counted.
+    VolatilityBoard volatility = VolatilityBoard.listening(marks, settings.volatility());
+    NodeContext.get(system).volatility(volatility);
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -163,15 +167,15 @@ public final class Main {
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
             liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress())),
+            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress()), volatility),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility),
         readiness::ready, quotas);
     CompletionStage<String> management = PekkoManagement.get(system).start().thenApply(Object::toString);
     if (config.getBoolean("clearinghouse.cluster.bootstrap")) {

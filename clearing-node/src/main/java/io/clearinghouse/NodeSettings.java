@@ -20,7 +20,8 @@ import java.util.List;
 public record NodeSettings(
     Asset asset, AccountSettings account, Instruments instruments, PriceSettings prices, String grpcHost, int grpcPort,
     boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh,
-    LiquidationSettings liquidation, RegisterSettings register, StressSettings stress) {
+    LiquidationSettings liquidation, RegisterSettings register, StressSettings stress,
+    io.clearinghouse.price.VolatilityBoard.Settings volatility) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -60,7 +61,8 @@ public record NodeSettings(
     return new NodeSettings(asset, account, instruments, PriceSettings.fromConfig(config),
         config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf, tradeParallelism, alertLevels(config),
         config.getDuration("clearinghouse.alerts.refresh"), LiquidationSettings.fromConfig(config, instruments),
-        register, StressSettings.fromConfig(config, instruments));
+        register, StressSettings.fromConfig(config, instruments),
+        io.clearinghouse.price.VolatilityBoard.Settings.fromConfig(config));
   }
 
   private static List<Long> alertLevels(Config config) {

@@ -46,7 +46,8 @@ public record Account(
     Map<String, Long> stops,
     long owed,
     List<String> liquidationIds,
-    FeeSweep fees) implements AccountEntity.State {
+    FeeSweep fees,
+    boolean beginner) implements AccountEntity.State {
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -96,9 +97,13 @@ public record Account(
     return ids.size() > RETAINED_LIQUIDATION_IDS ? ids.subList(ids.size() - RETAINED_LIQUIDATION_IDS, ids.size()) : ids;
   }
 
-  static Account opened(String accountId, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0, List.of(), FeeSweep.NONE);
+  /**
+   * A new account; {@code beginnerLeverage} above 0 opens it under the beginner profile, capped at
+   * that leverage until an operator sets its cap (issue 16 item 5).
+   */
+  static Account opened(String accountId, int retainedTrades, int beginnerLeverage) {
+    return new Account(accountId, 0, Math.max(0, beginnerLeverage), Map.of(), Map.of(), List.of(), retainedTrades,
+        List.of(), 0, null, 0, List.of(), Map.of(), 0, List.of(), FeeSweep.NONE, beginnerLeverage > 0);
   }
 
   Holding holding(String instrument) {
@@ -193,7 +198,7 @@ public record Account(
     long debtAfter = Math.min(Math.subtractExact(debt, event.owedRepaid()), Math.addExact(Math.max(0, -after), owedAfter));
     return new Account(accountId, credited.cash, leverageCap, holdings, reservations, credited.recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.max(0, debtAfter), liquidationSteps, stops,
-        owedAfter, liquidationIds, fees);
+        owedAfter, liquidationIds, fees, beginner);
   }
 
   Account apply(Withdrawn event, long retentionMillis) {
@@ -230,7 +235,7 @@ public record Account(
     long forgottenUpTo = forgetOldest(trades);
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservationsAfter,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
-        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, fees.charged(event.fee()));
+        stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds, fees.charged(event.fee()), beginner);
   }
 
   /**
@@ -287,7 +292,7 @@ public record Account(
     if (event.instrument() == null) {
       return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
           retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-          liquidationIds, fees);
+          liquidationIds, fees, beginner);
     }
     Moved m = moved(event, event.instrument());
     long cashAfter = Math.addExact(cash, m.cash());
@@ -297,7 +302,7 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(event.instrument(), updated), reservations,
         recentTransfers, retainedTrades, trades, forgottenUpTo, liquidation, debt, liquidationSteps,
         stopsAfter(event.instrument(), h.lots(), updated.lots()), owed, liquidationIds,
-        fees.charged(Math.negateExact(event.feeRefund())));
+        fees.charged(Math.negateExact(event.feeRefund())), beginner);
   }
 
   Account apply(MarginReserved event) {
@@ -332,7 +337,7 @@ public record Account(
         Math.addExact(h.isolatedMargin(), m.isolatedMargin()), h.lastPriceTicks()));
     return new Account(accountId, Math.addExact(cash, m.cash()), leverageCap, after, reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops,
-        owed, liquidationIds, fees);
+        owed, liquidationIds, fees, beginner);
   }
 
   Account apply(AccountEntity.LiquidationStarted event) {
@@ -344,7 +349,7 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, new Liquidation(event.liquidationId(), event.markSequence(),
             event.epochMillis(), event.marks(), event.equity(), event.maintenanceMargin(), event.stopInstrument()),
-        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()), fees);
+        debt, liquidationSteps, stopsAfter, owed, withLiquidationId(event.liquidationId()), fees, beginner);
   }
 
   Account apply(AccountEntity.StopSet e) {
@@ -356,7 +361,7 @@ public record Account(
     }
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, after, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, beginner);
   }
 
   /** A stop protects one position: it goes when the position closes or turns to the other side. */
@@ -405,7 +410,7 @@ public record Account(
     return new Account(accountId, cashAfter, leverageCap, withHolding(e.instrument(), updated), reservations,
         recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt,
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)),
-        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds, fees);
+        stopsAfter(e.instrument(), h.lots(), updated.lots()), Math.addExact(owed, m.owed()), liquidationIds, fees, beginner);
   }
 
   /**
@@ -417,7 +422,7 @@ public record Account(
     return new Account(accountId, Math.addExact(cash, m.cash()),
         leverageCap, holdings, reservations, recentTransfers, retainedTrades, recentTrades, tradesForgottenUpTo,
         liquidation, debt, appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops,
-        Math.addExact(owed, m.owed()), liquidationIds, fees);
+        Math.addExact(owed, m.owed()), liquidationIds, fees, beginner);
   }
 
   /**
@@ -428,20 +433,20 @@ public record Account(
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, Math.addExact(debt, e.amount()),
         appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), null, e.amount())), stops, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, beginner);
   }
 
   /** The liquidation is over; its own steps need no remembering any more (its saga sends none after the end). */
   Account apply(AccountEntity.LiquidationEnded e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, null, debt, withoutSteps(e.liquidationId()), stops, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, beginner);
   }
 
   Account apply(AccountEntity.LiquidationForgotten e) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, withoutSteps(e.liquidationId()), stops,
-        owed, liquidationIds, fees);
+        owed, liquidationIds, fees, beginner);
   }
 
   private List<AccountEntity.LiquidationStep> withoutSteps(String liquidationId) {
@@ -473,20 +478,20 @@ public record Account(
   Account apply(AccountEntity.FeesSwept event) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
         recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds,
-        fees.swept(event.key(), event.amount()));
+        fees.swept(event.key(), event.amount()), beginner);
   }
 
   /** The reserve holds the sweep: nothing is in transit any more. */
   Account apply(AccountEntity.FeesCollected event) {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
         recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds,
-        fees.collected(event.key()));
+        fees.collected(event.key()), beginner);
   }
 
   Account apply(LeverageCapSet event) {
     return new Account(accountId, cash, event.maxLeverage(), holdings, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, false);
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -504,13 +509,13 @@ public record Account(
   private Account withHoldings(Map<String, Holding> after) {
     return new Account(accountId, cash, leverageCap, after, reservations, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, beginner);
   }
 
   private Account withReservations(Map<String, Reservation> after) {
     return new Account(accountId, cash, leverageCap, holdings, after, recentTransfers,
         retainedTrades, recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed,
-        liquidationIds, fees);
+        liquidationIds, fees, beginner);
   }
 
   /** With {@code receipt}, without the receipts older than the retention at {@code nowMillis}. */
@@ -523,6 +528,6 @@ public record Account(
     }
     retained.add(receipt);
     return new Account(accountId, cashAfter, leverageCap, holdings, reservations, retained, retainedTrades,
-        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees);
+        recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees, beginner);
   }
 }

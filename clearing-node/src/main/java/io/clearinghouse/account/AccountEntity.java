@@ -226,7 +226,15 @@ public final class AccountEntity
 
   public sealed interface Event extends CborSerializable {}
 
-  public record AccountOpened(String accountId) implements Event {}
+  /**
+   * {@code beginnerLeverage}: above 0, the account opens under the beginner profile, capped at that
+   * leverage until an operator sets its cap (0 in events written before the profile existed).
+   */
+  public record AccountOpened(String accountId, int beginnerLeverage) implements Event {
+    public AccountOpened(String accountId) {
+      this(accountId, 0);
+    }
+  }
 
   /**
    * Trading fees out of fee revenue into transit under {@code key}, for the platform-revenue
@@ -444,7 +452,7 @@ public final class AccountEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Unopened.class)
-        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId))
+        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
             .thenRun(this::changed)
             .thenReply(cmd.replyTo(), state -> snapshot((Account) state)))
         .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
@@ -594,7 +602,7 @@ public final class AccountEntity
     EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
     builder.forStateType(Unopened.class)
         .onEvent(AccountOpened.class, (state, event) ->
-            Account.opened(event.accountId(), settings.retainedTrades()));
+            Account.opened(event.accountId(), settings.retainedTrades(), event.beginnerLeverage()));
     builder.forStateType(Account.class)
         .onEvent(Deposited.class, (account, event) -> account.apply(event, keyRetentionMillis))
         .onEvent(Withdrawn.class, (account, event) -> account.apply(event, keyRetentionMillis))

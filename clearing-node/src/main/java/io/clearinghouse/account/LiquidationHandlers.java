@@ -260,7 +260,7 @@ final class LiquidationHandlers {
         Math.subtractExact(Math.addExact(account.cash(), event.realizedPnl()), event.isolatedMarginDelta()),
         account.leverageCap(), holdingsAfter, account.reservations(), account.recentTransfers(),
         account.retainedTrades(), account.recentTrades(), account.tradesForgottenUpTo(), null, account.debt(),
-        account.liquidationSteps(), account.stops(), account.owed(), account.liquidationIds(), account.fees());
+        account.liquidationSteps(), account.stops(), account.owed(), account.liquidationIds(), account.fees(), account.beginner());
     // Judged with the trade sides it passed in a check and has not applied yet on top: they were promised first.
     Account whatIf = trading.promised(taken);
     Holding judged = whatIf.holding(event.instrument());

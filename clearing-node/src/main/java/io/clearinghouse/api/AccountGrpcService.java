@@ -63,7 +63,8 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     this.auth = auth;
     this.asset = asset;
     this.instruments = instruments;
-    this.mapping = new ProtoMapping(asset, instruments);
+    this.mapping = streams == null || streams.volatility() == null ? new ProtoMapping(asset, instruments)
+        : new ProtoMapping(asset, instruments).withVolatility(streams.volatility());
   }
 
   /** Authenticates the client and checks it owns the account; returns the account id. */

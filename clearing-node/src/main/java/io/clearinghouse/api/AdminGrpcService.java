@@ -88,6 +88,13 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   /** {@code stress} (may be null: StressTest then answers UNAVAILABLE) runs stress tests. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress) {
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, stress, null);
+  }
+
+  /** {@code volatility} (may be null) is shown with each position of GetAccount. */
+  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
+      Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress,
+      io.clearinghouse.price.VolatilityBoard volatility) {
     this.stress = stress;
     this.marks = marks;
     this.liquidations = liquidations;
@@ -96,7 +103,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
-    this.mapping = new ProtoMapping(asset, instruments);
+    this.mapping = volatility == null ? new ProtoMapping(asset, instruments)
+        : new ProtoMapping(asset, instruments).withVolatility(volatility);
     this.audit = audit;
   }
 
@@ -318,11 +326,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
         }
         scenarios.add(new StressTest.Shocks(String.join(", ", names), shocks));
       }
-      for (String name : in.getScenariosList()) {
-        scenarios.add(stress.scenario(name));
-      }
       if (!in.getLadderInstrument().isEmpty()) {
         scenarios.addAll(stress.ladder(in.getLadderInstrument()));
+      }
+      for (String name : in.getScenariosList()) {
+        scenarios.add(stress.scenario(name));
       }
       int limit = in.getAccountsLimit() <= 0 ? 20 : Math.min(in.getAccountsLimit(), 1000);
       return stress.run(scenarios, limit).thenApply(this::stressReport);

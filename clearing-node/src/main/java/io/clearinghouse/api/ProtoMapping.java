@@ -31,6 +31,16 @@ public final class ProtoMapping {
   private final Asset asset;
   private final Instruments instruments;
 
+  /** The volatility index shown with each position (none: 0). */
+  private io.clearinghouse.price.VolatilityBoard volatility;
+
+  /** This mapping showing {@code board}'s volatility index with each position. */
+  public ProtoMapping withVolatility(io.clearinghouse.price.VolatilityBoard board) {
+    ProtoMapping mapping = new ProtoMapping(asset, instruments);
+    mapping.volatility = board;
+    return mapping;
+  }
+
   public ProtoMapping(Asset asset, Instruments instruments) {
     this.asset = asset;
     this.instruments = instruments;
@@ -50,7 +60,8 @@ public final class ProtoMapping {
         .setAvailable(money(account.available()))
         .setWithdrawable(money(account.withdrawable()))
         .setReserved(money(account.reserved()))
-        .setLeverageCap(account.leverageCap());
+        .setLeverageCap(account.leverageCap())
+        .setLeverageProfile(account.beginner() ? "beginner" : "standard");
     if (account.marginRatioPpm() == AccountSummary.INFINITE_RATIO) {
       view.setMarginRatio("inf");
     } else if (account.marginRatioPpm() != AccountSummary.NO_RATIO) {
@@ -90,6 +101,10 @@ public final class ProtoMapping {
     }
     if (stopTicks > 0) {
       view.setStopPrice(instrument.formatPrice(stopTicks));
+    }
+    if (volatility != null) {
+      var index = volatility.index(p.instrument());
+      view.setVolatilityShortPpm(index.shortPpm()).setVolatilityLongPpm(index.longPpm());
     }
     return view.build();
   }

@@ -70,6 +70,12 @@ public final class Metrics implements PriceMetrics {
   public final Gauge monitorAccounts = Gauge.build("clearinghouse_monitor_accounts",
       "Accounts holding a position that this node's margin monitor watches (each reports itself once it has "
           + "started or recovered here).").register(registry);
+  public final Gauge volatility = Gauge.build("clearinghouse_volatility_ppm",
+      "The volatility index of each instrument on this node: realized volatility of its marks over the short or "
+          + "long window, annualized, in ppm (800000 is 80%).").labelNames("instrument", "window").register(registry);
+  public final Gauge unusualVolatility = Gauge.build("clearinghouse_volatility_unusual",
+      "1 while the instrument's short-window volatility is above the configured multiple of its long-window one.")
+      .labelNames("instrument").register(registry);
   public final Gauge entities = Gauge.build("clearinghouse_entities",
       "Entities running on this node, by type.").labelNames("type").register(registry);
 

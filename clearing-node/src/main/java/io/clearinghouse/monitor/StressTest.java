@@ -49,10 +49,18 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * is left out and the report says how many answered.
  */
 public final class StressTest {
-  /** One scenario to run: a name and shocks in ppm by instrument. */
-  public record Shocks(String name, Map<String, Long> shocks) {
+  /**
+   * One scenario to run: a name and shocks in ppm by instrument. {@code required}: an instrument
+   * without a fresh mark refuses the run (MARK_STALE); otherwise (a configured scenario) it is left
+   * out of the scenario and the report's marks.
+   */
+  public record Shocks(String name, Map<String, Long> shocks, boolean required) {
     public Shocks {
       shocks = Map.copyOf(shocks);
+    }
+
+    public Shocks(String name, Map<String, Long> shocks) {
+      this(name, shocks, true);
     }
   }
 
@@ -105,7 +113,7 @@ public final class StressTest {
       throw new RejectedException(Rejection.UNKNOWN_SCENARIO, "no stress scenario named " + name + " is configured ("
           + String.join(", ", settings.scenarios().keySet()) + ")");
     }
-    return new Shocks(name.trim(), shocks);
+    return new Shocks(name.trim(), shocks, false);
   }
 
   /** The ladder of {@code instrument}: one scenario per configured step. */
@@ -153,6 +161,9 @@ public final class StressTest {
       for (Map.Entry<String, Long> shock : new TreeMap<>(s.shocks()).entrySet()) {
         String symbol = instruments.require(shock.getKey()).symbol();
         Long before = current.get(symbol);
+        if (before == null && !s.required()) {
+          continue;
+        }
         if (before == null) {
           throw new RejectedException(Rejection.MARK_STALE, symbol + " has no fresh mark to shock: retry when its "
               + "index is fresh");
@@ -284,6 +295,8 @@ public final class StressTest {
       }
     }
     deficits.sort(Comparator.comparing(DeficitAccount::accountId));
+    // The accounts listed show the path each is counted on (the nodes listed the backstop path).
+    Map<String, AccountFigures> chosenFigures = new TreeMap<>();
     for (DeficitAccount d : deficits) {
       LiquidationTerms terms = instruments.spec(d.coverInstrument()).liquidation();
       FundAccount fund = funds.get(terms.insuranceFund());
@@ -298,6 +311,8 @@ public final class StressTest {
         }
       }
       total.add(chosen);
+      chosenFigures.put(d.accountId(), new AccountFigures(d.accountId(), chosen.closes(), chosen.notionalTotal(),
+          chosen.penalties(), chosen.need()));
       fund.deficit = Math.addExact(fund.deficit, chosen.need());
       fund.penaltyApplied = Math.addExact(fund.penaltyApplied, chosen.penaltyApplied());
       cover(d.coverInstrument(), chosen.need() - chosen.penaltyApplied(), funds, capitalDrawn, capitalLeft);
@@ -331,6 +346,8 @@ public final class StressTest {
       fundFigures.add(new FundFigures(f.fund, f.freeBefore, merged.shares().getOrDefault(f.fund, 0L), f.deficit,
           f.penaltyApplied, f.draw, f.capital, f.debt, f.takeover, f.capacity, f.adl, f.refused));
     }
+    largest.removeIf(a -> chosenFigures.containsKey(a.accountId()));
+    largest.addAll(chosenFigures.values());
     largest.sort(StressEvaluation.LARGEST);
     List<AccountFigures> listed = largest.subList(0, Math.min(detail, largest.size()));
     // Cover-2: the two largest needs on the backstop path (before any cover).

@@ -23,6 +23,7 @@ public final class NodeContext implements Extension {
   private volatile Metrics metrics = new Metrics();
   private volatile Liquidations liquidations;
   private volatile java.util.Set<String> instruments = java.util.Set.of();
+  private volatile io.clearinghouse.price.VolatilityBoard volatility;
 
   public static NodeContext get(ClassicActorSystemProvider system) {
     return ID.get(system.classicSystem());
@@ -49,6 +50,15 @@ public final class NodeContext implements Extension {
 
   Liquidations liquidations() {
     return liquidations;
+  }
+
+  public void volatility(io.clearinghouse.price.VolatilityBoard board) {
+    this.volatility = board;
+  }
+
+  /** The node's volatility index (null before the node started). */
+  public io.clearinghouse.price.VolatilityBoard volatility() {
+    return volatility;
   }
 
   /** The node's board of marks (null before the node started); public for benchmarks. */

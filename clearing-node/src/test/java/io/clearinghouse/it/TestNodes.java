@@ -55,6 +55,8 @@ public final class TestNodes {
             "pekko.coordinated-shutdown.exit-jvm = off",
             // Most tests trade without a feeder; the tests of the market checks turn it on.
             "clearinghouse.require-mark = off",
+            // The tests' accounts trade above the beginner profile's 3x; its own test turns it on.
+            "clearinghouse.account.beginner-leverage = 0",
             // Tests call faster than one client token may in production (QuotaIntegrationTest sets its own).
             "clearinghouse.quotas.client { requests-per-second = 100000, burst = 100000 }",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",

@@ -1,0 +1,117 @@
+package io.clearinghouse.cli;
+
+import static io.clearinghouse.cli.Session.ADMIN;
+
+import io.clearinghouse.protocol.v1.Cover2;
+import io.clearinghouse.protocol.v1.FundStress;
+import io.clearinghouse.protocol.v1.PriceShock;
+import io.clearinghouse.protocol.v1.ShockedMark;
+import io.clearinghouse.protocol.v1.StressScenarioResult;
+import io.clearinghouse.protocol.v1.StressTestReport;
+import io.clearinghouse.protocol.v1.StressTestRequest;
+import io.clearinghouse.protocol.v1.StressedAccount;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Risk signals and the stress test (issue 16). */
+final class RiskCommands {
+  private RiskCommands() {}
+
+  @Command(name = "stress", description = {"What if prices moved now: every node evaluates its accounts under the "
+      + "shocked marks, writing nothing (operator).",
+      "  chctl stress BTCUSDT-PERP -20%                 one shock (several pairs: one scenario)",
+      "  chctl stress --ladder BTCUSDT-PERP             the configured ladder (-5% to -50%), one line a step",
+      "  chctl stress --scenario 2020-03-12             a configured scenario"})
+  static int stress(@Mixin Call call,
+      @Parameters(paramLabel = "INSTRUMENT MOVE", arity = "0..*", description = "pairs of an instrument and a move "
+          + "within -99% and +99%") List<String> shocks,
+      @Option(names = "--ladder", paramLabel = "INSTRUMENT", description = "run the configured ladder") String ladder,
+      @Option(names = "--scenario", paramLabel = "NAME", description = "run a configured scenario (repeatable)")
+          List<String> scenarios,
+      @Option(names = "--accounts", paramLabel = "N", defaultValue = "10",
+          description = "liquidated accounts listed per scenario (${DEFAULT-VALUE})") int accounts) {
+    List<String> pairs = shocks == null ? List.of() : shocks;
+    if (pairs.size() % 2 != 0) {
+      throw new IllegalArgumentException("shocks come in pairs of an instrument and a move, such as BTCUSDT-PERP -20%");
+    }
+    StressTestRequest.Builder request = StressTestRequest.newBuilder().setAccountsLimit(accounts);
+    for (int i = 0; i < pairs.size(); i += 2) {
+      request.addShocks(PriceShock.newBuilder().setInstrument(pairs.get(i)).setMove(pairs.get(i + 1)));
+    }
+    if (ladder != null) {
+      request.setLadderInstrument(ladder);
+    }
+    if (scenarios != null) {
+      request.addAllScenarios(scenarios);
+    }
+    Session s = call.session();
+    return s.show(s.call(ADMIN, "StressTest", request.build(), StressTestReport.getDefaultInstance()),
+        RiskCommands::report);
+  }
+
+  /** One scenario in full; several (a ladder) as a curve, one line each. */
+  static String report(StressTestReport report) {
+    StringBuilder text = new StringBuilder();
+    if (report.getNodesAnswered() < report.getNodes()) {
+      line(text, "WARNING: %d of %d nodes answered; the others' accounts are not counted", report.getNodesAnswered(),
+          report.getNodes());
+    }
+    if (report.getScenariosCount() == 1) {
+      scenario(text, report.getScenarios(0));
+      return text.toString();
+    }
+    line(text, "%-24s %10s %8s %18s %16s %16s %16s %16s %7s", "scenario", "mark", "liquid.", "to close", "deficits",
+        "fund draws", "ADL", "debt", "cover-2");
+    for (StressScenarioResult r : report.getScenariosList()) {
+      String draws = r.getFundsList().stream().map(FundStress::getFundDraw).reduce("", (a, b) -> a.isEmpty() ? b
+          : new java.math.BigDecimal(a).add(new java.math.BigDecimal(b)).toPlainString());
+      line(text, "%-24s %10s %8d %18s %16s %16s %16s %16s %7s", r.getName(),
+          r.getMarksCount() == 1 ? r.getMarks(0).getMarkAfter() : r.getMarksCount() + " marks", r.getAccountsLiquidated(),
+          r.getNotionalToClose(), r.getDeficits(), draws.isEmpty() ? "0" : draws, r.getAdlNotional(), r.getDebt(),
+          r.getCover2().getCovered() ? "covered" : "SHORT");
+    }
+    return text.toString();
+  }
+
+  private static void scenario(StringBuilder text, StressScenarioResult r) {
+    line(text, "scenario      %s%s", r.getName(), r.getApproximate() ? "  (approximate: see max-deficit-accounts-per-node)"
+        : "");
+    for (ShockedMark m : r.getMarksList()) {
+      line(text, "mark          %s %s -> %s", m.getInstrument(), m.getMarkBefore(), m.getMarkAfter());
+    }
+    line(text, "accounts      %d liquidated of %d evaluated (%d would wait for a fresh mark)", r.getAccountsLiquidated(),
+        r.getAccountsEvaluated(), r.getAccountsWaiting());
+    List<String> per = new ArrayList<>();
+    r.getNotionalByInstrumentList().forEach(n -> per.add(n.getInstrument() + " " + n.getNotional()));
+    line(text, "to close      %s in %d closes%s", r.getNotionalToClose(), r.getCloses(),
+        per.isEmpty() ? "" : " (" + String.join(", ", per) + ")");
+    line(text, "penalties     %s", r.getPenalties());
+    line(text, "deficits      %s", r.getDeficits());
+    for (FundStress f : r.getFundsList()) {
+      line(text, "fund %-8s free %s: penalties in %s, deficits %s (own penalties %s), pays %s, operator capital %s, "
+          + "debt %s; takeover %s of capacity %s, ADL %s, holds refused %d", f.getFund(), f.getFreeBalance(),
+          f.getPenaltyIn(), f.getDeficit(), f.getPenaltyApplied(), f.getFundDraw(), f.getOperatorCapitalDraw(),
+          f.getDebt(), f.getTakeoverNotional(), f.getTakeoverCapacity(), f.getAdlNotional(), f.getHoldsRefused());
+    }
+    line(text, "fund takeover %s", r.getFundTakeoverNotional());
+    line(text, "ADL           %s", r.getAdlNotional());
+    line(text, "debt          %s", r.getDebt());
+    Cover2 c = r.getCover2();
+    line(text, "cover-2       losses %s (%s) against %s: %s", c.getLosses(),
+        c.getAccountsList().stream().map(StressedAccount::getAccountId).collect(Collectors.joining(", ")),
+        c.getResources(), c.getCovered() ? "covered" : "NOT covered");
+    for (StressedAccount a : r.getAccountsList()) {
+      line(text, "  %-12s closes %d, notional %s, penalties %s, deficit %s", a.getAccountId(), a.getCloses(),
+          a.getNotional(), a.getPenalties(), a.getDeficit());
+    }
+  }
+
+  private static void line(StringBuilder text, String format, Object... args) {
+    text.append(String.format(format, args)).append('\n');
+  }
+}
