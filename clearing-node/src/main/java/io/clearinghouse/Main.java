@@ -31,6 +31,7 @@ import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.MonitorAdlCandidates;
+import io.clearinghouse.monitor.ClosestToLiquidation;
 import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.Readiness;
@@ -170,7 +171,8 @@ public final class Main {
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
             liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress()), volatility),
+            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress()), volatility,
+            new ClosestToLiquidation(system, settings.stress().timeout())),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

@@ -74,6 +74,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   private final StressTest stress;
 
+  private final io.clearinghouse.monitor.ClosestToLiquidation closest;
+
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics) {
     this(accounts, auth, asset, instruments, audit, liquidations, metrics, null);
@@ -88,13 +90,14 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   /** {@code stress} (may be null: StressTest then answers UNAVAILABLE) runs stress tests. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress) {
-    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, stress, null);
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, stress, null, null);
   }
 
   /** {@code volatility} (may be null) is shown with each position of GetAccount. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress,
-      io.clearinghouse.price.VolatilityBoard volatility) {
+      io.clearinghouse.price.VolatilityBoard volatility, io.clearinghouse.monitor.ClosestToLiquidation closest) {
+    this.closest = closest;
     this.stress = stress;
     this.marks = marks;
     this.liquidations = liquidations;
@@ -334,6 +337,32 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       }
       int limit = in.getAccountsLimit() <= 0 ? 20 : Math.min(in.getAccountsLimit(), 1000);
       return stress.run(scenarios, limit).thenApply(this::stressReport);
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.ClosestToLiquidationList> listClosestToLiquidation(
+      io.clearinghouse.protocol.v1.ListClosestToLiquidationRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var instrument = instruments.require(in.getInstrument());
+      if (closest == null) {
+        throw new RejectedException(Rejection.TIMEOUT, "this node lists no accounts closest to liquidation");
+      }
+      int limit = pageSize(in.getLimit());
+      // At most the nearest 10,000: a page beyond them is empty.
+      int offset = Math.min(Math.max(0, in.getOffset()), 10_000);
+      int count = Math.max(0, Math.min(limit, 10_000 - offset));
+      return closest.page(instrument.symbol(), offset, count).thenApply(entries -> {
+        var list = io.clearinghouse.protocol.v1.ClosestToLiquidationList.newBuilder();
+        for (var e : entries) {
+          list.addPositions(io.clearinghouse.protocol.v1.ClosestPosition.newBuilder().setAccountId(e.accountId())
+              .setSize(instrument.formatQuantity(e.lots())).setMarkPrice(instrument.formatPrice(e.markTicks()))
+              .setLiquidationPrice(instrument.formatPrice(e.liquidationTicks()))
+              .setDistanceToLiquidationPpm(e.distancePpm()));
+        }
+        return list.build();
+      });
     });
   }
 

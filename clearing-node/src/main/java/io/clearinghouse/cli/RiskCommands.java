@@ -1,5 +1,6 @@
 package io.clearinghouse.cli;
 
+import static io.clearinghouse.cli.Session.ACCOUNTS;
 import static io.clearinghouse.cli.Session.ADMIN;
 
 import io.clearinghouse.protocol.v1.Cover2;
@@ -52,6 +53,60 @@ final class RiskCommands {
     Session s = call.session();
     return s.show(s.call(ADMIN, "StressTest", request.build(), StressTestReport.getDefaultInstance()),
         RiskCommands::report);
+  }
+
+  @Command(name = "risk", description = "Your account's risk review: each position's distance to liquidation, in "
+      + "percent and in daily moves, its leverage, and a suggested protective stop (client).")
+  static int risk(@Mixin Call call, @Parameters(paramLabel = "ACCOUNT") String account) {
+    Session s = call.session();
+    return s.show(s.call(ACCOUNTS, "GetRiskReport", io.clearinghouse.protocol.v1.GetRiskReportRequest.newBuilder()
+        .setAccountId(account).build(), io.clearinghouse.protocol.v1.RiskReport.getDefaultInstance()),
+        RiskCommands::riskReport);
+  }
+
+  @Command(name = "closest", description = "The accounts closest to liquidation in an instrument, nearest first "
+      + "(operator).")
+  static int closest(@Mixin Call call, @Parameters(paramLabel = "INSTRUMENT") String instrument,
+      @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "positions (${DEFAULT-VALUE})")
+          int limit,
+      @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "nearest ones skipped") int offset) {
+    Session s = call.session();
+    return s.show(s.call(ADMIN, "ListClosestToLiquidation", io.clearinghouse.protocol.v1.ListClosestToLiquidationRequest
+        .newBuilder().setInstrument(instrument).setLimit(limit).setOffset(offset).build(),
+        io.clearinghouse.protocol.v1.ClosestToLiquidationList.getDefaultInstance()), list -> {
+          StringBuilder text = new StringBuilder();
+          list.getPositionsList().forEach(p -> line(text, "%-16s %12s  mark %s, liquidation %s, %s away", p.getAccountId(),
+              p.getSize(), p.getMarkPrice(), p.getLiquidationPrice(), percent(p.getDistanceToLiquidationPpm())));
+          return text.toString();
+        });
+  }
+
+  static String riskReport(io.clearinghouse.protocol.v1.RiskReport r) {
+    StringBuilder text = new StringBuilder();
+    line(text, "account       %s", r.getAccountId());
+    line(text, "margin ratio  %s", r.getMarginRatio().isEmpty() ? "-" : r.getMarginRatio() + " (liquidation at 1)");
+    line(text, "leverage      profile %s, cap %s", r.getLeverageProfile(),
+        r.getLeverageCap() == 0 ? "none" : r.getLeverageCap() + "x");
+    for (var p : r.getPositionsList()) {
+      line(text, "position      %s %s, mark %s, %dx%s", p.getInstrument(), p.getSize(), p.getMarkPrice(), p.getLeverage(),
+          p.getAtLeverageCap() ? " (at the cap)" : "");
+      if (p.getLiquidationPrice().isEmpty()) {
+        line(text, "  no price liquidates it");
+        continue;
+      }
+      line(text, "  liquidation %s, %s away%s", p.getLiquidationPrice(), percent(p.getDistanceToLiquidationPpm()),
+          p.getDistanceInDailyMoves().isEmpty() ? "" : ", " + p.getDistanceInDailyMoves() + " daily moves (daily "
+              + "volatility " + percent(p.getDailyVolatilityPpm()) + ")");
+      if (!p.getSuggestedStopPrice().isEmpty()) {
+        line(text, "  suggested stop %s%s", p.getSuggestedStopPrice(),
+            p.getStopPrice().isEmpty() ? " (none set)" : " (set: " + p.getStopPrice() + ")");
+      }
+    }
+    return text.toString();
+  }
+
+  private static String percent(long ppm) {
+    return java.math.BigDecimal.valueOf(ppm, 4).setScale(2, java.math.RoundingMode.DOWN).toPlainString() + "%";
   }
 
   /** One scenario in full; several (a ladder) as a curve, one line each. */

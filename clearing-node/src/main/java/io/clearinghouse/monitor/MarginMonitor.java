@@ -96,6 +96,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     }
   }
 
+  /** This node's {@code count} holders of {@code instrument} nearest to liquidation ({@link ClosestToLiquidation}). */
+  public record ClosestQuery(String instrument, int count, ActorRef<ClosestToLiquidation.Answer> replyTo)
+      implements Command, CborSerializable {}
+
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
   /**
@@ -233,6 +237,15 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
+        .onMessage(ClosestQuery.class, q -> {
+          Holders holding = holders.get(q.instrument());
+          Integer slot = slots.get(q.instrument());
+          readMarks();
+          q.replyTo().tell(new ClosestToLiquidation.Answer(holding == null || slot == null ? List.of()
+              : ClosestToLiquidation.nearest(holding.tracked, holding.size, slot, markTicks, usable,
+                  Math.max(0, q.count()))));
+          return this;
+        })
         .onMessage(StressQuery.class, q -> {
           // In place and read-only: the accounts as last reported, under the scenario's marks.
           q.replyTo().tell(new StressEvaluation.Answer(StressEvaluation.evaluate(accounts.values(), symbols, instruments,

@@ -69,6 +69,20 @@ class VolatilityBoardTest {
     assertTrue(board.index(PERP).shortPpm() > 0);
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"short-window = 0s|short-window",
+      "long-window = 30s|long-window", "unusual-multiple = \"100%\"|unusual-multiple",
+      "unusual-multiple = 3|unusual-multiple", "min-steps = 0|min-steps"})
+  void badConfigurationStopsTheNodeNamingTheKey(String line) {
+    String[] parts = line.split("\\|");
+    var e = assertThrows(com.typesafe.config.ConfigException.class, () -> VolatilityBoard.Settings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString("clearinghouse.volatility." + parts[0])
+            .withFallback(com.typesafe.config.ConfigFactory.load())));
+    assertTrue(e.getMessage().contains("clearinghouse.volatility." + parts[1]), e.getMessage());
+    assertEquals(VolatilityBoard.Settings.DEFAULT, VolatilityBoard.Settings.fromConfig(
+        com.typesafe.config.ConfigFactory.load()));
+  }
+
   @Test
   void badSettingsAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> new VolatilityBoard.Settings(Duration.ofHours(1),
