@@ -32,6 +32,7 @@ import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.MonitorAdlCandidates;
 import io.clearinghouse.monitor.ClosestToLiquidation;
+import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.Readiness;
@@ -165,14 +166,17 @@ public final class Main {
     NodeContext.get(system).liquidations(liquidations);
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
+    StressTest stress = new StressTest(system, settings.instruments(), marks, liquidations, settings.stress());
+    var stressRunner = StressSchedule.init(system, stress, metrics, clock);
     CompletionStage<ServerBinding> grpc = GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
             liquidations, rankings, metrics, quotas),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, new StressTest(system, settings.instruments(), marks, liquidations, settings.stress()), volatility,
-            new ClosestToLiquidation(system, settings.stress().timeout())),
+            marks, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
+                settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
+                settings.stress().timeout()))),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

@@ -76,6 +76,9 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   private final io.clearinghouse.monitor.ClosestToLiquidation closest;
 
+  private final java.util.function.IntFunction<CompletionStage<io.clearinghouse.monitor.StressSchedule.History>>
+      history;
+
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics) {
     this(accounts, auth, asset, instruments, audit, liquidations, metrics, null);
@@ -84,20 +87,26 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   /** {@code marks} (may be null) values the insurance funds' positions. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks) {
-    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, null);
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, Risk.NONE);
   }
 
-  /** {@code stress} (may be null: StressTest then answers UNAVAILABLE) runs stress tests. */
-  public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
-      Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress) {
-    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, stress, null, null);
+  /**
+   * The risk services of issue 16 (any may be null: its calls then answer UNAVAILABLE, or show
+   * nothing): the stress test, the volatility index shown with each position of GetAccount, the
+   * accounts closest to liquidation, and the scheduled stress tests' history.
+   */
+  public record Risk(StressTest stress, io.clearinghouse.price.VolatilityBoard volatility,
+      io.clearinghouse.monitor.ClosestToLiquidation closest,
+      java.util.function.IntFunction<CompletionStage<io.clearinghouse.monitor.StressSchedule.History>> history) {
+    public static final Risk NONE = new Risk(null, null, null, null);
   }
 
-  /** {@code volatility} (may be null) is shown with each position of GetAccount. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
-      Liquidations liquidations, Metrics metrics, MarkPrices marks, StressTest stress,
-      io.clearinghouse.price.VolatilityBoard volatility, io.clearinghouse.monitor.ClosestToLiquidation closest) {
-    this.closest = closest;
+      Liquidations liquidations, Metrics metrics, MarkPrices marks, Risk risk) {
+    StressTest stress = risk.stress();
+    io.clearinghouse.price.VolatilityBoard volatility = risk.volatility();
+    this.history = risk.history();
+    this.closest = risk.closest();
     this.stress = stress;
     this.marks = marks;
     this.liquidations = liquidations;
@@ -362,6 +371,35 @@ public final class AdminGrpcService implements AdminServicePowerApi {
               .setDistanceToLiquidationPpm(e.distancePpm()));
         }
         return list.build();
+      });
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.StressHistory> getStressHistory(
+      io.clearinghouse.protocol.v1.GetStressHistoryRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      if (history == null) {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+            io.clearinghouse.protocol.v1.StressHistory.getDefaultInstance());
+      }
+      return history.apply(pageSize(in.getLimit())).thenApply(h -> {
+        var out = io.clearinghouse.protocol.v1.StressHistory.newBuilder();
+        for (var run : h.runs()) {
+          var b = io.clearinghouse.protocol.v1.StressRun.newBuilder().setEpochMillis(run.epochMillis())
+              .setScenario(run.scenario()).setAccountsLiquidated(run.accountsLiquidated())
+              .setNotionalToClose(mapping.money(run.notional())).setDeficits(mapping.money(run.deficits()))
+              .setLevel(run.level().name());
+          for (var f : run.funds()) {
+            b.addFunds(io.clearinghouse.protocol.v1.StressFundLevel.newBuilder().setFund(f.fund())
+                .setFreeBalance(mapping.money(f.freeBalance())).setDeficit(mapping.money(f.deficit()))
+                .setShare(f.sharePpm() == Long.MAX_VALUE ? "inf" : io.clearinghouse.common.Ppm.format(f.sharePpm()))
+                .setLevel(f.level().name()));
+          }
+          out.addRuns(b);
+        }
+        return out.build();
       });
     });
   }

@@ -1,6 +1,6 @@
 package io.clearinghouse.monitor;
 
-// Over 400 lines: the monitor's protocol, its per-instrument holder index and the walk that turns a mark into triggers, in one actor.
+// Over 450 lines: the monitor's protocol (marks, ADL, stress and closest-to-liquidation queries), its per-instrument holder index and the walk that turns a mark into triggers, in one actor; the queries' work is in StressEvaluation and ClosestToLiquidation.
 
 import io.clearinghouse.account.Exposure;
 import io.clearinghouse.account.RiskRegistry;

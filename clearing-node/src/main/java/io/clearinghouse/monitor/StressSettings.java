@@ -20,7 +20,30 @@ import java.util.Set;
  * how many deficit accounts each returns one by one. A bad value stops the node naming its key.
  */
 public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
-    int maxDeficitAccountsPerNode) {
+    int maxDeficitAccountsPerNode, Schedule schedule) {
+
+  /**
+   * Scheduled stress tests (issue 16 item 8): the named {@code scenarios} every {@code interval}
+   * (zero: off); a fund whose deficit under a scenario reaches {@code warningSharePpm} of its free
+   * balance is a warning, {@code actionSharePpm} an action level; the last {@code history} runs kept.
+   */
+  public record Schedule(Duration interval, List<String> scenarios, long warningSharePpm, long actionSharePpm,
+      int history) {
+    public static final Schedule OFF = new Schedule(Duration.ZERO, List.of(), 400_000, 900_000, 100);
+
+    public Schedule {
+      scenarios = List.copyOf(scenarios);
+    }
+
+    public boolean enabled() {
+      return !interval.isZero() && !scenarios.isEmpty();
+    }
+  }
+
+  public StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
+      int maxDeficitAccountsPerNode) {
+    this(ladderPpm, scenarios, timeout, maxDeficitAccountsPerNode, Schedule.OFF);
+  }
 
   public static final String KEY = "clearinghouse.stress";
   private static final Set<String> SCENARIO_KEYS = Set.of("name", "shocks");
@@ -83,7 +106,37 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
     if (maxDeficits < 0) {
       throw new ConfigException.BadValue(KEY + ".max-deficit-accounts-per-node", "must not be negative");
     }
-    return new StressSettings(ladder, scenarios, timeout, maxDeficits);
+    return new StressSettings(ladder, scenarios, timeout, maxDeficits, schedule(stress, scenarios.keySet()));
+  }
+
+  private static Schedule schedule(Config stress, Set<String> named) {
+    String at = KEY + ".schedule";
+    Config c = stress.getConfig("schedule");
+    Duration interval = c.getDuration("interval");
+    if (interval.isNegative() || (!interval.isZero() && interval.compareTo(Duration.ofSeconds(1)) < 0)) {
+      throw new ConfigException.BadValue(at + ".interval", "must be 0 (off) or at least 1s");
+    }
+    List<String> scenarios = c.getStringList("scenarios");
+    if (!interval.isZero() && scenarios.isEmpty()) {
+      throw new ConfigException.BadValue(at + ".scenarios", "a schedule needs at least one scenario of "
+          + KEY + ".scenarios");
+    }
+    for (String name : scenarios) {
+      if (!named.contains(name)) {
+        throw new ConfigException.BadValue(at + ".scenarios", "no scenario named " + name + " in " + KEY
+            + ".scenarios");
+      }
+    }
+    long warning = Ppm.percent(c.getString("warning-share"), at + ".warning-share", 1, 100 * Ppm.MILLION);
+    long action = Ppm.percent(c.getString("action-share"), at + ".action-share", 1, 100 * Ppm.MILLION);
+    if (action < warning) {
+      throw new ConfigException.BadValue(at + ".action-share", "must not be below the warning share");
+    }
+    int history = c.getInt("history");
+    if (history < 1 || history > 10_000) {
+      throw new ConfigException.BadValue(at + ".history", "must be from 1 to 10000");
+    }
+    return new Schedule(interval, scenarios, warning, action, history);
   }
 
   /** A shock as configured ("-20%"), within ±99% and not zero. */
