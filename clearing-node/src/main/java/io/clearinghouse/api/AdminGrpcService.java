@@ -430,7 +430,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
             .setOperatorCapitalDraw(mapping.money(f.capitalDraw())).setDebt(mapping.money(f.debt()))
             .setTakeoverNotional(mapping.money(f.takeoverNotional()))
             .setTakeoverCapacity(mapping.money(f.takeoverCapacity())).setAdlNotional(mapping.money(f.adlNotional()))
-            .setHoldsRefused(f.holdsRefused()));
+            .setHoldsRefused(f.holdsRefused()).setLoss(mapping.money(f.loss())));
       }
       Cover2.Builder cover2 = Cover2.newBuilder().setLosses(mapping.money(r.cover2().losses()))
           .setResources(mapping.money(r.cover2().resources())).setCovered(r.cover2().covered());

@@ -81,6 +81,24 @@ final class RiskCommands {
         });
   }
 
+  @Command(name = "stress-history", description = "The scheduled stress tests' last runs, newest first (operator).")
+  static int stressHistory(@Mixin Call call,
+      @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "runs (${DEFAULT-VALUE})") int limit) {
+    Session s = call.session();
+    return s.show(s.call(ADMIN, "GetStressHistory", io.clearinghouse.protocol.v1.GetStressHistoryRequest.newBuilder()
+        .setLimit(limit).build(), io.clearinghouse.protocol.v1.StressHistory.getDefaultInstance()), history -> {
+          StringBuilder text = new StringBuilder();
+          for (var run : history.getRunsList()) {
+            line(text, "%s  %-12s %-7s liquidated %d, to close %s, deficits %s", java.time.Instant.ofEpochMilli(
+                run.getEpochMillis()), run.getScenario(), run.getLevel(), run.getAccountsLiquidated(),
+                run.getNotionalToClose(), run.getDeficits());
+            run.getFundsList().forEach(f -> line(text, "    fund %-16s %-7s loss %s of free %s (%s)", f.getFund(),
+                f.getLevel(), f.getDeficit(), f.getFreeBalance(), f.getShare()));
+          }
+          return text.toString();
+        });
+  }
+
   static String riskReport(io.clearinghouse.protocol.v1.RiskReport r) {
     StringBuilder text = new StringBuilder();
     line(text, "account       %s", r.getAccountId());

@@ -144,7 +144,7 @@ public final class StressSchedule {
       List<FundLevel> funds = new ArrayList<>();
       Level worst = Level.OK;
       for (StressTest.FundFigures f : r.funds()) {
-        long deficit = Math.max(0, f.deficit() - f.penaltyApplied());
+        long deficit = f.loss();
         long share = ReserveRules.coverSharePpm(deficit, f.freeBalance());
         Level level = share >= schedule.actionSharePpm() ? Level.ACTION
             : share >= schedule.warningSharePpm() ? Level.WARNING : Level.OK;

@@ -71,11 +71,14 @@ public final class StressTest {
    * One fund's figures: its free balance before, the penalty shares it would receive, the deficits
    * settled in its instruments, what their own penalties cover, what it pays, what the operator's
    * capital pays, debt, notional at bankruptcy it takes over (within its capacity) and the rest
-   * deleveraged, and how many accounts it could not hold a deficit for (closed at bankruptcy instead).
+   * deleveraged, how many accounts it could not hold a deficit for (closed at bankruptcy instead),
+   * and {@code loss}: what the liquidations settled in its instruments lose beyond the traders'
+   * margins at the backstop prices, after their own penalties (whoever then bears it: the fund, the
+   * capital, debt, or the deleveraged accounts): what the scheduled stress tests hold against it.
    */
   public record FundFigures(String fund, long freeBalance, long penaltyIn, long deficit, long penaltyApplied,
       long fundDraw, long capitalDraw, long debt, long takeoverNotional, long takeoverCapacity, long adlNotional,
-      long holdsRefused) {}
+      long holdsRefused, long loss) {}
 
   /** The two largest losses (needs before any cover) against the funds' and the operator capital's free balances. */
   public record Cover2(List<AccountFigures> accounts, long losses, long resources, boolean covered) {}
@@ -239,6 +242,7 @@ public final class StressTest {
     long capacity;
     long adl;
     long refused;
+    long loss;
 
     FundAccount(String fund, long free) {
       this.fund = fund;
@@ -290,6 +294,7 @@ public final class StressTest {
         r.foldedNeed().forEach((symbol, amount) -> {
           FundAccount fund = funds.get(instruments.spec(symbol).liquidation().insuranceFund());
           fund.deficit = Math.addExact(fund.deficit, amount);
+          fund.loss = Math.addExact(fund.loss, amount);
           cover(symbol, amount, funds, capitalDrawn, capitalLeft);
         });
       }
@@ -301,6 +306,7 @@ public final class StressTest {
       LiquidationTerms terms = instruments.spec(d.coverInstrument()).liquidation();
       FundAccount fund = funds.get(terms.insuranceFund());
       Path chosen = d.backstop();
+      fund.loss = Math.addExact(fund.loss, d.backstop().need() - d.backstop().penaltyApplied());
       if (terms.policy() == LiquidationTerms.NegativeBalancePolicy.ADL && d.backstop().hold() > 0) {
         long capitalRoom = terms.operatorCapitalPerDay() > 0 ? Math.min(capitalLeft[0], ReserveRules.withinDailyLimit(
             Long.MAX_VALUE, terms.operatorCapitalPerDay(), capitalDrawn.getOrDefault(d.coverInstrument(), 0L))) : 0;
@@ -344,7 +350,7 @@ public final class StressTest {
     for (FundAccount f : funds.values()) {
       debt = Math.addExact(debt, f.debt);
       fundFigures.add(new FundFigures(f.fund, f.freeBefore, merged.shares().getOrDefault(f.fund, 0L), f.deficit,
-          f.penaltyApplied, f.draw, f.capital, f.debt, f.takeover, f.capacity, f.adl, f.refused));
+          f.penaltyApplied, f.draw, f.capital, f.debt, f.takeover, f.capacity, f.adl, f.refused, f.loss));
     }
     largest.removeIf(a -> chosenFigures.containsKey(a.accountId()));
     largest.addAll(chosenFigures.values());

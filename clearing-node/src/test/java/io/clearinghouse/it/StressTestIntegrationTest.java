@@ -174,6 +174,40 @@ class StressTestIntegrationTest {
     }
   }
 
+  @Test
+  void scheduledStressTestsKeepAHistoryAndReachTheActionLevel() {
+    try (LiquidationHarness h = new LiquidationHarness("stress_schedule",
+        "clearinghouse.stress.schedule { interval = 1s, scenarios = [\"2021-05-19\"] }")) {
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP);
+      h.topUp(PERP, "100", "fund-seed");
+      h.mark(PERP, "50000");
+      h.open("t-1", "1000");
+      h.buy("t-1", "maker", PERP, "1", "50000");
+      // BTC -30%: t-1 loses 15,000 against its 975; closed at 34,930.0, 14,095 beyond it against a fund of 100.
+      var run = h.probe.awaitAssert(LiquidationHarness.WAIT, java.time.Duration.ofMillis(200), () -> {
+        var history = call(h.admin.getStressHistory(), OPERATOR_TOKEN,
+            io.clearinghouse.protocol.v1.GetStressHistoryRequest.getDefaultInstance());
+        assertTrue(history.getRunsCount() > 0, history.toString());
+        var newest = history.getRuns(0);
+        assertEquals(1, newest.getAccountsLiquidated(), newest.toString());
+        return newest;
+      });
+      assertEquals(List.of("2021-05-19", "ACTION"), List.of(run.getScenario(), run.getLevel()));
+      var fund = run.getFundsList().stream().filter(f -> f.getFund().equals(PERP)).findFirst().orElseThrow();
+      assertEquals(List.of("100.000000", "14095.000000", "14095%", "ACTION"), List.of(fund.getFreeBalance(),
+          fund.getDeficit(), fund.getShare(), fund.getLevel()));
+      String metrics = ManagementHttp.get(java.net.http.HttpClient.newHttpClient(),
+          h.node.managementUri().replaceAll("/$", "") + "/metrics").body();
+      assertTrue(metrics.contains("clearinghouse_stress_level{scenario=\"2021-05-19\",} 2.0"), metrics);
+      // Nothing was written by the runs.
+      assertEquals("", h.view("t-1").getLiquidationId());
+      assertEquals("100.000000", h.fund(PERP).getBalance());
+      h.auditClean();
+    }
+  }
+
   private record Run(int code, String out, String err) {}
 
   private static Run chctl(Map<String, String> env, String... args) {
