@@ -113,7 +113,7 @@ public final class StressSchedule {
                     : f.sharePpm())).toList());
             if (run.level() != Level.OK) {
               String funds = run.funds().stream().filter(f -> f.level() != Level.OK)
-                  .map(f -> f.fund() + " " + f.level() + " (deficit " + f.deficit() + " of " + f.freeBalance() + ")")
+                  .map(f -> f.fund() + " " + f.level() + " (loss " + f.deficit() + " against a free balance of " + f.freeBalance() + ", minor units)")
                   .reduce((a, b) -> a + ", " + b).orElse("");
               if (run.level() == Level.ACTION) {
                 context.getLog().error("Stress scenario {} reaches the action level: {}", run.scenario(), funds);

@@ -220,11 +220,11 @@ class StressTestIntegrationTest {
     }
   }
 
-  private static PriceShock shock(String instrument, String move) {
+  static PriceShock shock(String instrument, String move) {
     return PriceShock.newBuilder().setInstrument(instrument).setMove(move).build();
   }
 
-  private static StressTestReport stress(LiquidationHarness h, PriceShock shock) {
+  static StressTestReport stress(LiquidationHarness h, PriceShock shock) {
     return call(h.admin.stressTest(), OPERATOR_TOKEN, StressTestRequest.newBuilder().addShocks(shock).build());
   }
 
@@ -233,7 +233,7 @@ class StressTestIntegrationTest {
   }
 
   /** The prediction and what happened agree account by account, and on the fund of {@code instrument}. */
-  private static void sameAsHappened(StressScenarioResult predicted, List<Liquidation> happened, String instrument) {
+  static void sameAsHappened(StressScenarioResult predicted, List<Liquidation> happened, String instrument) {
     Map<String, StressedAccount> byAccount = predicted.getAccountsList().stream()
         .collect(Collectors.toMap(StressedAccount::getAccountId, a -> a, (a, b) -> a, TreeMap::new));
     assertEquals(happened.stream().map(Liquidation::getAccountId).sorted().toList(), List.copyOf(byAccount.keySet()));
