@@ -32,6 +32,7 @@ import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.MonitorAdlCandidates;
 import io.clearinghouse.monitor.ClosestToLiquidation;
+import io.clearinghouse.monitor.OpenInterest;
 import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
@@ -137,9 +138,12 @@ public final class Main {
         return sweepEvery;
       }
     };
+    OpenInterest openInterest = OpenInterest.start(system,
+        config.getDuration("clearinghouse.open-interest-refresh"));
+    NodeContext.get(system).openInterest(openInterest::lots);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
-            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees));
+            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
     InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),

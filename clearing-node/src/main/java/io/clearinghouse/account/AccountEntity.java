@@ -342,8 +342,19 @@ public final class AccountEntity
   // --- wiring ---------------------------------------------------------------------------
 
   /** What an account needs from its node besides its own state. */
+  /**
+   * {@code openInterest}: the cluster's open interest of an instrument in lots as this node last
+   * heard it, for the concentration and open-interest limits (issue 16).
+   */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
-      Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
+      Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
+      openInterest) {
+    /** Without open interest (no open-interest or share limit can be reached). */
+    public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+        Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
+      this(settings, instruments, marks, monitor, clock, liquidations, fees, instrument -> 0L);
+    }
+
     /** Without a fee collector: fees stay in the accounts' fee revenue. */
     public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
         Clock clock, LiquidationStarter liquidations) {
@@ -488,7 +499,7 @@ public final class AccountEntity
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
         settings.checkUnreservedFills(), this::changed);
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
-        settings.asset(), pending, this::changed);
+        settings.asset(), pending, this::changed, environment.openInterest());
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
         environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
     TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),

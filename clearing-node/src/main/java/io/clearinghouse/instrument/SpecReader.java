@@ -41,7 +41,8 @@ final class SpecReader {
   /** Every key an instrument may carry. */
   static final Set<String> KEYS = Set.of("symbol", "kind", "expiry", "tick-size", "lot-size", "maker-fee", "taker-fee",
       "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
-      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day");
+      "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day", "max-account-position",
+      "max-open-interest", "max-account-share", "account-share-from");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
@@ -208,7 +209,10 @@ final class SpecReader {
       };
       long spread = percent("backstop-spread", 0, Ppm.MILLION - 1);
       return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread, penaltySplit(),
-          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")));
+          amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")),
+          new io.clearinghouse.margin.ConcentrationRules.Limits(amount("max-open-interest"),
+              amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
+              amount("account-share-from")));
     }
 
     /** An amount of the settlement asset ("250000"), at least zero and far from the 64-bit limit. */

@@ -70,6 +70,9 @@ public final class Metrics implements PriceMetrics {
   public final Gauge monitorAccounts = Gauge.build("clearinghouse_monitor_accounts",
       "Accounts holding a position that this node's margin monitor watches (each reports itself once it has "
           + "started or recovered here).").register(registry);
+  public final Gauge openInterest = Gauge.build("clearinghouse_open_interest_lots",
+      "The cluster's open interest per instrument (one side, in lots) as this node last summed the margin monitors' "
+          + "reports.").labelNames("instrument").register(registry);
   public final Gauge volatility = Gauge.build("clearinghouse_volatility_ppm",
       "The volatility index of each instrument on this node: realized volatility of its marks over the short or "
           + "long window, annualized, in ppm (800000 is 80%).").labelNames("instrument", "window").register(registry);

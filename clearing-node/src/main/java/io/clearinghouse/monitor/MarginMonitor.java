@@ -100,6 +100,15 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   public record ClosestQuery(String instrument, int count, ActorRef<ClosestToLiquidation.Answer> replyTo)
       implements Command, CborSerializable {}
 
+  /** This node's open interest per instrument: the long lots of the accounts it watches. */
+  public record OpenInterestQuery(ActorRef<OpenInterestAnswer> replyTo) implements Command, CborSerializable {}
+
+  public record OpenInterestAnswer(java.util.Map<String, Long> lots) implements CborSerializable {
+    public OpenInterestAnswer {
+      lots = java.util.Map.copyOf(lots);
+    }
+  }
+
   public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "margin-monitor");
 
   /**
@@ -207,6 +216,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final boolean[] usable;
   /** Per instrument slot, as read at the start of an evaluation: new liquidations halted by the operator. */
   private final boolean[] halted;
+  /** Per instrument slot: the long lots of every account watched here (the node's part of the open interest). */
+  private final long[] openInterest;
 
   private final Metrics metrics;
   /** Where the ADL ranking is rebuilt after each evaluation; null: nowhere (tests, benchmarks). */
@@ -228,6 +239,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     this.markTicks = new long[symbols.length];
     this.usable = new boolean[symbols.length];
     this.halted = new boolean[symbols.length];
+    this.openInterest = new long[symbols.length];
   }
 
   @Override
@@ -237,6 +249,14 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Untrack.class, this::untrack)
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
+        .onMessage(OpenInterestQuery.class, q -> {
+          java.util.Map<String, Long> lots = new java.util.HashMap<>();
+          for (int slot = 0; slot < symbols.length; slot++) {
+            lots.put(symbols[slot], openInterest[slot]);
+          }
+          q.replyTo().tell(new OpenInterestAnswer(lots));
+          return this;
+        })
         .onMessage(ClosestQuery.class, q -> {
           Holders holding = holders.get(q.instrument());
           Integer slot = slots.get(q.instrument());
@@ -274,6 +294,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     Tracked tracked = new Tracked(t.accountId(), t.account(), t.exposure().cash(), t.exposure().liquidating(), held);
     for (Held h : held) {
       holders.computeIfAbsent(h.instrument().symbol(), k -> new Holders()).add(tracked);
+      if (h.lots() > 0) {
+        openInterest[h.slot()] += h.lots();
+      }
     }
     accounts.put(t.accountId(), tracked);
     metrics.monitorWatching(accounts.size());
@@ -305,6 +328,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     if (old != null) {
       metrics.monitorWatching(accounts.size());
       for (Held h : old.positions) {
+        if (h.lots() > 0) {
+          openInterest[h.slot()] -= h.lots();
+        }
         Holders holding = holders.get(h.instrument().symbol());
         if (holding != null) {
           holding.remove(accountId);

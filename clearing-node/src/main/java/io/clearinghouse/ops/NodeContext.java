@@ -52,6 +52,17 @@ public final class NodeContext implements Extension {
     return liquidations;
   }
 
+  private volatile java.util.function.ToLongFunction<String> openInterest = instrument -> 0L;
+
+  public void openInterest(java.util.function.ToLongFunction<String> openInterest) {
+    this.openInterest = openInterest;
+  }
+
+  /** The cluster's open interest in lots per instrument, as this node last summed it. */
+  public long openInterestLots(String instrument) {
+    return openInterest.applyAsLong(instrument);
+  }
+
   public void volatility(io.clearinghouse.price.VolatilityBoard board) {
     this.volatility = board;
   }

@@ -230,6 +230,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
       }
       for (String instrument : node.instruments()) {
+        metrics.openInterest.labels(instrument).set(node.openInterestLots(instrument));
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
         metrics.liquidationsHalted.labels(instrument).set(marks.halted(instrument) ? 1 : 0);
       }
