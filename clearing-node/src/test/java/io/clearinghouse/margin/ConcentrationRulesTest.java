@@ -21,8 +21,8 @@ class ConcentrationRulesTest {
   @Test
   void theAccountsPositionCap() {
     // 4 BTC at 50,000 is 200,000: at the cap; one lot more is beyond it.
-    assertEquals(ACCEPTED, ConcentrationRules.check(LIMITS, 1_000, 4_000, 10_000, MARK, M));
-    assertEquals(ACCOUNT_POSITION_LIMIT, ConcentrationRules.check(LIMITS, 1_000, 4_001, 10_000, MARK, M));
+    assertEquals(ACCEPTED, ConcentrationRules.check(LIMITS, 1_000, 4_000, 0, MARK, M));
+    assertEquals(ACCOUNT_POSITION_LIMIT, ConcentrationRules.check(LIMITS, 1_000, 4_001, 0, MARK, M));
   }
 
   @Test
