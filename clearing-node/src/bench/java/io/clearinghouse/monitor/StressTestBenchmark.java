@@ -45,7 +45,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * The stress test on one node (issue 16): the real {@link MarginMonitor} actor watching 100,000
  * accounts answers a {@code StressQuery}: one scenario (BTC -20%) or the ten steps of the ladder
  * (-5% to -50%). The accounts hold 1 BTC long from 50,000 with cash from 2,000 to 51,999 USDT, so a
- * deeper shock liquidates more of them (about 29% at -20%, all but a few at -50%) and some leave a
+ * deeper shock liquidates more of them (about 16% at -20%, 46% at -50%) and most of those leave a
  * deficit; every liquidated account's closes are worked out in full. Score: ms per query (the whole
  * node's evaluation, not per account); the target is 1 s for one shock over 100,000 accounts.
  */
