@@ -90,6 +90,9 @@ public final class StressTest {
 
   public record Report(List<ScenarioReport> scenarios, int nodes, int nodesAnswered) {}
 
+  /** Accounts listed per request, over all its scenarios (each gets its share). */
+  static final int MAX_LISTED = 1_000;
+
   private final ActorSystem<?> system;
   private final Instruments instruments;
   private final MarkPrices marks;
@@ -206,9 +209,13 @@ public final class StressTest {
   private CompletionStage<List<StressEvaluation.Answer>> ask(Set<ActorRef<MarginMonitor.Command>> monitors,
       List<Scenario> scenarios, List<String> providers, int detail) {
     List<CompletableFuture<StressEvaluation.Answer>> answers = new ArrayList<>();
+    // A remote node's answer must fit one remote message (256 KiB by default): the accounts it
+    // returns one by one are shared by the query's scenarios.
+    int deficitsPerScenario = Math.max(1, settings.maxDeficitAccountsPerNode() / scenarios.size());
+    int detailPerScenario = Math.min(detail, Math.max(1, MAX_LISTED / scenarios.size()));
     for (ActorRef<MarginMonitor.Command> monitor : monitors) {
       CompletionStage<StressEvaluation.Answer> answer = AskPattern.ask(monitor,
-          replyTo -> new MarginMonitor.StressQuery(scenarios, providers, detail, settings.maxDeficitAccountsPerNode(),
+          replyTo -> new MarginMonitor.StressQuery(scenarios, providers, detailPerScenario, deficitsPerScenario,
               replyTo), settings.timeout(), system.scheduler());
       answers.add(answer.<StressEvaluation.Answer>thenApply(a -> a).exceptionally(failure -> null)
           .toCompletableFuture());

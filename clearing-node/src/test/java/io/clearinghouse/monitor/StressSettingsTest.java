@@ -35,7 +35,7 @@ class StressSettingsTest {
     assertEquals(Map.of("BTCUSDT-PERP", -460_000L, "BTCUSDT-261225", -460_000L), settings.scenarios().get("2020-03-12"));
     assertEquals(Map.of("BTCUSDT-PERP", -300_000L, "BTCUSDT-261225", -300_000L), settings.scenarios().get("2021-05-19"));
     assertEquals(Duration.ofSeconds(10), settings.timeout());
-    assertEquals(1000, settings.maxDeficitAccountsPerNode());
+    assertEquals(400, settings.maxDeficitAccountsPerNode());
     // No schedule unless an operator sets an interval; Eurex's 40% and 90% levels.
     assertEquals(false, settings.schedule().enabled());
     assertEquals(List.of(400_000L, 900_000L, 100L), List.of(settings.schedule().warningSharePpm(),
