@@ -33,11 +33,16 @@ import io.clearinghouse.metrics.Metrics;
 import io.clearinghouse.monitor.AdlRankings;
 import io.clearinghouse.monitor.MarginMonitor;
 import io.clearinghouse.monitor.MonitorAdlCandidates;
+import io.clearinghouse.monitor.ClosestToLiquidation;
+import io.clearinghouse.monitor.OpenInterest;
+import io.clearinghouse.monitor.StressSchedule;
+import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
 import io.clearinghouse.price.PriceFeed;
+import io.clearinghouse.price.VolatilityBoard;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -163,6 +168,9 @@ public final class Main {
         settings.prices().checkInterval());
     Metrics metrics = new Metrics();
     NodeContext.get(system).init(marks, auth, metrics);
+    // Before anything else listens to the marks: whoever reads the index after a mark sees it counted.
+    VolatilityBoard volatility = VolatilityBoard.listening(marks, settings.volatility());
+    NodeContext.get(system).volatility(volatility);
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -183,9 +191,12 @@ public final class Main {
         return sweepEvery;
       }
     };
+    OpenInterest openInterest = OpenInterest.start(system,
+        config.getDuration("clearinghouse.open-interest-refresh"));
+    NodeContext.get(system).openInterest(openInterest::lots);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
-            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees));
+            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
     InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),
@@ -220,20 +231,24 @@ public final class Main {
     // journal is written in: a disagreement stops the node; a journal that does not answer yet
     // leaves gRPC refusing (UNAVAILABLE) until a later check passes.
     PinnedUnits.init(system, clock);
+    StressTest stress = new StressTest(system, settings.instruments(), marks, liquidations, settings.stress());
+    var stressRunner = StressSchedule.init(system, stress, metrics, clock);
     AtomicBoolean unitsAgreed = new AtomicBoolean();
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh()),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
             liquidations, rankings, metrics, quotas, fundings),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, fundings),
+            marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
+                settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
+                settings.stress().timeout()))),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility),
         readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)

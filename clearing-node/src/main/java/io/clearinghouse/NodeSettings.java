@@ -7,6 +7,7 @@ import io.clearinghouse.clearing.RegisterSettings;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.liquidation.LiquidationSettings;
 import io.clearinghouse.money.Asset;
+import io.clearinghouse.monitor.StressSettings;
 import io.clearinghouse.price.PriceSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +20,8 @@ import java.util.List;
 public record NodeSettings(
     Asset asset, AccountSettings account, Instruments instruments, PriceSettings prices, String grpcHost, int grpcPort,
     boolean joinSelf, int tradeParallelism, List<Long> alertLevelsPpm, Duration accountStreamRefresh,
-    LiquidationSettings liquidation, RegisterSettings register) {
+    LiquidationSettings liquidation, RegisterSettings register, StressSettings stress,
+    io.clearinghouse.price.VolatilityBoard.Settings volatility) {
 
   public static NodeSettings fromConfig(Config config) {
     Asset asset;
@@ -59,7 +61,8 @@ public record NodeSettings(
     return new NodeSettings(asset, account, instruments, PriceSettings.fromConfig(config),
         config.getString("clearinghouse.grpc.host"), grpcPort, joinSelf, tradeParallelism, alertLevels(config),
         config.getDuration("clearinghouse.alerts.refresh"), LiquidationSettings.fromConfig(config, instruments),
-        register);
+        register, StressSettings.fromConfig(config, instruments),
+        io.clearinghouse.price.VolatilityBoard.Settings.fromConfig(config));
   }
 
   private static List<Long> alertLevels(Config config) {

@@ -47,7 +47,8 @@ public record Account(
     long owed,
     List<String> liquidationIds,
     FeeSweep fees,
-    FundingLedger funding) implements AccountEntity.State {
+    FundingLedger funding,
+    boolean beginner) implements AccountEntity.State {
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -99,9 +100,14 @@ public record Account(
     return ids.size() > RETAINED_LIQUIDATION_IDS ? ids.subList(ids.size() - RETAINED_LIQUIDATION_IDS, ids.size()) : ids;
   }
 
-  static Account opened(String accountId, int retainedTrades) {
-    return new Account(accountId, 0, 0, Map.of(), Map.of(), List.of(), retainedTrades, List.of(), 0, null, 0, List.of(),
-        Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY);
+  /**
+   * A new account; {@code beginnerLeverage} above 0 opens it under the beginner profile, capped at
+   * that leverage until an operator sets its cap (issue 16 item 5).
+   */
+  static Account opened(String accountId, int retainedTrades, int beginnerLeverage) {
+    return new Account(accountId, 0, Math.max(0, beginnerLeverage), Map.of(), Map.of(), List.of(), retainedTrades,
+        List.of(), 0, null, 0, List.of(), Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY,
+        beginnerLeverage > 0);
   }
 
   Holding holding(String instrument) {
@@ -530,7 +536,7 @@ public record Account(
   }
 
   Account apply(LeverageCapSet event) {
-    return edit().leverageCap(event.maxLeverage()).build();
+    return edit().leverageCap(event.maxLeverage()).beginner(false).build();
   }
 
   // --- helpers --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ final class AccountEdit {
   private List<String> liquidationIds;
   private FeeSweep fees;
   private FundingLedger funding;
+  private boolean beginner;
 
   AccountEdit(Account a) {
     accountId = a.accountId();
@@ -45,6 +46,7 @@ final class AccountEdit {
     liquidationIds = a.liquidationIds();
     fees = a.fees();
     funding = a.funding();
+    beginner = a.beginner();
   }
 
   AccountEdit cash(long value) {
@@ -122,9 +124,14 @@ final class AccountEdit {
     return this;
   }
 
+  AccountEdit beginner(boolean value) {
+    beginner = value;
+    return this;
+  }
+
   Account build() {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
         recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees,
-        funding);
+        funding, beginner);
   }
 }

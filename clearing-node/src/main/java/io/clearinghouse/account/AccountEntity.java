@@ -275,7 +275,15 @@ public final class AccountEntity
 
   public sealed interface Event extends CborSerializable {}
 
-  public record AccountOpened(String accountId) implements Event {}
+  /**
+   * {@code beginnerLeverage}: above 0, the account opens under the beginner profile, capped at that
+   * leverage until an operator sets its cap (0 in events written before the profile existed).
+   */
+  public record AccountOpened(String accountId, int beginnerLeverage) implements Event {
+    public AccountOpened(String accountId) {
+      this(accountId, 0);
+    }
+  }
 
   /**
    * Trading fees out of fee revenue into transit under {@code key}, for the platform-revenue
@@ -430,8 +438,19 @@ public final class AccountEntity
   // --- wiring ---------------------------------------------------------------------------
 
   /** What an account needs from its node besides its own state. */
+  /**
+   * {@code openInterest}: the cluster's open interest of an instrument in lots as this node last
+   * heard it, for the concentration and open-interest limits (issue 16).
+   */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
-      Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
+      Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
+      openInterest) {
+    /** Without open interest (no open-interest or share limit can be reached). */
+    public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+        Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
+      this(settings, instruments, marks, monitor, clock, liquidations, fees, instrument -> 0L);
+    }
+
     /** Without a fee collector: fees stay in the accounts' fee revenue. */
     public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
         Clock clock, LiquidationStarter liquidations) {
@@ -540,7 +559,7 @@ public final class AccountEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Unopened.class)
-        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId))
+        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
             .thenRun(this::changed)
             .thenReply(cmd.replyTo(), state -> snapshot((Account) state)))
         .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
@@ -578,7 +597,7 @@ public final class AccountEntity
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
         settings.checkUnreservedFills(), this::changed, () -> environment.clock().millis());
     ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
-        settings.asset(), pending, this::changed);
+        settings.asset(), pending, this::changed, environment.openInterest());
     LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
         environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
     TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),
@@ -707,7 +726,7 @@ public final class AccountEntity
     EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
     builder.forStateType(Unopened.class)
         .onEvent(AccountOpened.class, (state, event) ->
-            Account.opened(event.accountId(), settings.retainedTrades()));
+            Account.opened(event.accountId(), settings.retainedTrades(), event.beginnerLeverage()));
     builder.forStateType(Account.class)
         .onEvent(Deposited.class, (account, event) -> account.apply(event, keyRetentionMillis))
         .onEvent(Withdrawn.class, (account, event) -> account.apply(event, keyRetentionMillis))

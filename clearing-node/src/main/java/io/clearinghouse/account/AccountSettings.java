@@ -21,10 +21,18 @@ import java.time.Duration;
  *     rule (refused INSUFFICIENT_MARGIN when the account cannot carry it); off only where the
  *     exchange's own pre-trade risk is trusted and every executed trade must be taken (the margin
  *     monitor then liquidates what cannot be carried)
+ * @param beginnerLeverage the leverage cap new accounts open with (the beginner profile, until an
+ *     operator sets their cap); 0: new accounts open without a cap
  */
 public record AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
     Duration askTimeout,
-    int retainedTrades, int defaultLeverage, boolean checkUnreservedFills) {
+    int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage) {
+  public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
+      Duration askTimeout, int retainedTrades, int defaultLeverage, boolean checkUnreservedFills) {
+    this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
+        checkUnreservedFills, 0);
+  }
+
   public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
       Duration askTimeout, int retainedTrades, int defaultLeverage) {
     this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
@@ -50,6 +58,10 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     if (defaultLeverage < 1) {
       throw new IllegalArgumentException("clearinghouse.account.default-leverage must be at least 1, was " + defaultLeverage);
     }
+    if (beginnerLeverage < 0 || beginnerLeverage > 125) {
+      throw new IllegalArgumentException("clearinghouse.account.beginner-leverage must be 0 (off) to 125, was "
+          + beginnerLeverage);
+    }
   }
 
   public static AccountSettings fromConfig(Config config, Asset asset) {
@@ -57,6 +69,6 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     return new AccountSettings(asset, c.getInt("snapshot-every"), c.getDuration("idempotency-key-retention"),
         c.getInt("max-retained-keys"),
         c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"),
-        c.getBoolean("check-unreserved-fills"));
+        c.getBoolean("check-unreserved-fills"), c.getInt("beginner-leverage"));
   }
 }

@@ -11,11 +11,13 @@ import java.util.Map;
  * a liquidation is in progress.
  * {@code debt} is what a liquidation left uncovered; {@code stops} the protective stops per
  * instrument (ticks); {@code haltedInstruments} the held instruments whose new liquidations the
- * operator halted.
+ * operator halted; {@code beginner}: the beginner leverage profile applies (its cap was set when it
+ * opened and no operator has set it since).
  */
 public record AccountSummary(String accountId, long cash, long equity, long available, long withdrawable,
     long reserved, long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId,
-    long debt, Map<String, Long> stops, List<String> haltedInstruments, long owed, Map<String, Long> fundingReceived)
+    long debt, Map<String, Long> stops, List<String> haltedInstruments, long owed, Map<String, Long> fundingReceived,
+    boolean beginner)
     implements CborSerializable {
   public static final long NO_RATIO = -1;
   public static final long INFINITE_RATIO = Long.MAX_VALUE;
@@ -32,13 +34,13 @@ public record AccountSummary(String accountId, long cash, long equity, long avai
       long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId, long debt,
       Map<String, Long> stops, List<String> haltedInstruments, long owed) {
     this(accountId, cash, equity, available, withdrawable, reserved, marginRatioPpm, leverageCap, positions,
-        liquidationId, debt, stops, haltedInstruments, owed, Map.of());
+        liquidationId, debt, stops, haltedInstruments, owed, Map.of(), false);
   }
 
   /** An account without debt, stops, halted instruments or owed shortfalls. */
   public AccountSummary(String accountId, long cash, long equity, long available, long withdrawable, long reserved,
       long marginRatioPpm, int leverageCap, List<PositionSummary> positions, String liquidationId) {
     this(accountId, cash, equity, available, withdrawable, reserved, marginRatioPpm, leverageCap, positions,
-        liquidationId, 0, Map.of(), List.of(), 0, Map.of());
+        liquidationId, 0, Map.of(), List.of(), 0, Map.of(), false);
   }
 }

@@ -88,20 +88,7 @@ final class LiquidationHandlers {
       }
       return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
     }
-    int chosen = -1;
-    long largest = -1;
-    for (int i = 0; i < evaluation.positionCount(); i++) {
-      PositionRisk p = evaluation.position(i);
-      if (p.lots() == 0) {
-        continue;
-      }
-      boolean due = p.mode() == MarginMode.CROSS ? evaluation.crossLiquidatable() : evaluation.isolatedLiquidatable(i);
-      long maintenance = evaluation.metrics(i).maintenanceMargin();
-      if (due && maintenance > largest) {
-        chosen = i;
-        largest = maintenance;
-      }
-    }
+    int chosen = io.clearinghouse.margin.LiquidationRules.nextClose(evaluation);
     if (chosen < 0) {
       return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
     }
@@ -112,22 +99,9 @@ final class LiquidationHandlers {
         p.markTicks(), bankruptcy, p.mode() == MarginMode.ISOLATED, account.cash()));
   }
 
-  /**
-   * The first tick at which closing the position leaves its funds at or above zero: the displayed
-   * bankruptcy tick when equity there is exactly zero, else the next tick towards safety (up for
-   * a long, down for a short), so that a deleveraging close never leaves a deficit of its own.
-   */
+  /** See {@link io.clearinghouse.margin.LiquidationRules#closeBankruptcyTicks}. */
   static long bankruptcyTicks(AccountRisk evaluation, int index) {
-    PositionRisk p = evaluation.position(index);
-    var boundary = evaluation.bankruptcyPriceTicks(index);
-    if (boundary.isEmpty()) {
-      return p.markTicks();
-    }
-    long tick = boundary.getAsLong();
-    long funds = p.mode() == MarginMode.ISOLATED ? p.isolatedMargin()
-        : Math.subtractExact(evaluation.equity(), evaluation.metrics(index).unrealizedPnl());
-    long equity = Math.addExact(funds, MarginMath.unrealizedPnl(p.lots(), p.cost(), tick, p.multiplier()));
-    return equity >= 0 ? tick : tick + Long.signum(p.lots());
+    return io.clearinghouse.margin.LiquidationRules.closeBankruptcyTicks(evaluation, index);
   }
 
   /**

@@ -34,10 +34,12 @@ final class ReservationHandlers {
   private final Consumer<State> changed;
   private final Asset asset;
   private final PendingSides pending;
+  private final java.util.function.ToLongFunction<String> openInterest;
 
   ReservationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending,
-      Consumer<State> changed) {
+      Consumer<State> changed, java.util.function.ToLongFunction<String> openInterest) {
+    this.openInterest = openInterest;
     this.effect = effect;
     this.risk = risk;
     this.instruments = instruments;
@@ -110,6 +112,31 @@ final class ReservationHandlers {
           + money(Math.max(0, holding.mode() == MarginMode.ISOLATED ? Math.min(available, freeCash) : available))
           + " is available" + (holding.mode() == MarginMode.ISOLATED ? " in cash for an isolated position" : ""));
       // A reducing order needs no margin: it must never be blocked by the deficit it reduces.
+      case ACCEPTED -> concentration(cmd, instrument, cost, reference, available);
+    };
+  }
+
+  /** The concentration and open-interest limits of issue 16, then the reservation. */
+  private ReplyEffect<Event, State> concentration(ReserveMargin cmd, io.clearinghouse.margin.Instrument instrument,
+      OrderRules.Cost cost, long markTicks, long available) {
+    var limits = instruments.spec(cmd.instrument()).limits();
+    io.clearinghouse.margin.ConcentrationRules.Verdict verdict;
+    long interest = openInterest.applyAsLong(cmd.instrument());
+    try {
+      verdict = io.clearinghouse.margin.ConcentrationRules.check(limits, cost.openingLots(), cost.exposureAfter(),
+          interest, markTicks, instrument.notionalMultiplier());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+    }
+    return switch (verdict) {
+      case ACCOUNT_POSITION_LIMIT -> reject(cmd.replyTo(), Rejection.ACCOUNT_POSITION_LIMIT, "order " + cmd.orderId()
+          + " could grow the position beyond " + money(limits.maxAccountPosition()) + ", the most one account may hold"
+          + " in " + cmd.instrument());
+      case OPEN_INTEREST_LIMIT -> reject(cmd.replyTo(), Rejection.OPEN_INTEREST_LIMIT, "order " + cmd.orderId()
+          + " would take the open interest of " + cmd.instrument() + " beyond " + money(limits.maxOpenInterest()));
+      case CONCENTRATION_LIMIT -> reject(cmd.replyTo(), Rejection.CONCENTRATION_LIMIT, "order " + cmd.orderId()
+          + " would give this account more than " + java.math.BigDecimal.valueOf(limits.maxAccountSharePpm(), 4)
+              .stripTrailingZeros().toPlainString() + "% of the open interest of " + cmd.instrument());
       case ACCEPTED -> persistReservation(cmd, cost.reducing() ? 0 : cost.amount(), available);
     };
   }

@@ -133,7 +133,8 @@ final class RiskView {
     return new AccountSummary(account.accountId(), account.cash(), risk.equity(), risk.available(), risk.withdrawable(),
         risk.reservations(), positions.isEmpty() ? AccountSummary.NO_RATIO : ratio.orElse(AccountSummary.INFINITE_RATIO),
         account.leverageCap(), positions, account.liquidating() ? account.liquidation().liquidationId() : null,
-        account.debt(), account.stops(), haltedHeld(account), account.owed(), fundingHeld(account));
+        account.debt(), account.stops(), haltedHeld(account), account.owed(), fundingHeld(account),
+        account.beginner());
   }
 
   /** Net funding received per perpetual the account holds now. */

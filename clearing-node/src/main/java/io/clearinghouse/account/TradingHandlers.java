@@ -440,18 +440,9 @@ final class TradingHandlers {
     long newAbs = Math.abs(after.lots());
     boolean closedOrFlipped = before.lots() != 0
         && (after.lots() == 0 || Long.signum(after.lots()) != Long.signum(before.lots()));
-    long released;
-    long openedLots;
-    if (closedOrFlipped) {
-      released = before.isolatedMargin();
-      openedLots = newAbs;
-    } else if (newAbs < oldAbs) {
-      released = MulDiv.mulDivFloor(before.isolatedMargin(), oldAbs - newAbs, oldAbs);
-      openedLots = 0;
-    } else {
-      released = 0;
-      openedLots = newAbs - oldAbs;
-    }
+    long released = io.clearinghouse.margin.LiquidationRules.isolatedRelease(before.lots(), after.lots(),
+        before.isolatedMargin());
+    long openedLots = closedOrFlipped ? newAbs : Math.max(0, newAbs - oldAbs);
     long allocated = 0;
     if (openedLots > 0) {
       long newNotional = instrument.notional(priceTicks, after.lots());

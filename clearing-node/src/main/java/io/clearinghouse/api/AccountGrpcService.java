@@ -71,7 +71,8 @@ public final class AccountGrpcService implements AccountServicePowerApi {
     this.auth = auth;
     this.asset = asset;
     this.instruments = instruments;
-    this.mapping = new ProtoMapping(asset, instruments, fundings);
+    ProtoMapping base = new ProtoMapping(asset, instruments, fundings);
+    this.mapping = streams == null || streams.volatility() == null ? base : base.withVolatility(streams.volatility());
   }
 
   /** Authenticates the client and checks it owns the account; returns the account id. */
@@ -143,6 +144,57 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       String accountId = ownAccount(in.getAccountId(), metadata);
       return accounts.get(accountId).thenCompose(this::withAdlQuintiles);
     });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.RiskReport> getRiskReport(
+      io.clearinghouse.protocol.v1.GetRiskReportRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String accountId = ownAccount(in.getAccountId(), metadata);
+      return accounts.get(accountId).thenApply(this::riskReport);
+    });
+  }
+
+  /** The risk review of issue 16 item 6, from the account's summary and this node's volatility index. */
+  private io.clearinghouse.protocol.v1.RiskReport riskReport(AccountSummary s) {
+    AccountView view = mapping.view(s);
+    var report = io.clearinghouse.protocol.v1.RiskReport.newBuilder().setAccountId(s.accountId())
+        .setMarginRatio(view.getMarginRatio()).setLeverageProfile(view.getLeverageProfile())
+        .setLeverageCap(s.leverageCap());
+    for (var p : s.positions()) {
+      if (p.lots() == 0) {
+        continue;
+      }
+      var instrument = instruments.require(p.instrument());
+      var position = io.clearinghouse.protocol.v1.PositionRiskReport.newBuilder().setInstrument(p.instrument())
+          .setSize(instrument.formatQuantity(p.lots())).setMarkPrice(instrument.formatPrice(p.markTicks()))
+          .setLeverage(p.leverage()).setAtLeverageCap(s.leverageCap() > 0 && p.leverage() >= s.leverageCap());
+      long stop = s.stops().getOrDefault(p.instrument(), 0L);
+      if (stop > 0) {
+        position.setStopPrice(instrument.formatPrice(stop));
+      }
+      long annual = streams == null || streams.volatility() == null ? 0
+          : streams.volatility().index(p.instrument()).longPpm();
+      long daily = io.clearinghouse.margin.RiskReview.dailyVolatilityPpm(annual);
+      position.setDailyVolatilityPpm(daily);
+      if (p.liquidationPriceTicks() > 0) {
+        long distance = io.clearinghouse.margin.RiskReview.distancePpm(p.lots(), p.markTicks(),
+            p.liquidationPriceTicks());
+        position.setLiquidationPrice(instrument.formatPrice(p.liquidationPriceTicks()))
+            .setDistanceToLiquidationPpm(distance);
+        long moves = io.clearinghouse.margin.RiskReview.dailyMovesHundredths(distance, daily);
+        if (moves != io.clearinghouse.margin.RiskReview.NONE) {
+          position.setDistanceInDailyMoves(java.math.BigDecimal.valueOf(moves, 2).toPlainString());
+        }
+        long suggested = io.clearinghouse.margin.RiskReview.suggestedStopTicks(p.lots(), p.markTicks(),
+            p.liquidationPriceTicks());
+        if (suggested > 0) {
+          position.setSuggestedStopPrice(instrument.formatPrice(suggested));
+        }
+      }
+      report.addPositions(position);
+    }
+    return report.build();
   }
 
   /**

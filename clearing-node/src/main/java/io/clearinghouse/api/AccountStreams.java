@@ -34,8 +34,20 @@ public final class AccountStreams {
   private final ActorSystem<?> system;
   private final List<Long> levelsPpm;
   private final Duration refresh;
+  private final io.clearinghouse.price.VolatilityBoard volatility;
+
+  public io.clearinghouse.price.VolatilityBoard volatility() {
+    return volatility;
+  }
 
   public AccountStreams(ActorSystem<?> system, List<Long> levelsPpm, Duration refresh) {
+    this(system, levelsPpm, refresh, null);
+  }
+
+  /** {@code volatility} (may be null): the node's volatility index, for the UNUSUAL_VOLATILITY alert. */
+  public AccountStreams(ActorSystem<?> system, List<Long> levelsPpm, Duration refresh,
+      io.clearinghouse.price.VolatilityBoard volatility) {
+    this.volatility = volatility;
     this.system = system;
     this.levelsPpm = List.copyOf(levelsPpm);
     this.refresh = refresh;
@@ -66,13 +78,15 @@ public final class AccountStreams {
         .map(r -> r instanceof AccountEntity.Snapshot s ? s.account() : r);
     // The subscriptions end with the entity's side: merge completes once both have, and a failure ends both.
     return fromEntity.merge(subscribing)
-        .statefulMap(() -> new Seen(null, 0, null),
+        .statefulMap(() -> new Seen(null, 0, null, java.util.Set.of()),
             (seen, next) -> {
               if (next instanceof AccountEntity.Notice notice) {
                 return Pair.create(seen, notice(seen, notice, mapping));
               }
               AccountSummary now = (AccountSummary) next;
-              return Pair.create(new Seen(now, ratio(now), now.liquidationId()), update(seen, now, mapping));
+              java.util.Set<String> unusual = unusual(now);
+              return Pair.create(new Seen(now, ratio(now), now.liquidationId(), unusual),
+                  update(seen, now, unusual, mapping));
             },
             seen -> Optional.empty())
         .filter(Optional::isPresent)
@@ -97,14 +111,30 @@ public final class AccountStreams {
   }
 
   /** What the stream last sent. */
-  private record Seen(AccountSummary summary, long ratioPpm, String liquidationId) {}
+  private record Seen(AccountSummary summary, long ratioPpm, String liquidationId, java.util.Set<String> unusual) {}
+
+  /** The held instruments whose volatility is unusual now. */
+  private java.util.Set<String> unusual(AccountSummary now) {
+    if (volatility == null) {
+      return java.util.Set.of();
+    }
+    java.util.Set<String> unusual = new java.util.TreeSet<>();
+    for (var position : now.positions()) {
+      if (position.lots() != 0 && volatility.index(position.instrument()).unusual()) {
+        unusual.add(position.instrument());
+      }
+    }
+    return unusual;
+  }
 
   private static long ratio(AccountSummary s) {
     return s.marginRatioPpm() == AccountSummary.NO_RATIO ? 0 : s.marginRatioPpm();
   }
 
-  private Optional<AccountUpdate> update(Seen seen, AccountSummary now, ProtoMapping mapping) {
-    if (now.equals(seen.summary())) {
+  private Optional<AccountUpdate> update(Seen seen, AccountSummary now, java.util.Set<String> unusual,
+      ProtoMapping mapping) {
+    boolean newlyUnusual = unusual.stream().anyMatch(i -> !seen.unusual().contains(i));
+    if (now.equals(seen.summary()) && !newlyUnusual) {
       return Optional.empty();
     }
     AccountUpdate.Builder update = AccountUpdate.newBuilder().setAccount(mapping.view(now));
@@ -127,6 +157,15 @@ public final class AccountStreams {
           .setLiquidationId(seen.liquidationId())
           .setMessage("liquidation " + seen.liquidationId() + " ended" + (now.debt() > 0
               ? "; the account owes " + mapping.money(now.debt()) + " and can trade again once it is repaid" : "")));
+    }
+    for (String instrument : unusual) {
+      if (!seen.unusual().contains(instrument)) {
+        var index = volatility.index(instrument);
+        update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.UNUSUAL_VOLATILITY).setLevel(instrument)
+            .setMessage("unusual volatility on " + instrument + ": " + io.clearinghouse.common.Ppm.format(index.shortPpm())
+                + " annualized over the short window against " + io.clearinghouse.common.Ppm.format(index.longPpm())
+                + " over the long one; liquidations come faster in such markets"));
+      }
     }
     List<String> before = seen.summary() == null ? List.of() : seen.summary().haltedInstruments();
     for (String instrument : now.haltedInstruments()) {

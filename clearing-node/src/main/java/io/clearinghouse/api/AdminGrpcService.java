@@ -38,6 +38,21 @@ import io.clearinghouse.protocol.v1.ListReserveMovementsRequest;
 import io.clearinghouse.protocol.v1.ReserveList;
 import io.clearinghouse.protocol.v1.ReserveTransferRequest;
 import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.monitor.StressEvaluation;
+import io.clearinghouse.monitor.StressTest;
+import io.clearinghouse.protocol.v1.Cover2;
+import io.clearinghouse.protocol.v1.FundStress;
+import io.clearinghouse.protocol.v1.InstrumentNotional;
+import io.clearinghouse.protocol.v1.PriceShock;
+import io.clearinghouse.protocol.v1.ShockedMark;
+import io.clearinghouse.protocol.v1.StressScenarioResult;
+import io.clearinghouse.protocol.v1.StressTestReport;
+import io.clearinghouse.protocol.v1.StressTestRequest;
+import io.clearinghouse.protocol.v1.StressedAccount;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.grpc.javadsl.Metadata;
@@ -58,6 +73,13 @@ public final class AdminGrpcService implements AdminServicePowerApi {
 
   private final MarkPrices marks;
 
+  private final StressTest stress;
+
+  private final io.clearinghouse.monitor.ClosestToLiquidation closest;
+
+  private final java.util.function.IntFunction<CompletionStage<io.clearinghouse.monitor.StressSchedule.History>>
+      history;
+
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics) {
     this(accounts, auth, asset, instruments, audit, liquidations, metrics, null);
@@ -66,13 +88,31 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   /** {@code marks} (may be null) values the insurance funds' positions. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
       Liquidations liquidations, Metrics metrics, MarkPrices marks) {
-    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, io.clearinghouse.funding.Fundings.NONE);
+    this(accounts, auth, asset, instruments, audit, liquidations, metrics, marks, io.clearinghouse.funding.Fundings.NONE,
+        Risk.NONE);
   }
 
-  /** {@code fundings}: the funding clocks' histories and quotes. */
+  /**
+   * The risk services of issue 16 (any may be null: its calls then answer UNAVAILABLE, or show
+   * nothing): the stress test, the volatility index shown with each position of GetAccount, the
+   * accounts closest to liquidation, and the scheduled stress tests' history.
+   */
+  public record Risk(StressTest stress, io.clearinghouse.price.VolatilityBoard volatility,
+      io.clearinghouse.monitor.ClosestToLiquidation closest,
+      java.util.function.IntFunction<CompletionStage<io.clearinghouse.monitor.StressSchedule.History>> history) {
+    public static final Risk NONE = new Risk(null, null, null, null);
+  }
+
+  /** {@code fundings}: the funding clocks' histories and quotes; {@code risk}: the risk services. */
   public AdminGrpcService(Accounts accounts, Authenticator auth, Asset asset, Instruments instruments, LedgerAudit audit,
-      Liquidations liquidations, Metrics metrics, MarkPrices marks, io.clearinghouse.funding.Fundings fundings) {
+      Liquidations liquidations, Metrics metrics, MarkPrices marks, io.clearinghouse.funding.Fundings fundings,
+      Risk risk) {
     this.fundings = fundings;
+    StressTest stress = risk.stress();
+    io.clearinghouse.price.VolatilityBoard volatility = risk.volatility();
+    this.history = risk.history();
+    this.closest = risk.closest();
+    this.stress = stress;
     this.marks = marks;
     this.liquidations = liquidations;
     this.instruments = instruments;
@@ -80,7 +120,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     this.accounts = accounts;
     this.auth = auth;
     this.asset = asset;
-    this.mapping = new ProtoMapping(asset, instruments, fundings);
+    ProtoMapping base = new ProtoMapping(asset, instruments, fundings);
+    this.mapping = volatility == null ? base : base.withVolatility(volatility);
     this.audit = audit;
   }
 
@@ -280,6 +321,137 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       String instrument = instruments.require(in.getInstrument()).symbol();
       return liquidations.unwind(fund, instrument, pageSize(in.getLimit())).thenApply(mapping::unwind);
     });
+  }
+
+  @Override
+  public CompletionStage<StressTestReport> stressTest(StressTestRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      if (stress == null) {
+        throw new RejectedException(Rejection.TIMEOUT, "this node runs no stress tests");
+      }
+      List<StressTest.Shocks> scenarios = new ArrayList<>();
+      if (in.getShocksCount() > 0) {
+        Map<String, Long> shocks = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>();
+        for (PriceShock shock : in.getShocksList()) {
+          String symbol = instruments.require(shock.getInstrument()).symbol();
+          long ppm = StressTest.parseShock(shock.getMove());
+          if (shocks.put(symbol, ppm) != null) {
+            throw new RejectedException(Rejection.INVALID_SHOCK, symbol + " is shocked twice");
+          }
+          names.add(symbol + " " + io.clearinghouse.common.Ppm.format(ppm));
+        }
+        scenarios.add(new StressTest.Shocks(String.join(", ", names), shocks));
+      }
+      if (!in.getLadderInstrument().isEmpty()) {
+        scenarios.addAll(stress.ladder(in.getLadderInstrument()));
+      }
+      for (String name : in.getScenariosList()) {
+        scenarios.add(stress.scenario(name));
+      }
+      int limit = in.getAccountsLimit() <= 0 ? 20 : Math.min(in.getAccountsLimit(), 1000);
+      return stress.run(scenarios, limit).thenApply(this::stressReport);
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.ClosestToLiquidationList> listClosestToLiquidation(
+      io.clearinghouse.protocol.v1.ListClosestToLiquidationRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var instrument = instruments.require(in.getInstrument());
+      if (closest == null) {
+        throw new RejectedException(Rejection.TIMEOUT, "this node lists no accounts closest to liquidation");
+      }
+      int limit = pageSize(in.getLimit());
+      // At most the nearest 10,000: a page beyond them is empty.
+      int offset = Math.min(Math.max(0, in.getOffset()), 10_000);
+      int count = Math.max(0, Math.min(limit, 10_000 - offset));
+      return closest.page(instrument.symbol(), offset, count).thenApply(entries -> {
+        var list = io.clearinghouse.protocol.v1.ClosestToLiquidationList.newBuilder();
+        for (var e : entries) {
+          list.addPositions(io.clearinghouse.protocol.v1.ClosestPosition.newBuilder().setAccountId(e.accountId())
+              .setSize(instrument.formatQuantity(e.lots())).setMarkPrice(instrument.formatPrice(e.markTicks()))
+              .setLiquidationPrice(instrument.formatPrice(e.liquidationTicks()))
+              .setDistanceToLiquidationPpm(e.distancePpm()));
+        }
+        return list.build();
+      });
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.StressHistory> getStressHistory(
+      io.clearinghouse.protocol.v1.GetStressHistoryRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      if (history == null) {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+            io.clearinghouse.protocol.v1.StressHistory.getDefaultInstance());
+      }
+      return history.apply(pageSize(in.getLimit())).thenApply(h -> {
+        var out = io.clearinghouse.protocol.v1.StressHistory.newBuilder();
+        for (var run : h.runs()) {
+          var b = io.clearinghouse.protocol.v1.StressRun.newBuilder().setEpochMillis(run.epochMillis())
+              .setScenario(run.scenario()).setAccountsLiquidated(run.accountsLiquidated())
+              .setNotionalToClose(mapping.money(run.notional())).setDeficits(mapping.money(run.deficits()))
+              .setLevel(run.level().name());
+          for (var f : run.funds()) {
+            b.addFunds(io.clearinghouse.protocol.v1.StressFundLevel.newBuilder().setFund(f.fund())
+                .setFreeBalance(mapping.money(f.freeBalance())).setDeficit(mapping.money(f.deficit()))
+                .setShare(f.sharePpm() == Long.MAX_VALUE ? "inf" : io.clearinghouse.common.Ppm.format(f.sharePpm()))
+                .setLevel(f.level().name()));
+          }
+          out.addRuns(b);
+        }
+        return out.build();
+      });
+    });
+  }
+
+  private StressTestReport stressReport(StressTest.Report report) {
+    StressTestReport.Builder out = StressTestReport.newBuilder().setNodes(report.nodes())
+        .setNodesAnswered(report.nodesAnswered());
+    for (StressTest.ScenarioReport r : report.scenarios()) {
+      StressScenarioResult.Builder b = StressScenarioResult.newBuilder().setName(r.name())
+          .setAccountsEvaluated(r.accountsEvaluated()).setAccountsLiquidated(r.accountsLiquidated())
+          .setAccountsWaiting(r.waiting()).setCloses(r.closes())
+          .setNotionalToClose(mapping.money(r.notional().values().stream().mapToLong(Long::longValue)
+              .reduce(0, Math::addExact)))
+          .setPenalties(mapping.money(r.penalties())).setDeficits(mapping.money(r.deficits()))
+          .setFundTakeoverNotional(mapping.money(r.takeoverNotional())).setAdlNotional(mapping.money(r.adlNotional()))
+          .setDebt(mapping.money(r.debt())).setApproximate(r.approximate());
+      for (StressTest.ShockedMark m : r.marks()) {
+        var instrument = instruments.require(m.instrument());
+        b.addMarks(ShockedMark.newBuilder().setInstrument(m.instrument())
+            .setMarkBefore(instrument.formatPrice(m.beforeTicks())).setMarkAfter(instrument.formatPrice(m.afterTicks())));
+      }
+      r.notional().forEach((symbol, notional) -> b.addNotionalByInstrument(InstrumentNotional.newBuilder()
+          .setInstrument(symbol).setNotional(mapping.money(notional))));
+      for (StressTest.FundFigures f : r.funds()) {
+        b.addFunds(FundStress.newBuilder().setFund(f.fund()).setFreeBalance(mapping.money(f.freeBalance()))
+            .setPenaltyIn(mapping.money(f.penaltyIn())).setDeficit(mapping.money(f.deficit()))
+            .setPenaltyApplied(mapping.money(f.penaltyApplied())).setFundDraw(mapping.money(f.fundDraw()))
+            .setOperatorCapitalDraw(mapping.money(f.capitalDraw())).setDebt(mapping.money(f.debt()))
+            .setTakeoverNotional(mapping.money(f.takeoverNotional()))
+            .setTakeoverCapacity(mapping.money(f.takeoverCapacity())).setAdlNotional(mapping.money(f.adlNotional()))
+            .setHoldsRefused(f.holdsRefused()).setLoss(mapping.money(f.loss())));
+      }
+      Cover2.Builder cover2 = Cover2.newBuilder().setLosses(mapping.money(r.cover2().losses()))
+          .setResources(mapping.money(r.cover2().resources())).setCovered(r.cover2().covered());
+      r.cover2().accounts().forEach(a -> cover2.addAccounts(stressed(a)));
+      b.setCover2(cover2);
+      r.accounts().forEach(a -> b.addAccounts(stressed(a)));
+      out.addScenarios(b);
+    }
+    return out.build();
+  }
+
+  private StressedAccount stressed(StressEvaluation.AccountFigures a) {
+    return StressedAccount.newBuilder().setAccountId(a.accountId()).setCloses(a.closes())
+        .setNotional(mapping.money(a.notional())).setPenalties(mapping.money(a.penalties()))
+        .setDeficit(mapping.money(a.need())).build();
   }
 
   /** A reserve with its positions valued at this node's marks. */

@@ -59,9 +59,17 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Metrics metrics;
+  private final io.clearinghouse.price.VolatilityBoard volatility;
 
   public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
       Clock clock, ActorSystem<?> system, Metrics metrics) {
+    this(auth, instruments, settings, marks, clock, system, metrics, null);
+  }
+
+  /** {@code volatility} (may be null) is published with each mark. */
+  public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
+      Clock clock, ActorSystem<?> system, Metrics metrics, io.clearinghouse.price.VolatilityBoard volatility) {
+    this.volatility = volatility;
     this.auth = auth;
     this.instruments = instruments;
     this.settings = settings;
@@ -211,8 +219,14 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   }
 
   private MarkPriceUpdate markUpdate(Mark mark) {
-    return MarkPriceUpdate.newBuilder().setInstrument(mark.instrument()).setSequence(mark.sequence())
-        .setMarkPrice(instruments.require(mark.instrument()).formatPrice(mark.priceTicks()))
-        .setTimestampMs(mark.epochMillis()).build();
+    MarkPriceUpdate.Builder update = MarkPriceUpdate.newBuilder().setInstrument(mark.instrument())
+        .setSequence(mark.sequence()).setMarkPrice(instruments.require(mark.instrument()).formatPrice(mark.priceTicks()))
+        .setTimestampMs(mark.epochMillis());
+    if (volatility != null) {
+      var index = volatility.index(mark.instrument());
+      update.setVolatilityShortPpm(index.shortPpm()).setVolatilityLongPpm(index.longPpm())
+          .setUnusualVolatility(index.unusual());
+    }
+    return update.build();
   }
 }

@@ -32,6 +32,15 @@ public final class ProtoMapping {
   private final Instruments instruments;
 
   private final io.clearinghouse.funding.Fundings fundings;
+  /** The volatility index shown with each position (none: 0). */
+  private io.clearinghouse.price.VolatilityBoard volatility;
+
+  /** This mapping showing {@code board}'s volatility index with each position. */
+  public ProtoMapping withVolatility(io.clearinghouse.price.VolatilityBoard board) {
+    ProtoMapping mapping = new ProtoMapping(asset, instruments, fundings);
+    mapping.volatility = board;
+    return mapping;
+  }
 
   public ProtoMapping(Asset asset, Instruments instruments) {
     this(asset, instruments, io.clearinghouse.funding.Fundings.NONE);
@@ -58,7 +67,8 @@ public final class ProtoMapping {
         .setAvailable(money(account.available()))
         .setWithdrawable(money(account.withdrawable()))
         .setReserved(money(account.reserved()))
-        .setLeverageCap(account.leverageCap());
+        .setLeverageCap(account.leverageCap())
+        .setLeverageProfile(account.beginner() ? "beginner" : "standard");
     if (account.marginRatioPpm() == AccountSummary.INFINITE_RATIO) {
       view.setMarginRatio("inf");
     } else if (account.marginRatioPpm() != AccountSummary.NO_RATIO) {
@@ -106,6 +116,10 @@ public final class ProtoMapping {
     }
     if (stopTicks > 0) {
       view.setStopPrice(instrument.formatPrice(stopTicks));
+    }
+    if (volatility != null) {
+      var index = volatility.index(p.instrument());
+      view.setVolatilityShortPpm(index.shortPpm()).setVolatilityLongPpm(index.longPpm());
     }
     return view.build();
   }

@@ -84,11 +84,13 @@ public final class Chctl implements AutoCloseable {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
         ReserveCommands.class, OperationsCommands.class, FundingCommands.class,
-        TokenCommands.class)) {
+        TokenCommands.class, RiskCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));
       }
     }
+    // A move such as -20% is a parameter, not an option.
+    line.getSubcommands().get("stress").setUnmatchedOptionsArePositionalParams(true);
     line.addSubcommand(new CommandLine(new Completion()));
     line.getSubcommands().values().forEach(command -> command.getCommandSpec().exitCodeOnInvalidInput(USAGE));
     line.setCaseInsensitiveEnumValuesAllowed(true);

@@ -43,7 +43,8 @@ final class Views {
       line(text, "reserved      %s %s", amount(asset, view.getReserved()), asset.code());
     }
     if (view.getLeverageCap() > 0) {
-      line(text, "leverage cap  %dx", view.getLeverageCap());
+      line(text, "leverage cap  %dx%s", view.getLeverageCap(), "beginner".equals(view.getLeverageProfile())
+          ? " (beginner profile, until an operator lifts it)" : "");
     }
     if (!view.getMarginRatio().isEmpty()) {
       line(text, "margin ratio  %s (liquidation at 1)", view.getMarginRatio());

@@ -12,12 +12,24 @@ import java.util.Objects;
  * @param priceBandPpm how far from the mark (ppm) an order's limit price or a trade's price may lie
  * @param liquidation fund, negative-balance policy, backstop spread
  * @param funding how a perpetual's funding is computed; null for a dated future
+ * @param limits concentration and open-interest limits (issue 16)
  */
 public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
-    FundingTerms funding) {
-  /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap). */
+    FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+  /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap), no limits. */
   public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation) {
     this(contract, priceBandPpm, liquidation, defaultFunding(contract));
+  }
+
+  /** Without concentration or open-interest limits. */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation, FundingTerms funding) {
+    this(contract, priceBandPpm, liquidation, funding, io.clearinghouse.margin.ConcentrationRules.Limits.NONE);
+  }
+
+  /** With the default funding terms and these limits. */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
+      io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+    this(contract, priceBandPpm, liquidation, defaultFunding(contract), limits);
   }
 
   public static FundingTerms defaultFunding(Instrument contract) {
@@ -28,6 +40,7 @@ public record InstrumentSpec(Instrument contract, long priceBandPpm, Liquidation
   }
 
   public InstrumentSpec {
+    java.util.Objects.requireNonNull(limits, "limits");
     if ((funding != null) != (contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL)) {
       throw new IllegalArgumentException(contract.symbol() + ": funding terms are for perpetuals only, and every "
           + "perpetual has them");

@@ -43,7 +43,8 @@ final class SpecReader {
   static final Set<String> KEYS = Set.of("symbol", "kind", "expiry", "tick-size", "lot-size", "maker-fee", "taker-fee",
       "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
       "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day", "funding-interval",
-      "funding-interest", "funding-clamp", "funding-cap");
+      "funding-interest", "funding-clamp", "funding-cap", "max-account-position", "max-open-interest",
+      "max-account-share", "account-share-from");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
@@ -211,7 +212,10 @@ final class SpecReader {
       long spread = percent("backstop-spread", 0, Ppm.MILLION - 1);
       return new InstrumentSpec(contract, band, new LiquidationTerms(fund, policy, spread, penaltySplit(),
           amount("insurance-fund-takeover-limit"), amount("operator-capital-per-day")),
-          kind == InstrumentKind.PERPETUAL ? funding(contract) : null);
+          kind == InstrumentKind.PERPETUAL ? funding(contract) : null,
+          new io.clearinghouse.margin.ConcentrationRules.Limits(amount("max-open-interest"),
+              amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
+              amount("account-share-from")));
     }
 
     /** A perpetual's funding terms; each bad key is named. */

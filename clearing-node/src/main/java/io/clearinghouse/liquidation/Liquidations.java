@@ -201,6 +201,18 @@ public final class Liquidations {
     });
   }
 
+  /** The instruments with at least one registered backstop provider (with a notional limit above zero). */
+  public CompletionStage<List<String>> instrumentsWithProviders() {
+    List<CompletableFuture<BackstopProviders.Providers>> all = new ArrayList<>();
+    for (var instrument : instruments.all()) {
+      all.add(sharding.entityRefFor(BackstopProviders.TYPE_KEY, instrument.symbol())
+          .<BackstopProviders.Providers>ask(BackstopProviders.ListProviders::new, timeout).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(done -> all.stream()
+        .map(CompletableFuture::join).filter(p -> !p.providers().isEmpty()).map(BackstopProviders.Providers::instrument)
+        .toList());
+  }
+
   // --- halt switch ----------------------------------------------------------------------
 
   /** {@code by}: the operator token's name, recorded on the feed's event. */

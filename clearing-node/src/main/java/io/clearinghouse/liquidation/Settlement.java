@@ -3,7 +3,9 @@ package io.clearinghouse.liquidation;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.instrument.LiquidationTerms;
 import io.clearinghouse.margin.PenaltySplit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import io.clearinghouse.liquidation.LiquidationSaga.Close;
@@ -81,15 +83,22 @@ final class Settlement {
    * By destination, in a stable order; they sum to the penalties less what was applied.
    */
   static Map<String, Long> penaltyShares(State state, Function<String, LiquidationTerms> terms) {
-    long toApply = state.penaltyApplied() == null ? 0 : state.penaltyApplied();
-    Map<String, Long> shares = new LinkedHashMap<>();
+    List<Close> closed = new ArrayList<>();
     for (Close c : state.closes()) {
-      if (c.closed() == null || c.closed().penalty() == 0) {
-        continue;
+      if (c.closed() != null && c.closed().penalty() != 0) {
+        closed.add(c);
       }
-      long applied = Math.min(toApply, c.closed().penalty());
-      toApply -= applied;
-      long rest = c.closed().penalty() - applied;
+    }
+    long[] penalties = new long[closed.size()];
+    for (int i = 0; i < penalties.length; i++) {
+      penalties[i] = closed.get(i).closed().penalty();
+    }
+    long[] left = io.clearinghouse.margin.ReserveRules.penaltiesLeft(penalties,
+        state.penaltyApplied() == null ? 0 : state.penaltyApplied());
+    Map<String, Long> shares = new LinkedHashMap<>();
+    for (int i = 0; i < left.length; i++) {
+      Close c = closed.get(i);
+      long rest = left[i];
       if (rest == 0) {
         continue;
       }

@@ -10,6 +10,63 @@ public final class LiquidationRules {
   private LiquidationRules() {}
 
   /**
+   * Which position a liquidation closes next (DESIGN section 6, step 2): among the positions due
+   * (every cross position when the account is cross-liquidatable, each isolated one at or below
+   * its own maintenance), the one with the largest maintenance margin; -1 when none is due.
+   */
+  public static int nextClose(AccountRisk evaluation) {
+    int chosen = -1;
+    long largest = -1;
+    for (int i = 0; i < evaluation.positionCount(); i++) {
+      PositionRisk p = evaluation.position(i);
+      if (p.lots() == 0) {
+        continue;
+      }
+      boolean due = p.mode() == MarginMode.CROSS ? evaluation.crossLiquidatable() : evaluation.isolatedLiquidatable(i);
+      long maintenance = evaluation.metrics(i).maintenanceMargin();
+      if (due && maintenance > largest) {
+        chosen = i;
+        largest = maintenance;
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * The bankruptcy tick a close of the position at {@code index} is priced at when nobody takes it
+   * at a better price: the displayed bankruptcy tick when equity there is exactly zero, else the
+   * next tick towards safety (up for a long, down for a short), so that a deleveraging close never
+   * leaves a deficit of its own; the mark when no tick is a boundary.
+   */
+  public static long closeBankruptcyTicks(AccountRisk evaluation, int index) {
+    PositionRisk p = evaluation.position(index);
+    var boundary = evaluation.bankruptcyPriceTicks(index);
+    if (boundary.isEmpty()) {
+      return p.markTicks();
+    }
+    long tick = boundary.getAsLong();
+    long funds = p.mode() == MarginMode.ISOLATED ? p.isolatedMargin()
+        : Math.subtractExact(evaluation.equity(), evaluation.metrics(index).unrealizedPnl());
+    long equity = Math.addExact(funds, MarginMath.unrealizedPnl(p.lots(), p.cost(), tick, p.multiplier()));
+    return equity >= 0 ? tick : tick + Long.signum(p.lots());
+  }
+
+  /**
+   * What an isolated position's margin releases when it goes from {@code lotsBefore} to
+   * {@code lotsAfter}: all of it when closed or flipped, the reduced share (rounded down) when
+   * reduced, nothing when it grows.
+   */
+  public static long isolatedRelease(long lotsBefore, long lotsAfter, long isolatedMargin) {
+    long oldAbs = Math.abs(lotsBefore);
+    long newAbs = Math.abs(lotsAfter);
+    boolean closedOrFlipped = lotsBefore != 0 && (lotsAfter == 0 || Long.signum(lotsAfter) != Long.signum(lotsBefore));
+    if (closedOrFlipped) {
+      return isolatedMargin;
+    }
+    return newAbs < oldAbs ? MulDiv.mulDivFloor(isolatedMargin, oldAbs - newAbs, oldAbs) : 0;
+  }
+
+  /**
    * Partial first: above the first tier, just enough lots that the rest falls into the tier
    * below (and so gets the lower tier's maintenance rate); in the first tier, all of it.
    */

@@ -19,6 +19,39 @@ public final class ReserveRules {
     return Math.max(0, Math.min(need, penaltyHeld));
   }
 
+  /**
+   * What is left of each close's penalty once {@code applied} of them covered the liquidation's own
+   * deficit: taken from the first closes' penalties first.
+   */
+  public static long[] penaltiesLeft(long[] penalties, long applied) {
+    long toApply = applied;
+    long[] left = new long[penalties.length];
+    for (int i = 0; i < penalties.length; i++) {
+      long used = Math.min(toApply, penalties[i]);
+      toApply -= used;
+      left[i] = penalties[i] - used;
+    }
+    return left;
+  }
+
+  /**
+   * What a stress scenario's deficit (after the liquidations' own penalties) is of a fund's free
+   * balance, in ppm, rounded up: the share the scheduled stress tests warn at (issue 16 item 8).
+   * A deficit against an empty fund is {@code Long.MAX_VALUE}; no deficit is 0.
+   */
+  public static long coverSharePpm(long deficit, long freeBalance) {
+    if (deficit <= 0) {
+      return 0;
+    }
+    if (freeBalance <= 0) {
+      return Long.MAX_VALUE;
+    }
+    java.math.BigInteger share = java.math.BigInteger.valueOf(deficit).multiply(java.math.BigInteger.valueOf(
+        MarginMath.PPM)).add(java.math.BigInteger.valueOf(freeBalance - 1)).divide(java.math.BigInteger.valueOf(
+        freeBalance));
+    return share.bitLength() < 63 ? share.longValue() : Long.MAX_VALUE;
+  }
+
   /** A payment under a daily amount: at most what is left of it today ({@code drawnToday} already paid). */
   public static long withinDailyLimit(long payable, long dailyLimit, long drawnToday) {
     return Math.max(0, Math.min(payable, Math.subtractExact(dailyLimit, drawnToday)));

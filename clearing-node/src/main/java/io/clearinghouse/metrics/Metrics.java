@@ -70,6 +70,38 @@ public final class Metrics implements PriceMetrics {
   public final Gauge monitorAccounts = Gauge.build("clearinghouse_monitor_accounts",
       "Accounts holding a position that this node's margin monitor watches (each reports itself once it has "
           + "started or recovered here).").register(registry);
+  public final Gauge openInterest = Gauge.build("clearinghouse_open_interest_lots",
+      "The cluster's open interest per instrument (one side, in lots) as this node last summed the margin monitors' "
+          + "reports.").labelNames("instrument").register(registry);
+  public final Gauge volatility = Gauge.build("clearinghouse_volatility_ppm",
+      "The volatility index of each instrument on this node: realized volatility of its marks over the short or "
+          + "long window, annualized, in ppm (800000 is 80%).").labelNames("instrument", "window").register(registry);
+  public final Gauge unusualVolatility = Gauge.build("clearinghouse_volatility_unusual",
+      "1 while the instrument's short-window volatility is above the configured multiple of its long-window one.")
+      .labelNames("instrument").register(registry);
+  final Gauge stressLevel = Gauge.build("clearinghouse_stress_level",
+      "The last scheduled stress run of each scenario: 0 OK, 1 a fund's deficit at the warning share of its free "
+          + "balance, 2 at the action share (set on the node running the schedule).").labelNames("scenario")
+      .register(registry);
+  final Gauge stressLiquidated = Gauge.build("clearinghouse_stress_accounts_liquidated",
+      "Accounts the last scheduled stress run of each scenario would liquidate.").labelNames("scenario")
+      .register(registry);
+  final Gauge stressFundShare = Gauge.build("clearinghouse_stress_fund_share_ppm",
+      "A fund's deficit under the scenario (after the liquidations' own penalties) in ppm of its free balance "
+          + "(+Inf: a deficit against an empty fund).").labelNames("scenario", "fund").register(registry);
+  final Counter stressRuns = Counter.build("clearinghouse_stress_runs_total",
+      "Scenarios the stress schedule has run on this node.").register(registry);
+
+  /** A fund's share of a scheduled stress run, for the metrics. */
+  public record StressFund(String fund, double sharePpm) {}
+
+  public void stressRun(String scenario, int level, long liquidated, java.util.List<StressFund> funds) {
+    stressRuns.inc();
+    stressLevel.labels(scenario).set(level);
+    stressLiquidated.labels(scenario).set(liquidated);
+    funds.forEach(f -> stressFundShare.labels(scenario, f.fund()).set(f.sharePpm()));
+  }
+
   public final Gauge entities = Gauge.build("clearinghouse_entities",
       "Entities running on this node, by type.").labelNames("type").register(registry);
 

@@ -1,6 +1,6 @@
 package io.clearinghouse.monitor;
 
-// Over 400 lines: the monitor's protocol, its per-instrument holder index and the walk that turns a mark into triggers, in one actor.
+// Over 450 lines: the monitor's protocol (marks, ADL, stress and closest-to-liquidation queries), its per-instrument holder index and the walk that turns a mark into triggers, in one actor; the queries' work is in StressEvaluation and ClosestToLiquidation.
 
 import io.clearinghouse.account.Exposure;
 import io.clearinghouse.account.RiskRegistry;
@@ -94,6 +94,33 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   public record FundingHolders(List<String> accountIds, boolean more) implements CborSerializable {
     public FundingHolders {
       accountIds = List.copyOf(accountIds);
+    }
+  }
+
+  /**
+   * Evaluate the scenarios on this node. {@code providers}: the instruments with a registered
+   * backstop provider (closes of the others are priced at bankruptcy); {@code detail}: how many
+   * accounts to describe, largest first; {@code maxDeficitAccounts}: how many deficit accounts to
+   * return one by one (beyond it they are added up on their backstop path and the answer says so).
+   */
+  public record StressQuery(List<StressEvaluation.Scenario> scenarios, List<String> providers, int detail, int maxDeficitAccounts,
+      ActorRef<StressEvaluation.Answer> replyTo) implements Command, CborSerializable {
+    public StressQuery {
+      scenarios = List.copyOf(scenarios);
+      providers = List.copyOf(providers);
+    }
+  }
+
+  /** This node's {@code count} holders of {@code instrument} nearest to liquidation ({@link ClosestToLiquidation}). */
+  public record ClosestQuery(String instrument, int count, ActorRef<ClosestToLiquidation.Answer> replyTo)
+      implements Command, CborSerializable {}
+
+  /** This node's open interest per instrument: the long lots of the accounts it watches. */
+  public record OpenInterestQuery(ActorRef<OpenInterestAnswer> replyTo) implements Command, CborSerializable {}
+
+  public record OpenInterestAnswer(java.util.Map<String, Long> lots) implements CborSerializable {
+    public OpenInterestAnswer {
+      lots = java.util.Map.copyOf(lots);
     }
   }
 
@@ -214,6 +241,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final boolean[] usable;
   /** Per instrument slot, as read at the start of an evaluation: new liquidations halted by the operator. */
   private final boolean[] halted;
+  /** Per instrument slot: the long lots of every account watched here (the node's part of the open interest). */
+  private final long[] openInterest;
 
   private final Metrics metrics;
   /** Where the ADL ranking is rebuilt after each evaluation; null: nowhere (tests, benchmarks). */
@@ -235,6 +264,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     this.markTicks = new long[symbols.length];
     this.usable = new boolean[symbols.length];
     this.halted = new boolean[symbols.length];
+    this.openInterest = new long[symbols.length];
   }
 
   @Override
@@ -245,6 +275,29 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onMessage(Evaluate.class, this::evaluate)
         .onMessage(AdlQuery.class, this::adlCandidates)
         .onMessage(FundingHoldersQuery.class, this::fundingHolders)
+        .onMessage(OpenInterestQuery.class, q -> {
+          java.util.Map<String, Long> lots = new java.util.HashMap<>();
+          for (int slot = 0; slot < symbols.length; slot++) {
+            lots.put(symbols[slot], openInterest[slot]);
+          }
+          q.replyTo().tell(new OpenInterestAnswer(lots));
+          return this;
+        })
+        .onMessage(ClosestQuery.class, q -> {
+          Holders holding = holders.get(q.instrument());
+          Integer slot = slots.get(q.instrument());
+          readMarks();
+          q.replyTo().tell(new ClosestToLiquidation.Answer(holding == null || slot == null ? List.of()
+              : ClosestToLiquidation.nearest(holding.tracked, holding.size, slot, markTicks, usable,
+                  Math.max(0, q.count()))));
+          return this;
+        })
+        .onMessage(StressQuery.class, q -> {
+          // In place and read-only: the accounts as last reported, under the scenario's marks.
+          q.replyTo().tell(new StressEvaluation.Answer(StressEvaluation.evaluate(accounts.values(), symbols, instruments,
+              q)));
+          return this;
+        })
         .onMessage(CountTracked.class, c -> {
           c.replyTo().tell(accounts.size());
           return this;
@@ -269,6 +322,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     Tracked tracked = new Tracked(t.accountId(), t.account(), t.exposure().cash(), t.exposure().liquidating(), held);
     for (Held h : held) {
       holders.computeIfAbsent(h.instrument().symbol(), k -> new Holders()).add(tracked);
+      if (h.lots() > 0) {
+        openInterest[h.slot()] += h.lots();
+      }
     }
     accounts.put(t.accountId(), tracked);
     metrics.monitorWatching(accounts.size());
@@ -301,6 +357,9 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     if (old != null) {
       metrics.monitorWatching(accounts.size());
       for (Held h : old.positions) {
+        if (h.lots() > 0) {
+          openInterest[h.slot()] -= h.lots();
+        }
         Holders holding = holders.get(h.instrument().symbol());
         if (holding != null) {
           holding.remove(accountId);

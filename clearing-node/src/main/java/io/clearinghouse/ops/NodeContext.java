@@ -23,6 +23,7 @@ public final class NodeContext implements Extension {
   private volatile Metrics metrics = new Metrics();
   private volatile Liquidations liquidations;
   private volatile java.util.Set<String> instruments = java.util.Set.of();
+  private volatile io.clearinghouse.price.VolatilityBoard volatility;
 
   public static NodeContext get(ClassicActorSystemProvider system) {
     return ID.get(system.classicSystem());
@@ -49,6 +50,26 @@ public final class NodeContext implements Extension {
 
   Liquidations liquidations() {
     return liquidations;
+  }
+
+  private volatile java.util.function.ToLongFunction<String> openInterest = instrument -> 0L;
+
+  public void openInterest(java.util.function.ToLongFunction<String> openInterest) {
+    this.openInterest = openInterest;
+  }
+
+  /** The cluster's open interest in lots per instrument, as this node last summed it. */
+  public long openInterestLots(String instrument) {
+    return openInterest.applyAsLong(instrument);
+  }
+
+  public void volatility(io.clearinghouse.price.VolatilityBoard board) {
+    this.volatility = board;
+  }
+
+  /** The node's volatility index (null before the node started). */
+  public io.clearinghouse.price.VolatilityBoard volatility() {
+    return volatility;
   }
 
   /** The node's board of marks (null before the node started); public for benchmarks. */

@@ -231,9 +231,18 @@ public final class NodeRoutes implements ManagementRouteProvider {
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
       }
       for (String instrument : node.instruments()) {
+        metrics.openInterest.labels(instrument).set(node.openInterestLots(instrument));
         metrics.markStale.labels(instrument).set(marks.stale(instrument) ? 1 : 0);
         metrics.liquidationsHalted.labels(instrument).set(marks.halted(instrument) ? 1 : 0);
       }
+    }
+    var volatility = node.volatility();
+    if (volatility != null) {
+      volatility.all().forEach((instrument, index) -> {
+        metrics.volatility.labels(instrument, "short").set(index.shortPpm());
+        metrics.volatility.labels(instrument, "long").set(index.longPpm());
+        metrics.unusualVolatility.labels(instrument).set(index.unusual() ? 1 : 0);
+      });
     }
     CompletableFuture<?>[] counts = TYPES.stream().map(type -> AskPattern
         .<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(

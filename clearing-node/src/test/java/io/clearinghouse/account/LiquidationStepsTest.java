@@ -85,7 +85,7 @@ class LiquidationStepsTest {
 
   @Test
   void theAccountKeepsTheIdsOfItsLastThousandLiquidations() {
-    Account state = Account.opened("keeper", 10);
+    Account state = Account.opened("keeper", 10, 0);
     for (int i = 1; i <= 1_005; i++) {
       state = state.apply(new AccountEntity.LiquidationStarted("keeper-" + i, i, java.util.Map.of(), 0, 0, i, null));
     }

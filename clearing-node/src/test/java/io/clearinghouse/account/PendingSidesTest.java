@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class PendingSidesTest {
   private final AtomicLong now = new AtomicLong(1_000);
   private final PendingSides pending = new PendingSides(Duration.ofSeconds(10), now::get);
-  private final Account account = Account.opened("a", 100);
+  private final Account account = Account.opened("a", 100, 0);
 
   private static TradeCleared side(long sequence, long lots) {
     return new TradeCleared("t-" + sequence, sequence, "BTCUSDT-PERP", lots, 500_000, 0, 0,

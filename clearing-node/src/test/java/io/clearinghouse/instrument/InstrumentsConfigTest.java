@@ -58,7 +58,14 @@ class InstrumentsConfigTest {
       "clearinghouse.price-feed.jump-confirm-sources = 1                  | clearinghouse.price-feed.jump-confirm-sources",
       "clearinghouse.price-feed.basis-band = \"-1%\"                      | clearinghouse.price-feed.basis-band",
       "clearinghouse.price-feed.mark-interval = 0s                        | clearinghouse.price-feed.mark-interval",
-      "clearinghouse.alerts.margin-ratio-levels = [\"170%\"]              | clearinghouse.alerts.margin-ratio-levels"
+      "clearinghouse.alerts.margin-ratio-levels = [\"170%\"]              | clearinghouse.alerts.margin-ratio-levels",
+      "clearinghouse.instruments.0.max-account-position = \"-1\"          | clearinghouse.instruments[0].max-account-position",
+      "clearinghouse.instruments.0.max-open-interest = lots               | clearinghouse.instruments[0].max-open-interest",
+      "clearinghouse.instruments.0.max-account-share = \"101%\"           | clearinghouse.instruments[0].max-account-share",
+      "clearinghouse.instruments.0.account-share-from = \"0.0000001\"     | clearinghouse.instruments[0].account-share-from",
+      "clearinghouse.stress.ladder = [\"-100%\"]                          | clearinghouse.stress.ladder",
+      "clearinghouse.volatility.min-steps = 0                            | clearinghouse.volatility.min-steps",
+      "clearinghouse.account.beginner-leverage = 200                     | clearinghouse.account.beginner-leverage"
   })
   void badConfigurationStopsTheNodeNamingTheKey(String override, String key) {
     Config effective = override.startsWith("clearinghouse.instruments.")

@@ -68,6 +68,8 @@ final class NodeProcess implements AutoCloseable {
         "include classpath(\"application.conf\")",
         // The kill test trades without a feeder.
         "clearinghouse.require-mark = off",
+        // The tests' accounts trade above the beginner profile's 3x; its own test turns it on.
+        "clearinghouse.account.beginner-leverage = 0",
         overrides,
         "clearinghouse.grpc.host = \"127.0.0.1\"",
         "clearinghouse.grpc.port = " + grpcPort,

@@ -49,6 +49,7 @@ class ReadmeTourTest {
           "datastax-java-driver.basic.contact-points = [\"" + LocalCassandra.shared().contactPoint() + "\"]",
           // What local.conf (./run.sh) sets, but the Cassandra: the tests' shared one.
           "clearinghouse.demo.enabled = true",
+          "clearinghouse.account.beginner-leverage = 0",
           "clearinghouse.require-mark = on"), List.of("-Xmx512m"));
       awaitServing(node);
 

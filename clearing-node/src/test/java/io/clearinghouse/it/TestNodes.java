@@ -57,6 +57,8 @@ public final class TestNodes {
             "clearinghouse.require-mark = off",
             // No funding unless a test asks for it: an interval ending during a test would move money it does not expect.
             "clearinghouse.funding.enabled = off",
+            // The tests' accounts trade above the beginner profile's 3x; its own test turns it on.
+            "clearinghouse.account.beginner-leverage = 0",
             // Tests call faster than one client token may in production (QuotaIntegrationTest sets its own).
             "clearinghouse.quotas.client { requests-per-second = 100000, burst = 100000 }",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
