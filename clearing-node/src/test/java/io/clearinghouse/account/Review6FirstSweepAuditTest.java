@@ -95,4 +95,23 @@ class Review6FirstSweepAuditTest {
     assertFalse(violations.isEmpty(), "a first sweep of 1 unit on 25 USDT of fees (all paid under fee sweeps)"
         + " audits clean");
   }
+
+  /**
+   * A sweep number voided by the reserve is used for good ("it never takes that number later"):
+   * the audit keeps the voided keys, but a later FeesSwept under the same key is not checked against
+   * them (the key left {@code feesSwept} when it was voided), so an account that sweeps a voided
+   * number again, and a reserve that takes it, audit clean.
+   */
+  @Test
+  void aVoidedSweepNumberSweptAgainIsAViolation() {
+    String id = "r6-reuse-" + ids.incrementAndGet();
+    List<Object> events = paidOneFee(id);
+    String key = FeeSweep.key(id, 1);
+    events.add(new AccountEntity.FeesSwept(key, TAKER_FEE));
+    events.add(new AccountEntity.FeesSweepVoided(key, TAKER_FEE));
+    events.add(new AccountEntity.FeesSwept(key, TAKER_FEE));
+    events.add(new AccountEntity.FeesCollected(key));
+    List<String> violations = io.clearinghouse.audit.Review6AuditAccess.violations(id, events);
+    assertFalse(violations.isEmpty(), "sweep " + key + " voided, then swept again under the same number, audits clean");
+  }
 }
