@@ -34,6 +34,8 @@ final class AccountLedger {
   final List<Side> tradeSides = new ArrayList<>();
   /** Fee sweeps into the platform-revenue reserve, by key: each in transit until the reserve takes it in. */
   final Map<String, Long> feesSwept = new HashMap<>();
+  /** Before the first sweep: the fee revenue at each event boundary. */
+  private final java.util.Set<Long> feePoints = new java.util.HashSet<>();
   /** Sweeps voided by the reserve (never taken): their numbers stay used. */
   final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
   /** Fees collected before the account's first sweep and not swept by it (from before fee sweeps existed). */
@@ -72,6 +74,11 @@ final class AccountLedger {
     java.util.Map<String, Long> transferKeys = new HashMap<>();
     Set<Long> sequences = new HashSet<>();
     for (Object event : events) {
+      if (l.feesSwept.isEmpty() && l.voidedSweeps.isEmpty()) {
+        // Before the first sweep: the fee revenue at every event boundary, where a snapshot (and so
+        // an account recovered from one written before fee sweeps existed) may have started.
+        l.feePoints.add(l.fees);
+      }
       l.transfers.addAll(io.clearinghouse.account.AccountTransfers.of(accountId, (AccountEntity.Event) event));
       if (event instanceof AccountEntity.AccountOpened) {
         l.opened = true;
@@ -119,12 +126,15 @@ final class AccountLedger {
       } else if (event instanceof AccountEntity.FeesSwept f) {
         // An account sweeps the fees it collected since its last sweep (a net rebate: negative). Its
         // first sweep may leave fees behind: those collected before fee sweeps existed (an account
-        // recovered from a snapshot of then) are never swept and stay in its fee revenue; every
-        // later sweep takes exactly what came since.
+        // recovered from a snapshot of then) are never swept and stay in its fee revenue; so the
+        // first sweep takes exactly what came since some event boundary, and every later sweep
+        // exactly what came since the sweep before. A voided number is never swept again.
         boolean first = l.feesSwept.isEmpty() && l.voidedSweeps.isEmpty();
         long collected = Math.subtractExact(l.fees, l.feesBeforeSweeps);
-        boolean right = first ? f.amount() < 0 || f.amount() <= l.fees : f.amount() == collected;
-        if (f.amount() == 0 || !right || l.feesSwept.put(f.key(), f.amount()) != null) {
+        boolean right = first ? l.feePoints.contains(Math.subtractExact(l.fees, f.amount()))
+            : f.amount() == collected;
+        if (f.amount() == 0 || !right || l.voidedSweeps.contains(f.key())
+            || l.feesSwept.put(f.key(), f.amount()) != null) {
           l.violations.add(accountId + ": fee sweep " + f.key() + " of " + f.amount() + " (fees collected since the"
               + " last sweep " + collected + ") swept nothing, more than there was, or twice");
         }

@@ -37,6 +37,8 @@ final class ReserveLedger {
   /** Replenishment moves by key: what left this ledger, what arrived. */
   final Map<String, Long> movedOut = new HashMap<>();
   final Map<String, Long> movedIn = new HashMap<>();
+  /** Fee sweeps this reserve refused for good: never taken later. */
+  private final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
   final List<String> violations = new ArrayList<>();
   final List<Transfer> transfers = new ArrayList<>();
 
@@ -108,8 +110,13 @@ final class ReserveLedger {
       // An account's fee sweep: it left the account's fee revenue under the same key.
       balance = Math.addExact(balance, e.amount());
       String key = io.clearinghouse.account.FeeSweep.key(e.accountId(), e.sweep());
-      if (movedIn.put(key, e.amount()) != null) {
-        violations.add(persistenceId + ": fee sweep " + key + " arrived twice");
+      if (movedIn.put(key, e.amount()) != null || voidedSweeps.contains(key)) {
+        violations.add(persistenceId + ": fee sweep " + key + " arrived twice, or after it was voided");
+      }
+    } else if (event instanceof InsuranceFund.FeeSweepVoided e) {
+      String key = io.clearinghouse.account.FeeSweep.key(e.accountId(), e.sweep());
+      if (!voidedSweeps.add(key) || movedIn.containsKey(key)) {
+        violations.add(persistenceId + ": fee sweep " + key + " voided twice, or after it arrived");
       }
     } else if (event instanceof InsuranceFund.PositionTaken e) {
       balance = Math.addExact(balance, e.realizedPnl());
