@@ -81,7 +81,7 @@ class Review7FeeSweepAuditTest {
     e.add(side(1, LOTS, 25 * USDT));
     e.add(side(2, LOTS, 25 * USDT));
     e.add(reversal(1, LOTS, 25 * USDT));
-    // Snapshot at boundary after event 3 (fees 25) or 4: the sweep of what came since (-25 or 0 -> 25+... ).
+    // A pre-sweep snapshot after both fees (fee revenue 50), the refund after it: the first sweep is -25.
     e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -25 * USDT));
     assertEquals(List.of(), Review7AuditAccess.accountViolations("a", e));
     List<Object> f = opened("b");
