@@ -34,6 +34,8 @@ final class AccountLedger {
   final List<Side> tradeSides = new ArrayList<>();
   /** Fee sweeps into the platform-revenue reserve, by key: each in transit until the reserve takes it in. */
   final Map<String, Long> feesSwept = new HashMap<>();
+  /** Fee sweeps the account recorded as arrived (each must be in the reserve's journal). */
+  final java.util.Set<String> feesCollected = new java.util.HashSet<>();
   /** Before the first sweep: the fee revenue at each event boundary. */
   private final java.util.Set<Long> feePoints = new java.util.HashSet<>();
   /** Sweeps voided by the reserve (never taken): their numbers stay used. */
@@ -142,6 +144,12 @@ final class AccountLedger {
           l.feesBeforeSweeps = Math.subtractExact(l.fees, f.amount());
         }
         l.fees = Math.subtractExact(l.fees, f.amount());
+      } else if (event instanceof AccountEntity.FeesCollected c) {
+        // Recorded only for the sweep in transit, once, and never for a voided one.
+        if (!l.feesSwept.containsKey(c.key()) || l.voidedSweeps.contains(c.key()) || !l.feesCollected.add(c.key())) {
+          l.violations.add(accountId + ": fee sweep " + c.key() + " recorded as arrived but never swept, voided, or"
+              + " arrived twice");
+        }
       } else if (event instanceof AccountEntity.FeesSweepVoided v) {
         // A sweep the reserve refused for good: what left for it comes back, and it is not in transit.
         Long swept = l.feesSwept.remove(v.key());

@@ -38,7 +38,7 @@ final class ReserveLedger {
   final Map<String, Long> movedOut = new HashMap<>();
   final Map<String, Long> movedIn = new HashMap<>();
   /** Fee sweeps this reserve refused for good: never taken later. */
-  private final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
+  final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
   final List<String> violations = new ArrayList<>();
   final List<Transfer> transfers = new ArrayList<>();
 

