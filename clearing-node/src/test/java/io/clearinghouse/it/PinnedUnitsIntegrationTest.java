@@ -47,7 +47,10 @@ class PinnedUnitsIntegrationTest {
     refused(TestNodes.nodeConfig(keyspace, COARSER_TICK), "clearinghouse.instruments BTCUSDT-PERP");
     refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instruments = [{ symbol = \"BTCUSDT-PERP\", kind = perpetual, "
         + "tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", taker-fee = \"0.05%\", "
-        + "liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }]"), "BTCUSDT-261225");
+        + "liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }]\n"
+        // The stress scenarios name the quarterly too: without it they would stop the node first.
+        + "clearinghouse.stress.scenarios = [{ name = \"2020-03-12\", shocks { \"BTCUSDT-PERP\" = \"-46%\" } }, "
+        + "{ name = \"2021-05-19\", shocks { \"BTCUSDT-PERP\" = \"-30%\" } }]"), "BTCUSDT-261225");
     // The units it was written in start again, and the books are as they were.
     Main.Node again = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
     try {
