@@ -47,6 +47,8 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
 
   public static final String KEY = "clearinghouse.stress";
   private static final Set<String> SCENARIO_KEYS = Set.of("name", "shocks");
+  /** The shock key that stands for every configured instrument. */
+  static final String EVERY = "*";
 
   public StressSettings {
     ladderPpm = List.copyOf(ladderPpm);
@@ -88,8 +90,18 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
             + "{ \"BTCUSDT-PERP\" = \"-20%\" }");
       }
       Map<String, Long> shocks = new LinkedHashMap<>();
+      // "*" shocks every configured instrument (so that the shipped scenarios suit any instrument
+      // list); an instrument named beside it takes its own shock.
+      ConfigValue every = scenario.getObject("shocks").get(EVERY);
+      if (every != null) {
+        long ppm = shock(String.valueOf(every.unwrapped()), at + ".shocks.\"" + EVERY + "\"");
+        instruments.all().forEach(instrument -> shocks.put(instrument.symbol(), ppm));
+      }
       for (Map.Entry<String, ConfigValue> shock : scenario.getObject("shocks").entrySet()) {
         String symbol = shock.getKey();
+        if (symbol.equals(EVERY)) {
+          continue;
+        }
         String path = at + ".shocks." + symbol;
         if (instruments.all().stream().noneMatch(instrument -> instrument.symbol().equals(symbol))) {
           throw new ConfigException.BadValue(path, "no instrument " + symbol + " is configured");
@@ -121,7 +133,8 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
       throw new ConfigException.BadValue(at + ".scenarios", "a schedule needs at least one scenario of "
           + KEY + ".scenarios");
     }
-    for (String name : scenarios) {
+    // Checked only when the schedule runs: an operator's own scenarios need not keep the shipped names.
+    for (String name : interval.isZero() ? List.<String>of() : scenarios) {
       if (!named.contains(name)) {
         throw new ConfigException.BadValue(at + ".scenarios", "no scenario named " + name + " in " + KEY
             + ".scenarios");

@@ -71,6 +71,18 @@ class StressSettingsTest {
   }
 
   @Test
+  void theWildcardShocksEveryConfiguredInstrumentAndANamedOneTakesItsOwn() {
+    StressSettings settings = read("scenarios = [ { name = x, shocks { \"*\" = \"-10%\", \"BTCUSDT-261225\" = \"-20%\" } } ]");
+    assertEquals(Map.of("BTCUSDT-PERP", -100_000L, "BTCUSDT-261225", -200_000L), settings.scenarios().get("x"));
+    // The shipped scenarios suit a node configured with the perpetual alone.
+    var config = ConfigFactory.parseMap(Map.of("clearinghouse.instruments",
+        List.of(SHIPPED.getList("clearinghouse.instruments").get(0).unwrapped()))).withFallback(SHIPPED);
+    Instruments one = Instruments.fromConfig(config, 6);
+    assertEquals(Map.of("BTCUSDT-PERP", -460_000L), StressSettings.fromConfig(config, one).scenarios()
+        .get("2020-03-12"));
+  }
+
+  @Test
   void scheduledRunsLevelsAgainstEachFundsFreeBalance() {
     assertEquals(0, io.clearinghouse.margin.ReserveRules.coverSharePpm(0, 100));
     assertEquals(400_000, io.clearinghouse.margin.ReserveRules.coverSharePpm(40, 100));
