@@ -139,4 +139,31 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
     }
     return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
   }
+
+  /** A trade of BTCUSDT-PERP at 50,000 (500,000 ticks), the buyer the aggressor. */
+  static TradeContent trade(long seq, String buyer, String seller, long lots) {
+    return new TradeContent(seq, "t-" + seq, "BTCUSDT-PERP", buyer, seller, 500_000, lots, true, null, null);
+  }
+
+  /** The accounts' journal as a register reads it once an account has forgotten a sequence. */
+  static SideRecords journal(ActorTestKit testKit) {
+    return SideRecords.fromJournal(testKit.system(), org.apache.pekko.persistence.query.PersistenceQuery
+        .get(testKit.system()).getReadJournalFor(
+            org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.class,
+            org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.Identifier()),
+        Duration.ofSeconds(10));
+  }
+
+  /** {@code account} clears 6 newer trades elsewhere: more than the tests' retained-trades (5), so it forgets older sequences. */
+  void busyElsewhere(String account) {
+    for (long seq = 100; seq < 106; seq++) {
+      long lots = seq % 2 == 0 ? 10 : -10;
+      long s = seq;
+      AccountEntity.Reply reply = ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s, s, "BTCUSDT-PERP", lots, 500_000, true, null, "elsewhere", r));
+      if (!(reply instanceof AccountEntity.TradeSideApplied)) {
+        throw new AssertionError("a trade elsewhere was not applied: " + reply);
+      }
+    }
+  }
 }

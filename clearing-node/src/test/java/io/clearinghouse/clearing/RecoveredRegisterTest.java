@@ -15,8 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,10 +39,6 @@ class RecoveredRegisterTest {
     testKit.shutdownTestKit();
   }
 
-  private static TradeContent trade(long seq, String buyer, String seller, long lots) {
-    return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
-  }
-
   @Test
   void aRecoveredRegisterNeverRefusesATradeWhoseBuyerSideIsApplied() {
     FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
@@ -56,7 +50,7 @@ class RecoveredRegisterTest {
     var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
     accounts.failing.add(b);
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(13, a, b, 1_000), lost.getRef()));
     // The seller's node is away: its check fails, the buyer side is applied on the retry.
     lost.awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(1_000, accounts.summary(a).positions().get(0).lots());
@@ -76,28 +70,11 @@ class RecoveredRegisterTest {
     accounts.failing.clear();
     var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
-    recovered.tell(new TradeRegister.Submit(trade(13, a, b, 1_000), resend.getRef()));
+    recovered.tell(new TradeRegister.Submit(FakeAccounts.trade(13, a, b, 1_000), resend.getRef()));
     TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
     long aLots = accounts.lots(a);
     long bLots = accounts.lots(b);
     assertEquals(0, aLots + bLots, "one-sided trade: " + outcome + "; a holds " + aLots + " lots, b " + bLots);
-  }
-
-  /** The buyer's events as the register reads them once the buyer has forgotten a sequence. */
-  private static SideRecords journal() {
-    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
-        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
-        Duration.ofSeconds(10));
-  }
-
-  /** {@code account} clears more than retained-trades (5) newer trades elsewhere: it forgets older sequences. */
-  private static void busyElsewhere(FakeAccounts accounts, String account) {
-    for (long seq = 100; seq < 106; seq++) {
-      long lots = seq % 2 == 0 ? 10 : -10;
-      long s = seq;
-      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(account,
-          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
-    }
   }
 
   @Test
@@ -111,20 +88,20 @@ class RecoveredRegisterTest {
     // The seller's check is answered; its side is lost on the way, and the register stops before
     // it records that the buyer's side is applied (its node dies in between).
     accounts.losingSides.add(b);
-    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(31, a, b, 1_000), lost.getRef()));
     lost.awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(1_000, accounts.lots(a));
       return null;
     });
     testKit.stop(register);
-    busyElsewhere(accounts, a);
+    accounts.busyElsewhere(a);
     long aLotsBefore = accounts.lots(a);
     accounts.losingSides.clear();
-    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
-    recovered.tell(new TradeRegister.Submit(trade(31, a, b, 1_000), resend.getRef()));
+    recovered.tell(new TradeRegister.Submit(FakeAccounts.trade(31, a, b, 1_000), resend.getRef()));
     // Before, the buyer's TRADE_TOO_OLD held the trade unsettled for an operator, for good.
     TradeRegister.Settled settled = assertInstanceOf(TradeRegister.Settled.class,
         resend.receiveMessage(Duration.ofSeconds(10)));
@@ -142,20 +119,20 @@ class RecoveredRegisterTest {
     RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
         Duration.ofMillis(100), Duration.ofSeconds(10));
     accounts.losingSides.add(a);
-    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(41, a, b, 1_000), lost.getRef()));
     lost.awaitAssert(Duration.ofSeconds(10), () -> {
       assertTrue(accounts.sent.stream().filter(a::equals).count() >= 1, "the buyer's side was sent");
       return null;
     });
     testKit.stop(register);
-    busyElsewhere(accounts, a);
+    accounts.busyElsewhere(a);
     long aLotsBefore = accounts.lots(a);
     accounts.losingSides.clear();
-    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
-    recovered.tell(new TradeRegister.Submit(trade(41, a, b, 1_000), resend.getRef()));
+    recovered.tell(new TradeRegister.Submit(FakeAccounts.trade(41, a, b, 1_000), resend.getRef()));
     TradeRegister.Refused refused = assertInstanceOf(TradeRegister.Refused.class,
         resend.receiveMessage(Duration.ofSeconds(10)));
     assertEquals(Rejection.TRADE_TOO_OLD, refused.reason());
@@ -175,7 +152,7 @@ class RecoveredRegisterTest {
     accounts.held.put(b, gate);
     var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts));
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(21, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(21, a, b, 1_000), lost.getRef()));
     // The register is stopped (moved, its node gone) while the seller's check is on its way.
     lost.awaitAssert(Duration.ofSeconds(5), () -> {
       assertEquals(1, accounts.heldAnswers.size(), "the seller's check was sent");

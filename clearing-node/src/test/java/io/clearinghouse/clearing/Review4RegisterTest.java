@@ -6,23 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSettings;
-import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.instrument.Instruments;
-import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,30 +35,6 @@ class Review4RegisterTest {
     testKit.shutdownTestKit();
   }
 
-  private static TradeContent trade(long seq, String buyer, String seller, long lots) {
-    return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
-  }
-
-  private static SideRecords journal() {
-    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
-        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
-        Duration.ofSeconds(10));
-  }
-
-  private static void busyElsewhere(FakeAccounts accounts, String account) {
-    for (long seq = 100; seq < 106; seq++) {
-      long lots = seq % 2 == 0 ? 10 : -10;
-      long s = seq;
-      assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(account,
-          r -> new AccountEntity.ApplyTrade("t-" + s, s, PERP, lots, 500_000, true, null, "elsewhere", r)));
-    }
-  }
-
-  private static long lots(FakeAccounts accounts, String account) {
-    var positions = accounts.summary(account).positions();
-    return positions.isEmpty() ? 0 : positions.get(0).lots();
-  }
-
   @Test
   void aSellerSideAppliedBeforeARegisterCrashAndThenForgottenIsNeverLeftAloneByUnwindingTheBuyer() {
     FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
@@ -82,30 +46,30 @@ class Review4RegisterTest {
     // The seller applies its side, but the answer never comes back: the register's node dies
     // before it records anything after TradeRecorded.
     accounts.answersLost.add(b);
-    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(51, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(51, a, b, 1_000), lost.getRef()));
     lost.awaitAssert(Duration.ofSeconds(10), () -> {
-      assertEquals(1_000, lots(accounts, a));
-      assertEquals(-1_000, lots(accounts, b));
+      assertEquals(1_000, accounts.lots(a));
+      assertEquals(-1_000, accounts.lots(b));
       return null;
     });
     testKit.stop(register);
     // Both are busy market makers: both forget sequence 51.
-    busyElsewhere(accounts, a);
-    busyElsewhere(accounts, b);
-    long aBefore = lots(accounts, a);
-    long bBefore = lots(accounts, b);
+    accounts.busyElsewhere(a);
+    accounts.busyElsewhere(b);
+    long aBefore = accounts.lots(a);
+    long bBefore = accounts.lots(b);
     accounts.answersLost.clear();
-    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
-    recovered.tell(new TradeRegister.Submit(trade(51, a, b, 1_000), resend.getRef()));
+    recovered.tell(new TradeRegister.Submit(FakeAccounts.trade(51, a, b, 1_000), resend.getRef()));
     TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
-    long aDelta = lots(accounts, a) - aBefore;
-    long bDelta = lots(accounts, b) - bBefore;
+    long aDelta = accounts.lots(a) - aBefore;
+    long bDelta = accounts.lots(b) - bBefore;
     // Both sides were applied before the crash (the busy trades net to zero on each account).
-    long aLots = lots(accounts, a);
-    long bLots = lots(accounts, b);
+    long aLots = accounts.lots(a);
+    long bLots = accounts.lots(b);
     assertEquals(0, aLots + bLots, "one-sided: " + outcome + "; the buyer holds " + aLots + " lots, the seller "
         + bLots + " (buyer moved " + aDelta + ", seller " + bDelta + ")");
     assertInstanceOf(TradeRegister.Settled.class, outcome, "both sides were applied before the crash: " + outcome);
@@ -128,10 +92,10 @@ class Review4RegisterTest {
     // The seller's check passes; by the time its side comes it is being liquidated (not forcible):
     // the buyer's side is reversed. The reversal is applied; its answer never comes back.
     accounts.reversalAnswersLost.add(a);
-    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> lost = testKit.createTestProbe();
     accounts.liquidating.add(b);
-    register.tell(new TradeRegister.Submit(trade(61, a, b, 1_000), lost.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(61, a, b, 1_000), lost.getRef()));
     lost.awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(1, accounts.lostReversals.size(), "the buyer's reversal was sent");
       return null;
@@ -140,7 +104,7 @@ class Review4RegisterTest {
         accounts.lostReversals.get(0).toCompletableFuture().join(), "the buyer reversed its side");
     testKit.stop(register);
     long cashAfterOneReversal = accounts.summary(a).cash();
-    assertEquals(0, lots(accounts, a), "the buyer's side was applied and reversed once");
+    assertEquals(0, accounts.lots(a), "the buyer's side was applied and reversed once");
     // Meanwhile five other trades of a are refused on their other side and reversed.
     for (long seq = 200; seq < 206; seq++) {
       long s = seq;
@@ -150,13 +114,13 @@ class Review4RegisterTest {
           r -> new AccountEntity.ReverseTradeSide("t-" + s, s, r)));
     }
     accounts.reversalAnswersLost.clear();
-    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, journal()));
+    var recovered = testKit.spawn(TradeRegister.create(bucket, settings, accounts, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> resend = testKit.createTestProbe();
-    recovered.tell(new TradeRegister.Submit(trade(61, a, b, 1_000), resend.getRef()));
+    recovered.tell(new TradeRegister.Submit(FakeAccounts.trade(61, a, b, 1_000), resend.getRef()));
     TradeRegister.Reply outcome = resend.receiveMessage(Duration.ofSeconds(10));
     assertInstanceOf(TradeRegister.Refused.class, outcome);
-    assertEquals(0, lots(accounts, b), "the seller never took its side");
-    assertEquals(0, lots(accounts, a), "the buyer's side was reversed twice: " + outcome);
+    assertEquals(0, accounts.lots(b), "the seller never took its side");
+    assertEquals(0, accounts.lots(a), "the buyer's side was reversed twice: " + outcome);
     assertEquals(cashAfterOneReversal, accounts.summary(a).cash(), "the buyer's fee was refunded twice");
   }
 }

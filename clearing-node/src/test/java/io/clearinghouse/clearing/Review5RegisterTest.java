@@ -16,8 +16,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,16 +38,6 @@ class Review5RegisterTest {
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
-  }
-
-  private static TradeContent trade(long seq, String buyer, String seller, long lots) {
-    return new TradeContent(seq, "t-" + seq, PERP, buyer, seller, 500_000, lots, true, null, null);
-  }
-
-  private static SideRecords journal() {
-    return SideRecords.fromJournal(testKit.system(), PersistenceQuery.get(testKit.system())
-        .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()),
-        Duration.ofSeconds(10));
   }
 
   /**
@@ -103,9 +91,9 @@ class Review5RegisterTest {
     RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
         Duration.ofMillis(100), Duration.ofSeconds(10));
     accounts.liquidating.add(b);
-    var register = testKit.spawn(TradeRegister.create(bucket, settings, network, MarketCheck.NONE, journal()));
+    var register = testKit.spawn(TradeRegister.create(bucket, settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
-    register.tell(new TradeRegister.Submit(trade(71, a, b, 1_000), probe.getRef()));
+    register.tell(new TradeRegister.Submit(FakeAccounts.trade(71, a, b, 1_000), probe.getRef()));
     probe.awaitAssert(Duration.ofSeconds(10), () -> {
       assertEquals(1_000, accounts.lots(a), "the buyer's side is applied");
       assertEquals(1, network.unverified.get(), "the reversal is on its way");
