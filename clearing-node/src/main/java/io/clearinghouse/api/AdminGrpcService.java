@@ -1,5 +1,7 @@
 package io.clearinghouse.api;
 
+// Over 450 lines: one method per operator call of AdminService (each a few lines of checks and mapping); split by concern when the service is next changed.
+
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.Identifiers;
 import io.clearinghouse.common.RejectedException;

@@ -1,5 +1,7 @@
 package io.clearinghouse.liquidation;
 
+// Over 450 lines: the reserve ledger's protocol (commands, events, replies, state); its command and event handlers are in FundCommands and FundEvents.
+
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.margin.Position;
 import io.clearinghouse.metrics.Metrics;

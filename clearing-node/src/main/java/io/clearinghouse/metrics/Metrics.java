@@ -93,13 +93,16 @@ public final class Metrics implements PriceMetrics {
       "Scenarios the stress schedule has run on this node.").register(registry);
 
   /** A fund's share of a scheduled stress run, for the metrics. */
-  public record StressFund(String fund, double sharePpm) {}
+  /** {@code sharePpm}: a fund's stressed loss against its free balance; Long.MAX_VALUE: no free balance. */
+  public record StressFund(String fund, long sharePpm) {}
 
   public void stressRun(String scenario, int level, long liquidated, java.util.List<StressFund> funds) {
     stressRuns.inc();
     stressLevel.labels(scenario).set(level);
     stressLiquidated.labels(scenario).set(liquidated);
-    funds.forEach(f -> stressFundShare.labels(scenario, f.fund()).set(f.sharePpm()));
+    funds.forEach(f -> stressFundShare.labels(scenario, f.fund())
+        // The gauge is floating point (display only); the share itself stays a long.
+        .set(f.sharePpm() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : f.sharePpm()));
   }
 
   public final Gauge entities = Gauge.build("clearinghouse_entities",

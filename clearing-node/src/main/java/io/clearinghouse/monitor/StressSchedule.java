@@ -109,8 +109,7 @@ public final class StressSchedule {
               history.removeLast();
             }
             metrics.stressRun(run.scenario(), run.level().ordinal(), run.accountsLiquidated(), run.funds().stream()
-                .map(f -> new Metrics.StressFund(f.fund(), f.sharePpm() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY
-                    : f.sharePpm())).toList());
+                .map(f -> new Metrics.StressFund(f.fund(), f.sharePpm())).toList());
             if (run.level() != Level.OK) {
               String funds = run.funds().stream().filter(f -> f.level() != Level.OK)
                   .map(f -> f.fund() + " " + f.level() + " (loss " + f.deficit() + " against a free balance of " + f.freeBalance() + ", minor units)")

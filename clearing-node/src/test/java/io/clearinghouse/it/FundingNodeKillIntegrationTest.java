@@ -37,6 +37,9 @@ import org.apache.pekko.grpc.GrpcClientSettings;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.Test;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 
 /**
  * Funding across a node kill (issue 17): three node processes, twelve accounts with positions
@@ -47,6 +50,14 @@ import org.junit.jupiter.api.Test;
  * on a survivor, is clean with the pool holding exactly the residues.
  */
 class FundingNodeKillIntegrationTest {
+  /** Only for waiting on conditions (its probes' awaitAssert). */
+  private static final ActorTestKit WAITS = ActorTestKit.create("funding-node-kill-waits");
+
+  @AfterAll
+  static void stopWaits() {
+    WAITS.shutdownTestKit();
+  }
+
   private static final String PERP = "BTCUSDT-PERP";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int PAIRS = 6;
@@ -129,7 +140,9 @@ class FundingNodeKillIntegrationTest {
 
       // The first funding time after every position was open: the victim dies just after it.
       long killAt = (openedAt / INTERVAL_MS + 1) * INTERVAL_MS;
-      Thread.sleep(Math.max(0, killAt + 300 - System.currentTimeMillis()));
+      // The funding time itself is the condition: wait until the clock has passed it.
+      CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(
+          Math.max(0, killAt + 300 - System.currentTimeMillis()), TimeUnit.MILLISECONDS)).join();
       victim.kill();
 
       // That interval, and the next one, close with all twelve paid (the dead node's accounts once
@@ -204,21 +217,20 @@ class FundingNodeKillIntegrationTest {
     return new BigDecimal(amount).movePointRight(6).longValueExact();
   }
 
+  /** Waits for {@code condition} (asked every 500 ms; an exception counts as not yet: the failover). */
   private static void awaitCondition(Duration within, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (true) {
+    WAITS.createTestProbe().awaitAssert(within, Duration.ofMillis(500), () -> {
+      boolean met;
       try {
-        if (condition.getAsBoolean()) {
-          return;
-        }
+        met = condition.getAsBoolean();
       } catch (RuntimeException e) {
-        // Not answering yet (the failover): asked again.
+        throw new AssertionError("not answering yet: " + e, e);
       }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + within);
+      if (!met) {
+        throw new AssertionError("not yet, within " + within);
       }
-      Thread.sleep(500);
-    }
+      return null;
+    });
   }
 
   private static String awaitClusterOfThree(List<NodeProcess> nodes) throws InterruptedException {
