@@ -117,8 +117,7 @@ public final class Main {
             agreed.set(true);
             return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
           }
-          Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-              ? failure.getCause() : failure;
+          Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
           if (cause instanceof ConfigException) {
             return java.util.concurrent.CompletableFuture.<Void>failedFuture(cause);
           }
@@ -135,8 +134,7 @@ public final class Main {
       return;
     }
     PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout).whenComplete((ok, failure) -> {
-      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure != null
-          && failure.getCause() != null ? failure.getCause() : failure;
+      Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
       if (cause == null) {
         agreed.set(true);
         log.info("Instrument units agree with the journal: gRPC serves");

@@ -680,8 +680,7 @@ public final class AccountEntity
       collected = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
     context.pipeToSelf(collected, (done, failure) -> {
-      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
+      Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
       boolean voided = cause instanceof io.clearinghouse.common.RejectedException refused
           && refused.reason() == Rejection.INSUFFICIENT_RESERVE;
       return new FeesAnswer(key, voided, failure == null ? null : failure.toString());

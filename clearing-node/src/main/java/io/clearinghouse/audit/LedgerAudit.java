@@ -123,8 +123,7 @@ public final class LedgerAudit {
       if (failure == null) {
         return java.util.Optional.of(value);
       }
-      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
+      Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
       unreadable.add("journal of " + persistenceId + " does not read: " + cause);
       return java.util.Optional.<T>empty();
     });

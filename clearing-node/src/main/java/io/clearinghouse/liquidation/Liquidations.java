@@ -337,7 +337,7 @@ public final class Liquidations {
   }
 
   private static Throwable unwrap(Throwable failure) {
-    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return io.clearinghouse.common.Failures.unwrap(failure);
   }
 
 

@@ -27,7 +27,7 @@ public abstract class ReadinessCheck extends AbstractFunction0<Future<Object>> {
     Promise<Object> result = Promise.apply();
     problem().whenComplete((problem, failure) -> {
       if (failure != null) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
         result.failure(new NotReady(name() + ": " + cause.getMessage()));
       } else if (problem.isPresent()) {
         result.failure(new NotReady(name() + ": " + problem.get()));
