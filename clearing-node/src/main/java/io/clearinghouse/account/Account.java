@@ -79,7 +79,8 @@ public record Account(
     stops = stops == null ? Map.of() : Map.copyOf(stops);
     // Snapshots written before the list existed have none: those accounts list what they start from now on.
     liquidationIds = liquidationIds == null ? List.of() : List.copyOf(liquidationIds);
-    // Snapshots written before fees were swept have none: nothing is in transit for them.
+    // No released snapshot lacks it (fee sweeps predate every release); one that did would leave the
+    // fees before it unswept, and the audit would report them.
     fees = fees == null ? FeeSweep.NONE : fees;
     // Snapshots written before funding existed have none.
     funding = funding == null ? FundingLedger.EMPTY : funding;

@@ -36,12 +36,8 @@ final class AccountLedger {
   final Map<String, Long> feesSwept = new HashMap<>();
   /** Fee sweeps the account recorded as arrived (each must be in the reserve's journal). */
   final java.util.Set<String> feesCollected = new java.util.HashSet<>();
-  /** Before the first sweep: the fee revenue at each event boundary. */
-  private final java.util.Set<Long> feePoints = new java.util.HashSet<>();
   /** Sweeps voided by the reserve (never taken): their numbers stay used. */
   final java.util.Set<String> voidedSweeps = new java.util.HashSet<>();
-  /** Fees collected before the account's first sweep and not swept by it (from before fee sweeps existed). */
-  private long feesBeforeSweeps;
   final List<String> violations = new ArrayList<>();
   /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
   final Map<String, Long> fundingPaid = new HashMap<>();
@@ -76,11 +72,6 @@ final class AccountLedger {
     java.util.Map<String, Long> transferKeys = new HashMap<>();
     Set<Long> sequences = new HashSet<>();
     for (Object event : events) {
-      if (l.feesSwept.isEmpty() && l.voidedSweeps.isEmpty()) {
-        // Before the first sweep: the fee revenue at every event boundary, where a snapshot (and so
-        // an account recovered from one written before fee sweeps existed) may have started.
-        l.feePoints.add(l.fees);
-      }
       l.transfers.addAll(io.clearinghouse.account.AccountTransfers.of(accountId, (AccountEntity.Event) event));
       if (event instanceof AccountEntity.AccountOpened) {
         l.opened = true;
@@ -126,22 +117,14 @@ final class AccountLedger {
         l.credits = Math.addExact(l.credits, c.amount());
         l.once(keys, "liquidation " + c.key());
       } else if (event instanceof AccountEntity.FeesSwept f) {
-        // An account sweeps the fees it collected since its last sweep (a net rebate: negative). Its
-        // first sweep may leave fees behind: those collected before fee sweeps existed (an account
-        // recovered from a snapshot of then) are never swept and stay in its fee revenue; so the
-        // first sweep takes exactly what came since some event boundary, and every later sweep
-        // exactly what came since the sweep before. A voided number is never swept again.
-        boolean first = l.feesSwept.isEmpty() && l.voidedSweeps.isEmpty();
-        long collected = Math.subtractExact(l.fees, l.feesBeforeSweeps);
-        boolean right = first ? l.feePoints.contains(Math.subtractExact(l.fees, f.amount()))
-            : f.amount() == collected;
-        if (f.amount() == 0 || !right || l.voidedSweeps.contains(f.key())
-            || l.feesSwept.put(f.key(), f.amount()) != null) {
+        // An account sweeps every fee it collected since its last sweep (a net rebate: negative), the
+        // first sweep every fee since the account opened: the fee revenue left in the account is
+        // always zero after a sweep. A voided number is never swept again.
+        long collected = l.fees;
+        boolean twice = l.feesSwept.put(f.key(), f.amount()) != null || l.voidedSweeps.contains(f.key());
+        if (f.amount() == 0 || f.amount() != collected || twice) {
           l.violations.add(accountId + ": fee sweep " + f.key() + " of " + f.amount() + " (fees collected since the"
-              + " last sweep " + collected + ") swept nothing, more than there was, or twice");
-        }
-        if (first) {
-          l.feesBeforeSweeps = Math.subtractExact(l.fees, f.amount());
+              + " last sweep " + collected + ") swept nothing, not what there was, or twice");
         }
         l.fees = Math.subtractExact(l.fees, f.amount());
       } else if (event instanceof AccountEntity.FeesCollected c) {

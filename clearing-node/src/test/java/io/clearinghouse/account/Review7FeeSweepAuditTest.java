@@ -45,15 +45,18 @@ class Review7FeeSweepAuditTest {
 
   // --- legitimate journals (these pass: no false positive found) -----------------------------
 
-  /** Snapshot (pre-sweeps) after a 25 fee; then a maker rebate of 40: the first sweep is -40, a net rebate. */
+  /** A 25 fee, then a maker rebate of 40: the first sweep is -15, a net rebate; -40 would leave 25 behind. */
   @Test
-  void aNegativeFirstSweepAfterAPreSweepSnapshotIsClean() {
+  void aNegativeFirstSweepTakesEveryFeeSinceTheAccountOpened() {
     List<Object> e = opened("a");
     e.add(side(1, LOTS, 25 * USDT));
     e.add(side(2, -LOTS, -40 * USDT));
-    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -40 * USDT));
+    List<Object> left = new ArrayList<>(e);
+    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -15 * USDT));
     e.add(new AccountEntity.FeesCollected(FeeSweep.key("a", 1)));
     assertEquals(List.of(), Review7AuditAccess.accountViolations("a", e));
+    left.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -40 * USDT));
+    assertFalse(Review7AuditAccess.accountViolations("a", left).isEmpty(), "a first sweep leaving 25 behind");
   }
 
   /** The first sweep (a rebate claim) voided, then re-claimed netted with new fees under the next number. */
@@ -62,10 +65,10 @@ class Review7FeeSweepAuditTest {
     List<Object> e = opened("a");
     e.add(side(1, LOTS, 25 * USDT));
     e.add(side(2, -LOTS, -40 * USDT));
-    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -40 * USDT));
-    e.add(new AccountEntity.FeesSweepVoided(FeeSweep.key("a", 1), -40 * USDT));
+    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -15 * USDT));
+    e.add(new AccountEntity.FeesSweepVoided(FeeSweep.key("a", 1), -15 * USDT));
     e.add(side(3, LOTS, 10 * USDT));
-    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 2), -30 * USDT));
+    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 2), -5 * USDT));
     e.add(new AccountEntity.FeesCollected(FeeSweep.key("a", 2)));
     e.add(side(4, -LOTS, 5 * USDT));
     e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 3), 5 * USDT));
@@ -74,15 +77,14 @@ class Review7FeeSweepAuditTest {
     assertEquals(List.of(), Review7AuditAccess.reserveViolations("platform-revenue", reserve));
   }
 
-  /** A fee refunded (its trade refused) before the first sweep, the fee paid before a pre-sweep snapshot. */
+  /** A fee refunded (its trade refused) before the first sweep: the sweep takes what is left. */
   @Test
   void aRefundBeforeTheFirstSweepIsClean() {
     List<Object> e = opened("a");
     e.add(side(1, LOTS, 25 * USDT));
     e.add(side(2, LOTS, 25 * USDT));
     e.add(reversal(1, LOTS, 25 * USDT));
-    // A pre-sweep snapshot after both fees (fee revenue 50), the refund after it: the first sweep is -25.
-    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), -25 * USDT));
+    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), 25 * USDT));
     assertEquals(List.of(), Review7AuditAccess.accountViolations("a", e));
     List<Object> f = opened("b");
     f.add(side(1, LOTS, 25 * USDT));
@@ -131,6 +133,22 @@ class Review7FeeSweepAuditTest {
         + " audits clean (booked as in transit for ever)");
   }
 
+  /**
+   * Finding 2 (false negative). An account that paid 25, 25, 25 in its first three trades sweeps 25
+   * first: 50 were booked "collected before fee sweeps existed" and never swept (the rule accepted
+   * any event boundary as a possible pre-sweep snapshot). No released snapshot predates fee sweeps:
+   * the first sweep now takes every fee since the account opened.
+   */
+  @Test
+  void aFirstSweepLeavingFeesBehindAtABoundaryNoSnapshotWasTakenIsAViolation() {
+    List<Object> e = opened("a");
+    e.add(side(1, LOTS, 25 * USDT));
+    e.add(side(2, -LOTS, 25 * USDT));
+    e.add(side(3, LOTS, 25 * USDT));
+    e.add(new AccountEntity.FeesSwept(FeeSweep.key("a", 1), 25 * USDT));
+    assertFalse(Review7AuditAccess.accountViolations("a", e).isEmpty(),
+        "a first sweep leaving 50 behind at sequence 4 (no snapshot there) audits clean");
+  }
 
   /**
    * Finding 3 (false negative). FeesCollected is not checked at all by the account's ledger: a

@@ -10,6 +10,10 @@ public final class AccountLedgerAccess {
   private AccountLedgerAccess() {}
 
   public static void assertClean(String accountId, List<Object> events) {
-    assertEquals(List.of(), AccountLedger.replay(accountId, events, TestNodes.INSTRUMENTS).violations);
+    assertEquals(List.of(), violations(accountId, events));
+  }
+
+  public static List<String> violations(String accountId, List<Object> events) {
+    return AccountLedger.replay(accountId, events, TestNodes.INSTRUMENTS).violations;
   }
 }

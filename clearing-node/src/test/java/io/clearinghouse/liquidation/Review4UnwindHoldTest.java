@@ -50,6 +50,8 @@ class Review4UnwindHoldTest {
   void start() {
     Config config = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(String.join("\n",
             "pekko.actor.provider = cluster",
+            // A cluster member leaves before it stops: more than the default 10 s on a loaded machine.
+            "pekko.actor.testkit.typed.system-shutdown-default = 30s",
             "pekko.remote.artery.canonical.port = 0",
             "pekko.cluster.sharding.remember-entities = off",
             "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")))
