@@ -86,6 +86,54 @@ public record Account(
     funding = funding == null ? FundingLedger.EMPTY : funding;
   }
 
+  /** Any event applied to an open account: each kind by its own handler below (the frequent ones first). */
+  Account apply(AccountEntity.Event event, long keyRetentionMillis) {
+    if (event instanceof AccountEntity.TradeCleared e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.MarginReserved e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.ReservationReleased e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.FundingApplied e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.Deposited e) {
+      return apply(e, keyRetentionMillis);
+    } else if (event instanceof AccountEntity.Withdrawn e) {
+      return apply(e, keyRetentionMillis);
+    } else if (event instanceof AccountEntity.TradeSideReversed e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.FeesSwept e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.FeesCollected e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.FeesSweepVoided e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LeverageSet e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LeverageCapSet e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.MarginModeSet e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.IsolatedMarginAdjusted e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.StopSet e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LiquidationStarted e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LiquidationTransfer e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LiquidationCredited e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.DebtRecorded e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LiquidationEnded e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LiquidationForgotten e) {
+      return apply(e);
+    }
+    throw new IllegalStateException("no handler for " + event.getClass().getName() + " on an open account");
+  }
+
   /** The ids of the account's last liquidations, newest first, at most {@code limit}. */
   public List<String> recentLiquidationIds(int limit) {
     List<String> newestFirst = new ArrayList<>(Math.min(limit, liquidationIds.size()));

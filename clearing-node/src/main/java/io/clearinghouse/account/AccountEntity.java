@@ -28,9 +28,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
@@ -498,6 +496,7 @@ public final class AccountEntity
   private String beganLiquidation = "";
   /** Trade sides passed in a check and not yet applied; in memory, held for at most the ask timeout. */
   private final PendingSides pending;
+  private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
       org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers, Runnable passivate) {
@@ -510,6 +509,7 @@ public final class AccountEntity
     this.passivate = passivate;
     this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
     this.pending = new PendingSides(settings.askTimeout(), System::nanoTime);
+    this.keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
   }
 
   @Override
@@ -555,102 +555,187 @@ public final class AccountEntity
     return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
   }
 
+  /*
+   * The handlers dispatch by hand (instanceof, the frequent commands first) rather than through
+   * Pekko's handler builders: a builder's table of cases is built again for every entity instance
+   * and cost about 6 KB of heap per remembered account (issue 15, P7); this costs one lambda.
+   */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
-    builder.forStateType(Unopened.class)
-        .onCommand(Open.class, cmd -> Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
-            .thenRun(this::changed)
-            .thenReply(cmd.replyTo(), state -> snapshot((Account) state)))
-        .onCommand(Deposit.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(Withdraw.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(Get.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(GetLiquidationIds.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(ApplyTrade.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(CheckTrade.class, cmd -> notFound(cmd.side().replyTo()))
-        .onCommand(ReleaseCheck.class, cmd -> Effect().reply(cmd.replyTo(), new CheckReleased()))
-        .onCommand(ForceTradeSide.class, cmd -> notFound(cmd.side().replyTo()))
-        .onCommand(ReverseTradeSide.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(ReserveMargin.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(ReleaseReservation.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(SetLeverage.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(SetLeverageCap.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(SetMarginMode.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(AdjustIsolatedMargin.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(Subscribe.class, cmd -> notFound(cmd.subscriber()))
-        .onCommand(StartLiquidation.class, cmd -> Effect().noReply())
-        .onCommand(PlanLiquidationClose.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(SetStop.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(TriggerStop.class, cmd -> Effect().noReply())
-        .onCommand(ApplyLiquidationTransfer.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(CreditLiquidation.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(RecordDebt.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(EndLiquidation.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(ForgetLiquidation.class, cmd -> cmd.replyTo() == null ? Effect().noReply()
-            : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done()))
-        .onCommand(ResendBegin.class, cmd -> Effect().noReply())
-        .onCommand(SweepFees.class, cmd -> Effect().noReply())
-        .onCommand(FeesAnswer.class, cmd -> Effect().noReply())
-        .onCommand(ApplyFunding.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(GetFundingPayments.class, cmd -> notFound(cmd.replyTo()))
-        .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
-    TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
-        settings.checkUnreservedFills(), this::changed, () -> environment.clock().millis());
-    ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
-        settings.asset(), pending, this::changed, environment.openInterest());
-    LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(), trading,
-        environment.clock(), this::changed, accountId, notice -> subscribers.forEach(s -> s.tell(notice)));
-    TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(), environment.marks(),
-        environment.clock(), this::changed, () -> lastSequenceNumber(context), accountId,
-        notice -> subscribers.forEach(s -> s.tell(notice)));
-    TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(), pending,
-        this::changed);
-    FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(), environment.clock(),
-        this::changed, notice -> subscribers.forEach(s -> s.tell(notice)));
-    builder.forStateType(Account.class)
-        .onCommand(ApplyFunding.class, funding::apply)
-        .onCommand(GetFundingPayments.class, funding::list)
-        .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
-        .onCommand(Deposit.class, transfers::deposit)
-        .onCommand(Withdraw.class, transfers::withdraw)
-        .onCommand(Get.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
-        .onCommand(GetLiquidationIds.class, (account, cmd) -> Effect().reply(cmd.replyTo(),
-            new LiquidationIds(account.recentLiquidationIds(Math.max(0, cmd.limit())))))
-        .onCommand(ApplyTrade.class, trading::applyTrade)
-        .onCommand(CheckTrade.class, trading::checkTrade)
-        .onCommand(ReleaseCheck.class, (account, cmd) -> trading.releaseCheck(cmd))
-        .onCommand(ForceTradeSide.class, trading::forceTrade)
-        .onCommand(ReverseTradeSide.class, trading::reverseTrade)
-        .onCommand(ReserveMargin.class, reservations::reserve)
-        .onCommand(ReleaseReservation.class, reservations::release)
-        .onCommand(SetLeverage.class, trading::setLeverage)
-        .onCommand(SetLeverageCap.class, trading::setLeverageCap)
-        .onCommand(SetMarginMode.class, trading::setMarginMode)
-        .onCommand(AdjustIsolatedMargin.class, trading::adjustIsolatedMargin)
-        .onCommand(StartLiquidation.class, triggers::startLiquidation)
-        .onCommand(PlanLiquidationClose.class, liquidation::plan)
-        .onCommand(SetStop.class, triggers::setStop)
-        .onCommand(TriggerStop.class, triggers::triggerStop)
-        .onCommand(ApplyLiquidationTransfer.class, liquidation::transfer)
-        .onCommand(CreditLiquidation.class, liquidation::credit)
-        .onCommand(RecordDebt.class, liquidation::recordDebt)
-        .onCommand(EndLiquidation.class, liquidation::end)
-        .onCommand(ForgetLiquidation.class, liquidation::forget)
-        .onCommand(ResendBegin.class, (account, cmd) -> {
-          if (account.liquidating()) {
-            environment.liquidations().begin(accountId, account.liquidation());
-          }
-          return Effect().noReply();
-        })
-        .onCommand(SweepFees.class, this::sweepFees)
-        .onCommand(FeesAnswer.class, this::feesAnswered)
-        .onCommand(Subscribe.class, (account, cmd) -> {
-          subscribers.add(cmd.subscriber());
-          context.watch(cmd.subscriber());
-          return Effect().reply(cmd.subscriber(), snapshot(account));
-        })
-        .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
-    return builder.build();
+    Handlers handlers = new Handlers();
+    return (state, command) -> state instanceof Account account ? handlers.opened(account, command)
+        : unopened(command);
+  }
+
+  /** Commands to an id that was never opened: only Open opens it; everything else is refused or ignored. */
+  private ReplyEffect<Event, State> unopened(Command command) {
+    if (command instanceof Open cmd) {
+      return Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
+          .thenRun(this::changed)
+          .thenReply(cmd.replyTo(), state -> snapshot((Account) state));
+    } else if (command instanceof ApplyTrade cmd) {
+      return notFound(cmd.replyTo());
+    } else if (command instanceof CheckTrade cmd) {
+      return notFound(cmd.side().replyTo());
+    } else if (command instanceof ForceTradeSide cmd) {
+      return notFound(cmd.side().replyTo());
+    } else if (command instanceof ReleaseCheck cmd) {
+      return Effect().reply(cmd.replyTo(), new CheckReleased());
+    } else if (command instanceof Subscribe cmd) {
+      return notFound(cmd.subscriber());
+    } else if (command instanceof ForgetLiquidation cmd) {
+      return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
+    } else if (command instanceof StartLiquidation || command instanceof TriggerStop
+        || command instanceof ResendBegin || command instanceof SweepFees || command instanceof FeesAnswer) {
+      return Effect().noReply();
+    } else if (command instanceof Stop) {
+      return Effect().stop().thenNoReply();
+    }
+    ActorRef<Reply> replyTo = replyTo(command);
+    if (replyTo == null) {
+      throw new IllegalStateException("no handler for " + command.getClass().getName() + " before the account opened");
+    }
+    return notFound(replyTo);
+  }
+
+  /** Where the answer of a command that carries a plain reply address goes (null: none). */
+  private static ActorRef<Reply> replyTo(Command command) {
+    if (command instanceof Deposit c) {
+      return c.replyTo();
+    } else if (command instanceof Withdraw c) {
+      return c.replyTo();
+    } else if (command instanceof Get c) {
+      return c.replyTo();
+    } else if (command instanceof GetLiquidationIds c) {
+      return c.replyTo();
+    } else if (command instanceof ReverseTradeSide c) {
+      return c.replyTo();
+    } else if (command instanceof ReserveMargin c) {
+      return c.replyTo();
+    } else if (command instanceof ReleaseReservation c) {
+      return c.replyTo();
+    } else if (command instanceof SetLeverage c) {
+      return c.replyTo();
+    } else if (command instanceof SetLeverageCap c) {
+      return c.replyTo();
+    } else if (command instanceof SetMarginMode c) {
+      return c.replyTo();
+    } else if (command instanceof AdjustIsolatedMargin c) {
+      return c.replyTo();
+    } else if (command instanceof PlanLiquidationClose c) {
+      return c.replyTo();
+    } else if (command instanceof SetStop c) {
+      return c.replyTo();
+    } else if (command instanceof ApplyLiquidationTransfer c) {
+      return c.replyTo();
+    } else if (command instanceof CreditLiquidation c) {
+      return c.replyTo();
+    } else if (command instanceof RecordDebt c) {
+      return c.replyTo();
+    } else if (command instanceof EndLiquidation c) {
+      return c.replyTo();
+    } else if (command instanceof ApplyFunding c) {
+      return c.replyTo();
+    } else if (command instanceof GetFundingPayments c) {
+      return c.replyTo();
+    }
+    return null;
+  }
+
+  /** The handlers of an open account, made once per entity instance. */
+  private final class Handlers {
+    private final TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(),
+        settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
+        () -> environment.clock().millis());
+    private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
+        settings.asset(), pending, AccountEntity.this::changed, environment.openInterest());
+    private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
+        trading, environment.clock(), AccountEntity.this::changed, accountId, AccountEntity.this::notice);
+    private final TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(),
+        environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
+        accountId, AccountEntity.this::notice);
+    private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
+        pending, AccountEntity.this::changed);
+    private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
+        environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice);
+
+    ReplyEffect<Event, State> opened(Account account, Command command) {
+      if (command instanceof CheckTrade cmd) {
+        return trading.checkTrade(account, cmd);
+      } else if (command instanceof ApplyTrade cmd) {
+        return trading.applyTrade(account, cmd);
+      } else if (command instanceof ReleaseCheck cmd) {
+        return trading.releaseCheck(cmd);
+      } else if (command instanceof ReserveMargin cmd) {
+        return reservations.reserve(account, cmd);
+      } else if (command instanceof ReleaseReservation cmd) {
+        return reservations.release(account, cmd);
+      } else if (command instanceof Get cmd) {
+        return Effect().reply(cmd.replyTo(), snapshot(account));
+      } else if (command instanceof Subscribe cmd) {
+        subscribers.add(cmd.subscriber());
+        context.watch(cmd.subscriber());
+        return Effect().reply(cmd.subscriber(), snapshot(account));
+      } else if (command instanceof Deposit cmd) {
+        return transfers.deposit(account, cmd);
+      } else if (command instanceof Withdraw cmd) {
+        return transfers.withdraw(account, cmd);
+      } else if (command instanceof ApplyFunding cmd) {
+        return funding.apply(account, cmd);
+      } else if (command instanceof GetFundingPayments cmd) {
+        return funding.list(account, cmd);
+      } else if (command instanceof Open cmd) {
+        return Effect().reply(cmd.replyTo(), snapshot(account));
+      } else if (command instanceof GetLiquidationIds cmd) {
+        return Effect().reply(cmd.replyTo(), new LiquidationIds(account.recentLiquidationIds(Math.max(0, cmd.limit()))));
+      } else if (command instanceof ForceTradeSide cmd) {
+        return trading.forceTrade(account, cmd);
+      } else if (command instanceof ReverseTradeSide cmd) {
+        return trading.reverseTrade(account, cmd);
+      } else if (command instanceof SetLeverage cmd) {
+        return trading.setLeverage(account, cmd);
+      } else if (command instanceof SetLeverageCap cmd) {
+        return trading.setLeverageCap(account, cmd);
+      } else if (command instanceof SetMarginMode cmd) {
+        return trading.setMarginMode(account, cmd);
+      } else if (command instanceof AdjustIsolatedMargin cmd) {
+        return trading.adjustIsolatedMargin(account, cmd);
+      } else if (command instanceof StartLiquidation cmd) {
+        return triggers.startLiquidation(account, cmd);
+      } else if (command instanceof SetStop cmd) {
+        return triggers.setStop(account, cmd);
+      } else if (command instanceof TriggerStop cmd) {
+        return triggers.triggerStop(account, cmd);
+      } else if (command instanceof PlanLiquidationClose cmd) {
+        return liquidation.plan(account, cmd);
+      } else if (command instanceof ApplyLiquidationTransfer cmd) {
+        return liquidation.transfer(account, cmd);
+      } else if (command instanceof CreditLiquidation cmd) {
+        return liquidation.credit(account, cmd);
+      } else if (command instanceof RecordDebt cmd) {
+        return liquidation.recordDebt(account, cmd);
+      } else if (command instanceof EndLiquidation cmd) {
+        return liquidation.end(account, cmd);
+      } else if (command instanceof ForgetLiquidation cmd) {
+        return liquidation.forget(account, cmd);
+      } else if (command instanceof ResendBegin) {
+        if (account.liquidating()) {
+          environment.liquidations().begin(accountId, account.liquidation());
+        }
+        return Effect().noReply();
+      } else if (command instanceof SweepFees cmd) {
+        return sweepFees(account, cmd);
+      } else if (command instanceof FeesAnswer cmd) {
+        return feesAnswered(account, cmd);
+      } else if (command instanceof Stop) {
+        return Effect().stop().thenNoReply();
+      }
+      throw new IllegalStateException("no handler for " + command.getClass().getName());
+    }
+  }
+
+  private void notice(Reply notice) {
+    subscribers.forEach(s -> s.tell(notice));
   }
 
   /**
@@ -721,33 +806,15 @@ public final class AccountEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    long keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
-    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
-    builder.forStateType(Unopened.class)
-        .onEvent(AccountOpened.class, (state, event) ->
-            Account.opened(event.accountId(), settings.retainedTrades(), event.beginnerLeverage()));
-    builder.forStateType(Account.class)
-        .onEvent(Deposited.class, (account, event) -> account.apply(event, keyRetentionMillis))
-        .onEvent(Withdrawn.class, (account, event) -> account.apply(event, keyRetentionMillis))
-        .onEvent(TradeCleared.class, (account, event) -> account.apply(event))
-        .onEvent(TradeSideReversed.class, (account, event) -> account.apply(event))
-        .onEvent(MarginReserved.class, (account, event) -> account.apply(event))
-        .onEvent(ReservationReleased.class, (account, event) -> account.apply(event))
-        .onEvent(LeverageSet.class, (account, event) -> account.apply(event))
-        .onEvent(LeverageCapSet.class, (account, event) -> account.apply(event))
-        .onEvent(MarginModeSet.class, (account, event) -> account.apply(event))
-        .onEvent(IsolatedMarginAdjusted.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationStarted.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationTransfer.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationCredited.class, (account, event) -> account.apply(event))
-        .onEvent(DebtRecorded.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationEnded.class, (account, event) -> account.apply(event))
-        .onEvent(StopSet.class, (account, event) -> account.apply(event))
-        .onEvent(LiquidationForgotten.class, (account, event) -> account.apply(event))
-        .onEvent(FeesSwept.class, (account, event) -> account.apply(event))
-        .onEvent(FeesCollected.class, (account, event) -> account.apply(event))
-        .onEvent(FeesSweepVoided.class, (account, event) -> account.apply(event))
-        .onEvent(FundingApplied.class, (account, event) -> account.apply(event));
-    return builder.build();
+    return this::applied;
+  }
+
+  private State applied(State state, Event event) {
+    if (state instanceof Account account) {
+      return account.apply(event, keyRetentionMillis);
+    } else if (event instanceof AccountOpened opened) {
+      return Account.opened(opened.accountId(), settings.retainedTrades(), opened.beginnerLeverage());
+    }
+    throw new IllegalStateException("event " + event.getClass().getName() + " before the account opened");
   }
 }
