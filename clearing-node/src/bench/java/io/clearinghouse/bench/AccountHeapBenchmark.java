@@ -82,8 +82,10 @@ public final class AccountHeapBenchmark {
       setUp(node, accounts, "warm-", 2 * retained, retained, parallelism);
       floor(node, sharding, "warm-", 1_000, parallelism);
       long before = heapAfterFullCollections();
+      java.util.Map<String, long[]> histogramBefore = histogram();
       int positions = setUp(node, accounts, "", traders, retained, parallelism);
       long afterAccounts = heapAfterFullCollections();
+      java.util.Map<String, long[]> histogramAfter = histogram();
       floor(node, sharding, "", positions, parallelism);
       long afterFloor = heapAfterFullCollections();
       double perAccount = (afterAccounts - before) / (double) positions;
@@ -99,6 +101,17 @@ public final class AccountHeapBenchmark {
           perAccount / 1024, perFloor / 1024);
       System.out.printf(Locale.ROOT, "  ratio account / floor: %.2f (issue 15 target: at most 2 KB per account)%n",
           perAccount / Math.max(1, perFloor));
+      System.out.println("  where it goes (class histogram after minus before, per account, the largest 25):");
+      System.out.println("       bytes  instances  class");
+      histogramAfter.entrySet().stream()
+          .map(e -> {
+            long[] was = histogramBefore.getOrDefault(e.getKey(), new long[2]);
+            return java.util.Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1]});
+          })
+          .sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
+          .limit(25)
+          .forEach(e -> System.out.printf(Locale.ROOT, "  %10.1f %10.2f  %s%n", e.getValue()[1] / (double) positions,
+              e.getValue()[0] / (double) positions, e.getKey()));
     } finally {
       clients.terminate();
       TestNodes.stop(node);
@@ -129,6 +142,26 @@ public final class AccountHeapBenchmark {
   private static void floor(Main.Node node, ClusterSharding sharding, String prefix, int n, int parallelism) {
     all(node, n, parallelism, i -> sharding.entityRefFor(FLOOR, prefix + "floor-" + i)
         .<Done>ask(Bump::new, Duration.ofSeconds(30)));
+  }
+
+  /** Live objects by class (a full collection first): class name to {instances, bytes}. */
+  private static java.util.Map<String, long[]> histogram() {
+    try {
+      Object text = ManagementFactory.getPlatformMBeanServer().invoke(
+          new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+          new Object[] {new String[0]}, new String[] {String[].class.getName()});
+      java.util.Map<String, long[]> byClass = new java.util.HashMap<>();
+      for (String line : text.toString().split("\n")) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length >= 4 && f[0].endsWith(":")) {
+          byClass.merge(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])},
+              (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        }
+      }
+      return byClass;
+    } catch (javax.management.JMException e) {
+      throw new IllegalStateException("no class histogram", e);
+    }
   }
 
   /** The heap in use once repeated full collections stop freeing more than 1 MB. */
