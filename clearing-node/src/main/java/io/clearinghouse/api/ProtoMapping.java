@@ -205,7 +205,7 @@ public final class ProtoMapping {
     flow.triggerMarks().forEach((symbol, ticks) ->
         out.putTriggerMarks(symbol, instruments.require(symbol).formatPrice(ticks)));
     if (flow.outcome() != null) {
-      out.setOutcome(flow.outcome());
+      out.setOutcome(flow.outcome().wire());
     }
     if (flow.insuranceFund() != null) {
       out.setInsuranceFund(flow.insuranceFund());

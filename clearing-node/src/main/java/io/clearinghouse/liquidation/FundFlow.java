@@ -32,7 +32,7 @@ import java.util.Map;
 public record FundFlow(String liquidationId, String accountId, long triggerMarkSequence, Map<String, Long> triggerMarks,
     long equityAtTrigger, long maintenanceMarginAtTrigger, long triggeredAtMillis, List<CloseLine> closes,
     long penalty, long tradingFees, String insuranceFund, long insuranceFundIn, long insuranceFundOut,
-    List<CloseLine> deleveraged, long leftToTrader, long debt, long escrow, String outcome, long finishedAtMillis,
+    List<CloseLine> deleveraged, long leftToTrader, long debt, long escrow, Outcome outcome, long finishedAtMillis,
     List<Movement> movements, String note, Shares shares) implements CborSerializable {
 
   public record CloseLine(int step, String instrument, String venue, String counterparty, long signedLots,
@@ -179,7 +179,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
     return new FundFlow(liquidationId, s.accountId(), trigger == null ? 0 : trigger.markSequence(),
         trigger == null ? Map.of() : trigger.marks(), trigger == null ? 0 : trigger.equity(),
         trigger == null ? 0 : trigger.maintenanceMargin(), trigger == null ? 0 : trigger.epochMillis(), closes, penalty,
-        0, fund, fundIn, fundOut, deleveraged, left, s.debt() == null ? 0 : s.debt(), s.escrow(), s.outcome(),
+        0, fund, fundIn, fundOut, deleveraged, left, s.debt() == null ? 0 : s.debt(), s.escrow(), Outcome.of(s.outcome()),
         s.finishedMillis(), movements, s.closingNote(), shares);
   }
 

@@ -153,6 +153,7 @@ public final class LiquidationSaga
   /** What nobody covered, recorded as the account's debt. */
   public record DebtLeft(long amount) implements Event {}
 
+  /** {@code outcome}: an {@link Outcome}'s wire value (a string in the journal, as it always was). */
   public record Finished(String outcome, long epochMillis) implements Event {}
 
   // --- state ----------------------------------------------------------------------------
@@ -588,9 +589,10 @@ public final class LiquidationSaga
       }
       case END -> {
         boolean closedAny = state.closes().stream().anyMatch(c -> c.closed() != null && c.closed().signedLots() != 0);
-        String outcome = state.debt() != null ? "debt" : usedAdl(state) ? "adl"
-            : state.trigger().stop() ? (closedAny ? "stop" : "stop-unfilled") : "covered";
-        return persist(new Finished(outcome, env.clock().millis()), () -> env.metrics().liquidationEnded(outcome));
+        Outcome outcome = state.debt() != null ? Outcome.DEBT : usedAdl(state) ? Outcome.ADL
+            : state.trigger().stop() ? (closedAny ? Outcome.STOP : Outcome.STOP_UNFILLED) : Outcome.COVERED;
+        return persist(new Finished(outcome.wire(), env.clock().millis()),
+            () -> env.metrics().liquidationEnded(outcome.wire()));
       }
       default -> throw new IllegalStateException("no answer expected");
     }
