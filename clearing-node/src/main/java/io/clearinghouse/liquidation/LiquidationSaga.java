@@ -74,7 +74,31 @@ public final class LiquidationSaga
   /** The fund-flow record so far (final once {@code outcome} is set); empty if never begun. */
   public record Get(ActorRef<Optional<FundFlow>> replyTo) implements Command {}
 
-  private record Answer(long attempt, Object reply) implements Command {}
+  private record Answer(long attempt, StepAnswer reply) implements Command {}
+
+  /**
+   * What a step's ask came back with, typed once where it arrives ({@link #typed}): the driver
+   * never casts a reply.
+   */
+  sealed interface StepAnswer extends CborSerializable {}
+
+  /** The entity asked refused (an account's or a fund's rejection): the step is retried, or the venue declined. */
+  record Refused(String why) implements StepAnswer {}
+
+  /** The liquidated account's next close (zero lots: nothing left to close). */
+  record Planned(AccountEntity.ClosePlan plan) implements StepAnswer {}
+
+  /** One side of a close applied (by a counterparty, the fund, or the liquidated account). */
+  record Transferred(LiquidationTransfer transfer) implements StepAnswer {}
+
+  /** An amount moved (a penalty share delivered, the fund's or the capital's payment, the penalty draw). */
+  record Moved(long amount) implements StepAnswer {}
+
+  /** The liquidated account as it stands, for the settlement. */
+  record Assessed(AccountSummary account) implements StepAnswer {}
+
+  /** Done, nothing to read from the answer (the cover credited, the debt recorded, the end). */
+  record Acknowledged() implements StepAnswer {}
 
   private record Failed(long attempt, String why) implements Command {}
 
@@ -507,23 +531,54 @@ public final class LiquidationSaga
     return env.instruments().spec(coverInstrument(state)).liquidation().operatorCapitalPerDay();
   }
 
-  private Effect<Event, State> onAnswer(State state, Object reply) {
+  /** A reply as the step answer it is; anything else fails the step (retried, and logged naming it). */
+  static StepAnswer typed(Object reply) {
+    if (reply instanceof AccountEntity.Rejected r) {
+      return new Refused(r.reason() + ": " + r.message());
+    } else if (reply instanceof InsuranceFund.Rejected r) {
+      return new Refused(r.reason() + ": " + r.message());
+    } else if (reply instanceof AccountEntity.TransferApplied t) {
+      return new Transferred(t.transfer());
+    } else if (reply instanceof AccountEntity.ClosePlan p) {
+      return new Planned(p);
+    } else if (reply instanceof VenueChoice c) {
+      return c;
+    } else if (reply instanceof AccountEntity.StepApplied a) {
+      return new Moved(a.amount());
+    } else if (reply instanceof InsuranceFund.Moved m) {
+      return new Moved(m.entry().amount());
+    } else if (reply instanceof Long amount) {
+      return new Moved(amount);
+    } else if (reply instanceof AccountEntity.Snapshot snapshot) {
+      return new Assessed(snapshot.account());
+    } else if (reply instanceof AccountEntity.Reply || reply instanceof org.apache.pekko.Done) {
+      return new Acknowledged();
+    }
+    throw new IllegalStateException("unexpected answer " + (reply == null ? "null" : reply.getClass().getName()));
+  }
+
+  /** The answer as {@code type}, or a failure naming the step and what came instead. */
+  private <T extends StepAnswer> T expect(Class<T> type, StepAnswer reply) {
+    if (!type.isInstance(reply)) {
+      throw new IllegalStateException("step " + asked + " expected " + type.getSimpleName() + ", got " + reply);
+    }
+    return type.cast(reply);
+  }
+
+  private Effect<Event, State> onAnswer(State state, StepAnswer reply) {
     Close last = state.last();
-    if (asked == Asked.TAKE && (reply instanceof AccountEntity.Rejected
-        || ((AccountEntity.TransferApplied) reply).transfer().signedLots() == 0)) {
-      String reason = reply instanceof AccountEntity.Rejected r ? r.reason() + ": " + r.message() : "nothing to reduce";
+    if (asked == Asked.TAKE && (reply instanceof Refused
+        || expect(Transferred.class, reply).transfer().signedLots() == 0)) {
+      String reason = reply instanceof Refused r ? r.why() : "nothing to reduce";
       return persist(new VenueDeclined(last.step(), last.counterparty(), reason));
     }
-    if (reply instanceof AccountEntity.Rejected rejected) {
-      return retryLater(rejected.reason() + ": " + rejected.message());
-    }
-    if (reply instanceof InsuranceFund.Rejected rejected) {
-      return retryLater(rejected.reason() + ": " + rejected.message());
+    if (reply instanceof Refused refused) {
+      return retryLater(refused.why());
     }
     switch (asked) {
       case PLAN -> {
         replan = false;
-        AccountEntity.ClosePlan plan = (AccountEntity.ClosePlan) reply;
+        AccountEntity.ClosePlan plan = expect(Planned.class, reply).plan();
         if (plan.signedLots() == 0) {
           return persist(new ClosingFinished(env.clock().millis(), null));
         }
@@ -532,7 +587,7 @@ public final class LiquidationSaga
             plan.bankruptcyTicks(), plan.isolated()));
       }
       case VENUE -> {
-        VenueChoice choice = (VenueChoice) reply;
+        VenueChoice choice = expect(VenueChoice.class, reply);
         if (choice.venue() != null) {
           return persist(new VenueChosen(last.step(), choice.venue(), choice.counterparty(), choice.priceTicks(),
               choice.signedLots(), choice.providerLimit()));
@@ -545,32 +600,30 @@ public final class LiquidationSaga
         return retryLater(choice.why());
       }
       case TAKE -> {
-        return persist(new TakenOver(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+        return persist(new TakenOver(last.step(), expect(Transferred.class, reply).transfer()));
       }
       case CLOSE -> {
-        LiquidationTransfer closed = ((AccountEntity.TransferApplied) reply).transfer();
+        LiquidationTransfer closed = expect(Transferred.class, reply).transfer();
         // A position the fund took over is unwound through the providers from now on.
         Runnable unwind = last.venue() != Venue.FUND ? () -> { } : () -> sharding.entityRefFor(FundUnwind.TYPE_KEY,
             FundUnwind.entityId(last.counterparty(), last.instrument())).tell(FundUnwind.Wake.INSTANCE);
         return persist(new Closed(last.step(), closed, fullPenalty(closed)), unwind);
       }
       case UNDO -> {
-        return persist(new Undone(last.step(), ((AccountEntity.TransferApplied) reply).transfer()));
+        return persist(new Undone(last.step(), expect(Transferred.class, reply).transfer()));
       }
       case PENALTY -> {
         String destination = pendingPenalties(state).keySet().iterator().next();
-        long amount = reply instanceof AccountEntity.StepApplied step ? step.amount()
-            : ((InsuranceFund.Moved) reply).entry().amount();
-        return persist(new PenaltyDelivered(destination, amount));
+        return persist(new PenaltyDelivered(destination, expect(Moved.class, reply).amount()));
       }
       case APPLY -> {
-        return persist(new PenaltyApplied((Long) reply));
+        return persist(new PenaltyApplied(expect(Moved.class, reply).amount()));
       }
       case CAPITAL -> {
-        return persist(new CapitalPaid(Settlement.afterFund(state), ((InsuranceFund.Moved) reply).entry().amount()));
+        return persist(new CapitalPaid(Settlement.afterFund(state), expect(Moved.class, reply).amount()));
       }
       case ASSESS -> {
-        AccountSummary account = ((AccountEntity.Snapshot) reply).account();
+        AccountSummary account = expect(Assessed.class, reply).account();
         long shortfalls = Settlement.shortfalls(state);
         // Isolated shortfalls are owed by their positions, not by the cash (which they never
         // touched); beyond them the cross deficit, counted once: see crossDeficit.
@@ -579,7 +632,7 @@ public final class LiquidationSaga
       }
       case PAY -> {
         return persist(new FundPaid(state.coverFund(), Settlement.afterPenalty(state),
-            ((InsuranceFund.Moved) reply).entry().amount()));
+            expect(Moved.class, reply).amount()));
       }
       case CREDIT -> {
         return persist(new CoverDelivered(state.cover()));
@@ -732,7 +785,7 @@ public final class LiquidationSaga
 
   /** The venue's answer; {@code venue} null: none now ({@code why}). */
   record VenueChoice(Venue venue, String counterparty, long priceTicks, long signedLots, long providerLimit,
-      String why) implements CborSerializable {}
+      String why) implements StepAnswer, CborSerializable {}
 
   /**
    * Backstop providers first, in registration order from a place of the liquidation's own,
@@ -860,10 +913,10 @@ public final class LiquidationSaga
 
   // --- asking ---------------------------------------------------------------------------
 
-  private void ask(Asked what, CompletionStage<Object> reply) {
+  private void ask(Asked what, CompletionStage<?> reply) {
     asked = what;
     long sent = attempt;
-    context.pipeToSelf(reply, (answer, failure) -> failure != null
+    context.pipeToSelf(reply.thenApply(LiquidationSaga::typed), (answer, failure) -> failure != null
         ? new Failed(sent, failure.getClass().getSimpleName() + " " + failure.getMessage())
         : new Answer(sent, answer));
   }
