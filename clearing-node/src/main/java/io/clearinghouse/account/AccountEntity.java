@@ -147,9 +147,20 @@ public final class AccountEntity
    * Moves {@code signedLots} of {@code instrument} at {@code priceTicks} into this account, as
    * {@code role}, under the saga's {@code key}; {@code mode} says how much of it the account takes.
    */
+  /**
+   * {@code cutMillis}: when the transfer happened for funding, the same for both sides of a close
+   * (the saga sends the counterparty's take time with the liquidated account's close and with any
+   * give-back); 0: when the account applies it.
+   */
   public record ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
-      String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode,
-      ActorRef<Reply> replyTo) implements Command {}
+      String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode, long cutMillis,
+      ActorRef<Reply> replyTo) implements Command {
+    public ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+        String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode,
+        ActorRef<Reply> replyTo) {
+      this(key, liquidationId, role, counterparty, instrument, signedLots, priceTicks, maxNotional, mode, 0, replyTo);
+    }
+  }
 
   /** How much of a liquidation transfer an account applies. */
   public enum TransferMode {
@@ -389,9 +400,21 @@ public final class AccountEntity
    * covered by the insurance fund, or else recorded as debt, so that the rest of the account is
    * untouched.
    */
+  /**
+   * {@code epochMillis}: when the transfer counts for funding (the cut, the same for both sides of
+   * a close); {@code fundingInterval}: the perpetual's funding interval then (0: none, or written
+   * before transfers carried it).
+   */
   public record LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
       String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
-      long penalty, long shortfall, long epochMillis) implements Event {}
+      long penalty, long shortfall, long epochMillis, long fundingInterval) implements Event {
+    public LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+        String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
+        long penalty, long shortfall, long epochMillis) {
+      this(key, liquidationId, role, counterparty, instrument, signedLots, priceTicks, realizedPnl, costDelta,
+          isolatedMarginDelta, penalty, shortfall, epochMillis, 0);
+    }
+  }
 
   /** The fund's cover from the saga's escrow: {@code shortfallCovered} of it pays owed isolated shortfalls. */
   public record LiquidationCredited(String key, String liquidationId, long amount, long shortfallCovered)
@@ -414,6 +437,17 @@ public final class AccountEntity
    * interval is only marked as applied.
    */
   public record FundingApplied(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+      long epochMillis) implements Event {}
+
+  /**
+   * A position change cut before a funding time the account was already paid for arrived after
+   * the payment (a trade side or a liquidation transfer held up by a node failure): the payment
+   * for {@code fundingTime} is redone on the lots held then, {@code lots}, at the same
+   * {@code rate} and {@code markTicks}; {@code amount} is the difference, received from
+   * (positive) or paid into (negative) the instrument's funding pool. The time's payment then is
+   * exactly what it would have been on time, so the interval still nets to its rounding residue.
+   */
+  public record FundingAdjusted(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
       long epochMillis) implements Event {}
 
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
@@ -657,7 +691,7 @@ public final class AccountEntity
     private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
         pending, AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
-        environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice);
+        environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
 
     ReplyEffect<Event, State> opened(Account account, Command command) {
       if (command instanceof CheckTrade cmd) {

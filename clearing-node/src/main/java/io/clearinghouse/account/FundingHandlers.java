@@ -2,6 +2,7 @@ package io.clearinghouse.account;
 
 import io.clearinghouse.account.AccountEntity.ApplyFunding;
 import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.FundingAdjusted;
 import io.clearinghouse.account.AccountEntity.FundingApplied;
 import io.clearinghouse.account.AccountEntity.FundingPaid;
 import io.clearinghouse.account.AccountEntity.FundingPayments;
@@ -39,9 +40,11 @@ final class FundingHandlers {
   private final Clock clock;
   private final Consumer<State> changed;
   private final Consumer<Notice> notify;
+  private final java.util.function.LongSupplier lastSequenceNumber;
 
   FundingHandlers(EffectFactories<Event, State> effect, Instruments instruments, Clock clock, Consumer<State> changed,
-      Consumer<Notice> notify) {
+      Consumer<Notice> notify, java.util.function.LongSupplier lastSequenceNumber) {
+    this.lastSequenceNumber = lastSequenceNumber;
     this.effect = effect;
     this.instruments = instruments;
     this.clock = clock;
@@ -80,7 +83,20 @@ final class FundingHandlers {
     }
     FundingApplied event = new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots,
         amount, clock.millis());
-    return effect.persist(event)
+    List<Event> events = new ArrayList<>(List.of(event));
+    long cashAfter = account.cash() + amount;
+    if (amount < 0 && cashAfter < 0 && !account.liquidating()
+        && account.holdings().values().stream().allMatch(Holding::flat)) {
+      // Paid on a position held at the funding time and closed since (a liquidation that ended
+      // before the payment came): no position is left for the monitor to see, so the deficit is
+      // settled at once as a liquidation with nothing to close (the fund covers it, or it is
+      // recorded as debt), never left uncovered.
+      events.add(new AccountEntity.LiquidationStarted(account.accountId() + "-" + (lastSequenceNumber.getAsLong() + 2),
+          0, java.util.Map.of(), cashAfter, 0, clock.millis(), null));
+      account.reservations().forEach((orderId, reservation) ->
+          events.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
+    }
+    return effect.persist(events)
         .thenRun(changed::accept)
         .thenRun(state -> {
           if (amount != 0) {
@@ -90,6 +106,31 @@ final class FundingHandlers {
           }
         })
         .thenReply(cmd.replyTo(), state -> new FundingPaid(amount, lots, false));
+  }
+
+  /**
+   * A change of {@code delta} lots cut at {@code cut} that arrives after the account was paid for
+   * funding times after the cut: each such payment redone on the lots held then (see
+   * {@link FundingAdjusted}). Payments no longer retained (older than the last
+   * {@link FundingLedger#RETAINED_PAYMENTS}) are not redone.
+   */
+  static List<Event> lateAdjustments(Account account, Instruments instruments, String instrument, long delta, long cut,
+      long now) {
+    if (delta == 0 || cut <= 0) {
+      return List.of();
+    }
+    InstrumentSpec spec = instruments.spec(instrument);
+    if (spec.funding() == null) {
+      return List.of();
+    }
+    List<Event> adjustments = new ArrayList<>();
+    for (FundingLedger.Payment p : account.funding().paidAfter(instrument, cut)) {
+      long lots = Math.addExact(p.lots(), delta);
+      long redone = FundingMath.payment(lots, p.markTicks(), spec.contract().notionalMultiplier(), p.rate());
+      adjustments.add(new FundingAdjusted(instrument, p.fundingTime(), p.rate(), p.markTicks(), lots,
+          Math.subtractExact(redone, p.amount()), now));
+    }
+    return adjustments;
   }
 
   /** The lots of the payment recorded for {@code fundingTime}, if still retained; else 0. */

@@ -112,6 +112,35 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     return position(instrument).lastFundingTime() >= fundingTime;
   }
 
+  /** The retained payments of {@code instrument} for funding times after {@code cut}, oldest first. */
+  List<Payment> paidAfter(String instrument, long cut) {
+    List<Payment> after = new ArrayList<>();
+    for (Payment p : recent) {
+      if (p.instrument().equals(instrument) && p.fundingTime() > cut) {
+        after.add(p);
+      }
+    }
+    after.sort(java.util.Comparator.comparingLong(Payment::fundingTime));
+    return after;
+  }
+
+  /** The payment for {@code fundingTime} redone on {@code lots}: {@code difference} more received (negative: paid). */
+  FundingLedger adjusted(String instrument, long fundingTime, long lots, long difference) {
+    Position p = position(instrument);
+    Map<String, Position> after = new HashMap<>(byInstrument);
+    after.put(instrument, new Position(p.lastFundingTime(), p.lastFundingTime() == fundingTime
+        ? Math.addExact(p.lastAmount(), difference) : p.lastAmount(), Math.addExact(p.total(), difference),
+        p.interval(), p.lastCut(), p.lotsAt()));
+    List<Payment> payments = new ArrayList<>(recent.size());
+    for (Payment r : recent) {
+      payments.add(r.instrument().equals(instrument) && r.fundingTime() == fundingTime
+          ? new Payment(instrument, fundingTime, r.rate(), r.markTicks(), lots, Math.addExact(r.amount(), difference),
+              r.epochMillis())
+          : r);
+    }
+    return new FundingLedger(after, payments);
+  }
+
   FundingLedger with(Payment payment) {
     Position before = position(payment.instrument());
     Map<String, Position> after = new HashMap<>(byInstrument);

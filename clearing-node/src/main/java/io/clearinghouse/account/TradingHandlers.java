@@ -166,7 +166,11 @@ final class TradingHandlers {
       pending.hold(event);
       return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
-    return effect.persist(event).thenRun(state -> {
+    // A side cut before a funding time the account was already paid for: that payment is redone.
+    List<Event> events = new ArrayList<>(List.of(event));
+    events.addAll(FundingHandlers.lateAdjustments(account, instruments, cmd.instrument(), event.signedLots(),
+        event.cutMillis(), now.getAsLong()));
+    return effect.persist(events).thenRun(state -> {
       pending.release(cmd.sequence());
       changed.accept(state);
     }).thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));

@@ -453,16 +453,19 @@ public final class LiquidationSaga
             backstop ? last.providerLimit() : 0,
             backstop ? AccountEntity.TransferMode.TAKE_CHECKED : AccountEntity.TransferMode.REDUCE_CLIPPED, r)));
       } else if (last.closed() == null) {
+        // Both sides of the close count for funding from the counterparty's take (its own time).
         ask(Asked.CLOSE, askAccount(trader, r -> new AccountEntity.ApplyLiquidationTransfer(key(last), liquidationId,
             state.trigger().stop() ? LiquidationRole.STOPPED : LiquidationRole.LIQUIDATED, last.counterparty(),
             last.instrument(), -last.taken().signedLots(), last.priceTicks(), 0,
-            AccountEntity.TransferMode.CLOSE_CLIPPED, r)));
+            AccountEntity.TransferMode.CLOSE_CLIPPED, last.taken().epochMillis(), r)));
       } else if (last.venue() == Venue.FUND) {
         ask(Asked.UNDO, fundSide(last, key(last) + "/undo", -last.unmatchedLots(), false, trader));
       } else {
+        // The give-back corrects the take: it counts for funding from the take's time too.
         ask(Asked.UNDO, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(
             key(last) + "/undo", liquidationId, counterpartyRole(last), trader, last.instrument(),
-            -last.unmatchedLots(), last.priceTicks(), 0, AccountEntity.TransferMode.FORCED, r)));
+            -last.unmatchedLots(), last.priceTicks(), 0, AccountEntity.TransferMode.FORCED,
+            last.taken().epochMillis(), r)));
       }
       return;
     }
