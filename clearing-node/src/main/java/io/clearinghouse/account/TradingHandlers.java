@@ -355,6 +355,9 @@ final class TradingHandlers {
         Account reversedAccount = account.apply(event);
         List<Event> events = new ArrayList<>(List.of(event));
         events.addAll(givenBack(reversedAccount, ref));
+        // Taken back after a funding time its trade counted for was paid: that payment is redone.
+        events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
+            ref.cutMillis(), now.getAsLong()));
         return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       }
@@ -375,7 +378,10 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
     }
-    return effect.persist(event).thenRun(changed::accept)
+    List<Event> events = new ArrayList<>(List.of(event));
+    events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
+        ref.cutMillis(), now.getAsLong()));
+    return effect.persist(events).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
   }
 

@@ -13,6 +13,7 @@ import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -244,5 +245,27 @@ class Review8FundingCutTest {
     Account after = trader.state();
     assertTrue(after.cash() >= 0 || after.debt() > 0 || after.liquidating(), "funding of " + paid.amount()
         + " left cash " + after.cash() + " with no position, no liquidation and no debt recorded");
+  }
+
+  /**
+   * The reversal of a side (its trade's other side refused) that comes after the account was paid
+   * for a funding time the trade counted for: the payment is redone without the side, so the
+   * account pays funding on nothing it held, and the audit of its journal is clean.
+   */
+  @Test
+  void aSideReversedAfterItsFundingTimeWasPaidTakesItsFundingBack() {
+    Acc buyer = new Acc("buyer", 100_000);
+    at(T - 1);
+    buyer.trade(1, 1_000, 500_000, "never-applied", T - 1);
+    at(T + 10_000);
+    AccountEntity.FundingPaid paid = buyer.fund(T, BP, 500_000);
+    assertEquals(List.of(1_000L, -5 * USDT), List.of(paid.lots(), paid.amount()));
+    at(T + 20_000);
+    assertInstanceOf(AccountEntity.TradeSideReverted.class, buyer.run(r -> new AccountEntity.ReverseTradeSide("t-1",
+        1, PERP, 1_000, 500_000, 0, r)));
+    assertEquals(0, buyer.state().funding().position(PERP).total(), "the reversed side's funding taken back");
+    assertEquals(100_000 * USDT, buyer.state().cash() + buyer.state().fees().unswept(), "cash and fees as before");
+    io.clearinghouse.audit.AccountLedgerAccess.assertClean(buyer.id, buyer.kit.getAllEvents().stream()
+        .map(e -> (Object) e).toList());
   }
 }
