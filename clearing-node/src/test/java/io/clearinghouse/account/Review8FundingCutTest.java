@@ -265,7 +265,12 @@ class Review8FundingCutTest {
         1, PERP, 1_000, 500_000, 0, r)));
     assertEquals(0, buyer.state().funding().position(PERP).total(), "the reversed side's funding taken back");
     assertEquals(100_000 * USDT, buyer.state().cash() + buyer.state().fees().unswept(), "cash and fees as before");
-    io.clearinghouse.audit.AccountLedgerAccess.assertClean(buyer.id, buyer.kit.getAllEvents().stream()
-        .map(e -> (Object) e).toList());
+    io.clearinghouse.audit.AccountLedgerAccess.assertClean(buyer.id, org.apache.pekko.persistence.query.PersistenceQuery
+        .get(testKit.system()).getReadJournalFor(
+            org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.class,
+            org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.Identifier())
+        .currentEventsByPersistenceId(AccountEntity.persistenceId(buyer.id).id(), 0L, Long.MAX_VALUE)
+        .map(org.apache.pekko.persistence.query.EventEnvelope::event)
+        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), testKit.system()).toCompletableFuture().join());
   }
 }
