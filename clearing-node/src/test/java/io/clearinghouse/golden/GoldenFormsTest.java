@@ -55,7 +55,8 @@ class GoldenFormsTest {
   private static final Map<String, List<Set<String>>> ADDED_FIELDS = Map.of(
       AccountEntity.AccountOpened.class.getName(), List.of(Set.of("by")),
       InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by")),
-      BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")));
+      BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
+      PinnedUnits.State.class.getName(), List.of(Set.of("retired")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll
