@@ -10,7 +10,7 @@ import org.apache.pekko.actor.Extension;
 
 /**
  * The accounts of this node whose journal did not read at their last recovery (a corrupt or
- * unknown event), with the cause. Such an account cannot run at all, but asking it must not cost
+ * unknown event), with the cause of the event that did not read. Such an account cannot run at all, but asking it must not cost
  * every caller a full ask timeout: {@link Accounts} answers {@code JOURNAL_UNREADABLE} at once
  * for an account listed here, and the liquidation read side lists such an account's liquidations
  * from the sagas' own journals. An account leaves the list when it next recovers (it is tried
@@ -26,8 +26,19 @@ public final class UnreadableJournals implements Extension {
     return ID.get(system.classicSystem());
   }
 
-  void failed(String accountId, Throwable cause) {
-    causes.put(accountId, String.valueOf(cause));
+  /**
+   * Records a failed recovery when an event did not read (the serializer refused its bytes or
+   * does not know its manifest). A journal that failed to answer (a timeout, Cassandra down) is
+   * not recorded: callers then wait for their ask, as for any account that does not answer.
+   */
+  void failed(String accountId, Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+      if (cause instanceof com.fasterxml.jackson.core.JacksonException || cause instanceof java.io.NotSerializableException
+          || cause instanceof ClassNotFoundException) {
+        causes.put(accountId, String.valueOf(cause));
+        return;
+      }
+    }
   }
 
   void recovered(String accountId) {
