@@ -17,6 +17,8 @@ import io.clearinghouse.persistence.LocalCassandra;
 import io.clearinghouse.protocol.v1.AccountServiceClient;
 import io.clearinghouse.protocol.v1.AdminListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.AdminServiceClient;
+import io.clearinghouse.protocol.v1.AuditRequest;
+import io.clearinghouse.protocol.v1.GetLiquidationRequest;
 import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
@@ -40,6 +42,72 @@ import org.junit.jupiter.api.Test;
 class CorruptAccountEventIntegrationTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /**
+   * Appends to the account's journal, with the driver, an event whose bytes no serializer reads
+   * (as a corrupted disk or a bad manual repair would leave it); answers its sequence number.
+   */
+  private static long appendUnreadableEvent(String keyspace, String accountId) {
+    String contactPoint = LocalCassandra.shared().contactPoint();
+    int colon = contactPoint.lastIndexOf(':');
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
+            Integer.parseInt(contactPoint.substring(colon + 1))))
+        .withLocalDatacenter("datacenter1").build()) {
+      String pid = "Account|" + accountId;
+      long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
+          + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
+      session.execute("INSERT INTO " + keyspace + ".messages (persistence_id, partition_nr, sequence_nr, timestamp, "
+          + "timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event) VALUES ('" + pid + "', 0, " + next
+          + ", now(), '19700101T00:00', 'corrupt-test', 33, 'io.clearinghouse.account.AccountEntity$Deposited', '', "
+          + "0xdeadbeefdeadbeef)");
+      return next;
+    }
+  }
+
+  /**
+   * A liquidated account whose journal no longer reads: its liquidations are still listed (read
+   * from the sagas' journals, which name the account), to the operator and to the account's owner,
+   * and each can still be read.
+   */
+  @Test
+  void theLiquidationsOfAnUnreadableAccountAreListedFromTheSagas() {
+    String keyspace = TestNodes.newKeyspace("corruptliq");
+    String liquidationId;
+    try (LiquidationHarness h = new LiquidationHarness(List.of(TestNodes.start(TestNodes.nodeConfig(keyspace,
+        LiquidationHarness.config("")))))) {
+      h.open("bob-1", "1000");
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", LiquidationHarness.PERP);
+      h.buy("bob-1", "maker", LiquidationHarness.PERP, "1", "50000");
+      h.mark(LiquidationHarness.PERP, "49221.8");
+      liquidationId = h.onlyLiquidation("bob-1").getLiquidationId();
+    }
+    appendUnreadableEvent(keyspace, "bob-1");
+    try (LiquidationHarness h = new LiquidationHarness(List.of(TestNodes.start(TestNodes.nodeConfig(keyspace,
+        LiquidationHarness.config("")))))) {
+      h.probe.awaitAssert(WAIT, Duration.ofMillis(500), () -> {
+        refused(h.admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId("bob-1").build(),
+            Code.DATA_LOSS, Rejection.JOURNAL_UNREADABLE);
+        return null;
+      });
+      assertEquals(List.of(liquidationId), call(h.admin.listLiquidations(), OPERATOR_TOKEN,
+          AdminListLiquidationsRequest.newBuilder().setAccountId("bob-1").build()).getLiquidationsList().stream()
+          .map(l -> l.getLiquidationId()).toList());
+      assertEquals(List.of(liquidationId), call(h.accounts.listLiquidations(), BOB_TOKEN,
+          ListLiquidationsRequest.newBuilder().setAccountId("bob-1").build()).getLiquidationsList().stream()
+          .map(l -> l.getLiquidationId()).toList());
+      assertEquals("bob-1", call(h.accounts.getLiquidation(), BOB_TOKEN, GetLiquidationRequest.newBuilder()
+          .setLiquidationId(liquidationId).build()).getAccountId());
+      // The accounts it traded with answer; the audit names bob-1's journal first (the trades and
+      // closes it can no longer match on bob-1's side follow).
+      assertEquals(1, h.view("prov").getPositionsCount());
+      List<String> violations = call(h.admin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance())
+          .getViolationsList();
+      assertTrue(violations.get(0).startsWith("journal of Account|bob-1 does not read"), violations.toString());
+    }
+  }
+
   @Test
   void anUnreadableAccountEventAffectsOnlyItsAccount() {
     String keyspace = TestNodes.newKeyspace("corruptacct");
@@ -57,17 +125,7 @@ class CorruptAccountEventIntegrationTest {
         TestNodes.stop(first);
       }
       // bob-1's journal: opened (1), deposited (2), then an event that does not read (3).
-      String contactPoint = LocalCassandra.shared().contactPoint();
-      int colon = contactPoint.lastIndexOf(':');
-      try (CqlSession session = CqlSession.builder()
-          .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
-              Integer.parseInt(contactPoint.substring(colon + 1))))
-          .withLocalDatacenter("datacenter1").build()) {
-        session.execute("INSERT INTO " + keyspace + ".messages (persistence_id, partition_nr, sequence_nr, timestamp, "
-            + "timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event) VALUES ('Account|bob-1', 0, 3, "
-            + "now(), '19700101T00:00', 'corrupt-test', 33, 'io.clearinghouse.account.AccountEntity$Deposited', '', "
-            + "0xdeadbeefdeadbeef)");
-      }
+      assertEquals(3, appendUnreadableEvent(keyspace, "bob-1"));
 
       Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
       try {
