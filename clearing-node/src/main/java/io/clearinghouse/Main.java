@@ -111,7 +111,7 @@ public final class Main {
   private static CompletionStage<Void> checkUnits(ActorSystem<?> system, NodeSettings settings, Config config,
       AtomicBoolean agreed) {
     java.time.Duration timeout = config.getDuration("clearinghouse.pinned-units.check-timeout");
-    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout)
+    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system))
         .handle((ok, failure) -> {
           if (failure == null) {
             agreed.set(true);
@@ -128,12 +128,26 @@ public final class Main {
         }).thenCompose(next -> next);
   }
 
+  /** Why the journal still needs each of the asked instruments (nothing for an unused one), to retire the others. */
+  private static java.util.function.Function<java.util.Set<String>, CompletionStage<java.util.Map<String, String>>>
+      usedOf(ActorSystem<?> system) {
+    return symbols -> io.clearinghouse.audit.InstrumentUse.of(system, symbols).thenApply(uses -> {
+      java.util.Map<String, String> used = new java.util.TreeMap<>();
+      uses.forEach((symbol, use) -> {
+        if (!use.unused()) {
+          used.put(symbol, use.toString());
+        }
+      });
+      return used;
+    });
+  }
+
   private static void recheckUnits(ActorSystem<?> system, NodeSettings settings, java.time.Duration timeout,
       AtomicBoolean agreed) {
     if (system.getWhenTerminated().toCompletableFuture().isDone()) {
       return;
     }
-    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout).whenComplete((ok, failure) -> {
+    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system)).whenComplete((ok, failure) -> {
       Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
       if (cause == null) {
         agreed.set(true);

@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import io.clearinghouse.persistence.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -51,7 +52,13 @@ public final class AccountEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Open(ActorRef<Reply> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record Open(String by, ActorRef<Reply> replyTo) implements Command {
+    /** Opened by no named operator (tools and tests). */
+    public static Open unattributed(ActorRef<Reply> replyTo) {
+      return new Open("", replyTo);
+    }
+  }
 
   /** {@code by}: the name of the operator token that asked (recorded on the event). */
   public record Deposit(String idempotencyKey, long amount, String by, ActorRef<Reply> replyTo) implements Command {
@@ -287,8 +294,17 @@ public final class AccountEntity
   /**
    * {@code beginnerLeverage}: above 0, the account opens under the beginner profile, capped at that
    * leverage until an operator sets its cap (0 in events written before the profile existed).
+   * {@code by}: the operator token's name ("" in events written before it was recorded).
    */
-  public record AccountOpened(String accountId, int beginnerLeverage) implements Event {
+  public record AccountOpened(String accountId, int beginnerLeverage, String by) implements Event {
+    public AccountOpened {
+      by = by == null ? "" : by;
+    }
+
+    public AccountOpened(String accountId, int beginnerLeverage) {
+      this(accountId, beginnerLeverage, "");
+    }
+
     public AccountOpened(String accountId) {
       this(accountId, 0);
     }
@@ -549,7 +565,13 @@ public final class AccountEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::changed)
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          UnreadableJournals.get(context.getSystem()).recovered(accountId);
+          changed(state);
+        })
+        // A journal that does not read stops this account alone; callers are told so at once.
+        .onSignal(RecoveryFailed.class, (state, failed) ->
+            UnreadableJournals.get(context.getSystem()).failed(accountId, failed.getFailure()))
         .onSignal(PostStop.instance(), state -> environment.monitor().untrack(accountId, context.getSelf()))
         .onSignal(Terminated.class, (state, terminated) -> subscribers.remove(terminated.getRef()))
         .build();
@@ -604,7 +626,7 @@ public final class AccountEntity
   /** Commands to an id that was never opened: only Open opens it; everything else is refused or ignored. */
   private ReplyEffect<Event, State> unopened(Command command) {
     if (command instanceof Open cmd) {
-      return Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
+      return Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage(), cmd.by()))
           .thenRun(this::changed)
           .thenReply(cmd.replyTo(), state -> snapshot((Account) state));
     } else if (command instanceof ApplyTrade cmd) {

@@ -59,7 +59,7 @@ class Review8FundingCutTest {
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
           AccountEntity.create(id, AccountEntityTest.environment(marks, clock)),
           EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
-      kit.runCommand(AccountEntity.Open::new);
+      kit.runCommand(AccountEntity.Open::unattributed);
       run(r -> new AccountEntity.Deposit("d-" + id, depositUsdt * USDT, r));
     }
 

@@ -20,9 +20,11 @@ import java.util.Set;
  * collections, the first subtype of a sealed type), so that a field that no longer reads back
  * (renamed, retyped) shows as a difference instead of passing as a default. Deterministic.
  *
- * <p>A field added to a record after its golden form was written is listed in {@link #ADDED}: its
- * sample is its type's default (0, false, null), which is what the old form reads as, so the test
- * shows that journals written before it still read (the added field itself is not checked).
+ * <p>A field added to a record that other persisted classes nest (so that one new form of the
+ * record alone would not do; for a top-level class see {@code GoldenFormsTest.ADDED_FIELDS}) is
+ * listed in {@link #ADDED}: its sample is its type's default (0, false, null), which is what the
+ * old forms read as, so the test shows that journals written before it still read (the added
+ * field itself is not checked).
  */
 final class Samples {
   private static final int MAX_DEPTH = 6;
