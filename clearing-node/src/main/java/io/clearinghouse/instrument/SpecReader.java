@@ -44,7 +44,9 @@ final class SpecReader {
       "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
       "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day", "funding-interval",
       "funding-interest", "funding-clamp", "funding-cap", "max-account-position", "max-open-interest",
-      "max-account-share", "account-share-from");
+      "max-account-share", "account-share-from", "volatility-margin-reference", "volatility-margin-sensitivity",
+      "volatility-margin-cap", "volatility-margin-hysteresis", "volatility-margin-warning", "open-interest-margin-lower",
+      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
