@@ -130,6 +130,42 @@ class VolatilityMarginTest {
   }
 
   @Test
+  void openInterestRaisesInitialMarginLinearlyBetweenTheCaps() {
+    Instruments instruments = Instruments.fromConfig(ConfigFactory.parseString("""
+        clearinghouse.instrument-overrides."BTCUSDT-PERP" {
+          open-interest-margin-lower = "100000", open-interest-margin-upper = "300000"
+        }
+        """).withFallback(ConfigFactory.load()).resolve(), 6);
+    MarkPrices marks = MarkPrices.local();
+    VolatilityBoard volatility = VolatilityBoard.listening(marks, VolatilityBoard.Settings.DEFAULT);
+    java.util.concurrent.atomic.AtomicLong openInterest = new java.util.concurrent.atomic.AtomicLong();
+    MarginScales.listening(instruments, marks, volatility, instrument -> openInterest.get());
+    EventSourcedBehaviorTestKit<Command, Event, State> account = EventSourcedBehaviorTestKit.create(testKit.system(),
+        AccountEntity.create("oi-margin-1", new AccountEntity.Environment(AccountEntityTest.SETTINGS, instruments,
+            marks, RiskRegistry.NONE, java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE)),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
+    account.runCommand(AccountEntity.Open::new);
+    account.<AccountEntity.Reply>runCommand(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    account.<AccountEntity.Reply>runCommand(r -> new AccountEntity.Deposit("d-1", usdt(100_000), r));
+    mark(marks, 50_000, 1_000);
+    account.<AccountEntity.Reply>runCommand(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, price(50_000),
+        false, null, "other", r));
+    // Below the lower cap (2 BTC: 100,000): the position's own 10%.
+    openInterest.set(2_000);
+    assertEquals(usdt(5_000), summary(account).positions().get(0).initialMargin());
+    // Halfway (4 BTC: 200,000): 10% + 50% of 90% = 55%.
+    openInterest.set(4_000);
+    assertEquals(usdt(27_500), summary(account).positions().get(0).initialMargin());
+    // At and beyond the upper cap: the whole notional (1x).
+    openInterest.set(6_000);
+    assertEquals(usdt(50_000), summary(account).positions().get(0).initialMargin());
+    openInterest.set(Long.MAX_VALUE);
+    assertEquals(usdt(50_000), summary(account).positions().get(0).initialMargin());
+    // Maintenance is not scaled by open interest.
+    assertEquals(usdt(200), summary(account).positions().get(0).maintenanceMargin());
+  }
+
+  @Test
   void anInstrumentWithTheOptionOffIsNeverScaled() {
     MarkPrices marks = MarkPrices.local();
     VolatilityBoard volatility = VolatilityBoard.listening(marks, new VolatilityBoard.Settings(Duration.ofSeconds(1),
