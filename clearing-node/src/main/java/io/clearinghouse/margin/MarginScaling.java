@@ -157,20 +157,22 @@ public final class MarginScaling {
 
   /**
    * {@code tiers} with every maintenance rate multiplied by {@code maintenanceScalePpm} (rounded
-   * up, and held below 100% by lowering the scale for the table as a whole), each tier's maximum
-   * leverage lowered where the new rate requires it, and the initial scale and blend set.
+   * up, and held below 100%: the top tier at most 999,999 ppm, each tier below one ppm under the
+   * next), each tier's maximum leverage lowered where the new rate requires it, and the initial
+   * scale and blend set.
    */
   public static RiskTiers scaled(RiskTiers tiers, long maintenanceScalePpm, long initialScalePpm, long blendPpm) {
     RiskTiers base = tiers.withInitial(MarginMath.PPM, 0);
     if (maintenanceScalePpm <= MarginMath.PPM) {
       return initialScalePpm == MarginMath.PPM && blendPpm == 0 ? base : base.withInitial(initialScalePpm, blendPpm);
     }
-    long topRate = tiers.tiers().get(tiers.tiers().size() - 1).maintenanceMarginRatePpm();
-    // The highest scale at which the top tier's rate stays at most 999,999 ppm after rounding up.
-    long scale = Math.min(maintenanceScalePpm, MulDiv.mulDivFloor(MarginMath.PPM - 1, MarginMath.PPM, topRate));
+    int count = tiers.tiers().size();
     java.util.List<RiskTiers.Bracket> brackets = new java.util.ArrayList<>();
-    for (RiskTier tier : tiers.tiers()) {
-      long rate = MulDiv.mulDivCeil(tier.maintenanceMarginRatePpm(), scale, MarginMath.PPM);
+    for (int k = 0; k < count; k++) {
+      RiskTier tier = tiers.tiers().get(k);
+      // Held below 100%, each tier one ppm under the next: both sequences rise strictly, so their minimum does.
+      long rate = Math.min(MulDiv.mulDivCeil(tier.maintenanceMarginRatePpm(), maintenanceScalePpm, MarginMath.PPM),
+          MarginMath.PPM - count + k);
       int leverage = (int) Math.min(tier.maxLeverage(), Math.max(1, (MarginMath.PPM - 1) / rate));
       brackets.add(new RiskTiers.Bracket(tier.upperBound(), rate, leverage));
     }

@@ -151,10 +151,18 @@ class MarginScalingTest {
     assertEquals(8_000, doubled.tiers().get(0).maintenanceMarginRatePpm());
     // 0.8% allows at most 124x.
     assertEquals(124, doubled.tiers().get(0).maxLeverage());
-    // The top tier (50%) cannot double: the whole table is scaled by the most it can take.
+    // The top tier (50%) cannot double: held at 999,999 ppm; the one below (25%) doubles to 50%.
     RiskTier top = doubled.tiers().get(doubled.tiers().size() - 1);
-    assertTrue(top.maintenanceMarginRatePpm() < PPM);
+    assertEquals(999_999, top.maintenanceMarginRatePpm());
+    assertEquals(500_000, doubled.tiers().get(doubled.tiers().size() - 2).maintenanceMarginRatePpm());
     assertEquals(1, top.maxLeverage());
+    // At the largest scale (x100): 0.4% and 0.5% become 40% and 50%; from 1% on every tier is held
+    // just under 100%, one ppm under the next: 999,992 to 999,999.
+    RiskTiers most = MarginScaling.scaled(base, MarginScaling.MAX_SCALE_PPM, PPM, 0);
+    assertEquals(List.of(400_000L, 500_000L, 999_992L, 999_999L), List.of(
+        most.tiers().get(0).maintenanceMarginRatePpm(), most.tiers().get(1).maintenanceMarginRatePpm(),
+        most.tiers().get(2).maintenanceMarginRatePpm(), most.tiers().get(9).maintenanceMarginRatePpm()));
+    assertEquals(2, most.tiers().get(0).maxLeverage());
     assertSame(base.tiers(), MarginScaling.scaled(base, PPM, PPM, 0).tiers());
     assertTrue(MarginScaling.scaled(base, PPM, PPM, 0).unscaled());
   }
