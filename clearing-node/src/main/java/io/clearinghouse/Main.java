@@ -183,6 +183,8 @@ public final class Main {
     // Before anything else listens to the marks: whoever reads the index after a mark sees it counted.
     VolatilityBoard volatility = VolatilityBoard.listening(marks, settings.volatility());
     NodeContext.get(system).volatility(volatility);
+    io.clearinghouse.price.MarketDepth depth = io.clearinghouse.price.MarketDepth.start(system, clock,
+        io.clearinghouse.price.MarketDepth.maxAge(config));
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -206,6 +208,11 @@ public final class Main {
     OpenInterest openInterest = OpenInterest.start(system,
         config.getDuration("clearinghouse.open-interest-refresh"));
     NodeContext.get(system).openInterest(openInterest::lots);
+    // Issue 16: from here on every instrument is valued at its scaled margins (off by default).
+    io.clearinghouse.price.RiskSignals signals = new io.clearinghouse.price.RiskSignals(settings.instruments(),
+        io.clearinghouse.price.MarginScales.listening(settings.instruments(), marks, volatility, openInterest::lots),
+        depth);
+    NodeContext.get(system).signals(signals);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
             .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots));
@@ -217,7 +224,7 @@ public final class Main {
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
-        metrics, clock));
+        metrics, clock, io.clearinghouse.liquidation.CloseSizing.byDepth(settings.instruments(), depth)));
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
@@ -249,7 +256,8 @@ public final class Main {
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility,
+                signals),
             liquidations, rankings, metrics, quotas, fundings),
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
             marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
@@ -260,7 +268,8 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility,
+            settings.asset(), depth),
         readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)

@@ -328,9 +328,18 @@ public final class LiquidationSaga
 
   // --- wiring ---------------------------------------------------------------------------
 
-  /** What a saga needs from its node. */
+  /**
+   * What a saga needs from its node; {@code sizing} cuts each planned close to the market depth
+   * (issue 16 item 3).
+   */
   public record Environment(LiquidationSettings settings, Instruments instruments, AdlCandidates adl, Metrics metrics,
-      Clock clock) {}
+      Clock clock, CloseSizing sizing) {
+    /** Closes as planned, whatever the depth. */
+    public Environment(LiquidationSettings settings, Instruments instruments, AdlCandidates adl, Metrics metrics,
+        Clock clock) {
+      this(settings, instruments, adl, metrics, clock, CloseSizing.WHOLE);
+    }
+  }
 
   public static void init(ActorSystem<?> system, Environment environment) {
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -586,7 +595,10 @@ public final class LiquidationSaga
           return persist(new ClosingFinished(env.clock().millis(), null));
         }
         int step = last == null || last.done() ? state.closes().size() : last.step();
-        return persist(new ClosePlanned(step, plan.instrument(), plan.signedLots(), plan.markTicks(),
+        // A liquidation closes in slices of the depth; the next plan takes the next slice. A stop closes whole.
+        long lots = state.trigger().stop() ? plan.signedLots()
+            : env.sizing().slice(plan.instrument(), plan.signedLots(), plan.markTicks());
+        return persist(new ClosePlanned(step, plan.instrument(), lots, plan.markTicks(),
             plan.bankruptcyTicks(), plan.isolated()));
       }
       case VENUE -> {

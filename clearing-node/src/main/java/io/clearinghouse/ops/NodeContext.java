@@ -63,6 +63,17 @@ public final class NodeContext implements Extension {
     return openInterest.applyAsLong(instrument);
   }
 
+  private volatile io.clearinghouse.price.RiskSignals signals;
+
+  /** The node's scaled margins and market depth (issue 16), for the metrics. */
+  public void signals(io.clearinghouse.price.RiskSignals signals) {
+    this.signals = signals;
+  }
+
+  io.clearinghouse.price.RiskSignals signals() {
+    return signals;
+  }
+
   public void volatility(io.clearinghouse.price.VolatilityBoard board) {
     this.volatility = board;
   }
