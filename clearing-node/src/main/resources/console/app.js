@@ -75,6 +75,15 @@ function start(session) {
   show(location.hash.slice(1) || 'markets');
   loadMarkets().then(() => { loadLiquidations(); });
   connectEvents();
+  if (!state.refresh) state.refresh = setInterval(() => {
+    if (token() && !$('#markets').hidden) refreshMarkets().catch(report);
+  }, 5000);
+}
+
+async function refreshMarkets() {
+  const data = await api('markets');
+  state.markets = data.instruments; state.sources = data.sources;
+  renderMarkets();
 }
 
 function show(panel) {
@@ -183,11 +192,14 @@ async function loadMarkHistory() {
   drawMarkChart();
 }
 
-function lineChart(key, target, title, xs, ys, label) {
+function lineChart(key, target, title, xs, ys, label, xLabel) {
   const width = Math.max(400, target.clientWidth || 900);
   if (state.charts[key]) { state.charts[key].destroy(); }
-  state.charts[key] = new uPlot({ title, width, height: 240, series: [{}, { label, stroke: '#2f6fd6', width: 2 }],
-    scales: { x: { time: true } } }, [xs, ys], target);
+  const time = !xLabel;
+  state.charts[key] = new uPlot({ title, width, height: 240,
+    series: [time ? {} : { label: xLabel }, { label, stroke: '#2f6fd6', width: 2, points: { size: 6 } }],
+    scales: { x: { time } },
+    axes: [time ? {} : { label: xLabel, values: (u, v) => v.map(x => x + '%') }, { size: 90 }] }, [xs, ys], target);
 }
 
 function drawMarkChart() {
@@ -332,24 +344,24 @@ async function loadSummary(event) {
 
 // --- reserves ----------------------------------------------------------------------------------
 async function loadReserves() {
-  const [reserves, fundNames] = await Promise.all([admin('GetReserves'), fetch('/insurance-funds').then(r => r.json())]);
-  const funds = await Promise.all(Object.keys(fundNames).map(f => admin('GetInsuranceFund', { fund: f, limit: 200 })));
-  const all = [...funds.map(f => Object.assign({ kind: 'fund' }, f)), ...reserves.reserves.map(r => Object.assign({ kind: 'reserve' }, r))];
-  state.reserveViews = all;
-  $('#reserves-table tbody').replaceChildren(...all.map(r => el('tr', { 'data-reserve': r.fund },
-    el('td', {}, r.fund + (r.kind === 'fund' ? ' (insurance fund)' : '')), amount(r.balance, 'balance'), amount(r.reserved, 'reserved'),
+  const reserves = await admin('GetReserves');
+  state.reserveViews = reserves.reserves;
+  $('#reserves-table tbody').replaceChildren(...reserves.reserves.map(r => el('tr', { 'data-reserve': r.fund },
+    el('td', {}, r.fund), amount(r.balance, 'balance'), amount(r.reserved, 'reserved'),
     amount(r.totalIn, 'totalIn'), amount(r.totalOut, 'totalOut'), el('td', { class: 'num' }, r.entries))));
   const select = $('#reserve-select'); const keep = select.value;
-  select.replaceChildren(...all.map(r => el('option', { value: r.fund }, r.fund)));
+  select.replaceChildren(...reserves.reserves.map(r => el('option', { value: r.fund }, r.fund)));
   if (keep) select.value = keep;
   await loadReserveHistory();
 }
 
 async function loadReserveHistory() {
   const name = $('#reserve-select').value;
-  const view = (state.reserveViews || []).find(r => r.fund === name);
-  if (!view) return;
-  const full = view.kind === 'fund' ? view : await admin('ListReserveMovements', { reserve: name, limit: 200 });
+  if (!name) return;
+  // An insurance fund's history is GetInsuranceFund's; the other reserves' ListReserveMovements'.
+  const fund = name.startsWith('insurance-fund:') ? name.slice('insurance-fund:'.length) : null;
+  const full = fund ? await admin('GetInsuranceFund', { fund, limit: 200 })
+    : await admin('ListReserveMovements', { reserve: name, limit: 200 });
   const entries = [...(full.history || [])].sort((a, b) => Number(a.epochMillis) - Number(b.epochMillis));
   lineChart('reserve', $('#reserve-chart'), name + ' balance', entries.map(e => Number(e.epochMillis) / 1000),
     entries.map(e => Number(e.balanceAfter)), 'balance');
@@ -375,20 +387,25 @@ async function runStress(event, ladder) {
 }
 
 function renderStress(report, ladder) {
+  const coverage = f => Money.isZero(f.freeBalance) ? '' : ' (' + (Number(Money.units(f.loss) * 10000n / Money.units(f.freeBalance)) / 100).toFixed(2) + '% of free)';
   const rows = report.scenarios.map(s => el('tr', { 'data-scenario': s.name },
     el('td', {}, s.name), el('td', { class: 'num', 'data-field': 'accountsLiquidated' }, s.accountsLiquidated),
     amount(s.notionalToClose, 'notionalToClose'), amount(s.penalties, 'penalties'), amount(s.deficits, 'deficits'),
-    el('td', {}, s.funds.map(f => f.fund + ': pays ' + Money.format(f.fundDraw) + ' of free ' + Money.format(f.freeBalance)
-      + (Money.isZero(f.debt) ? '' : ', debt ' + Money.format(f.debt))).join('; ')),
+    el('td', {}, s.funds.map(f => f.fund + ': loss ' + Money.format(f.loss) + coverage(f) + ', pays ' + Money.format(f.fundDraw)
+      + ' of free ' + Money.format(f.freeBalance) + (Money.isZero(f.debt) ? '' : ', debt ' + Money.format(f.debt))).join('; ')),
     el('td', {}, s.approximate ? 'approximate' : '')));
   $('#stress-result').replaceChildren(el('p', {}, report.nodesAnswered + ' of ' + report.nodes + ' nodes answered'),
     el('table', { id: 'stress-table' }, el('thead', {}, el('tr', {}, ...['scenario', 'accounts liquidated', 'notional to close',
       'penalties', 'deficits', 'fund coverage', ''].map(h => el('th', {}, h)))), el('tbody', {}, ...rows)));
   if (ladder) {
-    const steps = report.scenarios.map((s, i) => i + 1);
-    lineChart('stress', $('#stress-chart'), 'liquidation curve: accounts liquidated per ladder step', steps,
-      report.scenarios.map(s => Number(s.accountsLiquidated)), 'accounts liquidated');
-    state.charts.stress.setScale('x', { min: 1, max: steps.length });
+    // Each ladder step's shock, from the marks it evaluated (display only).
+    const shocks = report.scenarios.map((s, i) => {
+      const m = /(-?\d+(?:\.\d+)?)%/.exec(s.name);
+      return m ? Number(m[1]) : -(i + 1);
+    });
+    const order = shocks.map((x, i) => i).sort((a, b) => shocks[a] - shocks[b]);
+    lineChart('stress', $('#stress-chart'), 'liquidation curve: accounts liquidated by shock',
+      order.map(i => shocks[i]), order.map(i => Number(report.scenarios[i].accountsLiquidated)), 'accounts liquidated', 'shock');
   }
 }
 
