@@ -2,7 +2,7 @@
 # Brings the operator console (http://127.0.0.1:8558/console/, demo-operator-token) to life on a
 # node started by ./run.sh (./run.sh --demo runs this once the node is up): opens a market maker,
 # a backstop provider and eight traders with 0.5 BTC long each on less and less margin, funds the
-# insurance fund, then walks BTC down 1% a step (a second apart) from 50,000 to 43,500 and back up to 45,000,
+# insurance fund, then walks BTC down (a step a second) from 50,000 to 43,500 and back up to 45,000,
 # so the traders are liquidated one after the other (by the provider while its limit lasts, then
 # by deleveraging the market maker): five of them by 43,500. Account names carry this run's
 # number, so it can run again on the same data. Afterwards the feeders keep publishing until
@@ -34,14 +34,18 @@ op open $lp && op deposit $lp 1000000 demo-$run-lp
 op provider $lp 60000 $perp
 op top-up $perp 2000 demo-$run-fund
 deposits=(1500 1800 2200 2600 3000 3500 4000 4500)
+# The traders at once (each a chctl call after the other), so the price can start falling sooner.
 for i in "${!deposits[@]}"; do
-  trader=trader-$run-$((i + 1))
-  op open $trader
-  op deposit $trader "${deposits[$i]}" demo-$run-t$i
-  engine trade $((run * 100 + i)) demo-$run-$i $perp 50000 0.5 $trader $mm buy
+  (
+    trader=trader-$run-$((i + 1))
+    op open $trader
+    op deposit $trader "${deposits[$i]}" demo-$run-t$i
+    engine trade $((run * 100 + i)) demo-$run-$i $perp 50000 0.5 $trader $mm buy
+  ) &
 done
+wait
 echo "demo: 8 traders long 0.5 BTC each; walking the price down (open the console's Liquidations panel)"
-for p in 49500 49000 48500 48000 47500 47000 46500 46000 45500 45000 44500 44000 43500 44000 44500 45000; do
+for p in 49000 48000 47500 47000 46500 46000 45500 45000 44500 44000 43500 44000 44500 45000; do
   price $perp $p
   echo "demo: mark $p"
   sleep 1

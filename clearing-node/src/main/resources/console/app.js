@@ -333,7 +333,7 @@ function renderStress(report, ladder) {
   const rows = report.scenarios.map(s => el('tr', { 'data-scenario': s.name },
     el('td', {}, s.name), el('td', { class: 'num', 'data-field': 'accountsLiquidated' }, s.accountsLiquidated),
     amount(s.notionalToClose, 'notionalToClose'), amount(s.penalties, 'penalties'), amount(s.deficits, 'deficits'),
-    el('td', {}, s.funds.map(f => f.fund + ': loss ' + Money.format(f.loss) + coverage(f) + ', pays ' + Money.format(f.fundDraw)
+    el('td', {}, s.funds.filter(f => !(Money.isZero(f.loss) && Money.isZero(f.freeBalance))).map(f => f.fund + ': loss ' + Money.format(f.loss) + coverage(f) + ', pays ' + Money.format(f.fundDraw)
       + ' of free ' + Money.format(f.freeBalance) + (Money.isZero(f.debt) ? '' : ', debt ' + Money.format(f.debt))).join('; ')),
     el('td', {}, s.approximate ? 'approximate' : '')));
   $('#stress-result').replaceChildren(el('p', {}, report.nodesAnswered + ' of ' + report.nodes + ' nodes answered'),
