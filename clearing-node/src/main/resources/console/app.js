@@ -174,8 +174,9 @@ function renderMarkets() {
     el('td', {}, m.instrument),
     el('td', { class: 'num', 'data-field': 'index' }, m.index || '-'),
     el('td', { class: 'num', 'data-field': 'mark' }, m.mark || '-'),
-    el('td', {}, (m.freshSources === null || m.freshSources === undefined ? '?' : m.freshSources) + ' of ' + state.sources.length
-      + ' (' + state.sources.join(', ') + ')'),
+    el('td', { class: 'sources' }, (m.freshSources === null || m.freshSources === undefined ? '?' : m.freshSources) + ' of ' + state.sources.length,
+      ...(m.sourcePrices || []).map(p => el('div', { class: 'source ' + (p.fresh ? '' : 'muted'), 'data-source': p.source },
+        p.source + ' ' + p.price + ' (' + (p.ageMillis / 1000).toFixed(1) + ' s' + (p.fresh ? '' : ', stale') + ')'))),
     el('td', { class: 'num' }, m.markAgeMillis === null ? '-' : (m.markAgeMillis / 1000).toFixed(1) + ' s'),
     el('td', { class: 'num' }, pct(m.volatilityShortPpm) + ' / ' + pct(m.volatilityLongPpm)
       + (m.unusualVolatility ? ' unusual' : '')),

@@ -74,6 +74,9 @@ class ConsoleIntegrationTest {
       // A new mark arrives without a reload (server-sent events).
       h.mark(PERP, "50100");
       browser.text(mark, "50100.0");
+      // Each source's own price, once the page next refreshes the markets (every 5 s).
+      browser.until(d -> d.findElement(By.cssSelector("#markets-table tr[data-instrument='" + PERP
+          + "'] div[data-source='okx']")).getText().startsWith("okx 50100.0 ("));
       browser.until(d -> d.findElements(By.cssSelector("#mark-chart .u-over")).size() == 1);
       browser.screenshot("markets");
 

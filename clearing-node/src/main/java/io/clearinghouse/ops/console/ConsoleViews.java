@@ -70,6 +70,19 @@ final class ConsoleViews {
             }
             return null;
           }).toCompletableFuture());
+      long now = System.currentTimeMillis();
+      asks.add(ClusterSharding.get(system).entityRefFor(PriceFeed.TYPE_KEY, symbol)
+          .<PriceFeed.Sources>ask(PriceFeed.GetSources::new, ASK_TIMEOUT)
+          .thenAccept(heard -> {
+            synchronized (root) {
+              ArrayNode bySource = entry.putArray("sourcePrices");
+              for (PriceFeed.SourcePrice p : heard.sources()) {
+                bySource.addObject().put("source", p.source()).put("price", contract.formatPrice(p.priceTicks()))
+                    .put("ageMillis", now - p.epochMillis()).put("fresh", p.fresh());
+              }
+            }
+          })
+          .exceptionally(failure -> null).toCompletableFuture());
     }
     return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(done -> root);
   }
