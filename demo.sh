@@ -56,7 +56,7 @@ echo "demo: the feeders keep publishing around 45,000 (Ctrl-C stops)"
 while true; do
   for p in 45000 45050 45100 45050; do
     price $perp $p
-    price $future 45000
+    price $future 50000
     sleep 3
   done
 done
