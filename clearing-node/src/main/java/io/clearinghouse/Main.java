@@ -38,6 +38,7 @@ import io.clearinghouse.monitor.OpenInterest;
 import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
+import io.clearinghouse.ops.console.ConsoleBackend;
 import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
@@ -253,16 +254,19 @@ public final class Main {
     StressTest stress = new StressTest(system, settings.instruments(), marks, liquidations, settings.stress());
     var stressRunner = StressSchedule.init(system, stress, metrics, clock);
     AtomicBoolean unitsAgreed = new AtomicBoolean();
+    AdminGrpcService admin = new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit,
+        liquidations, metrics, marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(
+            system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
+            settings.stress().timeout())));
+    NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
+        unitsAgreed::get, marks));
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility,
                 signals),
             liquidations, rankings, metrics, quotas, fundings),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
-                settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
-                settings.stress().timeout()))),
+        admin,
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,

@@ -96,6 +96,23 @@ public final class NodeContext implements Extension {
     return metrics;
   }
 
+  private volatile io.clearinghouse.ops.console.ConsoleBackend console;
+
+  /** What the operator console calls: the same operator service the gRPC API serves. */
+  public void console(io.clearinghouse.ops.console.ConsoleBackend console) {
+    this.console = console;
+  }
+
+  /** The console's backend (null before the node started). */
+  public io.clearinghouse.ops.console.ConsoleBackend console() {
+    return console;
+  }
+
+  /** The node's token checks (null before the node started); the console authorises with them. */
+  public Authenticator auth() {
+    return authenticator;
+  }
+
   private static final class Id extends AbstractExtensionId<NodeContext> {
     @Override
     public NodeContext createExtension(ExtendedActorSystem system) {
