@@ -213,7 +213,7 @@ public final class Main {
         settings.instruments(), clock);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
-        system.settings().config().getBoolean("clearinghouse.require-mark"));
+        system.settings().config().getBoolean("clearinghouse.require-mark"), clock, MarketCheck.Settled.UNKNOWN);
     TradeRegister.init(system, settings.register(), market);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 

@@ -13,9 +13,17 @@ import java.util.Objects;
  * @param liquidation fund, negative-balance policy, backstop spread
  * @param funding how a perpetual's funding is computed; null for a dated future
  * @param limits concentration and open-interest limits (issue 16)
+ * @param expiry how a dated future expires and settles; null for a perpetual
  */
 public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
-    FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+    FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits, ExpiryTerms expiry) {
+  /** A dated future's expiry terms taken from its contract's expiry (30-minute window, no fee, no next). */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
+      FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+    this(contract, priceBandPpm, liquidation, funding, limits,
+        contract.expiry() == null ? null : ExpiryTerms.defaults(contract.expiry()));
+  }
+
   /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap), no limits. */
   public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation) {
     this(contract, priceBandPpm, liquidation, defaultFunding(contract));
@@ -41,6 +49,10 @@ public record InstrumentSpec(Instrument contract, long priceBandPpm, Liquidation
 
   public InstrumentSpec {
     java.util.Objects.requireNonNull(limits, "limits");
+    if ((expiry != null) != (contract.expiry() != null)
+        || (expiry != null && !expiry.expiry().equals(contract.expiry()))) {
+      throw new IllegalArgumentException(contract.symbol() + ": expiry terms are for dated futures only, at their expiry");
+    }
     if ((funding != null) != (contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL)) {
       throw new IllegalArgumentException(contract.symbol() + ": funding terms are for perpetuals only, and every "
           + "perpetual has them");
