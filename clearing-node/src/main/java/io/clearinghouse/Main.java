@@ -211,9 +211,12 @@ public final class Main {
         settings.instruments());
     io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,
         settings.instruments(), clock);
+    io.clearinghouse.expiry.Settlements settlements = io.clearinghouse.expiry.SettlementTicker.start(system,
+        io.clearinghouse.expiry.ExpirySettings.fromConfig(config, settings.instruments()), settings.instruments(), clock,
+        metrics);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
-        system.settings().config().getBoolean("clearinghouse.require-mark"), clock, MarketCheck.Settled.UNKNOWN);
+        system.settings().config().getBoolean("clearinghouse.require-mark"), clock, settlements::settled);
     TradeRegister.init(system, settings.register(), market);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 

@@ -220,6 +220,14 @@ public final class AccountEntity
   public record GetFundingPayments(String instrument, long beforeFundingTime, String beforeInstrument, int limit,
       ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * From a dated future's settlement ({@link io.clearinghouse.expiry.ExpirySettlement}): close the
+   * position in {@code instrument} at {@code priceTicks}, the settlement price of its expiry at
+   * {@code expiryMillis}. Applied once per instrument: a repeat answers with the first result.
+   */
+  public record ApplySettlement(String instrument, long expiryMillis, long priceTicks, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** Sends the account's state now and after every change to {@code subscriber}, until it stops. */
   public record Subscribe(ActorRef<Reply> subscriber) implements Command {}
 
@@ -243,6 +251,9 @@ public final class AccountEntity
 
   /** A funding payment applied now, or before ({@code duplicate}): {@code amount} received (negative: paid). */
   public record FundingPaid(long amount, long lots, boolean duplicate) implements Reply {}
+
+  /** A dated future's settlement applied to the account now, or before ({@code duplicate}). */
+  public record SettlementDone(SettlementApplied settlement, boolean duplicate) implements Reply {}
 
   /** A page of funding payments, newest first; {@code more}: older ones are retained too. */
   public record FundingPayments(java.util.List<FundingLedger.Payment> newestFirst, boolean more) implements Reply {
@@ -418,6 +429,26 @@ public final class AccountEntity
   public record FundingApplied(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
       long epochMillis) implements Event {}
 
+  /**
+   * The position of {@code lots} with cost {@code cost} in the dated future {@code instrument}
+   * closed at its settlement price {@code priceTicks} (expiry at {@code expiryMillis}):
+   * {@code value = lots * price * multiplier} from the instrument's settlement pool (negative: paid
+   * into it), realized PnL {@code value - cost} to the cash, the delivery {@code fee} to fee
+   * revenue, the isolated margin {@code isolatedReleased} back to the cash; the instrument's
+   * reservations and stop are dropped. Lots 0: the account held nothing, only marked settled.
+   */
+  public record SettlementApplied(String instrument, long expiryMillis, long priceTicks, long lots, long value,
+      long cost, long fee, long isolatedReleased, long epochMillis) implements Event {
+    public long pnl() {
+      return Math.subtractExact(value, cost);
+    }
+
+    /** What the account's cash gained (negative: lost). */
+    public long cashDelta() {
+      return Math.addExact(Math.subtractExact(pnl(), fee), isolatedReleased);
+    }
+  }
+
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
 
@@ -592,6 +623,7 @@ public final class AccountEntity
         .onCommand(SweepFees.class, cmd -> Effect().noReply())
         .onCommand(FeesAnswer.class, cmd -> Effect().noReply())
         .onCommand(ApplyFunding.class, cmd -> notFound(cmd.replyTo()))
+        .onCommand(ApplySettlement.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(GetFundingPayments.class, cmd -> notFound(cmd.replyTo()))
         .onCommand(Stop.class, cmd -> Effect().stop().thenNoReply());
     TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(), settings.asset(), pending,
@@ -607,7 +639,10 @@ public final class AccountEntity
         this::changed);
     FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(), environment.clock(),
         this::changed, notice -> subscribers.forEach(s -> s.tell(notice)));
+    SettlementHandlers settlement = new SettlementHandlers(Effect(), environment.instruments(), environment.clock(),
+        this::changed);
     builder.forStateType(Account.class)
+        .onCommand(ApplySettlement.class, settlement::apply)
         .onCommand(ApplyFunding.class, funding::apply)
         .onCommand(GetFundingPayments.class, funding::list)
         .onCommand(Open.class, (account, cmd) -> Effect().reply(cmd.replyTo(), snapshot(account)))
@@ -747,7 +782,8 @@ public final class AccountEntity
         .onEvent(FeesSwept.class, (account, event) -> account.apply(event))
         .onEvent(FeesCollected.class, (account, event) -> account.apply(event))
         .onEvent(FeesSweepVoided.class, (account, event) -> account.apply(event))
-        .onEvent(FundingApplied.class, (account, event) -> account.apply(event));
+        .onEvent(FundingApplied.class, (account, event) -> account.apply(event))
+        .onEvent(SettlementApplied.class, (account, event) -> account.apply(event));
     return builder.build();
   }
 }

@@ -1,0 +1,17 @@
+package io.clearinghouse.expiry;
+
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.metrics.Metrics;
+import java.time.Clock;
+import java.util.concurrent.CompletionStage;
+
+/** What a settlement needs from its node: settings, instruments, a clock, the index, the fan-out and metrics. */
+public record SettlementEnvironment(ExpirySettings settings, Instruments instruments, Clock clock, IndexSource index,
+    SettlementFanOut fanOut, Metrics metrics) {
+
+  /** The instrument's index in ticks if fresh, else 0. */
+  @FunctionalInterface
+  public interface IndexSource {
+    CompletionStage<Long> freshIndexTicks(String instrument);
+  }
+}
