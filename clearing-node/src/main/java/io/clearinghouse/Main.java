@@ -243,7 +243,7 @@ public final class Main {
         new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
             marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
                 settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
-                settings.stress().timeout()))),
+                settings.stress().timeout()))).withSettlements(settlements),
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
