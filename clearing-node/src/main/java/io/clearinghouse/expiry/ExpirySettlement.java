@@ -250,7 +250,8 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
       // A stale index leaves its slot empty: the average is over the fresh samples.
       return Effect().none();
     }
-    return Effect().persist(new IndexSampled(s.slot(), s.indexTicks(), clock.millis()));
+    return Effect().persist(new IndexSampled(s.slot(), s.indexTicks(), clock.millis()))
+        .thenRun(after -> tellExpected(after.average().priceTicks()));
   }
 
   private EffectBuilder<Event, State> fix(long priceTicks, long samples, String operator, long now) {
@@ -259,6 +260,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     return Effect().persist(new PriceFixed(priceTicks, samples, operator, now))
         .thenRun(after -> {
           environment.metrics().settlementWaiting.labels(instrument).set(0);
+          tellExpected(after.priceTicks());
           startRound(after);
         });
   }
@@ -281,6 +283,13 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
     return fix(cmd.priceTicks(), state.average().samples(), cmd.operator(), now)
         .thenRun(after -> cmd.replyTo().tell(new PriceSet(record(after))));
+  }
+
+  /** The price feed's mark converges to the expected settlement price over the window. */
+  private void tellExpected(long ticks) {
+    if (ticks > 0) {
+      environment.expected().expected(instrument, ticks, terms.windowStartMillis(), terms.expiryMillis());
+    }
   }
 
   private void startRound(State state) {

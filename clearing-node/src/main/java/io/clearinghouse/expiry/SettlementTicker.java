@@ -29,7 +29,8 @@ public final class SettlementTicker {
                 sharding.entityRefFor(PriceFeed.TYPE_KEY, instrument), PriceFeed.GetStatus::new,
                 settings.askTimeout(), system.scheduler())
             .thenApply(s -> s.stale() ? 0L : s.indexTicks()),
-        SettlementFanOut.viaMonitors(system), metrics);
+        SettlementFanOut.viaMonitors(system), metrics, (instrument, ticks, start, expiry) -> sharding
+            .entityRefFor(PriceFeed.TYPE_KEY, instrument).tell(new PriceFeed.SettlementExpected(ticks, start, expiry)));
     ExpirySettlement.init(system, environment);
     Settlements settlements = new Settlements(system, settings.askTimeout());
     if (!settings.enabled() || futures.isEmpty()) {

@@ -201,11 +201,11 @@ class ExpiryIntegrationTest {
       feeding.set(false);
       TestNodes.stop(node);
       node = TestNodes.start(config);
-      settings = TestNodes.clientSettings(node, clients);
-      admin = AdminServiceClient.create(settings, clients);
-      engine = ClearingServiceClient.create(settings, clients);
+      var restarted = TestNodes.clientSettings(node, clients);
+      AdminServiceClient settledAdmin = AdminServiceClient.create(restarted, clients);
+      ClearingServiceClient settledEngine = ClearingServiceClient.create(restarted, clients);
 
-      SettlementView done = awaitStatus(admin, "SETTLED");
+      SettlementView done = awaitStatus(settledAdmin, "SETTLED");
       assertEquals("50000.3", done.getPrice());
       assertEquals("", done.getSetBy());
       assertEquals(12, done.getAccounts());
@@ -229,14 +229,12 @@ class ExpiryIntegrationTest {
       assertEquals(0, fees.compareTo(new BigDecimal(done.getTotalFees())));
       // No position, no reservation left; the cash is the deposit plus the pnl less the trade's and the delivery fees.
       for (String id : ids) {
-        AccountView view = call(admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId(id)
+        AccountView view = call(settledAdmin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId(id)
             .build());
         assertTrue(view.getPositionsList().stream().noneMatch(p -> p.getInstrument().equals(FUTURE)), view.toString());
         assertEquals(0, new BigDecimal(view.getReserved()).signum(), view.toString());
       }
       // Settled: trades are refused as such (once this node heard it), and so is a second price.
-      AdminServiceClient settledAdmin = admin;
-      ClearingServiceClient settledEngine = engine;
       probe.awaitAssert(WAIT, Duration.ofMillis(200), () -> {
         TradeResult late = trade(settledEngine, clients, "after-" + sequences.get(), "0.1", "acct-0", "acct-1");
         assertEquals(io.clearinghouse.protocol.v1.ErrorReason.INSTRUMENT_SETTLED, late.getRejection().getReason(),
@@ -245,7 +243,7 @@ class ExpiryIntegrationTest {
       });
       refused(settledAdmin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder()
           .setInstrument(FUTURE).setPrice("50000").build(), Status.Code.FAILED_PRECONDITION, Rejection.INSTRUMENT_SETTLED);
-      AuditReport audit = call(admin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
+      AuditReport audit = call(settledAdmin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
       assertTrue(audit.getClean(), audit.getViolationsList().toString());
     } finally {
       if (feeder != null) {
