@@ -249,7 +249,8 @@ public final class Main {
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility)
+            .withSettlements(settlements),
         readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)
