@@ -153,12 +153,13 @@ class ExpiryIntegrationTest {
           .setPrice("50000").build(), Status.Code.PERMISSION_DENIED, Rejection.WRONG_ROLE);
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
-        ids.add("acct-" + i);
-        open(admin, "acct-" + i);
+        // The third and fourth (a long and a short) hold isolated positions: alice's accounts.
+        String id = i == 2 ? "alice-1" : i == 3 ? "alice-2" : "acct-" + i;
+        ids.add(id);
+        open(admin, id);
       }
-      // acct-2 and acct-3 hold isolated positions.
-      for (String id : List.of("acct-2", "acct-3")) {
-        call(accounts.setMarginMode(), OPERATOR_TOKEN, SetMarginModeRequest.newBuilder().setAccountId(id)
+      for (String id : List.of("alice-1", "alice-2")) {
+        call(accounts.setMarginMode(), ALICE_TOKEN, SetMarginModeRequest.newBuilder().setAccountId(id)
             .setInstrument(FUTURE).setMarginMode(MarginMode.ISOLATED).build());
       }
       // Pairs (0,1), (2,3)...: the even one buys from the odd one, 0.1 BTC more each pair.
@@ -221,7 +222,7 @@ class ExpiryIntegrationTest {
       // Each pair k (1..6) holds 0.1k BTC: notional 5,000.03k; fee 0.02% = 1.000006k, each side.
       BigDecimal fees = BigDecimal.ZERO;
       for (AccountSettlement a : done.getResultsList()) {
-        int index = Integer.parseInt(a.getAccountId().substring("acct-".length()));
+        int index = ids.indexOf(a.getAccountId());
         int k = index / 2 + 1;
         BigDecimal lots = new BigDecimal("0.1").multiply(BigDecimal.valueOf(k));
         assertEquals(0, new BigDecimal(a.getSize()).abs().compareTo(lots), a.toString());
