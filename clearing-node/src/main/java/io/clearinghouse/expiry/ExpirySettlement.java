@@ -169,6 +169,12 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   private final long required;
   private boolean sampling;
   private boolean settling;
+  /**
+   * When this incarnation started: after a restart (its node died, or the cluster restarted) the
+   * accounts restart too and report to their monitors only over the next seconds, so a round
+   * finding nobody closes the settlement only {@code settle-window} after this as well.
+   */
+  private final long startedAt;
 
   private ExpirySettlement(String instrument, String entityId, SettlementEnvironment environment,
       ActorContext<Command> context) {
@@ -184,6 +190,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     this.clock = environment.clock();
     this.slots = SettlementMath.slots(terms.settlementWindow().toMillis(), settings.sampleEvery().toMillis());
     this.required = SettlementMath.requiredSamples(slots, settings.minSampleShare());
+    this.startedAt = clock.millis();
   }
 
   @Override
@@ -323,7 +330,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
           .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
     }
     if (done.round().found() == 0 && done.round().complete()
-        && now - state.lastDueAt() >= settings.settleWindow().toMillis()) {
+        && now - Math.max(state.lastDueAt(), startedAt) >= settings.settleWindow().toMillis()) {
       SettlementRecord r = record(state);
       context.getLog().info("Settlement of {} closed at {} ticks: {} accounts, values summing to {}, fees {}",
           instrument, state.priceTicks(), r.results().size(), r.totalValue(), r.totalFees());

@@ -73,7 +73,8 @@ class ExpiryIntegrationTest {
 
   private static Config config(String keyspace, Instant expiry) {
     return TestNodes.nodeConfig(keyspace, String.join("\n",
-        "clearinghouse.expiry { sample-every = 1s, settle-window = 3s, parallelism = 1, batch = 1 }",
+        // A settle window long enough for a restarted node's accounts to restart and report.
+        "clearinghouse.expiry { sample-every = 1s, settle-window = 10s, parallelism = 1, batch = 1 }",
         "clearinghouse.instrument-overrides { \"" + FUTURE + "\" { expiry = \"" + expiry + "\", "
             + "settlement-window = 10s, delivery-fee = \"0.02%\" } }"));
   }
