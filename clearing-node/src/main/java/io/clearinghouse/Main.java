@@ -233,9 +233,12 @@ public final class Main {
         settings.instruments());
     io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,
         settings.instruments(), clock);
+    io.clearinghouse.expiry.Settlements settlements = io.clearinghouse.expiry.SettlementTicker.start(system,
+        io.clearinghouse.expiry.ExpirySettings.fromConfig(config, settings.instruments()), settings.instruments(), clock,
+        metrics);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
-        system.settings().config().getBoolean("clearinghouse.require-mark"));
+        system.settings().config().getBoolean("clearinghouse.require-mark"), clock, settlements::settled);
     TradeRegister.init(system, settings.register(), market);
     LastTrades lastTrades = LastTrades.start(system, settings.prices(), clock);
 
@@ -257,7 +260,7 @@ public final class Main {
     AdminGrpcService admin = new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit,
         liquidations, metrics, marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(
             system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
-            settings.stress().timeout())));
+            settings.stress().timeout()))).withSettlements(settlements);
     NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
         unitsAgreed::get, marks));
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
@@ -273,7 +276,7 @@ public final class Main {
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility,
-            settings.asset(), depth),
+            settings.asset(), depth).withSettlements(settlements),
         readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)

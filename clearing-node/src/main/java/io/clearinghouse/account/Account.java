@@ -48,7 +48,8 @@ public record Account(
     List<String> liquidationIds,
     FeeSweep fees,
     FundingLedger funding,
-    boolean beginner) implements AccountEntity.State {
+    boolean beginner,
+    Map<String, AccountEntity.SettlementApplied> settlements) implements AccountEntity.State {
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -84,6 +85,8 @@ public record Account(
     fees = fees == null ? FeeSweep.NONE : fees;
     // Snapshots written before funding existed have none.
     funding = funding == null ? FundingLedger.EMPTY : funding;
+    // Snapshots written before expiry existed have none: no dated future was settled then.
+    settlements = settlements == null ? Map.of() : Map.copyOf(settlements);
   }
 
   /** Any event applied to an open account: each kind by its own handler below (the frequent ones first). */
@@ -97,6 +100,8 @@ public record Account(
     } else if (event instanceof AccountEntity.FundingApplied e) {
       return apply(e);
     } else if (event instanceof AccountEntity.FundingAdjusted e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.SettlementApplied e) {
       return apply(e);
     } else if (event instanceof AccountEntity.Deposited e) {
       return apply(e, keyRetentionMillis);
@@ -158,7 +163,7 @@ public record Account(
   static Account opened(String accountId, int retainedTrades, int beginnerLeverage) {
     return new Account(accountId, 0, Math.max(0, beginnerLeverage), Map.of(), Map.of(), List.of(), retainedTrades,
         List.of(), 0, null, 0, List.of(), Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY,
-        beginnerLeverage > 0);
+        beginnerLeverage > 0, Map.of());
   }
 
   Holding holding(String instrument) {
@@ -577,6 +582,31 @@ public record Account(
         .cash(Math.addExact(cash, m.cash()))
         .funding(funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(), e.markTicks(),
             e.lots(), e.amount(), e.epochMillis())))
+        .build();
+  }
+
+  /**
+   * A dated future settled: the position closed at the settlement price (its money moved by the
+   * event's own transfers), its reservations and stop dropped, the settlement remembered.
+   */
+  Account apply(AccountEntity.SettlementApplied e) {
+    Moved m = moved(e, e.instrument());
+    Holding h = holding(e.instrument());
+    Holding closed = new Holding(Math.subtractExact(h.lots(), e.lots()), Math.addExact(h.cost(), m.cost()), h.leverage(),
+        h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
+    Map<String, Reservation> reservationsAfter = new HashMap<>(reservations);
+    reservationsAfter.values().removeIf(r -> r.instrument().equals(e.instrument()));
+    Map<String, Long> stopsAfter = new HashMap<>(stops);
+    stopsAfter.remove(e.instrument());
+    Map<String, AccountEntity.SettlementApplied> settled = new HashMap<>(settlements);
+    settled.put(e.instrument(), e);
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .holdings(withHolding(e.instrument(), closed))
+        .reservations(reservationsAfter)
+        .stops(stopsAfter)
+        .fees(fees.charged(e.fee()))
+        .settlements(settled)
         .build();
   }
 

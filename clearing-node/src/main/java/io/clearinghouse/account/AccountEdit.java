@@ -27,6 +27,7 @@ final class AccountEdit {
   private FeeSweep fees;
   private FundingLedger funding;
   private boolean beginner;
+  private Map<String, AccountEntity.SettlementApplied> settlements;
 
   AccountEdit(Account a) {
     accountId = a.accountId();
@@ -47,6 +48,12 @@ final class AccountEdit {
     fees = a.fees();
     funding = a.funding();
     beginner = a.beginner();
+    settlements = a.settlements();
+  }
+
+  AccountEdit settlements(Map<String, AccountEntity.SettlementApplied> value) {
+    settlements = value;
+    return this;
   }
 
   AccountEdit cash(long value) {
@@ -132,6 +139,6 @@ final class AccountEdit {
   Account build() {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
         recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees,
-        funding, beginner);
+        funding, beginner, settlements);
   }
 }

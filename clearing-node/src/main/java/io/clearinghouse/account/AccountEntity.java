@@ -236,6 +236,14 @@ public final class AccountEntity
   public record GetFundingPayments(String instrument, long beforeFundingTime, String beforeInstrument, int limit,
       ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * From a dated future's settlement ({@link io.clearinghouse.expiry.ExpirySettlement}): close the
+   * position in {@code instrument} at {@code priceTicks}, the settlement price of its expiry at
+   * {@code expiryMillis}. Applied once per instrument: a repeat answers with the first result.
+   */
+  public record ApplySettlement(String instrument, long expiryMillis, long priceTicks, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** Sends the account's state now and after every change to {@code subscriber}, until it stops. */
   public record Subscribe(ActorRef<Reply> subscriber) implements Command {}
 
@@ -259,6 +267,9 @@ public final class AccountEntity
 
   /** A funding payment applied now, or before ({@code duplicate}): {@code amount} received (negative: paid). */
   public record FundingPaid(long amount, long lots, boolean duplicate) implements Reply {}
+
+  /** A dated future's settlement applied to the account now, or before ({@code duplicate}). */
+  public record SettlementDone(SettlementApplied settlement, boolean duplicate) implements Reply {}
 
   /** A page of funding payments, newest first; {@code more}: older ones are retained too. */
   public record FundingPayments(java.util.List<FundingLedger.Payment> newestFirst, boolean more) implements Reply {
@@ -465,6 +476,26 @@ public final class AccountEntity
    */
   public record FundingAdjusted(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
       long epochMillis) implements Event {}
+
+  /**
+   * The position of {@code lots} with cost {@code cost} in the dated future {@code instrument}
+   * closed at its settlement price {@code priceTicks} (expiry at {@code expiryMillis}):
+   * {@code value = lots * price * multiplier} from the instrument's settlement pool (negative: paid
+   * into it), realized PnL {@code value - cost} to the cash, the delivery {@code fee} to fee
+   * revenue, the isolated margin {@code isolatedReleased} back to the cash; the instrument's
+   * reservations and stop are dropped. Lots 0: the account held nothing, only marked settled.
+   */
+  public record SettlementApplied(String instrument, long expiryMillis, long priceTicks, long lots, long value,
+      long cost, long fee, long isolatedReleased, long epochMillis) implements Event {
+    public long pnl() {
+      return Math.subtractExact(value, cost);
+    }
+
+    /** What the account's cash gained (negative: lost). */
+    public long cashDelta() {
+      return Math.addExact(Math.subtractExact(pnl(), fee), isolatedReleased);
+    }
+  }
 
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
@@ -694,6 +725,8 @@ public final class AccountEntity
       return c.replyTo();
     } else if (command instanceof GetFundingPayments c) {
       return c.replyTo();
+    } else if (command instanceof ApplySettlement c) {
+      return c.replyTo();
     }
     return null;
   }
@@ -714,6 +747,8 @@ public final class AccountEntity
         pending, AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
+    private final SettlementHandlers settlement = new SettlementHandlers(Effect(), environment.instruments(),
+        environment.clock(), AccountEntity.this::changed);
 
     ReplyEffect<Event, State> opened(Account account, Command command) {
       if (command instanceof CheckTrade cmd) {
@@ -738,6 +773,8 @@ public final class AccountEntity
         return transfers.withdraw(account, cmd);
       } else if (command instanceof ApplyFunding cmd) {
         return funding.apply(account, cmd);
+      } else if (command instanceof ApplySettlement cmd) {
+        return settlement.apply(account, cmd);
       } else if (command instanceof GetFundingPayments cmd) {
         return funding.list(account, cmd);
       } else if (command instanceof Open cmd) {

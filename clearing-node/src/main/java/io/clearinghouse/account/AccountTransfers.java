@@ -68,6 +68,14 @@ public final class AccountTransfers {
       Transfer.add(t, Bucket.fundingPool(f.instrument()), cash, f.amount());
     } else if (event instanceof AccountEntity.FundingAdjusted f) {
       Transfer.add(t, Bucket.fundingPool(f.instrument()), cash, f.amount());
+    } else if (event instanceof AccountEntity.SettlementApplied e) {
+      // Like a trade side with the settlement pool as the counterparty: the cost leaves the
+      // position, the value at the settlement price comes from (or, short, goes to) the pool.
+      Bucket pool = Bucket.settlementPool(e.instrument());
+      Transfer.add(t, Bucket.position(accountId, e.instrument()), pool, Math.negateExact(e.cost()));
+      Transfer.add(t, pool, cash, e.pnl());
+      Transfer.add(t, cash, Bucket.FEES, e.fee());
+      Transfer.add(t, Bucket.isolatedMargin(accountId, e.instrument()), cash, e.isolatedReleased());
     } else if (event instanceof LiquidationCredited c) {
       Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
       Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));

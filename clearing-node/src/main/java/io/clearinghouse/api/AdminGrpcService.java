@@ -480,6 +480,40 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     });
   }
 
+  private SettlementCalls settlementCalls;
+
+  /** With the dated futures' settlements (issue 17, expiry); without, their calls answer UNAVAILABLE. */
+  public AdminGrpcService withSettlements(io.clearinghouse.expiry.Settlements settlements) {
+    this.settlementCalls = new SettlementCalls(settlements, instruments, asset);
+    return this;
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.SettlementView> getSettlement(
+      io.clearinghouse.protocol.v1.GetSettlementRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      return settlements().get(in);
+    });
+  }
+
+  @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.SettlementView> setSettlementPrice(
+      io.clearinghouse.protocol.v1.SetSettlementPriceRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      String operator = auth.require(metadata, Role.OPERATOR).name();
+      return settlements().setPrice(in, operator);
+    });
+  }
+
+  private SettlementCalls settlements() {
+    if (settlementCalls == null) {
+      throw new io.clearinghouse.common.RejectedException(io.clearinghouse.common.Rejection.TIMEOUT,
+          "this node runs no settlements");
+    }
+    return settlementCalls;
+  }
+
   /** A page size: 50 unless asked, at most 1000. */
   static int pageSize(int requested) {
     return requested <= 0 ? 50 : Math.min(requested, 1000);

@@ -238,10 +238,30 @@ public final class PriceGrpcService implements PriceServicePowerApi {
     return Optional.empty();
   }
 
+  private io.clearinghouse.expiry.Settlements settlements = io.clearinghouse.expiry.Settlements.NONE;
+
+  /** With the dated futures' settlements: marks carry the expected settlement price in the window. */
+  public PriceGrpcService withSettlements(io.clearinghouse.expiry.Settlements settlements) {
+    this.settlements = settlements;
+    return this;
+  }
+
+  private long windowMillis(String instrument) {
+    var terms = instruments.spec(instrument).expiry();
+    return terms == null ? 0 : terms.settlementWindow().toMillis();
+  }
+
   private MarkPriceUpdate markUpdate(Mark mark) {
     MarkPriceUpdate.Builder update = MarkPriceUpdate.newBuilder().setInstrument(mark.instrument())
         .setSequence(mark.sequence()).setMarkPrice(instruments.require(mark.instrument()).formatPrice(mark.priceTicks()))
         .setTimestampMs(mark.epochMillis());
+    settlements.last(mark.instrument()).ifPresent(r -> {
+      long expected = r.priceTicks() > 0 ? r.priceTicks()
+          : clock.millis() >= r.expiryMillis() - windowMillis(mark.instrument()) ? r.expectedPriceTicks() : 0;
+      if (expected > 0) {
+        update.setExpectedSettlementPrice(instruments.require(mark.instrument()).formatPrice(expected));
+      }
+    });
     if (volatility != null) {
       var index = volatility.index(mark.instrument());
       update.setVolatilityShortPpm(index.shortPpm()).setVolatilityLongPpm(index.longPpm())

@@ -49,6 +49,10 @@ final class AccountLedger {
   private final Map<String, Long> fundingFor = new HashMap<>();
   /** Per perpetual: the last funding time applied (funding times apply once each, in order). */
   private final Map<String, Long> fundedUpTo = new HashMap<>();
+  /** Per dated future: what the account paid into its settlement pool (negative: was paid from it). */
+  final Map<String, Long> settlementPaid = new HashMap<>();
+  /** Per dated future: the account's settlement, as its journal holds it (one each). */
+  final Map<String, AccountEntity.SettlementApplied> settlements = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -167,6 +171,8 @@ final class AccountLedger {
           l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
               + " redone before it was applied");
         }
+      } else if (event instanceof AccountEntity.SettlementApplied e) {
+        l.settle(e, instruments);
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());
@@ -217,6 +223,39 @@ final class AccountLedger {
       violations.add(accountId + ": funding of " + instrument + " for " + fundingTime + " moved " + total + " but "
           + lots + " lots at mark " + markTicks + " and rate " + rate + " make " + expected);
     }
+  }
+
+  /**
+   * A dated future's settlement: the position it closes is the one the journal holds, its value is
+   * exactly lots * price * multiplier and its fee the delivery fee rounded up, once per instrument.
+   */
+  private void settle(AccountEntity.SettlementApplied e, Instruments instruments) {
+    String instrument = e.instrument();
+    long lotsHeld = lots.getOrDefault(instrument, 0L);
+    long costHeld = cost.getOrDefault(instrument, 0L);
+    long isolatedHeld = isolated.getOrDefault(instrument, 0L);
+    if (settlements.put(instrument, e) != null) {
+      violations.add(accountId + ": " + instrument + " settled twice");
+    }
+    if (lotsHeld != e.lots() || costHeld != e.cost() || isolatedHeld != e.isolatedReleased()) {
+      violations.add(accountId + ": settlement of " + instrument + " closed " + e.lots() + " lots at cost " + e.cost()
+          + " with isolated margin " + e.isolatedReleased() + " but the journal held " + lotsHeld + " lots at cost "
+          + costHeld + " with " + isolatedHeld);
+    }
+    var spec = instruments.spec(instrument);
+    io.clearinghouse.margin.SettlementMath.Closed expected = io.clearinghouse.margin.SettlementMath.close(e.lots(),
+        e.cost(), e.isolatedReleased(), e.priceTicks(), spec.contract().notionalMultiplier(),
+        spec.expiry() == null ? 0 : spec.expiry().deliveryFeePpm());
+    if (expected.value() != e.value() || expected.fee() != e.fee()) {
+      violations.add(accountId + ": settlement of " + instrument + " moved value " + e.value() + " and fee " + e.fee()
+          + " instead of " + expected.value() + " and " + expected.fee());
+    }
+    cash = Math.addExact(cash, e.cashDelta());
+    fees = Math.addExact(fees, e.fee());
+    lots.merge(instrument, Math.negateExact(e.lots()), Math::addExact);
+    cost.merge(instrument, Math.negateExact(e.cost()), Math::addExact);
+    isolated.merge(instrument, Math.negateExact(e.isolatedReleased()), Math::addExact);
+    settlementPaid.merge(instrument, Math.negateExact(e.value()), Math::addExact);
   }
 
   private void trade(AccountEntity.TradeCleared t, Instruments instruments) {

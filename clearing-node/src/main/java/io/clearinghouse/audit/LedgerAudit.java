@@ -106,15 +106,24 @@ public final class LedgerAudit {
             .runWith(Sink.seq(), system)
             .thenApply(events -> FundingClockLedger.replay(id, events)))
         .runWith(Sink.seq(), system);
-    return accountLedgers.thenCompose(a -> others.thenCompose(o -> registered.thenCombine(clocks, (r, c) -> {
-      Report report = summarize(a, o, r, c);
+    CompletionStage<List<SettlementLedger>> settlements = journal.currentPersistenceIds()
+        .filter(id -> id.startsWith(SettlementLedger.PREFIX))
+        .mapAsync(4, id -> readable(id, journal.currentEventsByPersistenceId(id, 0L, Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), system)
+            .thenApply(events -> SettlementLedger.replay(id, events)), unreadable))
+        .filter(java.util.Optional::isPresent).map(java.util.Optional::get)
+        .runWith(Sink.seq(), system);
+    return accountLedgers.thenCompose(a -> others.thenCompose(o -> settlements.thenCompose(s -> registered
+        .thenCombine(clocks, (r, c) -> {
+      Report report = summarize(a, o, r, c, s);
       if (unreadable.isEmpty()) {
         return report;
       }
       List<String> violations = new ArrayList<>(new java.util.TreeSet<>(unreadable));
       violations.addAll(report.violations());
       return report.withViolations(violations);
-    })));
+    }))));
   }
 
   private static <T> CompletionStage<java.util.Optional<T>> readable(String persistenceId, CompletionStage<T> read,
@@ -158,6 +167,11 @@ public final class LedgerAudit {
 
   private Report summarize(List<AccountLedger> ledgers, List<ReserveLedger> liquidation,
       List<TradeRegister.Entry> registered, List<FundingClockLedger> clocks) {
+    return summarize(ledgers, liquidation, registered, clocks, List.of());
+  }
+
+  static Report summarize(List<AccountLedger> ledgers, List<ReserveLedger> liquidation,
+      List<TradeRegister.Entry> registered, List<FundingClockLedger> clocks, List<SettlementLedger> settlements) {
     Map<String, AccountLedger> byAccount = new TreeMap<>();
     ledgers.forEach(l -> byAccount.put(l.accountId, l));
     long cash = 0;
@@ -172,6 +186,7 @@ public final class LedgerAudit {
     Map<String, Long> openLots = new TreeMap<>();
     Map<String, Long> pools = new TreeMap<>();
     Map<String, Long> adjusted = new TreeMap<>();
+    Map<String, Long> settlementPools = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
     Map<String, Long> feeSweeps = new TreeMap<>();
     for (AccountLedger l : byAccount.values()) {
@@ -188,6 +203,10 @@ public final class LedgerAudit {
       l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
       l.fundingPaid.forEach((instrument, paid) -> pools.merge(instrument, paid, Math::addExact));
       l.fundingAdjusted.forEach((instrument, net) -> adjusted.merge(instrument, net, Math::addExact));
+      l.settlementPaid.forEach((instrument, paid) -> settlementPools.merge(instrument, paid, Math::addExact));
+      // Lots closed by a settlement still count with the ones not yet closed: together they sum to
+      // zero while a settlement is under way, and both are zero once it is done.
+      l.settlements.forEach((instrument, settled) -> openLots.merge(instrument, settled.lots(), Math::addExact));
       for (AccountLedger.Side side : l.tradeSides) {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }
@@ -316,11 +335,24 @@ public final class LedgerAudit {
       }
     }
     held = Math.addExact(held, fundingPools);
+    // The settlement pools: zero once every holder of the future is settled (checked per settlement).
+    for (long pool : settlementPools.values()) {
+      held = Math.addExact(held, pool);
+    }
+    Map<String, SettlementLedger> settlementOf = new TreeMap<>();
+    settlements.forEach(s -> settlementOf.put(s.instrument(), s));
+    settlementOf.values().forEach(s -> s.check(byAccount, settlementPools.getOrDefault(s.instrument(), 0L),
+        violations));
+    settlementPools.forEach((instrument, pool) -> {
+      if (!settlementOf.containsKey(instrument) && pool != 0) {
+        violations.add("settlement pool " + instrument + " holds " + pool + " from settlements no settlement recorded");
+      }
+    });
     long external = Math.subtractExact(Math.addExact(Math.subtractExact(deposits, withdrawals), topUps),
         reserveWithdrawals);
     if (held != external) {
       violations.add("cash + isolated margin - position cost + fees + insurance funds + reserves - fund position cost"
-          + " + saga escrow + in transit + funding pools - owed isolated shortfalls = " + held
+          + " + saga escrow + in transit + funding pools + settlement pools - owed isolated shortfalls = " + held
           + " but deposits - withdrawals + top-ups - reserve withdrawals = " + external + " (difference "
           + Math.subtractExact(held, external) + ")");
     }
@@ -335,6 +367,7 @@ public final class LedgerAudit {
       byAccount.values().forEach(l -> transferAudit.add(l.transfers));
       liquidation.forEach(l -> transferAudit.add(l.transfers));
       transferAudit.fundingPools(pools, violations);
+      transferAudit.settlementPools(settlementPools, violations);
       transferAudit.check(byAccount, liquidation, fees, Math.subtractExact(Math.addExact(Math.subtractExact(deposits,
           withdrawals), topUps), reserveWithdrawals), violations);
     } catch (ArithmeticException e) {

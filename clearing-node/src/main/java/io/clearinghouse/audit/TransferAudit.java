@@ -29,6 +29,14 @@ final class TransferAudit {
         violations.add(bucket + " holds " + value + " that no funding event accounts for"));
   }
 
+  /** The settlement pools as the transfers give them, against the accounts' settlement events. */
+  void settlementPools(Map<String, Long> pools, List<String> violations) {
+    pools.forEach((instrument, balance) -> expect(violations, Bucket.settlementPool(instrument), balance,
+        "settlement pool " + instrument));
+    sorted(ledger.nonZero(Bucket.Kind.SETTLEMENT_POOL, b -> !pools.containsKey(b.owner()))).forEach((bucket, value) ->
+        violations.add(bucket + " holds " + value + " that no settlement event accounts for"));
+  }
+
   /** Accounts and ledgers with no reserve withdrawals: money from outside is deposits - withdrawals + top-ups. */
   void check(Map<String, AccountLedger> accounts, List<ReserveLedger> others, long fees, long deposits,
       long withdrawals, long topUps, List<String> violations) {

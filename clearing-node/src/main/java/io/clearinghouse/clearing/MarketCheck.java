@@ -15,26 +15,46 @@ import java.util.Optional;
  * beyond the band around a stale mark, for now ({@code MARK_STALE}).
  * With {@code requireMark} on, trades and orders on an instrument that has no mark yet are refused
  * for now ({@code MARK_STALE}, retryable): without a market price nothing bounds the price two
- * colluding accounts could agree on.
+ * colluding accounts could agree on. A dated future at or after its expiry, and the next contract
+ * of a series before it is listed, are refused for good ({@code INSTRUMENT_EXPIRED},
+ * {@code INSTRUMENT_SETTLED}, {@code INSTRUMENT_NOT_LISTED}), before the mark is looked at.
  */
 public final class MarketCheck {
   /** No checks (tests of the register's own rules). */
   public static final MarketCheck NONE = new MarketCheck(null, null, false);
 
+  /** Whether a dated future is known to be settled (to name the refusal). */
+  @FunctionalInterface
+  public interface Settled {
+    Settled UNKNOWN = instrument -> false;
+
+    boolean settled(String instrument);
+  }
+
   private final Instruments instruments;
   private final MarkPrices marks;
   private final boolean requireMark;
+  private final java.time.Clock clock;
+  private final Settled settled;
 
   public MarketCheck(Instruments instruments, MarkPrices marks, boolean requireMark) {
+    this(instruments, marks, requireMark, java.time.Clock.systemUTC(), Settled.UNKNOWN);
+  }
+
+  public MarketCheck(Instruments instruments, MarkPrices marks, boolean requireMark, java.time.Clock clock,
+      Settled settled) {
     this.instruments = instruments;
     this.marks = marks;
     this.requireMark = requireMark;
+    this.clock = clock;
+    this.settled = settled;
   }
 
   /** The refusal of a new {@code trade}, if any. */
   public Optional<RejectedException> trade(TradeContent trade) {
-    if (marks == null) {
-      return Optional.empty();
+    Optional<RejectedException> closed = closed(trade.instrument());
+    if (closed.isPresent() || marks == null) {
+      return closed;
     }
     long mark = markTicks(trade.instrument());
     if (mark == 0) {
@@ -58,7 +78,16 @@ public final class MarketCheck {
 
   /** The refusal of a pre-trade check on {@code instrument}, if any (the band is the account's to check). */
   public Optional<RejectedException> order(String instrument) {
+    Optional<RejectedException> closed = closed(instrument);
+    if (closed.isPresent()) {
+      return closed;
+    }
     return marks != null && markTicks(instrument) == 0 ? noMark(instrument) : Optional.empty();
+  }
+
+  private Optional<RejectedException> closed(String instrument) {
+    return instruments == null ? Optional.empty()
+        : instruments.closedForTrading(instrument, clock.millis(), settled.settled(instrument));
   }
 
   private long markTicks(String instrument) {

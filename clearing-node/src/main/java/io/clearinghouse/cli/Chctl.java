@@ -83,7 +83,7 @@ public final class Chctl implements AutoCloseable {
   public CommandLine commandLine(PrintWriter err) {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
-        ReserveCommands.class, OperationsCommands.class, FundingCommands.class,
+        ReserveCommands.class, OperationsCommands.class, FundingCommands.class, SettlementCommands.class,
         TokenCommands.class, RiskCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));

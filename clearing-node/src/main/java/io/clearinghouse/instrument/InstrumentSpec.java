@@ -16,17 +16,35 @@ import java.util.Objects;
  * @param volatilityMargin volatility-scaled margin (issue 16 item 2), off by default
  * @param openInterestMargin open-interest-scaled initial margin (issue 16 item 4), off by default
  * @param depth the thin-market threshold and the liquidation's share of the depth (issue 16 item 3)
+ * @param expiry how a dated future expires and settles; null for a perpetual
  */
 public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
     FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits,
     io.clearinghouse.margin.MarginScaling.VolatilityTerms volatilityMargin,
-    io.clearinghouse.margin.MarginScaling.OpenInterestTerms openInterestMargin, DepthTerms depth) {
-  /** Without scaled margins or depth terms. */
+    io.clearinghouse.margin.MarginScaling.OpenInterestTerms openInterestMargin, DepthTerms depth, ExpiryTerms expiry) {
+  /** Without scaled margins or depth terms; a dated future's expiry terms from its contract's expiry. */
   public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation, FundingTerms funding,
       io.clearinghouse.margin.ConcentrationRules.Limits limits) {
     this(contract, priceBandPpm, liquidation, funding, limits,
         io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE,
         io.clearinghouse.margin.MarginScaling.OpenInterestTerms.NONE, DepthTerms.NONE);
+  }
+
+  /** With scaled margins and depth terms; a dated future's expiry terms from its contract's expiry. */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation, FundingTerms funding,
+      io.clearinghouse.margin.ConcentrationRules.Limits limits,
+      io.clearinghouse.margin.MarginScaling.VolatilityTerms volatilityMargin,
+      io.clearinghouse.margin.MarginScaling.OpenInterestTerms openInterestMargin, DepthTerms depth) {
+    this(contract, priceBandPpm, liquidation, funding, limits, volatilityMargin, openInterestMargin, depth,
+        contract.expiry() == null ? null : ExpiryTerms.defaults(contract.expiry()));
+  }
+
+  /** With these expiry terms, without scaled margins or depth terms. */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
+      FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits, ExpiryTerms expiry) {
+    this(contract, priceBandPpm, liquidation, funding, limits,
+        io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE,
+        io.clearinghouse.margin.MarginScaling.OpenInterestTerms.NONE, DepthTerms.NONE, expiry);
   }
 
   /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap), no limits. */
@@ -57,6 +75,10 @@ public record InstrumentSpec(Instrument contract, long priceBandPpm, Liquidation
     Objects.requireNonNull(volatilityMargin, "volatility margin");
     Objects.requireNonNull(openInterestMargin, "open-interest margin");
     Objects.requireNonNull(depth, "depth terms");
+    if ((expiry != null) != (contract.expiry() != null)
+        || (expiry != null && !expiry.expiry().equals(contract.expiry()))) {
+      throw new IllegalArgumentException(contract.symbol() + ": expiry terms are for dated futures only, at their expiry");
+    }
     if ((funding != null) != (contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL)) {
       throw new IllegalArgumentException(contract.symbol() + ": funding terms are for perpetuals only, and every "
           + "perpetual has them");

@@ -101,6 +101,32 @@ public final class Instruments {
     return bySymbol.values();
   }
 
+  /**
+   * Why {@code symbol} cannot be traded at {@code nowMillis}, if it cannot: a dated future at or
+   * after its expiry ({@code INSTRUMENT_EXPIRED}; {@code INSTRUMENT_SETTLED} once {@code settled}),
+   * or the next contract of a series before its predecessor's expiry ({@code INSTRUMENT_NOT_LISTED}).
+   */
+  public java.util.Optional<RejectedException> closedForTrading(String symbol, long nowMillis, boolean settled) {
+    InstrumentSpec spec = bySymbol.get(symbol);
+    if (spec == null || spec.expiry() == null) {
+      return java.util.Optional.empty();
+    }
+    if (spec.expiry().expired(nowMillis)) {
+      return java.util.Optional.of(settled
+          ? new RejectedException(Rejection.INSTRUMENT_SETTLED, symbol + " expired at " + spec.expiry().expiry()
+              + " and is settled: it no longer trades")
+          : new RejectedException(Rejection.INSTRUMENT_EXPIRED, symbol + " expired at " + spec.expiry().expiry()
+              + ": trading has stopped and its positions are being settled"));
+    }
+    for (InstrumentSpec other : bySymbol.values()) {
+      if (other.expiry() != null && symbol.equals(other.expiry().next()) && !other.expiry().expired(nowMillis)) {
+        return java.util.Optional.of(new RejectedException(Rejection.INSTRUMENT_NOT_LISTED, symbol + " is listed from "
+            + other.expiry().expiry() + ", when " + other.symbol() + " expires"));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** Every insurance fund some instrument names. */
   public Set<String> funds() {
     Set<String> funds = new TreeSet<>();

@@ -46,7 +46,8 @@ final class SpecReader {
       "funding-interest", "funding-clamp", "funding-cap", "max-account-position", "max-open-interest",
       "max-account-share", "account-share-from", "volatility-margin-reference", "volatility-margin-sensitivity",
       "volatility-margin-cap", "volatility-margin-hysteresis", "volatility-margin-warning", "open-interest-margin-lower",
-      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share");
+      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share", "settlement-window", "delivery-fee",
+      "next");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
@@ -102,7 +103,36 @@ final class SpecReader {
         throw new ConfigException.BadValue(ENTRIES, "instrument " + symbol + " is defined twice");
       }
     }
+    checkSeries(specs);
     return List.copyOf(specs.values());
+  }
+
+  /**
+   * Each {@code next} names a configured dated future that expires later, and no contract is the
+   * next of two others (it is listed from its one predecessor's expiry).
+   */
+  private static void checkSeries(Map<String, InstrumentSpec> specs) {
+    Map<String, String> predecessor = new java.util.HashMap<>();
+    int i = 0;
+    for (InstrumentSpec spec : specs.values()) {
+      String path = ENTRIES + "[" + i++ + "].next";
+      ExpiryTerms terms = spec.expiry();
+      if (terms == null || terms.next() == null) {
+        continue;
+      }
+      InstrumentSpec next = specs.get(terms.next());
+      if (next == null || next.expiry() == null) {
+        throw new ConfigException.BadValue(path, "must name a configured dated future, was " + terms.next());
+      }
+      if (!next.expiry().expiry().isAfter(terms.expiry())) {
+        throw new ConfigException.BadValue(path, terms.next() + " expires at " + next.expiry().expiry()
+            + ", not after " + spec.symbol() + " (" + terms.expiry() + ")");
+      }
+      String other = predecessor.put(terms.next(), spec.symbol());
+      if (other != null) {
+        throw new ConfigException.BadValue(path, terms.next() + " is already the next contract of " + other);
+      }
+    }
   }
 
   private static void checkKeys(Config config, String path, Set<String> allowed) {
@@ -181,11 +211,22 @@ final class SpecReader {
       };
       Instant expiry = null;
       if (has("expiry")) {
+        if (kind == InstrumentKind.PERPETUAL) {
+          throw new ConfigException.BadValue(path("expiry"), "a perpetual has no expiry (kind = dated-future has)");
+        }
         try {
           expiry = Instant.parse(string("expiry"));
         } catch (DateTimeParseException e) {
           throw new ConfigException.BadValue(path("expiry"), "must be an ISO-8601 instant such as 2026-12-25T08:00:00Z");
         }
+        if (expiry.getNano() != 0 || expiry.isBefore(Instant.parse("2000-01-01T00:00:00Z"))
+            || expiry.isAfter(Instant.parse("2200-01-01T00:00:00Z"))) {
+          throw new ConfigException.BadValue(path("expiry"), "must be a whole second between 2000 and 2200, was "
+              + string("expiry"));
+        }
+      } else if (kind == InstrumentKind.DATED_FUTURE) {
+        String entry = layers.stream().filter(l -> l.path().startsWith(ENTRIES + "[")).findFirst().orElseThrow().path();
+        throw new ConfigException.BadValue(entry + ".expiry", "a dated future needs an expiry such as 2026-12-25T08:00:00Z");
       }
       String tableName = string("risk-tiers");
       String tablePath = TIER_TABLES + "." + tableName;
@@ -218,7 +259,8 @@ final class SpecReader {
           new io.clearinghouse.margin.ConcentrationRules.Limits(amount("max-open-interest"),
               amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
               amount("account-share-from")), volatilityMargin(), openInterestMargin(),
-          new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION)));
+          new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION)),
+          expiry == null ? null : expiryTerms(expiry));
     }
 
     /** Volatility-scaled margin (issue 16 item 2): off while the reference is 0%; each bad key is named. */
@@ -265,6 +307,30 @@ final class SpecReader {
             "must be above open-interest-margin-lower (or 0: off)");
       }
       return new io.clearinghouse.margin.MarginScaling.OpenInterestTerms(lower, upper);
+    }
+
+    /** A dated future's expiry terms; each bad key is named. */
+    ExpiryTerms expiryTerms(Instant expiry) {
+      java.time.Duration window = ExpiryTerms.DEFAULT_WINDOW;
+      Layer layer = layer("settlement-window");
+      if (layer != null) {
+        try {
+          window = layer.config().getDuration("settlement-window");
+        } catch (ConfigException e) {
+          throw new ConfigException.BadValue(path("settlement-window"), "must be a duration such as 30m");
+        }
+        if (window.compareTo(java.time.Duration.ofSeconds(1)) < 0 || window.compareTo(java.time.Duration.ofDays(1)) > 0
+            || window.toMillis() % 1_000 != 0) {
+          throw new ConfigException.BadValue(path("settlement-window"), "must be whole seconds from 1s to 24h, was "
+              + string("settlement-window"));
+        }
+      }
+      long fee = has("delivery-fee") ? percent("delivery-fee", 0, Ppm.MILLION / 100) : 0;
+      String next = has("next") ? string("next").trim() : null;
+      if (next != null && (next.isEmpty() || next.equals(symbol))) {
+        throw new ConfigException.BadValue(path("next"), "must name another configured dated future, was '" + next + "'");
+      }
+      return new ExpiryTerms(expiry, window, fee, next);
     }
 
     /** A perpetual's funding terms; each bad key is named. */

@@ -50,6 +50,10 @@ public final class Metrics implements PriceMetrics {
           + "(no liquidations on it).").labelNames("instrument").register(registry);
   public final Gauge liquidationsHalted = Gauge.build("clearinghouse_liquidations_halted",
       "1 while an operator has halted new liquidations on the instrument.").labelNames("instrument").register(registry);
+  public final Gauge settlementWaiting = Gauge.build("clearinghouse_settlement_waiting",
+      "1 while a dated future past its expiry has no settlement price (too few fresh index samples in its "
+          + "settlement window): its settlement waits for an operator to set the price.").labelNames("instrument")
+      .register(registry);
   final Counter marksPublished = Counter.build("clearinghouse_marks_published_total",
       "Marks persisted and published by the price feeds running on this node.").labelNames("instrument")
       .register(registry);

@@ -47,7 +47,13 @@ public record Bucket(Kind kind, String owner, String instrument) {
      * A perpetual's funding pool ({@code owner} is the instrument): payers pay into it, receivers
      * are paid from it, and only the rounding residue (payers round up, receivers down) stays.
      */
-    FUNDING_POOL
+    FUNDING_POOL,
+    /**
+     * A dated future's settlement pool ({@code owner} is the instrument): longs are paid their
+     * position's value at the settlement price from it, shorts pay theirs into it; zero once every
+     * holder is settled.
+     */
+    SETTLEMENT_POOL
   }
 
   public Bucket {
@@ -101,6 +107,10 @@ public record Bucket(Kind kind, String owner, String instrument) {
 
   public static Bucket fundingPool(String instrument) {
     return new Bucket(Kind.FUNDING_POOL, instrument, null);
+  }
+
+  public static Bucket settlementPool(String instrument) {
+    return new Bucket(Kind.SETTLEMENT_POOL, instrument, null);
   }
 
   public static Bucket transit(String key) {

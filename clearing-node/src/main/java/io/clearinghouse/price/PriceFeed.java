@@ -73,6 +73,13 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
   }
 
+  /**
+   * From a dated future's settlement: the expected settlement price (the index average of its
+   * settlement window so far, or the fixed price); the mark converges to it over the window
+   * ({@link io.clearinghouse.margin.SettlementMath#convergedMark}).
+   */
+  public record SettlementExpected(long expectedTicks, long windowStartMillis, long expiryMillis) implements Command {}
+
   /** Halts ({@code true}) or resumes new liquidations on this instrument; replies with the status. */
   /** {@code by}: the name of the operator token that asked (recorded on the event). */
   public record SetLiquidationHalt(boolean halted, String by, ActorRef<Status> replyTo) implements Command {
@@ -187,6 +194,8 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   /** When the sources last agreed with the published mark (0: not since this feed started). */
   private long vouchedAt;
   private long lastPublishedAt;
+  /** In memory: the settlement's last word (told again with every sample); null before any. */
+  private SettlementExpected settlementExpected;
 
   private PriceFeed(String instrument, PriceSettings settings, MarkPrices marks, Clock clock,
       TimerScheduler<Command> timers, PriceMetrics metrics) {
@@ -240,6 +249,10 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
           return recompute(state);
         })
         .onCommand(Recompute.class, (state, recompute) -> recompute(state))
+        .onCommand(SettlementExpected.class, (state, expected) -> {
+          settlementExpected = expected;
+          return recompute(state);
+        })
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
         .onCommand(GetSources.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(sourcePrices())))
         .onCommand(SetLiquidationHalt.class, (state, set) -> {
@@ -367,6 +380,10 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
     long basisTicks = Math.floorDiv(emaBasis, MICROS);
     long candidate = MarkRules.mark(index, basisTicks, lastTrade, settings.basisBandPpm());
+    if (settlementExpected != null) {
+      candidate = io.clearinghouse.margin.SettlementMath.convergedMark(candidate, settlementExpected.expectedTicks(), now,
+          settlementExpected.windowStartMillis(), settlementExpected.expiryMillis());
+    }
     if (candidate == state.markTicks() && !state.stale()) {
       vouchedAt = now;
       return Effect().none();

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The package graph of the node's main code points one way: money rules ({@code common},
  * {@code money}, {@code margin}, {@code instrument}) &lt;- entities ({@code account},
- * {@code clearing}, {@code liquidation}, {@code monitor}, {@code funding}, {@code price}, {@code metrics}) &lt;-
+ * {@code clearing}, {@code liquidation}, {@code monitor}, {@code funding}, {@code expiry}, {@code price},
+ * {@code metrics}) &lt;-
  * services ({@code audit}) &lt;- the edges ({@code api}, {@code ops}, {@code cli}) &lt;- {@code Main}.
  * A change that adds a cycle, or makes a lower layer reach up, fails here.
  */
@@ -50,7 +51,8 @@ class PackageGraphTest {
   void entitiesNeverReachTheServicesOrTheEdges() {
     noClasses().that().resideInAnyPackage("io.clearinghouse.account..", "io.clearinghouse.clearing..",
             "io.clearinghouse.liquidation..", "io.clearinghouse.monitor..", "io.clearinghouse.price..",
-            "io.clearinghouse.metrics..", "io.clearinghouse.instrument..", "io.clearinghouse.funding..")
+            "io.clearinghouse.metrics..", "io.clearinghouse.instrument..", "io.clearinghouse.funding..",
+            "io.clearinghouse.expiry..")
         .should().dependOnClassesThat().resideInAnyPackage("io.clearinghouse.audit..", "io.clearinghouse.api..",
             "io.clearinghouse.ops..", "io.clearinghouse.cli..")
         .check(main);

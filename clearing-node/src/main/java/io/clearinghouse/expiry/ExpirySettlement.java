@@ -1,0 +1,368 @@
+package io.clearinghouse.expiry;
+
+import io.clearinghouse.account.AccountEntity.SettlementApplied;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.ExpiryTerms;
+import io.clearinghouse.margin.SettlementMath;
+import io.clearinghouse.persistence.CborSerializable;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The settlement of one dated future (sharded by instrument, event-sourced), the only place its
+ * settlement price and its settlement are decided; it follows the funding clock's shape. Every
+ * node ticks it once per {@code sample-every}:
+ * <ol>
+ *   <li>inside the settlement window (the {@code settlement-window} before expiry) it samples the
+ *       index once per slot, persisting each fresh sample ({@link IndexSampled}), so a restart keeps
+ *       the running average, which is the expected settlement price it publishes;
+ *   <li>from the expiry on, if at least {@code min-sample-share} of the window's slots held a fresh
+ *       index, it fixes the price as their average ({@link PriceFixed}); else it records that it
+ *       waits ({@link SettlementWaiting}, a metric and a warning) until an operator sets the price
+ *       ({@link SetPrice}, recorded with the operator's name);
+ *   <li>then it settles: round after round it asks every node's margin monitor which of its
+ *       accounts still hold the instrument and sends each an
+ *       {@link io.clearinghouse.account.AccountEntity.ApplySettlement}, recording every account's
+ *       result ({@link AccountsSettled}); the account applies its settlement once, so a settlement
+ *       that crashes mid-way resumes and resends safely. A round in which every monitor answered
+ *       and found nobody, {@code settle-window} after the last account found, ends it
+ *       ({@link SettlementClosed}): the instrument is settled.
+ * </ol>
+ */
+public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlement.Command, ExpirySettlement.Event,
+    ExpirySettlement.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "ExpirySettlement");
+
+  // --- protocol -------------------------------------------------------------------------
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Time to sample, fix or settle; sent by every node's ticker (repeats are harmless). */
+  public enum Tick implements Command { INSTANCE }
+
+  /** The settlement record as it stands. */
+  public record GetRecord(ActorRef<SettlementRecord> replyTo) implements Command {}
+
+  /** An operator sets the settlement price by hand (once, after the expiry, before any price is fixed). */
+  public record SetPrice(long priceTicks, String operator, ActorRef<Reply> replyTo) implements Command {}
+
+  private record Sampled(long slot, long indexTicks) implements Command {}
+
+  private record RoundDone(SettlementFanOut.Round round, Throwable failure) implements Command {}
+
+  public sealed interface Reply extends CborSerializable {}
+
+  public record PriceSet(SettlementRecord record) implements Reply {}
+
+  public record Refused(Rejection reason, String message) implements Reply {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  /** A fresh index sample in slot {@code slot} of the settlement window. */
+  public record IndexSampled(long slot, long indexTicks, long epochMillis) implements Event {}
+
+  /** Past the expiry with too few samples for a price: waiting for an operator. */
+  public record SettlementWaiting(long samples, long required, long epochMillis) implements Event {}
+
+  /** The settlement price is fixed: from the index average, or by {@code operator} (null: the average). */
+  public record PriceFixed(long priceTicks, long samples, String operator, long epochMillis) implements Event {}
+
+  /** Accounts settled, each recorded once with its result. */
+  public record AccountsSettled(Map<String, SettlementApplied> results, long epochMillis) implements Event {
+    public AccountsSettled {
+      results = Map.copyOf(results);
+    }
+  }
+
+  /** Every holder found was settled and the settle window passed with nobody new. */
+  public record SettlementClosed(long epochMillis) implements Event {}
+
+  /** Where a settlement stands. */
+  public enum Status {
+    /** Before the expiry: trading, and sampling inside the window. */
+    PENDING,
+    /** Past the expiry without a price (stale index in the window): an operator must set it. */
+    WAITING_FOR_PRICE,
+    /** Price fixed; positions being closed. */
+    SETTLING,
+    /** Every position closed: the instrument is settled. */
+    SETTLED
+  }
+
+  /**
+   * A settlement as AdminService shows it: status, the samples so far and their average (the
+   * expected settlement price before the price is fixed), the price and who set it (null: the
+   * index average), and every account's result; {@code totalValue} (the values paid from and into
+   * the settlement pool) is zero once every holder is settled.
+   */
+  public record SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
+      long requiredSamples, long expectedPriceTicks, long priceTicks, String operator, long fixedAt, long closedAt,
+      Map<String, SettlementApplied> results) implements CborSerializable {
+    public SettlementRecord {
+      results = Map.copyOf(results);
+    }
+
+    public long totalValue() {
+      return results.values().stream().mapToLong(SettlementApplied::value).reduce(0, Math::addExact);
+    }
+
+    public long totalFees() {
+      return results.values().stream().mapToLong(SettlementApplied::fee).reduce(0, Math::addExact);
+    }
+
+    public long totalPnl() {
+      return results.values().stream().mapToLong(SettlementApplied::pnl).reduce(0, Math::addExact);
+    }
+  }
+
+  public record State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
+      long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt)
+      implements CborSerializable {
+    public State {
+      average = average == null ? SettlementMath.Average.EMPTY : average;
+      results = results == null ? Map.of() : Map.copyOf(results);
+    }
+
+    static final State EMPTY = new State(SettlementMath.Average.EMPTY, -1, Status.PENDING, 0, null, 0, Map.of(), 0, 0);
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  public static void init(ActorSystem<?> system, SettlementEnvironment environment) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>setup(ctx ->
+        new ExpirySettlement(context.getEntityId(), context.getEntityId(), environment, ctx))));
+  }
+
+  /** For tests: the behaviour without sharding, journaled under {@code entityId}. */
+  public static Behavior<Command> create(String instrument, String entityId, SettlementEnvironment environment) {
+    return Behaviors.setup(ctx -> new ExpirySettlement(instrument, entityId, environment, ctx));
+  }
+
+  public static PersistenceId persistenceId(String instrument) {
+    return PersistenceId.of(TYPE_KEY.name(), instrument);
+  }
+
+  private final String instrument;
+  private final SettlementEnvironment environment;
+  private final ExpiryTerms terms;
+  private final ExpirySettings settings;
+  private final ActorContext<Command> context;
+  private final Clock clock;
+  private final long slots;
+  private final long required;
+  private boolean sampling;
+  private boolean settling;
+  /**
+   * When this incarnation started: after a restart (its node died, or the cluster restarted) the
+   * accounts restart too and report to their monitors only over the next seconds, so a round
+   * finding nobody closes the settlement only {@code settle-window} after this as well.
+   */
+  private final long startedAt;
+
+  private ExpirySettlement(String instrument, String entityId, SettlementEnvironment environment,
+      ActorContext<Command> context) {
+    super(persistenceId(entityId));
+    this.instrument = instrument;
+    this.environment = environment;
+    this.terms = environment.instruments().spec(instrument).expiry();
+    if (terms == null) {
+      throw new IllegalArgumentException(instrument + " is not a dated future: it has no settlement");
+    }
+    this.settings = environment.settings();
+    this.context = context;
+    this.clock = environment.clock();
+    this.slots = SettlementMath.slots(terms.settlementWindow().toMillis(), settings.sampleEvery().toMillis());
+    this.required = SettlementMath.requiredSamples(slots, settings.minSampleShare());
+    this.startedAt = clock.millis();
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Tick.class, this::tick)
+        .onCommand(Sampled.class, this::sampled)
+        .onCommand(RoundDone.class, this::roundDone)
+        .onCommand(SetPrice.class, this::setPrice)
+        .onCommand(GetRecord.class, (state, cmd) -> {
+          cmd.replyTo().tell(record(state));
+          return Effect().none();
+        })
+        .build();
+  }
+
+  private Effect<Event, State> tick(State state, Tick tick) {
+    long now = clock.millis();
+    environment.metrics().settlementWaiting.labels(instrument)
+        .set(state.status() == Status.WAITING_FOR_PRICE ? 1 : 0);
+    switch (state.status()) {
+      case SETTLED, WAITING_FOR_PRICE:
+        return Effect().none();
+      case SETTLING:
+        startRound(state);
+        return Effect().none();
+      default:
+        break;
+    }
+    if (now >= terms.expiryMillis()) {
+      if (state.average().samples() >= required) {
+        return fix(state.average().priceTicks(), state.average().samples(), null, now);
+      }
+      context.getLog().warn("Settlement of {} waits: {} fresh index samples of {} slots in its settlement window, "
+          + "{} needed; an operator must set the price (AdminService.SetSettlementPrice)", instrument,
+          state.average().samples(), slots, required);
+      return Effect().persist(new SettlementWaiting(state.average().samples(), required, now))
+          .thenRun(after -> environment.metrics().settlementWaiting.labels(instrument).set(1));
+    }
+    if (now >= terms.windowStartMillis() && !sampling) {
+      long slot = Math.floorDiv(now - terms.windowStartMillis(), settings.sampleEvery().toMillis());
+      if (slot > state.lastSlot()) {
+        sampling = true;
+        context.pipeToSelf(environment.index().freshIndexTicks(instrument), (index, failure) ->
+            new Sampled(slot, failure == null && index != null ? index : 0));
+      }
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> sampled(State state, Sampled s) {
+    sampling = false;
+    if (state.status() != Status.PENDING || s.slot() <= state.lastSlot() || s.slot() >= slots || s.indexTicks() <= 0) {
+      // A stale index leaves its slot empty: the average is over the fresh samples.
+      return Effect().none();
+    }
+    return Effect().persist(new IndexSampled(s.slot(), s.indexTicks(), clock.millis()))
+        .thenRun(after -> tellExpected(after.average().priceTicks()));
+  }
+
+  private EffectBuilder<Event, State> fix(long priceTicks, long samples, String operator, long now) {
+    context.getLog().info("Settlement price of {} fixed at {} ticks ({} samples{})", instrument, priceTicks, samples,
+        operator == null ? "" : ", set by " + operator);
+    return Effect().persist(new PriceFixed(priceTicks, samples, operator, now))
+        .thenRun(after -> {
+          environment.metrics().settlementWaiting.labels(instrument).set(0);
+          tellExpected(after.priceTicks());
+          startRound(after);
+        });
+  }
+
+  private Effect<Event, State> setPrice(State state, SetPrice cmd) {
+    long now = clock.millis();
+    if (!terms.expired(now)) {
+      cmd.replyTo().tell(new Refused(Rejection.INSTRUMENT_NOT_EXPIRED, instrument + " expires at " + terms.expiry()
+          + ": its settlement price is set then"));
+      return Effect().none();
+    }
+    if (state.status() == Status.SETTLING || state.status() == Status.SETTLED) {
+      cmd.replyTo().tell(new Refused(Rejection.INSTRUMENT_SETTLED, instrument + " already has its settlement price "
+          + state.priceTicks() + (state.operator() == null ? " (index average)" : " (set by " + state.operator() + ")")));
+      return Effect().none();
+    }
+    if (cmd.priceTicks() <= 0) {
+      cmd.replyTo().tell(new Refused(Rejection.PRICE_NOT_POSITIVE, "a settlement price must be positive"));
+      return Effect().none();
+    }
+    return fix(cmd.priceTicks(), state.average().samples(), cmd.operator(), now)
+        .thenRun(after -> cmd.replyTo().tell(new PriceSet(record(after))));
+  }
+
+  /** The price feed's mark converges to the expected settlement price over the window. */
+  private void tellExpected(long ticks) {
+    if (ticks > 0) {
+      environment.expected().expected(instrument, ticks, terms.windowStartMillis(), terms.expiryMillis());
+    }
+  }
+
+  private void startRound(State state) {
+    if (settling) {
+      return;
+    }
+    settling = true;
+    context.pipeToSelf(environment.fanOut().round(instrument, terms.expiryMillis(), state.priceTicks(),
+        state.results().keySet(), settings), RoundDone::new);
+  }
+
+  private Effect<Event, State> roundDone(State state, RoundDone done) {
+    settling = false;
+    if (state.status() != Status.SETTLING) {
+      return Effect().none();
+    }
+    if (done.failure() != null) {
+      context.getLog().warn("Settlement round of {} failed, retried on the next tick: {}", instrument,
+          done.failure().toString());
+      return Effect().none();
+    }
+    Map<String, SettlementApplied> fresh = new HashMap<>();
+    done.round().settled().forEach((account, result) -> {
+      if (!state.results().containsKey(account)) {
+        fresh.put(account, result);
+      }
+    });
+    long now = clock.millis();
+    if (!fresh.isEmpty()) {
+      return Effect().persist(new AccountsSettled(fresh, now))
+          .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
+    }
+    if (done.round().found() == 0 && done.round().complete()
+        && now - Math.max(state.lastDueAt(), startedAt) >= settings.settleWindow().toMillis()) {
+      SettlementRecord r = record(state);
+      context.getLog().info("Settlement of {} closed at {} ticks: {} accounts, values summing to {}, fees {}",
+          instrument, state.priceTicks(), r.results().size(), r.totalValue(), r.totalFees());
+      return Effect().persist(new SettlementClosed(now));
+    }
+    return Effect().none();
+  }
+
+  SettlementRecord record(State state) {
+    return new SettlementRecord(instrument, terms.expiryMillis(), state.status(), state.average().samples(), slots,
+        required, state.average().priceTicks(), state.priceTicks(), state.operator(), state.fixedAt(),
+        state.closedAt(), state.results());
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(IndexSampled.class, (state, e) -> new State(state.average().plus(e.indexTicks()), e.slot(),
+            state.status(), state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(),
+            state.closedAt()))
+        .onEvent(SettlementWaiting.class, (state, e) -> new State(state.average(), state.lastSlot(),
+            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0))
+        .onEvent(PriceFixed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLING,
+            e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0))
+        .onEvent(AccountsSettled.class, (state, e) -> {
+          Map<String, SettlementApplied> results = new HashMap<>(state.results());
+          results.putAll(e.results());
+          return new State(state.average(), state.lastSlot(), state.status(), state.priceTicks(), state.operator(),
+              state.fixedAt(), results, e.epochMillis(), 0);
+        })
+        .onEvent(SettlementClosed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLED,
+            state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(), e.epochMillis()))
+        .build();
+  }
+}

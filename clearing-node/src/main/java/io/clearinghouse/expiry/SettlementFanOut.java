@@ -1,0 +1,97 @@
+package io.clearinghouse.expiry;
+
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.monitor.MarginMonitor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/** One round of a dated future's settlement: find the accounts still holding it, settle them, say what they applied. */
+@FunctionalInterface
+public interface SettlementFanOut {
+
+  /**
+   * {@code settled}: each account's settlement, now or before (a repeat answers with the first);
+   * {@code found}: holders found that were not settled before this round; {@code complete}: every
+   * node's monitor answered, none had more than a batch, and every account settled.
+   */
+  record Round(Map<String, AccountEntity.SettlementApplied> settled, int found, boolean complete) {
+    public Round {
+      settled = Map.copyOf(settled);
+    }
+  }
+
+  CompletionStage<Round> round(String instrument, long expiryMillis, long priceTicks, Set<String> done,
+      ExpirySettings settings);
+
+  /**
+   * The cluster's fan-out: every node's margin monitor (through the receptionist) names its
+   * accounts holding the instrument (the funding query with no funding time passed: every holder);
+   * each is sent its settlement through sharding, {@code parallelism} at a time.
+   */
+  static SettlementFanOut viaMonitors(ActorSystem<?> system) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    return (instrument, expiryMillis, priceTicks, done, settings) -> {
+      Duration timeout = settings.askTimeout();
+      CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+          replyTo -> Receptionist.find(MarginMonitor.SERVICE_KEY, replyTo), timeout, system.scheduler());
+      return listing.thenCompose(found -> {
+        Set<ActorRef<MarginMonitor.Command>> monitors = found.getServiceInstances(MarginMonitor.SERVICE_KEY);
+        AtomicBoolean complete = new AtomicBoolean(!monitors.isEmpty());
+        List<CompletableFuture<List<String>>> answers = new ArrayList<>();
+        for (ActorRef<MarginMonitor.Command> monitor : monitors) {
+          CompletionStage<MarginMonitor.FundingHolders> answer = AskPattern.ask(monitor,
+              replyTo -> new MarginMonitor.FundingHoldersQuery(instrument, Long.MAX_VALUE, settings.batch(), replyTo),
+              timeout, system.scheduler());
+          answers.add(answer.thenApply(a -> {
+            if (a.more()) {
+              complete.set(false);
+            }
+            return a.accountIds();
+          }).exceptionally(failure -> {
+            complete.set(false);
+            return List.of();
+          }).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenCompose(all -> {
+          Set<String> due = new LinkedHashSet<>();
+          answers.forEach(a -> a.join().stream().filter(id -> !done.contains(id)).forEach(due::add));
+          return Source.from(new ArrayList<>(due))
+              .mapAsyncUnordered(settings.parallelism(), accountId -> sharding
+                  .entityRefFor(AccountEntity.TYPE_KEY, accountId)
+                  .<AccountEntity.Reply>ask(replyTo -> new AccountEntity.ApplySettlement(instrument, expiryMillis,
+                      priceTicks, replyTo), timeout)
+                  .handle((reply, failure) -> Pair.create(accountId, failure == null ? reply : null)))
+              .runWith(Sink.seq(), system)
+              .thenApply(replies -> {
+                Map<String, AccountEntity.SettlementApplied> settled = new HashMap<>();
+                for (Pair<String, AccountEntity.Reply> r : replies) {
+                  if (r.second() instanceof AccountEntity.SettlementDone d) {
+                    settled.put(r.first(), d.settlement());
+                  } else {
+                    // No answer in time, or not now (being liquidated): asked again next round.
+                    complete.set(false);
+                  }
+                }
+                return new Round(settled, due.size(), complete.get());
+              });
+        });
+      });
+    };
+  }
+}

@@ -1,0 +1,228 @@
+package io.clearinghouse.expiry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.MutableClock;
+import io.clearinghouse.account.AccountEntity.SettlementApplied;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.SettlementMath;
+import io.clearinghouse.metrics.Metrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A dated future's settlement on the in-memory journal, with a clock of its own, an index it is
+ * told and a fan-out that plays the accounts (each settles once, like the account entity): the
+ * index sampled once per slot in the window, the price fixed at the expiry as their average, every
+ * holder settled once with values summing to zero; a stale window waiting for an operator's price;
+ * a settlement restarted mid-way that settles nobody twice.
+ */
+class ExpirySettlementTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final String FUTURE = "BTCUSDT-261225";
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString(
+      "clearinghouse.instrument-overrides { \"" + FUTURE + "\" { settlement-window = 60s, delivery-fee = \"0.02%\" } }")
+      .withFallback(ConfigFactory.load()).resolve(), 6);
+  private static final ExpirySettings SETTINGS = new ExpirySettings(true, Duration.ofSeconds(10), 500_000,
+      Duration.ZERO, 4, 1, Duration.ofSeconds(3), 5);
+  private static final Instant EXPIRY = Instant.parse("2026-12-25T08:00:00Z");
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** Accounts as the fan-out sees them: lots and cost; each settles once and answers a repeat with its first result. */
+  static final class Holders implements SettlementFanOut {
+    final Map<String, long[]> positions = new ConcurrentHashMap<>();
+    final Map<String, SettlementApplied> settled = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();
+    final AtomicInteger failNextRounds = new AtomicInteger();
+
+    @Override
+    public CompletionStage<Round> round(String instrument, long expiryMillis, long priceTicks, Set<String> done,
+        ExpirySettings settings) {
+      Map<String, SettlementApplied> results = new HashMap<>();
+      int found = 0;
+      // One account per round (batch 1), like a monitor answering a batch at a time.
+      for (var e : new TreeMap<>(positions).entrySet()) {
+        if (done.contains(e.getKey())) {
+          continue;
+        }
+        found++;
+        results.put(e.getKey(), settled.computeIfAbsent(e.getKey(), id -> {
+          applied.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+          SettlementMath.Closed c = SettlementMath.close(e.getValue()[0], e.getValue()[1], e.getValue()[2], priceTicks,
+              100, 200);
+          return new SettlementApplied(instrument, expiryMillis, priceTicks, c.lots(), c.value(), c.cost(), c.fee(),
+              c.isolatedReleased(), 0);
+        }));
+        break;
+      }
+      if (failNextRounds.getAndDecrement() > 0) {
+        return CompletableFuture.failedFuture(new RuntimeException("lost the answers"));
+      }
+      return CompletableFuture.completedFuture(new Round(results, found, true));
+    }
+  }
+
+  private static SettlementEnvironment environment(MutableClock clock, AtomicLong index, Holders holders) {
+    return new SettlementEnvironment(SETTINGS, INSTRUMENTS, clock, i -> CompletableFuture.completedFuture(index.get()),
+        holders, new Metrics());
+  }
+
+  private static ExpirySettlement.SettlementRecord record(ActorRef<ExpirySettlement.Command> settlement) {
+    TestProbe<ExpirySettlement.SettlementRecord> probe = testKit.createTestProbe();
+    settlement.tell(new ExpirySettlement.GetRecord(probe.getRef()));
+    return probe.receiveMessage();
+  }
+
+  private static void tickUntil(ActorRef<ExpirySettlement.Command> settlement,
+      java.util.function.Predicate<ExpirySettlement.SettlementRecord> done) {
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      settlement.tell(ExpirySettlement.Tick.INSTANCE);
+      assertTrue(done.test(record(settlement)));
+      return null;
+    });
+  }
+
+  /** Samples the window: one tick per 10 s slot at each index price, the clock ending just before the expiry. */
+  private static void sampleWindow(ActorRef<ExpirySettlement.Command> settlement, MutableClock clock, AtomicLong index,
+      long... prices) {
+    for (long price : prices) {
+      index.set(price);
+      long samplesBefore = record(settlement).samples();
+      tickUntil(settlement, r -> r.samples() == samplesBefore + (price > 0 ? 1 : 0));
+      clock.advance(Duration.ofSeconds(10));
+    }
+  }
+
+  private static ActorRef<ExpirySettlement.Command> spawn(String name, SettlementEnvironment env) {
+    return testKit.spawn(ExpirySettlement.create(FUTURE, FUTURE + "-" + name, env), name);
+  }
+
+  @Test
+  void samplesTheWindowFixesTheAverageAndSettlesEveryHolderOnce() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(70));
+    AtomicLong index = new AtomicLong(500_000);
+    Holders holders = new Holders();
+    holders.positions.put("long-cross", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short-isolated", new long[] {-600, -30_000_000_000L, 3_000_000_000L});
+    holders.positions.put("short-small", new long[] {-400, -20_100_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn("fixes-" + ids.incrementAndGet(),
+        environment(clock, index, holders));
+    // Before the window: nothing sampled.
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    assertEquals(0, record(settlement).samples());
+    clock.advance(Duration.ofSeconds(10));
+    // Six slots of 10 s; the average of 500,000 .. 500,005 is 500,002.5: 500,003 (half up).
+    sampleWindow(settlement, clock, index, 500_000, 500_001, 500_002, 500_003, 500_004, 500_005);
+    ExpirySettlement.SettlementRecord before = record(settlement);
+    assertEquals(ExpirySettlement.Status.PENDING, before.status());
+    assertEquals(6, before.slots());
+    assertEquals(3, before.requiredSamples());
+    assertEquals(500_003, before.expectedPriceTicks());
+    // At the expiry: fixed and settled, every holder once.
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    ExpirySettlement.SettlementRecord done = record(settlement);
+    assertEquals(500_003, done.priceTicks());
+    assertNull(done.operator());
+    assertEquals(3, done.results().size());
+    holders.applied.values().forEach(n -> assertEquals(1, n.get()));
+    assertEquals(0, done.totalValue());
+    SettlementApplied isolated = done.results().get("short-isolated");
+    // -600 lots at 50,000.3: value -30,000,180,000; pnl -180,000; fee ceil(30,000.18 * 0.02%) = 6,000,036.
+    assertEquals(-30_000_180_000L, isolated.value());
+    assertEquals(-180_000L, isolated.pnl());
+    assertEquals(6_000_036L, isolated.fee());
+    assertEquals(3_000_000_000L, isolated.isolatedReleased());
+    assertEquals(done.totalFees(), done.results().values().stream().mapToLong(SettlementApplied::fee).sum());
+  }
+
+  @Test
+  void aStaleWindowWaitsForTheOperatorsPrice() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn("stale-" + ids.incrementAndGet(),
+        environment(clock, index, holders));
+    // Two fresh samples of six: fewer than the three the 50% share needs.
+    sampleWindow(settlement, clock, index, 500_000, 0, 0, 500_010, 0, 0);
+    TestProbe<ExpirySettlement.Reply> replies = testKit.createTestProbe();
+    // Before the expiry, a price by hand is refused.
+    clock.advance(Duration.ofMillis(-1));
+    settlement.tell(new ExpirySettlement.SetPrice(501_000, "ops-alice", replies.getRef()));
+    assertEquals(Rejection.INSTRUMENT_NOT_EXPIRED, assertInstanceOf(ExpirySettlement.Refused.class,
+        replies.receiveMessage()).reason());
+    clock.advance(Duration.ofMillis(1));
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.WAITING_FOR_PRICE);
+    // It waits: ticks change nothing, nobody is settled.
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    assertEquals(ExpirySettlement.Status.WAITING_FOR_PRICE, record(settlement).status());
+    assertTrue(holders.settled.isEmpty());
+    settlement.tell(new ExpirySettlement.SetPrice(501_000, "ops-alice", replies.getRef()));
+    ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class, replies.receiveMessage())
+        .record();
+    assertEquals("ops-alice", set.operator());
+    assertEquals(501_000, set.priceTicks());
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    assertEquals(2, record(settlement).results().size());
+    assertEquals(0, record(settlement).totalValue());
+    // Once priced, a second price is refused.
+    settlement.tell(new ExpirySettlement.SetPrice(502_000, "ops-bob", replies.getRef()));
+    assertEquals(Rejection.INSTRUMENT_SETTLED, assertInstanceOf(ExpirySettlement.Refused.class,
+        replies.receiveMessage()).reason());
+  }
+
+  @Test
+  void aSettlementRestartedWhileSettlingSettlesNobodyTwice() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    for (int i = 0; i < 6; i++) {
+      holders.positions.put("acct-" + i, new long[] {i % 2 == 0 ? 100 : -100, i % 2 == 0 ? 5_000_000_000L
+          : -5_000_000_000L, 0});
+    }
+    String name = "restart-" + ids.incrementAndGet();
+    SettlementEnvironment env = environment(clock, index, holders);
+    ActorRef<ExpirySettlement.Command> first = testKit.spawn(ExpirySettlement.create(FUTURE, FUTURE + "-" + name, env),
+        name + "-a");
+    sampleWindow(first, clock, index, 500_000, 500_000, 500_000, 500_000, 500_000, 500_000);
+    tickUntil(first, r -> r.results().size() >= 2);
+    // The answers of the next rounds are lost (the accounts settled, the record does not know it).
+    holders.failNextRounds.set(2);
+    first.tell(ExpirySettlement.Tick.INSTANCE);
+    testKit.stop(first);
+    ActorRef<ExpirySettlement.Command> second = testKit.spawn(ExpirySettlement.create(FUTURE, FUTURE + "-" + name,
+        env), name + "-b");
+    tickUntil(second, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    ExpirySettlement.SettlementRecord done = record(second);
+    assertEquals(6, done.results().size());
+    assertEquals(0, done.totalValue());
+    holders.applied.values().forEach(n -> assertEquals(1, n.get()));
+    assertEquals(6, holders.applied.size());
+  }
+}
