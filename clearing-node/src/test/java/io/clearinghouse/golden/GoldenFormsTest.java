@@ -57,7 +57,8 @@ class GoldenFormsTest {
       AccountEntity.AccountOpened.class.getName(), List.of(Set.of("by")),
       InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by")),
       BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
-      PinnedUnits.State.class.getName(), List.of(Set.of("retired")));
+      PinnedUnits.State.class.getName(), List.of(Set.of("retired")),
+      io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll
