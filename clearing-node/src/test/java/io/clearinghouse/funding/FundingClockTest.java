@@ -50,33 +50,38 @@ class FundingClockTest {
     final AtomicInteger rounds = new AtomicInteger();
 
     @Override
-    public java.util.concurrent.CompletionStage<Round> round(String instrument, FundingClock.Open open,
+    public java.util.concurrent.CompletionStage<Due> due(String instrument, FundingClock.Open open,
         FundingSettings settings) {
       rounds.incrementAndGet();
-      Map<String, Long> paid = new java.util.HashMap<>();
-      int found = 0;
-      // One account per round (batch 1), like a monitor answering a batch at a time.
+      // One account per round (batch 1), like a monitor answering a batch at a time: the first that
+      // holds the instrument and has not applied the interval (one that applied is not named again).
       for (var e : new java.util.TreeMap<>(lots).entrySet()) {
-        if (applied.getOrDefault(e.getKey(), 0L) >= open.fundingTime() || open.paid().containsKey(e.getKey())) {
-          if (open.paid().containsKey(e.getKey())) {
-            continue;
-          }
-          // Applied before, the clock does not know it yet (it crashed): a repeat answers with the first amount.
-          paid.put(e.getKey(), amounts.get(e.getKey()));
-          found++;
-          break;
+        if (applied.getOrDefault(e.getKey(), 0L) < open.fundingTime() && !open.paid().containsKey(e.getKey())) {
+          return CompletableFuture.completedFuture(new Due(List.of(e.getKey()), false));
         }
-        long amount = FundingMath.payment(e.getValue(), open.markTicks(), 100, open.rate());
-        applied.put(e.getKey(), open.fundingTime());
-        amounts.put(e.getKey(), amount);
-        paid.put(e.getKey(), amount);
-        found++;
-        break;
+      }
+      return CompletableFuture.completedFuture(new Due(List.of(), true));
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Paid> pay(String instrument, FundingClock.Open open,
+        java.util.Collection<String> accountIds, FundingSettings settings) {
+      Map<String, Long> paid = new java.util.HashMap<>();
+      for (String id : accountIds) {
+        if (applied.getOrDefault(id, 0L) >= open.fundingTime()) {
+          // A repeat answers with the first amount.
+          paid.put(id, amounts.get(id));
+          continue;
+        }
+        long amount = FundingMath.payment(lots.get(id), open.markTicks(), 100, open.rate());
+        applied.put(id, open.fundingTime());
+        amounts.put(id, amount);
+        paid.put(id, amount);
       }
       if (failNextRounds.getAndDecrement() > 0) {
         return CompletableFuture.failedFuture(new RuntimeException("lost the answers"));
       }
-      return CompletableFuture.completedFuture(new Round(paid, found, true));
+      return CompletableFuture.completedFuture(new Paid(paid, java.util.Set.of()));
     }
   }
 
