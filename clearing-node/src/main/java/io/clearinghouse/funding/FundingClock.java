@@ -3,6 +3,7 @@ package io.clearinghouse.funding;
 // Over 450 lines: the protocol (commands, events, the interval records), the sampling, fixing and
 // paying steps and the event handlers of one entity; the fan-out and the settings are apart.
 
+import io.clearinghouse.account.FundingLedger;
 import io.clearinghouse.instrument.FundingTerms;
 import io.clearinghouse.margin.FundingMath;
 import io.clearinghouse.persistence.CborSerializable;
@@ -13,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -126,6 +128,17 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     }
   }
 
+  /**
+   * Accounts that had missed the closed interval ending at {@code fundingTime} (their node was
+   * down past the settle window) and paid it late, with a payment of the open interval: recorded
+   * with that payment, once; the closed interval's record counts them.
+   */
+  public record LatePaymentsRecorded(long fundingTime, Map<String, Long> amounts, long epochMillis) implements Event {
+    public LatePaymentsRecorded {
+      amounts = Map.copyOf(amounts);
+    }
+  }
+
   /** Requested accounts that refused the payment (an account that does not exist): not asked again. */
   public record PaymentsRefused(long fundingTime, Set<String> accounts, long epochMillis) implements Event {
     public PaymentsRefused {
@@ -146,6 +159,21 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
       long accounts, long paid, long received, long fixedAt, long closedAt) implements CborSerializable {
     public long residue() {
       return Math.subtractExact(paid, received);
+    }
+
+    /** With payments made late by accounts that had missed the interval. */
+    IntervalRecord withLate(java.util.Collection<Long> amounts) {
+      long payers = paid;
+      long receivers = received;
+      for (long amount : amounts) {
+        if (amount < 0) {
+          payers = Math.subtractExact(payers, amount);
+        } else {
+          receivers = Math.addExact(receivers, amount);
+        }
+      }
+      return new IntervalRecord(fundingTime, rate, markTicks, averagePremium, samples,
+          Math.addExact(accounts, amounts.size()), payers, receivers, fixedAt, closedAt);
     }
   }
 
@@ -380,10 +408,10 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     long now = clock.millis();
     if (!fresh.isEmpty()) {
       return Effect().persist(new PaymentsRequested(open.fundingTime(), fresh, now))
-          .thenRun(after -> pay(after.open()));
+          .thenRun(after -> pay(after));
     }
     if (!open.requested().isEmpty()) {
-      pay(open);
+      pay(state);
       return Effect().none();
     }
     paying = false;
@@ -397,10 +425,24 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     return Effect().none();
   }
 
-  private void pay(Open open) {
+  private void pay(State state) {
+    Open open = state.open();
     long fundingTime = open.fundingTime();
-    context.pipeToSelf(environment.fanOut().pay(instrument, open, open.requested(), settings), (paid, failure) ->
-        new PaidAnswered(fundingTime, paid, failure));
+    context.pipeToSelf(environment.fanOut().pay(instrument, open, earlier(state), open.requested(), settings),
+        (paid, failure) -> new PaidAnswered(fundingTime, paid, failure));
+  }
+
+  /** The last closed intervals (at most {@link FundingLedger#LATE_INTERVALS}), offered to accounts that missed them. */
+  static List<FundingLedger.Interval> earlier(State state) {
+    List<FundingLedger.Interval> earlier = new ArrayList<>();
+    List<IntervalRecord> history = state.history();
+    for (int i = history.size() - 1; i >= 0 && earlier.size() < FundingLedger.LATE_INTERVALS; i--) {
+      IntervalRecord r = history.get(i);
+      if (r.fundingTime() < state.open().fundingTime()) {
+        earlier.add(new FundingLedger.Interval(r.fundingTime(), r.rate(), r.markTicks()));
+      }
+    }
+    return earlier;
   }
 
   private Effect<Event, State> paidAnswered(State state, PaidAnswered answered) {
@@ -428,6 +470,14 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     }
     long now = clock.millis();
     List<Event> events = new ArrayList<>(2);
+    // Earlier intervals the accounts recorded now had missed and paid with this one: recorded once, with them.
+    Map<Long, Map<String, Long>> late = new TreeMap<>();
+    answered.paid().late().forEach((account, byTime) -> {
+      if (fresh.containsKey(account)) {
+        byTime.forEach((time, amount) -> late.computeIfAbsent(time, t -> new HashMap<>()).put(account, amount));
+      }
+    });
+    late.forEach((time, amounts) -> events.add(new LatePaymentsRecorded(time, amounts, now)));
     if (!fresh.isEmpty()) {
       events.add(new PaymentsRecorded(open.fundingTime(), fresh, now));
     }
@@ -503,6 +553,15 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
           Set<String> requested = new HashSet<>(state.open().requested());
           requested.removeAll(e.accounts());
           return state.withOpen(state.open().with(state.open().paid(), requested, state.open().lastDueAt()));
+        })
+        .onEvent(LatePaymentsRecorded.class, (state, e) -> {
+          List<IntervalRecord> history = new ArrayList<>(state.history());
+          for (int i = 0; i < history.size(); i++) {
+            if (history.get(i).fundingTime() == e.fundingTime()) {
+              history.set(i, history.get(i).withLate(e.amounts().values()));
+            }
+          }
+          return new State(state.intervalEnd(), state.lastSlot(), state.average(), state.open(), history);
         })
         .onEvent(IntervalClosed.class, (state, e) -> {
           List<IntervalRecord> history = new ArrayList<>(state.history());

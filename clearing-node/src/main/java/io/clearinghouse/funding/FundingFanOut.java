@@ -1,6 +1,7 @@
 package io.clearinghouse.funding;
 
 import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.FundingLedger;
 import io.clearinghouse.monitor.MarginMonitor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,19 +44,26 @@ public interface FundingFanOut {
   /**
    * {@code amounts}: what each account paid (negative) or received, now or before (a repeat
    * answers with the first payment); {@code refused}: accounts that refused the payment (they
-   * never apply it: asking again is pointless); the others did not answer in time.
+   * never apply it: asking again is pointless); the others did not answer in time. {@code late}:
+   * per account, earlier intervals it had missed and paid with this one (funding time to amount).
    */
-  record Paid(Map<String, Long> amounts, Set<String> refused) {
+  record Paid(Map<String, Long> amounts, Set<String> refused, Map<String, Map<Long, Long>> late) {
     public Paid {
       amounts = Map.copyOf(amounts);
       refused = Set.copyOf(refused);
+      late = late == null ? Map.of() : Map.copyOf(late);
+    }
+
+    public Paid(Map<String, Long> amounts, Set<String> refused) {
+      this(amounts, refused, Map.of());
     }
   }
 
   CompletionStage<Due> due(String instrument, FundingClock.Open open, FundingSettings settings);
 
-  CompletionStage<Paid> pay(String instrument, FundingClock.Open open, Collection<String> accountIds,
-      FundingSettings settings);
+  /** {@code earlier}: the clock's last closed intervals, offered to accounts that missed them. */
+  CompletionStage<Paid> pay(String instrument, FundingClock.Open open, List<FundingLedger.Interval> earlier,
+      Collection<String> accountIds, FundingSettings settings);
 
   /**
    * The cluster's fan-out: every node's margin monitor (found through the receptionist) names its
@@ -96,29 +104,33 @@ public interface FundingFanOut {
       }
 
       @Override
-      public CompletionStage<Paid> pay(String instrument, FundingClock.Open open, Collection<String> accountIds,
-          FundingSettings settings) {
+      public CompletionStage<Paid> pay(String instrument, FundingClock.Open open, List<FundingLedger.Interval> earlier,
+          Collection<String> accountIds, FundingSettings settings) {
         Duration timeout = settings.askTimeout();
         return Source.from(new ArrayList<>(accountIds))
             .mapAsyncUnordered(settings.parallelism(), accountId -> sharding
                 .entityRefFor(AccountEntity.TYPE_KEY, accountId)
                 .<AccountEntity.Reply>ask(replyTo -> new AccountEntity.ApplyFunding(instrument, open.fundingTime(),
-                    open.rate(), open.markTicks(), replyTo), timeout)
+                    open.rate(), open.markTicks(), replyTo, earlier), timeout)
                 .handle((reply, failure) -> Pair.create(accountId, failure == null ? reply : null)))
             .runWith(Sink.seq(), system)
             .thenApply(replies -> {
               Map<String, Long> amounts = new HashMap<>();
               Set<String> refused = new HashSet<>();
+              Map<String, Map<Long, Long>> late = new HashMap<>();
               for (Pair<String, AccountEntity.Reply> r : replies) {
                 if (r.second() instanceof AccountEntity.FundingPaid paid) {
                   amounts.put(r.first(), paid.amount());
+                  if (!paid.late().isEmpty()) {
+                    late.put(r.first(), paid.late());
+                  }
                 } else if (r.second() instanceof AccountEntity.Rejected) {
                   // An account that no longer exists, or a payment it cannot apply: not asked again.
                   refused.add(r.first());
                 }
                 // No answer in time: still requested, asked again next round.
               }
-              return new Paid(amounts, refused);
+              return new Paid(amounts, refused, late);
             });
       }
     };

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
 class GoldenFormsTest {
   private static final Path GOLDEN = Path.of("src/test/resources/golden");
   private static final List<Class<?>> ENTITIES = List.of(AccountEntity.class, TradeRegister.class, PriceFeed.class,
-      InsuranceFund.class, LiquidationSaga.class, FundUnwind.class, BackstopProviders.class, PinnedUnits.class);
+      InsuranceFund.class, LiquidationSaga.class, FundUnwind.class, BackstopProviders.class, PinnedUnits.class,
+      io.clearinghouse.funding.FundingClock.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
