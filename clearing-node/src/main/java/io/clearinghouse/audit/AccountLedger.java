@@ -41,8 +41,12 @@ final class AccountLedger {
   final List<String> violations = new ArrayList<>();
   /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
   final Map<String, Long> fundingPaid = new HashMap<>();
-  /** Per perpetual: the last funding time applied (funding times apply once each, in order). */
-  private final Map<String, Long> fundedUpTo = new HashMap<>();
+  /**
+   * Per perpetual: the last funding times applied. Each applies once, in order, except a missed
+   * interval paid late (at most 8 intervals old, after a later one: FundingLedger), so one older
+   * than all of the last 16 is out of order.
+   */
+  private final Map<String, java.util.TreeSet<Long>> fundedTimes = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -145,10 +149,14 @@ final class AccountLedger {
       } else if (event instanceof AccountEntity.FundingApplied f) {
         l.cash = Math.addExact(l.cash, f.amount());
         l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
-        Long previous = l.fundedUpTo.put(f.instrument(), f.fundingTime());
-        if (previous != null && previous >= f.fundingTime()) {
+        java.util.TreeSet<Long> funded = l.fundedTimes.computeIfAbsent(f.instrument(), k -> new java.util.TreeSet<>());
+        if (funded.contains(f.fundingTime()) || (funded.size() >= 16 && f.fundingTime() < funded.first())) {
           l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
-              + " applied after the one for " + previous + " (an interval paid twice, or out of order)");
+              + " applied after the ones up to " + funded.last() + " (an interval paid twice, or out of order)");
+        }
+        funded.add(f.fundingTime());
+        while (funded.size() > 16) {
+          funded.pollFirst();
         }
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());

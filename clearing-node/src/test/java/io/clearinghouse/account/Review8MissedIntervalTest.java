@@ -103,6 +103,24 @@ class Review8MissedIntervalTest {
   }
 
   @Test
+  void theAuditTakesAMissedIntervalPaidLateAsPaidOnceNotOutOfOrder() throws Exception {
+    Acc holder = new Acc("holder", 100_000);
+    holder.trade(1, 1_000, 500_000, "other", T - 2 * H);
+    at(T + 8 * H + 10_000);
+    holder.fund(T + 8 * H, BP, 500_000);
+    holder.fund(T, BP, 500_000);
+    List<Object> events = holder.kit.persistenceTestKit().persistedInStorage(AccountEntity.persistenceId(holder.id).id());
+    List<String> violations = io.clearinghouse.audit.Review8AuditAccess.auditViolations(Map.of(holder.id, events),
+        Map.of());
+    assertTrue(violations.stream().noneMatch(v -> v.contains("paid twice")), violations.toString());
+    // The same interval applied twice is still flagged.
+    List<Object> twice = new java.util.ArrayList<>(events);
+    twice.add(events.get(events.size() - 1));
+    assertTrue(io.clearinghouse.audit.Review8AuditAccess.auditViolations(Map.of(holder.id, twice), Map.of()).stream()
+        .anyMatch(v -> v.contains("paid twice")));
+  }
+
+  @Test
   void aMissedIntervalIsPaidOnceOnlyAndItsRepeatAnswersWithTheFirstPayment() {
     Acc holder = new Acc("holder", 100_000);
     holder.trade(1, 1_000, 500_000, "other", T - 2 * H);
