@@ -56,8 +56,12 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * closes it ({@link IntervalClosed}, with the totals), and only once no requested account is
  * left unrecorded.
  *
- * <p>Intervals are paid in order: the next one is fixed only when this one is closed, which is
- * what lets the account treat any funding time at or before its last as a repeat. An interval
+ * <p>Intervals are paid in order: the next one is fixed only when this one is closed. An account
+ * that missed a closed interval (it restarted after the settle window) is not taken as paid by
+ * the next one: every payment offers the last closed intervals
+ * ({@link io.clearinghouse.account.FundingLedger#LATE_INTERVALS}), the account pays those it
+ * missed first, and the clock records them with their own interval ({@link LatePaymentsRecorded}).
+ * An interval
  * fixed late is followed by the next one all the same (its samples are those taken before its
  * end); a clock more than {@link #MAX_CATCH_UP} intervals behind (no node ran, or no fresh mark)
  * skips to the current interval, and the ones skipped are never charged.
