@@ -38,6 +38,7 @@ import io.clearinghouse.monitor.OpenInterest;
 import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
 import io.clearinghouse.ops.NodeContext;
+import io.clearinghouse.ops.console.ConsoleBackend;
 import io.clearinghouse.ops.Readiness;
 import io.clearinghouse.price.LastTrades;
 import io.clearinghouse.price.MarkPrices;
@@ -111,7 +112,7 @@ public final class Main {
   private static CompletionStage<Void> checkUnits(ActorSystem<?> system, NodeSettings settings, Config config,
       AtomicBoolean agreed) {
     java.time.Duration timeout = config.getDuration("clearinghouse.pinned-units.check-timeout");
-    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout)
+    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system))
         .handle((ok, failure) -> {
           if (failure == null) {
             agreed.set(true);
@@ -128,12 +129,26 @@ public final class Main {
         }).thenCompose(next -> next);
   }
 
+  /** Why the journal still needs each of the asked instruments (nothing for an unused one), to retire the others. */
+  private static java.util.function.Function<java.util.Set<String>, CompletionStage<java.util.Map<String, String>>>
+      usedOf(ActorSystem<?> system) {
+    return symbols -> io.clearinghouse.audit.InstrumentUse.of(system, symbols).thenApply(uses -> {
+      java.util.Map<String, String> used = new java.util.TreeMap<>();
+      uses.forEach((symbol, use) -> {
+        if (!use.unused()) {
+          used.put(symbol, use.toString());
+        }
+      });
+      return used;
+    });
+  }
+
   private static void recheckUnits(ActorSystem<?> system, NodeSettings settings, java.time.Duration timeout,
       AtomicBoolean agreed) {
     if (system.getWhenTerminated().toCompletableFuture().isDone()) {
       return;
     }
-    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout).whenComplete((ok, failure) -> {
+    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system)).whenComplete((ok, failure) -> {
       Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
       if (cause == null) {
         agreed.set(true);
@@ -169,6 +184,8 @@ public final class Main {
     // Before anything else listens to the marks: whoever reads the index after a mark sees it counted.
     VolatilityBoard volatility = VolatilityBoard.listening(marks, settings.volatility());
     NodeContext.get(system).volatility(volatility);
+    io.clearinghouse.price.MarketDepth depth = io.clearinghouse.price.MarketDepth.start(system, clock,
+        io.clearinghouse.price.MarketDepth.maxAge(config));
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -192,6 +209,11 @@ public final class Main {
     OpenInterest openInterest = OpenInterest.start(system,
         config.getDuration("clearinghouse.open-interest-refresh"));
     NodeContext.get(system).openInterest(openInterest::lots);
+    // Issue 16: from here on every instrument is valued at its scaled margins (off by default).
+    io.clearinghouse.price.RiskSignals signals = new io.clearinghouse.price.RiskSignals(settings.instruments(),
+        io.clearinghouse.price.MarginScales.listening(settings.instruments(), marks, volatility, openInterest::lots),
+        depth);
+    NodeContext.get(system).signals(signals);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
             .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots));
@@ -203,7 +225,7 @@ public final class Main {
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
-        metrics, clock));
+        metrics, clock, io.clearinghouse.liquidation.CloseSizing.byDepth(settings.instruments(), depth)));
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
@@ -232,21 +254,26 @@ public final class Main {
     StressTest stress = new StressTest(system, settings.instruments(), marks, liquidations, settings.stress());
     var stressRunner = StressSchedule.init(system, stress, metrics, clock);
     AtomicBoolean unitsAgreed = new AtomicBoolean();
+    AdminGrpcService admin = new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit,
+        liquidations, metrics, marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(
+            system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
+            settings.stress().timeout())));
+    NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
+        unitsAgreed::get, marks));
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
-            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility),
+            new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility,
+                signals),
             liquidations, rankings, metrics, quotas, fundings),
-        new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit, liquidations, metrics,
-            marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(system,
-                settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
-                settings.stress().timeout()))),
+        admin,
         new ClearingGrpcService(accounts, new TradeRegisters(system, settings.register(), settings.register().confirmTimeout()),
             market, auth,
             settings.instruments(), lastTrades,
             new ProtoMapping(settings.asset(), settings.instruments()), settings.tradeParallelism(), metrics,
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
-        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility),
+        new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility,
+            settings.asset(), depth),
         readiness::ready, quotas, tls.https(), unitsAgreed::get));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)

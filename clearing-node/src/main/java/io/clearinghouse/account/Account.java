@@ -96,6 +96,8 @@ public record Account(
       return apply(e);
     } else if (event instanceof AccountEntity.FundingApplied e) {
       return apply(e);
+    } else if (event instanceof AccountEntity.FundingAdjusted e) {
+      return apply(e);
     } else if (event instanceof AccountEntity.Deposited e) {
       return apply(e, keyRetentionMillis);
     } else if (event instanceof AccountEntity.Withdrawn e) {
@@ -488,7 +490,7 @@ public record Account(
         .liquidationSteps(appended(liquidationSteps, new AccountEntity.LiquidationStep(e.key(), e, 0)))
         .stops(stopsAfter(e.instrument(), h.lots(), updated.lots()))
         .owed(Math.addExact(owed, m.owed()))
-        .funding(funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), 0))
+        .funding(funding.changed(e.instrument(), h.lots(), e.signedLots(), e.epochMillis(), e.fundingInterval()))
         .build();
   }
 
@@ -561,6 +563,15 @@ public record Account(
    * A funding payment: received from or paid into the instrument's funding pool, in one event
    * (the cash and the pool move together or not at all); the interval is remembered as applied.
    */
+  /** A late position change's payment redone: the difference moves, the payment record holds the new lots. */
+  Account apply(AccountEntity.FundingAdjusted e) {
+    Moved m = moved(e, null);
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .funding(funding.adjusted(e.instrument(), e.fundingTime(), e.lots(), e.amount()))
+        .build();
+  }
+
   Account apply(AccountEntity.FundingApplied e) {
     Moved m = moved(e, null);
     return edit()

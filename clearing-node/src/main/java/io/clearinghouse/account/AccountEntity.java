@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import io.clearinghouse.persistence.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -51,7 +52,13 @@ public final class AccountEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Open(ActorRef<Reply> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record Open(String by, ActorRef<Reply> replyTo) implements Command {
+    /** Opened by no named operator (tools and tests). */
+    public static Open unattributed(ActorRef<Reply> replyTo) {
+      return new Open("", replyTo);
+    }
+  }
 
   /** {@code by}: the name of the operator token that asked (recorded on the event). */
   public record Deposit(String idempotencyKey, long amount, String by, ActorRef<Reply> replyTo) implements Command {
@@ -147,9 +154,20 @@ public final class AccountEntity
    * Moves {@code signedLots} of {@code instrument} at {@code priceTicks} into this account, as
    * {@code role}, under the saga's {@code key}; {@code mode} says how much of it the account takes.
    */
+  /**
+   * {@code cutMillis}: when the transfer happened for funding, the same for both sides of a close
+   * (the saga sends the counterparty's take time with the liquidated account's close and with any
+   * give-back); 0: when the account applies it.
+   */
   public record ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
-      String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode,
-      ActorRef<Reply> replyTo) implements Command {}
+      String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode, long cutMillis,
+      ActorRef<Reply> replyTo) implements Command {
+    public ApplyLiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+        String instrument, long signedLots, long priceTicks, long maxNotional, TransferMode mode,
+        ActorRef<Reply> replyTo) {
+      this(key, liquidationId, role, counterparty, instrument, signedLots, priceTicks, maxNotional, mode, 0, replyTo);
+    }
+  }
 
   /** How much of a liquidation transfer an account applies. */
   public enum TransferMode {
@@ -297,8 +315,17 @@ public final class AccountEntity
   /**
    * {@code beginnerLeverage}: above 0, the account opens under the beginner profile, capped at that
    * leverage until an operator sets its cap (0 in events written before the profile existed).
+   * {@code by}: the operator token's name ("" in events written before it was recorded).
    */
-  public record AccountOpened(String accountId, int beginnerLeverage) implements Event {
+  public record AccountOpened(String accountId, int beginnerLeverage, String by) implements Event {
+    public AccountOpened {
+      by = by == null ? "" : by;
+    }
+
+    public AccountOpened(String accountId, int beginnerLeverage) {
+      this(accountId, beginnerLeverage, "");
+    }
+
     public AccountOpened(String accountId) {
       this(accountId, 0);
     }
@@ -410,9 +437,21 @@ public final class AccountEntity
    * covered by the insurance fund, or else recorded as debt, so that the rest of the account is
    * untouched.
    */
+  /**
+   * {@code epochMillis}: when the transfer counts for funding (the cut, the same for both sides of
+   * a close); {@code fundingInterval}: the perpetual's funding interval then (0: none, or written
+   * before transfers carried it).
+   */
   public record LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
       String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
-      long penalty, long shortfall, long epochMillis) implements Event {}
+      long penalty, long shortfall, long epochMillis, long fundingInterval) implements Event {
+    public LiquidationTransfer(String key, String liquidationId, LiquidationRole role, String counterparty,
+        String instrument, long signedLots, long priceTicks, long realizedPnl, long costDelta, long isolatedMarginDelta,
+        long penalty, long shortfall, long epochMillis) {
+      this(key, liquidationId, role, counterparty, instrument, signedLots, priceTicks, realizedPnl, costDelta,
+          isolatedMarginDelta, penalty, shortfall, epochMillis, 0);
+    }
+  }
 
   /** The fund's cover from the saga's escrow: {@code shortfallCovered} of it pays owed isolated shortfalls. */
   public record LiquidationCredited(String key, String liquidationId, long amount, long shortfallCovered)
@@ -435,6 +474,17 @@ public final class AccountEntity
    * interval is only marked as applied.
    */
   public record FundingApplied(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+      long epochMillis) implements Event {}
+
+  /**
+   * A position change cut before a funding time the account was already paid for arrived after
+   * the payment (a trade side or a liquidation transfer held up by a node failure): the payment
+   * for {@code fundingTime} is redone on the lots held then, {@code lots}, at the same
+   * {@code rate} and {@code markTicks}; {@code amount} is the difference, received from
+   * (positive) or paid into (negative) the instrument's funding pool. The time's payment then is
+   * exactly what it would have been on time, so the interval still nets to its rounding residue.
+   */
+  public record FundingAdjusted(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
       long epochMillis) implements Event {}
 
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
@@ -536,7 +586,13 @@ public final class AccountEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::changed)
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          UnreadableJournals.get(context.getSystem()).recovered(accountId);
+          changed(state);
+        })
+        // A journal that does not read stops this account alone; callers are told so at once.
+        .onSignal(RecoveryFailed.class, (state, failed) ->
+            UnreadableJournals.get(context.getSystem()).failed(accountId, failed.getFailure()))
         .onSignal(PostStop.instance(), state -> environment.monitor().untrack(accountId, context.getSelf()))
         .onSignal(Terminated.class, (state, terminated) -> subscribers.remove(terminated.getRef()))
         .build();
@@ -591,7 +647,7 @@ public final class AccountEntity
   /** Commands to an id that was never opened: only Open opens it; everything else is refused or ignored. */
   private ReplyEffect<Event, State> unopened(Command command) {
     if (command instanceof Open cmd) {
-      return Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage()))
+      return Effect().persist(new AccountOpened(accountId, settings.beginnerLeverage(), cmd.by()))
           .thenRun(this::changed)
           .thenReply(cmd.replyTo(), state -> snapshot((Account) state));
     } else if (command instanceof ApplyTrade cmd) {
@@ -678,7 +734,7 @@ public final class AccountEntity
     private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
         pending, AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
-        environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice);
+        environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
 
     ReplyEffect<Event, State> opened(Account account, Command command) {
       if (command instanceof CheckTrade cmd) {

@@ -66,6 +66,8 @@ public final class AccountTransfers {
     } else if (event instanceof AccountEntity.FundingApplied f) {
       // Received from the instrument's funding pool (positive) or paid into it (negative).
       Transfer.add(t, Bucket.fundingPool(f.instrument()), cash, f.amount());
+    } else if (event instanceof AccountEntity.FundingAdjusted f) {
+      Transfer.add(t, Bucket.fundingPool(f.instrument()), cash, f.amount());
     } else if (event instanceof LiquidationCredited c) {
       Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
       Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));

@@ -23,12 +23,16 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class Accounts {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final UnreadableJournals unreadable;
+  private final ActorSystem<?> system;
 
   private final Metrics metrics;
 
   public Accounts(ActorSystem<?> system, Duration askTimeout, Metrics metrics) {
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
+    this.unreadable = UnreadableJournals.get(system);
+    this.system = system;
     this.metrics = metrics;
   }
 
@@ -38,7 +42,12 @@ public final class Accounts {
   }
 
   public CompletionStage<AccountSummary> open(String accountId) {
-    return ask(accountId, AccountEntity.Open::new).thenApply(Accounts::summary);
+    return open(accountId, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the account's first event. */
+  public CompletionStage<AccountSummary> open(String accountId, String by) {
+    return ask(accountId, replyTo -> new AccountEntity.Open(by, replyTo)).thenApply(Accounts::summary);
   }
 
   public CompletionStage<AccountSummary> get(String accountId) {
@@ -126,6 +135,14 @@ public final class Accounts {
   }
 
   private CompletionStage<Reply> ask(String accountId, Function<ActorRef<Reply>, Command> command) {
+    var cause = unreadable.cause(accountId);
+    if (cause.isPresent()) {
+      // Not the command (a write answered as refused must never happen later): a read, so that
+      // the account is tried again and leaves the list once its journal reads.
+      sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).tell(new AccountEntity.Get(system.ignoreRef()));
+      return CompletableFuture.failedFuture(new RejectedException(Rejection.JOURNAL_UNREADABLE, "the journal of account "
+          + accountId + " does not read (" + cause.get() + "): the account answers nothing until it is repaired"));
+    }
     var timer = metrics.askStarted();
     return sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId)
         .ask(command::apply, askTimeout)

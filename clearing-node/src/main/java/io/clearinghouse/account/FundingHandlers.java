@@ -2,6 +2,7 @@ package io.clearinghouse.account;
 
 import io.clearinghouse.account.AccountEntity.ApplyFunding;
 import io.clearinghouse.account.AccountEntity.Event;
+import io.clearinghouse.account.AccountEntity.FundingAdjusted;
 import io.clearinghouse.account.AccountEntity.FundingApplied;
 import io.clearinghouse.account.AccountEntity.FundingPaid;
 import io.clearinghouse.account.AccountEntity.FundingPayments;
@@ -47,9 +48,11 @@ final class FundingHandlers {
   private final Clock clock;
   private final Consumer<State> changed;
   private final Consumer<Notice> notify;
+  private final java.util.function.LongSupplier lastSequenceNumber;
 
   FundingHandlers(EffectFactories<Event, State> effect, Instruments instruments, Clock clock, Consumer<State> changed,
-      Consumer<Notice> notify) {
+      Consumer<Notice> notify, java.util.function.LongSupplier lastSequenceNumber) {
+    this.lastSequenceNumber = lastSequenceNumber;
     this.effect = effect;
     this.instruments = instruments;
     this.clock = clock;
@@ -78,7 +81,7 @@ final class FundingHandlers {
     Instrument contract = spec.contract();
     long lotsNow = account.holding(cmd.instrument()).lots();
     long now = clock.millis();
-    List<FundingApplied> events = new ArrayList<>();
+    List<Event> events = new ArrayList<>();
     Map<Long, Long> late = new TreeMap<>();
     long lots;
     long amount;
@@ -118,7 +121,20 @@ final class FundingHandlers {
     }
     events.add(new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots, amount, now));
     long moved = late.values().stream().mapToLong(Long::longValue).reduce(amount, Math::addExact);
-    return effect.persist(new ArrayList<Event>(events))
+    long cashAfter = account.cash() + moved;
+    if (moved < 0 && cashAfter < 0 && !account.liquidating()
+        && account.holdings().values().stream().allMatch(Holding::flat)) {
+      // Paid on a position held at the funding time and closed since (a liquidation that ended
+      // before the payment came): no position is left for the monitor to see, so the deficit is
+      // settled at once as a liquidation with nothing to close (the fund covers it, or it is
+      // recorded as debt), never left uncovered.
+      events.add(new AccountEntity.LiquidationStarted(account.accountId() + "-"
+          + (lastSequenceNumber.getAsLong() + events.size() + 1), 0, java.util.Map.of(), cashAfter, 0, clock.millis(),
+          null));
+      account.reservations().forEach((orderId, reservation) ->
+          events.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
+    }
+    return effect.persist(events)
         .thenRun(changed::accept)
         .thenRun(state -> {
           if (moved != 0) {
@@ -149,6 +165,31 @@ final class FundingHandlers {
       }
     });
     return new FundingPaid(amount, first.map(FundingLedger.Payment::lots).orElse(0L), true, late);
+  }
+
+  /**
+   * A change of {@code delta} lots cut at {@code cut} that arrives after the account was paid for
+   * funding times after the cut: each such payment redone on the lots held then (see
+   * {@link FundingAdjusted}). Payments no longer retained (older than the last
+   * {@link FundingLedger#RETAINED_PAYMENTS}) are not redone.
+   */
+  static List<Event> lateAdjustments(Account account, Instruments instruments, String instrument, long delta, long cut,
+      long now) {
+    if (delta == 0 || cut <= 0) {
+      return List.of();
+    }
+    InstrumentSpec spec = instruments.spec(instrument);
+    if (spec.funding() == null) {
+      return List.of();
+    }
+    List<Event> adjustments = new ArrayList<>();
+    for (FundingLedger.Payment p : account.funding().paidAfter(instrument, cut)) {
+      long lots = Math.addExact(p.lots(), delta);
+      long redone = FundingMath.payment(lots, p.markTicks(), spec.contract().notionalMultiplier(), p.rate());
+      adjustments.add(new FundingAdjusted(instrument, p.fundingTime(), p.rate(), p.markTicks(), lots,
+          Math.subtractExact(redone, p.amount()), now));
+    }
+    return adjustments;
   }
 
   /** Newest first: by funding time, then instrument, both descending (a total order: one payment per pair). */

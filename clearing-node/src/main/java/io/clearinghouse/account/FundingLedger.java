@@ -20,8 +20,7 @@ import java.util.Map;
  * then, and is paid when asked for later (the clock offers its recent intervals with every payment,
  * see {@link FundingHandlers}). Missed intervals more than {@link #MAX_RECORDED} intervals old are
  * dropped, never charged (as the clock never charges intervals it skipped); a position change
- * arriving after the later payment with a cut time before a missed interval does not change the
- * lots remembered for it.
+ * arriving late with a cut time before a missed interval changes the lots remembered for it.
  *
  * <p>Funding is paid on the position held <em>at the funding time</em>, not when the clock's
  * message arrives, so that both sides of every trade count on the same side of the cut and the
@@ -118,9 +117,12 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     while (lotsAt.size() > MAX_RECORDED) {
       lotsAt.remove(((java.util.TreeMap<Long, Long>) lotsAt).firstKey());
     }
+    // Likewise for a missed interval not paid yet (one paid late is redone like any payment).
+    Map<Long, Long> missed = new java.util.TreeMap<>(p.missed());
+    missed.replaceAll((time, lots) -> time > cut ? Math.addExact(lots, delta) : lots);
     Map<String, Position> after = new HashMap<>(byInstrument);
     after.put(instrument, new Position(p.lastFundingTime(), p.lastAmount(), p.total(), every,
-        Math.max(p.lastCut(), cut), lotsAt, p.missed()));
+        Math.max(p.lastCut(), cut), lotsAt, missed));
     return new FundingLedger(after, recent);
   }
 
@@ -142,6 +144,35 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
       }
     }
     return java.util.Optional.empty();
+  }
+
+  /** The retained payments of {@code instrument} for funding times after {@code cut}, oldest first. */
+  List<Payment> paidAfter(String instrument, long cut) {
+    List<Payment> after = new ArrayList<>();
+    for (Payment p : recent) {
+      if (p.instrument().equals(instrument) && p.fundingTime() > cut) {
+        after.add(p);
+      }
+    }
+    after.sort(java.util.Comparator.comparingLong(Payment::fundingTime));
+    return after;
+  }
+
+  /** The payment for {@code fundingTime} redone on {@code lots}: {@code difference} more received (negative: paid). */
+  FundingLedger adjusted(String instrument, long fundingTime, long lots, long difference) {
+    Position p = position(instrument);
+    Map<String, Position> after = new HashMap<>(byInstrument);
+    after.put(instrument, new Position(p.lastFundingTime(), p.lastFundingTime() == fundingTime
+        ? Math.addExact(p.lastAmount(), difference) : p.lastAmount(), Math.addExact(p.total(), difference),
+        p.interval(), p.lastCut(), p.lotsAt(), p.missed()));
+    List<Payment> payments = new ArrayList<>(recent.size());
+    for (Payment r : recent) {
+      payments.add(r.instrument().equals(instrument) && r.fundingTime() == fundingTime
+          ? new Payment(instrument, fundingTime, r.rate(), r.markTicks(), lots, Math.addExact(r.amount(), difference),
+              r.epochMillis())
+          : r);
+    }
+    return new FundingLedger(after, payments);
   }
 
   /**

@@ -158,6 +158,8 @@ final class LiquidationHandlers {
     }
     List<Event> events = new ArrayList<>(2);
     events.add(event);
+    events.addAll(FundingHandlers.lateAdjustments(account, instruments, cmd.instrument(), lots, event.epochMillis(),
+        clock.millis()));
     if (cmd.role().closing()) {
       events.addAll(releaseBeyond(account, cmd.instrument(), Math.abs(holding.lots() + lots)));
     }
@@ -236,8 +238,10 @@ final class LiquidationHandlers {
     if (cmd.role().closing() && holding.mode() == MarginMode.ISOLATED) {
       shortfall = Math.max(0, -Math.subtractExact(realized, isolatedDelta));
     }
+    var funding = instruments.spec(cmd.instrument()).funding();
     return new LiquidationTransfer(cmd.key(), cmd.liquidationId(), cmd.role(), cmd.counterparty(), cmd.instrument(),
-        lots, cmd.priceTicks(), realized, costDelta, isolatedDelta, penalty, shortfall, clock.millis());
+        lots, cmd.priceTicks(), realized, costDelta, isolatedDelta, penalty, shortfall,
+        cmd.cutMillis() > 0 ? cmd.cutMillis() : clock.millis(), funding == null ? 0 : funding.intervalMillis());
   }
 
   /** Why a backstop provider would not take this position over, if it would not. */

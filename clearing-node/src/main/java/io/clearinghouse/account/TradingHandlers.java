@@ -166,7 +166,11 @@ final class TradingHandlers {
       pending.hold(event);
       return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
-    return effect.persist(event).thenRun(state -> {
+    // A side cut before a funding time the account was already paid for: that payment is redone.
+    List<Event> events = new ArrayList<>(List.of(event));
+    events.addAll(FundingHandlers.lateAdjustments(account, instruments, cmd.instrument(), event.signedLots(),
+        event.cutMillis(), now.getAsLong()));
+    return effect.persist(events).thenRun(state -> {
       pending.release(cmd.sequence());
       changed.accept(state);
     }).thenReply(cmd.replyTo(), state -> new TradeSideApplied(event.fee(), false));
@@ -351,6 +355,9 @@ final class TradingHandlers {
         Account reversedAccount = account.apply(event);
         List<Event> events = new ArrayList<>(List.of(event));
         events.addAll(givenBack(reversedAccount, ref));
+        // Taken back after a funding time its trade counted for was paid: that payment is redone.
+        events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
+            ref.cutMillis(), now.getAsLong()));
         return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       }
@@ -371,7 +378,10 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
     }
-    return effect.persist(event).thenRun(changed::accept)
+    List<Event> events = new ArrayList<>(List.of(event));
+    events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
+        ref.cutMillis(), now.getAsLong()));
+    return effect.persist(events).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
   }
 

@@ -35,6 +35,7 @@ public final class AccountStreams {
   private final List<Long> levelsPpm;
   private final Duration refresh;
   private final io.clearinghouse.price.VolatilityBoard volatility;
+  private final io.clearinghouse.price.RiskSignals signals;
 
   public io.clearinghouse.price.VolatilityBoard volatility() {
     return volatility;
@@ -47,6 +48,13 @@ public final class AccountStreams {
   /** {@code volatility} (may be null): the node's volatility index, for the UNUSUAL_VOLATILITY alert. */
   public AccountStreams(ActorSystem<?> system, List<Long> levelsPpm, Duration refresh,
       io.clearinghouse.price.VolatilityBoard volatility) {
+    this(system, levelsPpm, refresh, volatility, null);
+  }
+
+  /** {@code signals} (may be null): MARGIN_TIGHTENING and THIN_MARKET (issue 16). */
+  public AccountStreams(ActorSystem<?> system, List<Long> levelsPpm, Duration refresh,
+      io.clearinghouse.price.VolatilityBoard volatility, io.clearinghouse.price.RiskSignals signals) {
+    this.signals = signals;
     this.volatility = volatility;
     this.system = system;
     this.levelsPpm = List.copyOf(levelsPpm);
@@ -78,15 +86,16 @@ public final class AccountStreams {
         .map(r -> r instanceof AccountEntity.Snapshot s ? s.account() : r);
     // The subscriptions end with the entity's side: merge completes once both have, and a failure ends both.
     return fromEntity.merge(subscribing)
-        .statefulMap(() -> new Seen(null, 0, null, java.util.Set.of()),
+        .statefulMap(() -> new Seen(null, 0, null, java.util.Set.of(), java.util.Set.of()),
             (seen, next) -> {
               if (next instanceof AccountEntity.Notice notice) {
                 return Pair.create(seen, notice(seen, notice, mapping));
               }
               AccountSummary now = (AccountSummary) next;
               java.util.Set<String> unusual = unusual(now);
-              return Pair.create(new Seen(now, ratio(now), now.liquidationId(), unusual),
-                  update(seen, now, unusual, mapping));
+              java.util.Set<String> signalled = signalled(now);
+              return Pair.create(new Seen(now, ratio(now), now.liquidationId(), unusual, signalled),
+                  update(seen, now, unusual, signalled, mapping));
             },
             seen -> Optional.empty())
         .filter(Optional::isPresent)
@@ -111,7 +120,43 @@ public final class AccountStreams {
   }
 
   /** What the stream last sent. */
-  private record Seen(AccountSummary summary, long ratioPpm, String liquidationId, java.util.Set<String> unusual) {}
+  private record Seen(AccountSummary summary, long ratioPpm, String liquidationId, java.util.Set<String> unusual,
+      java.util.Set<String> signalled) {}
+
+  /** The issue 16 signals standing now on held instruments: "tightening:X" and "thin:X". */
+  private java.util.Set<String> signalled(AccountSummary now) {
+    if (signals == null) {
+      return java.util.Set.of();
+    }
+    java.util.Map<String, Long> held = new java.util.TreeMap<>();
+    now.positions().forEach(p -> held.put(p.instrument(), p.lots()));
+    java.util.Set<String> standing = new java.util.TreeSet<>();
+    signals.tightening(held).forEach(i -> standing.add("tightening:" + i));
+    signals.thin(held).forEach(i -> standing.add("thin:" + i));
+    return standing;
+  }
+
+  /** The alerts of signals that were not standing when the stream last sent. */
+  private void signalAlerts(Seen seen, java.util.Set<String> signalled, AccountUpdate.Builder update) {
+    for (String signal : signalled) {
+      if (seen.signalled().contains(signal)) {
+        continue;
+      }
+      String instrument = signal.substring(signal.indexOf(':') + 1);
+      if (signal.startsWith("tightening:")) {
+        var scale = signals.scales().scale(instrument);
+        update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.MARGIN_TIGHTENING).setLevel(instrument)
+            .setMessage("maintenance margin on " + instrument + " will rise to " + io.clearinghouse.common.Ppm.format(
+                scale.pendingPpm()) + " of its configured rates (now " + io.clearinghouse.common.Ppm.format(
+                scale.maintenancePpm()) + ") unless volatility falls back; initial margin is already at "
+                + io.clearinghouse.common.Ppm.format(scale.initialPpm())));
+      } else {
+        update.addAlerts(MarginAlert.newBuilder().setKind(MarginAlert.Kind.THIN_MARKET).setLevel(instrument)
+            .setMessage("thin market on " + instrument + ": the depth a close of your position would hit is under "
+                + "the threshold; a liquidation would close in slices"));
+      }
+    }
+  }
 
   /** The held instruments whose volatility is unusual now. */
   private java.util.Set<String> unusual(AccountSummary now) {
@@ -132,8 +177,9 @@ public final class AccountStreams {
   }
 
   private Optional<AccountUpdate> update(Seen seen, AccountSummary now, java.util.Set<String> unusual,
-      ProtoMapping mapping) {
-    boolean newlyUnusual = unusual.stream().anyMatch(i -> !seen.unusual().contains(i));
+      java.util.Set<String> signalled, ProtoMapping mapping) {
+    boolean newlyUnusual = unusual.stream().anyMatch(i -> !seen.unusual().contains(i))
+        || signalled.stream().anyMatch(i -> !seen.signalled().contains(i));
     if (now.equals(seen.summary()) && !newlyUnusual) {
       return Optional.empty();
     }
@@ -167,6 +213,7 @@ public final class AccountStreams {
                 + " over the long one; liquidations come faster in such markets"));
       }
     }
+    signalAlerts(seen, signalled, update);
     List<String> before = seen.summary() == null ? List.of() : seen.summary().haltedInstruments();
     for (String instrument : now.haltedInstruments()) {
       if (!before.contains(instrument)) {

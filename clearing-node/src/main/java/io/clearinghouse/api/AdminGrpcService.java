@@ -171,8 +171,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<AccountView> openAccount(OpenAccountRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
-      return accounts.open(Identifiers.accountId(in.getAccountId())).thenApply(mapping::view);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
+      return accounts.open(Identifiers.accountId(in.getAccountId()), operator.name()).thenApply(mapping::view);
     });
   }
 
@@ -220,10 +220,10 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   public CompletionStage<BackstopProviderRegistration> registerBackstopProvider(RegisterBackstopProviderRequest in,
       Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       String accountId = Identifiers.accountId(in.getAccountId());
       long maxNotional = "0".equals(in.getMaxNotional().trim()) ? 0 : asset.parsePositive(in.getMaxNotional());
-      return liquidations.registerProvider(accountId, in.getInstrumentsList(), maxNotional)
+      return liquidations.registerProvider(accountId, in.getInstrumentsList(), maxNotional, operator.name())
           .thenApply(symbols -> BackstopProviderRegistration.newBuilder().setAccountId(accountId)
               .addAllInstruments(symbols).setMaxNotional(mapping.money(maxNotional)).build());
     });
@@ -294,11 +294,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   @Override
   public CompletionStage<InsuranceFundView> withdrawReserve(ReserveTransferRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {
-      auth.require(metadata, Role.OPERATOR);
+      Principal operator = auth.require(metadata, Role.OPERATOR);
       var reserve = liquidations.reserve(in.getReserve());
       String key = Identifiers.idempotencyKey(in.getIdempotencyKey());
       long amount = asset.parsePositive(in.getAmount());
-      return liquidations.withdraw(reserve, key, amount).thenCompose(moved -> liquidations.view(reserve, 0, 1)
+      return liquidations.withdraw(reserve, key, amount, operator.name()).thenCompose(moved -> liquidations.view(reserve, 0, 1)
           .thenApply(view -> reserveView(view).toBuilder().setReplayed(moved.replayed()).build()));
     });
   }

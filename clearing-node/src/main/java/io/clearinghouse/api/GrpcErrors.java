@@ -59,6 +59,7 @@ public final class GrpcErrors {
       case IDEMPOTENCY_WINDOW_FULL, MESSAGE_TOO_LARGE, RATE_LIMITED, TOO_MANY_CONCURRENT_CALLS, TOO_MANY_STREAMS,
           TOO_MANY_ACCOUNT_STREAMS -> Status.Code.RESOURCE_EXHAUSTED;
       case COMPRESSION_NOT_SUPPORTED -> Status.Code.UNIMPLEMENTED;
+      case JOURNAL_UNREADABLE -> Status.Code.DATA_LOSS;
     };
   }
 
@@ -169,7 +170,8 @@ public final class GrpcErrors {
       case UNAUTHENTICATED -> 401;
       case PERMISSION_DENIED -> 403;
       case RESOURCE_EXHAUSTED -> 429;
-      case UNAVAILABLE -> 503;
+      // A journal that does not read: that one resource cannot be served until it is repaired.
+      case UNAVAILABLE, DATA_LOSS -> 503;
       case UNIMPLEMENTED -> 415;
       default -> 500;
     };

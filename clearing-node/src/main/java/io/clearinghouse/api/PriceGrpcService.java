@@ -60,6 +60,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   private final ClusterSharding sharding;
   private final Metrics metrics;
   private final io.clearinghouse.price.VolatilityBoard volatility;
+  private final DepthIntake depthIntake;
 
   public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
       Clock clock, ActorSystem<?> system, Metrics metrics) {
@@ -69,6 +70,15 @@ public final class PriceGrpcService implements PriceServicePowerApi {
   /** {@code volatility} (may be null) is published with each mark. */
   public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
       Clock clock, ActorSystem<?> system, Metrics metrics, io.clearinghouse.price.VolatilityBoard volatility) {
+    this(auth, instruments, settings, marks, clock, system, metrics, volatility, null, null);
+  }
+
+  /** {@code depth} (may be null: UNIMPLEMENTED) takes PublishMarketDepth's reports. */
+  public PriceGrpcService(Authenticator auth, Instruments instruments, PriceSettings settings, MarkPrices marks,
+      Clock clock, ActorSystem<?> system, Metrics metrics, io.clearinghouse.price.VolatilityBoard volatility,
+      io.clearinghouse.money.Asset asset, io.clearinghouse.price.MarketDepth depth) {
+    this.depthIntake = depth == null ? null
+        : new DepthIntake(auth, instruments, settings, asset, depth, clock, system, metrics);
     this.volatility = volatility;
     this.auth = auth;
     this.instruments = instruments;
@@ -175,6 +185,16 @@ public final class PriceGrpcService implements PriceServicePowerApi {
           "timestamp " + tick.getTimestampMs() + " is older than " + settings.staleAfter() + ": the price is stale");
     }
     return new PriceFeed.IndexTick(source, priceTicks, tick.getTimestampMs(), feeder.name());
+  }
+
+  @Override
+  public CompletionStage<PublishSummary> publishMarketDepth(Source<io.clearinghouse.protocol.v1.MarketDepthTick,
+      NotUsed> in, Metadata metadata) {
+    if (depthIntake == null) {
+      return CompletableFuture.failedFuture(io.grpc.Status.UNIMPLEMENTED
+          .withDescription("this node takes no market depth").asRuntimeException());
+    }
+    return depthIntake.publish(in, metadata);
   }
 
   @Override

@@ -41,6 +41,12 @@ final class AccountLedger {
   final List<String> violations = new ArrayList<>();
   /** Per perpetual: what the account paid into its funding pool, net (negative: received from it). */
   final Map<String, Long> fundingPaid = new HashMap<>();
+  /** Per perpetual: what the account's redone payments (FundingAdjusted) moved, received net (no clock records them). */
+  final Map<String, Long> fundingAdjusted = new HashMap<>();
+  /** Each funding payment's terms, "instrument|funding time" to {rate, mark}, to hold against its clock's. */
+  final Map<String, long[]> fundingTerms = new HashMap<>();
+  /** What each funding time paid in all (first payment and redone ones), "instrument|funding time". */
+  private final Map<String, Long> fundingFor = new HashMap<>();
   /**
    * Per perpetual: the last funding times applied. Each applies once, in order, except a missed
    * interval paid late (at most 8 intervals old, after a later one: FundingLedger), so one older
@@ -147,6 +153,7 @@ final class AccountLedger {
         l.fees = Math.addExact(l.fees, v.amount());
         l.voidedSweeps.add(v.key());
       } else if (event instanceof AccountEntity.FundingApplied f) {
+        l.funding(f.instrument(), f.fundingTime(), f.rate(), f.markTicks(), f.lots(), f.amount(), instruments, false);
         l.cash = Math.addExact(l.cash, f.amount());
         l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
         java.util.TreeSet<Long> funded = l.fundedTimes.computeIfAbsent(f.instrument(), k -> new java.util.TreeSet<>());
@@ -157,6 +164,16 @@ final class AccountLedger {
         funded.add(f.fundingTime());
         while (funded.size() > 16) {
           funded.pollFirst();
+        }
+      } else if (event instanceof AccountEntity.FundingAdjusted f) {
+        boolean applied = l.fundingTerms.containsKey(f.instrument() + "|" + f.fundingTime());
+        l.funding(f.instrument(), f.fundingTime(), f.rate(), f.markTicks(), f.lots(), f.amount(), instruments, true);
+        l.cash = Math.addExact(l.cash, f.amount());
+        l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
+        l.fundingAdjusted.merge(f.instrument(), f.amount(), Math::addExact);
+        if (!applied) {
+          l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
+              + " redone before it was applied");
         }
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
@@ -176,6 +193,38 @@ final class AccountLedger {
       l.violations.add(accountId + ": isolated positions owe " + l.owed + " but the recorded debt is only " + l.debt);
     }
     return l;
+  }
+
+  /**
+   * A funding payment (or a redone one) re-derived from its own terms: what the time paid in all
+   * must be exactly what its lots, mark and rate give ({@code FundingMath.payment}), and a redone
+   * payment keeps the first one's rate and mark.
+   */
+  private void funding(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+      Instruments instruments, boolean redone) {
+    String key = instrument + "|" + fundingTime;
+    long[] terms = fundingTerms.putIfAbsent(key, new long[] {rate, markTicks});
+    if (redone && (terms == null || terms[0] != rate || terms[1] != markTicks)) {
+      violations.add(accountId + ": funding of " + instrument + " for " + fundingTime + " redone at other terms");
+    }
+    long total = fundingFor.merge(key, amount, Math::addExact);
+    long multiplier;
+    try {
+      multiplier = instruments.require(instrument).notionalMultiplier();
+    } catch (RuntimeException e) {
+      return;   // an instrument no longer configured: its payments cannot be re-derived here
+    }
+    long expected;
+    try {
+      expected = io.clearinghouse.margin.FundingMath.payment(lots, markTicks, multiplier, rate);
+    } catch (ArithmeticException e) {
+      violations.add(accountId + ": funding of " + instrument + " for " + fundingTime + " overflows its own terms");
+      return;
+    }
+    if (total != expected) {
+      violations.add(accountId + ": funding of " + instrument + " for " + fundingTime + " moved " + total + " but "
+          + lots + " lots at mark " + markTicks + " and rate " + rate + " make " + expected);
+    }
   }
 
   private void trade(AccountEntity.TradeCleared t, Instruments instruments) {

@@ -11,16 +11,19 @@ import java.util.List;
  * instrument's funding pool must hold exactly the negative of it, the rounding residues, never
  * below zero.
  */
-record FundingClockLedger(String instrument, boolean open, long recordedNet, int intervals) {
+record FundingClockLedger(String instrument, boolean open, long recordedNet, int intervals,
+    java.util.Map<Long, long[]> fixed) {
   static final String PREFIX = FundingClock.TYPE_KEY.name() + "|";
 
   static FundingClockLedger replay(String persistenceId, List<Object> events) {
     boolean open = false;
     long net = 0;
     int intervals = 0;
+    java.util.Map<Long, long[]> fixed = new java.util.HashMap<>();
     for (Object event : events) {
-      if (event instanceof FundingClock.IntervalFixed) {
+      if (event instanceof FundingClock.IntervalFixed f) {
         open = true;
+        fixed.put(f.fundingTime(), new long[] {f.rate(), f.markTicks()});
       } else if (event instanceof FundingClock.PaymentsRecorded p) {
         for (long amount : p.amounts().values()) {
           net = Math.addExact(net, amount);
@@ -34,6 +37,6 @@ record FundingClockLedger(String instrument, boolean open, long recordedNet, int
         intervals++;
       }
     }
-    return new FundingClockLedger(persistenceId.substring(PREFIX.length()), open, net, intervals);
+    return new FundingClockLedger(persistenceId.substring(PREFIX.length()), open, net, intervals, fixed);
   }
 }

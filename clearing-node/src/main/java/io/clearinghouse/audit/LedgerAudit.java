@@ -171,6 +171,7 @@ public final class LedgerAudit {
     List<String> violations = new ArrayList<>();
     Map<String, Long> openLots = new TreeMap<>();
     Map<String, Long> pools = new TreeMap<>();
+    Map<String, Long> adjusted = new TreeMap<>();
     Map<Long, TradeSides> trades = new HashMap<>();
     Map<String, Long> feeSweeps = new TreeMap<>();
     for (AccountLedger l : byAccount.values()) {
@@ -186,6 +187,7 @@ public final class LedgerAudit {
       violations.addAll(l.violations);
       l.lots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
       l.fundingPaid.forEach((instrument, paid) -> pools.merge(instrument, paid, Math::addExact));
+      l.fundingAdjusted.forEach((instrument, net) -> adjusted.merge(instrument, net, Math::addExact));
       for (AccountLedger.Side side : l.tradeSides) {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }
@@ -280,6 +282,18 @@ public final class LedgerAudit {
     long fundingPools = 0;
     Map<String, FundingClockLedger> clockOf = new TreeMap<>();
     clocks.forEach(c -> clockOf.put(c.instrument(), c));
+    // Every payment at the rate and mark its clock fixed for that time.
+    for (AccountLedger l : ledgers) {
+      l.fundingTerms.forEach((key, terms) -> {
+        int bar = key.lastIndexOf('|');
+        FundingClockLedger clock = clockOf.get(key.substring(0, bar));
+        long[] fixed = clock == null ? null : clock.fixed().get(Long.parseLong(key.substring(bar + 1)));
+        if (fixed != null && (fixed[0] != terms[0] || fixed[1] != terms[1])) {
+          violations.add(l.accountId + ": funding of " + key + " at rate " + terms[0] + " and mark " + terms[1]
+              + " but its clock fixed rate " + fixed[0] + " and mark " + fixed[1]);
+        }
+      });
+    }
     for (var pool : pools.entrySet()) {
       fundingPools = Math.addExact(fundingPools, pool.getValue());
       FundingClockLedger clock = clockOf.get(pool.getKey());
@@ -287,10 +301,13 @@ public final class LedgerAudit {
         violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue()
             + " from payments no funding clock recorded");
       } else if (!clock.open()) {
-        if (pool.getValue() != Math.negateExact(clock.recordedNet())) {
+        // Payments redone after a late change (FundingAdjusted) are the accounts' own: no clock records them.
+        long expected = Math.negateExact(Math.addExact(clock.recordedNet(), adjusted.getOrDefault(pool.getKey(), 0L)));
+        if (pool.getValue() != expected) {
           violations.add("funding pool " + pool.getKey() + " holds " + pool.getValue() + " but its clock recorded "
               + "payments leaving " + Math.negateExact(clock.recordedNet()) + " over " + clock.intervals()
-              + " intervals");
+              + " intervals" + (adjusted.containsKey(pool.getKey()) ? ", and the accounts' redone payments "
+              + adjusted.get(pool.getKey()) : ""));
         }
         if (pool.getValue() < 0) {
           violations.add("funding pool " + pool.getKey() + " is negative (" + pool.getValue()

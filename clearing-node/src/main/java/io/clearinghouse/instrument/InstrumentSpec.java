@@ -13,9 +13,22 @@ import java.util.Objects;
  * @param liquidation fund, negative-balance policy, backstop spread
  * @param funding how a perpetual's funding is computed; null for a dated future
  * @param limits concentration and open-interest limits (issue 16)
+ * @param volatilityMargin volatility-scaled margin (issue 16 item 2), off by default
+ * @param openInterestMargin open-interest-scaled initial margin (issue 16 item 4), off by default
+ * @param depth the thin-market threshold and the liquidation's share of the depth (issue 16 item 3)
  */
 public record InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation,
-    FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+    FundingTerms funding, io.clearinghouse.margin.ConcentrationRules.Limits limits,
+    io.clearinghouse.margin.MarginScaling.VolatilityTerms volatilityMargin,
+    io.clearinghouse.margin.MarginScaling.OpenInterestTerms openInterestMargin, DepthTerms depth) {
+  /** Without scaled margins or depth terms. */
+  public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation, FundingTerms funding,
+      io.clearinghouse.margin.ConcentrationRules.Limits limits) {
+    this(contract, priceBandPpm, liquidation, funding, limits,
+        io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE,
+        io.clearinghouse.margin.MarginScaling.OpenInterestTerms.NONE, DepthTerms.NONE);
+  }
+
   /** With the default funding terms for a perpetual (8h, 0.01% interest, 0.05% clamp, the tier's cap), no limits. */
   public InstrumentSpec(Instrument contract, long priceBandPpm, LiquidationTerms liquidation) {
     this(contract, priceBandPpm, liquidation, defaultFunding(contract));
@@ -41,6 +54,9 @@ public record InstrumentSpec(Instrument contract, long priceBandPpm, Liquidation
 
   public InstrumentSpec {
     java.util.Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(volatilityMargin, "volatility margin");
+    Objects.requireNonNull(openInterestMargin, "open-interest margin");
+    Objects.requireNonNull(depth, "depth terms");
     if ((funding != null) != (contract.kind() == io.clearinghouse.margin.InstrumentKind.PERPETUAL)) {
       throw new IllegalArgumentException(contract.symbol() + ": funding terms are for perpetuals only, and every "
           + "perpetual has them");

@@ -60,8 +60,22 @@ public final class Instruments {
     }
   }
 
+  /** Scales an instrument's margins (issue 16); null: none. Installed once at start. */
+  private volatile java.util.function.UnaryOperator<Instrument> scaling;
+
+  /**
+   * From now on {@link #require} gives each instrument as {@code scaling} adjusts it (scaled
+   * margin tiers, the same units); {@link #spec} keeps the configured contract.
+   */
+  public void scaleWith(java.util.function.UnaryOperator<Instrument> scaling) {
+    this.scaling = scaling;
+  }
+
+  /** The instrument, with its margins as scaled now (volatility, open interest) when scaling is on. */
   public Instrument require(String symbol) {
-    return spec(symbol).contract();
+    Instrument contract = spec(symbol).contract();
+    java.util.function.UnaryOperator<Instrument> scale = scaling;
+    return scale == null ? contract : scale.apply(contract);
   }
 
   /** The whole specification of {@code symbol}; an unknown symbol is refused (UNKNOWN_INSTRUMENT). */

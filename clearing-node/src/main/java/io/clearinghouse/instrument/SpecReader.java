@@ -44,7 +44,9 @@ final class SpecReader {
       "liquidation-fee", "risk-tiers", "price-band", "insurance-fund", "negative-balance-policy", "backstop-spread",
       "penalty-split", "insurance-fund-takeover-limit", "operator-capital-per-day", "funding-interval",
       "funding-interest", "funding-clamp", "funding-cap", "max-account-position", "max-open-interest",
-      "max-account-share", "account-share-from");
+      "max-account-share", "account-share-from", "volatility-margin-reference", "volatility-margin-sensitivity",
+      "volatility-margin-cap", "volatility-margin-hysteresis", "volatility-margin-warning", "open-interest-margin-lower",
+      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
       "investor-protection", "liquidator");
@@ -215,7 +217,54 @@ final class SpecReader {
           kind == InstrumentKind.PERPETUAL ? funding(contract) : null,
           new io.clearinghouse.margin.ConcentrationRules.Limits(amount("max-open-interest"),
               amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
-              amount("account-share-from")));
+              amount("account-share-from")), volatilityMargin(), openInterestMargin(),
+          new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION)));
+    }
+
+    /** Volatility-scaled margin (issue 16 item 2): off while the reference is 0%; each bad key is named. */
+    io.clearinghouse.margin.MarginScaling.VolatilityTerms volatilityMargin() {
+      long reference = percent("volatility-margin-reference", 0, 100 * Ppm.MILLION);
+      long sensitivity = percent("volatility-margin-sensitivity", 0, 100 * Ppm.MILLION);
+      long cap = percent("volatility-margin-cap", Ppm.MILLION, io.clearinghouse.margin.MarginScaling.MAX_SCALE_PPM);
+      long hysteresis = percent("volatility-margin-hysteresis", 0, 100 * Ppm.MILLION);
+      java.time.Duration warning;
+      Layer layer = layer("volatility-margin-warning");
+      if (layer == null) {
+        throw new ConfigException.Missing(path("volatility-margin-warning"));
+      }
+      try {
+        warning = layer.config().getDuration("volatility-margin-warning");
+      } catch (ConfigException e) {
+        throw new ConfigException.BadValue(path("volatility-margin-warning"), "must be a duration such as 5m");
+      }
+      if (warning.isNegative() || warning.compareTo(java.time.Duration.ofDays(1)) > 0) {
+        throw new ConfigException.BadValue(path("volatility-margin-warning"), "must be from 0s to 1d");
+      }
+      if (reference > 0 && sensitivity == 0) {
+        throw new ConfigException.BadValue(path("volatility-margin-sensitivity"),
+            "must be above 0% when volatility-margin-reference is set");
+      }
+      if (reference > 0 && cap == Ppm.MILLION) {
+        throw new ConfigException.BadValue(path("volatility-margin-cap"),
+            "must be above 100% when volatility-margin-reference is set");
+      }
+      if (hysteresis >= cap - Ppm.MILLION && reference > 0) {
+        throw new ConfigException.BadValue(path("volatility-margin-hysteresis"),
+            "must be below the cap's rise (volatility-margin-cap - 100%), or maintenance never follows");
+      }
+      return new io.clearinghouse.margin.MarginScaling.VolatilityTerms(reference, sensitivity, cap, hysteresis,
+          warning.toMillis());
+    }
+
+    /** Open-interest-scaled initial margin (issue 16 item 4): off while the upper cap is 0. */
+    io.clearinghouse.margin.MarginScaling.OpenInterestTerms openInterestMargin() {
+      long lower = amount("open-interest-margin-lower");
+      long upper = amount("open-interest-margin-upper");
+      if (upper > 0 && upper <= lower) {
+        throw new ConfigException.BadValue(path("open-interest-margin-upper"),
+            "must be above open-interest-margin-lower (or 0: off)");
+      }
+      return new io.clearinghouse.margin.MarginScaling.OpenInterestTerms(lower, upper);
     }
 
     /** A perpetual's funding terms; each bad key is named. */

@@ -27,7 +27,12 @@ public final class BackstopProviders extends EventSourcedBehaviorWithEnforcedRep
   public sealed interface Command extends CborSerializable {}
 
   /** Registers {@code accountId} with a limit on the notional of its position in the instrument (0: withdraw). */
-  public record Register(String accountId, long maxNotional, ActorRef<Providers> replyTo) implements Command {}
+  /** {@code by}: the name of the operator token that asked (recorded on the event). */
+  public record Register(String accountId, long maxNotional, String by, ActorRef<Providers> replyTo) implements Command {
+    public Register(String accountId, long maxNotional, ActorRef<Providers> replyTo) {
+      this(accountId, maxNotional, "", replyTo);
+    }
+  }
 
   public record ListProviders(ActorRef<Providers> replyTo) implements Command {}
 
@@ -37,7 +42,16 @@ public final class BackstopProviders extends EventSourcedBehaviorWithEnforcedRep
 
   public sealed interface Event extends CborSerializable {}
 
-  public record ProviderRegistered(String accountId, long maxNotional) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record ProviderRegistered(String accountId, long maxNotional, String by) implements Event {
+    public ProviderRegistered {
+      by = by == null ? "" : by;
+    }
+
+    public ProviderRegistered(String accountId, long maxNotional) {
+      this(accountId, maxNotional, "");
+    }
+  }
 
   public record State(List<Provider> providers) implements CborSerializable {
     public State {
@@ -88,7 +102,7 @@ public final class BackstopProviders extends EventSourcedBehaviorWithEnforcedRep
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
-        .onCommand(Register.class, (state, cmd) -> Effect().persist(new ProviderRegistered(cmd.accountId(), cmd.maxNotional()))
+        .onCommand(Register.class, (state, cmd) -> Effect().persist(new ProviderRegistered(cmd.accountId(), cmd.maxNotional(), cmd.by()))
             .thenReply(cmd.replyTo(), s -> new Providers(instrument, s.providers())))
         .onCommand(ListProviders.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Providers(instrument, state.providers())))
         .build();

@@ -67,7 +67,7 @@ final class FundCommands {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_RESERVE, fundId + " holds " + free
           + " not held for liquidations, less than the " + cmd.amount() + " asked");
     }
-    return persist(new InsuranceFund.Withdrawn(cmd.key(), cmd.amount(), clock.millis()), cmd.key(), cmd.replyTo());
+    return persist(new InsuranceFund.Withdrawn(cmd.key(), cmd.amount(), clock.millis(), cmd.by()), cmd.key(), cmd.replyTo());
   }
 
   ReplyEffect<Event, State> receive(State state, InsuranceFund.Receive cmd) {

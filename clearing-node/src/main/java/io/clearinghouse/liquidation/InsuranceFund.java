@@ -58,7 +58,11 @@ public final class InsuranceFund
   }
 
   /** External money out of the ledger to the operator: at most what is not held. */
-  public record Withdraw(String key, long amount, ActorRef<Reply> replyTo) implements Command {}
+  public record Withdraw(String key, long amount, String by, ActorRef<Reply> replyTo) implements Command {
+    public Withdraw(String key, long amount, ActorRef<Reply> replyTo) {
+      this(key, amount, "", replyTo);
+    }
+  }
 
   /** A liquidation's penalty share (or surplus) from the saga's escrow into the ledger. */
   public record Receive(String key, String liquidationId, long amount, ActorRef<Reply> replyTo) implements Command {}
@@ -225,7 +229,16 @@ public final class InsuranceFund
 
   public record Reserved(String key, String liquidationId, long amount, long epochMillis) implements Event {}
 
-  public record Withdrawn(String key, long amount, long epochMillis) implements Event {}
+  /** {@code by}: the operator token's name ("" in events written before it was recorded). */
+  public record Withdrawn(String key, long amount, long epochMillis, String by) implements Event {
+    public Withdrawn {
+      by = by == null ? "" : by;
+    }
+
+    public Withdrawn(String key, long amount, long epochMillis) {
+      this(key, amount, epochMillis, "");
+    }
+  }
 
   public record MovedOut(String key, String to, long amount, long epochMillis) implements Event {}
 

@@ -328,9 +328,18 @@ public final class LiquidationSaga
 
   // --- wiring ---------------------------------------------------------------------------
 
-  /** What a saga needs from its node. */
+  /**
+   * What a saga needs from its node; {@code sizing} cuts each planned close to the market depth
+   * (issue 16 item 3).
+   */
   public record Environment(LiquidationSettings settings, Instruments instruments, AdlCandidates adl, Metrics metrics,
-      Clock clock) {}
+      Clock clock, CloseSizing sizing) {
+    /** Closes as planned, whatever the depth. */
+    public Environment(LiquidationSettings settings, Instruments instruments, AdlCandidates adl, Metrics metrics,
+        Clock clock) {
+      this(settings, instruments, adl, metrics, clock, CloseSizing.WHOLE);
+    }
+  }
 
   public static void init(ActorSystem<?> system, Environment environment) {
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -453,16 +462,19 @@ public final class LiquidationSaga
             backstop ? last.providerLimit() : 0,
             backstop ? AccountEntity.TransferMode.TAKE_CHECKED : AccountEntity.TransferMode.REDUCE_CLIPPED, r)));
       } else if (last.closed() == null) {
+        // Both sides of the close count for funding from the counterparty's take (its own time).
         ask(Asked.CLOSE, askAccount(trader, r -> new AccountEntity.ApplyLiquidationTransfer(key(last), liquidationId,
             state.trigger().stop() ? LiquidationRole.STOPPED : LiquidationRole.LIQUIDATED, last.counterparty(),
             last.instrument(), -last.taken().signedLots(), last.priceTicks(), 0,
-            AccountEntity.TransferMode.CLOSE_CLIPPED, r)));
+            AccountEntity.TransferMode.CLOSE_CLIPPED, last.taken().epochMillis(), r)));
       } else if (last.venue() == Venue.FUND) {
         ask(Asked.UNDO, fundSide(last, key(last) + "/undo", -last.unmatchedLots(), false, trader));
       } else {
+        // The give-back corrects the take: it counts for funding from the take's time too.
         ask(Asked.UNDO, askAccount(last.counterparty(), r -> new AccountEntity.ApplyLiquidationTransfer(
             key(last) + "/undo", liquidationId, counterpartyRole(last), trader, last.instrument(),
-            -last.unmatchedLots(), last.priceTicks(), 0, AccountEntity.TransferMode.FORCED, r)));
+            -last.unmatchedLots(), last.priceTicks(), 0, AccountEntity.TransferMode.FORCED,
+            last.taken().epochMillis(), r)));
       }
       return;
     }
@@ -583,7 +595,10 @@ public final class LiquidationSaga
           return persist(new ClosingFinished(env.clock().millis(), null));
         }
         int step = last == null || last.done() ? state.closes().size() : last.step();
-        return persist(new ClosePlanned(step, plan.instrument(), plan.signedLots(), plan.markTicks(),
+        // A liquidation closes in slices of the depth; the next plan takes the next slice. A stop closes whole.
+        long lots = state.trigger().stop() ? plan.signedLots()
+            : env.sizing().slice(plan.instrument(), plan.signedLots(), plan.markTicks());
+        return persist(new ClosePlanned(step, plan.instrument(), lots, plan.markTicks(),
             plan.bankruptcyTicks(), plan.isolated()));
       }
       case VENUE -> {

@@ -146,8 +146,13 @@ public final class Liquidations {
 
   /** Operator money out of a reserve, never below what it holds for liquidations. */
   public CompletionStage<InsuranceFund.Moved> withdraw(ReserveRef reserve, String key, long amount) {
+    return withdraw(reserve, key, amount, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on the withdrawal. */
+  public CompletionStage<InsuranceFund.Moved> withdraw(ReserveRef reserve, String key, long amount, String by) {
     return sharding.entityRefFor(reserve.typeKey(), reserve.id())
-        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.Withdraw(key, amount, r), timeout)
+        .<InsuranceFund.Reply>ask(r -> new InsuranceFund.Withdraw(key, amount, by, r), timeout)
         .thenApply(reply -> expect(reply, InsuranceFund.Moved.class));
   }
 
@@ -180,6 +185,12 @@ public final class Liquidations {
 
   /** Registers the account (which must exist) for every instrument given, with one notional limit. */
   public CompletionStage<List<String>> registerProvider(String accountId, List<String> symbols, long maxNotional) {
+    return registerProvider(accountId, symbols, maxNotional, "");
+  }
+
+  /** {@code by}: the operator token's name, recorded on each registration. */
+  public CompletionStage<List<String>> registerProvider(String accountId, List<String> symbols, long maxNotional,
+      String by) {
     if (symbols.isEmpty()) {
       throw new RejectedException(Rejection.UNKNOWN_INSTRUMENT, "name at least one instrument");
     }
@@ -194,7 +205,7 @@ public final class Liquidations {
       List<CompletableFuture<BackstopProviders.Providers>> done = new ArrayList<>();
       for (String symbol : checked) {
         done.add(sharding.entityRefFor(BackstopProviders.TYPE_KEY, symbol)
-            .<BackstopProviders.Providers>ask(r -> new BackstopProviders.Register(accountId, maxNotional, r), timeout)
+            .<BackstopProviders.Providers>ask(r -> new BackstopProviders.Register(accountId, maxNotional, by, r), timeout)
             .toCompletableFuture());
       }
       return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).thenApply(v -> checked);
@@ -278,12 +289,14 @@ public final class Liquidations {
           && filter.toEpochMillis() == 0;
       listed = accounts.liquidationIds(filter.accountId(),
               onlyTheAccount ? filter.limit() : Account.RETAINED_LIQUIDATION_IDS)
-          .thenCompose(ids -> Source.from(ids)
+          .thenApply(ids -> new LiquidationIds(ids, true))
+          .exceptionallyCompose(failure -> sagasOf(filter.accountId(), failure, reads))
+          .thenCompose(ids -> Source.from(ids.ids())
               .via(reads.flow())
               .mapAsync(PARALLEL_REPLAYS, id -> skippingUnreadable(id, replay(id, reads)))
               .filter(flow -> flow.isPresent() && wanted.test(flow.get()))
               .map(Optional::get)
-              .take(filter.limit())
+              .take(ids.newestFirst() ? filter.limit() : Long.MAX_VALUE)
               .runWith(Sink.seq(), system));
     } else {
       listed = journal.currentPersistenceIds()
@@ -314,6 +327,29 @@ public final class Liquidations {
               .thenComparing(FundFlow::liquidationId));
           return List.copyOf(sorted.subList(0, Math.min(sorted.size(), filter.limit())));
         });
+  }
+
+  /** Liquidation ids to read, newest first when they come from the account. */
+  private record LiquidationIds(List<String> ids, boolean newestFirst) {}
+
+  /**
+   * An account whose own journal does not read cannot name its liquidations: they are found from
+   * the sagas' journals instead (a saga id names its account), every one of them, and the account
+   * is reported in the log. Any other failure is the listing's.
+   */
+  private CompletionStage<LiquidationIds> sagasOf(String accountId, Throwable failure, SharedKillSwitch reads) {
+    Throwable cause = unwrap(failure);
+    if (!(cause instanceof RejectedException rejected) || rejected.reason() != Rejection.JOURNAL_UNREADABLE) {
+      return CompletableFuture.failedFuture(cause);
+    }
+    log.error("Liquidations of account {} listed from the sagas' journals: {}", accountId, cause.getMessage());
+    return journal.currentPersistenceIds()
+        .via(reads.flow())
+        .filter(id -> id.startsWith(SAGA_PREFIX))
+        .map(id -> id.substring(SAGA_PREFIX.length()))
+        .filter(id -> accountOf(id).filter(accountId::equals).isPresent())
+        .runWith(Sink.seq(), system)
+        .thenApply(ids -> new LiquidationIds(ids, false));
   }
 
   /**

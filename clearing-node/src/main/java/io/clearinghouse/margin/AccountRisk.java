@@ -73,7 +73,7 @@ public final class AccountRisk {
       RiskTier tier = p.tiers().tierFor(notional);
       long unrealizedPnl = MarginMath.unrealizedPnl(p.lots(), p.cost(), p.markTicks(), p.multiplier());
       long maintenance = MarginMath.maintenanceMargin(notional, tier);
-      long initial = PositionMetrics.initialMargin(notional, tier, p.leverage());
+      long initial = PositionMetrics.initialMargin(notional, p.tiers(), tier, p.leverage());
       int at = i * FIGURES_PER_POSITION;
       figures[at + NOTIONAL] = notional;
       figures[at + UNREALIZED_PNL] = unrealizedPnl;

@@ -43,6 +43,16 @@ public final class LiquidationRule {
    * (published and fresh). Allocates nothing: the monitor calls it for every account on every mark.
    */
   public static boolean breached(long cash, Held[] positions, long[] markTicks, boolean[] usable) {
+    return breached(cash, positions, markTicks, usable, null);
+  }
+
+  /**
+   * The same, with each slot's tiers as they are now ({@code tiersBySlot}; null: each position's
+   * instrument's): the monitor resolves an account's instruments when it reports, and margins
+   * scaled since (issue 16) must count at once.
+   */
+  public static boolean breached(long cash, Held[] positions, long[] markTicks, boolean[] usable,
+      RiskTiers[] tiersBySlot) {
     long equity = cash;
     long maintenance = 0;
     boolean cross = false;
@@ -58,7 +68,8 @@ public final class LiquidationRule {
       long m = p.instrument().notionalMultiplier();
       long notional = MarginMath.notional(p.lots(), mark, m);
       long pnl = MarginMath.unrealizedPnl(p.lots(), p.cost(), mark, m);
-      long mm = MarginMath.maintenanceMargin(notional, p.instrument().riskTiers());
+      long mm = MarginMath.maintenanceMargin(notional, tiersBySlot == null ? p.instrument().riskTiers()
+          : tiersBySlot[p.slot()]);
       if (p.isolated()) {
         if (isolatedBreached(p.isolatedMargin(), pnl, mm)) {
           return true;

@@ -115,7 +115,17 @@ public final class LiquidationSimulation {
    */
   public static Outcome simulate(long cash, LiquidationRule.Held[] positions, long[] markTicks, boolean[] usable,
       boolean[] atBankruptcy, long[] spreadPpm) {
-    if (!LiquidationRule.breached(cash, positions, markTicks, usable)) {
+    return simulate(cash, positions, markTicks, usable, atBankruptcy, spreadPpm, null);
+  }
+
+  /**
+   * The same with each slot's tiers as they are now ({@code tiersBySlot}; null: each position's
+   * instrument's): margins scaled since the positions were reported (issue 16) count as in the
+   * monitor's trigger.
+   */
+  public static Outcome simulate(long cash, LiquidationRule.Held[] positions, long[] markTicks, boolean[] usable,
+      boolean[] atBankruptcy, long[] spreadPpm, RiskTiers[] tiersBySlot) {
+    if (!LiquidationRule.breached(cash, positions, markTicks, usable, tiersBySlot)) {
       return NONE;
     }
     Sim[] sims = new Sim[positions.length];
@@ -131,7 +141,7 @@ public final class LiquidationSimulation {
     long balance = cash;
     while (closes.size() < MAX_CLOSES) {
       int[] index = new int[sims.length];
-      AccountRisk evaluation = evaluate(balance, sims, markTicks, index, -1, 0, 0);
+      AccountRisk evaluation = evaluate(balance, sims, markTicks, index, -1, 0, 0, tiersBySlot);
       int chosen = LiquidationRules.nextClose(evaluation);
       if (chosen < 0) {
         break;
@@ -156,7 +166,7 @@ public final class LiquidationSimulation {
       long closedNotional = instrument.notional(price, closeLots);
       long remainingEquity = s.held.isolated() ? Math.subtractExact(realized, isolatedDelta)
           : Math.addExact(evaluate(balance, sims, markTicks, new int[sims.length], index[chosen], after.lots(),
-              after.cost()).equity(), realized);
+              after.cost(), tiersBySlot).equity(), realized);
       long penalty = LiquidationRules.penalty(closedNotional, instrument.liquidationFeePpm(), remainingEquity);
       long shortfall = s.held.isolated() ? Math.max(0, -Math.subtractExact(realized, isolatedDelta)) : 0;
       // As the close's transfers move it: realized PnL in, the penalty to escrow, the released
@@ -170,7 +180,7 @@ public final class LiquidationSimulation {
       closes.add(new Close(slot, closeLots, price, backstop, closedNotional, penalty,
           ReserveRules.fullPenalty(closedNotional, instrument.liquidationFeePpm())));
     }
-    long equity = evaluate(balance, sims, markTicks, new int[sims.length], -1, 0, 0).equity();
+    long equity = evaluate(balance, sims, markTicks, new int[sims.length], -1, 0, 0, tiersBySlot).equity();
     long need = Math.addExact(shortfalls, Math.max(0, -equity));
     long penalties = 0;
     for (Close c : closes) {
@@ -184,7 +194,7 @@ public final class LiquidationSimulation {
    * {@code cost} instead); {@code index} receives, per evaluated position, its place in {@code sims}.
    */
   private static AccountRisk evaluate(long cash, Sim[] sims, long[] markTicks, int[] index, int replaced, long lots,
-      long cost) {
+      long cost, RiskTiers[] tiersBySlot) {
     List<PositionRisk> risks = new ArrayList<>(sims.length);
     for (int i = 0; i < sims.length; i++) {
       Sim s = sims[i];
@@ -196,7 +206,8 @@ public final class LiquidationSimulation {
       Instrument instrument = s.held.instrument();
       index[risks.size()] = i;
       risks.add(new PositionRisk(instrument.symbol(), l, c, markTicks[s.held.slot()], instrument.notionalMultiplier(),
-          instrument.riskTiers(), 1, s.held.isolated() ? MarginMode.ISOLATED : MarginMode.CROSS,
+          tiersBySlot == null ? instrument.riskTiers() : tiersBySlot[s.held.slot()], 1,
+          s.held.isolated() ? MarginMode.ISOLATED : MarginMode.CROSS,
           s.held.isolated() ? s.isolatedMargin : 0));
     }
     return AccountRisk.evaluate(cash, 0, risks);

@@ -83,7 +83,8 @@ public final class OrderRules {
    * maximum leverage of the tier the notional falls in.
    */
   public static long initialMargin(Instrument instrument, long notional, int chosenLeverage) {
-    return PositionMetrics.initialMargin(notional, instrument.riskTiers().tierFor(notional), chosenLeverage);
+    return PositionMetrics.initialMargin(notional, instrument.riskTiers(), instrument.riskTiers().tierFor(notional),
+        chosenLeverage);
   }
 
   /**
@@ -158,7 +159,10 @@ public final class OrderRules {
     long m = instrument.notionalMultiplier();
     long notionalAfter = MarginMath.notional(positionLotsAfter, priceTicks, m);
     int leverage = Math.min(chosenLeverage, instrument.riskTiers().tierFor(notionalAfter).maxLeverage());
-    long margin = MarginMath.initialMargin(MarginMath.notional(openingSignedLots, priceTicks, m), leverage);
+    long opening = MarginMath.notional(openingSignedLots, priceTicks, m);
+    RiskTiers tiers = instrument.riskTiers();
+    long margin = tiers.unscaled() ? MarginMath.initialMargin(opening, leverage)
+        : MarginScaling.initialMargin(opening, leverage, tiers.initialScalePpm(), tiers.initialBlendPpm());
     return Math.addExact(margin, openLoss(openingSignedLots, priceTicks, markTicks, m));
   }
 }

@@ -14,10 +14,16 @@ public record PositionMetrics(long notional, long unrealizedPnl, long maintenanc
         notional,
         MarginMath.unrealizedPnl(p.lots(), p.cost(), p.markTicks(), p.multiplier()),
         MarginMath.maintenanceMargin(notional, tier),
-        initialMargin(notional, tier, p.leverage()));
+        initialMargin(notional, p.tiers(), tier, p.leverage()));
   }
 
-  static long initialMargin(long notional, RiskTier tier, int leverage) {
-    return MarginMath.initialMargin(notional, Math.min(leverage, tier.maxLeverage()));
+  /**
+   * At the leverage capped by the tier's maximum; scaled by the table's volatility and
+   * open-interest scaling when it carries any ({@link MarginScaling#initialMargin}).
+   */
+  static long initialMargin(long notional, RiskTiers tiers, RiskTier tier, int leverage) {
+    int capped = Math.min(leverage, tier.maxLeverage());
+    return tiers.unscaled() ? MarginMath.initialMargin(notional, capped)
+        : MarginScaling.initialMargin(notional, capped, tiers.initialScalePpm(), tiers.initialBlendPpm());
   }
 }

@@ -9,13 +9,25 @@ import java.util.List;
  * {@code cum_k = cum_(k-1) + ceil(L_k * mmr_k / 1e6) - ceil(L_k * mmr_(k-1) / 1e6)}, which makes
  * the integer maintenance margin exactly continuous at every lower bound {@code L_k}.
  */
-public record RiskTiers(List<RiskTier> tiers) {
+public record RiskTiers(List<RiskTier> tiers, long initialScalePpm, long initialBlendPpm) {
+  /** A table at its configured rates: no volatility or open-interest scaling (issue 16). */
+  public RiskTiers(List<RiskTier> tiers) {
+    this(tiers, MarginMath.PPM, 0);
+  }
 
   /** One configured bracket: everything up to {@code upperBound} minor units. */
   public record Bracket(long upperBound, long maintenanceMarginRatePpm, int maxLeverage) {}
 
   public RiskTiers {
     tiers = List.copyOf(tiers);
+    if (initialScalePpm < MarginMath.PPM || initialScalePpm > MarginScaling.MAX_SCALE_PPM) {
+      throw new IllegalArgumentException("the initial margin scale must be from 100% to "
+          + MarginScaling.MAX_SCALE_PPM / 10_000 + "%, was " + initialScalePpm + " ppm");
+    }
+    if (initialBlendPpm < 0 || initialBlendPpm > MarginMath.PPM) {
+      throw new IllegalArgumentException("the open-interest blend must be from 0 to 1000000 ppm, was "
+          + initialBlendPpm);
+    }
     if (tiers.isEmpty()) {
       throw new IllegalArgumentException("risk tiers must not be empty");
     }
@@ -119,6 +131,16 @@ public record RiskTiers(List<RiskTier> tiers) {
       }
     }
     return tiers.get(last);
+  }
+
+  /** Whether this table carries no scaling: margins are exactly the configured ones. */
+  public boolean unscaled() {
+    return initialScalePpm == MarginMath.PPM && initialBlendPpm == 0;
+  }
+
+  /** This table with its initial margin scaled ({@link MarginScaling#initialMargin}); the brackets unchanged. */
+  public RiskTiers withInitial(long scalePpm, long blendPpm) {
+    return new RiskTiers(tiers, scalePpm, blendPpm);
   }
 
   private static long nextMaintenanceAmount(RiskTier previous, long lowerBound, long maintenanceMarginRatePpm) {

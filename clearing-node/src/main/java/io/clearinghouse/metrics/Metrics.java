@@ -73,6 +73,27 @@ public final class Metrics implements PriceMetrics {
   public final Gauge openInterest = Gauge.build("clearinghouse_open_interest_lots",
       "The cluster's open interest per instrument (one side, in lots) as this node last summed the margin monitors' "
           + "reports.").labelNames("instrument").register(registry);
+  public final Gauge marginScale = Gauge.build("clearinghouse_margin_scale_ppm",
+      "Scaled margins (issue 16) of each instrument with volatility- or open-interest-scaled margin on: kind "
+          + "initial (the volatility multiple new orders pay), maintenance (the multiple in force), pending (a "
+          + "tightening announced, 0 when none) and open_interest_blend (ppm of the way from the position's rate to "
+          + "100%).").labelNames("instrument", "kind").register(registry);
+  public final Gauge marketDepth = Gauge.build("clearinghouse_market_depth",
+      "The published market depth of each instrument (minor units of the settlement asset resting within the band "
+          + "around the mark, summed over the sources' fresh reports), per side; absent sides have no fresh report.")
+      .labelNames("instrument", "side").register(registry);
+  public final Gauge marketThin = Gauge.build("clearinghouse_market_thin",
+      "1 while an instrument's published depth on either side is under its thin-market-depth.")
+      .labelNames("instrument").register(registry);
+  private final Counter depthReports = Counter.build("clearinghouse_depth_reports_total",
+      "Market depth reports received, by outcome (accepted, or the refusal's reason).").labelNames("outcome")
+      .register(registry);
+
+  /** One depth report accepted ({@code refused} null) or refused. */
+  public void depthReported(String instrument, Rejection refused) {
+    depthReports.labels(refused == null ? "accepted" : refused.name()).inc();
+  }
+
   public final Gauge volatility = Gauge.build("clearinghouse_volatility_ppm",
       "The volatility index of each instrument on this node: realized volatility of its marks over the short or "
           + "long window, annualized, in ppm (800000 is 80%).").labelNames("instrument", "window").register(registry);

@@ -243,6 +243,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final boolean[] halted;
   /** Per instrument slot: the long lots of every account watched here (the node's part of the open interest). */
   private final long[] openInterest;
+  /** Per instrument slot, as read at the start of an evaluation: the tiers at the margins scaled now. */
+  private final io.clearinghouse.margin.RiskTiers[] tiers;
 
   private final Metrics metrics;
   /** Where the ADL ranking is rebuilt after each evaluation; null: nowhere (tests, benchmarks). */
@@ -265,6 +267,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     this.usable = new boolean[symbols.length];
     this.halted = new boolean[symbols.length];
     this.openInterest = new long[symbols.length];
+    this.tiers = new io.clearinghouse.margin.RiskTiers[symbols.length];
   }
 
   @Override
@@ -506,6 +509,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
     for (int slot = 0; slot < symbols.length; slot++) {
       readMark(marks, symbols[slot], slot, markTicks, usable);
       halted[slot] = marks.halted(symbols[slot]);
+      tiers[slot] = instruments.require(symbols[slot]).riskTiers();
     }
   }
 
@@ -525,7 +529,7 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         return;
       }
     }
-    if (breached(t.cash, t.positions, markTicks, usable)) {
+    if (LiquidationRule.breached(t.cash, t.positions, markTicks, usable, tiers)) {
       t.triggered = true;
       metrics.liquidationTriggered();
       t.account.tell(new AccountEntity.StartLiquidation(markSequence));

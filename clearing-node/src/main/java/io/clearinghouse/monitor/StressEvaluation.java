@@ -125,7 +125,10 @@ public final class StressEvaluation {
     long[] spread = new long[slots];
     boolean[] everyAtBankruptcy = new boolean[slots];
     LiquidationTerms[] terms = new LiquidationTerms[slots];
+    // The margins as scaled now (issue 16), as the monitor's trigger reads them.
+    io.clearinghouse.margin.RiskTiers[] tiers = new io.clearinghouse.margin.RiskTiers[slots];
     for (int slot = 0; slot < slots; slot++) {
+      tiers[slot] = instruments.require(symbols[slot]).riskTiers();
       terms[slot] = instruments.spec(symbols[slot]).liquidation();
       spread[slot] = terms[slot].backstopSpreadPpm();
       noProvider[slot] = !query.providers().contains(symbols[slot]);
@@ -155,7 +158,7 @@ public final class StressEvaluation {
         evaluated++;
         LiquidationSimulation.Outcome outcome;
         try {
-          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread);
+          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread, tiers);
         } catch (ArithmeticException e) {
           // Figures beyond a long: the monitor would skip this account too.
           continue;
@@ -173,7 +176,7 @@ public final class StressEvaluation {
           String cover = symbols[outcome.coverSlot()];
           if (deficits.size() < query.maxDeficitAccounts()) {
             LiquidationSimulation.Outcome atBankruptcy = LiquidationSimulation.simulate(t.cash, t.positions, markTicks,
-                usable, everyAtBankruptcy, spread);
+                usable, everyAtBankruptcy, spread, tiers);
             deficits.add(new DeficitAccount(t.accountId, cover, backstop, path(atBankruptcy, symbols, terms)));
           } else {
             foldedDeficits++;

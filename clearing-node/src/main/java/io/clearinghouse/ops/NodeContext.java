@@ -63,6 +63,17 @@ public final class NodeContext implements Extension {
     return openInterest.applyAsLong(instrument);
   }
 
+  private volatile io.clearinghouse.price.RiskSignals signals;
+
+  /** The node's scaled margins and market depth (issue 16), for the metrics. */
+  public void signals(io.clearinghouse.price.RiskSignals signals) {
+    this.signals = signals;
+  }
+
+  io.clearinghouse.price.RiskSignals signals() {
+    return signals;
+  }
+
   public void volatility(io.clearinghouse.price.VolatilityBoard board) {
     this.volatility = board;
   }
@@ -83,6 +94,23 @@ public final class NodeContext implements Extension {
 
   public Metrics metrics() {
     return metrics;
+  }
+
+  private volatile io.clearinghouse.ops.console.ConsoleBackend console;
+
+  /** What the operator console calls: the same operator service the gRPC API serves. */
+  public void console(io.clearinghouse.ops.console.ConsoleBackend console) {
+    this.console = console;
+  }
+
+  /** The console's backend (null before the node started). */
+  public io.clearinghouse.ops.console.ConsoleBackend console() {
+    return console;
+  }
+
+  /** The node's token checks (null before the node started); the console authorises with them. */
+  public Authenticator auth() {
+    return authenticator;
   }
 
   private static final class Id extends AbstractExtensionId<NodeContext> {

@@ -244,6 +244,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
         metrics.unusualVolatility.labels(instrument).set(index.unusual() ? 1 : 0);
       });
     }
+    RiskSignalMetrics.scrape(node.signals(), node.instruments(), metrics);
     CompletableFuture<?>[] counts = TYPES.stream().map(type -> AskPattern
         .<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
             ClusterSharding.get(system).shardState().narrow(),

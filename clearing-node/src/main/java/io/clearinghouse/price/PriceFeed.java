@@ -60,6 +60,19 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** Each source's last price and time as this feed holds them (the operator console's Markets panel). */
+  public record GetSources(ActorRef<Sources> replyTo) implements Command {}
+
+  /** {@code fresh}: the price is recent enough to count toward the index (within stale-after). */
+  public record SourcePrice(String source, long priceTicks, long epochMillis, boolean fresh) implements CborSerializable {}
+
+  /** The sources heard since this feed started (in memory only), by name. */
+  public record Sources(String instrument, List<SourcePrice> sources) implements CborSerializable {
+    public Sources {
+      sources = List.copyOf(sources);
+    }
+  }
+
   /** Halts ({@code true}) or resumes new liquidations on this instrument; replies with the status. */
   /** {@code by}: the name of the operator token that asked (recorded on the event). */
   public record SetLiquidationHalt(boolean halted, String by, ActorRef<Status> replyTo) implements Command {
@@ -228,6 +241,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
         })
         .onCommand(Recompute.class, (state, recompute) -> recompute(state))
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
+        .onCommand(GetSources.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(sourcePrices())))
         .onCommand(SetLiquidationHalt.class, (state, set) -> {
           if (state.halted() == set.halted()) {
             return Effect().none().thenRun(s -> {
@@ -283,6 +297,14 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   private long freshSince() {
     return clock.millis() - settings.staleAfter().toMillis();
+  }
+
+  private Sources sourcePrices() {
+    long since = freshSince();
+    List<SourcePrice> out = new java.util.ArrayList<>();
+    new java.util.TreeMap<>(sources).forEach((source, p) ->
+        out.add(new SourcePrice(source, p.priceTicks(), p.epochMillis(), p.epochMillis() >= since)));
+    return new Sources(instrument, out);
   }
 
   private int freshSources() {

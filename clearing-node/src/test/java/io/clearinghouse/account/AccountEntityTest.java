@@ -48,7 +48,7 @@ class AccountEntityTest {
     EventSourcedBehaviorTestKit<Command, Event, State> account = EventSourcedBehaviorTestKit.create(kit.system(),
         AccountEntity.create(accountId, environment(marks)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
-    account.runCommand(AccountEntity.Open::new);
+    account.runCommand(AccountEntity.Open::unattributed);
     return account;
   }
 
@@ -70,7 +70,7 @@ class AccountEntityTest {
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> open() {
-    return account.runCommand(AccountEntity.Open::new);
+    return account.runCommand(AccountEntity.Open::unattributed);
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> deposit(String key, long amount) {

@@ -50,7 +50,7 @@ class BeginnerProfileTest {
   @Test
   void aNewAccountIsCappedUntilAnOperatorSetsItsCap() {
     var account = account("beginner-1", BEGINNER_3X);
-    var opened = account.runCommand(AccountEntity.Open::new);
+    var opened = account.runCommand(AccountEntity.Open::unattributed);
     assertEquals(List.of(new AccountEntity.AccountOpened("beginner-1", 3)), opened.events());
     assertEquals(3, summary(account).leverageCap());
     assertTrue(summary(account).beginner());
@@ -77,14 +77,14 @@ class BeginnerProfileTest {
   @Test
   void theProfileSurvivesARestartAndOldAccountsAreStandard() {
     var account = account("beginner-2", BEGINNER_3X);
-    account.runCommand(AccountEntity.Open::new);
+    account.runCommand(AccountEntity.Open::unattributed);
     account.restart();
     assertTrue(summary(account).beginner());
     assertEquals(3, summary(account).leverageCap());
     // An account opened before the profile (its event has no leverage) or with it off: standard, uncapped.
     var old = account("standard-1", AccountEntityTest.SETTINGS);
     assertEquals(List.of(new AccountEntity.AccountOpened("standard-1", 0)),
-        old.runCommand(AccountEntity.Open::new).events());
+        old.runCommand(AccountEntity.Open::unattributed).events());
     assertFalse(summary(old).beginner());
     assertEquals(0, summary(old).leverageCap());
   }

@@ -92,7 +92,7 @@ class FeeSweepTest {
 
   private static ActorRef<AccountEntity.Command> opened(String id, MarkPrices marks, Revenue revenue) {
     ActorRef<AccountEntity.Command> account = spawn(id, marks, revenue);
-    ask(account, AccountEntity.Open::new);
+    ask(account, AccountEntity.Open::unattributed);
     assertInstanceOf(AccountEntity.Transferred.class, ask(account, r -> new AccountEntity.Deposit("d1", 100_000 * USDT, r)));
     return account;
   }

@@ -99,7 +99,7 @@ final class ModelWorld {
     }
     // Only now: creating a behaviour test kit clears the whole in-memory journal of the system.
     for (String id : all) {
-      var opened = entities.get(id).<Reply>runCommand(AccountEntity.Open::new);
+      var opened = entities.get(id).<Reply>runCommand(AccountEntity.Open::unattributed);
       states.put(id, (Account) opened.state());
     }
     for (String instrument : ModelActions.INSTRUMENTS) {

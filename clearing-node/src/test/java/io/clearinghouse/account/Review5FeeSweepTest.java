@@ -119,7 +119,7 @@ class Review5FeeSweepTest {
     Revenue revenue = new Revenue();
     String id = "r5-claim-" + ids.incrementAndGet();
     ActorRef<AccountEntity.Command> account = testKit.spawn(AccountEntity.create(id, environment(marks, revenue)));
-    ask(account, AccountEntity.Open::new);
+    ask(account, AccountEntity.Open::unattributed);
     ask(account, r -> new AccountEntity.Deposit("d1", 100_000 * USDT, r));
     assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(account, r -> trade(1, 1_000, r)));
     TestProbe<Object> probe = testKit.createTestProbe();
@@ -163,7 +163,7 @@ class Review5FeeSweepTest {
     EventSourcedBehaviorTestKit<AccountEntity.Command, AccountEntity.Event, AccountEntity.State> before =
         EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(id, environment(marks,
             FeeCollector.NONE)), EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(false));
-    before.runCommand(AccountEntity.Open::new);
+    before.runCommand(AccountEntity.Open::unattributed);
     before.<AccountEntity.Reply>runCommand(r -> new AccountEntity.Deposit("d1", 100_000 * USDT, r));
     before.<AccountEntity.Reply>runCommand(r -> trade(1, 1_000, r));
     Account state = (Account) before.getState();

@@ -53,7 +53,7 @@ class Review6FirstSweepAuditTest {
     EventSourcedBehaviorTestKit<AccountEntity.Command, AccountEntity.Event, AccountEntity.State> kit =
         EventSourcedBehaviorTestKit.create(testKit.system(), AccountEntity.create(id, environment),
             EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(false));
-    kit.runCommand(AccountEntity.Open::new);
+    kit.runCommand(AccountEntity.Open::unattributed);
     kit.<AccountEntity.Reply>runCommand(r -> new AccountEntity.Deposit("d1", 100_000 * USDT, r));
     kit.<AccountEntity.Reply>runCommand(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null,
         "other", r));

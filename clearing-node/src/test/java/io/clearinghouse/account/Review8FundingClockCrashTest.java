@@ -100,7 +100,7 @@ class Review8FundingClockCrashTest {
   }
 
   private void holder(String id, long lots, String counterparty) {
-    ask(id, AccountEntity.Open::new);
+    ask(id, AccountEntity.Open::unattributed);
     ask(id, r -> new AccountEntity.Deposit("d-" + id, 10_000 * USDT, r));
     assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(id, r -> new AccountEntity.ApplyTrade("t-1", 1, PERP,
         lots, 500_000, true, null, counterparty, r, T - 3_600_000)));

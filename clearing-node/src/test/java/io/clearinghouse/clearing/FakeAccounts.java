@@ -71,7 +71,7 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
 
   String open(String name, long deposit) {
     String id = prefix + name;
-    ask(id, AccountEntity.Open::new);
+    ask(id, AccountEntity.Open::unattributed);
     ask(id, r -> new AccountEntity.Deposit("seed", deposit, r));
     return id;
   }

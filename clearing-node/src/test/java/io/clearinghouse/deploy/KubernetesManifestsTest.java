@@ -1,4 +1,4 @@
-// Over 450 lines: one check per concern of the manifests (ports, probes, every hop's TLS, policy, budget) and the YAML helpers they share.
+// Over 450 lines: one check per concern of the manifests (ports, probes, every hop's TLS, policy, budget, the environment, the node's start checks, the deploy README) and the YAML helpers they share.
 package io.clearinghouse.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -380,6 +380,124 @@ class KubernetesManifestsTest {
       }
       assertFalse(token.getString("sha256").matches("[0-9a-fA-F]{64}"),
           "the example must hold placeholders, never a usable hash");
+    }
+  }
+
+  @Test
+  void everyVariableTheDeploymentSetsIsReadAndEveryOneKubernetesConfReadsIsSet() throws IOException {
+    String loaded = configurationText();
+    Set<String> set = new TreeSet<>();
+    for (Object entry : list(container, "env")) {
+      String name = string(asMap(entry), "name");
+      set.add(name);
+      // JAVA_OPTS is read by the image's entrypoint (containerImageRunsAsNonRootAndExposesTheNodesPorts).
+      if (!name.equals("JAVA_OPTS")) {
+        assertTrue(loaded.contains("${?" + name + "}"), name + " is set in deployment.yaml but no configuration file"
+            + " the node loads reads it");
+      }
+    }
+    Matcher read = Pattern.compile("\\$\\{\\?([A-Z0-9_]+)\\}").matcher(resourceText("kubernetes.conf"));
+    while (read.find()) {
+      assertTrue(set.contains(read.group(1)), "kubernetes.conf reads " + read.group(1) + " but deployment.yaml never"
+          + " sets it");
+    }
+  }
+
+  /**
+   * The checks Main runs before it starts anything (and the ones of init that only read
+   * configuration) accept the configuration the Deployment gives the node, once the operator has
+   * put a token in the tokens Secret and cert-manager has written the certificate files.
+   */
+  @Test
+  void theNodesStartChecksAcceptTheDeploymentsConfiguration() {
+    io.clearinghouse.it.TestCertificates.Authority authority = io.clearinghouse.it.TestCertificates
+        .authority("manifests-ca");
+    Path files = authority.issue("clearing-node");
+    String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+    Config filledIn = ConfigFactory.parseMap(Map.of(
+            "clearinghouse.tls.cert-file", files.resolve("tls.crt").toString(),
+            "clearinghouse.tls.key-file", files.resolve("tls.key").toString(),
+            "clearinghouse.tls.ca-file", files.resolve("ca.crt").toString(),
+            engine + "cert-file", files.resolve("tls.crt").toString(),
+            engine + "key-file", files.resolve("tls.key").toString(),
+            engine + "ca-cert-file", files.resolve("ca.crt").toString()), "the mounted Secrets")
+        .withFallback(ConfigFactory.parseString("clearinghouse.auth.tokens = [{ name = ops, role = operator, sha256 = \""
+            + io.clearinghouse.api.Authenticator.sha256Hex("a-token") + "\" }]"))
+        .withFallback(node);
+    io.clearinghouse.NodeSettings settings = io.clearinghouse.NodeSettings.fromConfig(filledIn);
+    io.clearinghouse.funding.FundingSettings.fromConfig(filledIn, settings.instruments());
+    io.clearinghouse.api.GrpcGuard.Settings.fromConfig(filledIn);
+    io.clearinghouse.api.Authenticator.fromConfig(filledIn);
+    io.clearinghouse.api.TransportSecurity.fromConfig(filledIn);
+    io.clearinghouse.api.Quotas.fromConfig(filledIn);
+    assertTrue(filledIn.getDuration("clearinghouse.account.fee-sweep-interval").toMillis() > 0);
+  }
+
+  /** deploy/README.md's table of hops names each port the node listens on or connects to, and how it is secured. */
+  @Test
+  void theDeployReadmeListsEveryHopAndEveryManifest() throws IOException {
+    String readme = Files.readString(repoRoot.resolve("deploy/README.md"));
+    List<String[]> hops = tableAfter(readme, "| hop | how it is secured |");
+    String contactPoint = node.getStringList("datastax-java-driver.basic.contact-points").get(0);
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    ports.put("gRPC", node.getInt("clearinghouse.grpc.port"));
+    ports.put("management", node.getInt("pekko.management.http.port"));
+    ports.put("remoting", node.getInt("pekko.remote.artery.canonical.port"));
+    ports.put("Cassandra", Integer.parseInt(contactPoint.substring(contactPoint.lastIndexOf(':') + 1)));
+    ports.forEach((hop, port) -> {
+      String[] row = hops.stream().filter(r -> r[0].contains(hop) && r[0].contains("(" + port + ")")).findFirst()
+          .orElseThrow(() -> new AssertionError("deploy/README.md lists no hop " + hop + " (" + port + ")"));
+      assertTrue(row[1].contains("TLS") || row[1].contains("HTTPS"), hop + ": how is it secured? " + row[1]);
+    });
+    // Discovery asks the API server over HTTPS with the service account's token and CA, mounted by Kubernetes.
+    String[] api = hops.stream().filter(r -> r[0].contains("Kubernetes API")).findFirst()
+        .orElseThrow(() -> new AssertionError("deploy/README.md lists no hop to the Kubernetes API"));
+    assertTrue(api[1].contains("HTTPS"), api[1]);
+    for (String file : List.of("api-ca-path", "api-token-path")) {
+      assertTrue(node.getString("pekko.discovery.kubernetes-api." + file)
+          .startsWith("/var/run/secrets/kubernetes.io/serviceaccount/"), file);
+    }
+    assertNotEquals(Boolean.FALSE, podSpec.get("automountServiceAccountToken"), "discovery needs the token mounted");
+    Set<String> listed = tableAfter(readme, "| file | what |").stream().map(r -> r[0].replace("`", "").trim())
+        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> files = manifests.stream().map(m -> m.file().getFileName().toString())
+        .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(files, listed, "deploy/README.md's table of the files in deploy/kubernetes");
+  }
+
+  /** The rows (cells trimmed) of the Markdown table whose header line is {@code header}. */
+  private static List<String[]> tableAfter(String markdown, String header) {
+    int start = markdown.indexOf(header);
+    assertTrue(start >= 0, "no table " + header);
+    List<String[]> rows = new ArrayList<>();
+    String[] lines = markdown.substring(start).split("\n");
+    for (int i = 2; i < lines.length && lines[i].startsWith("|"); i++) {
+      String[] cells = lines[i].substring(1).split("(?<!\\\\)\\|");
+      rows.add(Arrays.stream(cells).map(String::trim).toArray(String[]::new));
+    }
+    return rows;
+  }
+
+  /** The configuration files a node loads: every reference.conf on the classpath and the node's own .conf files. */
+  private static String configurationText() throws IOException {
+    StringBuilder text = new StringBuilder();
+    var references = KubernetesManifestsTest.class.getClassLoader().getResources("reference.conf");
+    while (references.hasMoreElements()) {
+      try (var in = references.nextElement().openStream()) {
+        text.append(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).append('\n');
+      }
+    }
+    try (Stream<Path> own = Files.list(repoRoot.resolve("clearing-node/src/main/resources"))) {
+      for (Path conf : own.filter(f -> f.toString().endsWith(".conf")).toList()) {
+        text.append(Files.readString(conf)).append('\n');
+      }
+    }
+    return text.toString();
+  }
+
+  private static String resourceText(String name) throws IOException {
+    try (var in = Objects.requireNonNull(KubernetesManifestsTest.class.getClassLoader().getResourceAsStream(name))) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
   }
 

@@ -14,11 +14,15 @@ import io.clearinghouse.liquidation.InsuranceFund;
 import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.price.PriceFeed;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.serialization.Serialization;
@@ -33,7 +37,8 @@ import org.junit.jupiter.api.Test;
  * {@link Samples}); each must still read back, as the same value. A change that would leave the
  * journal unreadable (a renamed or retyped field, a moved class) fails here, and needs a Jackson
  * migration (see {@link RenamedFieldMigrationTest}) instead of a new golden file. Golden files are
- * never rewritten: a new class gets one with {@code -Dgolden.write=true}.
+ * never rewritten: a new class gets one with {@code -Dgolden.write=true}, and so does a new form
+ * of a class that gained a field (see {@code ADDED_FIELDS}).
  */
 class GoldenFormsTest {
   private static final Path GOLDEN = Path.of("src/test/resources/golden");
@@ -41,6 +46,18 @@ class GoldenFormsTest {
       InsuranceFund.class, LiquidationSaga.class, FundUnwind.class, BackstopProviders.class, PinnedUnits.class,
       io.clearinghouse.funding.FundingClock.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Fields added to a class after a golden form of it was written, oldest addition first. Each
+   * addition starts a new form ({@code NAME.json}, then {@code NAME.v2.json}, ...); every form
+   * must still read, as the sample with the fields added after it at the value a missing field
+   * takes (the canonical constructor given null, 0 or false). Adding a field: list it here and
+   * write the new form with {@code -Dgolden.write=true}; the old files stay as they are.
+   */
+  private static final Map<String, List<Set<String>>> ADDED_FIELDS = Map.of(
+      AccountEntity.AccountOpened.class.getName(), List.of(Set.of("by")),
+      InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by")),
+      BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
+      PinnedUnits.State.class.getName(), List.of(Set.of("retired")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll
@@ -72,6 +89,39 @@ class GoldenFormsTest {
     }
   }
 
+  /** {@code sample} with the {@code absent} components as a form without them reads: null, 0 or false. */
+  private static Object withAbsent(Object sample, Set<String> absent) {
+    if (absent.isEmpty()) {
+      return sample;
+    }
+    try {
+      RecordComponent[] components = sample.getClass().getRecordComponents();
+      Object[] values = new Object[components.length];
+      Class<?>[] types = new Class<?>[components.length];
+      for (int i = 0; i < components.length; i++) {
+        types[i] = components[i].getType();
+        values[i] = absent.contains(components[i].getName()) ? missing(types[i])
+            : components[i].getAccessor().invoke(sample);
+      }
+      return sample.getClass().getDeclaredConstructor(types).newInstance(values);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object missing(Class<?> type) {
+    if (type == boolean.class) {
+      return false;
+    }
+    if (type == int.class) {
+      return 0;
+    }
+    if (type == long.class) {
+      return 0L;
+    }
+    return null;
+  }
+
   @Test
   void everyEventAndStateStillReadsItsGoldenForm() throws IOException {
     Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
@@ -81,30 +131,37 @@ class GoldenFormsTest {
     List<Class<?>> classes = persistedClasses();
     assertTrue(classes.size() > 30, "found only " + classes);
     for (Class<?> type : classes) {
-      Path file = GOLDEN.resolve(type.getName() + ".json");
+      List<Set<String>> additions = ADDED_FIELDS.getOrDefault(type.getName(), List.of());
       Object sample = Samples.of(type);
-      if (!Files.exists(file)) {
-        if (write) {
-          byte[] bytes = serialization.serialize(sample).get();
-          var serializer = serialization.findSerializerFor(sample);
-          ObjectNode golden = JSON.createObjectNode().put("class", type.getName())
-              .put("serializerId", serializer.identifier()).put("manifest", Serializers.manifestFor(serializer, sample))
-              .put("bytes", Base64.getEncoder().encodeToString(bytes)).put("sample", sample.toString());
-          Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(golden) + "\n");
-        } else {
-          missing.add(type.getName());
+      for (int form = 1; form <= additions.size() + 1; form++) {
+        Path file = GOLDEN.resolve(type.getName() + (form == 1 ? "" : ".v" + form) + ".json");
+        boolean newest = form == additions.size() + 1;
+        if (!Files.exists(file)) {
+          if (write && newest) {
+            byte[] bytes = serialization.serialize(sample).get();
+            var serializer = serialization.findSerializerFor(sample);
+            ObjectNode golden = JSON.createObjectNode().put("class", type.getName())
+                .put("serializerId", serializer.identifier()).put("manifest", Serializers.manifestFor(serializer, sample))
+                .put("bytes", Base64.getEncoder().encodeToString(bytes)).put("sample", sample.toString());
+            Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(golden) + "\n");
+          } else {
+            missing.add(file.getFileName().toString());
+          }
+          continue;
         }
-        continue;
-      }
-      var golden = JSON.readTree(file.toFile());
-      try {
-        Object read = serialization.deserialize(Base64.getDecoder().decode(golden.get("bytes").asText()),
-            golden.get("serializerId").asInt(), golden.get("manifest").asText()).get();
-        if (!sample.equals(read)) {
-          unreadable.add(type.getName() + ": reads as " + read + ", was " + golden.get("sample").asText());
+        Set<String> absent = new HashSet<>();
+        additions.subList(form - 1, additions.size()).forEach(absent::addAll);
+        Object expected = withAbsent(sample, absent);
+        var golden = JSON.readTree(file.toFile());
+        try {
+          Object read = serialization.deserialize(Base64.getDecoder().decode(golden.get("bytes").asText()),
+              golden.get("serializerId").asInt(), golden.get("manifest").asText()).get();
+          if (!expected.equals(read)) {
+            unreadable.add(file.getFileName() + ": reads as " + read + ", expected " + expected);
+          }
+        } catch (RuntimeException e) {
+          unreadable.add(file.getFileName() + ": " + e);
         }
-      } catch (RuntimeException e) {
-        unreadable.add(type.getName() + ": " + e);
       }
     }
     assertEquals(List.of(), missing, "no golden form (run once with -Dgolden.write=true and commit the files)");

@@ -63,6 +63,21 @@ class InstrumentsConfigTest {
       "clearinghouse.instruments.0.max-open-interest = lots               | clearinghouse.instruments[0].max-open-interest",
       "clearinghouse.instruments.0.max-account-share = \"101%\"           | clearinghouse.instruments[0].max-account-share",
       "clearinghouse.instruments.0.account-share-from = \"0.0000001\"     | clearinghouse.instruments[0].account-share-from",
+      "clearinghouse.instruments.0.volatility-margin-reference = high     | clearinghouse.instruments[0].volatility-margin-reference",
+      "clearinghouse.instruments.0.volatility-margin-cap = \"10001%\"     | clearinghouse.instruments[0].volatility-margin-cap",
+      "clearinghouse.instruments.0.volatility-margin-cap = \"99%\"        | clearinghouse.instruments[0].volatility-margin-cap",
+      "clearinghouse.instruments.0.volatility-margin-reference = \"50%\", volatility-margin-sensitivity = \"0%\" | clearinghouse.instruments[0].volatility-margin-sensitivity",
+      "clearinghouse.instruments.0.volatility-margin-reference = \"50%\", volatility-margin-cap = \"100%\" | clearinghouse.instruments[0].volatility-margin-cap",
+      "clearinghouse.instruments.0.volatility-margin-reference = \"50%\", volatility-margin-hysteresis = \"200%\" | clearinghouse.instruments[0].volatility-margin-hysteresis",
+      "clearinghouse.instruments.0.volatility-margin-hysteresis = \"-1%\" | clearinghouse.instruments[0].volatility-margin-hysteresis",
+      "clearinghouse.instruments.0.volatility-margin-warning = soon        | clearinghouse.instruments[0].volatility-margin-warning",
+      "clearinghouse.instruments.0.volatility-margin-warning = 2d          | clearinghouse.instruments[0].volatility-margin-warning",
+      "clearinghouse.instruments.0.open-interest-margin-lower = \"10\", open-interest-margin-upper = \"5\" | clearinghouse.instruments[0].open-interest-margin-upper",
+      "clearinghouse.instruments.0.open-interest-margin-lower = \"-1\"   | clearinghouse.instruments[0].open-interest-margin-lower",
+      "clearinghouse.instruments.0.thin-market-depth = \"-5\"            | clearinghouse.instruments[0].thin-market-depth",
+      "clearinghouse.instruments.0.thin-market-depth = deep                | clearinghouse.instruments[0].thin-market-depth",
+      "clearinghouse.instruments.0.liquidation-depth-share = \"150%\"    | clearinghouse.instruments[0].liquidation-depth-share",
+      "clearinghouse.instrument-defaults.liquidation-depth-share = half    | clearinghouse.instrument-defaults.liquidation-depth-share",
       "clearinghouse.stress.ladder = [\"-100%\"]                          | clearinghouse.stress.ladder",
       "clearinghouse.volatility.min-steps = 0                            | clearinghouse.volatility.min-steps",
       "clearinghouse.account.beginner-leverage = 200                     | clearinghouse.account.beginner-leverage"
@@ -73,6 +88,38 @@ class InstrumentsConfigTest {
         : withOverride(override);
     ConfigException e = assertThrows(ConfigException.class, () -> NodeSettings.fromConfig(effective));
     assertTrue(e.getMessage().contains(key), "'" + e.getMessage() + "' should name " + key);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {"0s", "2d", "soon", "[1]"})
+  void aBadMarketDepthAgeStopsTheNodeNamingTheKey(String value) {
+    ConfigException e = assertThrows(ConfigException.class, () -> io.clearinghouse.price.MarketDepth.maxAge(
+        withOverride("clearinghouse.market-depth.max-age = " + value)));
+    assertTrue(e.getMessage().contains("clearinghouse.market-depth.max-age"), e.getMessage());
+  }
+
+  @Test
+  void theScaledMarginAndDepthOptionsAreOffByDefaultAndReadWhenSet() {
+    Instruments off = Instruments.fromConfig(ConfigFactory.load(), 6);
+    var spec = off.spec("BTCUSDT-PERP");
+    assertEquals(io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE.on(), spec.volatilityMargin().on());
+    assertEquals(io.clearinghouse.margin.MarginScaling.OpenInterestTerms.NONE, spec.openInterestMargin());
+    assertEquals(DepthTerms.NONE, spec.depth());
+    Instruments on = Instruments.fromConfig(withOverride("""
+        clearinghouse.instrument-overrides."BTCUSDT-PERP" {
+          volatility-margin-reference = "80%", volatility-margin-sensitivity = "50%", volatility-margin-cap = "250%"
+          volatility-margin-hysteresis = "5%", volatility-margin-warning = 2m
+          open-interest-margin-lower = "1000000", open-interest-margin-upper = "5000000"
+          thin-market-depth = "250000", liquidation-depth-share = "12.5%"
+        }
+        """), 6);
+    spec = on.spec("BTCUSDT-PERP");
+    assertEquals(new io.clearinghouse.margin.MarginScaling.VolatilityTerms(800_000, 500_000, 2_500_000, 50_000,
+        120_000), spec.volatilityMargin());
+    assertEquals(new io.clearinghouse.margin.MarginScaling.OpenInterestTerms(1_000_000_000_000L, 5_000_000_000_000L),
+        spec.openInterestMargin());
+    assertEquals(new DepthTerms(250_000_000_000L, 125_000), spec.depth());
+    assertEquals(DepthTerms.NONE, on.spec("BTCUSDT-261225").depth());
   }
 
   /** HOCON cannot override one field of a list element: rebuild the list with the change. */

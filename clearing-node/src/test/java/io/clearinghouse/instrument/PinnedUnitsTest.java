@@ -8,6 +8,7 @@ import io.clearinghouse.instrument.PinnedUnits.Verdict;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -63,13 +64,32 @@ class PinnedUnitsTest {
   }
 
   @Test
-  void aPinnedInstrumentCannotBeDropped() {
+  void aPinnedInstrumentLeftOutIsRetiredOnlyWhenAskedAndCanBeListedAgainInItsUnits() {
     var pins = pins();
     pins.clear();
     check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-261225", FUTURE));
-    List<String> problems = check(pins, Map.of("BTCUSDT-PERP", PERP)).problems();
+    // Left out: no problem with the units, but named for the caller to decide (positions or not).
+    Verdict leftOut = check(pins, Map.of("BTCUSDT-PERP", PERP));
+    assertEquals(List.of(), leftOut.problems());
+    assertEquals(List.of("BTCUSDT-261225"), leftOut.leftOut());
+    // Retired: no longer asked for, and its units stay pinned across a restart.
+    var retired = pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-261225"), r));
+    assertEquals(1, retired.events().size());
+    assertTrue(retired.events().get(0) instanceof PinnedUnits.InstrumentRetired);
+    assertEquals(Set.of("BTCUSDT-261225"), retired.state().retired());
+    pins.restart();
+    assertEquals(List.of(), check(pins, Map.of("BTCUSDT-PERP", PERP)).leftOut());
+    // Retiring it again writes nothing.
+    assertEquals(0, pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-261225"), r)).events().size());
+    // Listed again in other units: refused; in its own: pinned again.
+    List<String> problems = check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-261225", new Units("1", "0.001", 6)))
+        .problems();
     assertEquals(1, problems.size());
-    assertTrue(problems.get(0).contains("BTCUSDT-261225") && problems.get(0).contains("cannot be dropped"),
-        problems.get(0));
+    assertTrue(problems.get(0).contains("clearinghouse.instruments BTCUSDT-261225"), problems.get(0));
+    var relisted = pins.<Verdict>runCommand(r -> new PinnedUnits.Check(Map.of("BTCUSDT-PERP", PERP,
+        "BTCUSDT-261225", FUTURE), r));
+    assertEquals(List.of(), relisted.reply().problems());
+    assertEquals(Set.of(), relisted.state().retired());
+    assertEquals(FUTURE, relisted.state().pinned().get("BTCUSDT-261225"));
   }
 }

@@ -14,13 +14,14 @@ import io.clearinghouse.protocol.v1.AdminServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.Test;
 
 /**
  * The units the journal is written in are pinned: a node started, or joining, with another tick
- * size is refused naming the instrument, and so is one that leaves a pinned instrument out; the
- * same configuration starts again.
+ * size is refused naming the instrument; the same configuration starts again. A pinned instrument
+ * is dropped only when the journal holds no position in it.
  */
 class PinnedUnitsIntegrationTest {
   private static final String COARSER_TICK = "clearinghouse.instrument-overrides { \"BTCUSDT-PERP\" { tick-size = \"0.5\" } }";
@@ -43,14 +44,8 @@ class PinnedUnitsIntegrationTest {
       clients.terminate();
       TestNodes.stop(first);
     }
-    // A restart with the coarser tick, or without the quarterly, is refused.
+    // A restart with the coarser tick is refused.
     refused(TestNodes.nodeConfig(keyspace, COARSER_TICK), "clearinghouse.instruments BTCUSDT-PERP");
-    refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instruments = [{ symbol = \"BTCUSDT-PERP\", kind = perpetual, "
-        + "tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", taker-fee = \"0.05%\", "
-        + "liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }]\n"
-        // The stress scenarios name the quarterly too: without it they would stop the node first.
-        + "clearinghouse.stress.scenarios = [{ name = \"2020-03-12\", shocks { \"BTCUSDT-PERP\" = \"-46%\" } }, "
-        + "{ name = \"2021-05-19\", shocks { \"BTCUSDT-PERP\" = \"-30%\" } }]"), "BTCUSDT-261225");
     // The units it was written in start again, and the books are as they were.
     Main.Node again = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
     try {
@@ -61,6 +56,69 @@ class PinnedUnitsIntegrationTest {
     } finally {
       TestNodes.stop(again);
     }
+  }
+
+  private static final String PERP_ENTRY = "{ symbol = \"BTCUSDT-PERP\", kind = perpetual, tick-size = \"0.1\", "
+      + "lot-size = \"0.001\", maker-fee = \"0.02%\", taker-fee = \"0.05%\", liquidation-fee = \"1%\", "
+      + "risk-tiers = binance-btcusdt-2021-03 }";
+  private static final String FUTURE_ENTRY = "{ symbol = \"BTCUSDT-261225\", kind = dated-future, "
+      + "expiry = \"2026-12-25T08:00:00Z\", tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", "
+      + "taker-fee = \"0.05%\", liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }";
+
+  /** Only {@code entry} configured (and the stress scenarios shocking only what is configured). */
+  private static String only(String entry, String symbol) {
+    return "clearinghouse.instruments = [" + entry + "]\n"
+        + "clearinghouse.stress.scenarios = [{ name = \"2020-03-12\", shocks { \"" + symbol + "\" = \"-46%\" } }, "
+        + "{ name = \"2021-05-19\", shocks { \"" + symbol + "\" = \"-30%\" } }]\n"
+        + LiquidationHarness.config("");
+  }
+
+  /**
+   * Dropping an instrument from the configuration (issue 18, item 6): refused while the journal
+   * holds positions in it, naming it; allowed for one nobody ever took a position in, which is
+   * then retired (later starts without it do not ask again) and can be listed again in its units.
+   */
+  @Test
+  void anInstrumentWithoutPositionsIsRetiredAndOneWithPositionsIsNot() {
+    String keyspace = TestNodes.newKeyspace("retire");
+    try (LiquidationHarness h = new LiquidationHarness(List.of(TestNodes.start(TestNodes.nodeConfig(keyspace,
+        LiquidationHarness.config("")))))) {
+      h.open("alice-1", "1000");
+      h.open("bob-1", "1000");
+      h.buy("alice-1", "bob-1", LiquidationHarness.PERP, "0.01", "50000");
+    }
+    // Without the perpetual, which alice-1 and bob-1 hold: refused, naming it and why.
+    String message = refusal(TestNodes.nodeConfig(keyspace, only(FUTURE_ENTRY, "BTCUSDT-261225")));
+    assertTrue(message.contains("instrument BTCUSDT-PERP is pinned but missing from clearinghouse.instruments")
+        && message.contains("2 accounts hold a position in it now"), message);
+    // Without the quarterly, in which nobody ever took a position: the node starts, the books as they were.
+    Main.Node retired = TestNodes.start(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP")));
+    try {
+      assertEquals(List.of("BTCUSDT-PERP"), io.clearinghouse.instrument.Instruments.fromConfig(
+          retired.system().settings().config(), 6).all().stream().map(i -> i.symbol()).toList());
+      LedgerAudit.Report report = await(new LedgerAudit(retired.system(), new Accounts(retired.system(),
+          Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+      assertTrue(report.clean(), "ledger audit: " + report.violations());
+      assertEquals(2, report.tradeSidesApplied());
+    } finally {
+      TestNodes.stop(retired);
+    }
+    // Retired: a later start without it starts; one listing it again in other units is refused; in its own, it starts.
+    TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP"))));
+    refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instrument-overrides { \"BTCUSDT-261225\" { tick-size = "
+        + "\"0.5\" } }"), "clearinghouse.instruments BTCUSDT-261225");
+    TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, "")));
+  }
+
+  private static String refusal(com.typesafe.config.Config config) {
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> TestNodes.start(config));
+    Throwable cause = e;
+    StringBuilder messages = new StringBuilder();
+    while (cause != null) {
+      messages.append(cause.getMessage()).append(" / ");
+      cause = cause.getCause();
+    }
+    return messages.toString();
   }
 
   private static void refused(com.typesafe.config.Config config, String named) {

@@ -50,6 +50,18 @@ class LiquidationSimulationTest {
   }
 
   @Test
+  void theSimulationValuesAtTheTiersAsScaledNow() {
+    // 1 BTC from 50,000 with 975 of cash at mark 49,500: equity 475, MM 198: safe at the configured
+    // rates; with maintenance scaled x3 (1.2%: 594) it is liquidated, as the monitor would.
+    assertFalse(at(975 * USDT, 495_000, false, cross(1_000, 50_000)).liquidated());
+    RiskTiers tripled = MarginScaling.scaled(BINANCE_TIERS, 3_000_000, 3_000_000, 0);
+    var outcome = LiquidationSimulation.simulate(975 * USDT, new Held[] {cross(1_000, 50_000)}, new long[] {495_000},
+        new boolean[] {true}, new boolean[] {false}, new long[] {SPREAD}, new RiskTiers[] {tripled});
+    assertTrue(outcome.liquidated());
+    assertEquals(-1_000L, outcome.closes().get(0).signedLots());
+  }
+
+  @Test
   void aDeficitTheFundIsAskedToHoldAndToPay() {
     // The same at mark 49,000: closed at 48,902.0, 123 beyond the trader's 975; bankruptcy 49,025.
     var outcome = at(975 * USDT, 490_000, false, cross(1_000, 50_000));

@@ -92,6 +92,21 @@ class PriceFeedTest {
   }
 
   @Test
+  void eachSourcesPriceAndFreshnessAreListedByName() {
+    tick("b", 500_010);
+    long bAt = now.get();
+    now.addAndGet(SETTINGS.staleAfter().toMillis());
+    tick("a", 500_000);
+    var fresh = feed.<PriceFeed.Sources>runCommand(PriceFeed.GetSources::new).reply();
+    // b is exactly stale-after old: still fresh; one millisecond later it is not.
+    assertEquals(new PriceFeed.Sources("BTCUSDT-PERP", List.of(new PriceFeed.SourcePrice("a", 500_000, now.get(), true),
+        new PriceFeed.SourcePrice("b", 500_010, bAt, true))), fresh);
+    now.incrementAndGet();
+    var later = feed.<PriceFeed.Sources>runCommand(PriceFeed.GetSources::new).reply();
+    assertEquals(List.of(true, false), later.sources().stream().map(PriceFeed.SourcePrice::fresh).toList());
+  }
+
+  @Test
   void oneSourceIsStaleTwoPublishAMarkWithSequenceOne() {
     tick("a", 500_000);
     assertTrue(mark().isEmpty());

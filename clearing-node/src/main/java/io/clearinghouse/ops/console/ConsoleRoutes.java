@@ -1,0 +1,193 @@
+package io.clearinghouse.ops.console;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeOK;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.entity;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.getFromResource;
+import static org.apache.pekko.http.javadsl.server.Directives.getFromResourceDirectory;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterMap;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
+import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.clearinghouse.api.Authenticator;
+import io.clearinghouse.api.GrpcErrors;
+import io.clearinghouse.api.Principal;
+import io.clearinghouse.api.Role;
+import io.clearinghouse.common.RejectedException;
+import io.clearinghouse.ops.NodeContext;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.grpc.javadsl.Metadata;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.management.javadsl.ManagementRouteProvider;
+import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
+
+/**
+ * The operator console on the management port: the page ({@code GET /console/}, plain HTML, CSS
+ * and JavaScript from the jar, with the vendored chart library) and its API under
+ * {@code /console/api/}, every call of which needs the operator token exactly as the gRPC operator
+ * calls do ({@code Authorization: Bearer ...}; 401 without a valid token, 403 with another role's):
+ * <ul>
+ *   <li>{@code GET session}: the operator's name (the sign-in form's check);</li>
+ *   <li>{@code GET markets}, {@code GET markets/history?instrument=}, {@code GET cluster}: the node's
+ *       own views ({@link ConsoleViews});</li>
+ *   <li>{@code GET|POST admin/<Method>}: an operator gRPC call ({@link AdminCalls}), its request from
+ *       the query parameters or the JSON body; {@code SetLiquidationHalt} only by POST and only with
+ *       {@code confirm} equal to the instrument;</li>
+ *   <li>{@code GET events}: server-sent events ({@link ConsoleEvents}).</li>
+ * </ul>
+ * Malformed parameters answer 400 with a message, refusals the status of their reason.
+ */
+public final class ConsoleRoutes implements ManagementRouteProvider {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private final ActorSystem<Void> system;
+
+  public ConsoleRoutes(ExtendedActorSystem system) {
+    this.system = Adapter.toTyped(system);
+  }
+
+  @Override
+  public Route routes(ManagementRouteProviderSettings settings) {
+    return pathPrefix("console", () -> concat(
+        pathPrefix("api", () -> respondWithHeader(RawHeader.create("Cache-Control", "no-store"), this::api)),
+        pathEndOrSingleSlash(() -> get(() -> getFromResource("console/index.html"))),
+        get(() -> getFromResourceDirectory("console"))));
+  }
+
+  private Route api() {
+    Route session = get(() -> operator((by, meta) ->
+        complete(json(200, JSON.createObjectNode().put("operator", by.name())))));
+    Route markets = get(() -> operator((by, meta) ->
+        completeWithFuture(views().markets().thenApply(root -> json(200, root)))));
+    Route history = get(() -> operator((by, meta) ->
+        parameterMap(params -> complete(views().history(params.get("instrument"))))));
+    Route cluster = get(() -> operator((by, meta) -> complete(json(200, views().cluster()))));
+    Route events = get(() -> operator((by, meta) ->
+        completeOK(new ConsoleEvents(system, backend(), meta).source(), EventStreamMarshalling.toEventStream())));
+    return concat(
+        path("session", () -> session),
+        path("markets", () -> markets),
+        path(segment("markets").slash("history"), () -> history),
+        path("cluster", () -> cluster),
+        path("events", () -> events),
+        path(segment("admin").slash(segment()), method -> concat(
+            get(() -> operator((by, meta) -> parameterMap(params -> adminGet(method, params, meta)))),
+            post(() -> operator((by, meta) -> withSizeLimit(MAX_BODY_BYTES, () ->
+                entity(Unmarshaller.entityToString(), body -> adminPost(method, body, meta))))))));
+  }
+
+  private ConsoleViews views() {
+    return new ConsoleViews(system, backend());
+  }
+
+  private ConsoleBackend backend() {
+    return NodeContext.get(system).console();
+  }
+
+  private Route adminGet(String method, Map<String, String> params, Metadata meta) {
+    if (method.equals("SetLiquidationHalt")) {
+      return complete(error(405, "METHOD_NOT_ALLOWED", "the halt switch changes state: POST it, with confirm"));
+    }
+    ObjectNode request = JSON.createObjectNode();
+    params.forEach(request::put);
+    return admin(method, request.toString(), meta);
+  }
+
+  private Route adminPost(String method, String body, Metadata meta) {
+    JsonNode parsed;
+    try {
+      parsed = JSON.readTree(body.isBlank() ? "{}" : body);
+    } catch (java.io.IOException e) {
+      return complete(error(400, "MALFORMED_MESSAGE", "the body is not JSON"));
+    }
+    if (!(parsed instanceof ObjectNode request)) {
+      return complete(error(400, "MALFORMED_MESSAGE", "the body must be a JSON object"));
+    }
+    if (method.equals("SetLiquidationHalt")) {
+      // The switch acts only when the page confirmed it: the confirmation names the instrument.
+      JsonNode confirm = request.remove("confirm");
+      String instrument = request.path("instrument").asText("");
+      if (confirm == null || !confirm.asText("").equals(instrument) || instrument.isEmpty()) {
+        return complete(error(400, "CONFIRMATION_MISSING",
+            "the halt switch needs confirm equal to the instrument it halts or resumes"));
+      }
+    }
+    return admin(method, request.toString(), meta);
+  }
+
+  private Route admin(String method, String requestJson, Metadata meta) {
+    Optional<AdminCalls.Call<?>> call = new AdminCalls(backend().admin()).call(method);
+    if (call.isEmpty()) {
+      return complete(error(404, "UNKNOWN_METHOD", "the console has no call " + AdminCalls.clip(method)));
+    }
+    CompletionStage<HttpResponse> answer = AdminCalls.run(call.get(), requestJson, meta).thenApply(result -> {
+      if (result instanceof AdminCalls.Refusal refusal) {
+        return error(refusal.status(), refusal.reason(), refusal.message());
+      }
+      try {
+        return HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+            AdminCalls.PRINTER.print((Message) result)));
+      } catch (InvalidProtocolBufferException e) {
+        return error(500, "INTERNAL", "internal error");
+      }
+    });
+    return completeWithFuture(answer);
+  }
+
+  /**
+   * {@code inner} runs for the operator only, with the caller and the metadata the gRPC calls get:
+   * the same token check as the gRPC operator calls ({@link Authenticator#require}).
+   */
+  private Route operator(BiFunction<Principal, Metadata, Route> inner) {
+    return extractRequest(request -> {
+      ConsoleBackend backend = backend();
+      Authenticator auth = NodeContext.get(system).auth();
+      if (backend == null || auth == null || !backend.unitsAgreed().getAsBoolean()) {
+        return complete(error(503, "UNAVAILABLE", "the node is starting: retry in a moment"));
+      }
+      Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
+      try {
+        Principal by = auth.require(header, Role.OPERATOR);
+        return inner.apply(by, AdminCalls.metadata(header));
+      } catch (RejectedException e) {
+        return complete(error(GrpcErrors.httpStatus(e.reason()), e.reason().name(), e.getMessage()));
+      }
+    });
+  }
+
+  static HttpResponse json(int status, JsonNode node) {
+    return HttpResponse.create().withStatus(status)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, node.toString()));
+  }
+
+  static HttpResponse error(int status, String reason, String message) {
+    return json(status, JSON.createObjectNode().put("reason", reason).put("message", message));
+  }
+}
