@@ -556,7 +556,8 @@ public record Account(
     });
     Map<String, Long> fundingDue = new HashMap<>();
     funding.byInstrument().forEach((instrument, p) -> {
-      if (holding(instrument).flat() && p.lotsAt().values().stream().anyMatch(lots -> lots != 0)) {
+      if (holding(instrument).flat() && (p.lotsAt().values().stream().anyMatch(lots -> lots != 0)
+          || !p.missed().isEmpty())) {
         fundingDue.put(instrument, p.lastFundingTime());
       }
     });
@@ -581,7 +582,7 @@ public record Account(
     return edit()
         .cash(Math.addExact(cash, m.cash()))
         .funding(funding.with(new FundingLedger.Payment(e.instrument(), e.fundingTime(), e.rate(), e.markTicks(),
-            e.lots(), e.amount(), e.epochMillis())))
+            e.lots(), e.amount(), e.epochMillis()), holding(e.instrument()).lots()))
         .build();
   }
 

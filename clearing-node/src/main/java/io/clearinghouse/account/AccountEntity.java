@@ -224,9 +224,18 @@ public final class AccountEntity
    * From an instrument's funding clock: pay or receive the funding of the interval ending at
    * {@code fundingTime} on the position held now, at {@code rate} (10^-8) and {@code markTicks}.
    * Applied once per (instrument, fundingTime): a repeat answers with the first payment.
+   * {@code earlier}: the clock's last closed intervals, paid first if the account missed them.
    */
   public record ApplyFunding(String instrument, long fundingTime, long rate, long markTicks,
-      ActorRef<Reply> replyTo) implements Command {}
+      ActorRef<Reply> replyTo, java.util.List<FundingLedger.Interval> earlier) implements Command {
+    public ApplyFunding {
+      earlier = earlier == null ? java.util.List.of() : java.util.List.copyOf(earlier);
+    }
+
+    public ApplyFunding(String instrument, long fundingTime, long rate, long markTicks, ActorRef<Reply> replyTo) {
+      this(instrument, fundingTime, rate, markTicks, replyTo, java.util.List.of());
+    }
+  }
 
   /**
    * The account's funding payments, newest first: in {@code instrument} (null: all), with a
@@ -265,8 +274,20 @@ public final class AccountEntity
 
   public record LiquidationIds(java.util.List<String> newestFirst) implements Reply {}
 
-  /** A funding payment applied now, or before ({@code duplicate}): {@code amount} received (negative: paid). */
-  public record FundingPaid(long amount, long lots, boolean duplicate) implements Reply {}
+  /**
+   * A funding payment applied now, or before ({@code duplicate}): {@code amount} received (negative:
+   * paid); {@code late}: earlier intervals the account had missed, paid with it (funding time to amount).
+   */
+  public record FundingPaid(long amount, long lots, boolean duplicate, java.util.Map<Long, Long> late)
+      implements Reply {
+    public FundingPaid {
+      late = late == null ? java.util.Map.of() : java.util.Map.copyOf(late);
+    }
+
+    public FundingPaid(long amount, long lots, boolean duplicate) {
+      this(amount, lots, duplicate, java.util.Map.of());
+    }
+  }
 
   /** A dated future's settlement applied to the account now, or before ({@code duplicate}). */
   public record SettlementDone(SettlementApplied settlement, boolean duplicate) implements Reply {}

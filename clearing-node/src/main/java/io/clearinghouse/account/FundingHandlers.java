@@ -19,6 +19,8 @@ import io.clearinghouse.margin.Instrument;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -28,6 +30,12 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * position it holds when the clock's message arrives, in one event against the instrument's
  * funding pool, so its money is never half-moved. Each (instrument, funding time) applies once:
  * a repeat (the clock resending after a crash or a lost answer) gets the first payment back.
+ *
+ * <p>An interval the account missed (it was never asked before a later one applied, see
+ * {@link FundingLedger}) is paid late: the clock offers its last closed intervals with every
+ * payment ({@code earlier}), and the account pays those it missed and held a position at, in
+ * order, in the same batch of events as the payment asked for, answering with them ({@code late}),
+ * and with them again on a repeat. Asked for a missed interval on its own, it pays it then.
  *
  * <p>An account being liquidated is paid like any other, at once (funding is a cash movement that
  * the liquidation's exact re-checks see; waiting would let the saga close the position first and
@@ -62,50 +70,101 @@ final class FundingHandlers {
     if (spec.funding() == null) {
       return effect.reply(cmd.replyTo(), new Rejected(Rejection.NOT_PERPETUAL, cmd.instrument() + " is not a perpetual"));
     }
-    FundingLedger.Position position = account.funding().position(cmd.instrument());
-    if (position.lastFundingTime() >= cmd.fundingTime()) {
-      long amount = position.lastFundingTime() == cmd.fundingTime() ? position.lastAmount() : 0;
-      return effect.reply(cmd.replyTo(), new FundingPaid(amount, lotsOf(account, cmd.fundingTime(), cmd.instrument()),
-          true));
+    FundingLedger ledger = account.funding();
+    FundingLedger.Position position = ledger.position(cmd.instrument());
+    if (ledger.applied(cmd.instrument(), cmd.fundingTime())) {
+      return effect.reply(cmd.replyTo(), repeat(ledger, cmd));
     }
     if (cmd.markTicks() <= 0) {
       return effect.reply(cmd.replyTo(), new Rejected(Rejection.PRICE_NOT_POSITIVE, "funding mark must be positive"));
     }
     Instrument contract = spec.contract();
-    // The position held at the funding time, not now (see FundingLedger).
-    long lots = position.lotsAtFundingTime(cmd.fundingTime(), account.holding(cmd.instrument()).lots());
+    long lotsNow = account.holding(cmd.instrument()).lots();
+    long now = clock.millis();
+    List<Event> events = new ArrayList<>();
+    Map<Long, Long> late = new TreeMap<>();
+    long lots;
     long amount;
     try {
+      long total = 0;
+      if (cmd.fundingTime() < position.lastFundingTime()) {
+        // A missed interval asked for on its own: paid on the lots remembered for it.
+        lots = position.missed().get(cmd.fundingTime());
+      } else {
+        // Intervals the clock offers that this account missed (or skips now) and held a position at: paid
+        // first, in order, each on the lots held at its own funding time (see FundingLedger).
+        List<FundingLedger.Interval> earlier = new ArrayList<>(cmd.earlier());
+        earlier.sort(java.util.Comparator.comparingLong(FundingLedger.Interval::fundingTime));
+        for (FundingLedger.Interval e : earlier) {
+          long time = e.fundingTime();
+          if (time >= cmd.fundingTime() || e.markTicks() <= 0 || late.containsKey(time)) {
+            continue;
+          }
+          Long missedLots = position.missed().get(time);
+          long held = missedLots != null ? missedLots
+              : time > position.lastFundingTime() ? position.lotsAtFundingTime(time, lotsNow) : 0;
+          if (held == 0) {
+            continue;
+          }
+          long paid = FundingMath.payment(held, e.markTicks(), contract.notionalMultiplier(), e.rate());
+          total = Math.addExact(total, paid);
+          late.put(time, paid);
+          events.add(new FundingApplied(cmd.instrument(), time, e.rate(), e.markTicks(), held, paid, now));
+        }
+        // The position held at the funding time, not now (see FundingLedger).
+        lots = position.lotsAtFundingTime(cmd.fundingTime(), lotsNow);
+      }
       amount = FundingMath.payment(lots, cmd.markTicks(), contract.notionalMultiplier(), cmd.rate());
-      Math.addExact(account.cash(), amount);
+      Math.addExact(account.cash(), Math.addExact(total, amount));
     } catch (ArithmeticException e) {
       return effect.reply(cmd.replyTo(), new Rejected(Rejection.BALANCE_OVERFLOW, "funding payment overflows"));
     }
-    FundingApplied event = new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots,
-        amount, clock.millis());
-    List<Event> events = new ArrayList<>(List.of(event));
-    long cashAfter = account.cash() + amount;
-    if (amount < 0 && cashAfter < 0 && !account.liquidating()
+    events.add(new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots, amount, now));
+    long moved = late.values().stream().mapToLong(Long::longValue).reduce(amount, Math::addExact);
+    long cashAfter = account.cash() + moved;
+    if (moved < 0 && cashAfter < 0 && !account.liquidating()
         && account.holdings().values().stream().allMatch(Holding::flat)) {
       // Paid on a position held at the funding time and closed since (a liquidation that ended
       // before the payment came): no position is left for the monitor to see, so the deficit is
       // settled at once as a liquidation with nothing to close (the fund covers it, or it is
       // recorded as debt), never left uncovered.
-      events.add(new AccountEntity.LiquidationStarted(account.accountId() + "-" + (lastSequenceNumber.getAsLong() + 2),
-          0, java.util.Map.of(), cashAfter, 0, clock.millis(), null));
+      events.add(new AccountEntity.LiquidationStarted(account.accountId() + "-"
+          + (lastSequenceNumber.getAsLong() + events.size() + 1), 0, java.util.Map.of(), cashAfter, 0, clock.millis(),
+          null));
       account.reservations().forEach((orderId, reservation) ->
           events.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
     }
     return effect.persist(events)
         .thenRun(changed::accept)
         .thenRun(state -> {
-          if (amount != 0) {
-            notify.accept(new Notice(NoticeKind.FUNDING, "", (amount < 0 ? "paid " : "received ")
-                + Math.abs(amount) + " funding on " + cmd.instrument() + " (interval ending " + cmd.fundingTime()
-                + ", rate " + cmd.rate() + "e-8)"));
+          if (moved != 0) {
+            notify.accept(new Notice(NoticeKind.FUNDING, "", (moved < 0 ? "paid " : "received ")
+                + Math.abs(moved) + " funding on " + cmd.instrument() + " (interval ending " + cmd.fundingTime()
+                + ", rate " + cmd.rate() + "e-8" + (late.isEmpty() ? "" : ", with " + late.size()
+                + " earlier interval(s) missed") + ")"));
           }
         })
-        .thenReply(cmd.replyTo(), state -> new FundingPaid(amount, lots, false));
+        .thenReply(cmd.replyTo(), state -> new FundingPaid(amount, lots, false, late));
+  }
+
+  /**
+   * The answer to a repeat: the first payment, and the missed intervals paid with it (the earlier
+   * intervals offered that were applied in the same event batch, so at the same time).
+   */
+  private static FundingPaid repeat(FundingLedger ledger, ApplyFunding cmd) {
+    var first = ledger.payment(cmd.instrument(), cmd.fundingTime());
+    FundingLedger.Position position = ledger.position(cmd.instrument());
+    long amount = first.map(FundingLedger.Payment::amount)
+        .orElse(position.lastFundingTime() == cmd.fundingTime() ? position.lastAmount() : 0);
+    Map<Long, Long> late = new TreeMap<>();
+    first.ifPresent(p -> {
+      for (FundingLedger.Interval e : cmd.earlier()) {
+        ledger.payment(cmd.instrument(), e.fundingTime())
+            .filter(q -> q.fundingTime() < p.fundingTime() && q.epochMillis() == p.epochMillis())
+            .ifPresent(q -> late.put(q.fundingTime(), q.amount()));
+      }
+    });
+    return new FundingPaid(amount, first.map(FundingLedger.Payment::lots).orElse(0L), true, late);
   }
 
   /**
@@ -131,16 +190,6 @@ final class FundingHandlers {
           Math.subtractExact(redone, p.amount()), now));
     }
     return adjustments;
-  }
-
-  /** The lots of the payment recorded for {@code fundingTime}, if still retained; else 0. */
-  private static long lotsOf(Account account, long fundingTime, String instrument) {
-    for (FundingLedger.Payment p : account.funding().recent()) {
-      if (p.fundingTime() == fundingTime && p.instrument().equals(instrument)) {
-        return p.lots();
-      }
-    }
-    return 0;
   }
 
   /** Newest first: by funding time, then instrument, both descending (a total order: one payment per pair). */

@@ -7,11 +7,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An account's funding, per instrument: the last funding time applied (the key that makes each
- * (instrument, interval) apply once: a funding clock pays its intervals in order, so anything at
- * or before the last one is a repeat), what that payment was (to answer a repeat with it), and the
- * total received (positive) or paid (negative) in the instrument; plus the account's last
- * payments, newest last, for its funding history. Small on purpose: it is part of every snapshot.
+ * An account's funding, per instrument: the last funding time applied, the intervals before it
+ * that the account held a position at and was never paid for ({@code missed}), what the last
+ * payment was (to answer a repeat with it), and the total received (positive) or paid (negative)
+ * in the instrument; plus the account's last payments, newest last, for its funding history. Small
+ * on purpose: it is part of every snapshot.
+ *
+ * <p>Each (instrument, interval) applies once: an interval at or before the last one applied is a
+ * repeat unless it is missed. A funding clock pays its intervals in order, but an account can miss
+ * one (its node was down past the clock's settle window): when it then applies a later interval,
+ * every interval it skipped and held a position at is remembered as missed, with the lots held
+ * then, and is paid when asked for later (the clock offers its recent intervals with every payment,
+ * see {@link FundingHandlers}). Missed intervals more than {@link #MAX_RECORDED} intervals old are
+ * dropped, never charged (as the clock never charges intervals it skipped); a position change
+ * arriving late with a cut time before a missed interval changes the lots remembered for it.
  *
  * <p>Funding is paid on the position held <em>at the funding time</em>, not when the clock's
  * message arrives, so that both sides of every trade count on the same side of the cut and the
@@ -34,13 +43,14 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
    * held at each funding time after {@code lastFundingTime} that a change has passed.
    */
   public record Position(long lastFundingTime, long lastAmount, long total, long interval, long lastCut,
-      Map<Long, Long> lotsAt) implements CborSerializable {
+      Map<Long, Long> lotsAt, Map<Long, Long> missed) implements CborSerializable {
     public Position {
       lotsAt = lotsAt == null ? Map.of() : Map.copyOf(lotsAt);
+      missed = missed == null ? Map.of() : Map.copyOf(missed);
     }
 
     public Position(long lastFundingTime, long lastAmount, long total) {
-      this(lastFundingTime, lastAmount, total, 0, 0, Map.of());
+      this(lastFundingTime, lastAmount, total, 0, 0, Map.of(), Map.of());
     }
 
     /** The lots to fund for the interval ending at {@code fundingTime}, given the lots held now. */
@@ -57,6 +67,12 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
 
   /** At most this many funding times' lots are kept per instrument (the clock pays them within a minute). */
   static final int MAX_RECORDED = 8;
+
+  /** How many of its last closed intervals a funding clock offers with a payment, for an account that missed them. */
+  public static final int LATE_INTERVALS = MAX_RECORDED;
+
+  /** A closed interval's terms, offered with a later payment to an account that missed it. */
+  public record Interval(long fundingTime, long rate, long markTicks) implements CborSerializable {}
 
   /**
    * One funding payment: {@code amount} received (positive) or paid (negative) on {@code lots}
@@ -101,15 +117,33 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     while (lotsAt.size() > MAX_RECORDED) {
       lotsAt.remove(((java.util.TreeMap<Long, Long>) lotsAt).firstKey());
     }
+    // Likewise for a missed interval not paid yet (one paid late is redone like any payment).
+    Map<Long, Long> missed = new java.util.TreeMap<>(p.missed());
+    missed.replaceAll((time, lots) -> time > cut ? Math.addExact(lots, delta) : lots);
     Map<String, Position> after = new HashMap<>(byInstrument);
     after.put(instrument, new Position(p.lastFundingTime(), p.lastAmount(), p.total(), every,
-        Math.max(p.lastCut(), cut), lotsAt));
+        Math.max(p.lastCut(), cut), lotsAt, missed));
     return new FundingLedger(after, recent);
   }
 
-  /** True when the interval ending at {@code fundingTime} of {@code instrument} was already applied. */
+  /**
+   * True when the interval ending at {@code fundingTime} of {@code instrument} was already applied
+   * (or was skipped holding nothing): at or before the last one applied, and not missed.
+   */
   public boolean applied(String instrument, long fundingTime) {
-    return position(instrument).lastFundingTime() >= fundingTime;
+    Position p = position(instrument);
+    return p.lastFundingTime() >= fundingTime && !p.missed().containsKey(fundingTime);
+  }
+
+  /** The payment recorded for the interval ending at {@code fundingTime}, if still retained. */
+  public java.util.Optional<Payment> payment(String instrument, long fundingTime) {
+    for (int i = recent.size() - 1; i >= 0; i--) {
+      Payment p = recent.get(i);
+      if (p.fundingTime() == fundingTime && p.instrument().equals(instrument)) {
+        return java.util.Optional.of(p);
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** The retained payments of {@code instrument} for funding times after {@code cut}, oldest first. */
@@ -130,7 +164,7 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     Map<String, Position> after = new HashMap<>(byInstrument);
     after.put(instrument, new Position(p.lastFundingTime(), p.lastFundingTime() == fundingTime
         ? Math.addExact(p.lastAmount(), difference) : p.lastAmount(), Math.addExact(p.total(), difference),
-        p.interval(), p.lastCut(), p.lotsAt()));
+        p.interval(), p.lastCut(), p.lotsAt(), p.missed()));
     List<Payment> payments = new ArrayList<>(recent.size());
     for (Payment r : recent) {
       payments.add(r.instrument().equals(instrument) && r.fundingTime() == fundingTime
@@ -141,13 +175,38 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     return new FundingLedger(after, payments);
   }
 
-  FundingLedger with(Payment payment) {
+  /**
+   * A payment applied, the account holding {@code lotsNow} of the instrument: a missed interval
+   * paid late is no longer missed; a later interval becomes the last, and every interval it skips
+   * that the account held a position at is remembered as missed.
+   */
+  FundingLedger with(Payment payment, long lotsNow) {
     Position before = position(payment.instrument());
     Map<String, Position> after = new HashMap<>(byInstrument);
     Map<Long, Long> lotsAt = new java.util.TreeMap<>(before.lotsAt());
-    lotsAt.keySet().removeIf(time -> time <= payment.fundingTime());
-    after.put(payment.instrument(), new Position(payment.fundingTime(), payment.amount(),
-        Math.addExact(before.total(), payment.amount()), before.interval(), before.lastCut(), lotsAt));
+    Map<Long, Long> missed = new java.util.TreeMap<>(before.missed());
+    long last = before.lastFundingTime();
+    long lastAmount = before.lastAmount();
+    if (payment.fundingTime() < last) {
+      missed.remove(payment.fundingTime());
+    } else {
+      long every = before.interval();
+      if (every > 0) {
+        long oldest = payment.fundingTime() - MAX_RECORDED * every;
+        for (long time = payment.fundingTime() - every; time > last && time > oldest; time -= every) {
+          long lots = before.lotsAtFundingTime(time, lotsNow);
+          if (lots != 0) {
+            missed.put(time, lots);
+          }
+        }
+        missed.keySet().removeIf(time -> time <= oldest);
+      }
+      lotsAt.keySet().removeIf(time -> time <= payment.fundingTime());
+      last = payment.fundingTime();
+      lastAmount = payment.amount();
+    }
+    after.put(payment.instrument(), new Position(last, lastAmount,
+        Math.addExact(before.total(), payment.amount()), before.interval(), before.lastCut(), lotsAt, missed));
     List<Payment> payments = new ArrayList<>(recent.size() + 1);
     payments.addAll(recent);
     payments.add(payment);

@@ -47,8 +47,12 @@ final class AccountLedger {
   final Map<String, long[]> fundingTerms = new HashMap<>();
   /** What each funding time paid in all (first payment and redone ones), "instrument|funding time". */
   private final Map<String, Long> fundingFor = new HashMap<>();
-  /** Per perpetual: the last funding time applied (funding times apply once each, in order). */
-  private final Map<String, Long> fundedUpTo = new HashMap<>();
+  /**
+   * Per perpetual: the last funding times applied. Each applies once, in order, except a missed
+   * interval paid late (at most 8 intervals old, after a later one: FundingLedger), so one older
+   * than all of the last 16 is out of order.
+   */
+  private final Map<String, java.util.TreeSet<Long>> fundedTimes = new HashMap<>();
   /** Per dated future: what the account paid into its settlement pool (negative: was paid from it). */
   final Map<String, Long> settlementPaid = new HashMap<>();
   /** Per dated future: the account's settlement, as its journal holds it (one each). */
@@ -156,18 +160,22 @@ final class AccountLedger {
         l.funding(f.instrument(), f.fundingTime(), f.rate(), f.markTicks(), f.lots(), f.amount(), instruments, false);
         l.cash = Math.addExact(l.cash, f.amount());
         l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
-        Long previous = l.fundedUpTo.put(f.instrument(), f.fundingTime());
-        if (previous != null && previous >= f.fundingTime()) {
+        java.util.TreeSet<Long> funded = l.fundedTimes.computeIfAbsent(f.instrument(), k -> new java.util.TreeSet<>());
+        if (funded.contains(f.fundingTime()) || (funded.size() >= 16 && f.fundingTime() < funded.first())) {
           l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
-              + " applied after the one for " + previous + " (an interval paid twice, or out of order)");
+              + " applied after the ones up to " + funded.last() + " (an interval paid twice, or out of order)");
+        }
+        funded.add(f.fundingTime());
+        while (funded.size() > 16) {
+          funded.pollFirst();
         }
       } else if (event instanceof AccountEntity.FundingAdjusted f) {
+        boolean applied = l.fundingTerms.containsKey(f.instrument() + "|" + f.fundingTime());
         l.funding(f.instrument(), f.fundingTime(), f.rate(), f.markTicks(), f.lots(), f.amount(), instruments, true);
         l.cash = Math.addExact(l.cash, f.amount());
         l.fundingPaid.merge(f.instrument(), Math.negateExact(f.amount()), Math::addExact);
         l.fundingAdjusted.merge(f.instrument(), f.amount(), Math::addExact);
-        Long applied = l.fundedUpTo.get(f.instrument());
-        if (applied == null || applied < f.fundingTime()) {
+        if (!applied) {
           l.violations.add(accountId + ": funding of " + f.instrument() + " for " + f.fundingTime()
               + " redone before it was applied");
         }

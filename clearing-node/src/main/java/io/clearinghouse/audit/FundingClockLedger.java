@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * A funding clock's journal as the audit reads it: whether an interval is being paid, and what the
- * clock recorded the accounts applied (received, net: negative means the payers paid more). With
+ * clock recorded the accounts applied (received, net: negative means the payers paid more; late
+ * payments of missed intervals included). With
  * no interval open, every payment the accounts applied has been recorded by their clock, so the
  * instrument's funding pool must hold exactly the negative of it, the rounding residues, never
  * below zero.
@@ -24,6 +25,10 @@ record FundingClockLedger(String instrument, boolean open, long recordedNet, int
         open = true;
         fixed.put(f.fundingTime(), new long[] {f.rate(), f.markTicks()});
       } else if (event instanceof FundingClock.PaymentsRecorded p) {
+        for (long amount : p.amounts().values()) {
+          net = Math.addExact(net, amount);
+        }
+      } else if (event instanceof FundingClock.LatePaymentsRecorded p) {
         for (long amount : p.amounts().values()) {
           net = Math.addExact(net, amount);
         }

@@ -1,13 +1,21 @@
 package io.clearinghouse.funding;
 
+// Over 450 lines: the protocol (commands, events, the interval records), the sampling, fixing and
+// paying steps and the event handlers of one entity; the fan-out and the settings are apart.
+
+import io.clearinghouse.account.FundingLedger;
 import io.clearinghouse.instrument.FundingTerms;
 import io.clearinghouse.margin.FundingMath;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,10 +37,15 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * index, one sample per {@code sample-every} slot, persisted so a restart keeps the average);
  * at the funding time it fixes the interval's rate and mark ({@link IntervalFixed}); then it
  * pays: round after round it asks every node's margin monitor which of its accounts hold the
- * instrument and have not applied this interval, and sends each an
+ * instrument and have not applied this interval, writes down whom it is about to ask
+ * ({@link PaymentsRequested}), sends each an
  * {@link io.clearinghouse.account.AccountEntity.ApplyFunding} keyed by (instrument, funding
- * time), recording who was paid what ({@link PaymentsRecorded}). The account applies its payment
- * once, in one event, so a clock that crashes mid-way resumes and resends safely.
+ * time), and records who was paid what ({@link PaymentsRecorded}). The account applies its
+ * payment once, in one event, and answers a repeat with the first payment; an account asked and
+ * not yet recorded stays requested (in the journal) and is asked again every round until it
+ * answers, so a clock that crashes or times out after its accounts applied, and before it recorded
+ * them, still records them (the monitors no longer name an account that applied). An account that
+ * refuses (it no longer exists) is written off the request ({@link PaymentsRefused}).
  *
  * <p>Why the monitors rather than a list the clock keeps: every account that holds a position is
  * remembered and reports to the monitor of the node it runs on, so the monitors together know
@@ -40,10 +53,15 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * through one entity). An account on a node that died is missing from the answers only until it
  * restarts elsewhere and reports there: the interval stays open for {@code settle-window} after the
  * last account found due, and only a round in which every monitor answered and found nobody
- * closes it ({@link IntervalClosed}, with the totals).
+ * closes it ({@link IntervalClosed}, with the totals), and only once no requested account is
+ * left unrecorded.
  *
- * <p>Intervals are paid in order: the next one is fixed only when this one is closed, which is
- * what lets the account treat any funding time at or before its last as a repeat. An interval
+ * <p>Intervals are paid in order: the next one is fixed only when this one is closed. An account
+ * that missed a closed interval (it restarted after the settle window) is not taken as paid by
+ * the next one: every payment offers the last closed intervals
+ * ({@link io.clearinghouse.account.FundingLedger#LATE_INTERVALS}), the account pays those it
+ * missed first, and the clock records them with their own interval ({@link LatePaymentsRecorded}).
+ * An interval
  * fixed late is followed by the next one all the same (its samples are those taken before its
  * end); a clock more than {@link #MAX_CATCH_UP} intervals behind (no node ran, or no fresh mark)
  * skips to the current interval, and the ones skipped are never charged.
@@ -70,7 +88,9 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
 
   private record FixWith(long fundingTime, FundingEnvironment.Prices prices) implements Command {}
 
-  private record RoundDone(long fundingTime, FundingFanOut.Round round, Throwable failure) implements Command {}
+  private record DueListed(long fundingTime, FundingFanOut.Due due, Throwable failure) implements Command {}
+
+  private record PaidAnswered(long fundingTime, FundingFanOut.Paid paid, Throwable failure) implements Command {}
 
   public record History(List<IntervalRecord> newestFirst, boolean more) implements CborSerializable {
     public History {
@@ -102,6 +122,34 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     }
   }
 
+  /**
+   * The accounts about to be asked to pay the open interval, written before they are asked: each
+   * stays requested until its payment is recorded or refused, and is asked again meanwhile.
+   */
+  public record PaymentsRequested(long fundingTime, Set<String> accounts, long epochMillis) implements Event {
+    public PaymentsRequested {
+      accounts = Set.copyOf(accounts);
+    }
+  }
+
+  /**
+   * Accounts that had missed the closed interval ending at {@code fundingTime} (their node was
+   * down past the settle window) and paid it late, with a payment of the open interval: recorded
+   * with that payment, once; the closed interval's record counts them.
+   */
+  public record LatePaymentsRecorded(long fundingTime, Map<String, Long> amounts, long epochMillis) implements Event {
+    public LatePaymentsRecorded {
+      amounts = Map.copyOf(amounts);
+    }
+  }
+
+  /** Requested accounts that refused the payment (an account that does not exist): not asked again. */
+  public record PaymentsRefused(long fundingTime, Set<String> accounts, long epochMillis) implements Event {
+    public PaymentsRefused {
+      accounts = Set.copyOf(accounts);
+    }
+  }
+
   /** Every holder found was paid and the settle window passed with nobody new. */
   public record IntervalClosed(long fundingTime, long epochMillis) implements Event {}
 
@@ -116,13 +164,36 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     public long residue() {
       return Math.subtractExact(paid, received);
     }
+
+    /** With payments made late by accounts that had missed the interval. */
+    IntervalRecord withLate(java.util.Collection<Long> amounts) {
+      long payers = paid;
+      long receivers = received;
+      for (long amount : amounts) {
+        if (amount < 0) {
+          payers = Math.subtractExact(payers, amount);
+        } else {
+          receivers = Math.addExact(receivers, amount);
+        }
+      }
+      return new IntervalRecord(fundingTime, rate, markTicks, averagePremium, samples,
+          Math.addExact(accounts, amounts.size()), payers, receivers, fixedAt, closedAt);
+    }
   }
 
-  /** The interval being paid: what it was fixed at, and who was paid what so far. */
+  /**
+   * The interval being paid: what it was fixed at, who was paid what so far, and who was asked and
+   * is not recorded yet ({@code requested}).
+   */
   public record Open(long fundingTime, long rate, long markTicks, long averagePremium, long samples, long fixedAt,
-      Map<String, Long> paid, long lastDueAt) implements CborSerializable {
+      Map<String, Long> paid, long lastDueAt, Set<String> requested) implements CborSerializable {
     public Open {
       paid = Map.copyOf(paid);
+      requested = requested == null ? Set.of() : Set.copyOf(requested);
+    }
+
+    Open with(Map<String, Long> paidNow, Set<String> requestedNow, long dueAt) {
+      return new Open(fundingTime, rate, markTicks, averagePremium, samples, fixedAt, paidNow, dueAt, requestedNow);
     }
 
     IntervalRecord record(long closedAt) {
@@ -153,6 +224,10 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     }
 
     static final State EMPTY = new State(0, -1, FundingMath.PremiumAverage.EMPTY, null, List.of());
+
+    State withOpen(Open now) {
+      return new State(intervalEnd, lastSlot, average, now, history);
+    }
   }
 
   // --- wiring ---------------------------------------------------------------------------
@@ -221,7 +296,8 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
         .onCommand(Tick.class, this::tick)
         .onCommand(Sampled.class, this::sampled)
         .onCommand(FixWith.class, this::fix)
-        .onCommand(RoundDone.class, this::roundDone)
+        .onCommand(DueListed.class, this::dueListed)
+        .onCommand(PaidAnswered.class, this::paidAnswered)
         .onCommand(GetHistory.class, (state, cmd) -> {
           cmd.replyTo().tell(history(state, cmd.beforeFundingTime(), cmd.limit()));
           return Effect().none();
@@ -309,36 +385,41 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
     }
     paying = true;
     long fundingTime = open.fundingTime();
-    context.pipeToSelf(environment.fanOut().round(instrument, open, settings), (round, failure) ->
-        new RoundDone(fundingTime, round, failure));
+    context.pipeToSelf(environment.fanOut().due(instrument, open, settings), (due, failure) ->
+        new DueListed(fundingTime, due, failure));
   }
 
-  private Effect<Event, State> roundDone(State state, RoundDone done) {
-    paying = false;
+  /** The monitors named the accounts due: write the new ones down, then ask them and every one still requested. */
+  private Effect<Event, State> dueListed(State state, DueListed listed) {
     Open open = state.open();
-    if (open == null || open.fundingTime() != done.fundingTime()) {
+    if (open == null || open.fundingTime() != listed.fundingTime()) {
+      paying = false;
       return Effect().none();
     }
-    if (done.failure() != null) {
-      context.getLog().warn("Funding round of {} failed, retried on the next tick: {}", instrument,
-          done.failure().toString());
-      return Effect().none();
+    boolean complete = listed.failure() == null && listed.due().complete();
+    if (listed.failure() != null) {
+      context.getLog().warn("Funding round of {} could not list the accounts due, retried on the next tick: {}",
+          instrument, listed.failure().toString());
     }
-    FundingFanOut.Round round = done.round();
-    Map<String, Long> fresh = new HashMap<>();
-    round.amounts().forEach((account, amount) -> {
-      if (!open.paid().containsKey(account)) {
-        fresh.put(account, amount);
+    Set<String> fresh = new TreeSet<>();
+    if (listed.failure() == null) {
+      for (String id : listed.due().accountIds()) {
+        if (!open.paid().containsKey(id) && !open.requested().contains(id)) {
+          fresh.add(id);
+        }
       }
-    });
+    }
     long now = clock.millis();
     if (!fresh.isEmpty()) {
-      return Effect().persist(new PaymentsRecorded(open.fundingTime(), fresh, now))
-          // More may be due right away (the monitors answer a batch at a time): another round now.
-          .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
+      return Effect().persist(new PaymentsRequested(open.fundingTime(), fresh, now))
+          .thenRun(after -> pay(after));
     }
-    if (round.found() == 0 && round.complete()
-        && now - open.lastDueAt() >= settings.settleWindow().toMillis()) {
+    if (!open.requested().isEmpty()) {
+      pay(state);
+      return Effect().none();
+    }
+    paying = false;
+    if (complete && now - open.lastDueAt() >= settings.settleWindow().toMillis()) {
       IntervalRecord closed = open.record(now);
       context.getLog().info("Funding of {} for {} closed: {} accounts, paid {}, received {}, residue {}", instrument,
           java.time.Instant.ofEpochMilli(open.fundingTime()), closed.accounts(), closed.paid(), closed.received(),
@@ -346,6 +427,72 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
       return Effect().persist(new IntervalClosed(open.fundingTime(), now));
     }
     return Effect().none();
+  }
+
+  private void pay(State state) {
+    Open open = state.open();
+    long fundingTime = open.fundingTime();
+    context.pipeToSelf(environment.fanOut().pay(instrument, open, earlier(state), open.requested(), settings),
+        (paid, failure) -> new PaidAnswered(fundingTime, paid, failure));
+  }
+
+  /** The last closed intervals (at most {@link FundingLedger#LATE_INTERVALS}), offered to accounts that missed them. */
+  static List<FundingLedger.Interval> earlier(State state) {
+    List<FundingLedger.Interval> earlier = new ArrayList<>();
+    List<IntervalRecord> history = state.history();
+    for (int i = history.size() - 1; i >= 0 && earlier.size() < FundingLedger.LATE_INTERVALS; i--) {
+      IntervalRecord r = history.get(i);
+      if (r.fundingTime() < state.open().fundingTime()) {
+        earlier.add(new FundingLedger.Interval(r.fundingTime(), r.rate(), r.markTicks()));
+      }
+    }
+    return earlier;
+  }
+
+  private Effect<Event, State> paidAnswered(State state, PaidAnswered answered) {
+    paying = false;
+    Open open = state.open();
+    if (open == null || open.fundingTime() != answered.fundingTime()) {
+      return Effect().none();
+    }
+    if (answered.failure() != null) {
+      context.getLog().warn("Funding round of {} failed, retried on the next tick: {}", instrument,
+          answered.failure().toString());
+      return Effect().none();
+    }
+    Map<String, Long> fresh = new HashMap<>();
+    answered.paid().amounts().forEach((account, amount) -> {
+      if (!open.paid().containsKey(account)) {
+        fresh.put(account, amount);
+      }
+    });
+    Set<String> refused = new TreeSet<>();
+    for (String account : answered.paid().refused()) {
+      if (open.requested().contains(account) && !fresh.containsKey(account)) {
+        refused.add(account);
+      }
+    }
+    long now = clock.millis();
+    List<Event> events = new ArrayList<>(2);
+    // Earlier intervals the accounts recorded now had missed and paid with this one: recorded once, with them.
+    Map<Long, Map<String, Long>> late = new TreeMap<>();
+    answered.paid().late().forEach((account, byTime) -> {
+      if (fresh.containsKey(account)) {
+        byTime.forEach((time, amount) -> late.computeIfAbsent(time, t -> new HashMap<>()).put(account, amount));
+      }
+    });
+    late.forEach((time, amounts) -> events.add(new LatePaymentsRecorded(time, amounts, now)));
+    if (!fresh.isEmpty()) {
+      events.add(new PaymentsRecorded(open.fundingTime(), fresh, now));
+    }
+    if (!refused.isEmpty()) {
+      events.add(new PaymentsRefused(open.fundingTime(), refused, now));
+    }
+    if (events.isEmpty()) {
+      return Effect().none();
+    }
+    // More may be due right away (the monitors answer a batch at a time): another round now.
+    return Effect().persist(events).thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
   }
 
   History history(State state, long before, int limit) {
@@ -393,13 +540,32 @@ public final class FundingClock extends EventSourcedBehavior<FundingClock.Comman
         })
         .onEvent(IntervalFixed.class, (state, e) -> new State(e.nextIntervalEnd(), state.lastSlot(),
             FundingMath.PremiumAverage.EMPTY, new Open(e.fundingTime(), e.rate(), e.markTicks(), e.averagePremium(),
-                e.samples(), e.epochMillis(), Map.of(), e.epochMillis()), state.history()))
+                e.samples(), e.epochMillis(), Map.of(), e.epochMillis(), Set.of()), state.history()))
+        .onEvent(PaymentsRequested.class, (state, e) -> {
+          Set<String> requested = new HashSet<>(state.open().requested());
+          requested.addAll(e.accounts());
+          return state.withOpen(state.open().with(state.open().paid(), requested, e.epochMillis()));
+        })
         .onEvent(PaymentsRecorded.class, (state, e) -> {
           Map<String, Long> paid = new HashMap<>(state.open().paid());
           paid.putAll(e.amounts());
-          Open o = state.open();
-          return new State(state.intervalEnd(), state.lastSlot(), state.average(), new Open(o.fundingTime(), o.rate(),
-              o.markTicks(), o.averagePremium(), o.samples(), o.fixedAt(), paid, e.epochMillis()), state.history());
+          Set<String> requested = new HashSet<>(state.open().requested());
+          requested.removeAll(e.amounts().keySet());
+          return state.withOpen(state.open().with(paid, requested, e.epochMillis()));
+        })
+        .onEvent(PaymentsRefused.class, (state, e) -> {
+          Set<String> requested = new HashSet<>(state.open().requested());
+          requested.removeAll(e.accounts());
+          return state.withOpen(state.open().with(state.open().paid(), requested, state.open().lastDueAt()));
+        })
+        .onEvent(LatePaymentsRecorded.class, (state, e) -> {
+          List<IntervalRecord> history = new ArrayList<>(state.history());
+          for (int i = 0; i < history.size(); i++) {
+            if (history.get(i).fundingTime() == e.fundingTime()) {
+              history.set(i, history.get(i).withLate(e.amounts().values()));
+            }
+          }
+          return new State(state.intervalEnd(), state.lastSlot(), state.average(), state.open(), history);
         })
         .onEvent(IntervalClosed.class, (state, e) -> {
           List<IntervalRecord> history = new ArrayList<>(state.history());

@@ -27,11 +27,21 @@ public record FundingSettings(boolean enabled, Duration sampleEvery, Duration se
 
   /**
    * The settings, checked against the instruments too: an interval stays open at least
-   * {@code settle-window}, so it must be shorter than every perpetual's funding interval.
+   * {@code settle-window}, so it must be shorter than every perpetual's funding interval. And
+   * funding on refuses a perpetual whose insurance fund may take positions over
+   * ({@code insurance-fund-takeover-limit} above 0): a position the fund holds is not funded (no
+   * funding path reaches the fund, review 8 finding 5), so its counterparties would be paid out of
+   * a pool nobody paid into.
    */
   public static FundingSettings fromConfig(Config root, io.clearinghouse.instrument.Instruments instruments) {
     FundingSettings settings = fromConfig(root);
     for (var spec : instruments.specs()) {
+      if (settings.enabled() && spec.funding() != null && spec.liquidation().fundTakeoverLimit() > 0) {
+        throw new ConfigException.BadValue(ROOT + ".enabled", "funding is on, and " + spec.symbol()
+            + " has insurance-fund-takeover-limit " + spec.liquidation().fundTakeoverLimit() + " (minor units) above 0:"
+            + " positions its insurance fund takes over are not funded yet, so set " + spec.symbol()
+            + "'s insurance-fund-takeover-limit = \"0\" or " + ROOT + ".enabled = off");
+      }
       if (spec.funding() != null && settings.settleWindow().compareTo(spec.funding().interval()) >= 0) {
         throw new ConfigException.BadValue(ROOT + ".settle-window", "must be shorter than the funding interval of "
             + spec.symbol() + " (" + spec.funding().interval() + "), was " + settings.settleWindow());

@@ -68,7 +68,7 @@ class FundingCutTest {
     FundingLedger l = FundingLedger.EMPTY.changed(PERP, 0, 100, T8 - H, EIGHT_H);
     l = l.changed(PERP, 100, 100, T8 + EIGHT_H + 1, EIGHT_H);   // passes 08:00 and 16:00
     assertEquals(List.of(T8, T8 + EIGHT_H), List.copyOf(new java.util.TreeSet<>(at(l).lotsAt().keySet())));
-    l = l.with(new FundingLedger.Payment(PERP, T8, 10_000, 500_000, 100, -500, T8 + 5));
+    l = l.with(new FundingLedger.Payment(PERP, T8, 10_000, 500_000, 100, -500, T8 + 5), 200);
     assertEquals(List.of(T8 + EIGHT_H), List.copyOf(new java.util.TreeSet<>(at(l).lotsAt().keySet())));
     assertEquals(100, at(l).lotsAtFundingTime(T8 + EIGHT_H, 200));
   }

@@ -47,36 +47,53 @@ class FundingClockTest {
     final Map<String, Long> applied = new ConcurrentHashMap<>();
     final Map<String, Long> amounts = new ConcurrentHashMap<>();
     final AtomicInteger failNextRounds = new AtomicInteger();
+    /** Accounts that missed the interval ending at the key: paid late when offered it. */
+    final Map<String, Long> missed = new ConcurrentHashMap<>();
     final AtomicInteger rounds = new AtomicInteger();
+    final Map<String, Map<Long, Long>> late = new ConcurrentHashMap<>();
 
     @Override
-    public java.util.concurrent.CompletionStage<Round> round(String instrument, FundingClock.Open open,
+    public java.util.concurrent.CompletionStage<Due> due(String instrument, FundingClock.Open open,
         FundingSettings settings) {
       rounds.incrementAndGet();
-      Map<String, Long> paid = new java.util.HashMap<>();
-      int found = 0;
-      // One account per round (batch 1), like a monitor answering a batch at a time.
+      // One account per round (batch 1), like a monitor answering a batch at a time: the first that
+      // holds the instrument and has not applied the interval (one that applied is not named again).
       for (var e : new java.util.TreeMap<>(lots).entrySet()) {
-        if (applied.getOrDefault(e.getKey(), 0L) >= open.fundingTime() || open.paid().containsKey(e.getKey())) {
-          if (open.paid().containsKey(e.getKey())) {
-            continue;
-          }
-          // Applied before, the clock does not know it yet (it crashed): a repeat answers with the first amount.
-          paid.put(e.getKey(), amounts.get(e.getKey()));
-          found++;
-          break;
+        if (applied.getOrDefault(e.getKey(), 0L) < open.fundingTime() && !open.paid().containsKey(e.getKey())) {
+          return CompletableFuture.completedFuture(new Due(List.of(e.getKey()), false));
         }
-        long amount = FundingMath.payment(e.getValue(), open.markTicks(), 100, open.rate());
-        applied.put(e.getKey(), open.fundingTime());
-        amounts.put(e.getKey(), amount);
-        paid.put(e.getKey(), amount);
-        found++;
-        break;
+      }
+      return CompletableFuture.completedFuture(new Due(List.of(), true));
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Paid> pay(String instrument, FundingClock.Open open,
+        List<io.clearinghouse.account.FundingLedger.Interval> earlier, java.util.Collection<String> accountIds,
+        FundingSettings settings) {
+      Map<String, Long> paid = new java.util.HashMap<>();
+      for (String id : accountIds) {
+        if (applied.getOrDefault(id, 0L) >= open.fundingTime()) {
+          // A repeat answers with the first amount.
+          paid.put(id, amounts.get(id));
+          continue;
+        }
+        long amount = FundingMath.payment(lots.get(id), open.markTicks(), 100, open.rate());
+        Long missedTime = missed.remove(id);
+        if (missedTime != null) {
+          for (var e : earlier) {
+            if (e.fundingTime() == missedTime) {
+              late.put(id, Map.of(missedTime, FundingMath.payment(lots.get(id), e.markTicks(), 100, e.rate())));
+            }
+          }
+        }
+        applied.put(id, open.fundingTime());
+        amounts.put(id, amount);
+        paid.put(id, amount);
       }
       if (failNextRounds.getAndDecrement() > 0) {
         return CompletableFuture.failedFuture(new RuntimeException("lost the answers"));
       }
-      return CompletableFuture.completedFuture(new Round(paid, found, true));
+      return CompletableFuture.completedFuture(new Paid(paid, java.util.Set.of(), Map.copyOf(late)));
     }
   }
 
@@ -178,6 +195,43 @@ class FundingClockTest {
         com.typesafe.config.ConfigException.class, () -> FundingSettings.fromConfig(ConfigFactory.parseString(
             "clearinghouse.funding.parallelism = 0").withFallback(ConfigFactory.load()), INSTRUMENTS));
     assertTrue(zero.getMessage().contains("clearinghouse.funding.parallelism"), zero.getMessage());
+  }
+
+  @Test
+  void aPaymentMadeLateForAMissedIntervalIsRecordedWithItsIntervalAndInTheClocksNet() {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T07:59:58Z"));
+    AtomicReference<FundingEnvironment.Prices> prices = new AtomicReference<>(
+        new FundingEnvironment.Prices(500_000, 500_000, true));
+    Holders holders = new Holders();
+    holders.lots.put("a", 1L);
+    holders.lots.put("b", -1L);
+    String id = PERP + "-late-paid-" + ids.incrementAndGet();
+    org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit journal =
+        org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit.create(testKit.system());
+    ActorRef<FundingClock.Command> fundingClock = testKit.spawn(FundingClock.create(PERP, id,
+        environment(clock, prices, holders)), "late-paid-" + ids.incrementAndGet());
+    tickUntil(fundingClock, () -> quote(fundingClock).samples() == 1);
+    clock.advance(Duration.ofSeconds(3));
+    tickUntil(fundingClock, () -> history(fundingClock).newestFirst().stream().anyMatch(i -> i.closedAt() > 0));
+    // "c" held 2 lots at 08:00 but was down: the interval closed without it. At 16:00 it pays both.
+    holders.lots.put("c", 2L);
+    holders.missed.put("c", EIGHT);
+    clock.advance(Duration.ofHours(8));
+    tickUntil(fundingClock, () -> history(fundingClock).newestFirst().stream().filter(i -> i.closedAt() > 0).count() == 2);
+    List<FundingClock.IntervalRecord> h = history(fundingClock).newestFirst();
+    // 0.01% of 50 USDT per lot: 5,000 per lot.
+    assertEquals(List.of(3L, 15_000L, 5_000L), List.of(h.get(1).accounts(), h.get(1).paid(), h.get(1).received()),
+        "08:00 counts the late payment of c");
+    assertEquals(List.of(3L, 15_000L, 5_000L), List.of(h.get(0).accounts(), h.get(0).paid(), h.get(0).received()));
+    long net = 0;
+    for (Object e : journal.persistedInStorage(FundingClock.persistenceId(id).id())) {
+      if (e instanceof FundingClock.PaymentsRecorded p) {
+        net += p.amounts().values().stream().mapToLong(Long::longValue).sum();
+      } else if (e instanceof FundingClock.LatePaymentsRecorded p) {
+        net += p.amounts().values().stream().mapToLong(Long::longValue).sum();
+      }
+    }
+    assertEquals(-20_000, net, "every payment the accounts made, the late one once");
   }
 
   @Test

@@ -32,7 +32,9 @@ final class Samples {
   /** Fields added after the golden forms were written: "record class name.component". */
   static final Set<String> ADDED = Set.of(
       // Review 8: a liquidation transfer carries the perpetual's funding interval.
-      "io.clearinghouse.account.AccountEntity$LiquidationTransfer.fundingInterval");
+      "io.clearinghouse.account.AccountEntity$LiquidationTransfer.fundingInterval",
+      // Review 8 finding 7: the intervals an account missed, per perpetual.
+      "io.clearinghouse.account.FundingLedger$Position.missed");
 
   private Samples() {}
 
