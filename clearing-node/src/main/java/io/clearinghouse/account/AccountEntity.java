@@ -756,7 +756,7 @@ public final class AccountEntity
   private final class Handlers {
     private final TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
-        () -> environment.clock().millis());
+        () -> environment.clock().millis(), () -> lastSequenceNumber(context));
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),

@@ -121,19 +121,8 @@ final class FundingHandlers {
     }
     events.add(new FundingApplied(cmd.instrument(), cmd.fundingTime(), cmd.rate(), cmd.markTicks(), lots, amount, now));
     long moved = late.values().stream().mapToLong(Long::longValue).reduce(amount, Math::addExact);
-    long cashAfter = account.cash() + moved;
-    if (moved < 0 && cashAfter < 0 && !account.liquidating()
-        && account.holdings().values().stream().allMatch(Holding::flat)) {
-      // Paid on a position held at the funding time and closed since (a liquidation that ended
-      // before the payment came): no position is left for the monitor to see, so the deficit is
-      // settled at once as a liquidation with nothing to close (the fund covers it, or it is
-      // recorded as debt), never left uncovered.
-      events.add(new AccountEntity.LiquidationStarted(account.accountId() + "-"
-          + (lastSequenceNumber.getAsLong() + events.size() + 1), 0, java.util.Map.of(), cashAfter, 0, clock.millis(),
-          null));
-      account.reservations().forEach((orderId, reservation) ->
-          events.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
-    }
+    events.addAll(deficitSettled(account, events, cmd.instrument(), cmd.markTicks(), lastSequenceNumber.getAsLong(),
+        now));
     return effect.persist(events)
         .thenRun(changed::accept)
         .thenRun(state -> {
@@ -165,6 +154,36 @@ final class FundingHandlers {
       }
     });
     return new FundingPaid(amount, first.map(FundingLedger.Payment::lots).orElse(0L), true, late);
+  }
+
+  /**
+   * Funding (a payment, or one redone after a late change) that leaves an account with no position
+   * and its cash below zero: the position it was paid on is closed (a liquidation that ended
+   * before the payment came, a side reversed after it), so no monitor sees the account. The
+   * deficit is settled at once as a liquidation with nothing to close, its fund the instrument's
+   * (the trigger values {@code instrument} at {@code markTicks}): the fund covers it, or it is
+   * recorded as debt, never left uncovered. {@code events}: what the command persists before
+   * these; {@code lastSequenceNumber}: the account's journal's last before them.
+   */
+  static List<Event> deficitSettled(Account account, List<Event> events, String instrument, long markTicks,
+      long lastSequenceNumber, long now) {
+    if (account.liquidating() || events.stream().noneMatch(e -> (e instanceof FundingApplied f && f.amount() < 0)
+        || (e instanceof FundingAdjusted a && a.amount() < 0))) {
+      return List.of();
+    }
+    Account after = account;
+    for (Event e : events) {
+      after = after.apply(e, Long.MAX_VALUE);
+    }
+    if (after.cash() >= 0 || after.liquidating() || !after.holdings().values().stream().allMatch(Holding::flat)) {
+      return List.of();
+    }
+    List<Event> settled = new ArrayList<>();
+    settled.add(new AccountEntity.LiquidationStarted(account.accountId() + "-" + (lastSequenceNumber + events.size() + 1),
+        0, java.util.Map.of(instrument, markTicks), after.cash(), 0, now, null));
+    after.reservations().forEach((orderId, reservation) ->
+        settled.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
+    return settled;
   }
 
   /**

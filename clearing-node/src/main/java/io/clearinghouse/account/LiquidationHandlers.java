@@ -156,10 +156,8 @@ final class LiquidationHandlers {
         return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get());
       }
     }
-    List<Event> events = new ArrayList<>(2);
-    events.add(event);
-    events.addAll(FundingHandlers.lateAdjustments(account, instruments, cmd.instrument(), lots, event.epochMillis(),
-        clock.millis()));
+    List<Event> events = new ArrayList<>(trading.withLateFunding(account, List.of(event), cmd.instrument(), lots,
+        event.epochMillis()));
     if (cmd.role().closing()) {
       events.addAll(releaseBeyond(account, cmd.instrument(), Math.abs(holding.lots() + lots)));
     }

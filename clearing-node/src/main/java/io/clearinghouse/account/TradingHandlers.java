@@ -66,6 +66,14 @@ final class TradingHandlers {
   /** {@code now}: the funding cut of a side that comes without one (the account's clock). */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now) {
+    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, now, () -> 0);
+  }
+
+  /** {@code lastSequenceNumber}: the account journal's last (a liquidation's id when funding leaves a deficit). */
+  TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
+      PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now,
+      java.util.function.LongSupplier lastSequenceNumber) {
+    this.lastSequenceNumber = lastSequenceNumber;
     this.now = now;
     this.asset = asset;
     this.pending = pending;
@@ -77,6 +85,24 @@ final class TradingHandlers {
   }
 
   private final java.util.function.LongSupplier now;
+  private final java.util.function.LongSupplier lastSequenceNumber;
+
+  /**
+   * {@code events} with the late funding adjustments of a change of {@code delta} lots cut at
+   * {@code cut}, and the settlement of a deficit they leave (see FundingHandlers).
+   */
+  List<Event> withLateFunding(Account account, List<Event> events, String instrument, long delta, long cut) {
+    List<Event> late = FundingHandlers.lateAdjustments(account, instruments, instrument, delta, cut, now.getAsLong());
+    if (late.isEmpty()) {
+      return events;
+    }
+    List<Event> all = new ArrayList<>(events);
+    all.addAll(late);
+    long mark = ((AccountEntity.FundingAdjusted) late.get(0)).markTicks();
+    all.addAll(FundingHandlers.deficitSettled(account, all, instrument, mark, lastSequenceNumber.getAsLong(),
+        now.getAsLong()));
+    return all;
+  }
 
   // --- trades ---------------------------------------------------------------------------
 
@@ -167,9 +193,8 @@ final class TradingHandlers {
       return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
     // A side cut before a funding time the account was already paid for: that payment is redone.
-    List<Event> events = new ArrayList<>(List.of(event));
-    events.addAll(FundingHandlers.lateAdjustments(account, instruments, cmd.instrument(), event.signedLots(),
-        event.cutMillis(), now.getAsLong()));
+    List<Event> events = withLateFunding(account, List.of(event), cmd.instrument(), event.signedLots(),
+        event.cutMillis());
     return effect.persist(events).thenRun(state -> {
       pending.release(cmd.sequence());
       changed.accept(state);
@@ -353,11 +378,10 @@ final class TradingHandlers {
             Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
             Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
         Account reversedAccount = account.apply(event);
-        List<Event> events = new ArrayList<>(List.of(event));
-        events.addAll(givenBack(reversedAccount, ref));
+        List<Event> given = new ArrayList<>(List.of(event));
+        given.addAll(givenBack(reversedAccount, ref));
         // Taken back after a funding time its trade counted for was paid: that payment is redone.
-        events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
-            ref.cutMillis(), now.getAsLong()));
+        List<Event> events = withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis());
         return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       }
@@ -378,9 +402,8 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
     }
-    List<Event> events = new ArrayList<>(List.of(event));
-    events.addAll(FundingHandlers.lateAdjustments(account, instruments, ref.instrument(), event.signedLots(),
-        ref.cutMillis(), now.getAsLong()));
+    List<Event> events = withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(),
+        ref.cutMillis());
     return effect.persist(events).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
   }
