@@ -113,6 +113,10 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
       for (long time = newest; time > from && lotsAt.size() < MAX_RECORDED * 2; time -= every) {
         lotsAt.putIfAbsent(time, lotsBefore);
       }
+    } else if (newest > p.lastFundingTime()) {
+      // The account's first change: nothing was held at the last funding time it passes, and a
+      // side cut before that time that arrives later (review 9) is added to this record.
+      lotsAt.putIfAbsent(newest, 0L);
     }
     while (lotsAt.size() > MAX_RECORDED) {
       lotsAt.remove(((java.util.TreeMap<Long, Long>) lotsAt).firstKey());
