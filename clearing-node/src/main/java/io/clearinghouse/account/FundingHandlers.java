@@ -206,7 +206,7 @@ final class FundingHandlers {
       long lots = Math.addExact(p.lots(), delta);
       long redone = FundingMath.payment(lots, p.markTicks(), spec.contract().notionalMultiplier(), p.rate());
       adjustments.add(new FundingAdjusted(instrument, p.fundingTime(), p.rate(), p.markTicks(), lots,
-          Math.subtractExact(redone, p.amount()), now));
+          Math.subtractExact(redone, p.paid()), now));
     }
     return adjustments;
   }

@@ -79,7 +79,22 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
    * at {@code markTicks} and {@code rate} (10^-8), for the interval ending at {@code fundingTime}.
    */
   public record Payment(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
-      long epochMillis) implements CborSerializable {}
+      long epochMillis, long adjusted) implements CborSerializable {
+    /** A payment not redone since ({@code adjusted} 0). */
+    public Payment(String instrument, long fundingTime, long rate, long markTicks, long lots, long amount,
+        long epochMillis) {
+      this(instrument, fundingTime, rate, markTicks, lots, amount, epochMillis, 0);
+    }
+
+    /**
+     * What the funding time moved in all: the first payment ({@code amount}, what a repeat of it is
+     * answered with and its clock recorded) and what redoing it after late changes added
+     * ({@code adjusted}; FundingAdjusted).
+     */
+    public long paid() {
+      return Math.addExact(amount, adjusted);
+    }
+  }
 
   public FundingLedger {
     byInstrument = byInstrument == null ? Map.of() : Map.copyOf(byInstrument);
@@ -105,18 +120,15 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
     // A change from before a recorded funding time, arriving after the record: it was held then.
     lotsAt.replaceAll((time, lots) -> time > cut ? Math.addExact(lots, delta) : lots);
     long newest = Math.floorDiv(cut, every) * every;
-    if (p.lastCut() > 0 || lotsBefore != 0) {
+    {
       // Every unpaid funding time this change passes first: the lots before it were held then (a
-      // position from before cut times were kept: the last few funding times only).
+      // position from before cut times were kept: the last few funding times only; an account's
+      // first change: nothing was held, and a side cut earlier that arrives later adds to it).
       long from = Math.max(p.lastFundingTime(), p.lastCut() > 0 ? Math.floorDiv(p.lastCut(), every) * every
           : newest - MAX_RECORDED * every);
       for (long time = newest; time > from && lotsAt.size() < MAX_RECORDED * 2; time -= every) {
         lotsAt.putIfAbsent(time, lotsBefore);
       }
-    } else if (newest > p.lastFundingTime()) {
-      // The account's first change: nothing was held at the last funding time it passes, and a
-      // side cut before that time that arrives later (review 9) is added to this record.
-      lotsAt.putIfAbsent(newest, 0L);
     }
     while (lotsAt.size() > MAX_RECORDED) {
       lotsAt.remove(((java.util.TreeMap<Long, Long>) lotsAt).firstKey());
@@ -166,14 +178,15 @@ public record FundingLedger(Map<String, Position> byInstrument, List<Payment> re
   FundingLedger adjusted(String instrument, long fundingTime, long lots, long difference) {
     Position p = position(instrument);
     Map<String, Position> after = new HashMap<>(byInstrument);
-    after.put(instrument, new Position(p.lastFundingTime(), p.lastFundingTime() == fundingTime
-        ? Math.addExact(p.lastAmount(), difference) : p.lastAmount(), Math.addExact(p.total(), difference),
+    // The first payment stays what it was (a repeat is answered with it, as its clock recorded it,
+    // review 11); what redoing it moved is kept beside it.
+    after.put(instrument, new Position(p.lastFundingTime(), p.lastAmount(), Math.addExact(p.total(), difference),
         p.interval(), p.lastCut(), p.lotsAt(), p.missed()));
     List<Payment> payments = new ArrayList<>(recent.size());
     for (Payment r : recent) {
       payments.add(r.instrument().equals(instrument) && r.fundingTime() == fundingTime
-          ? new Payment(instrument, fundingTime, r.rate(), r.markTicks(), lots, Math.addExact(r.amount(), difference),
-              r.epochMillis())
+          ? new Payment(instrument, fundingTime, r.rate(), r.markTicks(), lots, r.amount(), r.epochMillis(),
+              Math.addExact(r.adjusted(), difference))
           : r);
     }
     return new FundingLedger(after, payments);

@@ -135,7 +135,7 @@ public final class ProtoMapping {
           .setRate(FundingPages.rate(p.rate()))
           .setMarkPrice(instrument.formatPrice(p.markTicks()))
           .setSize(instrument.formatQuantity(p.lots()))
-          .setAmount(money(p.amount()))
+          .setAmount(money(p.paid()))
           .setAppliedAt(p.epochMillis()));
     }
     if (page.more() && !page.newestFirst().isEmpty()) {

@@ -67,11 +67,13 @@ class FundingCutTest {
   void aPaymentForgetsTheLotsRecordedUpToItsTime() {
     FundingLedger l = FundingLedger.EMPTY.changed(PERP, 0, 100, T8 - H, EIGHT_H);
     l = l.changed(PERP, 100, 100, T8 + EIGHT_H + 1, EIGHT_H);   // passes 08:00 and 16:00
-    // The first change records that nothing was held at 00:00 (a later side cut before it adds to it).
-    assertEquals(List.of(T8 - EIGHT_H, T8, T8 + EIGHT_H), List.copyOf(new java.util.TreeSet<>(at(l).lotsAt().keySet())));
-    assertEquals(0, at(l).lotsAtFundingTime(T8 - EIGHT_H, 200));
+    // The first change records that nothing was held at the funding times it passes (a later side
+    // cut before them adds to them); the second the 100 lots held at 08:00 and 16:00.
+    assertEquals(List.of(0L, 100L, 100L), List.of(at(l).lotsAtFundingTime(T8 - EIGHT_H, 200),
+        at(l).lotsAtFundingTime(T8, 200), at(l).lotsAtFundingTime(T8 + EIGHT_H, 200)));
     l = l.with(new FundingLedger.Payment(PERP, T8, 10_000, 500_000, 100, -500, T8 + 5), 200);
-    assertEquals(List.of(T8 + EIGHT_H), List.copyOf(new java.util.TreeSet<>(at(l).lotsAt().keySet())));
+    assertEquals(List.of(T8 + EIGHT_H), List.copyOf(new java.util.TreeSet<>(at(l).lotsAt().keySet())),
+        "the records up to the payment's time are forgotten");
     assertEquals(100, at(l).lotsAtFundingTime(T8 + EIGHT_H, 200));
   }
 }

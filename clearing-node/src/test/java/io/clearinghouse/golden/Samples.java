@@ -33,6 +33,8 @@ final class Samples {
   static final Set<String> ADDED = Set.of(
       // Review 8: a liquidation transfer carries the perpetual's funding interval.
       "io.clearinghouse.account.AccountEntity$LiquidationTransfer.fundingInterval",
+      // Review 11: a funding payment keeps what redoing it moved beside the first amount.
+      "io.clearinghouse.account.FundingLedger$Payment.adjusted",
       // Review 8 finding 7: the intervals an account missed, per perpetual.
       "io.clearinghouse.account.FundingLedger$Position.missed");
 
