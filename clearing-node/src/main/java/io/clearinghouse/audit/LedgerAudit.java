@@ -1,5 +1,7 @@
 package io.clearinghouse.audit;
 
+// Over 450 lines (since funding and settlement pools): one audit over every journal kind; the per-kind replays live in AccountLedger, ReserveLedger, FundingClockLedger and TransferAudit.
+
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.account.Accounts;
