@@ -76,28 +76,10 @@ public record ExpirySettings(boolean enabled, Duration sampleEvery, long minSamp
   }
 
   private static Duration duration(Config c, String key, Duration min, Duration max) {
-    Duration d;
-    try {
-      d = c.getDuration(key);
-    } catch (ConfigException e) {
-      throw new ConfigException.BadValue(ROOT + "." + key, "must be a duration such as 5s");
-    }
-    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-      throw new ConfigException.BadValue(ROOT + "." + key, "must be from " + min + " to " + max + ", was " + d);
-    }
-    return d;
+    return io.clearinghouse.common.ConfigValues.duration(c, ROOT, key, min, max);
   }
 
   private static int integer(Config c, String key, int min, int max) {
-    int v;
-    try {
-      v = c.getInt(key);
-    } catch (ConfigException e) {
-      throw new ConfigException.BadValue(ROOT + "." + key, "must be a whole number");
-    }
-    if (v < min || v > max) {
-      throw new ConfigException.BadValue(ROOT + "." + key, "must be from " + min + " to " + max + ", was " + v);
-    }
-    return v;
+    return io.clearinghouse.common.ConfigValues.integer(c, ROOT, key, min, max);
   }
 }
