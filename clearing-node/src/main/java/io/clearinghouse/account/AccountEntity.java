@@ -760,7 +760,8 @@ public final class AccountEntity
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
-        trading, environment.clock(), AccountEntity.this::changed, accountId, AccountEntity.this::notice);
+        trading, environment.clock(), AccountEntity.this::changed, accountId, AccountEntity.this::notice,
+        () -> lastSequenceNumber(context));
     private final TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(),
         environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
         accountId, AccountEntity.this::notice);

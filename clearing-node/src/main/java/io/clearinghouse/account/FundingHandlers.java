@@ -175,12 +175,27 @@ final class FundingHandlers {
     for (Event e : events) {
       after = after.apply(e, Long.MAX_VALUE);
     }
-    if (after.cash() >= 0 || after.liquidating() || !after.holdings().values().stream().allMatch(Holding::flat)) {
+    return unsettledDeficit(after, Map.of(instrument, markTicks), lastSequenceNumber + events.size() + 1, now);
+  }
+
+  /**
+   * A liquidation with nothing to close for the deficit of {@code after} (the account once the
+   * events before these apply) when it holds no position, is not liquidating, and its cash is short
+   * of more than its recorded debt covers (what an earlier liquidation recorded stays debt; the
+   * saga settles only the rest, see Settlement.crossDeficit). {@code marks}: what the trigger
+   * values, whose first instrument names the fund; {@code sequenceNumber}: the journal position
+   * the LiquidationStarted will have (its id, unique and stable). Empty when there is nothing to settle.
+   */
+  static List<Event> unsettledDeficit(Account after, Map<String, Long> marks, long sequenceNumber, long now) {
+    long recordedCashDebt = Math.max(0, Math.subtractExact(after.debt(), after.owed()));
+    boolean unsettled = after.cash() < 0 && Math.negateExact(after.cash()) > recordedCashDebt;
+    if (!unsettled || after.liquidating() || marks.isEmpty()
+        || !after.holdings().values().stream().allMatch(Holding::flat)) {
       return List.of();
     }
     List<Event> settled = new ArrayList<>();
-    settled.add(new AccountEntity.LiquidationStarted(account.accountId() + "-" + (lastSequenceNumber + events.size() + 1),
-        0, java.util.Map.of(instrument, markTicks), after.cash(), 0, now, null));
+    settled.add(new AccountEntity.LiquidationStarted(after.accountId() + "-" + sequenceNumber, 0, Map.copyOf(marks),
+        after.cash(), 0, now, null));
     after.reservations().forEach((orderId, reservation) ->
         settled.add(new AccountEntity.ReservationReleased(orderId, reservation.amount())));
     return settled;

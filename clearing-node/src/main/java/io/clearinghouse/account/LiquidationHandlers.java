@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -53,10 +54,12 @@ final class LiquidationHandlers {
   private final Consumer<State> changed;
   private final String accountId;
   private final Consumer<AccountEntity.Notice> notify;
+  private final LongSupplier lastSequenceNumber;
 
   LiquidationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
       TradingHandlers trading, Clock clock, Consumer<State> changed, String accountId,
-      Consumer<AccountEntity.Notice> notify) {
+      Consumer<AccountEntity.Notice> notify, LongSupplier lastSequenceNumber) {
+    this.lastSequenceNumber = lastSequenceNumber;
     this.notify = notify;
     this.accountId = accountId;
     this.effect = effect;
@@ -156,8 +159,14 @@ final class LiquidationHandlers {
         return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get());
       }
     }
-    List<Event> events = new ArrayList<>(trading.withLateFunding(account, List.of(event), cmd.instrument(), lots,
-        event.epochMillis()));
+    List<Event> events;
+    try {
+      events = new ArrayList<>(trading.withLateFunding(account, List.of(event), cmd.instrument(), lots,
+          event.epochMillis()));
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "the transfer overflows " + account.accountId()
+          + "'s funding payments");
+    }
     if (cmd.role().closing()) {
       events.addAll(releaseBeyond(account, cmd.instrument(), Math.abs(holding.lots() + lots)));
     }
@@ -329,7 +338,16 @@ final class LiquidationHandlers {
     if (!account.liquidating() || !account.liquidation().liquidationId().equals(cmd.liquidationId())) {
       return effect.reply(cmd.replyTo(), new StepApplied(0));
     }
-    return effect.persist(new LiquidationEnded(cmd.liquidationId(), clock.millis()))
+    // Funding paid (or redone) after the saga assessed the deficit is in no assessment: an account
+    // that ends flat and short of more than its recorded debt has that rest settled at once by a
+    // liquidation with nothing to close (valuing what this one valued), as FundingHandlers does for
+    // a flat account it pays; otherwise no monitor would ever see it.
+    LiquidationEnded ended = new LiquidationEnded(cmd.liquidationId(), clock.millis());
+    List<Event> events = new ArrayList<>();
+    events.add(ended);
+    events.addAll(FundingHandlers.unsettledDeficit(account.apply(ended, Long.MAX_VALUE),
+        account.liquidation().marks(), lastSequenceNumber.getAsLong() + 2, ended.epochMillis()));
+    return effect.persist(events)
         .thenRun(changed::accept).thenReply(cmd.replyTo(), state -> new StepApplied(0));
   }
 

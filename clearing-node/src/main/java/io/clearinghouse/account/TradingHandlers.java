@@ -89,7 +89,8 @@ final class TradingHandlers {
 
   /**
    * {@code events} with the late funding adjustments of a change of {@code delta} lots cut at
-   * {@code cut}, and the settlement of a deficit they leave (see FundingHandlers).
+   * {@code cut}, and the settlement of a deficit they leave (see FundingHandlers). Throws
+   * ArithmeticException when a redone payment overflows: the caller refuses the change.
    */
   List<Event> withLateFunding(Account account, List<Event> events, String instrument, long delta, long cut) {
     List<Event> late = FundingHandlers.lateAdjustments(account, instruments, instrument, delta, cut, now.getAsLong());
@@ -193,8 +194,13 @@ final class TradingHandlers {
       return effect.reply(cmd.replyTo(), new TradeSideApplied(event.fee(), false));
     }
     // A side cut before a funding time the account was already paid for: that payment is redone.
-    List<Event> events = withLateFunding(account, List.of(event), cmd.instrument(), event.signedLots(),
-        event.cutMillis());
+    List<Event> events;
+    try {
+      events = withLateFunding(account, List.of(event), cmd.instrument(), event.signedLots(), event.cutMillis());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
+          + account.accountId() + "'s funding payments");
+    }
     return effect.persist(events).thenRun(state -> {
       pending.release(cmd.sequence());
       changed.accept(state);
@@ -402,8 +408,13 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
           + account.accountId() + "'s position or cash");
     }
-    List<Event> events = withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(),
-        ref.cutMillis());
+    List<Event> events;
+    try {
+      events = withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
+          + account.accountId() + "'s funding payments");
+    }
     return effect.persist(events).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
   }
