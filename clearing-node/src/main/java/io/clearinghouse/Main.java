@@ -262,7 +262,7 @@ public final class Main {
             system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
             settings.stress().timeout()))).withSettlements(settlements);
     NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
-        unitsAgreed::get, marks));
+        unitsAgreed::get, marks, quotas));
     CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),

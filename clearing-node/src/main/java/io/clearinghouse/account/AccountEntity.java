@@ -770,7 +770,7 @@ public final class AccountEntity
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
     private final SettlementHandlers settlement = new SettlementHandlers(Effect(), environment.instruments(),
-        environment.clock(), AccountEntity.this::changed);
+        environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context));
 
     ReplyEffect<Event, State> opened(Account account, Command command) {
       if (command instanceof CheckTrade cmd) {

@@ -89,20 +89,47 @@ final class TradingHandlers {
 
   /**
    * {@code events} with the late funding adjustments of a change of {@code delta} lots cut at
-   * {@code cut}, and the settlement of a deficit they leave (see FundingHandlers). Throws
+   * {@code cut}, and the settlement of a deficit they, or the change itself when it closes the
+   * account's last position, leave (see FundingHandlers). Throws
    * ArithmeticException when a redone payment overflows: the caller refuses the change.
    */
   List<Event> withLateFunding(Account account, List<Event> events, String instrument, long delta, long cut) {
     List<Event> late = FundingHandlers.lateAdjustments(account, instruments, instrument, delta, cut, now.getAsLong());
-    if (late.isEmpty()) {
+    boolean leavesFlat = leavesFlat(account, instrument, delta);
+    if (late.isEmpty() && !leavesFlat) {
       return events;
     }
     List<Event> all = new ArrayList<>(events);
     all.addAll(late);
-    long mark = ((AccountEntity.FundingAdjusted) late.get(0)).markTicks();
-    all.addAll(FundingHandlers.deficitSettled(account, all, instrument, mark, lastSequenceNumber.getAsLong(),
-        now.getAsLong()));
-    return all;
+    if (!late.isEmpty()) {
+      long mark = ((AccountEntity.FundingAdjusted) late.get(0)).markTicks();
+      all.addAll(FundingHandlers.deficitSettled(account, all, instrument, mark, lastSequenceNumber.getAsLong(),
+          now.getAsLong()));
+    }
+    if (leavesFlat && all.stream().noneMatch(e -> e instanceof AccountEntity.LiquidationStarted)) {
+      // A change that closes the account's last position with its cash short (closed at or beyond
+      // its bankruptcy price, by a fill the pre-trade check did not see or a reversal): no monitor
+      // watches a flat account, so the deficit is settled at once (FundingHandlers.unsettledDeficit).
+      Account after = account;
+      for (Event e : all) {
+        after = after.apply(e, Long.MAX_VALUE);
+      }
+      all.addAll(FundingHandlers.unsettledDeficit(after,
+          java.util.Map.of(instrument, risk.markTicks(instrument, account.holding(instrument))),
+          lastSequenceNumber.getAsLong() + all.size() + 1, now.getAsLong()));
+    }
+    return all.size() == events.size() ? events : all;
+  }
+
+  /** Whether a change of {@code delta} lots in {@code instrument} leaves the account with no position. */
+  private static boolean leavesFlat(Account account, String instrument, long delta) {
+    for (var held : account.holdings().entrySet()) {
+      long lots = held.getKey().equals(instrument) ? Math.addExact(held.getValue().lots(), delta) : held.getValue().lots();
+      if (lots != 0) {
+        return false;
+      }
+    }
+    return delta != 0 && account.holding(instrument).lots() + delta == 0;
   }
 
   // --- trades ---------------------------------------------------------------------------

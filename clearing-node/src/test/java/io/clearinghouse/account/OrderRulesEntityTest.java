@@ -164,6 +164,69 @@ class OrderRulesEntityTest {
     assertTrue(summary().positions().isEmpty());
   }
 
+  /**
+   * Review 12 (high): cash 6,000 less the fee (5,975), long 1 BTC from 50,000 at 10x, mark 47,000:
+   * equity 2,975, healthy. A reduce-only sell of 1 at 42,300 (10% below the mark, inside the band)
+   * was accepted: filled, it realizes -7,700 and leaves the account flat at about -4,746, its
+   * counterparty 4,700 up at the mark, the insurance fund paying the difference. A closing order
+   * may lose against the mark only what the equity carries; at or better than the mark it is
+   * always accepted.
+   */
+  @Test
+  void review12_aClosingOrderPricedBeyondTheBankruptcyPriceIsRefused() {
+    deposit(usdt(6_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 47_000);
+    assertEquals(usdt(2_975), summary().equity());
+    assertRejected(reserve("dump", PERP, -ONE_BTC, price(42_300)), Rejection.INSUFFICIENT_MARGIN);
+    // Loss 2,953 against the mark + fee 22.0235 = 2,975.0235: just beyond the equity.
+    assertRejected(reserve("edge-out", PERP, -ONE_BTC, price(44_047)), Rejection.INSUFFICIENT_MARGIN);
+    // Loss 2,952 + fee 22.024 = 2,974.024: within it.
+    assertEquals(0, reservedAmount(reserve("edge-in", PERP, -ONE_BTC, price(44_048))));
+    // Two closing orders share the equity: half the position at 42,300 would lose 2,350 against
+    // the mark, which with the other order's 2,952 is more than there is.
+    run(r -> new AccountEntity.ReleaseReservation("edge-in", r));
+    assertEquals(0, reservedAmount(reserve("half-1", PERP, -ONE_BTC / 2, price(44_000))));
+    assertRejected(reserve("half-2", PERP, -ONE_BTC / 2, price(42_300)), Rejection.INSUFFICIENT_MARGIN);
+    // At the mark, always.
+    assertEquals(0, reservedAmount(reserve("at-mark", PERP, -ONE_BTC / 2, price(47_000))));
+  }
+
+  @Test
+  void review12_anIsolatedClosingOrderIsHeldToThePositionsOwnEquity() {
+    deposit(usdt(20_000));
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    mark(PERP, 50_000);
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 48_000);
+    // The position carries its margin (5,000) less 2,000 at the mark: 3,000, however much cross cash there is.
+    assertRejected(reserve("iso-dump", PERP, -ONE_BTC, price(44_000)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(0, reservedAmount(reserve("iso-ok", PERP, -ONE_BTC, price(46_000))));
+  }
+
+  /**
+   * Review 12 (high), the backstop: a fill that closes the account's last position beyond its
+   * bankruptcy price without the pre-trade check (an unreserved fill) leaves the cash short; no
+   * monitor watches a flat account, so the deficit is settled at once by a liquidation with
+   * nothing to close (the fund covers it or it is recorded as debt).
+   */
+  @Test
+  void review12_aFillThatLeavesTheAccountFlatAndShortSettlesTheDeficit() {
+    deposit(usdt(6_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 47_000);
+    var closed = trade(PERP, -ONE_BTC, price(42_300));
+    assertTrue(closed.events().stream().anyMatch(e -> e instanceof AccountEntity.LiquidationStarted),
+        "events " + closed.events());
+    AccountSummary after = summary();
+    assertTrue(after.cash() < 0, "cash " + after.cash());
+    assertTrue(after.positions().isEmpty());
+    assertTrue(after.liquidationId() != null, "the deficit is being settled");
+  }
+
   @Test
   void hole3_anOrderBeyondThePriceBandIsRefused() {
     deposit(usdt(100_000));
