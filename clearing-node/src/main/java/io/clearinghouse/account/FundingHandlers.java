@@ -180,15 +180,17 @@ final class FundingHandlers {
 
   /**
    * A liquidation with nothing to close for the deficit of {@code after} (the account once the
-   * events before these apply) when it holds no position, is not liquidating, and its cash is short
-   * of more than its recorded debt covers (what an earlier liquidation recorded stays debt; the
-   * saga settles only the rest, see Settlement.crossDeficit). {@code marks}: what the trigger
+   * events before these apply) when it holds no position, is not liquidating, and its cash below
+   * zero plus what its isolated positions owe (an expiry's isolated shortfall) is more than its
+   * recorded debt (what an earlier liquidation recorded stays debt; the saga settles only the
+   * rest, see Settlement.crossDeficit and Settlement.unrecordedOwed). {@code marks}: what the trigger
    * values, whose first instrument names the fund; {@code sequenceNumber}: the journal position
    * the LiquidationStarted will have (its id, unique and stable). Empty when there is nothing to settle.
    */
   static List<Event> unsettledDeficit(Account after, Map<String, Long> marks, long sequenceNumber, long now) {
-    long recordedCashDebt = Math.max(0, Math.subtractExact(after.debt(), after.owed()));
-    boolean unsettled = after.cash() < 0 && Math.negateExact(after.cash()) > recordedCashDebt;
+    // Short: the cash below zero plus what isolated positions owe; recorded debt stands for both.
+    long shortOf = Math.addExact(Math.max(0, Math.negateExact(after.cash())), after.owed());
+    boolean unsettled = shortOf > after.debt();
     if (!unsettled || after.liquidating() || marks.isEmpty()
         || !after.holdings().values().stream().allMatch(Holding::flat)) {
       return List.of();

@@ -639,7 +639,7 @@ public final class LiquidationSaga
       }
       case ASSESS -> {
         AccountSummary account = expect(Assessed.class, reply).account();
-        long shortfalls = Settlement.shortfalls(state);
+        long shortfalls = Math.addExact(Settlement.shortfalls(state), Settlement.unrecordedOwed(state, account));
         // Isolated shortfalls are owed by their positions, not by the cash (which they never
         // touched); beyond them the cross deficit, counted once: see crossDeficit.
         long need = Math.addExact(shortfalls, Settlement.crossDeficit(state, account));

@@ -30,6 +30,17 @@ final class Settlement {
   }
 
   /**
+   * What isolated positions closed before this liquidation owe that no debt records (an expiry
+   * settlement's isolated shortfall, which starts a liquidation with nothing to close): settled with
+   * this liquidation's own shortfalls. A liquidation records or covers what its closes left owed, so
+   * otherwise this is 0. Recorded debt stands for what is owed first (as in crossDeficit).
+   */
+  static long unrecordedOwed(State state, AccountSummary account) {
+    long owedBefore = Math.max(0, Math.subtractExact(account.owed(), shortfalls(state)));
+    return Math.max(0, Math.subtractExact(owedBefore, account.debt()));
+  }
+
+  /**
    * A margin liquidation: the negative cross equity (cash below zero that open positions still
    * carry is not a deficit). A stop settles only what it closed: at most the loss its cross closes
    * realized, at most what the cash is short, and nothing while the account's equity is not
