@@ -67,10 +67,6 @@ final class ReservationHandlers {
     }
     // Priced from the position as the checked, not yet applied trade sides will leave it.
     Holding holding = promised.holding(cmd.instrument());
-    if (account.inDebt()) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
-          + " from a liquidation: no new orders until it is repaid");
-    }
     long mark = risk.publishedMarkTicks(cmd.instrument());
     // Without a published mark yet, the order is valued against the account's last trade price.
     long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks();
@@ -90,6 +86,11 @@ final class ReservationHandlers {
           Math.subtractExact(promised.cash(), promised.reserved()));
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+    }
+    if (account.inDebt() && !cost.reducing()) {
+      // Closing orders stay open to it: a trader in debt with a position left can still get out.
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
+          + " from a liquidation: no new orders that open a position until it is repaid");
     }
     if (account.liquidating() && !cost.reducing()) {
       // Reduce-only: this order and every other open one on the same side together may at most
@@ -134,7 +135,7 @@ final class ReservationHandlers {
    * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position the
    * account's equity (the lower with and without the promised sides), for an isolated one its
    * margin plus its unrealized PnL at {@code markTicks}; less what the account's other closing
-   * orders on that equity would lose against the mark.
+   * orders on that equity would lose against the mark, with their fees.
    */
   private long closingCushion(Account account, Account promised, Holding holding,
       io.clearinghouse.margin.Instrument instrument, long markTicks) {
@@ -151,8 +152,15 @@ final class ReservationHandlers {
       if (closes && same) {
         io.clearinghouse.margin.Instrument contract = instruments.require(other.instrument());
         long mark = risk.publishedMarkTicks(other.instrument());
-        cushion = Math.subtractExact(cushion, OrderRules.closingLoss(other.remainingLots(), other.priceTicks(),
-            mark > 0 ? mark : other.priceTicks(), contract.notionalMultiplier()));
+        // Valued as this order is: against the mark, else the position's last trade price.
+        long otherReference = mark > 0 ? mark : held.lastPriceTicks() > 0 ? held.lastPriceTicks() : other.priceTicks();
+        long loss = OrderRules.closingLoss(other.remainingLots(), other.priceTicks(), otherReference,
+            contract.notionalMultiplier());
+        if (loss > 0) {
+          long fee = io.clearinghouse.margin.MarginMath.fee(io.clearinghouse.margin.MarginMath.notional(
+              other.remainingLots(), other.priceTicks(), contract.notionalMultiplier()), contract.takerFeePpm());
+          cushion = Math.subtractExact(cushion, Math.addExact(loss, fee));
+        }
       }
     }
     return cushion;

@@ -287,6 +287,9 @@ final class TradingHandlers {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
           + " reduce-only and would now open a position with no margin reserved for it");
     }
+    if (!forced && (reservation != null || checkUnreservedFills)) {
+      closingBeyondBankruptcy(account, instrument, before, cmd, mark, fee);
+    }
     if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED && checkUnreservedFills) {
       // Nothing was reserved for it (no order named, or its reservation released or used up
       // before the fill came): the order-cost rule judges it now, against what is available.
@@ -320,6 +323,38 @@ final class TradingHandlers {
         change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released, cmd.counterparty(),
         cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
         funding == null ? 0 : funding.intervalMillis());
+  }
+
+  /**
+   * The closing rule at the fill (OrderRules.closingFits), for an order's fill and, when unreserved
+   * fills are checked, any other: the lots that close a position, priced worse than the mark, may
+   * lose against it (with the fee) only what the equity carrying the position holds now. The
+   * check at the order saw the equity then; a withdrawal, an isolated margin moved out, other
+   * fills or a mark move since can have taken it, and a fill beyond the bankruptcy price would
+   * hand the insurance fund's money to the counterparty.
+   */
+  private void closingBeyondBankruptcy(Account account, Instrument instrument, Holding before, ApplyTrade cmd,
+      long mark, long fee) {
+    boolean closes = before.lots() != 0 && Long.signum(before.lots()) != Long.signum(cmd.signedLots());
+    if (!closes) {
+      return;
+    }
+    long closingLots = Math.min(Math.absExact(cmd.signedLots()), Math.absExact(before.lots()));
+    long reference = mark > 0 ? mark : before.lastPriceTicks() > 0 ? before.lastPriceTicks() : cmd.priceTicks();
+    long m = instrument.notionalMultiplier();
+    long loss = OrderRules.closingLoss(Long.signum(cmd.signedLots()) * closingLots, cmd.priceTicks(), reference, m);
+    if (loss == 0) {
+      return;
+    }
+    long cushion = before.mode() == MarginMode.ISOLATED
+        ? Math.addExact(before.isolatedMargin(), MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m))
+        : risk.evaluate(account).equity();
+    if (!OrderRules.closingFits(loss, fee, cushion)) {
+      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " closes at "
+          + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(loss) + " against the mark "
+          + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
+          + " of equity carrying " + account.accountId() + "'s position: beyond its bankruptcy price");
+    }
   }
 
   /**

@@ -38,14 +38,24 @@ public final class OrderRules {
    * it opens against the mark, and the taker fee on the whole order.
    * {@link #amount()} is what is reserved for it.
    */
-  public record Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee) {
+  public record Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee,
+      long closingLoss) {
+    public Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee) {
+      this(openingLots, exposureAfter, initialMarginIncrease, openLoss, fee, 0);
+    }
+
     /** True when every lot of the order reduces an existing position: it needs no new margin. */
     public boolean reducing() {
       return openingLots == 0;
     }
 
+    /**
+     * What is reserved for an order that opens: the margin growth, the loss its opening lots open
+     * against the mark, the loss its closing lots (an order that closes a position and opens the
+     * other side) realize against the mark, and the fee.
+     */
     public long amount() {
-      return Math.addExact(Math.addExact(initialMarginIncrease, openLoss), fee);
+      return Math.addExact(Math.addExact(Math.addExact(initialMarginIncrease, openLoss), closingLoss), fee);
     }
   }
 
@@ -80,8 +90,10 @@ public final class OrderRules {
       increase = Math.max(0, Math.subtractExact(after, before));
     }
     long openLoss = openLoss(Long.signum(orderLots) * opening, priceTicks, markTicks, m);
+    long closing = Math.subtractExact(order, opening);
+    long closingLoss = closingLoss(Long.signum(orderLots) * closing, priceTicks, markTicks, m);
     long fee = MarginMath.fee(MarginMath.notional(order, priceTicks, m), instrument.takerFeePpm());
-    return new Cost(opening, Math.addExact(base, opening), increase, openLoss, fee);
+    return new Cost(opening, Math.addExact(base, opening), increase, openLoss, fee, closingLoss);
   }
 
   /**

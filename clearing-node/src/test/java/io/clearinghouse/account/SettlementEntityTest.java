@@ -136,6 +136,21 @@ class SettlementEntityTest {
     assertTrue(AccountTransfers.of(id, event).contains(new Transfer(Bucket.owed(id), Bucket.cash(id), 509_400_000L)));
   }
 
+  /** Review 13: the isolated shortfall is settled even while the account holds other positions. */
+  @Test
+  void anIsolatedShortfallIsSettledWhileOtherPositionsStayOpen() {
+    Future f = new Future(true, ONE_BTC);
+    int seq = sequence.incrementAndGet();
+    f.marks.accept(new Mark("BTCUSDT-PERP", price(50_000), 2, 0));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, f.run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq,
+        "BTCUSDT-PERP", ONE_BTC / 10, price(50_000), false, null, "other", r)).reply());
+    f.clock.advance(Duration.ofSeconds(3_600));
+    var result = f.settle(price(47_000));
+    assertTrue(result.events().stream().anyMatch(e -> e instanceof AccountEntity.LiquidationStarted),
+        "events " + result.events());
+    assertEquals(509_400_000L, f.summary().owed());
+  }
+
   @Test
   void anIsolatedShortGetsItsMarginBackLessItsLossAndFee() {
     Future f = new Future(true, -ONE_BTC);
