@@ -1,9 +1,5 @@
 package io.clearinghouse.liquidation;
 
-// Over 450 lines (issue 12): the saga's persisted protocol (commands, events, the Close record and
-// the State views) must stay nested here, where their journal names point; the phases, the driver,
-// the steps and the venue search are in SagaPhases, SagaDriver, SagaSteps and VenueSearch.
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.clearinghouse.account.Account;
@@ -20,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -278,30 +273,11 @@ public final class LiquidationSaga
       return assessment() == null ? 0 : assessment().shortfall();
     }
 
-    default Long penaltyApplied() {
-      return payments().penaltyApplied();
-    }
-
-    default Long fundPaid() {
-      return payments().fundPaid();
-    }
-
-    default Long capitalPaid() {
-      return payments().capitalPaid();
-    }
-
-    default boolean coverDelivered() {
-      return payments().coverDelivered();
-    }
-
-    default Long debt() {
-      return payments().debt();
-    }
-
     /** The deficit's cover, layer by layer: the penalty applied, the fund's and the operator capital's payments. */
     default long cover() {
-      return Math.addExact(Math.addExact(penaltyApplied() == null ? 0 : penaltyApplied(),
-          fundPaid() == null ? 0 : fundPaid()), capitalPaid() == null ? 0 : capitalPaid());
+      Payments paid = payments();
+      return Math.addExact(Math.addExact(paid.penaltyApplied() == null ? 0 : paid.penaltyApplied(),
+          paid.fundPaid() == null ? 0 : paid.fundPaid()), paid.capitalPaid() == null ? 0 : paid.capitalPaid());
     }
 
     /** Of the cover, what goes to the isolated shortfalls (first) rather than the cash. */
@@ -311,42 +287,22 @@ public final class LiquidationSaga
 
     /** Every penalty the closes took. */
     default long penalties() {
-      long taken = 0;
-      for (Close c : closes()) {
-        if (c.closed() != null) {
-          taken = Math.addExact(taken, c.closed().penalty());
-        }
-      }
-      return taken;
+      return SagaPhases.penalties(this);
     }
 
     /** Penalties taken and not yet delivered to a fund, reserve or provider (some may be applied to the deficit). */
     default long undeliveredPenalties() {
-      long held = penalties();
-      for (long delivered : penaltiesDelivered().values()) {
-        held = Math.subtractExact(held, delivered);
-      }
-      return held;
+      return SagaPhases.undeliveredPenalties(this);
     }
 
     /** Money held by the saga: penalties not yet delivered, payments not yet with the account. */
     default long escrow() {
-      long held = undeliveredPenalties();
-      held = Math.addExact(Math.addExact(held, fundPaid() == null ? 0 : fundPaid()),
-          capitalPaid() == null ? 0 : capitalPaid());
-      return coverDelivered() ? Math.subtractExact(held, cover()) : held;
+      return SagaPhases.escrow(this);
     }
 
     /** Every account that took a side of a close, and every fund the saga touched: told to forget its keys. */
     default Set<String> counterparties() {
-      Set<String> parties = new TreeSet<>();
-      closes().forEach(c -> {
-        // A fund that took a close over is told as a fund.
-        if (c.taken() != null && c.venue() != Venue.FUND) {
-          parties.add(c.counterparty());
-        }
-      });
-      return parties;
+      return SagaPhases.counterparties(this);
     }
 
     /**

@@ -252,7 +252,7 @@ final class SagaDriver {
       }
       case END -> {
         boolean closedAny = state.closes().stream().anyMatch(c -> c.closed() != null && c.closed().signedLots() != 0);
-        Outcome outcome = state.debt() != null ? Outcome.DEBT : SagaSteps.usedAdl(state) ? Outcome.ADL
+        Outcome outcome = state.payments().debt() != null ? Outcome.DEBT : SagaSteps.usedAdl(state) ? Outcome.ADL
             : state.trigger().stop() ? (closedAny ? Outcome.STOP : Outcome.STOP_UNFILLED) : Outcome.COVERED;
         yield persist(new Finished(outcome.wire(), env.clock().millis()),
             () -> env.metrics().liquidationEnded(outcome.wire()));

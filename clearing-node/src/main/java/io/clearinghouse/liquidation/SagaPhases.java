@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The phases of a liquidation, in order: not begun, closing, assessing (the closes are done, the
@@ -79,6 +81,42 @@ public final class SagaPhases {
       return new Covering(closing, closingNote, assessment, payments);
     }
     return new Distributing(closing, closingNote, assessment, payments, penaltiesDelivered);
+  }
+
+  static long penalties(State state) {
+    long taken = 0;
+    for (Close c : state.closes()) {
+      if (c.closed() != null) {
+        taken = Math.addExact(taken, c.closed().penalty());
+      }
+    }
+    return taken;
+  }
+
+  static long undeliveredPenalties(State state) {
+    long held = penalties(state);
+    for (long delivered : state.penaltiesDelivered().values()) {
+      held = Math.subtractExact(held, delivered);
+    }
+    return held;
+  }
+
+  static long escrow(State state) {
+    long held = undeliveredPenalties(state);
+    held = Math.addExact(Math.addExact(held, state.payments().fundPaid() == null ? 0 : state.payments().fundPaid()),
+        state.payments().capitalPaid() == null ? 0 : state.payments().capitalPaid());
+    return state.payments().coverDelivered() ? Math.subtractExact(held, state.cover()) : held;
+  }
+
+  static Set<String> counterparties(State state) {
+    Set<String> parties = new TreeSet<>();
+    state.closes().forEach(c -> {
+      // A fund that took a close over is told as a fund.
+      if (c.taken() != null && c.venue() != LiquidationSaga.Venue.FUND) {
+        parties.add(c.counterparty());
+      }
+    });
+    return parties;
   }
 
   private static IllegalStateException outOfPhase(State state, Event event) {

@@ -123,7 +123,7 @@ final class SagaSteps {
       }
     }
     // The operator's capital may hold for this liquidation (ADL policy) without having paid.
-    if (state.capitalPaid() != null || state.closes().stream()
+    if (state.payments().capitalPaid() != null || state.closes().stream()
         .anyMatch(c -> env.settings().rules(c.instrument()).operatorCapitalPerDay() > 0)) {
       reserves.add(PlatformReserve.OPERATOR_CAPITAL.id());
     }
