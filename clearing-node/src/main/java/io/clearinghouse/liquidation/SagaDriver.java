@@ -230,7 +230,8 @@ final class SagaDriver {
       case ASSESS -> {
         Assessing assessing = expect(Assessing.class, state);
         AccountSummary account = expect(Assessed.class, reply).account();
-        long shortfalls = Math.addExact(Settlement.shortfalls(assessing), Settlement.unrecordedOwed(assessing, account));
+        long shortfalls = Math.addExact(Settlement.shortfalls(assessing),
+            Settlement.unrecordedOwed(assessing, account));
         // Isolated shortfalls are owed by their positions, not by the cash (which they never
         // touched); beyond them the cross deficit, counted once: see crossDeficit.
         long need = Math.addExact(shortfalls, Settlement.crossDeficit(assessing, account));
