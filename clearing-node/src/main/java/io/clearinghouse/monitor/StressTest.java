@@ -162,6 +162,12 @@ public final class StressTest {
       if (s.shocks().isEmpty()) {
         throw new RejectedException(Rejection.INVALID_SHOCK, "scenario " + s.name() + " has no shock");
       }
+      // Each name once: the report tells scenarios apart by name, and a request is then bounded by
+      // the configuration (one shock, one ladder, each configured scenario once), however long.
+      if (shocked.containsKey(s.name())) {
+        throw new RejectedException(Rejection.INVALID_SHOCK, "scenario " + s.name() + " is named twice");
+      }
+      shocked.put(s.name(), List.of());
       Map<String, Long> at = new TreeMap<>(current);
       List<ShockedMark> moved = new ArrayList<>();
       for (Map.Entry<String, Long> shock : new TreeMap<>(s.shocks()).entrySet()) {
@@ -230,6 +236,12 @@ public final class StressTest {
       if (answered.isEmpty()) {
         throw new RejectedException(Rejection.TIMEOUT, "no margin monitor answered the stress test within "
             + settings.timeout().toMillis() + " ms");
+      }
+      long busy = answered.stream().filter(StressEvaluation.Answer::busy).count();
+      if (busy > 0) {
+        // A node evaluating another stress test refused this one: a report without its accounts would mislead.
+        throw new RejectedException(Rejection.TOO_MANY_CONCURRENT_CALLS, "a stress test is already running on "
+            + busy + " of " + answered.size() + " nodes: retry when it ends");
       }
       return answered;
     });
