@@ -45,8 +45,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * <p>What the merge does not model: penalties paid into a fund during the cascade are not counted
  * on by later deficits (the report is conservative there), the operator capital's payments earlier
  * the same day are not known (its whole daily amount is counted), protective stops are not
- * triggered, and the closes do not move the price (no cascade). A node that does not answer in time
- * is left out and the report says how many answered.
+ * triggered, and the closes do not move the price (no cascade). Closes are cut into the saga's
+ * slices of the market depth, read once when the test runs; an account is counted on one path (every
+ * slice at the backstop price or every one at bankruptcy) where the saga may mix them, slice by
+ * slice. A node that does not answer in time is left out and the report says how many answered; a
+ * node already evaluating another stress test refuses, and so does the run.
  */
 public final class StressTest {
   /**
