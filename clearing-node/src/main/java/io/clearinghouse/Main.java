@@ -187,7 +187,10 @@ public final class Main {
     io.clearinghouse.price.MarketDepth depth = io.clearinghouse.price.MarketDepth.start(system, clock,
         io.clearinghouse.price.MarketDepth.maxAge(config));
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
-    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
+    // One rule sizes the saga's closes and the stress test's simulated ones (issue 16).
+    io.clearinghouse.liquidation.CloseSizing sizing = io.clearinghouse.liquidation.CloseSizing.byDepth(
+        settings.instruments(), depth);
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings, sizing);
     ClusterSharding sharding = ClusterSharding.get(system);
     // The accounts sweep their trading fees into the platform-revenue reserve (through Liquidations, made below).
     AtomicReference<Liquidations> reserves = new AtomicReference<>();
@@ -225,7 +228,7 @@ public final class Main {
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
-        metrics, clock, io.clearinghouse.liquidation.CloseSizing.byDepth(settings.instruments(), depth)));
+        metrics, clock, sizing));
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
