@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clearinghouse.Main;
 import io.clearinghouse.cli.Chctl;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -93,6 +94,64 @@ class CascadeProgressIntegrationTest {
       List<String> lines = json[1].lines().toList();
       assertEquals(2, lines.size(), json[1]);
       assertEquals(TRADERS, JSON.readTree(lines.get(1)).get("settled").asLong());
+      h.auditClean();
+    }
+  }
+
+  /**
+   * Two nodes: the view asked of either sums both nodes' counts (the second node's reporter is
+   * asked over remoting), lists each node, and agrees with the liquidations that ran.
+   */
+  @Test
+  void theViewIsClusterWideOverTwoNodes() {
+    String keyspace = TestNodes.newKeyspace("cascade_cluster");
+    String config = LiquidationHarness.config("");
+    Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, config));
+    List<Main.Node> nodes = new ArrayList<>(List.of(first));
+    try {
+      nodes.add(TestNodes.start(TestNodes.nodeConfig(keyspace, config + "\npekko.cluster.seed-nodes = [\""
+          + first.system().address() + "\"]")));
+    } catch (RuntimeException e) {
+      TestNodes.stop(first);
+      throw e;
+    }
+    try (LiquidationHarness h = new LiquidationHarness(nodes)) {
+      HttpClient http = HttpClient.newHttpClient();
+      String second = nodes.get(1).managementUri().replaceAll("/$", "");
+      // Both members up and both reporters registered: every node answers with its counts.
+      h.probe.awaitAssert(Duration.ofSeconds(45), Duration.ofMillis(200), () -> {
+        JsonNode view = cascade(http, second);
+        assertEquals(2, view.get("nodes").size(), view.toString());
+        for (JsonNode node : view.get("nodes")) {
+          assertTrue(node.has("started"), view.toString());
+        }
+        return null;
+      });
+      h.open("maker", "1000000");
+      h.open("prov", "1000000");
+      h.provider("prov", "1000000", PERP);
+      h.topUp(PERP, "1000", "seed");
+      int traders = 6;
+      for (int i = 1; i <= traders; i++) {
+        h.open("trader-" + i, "1000");
+        h.buy("trader-" + i, "maker", PERP, "1", "50000");
+      }
+      h.mark(PERP, "49000");
+      JsonNode settled = h.probe.awaitAssert(LiquidationHarness.WAIT, Duration.ofMillis(100), () -> {
+        JsonNode view = cascade(http, second);
+        assertEquals(List.of((long) traders, (long) traders, 0L), counts(view), view.toString());
+        return view;
+      });
+      long startedPerNode = 0;
+      for (JsonNode node : settled.get("nodes")) {
+        startedPerNode += node.get("started").asLong();
+      }
+      assertEquals(traders, startedPerNode, settled.toString());
+      assertEquals(0, settled.get("unanswered").size(), settled.toString());
+      // Asked of the first node, the same totals.
+      assertEquals(List.of((long) traders, (long) traders, 0L),
+          counts(cascade(http, h.node.managementUri().replaceAll("/$", ""))));
+      assertEquals(h.fund(PERP).getBalance(), settled.get("funds").get(PERP).get("balance").asText());
       h.auditClean();
     }
   }
