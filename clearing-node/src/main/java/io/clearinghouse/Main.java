@@ -37,6 +37,7 @@ import io.clearinghouse.monitor.ClosestToLiquidation;
 import io.clearinghouse.monitor.OpenInterest;
 import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
+import io.clearinghouse.ops.CascadeProgress;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.console.ConsoleBackend;
 import io.clearinghouse.ops.Readiness;
@@ -251,6 +252,7 @@ public final class Main {
         settings.account().askTimeout(), config.getDuration("clearinghouse.liquidation.list-deadline"));
     reserves.set(liquidations);
     NodeContext.get(system).liquidations(liquidations);
+    NodeContext.get(system).cascade(CascadeProgress.start(system, metrics, settings.asset(), settings.account().askTimeout()));
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
     // Nothing that needs a token is served before this node's instruments agree with the units the

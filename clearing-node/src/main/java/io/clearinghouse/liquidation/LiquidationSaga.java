@@ -381,7 +381,7 @@ public final class LiquidationSaga
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Begin.class, (state, begin) -> state.accountId() != null
             ? Effect().none()
-            : driver.persist(new Began(begin.accountId(), begin.trigger())))
+            : driver.persist(new Began(begin.accountId(), begin.trigger()), env.metrics()::liquidationStarted))
         .onCommand(Get.class, (state, get) -> {
           get.replyTo().tell(state.accountId() == null ? Optional.empty() : Optional.of(FundFlow.of(liquidationId, state,
               env.settings())));

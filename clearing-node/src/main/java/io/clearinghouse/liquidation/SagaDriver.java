@@ -313,7 +313,7 @@ final class SagaDriver {
   }
 
   /** Persists, runs {@code persisted}, then drives on to the next step. */
-  private Effect<Event, State> persist(Event event, Runnable persisted) {
+  Effect<Event, State> persist(Event event, Runnable persisted) {
     return effects.persist(event).thenRun(state -> {
       persisted.run();
       retries = 0;
