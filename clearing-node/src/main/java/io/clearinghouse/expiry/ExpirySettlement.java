@@ -20,12 +20,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The settlement of one dated future (sharded by instrument, event-sourced), the only place its
@@ -94,10 +96,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   /** The settlement price is fixed: from the index average, or by {@code operator} (null: the average). */
   public record PriceFixed(long priceTicks, long samples, String operator, long epochMillis) implements Event {}
 
-  /**
-   * The accounts about to be asked to settle, written before they are asked: each stays requested
-   * until its result is recorded, and is asked again meanwhile.
-   */
+  /** Accounts about to be asked to settle, written before: each is asked again until its result is recorded. */
   public record SettlementsRequested(Set<String> accounts, long epochMillis) implements Event {
     public SettlementsRequested {
       accounts = Set.copyOf(accounts);
@@ -229,6 +228,18 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   @Override
   public RetentionCriteria retentionCriteria() {
     return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (!state.requested().isEmpty()) {
+            context.getLog().info("Settlement of {} resumes: {} accounts asked and not recorded yet, asked again",
+                instrument, state.requested().size());
+          }
+        })
+        .build();
   }
 
   @Override
