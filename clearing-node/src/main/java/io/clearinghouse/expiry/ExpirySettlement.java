@@ -7,7 +7,10 @@ import io.clearinghouse.margin.SettlementMath;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,12 +20,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The settlement of one dated future (sharded by instrument, event-sourced), the only place its
@@ -37,11 +42,16 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  *       waits ({@link SettlementWaiting}, a metric and a warning) until an operator sets the price
  *       ({@link SetPrice}, recorded with the operator's name);
  *   <li>then it settles: round after round it asks every node's margin monitor which of its
- *       accounts still hold the instrument and sends each an
- *       {@link io.clearinghouse.account.AccountEntity.ApplySettlement}, recording every account's
- *       result ({@link AccountsSettled}); the account applies its settlement once, so a settlement
- *       that crashes mid-way resumes and resends safely. A round in which every monitor answered
- *       and found nobody, {@code settle-window} after the last account found, ends it
+ *       accounts still hold the instrument, writes down whom it is about to ask
+ *       ({@link SettlementsRequested}), sends each an
+ *       {@link io.clearinghouse.account.AccountEntity.ApplySettlement} and records every account's
+ *       result ({@link AccountsSettled}). The account applies its settlement once and answers a
+ *       repeat with the first result; an account asked and not yet recorded stays requested (in
+ *       the journal) and is asked again every round until it answers. That is what makes a
+ *       restart safe: an account that applied its settlement no longer holds the future, so no
+ *       monitor names it again, and only the journal still knows to ask it for its result. A
+ *       round in which every monitor answered and found nobody, with no requested account left
+ *       unrecorded, {@code settle-window} after the last account found, ends it
  *       ({@link SettlementClosed}): the instrument is settled.
  * </ol>
  */
@@ -65,7 +75,9 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
   private record Sampled(long slot, long indexTicks) implements Command {}
 
-  private record RoundDone(SettlementFanOut.Round round, Throwable failure) implements Command {}
+  private record DueListed(SettlementFanOut.Due due, Throwable failure) implements Command {}
+
+  private record SettledAnswered(Map<String, SettlementApplied> settled, Throwable failure) implements Command {}
 
   public sealed interface Reply extends CborSerializable {}
 
@@ -83,6 +95,13 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
   /** The settlement price is fixed: from the index average, or by {@code operator} (null: the average). */
   public record PriceFixed(long priceTicks, long samples, String operator, long epochMillis) implements Event {}
+
+  /** Accounts about to be asked to settle, written before: each is asked again until its result is recorded. */
+  public record SettlementsRequested(Set<String> accounts, long epochMillis) implements Event {
+    public SettlementsRequested {
+      accounts = Set.copyOf(accounts);
+    }
+  }
 
   /** Accounts settled, each recorded once with its result. */
   public record AccountsSettled(Map<String, SettlementApplied> results, long epochMillis) implements Event {
@@ -132,15 +151,23 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
   }
 
+  /** {@code requested}: accounts asked to settle whose result is not recorded yet. */
   public record State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
-      long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt)
+      long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested)
       implements CborSerializable {
     public State {
       average = average == null ? SettlementMath.Average.EMPTY : average;
       results = results == null ? Map.of() : Map.copyOf(results);
+      requested = requested == null ? Set.of() : Set.copyOf(requested);
     }
 
-    static final State EMPTY = new State(SettlementMath.Average.EMPTY, -1, Status.PENDING, 0, null, 0, Map.of(), 0, 0);
+    static final State EMPTY = new State(SettlementMath.Average.EMPTY, -1, Status.PENDING, 0, null, 0, Map.of(), 0, 0,
+        Set.of());
+
+    State with(Map<String, SettlementApplied> resultsNow, Set<String> requestedNow, long dueAt) {
+      return new State(average, lastSlot, status, priceTicks, operator, fixedAt, resultsNow, dueAt, closedAt,
+          requestedNow);
+    }
   }
 
   // --- wiring ---------------------------------------------------------------------------
@@ -204,11 +231,24 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   }
 
   @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (!state.requested().isEmpty()) {
+            context.getLog().info("Settlement of {} resumes: {} accounts asked and not recorded yet, asked again",
+                instrument, state.requested().size());
+          }
+        })
+        .build();
+  }
+
+  @Override
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Tick.class, this::tick)
         .onCommand(Sampled.class, this::sampled)
-        .onCommand(RoundDone.class, this::roundDone)
+        .onCommand(DueListed.class, this::dueListed)
+        .onCommand(SettledAnswered.class, this::settledAnswered)
         .onCommand(SetPrice.class, this::setPrice)
         .onCommand(GetRecord.class, (state, cmd) -> {
           cmd.replyTo().tell(record(state));
@@ -304,32 +344,37 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
       return;
     }
     settling = true;
-    context.pipeToSelf(environment.fanOut().round(instrument, terms.expiryMillis(), state.priceTicks(),
-        state.results().keySet(), settings), RoundDone::new);
+    context.pipeToSelf(environment.fanOut().due(instrument, state.results().keySet(), settings), DueListed::new);
   }
 
-  private Effect<Event, State> roundDone(State state, RoundDone done) {
-    settling = false;
+  /** The monitors named the holders: write the new ones down, then ask them and every one still requested. */
+  private Effect<Event, State> dueListed(State state, DueListed listed) {
     if (state.status() != Status.SETTLING) {
+      settling = false;
       return Effect().none();
     }
-    if (done.failure() != null) {
-      context.getLog().warn("Settlement round of {} failed, retried on the next tick: {}", instrument,
-          done.failure().toString());
-      return Effect().none();
+    if (listed.failure() != null) {
+      context.getLog().warn("Settlement round of {} could not list the holders, retried on the next tick: {}",
+          instrument, listed.failure().toString());
     }
-    Map<String, SettlementApplied> fresh = new HashMap<>();
-    done.round().settled().forEach((account, result) -> {
-      if (!state.results().containsKey(account)) {
-        fresh.put(account, result);
+    Set<String> fresh = new TreeSet<>();
+    if (listed.failure() == null) {
+      for (String id : listed.due().accountIds()) {
+        if (!state.results().containsKey(id) && !state.requested().contains(id)) {
+          fresh.add(id);
+        }
       }
-    });
+    }
     long now = clock.millis();
     if (!fresh.isEmpty()) {
-      return Effect().persist(new AccountsSettled(fresh, now))
-          .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
+      return Effect().persist(new SettlementsRequested(fresh, now)).thenRun(this::settle);
     }
-    if (done.round().found() == 0 && done.round().complete()
+    if (!state.requested().isEmpty()) {
+      settle(state);
+      return Effect().none();
+    }
+    settling = false;
+    if (listed.failure() == null && listed.due().complete() && listed.due().accountIds().isEmpty()
         && now - Math.max(state.lastDueAt(), startedAt) >= settings.settleWindow().toMillis()) {
       SettlementRecord r = record(state);
       context.getLog().info("Settlement of {} closed at {} ticks: {} accounts, values summing to {}, fees {}",
@@ -337,6 +382,35 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
       return Effect().persist(new SettlementClosed(now));
     }
     return Effect().none();
+  }
+
+  private void settle(State state) {
+    context.pipeToSelf(environment.fanOut().settle(instrument, terms.expiryMillis(), state.priceTicks(),
+        state.requested(), settings), SettledAnswered::new);
+  }
+
+  private Effect<Event, State> settledAnswered(State state, SettledAnswered answered) {
+    settling = false;
+    if (state.status() != Status.SETTLING) {
+      return Effect().none();
+    }
+    if (answered.failure() != null) {
+      context.getLog().warn("Settlement round of {} failed, retried on the next tick: {}", instrument,
+          answered.failure().toString());
+      return Effect().none();
+    }
+    Map<String, SettlementApplied> fresh = new HashMap<>();
+    answered.settled().forEach((account, result) -> {
+      if (!state.results().containsKey(account)) {
+        fresh.put(account, result);
+      }
+    });
+    if (fresh.isEmpty()) {
+      return Effect().none();
+    }
+    // More may be due right away (the monitors answer a batch at a time): another round now.
+    return Effect().persist(new AccountsSettled(fresh, clock.millis()))
+        .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
   }
 
   SettlementRecord record(State state) {
@@ -350,19 +424,26 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     return newEventHandlerBuilder().forAnyState()
         .onEvent(IndexSampled.class, (state, e) -> new State(state.average().plus(e.indexTicks()), e.slot(),
             state.status(), state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(),
-            state.closedAt()))
+            state.closedAt(), state.requested()))
         .onEvent(SettlementWaiting.class, (state, e) -> new State(state.average(), state.lastSlot(),
-            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0))
+            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0, state.requested()))
         .onEvent(PriceFixed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLING,
-            e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0))
+            e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0, state.requested()))
+        .onEvent(SettlementsRequested.class, (state, e) -> {
+          Set<String> requested = new HashSet<>(state.requested());
+          requested.addAll(e.accounts());
+          return state.with(state.results(), requested, e.epochMillis());
+        })
         .onEvent(AccountsSettled.class, (state, e) -> {
           Map<String, SettlementApplied> results = new HashMap<>(state.results());
           results.putAll(e.results());
-          return new State(state.average(), state.lastSlot(), state.status(), state.priceTicks(), state.operator(),
-              state.fixedAt(), results, e.epochMillis(), 0);
+          Set<String> requested = new HashSet<>(state.requested());
+          requested.removeAll(e.results().keySet());
+          return state.with(results, requested, e.epochMillis());
         })
         .onEvent(SettlementClosed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLED,
-            state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(), e.epochMillis()))
+            state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(), e.epochMillis(),
+            state.requested()))
         .build();
   }
 }

@@ -4,6 +4,7 @@ import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.monitor.MarginMonitor;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,23 +22,32 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
-/** One round of a dated future's settlement: find the accounts still holding it, settle them, say what they applied. */
-@FunctionalInterface
+/**
+ * One round of a dated future's settlement, in two steps so that the settlement can write down
+ * whom it asks before asking ({@link ExpirySettlement.SettlementsRequested}): find the accounts
+ * still holding the future, then settle the ones the settlement names and say what they applied.
+ */
 public interface SettlementFanOut {
 
   /**
-   * {@code settled}: each account's settlement, now or before (a repeat answers with the first);
-   * {@code found}: holders found that were not settled before this round; {@code complete}: every
-   * node's monitor answered, none had more than a batch, and every account settled.
+   * {@code accountIds}: holders found that the settlement has not recorded ({@code done});
+   * {@code complete}: every node's monitor answered and none had more than a batch.
    */
-  record Round(Map<String, AccountEntity.SettlementApplied> settled, int found, boolean complete) {
-    public Round {
-      settled = Map.copyOf(settled);
+  record Due(List<String> accountIds, boolean complete) {
+    public Due {
+      accountIds = List.copyOf(accountIds);
     }
   }
 
-  CompletionStage<Round> round(String instrument, long expiryMillis, long priceTicks, Set<String> done,
-      ExpirySettings settings);
+  CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings);
+
+  /**
+   * Each named account's settlement, now or before (a repeat answers with the first); an account
+   * missing from the answer did not settle now (no answer in time, or being liquidated) and is
+   * asked again.
+   */
+  CompletionStage<Map<String, AccountEntity.SettlementApplied>> settle(String instrument, long expiryMillis,
+      long priceTicks, Collection<String> accountIds, ExpirySettings settings);
 
   /**
    * The cluster's fan-out: every node's margin monitor (through the receptionist) names its
@@ -46,52 +56,60 @@ public interface SettlementFanOut {
    */
   static SettlementFanOut viaMonitors(ActorSystem<?> system) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    return (instrument, expiryMillis, priceTicks, done, settings) -> {
-      Duration timeout = settings.askTimeout();
-      CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
-          replyTo -> Receptionist.find(MarginMonitor.SERVICE_KEY, replyTo), timeout, system.scheduler());
-      return listing.thenCompose(found -> {
-        Set<ActorRef<MarginMonitor.Command>> monitors = found.getServiceInstances(MarginMonitor.SERVICE_KEY);
-        AtomicBoolean complete = new AtomicBoolean(!monitors.isEmpty());
-        List<CompletableFuture<List<String>>> answers = new ArrayList<>();
-        for (ActorRef<MarginMonitor.Command> monitor : monitors) {
-          CompletionStage<MarginMonitor.FundingHolders> answer = AskPattern.ask(monitor,
-              replyTo -> new MarginMonitor.FundingHoldersQuery(instrument, Long.MAX_VALUE, settings.batch(), replyTo),
-              timeout, system.scheduler());
-          answers.add(answer.thenApply(a -> {
-            if (a.more()) {
+    return new SettlementFanOut() {
+      @Override
+      public CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings) {
+        Duration timeout = settings.askTimeout();
+        CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+            replyTo -> Receptionist.find(MarginMonitor.SERVICE_KEY, replyTo), timeout, system.scheduler());
+        return listing.thenCompose(found -> {
+          Set<ActorRef<MarginMonitor.Command>> monitors = found.getServiceInstances(MarginMonitor.SERVICE_KEY);
+          AtomicBoolean complete = new AtomicBoolean(!monitors.isEmpty());
+          List<CompletableFuture<List<String>>> answers = new ArrayList<>();
+          for (ActorRef<MarginMonitor.Command> monitor : monitors) {
+            CompletionStage<MarginMonitor.FundingHolders> answer = AskPattern.ask(monitor,
+                replyTo -> new MarginMonitor.FundingHoldersQuery(instrument, Long.MAX_VALUE, settings.batch(),
+                    replyTo), timeout, system.scheduler());
+            answers.add(answer.thenApply(a -> {
+              if (a.more()) {
+                complete.set(false);
+              }
+              return a.accountIds();
+            }).exceptionally(failure -> {
               complete.set(false);
-            }
-            return a.accountIds();
-          }).exceptionally(failure -> {
-            complete.set(false);
-            return List.of();
-          }).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenCompose(all -> {
-          Set<String> due = new LinkedHashSet<>();
-          answers.forEach(a -> a.join().stream().filter(id -> !done.contains(id)).forEach(due::add));
-          return Source.from(new ArrayList<>(due))
-              .mapAsyncUnordered(settings.parallelism(), accountId -> sharding
-                  .entityRefFor(AccountEntity.TYPE_KEY, accountId)
-                  .<AccountEntity.Reply>ask(replyTo -> new AccountEntity.ApplySettlement(instrument, expiryMillis,
-                      priceTicks, replyTo), timeout)
-                  .handle((reply, failure) -> Pair.create(accountId, failure == null ? reply : null)))
-              .runWith(Sink.seq(), system)
-              .thenApply(replies -> {
-                Map<String, AccountEntity.SettlementApplied> settled = new HashMap<>();
-                for (Pair<String, AccountEntity.Reply> r : replies) {
-                  if (r.second() instanceof AccountEntity.SettlementDone d) {
-                    settled.put(r.first(), d.settlement());
-                  } else {
-                    // No answer in time, or not now (being liquidated): asked again next round.
-                    complete.set(false);
-                  }
-                }
-                return new Round(settled, due.size(), complete.get());
-              });
+              return List.of();
+            }).toCompletableFuture());
+          }
+          return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(all -> {
+            Set<String> due = new LinkedHashSet<>();
+            answers.forEach(a -> a.join().stream().filter(id -> !done.contains(id)).forEach(due::add));
+            return new Due(new ArrayList<>(due), complete.get());
+          });
         });
-      });
+      }
+
+      @Override
+      public CompletionStage<Map<String, AccountEntity.SettlementApplied>> settle(String instrument,
+          long expiryMillis, long priceTicks, Collection<String> accountIds, ExpirySettings settings) {
+        Duration timeout = settings.askTimeout();
+        return Source.from(new ArrayList<>(accountIds))
+            .mapAsyncUnordered(settings.parallelism(), accountId -> sharding
+                .entityRefFor(AccountEntity.TYPE_KEY, accountId)
+                .<AccountEntity.Reply>ask(replyTo -> new AccountEntity.ApplySettlement(instrument, expiryMillis,
+                    priceTicks, replyTo), timeout)
+                .handle((reply, failure) -> Pair.create(accountId, failure == null ? reply : null)))
+            .runWith(Sink.seq(), system)
+            .thenApply(replies -> {
+              Map<String, AccountEntity.SettlementApplied> settled = new HashMap<>();
+              for (Pair<String, AccountEntity.Reply> r : replies) {
+                if (r.second() instanceof AccountEntity.SettlementDone d) {
+                  settled.put(r.first(), d.settlement());
+                }
+                // No answer in time, or not now (being liquidated): still requested, asked again next round.
+              }
+              return settled;
+            });
+      }
     };
   }
 }

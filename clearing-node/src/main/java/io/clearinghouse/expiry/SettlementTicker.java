@@ -23,6 +23,7 @@ public final class SettlementTicker {
       java.time.Clock clock, Metrics metrics) {
     List<String> futures = instruments.specs().stream().filter(s -> s.expiry() != null)
         .map(InstrumentSpec::symbol).toList();
+    ExpiryNotices.atStart(instruments, clock.millis()).forEach(notice -> system.log().warn(notice));
     ClusterSharding sharding = ClusterSharding.get(system);
     SettlementEnvironment environment = new SettlementEnvironment(settings, instruments, clock,
         instrument -> AskPattern.<PriceFeed.Command, PriceFeed.Status>ask(

@@ -14,7 +14,9 @@ import io.clearinghouse.margin.SettlementMath;
 import io.clearinghouse.metrics.Metrics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -52,37 +54,50 @@ class ExpirySettlementTest {
     testKit.shutdownTestKit();
   }
 
-  /** Accounts as the fan-out sees them: lots and cost; each settles once and answers a repeat with its first result. */
+  /**
+   * Accounts as the fan-out sees them: lots and cost; each settles once and answers a repeat with
+   * its first result. Like the margin monitors, {@code due} names only accounts that still hold
+   * the future: one that applied its settlement is never named again.
+   */
   static final class Holders implements SettlementFanOut {
     final Map<String, long[]> positions = new ConcurrentHashMap<>();
     final Map<String, SettlementApplied> settled = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();
     final AtomicInteger failNextRounds = new AtomicInteger();
+    /**
+     * Rounds answered before the answers are lost: after these, the accounts apply their
+     * settlements and their answers never come back (the node stops meanwhile).
+     */
+    final AtomicInteger answeredBeforeLoss = new AtomicInteger(Integer.MAX_VALUE);
 
     @Override
-    public CompletionStage<Round> round(String instrument, long expiryMillis, long priceTicks, Set<String> done,
-        ExpirySettings settings) {
-      Map<String, SettlementApplied> results = new HashMap<>();
-      int found = 0;
+    public CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings) {
+      List<String> holding = new TreeMap<>(positions).keySet().stream()
+          .filter(id -> !settled.containsKey(id) && !done.contains(id)).toList();
       // One account per round (batch 1), like a monitor answering a batch at a time.
-      for (var e : new TreeMap<>(positions).entrySet()) {
-        if (done.contains(e.getKey())) {
-          continue;
-        }
-        found++;
-        results.put(e.getKey(), settled.computeIfAbsent(e.getKey(), id -> {
-          applied.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
-          SettlementMath.Closed c = SettlementMath.close(e.getValue()[0], e.getValue()[1], e.getValue()[2], priceTicks,
-              100, 200);
+      return CompletableFuture.completedFuture(new Due(holding.stream().limit(1).toList(), holding.size() <= 1));
+    }
+
+    @Override
+    public CompletionStage<Map<String, SettlementApplied>> settle(String instrument, long expiryMillis,
+        long priceTicks, Collection<String> accountIds, ExpirySettings settings) {
+      Map<String, SettlementApplied> results = new HashMap<>();
+      for (String id : accountIds) {
+        long[] p = positions.get(id);
+        results.put(id, settled.computeIfAbsent(id, k -> {
+          applied.computeIfAbsent(k, a -> new AtomicInteger()).incrementAndGet();
+          SettlementMath.Closed c = SettlementMath.close(p[0], p[1], p[2], priceTicks, 100, 200);
           return new SettlementApplied(instrument, expiryMillis, priceTicks, c.lots(), c.value(), c.cost(), c.fee(),
               c.isolatedReleased(), 0);
         }));
-        break;
+      }
+      if (answeredBeforeLoss.getAndDecrement() <= 0) {
+        return new CompletableFuture<>();
       }
       if (failNextRounds.getAndDecrement() > 0) {
         return CompletableFuture.failedFuture(new RuntimeException("lost the answers"));
       }
-      return CompletableFuture.completedFuture(new Round(results, found, true));
+      return CompletableFuture.completedFuture(results);
     }
   }
 
@@ -210,16 +225,20 @@ class ExpirySettlementTest {
     SettlementEnvironment env = environment(clock, index, holders);
     ActorRef<ExpirySettlement.Command> first = testKit.spawn(ExpirySettlement.create(FUTURE, FUTURE + "-" + name, env),
         name + "-a");
+    // Two rounds are answered; the answer of the third is lost: its account settles, the record
+    // does not know it, and no monitor will name it again (it no longer holds the future).
+    holders.answeredBeforeLoss.set(2);
     sampleWindow(first, clock, index, 500_000, 500_000, 500_000, 500_000, 500_000, 500_000);
-    tickUntil(first, r -> r.results().size() >= 2);
-    // The answers of the next rounds are lost (the accounts settled, the record does not know it).
-    holders.failNextRounds.set(2);
-    first.tell(ExpirySettlement.Tick.INSTANCE);
+    tickUntil(first, r -> r.results().size() == 2 && holders.settled.size() == 3);
     testKit.stop(first);
+    holders.answeredBeforeLoss.set(Integer.MAX_VALUE);
+    // And the first round after the restart fails as well.
+    holders.failNextRounds.set(1);
     ActorRef<ExpirySettlement.Command> second = testKit.spawn(ExpirySettlement.create(FUTURE, FUTURE + "-" + name,
         env), name + "-b");
     tickUntil(second, r -> r.status() == ExpirySettlement.Status.SETTLED);
     ExpirySettlement.SettlementRecord done = record(second);
+    assertEquals(holders.settled, done.results());
     assertEquals(6, done.results().size());
     assertEquals(0, done.totalValue());
     holders.applied.values().forEach(n -> assertEquals(1, n.get()));

@@ -59,7 +59,8 @@ class GoldenFormsTest {
       BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
       PinnedUnits.State.class.getName(), List.of(Set.of("retired")),
       io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements")),
-      AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall")));
+      AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall")),
+      io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll
