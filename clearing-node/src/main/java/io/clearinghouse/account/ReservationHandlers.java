@@ -103,7 +103,7 @@ final class ReservationHandlers {
     try {
       closingLoss = OrderRules.closingLoss(cmd.signedLots(), cmd.priceTicks(), reference,
           instrument.notionalMultiplier());
-      cushion = closingCushion(account, promised, holding, instrument, reference);
+      cushion = closingCushion(account, promised, holding, instrument, reference, cmd.signedLots());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
@@ -133,23 +133,25 @@ final class ReservationHandlers {
 
   /**
    * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position the
-   * account's equity (the lower with and without the promised sides), for an isolated one its
-   * margin plus its unrealized PnL at {@code markTicks}; less what the account's other closing
-   * orders on that equity would lose against the mark, with their fees.
+   * account's equity (the lower with and without the promised sides) less what the account's other
+   * closing cross orders would lose against the mark, with their fees; for an isolated one the
+   * order's share of the position's margin plus its unrealized PnL at {@code markTicks}
+   * (OrderRules.isolatedClosingCushion).
    */
   private long closingCushion(Account account, Account promised, Holding holding,
-      io.clearinghouse.margin.Instrument instrument, long markTicks) {
-    boolean isolated = holding.mode() == MarginMode.ISOLATED;
-    long cushion = isolated
-        ? Math.addExact(holding.isolatedMargin(), io.clearinghouse.margin.MarginMath.unrealizedPnl(holding.lots(),
-            holding.cost(), markTicks, instrument.notionalMultiplier()))
-        : Math.min(risk.evaluate(account).equity(), risk.evaluate(promised).equity());
+      io.clearinghouse.margin.Instrument instrument, long markTicks, long orderLots) {
+    if (holding.mode() == MarginMode.ISOLATED) {
+      // Each closing order on its own share of the position's equity (the share its fill frees).
+      return OrderRules.isolatedClosingCushion(Math.addExact(holding.isolatedMargin(),
+          io.clearinghouse.margin.MarginMath.unrealizedPnl(holding.lots(), holding.cost(), markTicks,
+              instrument.notionalMultiplier())), orderLots, holding.lots());
+    }
+    long cushion = Math.min(risk.evaluate(account).equity(), risk.evaluate(promised).equity());
     // Less what the other open closing orders on the same equity lose against the mark if filled.
     for (Reservation other : account.reservations().values()) {
       Holding held = promised.holding(other.instrument());
       boolean closes = held.lots() != 0 && Long.signum(held.lots()) != Long.signum(other.remainingLots());
-      boolean same = isolated ? other.instrument().equals(instrument.symbol()) : held.mode() != MarginMode.ISOLATED;
-      if (closes && same) {
+      if (closes && held.mode() != MarginMode.ISOLATED) {
         io.clearinghouse.margin.Instrument contract = instruments.require(other.instrument());
         long mark = risk.publishedMarkTicks(other.instrument());
         // Valued as this order is: against the mark, else the position's last trade price.

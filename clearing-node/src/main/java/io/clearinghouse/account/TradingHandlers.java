@@ -347,7 +347,8 @@ final class TradingHandlers {
       return;
     }
     long cushion = before.mode() == MarginMode.ISOLATED
-        ? Math.addExact(before.isolatedMargin(), MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m))
+        ? OrderRules.isolatedClosingCushion(Math.addExact(before.isolatedMargin(),
+            MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m)), closingLots, before.lots())
         : risk.evaluate(account).equity();
     if (!OrderRules.closingFits(loss, fee, cushion)) {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " closes at "

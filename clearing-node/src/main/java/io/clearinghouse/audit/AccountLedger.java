@@ -254,11 +254,7 @@ final class AccountLedger {
     io.clearinghouse.margin.SettlementMath.Closed expected = io.clearinghouse.margin.SettlementMath.close(e.lots(),
         e.cost(), e.isolatedReleased(), e.priceTicks(), spec.contract().notionalMultiplier(),
         spec.expiry() == null ? 0 : spec.expiry().deliveryFeePpm());
-    // A settlement written before shortfalls were recorded (0) took the whole isolated loss from the
-    // cash, as its cashDelta says: read as it was written.
-    boolean legacy = e.shortfall() == 0;
-    if (expected.value() != e.value() || expected.fee() != e.fee()
-        || (!legacy && expected.shortfall() != e.shortfall())) {
+    if (expected.value() != e.value() || expected.fee() != e.fee() || expected.shortfall() != e.shortfall()) {
       violations.add(accountId + ": settlement of " + instrument + " moved value " + e.value() + ", fee " + e.fee()
           + " and shortfall " + e.shortfall() + " instead of " + expected.value() + ", " + expected.fee() + " and "
           + expected.shortfall());

@@ -207,6 +207,21 @@ public final class OrderRules {
   }
 
   /**
+   * The equity that carries {@code closingLots} of an isolated position of {@code positionLots}
+   * whose margin plus unrealized PnL is {@code equity}: its share, rounded down. A partial close
+   * frees only its share of the margin while its whole loss leaves the cash, so judging each close
+   * on the whole position's equity would let a position be closed a lot at a time beyond its
+   * bankruptcy price. Not scaled when the position carries nothing (equity at or below zero).
+   */
+  public static long isolatedClosingCushion(long equity, long closingLots, long positionLots) {
+    if (equity <= 0 || positionLots == 0) {
+      return equity;
+    }
+    long position = Math.absExact(positionLots);
+    return MulDiv.mulDivFloor(equity, Math.min(Math.absExact(closingLots), position), position);
+  }
+
+  /**
    * The margin an isolated position's fill allocates from cash for {@code openingLots}: the
    * initial margin of the lots opened at the fill price plus the loss they open against the
    * mark, so that the position starts at its initial margin at the mark. The fill is refused

@@ -276,6 +276,31 @@ class OrderRulesEntityTest {
     assertTrue(summary().cash() >= 0);
   }
 
+  /**
+   * Review 14 (high): an isolated long 1 BTC from 50,000 at 20x (margin 2,500) with no cash left
+   * beside it. Each closing lot frees only its share of the margin (2.50) while its whole loss
+   * leaves the cash, so judging each lot on the whole position's 2,500 let it be sold a lot at a
+   * time 10% below the mark, the cash sinking, the fund paying at the end. Each close is judged
+   * on its share now, at the order and at the fill.
+   */
+  @Test
+  void review14_anIsolatedCloseIsJudgedOnItsShareOfThePosition() {
+    deposit(usdt(2_525));
+    mark(PERP, 50_000);
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    assertEquals(0, summary().cash());
+    // 1 lot at 45,000: 5 below the mark (with fee 0.0225) against its share of 2.50.
+    assertRejected(reserve("lot-far", PERP, -1, price(45_000)), Rejection.INSUFFICIENT_MARGIN);
+    assertRejected(trade(PERP, -1, price(45_000)), Rejection.INSUFFICIENT_MARGIN);
+    // 2.40 below with fee 0.0238: within the share.
+    assertEquals(0, reservedAmount(reserve("lot-near", PERP, -1, price(47_600))));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, trade(PERP, -1, price(47_600)).reply());
+    assertTrue(summary().cash() >= 0, "cash " + summary().cash());
+    // The rest (less the lot still on order) at the mark, always.
+    assertEquals(0, reservedAmount(reserve("rest-at-mark", PERP, -(ONE_BTC - 2), price(50_000))));
+  }
+
   /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
   @Test
   void review13_anAccountInDebtCanStillCloseItsPosition() {
