@@ -132,9 +132,9 @@ final class ReservationHandlers {
   }
 
   /**
-   * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position the
-   * account's equity (the lower with and without the promised sides) less what the account's other
-   * closing cross orders would lose against the mark, with their fees; for an isolated one the
+   * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position
+   * OrderRules.crossClosingCushion (the lower with and without the promised sides) less what the
+   * account's other closing cross orders would lose against the mark, with their fees; for an isolated one the
    * order's share of the position's margin plus its unrealized PnL at {@code markTicks}
    * (OrderRules.isolatedClosingCushion).
    */
@@ -146,7 +146,8 @@ final class ReservationHandlers {
           io.clearinghouse.margin.MarginMath.unrealizedPnl(holding.lots(), holding.cost(), markTicks,
               instrument.notionalMultiplier())), orderLots, holding.lots());
     }
-    long cushion = Math.min(risk.evaluate(account).equity(), risk.evaluate(promised).equity());
+    long cushion = Math.min(OrderRules.crossClosingCushion(risk.evaluate(account), instrument.symbol(), orderLots, 0),
+        OrderRules.crossClosingCushion(risk.evaluate(promised), instrument.symbol(), orderLots, 0));
     // Less what the other open closing orders on the same equity lose against the mark if filled.
     for (Reservation other : account.reservations().values()) {
       Holding held = promised.holding(other.instrument());

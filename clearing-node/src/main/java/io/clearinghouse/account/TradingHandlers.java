@@ -288,7 +288,7 @@ final class TradingHandlers {
           + " reduce-only and would now open a position with no margin reserved for it");
     }
     if (!forced && (reservation != null || checkUnreservedFills)) {
-      closingBeyondBankruptcy(account, instrument, before, cmd, mark, fee);
+      closingBeyondBankruptcy(account, instrument, before, cmd, mark, fee, released);
     }
     if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED && checkUnreservedFills) {
       // Nothing was reserved for it (no order named, or its reservation released or used up
@@ -334,7 +334,7 @@ final class TradingHandlers {
    * hand the insurance fund's money to the counterparty.
    */
   private void closingBeyondBankruptcy(Account account, Instrument instrument, Holding before, ApplyTrade cmd,
-      long mark, long fee) {
+      long mark, long fee, long released) {
     boolean closes = before.lots() != 0 && Long.signum(before.lots()) != Long.signum(cmd.signedLots());
     if (!closes) {
       return;
@@ -349,7 +349,7 @@ final class TradingHandlers {
     long cushion = before.mode() == MarginMode.ISOLATED
         ? OrderRules.isolatedClosingCushion(Math.addExact(before.isolatedMargin(),
             MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m)), closingLots, before.lots())
-        : risk.evaluate(account).equity();
+        : OrderRules.crossClosingCushion(risk.evaluate(account), cmd.instrument(), closingLots, released);
     if (!OrderRules.closingFits(loss, fee, cushion)) {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " closes at "
           + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(loss) + " against the mark "

@@ -207,6 +207,29 @@ public final class OrderRules {
   }
 
   /**
+   * The equity that carries a cross close of {@code closingLots} in {@code instrument}: the
+   * account's equity less what its orders hold ({@code reservedBack}: the part of it the close's
+   * own order gives back) and less the maintenance margin of the cross positions that stay open (the
+   * closed share of this position's, rounded down, no longer counted). A close beyond the mark may
+   * spend only that: neither the money an opening order holds for its own fill nor the buffer the
+   * remaining positions need (spent, they would be liquidated at once, at the fund's cost).
+   */
+  public static long crossClosingCushion(AccountRisk risk, String instrument, long closingLots, long reservedBack) {
+    long staying = risk.maintenanceMargin();
+    for (int i = 0; i < risk.positionCount(); i++) {
+      PositionRisk p = risk.position(i);
+      if (p.instrumentId().equals(instrument) && p.mode() != MarginMode.ISOLATED && p.lots() != 0) {
+        long position = Math.absExact(p.lots());
+        long freed = MulDiv.mulDivFloor(risk.metrics(i).maintenanceMargin(),
+            Math.min(Math.absExact(closingLots), position), position);
+        staying = Math.subtractExact(staying, freed);
+      }
+    }
+    long held = Math.max(0, Math.subtractExact(risk.reservations(), Math.max(0, reservedBack)));
+    return Math.subtractExact(Math.subtractExact(risk.equity(), held), staying);
+  }
+
+  /**
    * The equity that carries {@code closingLots} of an isolated position of {@code positionLots}
    * whose margin plus unrealized PnL is {@code equity}: its share, rounded down. A partial close
    * frees only its share of the margin while its whole loss leaves the cash, so judging each close

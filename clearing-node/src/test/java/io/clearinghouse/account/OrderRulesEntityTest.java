@@ -301,6 +301,47 @@ class OrderRulesEntityTest {
     assertEquals(0, reservedAmount(reserve("rest-at-mark", PERP, -(ONE_BTC - 2), price(50_000))));
   }
 
+  /**
+   * Review 15 (high): cash 3,000, cross long 1 BTC perpetual at 50x, an opening order on the
+   * quarterly holding 505 for its own fill. A close of the perpetual 2,900 below the mark (fee
+   * 23.55) fit the equity of 3,000 but spent the 505 the order holds, and that order's fill is not
+   * judged again: the close may spend only what the orders do not hold.
+   */
+  @Test
+  void review15_aCrossCloseMayNotSpendWhatAnOpeningOrderHolds() {
+    deposit(usdt(3_025));
+    mark(PERP, 50_000);
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    assertEquals(usdt(505), reservedAmount(reserve("open-future", FUTURE, ONE_BTC / 5, price(50_000))));
+    assertRejected(reserve("close-far", PERP, -ONE_BTC, price(47_100)), Rejection.INSUFFICIENT_MARGIN);
+    assertRejected(trade(PERP, -ONE_BTC, price(47_100)), Rejection.INSUFFICIENT_MARGIN);
+    // 2,400 below with fee 23.80: within the 2,495 the order leaves.
+    assertEquals(0, reservedAmount(reserve("close-near", PERP, -ONE_BTC, price(47_600))));
+  }
+
+  /**
+   * Review 15 (medium): cash 3,000, cross longs of 1 BTC on the perpetual and on the quarterly (its
+   * maintenance 200). Closing the perpetual 2,900 below the mark would leave the quarterly with no
+   * buffer, liquidated at once at the fund's cost: the close may spend the equity less the
+   * maintenance margin of the positions that stay.
+   */
+  @Test
+  void review15_aCrossCloseLeavesTheMaintenanceMarginOfThePositionsThatStay() {
+    deposit(usdt(3_050));
+    mark(PERP, 50_000);
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    run(r -> new AccountEntity.SetLeverage(FUTURE, 50, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    trade(FUTURE, ONE_BTC, price(50_000));
+    assertEquals(usdt(3_000), summary().cash());
+    assertRejected(reserve("close-far", PERP, -ONE_BTC, price(47_100)), Rejection.INSUFFICIENT_MARGIN);
+    // 2,700 below with fee 23.65: within the 2,800 left above the quarterly's 200.
+    assertEquals(0, reservedAmount(reserve("close-near", PERP, -ONE_BTC, price(47_300))));
+  }
+
   /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
   @Test
   void review13_anAccountInDebtCanStillCloseItsPosition() {
