@@ -327,32 +327,54 @@ final class TradingHandlers {
 
   /**
    * The closing rule at the fill (OrderRules.closingFits), for an order's fill and, when unreserved
-   * fills are checked, any other: the lots that close a position, priced worse than the mark, may
-   * lose against it (with the fee) only what the equity carrying the position holds now. The
-   * check at the order saw the equity then; a withdrawal, an isolated margin moved out, other
-   * fills or a mark move since can have taken it, and a fill beyond the bankruptcy price would
-   * hand the insurance fund's money to the counterparty.
+   * fills are checked, any other: a fill priced worse than the mark may lose against it (with the
+   * fee) only what the equity carrying the position holds now. The check at the order saw the
+   * equity and the mark then; a withdrawal, an isolated margin moved out, other fills or a mark
+   * move since can have taken it, and a fill beyond the bankruptcy price hands the insurance fund's
+   * money to the counterparty. Isolated: the closing lots on their share of the position (its
+   * opening lots are funded at the fill from cash, isolatedFill). Cross: the closing and opening
+   * lots together, on the equity less what the other orders hold and the maintenance margin of
+   * what stays open, the position the fill opens or grows included.
    */
   private void closingBeyondBankruptcy(Account account, Instrument instrument, Holding before, ApplyTrade cmd,
       long mark, long fee, long released) {
     boolean closes = before.lots() != 0 && Long.signum(before.lots()) != Long.signum(cmd.signedLots());
-    if (!closes) {
+    boolean isolated = before.mode() == MarginMode.ISOLATED;
+    if (!closes && isolated) {
       return;
     }
-    long closingLots = Math.min(Math.absExact(cmd.signedLots()), Math.absExact(before.lots()));
+    long order = Math.absExact(cmd.signedLots());
+    long closingLots = closes ? Math.min(order, Math.absExact(before.lots())) : 0;
+    long openingLots = Math.subtractExact(order, closingLots);
+    int sign = Long.signum(cmd.signedLots());
     long reference = mark > 0 ? mark : before.lastPriceTicks() > 0 ? before.lastPriceTicks() : cmd.priceTicks();
     long m = instrument.notionalMultiplier();
-    long loss = OrderRules.closingLoss(Long.signum(cmd.signedLots()) * closingLots, cmd.priceTicks(), reference, m);
+    long loss = OrderRules.closingLoss(sign * closingLots, cmd.priceTicks(), reference, m);
+    if (!isolated) {
+      loss = Math.addExact(loss, OrderRules.closingLoss(sign * openingLots, cmd.priceTicks(), reference, m));
+    }
     if (loss == 0) {
       return;
     }
-    long cushion = before.mode() == MarginMode.ISOLATED
-        ? OrderRules.isolatedClosingCushion(Math.addExact(before.isolatedMargin(),
-            MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m)), closingLots, before.lots())
-        : OrderRules.crossClosingCushion(risk.evaluate(account), cmd.instrument(), closingLots, released);
+    long cushion;
+    if (isolated) {
+      cushion = OrderRules.isolatedClosingCushion(Math.addExact(before.isolatedMargin(),
+          MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m)), closingLots, before.lots());
+    } else {
+      cushion = OrderRules.crossClosingCushion(risk.evaluate(account), cmd.instrument(), closingLots, released);
+      if (openingLots > 0) {
+        // The maintenance margin the fill adds: of the position it leaves, less what stays counted of the one before.
+        long after = Math.addExact(before.lots(), cmd.signedLots());
+        long mmAfter = MarginMath.maintenanceMargin(Math.abs(instrument.notional(reference, after)),
+            instrument.riskTiers());
+        long mmKept = closes ? 0 : MarginMath.maintenanceMargin(Math.abs(instrument.notional(reference, before.lots())),
+            instrument.riskTiers());
+        cushion = Math.subtractExact(cushion, Math.max(0, Math.subtractExact(mmAfter, mmKept)));
+      }
+    }
     if (!OrderRules.closingFits(loss, fee, cushion)) {
-      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " closes at "
-          + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(loss) + " against the mark "
+      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " at "
+          + instrument.formatPrice(cmd.priceTicks()) + " loses " + money(loss) + " against the mark "
           + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
           + " of equity carrying " + account.accountId() + "'s position: beyond its bankruptcy price");
     }

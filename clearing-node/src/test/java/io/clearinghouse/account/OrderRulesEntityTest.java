@@ -342,6 +342,53 @@ class OrderRulesEntityTest {
     assertEquals(0, reservedAmount(reserve("close-near", PERP, -ONE_BTC, price(47_300))));
   }
 
+  /**
+   * Review 16 (high): cross longs of 1 BTC on the perpetual and the quarterly at 50,000 (50x), cash
+   * 8,789.10. "Sell 2 perpetual at 47,100" reserves everything available (6,789.10: margin 942,
+   * open loss 2,900, closing loss 2,900, fee 47.10). The quarterly's mark then falls to 44,336:
+   * equity 3,125.10, still above maintenance. Its fill used to be judged on its closing lots only,
+   * with the whole reservation given back, and left equity at -2,722 for the fund: a cross fill
+   * priced worse than the mark is judged whole (closing and opening lots, the new position's
+   * maintenance margin) on the equity at the fill.
+   */
+  @Test
+  void review16_aFillThatClosesAndOpensIsJudgedWholeOnTheEquityAtTheFill() {
+    deposit(8_839_100_000L);
+    mark(PERP, 50_000);
+    mark(FUTURE, 50_000);
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    run(r -> new AccountEntity.SetLeverage(FUTURE, 50, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    trade(FUTURE, ONE_BTC, price(50_000));
+    assertEquals(6_789_100_000L, reservedAmount(reserve("flip", PERP, -2 * ONE_BTC, price(47_100))));
+    marks.accept(new Mark(FUTURE, 443_360, ++markSequence, 0));
+    assertEquals(3_125_100_000L, summary().equity());
+    int seq = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, -2 * ONE_BTC, price(47_100), true,
+        "flip", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(2, summary().positions().size());
+  }
+
+  /**
+   * Review 16: an opening order reserved at the mark (sell 1 at 47,100, 50x: 965.55 with cash
+   * 1,000) whose fill comes after the mark rose to 52,300 (the price still inside the band) would
+   * open a short 5,200 under water: refused at the fill; at the mark it fills.
+   */
+  @Test
+  void review16_anOpeningFillPricedWorseThanTheMarkIsJudgedOnTheEquityAtTheFill() {
+    deposit(usdt(1_000));
+    mark(PERP, 47_100);
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    assertEquals(965_550_000L, reservedAmount(reserve("short", PERP, -ONE_BTC, price(47_100))));
+    mark(PERP, 52_300);
+    int seq = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, -ONE_BTC, price(47_100), true,
+        "short", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    int seq2 = sequence.incrementAndGet();
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, run(r -> new AccountEntity.ApplyTrade("t-" + seq2, seq2,
+        PERP, -ONE_BTC, price(52_300), true, "short", "counterparty", r)).reply());
+  }
+
   /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
   @Test
   void review13_anAccountInDebtCanStillCloseItsPosition() {
