@@ -32,13 +32,21 @@ public final class UnreadableJournals implements Extension {
    * not recorded: callers then wait for their ask, as for any account that does not answer.
    */
   void failed(String accountId, Throwable failure) {
+    unreadable(failure).ifPresent(cause -> causes.put(accountId, cause));
+  }
+
+  /**
+   * The cause, when {@code failure} (or one of its causes) says an event did not read: the
+   * serializer refused its bytes or does not know its manifest. Empty for any other failure.
+   */
+  public static Optional<String> unreadable(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
       if (cause instanceof com.fasterxml.jackson.core.JacksonException || cause instanceof java.io.NotSerializableException
           || cause instanceof ClassNotFoundException) {
-        causes.put(accountId, String.valueOf(cause));
-        return;
+        return Optional.of(String.valueOf(cause));
       }
     }
+    return Optional.empty();
   }
 
   void recovered(String accountId) {

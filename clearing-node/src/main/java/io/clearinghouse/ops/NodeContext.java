@@ -113,6 +113,17 @@ public final class NodeContext implements Extension {
     return authenticator;
   }
 
+  private volatile UnitsGate units;
+
+  /** Whether the node's instruments agree with the pinned units (null before the node started). */
+  public void units(UnitsGate gate) {
+    this.units = gate;
+  }
+
+  UnitsGate units() {
+    return units;
+  }
+
   private static final class Id extends AbstractExtensionId<NodeContext> {
     @Override
     public NodeContext createExtension(ExtendedActorSystem system) {

@@ -46,7 +46,7 @@ class CorruptAccountEventIntegrationTest {
    * Appends to the account's journal, with the driver, an event whose bytes no serializer reads
    * (as a corrupted disk or a bad manual repair would leave it); answers its sequence number.
    */
-  private static long appendUnreadableEvent(String keyspace, String accountId) {
+  static long appendUnreadableEvent(String keyspace, String accountId) {
     String contactPoint = LocalCassandra.shared().contactPoint();
     int colon = contactPoint.lastIndexOf(':');
     try (CqlSession session = CqlSession.builder()

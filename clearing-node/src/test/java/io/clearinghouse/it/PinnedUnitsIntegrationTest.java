@@ -110,6 +110,41 @@ class PinnedUnitsIntegrationTest {
     TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, "")));
   }
 
+  /**
+   * Review of issue 18, finding 1: one account journal that does not read (JOURNAL_UNREADABLE)
+   * and an instrument dropped from the configuration. The scan of the journals skips the
+   * unreadable one and names it, and since what it holds is not known the instrument is not
+   * retired: the node stops at once, naming the instrument and the journal, instead of retrying
+   * the scan without end while refusing every call. With the instrument listed, the same journal
+   * stops nothing but its own account.
+   */
+  @Test
+  void anUnreadableJournalIsNamedAndKeepsAnInstrumentFromBeingRetired() {
+    String keyspace = TestNodes.newKeyspace("retireunread");
+    try (LiquidationHarness h = new LiquidationHarness(List.of(TestNodes.start(TestNodes.nodeConfig(keyspace,
+        LiquidationHarness.config("")))))) {
+      h.open("alice-1", "1000");
+      h.open("bob-1", "1000");
+    }
+    CorruptAccountEventIntegrationTest.appendUnreadableEvent(keyspace, "bob-1");
+    long started = System.nanoTime();
+    String message = refusal(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP")));
+    assertTrue(message.contains("instrument BTCUSDT-261225 is pinned but missing from clearinghouse.instruments")
+        && message.contains("Account|bob-1") && message.contains("JOURNAL_UNREADABLE"), message);
+    assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(60)) < 0,
+        "the refusal took " + Duration.ofNanos(System.nanoTime() - started));
+    Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, LiquidationHarness.config("")));
+    try {
+      LedgerAudit.Report report = await(new LedgerAudit(node.system(), new Accounts(node.system(),
+          Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+      assertEquals(1, report.violations().size(), report.violations().toString());
+      assertTrue(report.violations().get(0).startsWith("journal of Account|bob-1 does not read"),
+          report.violations().toString());
+    } finally {
+      TestNodes.stop(node);
+    }
+  }
+
   private static String refusal(com.typesafe.config.Config config) {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> TestNodes.start(config));
     Throwable cause = e;
