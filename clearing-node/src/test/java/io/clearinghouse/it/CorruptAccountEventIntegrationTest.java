@@ -64,6 +64,80 @@ class CorruptAccountEventIntegrationTest {
     }
   }
 
+  /** Appends {@code bytes} (serializer 33, {@code manifest}) to the account's journal with the driver. */
+  private static long append(String keyspace, String accountId, String manifest, byte[] bytes) {
+    String contactPoint = LocalCassandra.shared().contactPoint();
+    int colon = contactPoint.lastIndexOf(':');
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
+            Integer.parseInt(contactPoint.substring(colon + 1))))
+        .withLocalDatacenter("datacenter1").build()) {
+      String pid = "Account|" + accountId;
+      long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
+          + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
+      session.execute(session.prepare("INSERT INTO " + keyspace + ".messages (persistence_id, partition_nr, "
+          + "sequence_nr, timestamp, timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event) VALUES (?, 0, "
+          + "?, now(), '19700101T00:00', 'corrupt-test', 33, ?, '', ?)").bind(pid, next, manifest,
+          java.nio.ByteBuffer.wrap(bytes)));
+      return next;
+    }
+  }
+
+  /**
+   * Review of issue 18, finding 3: a deposit whose {@code amount} field name was damaged on disk
+   * (still valid CBOR) used to read as a deposit of 0, changing the account silently while the
+   * audit, replaying the same event, balanced. It does not read now: the account is refused with
+   * JOURNAL_UNREADABLE and the audit names its journal.
+   */
+  @Test
+  void aDepositWithADamagedFieldNameDoesNotReadInsteadOfReadingAsZero() {
+    String keyspace = TestNodes.newKeyspace("damagedname");
+    ActorSystem<Void> clients = TestNodes.clientSystem();
+    try {
+      Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
+      byte[] damaged;
+      String manifest;
+      try {
+        AdminServiceClient admin = AdminServiceClient.create(TestNodes.clientSettings(first, clients), clients);
+        for (String account : List.of("alice-1", "bob-1")) {
+          call(admin.openAccount(), OPERATOR_TOKEN, OpenAccountRequest.newBuilder().setAccountId(account).build());
+          call(admin.deposit(), OPERATOR_TOKEN, DepositRequest.newBuilder().setAccountId(account).setAmount("100")
+              .setIdempotencyKey("seed").build());
+        }
+        var serialization = org.apache.pekko.serialization.SerializationExtension.get(first.system().classicSystem());
+        var deposit = new io.clearinghouse.account.AccountEntity.Deposited("later", 50_000_000L, 1L, 0L, "operator");
+        var serializer = serialization.findSerializerFor(deposit);
+        manifest = org.apache.pekko.serialization.Serializers.manifestFor(serializer, deposit);
+        String text = new String(serialization.serialize(deposit).get(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        damaged = text.replaceFirst("amount", "amounX").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      } finally {
+        TestNodes.stop(first);
+      }
+      append(keyspace, "bob-1", manifest, damaged);
+
+      Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
+      try {
+        AdminServiceClient admin = AdminServiceClient.create(TestNodes.clientSettings(node, clients), clients);
+        TestProbe<Object> probe = TestProbe.create(clients);
+        probe.awaitAssert(WAIT, Duration.ofMillis(500), () -> {
+          refused(admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId("bob-1").build(),
+              Code.DATA_LOSS, Rejection.JOURNAL_UNREADABLE);
+          return null;
+        });
+        LedgerAudit.Report report = Calls.await(new LedgerAudit(node.system(), new Accounts(node.system(),
+            Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+        assertEquals(1, report.violations().size(), report.violations().toString());
+        assertTrue(report.violations().get(0).startsWith("journal of Account|bob-1 does not read")
+            && report.violations().get(0).contains("amounX"), report.violations().get(0));
+        assertEquals(List.of(1, 100_000_000L), List.of(report.accounts(), report.totalCash()));
+      } finally {
+        TestNodes.stop(node);
+      }
+    } finally {
+      clients.terminate();
+    }
+  }
+
   /**
    * A liquidated account whose journal no longer reads: its liquidations are still listed (read
    * from the sagas' journals, which name the account), to the operator and to the account's owner,
