@@ -40,7 +40,7 @@ class TokenExpiryStreamIntegrationTest {
   @Test
   void anAccountStreamEndsUnauthenticatedWhenItsTokenExpires() throws Exception {
     // Long enough for the node to start on a loaded machine; the stream is opened right after.
-    Instant expires = Instant.now().plusSeconds(75).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Instant expires = Instant.now().plusSeconds(150).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     String tokens = "clearinghouse.auth.tokens = [{ name = operator, role = operator, sha256 = \""
         + Authenticator.sha256Hex(OPERATOR_TOKEN) + "\" }, { name = carol, role = client, sha256 = \""
         + Authenticator.sha256Hex(EXPIRING) + "\", accounts = [carol-1], expires = \"" + expires + "\" }]";
