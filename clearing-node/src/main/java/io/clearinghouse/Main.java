@@ -37,6 +37,7 @@ import io.clearinghouse.monitor.ClosestToLiquidation;
 import io.clearinghouse.monitor.OpenInterest;
 import io.clearinghouse.monitor.StressSchedule;
 import io.clearinghouse.monitor.StressTest;
+import io.clearinghouse.ops.CascadeProgress;
 import io.clearinghouse.ops.NodeContext;
 import io.clearinghouse.ops.console.ConsoleBackend;
 import io.clearinghouse.ops.Readiness;
@@ -159,7 +160,10 @@ public final class Main {
     io.clearinghouse.price.MarketDepth depth = io.clearinghouse.price.MarketDepth.start(system, clock,
         io.clearinghouse.price.MarketDepth.maxAge(config));
     AdlRankings rankings = AdlRankings.start(system, config.getDuration("clearinghouse.adl-ranking.remote-timeout"));
-    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings);
+    // One rule sizes the saga's closes and the stress test's simulated ones (issue 16).
+    io.clearinghouse.liquidation.CloseSizing sizing = io.clearinghouse.liquidation.CloseSizing.byDepth(
+        settings.instruments(), depth);
+    RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings, sizing);
     ClusterSharding sharding = ClusterSharding.get(system);
     // The accounts sweep their trading fees into the platform-revenue reserve (through Liquidations, made below).
     AtomicReference<Liquidations> reserves = new AtomicReference<>();
@@ -197,7 +201,7 @@ public final class Main {
     MonitorAdlCandidates adl = new MonitorAdlCandidates(system, settings.liquidation().stepTimeout(),
         settings.liquidation().adlCandidatesPerNode());
     LiquidationSaga.init(system, new LiquidationSaga.Environment(settings.liquidation(), settings.instruments(), adl,
-        metrics, clock, io.clearinghouse.liquidation.CloseSizing.byDepth(settings.instruments(), depth)));
+        metrics, clock, sizing));
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
     PriceFeed.init(system, settings.prices(), marks, clock, metrics);
@@ -220,6 +224,7 @@ public final class Main {
         settings.account().askTimeout(), config.getDuration("clearinghouse.liquidation.list-deadline"));
     reserves.set(liquidations);
     NodeContext.get(system).liquidations(liquidations);
+    NodeContext.get(system).cascade(CascadeProgress.start(system, metrics, settings.asset(), settings.account().askTimeout()));
     NodeContext.get(system).instruments(settings.instruments().all().stream().map(i -> i.symbol()).toList());
     Readiness readiness = Readiness.start(system);
     // Nothing that needs a token is served before this node's instruments agree with the units the
@@ -235,7 +240,7 @@ public final class Main {
             system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
             settings.stress().timeout()))).withSettlements(settlements);
     NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
-        units::agreed, marks));
+        units::agreed, marks, quotas));
     CompletionStage<ServerBinding> grpc = units.first().thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),

@@ -126,6 +126,11 @@ public final class ClearingThroughputBenchmark {
     return clean;
   }
 
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
   private static Report measure(Settings settings, Main.Node node, ActorSystem<Void> clients, String keyspace,
       String scratch) {
     int inFlight = node.system().settings().config().getInt("clearinghouse.clearing.trades-in-flight");
@@ -142,7 +147,15 @@ public final class ClearingThroughputBenchmark {
     if (settings.warmupTrades() > 0) {
       refused.addAll(stream.run(1, settings.warmupTrades()).refused());
     }
+    long cpuBefore = processCpuNanos();
+    long wallBefore = System.nanoTime();
     TradeStream.Run measured = stream.run(settings.warmupTrades() + 1L, settings.trades());
+    long cpuNanos = processCpuNanos() - cpuBefore;
+    // The node's JVM (the node, and the engine's client in the same JVM) over the open stream: the
+    // CPU a trade costs on the node's side, whatever the load around it.
+    System.out.printf(Locale.ROOT, "open stream: %,d trades in %.2f s; this JVM's CPU %.2f s, %.0f us per trade%n",
+        settings.trades(), (System.nanoTime() - wallBefore) / 1e9, cpuNanos / 1e9,
+        cpuNanos / 1e3 / Math.max(1, settings.trades()));
     refused.addAll(measured.refused());
     TradeStream.Run windowed = null;
     if (settings.latencyTrades() > 0) {

@@ -1,5 +1,6 @@
 package io.clearinghouse.bench;
 
+import com.datastax.oss.driver.api.core.CqlSession;
 import io.clearinghouse.Main;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.it.Feeders;
@@ -26,6 +27,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
  * The "liquidation sagas" issue: 10,000 accounts holding positions, one tick 20% down, every one
@@ -104,6 +106,13 @@ public final class LiquidationSettlementBenchmark {
           accounts, fundCeiling);
       System.out.printf(Locale.ROOT, "  ratio liquidations / stops (per second): %.2f; liquidations / fund ceiling: %.2f%n",
           liquidations.perSecond() / stops.perSecond(), liquidations.perSecond() / fundCeiling);
+      // The journal rows each phase wrote, from its tick until its records were read (the sagas'
+      // last steps included; a few marks of the feed too).
+      CqlSession session = Timing.await(CassandraSessionRegistry.get(node.system())
+          .sessionFor("pekko.persistence.cassandra").underlying(), ASK, "the journal's driver session");
+      for (Phase phase : List.of(stops, liquidations)) {
+        JournalWrites.read(session, keyspace, phase.tickMillis(), phase.doneMillis()).print(phase.name(), phase.settled());
+      }
       System.out.printf(Locale.ROOT, "  ledger audit: %s (%,d accounts, %d liquidations, escrow %d)%n",
           audit.clean() ? "CLEAN" : "NOT CLEAN " + audit.violations().stream().limit(5).toList(), audit.accounts(),
           audit.liquidations(), audit.sagaEscrow());
@@ -116,7 +125,7 @@ public final class LiquidationSettlementBenchmark {
 
   /** One run: how long its setup took, how many settled, when, and each saga's duration. */
   record Phase(String name, double setupSeconds, int settled, long tickToLastMillis, long[] sagaMillis,
-      double fundWritesPerSecond) {
+      double fundWritesPerSecond, long tickMillis, long doneMillis) {
     double perSecond() {
       return settled * 1000.0 / Math.max(1, tickToLastMillis);
     }
@@ -194,7 +203,7 @@ public final class LiquidationSettlementBenchmark {
       System.out.printf(Locale.ROOT, "%s: %,d of %,d settled, the last %.1f s after the tick%n", name, ended, count,
           lastFinished / 1000.0);
       return new Phase(name, setupSeconds, (int) ended, Math.min(last, lastFinished), durations,
-          fundWrites * 1000.0 / Math.max(1, lastFinished));
+          fundWrites * 1000.0 / Math.max(1, lastFinished), sent, System.currentTimeMillis());
     }
 
     private long fundMovements() {

@@ -608,6 +608,7 @@ public record Account(
         .stops(stopsAfter)
         .fees(fees.charged(e.fee()))
         .settlements(settled)
+        .owed(Math.addExact(owed, m.owed()))
         .build();
   }
 

@@ -503,18 +503,26 @@ public final class AccountEntity
    * closed at its settlement price {@code priceTicks} (expiry at {@code expiryMillis}):
    * {@code value = lots * price * multiplier} from the instrument's settlement pool (negative: paid
    * into it), realized PnL {@code value - cost} to the cash, the delivery {@code fee} to fee
-   * revenue, the isolated margin {@code isolatedReleased} back to the cash; the instrument's
-   * reservations and stop are dropped. Lots 0: the account held nothing, only marked settled.
+   * revenue, the isolated margin {@code isolatedReleased} back to the cash, and {@code shortfall}
+   * what an isolated position lost beyond its margin: owed by the account (as a liquidation's
+   * isolated shortfall), not taken from the cash; the instrument's reservations and stop are
+   * dropped. Lots 0: the account held nothing, only marked settled.
    */
   public record SettlementApplied(String instrument, long expiryMillis, long priceTicks, long lots, long value,
-      long cost, long fee, long isolatedReleased, long epochMillis) implements Event {
+      long cost, long fee, long isolatedReleased, long epochMillis, long shortfall) implements Event {
+    /** Without a shortfall (a cross position, or an isolated one its margin carried; journals before it had one). */
+    public SettlementApplied(String instrument, long expiryMillis, long priceTicks, long lots, long value, long cost,
+        long fee, long isolatedReleased, long epochMillis) {
+      this(instrument, expiryMillis, priceTicks, lots, value, cost, fee, isolatedReleased, epochMillis, 0);
+    }
+
     public long pnl() {
       return Math.subtractExact(value, cost);
     }
 
-    /** What the account's cash gained (negative: lost). */
+    /** What the account's cash gained (negative: lost); an isolated shortfall is owed, not taken from it. */
     public long cashDelta() {
-      return Math.addExact(Math.subtractExact(pnl(), fee), isolatedReleased);
+      return Math.addExact(Math.addExact(Math.subtractExact(pnl(), fee), isolatedReleased), shortfall);
     }
   }
 
@@ -770,7 +778,7 @@ public final class AccountEntity
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
     private final SettlementHandlers settlement = new SettlementHandlers(Effect(), environment.instruments(),
-        environment.clock(), AccountEntity.this::changed);
+        environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context));
 
     ReplyEffect<Event, State> opened(Account account, Command command) {
       if (command instanceof CheckTrade cmd) {

@@ -76,6 +76,7 @@ public final class AccountTransfers {
       Transfer.add(t, pool, cash, e.pnl());
       Transfer.add(t, cash, Bucket.FEES, e.fee());
       Transfer.add(t, Bucket.isolatedMargin(accountId, e.instrument()), cash, e.isolatedReleased());
+      Transfer.add(t, Bucket.owed(accountId), cash, e.shortfall());
     } else if (event instanceof LiquidationCredited c) {
       Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
       Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));

@@ -180,17 +180,21 @@ final class FundingHandlers {
 
   /**
    * A liquidation with nothing to close for the deficit of {@code after} (the account once the
-   * events before these apply) when it holds no position, is not liquidating, and its cash is short
-   * of more than its recorded debt covers (what an earlier liquidation recorded stays debt; the
-   * saga settles only the rest, see Settlement.crossDeficit). {@code marks}: what the trigger
+   * events before these apply) when it is not liquidating and either holds no position and its cash
+   * below zero plus what its isolated positions owe is more than its recorded debt, or what its
+   * isolated positions owe (an expiry's isolated shortfall) is alone more than it, whatever it holds (what an earlier liquidation recorded stays debt; the saga settles only the
+   * rest, see Settlement.crossDeficit and Settlement.unrecordedOwed). {@code marks}: what the trigger
    * values, whose first instrument names the fund; {@code sequenceNumber}: the journal position
    * the LiquidationStarted will have (its id, unique and stable). Empty when there is nothing to settle.
    */
   static List<Event> unsettledDeficit(Account after, Map<String, Long> marks, long sequenceNumber, long now) {
-    long recordedCashDebt = Math.max(0, Math.subtractExact(after.debt(), after.owed()));
-    boolean unsettled = after.cash() < 0 && Math.negateExact(after.cash()) > recordedCashDebt;
-    if (!unsettled || after.liquidating() || marks.isEmpty()
-        || !after.holdings().values().stream().allMatch(Holding::flat)) {
+    // Short: the cash below zero plus what isolated positions owe; recorded debt stands for both.
+    long shortOf = Math.addExact(Math.max(0, Math.negateExact(after.cash())), after.owed());
+    boolean flat = after.holdings().values().stream().allMatch(Holding::flat);
+    // Owed beyond the debt is settled whatever the account still holds (an isolated loss is never
+    // the cross cash's); cash below zero only when nothing is held (otherwise the monitor judges it).
+    boolean unsettled = flat ? shortOf > after.debt() : after.owed() > after.debt();
+    if (!unsettled || after.liquidating() || marks.isEmpty()) {
       return List.of();
     }
     List<Event> settled = new ArrayList<>();

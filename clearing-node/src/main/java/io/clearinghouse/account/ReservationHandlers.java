@@ -67,10 +67,6 @@ final class ReservationHandlers {
     }
     // Priced from the position as the checked, not yet applied trade sides will leave it.
     Holding holding = promised.holding(cmd.instrument());
-    if (account.inDebt()) {
-      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
-          + " from a liquidation: no new orders until it is repaid");
-    }
     long mark = risk.publishedMarkTicks(cmd.instrument());
     // Without a published mark yet, the order is valued against the account's last trade price.
     long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks();
@@ -91,14 +87,29 @@ final class ReservationHandlers {
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
+    if (account.inDebt() && !cost.reducing()) {
+      // Closing orders stay open to it: a trader in debt with a position left can still get out.
+      return reject(cmd.replyTo(), Rejection.ACCOUNT_IN_DEBT, "the account owes " + money(account.debt())
+          + " from a liquidation: no new orders that open a position until it is repaid");
+    }
     if (account.liquidating() && !cost.reducing()) {
       // Reduce-only: this order and every other open one on the same side together may at most
       // close the position.
       return reject(cmd.replyTo(), Rejection.ACCOUNT_LIQUIDATING,
           "the account is being liquidated: only orders that reduce a position are accepted");
     }
+    long closingLoss;
+    long cushion;
+    try {
+      closingLoss = OrderRules.closingLoss(cmd.signedLots(), cmd.priceTicks(), reference,
+          instrument.notionalMultiplier());
+      cushion = closingCushion(account, promised, holding, instrument, reference);
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
+    }
     OrderRules.Verdict verdict = OrderRules.check(instrument, cost, cmd.priceTicks(), mark,
-        instruments.priceBandPpm(cmd.instrument()), holding.mode() == MarginMode.ISOLATED, available, freeCash);
+        instruments.priceBandPpm(cmd.instrument()), holding.mode() == MarginMode.ISOLATED, available, freeCash,
+        closingLoss, cushion);
     return switch (verdict) {
       case PRICE_OUTSIDE_BAND -> reject(cmd.replyTo(), Rejection.PRICE_OUTSIDE_BAND, "order " + cmd.orderId()
           + " at " + instrument.formatPrice(cmd.priceTicks()) + " is further than "
@@ -111,9 +122,48 @@ final class ReservationHandlers {
           + " needs " + money(cost.amount()) + " of margin, open loss and fee but only "
           + money(Math.max(0, holding.mode() == MarginMode.ISOLATED ? Math.min(available, freeCash) : available))
           + " is available" + (holding.mode() == MarginMode.ISOLATED ? " in cash for an isolated position" : ""));
+      case BEYOND_BANKRUPTCY -> reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId()
+          + " closes at " + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(closingLoss)
+          + " against the mark " + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
+          + " of equity carrying the position: a closing order may be priced no worse than its bankruptcy price");
       // A reducing order needs no margin: it must never be blocked by the deficit it reduces.
       case ACCEPTED -> concentration(cmd, instrument, cost, reference, available);
     };
+  }
+
+  /**
+   * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position the
+   * account's equity (the lower with and without the promised sides), for an isolated one its
+   * margin plus its unrealized PnL at {@code markTicks}; less what the account's other closing
+   * orders on that equity would lose against the mark, with their fees.
+   */
+  private long closingCushion(Account account, Account promised, Holding holding,
+      io.clearinghouse.margin.Instrument instrument, long markTicks) {
+    boolean isolated = holding.mode() == MarginMode.ISOLATED;
+    long cushion = isolated
+        ? Math.addExact(holding.isolatedMargin(), io.clearinghouse.margin.MarginMath.unrealizedPnl(holding.lots(),
+            holding.cost(), markTicks, instrument.notionalMultiplier()))
+        : Math.min(risk.evaluate(account).equity(), risk.evaluate(promised).equity());
+    // Less what the other open closing orders on the same equity lose against the mark if filled.
+    for (Reservation other : account.reservations().values()) {
+      Holding held = promised.holding(other.instrument());
+      boolean closes = held.lots() != 0 && Long.signum(held.lots()) != Long.signum(other.remainingLots());
+      boolean same = isolated ? other.instrument().equals(instrument.symbol()) : held.mode() != MarginMode.ISOLATED;
+      if (closes && same) {
+        io.clearinghouse.margin.Instrument contract = instruments.require(other.instrument());
+        long mark = risk.publishedMarkTicks(other.instrument());
+        // Valued as this order is: against the mark, else the position's last trade price.
+        long otherReference = mark > 0 ? mark : held.lastPriceTicks() > 0 ? held.lastPriceTicks() : other.priceTicks();
+        long loss = OrderRules.closingLoss(other.remainingLots(), other.priceTicks(), otherReference,
+            contract.notionalMultiplier());
+        if (loss > 0) {
+          long fee = io.clearinghouse.margin.MarginMath.fee(io.clearinghouse.margin.MarginMath.notional(
+              other.remainingLots(), other.priceTicks(), contract.notionalMultiplier()), contract.takerFeePpm());
+          cushion = Math.subtractExact(cushion, Math.addExact(loss, fee));
+        }
+      }
+    }
+    return cushion;
   }
 
   /** The concentration and open-interest limits of issue 16, then the reservation. */

@@ -28,9 +28,11 @@ final class SettlementHandlers {
   private final Instruments instruments;
   private final Clock clock;
   private final Consumer<State> changed;
+  private final java.util.function.LongSupplier lastSequenceNumber;
 
   SettlementHandlers(EffectFactories<Event, State> effect, Instruments instruments, Clock clock,
-      Consumer<State> changed) {
+      Consumer<State> changed, java.util.function.LongSupplier lastSequenceNumber) {
+    this.lastSequenceNumber = lastSequenceNumber;
     this.effect = effect;
     this.instruments = instruments;
     this.clock = clock;
@@ -70,8 +72,15 @@ final class SettlementHandlers {
       return reject(cmd, Rejection.BALANCE_OVERFLOW, "the settlement of " + cmd.instrument() + " overflows");
     }
     SettlementApplied event = new SettlementApplied(cmd.instrument(), cmd.expiryMillis(), cmd.priceTicks(),
-        closed.lots(), closed.value(), closed.cost(), closed.fee(), closed.isolatedReleased(), clock.millis());
-    return effect.persist(event)
+        closed.lots(), closed.value(), closed.cost(), closed.fee(), closed.isolatedReleased(), clock.millis(),
+        closed.shortfall());
+    // Settled at a loss beyond what the account has (or an isolated position's beyond its margin),
+    // with no position left: the deficit is settled at once as a liquidation's is (no monitor
+    // watches a flat account). With positions left, the monitor judges the account as it is.
+    java.util.List<Event> events = new java.util.ArrayList<>(java.util.List.of(event));
+    events.addAll(FundingHandlers.unsettledDeficit(account.apply(event, Long.MAX_VALUE),
+        java.util.Map.of(cmd.instrument(), cmd.priceTicks()), lastSequenceNumber.getAsLong() + 2, clock.millis()));
+    return effect.persist(events)
         .thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new SettlementDone(event, false));
   }

@@ -89,20 +89,47 @@ final class TradingHandlers {
 
   /**
    * {@code events} with the late funding adjustments of a change of {@code delta} lots cut at
-   * {@code cut}, and the settlement of a deficit they leave (see FundingHandlers). Throws
+   * {@code cut}, and the settlement of a deficit they, or the change itself when it closes the
+   * account's last position, leave (see FundingHandlers). Throws
    * ArithmeticException when a redone payment overflows: the caller refuses the change.
    */
   List<Event> withLateFunding(Account account, List<Event> events, String instrument, long delta, long cut) {
     List<Event> late = FundingHandlers.lateAdjustments(account, instruments, instrument, delta, cut, now.getAsLong());
-    if (late.isEmpty()) {
+    boolean leavesFlat = leavesFlat(account, instrument, delta);
+    if (late.isEmpty() && !leavesFlat) {
       return events;
     }
     List<Event> all = new ArrayList<>(events);
     all.addAll(late);
-    long mark = ((AccountEntity.FundingAdjusted) late.get(0)).markTicks();
-    all.addAll(FundingHandlers.deficitSettled(account, all, instrument, mark, lastSequenceNumber.getAsLong(),
-        now.getAsLong()));
-    return all;
+    if (!late.isEmpty()) {
+      long mark = ((AccountEntity.FundingAdjusted) late.get(0)).markTicks();
+      all.addAll(FundingHandlers.deficitSettled(account, all, instrument, mark, lastSequenceNumber.getAsLong(),
+          now.getAsLong()));
+    }
+    if (leavesFlat && all.stream().noneMatch(e -> e instanceof AccountEntity.LiquidationStarted)) {
+      // A change that closes the account's last position with its cash short (closed at or beyond
+      // its bankruptcy price, by a fill the pre-trade check did not see or a reversal): no monitor
+      // watches a flat account, so the deficit is settled at once (FundingHandlers.unsettledDeficit).
+      Account after = account;
+      for (Event e : all) {
+        after = after.apply(e, Long.MAX_VALUE);
+      }
+      all.addAll(FundingHandlers.unsettledDeficit(after,
+          java.util.Map.of(instrument, risk.markTicks(instrument, account.holding(instrument))),
+          lastSequenceNumber.getAsLong() + all.size() + 1, now.getAsLong()));
+    }
+    return all.size() == events.size() ? events : all;
+  }
+
+  /** Whether a change of {@code delta} lots in {@code instrument} leaves the account with no position. */
+  private static boolean leavesFlat(Account account, String instrument, long delta) {
+    for (var held : account.holdings().entrySet()) {
+      long lots = held.getKey().equals(instrument) ? Math.addExact(held.getValue().lots(), delta) : held.getValue().lots();
+      if (lots != 0) {
+        return false;
+      }
+    }
+    return delta != 0 && account.holding(instrument).lots() + delta == 0;
   }
 
   // --- trades ---------------------------------------------------------------------------
@@ -260,6 +287,9 @@ final class TradingHandlers {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " was accepted as"
           + " reduce-only and would now open a position with no margin reserved for it");
     }
+    if (!forced && (reservation != null || checkUnreservedFills)) {
+      closingBeyondBankruptcy(account, instrument, before, cmd, mark, fee);
+    }
     if (!forced && opens && reservation == null && before.mode() != MarginMode.ISOLATED && checkUnreservedFills) {
       // Nothing was reserved for it (no order named, or its reservation released or used up
       // before the fill came): the order-cost rule judges it now, against what is available.
@@ -293,6 +323,38 @@ final class TradingHandlers {
         change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released, cmd.counterparty(),
         cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
         funding == null ? 0 : funding.intervalMillis());
+  }
+
+  /**
+   * The closing rule at the fill (OrderRules.closingFits), for an order's fill and, when unreserved
+   * fills are checked, any other: the lots that close a position, priced worse than the mark, may
+   * lose against it (with the fee) only what the equity carrying the position holds now. The
+   * check at the order saw the equity then; a withdrawal, an isolated margin moved out, other
+   * fills or a mark move since can have taken it, and a fill beyond the bankruptcy price would
+   * hand the insurance fund's money to the counterparty.
+   */
+  private void closingBeyondBankruptcy(Account account, Instrument instrument, Holding before, ApplyTrade cmd,
+      long mark, long fee) {
+    boolean closes = before.lots() != 0 && Long.signum(before.lots()) != Long.signum(cmd.signedLots());
+    if (!closes) {
+      return;
+    }
+    long closingLots = Math.min(Math.absExact(cmd.signedLots()), Math.absExact(before.lots()));
+    long reference = mark > 0 ? mark : before.lastPriceTicks() > 0 ? before.lastPriceTicks() : cmd.priceTicks();
+    long m = instrument.notionalMultiplier();
+    long loss = OrderRules.closingLoss(Long.signum(cmd.signedLots()) * closingLots, cmd.priceTicks(), reference, m);
+    if (loss == 0) {
+      return;
+    }
+    long cushion = before.mode() == MarginMode.ISOLATED
+        ? Math.addExact(before.isolatedMargin(), MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m))
+        : risk.evaluate(account).equity();
+    if (!OrderRules.closingFits(loss, fee, cushion)) {
+      throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " closes at "
+          + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(loss) + " against the mark "
+          + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
+          + " of equity carrying " + account.accountId() + "'s position: beyond its bankruptcy price");
+    }
   }
 
   /**

@@ -62,11 +62,12 @@ record SettlementLedger(String instrument, boolean closed, long priceTicks, Map<
 
   private static boolean sameMoney(AccountEntity.SettlementApplied a, AccountEntity.SettlementApplied b) {
     return a.lots() == b.lots() && a.value() == b.value() && a.cost() == b.cost() && a.fee() == b.fee()
-        && a.isolatedReleased() == b.isolatedReleased() && a.priceTicks() == b.priceTicks();
+        && a.isolatedReleased() == b.isolatedReleased() && a.priceTicks() == b.priceTicks()
+        && a.shortfall() == b.shortfall();
   }
 
   private static String describe(AccountEntity.SettlementApplied s) {
     return s.lots() + " lots at " + s.priceTicks() + " (value " + s.value() + ", cost " + s.cost() + ", fee " + s.fee()
-        + ", isolated " + s.isolatedReleased() + ")";
+        + ", isolated " + s.isolatedReleased() + ", shortfall " + s.shortfall() + ")";
   }
 }

@@ -84,7 +84,7 @@ public final class Chctl implements AutoCloseable {
     CommandLine line = new CommandLine(this);
     for (Class<?> commands : List.of(AccountCommands.class, MarketCommands.class, LiquidationCommands.class,
         ReserveCommands.class, OperationsCommands.class, FundingCommands.class, SettlementCommands.class,
-        TokenCommands.class, RiskCommands.class)) {
+        TokenCommands.class, RiskCommands.class, CascadeCommands.class)) {
       for (Method method : CommandLine.getCommandMethods(commands, null)) {
         line.addSubcommand(new CommandLine(method));
       }

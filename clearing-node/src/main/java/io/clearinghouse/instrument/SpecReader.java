@@ -46,7 +46,8 @@ final class SpecReader {
       "funding-interest", "funding-clamp", "funding-cap", "max-account-position", "max-open-interest",
       "max-account-share", "account-share-from", "volatility-margin-reference", "volatility-margin-sensitivity",
       "volatility-margin-cap", "volatility-margin-hysteresis", "volatility-margin-warning", "open-interest-margin-lower",
-      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share", "settlement-window", "delivery-fee",
+      "open-interest-margin-upper", "thin-market-depth", "liquidation-depth-share",
+      "liquidation-min-slice-share", "settlement-window", "delivery-fee",
       "next");
   /** The shares of a penalty split. */
   static final Set<String> SHARES = Set.of("insurance-fund", "market-making", "platform-revenue",
@@ -259,7 +260,8 @@ final class SpecReader {
           new io.clearinghouse.margin.ConcentrationRules.Limits(amount("max-open-interest"),
               amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
               amount("account-share-from")), volatilityMargin(), openInterestMargin(),
-          new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION)),
+          new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION),
+              percent("liquidation-min-slice-share", 0, Ppm.MILLION)),
           expiry == null ? null : expiryTerms(expiry));
     }
 

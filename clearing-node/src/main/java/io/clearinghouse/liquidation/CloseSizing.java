@@ -15,7 +15,8 @@ public interface CloseSizing {
 
   /**
    * At most the instrument's {@code liquidation-depth-share} of the depth the close hits, as this
-   * node last heard it; whole when the share is 0 or no source reported depth in time.
+   * node last heard it, and at least its {@code liquidation-min-slice-share} of the close; whole
+   * when the share is 0 or no source reported depth in time.
    */
   static CloseSizing byDepth(io.clearinghouse.instrument.Instruments instruments,
       io.clearinghouse.price.MarketDepth depth) {
@@ -24,7 +25,7 @@ public interface CloseSizing {
       long share = spec.depth().closeSharePpm();
       java.util.OptionalLong hit = share == 0 ? java.util.OptionalLong.empty() : depth.against(instrument, signedLots);
       return hit.isEmpty() ? signedLots : io.clearinghouse.margin.DepthRules.slice(signedLots, hit.getAsLong(), share,
-          markTicks, spec.contract().notionalMultiplier());
+          markTicks, spec.contract().notionalMultiplier(), spec.depth().minSliceSharePpm());
     };
   }
 }

@@ -140,14 +140,14 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
       line(movements, "saga", "escrow", t, Bucket.escrow(liquidationId), false);
       line(movements, party, ledger.kind() == Bucket.Kind.RESERVE ? "reserve" : "insurance fund", t, ledger, false);
     }
-    long fundOut = s.fundPaid() == null ? 0 : s.fundPaid();
+    long fundOut = s.payments().fundPaid() == null ? 0 : s.payments().fundPaid();
     if (fundOut > 0) {
       List<Transfer> paid = FundTransfers.of(s.coverFund(),
           new InsuranceFund.Paid(liquidationId + "/cover", liquidationId, fundOut, fundOut, 0));
       line(movements, "fund " + s.coverFund(), "insurance fund", paid, Bucket.insuranceFund(s.coverFund()), false);
       line(movements, "saga", "escrow", paid, Bucket.escrow(liquidationId), false);
     }
-    long capitalPaid = s.capitalPaid() == null ? 0 : s.capitalPaid();
+    long capitalPaid = s.payments().capitalPaid() == null ? 0 : s.payments().capitalPaid();
     if (capitalPaid > 0) {
       Bucket capital = Bucket.reserve(PlatformReserve.OPERATOR_CAPITAL.id());
       List<Transfer> paid = FundTransfers.of(capital,
@@ -156,7 +156,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
       line(movements, "saga", "escrow", paid, Bucket.escrow(liquidationId), false);
     }
     long cover = s.cover();
-    if (s.coverDelivered() && cover > 0) {
+    if (s.payments().coverDelivered() && cover > 0) {
       // The isolated shortfalls the account owes are paid first, the rest goes to the cash.
       List<Transfer> credited = AccountTransfers.of(s.accountId(), new AccountEntity.LiquidationCredited(
           liquidationId + "/cover", liquidationId, cover, s.shortfallCovered()));
@@ -166,9 +166,9 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
     }
     String fund = s.coverFund() != null ? s.coverFund()
         : s.closes().isEmpty() ? null : settings.rules(s.closes().get(0).instrument()).insuranceFund();
-    long toCash = s.coverDelivered() ? cover - s.shortfallCovered() : 0;
+    long toCash = s.payments().coverDelivered() ? cover - s.shortfallCovered() : 0;
     long left = s.need() == null ? 0 : Math.max(0, s.cashAtSettlement() + toCash);
-    long applied = s.penaltyApplied() == null ? 0 : s.penaltyApplied();
+    long applied = s.payments().penaltyApplied() == null ? 0 : s.payments().penaltyApplied();
     long tradersLoss = Math.subtractExact(Math.addExact(Math.addExact(Math.addExact(toProviders, toFund), toDeleveraged),
         penalty), Math.addExact(Math.addExact(applied, fundOut), capitalPaid));
     Shares shares = new Shares(toProviders, toFund, toDeleveraged, socialized, fundIn,
@@ -179,7 +179,7 @@ public record FundFlow(String liquidationId, String accountId, long triggerMarkS
     return new FundFlow(liquidationId, s.accountId(), trigger == null ? 0 : trigger.markSequence(),
         trigger == null ? Map.of() : trigger.marks(), trigger == null ? 0 : trigger.equity(),
         trigger == null ? 0 : trigger.maintenanceMargin(), trigger == null ? 0 : trigger.epochMillis(), closes, penalty,
-        0, fund, fundIn, fundOut, deleveraged, left, s.debt() == null ? 0 : s.debt(), s.escrow(), Outcome.of(s.outcome()),
+        0, fund, fundIn, fundOut, deleveraged, left, s.payments().debt() == null ? 0 : s.payments().debt(), s.escrow(), Outcome.of(s.outcome()),
         s.finishedMillis(), movements, s.closingNote(), shares);
   }
 

@@ -30,6 +30,17 @@ final class Settlement {
   }
 
   /**
+   * What isolated positions closed before this liquidation owe that no debt records (an expiry
+   * settlement's isolated shortfall, which starts a liquidation with nothing to close): settled with
+   * this liquidation's own shortfalls. A liquidation records or covers what its closes left owed, so
+   * otherwise this is 0. Recorded debt stands for what is owed first (as in crossDeficit).
+   */
+  static long unrecordedOwed(State state, AccountSummary account) {
+    long owedBefore = Math.max(0, Math.subtractExact(account.owed(), shortfalls(state)));
+    return Math.max(0, Math.subtractExact(owedBefore, account.debt()));
+  }
+
+  /**
    * A margin liquidation: the negative cross equity (cash below zero that open positions still
    * carry is not a deficit). A stop settles only what it closed: at most the loss its cross closes
    * realized, at most what the cash is short, and nothing while the account's equity is not
@@ -64,12 +75,12 @@ final class Settlement {
   /** What the fund is asked for: the need less the penalties applied to it. */
   static long afterPenalty(State state) {
     long need = state.need() == null ? 0 : state.need();
-    return Math.max(0, need - (state.penaltyApplied() == null ? 0 : state.penaltyApplied()));
+    return Math.max(0, need - (state.payments().penaltyApplied() == null ? 0 : state.payments().penaltyApplied()));
   }
 
   /** What the operator's capital is asked for: the need less the penalties applied and the fund's payment. */
   static long afterFund(State state) {
-    return Math.max(0, afterPenalty(state) - (state.fundPaid() == null ? 0 : state.fundPaid()));
+    return Math.max(0, afterPenalty(state) - (state.payments().fundPaid() == null ? 0 : state.payments().fundPaid()));
   }
 
   /** Destinations of penalty shares: a platform reserve, a provider's reward (else an insurance fund's name). */
@@ -94,7 +105,7 @@ final class Settlement {
       penalties[i] = closed.get(i).closed().penalty();
     }
     long[] left = io.clearinghouse.margin.ReserveRules.penaltiesLeft(penalties,
-        state.penaltyApplied() == null ? 0 : state.penaltyApplied());
+        state.payments().penaltyApplied() == null ? 0 : state.payments().penaltyApplied());
     Map<String, Long> shares = new LinkedHashMap<>();
     for (int i = 0; i < left.length; i++) {
       Close c = closed.get(i);

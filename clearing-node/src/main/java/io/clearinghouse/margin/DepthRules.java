@@ -19,6 +19,19 @@ public final class DepthRules {
    * share is 0 (off).
    */
   public static long slice(long closeSignedLots, long depth, long sharePpm, long markTicks, long multiplier) {
+    return slice(closeSignedLots, depth, sharePpm, markTicks, multiplier, 0);
+  }
+
+  /**
+   * The same, the cut at least {@code ceil(|close| * minSharePpm / 1e6)} lots (0: no such floor):
+   * however thin the reported depth, each slice takes that share of what is left, so a liquidation
+   * ends in about {@code (1e6 / minShare) * (1 + ln(lots * minShare / 1e6))} slices at most.
+   */
+  public static long slice(long closeSignedLots, long depth, long sharePpm, long markTicks, long multiplier,
+      long minSharePpm) {
+    if (minSharePpm < 0 || minSharePpm > MarginMath.PPM) {
+      throw new IllegalArgumentException("minimum slice share " + minSharePpm);
+    }
     if (sharePpm <= 0 || closeSignedLots == 0) {
       return closeSignedLots;
     }
@@ -29,7 +42,9 @@ public final class DepthRules {
     long allowed = MulDiv.mulDivFloor(depth, sharePpm, MarginMath.PPM);
     java.math.BigInteger perLot = java.math.BigInteger.valueOf(markTicks).multiply(java.math.BigInteger.valueOf(multiplier));
     long lots = java.math.BigInteger.valueOf(allowed).divide(perLot).longValue();
-    long cut = Math.max(1, Math.min(Math.absExact(closeSignedLots), lots));
+    long whole = Math.absExact(closeSignedLots);
+    long floor = Math.max(1, MulDiv.mulDivCeil(whole, minSharePpm, MarginMath.PPM));
+    long cut = Math.min(whole, Math.max(floor, lots));
     return Long.signum(closeSignedLots) * cut;
   }
 }

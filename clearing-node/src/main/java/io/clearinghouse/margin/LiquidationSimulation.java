@@ -18,6 +18,8 @@ import java.util.List;
  *
  * <p>Marks are given per slot, with whether each may be used. An account holding a position
  * without a usable mark is not simulated beyond its trigger: the saga would wait for a fresh mark.
+ * Each planned close is cut by the node's own {@link Slicing} (the saga's rule, passed in, so the
+ * stress test closes in the same slices of the market depth as a real liquidation would).
  */
 public final class LiquidationSimulation {
   private LiquidationSimulation() {}
@@ -74,6 +76,19 @@ public final class LiquidationSimulation {
     }
   }
 
+  /**
+   * How much of a planned close goes in one step: the lots (same sign, at least one, at most the
+   * plan's) of {@code signedLots} of the instrument in {@code slot} at {@code markTicks}. The node
+   * passes the same rule its liquidation saga cuts its closes with.
+   */
+  @FunctionalInterface
+  public interface Slicing {
+    /** Every close whole. */
+    Slicing WHOLE = (slot, signedLots, markTicks) -> signedLots;
+
+    long slice(int slot, long signedLots, long markTicks);
+  }
+
   /** The largest shock a stress test may apply, either way: 99%. */
   public static final long MAX_SHOCK_PPM = 990_000;
 
@@ -125,6 +140,12 @@ public final class LiquidationSimulation {
    */
   public static Outcome simulate(long cash, LiquidationRule.Held[] positions, long[] markTicks, boolean[] usable,
       boolean[] atBankruptcy, long[] spreadPpm, RiskTiers[] tiersBySlot) {
+    return simulate(cash, positions, markTicks, usable, atBankruptcy, spreadPpm, tiersBySlot, Slicing.WHOLE);
+  }
+
+  /** The same with each planned close cut by {@code slicing}, as the saga cuts it. */
+  public static Outcome simulate(long cash, LiquidationRule.Held[] positions, long[] markTicks, boolean[] usable,
+      boolean[] atBankruptcy, long[] spreadPpm, RiskTiers[] tiersBySlot, Slicing slicing) {
     if (!LiquidationRule.breached(cash, positions, markTicks, usable, tiersBySlot)) {
       return NONE;
     }
@@ -150,7 +171,12 @@ public final class LiquidationSimulation {
       PositionRisk p = evaluation.position(chosen);
       Instrument instrument = s.held.instrument();
       int slot = s.held.slot();
-      long closeLots = -Long.signum(p.lots()) * LiquidationRules.lotsToClose(p, evaluation.metrics(chosen).notional());
+      long planned = -Long.signum(p.lots()) * LiquidationRules.lotsToClose(p, evaluation.metrics(chosen).notional());
+      long closeLots = slicing.slice(slot, planned, p.markTicks());
+      if (closeLots == 0 || Long.signum(closeLots) != Long.signum(planned)
+          || Math.abs(closeLots) > Math.abs(planned)) {
+        throw new IllegalStateException("a slice of " + planned + " lots must be 1 to all of them, was " + closeLots);
+      }
       long bankruptcy = LiquidationRules.closeBankruptcyTicks(evaluation, chosen);
       boolean backstop = !atBankruptcy[slot];
       long price = backstop ? LiquidationRules.backstopPrice(p.markTicks(), closeLots, spreadPpm[slot]) : bankruptcy;

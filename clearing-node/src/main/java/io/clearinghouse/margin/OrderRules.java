@@ -15,6 +15,12 @@ public final class OrderRules {
   /** Why an order is refused by these rules, or {@link #ACCEPTED}. */
   public enum Verdict {
     ACCEPTED,
+    /**
+     * A reducing order priced worse than the mark whose loss against the mark (with its fee) is
+     * more than the equity that carries the position: filled, it would leave the account short,
+     * the difference paid to its counterparty by the insurance fund.
+     */
+    BEYOND_BANKRUPTCY,
     /** The order's price is further from the mark than the instrument's band. */
     PRICE_OUTSIDE_BAND,
     /** The position the order could grow to is above the last risk tier's notional cap. */
@@ -32,14 +38,24 @@ public final class OrderRules {
    * it opens against the mark, and the taker fee on the whole order.
    * {@link #amount()} is what is reserved for it.
    */
-  public record Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee) {
+  public record Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee,
+      long closingLoss) {
+    public Cost(long openingLots, long exposureAfter, long initialMarginIncrease, long openLoss, long fee) {
+      this(openingLots, exposureAfter, initialMarginIncrease, openLoss, fee, 0);
+    }
+
     /** True when every lot of the order reduces an existing position: it needs no new margin. */
     public boolean reducing() {
       return openingLots == 0;
     }
 
+    /**
+     * What is reserved for an order that opens: the margin growth, the loss its opening lots open
+     * against the mark, the loss its closing lots (an order that closes a position and opens the
+     * other side) realize against the mark, and the fee.
+     */
     public long amount() {
-      return Math.addExact(Math.addExact(initialMarginIncrease, openLoss), fee);
+      return Math.addExact(Math.addExact(Math.addExact(initialMarginIncrease, openLoss), closingLoss), fee);
     }
   }
 
@@ -74,8 +90,10 @@ public final class OrderRules {
       increase = Math.max(0, Math.subtractExact(after, before));
     }
     long openLoss = openLoss(Long.signum(orderLots) * opening, priceTicks, markTicks, m);
+    long closing = Math.subtractExact(order, opening);
+    long closingLoss = closingLoss(Long.signum(orderLots) * closing, priceTicks, markTicks, m);
     long fee = MarginMath.fee(MarginMath.notional(order, priceTicks, m), instrument.takerFeePpm());
-    return new Cost(opening, Math.addExact(base, opening), increase, openLoss, fee);
+    return new Cost(opening, Math.addExact(base, opening), increase, openLoss, fee, closingLoss);
   }
 
   /**
@@ -124,16 +142,27 @@ public final class OrderRules {
   /**
    * The pre-trade check: band, position limit, then margin. {@code available} is the account's
    * available margin now; an isolated order must also be funded from {@code freeCash} (cash not
-   * promised to other orders), never from unrealized profit. A reducing order is accepted
-   * whatever the margin, so that a trader short of margin can always get out.
+   * promised to other orders), never from unrealized profit. A reducing order needs no margin, so
+   * that a trader short of margin can always get out (within the equity it has: see the next).
    */
   public static Verdict check(Instrument instrument, Cost cost, long priceTicks,
       long markTicks, long bandPpm, boolean isolated, long available, long freeCash) {
+    return check(instrument, cost, priceTicks, markTicks, bandPpm, isolated, available, freeCash, 0, Long.MAX_VALUE);
+  }
+
+  /**
+   * As above, a reducing order also held to {@link #closingFits}: {@code closingLoss} is
+   * {@link #closingLoss} of the whole order and {@code cushion} the equity that carries the
+   * position (the account's equity for a cross position, the position's margin plus its
+   * unrealized PnL for an isolated one).
+   */
+  public static Verdict check(Instrument instrument, Cost cost, long priceTicks, long markTicks, long bandPpm,
+      boolean isolated, long available, long freeCash, long closingLoss, long cushion) {
     if (!withinBand(priceTicks, markTicks, bandPpm)) {
       return Verdict.PRICE_OUTSIDE_BAND;
     }
     if (cost.reducing()) {
-      return Verdict.ACCEPTED;
+      return closingFits(closingLoss, cost.fee(), cushion) ? Verdict.ACCEPTED : Verdict.BEYOND_BANKRUPTCY;
     }
     if (!withinPositionLimit(instrument, cost.exposureAfter(), priceTicks)) {
       return Verdict.POSITION_LIMIT;
@@ -146,6 +175,35 @@ public final class OrderRules {
     }
     long fundable = isolated ? Math.min(available, freeCash) : available;
     return amount <= fundable ? Verdict.ACCEPTED : Verdict.INSUFFICIENT_MARGIN;
+  }
+
+  /**
+   * What closing {@code signedLots} at {@code priceTicks} loses against the mark at once (a sell
+   * below the mark, a buy above it); 0 at or better than the mark.
+   */
+  public static long closingLoss(long signedLots, long priceTicks, long markTicks, long multiplier) {
+    return openLoss(signedLots, priceTicks, markTicks, multiplier);
+  }
+
+  /**
+   * Whether a reducing order may be accepted: always when it closes at or better than the mark
+   * (a trader short of margin, even under water, can always get out at the market: what it then
+   * still owes is settled as a liquidation's deficit is); priced worse than the mark, only while
+   * that loss and the fee fit in {@code cushion}, i.e. no worse than the bankruptcy price. A worse
+   * price would move money from the insurance fund to the counterparty (two colluding accounts
+   * could drain it).
+   */
+  public static boolean closingFits(long closingLoss, long fee, long cushion) {
+    if (closingLoss <= 0) {
+      return true;
+    }
+    long needed;
+    try {
+      needed = Math.addExact(closingLoss, Math.max(0, fee));
+    } catch (ArithmeticException e) {
+      return false;
+    }
+    return needed <= cushion;
   }
 
   /**

@@ -71,12 +71,14 @@ public final class SettlementMath {
    * One account's position closed at the settlement price: {@code value = q * P * m} from the
    * settlement pool (negative: paid into it), the position's cost {@code c} released,
    * {@code pnl = value - c} realized, the delivery fee on the notional to fee revenue, and an
-   * isolated position's margin back to cash. The account's cash changes by
-   * {@code pnl - fee + isolatedReleased}.
+   * isolated position's margin back to cash. An isolated position (margin above 0) loses at most
+   * its margin: what its loss and fee come to beyond it is its {@code shortfall}, owed by the
+   * account (never taken from its cross cash) and settled as a liquidation's isolated shortfall is.
+   * The account's cash changes by {@code pnl - fee + isolatedReleased + shortfall}.
    */
-  public record Closed(long lots, long value, long cost, long pnl, long fee, long isolatedReleased) {
+  public record Closed(long lots, long value, long cost, long pnl, long fee, long isolatedReleased, long shortfall) {
     public long cashDelta() {
-      return Math.addExact(Math.subtractExact(pnl, fee), isolatedReleased);
+      return Math.addExact(Math.addExact(Math.subtractExact(pnl, fee), isolatedReleased), shortfall);
     }
   }
 
@@ -88,10 +90,15 @@ public final class SettlementMath {
     if (deliveryFeePpm < 0) {
       throw new IllegalArgumentException("a delivery fee is never a rebate");
     }
+    if (isolatedMargin < 0) {
+      throw new IllegalArgumentException("an isolated margin is never negative");
+    }
     long value = Math.multiplyExact(Math.multiplyExact(lots, priceTicks), multiplier);
     long pnl = Math.subtractExact(value, cost);
     long fee = lots == 0 ? 0 : MarginMath.fee(MarginMath.notional(lots, priceTicks, multiplier), deliveryFeePpm);
-    return new Closed(lots, value, cost, pnl, fee, isolatedMargin);
+    long result = Math.addExact(Math.subtractExact(pnl, fee), isolatedMargin);
+    long shortfall = isolatedMargin > 0 && result < 0 ? Math.negateExact(result) : 0;
+    return new Closed(lots, value, cost, pnl, fee, isolatedMargin, shortfall);
   }
 
   /**

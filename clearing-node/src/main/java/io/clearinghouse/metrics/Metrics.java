@@ -32,6 +32,17 @@ public final class Metrics implements PriceMetrics {
       "Liquidations this node's sagas finished, by outcome (covered: no deficit or the fund covered it; "
           + "debt: a deficit was left as the account's debt; stop: a protective stop close; stop-unfilled: no provider took it).")
       .labelNames("outcome").register(registry);
+  final Counter liquidationsStarted = Counter.build("clearinghouse_liquidations_started_total",
+      "Liquidations (and protective stops) whose saga began on this node: counted once, where the saga persisted its "
+          + "first event; the settled ones are clearinghouse_liquidations_total.").register(registry);
+  final Gauge liquidationRates = Gauge.build("clearinghouse_liquidations_per_second",
+      "Liquidations started and settled per second by this node's sagas over the last "
+          + CascadeCounts.DEFAULT_WINDOW_SECONDS + " s (whole seconds, the current one included), set at each scrape.")
+      .labelNames("phase").register(registry);
+  final Gauge liquidationsPending = Gauge.build("clearinghouse_liquidations_pending",
+      "Liquidation sagas running on this node (begun and not yet passivated after their end): sum over the nodes for "
+          + "the cluster's.").register(registry);
+  private final CascadeCounts cascade = new CascadeCounts();
   final Gauge insuranceFundBalance = Gauge.build("clearinghouse_insurance_fund_balance",
       "Balance of the insurance fund in minor units of the settlement asset, reported by the node hosting it.")
       .labelNames("fund").register(registry);
@@ -199,6 +210,27 @@ public final class Metrics implements PriceMetrics {
 
   public void liquidationEnded(String outcome) {
     liquidationsEnded.labels(outcome).inc();
+    cascade.settled();
+  }
+
+  /** A saga began on this node (its first event persisted). */
+  public void liquidationStarted() {
+    liquidationsStarted.inc();
+    cascade.started();
+  }
+
+  /** This node's cascade counts: started and settled since it started, and over the last few seconds. */
+  public CascadeCounts.Snapshot cascade() {
+    return cascade.snapshot();
+  }
+
+  /** Sets the cascade gauges before a scrape: the window's rates and the sagas running here. */
+  public void cascadeScraped(long sagasHere) {
+    CascadeCounts.Snapshot now = cascade.snapshot();
+    // Display only (Prometheus gauges are floating point); the counts themselves are whole numbers.
+    liquidationRates.labels("started").set(now.startedInWindow() / (double) now.windowSeconds());
+    liquidationRates.labels("settled").set(now.settledInWindow() / (double) now.windowSeconds());
+    liquidationsPending.set(sagasHere);
   }
 
   /** Liquidations this node's sagas finished, whatever the outcome (for benchmarks and tests). */

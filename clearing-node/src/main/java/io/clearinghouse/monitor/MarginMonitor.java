@@ -140,10 +140,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * After each evaluation the monitor hands the instrument's holders to {@code rankings}.
    */
   public static RiskRegistry start(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Metrics metrics,
-      AdlRankings rankings) {
+      AdlRankings rankings, io.clearinghouse.liquidation.CloseSizing sizing) {
     // Resume, never restart: a restart would forget every account the node hosts.
     ActorRef<Command> monitor = system.systemActorOf(
-        Behaviors.supervise(create(instruments, marks, metrics, rankings.ranker()))
+        Behaviors.supervise(create(instruments, marks, metrics, rankings.ranker(), sizing))
             .onFailure(SupervisorStrategy.resume()), "margin-monitor", DispatcherSelector.fromConfig(DISPATCHER));
     system.receptionist().tell(Receptionist.register(SERVICE_KEY, monitor));
     evaluateOnEveryMark(marks, monitor);
@@ -186,7 +186,13 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   /** A monitor that hands each evaluated mark's holders to {@code ranker} (null: to none). */
   public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics,
       ActorRef<AdlRanker.Command> ranker) {
-    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics, ranker));
+    return create(instruments, marks, metrics, ranker, io.clearinghouse.liquidation.CloseSizing.WHOLE);
+  }
+
+  /** The same, its stress tests cutting each simulated close with {@code sizing}, the saga's rule. */
+  public static Behavior<Command> create(Instruments instruments, MarkPrices marks, Metrics metrics,
+      ActorRef<AdlRanker.Command> ranker, io.clearinghouse.liquidation.CloseSizing sizing) {
+    return Behaviors.setup(ctx -> new MarginMonitor(ctx, instruments, marks, metrics, ranker, sizing));
   }
 
   /**
@@ -249,12 +255,17 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final Metrics metrics;
   /** Where the ADL ranking is rebuilt after each evaluation; null: nowhere (tests, benchmarks). */
   private final ActorRef<AdlRanker.Command> ranker;
+  /** How the saga cuts a close into slices of the market depth: the stress test cuts its simulated closes alike. */
+  private final io.clearinghouse.liquidation.CloseSizing sizing;
+  /** The stress evaluation running now (a child), or null: at most one at a time. */
+  private ActorRef<Void> stressRun;
   /** Accounts whose evaluation failed since their last report: logged once each. */
   private final Set<String> failing = new HashSet<>();
 
   private MarginMonitor(ActorContext<Command> context, Instruments instruments, MarkPrices marks, Metrics metrics,
-      ActorRef<AdlRanker.Command> ranker) {
+      ActorRef<AdlRanker.Command> ranker, io.clearinghouse.liquidation.CloseSizing sizing) {
     super(context);
+    this.sizing = sizing;
     this.ranker = ranker;
     this.metrics = metrics;
     this.instruments = instruments;
@@ -295,10 +306,11 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
                   Math.max(0, q.count()))));
           return this;
         })
-        .onMessage(StressQuery.class, q -> {
-          // In place and read-only: the accounts as last reported, under the scenario's marks.
-          q.replyTo().tell(new StressEvaluation.Answer(StressEvaluation.evaluate(accounts.values(), symbols, instruments,
-              q)));
+        .onMessage(StressQuery.class, this::stress)
+        .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> {
+          if (t.getRef().equals(stressRun)) {
+            stressRun = null;
+          }
           return this;
         })
         .onMessage(CountTracked.class, c -> {
@@ -306,6 +318,29 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
           return this;
         })
         .build();
+  }
+
+  /**
+   * Read-only, on the accounts as last reported (their records never change: a report replaces
+   * one), under the scenarios' marks; evaluated by a child of its own on the blocking dispatcher,
+   * so that the walks that trigger liquidations never wait behind it; one at a time: a query that
+   * comes while one runs is answered busy at once (the coordinator refuses the run).
+   */
+  private Behavior<Command> stress(StressQuery q) {
+    if (stressRun != null) {
+      q.replyTo().tell(StressEvaluation.Answer.BUSY);
+      return this;
+    }
+    List<Tracked> reported = new ArrayList<>(accounts.values());
+    String[] slots = symbols;
+    Instruments specs = instruments;
+    io.clearinghouse.liquidation.CloseSizing cut = sizing;
+    stressRun = getContext().spawnAnonymous(Behaviors.<Void>setup(ctx -> {
+      q.replyTo().tell(new StressEvaluation.Answer(StressEvaluation.evaluate(reported, slots, specs, q, cut)));
+      return Behaviors.stopped();
+    }), DispatcherSelector.blocking());
+    getContext().watch(stressRun);
+    return this;
   }
 
   private Behavior<Command> track(Track t) {

@@ -2,6 +2,7 @@ package io.clearinghouse.monitor;
 
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.instrument.LiquidationTerms;
+import io.clearinghouse.liquidation.CloseSizing;
 import io.clearinghouse.liquidation.PlatformReserve;
 import io.clearinghouse.margin.LiquidationSimulation;
 import io.clearinghouse.margin.PenaltySplit;
@@ -34,10 +35,21 @@ public final class StressEvaluation {
     }
   }
 
-  public record Answer(List<NodeResult> results) implements CborSerializable {
+  /**
+   * A node's answer: a result per scenario; or, {@code busy}, none: the node was already evaluating
+   * a stress test and refused this one (one at a time, so that a stress test never waits in line
+   * ahead of the monitor's walks nor piles up behind another).
+   */
+  public record Answer(List<NodeResult> results, boolean busy) implements CborSerializable {
     public Answer {
       results = List.copyOf(results);
     }
+
+    public Answer(List<NodeResult> results) {
+      this(results, false);
+    }
+
+    public static final Answer BUSY = new Answer(List.of(), true);
   }
 
   /**
@@ -120,7 +132,18 @@ public final class StressEvaluation {
    */
   static List<NodeResult> evaluate(Collection<MarginMonitor.Tracked> accounts, String[] symbols,
       Instruments instruments, MarginMonitor.StressQuery query) {
+    return evaluate(accounts, symbols, instruments, query, CloseSizing.WHOLE);
+  }
+
+  /**
+   * The same with each simulated close cut by {@code sizing}: the rule this node's liquidation saga
+   * cuts its closes with (slices of the market depth), not a copy of it.
+   */
+  static List<NodeResult> evaluate(Collection<MarginMonitor.Tracked> accounts, String[] symbols,
+      Instruments instruments, MarginMonitor.StressQuery query, CloseSizing sizing) {
     int slots = symbols.length;
+    LiquidationSimulation.Slicing slicing = (slot, signedLots, markTicks) -> sizing.slice(symbols[slot], signedLots,
+        markTicks);
     boolean[] noProvider = new boolean[slots];
     long[] spread = new long[slots];
     boolean[] everyAtBankruptcy = new boolean[slots];
@@ -158,7 +181,8 @@ public final class StressEvaluation {
         evaluated++;
         LiquidationSimulation.Outcome outcome;
         try {
-          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread, tiers);
+          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread, tiers,
+              slicing);
         } catch (ArithmeticException e) {
           // Figures beyond a long: the monitor would skip this account too.
           continue;
@@ -176,7 +200,7 @@ public final class StressEvaluation {
           String cover = symbols[outcome.coverSlot()];
           if (deficits.size() < query.maxDeficitAccounts()) {
             LiquidationSimulation.Outcome atBankruptcy = LiquidationSimulation.simulate(t.cash, t.positions, markTicks,
-                usable, everyAtBankruptcy, spread, tiers);
+                usable, everyAtBankruptcy, spread, tiers, slicing);
             deficits.add(new DeficitAccount(t.accountId, cover, backstop, path(atBankruptcy, symbols, terms)));
           } else {
             foldedDeficits++;

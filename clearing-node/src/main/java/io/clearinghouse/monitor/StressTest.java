@@ -45,8 +45,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * <p>What the merge does not model: penalties paid into a fund during the cascade are not counted
  * on by later deficits (the report is conservative there), the operator capital's payments earlier
  * the same day are not known (its whole daily amount is counted), protective stops are not
- * triggered, and the closes do not move the price (no cascade). A node that does not answer in time
- * is left out and the report says how many answered.
+ * triggered, and the closes do not move the price (no cascade). Closes are cut into the saga's
+ * slices of the market depth, read once when the test runs; an account is counted on one path (every
+ * slice at the backstop price or every one at bankruptcy) where the saga may mix them, slice by
+ * slice. A node that does not answer in time is left out and the report says how many answered; a
+ * node already evaluating another stress test refuses, and so does the run.
  */
 public final class StressTest {
   /**
@@ -162,6 +165,12 @@ public final class StressTest {
       if (s.shocks().isEmpty()) {
         throw new RejectedException(Rejection.INVALID_SHOCK, "scenario " + s.name() + " has no shock");
       }
+      // Each name once: the report tells scenarios apart by name, and a request is then bounded by
+      // the configuration (one shock, one ladder, each configured scenario once), however long.
+      if (shocked.containsKey(s.name())) {
+        throw new RejectedException(Rejection.INVALID_SHOCK, "scenario " + s.name() + " is named twice");
+      }
+      shocked.put(s.name(), List.of());
       Map<String, Long> at = new TreeMap<>(current);
       List<ShockedMark> moved = new ArrayList<>();
       for (Map.Entry<String, Long> shock : new TreeMap<>(s.shocks()).entrySet()) {
@@ -230,6 +239,12 @@ public final class StressTest {
       if (answered.isEmpty()) {
         throw new RejectedException(Rejection.TIMEOUT, "no margin monitor answered the stress test within "
             + settings.timeout().toMillis() + " ms");
+      }
+      long busy = answered.stream().filter(StressEvaluation.Answer::busy).count();
+      if (busy > 0) {
+        // A node evaluating another stress test refused this one: a report without its accounts would mislead.
+        throw new RejectedException(Rejection.TOO_MANY_CONCURRENT_CALLS, "a stress test is already running on "
+            + busy + " of " + answered.size() + " nodes: retry when it ends");
       }
       return answered;
     });

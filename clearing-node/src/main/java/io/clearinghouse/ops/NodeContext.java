@@ -124,6 +124,17 @@ public final class NodeContext implements Extension {
     return units;
   }
 
+  private volatile CascadeProgress cascade;
+
+  /** The cluster-wide cascade progress view, for {@code GET /cascade}. */
+  public void cascade(CascadeProgress cascade) {
+    this.cascade = cascade;
+  }
+
+  CascadeProgress cascade() {
+    return cascade;
+  }
+
   private static final class Id extends AbstractExtensionId<NodeContext> {
     @Override
     public NodeContext createExtension(ExtendedActorSystem system) {

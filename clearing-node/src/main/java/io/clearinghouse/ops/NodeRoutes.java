@@ -58,7 +58,8 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 /**
  * The node's own management routes, next to pekko-management's: {@code GET /shards} (entities per
  * shard per node, for every entity type), {@code GET /metrics} (Prometheus), {@code GET
- * /health/markets} (stale and halted instruments), and
+ * /health/markets} (stale and halted instruments), {@code GET /cascade} (the cluster's liquidations started,
+ * settled, pending and per second, and every insurance fund's balance: see {@link CascadeProgress}), and
  * {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}, which change the cluster and so need the
  * operator token ({@code Authorization: Bearer ...}): 401 without a valid token, 403 with another
  * role. pekko-management's own cluster routes stay read-only.
@@ -98,6 +99,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
           return complete(json(root));
         })),
         path("insurance-funds", () -> get(() -> completeWithFuture(funds().thenApply(NodeRoutes::json)))),
+        path("cascade", () -> get(this::cascade)),
         path(segment("health").slash("markets"), () -> get(this::markets))
     );
   }
@@ -145,6 +147,16 @@ public final class NodeRoutes implements ManagementRouteProvider {
       return complete(StatusCodes.get(GrpcErrors.httpStatus(e.reason())), e.reason().name() + ": " + e.getMessage());
     }
     return completeWithFuture(done);
+  }
+
+  /** {@code GET /cascade}: the cluster's liquidations started, settled, pending, per second, and the funds. */
+  private Route cascade() {
+    NodeContext node = NodeContext.get(system);
+    CascadeProgress cascade = node.cascade();
+    if (cascade == null || node.liquidations() == null) {
+      return complete(StatusCodes.SERVICE_UNAVAILABLE, "the node is starting");
+    }
+    return completeWithFuture(cascade.view(node.liquidations()).thenApply(view -> json(cascade.json(view))));
   }
 
   /** Every configured fund's balance and totals, in the settlement asset's minor units. */
@@ -253,8 +265,13 @@ public final class NodeRoutes implements ManagementRouteProvider {
         .<GetShardRegionState, ShardRegion.CurrentShardRegionState>ask(
             ClusterSharding.get(system).shardState().narrow(),
             replyTo -> new GetShardRegionState(type, replyTo), TIMEOUT, system.scheduler())
-        .thenAccept(state -> metrics.entities.labels(type.name()).set(
-            state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum()))
+        .thenAccept(state -> {
+          int here = state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum();
+          metrics.entities.labels(type.name()).set(here);
+          if (type.equals(LiquidationSaga.TYPE_KEY)) {
+            metrics.cascadeScraped(here);
+          }
+        })
         .toCompletableFuture()).toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(counts).thenApply(done -> HttpResponse.create()
         .withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())));

@@ -164,6 +164,131 @@ class OrderRulesEntityTest {
     assertTrue(summary().positions().isEmpty());
   }
 
+  /**
+   * Review 12 (high): cash 6,000 less the fee (5,975), long 1 BTC from 50,000 at 10x, mark 47,000:
+   * equity 2,975, healthy. A reduce-only sell of 1 at 42,300 (10% below the mark, inside the band)
+   * was accepted: filled, it realizes -7,700 and leaves the account flat at about -4,746, its
+   * counterparty 4,700 up at the mark, the insurance fund paying the difference. A closing order
+   * may lose against the mark only what the equity carries; at or better than the mark it is
+   * always accepted.
+   */
+  @Test
+  void review12_aClosingOrderPricedBeyondTheBankruptcyPriceIsRefused() {
+    deposit(usdt(6_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 47_000);
+    assertEquals(usdt(2_975), summary().equity());
+    assertRejected(reserve("dump", PERP, -ONE_BTC, price(42_300)), Rejection.INSUFFICIENT_MARGIN);
+    // Loss 2,953 against the mark + fee 22.0235 = 2,975.0235: just beyond the equity.
+    assertRejected(reserve("edge-out", PERP, -ONE_BTC, price(44_047)), Rejection.INSUFFICIENT_MARGIN);
+    // Loss 2,952 + fee 22.024 = 2,974.024: within it.
+    assertEquals(0, reservedAmount(reserve("edge-in", PERP, -ONE_BTC, price(44_048))));
+    // Two closing orders share the equity: half the position at 42,300 would lose 2,350 against
+    // the mark, which with the other order's 2,952 is more than there is.
+    run(r -> new AccountEntity.ReleaseReservation("edge-in", r));
+    assertEquals(0, reservedAmount(reserve("half-1", PERP, -ONE_BTC / 2, price(44_000))));
+    assertRejected(reserve("half-2", PERP, -ONE_BTC / 2, price(42_300)), Rejection.INSUFFICIENT_MARGIN);
+    // At the mark, always.
+    assertEquals(0, reservedAmount(reserve("at-mark", PERP, -ONE_BTC / 2, price(47_000))));
+  }
+
+  @Test
+  void review12_anIsolatedClosingOrderIsHeldToThePositionsOwnEquity() {
+    deposit(usdt(20_000));
+    run(r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    mark(PERP, 50_000);
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 48_000);
+    // The position carries its margin (5,000) less 2,000 at the mark: 3,000, however much cross cash there is.
+    assertRejected(reserve("iso-dump", PERP, -ONE_BTC, price(44_000)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(0, reservedAmount(reserve("iso-ok", PERP, -ONE_BTC, price(46_000))));
+  }
+
+  /**
+   * Review 12 (high), the backstop: a trader already under water (the mark at 43,000: equity
+   * -1,025, its liquidation not yet begun) closes at the mark, which is always allowed; the fill
+   * leaves the cash short and no monitor watches a flat account, so the deficit is settled at once
+   * by a liquidation with nothing to close (the fund covers it or it is recorded as debt).
+   */
+  @Test
+  void review12_aFillThatLeavesTheAccountFlatAndShortSettlesTheDeficit() {
+    deposit(usdt(6_000));
+    run(r -> new AccountEntity.SetLeverage(PERP, 10, r));
+    trade(PERP, ONE_BTC, price(50_000));
+    mark(PERP, 43_000);
+    // Beyond the mark it is refused at the fill too; at the mark it goes through.
+    assertRejected(trade(PERP, -ONE_BTC, price(42_300)), Rejection.INSUFFICIENT_MARGIN);
+    var closed = trade(PERP, -ONE_BTC, price(43_000));
+    assertTrue(closed.events().stream().anyMatch(e -> e instanceof AccountEntity.LiquidationStarted),
+        "events " + closed.events());
+    AccountSummary after = summary();
+    assertTrue(after.cash() < 0, "cash " + after.cash());
+    assertTrue(after.positions().isEmpty());
+    assertTrue(after.liquidationId() != null, "the deficit is being settled");
+  }
+
+  /**
+   * Review 13 (high 1): cash 2,600 after the entry fee, long 1 BTC from 50,000 at 20x (margin
+   * 2,500, 100 available), mark 50,000. Selling 1.001 at 45,000 closes the long 5,000 below the
+   * mark and opens 0.001 short: it used to be judged on its opening lot only (about 30) and
+   * accepted; its closing lots' loss counts now.
+   */
+  @Test
+  void review13_anOrderThatClosesAndOpensCountsTheLossOfItsClosingLots() {
+    deposit(usdt(2_625));
+    mark(PERP, 50_000);
+    trade(PERP, ONE_BTC, price(50_000));
+    assertEquals(usdt(100), summary().available());
+    assertRejected(reserve("flip-far", PERP, -(ONE_BTC + 1), price(45_000)), Rejection.INSUFFICIENT_MARGIN);
+    // At the mark its closing lots lose nothing: margin 2.50 for the lot it opens and the fee 25.025.
+    assertEquals(27_525_000L, reservedAmount(reserve("flip-at-mark", PERP, -(ONE_BTC + 1), price(50_000))));
+  }
+
+  /**
+   * Review 13 (high 2): a closing order accepted on the equity of its moment (cash 9,975, a sell
+   * of the 1 BTC long at 46,000 loses 4,000 against the mark 50,000), then 7,000 withdrawn: its fill
+   * would now leave the account short, so the fill is judged again and refused, changing nothing;
+   * a fill the equity still carries goes through.
+   */
+  @Test
+  void review13_aClosingFillIsJudgedOnTheEquityAtTheFill() {
+    deposit(usdt(10_000));
+    mark(PERP, 50_000);
+    trade(PERP, ONE_BTC, price(50_000));
+    assertEquals(0, reservedAmount(reserve("close", PERP, -ONE_BTC, price(46_000))));
+    assertInstanceOf(AccountEntity.Transferred.class,
+        run(r -> new AccountEntity.Withdraw("w-after-order", usdt(7_000), r)).reply());
+    assertEquals(usdt(2_975), summary().equity());
+    int seq = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, -ONE_BTC, price(46_000), true,
+        "close", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    int seq2 = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seq2, seq2, PERP, -ONE_BTC, price(47_000), true,
+        "close", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    assertEquals(1, summary().positions().size());
+    // 2,000 below the mark and the fee 24: carried.
+    int seq3 = sequence.incrementAndGet();
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, run(r -> new AccountEntity.ApplyTrade("t-" + seq3, seq3,
+        PERP, -ONE_BTC, price(48_000), true, "close", "counterparty", r)).reply());
+    assertTrue(summary().positions().isEmpty());
+    assertTrue(summary().cash() >= 0);
+  }
+
+  /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
+  @Test
+  void review13_anAccountInDebtCanStillCloseItsPosition() {
+    deposit(usdt(10_000));
+    mark(PERP, 50_000);
+    trade(PERP, ONE_BTC, price(50_000));
+    assertInstanceOf(AccountEntity.StepApplied.class, run(r -> new AccountEntity.RecordDebt("old/debt", "old",
+        usdt(1), r)).reply());
+    assertTrue(summary().debt() > 0);
+    assertRejected(reserve("grow", PERP, ONE_BTC, price(50_000)), Rejection.ACCOUNT_IN_DEBT);
+    assertEquals(0, reservedAmount(reserve("out", PERP, -ONE_BTC, price(50_000))));
+  }
+
   @Test
   void hole3_anOrderBeyondThePriceBandIsRefused() {
     deposit(usdt(100_000));

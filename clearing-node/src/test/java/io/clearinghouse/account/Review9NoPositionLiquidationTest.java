@@ -57,6 +57,7 @@ class Review9NoPositionLiquidationTest {
   private ActorTestKit testKit;
   private ClusterSharding sharding;
   private String fund;
+  private NodeSettings settings;
 
   @BeforeAll
   void start() {
@@ -71,7 +72,7 @@ class Review9NoPositionLiquidationTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     sharding = ClusterSharding.get(testKit.system());
-    NodeSettings settings = NodeSettings.fromConfig(config);
+    settings = NodeSettings.fromConfig(config);
     fund = settings.instruments().spec(PERP).liquidation().insuranceFund();
     InsuranceFund.init(testKit.system(), 100, Duration.ofDays(8), new Metrics(), clock);
     InsuranceFund.initReserves(testKit.system(), 100, Duration.ofDays(8), new Metrics(), clock);
@@ -138,6 +139,44 @@ class Review9NoPositionLiquidationTest {
       assertEquals(null, after.liquidationId(), "the liquidation with nothing to close never ended: cash " + after.cash()
           + ", debt " + after.debt());
       assertTrue(after.cash() >= 0 || after.debt() > 0, "cash " + after.cash() + " uncovered");
+      return null;
+    });
+  }
+
+  /**
+   * Review 12 (medium), with the real saga: an isolated long on the quarterly settled at expiry
+   * beyond its margin leaves the account owing the shortfall (its cash untouched); the liquidation
+   * with nothing to close that starts counts what is owed (Settlement.unrecordedOwed), has the
+   * quarterly's fund cover it, and ends: nothing owed, no debt, the cash as it was.
+   */
+  @Test
+  void anIsolatedShortfallAtExpiryIsCoveredByTheFundAndTheLiquidationEnds() {
+    String future = "BTCUSDT-261225";
+    var spec = settings.instruments().spec(future);
+    String futureFund = spec.liquidation().insuranceFund();
+    long expiry = spec.expiry().expiryMillis();
+    assertInstanceOf(InsuranceFund.Moved.class, sharding.entityRefFor(InsuranceFund.TYPE_KEY, futureFund)
+        .ask((ActorRef<InsuranceFund.Reply> r) -> new InsuranceFund.TopUp("seed-future", 10_000 * USDT, "ops", r),
+            Duration.ofSeconds(10)).toCompletableFuture().join());
+    at(expiry - H);
+    String dora = "dora";
+    ask(dora, AccountEntity.Open::unattributed);
+    ask(dora, r -> new AccountEntity.Deposit("d-dora", 3_000 * USDT, r));
+    ask(dora, r -> new AccountEntity.SetMarginMode(future, io.clearinghouse.margin.MarginMode.ISOLATED, r));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(dora, r -> new AccountEntity.ApplyTrade("t-f1", 11,
+        future, 1_000, 500_000, false, null, "erin", r, expiry - H)));
+    long cashBefore = state(dora).cash();
+    at(expiry + 1_000);
+    AccountEntity.SettlementDone done = assertInstanceOf(AccountEntity.SettlementDone.class,
+        ask(dora, r -> new AccountEntity.ApplySettlement(future, expiry, 470_000, r)));
+    assertTrue(done.settlement().shortfall() > 0, "settled beyond the margin: " + done.settlement());
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(200), () -> {
+      AccountSummary after = state(dora);
+      assertEquals(null, after.liquidationId(), "the shortfall's liquidation never ended: owed " + after.owed());
+      assertEquals(0, after.owed());
+      assertEquals(0, after.debt());
+      assertEquals(cashBefore, after.cash());
       return null;
     });
   }

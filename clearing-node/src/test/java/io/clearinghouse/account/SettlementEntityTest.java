@@ -109,6 +109,48 @@ class SettlementEntityTest {
     assertTrue(again.hasNoEvents());
   }
 
+  /**
+   * Review 12 (medium): an isolated long 1 BTC from 50,000 (20x: 2,500 of margin) settled at
+   * 47,000 loses 3,000 and the fee 9.40. It used to take the 509.40 beyond its margin from the
+   * cross cash; the isolated promise holds at expiry too: the cash is untouched, the account owes
+   * the 509.40, and (holding nothing else) has it settled at once by a liquidation with nothing to
+   * close (the fund covers it or it is recorded as debt).
+   */
+  @Test
+  void anIsolatedLossBeyondItsMarginIsOwedAndSettledNeverTakenFromTheCash() {
+    Future f = new Future(true, ONE_BTC);
+    long cashBefore = f.summary().cash();
+    f.clock.advance(Duration.ofSeconds(3_600));
+    var result = f.settle(price(47_000));
+    AccountEntity.SettlementApplied event = assertInstanceOf(AccountEntity.SettlementApplied.class,
+        result.events().get(0));
+    assertEquals(usdt(2_500), event.isolatedReleased());
+    assertEquals(509_400_000L, event.shortfall());
+    assertTrue(result.events().stream().anyMatch(e -> e instanceof AccountEntity.LiquidationStarted),
+        "events " + result.events());
+    AccountSummary after = f.summary();
+    assertEquals(cashBefore, after.cash(), "the cross cash pays none of the isolated loss");
+    assertEquals(509_400_000L, after.owed());
+    assertTrue(after.liquidationId() != null);
+    String id = f.id;
+    assertTrue(AccountTransfers.of(id, event).contains(new Transfer(Bucket.owed(id), Bucket.cash(id), 509_400_000L)));
+  }
+
+  /** Review 13: the isolated shortfall is settled even while the account holds other positions. */
+  @Test
+  void anIsolatedShortfallIsSettledWhileOtherPositionsStayOpen() {
+    Future f = new Future(true, ONE_BTC);
+    int seq = sequence.incrementAndGet();
+    f.marks.accept(new Mark("BTCUSDT-PERP", price(50_000), 2, 0));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, f.run(r -> new AccountEntity.ApplyTrade("t-" + seq, seq,
+        "BTCUSDT-PERP", ONE_BTC / 10, price(50_000), false, null, "other", r)).reply());
+    f.clock.advance(Duration.ofSeconds(3_600));
+    var result = f.settle(price(47_000));
+    assertTrue(result.events().stream().anyMatch(e -> e instanceof AccountEntity.LiquidationStarted),
+        "events " + result.events());
+    assertEquals(509_400_000L, f.summary().owed());
+  }
+
   @Test
   void anIsolatedShortGetsItsMarginBackLessItsLossAndFee() {
     Future f = new Future(true, -ONE_BTC);

@@ -56,7 +56,8 @@ class GoldenFormsTest {
       InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by")),
       BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
       PinnedUnits.State.class.getName(), List.of(Set.of("retired")),
-      io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements")));
+      io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements")),
+      AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll

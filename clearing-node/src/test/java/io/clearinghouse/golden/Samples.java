@@ -36,7 +36,9 @@ final class Samples {
       // Review 11: a funding payment keeps what redoing it moved beside the first amount.
       "io.clearinghouse.account.FundingLedger$Payment.adjusted",
       // Review 8 finding 7: the intervals an account missed, per perpetual.
-      "io.clearinghouse.account.FundingLedger$Position.missed");
+      "io.clearinghouse.account.FundingLedger$Position.missed",
+      // Review 12: an expiry settlement's isolated shortfall (nested in Account and ExpirySettlement).
+      "io.clearinghouse.account.AccountEntity$SettlementApplied.shortfall");
 
   private Samples() {}
 

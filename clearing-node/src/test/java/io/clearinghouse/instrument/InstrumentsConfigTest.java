@@ -91,6 +91,8 @@ class InstrumentsConfigTest {
       "clearinghouse.instruments.0.thin-market-depth = deep                | clearinghouse.instruments[0].thin-market-depth",
       "clearinghouse.instruments.0.liquidation-depth-share = \"150%\"    | clearinghouse.instruments[0].liquidation-depth-share",
       "clearinghouse.instrument-defaults.liquidation-depth-share = half    | clearinghouse.instrument-defaults.liquidation-depth-share",
+      "clearinghouse.instruments.0.liquidation-min-slice-share = \"101%\" | clearinghouse.instruments[0].liquidation-min-slice-share",
+      "clearinghouse.instrument-defaults.liquidation-min-slice-share = -1% | clearinghouse.instrument-defaults.liquidation-min-slice-share",
       "clearinghouse.stress.ladder = [\"-100%\"]                          | clearinghouse.stress.ladder",
       "clearinghouse.volatility.min-steps = 0                            | clearinghouse.volatility.min-steps",
       "clearinghouse.account.beginner-leverage = 200                     | clearinghouse.account.beginner-leverage"
@@ -117,13 +119,14 @@ class InstrumentsConfigTest {
     var spec = off.spec("BTCUSDT-PERP");
     assertEquals(io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE.on(), spec.volatilityMargin().on());
     assertEquals(io.clearinghouse.margin.MarginScaling.OpenInterestTerms.NONE, spec.openInterestMargin());
-    assertEquals(DepthTerms.NONE, spec.depth());
+    // Off; the floor of a slice is there for when slicing is switched on.
+    assertEquals(new DepthTerms(0, 0, 10_000), spec.depth());
     Instruments on = Instruments.fromConfig(withOverride("""
         clearinghouse.instrument-overrides."BTCUSDT-PERP" {
           volatility-margin-reference = "80%", volatility-margin-sensitivity = "50%", volatility-margin-cap = "250%"
           volatility-margin-hysteresis = "5%", volatility-margin-warning = 2m
           open-interest-margin-lower = "1000000", open-interest-margin-upper = "5000000"
-          thin-market-depth = "250000", liquidation-depth-share = "12.5%"
+          thin-market-depth = "250000", liquidation-depth-share = "12.5%", liquidation-min-slice-share = "5%"
         }
         """), 6);
     spec = on.spec("BTCUSDT-PERP");
@@ -131,8 +134,8 @@ class InstrumentsConfigTest {
         120_000), spec.volatilityMargin());
     assertEquals(new io.clearinghouse.margin.MarginScaling.OpenInterestTerms(1_000_000_000_000L, 5_000_000_000_000L),
         spec.openInterestMargin());
-    assertEquals(new DepthTerms(250_000_000_000L, 125_000), spec.depth());
-    assertEquals(DepthTerms.NONE, on.spec("BTCUSDT-261225").depth());
+    assertEquals(new DepthTerms(250_000_000_000L, 125_000, 50_000), spec.depth());
+    assertEquals(new DepthTerms(0, 0, 10_000), on.spec("BTCUSDT-261225").depth());
   }
 
   /** HOCON cannot override one field of a list element: rebuild the list with the change. */

@@ -59,4 +59,32 @@ class CloseSizingTest {
     assertEquals(-5_000, sizing.slice("BTCUSDT-261225", -5_000, MARK));
     assertEquals(-5_000, CloseSizing.WHOLE.slice(PERP, -5_000, MARK));
   }
+
+  /**
+   * A depth feed reporting nothing (0) on the side a close hits, or a market that thin, must not
+   * make a liquidation crawl one lot at a time: a 1,000 BTC position would take a million closes
+   * (each a saga step, its state growing with every one). Each slice is at least the instrument's
+   * {@code liquidation-min-slice-share} (1% by default) of what the plan closes: a thousand and
+   * some slices at most here, and the last 100 lots one by one.
+   */
+  @Test
+  void anEmptyDepthStillClosesInABoundedNumberOfSlices() {
+    Instruments instruments = Instruments.fromConfig(ConfigFactory.parseString(
+        "clearinghouse.instrument-overrides.\"" + PERP + "\".liquidation-depth-share = \"10%\"")
+        .withFallback(ConfigFactory.load()).resolve(), 6);
+    MarketDepth depth = MarketDepth.local(java.time.Clock.systemUTC(), Duration.ofMinutes(1));
+    depth.accept(new MarketDepth.Report(PERP, "binance", 0, 0, System.currentTimeMillis()));
+    CloseSizing sizing = CloseSizing.byDepth(instruments, depth);
+    long left = -1_000_000;
+    int slices = 0;
+    while (left != 0) {
+      long slice = sizing.slice(PERP, left, MARK);
+      org.junit.jupiter.api.Assertions.assertTrue(slice < 0 && slice >= left, "slice " + slice + " of " + left);
+      left -= slice;
+      slices++;
+      org.junit.jupiter.api.Assertions.assertTrue(slices <= 1_100, "still " + left + " lots after " + slices);
+    }
+    assertEquals(-10_000, sizing.slice(PERP, -1_000_000, MARK));
+    assertEquals(-1, sizing.slice(PERP, -100, MARK));
+  }
 }

@@ -65,6 +65,28 @@ class SettlementMathTest {
     assertEquals(0, longCross.pnl() + shortIsolated.pnl());
   }
 
+  /**
+   * Review 12 (medium): an isolated long 1 BTC from 50,000 with 2,500 of margin settled at 47,000
+   * loses 3,000 and the fee 9.40: its margin carries 2,500 of it, the 509.40 beyond is its
+   * shortfall, owed by the account; the cash (its cross part) is untouched. A cross position has
+   * none: its loss is the cash's.
+   */
+  @Test
+  void anIsolatedPositionLosesAtMostItsMarginAtSettlement() {
+    SettlementMath.Closed isolated = SettlementMath.close(1_000, 50_000_000_000L, 2_500_000_000L, 470_000, M, 200);
+    assertEquals(-3_000_000_000L, isolated.pnl());
+    assertEquals(9_400_000L, isolated.fee());
+    assertEquals(509_400_000L, isolated.shortfall());
+    assertEquals(0, isolated.cashDelta());
+    // Carried by its margin: no shortfall, the rest back to the cash.
+    SettlementMath.Closed carried = SettlementMath.close(1_000, 50_000_000_000L, 5_000_000_000L, 470_000, M, 200);
+    assertEquals(0, carried.shortfall());
+    assertEquals(5_000_000_000L - 3_000_000_000L - 9_400_000L, carried.cashDelta());
+    SettlementMath.Closed cross = SettlementMath.close(1_000, 50_000_000_000L, 0, 470_000, M, 200);
+    assertEquals(0, cross.shortfall());
+    assertEquals(-3_009_400_000L, cross.cashDelta());
+  }
+
   @Test
   void theFeeRoundsUpAndAFlatPositionPaysNothing() {
     // 0.001 BTC at 50,000.3: notional 50.0003 USDT; 0.015% = 0.0075000450 -> 0.007501.
@@ -72,7 +94,7 @@ class SettlementMathTest {
     assertEquals(7_501, small.fee());
     assertEquals(300, small.pnl());
     SettlementMath.Closed flat = SettlementMath.close(0, 0, 0, 500_003, M, 150);
-    assertEquals(new SettlementMath.Closed(0, 0, 0, 0, 0, 0), flat);
+    assertEquals(new SettlementMath.Closed(0, 0, 0, 0, 0, 0, 0), flat);
     assertThrows(IllegalArgumentException.class, () -> SettlementMath.close(1, 0, 0, 0, M, 0));
     assertThrows(ArithmeticException.class, () -> SettlementMath.close(Long.MAX_VALUE, 0, 0, 2, M, 0));
   }

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.entity;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.getFromResource;
 import static org.apache.pekko.http.javadsl.server.Directives.getFromResourceDirectory;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterMap;
@@ -26,11 +27,13 @@ import com.google.protobuf.Message;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.GrpcErrors;
 import io.clearinghouse.api.Principal;
+import io.clearinghouse.api.Quotas;
 import io.clearinghouse.api.Role;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.ops.NodeContext;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -42,9 +45,12 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Complete;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.RouteResults;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.management.javadsl.ManagementRouteProvider;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 
 /**
@@ -61,7 +67,9 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  *       {@code confirm} equal to the instrument;</li>
  *   <li>{@code GET events}: server-sent events ({@link ConsoleEvents}).</li>
  * </ul>
- * Malformed parameters answer 400 with a message, refusals the status of their reason.
+ * Malformed parameters answer 400 with a message, refusals the status of their reason. Every call
+ * counts against the operator token's quotas on this node ({@code clearinghouse.quotas.operator}),
+ * the events stream as one of its streams.
  */
 public final class ConsoleRoutes implements ManagementRouteProvider {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -91,7 +99,7 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
     Route cluster = get(() -> operator((by, meta) -> complete(json(200, views().cluster()))));
     // Ends when the operator's token expires, with a last "expired" event naming UNAUTHENTICATED
     // TOKEN_EXPIRED (the browser's reconnection is then refused until a new token is given).
-    Route events = get(() -> operator((by, meta) -> completeOK(io.clearinghouse.api.ExpiringStreams.untilExpiry(
+    Route events = get(() -> operator(true, (by, meta) -> completeOK(io.clearinghouse.api.ExpiringStreams.untilExpiry(
         new ConsoleEvents(system, backend(), meta).source(), NodeContext.get(system).auth().remaining(meta),
         org.apache.pekko.http.javadsl.model.sse.ServerSentEvent.create(JSON.createObjectNode()
             .put("reason", "TOKEN_EXPIRED").put("status", "UNAUTHENTICATED")
@@ -172,6 +180,15 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
    * the same token check as the gRPC operator calls ({@link Authenticator#require}).
    */
   private Route operator(BiFunction<Principal, Metadata, Route> inner) {
+    return operator(false, inner);
+  }
+
+  /**
+   * As {@link #operator(BiFunction)}, counted against the token's quotas as its gRPC calls are
+   * ({@link Quotas#begin}: its rate, and its calls at once, or with {@code stream} its open
+   * streams): refused with 429 and the reason when over; held until the answer is sent.
+   */
+  private Route operator(boolean stream, BiFunction<Principal, Metadata, Route> inner) {
     return extractRequest(request -> {
       ConsoleBackend backend = backend();
       Authenticator auth = NodeContext.get(system).auth();
@@ -181,11 +198,38 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
       Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
       try {
         Principal by = auth.require(header, Role.OPERATOR);
-        return inner.apply(by, AdminCalls.metadata(header));
+        Quotas.Permit permit = backend.quotas().begin(by, stream);
+        return mapRouteResultFuture(result -> result.handle((answer, failure) -> {
+          if (failure == null && answer instanceof Complete complete) {
+            return RouteResults.complete(heldUntilSent(complete.getResponse(), permit));
+          }
+          permit.release();
+          if (failure != null) {
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+          }
+          return answer;
+        }), () -> inner.apply(by, AdminCalls.metadata(header)));
       } catch (RejectedException e) {
         return complete(error(GrpcErrors.httpStatus(e.reason()), e.reason().name(), e.getMessage()));
       }
     });
+  }
+
+  /**
+   * {@code answer} with {@code permit} released once its body has been sent (or the client went
+   * away): at once for a whole answer, at the end of a streamed one (the events). Unlike the gRPC
+   * guard's, a console answer has no trailers to keep, so its bytes can be watched directly.
+   */
+  static HttpResponse heldUntilSent(HttpResponse answer, Quotas.Permit permit) {
+    if (answer.entity().isStrict()) {
+      permit.release();
+      return answer;
+    }
+    return answer.withEntity(HttpEntities.create(answer.entity().getContentType(), answer.entity().getDataBytes()
+        .watchTermination((materialized, done) -> {
+          done.whenComplete((ok, failure) -> permit.release());
+          return materialized;
+        })));
   }
 
   static HttpResponse json(int status, JsonNode node) {
