@@ -24,7 +24,6 @@ import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.grpc.Status.Code;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -48,11 +47,7 @@ class CorruptAccountEventIntegrationTest {
    */
   static long appendUnreadableEvent(String keyspace, String accountId) {
     String contactPoint = LocalCassandra.shared().contactPoint();
-    int colon = contactPoint.lastIndexOf(':');
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
-            Integer.parseInt(contactPoint.substring(colon + 1))))
-        .withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession session = session(contactPoint)) {
       String pid = "Account|" + accountId;
       long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
           + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
@@ -64,14 +59,21 @@ class CorruptAccountEventIntegrationTest {
     }
   }
 
+  /**
+   * A driver session to the test's Cassandra only: the driver's configuration from the classpath
+   * names the default contact point (127.0.0.1:9042), where another Cassandra may be listening.
+   */
+  private static CqlSession session(String contactPoint) {
+    return CqlSession.builder().withConfigLoader(com.datastax.oss.driver.api.core.config.DriverConfigLoader
+        .programmaticBuilder().withStringList(com.datastax.oss.driver.api.core.config.DefaultDriverOption
+            .CONTACT_POINTS, List.of(contactPoint)).build())
+        .withLocalDatacenter("datacenter1").build();
+  }
+
   /** Appends {@code bytes} (serializer 33, {@code manifest}) to the account's journal with the driver. */
   private static long append(String keyspace, String accountId, String manifest, byte[] bytes) {
     String contactPoint = LocalCassandra.shared().contactPoint();
-    int colon = contactPoint.lastIndexOf(':');
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
-            Integer.parseInt(contactPoint.substring(colon + 1))))
-        .withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession session = session(contactPoint)) {
       String pid = "Account|" + accountId;
       long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
           + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
