@@ -138,6 +138,7 @@ function onEvent(type, data) {
   else if (type === 'liquidation') { state.liquidations.set(data.liquidationId, data); renderLiquidations(); }
   else if (type === 'halt') { const m = state.markets.find(x => x.instrument === data.instrument); if (m) { m.halted = data.halted; renderMarkets(); renderHalts(); } }
   else if (type === 'cascade') renderCascade(data);
+  else if (type === 'expired') signOut('token expired');
 }
 
 function onMark(data) {

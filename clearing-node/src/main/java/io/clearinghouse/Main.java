@@ -49,7 +49,6 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -106,28 +105,20 @@ public final class Main {
   }
 
   /**
-   * The first check of the instruments' units: completes when they agree (setting
-   * {@code agreed}), fails with the disagreement, or completes after a timeout while checks go on
-   * in the background (a disagreement found then terminates the node).
+   * The check of the instruments' units against the pinned ones, tried again with a growing delay
+   * while the journal does not answer; a disagreement found later terminates the node.
    */
-  private static CompletionStage<Void> checkUnits(ActorSystem<?> system, NodeSettings settings, Config config,
-      AtomicBoolean agreed) {
+  private static io.clearinghouse.ops.UnitsGate unitsGate(ActorSystem<?> system, NodeSettings settings, Config config) {
     java.time.Duration timeout = config.getDuration("clearinghouse.pinned-units.check-timeout");
-    return PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system))
-        .handle((ok, failure) -> {
-          if (failure == null) {
-            agreed.set(true);
-            return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
-          }
-          Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
-          if (cause instanceof ConfigException) {
-            return java.util.concurrent.CompletableFuture.<Void>failedFuture(cause);
-          }
-          log.warn("Instrument units not checked yet ({}); gRPC refuses calls until they are, checking again", cause
-              .toString());
-          recheckUnits(system, settings, timeout, agreed);
-          return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
-        }).thenCompose(next -> next);
+    Config pins = config.getConfig("clearinghouse.pinned-units");
+    Duration retryMin = io.clearinghouse.common.ConfigValues.duration(pins, "clearinghouse.pinned-units", "retry-min",
+        Duration.ofMillis(10), Duration.ofMinutes(10));
+    Duration retryMax = io.clearinghouse.common.ConfigValues.duration(pins, "clearinghouse.pinned-units", "retry-max",
+        retryMin, Duration.ofHours(1));
+    return new io.clearinghouse.ops.UnitsGate(
+        () -> PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system)),
+        (delay, task) -> system.scheduler().scheduleOnce(delay, task, system.executionContext()), retryMin, retryMax,
+        system::terminate, () -> system.getWhenTerminated().toCompletableFuture().isDone());
   }
 
   /** Why the journal still needs each of the asked instruments (nothing for an unused one), to retire the others. */
@@ -141,25 +132,6 @@ public final class Main {
         }
       });
       return used;
-    });
-  }
-
-  private static void recheckUnits(ActorSystem<?> system, NodeSettings settings, java.time.Duration timeout,
-      AtomicBoolean agreed) {
-    if (system.getWhenTerminated().toCompletableFuture().isDone()) {
-      return;
-    }
-    PinnedUnits.check(system, settings.instruments(), settings.asset().scale(), timeout, usedOf(system)).whenComplete((ok, failure) -> {
-      Throwable cause = io.clearinghouse.common.Failures.unwrap(failure);
-      if (cause == null) {
-        agreed.set(true);
-        log.info("Instrument units agree with the journal: gRPC serves");
-      } else if (cause instanceof ConfigException) {
-        log.error("Stopping: {}", cause.getMessage());
-        system.terminate();
-      } else {
-        recheckUnits(system, settings, timeout, agreed);
-      }
     });
   }
 
@@ -261,14 +233,15 @@ public final class Main {
     PinnedUnits.init(system, clock);
     StressTest stress = new StressTest(system, settings.instruments(), marks, liquidations, settings.stress());
     var stressRunner = StressSchedule.init(system, stress, metrics, clock);
-    AtomicBoolean unitsAgreed = new AtomicBoolean();
+    io.clearinghouse.ops.UnitsGate units = unitsGate(system, settings, config);
+    NodeContext.get(system).units(units);
     AdminGrpcService admin = new AdminGrpcService(accounts, auth, settings.asset(), settings.instruments(), audit,
         liquidations, metrics, marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(
             system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
             settings.stress().timeout()))).withSettlements(settlements);
     NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
-        unitsAgreed::get, marks, quotas));
-    CompletionStage<ServerBinding> grpc = checkUnits(system, settings, config, unitsAgreed).thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
+        units::agreed, marks, quotas));
+    CompletionStage<ServerBinding> grpc = units.first().thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),
             new AccountStreams(system, settings.alertLevelsPpm(), settings.accountStreamRefresh(), volatility,
@@ -282,7 +255,7 @@ public final class Main {
             config.getString("clearinghouse.clearing.hold-after-unconfirmed")),
         new PriceGrpcService(auth, settings.instruments(), settings.prices(), marks, clock, system, metrics, volatility,
             settings.asset(), depth).withSettlements(settlements),
-        readiness::ready, quotas, tls.https(), unitsAgreed::get));
+        readiness::ready, quotas, tls.https(), units::agreed));
     // Management starts at once: Cluster Bootstrap needs it to form the cluster the check above asks.
     CompletionStage<String> management = PekkoManagement.get(system)
         .start(routes -> tls.https().map(routes::withHttpsConnectionContext).orElse(routes)).thenApply(Object::toString);

@@ -138,8 +138,12 @@ public final class Accounts {
     var cause = unreadable.cause(accountId);
     if (cause.isPresent()) {
       // Not the command (a write answered as refused must never happen later): a read, so that
-      // the account is tried again and leaves the list once its journal reads.
-      sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).tell(new AccountEntity.Get(system.ignoreRef()));
+      // the account is tried again; once it answers (its journal was repaired, wherever in the
+      // cluster it now runs) it leaves this node's list too.
+      if (unreadable.probing(accountId)) {
+        sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).<Reply>ask(AccountEntity.Get::new, askTimeout)
+            .whenComplete((reply, failure) -> unreadable.probed(accountId, failure == null));
+      }
       return CompletableFuture.failedFuture(new RejectedException(Rejection.JOURNAL_UNREADABLE, "the journal of account "
           + accountId + " does not read (" + cause.get() + "): the account answers nothing until it is repaired"));
     }

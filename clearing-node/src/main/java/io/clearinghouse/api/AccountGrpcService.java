@@ -102,10 +102,11 @@ public final class AccountGrpcService implements AccountServicePowerApi {
       } catch (RejectedException e) {
         return Source.<AccountUpdate>failed(GrpcErrors.toGrpc(e, metrics));
       }
-      return streams.updates(accountId, mapping).watchTermination((notUsed, done) -> {
-        done.whenComplete((ended, failure) -> permit.release());
-        return notUsed;
-      });
+      return ExpiringStreams.untilExpiry(streams.updates(accountId, mapping), auth.remaining(metadata))
+          .watchTermination((notUsed, done) -> {
+            done.whenComplete((ended, failure) -> permit.release());
+            return notUsed;
+          });
     }).mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 

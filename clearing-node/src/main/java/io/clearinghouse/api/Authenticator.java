@@ -251,6 +251,28 @@ public final class Authenticator {
     }
   }
 
+  /**
+   * How long the token of a valid {@code authorization} header has left (zero once expired), or
+   * empty when it has no expiry (or the header names no token): a stream it opened ends then.
+   */
+  public Optional<java.time.Duration> remaining(Optional<String> header) {
+    if (header.isEmpty() || header.get().length() > MAX_TOKEN_LENGTH
+        || !header.get().trim().regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return Optional.empty();
+    }
+    Instant expiry = expiries.get(sha256Hex(header.get().trim().substring(BEARER.length()).trim()));
+    if (expiry == null) {
+      return Optional.empty();
+    }
+    java.time.Duration left = java.time.Duration.between(clock.instant(), expiry);
+    return Optional.of(left.isNegative() ? java.time.Duration.ZERO : left);
+  }
+
+  /** As {@link #remaining(Optional)}, for a gRPC call's metadata. */
+  public Optional<java.time.Duration> remaining(Metadata metadata) {
+    return remaining(metadata.getText("authorization"));
+  }
+
   /** Any valid token, from the value of an {@code authorization} header, whatever its role. */
   public Principal authenticate(Optional<String> header) {
     if (header.isEmpty() || header.get().isBlank()) {

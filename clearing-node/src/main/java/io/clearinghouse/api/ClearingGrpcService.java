@@ -101,7 +101,8 @@ public final class ClearingGrpcService implements ClearingServicePowerApi {
     AccountOrder order = new AccountOrder(hold);
     // Results as they come (each names its trade): one trade waiting for an account that is away
     // never holds back the results of the others. The trades are still started in stream order.
-    return in.mapAsyncUnordered(tradesInFlight, trade -> clear(trade, order));
+    return ExpiringStreams.untilExpiry(in.mapAsyncUnordered(tradesInFlight, trade -> clear(trade, order)),
+        auth.remaining(metadata));
   }
 
   private CompletionStage<TradeResult> clear(Trade trade, AccountOrder order) {

@@ -206,7 +206,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
       return Source.failed(GrpcErrors.toGrpc(e));
     }
     Set<String> wanted = Set.copyOf(in.getInstrumentsList());
-    return Source.<MarkPriceUpdate>queue(MARK_STREAM_BUFFER, OverflowStrategy.dropHead())
+    return ExpiringStreams.untilExpiry(Source.<MarkPriceUpdate>queue(MARK_STREAM_BUFFER, OverflowStrategy.dropHead())
         .mapMaterializedValue(queue -> {
           // Halts are not part of this stream; marks and this node's staleness are.
           Runnable stop = marks.listen(event -> update(event).ifPresent(queue::offer));
@@ -215,7 +215,7 @@ public final class PriceGrpcService implements PriceServicePowerApi {
           instruments.all().forEach(i -> queue.offer(current(i.symbol())));
           return NotUsed.getInstance();
         })
-        .filter(update -> wanted.isEmpty() || wanted.contains(update.getInstrument()));
+        .filter(update -> wanted.isEmpty() || wanted.contains(update.getInstrument())), auth.remaining(metadata));
   }
 
   private MarkPriceUpdate current(String symbol) {

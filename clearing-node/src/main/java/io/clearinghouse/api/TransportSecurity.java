@@ -61,6 +61,7 @@ public final class TransportSecurity {
    */
   public static TransportSecurity fromConfig(Config config) {
     checkRemoting(config);
+    checkJournal(config);
     if (!config.getBoolean(KEY + ".enabled")) {
       for (String key : PLAINTEXT_LOOPBACK_KEYS) {
         if (config.hasPath(key) && !config.getString(key).isBlank() && !Authenticator.isLoopback(config.getString(key))) {
@@ -122,6 +123,38 @@ public final class TransportSecurity {
               + " (remoting needs this node's key and certificate and the cluster's certificate authority)");
         }
       }
+    }
+  }
+
+  private static final String DRIVER_TLS = "datastax-java-driver.advanced.ssl-engine-factory";
+  private static final String PLAINTEXT_JOURNAL = KEY + ".plaintext-journal-allowed";
+
+  /**
+   * With remoting over TLS the node is meant to have no plaintext hop, and the journal (every
+   * event, every amount) is one: its Cassandra driver must speak TLS too ({@code
+   * datastax-java-driver.advanced.ssl-engine-factory}) unless every contact point is on loopback
+   * or {@code clearinghouse.tls.plaintext-journal-allowed} says plaintext is meant.
+   */
+  static void checkJournal(Config config) {
+    if (!config.hasPath(TRANSPORT) || !config.getString(TRANSPORT).equals("tls-tcp")
+        || config.hasPath(DRIVER_TLS + ".class") && !config.getString(DRIVER_TLS + ".class").isBlank()
+        || config.hasPath(PLAINTEXT_JOURNAL) && config.getBoolean(PLAINTEXT_JOURNAL)) {
+      return;
+    }
+    List<String> away = new java.util.ArrayList<>();
+    if (config.hasPath("datastax-java-driver.basic.contact-points")) {
+      for (String point : config.getStringList("datastax-java-driver.basic.contact-points")) {
+        int colon = point.lastIndexOf(':');
+        String host = colon > 0 ? point.substring(0, colon) : point;
+        if (!Authenticator.isLoopback(host.replace("[", "").replace("]", ""))) {
+          away.add(point);
+        }
+      }
+    }
+    if (!away.isEmpty()) {
+      throw new ConfigException.BadValue(DRIVER_TLS + ".class", "remoting is on TLS (" + TRANSPORT + " = tls-tcp) but "
+          + "the journal's Cassandra at " + away + " would be reached in plaintext: configure the driver's TLS ("
+          + DRIVER_TLS + ", see kubernetes.conf) or, if plaintext is meant, set " + PLAINTEXT_JOURNAL + " = on");
     }
   }
 

@@ -179,9 +179,9 @@ public final class PinnedUnits extends EventSourcedBehaviorWithEnforcedReplies<P
           return positions.apply(new TreeSet<>(verdict.leftOut())).thenCompose(used -> {
             List<String> problems = new ArrayList<>();
             new TreeMap<>(used).forEach((symbol, why) -> problems.add("instrument " + symbol + " is pinned but missing "
-                + "from clearinghouse.instruments, and the journal still holds positions in it (" + why + "): an "
-                + "instrument can be dropped only while no position or order was ever taken in it (its stored "
-                + "figures would be unreadable)"));
+                + "from clearinghouse.instruments, and the journal still needs it (" + why + "): an instrument "
+                + "can be dropped only while no position or order was ever taken in it (its stored figures would be "
+                + "unreadable) and every journal reads; list it again, or repair the journals named"));
             if (!problems.isEmpty()) {
               throw new ConfigException.BadValue("clearinghouse.instruments", String.join("; ", problems));
             }

@@ -1,9 +1,15 @@
 package io.clearinghouse.ops;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pekko.cluster.ConfigValidation;
+import org.apache.pekko.cluster.Invalid;
 import org.apache.pekko.cluster.JoinConfigCompatChecker;
+import org.apache.pekko.cluster.Valid$;
 import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -12,8 +18,17 @@ import scala.jdk.javaapi.CollectionConverters;
  * number of shards or number of trade registers. Such a node would host shards of the cluster and
  * persist their events where the rest of the cluster never reads them (or look a trade up in
  * another register than the one that recorded it).
+ *
+ * <p>Also refuses a node that lists other instruments (by symbol) than the cluster's members: a
+ * node without an instrument retires it when the journal holds no position in it
+ * (instrument.PinnedUnits) while members that list it go on clearing it, and accounts hosted on a
+ * node that does not know an instrument cannot value their positions in it. So the list of
+ * instruments is the cluster's, as the number of shards is: it changes with every node stopped.
+ * Both sides of a join run this check, each with the other's configuration, so the rule is
+ * symmetric. A member that does not send its list (a version before this check) is not compared.
  */
 public final class ClusterCompatibility extends JoinConfigCompatChecker {
+  static final String INSTRUMENTS = "clearinghouse.instruments";
   private static final List<String> KEYS = List.of(
       "pekko.persistence.cassandra.journal.keyspace",
       "pekko.persistence.cassandra.snapshot.keyspace",
@@ -22,11 +37,54 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
 
   @Override
   public Seq<String> requiredKeys() {
-    return CollectionConverters.asScala(KEYS).toSeq();
+    List<String> keys = new ArrayList<>(KEYS);
+    keys.add(INSTRUMENTS);
+    return CollectionConverters.asScala(keys).toSeq();
   }
 
   @Override
   public ConfigValidation check(Config toCheck, Config actualConfig) {
-    return JoinConfigCompatChecker.fullMatch(requiredKeys(), toCheck, actualConfig);
+    ConfigValidation same = JoinConfigCompatChecker.fullMatch(CollectionConverters.asScala(KEYS).toSeq(), toCheck,
+        actualConfig);
+    List<String> problems = new ArrayList<>();
+    if (same instanceof Invalid invalid) {
+      problems.addAll(CollectionConverters.asJava(invalid.errorMessages()));
+    }
+    instrumentProblem(toCheck, actualConfig).ifPresent(problems::add);
+    return problems.isEmpty() ? Valid$.MODULE$ : new Invalid(CollectionConverters.asScala(problems).toSeq());
+  }
+
+  /** Why the two lists of instruments may not share a cluster; empty when they list the same symbols. */
+  static java.util.Optional<String> instrumentProblem(Config other, Config own) {
+    if (!other.hasPath(INSTRUMENTS) || !own.hasPath(INSTRUMENTS)) {
+      return java.util.Optional.empty();
+    }
+    Set<String> theirs;
+    Set<String> ours;
+    try {
+      theirs = symbols(other);
+      ours = symbols(own);
+    } catch (ConfigException e) {
+      return java.util.Optional.of(INSTRUMENTS + " does not read: " + e.getMessage());
+    }
+    if (theirs.equals(ours)) {
+      return java.util.Optional.empty();
+    }
+    Set<String> onlyTheirs = new TreeSet<>(theirs);
+    onlyTheirs.removeAll(ours);
+    Set<String> onlyOurs = new TreeSet<>(ours);
+    onlyOurs.removeAll(theirs);
+    return java.util.Optional.of(INSTRUMENTS + " differs between the joining node and the cluster (listed only by the "
+        + "other node: " + onlyTheirs + "; only by this one: " + onlyOurs + "): every node of a cluster must list "
+        + "the same instruments, or one would retire an instrument the others still clear; change the list with "
+        + "every node stopped");
+  }
+
+  private static Set<String> symbols(Config config) {
+    Set<String> symbols = new TreeSet<>();
+    for (Config entry : config.getConfigList(INSTRUMENTS)) {
+      symbols.add(entry.getString("symbol"));
+    }
+    return symbols;
   }
 }

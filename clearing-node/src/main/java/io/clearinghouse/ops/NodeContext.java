@@ -113,6 +113,17 @@ public final class NodeContext implements Extension {
     return authenticator;
   }
 
+  private volatile UnitsGate units;
+
+  /** Whether the node's instruments agree with the pinned units (null before the node started). */
+  public void units(UnitsGate gate) {
+    this.units = gate;
+  }
+
+  UnitsGate units() {
+    return units;
+  }
+
   private volatile CascadeProgress cascade;
 
   /** The cluster-wide cascade progress view, for {@code GET /cascade}. */

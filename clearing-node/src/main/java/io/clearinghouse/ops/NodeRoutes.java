@@ -70,6 +70,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
       LiquidationSaga.TYPE_KEY, InsuranceFund.TYPE_KEY, InsuranceFund.RESERVE_TYPE_KEY, BackstopProviders.TYPE_KEY,
       TradeRegister.TYPE_KEY, io.clearinghouse.liquidation.FundUnwind.TYPE_KEY);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final org.slf4j.Logger OPERATOR_LOG = org.slf4j.LoggerFactory.getLogger(NodeRoutes.class);
 
   private final ActorSystem<Void> system;
 
@@ -83,9 +84,9 @@ public final class NodeRoutes implements ManagementRouteProvider {
         path("shards", () -> get(() -> completeWithFuture(shards().thenApply(NodeRoutes::json)))),
         path("metrics", () -> get(() -> completeWithFuture(metrics()))),
         path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
-            address -> operator(by -> change(address, true))))),
+            address -> operator(by -> change(address, true, by))))),
         path(segment("cluster").slash("down"), () -> post(() -> parameter("address",
-            address -> operator(by -> change(address, false))))),
+            address -> operator(by -> change(address, false, by))))),
         path(segment("liquidations").slash("halt"), () -> post(() -> parameter("instrument",
             instrument -> operator(by -> halt(instrument, true, by))))),
         path(segment("liquidations").slash("resume"), () -> post(() -> parameter("instrument",
@@ -189,7 +190,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
     });
   }
 
-  private Route change(String addressText, boolean leave) {
+  /** Asks {@code addressText} to leave or be downed; the operator's name is logged and answered. */
+  private Route change(String addressText, boolean leave, String by) {
     Address address;
     try {
       address = AddressFromURIString.parse(addressText);
@@ -204,8 +206,10 @@ public final class NodeRoutes implements ManagementRouteProvider {
     if (!member) {
       return complete(StatusCodes.NOT_FOUND, "no member " + addressText);
     }
+    // Who changed the cluster is on record (as every operator event records its operator's name).
+    OPERATOR_LOG.warn("Operator '{}' asked member {} to {}", by, address, leave ? "leave" : "be downed");
     cluster.manager().tell(leave ? Leave.create(address) : new Down(address));
-    return complete(StatusCodes.OK, (leave ? "leaving: " : "downing: ") + address);
+    return complete(StatusCodes.OK, (leave ? "leaving: " : "downing: ") + address + " (asked by operator '" + by + "')");
   }
 
   private CompletionStage<ObjectNode> shards() {

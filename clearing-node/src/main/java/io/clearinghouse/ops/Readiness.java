@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 
 /**
  * The node's readiness for the gRPC side (grpc.health.v1): the same checks as the management
- * {@code /ready} ({@link ClusterUpCheck}, {@link JournalHealthCheck}), run every
+ * {@code /ready} ({@link ClusterUpCheck}, {@link JournalHealthCheck}, {@link UnitsCheck}), run every
  * {@code clearinghouse.readiness.refresh-interval} rather than per probe, so that any number of
  * health watchers costs one journal read per interval. Nothing about markets: a stale feed or a
  * halted instrument must never take every node out of the load balancer at once.
@@ -30,7 +30,8 @@ public final class Readiness {
   /** The node's checks, refreshed from now on. */
   public static Readiness start(ActorSystem<?> system) {
     var classic = Adapter.toClassic(system);
-    Readiness readiness = new Readiness(List.of(new ClusterUpCheck(classic), new JournalHealthCheck(classic)));
+    Readiness readiness = new Readiness(List.of(new ClusterUpCheck(classic), new JournalHealthCheck(classic),
+        new UnitsCheck(classic)));
     Duration interval = system.settings().config().getDuration("clearinghouse.readiness.refresh-interval");
     system.scheduler().scheduleWithFixedDelay(Duration.ZERO, interval, readiness::refresh, system.executionContext());
     return readiness;

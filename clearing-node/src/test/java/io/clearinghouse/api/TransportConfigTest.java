@@ -52,12 +52,13 @@ class TransportConfigTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"application.conf", "local.conf", "kubernetes.conf"})
-  void readinessIsAnUpMemberWhoseJournalAnswersAndNothingElse(String resource) throws Exception {
+  void readinessIsAnUpMemberWhoseJournalAnswersAndWhoseUnitsAgreeAndNothingElse(String resource) throws Exception {
     Config checks = load(resource).getConfig("pekko.management.health-checks.readiness-checks");
     Map<String, Object> named = new java.util.HashMap<>(checks.root().unwrapped());
     named.values().removeIf(""::equals);
     assertEquals(Map.of("cluster-membership", "io.clearinghouse.ops.ClusterUpCheck",
-        "journal", "io.clearinghouse.ops.JournalHealthCheck"), named);
+        "journal", "io.clearinghouse.ops.JournalHealthCheck", "instrument-units", "io.clearinghouse.ops.UnitsCheck"),
+        named);
     for (Object className : named.values()) {
       assertTrue(ReadinessCheck.class.isAssignableFrom(Class.forName((String) className)),
           className + " must name itself when it fails");

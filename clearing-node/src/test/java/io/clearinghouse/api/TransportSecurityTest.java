@@ -35,6 +35,28 @@ class TransportSecurityTest {
     assertTrue(TransportSecurity.fromConfig(config(key + " = \"127.0.0.1\"")).https().isEmpty());
   }
 
+  /**
+   * Review of issue 18, finding 4: with remoting on TLS, a journal reached in plaintext off
+   * loopback stops the node at start naming the driver's TLS key, unless explicitly allowed.
+   */
+  @Test
+  void remotingOnTlsWithAPlaintextJournalOffLoopbackStopsTheNodeNamingTheKey() {
+    String remoting = "pekko.remote.artery.transport = tls-tcp\n"
+        + "pekko.remote.artery.ssl.ssl-engine-provider = \"org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider\"\n";
+    String away = "datastax-java-driver.basic.contact-points = [\"10.20.30.40:9042\"]\n";
+    ConfigException e = assertThrows(ConfigException.class, () -> TransportSecurity.fromConfig(config(remoting + away)));
+    assertTrue(e.getMessage().contains("datastax-java-driver.advanced.ssl-engine-factory")
+        && e.getMessage().contains("clearinghouse.tls.plaintext-journal-allowed"), e.getMessage());
+    TransportSecurity.fromConfig(config(remoting + away
+        + "datastax-java-driver.advanced.ssl-engine-factory.class = DefaultSslEngineFactory"));
+    TransportSecurity.fromConfig(config(remoting + away + "clearinghouse.tls.plaintext-journal-allowed = on"));
+    TransportSecurity.fromConfig(config(remoting + "datastax-java-driver.basic.contact-points = [\"127.0.0.1:9042\"]"));
+    // Remoting in plaintext on loopback (local mode) asks nothing of the journal.
+    TransportSecurity.fromConfig(config(away));
+    // The Kubernetes configuration has the driver's TLS.
+    TransportSecurity.checkJournal(ConfigFactory.load("kubernetes.conf"));
+  }
+
   @Test
   void withTlsAnyAddressIsFineAndMissingOrBadFilesAreNamed() {
     Path node = CA.issue("unit-node");

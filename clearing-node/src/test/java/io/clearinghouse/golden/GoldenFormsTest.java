@@ -42,9 +42,7 @@ import org.junit.jupiter.api.Test;
  */
 class GoldenFormsTest {
   private static final Path GOLDEN = Path.of("src/test/resources/golden");
-  private static final List<Class<?>> ENTITIES = List.of(AccountEntity.class, TradeRegister.class, PriceFeed.class,
-      InsuranceFund.class, LiquidationSaga.class, FundUnwind.class, BackstopProviders.class, PinnedUnits.class,
-      io.clearinghouse.expiry.ExpirySettlement.class, io.clearinghouse.funding.FundingClock.class);
+  private static final List<Class<?>> ENTITIES = io.clearinghouse.JournalClasses.ENTITIES;
   private static final ObjectMapper JSON = new ObjectMapper();
   /**
    * Fields added to a class after a golden form of it was written, oldest addition first. Each

@@ -24,7 +24,6 @@ import io.clearinghouse.protocol.v1.GetAccountRequest;
 import io.clearinghouse.protocol.v1.ListLiquidationsRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
 import io.grpc.Status.Code;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -46,13 +45,9 @@ class CorruptAccountEventIntegrationTest {
    * Appends to the account's journal, with the driver, an event whose bytes no serializer reads
    * (as a corrupted disk or a bad manual repair would leave it); answers its sequence number.
    */
-  private static long appendUnreadableEvent(String keyspace, String accountId) {
+  static long appendUnreadableEvent(String keyspace, String accountId) {
     String contactPoint = LocalCassandra.shared().contactPoint();
-    int colon = contactPoint.lastIndexOf(':');
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(contactPoint.substring(0, colon),
-            Integer.parseInt(contactPoint.substring(colon + 1))))
-        .withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession session = session(contactPoint)) {
       String pid = "Account|" + accountId;
       long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
           + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
@@ -61,6 +56,87 @@ class CorruptAccountEventIntegrationTest {
           + ", now(), '19700101T00:00', 'corrupt-test', 33, 'io.clearinghouse.account.AccountEntity$Deposited', '', "
           + "0xdeadbeefdeadbeef)");
       return next;
+    }
+  }
+
+  /**
+   * A driver session to the test's Cassandra only: the driver's configuration from the classpath
+   * names the default contact point (127.0.0.1:9042), where another Cassandra may be listening.
+   */
+  private static CqlSession session(String contactPoint) {
+    return CqlSession.builder().withConfigLoader(com.datastax.oss.driver.api.core.config.DriverConfigLoader
+        .programmaticBuilder().withStringList(com.datastax.oss.driver.api.core.config.DefaultDriverOption
+            .CONTACT_POINTS, List.of(contactPoint)).build())
+        .withLocalDatacenter("datacenter1").build();
+  }
+
+  /** Appends {@code bytes} (serializer 33, {@code manifest}) to the account's journal with the driver. */
+  private static long append(String keyspace, String accountId, String manifest, byte[] bytes) {
+    String contactPoint = LocalCassandra.shared().contactPoint();
+    try (CqlSession session = session(contactPoint)) {
+      String pid = "Account|" + accountId;
+      long next = session.execute("SELECT max(sequence_nr) FROM " + keyspace + ".messages WHERE persistence_id = '"
+          + pid + "' AND partition_nr = 0").one().getLong(0) + 1;
+      session.execute(session.prepare("INSERT INTO " + keyspace + ".messages (persistence_id, partition_nr, "
+          + "sequence_nr, timestamp, timebucket, writer_uuid, ser_id, ser_manifest, event_manifest, event) VALUES (?, 0, "
+          + "?, now(), '19700101T00:00', 'corrupt-test', 33, ?, '', ?)").bind(pid, next, manifest,
+          java.nio.ByteBuffer.wrap(bytes)));
+      return next;
+    }
+  }
+
+  /**
+   * Review of issue 18, finding 3: a deposit whose {@code amount} field name was damaged on disk
+   * (still valid CBOR) used to read as a deposit of 0, changing the account silently while the
+   * audit, replaying the same event, balanced. It does not read now: the account is refused with
+   * JOURNAL_UNREADABLE and the audit names its journal.
+   */
+  @Test
+  void aDepositWithADamagedFieldNameDoesNotReadInsteadOfReadingAsZero() {
+    String keyspace = TestNodes.newKeyspace("damagedname");
+    ActorSystem<Void> clients = TestNodes.clientSystem();
+    try {
+      Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
+      byte[] damaged;
+      String manifest;
+      try {
+        AdminServiceClient admin = AdminServiceClient.create(TestNodes.clientSettings(first, clients), clients);
+        for (String account : List.of("alice-1", "bob-1")) {
+          call(admin.openAccount(), OPERATOR_TOKEN, OpenAccountRequest.newBuilder().setAccountId(account).build());
+          call(admin.deposit(), OPERATOR_TOKEN, DepositRequest.newBuilder().setAccountId(account).setAmount("100")
+              .setIdempotencyKey("seed").build());
+        }
+        var serialization = org.apache.pekko.serialization.SerializationExtension.get(first.system().classicSystem());
+        var deposit = new io.clearinghouse.account.AccountEntity.Deposited("later", 50_000_000L, 1L, 0L, "operator");
+        var serializer = serialization.findSerializerFor(deposit);
+        manifest = org.apache.pekko.serialization.Serializers.manifestFor(serializer, deposit);
+        String text = new String(serialization.serialize(deposit).get(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        damaged = text.replaceFirst("amount", "amounX").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      } finally {
+        TestNodes.stop(first);
+      }
+      append(keyspace, "bob-1", manifest, damaged);
+
+      Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, ""));
+      try {
+        AdminServiceClient admin = AdminServiceClient.create(TestNodes.clientSettings(node, clients), clients);
+        TestProbe<Object> probe = TestProbe.create(clients);
+        probe.awaitAssert(WAIT, Duration.ofMillis(500), () -> {
+          refused(admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId("bob-1").build(),
+              Code.DATA_LOSS, Rejection.JOURNAL_UNREADABLE);
+          return null;
+        });
+        LedgerAudit.Report report = Calls.await(new LedgerAudit(node.system(), new Accounts(node.system(),
+            Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+        assertEquals(1, report.violations().size(), report.violations().toString());
+        assertTrue(report.violations().get(0).startsWith("journal of Account|bob-1 does not read")
+            && report.violations().get(0).contains("amounX"), report.violations().get(0));
+        assertEquals(List.of(1, 100_000_000L), List.of(report.accounts(), report.totalCash()));
+      } finally {
+        TestNodes.stop(node);
+      }
+    } finally {
+      clients.terminate();
     }
   }
 

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clearinghouse.Main;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.audit.LedgerAudit;
+import io.clearinghouse.instrument.PinnedUnits;
 import io.clearinghouse.protocol.v1.AdminServiceClient;
 import io.clearinghouse.protocol.v1.DepositRequest;
 import io.clearinghouse.protocol.v1.OpenAccountRequest;
@@ -108,6 +109,82 @@ class PinnedUnitsIntegrationTest {
     refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instrument-overrides { \"BTCUSDT-261225\" { tick-size = "
         + "\"0.5\" } }"), "clearinghouse.instruments BTCUSDT-261225");
     TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, "")));
+  }
+
+  /**
+   * Review of issue 18, finding 2: a node whose configuration leaves out an instrument the running
+   * cluster lists (a rolling update dropping it) is refused at join, so it never retires the
+   * instrument while the member goes on clearing it; the member runs on alone and the instrument
+   * is still pinned and not retired.
+   */
+  @Test
+  void aNodeListingOtherInstrumentsThanTheClusterIsRefusedAtJoinAndRetiresNothing() throws Exception {
+    String keyspace = TestNodes.newKeyspace("joinlist");
+    Main.Node first = TestNodes.start(TestNodes.nodeConfig(keyspace, LiquidationHarness.config("")));
+    try {
+      String seed = first.system().address().toString();
+      ActorSystem<Void> joiner = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
+          Main.SYSTEM_NAME, TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP")
+              + "\npekko.cluster.seed-nodes = [\"" + seed + "\"]"));
+      try {
+        Main.init(joiner);
+      } catch (RuntimeException e) {
+        joiner.terminate();
+      }
+      // Refused by the member (or by itself on the member's answer): it shuts itself down.
+      joiner.getWhenTerminated().toCompletableFuture().get(90, java.util.concurrent.TimeUnit.SECONDS);
+      List<String> members = new java.util.ArrayList<>();
+      org.apache.pekko.cluster.typed.Cluster.get(first.system()).state().getMembers()
+          .forEach(m -> members.add(m.address().toString()));
+      assertEquals(List.of(seed), members);
+      // The dropped quarterly is still pinned and not retired: a check without it still finds it left out.
+      PinnedUnits.Verdict verdict = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(first.system())
+          .entityRefFor(PinnedUnits.TYPE_KEY, "units").<PinnedUnits.Verdict>ask(replyTo -> new PinnedUnits.Check(
+              java.util.Map.of("BTCUSDT-PERP", new PinnedUnits.Units("0.1", "0.001", 6)), replyTo),
+              Duration.ofSeconds(15)).toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(List.of(), verdict.problems());
+      assertEquals(List.of("BTCUSDT-261225"), verdict.leftOut());
+      LedgerAudit.Report report = await(new LedgerAudit(first.system(), new Accounts(first.system(),
+          Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+      assertTrue(report.clean(), "ledger audit: " + report.violations());
+    } finally {
+      TestNodes.stop(first);
+    }
+  }
+
+  /**
+   * Review of issue 18, finding 1: one account journal that does not read (JOURNAL_UNREADABLE)
+   * and an instrument dropped from the configuration. The scan of the journals skips the
+   * unreadable one and names it, and since what it holds is not known the instrument is not
+   * retired: the node stops at once, naming the instrument and the journal, instead of retrying
+   * the scan without end while refusing every call. With the instrument listed, the same journal
+   * stops nothing but its own account.
+   */
+  @Test
+  void anUnreadableJournalIsNamedAndKeepsAnInstrumentFromBeingRetired() {
+    String keyspace = TestNodes.newKeyspace("retireunread");
+    try (LiquidationHarness h = new LiquidationHarness(List.of(TestNodes.start(TestNodes.nodeConfig(keyspace,
+        LiquidationHarness.config("")))))) {
+      h.open("alice-1", "1000");
+      h.open("bob-1", "1000");
+    }
+    CorruptAccountEventIntegrationTest.appendUnreadableEvent(keyspace, "bob-1");
+    long started = System.nanoTime();
+    String message = refusal(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP")));
+    assertTrue(message.contains("instrument BTCUSDT-261225 is pinned but missing from clearinghouse.instruments")
+        && message.contains("Account|bob-1") && message.contains("JOURNAL_UNREADABLE"), message);
+    assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(60)) < 0,
+        "the refusal took " + Duration.ofNanos(System.nanoTime() - started));
+    Main.Node node = TestNodes.start(TestNodes.nodeConfig(keyspace, LiquidationHarness.config("")));
+    try {
+      LedgerAudit.Report report = await(new LedgerAudit(node.system(), new Accounts(node.system(),
+          Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
+      assertEquals(1, report.violations().size(), report.violations().toString());
+      assertTrue(report.violations().get(0).startsWith("journal of Account|bob-1 does not read"),
+          report.violations().toString());
+    } finally {
+      TestNodes.stop(node);
+    }
   }
 
   private static String refusal(com.typesafe.config.Config config) {

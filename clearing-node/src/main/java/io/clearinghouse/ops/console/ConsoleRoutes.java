@@ -97,8 +97,14 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
     Route history = get(() -> operator((by, meta) ->
         parameterMap(params -> complete(views().history(params.get("instrument"))))));
     Route cluster = get(() -> operator((by, meta) -> complete(json(200, views().cluster()))));
-    Route events = get(() -> operator(true, (by, meta) ->
-        completeOK(new ConsoleEvents(system, backend(), meta).source(), EventStreamMarshalling.toEventStream())));
+    // Ends when the operator's token expires, with a last "expired" event naming UNAUTHENTICATED
+    // TOKEN_EXPIRED (the browser's reconnection is then refused until a new token is given).
+    Route events = get(() -> operator(true, (by, meta) -> completeOK(io.clearinghouse.api.ExpiringStreams.untilExpiry(
+        new ConsoleEvents(system, backend(), meta).source(), NodeContext.get(system).auth().remaining(meta),
+        org.apache.pekko.http.javadsl.model.sse.ServerSentEvent.create(JSON.createObjectNode()
+            .put("reason", "TOKEN_EXPIRED").put("status", "UNAUTHENTICATED")
+            .put("message", "the operator token expired: sign in again with a valid token").toString(), "expired")),
+        EventStreamMarshalling.toEventStream())));
     return concat(
         path("session", () -> session),
         path("markets", () -> markets),

@@ -1,0 +1,74 @@
+package io.clearinghouse.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import org.apache.pekko.cluster.ConfigValidation;
+import org.apache.pekko.cluster.Invalid;
+import org.apache.pekko.cluster.Valid$;
+import org.junit.jupiter.api.Test;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Review of issue 18, finding 2: nodes listing different instruments may not share a cluster (a
+ * node without an instrument would retire it while the others clear it). Both sides of a join run
+ * the check with the other's configuration, so a list missing a symbol and a list with one more
+ * are both refused, naming them.
+ */
+class ClusterCompatibilityTest {
+  private static final Config NODE = ConfigFactory.load();
+  private final ClusterCompatibility checker = new ClusterCompatibility();
+
+  private static Config listing(String... symbols) {
+    StringBuilder list = new StringBuilder("clearinghouse.instruments = [");
+    for (String symbol : symbols) {
+      list.append("{ symbol = \"").append(symbol).append("\", kind = perpetual, tick-size = \"0.1\" }, ");
+    }
+    return ConfigFactory.parseString(list.append("]").toString()).withFallback(NODE).resolve();
+  }
+
+  /** What the joining node sends: its values of the checker's keys only. */
+  private Config sent(Config node) {
+    Config sent = ConfigFactory.empty();
+    for (String key : CollectionConverters.asJava(checker.requiredKeys())) {
+      if (node.hasPath(key)) {
+        sent = sent.withValue(key, node.getValue(key));
+      }
+    }
+    return sent;
+  }
+
+  @Test
+  void theSameInstrumentsInAnotherOrderAndWithOtherTermsJoin() {
+    Config other = ConfigFactory.parseString("clearinghouse.instruments = [{ symbol = B, kind = perpetual, "
+        + "tick-size = \"0.5\" }, { symbol = A }]").withFallback(NODE).resolve();
+    assertEquals(Valid$.MODULE$, checker.check(sent(other), listing("A", "B")));
+    assertEquals(Valid$.MODULE$, checker.check(sent(NODE), NODE));
+  }
+
+  @Test
+  void aNodeWithoutAnInstrumentOfTheClusterIsRefusedEitherWay() {
+    for (ConfigValidation refused : java.util.List.of(checker.check(sent(listing("A")), listing("A", "B")),
+        checker.check(sent(listing("A", "B")), listing("A")))) {
+      assertTrue(refused instanceof Invalid, String.valueOf(refused));
+      String message = String.join("; ", CollectionConverters.asJava(((Invalid) refused).errorMessages()));
+      assertTrue(message.contains("clearinghouse.instruments differs") && message.contains("[B]"), message);
+    }
+  }
+
+  @Test
+  void theInstrumentsAreSentWithTheJoinAndAnOlderMemberThatSendsNoneIsNotCompared() {
+    assertTrue(sent(listing("A")).hasPath("clearinghouse.instruments"));
+    Config older = sent(NODE).withoutPath("clearinghouse.instruments");
+    assertEquals(Valid$.MODULE$, checker.check(older, listing("A")));
+  }
+
+  @Test
+  void theOtherKeysStillMatchExactly() {
+    Config otherKeyspace = ConfigFactory.parseString("pekko.persistence.cassandra.journal.keyspace = other")
+        .withFallback(NODE).resolve();
+    assertTrue(checker.check(sent(otherKeyspace), NODE) instanceof Invalid);
+  }
+}
