@@ -29,7 +29,8 @@ import java.util.Set;
  *   <li>{@code clearinghouse.price-band} and {@code clearinghouse.liquidation.<key>} (older defaults, if set);
  *   <li>{@code clearinghouse.instrument-defaults}.
  * </ol>
- * A bad value names the key of the layer it came from.
+ * A bad value names the key of the layer it came from. Over 450 lines because it is the one place
+ * every instrument key is read and validated (issue 12 asked for one parser, not several).
  */
 final class SpecReader {
   static final String ROOT = "clearinghouse";
