@@ -353,7 +353,8 @@ final class TradingHandlers {
     if (!isolated) {
       loss = Math.addExact(loss, OrderRules.closingLoss(sign * openingLots, cmd.priceTicks(), reference, m));
     }
-    if (loss == 0) {
+    boolean crossOpens = !isolated && openingLots > 0;
+    if (loss == 0 && !crossOpens) {
       return;
     }
     long cushion;
@@ -372,7 +373,12 @@ final class TradingHandlers {
         cushion = Math.subtractExact(cushion, Math.max(0, Math.subtractExact(mmAfter, mmKept)));
       }
     }
-    if (!OrderRules.closingFits(loss, fee, cushion)) {
+    // A cross fill that opens lots must leave the account above maintenance whatever its price (its
+    // order's reservation can have been priced against other orders that filled since): its loss
+    // against the mark, if any, and its fee within the cushion. Closing only: OrderRules.closingFits.
+    boolean fits = crossOpens ? Math.addExact(loss, Math.max(0, fee)) <= cushion
+        : OrderRules.closingFits(loss, fee, cushion);
+    if (!fits) {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " at "
           + instrument.formatPrice(cmd.priceTicks()) + " loses " + money(loss) + " against the mark "
           + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))

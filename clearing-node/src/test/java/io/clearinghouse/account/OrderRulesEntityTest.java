@@ -389,6 +389,37 @@ class OrderRulesEntityTest {
         PERP, -ONE_BTC, price(52_300), true, "short", "counterparty", r)).reply());
   }
 
+  /**
+   * Review 17 (high): short 10 BTC at 50x. Order A buys 11 below the mark (closes 10, opens 1: it
+   * reserves one lot's margin); order B buys 10 at the mark (reserves the growth from 1 to 11). B
+   * fills first and closes the short, its reservation released, A's never repriced; the trader
+   * withdraws what is available. A's fill would open 11 BTC long on about one BTC's margin, below
+   * maintenance at once (the fund paying its liquidation's losses): a cross fill that opens lots
+   * must leave the account above maintenance, whatever its price.
+   */
+  @Test
+  void review17_aCrossFillThatOpensMustLeaveTheAccountAboveMaintenance() {
+    deposit(usdt(22_000));
+    mark(PERP, 50_000);
+    run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
+    trade(PERP, -10 * ONE_BTC, price(50_000));
+    reservedAmount(reserve("A", PERP, 11 * ONE_BTC, price(49_990)));
+    reservedAmount(reserve("B", PERP, 10 * ONE_BTC, price(50_000)));
+    int seqB = sequence.incrementAndGet();
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, run(r -> new AccountEntity.ApplyTrade("t-" + seqB, seqB,
+        PERP, 10 * ONE_BTC, price(50_000), true, "B", "counterparty", r)).reply());
+    assertTrue(summary().positions().isEmpty());
+    assertInstanceOf(AccountEntity.Transferred.class,
+        run(r -> new AccountEntity.Withdraw("w-after-b", usdt(20_000), r)).reply());
+    int seqA = sequence.incrementAndGet();
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seqA, seqA, PERP, 11 * ONE_BTC, price(49_990), true,
+        "A", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
+    // One lot of it the equity carries.
+    int seqA2 = sequence.incrementAndGet();
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, run(r -> new AccountEntity.ApplyTrade("t-" + seqA2, seqA2,
+        PERP, ONE_BTC, price(49_990), true, "A", "counterparty", r)).reply());
+  }
+
   /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
   @Test
   void review13_anAccountInDebtCanStillCloseItsPosition() {
