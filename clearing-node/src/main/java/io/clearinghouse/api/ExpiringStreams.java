@@ -22,7 +22,7 @@ public final class ExpiringStreams {
     if (remaining.isEmpty()) {
       return source;
     }
-    Source<T, NotUsed> expiry = Source.single(0).initialDelay(atLeastZero(remaining.get())).map(tick -> {
+    Source<T, NotUsed> expiry = after(atLeastZero(remaining.get())).map(tick -> {
       throw GrpcErrors.toGrpc(new RejectedException(Rejection.TOKEN_EXPIRED, "the token of this stream expired: "
           + "open it again with a valid token"));
     });
@@ -34,7 +34,22 @@ public final class ExpiringStreams {
     if (remaining.isEmpty()) {
       return source;
     }
-    return source.merge(Source.single(last).initialDelay(atLeastZero(remaining.get())), true);
+    return source.merge(after(atLeastZero(remaining.get())).map(tick -> last), true);
+  }
+
+  /**
+   * The longest delay one timer takes: Pekko's scheduler refuses delays beyond about 248 days (2^31
+   * of its 10 ms ticks), and a token may expire later than that.
+   */
+  static final Duration LONGEST_TIMER = Duration.ofDays(100);
+
+  /** One element after {@code delay}, however long, in timers of at most {@link #LONGEST_TIMER}. */
+  static Source<Integer, NotUsed> after(Duration delay) {
+    if (delay.compareTo(LONGEST_TIMER) <= 0) {
+      return Source.single(0).initialDelay(delay);
+    }
+    Duration rest = delay.minus(LONGEST_TIMER);
+    return Source.single(0).initialDelay(LONGEST_TIMER).flatMapConcat(tick -> after(rest));
   }
 
   private static Duration atLeastZero(Duration d) {

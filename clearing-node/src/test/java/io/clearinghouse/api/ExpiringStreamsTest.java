@@ -72,4 +72,20 @@ class ExpiringStreamsTest {
     assertEquals(Optional.empty(), auth.remaining(Optional.empty()));
     assertTrue(ExpiringStreams.untilExpiry(Source.single(1), Optional.empty()) != null);
   }
+
+  /**
+   * Review of issue 18 (high): a token expiring more than about 248 days out made Pekko's scheduler
+   * refuse the stream's timer, so every stream of such a token failed at once. The stream now runs
+   * (timers of at most LONGEST_TIMER, chained).
+   */
+  @Test
+  void aTokenExpiringYearsAheadLeavesItsStreamRunning() throws Exception {
+    List<Integer> seen = new CopyOnWriteArrayList<>();
+    var done = ExpiringStreams.untilExpiry(Source.from(List.of(1, 2)), Optional.of(Duration.ofDays(800)))
+        .runWith(Sink.foreach(seen::add), testKit.system());
+    done.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(1, 2), seen);
+    assertEquals(List.of("x"), ExpiringStreams.untilExpiry(Source.single("x"), Optional.of(Duration.ofDays(400)),
+        "expired").runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(10, TimeUnit.SECONDS));
+  }
 }
