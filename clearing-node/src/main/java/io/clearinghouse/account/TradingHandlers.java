@@ -384,6 +384,19 @@ final class TradingHandlers {
           + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
           + " of equity carrying " + account.accountId() + "'s position: beyond its bankruptcy price");
     }
+    if (crossOpens) {
+      // And the order-cost rule at the fill, as for an unreserved fill, with what the fill's own
+      // order held given back: a reservation priced against sibling orders that filled since may
+      // hold too little for the leverage the account chose.
+      OrderRules.Cost cost = OrderRules.cost(instrument, before.lots(), 0, cmd.signedLots(), cmd.priceTicks(),
+          reference, risk.chosenLeverage(account, before));
+      long available = Math.addExact(risk.evaluate(account).available(), Math.max(0, released));
+      if (cost.amount() > available) {
+        throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " needs "
+            + money(cost.amount()) + " of margin, loss against the mark and fee but " + account.accountId()
+            + " has " + money(Math.max(0, available)) + " available with its order's reservation");
+      }
+    }
   }
 
   /**

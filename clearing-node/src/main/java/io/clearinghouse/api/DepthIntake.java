@@ -66,7 +66,8 @@ final class DepthIntake {
     }
     // Written by the one validating stage only, read once the stream is complete.
     PublishSummary.Builder summary = PublishSummary.newBuilder();
-    return in.zipWithIndex()
+    // Ends (UNAUTHENTICATED TOKEN_EXPIRED) when the publisher's token does: nothing after it is taken.
+    return ExpiringStreams.untilExpiry(in, auth.remaining(metadata)).zipWithIndex()
         .map(indexed -> {
           try {
             MarketDepth.Report report = check(publisher, indexed.first());

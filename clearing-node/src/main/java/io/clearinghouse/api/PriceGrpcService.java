@@ -115,7 +115,8 @@ public final class PriceGrpcService implements PriceServicePowerApi {
     }
     // Written by the one validating stage only, read once the stream is complete.
     PublishSummary.Builder summary = PublishSummary.newBuilder();
-    return in.zipWithIndex()
+    // Ends (UNAUTHENTICATED TOKEN_EXPIRED) when the feeder's token does: no tick after it moves a mark.
+    return ExpiringStreams.untilExpiry(in, auth.remaining(metadata)).zipWithIndex()
         .map(indexed -> validate(feeder, indexed.first(), indexed.second(), summary))
         .filter(Optional::isPresent)
         .map(Optional::get)

@@ -371,12 +371,13 @@ class OrderRulesEntityTest {
 
   /**
    * Review 16: an opening order reserved at the mark (sell 1 at 47,100, 50x: 965.55 with cash
-   * 1,000) whose fill comes after the mark rose to 52,300 (the price still inside the band) would
-   * open a short 5,200 under water: refused at the fill; at the mark it fills.
+   * 1,100) whose fill comes after the mark rose to 52,300 (the price still inside the band) would
+   * open a short 5,200 under water: refused at the fill; at the mark it fills (its margin there,
+   * 1,046 with the fee 26.15, within the cash its reservation gives back).
    */
   @Test
   void review16_anOpeningFillPricedWorseThanTheMarkIsJudgedOnTheEquityAtTheFill() {
-    deposit(usdt(1_000));
+    deposit(usdt(1_100));
     mark(PERP, 47_100);
     run(r -> new AccountEntity.SetLeverage(PERP, 50, r));
     assertEquals(965_550_000L, reservedAmount(reserve("short", PERP, -ONE_BTC, price(47_100))));
@@ -393,9 +394,10 @@ class OrderRulesEntityTest {
    * Review 17 (high): short 10 BTC at 50x. Order A buys 11 below the mark (closes 10, opens 1: it
    * reserves one lot's margin); order B buys 10 at the mark (reserves the growth from 1 to 11). B
    * fills first and closes the short, its reservation released, A's never repriced; the trader
-   * withdraws what is available. A's fill would open 11 BTC long on about one BTC's margin, below
-   * maintenance at once (the fund paying its liquidation's losses): a cross fill that opens lots
-   * must leave the account above maintenance, whatever its price.
+   * withdraws 18,500 (equity 3,000 left). A's fill would open 11 BTC long on about 3,000 (183x
+   * where the account chose 50x, about 0.1% from its liquidation, the fund paying the gaps): a
+   * cross fill that opens lots is held at the fill to the order-cost rule with its own reservation
+   * given back (review 18), and to staying above maintenance whatever its price (review 17).
    */
   @Test
   void review17_aCrossFillThatOpensMustLeaveTheAccountAboveMaintenance() {
@@ -410,14 +412,15 @@ class OrderRulesEntityTest {
         PERP, 10 * ONE_BTC, price(50_000), true, "B", "counterparty", r)).reply());
     assertTrue(summary().positions().isEmpty());
     assertInstanceOf(AccountEntity.Transferred.class,
-        run(r -> new AccountEntity.Withdraw("w-after-b", usdt(20_000), r)).reply());
+        run(r -> new AccountEntity.Withdraw("w-after-b", usdt(18_500), r)).reply());
     int seqA = sequence.incrementAndGet();
     assertRejected(run(r -> new AccountEntity.ApplyTrade("t-" + seqA, seqA, PERP, 11 * ONE_BTC, price(49_990), true,
         "A", "counterparty", r)), Rejection.INSUFFICIENT_MARGIN);
-    // One lot of it the equity carries.
+    // Order A cancelled, one lot the equity carries.
+    assertInstanceOf(AccountEntity.Reserved.class, run(r -> new AccountEntity.ReleaseReservation("A", r)).reply());
     int seqA2 = sequence.incrementAndGet();
     assertInstanceOf(AccountEntity.TradeSideApplied.class, run(r -> new AccountEntity.ApplyTrade("t-" + seqA2, seqA2,
-        PERP, ONE_BTC, price(49_990), true, "A", "counterparty", r)).reply());
+        PERP, ONE_BTC, price(49_990), true, null, "counterparty", r)).reply());
   }
 
   /** Review 13: an account in debt that still holds a position may close it (hole 2), not open. */
