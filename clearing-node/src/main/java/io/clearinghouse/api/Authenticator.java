@@ -256,11 +256,12 @@ public final class Authenticator {
    * empty when it has no expiry (or the header names no token): a stream it opened ends then.
    */
   public Optional<java.time.Duration> remaining(Optional<String> header) {
-    if (header.isEmpty() || header.get().length() > MAX_TOKEN_LENGTH
-        || !header.get().trim().regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+    // Read exactly as authenticate reads it (trimmed first), so no header it accepts escapes expiry.
+    String value = header.map(String::trim).orElse("");
+    if (value.length() > MAX_TOKEN_LENGTH || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return Optional.empty();
     }
-    Instant expiry = expiries.get(sha256Hex(header.get().trim().substring(BEARER.length()).trim()));
+    Instant expiry = expiries.get(sha256Hex(value.substring(BEARER.length()).trim()));
     if (expiry == null) {
       return Optional.empty();
     }

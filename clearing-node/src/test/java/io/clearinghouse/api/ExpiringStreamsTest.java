@@ -67,6 +67,8 @@ class ExpiringStreamsTest {
         + "\" }]").withFallback(ConfigFactory.load()).resolve(),
         Clock.fixed(Instant.parse("2027-01-30T23:59:00Z"), ZoneOffset.UTC));
     assertEquals(Optional.of(Duration.ofMinutes(1)), auth.remaining(Optional.of("Bearer t-1")));
+    // Padded past the header limit but accepted once trimmed: its expiry still counts (review of issue 18).
+    assertEquals(Optional.of(Duration.ofMinutes(1)), auth.remaining(Optional.of("Bearer t-1" + " ".repeat(600))));
     assertEquals(Optional.empty(), auth.remaining(Optional.of("Bearer t-2")));
     assertEquals(Optional.empty(), auth.remaining(Optional.of("Bearer unknown")));
     assertEquals(Optional.empty(), auth.remaining(Optional.empty()));
