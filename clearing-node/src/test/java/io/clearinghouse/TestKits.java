@@ -4,7 +4,10 @@ import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 
-/** Test kits for behaviour tests of one entity: the in-memory journal, no cluster. */
+/**
+ * Test kits: for behaviour tests of one entity (the in-memory journal, no cluster), and a one-node
+ * cluster on the in-memory journal for tests of entities that find each other through sharding.
+ */
 public final class TestKits {
   private TestKits() {}
 
@@ -12,5 +15,27 @@ public final class TestKits {
     return ActorTestKit.create(EventSourcedBehaviorTestKit.config()
         .withFallback(ConfigFactory.parseString("pekko.actor.provider = local"))
         .withFallback(ConfigFactory.load()));
+  }
+
+  /**
+   * A one-node cluster that has joined itself, on the in-memory journal (remembered entities off,
+   * any free port), with {@code extraConfig} lines on top. A member leaves before it stops: more
+   * than the default 10 s on a loaded machine, so 30 s to shut down.
+   */
+  public static ActorTestKit oneNodeCluster(String name, String... extraConfig) {
+    java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(
+        "pekko.actor.provider = cluster",
+        "pekko.actor.testkit.typed.system-shutdown-default = 30s",
+        "pekko.remote.artery.canonical.port = 0",
+        "pekko.cluster.sharding.remember-entities = off",
+        "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on"));
+    lines.addAll(java.util.List.of(extraConfig));
+    com.typesafe.config.Config config = EventSourcedBehaviorTestKit.config()
+        .withFallback(ConfigFactory.parseString(String.join("\n", lines)))
+        .withFallback(ConfigFactory.load()).resolve();
+    ActorTestKit kit = ActorTestKit.create(name, config);
+    org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(cluster.selfMember().address()));
+    return kit;
   }
 }

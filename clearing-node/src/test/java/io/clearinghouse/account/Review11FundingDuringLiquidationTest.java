@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.MutableClock;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
@@ -18,8 +16,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,16 +47,7 @@ class Review11FundingDuringLiquidationTest {
 
   @BeforeAll
   void start() {
-    Config config = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(String.join("\n",
-            "pekko.actor.provider = cluster",
-            "pekko.actor.testkit.typed.system-shutdown-default = 30s",
-            "pekko.remote.artery.canonical.port = 0",
-            "pekko.cluster.sharding.remember-entities = off",
-            "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")))
-        .withFallback(ConfigFactory.load()).resolve();
-    testKit = ActorTestKit.create("Review11FundingDuringLiquidation", config);
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    testKit = io.clearinghouse.TestKits.oneNodeCluster("Review11FundingDuringLiquidation");
     sharding = ClusterSharding.get(testKit.system());
     AccountEntity.init(testKit.system(), new AccountEntity.Environment(AccountEntityTest.SETTINGS,
         AccountEntityTest.INSTRUMENTS, MarkPrices.local(), RiskRegistry.NONE, clock,

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.MutableClock;
 import io.clearinghouse.audit.Review8AuditAccess;
 import io.clearinghouse.funding.FundingClock;
@@ -28,9 +26,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.persistence.testkit.WriteEvents;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,16 +58,7 @@ class Review8FundingClockCrashTest {
 
   @BeforeAll
   void start() {
-    Config config = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(String.join("\n",
-            "pekko.actor.provider = cluster",
-            "pekko.actor.testkit.typed.system-shutdown-default = 30s",
-            "pekko.remote.artery.canonical.port = 0",
-            "pekko.cluster.sharding.remember-entities = off",
-            "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")))
-        .withFallback(ConfigFactory.load()).resolve();
-    testKit = ActorTestKit.create("Review8FundingClock", config);
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    testKit = io.clearinghouse.TestKits.oneNodeCluster("Review8FundingClock");
     sharding = ClusterSharding.get(testKit.system());
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 500_003, 1, 0));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.MutableClock;
 import io.clearinghouse.NodeSettings;
 import io.clearinghouse.liquidation.AdlCandidates;
@@ -26,8 +25,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,16 +58,8 @@ class Review9NoPositionLiquidationTest {
 
   @BeforeAll
   void start() {
-    Config config = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(String.join("\n",
-            "pekko.actor.provider = cluster",
-            "pekko.actor.testkit.typed.system-shutdown-default = 30s",
-            "pekko.remote.artery.canonical.port = 0",
-            "pekko.cluster.sharding.remember-entities = off",
-            "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")))
-        .withFallback(ConfigFactory.load()).resolve();
-    testKit = ActorTestKit.create("Review9NoPosition", config);
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    testKit = io.clearinghouse.TestKits.oneNodeCluster("Review9NoPosition");
+    Config config = testKit.system().settings().config();
     sharding = ClusterSharding.get(testKit.system());
     settings = NodeSettings.fromConfig(config);
     fund = settings.instruments().spec(PERP).liquidation().insuranceFund();
