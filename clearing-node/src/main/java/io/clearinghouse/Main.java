@@ -192,7 +192,9 @@ public final class Main {
     NodeContext.get(system).signals(signals);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
-            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots));
+            .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots,
+        sequences -> io.clearinghouse.clearing.TradeRegisters.unfinished(sharding, settings.register(), sequences,
+            settings.account().askTimeout().dividedBy(2))));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
     InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),

@@ -10,6 +10,7 @@ import io.clearinghouse.account.RiskRegistry;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -200,6 +201,10 @@ public final class AccountEntity
 
   /** The reserve's answer to the sweep {@code key}: arrived, voided (refused for good), or {@code failure}. */
   private record FeesAnswer(String key, boolean voided, String failure) implements Command {}
+
+  /** The registers' answer for a withdrawal: which of the {@code asked} buyer sides are still settling, or why none came. */
+  private record WithdrawSidesAnswered(Withdraw withdraw, List<Long> asked, List<Long> unfinished, String failure)
+      implements Command {}
 
   /**
    * Money from the saga's escrow (the insurance fund's cover): at most {@code shortfallCovered} of
@@ -550,9 +555,19 @@ public final class AccountEntity
    * {@code openInterest}: the cluster's open interest of an instrument in lots as this node last
    * heard it, for the concentration and open-interest limits (issue 16).
    */
+  /**
+   * {@code unfinished}: which buyer sides' trades their registers are still settling, asked before
+   * a withdrawal ({@link UnfinishedTrades#NONE}: never asked, as with no register).
+   */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
       Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
-      openInterest) {
+      openInterest, UnfinishedTrades unfinished) {
+    public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+        Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
+        openInterest) {
+      this(settings, instruments, marks, monitor, clock, liquidations, fees, openInterest, UnfinishedTrades.NONE);
+    }
+
     /** Without open interest (no open-interest or share limit can be reached). */
     public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
         Clock clock, LiquidationStarter liquidations, FeeCollector fees) {
@@ -606,6 +621,7 @@ public final class AccountEntity
   private String beganLiquidation = "";
   /** Trade sides passed in a check and not yet applied; in memory, held for at most the ask timeout. */
   private final PendingSides pending;
+  private final BuyerSides buyerSides;
   private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
@@ -619,6 +635,7 @@ public final class AccountEntity
     this.passivate = passivate;
     this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
     this.pending = new PendingSides(settings.askTimeout(), System::nanoTime);
+    this.buyerSides = environment.unfinished() == UnfinishedTrades.NONE ? null : new BuyerSides();
     this.keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
   }
 
@@ -720,6 +737,8 @@ public final class AccountEntity
       return c.replyTo();
     } else if (command instanceof Withdraw c) {
       return c.replyTo();
+    } else if (command instanceof WithdrawSidesAnswered c) {
+      return c.withdraw().replyTo();
     } else if (command instanceof Get c) {
       return c.replyTo();
     } else if (command instanceof GetLiquidationIds c) {
@@ -774,7 +793,8 @@ public final class AccountEntity
         environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
         accountId, AccountEntity.this::notice);
     private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
-        pending, AccountEntity.this::changed);
+        pending, new TransferHandlers.Settling(buyerSides, AccountEntity.this::askSettling, trading::asIfReversed),
+        AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
     private final SettlementHandlers settlement = new SettlementHandlers(Effect(), environment.instruments(),
@@ -800,7 +820,15 @@ public final class AccountEntity
       } else if (command instanceof Deposit cmd) {
         return transfers.deposit(account, cmd);
       } else if (command instanceof Withdraw cmd) {
-        return transfers.withdraw(account, cmd);
+        return transfers.withdraw(account, cmd, false);
+      } else if (command instanceof WithdrawSidesAnswered cmd) {
+        if (cmd.failure() == null) {
+          buyerSides.answered(cmd.asked(), cmd.unfinished());
+        } else {
+          context.getLog().warn("Trade registers of {} did not say which of {} still settle: {}", accountId, cmd.asked(),
+              cmd.failure());
+        }
+        return transfers.withdraw(account, cmd.withdraw(), true);
       } else if (command instanceof ApplyFunding cmd) {
         return funding.apply(account, cmd);
       } else if (command instanceof ApplySettlement cmd) {
@@ -878,6 +906,18 @@ public final class AccountEntity
     FeesSwept swept = new FeesSwept(fees.nextKey(accountId), fees.unswept());
     return Effect().persist(swept).thenRun(after -> collect(swept.key(), fees.sweeps() + 1, swept.amount()))
         .thenNoReply();
+  }
+
+  /** Asks the registers which of {@code sequences} still settle; the answer comes back with the withdrawal. */
+  private void askSettling(Withdraw withdraw, List<Long> sequences) {
+    CompletionStage<List<Long>> answer;
+    try {
+      answer = environment.unfinished().of(sequences);
+    } catch (RuntimeException e) {
+      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(answer, (unfinished, failure) -> new WithdrawSidesAnswered(withdraw, sequences,
+        unfinished == null ? List.of() : unfinished, failure == null ? null : failure.toString()));
   }
 
   private void collect(String key, long sweep, long amount) {

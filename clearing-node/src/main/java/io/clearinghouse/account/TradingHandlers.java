@@ -473,54 +473,71 @@ final class TradingHandlers {
     if (ref.reversed()) {
       return effect.reply(cmd.replyTo(), new TradeSideReverted(true));
     }
-    // The side is taken back as the opposite fill at the same price against the holding as it is
-    // now, with the fee refunded: right after the fill that is its exact inverse; if the holding
-    // moved in between (a liquidation close, a margin move) it is still a valid holding, and the
-    // trade's own bucket nets to zero (never a blind negation of movements that no longer apply).
-    TradeSideReversed event;
-    try {
-      Instrument instrument = instruments.require(ref.instrument());
-      Holding holding = account.holding(ref.instrument());
-      if (ref.untouchedSince(holding)) {
-        // Nothing moved the holding since: the exact inverse of the side's movements, and the
-        // order's reservation and the position's stop as they were before it.
-        event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
-            Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
-            Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
-        Account reversedAccount = account.apply(event);
-        List<Event> given = new ArrayList<>(List.of(event));
-        given.addAll(givenBack(reversedAccount, ref));
-        // Taken back after a funding time its trade counted for was paid: that payment is redone.
-        List<Event> events = withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis());
-        return effect.persist(events).thenRun(changed::accept)
-            .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
-      }
-      long lots = Math.negateExact(ref.signedLots());
-      PositionChange change = new Position(holding.lots(), holding.cost())
-          .apply(lots, ref.priceTicks(), instrument.notionalMultiplier());
-      long costDelta = Math.subtractExact(change.position().cost(), holding.cost());
-      long cashAfter = Math.addExact(Math.addExact(account.cash(), change.realizedPnl()), ref.fee());
-      long isolatedDelta = holding.mode() == MarginMode.ISOLATED
-          ? isolatedMarginDelta(account, instrument, holding, change.position(), ref.priceTicks(), cashAfter)
-          : 0;
-      event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(), lots, ref.priceTicks(),
-          ref.fee(), change.realizedPnl(), costDelta, isolatedDelta,
-          ref.priorLastPriceTicks() > 0 ? ref.priorLastPriceTicks() : ref.priceTicks());
-      // What the event handler will compute must fit a long.
-      account.apply(event);
-    } catch (ArithmeticException e) {
-      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
-          + account.accountId() + "'s position or cash");
-    }
     List<Event> events;
     try {
-      events = withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis());
+      events = reversal(account, ref);
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
-          + account.accountId() + "'s funding payments");
+          + account.accountId() + "'s position, cash or funding payments");
     }
     return effect.persist(events).thenRun(changed::accept)
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+  }
+
+  /**
+   * The events that take back the applied, not yet reversed side {@code ref}: the opposite fill at
+   * the same price against the holding as it is now, with the fee refunded. Right after the fill
+   * that is its exact inverse (and the order's reservation and the position's stop come back as
+   * they were); if the holding moved in between (a liquidation close, a margin move) it is still a
+   * valid holding, and the trade's own bucket nets to zero (never a blind negation of movements
+   * that no longer apply). Taken back after a funding time its trade counted for was paid, that
+   * payment is redone. Throws ArithmeticException when a result would not fit a long.
+   */
+  List<Event> reversal(Account account, TradeRef ref) {
+    Instrument instrument = instruments.require(ref.instrument());
+    Holding holding = account.holding(ref.instrument());
+    if (ref.untouchedSince(holding)) {
+      TradeSideReversed event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(),
+          Math.negateExact(ref.signedLots()), ref.priceTicks(), ref.fee(), Math.negateExact(ref.realizedPnl()),
+          Math.negateExact(ref.costDelta()), Math.negateExact(ref.isolatedMarginDelta()), ref.priorLastPriceTicks());
+      Account reversedAccount = account.apply(event);
+      List<Event> given = new ArrayList<>(List.of(event));
+      given.addAll(givenBack(reversedAccount, ref));
+      return withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis());
+    }
+    long lots = Math.negateExact(ref.signedLots());
+    PositionChange change = new Position(holding.lots(), holding.cost())
+        .apply(lots, ref.priceTicks(), instrument.notionalMultiplier());
+    long costDelta = Math.subtractExact(change.position().cost(), holding.cost());
+    long cashAfter = Math.addExact(Math.addExact(account.cash(), change.realizedPnl()), ref.fee());
+    long isolatedDelta = holding.mode() == MarginMode.ISOLATED
+        ? isolatedMarginDelta(account, instrument, holding, change.position(), ref.priceTicks(), cashAfter)
+        : 0;
+    TradeSideReversed event = new TradeSideReversed(ref.tradeId(), ref.sequence(), ref.instrument(), lots,
+        ref.priceTicks(), ref.fee(), change.realizedPnl(), costDelta, isolatedDelta,
+        ref.priorLastPriceTicks() > 0 ? ref.priorLastPriceTicks() : ref.priceTicks());
+    // What the event handler will compute must fit a long.
+    account.apply(event);
+    return withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis());
+  }
+
+  /**
+   * {@code account} as it would be if the applied sides of {@code sequences} (oldest first) were
+   * reversed, the newest first, as {@link #reverseTrade} would; a sequence not applied, or already
+   * reversed, is left as it is. Throws ArithmeticException when a reversal would not fit a long.
+   */
+  Account asIfReversed(Account account, List<Long> sequences) {
+    Account view = account;
+    for (int i = sequences.size() - 1; i >= 0; i--) {
+      Optional<TradeRef> ref = view.trade(sequences.get(i));
+      if (ref.isEmpty() || ref.get().reversed()) {
+        continue;
+      }
+      for (Event event : reversal(view, ref.get())) {
+        view = view.apply(event, Long.MAX_VALUE);
+      }
+    }
+    return view;
   }
 
   /** The reservation part a reversed side had consumed, and the stop it had removed, given back. */

@@ -11,6 +11,9 @@ import io.clearinghouse.account.AccountEntity.Withdraw;
 import io.clearinghouse.account.AccountEntity.Withdrawn;
 import io.clearinghouse.common.Rejection;
 import java.time.Clock;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
@@ -29,10 +32,20 @@ final class TransferHandlers {
   private final Clock clock;
   private final Consumer<State> changed;
   private final PendingSides pending;
+  private final Settling settling;
+
+  /**
+   * The buyer sides whose trades may still be unwound, for withdrawals: which they are
+   * ({@code sides}; null: never asked, as with no register), how to ask their registers (the
+   * answer comes back as the withdrawal again, {@code asked}), and the account as if they were reversed.
+   */
+  record Settling(BuyerSides sides, BiConsumer<Withdraw, List<Long>> ask,
+      BiFunction<Account, List<Long>, Account> asIfReversed) {}
 
   TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock, PendingSides pending,
-      Consumer<State> changed) {
+      Settling settling, Consumer<State> changed) {
     this.effect = effect;
+    this.settling = settling;
     this.risk = risk;
     this.settings = settings;
     this.clock = clock;
@@ -62,7 +75,11 @@ final class TransferHandlers {
         .thenReply(cmd.replyTo(), state -> transferred(state, KeyOwner.OPERATOR, cmd.idempotencyKey()));
   }
 
-  ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd) {
+  /**
+   * A withdrawal: {@code asked} once the registers of the buyer sides still settling answered (or
+   * failed to), and only then judged; the first time it asks them when there are such sides.
+   */
+  ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd, boolean asked) {
     var previous = account.receipt(KeyOwner.CLIENT, cmd.idempotencyKey());
     if (previous.isPresent()) {
       return replay(previous.get(), TransferKind.WITHDRAWAL, cmd.amount(), cmd.replyTo());
@@ -80,13 +97,30 @@ final class TransferHandlers {
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: retry when marks are fresh");
     }
+    List<Long> unsettled = settling.sides() == null ? List.of() : settling.sides().unconfirmed(account);
+    if (!unsettled.isEmpty() && !asked) {
+      return effect.none().thenRun(state -> settling.ask().accept(cmd, unsettled)).thenNoReply();
+    }
     // Sides passed in a check and not yet applied count as applied: a withdrawal never takes what they need.
     // A held side that closes at a profit adds nothing until it is applied: the lower of the two.
-    long withdrawable = Math.min(risk.evaluate(account).withdrawable(),
-        risk.evaluate(pending.view(account, PendingSides.NONE)).withdrawable());
-    if (cmd.amount() > withdrawable) {
-      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE,
-          "withdrawal of " + format(cmd.amount()) + " exceeds the withdrawable " + format(withdrawable));
+    Account held = pending.view(account, PendingSides.NONE);
+    long withdrawable = Math.min(risk.evaluate(account).withdrawable(), risk.evaluate(held).withdrawable());
+    // A buyer side whose trade may still be unwound counts as reversed too: what it realized stays
+    // until the trade settles (a reversal after a withdrawal of it would leave the account short).
+    long whileSettling = withdrawable;
+    if (!unsettled.isEmpty()) {
+      try {
+        whileSettling = Math.min(risk.evaluate(settling.asIfReversed().apply(account, unsettled)).withdrawable(),
+            risk.evaluate(settling.asIfReversed().apply(held, unsettled)).withdrawable());
+      } catch (ArithmeticException e) {
+        whileSettling = 0;
+      }
+    }
+    if (cmd.amount() > Math.min(withdrawable, whileSettling)) {
+      String settlingNote = whileSettling < withdrawable ? " while " + unsettled.size() + " trade(s) this account bought in"
+          + " are still settling (" + format(withdrawable) + " once they settle): retry shortly" : "";
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_WITHDRAWABLE, "withdrawal of " + format(cmd.amount())
+          + " exceeds the withdrawable " + format(Math.min(withdrawable, whileSettling)) + settlingNote);
     }
     long now = clock.millis();
     if (windowFull(account, KeyOwner.CLIENT, now)) {

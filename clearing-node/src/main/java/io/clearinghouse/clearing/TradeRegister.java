@@ -90,6 +90,16 @@ public final class TradeRegister
   private record SellerChecked(long sequence, long attempt, AccountEntity.Reply reply, String failure)
       implements Command {}
 
+  /**
+   * Which of {@code sequences} this register is still driving (recorded and neither settled nor
+   * refused): a buyer side of those can still be reversed. A sequence it settled, refused, forgot
+   * or never recorded can no longer be reversed by anyone.
+   */
+  public record AskUnfinished(List<Long> sequences, ActorRef<Unfinished> replyTo) implements Command {}
+
+  /** The answer to {@link AskUnfinished}. */
+  public record Unfinished(List<Long> sequences) implements CborSerializable {}
+
   /** Sent by the shard when it moves the register elsewhere. */
   private enum Stop implements Command { INSTANCE }
 
@@ -385,6 +395,11 @@ public final class TradeRegister
           }
           return Effect().noReply();
         })
+        .onCommand(AskUnfinished.class, (state, ask) -> Effect().reply(ask.replyTo(), new Unfinished(
+            ask.sequences().stream().filter(sequence -> {
+              Entry entry = state.get(sequence);
+              return entry != null && !entry.status().finished();
+            }).toList())))
         .onCommand(Stop.class, (state, stop) -> Effect().stop().thenNoReply())
         .build();
   }

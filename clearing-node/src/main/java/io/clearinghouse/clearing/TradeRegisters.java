@@ -1,6 +1,11 @@
 package io.clearinghouse.clearing;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -24,5 +29,26 @@ public final class TradeRegisters {
   public CompletionStage<TradeRegister.Reply> submit(TradeContent trade) {
     return sharding.entityRefFor(TradeRegister.TYPE_KEY, settings.bucketOf(trade.sequence()))
         .ask(replyTo -> new TradeRegister.Submit(trade, replyTo), askTimeout);
+  }
+
+  /**
+   * Which of {@code sequences} their registers are still driving (see {@link TradeRegister.AskUnfinished}):
+   * one ask per register bucket, failed if any register does not answer within {@code timeout}.
+   */
+  public static CompletionStage<List<Long>> unfinished(ClusterSharding sharding, RegisterSettings settings,
+      List<Long> sequences, Duration timeout) {
+    Map<String, List<Long>> byBucket = new TreeMap<>();
+    sequences.forEach(sequence -> byBucket.computeIfAbsent(settings.bucketOf(sequence), b -> new ArrayList<>()).add(sequence));
+    CompletableFuture<List<Long>> all = CompletableFuture.completedFuture(List.of());
+    for (Map.Entry<String, List<Long>> bucket : byBucket.entrySet()) {
+      CompletionStage<TradeRegister.Unfinished> answer = sharding.entityRefFor(TradeRegister.TYPE_KEY, bucket.getKey())
+          .ask(replyTo -> new TradeRegister.AskUnfinished(List.copyOf(bucket.getValue()), replyTo), timeout);
+      all = all.thenCombine(answer, (found, more) -> {
+        List<Long> both = new ArrayList<>(found);
+        both.addAll(more.sequences());
+        return both;
+      });
+    }
+    return all;
   }
 }

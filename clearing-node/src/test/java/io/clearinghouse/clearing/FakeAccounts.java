@@ -56,6 +56,10 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
   final List<String> sent = new CopyOnWriteArrayList<>();
   final AtomicInteger asks = new AtomicInteger();
   final AtomicInteger unanswered = new AtomicInteger();
+  /** The marks every account is valued at (none by default); set before the first account is asked. */
+  volatile MarkPrices marks = MarkPrices.local();
+  /** Which buyer sides still settle, as the accounts ask before a withdrawal (never asked by default). */
+  volatile io.clearinghouse.account.UnfinishedTrades unfinished = io.clearinghouse.account.UnfinishedTrades.NONE;
 
   FakeAccounts(ActorTestKit testKit, AccountSettings settings, Instruments instruments) {
     this.testKit = testKit;
@@ -65,8 +69,9 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
 
   ActorRef<AccountEntity.Command> ref(String id) {
     return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
-        settings, instruments, MarkPrices.local(), io.clearinghouse.account.RiskRegistry.NONE,
-        java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE))));
+        settings, instruments, marks, io.clearinghouse.account.RiskRegistry.NONE,
+        java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE, io.clearinghouse.account.FeeCollector.NONE,
+        instrument -> 0L, unfinished))));
   }
 
   String open(String name, long deposit) {
