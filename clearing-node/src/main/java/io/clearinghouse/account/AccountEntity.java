@@ -202,6 +202,12 @@ public final class AccountEntity
   /** The reserve's answer to the sweep {@code key}: arrived, voided (refused for good), or {@code failure}. */
   private record FeesAnswer(String key, boolean voided, String failure) implements Command {}
 
+  /** The register settled trade {@code sequence}: this account's buyer side of it stands (told, never answered). */
+  public record SideSettled(long sequence) implements Command {}
+
+  /** The registers' answer after recovery: which of the {@code asked} buyer sides still settle, or why none came. */
+  private record SidesAnswered(List<Long> asked, List<Long> unfinished, String failure) implements Command {}
+
   /** The registers' answer for a withdrawal: which of the {@code asked} buyer sides are still settling, or why none came. */
   private record WithdrawSidesAnswered(Withdraw withdraw, List<Long> asked, List<Long> unfinished, String failure)
       implements Command {}
@@ -645,6 +651,12 @@ public final class AccountEntity
         .onSignal(RecoveryCompleted.instance(), state -> {
           UnreadableJournals.get(context.getSystem()).recovered(accountId);
           changed(state);
+          if (buyerSides != null && state instanceof Account account) {
+            List<Long> unconfirmed = buyerSides.unconfirmed(account);
+            if (!unconfirmed.isEmpty()) {
+              askRegisters(unconfirmed, (unfinished, failure) -> new SidesAnswered(unconfirmed, unfinished, failure));
+            }
+          }
         })
         // A journal that does not read stops this account alone; callers are told so at once.
         .onSignal(RecoveryFailed.class, (state, failed) ->
@@ -719,7 +731,8 @@ public final class AccountEntity
     } else if (command instanceof ForgetLiquidation cmd) {
       return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
     } else if (command instanceof StartLiquidation || command instanceof TriggerStop
-        || command instanceof ResendBegin || command instanceof SweepFees || command instanceof FeesAnswer) {
+        || command instanceof ResendBegin || command instanceof SweepFees || command instanceof FeesAnswer
+        || command instanceof SideSettled || command instanceof SidesAnswered) {
       return Effect().noReply();
     } else if (command instanceof Stop) {
       return Effect().stop().thenNoReply();
@@ -783,7 +796,7 @@ public final class AccountEntity
   private final class Handlers {
     private final TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
-        () -> environment.clock().millis(), () -> lastSequenceNumber(context));
+        () -> environment.clock().millis(), () -> lastSequenceNumber(context), buyerSides);
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
@@ -821,6 +834,16 @@ public final class AccountEntity
         return transfers.deposit(account, cmd);
       } else if (command instanceof Withdraw cmd) {
         return transfers.withdraw(account, cmd, false);
+      } else if (command instanceof SideSettled cmd) {
+        if (buyerSides != null) {
+          buyerSides.settled(cmd.sequence());
+        }
+        return Effect().noReply();
+      } else if (command instanceof SidesAnswered cmd) {
+        if (cmd.failure() == null) {
+          buyerSides.answered(cmd.asked(), cmd.unfinished());
+        }
+        return Effect().noReply();
       } else if (command instanceof WithdrawSidesAnswered cmd) {
         if (cmd.failure() == null) {
           buyerSides.answered(cmd.asked(), cmd.unfinished());
@@ -910,14 +933,20 @@ public final class AccountEntity
 
   /** Asks the registers which of {@code sequences} still settle; the answer comes back with the withdrawal. */
   private void askSettling(Withdraw withdraw, List<Long> sequences) {
-    CompletionStage<List<Long>> answer;
+    askRegisters(sequences, (unfinished, failure) -> new WithdrawSidesAnswered(withdraw, sequences, unfinished, failure));
+  }
+
+  /** Asks the registers which of {@code sequences} still settle; {@code answer} makes the command it comes back as. */
+  private void askRegisters(List<Long> sequences,
+      java.util.function.BiFunction<List<Long>, String, Command> answer) {
+    CompletionStage<List<Long>> asked;
     try {
-      answer = environment.unfinished().of(sequences);
+      asked = environment.unfinished().of(sequences);
     } catch (RuntimeException e) {
-      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+      asked = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
-    context.pipeToSelf(answer, (unfinished, failure) -> new WithdrawSidesAnswered(withdraw, sequences,
-        unfinished == null ? List.of() : unfinished, failure == null ? null : failure.toString()));
+    context.pipeToSelf(asked, (unfinished, failure) -> answer.apply(unfinished == null ? List.of() : unfinished,
+        failure == null ? null : failure.toString()));
   }
 
   private void collect(String key, long sweep, long amount) {

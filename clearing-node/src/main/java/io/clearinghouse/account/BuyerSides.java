@@ -13,7 +13,11 @@ import java.util.Set;
  * restart) makes it reverse the buyer's side. Money that leaves the account meanwhile (a
  * withdrawal of what the side realized) would leave the reversal short, so a withdrawal is judged
  * as if every such side were reversed; to know which are, the account asks their registers
- * ({@link UnfinishedTrades}) and remembers the ones they have finished.
+ * ({@link UnfinishedTrades}) and remembers the ones they have finished; a register also tells the
+ * buyer when it settles a trade, and an account that recovers asks about every buyer side it
+ * remembers. Until a side is known settled, what it realized is not moved where a reversal cannot
+ * reach it: not withdrawn, not moved into an isolated position's margin, not used to fund an
+ * isolated fill.
  *
  * <p>In memory only, on purpose: an account that restarts remembers nothing and asks again, which
  * can only hold back more. Owned by one account entity and used only from its command handlers.
@@ -44,6 +48,26 @@ final class BuyerSides {
     finished.retainAll(remembered);
     open.sort(Long::compare);
     return open;
+  }
+
+  /**
+   * What the buyer sides still settling (all but {@code except}) realized at a profit: cash the
+   * account has only if those trades settle, so never moved out of its reach before they do.
+   */
+  long settlingProfit(Account account, long except) {
+    long profit = 0;
+    for (TradeRef ref : account.recentTrades()) {
+      if (!ref.reversed() && ref.signedLots() > 0 && ref.instrument() != null && ref.sequence() != except
+          && ref.realizedPnl() > 0 && !finished.contains(ref.sequence())) {
+        profit = Math.addExact(profit, ref.realizedPnl());
+      }
+    }
+    return profit;
+  }
+
+  /** The register settled the trade of {@code sequence}: its buyer side stands. */
+  void settled(long sequence) {
+    finished.add(sequence);
   }
 
   /** The registers answered: of {@code asked}, every sequence not in {@code unfinished} is finished. */

@@ -66,13 +66,17 @@ final class TradingHandlers {
   /** {@code now}: the funding cut of a side that comes without one (the account's clock). */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now) {
-    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, now, () -> 0);
+    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, now, () -> 0, null);
   }
 
-  /** {@code lastSequenceNumber}: the account journal's last (a liquidation's id when funding leaves a deficit). */
+  /**
+   * {@code lastSequenceNumber}: the account journal's last (a liquidation's id when funding leaves a
+   * deficit); {@code buyerSides}: the buyer sides still settling (null: not tracked, no register).
+   */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now,
-      java.util.function.LongSupplier lastSequenceNumber) {
+      java.util.function.LongSupplier lastSequenceNumber, BuyerSides buyerSides) {
+    this.buyerSides = buyerSides;
     this.lastSequenceNumber = lastSequenceNumber;
     this.now = now;
     this.asset = asset;
@@ -86,6 +90,12 @@ final class TradingHandlers {
 
   private final java.util.function.LongSupplier now;
   private final java.util.function.LongSupplier lastSequenceNumber;
+  private final BuyerSides buyerSides;
+
+  /** What buyer sides still settling (but {@code except}) realized at a profit: not to be moved out of a reversal's reach. */
+  private long settlingProfit(Account account, long except) {
+    return buyerSides == null ? 0 : buyerSides.settlingProfit(account, except);
+  }
 
   /**
    * {@code events} with the late funding adjustments of a change of {@code delta} lots cut at
@@ -307,7 +317,9 @@ final class TradingHandlers {
       long cashAfterTrade = Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee);
       // What the fill may fund: cash not promised to other orders, and never more than the
       // account had available with this order's reservation given back (one rule with the check).
-      long freeCash = Math.subtractExact(cashAfterTrade, Math.subtractExact(account.reserved(), released));
+      // Nor what a buyer side still settling realized (a reversal takes it back from the cross cash).
+      long freeCash = Math.subtractExact(Math.subtractExact(cashAfterTrade,
+          Math.subtractExact(account.reserved(), released)), settlingProfit(account, cmd.sequence()));
       long fundable = Math.min(freeCash, Math.addExact(risk.evaluate(account).available(), released));
       isolatedDelta = forced
           // What cash there is: the monitor liquidates a position this leaves short.
@@ -702,6 +714,19 @@ final class TradingHandlers {
       Account promised = pending.view(account, PendingSides.NONE);
       long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
+      if (buyerSides != null) {
+        // Not what buyer sides still settling realized, nor what their reversal would need.
+        List<Long> settling = buyerSides.unconfirmed(account);
+        if (!settling.isEmpty()) {
+          try {
+            Account reversed = asIfReversed(account, settling);
+            movable = Math.min(movable, Math.min(Math.subtractExact(account.cash(), settlingProfit(account, PendingSides.NONE)),
+                Math.min(risk.evaluate(reversed).available(), reversed.cash())));
+          } catch (ArithmeticException e) {
+            movable = 0;
+          }
+        }
+      }
       if (cmd.amount() > movable) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,
             "only " + money(Math.max(0, movable)) + " can be moved into the position");

@@ -110,8 +110,15 @@ final class TransferHandlers {
     long whileSettling = withdrawable;
     if (!unsettled.isEmpty()) {
       try {
-        whileSettling = Math.min(risk.evaluate(settling.asIfReversed().apply(account, unsettled)).withdrawable(),
-            risk.evaluate(settling.asIfReversed().apply(held, unsettled)).withdrawable());
+        Account reversed = settling.asIfReversed().apply(account, unsettled);
+        if (risk.anyPositionStale(reversed)) {
+          return reject(cmd.replyTo(), Rejection.MARK_STALE, "the index of a position a trade still settling may"
+              + " give back is stale: retry when marks are fresh");
+        }
+        // Each reversal on its own terms too: what one realized is never netted against another's give-back.
+        whileSettling = Math.min(Math.min(risk.evaluate(reversed).withdrawable(),
+            risk.evaluate(settling.asIfReversed().apply(held, unsettled)).withdrawable()),
+            Math.subtractExact(withdrawable, settling.sides().settlingProfit(account, PendingSides.NONE)));
       } catch (ArithmeticException e) {
         whileSettling = 0;
       }

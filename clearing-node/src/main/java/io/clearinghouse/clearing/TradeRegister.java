@@ -264,6 +264,12 @@ public final class TradeRegister
   public interface AccountAsker {
     CompletionStage<AccountEntity.Reply> ask(String accountId,
         Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout);
+
+    /**
+     * Tells {@code accountId} something that needs no answer (lost with a node: nothing depends on
+     * it); not sent at all by askers that only ask.
+     */
+    default void tell(String accountId, AccountEntity.Command command) {}
   }
 
   /** How long one read of an account's journal may take before it is tried again. */
@@ -271,8 +277,18 @@ public final class TradeRegister
 
   public static void init(ActorSystem<?> system, RegisterSettings settings, MarketCheck market) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    AccountAsker accounts = (accountId, command, timeout) ->
-        sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
+    AccountAsker accounts = new AccountAsker() {
+      @Override
+      public CompletionStage<AccountEntity.Reply> ask(String accountId,
+          Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+        return sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).ask(command::apply, timeout);
+      }
+
+      @Override
+      public void tell(String accountId, AccountEntity.Command command) {
+        sharding.entityRefFor(AccountEntity.TYPE_KEY, accountId).tell(command);
+      }
+    };
     SideRecords sides = SideRecords.fromJournal(system, PersistenceQuery.get(system)
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier()), JOURNAL_READ_TIMEOUT);
     sharding.init(Entity.of(TYPE_KEY, context -> create(context.getEntityId(), settings, accounts, market, sides))
@@ -709,6 +725,10 @@ public final class TradeRegister
           : new Refused(entry.reason(), entry.message());
       if (drive != null) {
         drive.waiters.forEach(w -> w.tell(reply));
+      }
+      if (entry.status() == Status.SETTLED) {
+        // The buyer's side stands now: what it realized is the buyer's to move (BuyerSides).
+        accounts.tell(entry.trade().buyer(), new AccountEntity.SideSettled(sequence));
       }
     }).thenNoReply();
   }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
@@ -33,7 +34,8 @@ public final class TradeRegisters {
 
   /**
    * Which of {@code sequences} their registers are still driving (see {@link TradeRegister.AskUnfinished}):
-   * one ask per register bucket, failed if any register does not answer within {@code timeout}.
+   * one ask per register bucket; every sequence of a register that does not answer within
+   * {@code timeout} counts as still driven (one register away holds back only its own trades).
    */
   public static CompletionStage<List<Long>> unfinished(ClusterSharding sharding, RegisterSettings settings,
       List<Long> sequences, Duration timeout) {
@@ -42,7 +44,9 @@ public final class TradeRegisters {
     CompletableFuture<List<Long>> all = CompletableFuture.completedFuture(List.of());
     for (Map.Entry<String, List<Long>> bucket : byBucket.entrySet()) {
       CompletionStage<TradeRegister.Unfinished> answer = sharding.entityRefFor(TradeRegister.TYPE_KEY, bucket.getKey())
-          .ask(replyTo -> new TradeRegister.AskUnfinished(List.copyOf(bucket.getValue()), replyTo), timeout);
+          .ask((ActorRef<TradeRegister.Unfinished> replyTo) ->
+              new TradeRegister.AskUnfinished(List.copyOf(bucket.getValue()), replyTo), timeout)
+          .exceptionally(failure -> new TradeRegister.Unfinished(List.copyOf(bucket.getValue())));
       all = all.thenCombine(answer, (found, more) -> {
         List<Long> both = new ArrayList<>(found);
         both.addAll(more.sequences());

@@ -145,6 +145,13 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
     return AskPattern.ask(ref(accountId), command::apply, timeout, testKit.scheduler());
   }
 
+  @Override
+  public void tell(String accountId, AccountEntity.Command command) {
+    if (!failing.contains(accountId)) {
+      ref(accountId).tell(command);
+    }
+  }
+
   /** A trade of BTCUSDT-PERP at 50,000 (500,000 ticks), the buyer the aggressor. */
   static TradeContent trade(long seq, String buyer, String seller, long lots) {
     return new TradeContent(seq, "t-" + seq, "BTCUSDT-PERP", buyer, seller, 500_000, lots, true, null, null);

@@ -71,6 +71,11 @@ class Review18BuyerWithdrawalTest {
       }
       return accounts.ask(accountId, command, timeout);
     }
+
+    @Override
+    public void tell(String accountId, AccountEntity.Command command) {
+      accounts.tell(accountId, command);
+    }
   }
 
   private record Setup(FakeAccounts accounts, String buyer, String seller, Network network,
@@ -173,7 +178,69 @@ class Review18BuyerWithdrawalTest {
     s.network().sellerGate.complete(false);
     assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
     assertEquals(0, s.accounts().lots(s.buyer()));
-    // Still no answer: every buyer side it remembers counts as settling, so the profit stays held.
-    assertInstanceOf(AccountEntity.Rejected.class, withdraw(s, "w-profit-2", 13_000 * USDT));
+    // The register told the buyer it settled the trade: no answer needed any more.
+    AtomicInteger attempt = new AtomicInteger();
+    probe.awaitAssert(Duration.ofSeconds(10), () -> assertInstanceOf(AccountEntity.Transferred.class,
+        withdraw(s, "w-profit-" + attempt.incrementAndGet(), 13_000 * USDT)));
+  }
+
+  // Review 19 (medium): the same money moved where a reversal cannot reach it, an isolated position's margin.
+
+  private static final String FUTURE = "BTCUSDT-261225";
+
+  /** The buyer also holds 0.01 BTC of the dated future in isolated margin (mark 60,000). */
+  private static void isolatedFuture(Setup s) {
+    s.accounts().marks.accept(new Mark(FUTURE, 600_000, 1, 0));
+    assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.SetMarginMode(FUTURE, io.clearinghouse.margin.MarginMode.ISOLATED, r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ApplyTrade("t-2", 2, FUTURE, 10, 600_000, true, null, "elsewhere", r)));
+  }
+
+  @Test
+  void whatABuyerSideStillSettlingRealizedIsNotMovedIntoAnIsolatedPositionsMargin() throws Exception {
+    Setup s = buyerClosedAtAProfit();
+    isolatedFuture(s);
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    s.register().tell(new TradeRegister.Submit(FakeAccounts.trade(74, s.buyer(), s.seller(), 1_000), probe.getRef()));
+    s.network().sellerSideSent.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    long cash = s.accounts().summary(s.buyer()).cash();
+    assertTrue(cash > 14_000 * USDT, "the close realized 10,000: " + cash);
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, 10_000 * USDT, r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason());
+    assertEquals(cash, s.accounts().summary(s.buyer()).cash(), "a refused move moves nothing");
+    // What the buyer had of its own still moves.
+    assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, 100 * USDT, r)));
+
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    probe.awaitAssert(Duration.ofSeconds(10), () -> assertInstanceOf(AccountEntity.Snapshot.class,
+        s.accounts().ask(s.buyer(), r -> new AccountEntity.AdjustIsolatedMargin(FUTURE, 10_000 * USDT, r))));
+  }
+
+  @Test
+  void anIsolatedFillIsNotFundedByWhatABuyerSideStillSettlingRealized() throws Exception {
+    Setup s = buyerClosedAtAProfit();
+    isolatedFuture(s);
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    s.register().tell(new TradeRegister.Submit(FakeAccounts.trade(75, s.buyer(), s.seller(), 1_000), probe.getRef()));
+    s.network().sellerSideSent.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    long cash = s.accounts().summary(s.buyer()).cash();
+    // 3 BTC of the future at 60,000 in isolated margin: 9,000 of initial margin from cash.
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ApplyTrade("t-80", 80, FUTURE, 3_000, 600_000, true, null, "elsewhere", r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertEquals(cash, s.accounts().summary(s.buyer()).cash(), "a refused side moves nothing");
+
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    AtomicInteger sequence = new AtomicInteger(80);
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      long seq = sequence.incrementAndGet();
+      return assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
+          r -> new AccountEntity.ApplyTrade("t-" + seq, seq, FUTURE, 3_000, 600_000, true, null, "elsewhere", r)));
+    });
   }
 }
