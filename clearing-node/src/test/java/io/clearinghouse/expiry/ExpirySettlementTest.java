@@ -198,6 +198,8 @@ class ExpirySettlementTest {
     settlement.tell(ExpirySettlement.Tick.INSTANCE);
     assertEquals(ExpirySettlement.Status.WAITING_FOR_PRICE, record(settlement).status());
     assertTrue(holders.settled.isEmpty());
+    // The last index the node knows bounds the operator's price (review of issue 17): 501,000 is within the band.
+    index.set(500_010);
     settlement.tell(new ExpirySettlement.SetPrice(501_000, "ops-alice", replies.getRef()));
     ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class, replies.receiveMessage())
         .record();
@@ -210,6 +212,73 @@ class ExpirySettlementTest {
     settlement.tell(new ExpirySettlement.SetPrice(502_000, "ops-bob", replies.getRef()));
     assertEquals(Rejection.INSTRUMENT_SETTLED, assertInstanceOf(ExpirySettlement.Refused.class,
         replies.receiveMessage()).reason());
+  }
+
+  /** A settlement waiting for the operator's price (a stale window), with the last index in {@code index}. */
+  private static ActorRef<ExpirySettlement.Command> waiting(String name, MutableClock clock, AtomicLong index) {
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn(name + "-" + ids.incrementAndGet(),
+        environment(clock, index, holders));
+    sampleWindow(settlement, clock, index, 0, 0, 0, 0, 0, 0);
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.WAITING_FOR_PRICE);
+    return settlement;
+  }
+
+  private static ExpirySettlement.Reply setPrice(ActorRef<ExpirySettlement.Command> settlement, long priceTicks,
+      String forceReason) {
+    TestProbe<ExpirySettlement.Reply> replies = testKit.createTestProbe();
+    settlement.tell(new ExpirySettlement.SetPrice(priceTicks, "ops-alice", forceReason, replies.getRef()));
+    return replies.receiveMessage();
+  }
+
+  private static void assertRefusedOffIndex(ExpirySettlement.Reply reply) {
+    assertEquals(Rejection.SETTLEMENT_PRICE_OFF_INDEX, assertInstanceOf(ExpirySettlement.Refused.class, reply).reason(),
+        reply.toString());
+  }
+
+  /**
+   * Review of issue 17 (medium): an operator's price was taken wherever it lay. Unforced, it must
+   * now lie within the instrument's price band around the last index (one tick beyond either edge
+   * is refused, and so is any price with no index known); forced with a reason, it is taken and
+   * the reason is recorded with the operator's name. On today's code every one of these was taken.
+   */
+  @Test
+  void anOperatorsPriceOffTheLastIndexIsRefusedUnlessForcedWithAReason() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    ActorRef<ExpirySettlement.Command> settlement = waiting("bound", clock, index);
+    // No index known at all: nothing bounds it.
+    assertRefusedOffIndex(setPrice(settlement, 501_000, null));
+    index.set(500_000);
+    long band = INSTRUMENTS.priceBandPpm(FUTURE);
+    long edge = 500_000L * band / 1_000_000;
+    assertTrue(edge > 0, "the future has a price band");
+    assertRefusedOffIndex(setPrice(settlement, 500_000 + edge + 1, null));
+    assertRefusedOffIndex(setPrice(settlement, 500_000 - edge - 1, null));
+    assertEquals(ExpirySettlement.Status.WAITING_FOR_PRICE, record(settlement).status());
+    // Forced: taken, the reason recorded beside the operator's name (and in the journal: after a restart too).
+    ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class,
+        setPrice(settlement, 700_000, "index feed down since 07:31; venue closing prices")).record();
+    assertEquals(700_000, set.priceTicks());
+    assertEquals("ops-alice", set.operator());
+    assertEquals("index feed down since 07:31; venue closing prices", set.forceReason());
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    assertEquals("index feed down since 07:31; venue closing prices", record(settlement).forceReason());
+  }
+
+  @Test
+  void anUnforcedPriceOnTheBandsEdgeIsTakenWithNoReason() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    ActorRef<ExpirySettlement.Command> settlement = waiting("edge", clock, index);
+    index.set(500_000);
+    long edge = 500_000L * INSTRUMENTS.priceBandPpm(FUTURE) / 1_000_000;
+    ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class,
+        setPrice(settlement, 500_000 - edge, null)).record();
+    assertEquals(500_000 - edge, set.priceTicks());
+    assertEquals(null, set.forceReason());
   }
 
   @Test

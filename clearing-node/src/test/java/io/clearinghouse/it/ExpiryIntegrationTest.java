@@ -309,12 +309,22 @@ class ExpiryIntegrationTest {
       // A malformed or off-tick price is refused; then the operator's price settles everyone.
       refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
           .setPrice("-5").build(), Status.Code.INVALID_ARGUMENT, Rejection.PRICE_NOT_POSITIVE);
+      // No index was ever published: nothing bounds the price, so it must be forced with a reason
+      // (review of issue 17); a reason with a control character is refused.
+      refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
+          .setPrice("50100").build(), Status.Code.FAILED_PRECONDITION, Rejection.SETTLEMENT_PRICE_OFF_INDEX);
+      refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
+          .setPrice("50100").setForceReason("feed\ndown").build(), Status.Code.INVALID_ARGUMENT,
+          Rejection.INVALID_FORCE_REASON);
       SettlementView set = call(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder()
-          .setInstrument(FUTURE).setPrice("50100").build());
+          .setInstrument(FUTURE).setPrice("50100").setForceReason(" no index published; venues' closing prices ")
+          .build());
       assertEquals("operator", set.getSetBy());
+      assertEquals("no index published; venues' closing prices", set.getForceReason());
       SettlementView done = awaitStatus(admin, "SETTLED");
       assertEquals("50100.0", done.getPrice());
       assertEquals("operator", done.getSetBy());
+      assertEquals("no index published; venues' closing prices", done.getForceReason());
       assertEquals(2, done.getAccounts());
       assertEquals("0.000000", done.getTotalValue());
       // 1 BTC at 50,100: pnl +-100, fee 0.02% = 10.02 each.
