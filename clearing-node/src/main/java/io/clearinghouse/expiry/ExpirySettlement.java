@@ -300,6 +300,9 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
   private Effect<Event, State> tick(State state, Tick tick) {
     long now = clock.millis();
+    // The price feed holds the expected price in memory only: told again every tick (from the
+    // samples or the price this journal keeps), a restarted feed has it back within one tick.
+    tellExpected(state.priceTicks() > 0 ? state.priceTicks() : state.average().priceTicks());
     environment.metrics().settlementWaiting.labels(instrument)
         .set(state.status() == Status.WAITING_FOR_PRICE ? 1 : 0);
     switch (state.status()) {

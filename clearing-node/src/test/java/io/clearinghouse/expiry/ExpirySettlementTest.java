@@ -281,6 +281,45 @@ class ExpirySettlementTest {
     assertEquals(null, set.forceReason());
   }
 
+  /**
+   * Review of issue 17 (medium): the price feed holds the expected settlement price in memory, so a
+   * restarted feed lost it until the next sample (for good once the price was fixed: no sample
+   * follows). The settlement now tells it again on every tick, from the samples or the price its
+   * journal keeps. On today's code a tick with no new sample told nothing.
+   */
+  @Test
+  void theExpectedPriceIsToldAgainOnEveryTickSoARestartedFeedHasItBack() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    java.util.concurrent.BlockingQueue<Long> told = new java.util.concurrent.LinkedBlockingQueue<>();
+    SettlementEnvironment env = new SettlementEnvironment(SETTINGS, INSTRUMENTS, clock,
+        i -> CompletableFuture.completedFuture(index.get()), holders, new Metrics(),
+        (instrument, ticks, start, expiry) -> told.add(ticks));
+    ActorRef<ExpirySettlement.Command> settlement = spawn("retold-" + ids.incrementAndGet(), env);
+    sampleWindow(settlement, clock, index, 500_000, 500_002, 500_000, 500_002, 500_000, 500_002);
+    told.clear();
+    // The feed restarted: the next tick, still in the same slot (no new sample), tells it again.
+    clock.advance(Duration.ofMillis(-1));
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
+      assertEquals(Long.valueOf(500_001), told.peek());
+      return null;
+    });
+    // Once fixed (and settled), the fixed price.
+    clock.advance(Duration.ofSeconds(60));
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    told.clear();
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
+      assertEquals(Long.valueOf(record(settlement).priceTicks()), told.peek());
+      return null;
+    });
+  }
+
   @Test
   void aSettlementRestartedWhileSettlingSettlesNobodyTwice() {
     MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
