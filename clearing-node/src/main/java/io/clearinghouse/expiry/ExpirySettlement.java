@@ -447,8 +447,11 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
       return Effect().none();
     }
     settling = false;
+    // Also settle-window after the cluster's monitors last changed: a removed node's accounts
+    // restart elsewhere and report to their new monitors only over the next seconds.
     if (listed.failure() == null && listed.due().complete() && listed.due().accountIds().isEmpty()
-        && now - Math.max(state.lastDueAt(), startedAt) >= settings.settleWindow().toMillis()) {
+        && now - Math.max(Math.max(state.lastDueAt(), startedAt), listed.due().monitorsChangedAt())
+            >= settings.settleWindow().toMillis()) {
       SettlementRecord r = record(state);
       context.getLog().info("Settlement of {} closed at {} ticks: {} accounts, values summing to {}, fees {}",
           instrument, state.priceTicks(), r.results().size(), r.totalValue(), r.totalFees());

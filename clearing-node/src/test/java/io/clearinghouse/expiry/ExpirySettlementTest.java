@@ -69,13 +69,20 @@ class ExpirySettlementTest {
      * settlements and their answers never come back (the node stops meanwhile).
      */
     final AtomicInteger answeredBeforeLoss = new AtomicInteger(Integer.MAX_VALUE);
+    /** A node unreachable: its monitor does not answer, no round is complete. */
+    final java.util.concurrent.atomic.AtomicBoolean unreachable = new java.util.concurrent.atomic.AtomicBoolean();
+    /** When the set of monitors last changed (a node removed), as the fan-out reports it. */
+    final AtomicLong monitorsChangedAt = new AtomicLong();
+    final AtomicInteger rounds = new AtomicInteger();
 
     @Override
     public CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings) {
       List<String> holding = new TreeMap<>(positions).keySet().stream()
           .filter(id -> !settled.containsKey(id) && !done.contains(id)).toList();
       // One account per round (batch 1), like a monitor answering a batch at a time.
-      return CompletableFuture.completedFuture(new Due(holding.stream().limit(1).toList(), holding.size() <= 1));
+      rounds.incrementAndGet();
+      return CompletableFuture.completedFuture(new Due(holding.stream().limit(1).toList(),
+          holding.size() <= 1 && !unreachable.get(), monitorsChangedAt.get()));
     }
 
     @Override
@@ -316,6 +323,52 @@ class ExpirySettlementTest {
     settlement.tell(ExpirySettlement.Tick.INSTANCE);
     probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
       assertEquals(Long.valueOf(record(settlement).priceTicks()), told.peek());
+      return null;
+    });
+  }
+
+  /**
+   * Review of issue 17 (medium): a node unreachable for longer than {@code settle-window} and then
+   * removed: its accounts restart on other nodes and report to their monitors only over the next
+   * seconds, but the first complete round after the removal found nobody and closed the settlement
+   * at once (its last holder was found long before). It now waits {@code settle-window} after the
+   * monitors changed too. On today's code it closed on the first round after the removal.
+   */
+  @Test
+  void aSettlementWaitsTheSettleWindowAfterANodeIsRemoved() {
+    ExpirySettings settings = new ExpirySettings(true, Duration.ofSeconds(10), 500_000, Duration.ofSeconds(30), 4, 1,
+        Duration.ofSeconds(3), 5);
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn("removed-" + ids.incrementAndGet(),
+        new SettlementEnvironment(settings, INSTRUMENTS, clock, i -> CompletableFuture.completedFuture(index.get()),
+            holders, new Metrics()));
+    sampleWindow(settlement, clock, index, 500_000, 500_000, 500_000, 500_000, 500_000, 500_000);
+    holders.unreachable.set(true);
+    tickUntil(settlement, r -> r.results().size() == 2);
+    // Unreachable for longer than the settle window: no round is complete, nothing closes.
+    clock.advance(Duration.ofSeconds(60));
+    roundsPass(settlement, holders, 3);
+    assertEquals(ExpirySettlement.Status.SETTLING, record(settlement).status());
+    // Removed: the monitors changed now; rounds find nobody but it waits the settle window from here.
+    holders.unreachable.set(false);
+    holders.monitorsChangedAt.set(clock.millis());
+    roundsPass(settlement, holders, 3);
+    assertEquals(ExpirySettlement.Status.SETTLING, record(settlement).status());
+    clock.advance(Duration.ofSeconds(30));
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+  }
+
+  /** Ticks until {@code n} more rounds have listed the holders (each after the one before was handled). */
+  private static void roundsPass(ActorRef<ExpirySettlement.Command> settlement, Holders holders, int n) {
+    int target = holders.rounds.get() + n;
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
+      settlement.tell(ExpirySettlement.Tick.INSTANCE);
+      assertTrue(holders.rounds.get() >= target);
       return null;
     });
   }
