@@ -103,6 +103,8 @@ public record Account(
       return apply(e);
     } else if (event instanceof AccountEntity.SettlementApplied e) {
       return apply(e);
+    } else if (event instanceof AccountEntity.SettledAfterExpiry e) {
+      return apply(e);
     } else if (event instanceof AccountEntity.Deposited e) {
       return apply(e, keyRetentionMillis);
     } else if (event instanceof AccountEntity.Withdrawn e) {
@@ -608,6 +610,22 @@ public record Account(
         .stops(stopsAfter)
         .fees(fees.charged(e.fee()))
         .settlements(settled)
+        .owed(Math.addExact(owed, m.owed()))
+        .build();
+  }
+
+  /** What a late side left in a settled future, closed at its settlement price (the settlement stays as recorded). */
+  Account apply(AccountEntity.SettledAfterExpiry e) {
+    Moved m = moved(e, e.instrument());
+    Holding h = holding(e.instrument());
+    Holding closed = new Holding(Math.subtractExact(h.lots(), e.lots()), Math.addExact(h.cost(), m.cost()), h.leverage(),
+        h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
+    Map<String, Long> stopsAfter = new HashMap<>(stops);
+    stopsAfter.remove(e.instrument());
+    return edit()
+        .cash(Math.addExact(cash, m.cash()))
+        .holdings(withHolding(e.instrument(), closed))
+        .stops(stopsAfter)
         .owed(Math.addExact(owed, m.owed()))
         .build();
   }

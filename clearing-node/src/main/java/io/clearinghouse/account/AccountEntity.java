@@ -537,6 +537,25 @@ public final class AccountEntity
     }
   }
 
+  /**
+   * What a side applied after this account's settlement of a dated future left in it (a forced
+   * side, a reversal, a liquidation give-back: paths that must not be refused) closed at once, in
+   * the same batch, at the recorded settlement price, as {@link SettlementApplied} closed the rest:
+   * its value from (short: into) the settlement pool, its isolated margin back, an isolated
+   * shortfall owed (issue 17 review). No delivery fee: the side came after the settlement through
+   * no act of the account's (a reversal would otherwise pay it twice).
+   */
+  public record SettledAfterExpiry(String instrument, long expiryMillis, long priceTicks, long lots, long value,
+      long cost, long isolatedReleased, long shortfall, long epochMillis) implements Event {
+    public long pnl() {
+      return Math.subtractExact(value, cost);
+    }
+
+    public long cashDelta() {
+      return Math.addExact(Math.addExact(pnl(), isolatedReleased), shortfall);
+    }
+  }
+
   /** Cash moved into (positive) or out of (negative) an isolated position's margin. */
   public record IsolatedMarginAdjusted(String instrument, long amount) implements Event {}
 

@@ -77,6 +77,13 @@ public final class AccountTransfers {
       Transfer.add(t, cash, Bucket.FEES, e.fee());
       Transfer.add(t, Bucket.isolatedMargin(accountId, e.instrument()), cash, e.isolatedReleased());
       Transfer.add(t, Bucket.owed(accountId), cash, e.shortfall());
+    } else if (event instanceof AccountEntity.SettledAfterExpiry e) {
+      // The settlement's movements (without a fee) for what a late side left in the future.
+      Bucket pool = Bucket.settlementPool(e.instrument());
+      Transfer.add(t, Bucket.position(accountId, e.instrument()), pool, Math.negateExact(e.cost()));
+      Transfer.add(t, pool, cash, e.pnl());
+      Transfer.add(t, Bucket.isolatedMargin(accountId, e.instrument()), cash, e.isolatedReleased());
+      Transfer.add(t, Bucket.owed(accountId), cash, e.shortfall());
     } else if (event instanceof LiquidationCredited c) {
       Transfer.add(t, Bucket.escrow(c.liquidationId()), Bucket.owed(accountId), c.shortfallCovered());
       Transfer.add(t, Bucket.escrow(c.liquidationId()), cash, Math.subtractExact(c.amount(), c.shortfallCovered()));

@@ -154,6 +154,12 @@ final class LiquidationHandlers {
           + "'s position or cash");
     }
     if (cmd.mode() == AccountEntity.TransferMode.TAKE_CHECKED) {
+      // A takeover in a future this provider already settled: declined before anything moved.
+      Optional<io.clearinghouse.common.RejectedException> settled = LateSettlement.refusal(account, cmd.instrument(),
+          "the takeover " + cmd.key());
+      if (settled.isPresent()) {
+        return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, settled.get().getMessage());
+      }
       Optional<String> refusal = refusesTakeover(account, instrument, holding, event, cmd.maxNotional());
       if (refusal.isPresent()) {
         return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, refusal.get());
@@ -169,6 +175,14 @@ final class LiquidationHandlers {
     }
     if (cmd.role().closing()) {
       events.addAll(releaseBeyond(account, cmd.instrument(), Math.abs(holding.lots() + lots)));
+    }
+    try {
+      // Its counterpart already moved: in a future this account already settled, closed at once at its price.
+      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments, clock.millis(),
+          lastSequenceNumber.getAsLong());
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "the transfer overflows " + account.accountId()
+          + "'s settlement");
     }
     return effect.persist(events).thenRun(changed::accept)
         .thenRun(state -> {

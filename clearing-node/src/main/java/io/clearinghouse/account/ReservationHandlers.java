@@ -65,6 +65,12 @@ final class ReservationHandlers {
           : reject(cmd.replyTo(), Rejection.RESERVATION_CONFLICT,
               "order " + cmd.orderId() + " already holds a reservation for another order");
     }
+    // An order in a future this account already settled: no settlement would close what it opens.
+    java.util.Optional<io.clearinghouse.common.RejectedException> settled =
+        LateSettlement.refusal(account, cmd.instrument(), "order " + cmd.orderId());
+    if (settled.isPresent()) {
+      return reject(cmd.replyTo(), settled.get().reason(), settled.get().getMessage());
+    }
     // Priced from the position as the checked, not yet applied trade sides will leave it.
     Holding holding = promised.holding(cmd.instrument());
     long mark = risk.publishedMarkTicks(cmd.instrument());

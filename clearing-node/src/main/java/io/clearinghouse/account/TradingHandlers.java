@@ -207,6 +207,13 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.TRADE_TOO_OLD, "sequence " + cmd.sequence()
           + " is older than every trade " + account.accountId() + " remembers; it cannot be verified");
     }
+    if (!forced) {
+      // A side in a future this account already settled: refused while nothing has moved yet.
+      Optional<RejectedException> settled = LateSettlement.refusal(account, cmd.instrument(), "trade " + cmd.tradeId());
+      if (settled.isPresent()) {
+        return reject(cmd.replyTo(), settled.get().reason(), settled.get().getMessage());
+      }
+    }
     TradeCleared event;
     try {
       // Judged as if every side this account passed in a check (and has not applied yet) were
@@ -234,6 +241,9 @@ final class TradingHandlers {
     List<Event> events;
     try {
       events = withLateFunding(account, List.of(event), cmd.instrument(), event.signedLots(), event.cutMillis());
+      // Forced into a future this account already settled: closed at once at its settlement price.
+      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments, now.getAsLong(),
+          lastSequenceNumber.getAsLong());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
           + account.accountId() + "'s funding payments");
@@ -462,7 +472,9 @@ final class TradingHandlers {
             cmd.priceTicks(), cmd.fee(), change.realizedPnl(), costDelta, isolatedDelta,
             holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks());
         account.apply(event);
-        return effect.persist(event).thenRun(changed::accept)
+        List<Event> events = LateSettlement.closedAtOnce(account, List.of(event), cmd.instrument(), instruments,
+            now.getAsLong(), lastSequenceNumber.getAsLong());
+        return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       } catch (ArithmeticException e) {
         return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + cmd.tradeId() + " overflows "
@@ -515,7 +527,9 @@ final class TradingHandlers {
       Account reversedAccount = account.apply(event);
       List<Event> given = new ArrayList<>(List.of(event));
       given.addAll(givenBack(reversedAccount, ref));
-      return withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis());
+      return LateSettlement.closedAtOnce(account,
+          withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis()), ref.instrument(),
+          instruments, now.getAsLong(), lastSequenceNumber.getAsLong());
     }
     long lots = Math.negateExact(ref.signedLots());
     PositionChange change = new Position(holding.lots(), holding.cost())
@@ -530,7 +544,10 @@ final class TradingHandlers {
         ref.priorLastPriceTicks() > 0 ? ref.priorLastPriceTicks() : ref.priceTicks());
     // What the event handler will compute must fit a long.
     account.apply(event);
-    return withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis());
+    // Taken back in a future this account already settled: what it leaves is closed at the settlement price.
+    return LateSettlement.closedAtOnce(account,
+        withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis()),
+        ref.instrument(), instruments, now.getAsLong(), lastSequenceNumber.getAsLong());
   }
 
   /**

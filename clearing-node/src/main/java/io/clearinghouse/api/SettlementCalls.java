@@ -46,7 +46,23 @@ final class SettlementCalls {
   CompletionStage<SettlementView> setPrice(SetSettlementPriceRequest in, String operator) {
     InstrumentSpec spec = datedFuture(in.getInstrument());
     long ticks = TradeInput.priceTicks(spec.contract(), in.getPrice());
-    return settlements.setPrice(spec.symbol(), ticks, operator).thenApply(r -> view(spec, r, "", FundingPages.DEFAULT_SIZE));
+    return settlements.setPrice(spec.symbol(), ticks, operator, forceReason(in.getForceReason())).thenApply(r -> view(spec, r, "", FundingPages.DEFAULT_SIZE));
+  }
+
+  /** At most this many characters of reason for a forced settlement price. */
+  static final int MAX_FORCE_REASON = 500;
+
+  /** The reason a price is forced for, trimmed (null: empty, not forced); too long or with control characters refused. */
+  static String forceReason(String raw) {
+    String reason = raw.strip();
+    if (reason.isEmpty()) {
+      return null;
+    }
+    if (reason.length() > MAX_FORCE_REASON || reason.chars().anyMatch(Character::isISOControl)) {
+      throw new RejectedException(Rejection.INVALID_FORCE_REASON, "a force reason is at most " + MAX_FORCE_REASON
+          + " characters without control characters, was " + reason.length() + " characters");
+    }
+    return reason;
   }
 
   private static boolean validAccountId(String token) {
@@ -85,7 +101,8 @@ final class SettlementCalls {
         .setTotalValue(asset.format(r.totalValue()))
         .setTotalFees(asset.format(r.totalFees()))
         .setTotalPnl(asset.format(r.totalPnl()))
-        .setNextInstrument(spec.expiry().next() == null ? "" : spec.expiry().next());
+        .setNextInstrument(spec.expiry().next() == null ? "" : spec.expiry().next())
+        .setForceReason(r.forceReason() == null ? "" : r.forceReason());
     List<String> ids = new ArrayList<>(r.results().keySet());
     ids.sort(null);
     int added = 0;

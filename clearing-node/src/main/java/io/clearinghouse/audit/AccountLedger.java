@@ -57,6 +57,8 @@ final class AccountLedger {
   final Map<String, Long> settlementPaid = new HashMap<>();
   /** Per dated future: the account's settlement, as its journal holds it (one each). */
   final Map<String, AccountEntity.SettlementApplied> settlements = new HashMap<>();
+  /** Per dated future: the lots closed after the account's settlement (what late sides left), at its price. */
+  final Map<String, Long> settledLateLots = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -181,6 +183,8 @@ final class AccountLedger {
         }
       } else if (event instanceof AccountEntity.SettlementApplied e) {
         l.settle(e, instruments);
+      } else if (event instanceof AccountEntity.SettledAfterExpiry e) {
+        l.settleLate(e, instruments);
       } else if (event instanceof AccountEntity.DebtRecorded d) {
         l.debt = Math.addExact(l.debt, d.amount());
         l.once(keys, "liquidation " + d.key());
@@ -266,6 +270,41 @@ final class AccountLedger {
     cost.merge(instrument, Math.negateExact(e.cost()), Math::addExact);
     isolated.merge(instrument, Math.negateExact(e.isolatedReleased()), Math::addExact);
     settlementPaid.merge(instrument, Math.negateExact(e.value()), Math::addExact);
+  }
+
+  /**
+   * What a side applied after the account's settlement left in the future, closed at once: only
+   * after that settlement, at its price, exactly what the journal then held, re-derived as the
+   * settlement is (value, shortfall; no delivery fee).
+   */
+  private void settleLate(AccountEntity.SettledAfterExpiry e, Instruments instruments) {
+    String instrument = e.instrument();
+    AccountEntity.SettlementApplied settled = settlements.get(instrument);
+    if (settled == null || settled.priceTicks() != e.priceTicks()) {
+      violations.add(accountId + ": " + instrument + " closed after its expiry at " + e.priceTicks() + " but "
+          + (settled == null ? "the account never settled it" : "it settled at " + settled.priceTicks()));
+    }
+    long lotsHeld = lots.getOrDefault(instrument, 0L);
+    long costHeld = cost.getOrDefault(instrument, 0L);
+    long isolatedHeld = isolated.getOrDefault(instrument, 0L);
+    if (lotsHeld != e.lots() || costHeld != e.cost() || isolatedHeld != e.isolatedReleased()) {
+      violations.add(accountId + ": late close of " + instrument + " closed " + e.lots() + " lots at cost " + e.cost()
+          + " with isolated margin " + e.isolatedReleased() + " but the journal held " + lotsHeld + " lots at cost "
+          + costHeld + " with " + isolatedHeld);
+    }
+    io.clearinghouse.margin.SettlementMath.Closed expected = io.clearinghouse.margin.SettlementMath.close(e.lots(),
+        e.cost(), e.isolatedReleased(), e.priceTicks(), instruments.spec(instrument).contract().notionalMultiplier(), 0);
+    if (expected.value() != e.value() || expected.shortfall() != e.shortfall()) {
+      violations.add(accountId + ": late close of " + instrument + " moved value " + e.value() + " and shortfall "
+          + e.shortfall() + " instead of " + expected.value() + " and " + expected.shortfall());
+    }
+    cash = Math.addExact(cash, e.cashDelta());
+    owed = Math.addExact(owed, e.shortfall());
+    lots.merge(instrument, Math.negateExact(e.lots()), Math::addExact);
+    cost.merge(instrument, Math.negateExact(e.cost()), Math::addExact);
+    isolated.merge(instrument, Math.negateExact(e.isolatedReleased()), Math::addExact);
+    settlementPaid.merge(instrument, Math.negateExact(e.value()), Math::addExact);
+    settledLateLots.merge(instrument, e.lots(), Math::addExact);
   }
 
   private void trade(AccountEntity.TradeCleared t, Instruments instruments) {

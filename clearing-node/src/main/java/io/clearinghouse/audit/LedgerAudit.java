@@ -209,6 +209,7 @@ public final class LedgerAudit {
       // Lots closed by a settlement still count with the ones not yet closed: together they sum to
       // zero while a settlement is under way, and both are zero once it is done.
       l.settlements.forEach((instrument, settled) -> openLots.merge(instrument, settled.lots(), Math::addExact));
+      l.settledLateLots.forEach((instrument, lots) -> openLots.merge(instrument, lots, Math::addExact));
       for (AccountLedger.Side side : l.tradeSides) {
         trades.computeIfAbsent(side.sequence(), s -> new TradeSides()).add(l.accountId, side);
       }

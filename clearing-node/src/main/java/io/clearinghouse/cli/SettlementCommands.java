@@ -31,12 +31,14 @@ final class SettlementCommands {
 
   @Command(name = "settlement-price", description = {"Sets a dated future's settlement price by hand, after its "
       + "expiry and before any price is fixed (a settlement waiting on a stale index); recorded with your "
-      + "name (operator)."})
+      + "name (operator). Unforced, the price must lie within the instrument's price band around the last index."})
   static int settlementPrice(@Mixin Call call, @Parameters(paramLabel = "INSTRUMENT") String instrument,
-      @Parameters(paramLabel = "PRICE", description = "USDT per BTC, e.g. 50123.4") String price) {
+      @Parameters(paramLabel = "PRICE", description = "USDT per BTC, e.g. 50123.4") String price,
+      @Option(names = "--force-reason", paramLabel = "TEXT", defaultValue = "", description = "take the price even "
+          + "outside the band around the last index (or with no index known), recording this reason") String reason) {
     Session s = call.session();
     return s.show(s.call(ADMIN, "SetSettlementPrice", SetSettlementPriceRequest.newBuilder().setInstrument(instrument)
-        .setPrice(price).build(), SettlementView.getDefaultInstance()), SettlementCommands::view);
+        .setPrice(price).setForceReason(reason).build(), SettlementView.getDefaultInstance()), SettlementCommands::view);
   }
 
   static String view(SettlementView v) {
@@ -47,7 +49,7 @@ final class SettlementCommands {
         v.getSlots(), v.getRequiredSamples(), v.getExpectedPrice().isEmpty() ? "-" : v.getExpectedPrice()));
     if (!v.getPrice().isEmpty()) {
       text.append(String.format("price         %s (%s)%n", v.getPrice(), v.getSetBy().isEmpty() ? "index average"
-          : "set by " + v.getSetBy()));
+          : "set by " + v.getSetBy() + (v.getForceReason().isEmpty() ? "" : ", forced: " + v.getForceReason())));
     }
     text.append(String.format("accounts      %d: values %s, fees %s, pnl %s%n", v.getAccounts(), v.getTotalValue(),
         v.getTotalFees(), v.getTotalPnl()));

@@ -29,12 +29,24 @@ public record ExpirySettings(boolean enabled, Duration sampleEvery, long minSamp
   /** More slots than this in one window would make a settlement's state too large. */
   static final long MAX_SLOTS = 100_000;
 
-  /** The settings, checked against every dated future's settlement window. */
+  /**
+   * The settings, checked against every dated future's settlement window. And expiry on refuses a
+   * dated future whose insurance fund may take positions over ({@code insurance-fund-takeover-limit}
+   * above 0), as funding does for perpetuals: a position the fund holds is in the fund's journal,
+   * which no settlement reaches, so at expiry its counterparties' positions would be closed against
+   * a settlement pool the fund never pays into (issue 17 review).
+   */
   public static ExpirySettings fromConfig(Config root, Instruments instruments) {
     ExpirySettings settings = fromConfig(root);
     for (InstrumentSpec spec : instruments.specs()) {
       if (spec.expiry() == null) {
         continue;
+      }
+      if (settings.enabled() && spec.liquidation().fundTakeoverLimit() > 0) {
+        throw new ConfigException.BadValue(ROOT + ".enabled", "expiry is on, and " + spec.symbol()
+            + " has insurance-fund-takeover-limit " + spec.liquidation().fundTakeoverLimit() + " (minor units) above 0:"
+            + " positions its insurance fund takes over are not settled at expiry, so set " + spec.symbol()
+            + "'s insurance-fund-takeover-limit = \"0\" or " + ROOT + ".enabled = off");
       }
       long window = spec.expiry().settlementWindow().toMillis();
       long every = settings.sampleEvery().toMillis();

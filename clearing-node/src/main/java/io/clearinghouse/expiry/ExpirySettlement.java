@@ -1,5 +1,9 @@
 package io.clearinghouse.expiry;
 
+// Over 450 lines: the settlement's protocol, state and its one sequence of phases (sample, fix or
+// wait, settle rounds, close) in one entity, as the funding clock; the bound on an operator's price
+// (review of issue 17) is its own small rule (SettlementPriceBound).
+
 import io.clearinghouse.account.AccountEntity.SettlementApplied;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.ExpiryTerms;
@@ -70,8 +74,20 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   /** The settlement record as it stands. */
   public record GetRecord(ActorRef<SettlementRecord> replyTo) implements Command {}
 
-  /** An operator sets the settlement price by hand (once, after the expiry, before any price is fixed). */
-  public record SetPrice(long priceTicks, String operator, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * An operator sets the settlement price by hand (once, after the expiry, before any price is
+   * fixed): within the price band around the last index, or anywhere with {@code forceReason}
+   * (null: not forced), which is recorded with the operator's name.
+   */
+  public record SetPrice(long priceTicks, String operator, String forceReason, ActorRef<Reply> replyTo)
+      implements Command {
+    public SetPrice(long priceTicks, String operator, ActorRef<Reply> replyTo) {
+      this(priceTicks, operator, null, replyTo);
+    }
+  }
+
+  /** The last index the node knows, read for an unforced {@link SetPrice} (0: none known). */
+  private record IndexRead(SetPrice cmd, long indexTicks) implements Command {}
 
   private record Sampled(long slot, long indexTicks) implements Command {}
 
@@ -93,8 +109,16 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   /** Past the expiry with too few samples for a price: waiting for an operator. */
   public record SettlementWaiting(long samples, long required, long epochMillis) implements Event {}
 
-  /** The settlement price is fixed: from the index average, or by {@code operator} (null: the average). */
-  public record PriceFixed(long priceTicks, long samples, String operator, long epochMillis) implements Event {}
+  /**
+   * The settlement price is fixed: from the index average, or by {@code operator} (null: the
+   * average), forced outside the band around the last index for {@code forceReason} (null: not forced).
+   */
+  public record PriceFixed(long priceTicks, long samples, String operator, long epochMillis, String forceReason)
+      implements Event {
+    public PriceFixed(long priceTicks, long samples, String operator, long epochMillis) {
+      this(priceTicks, samples, operator, epochMillis, null);
+    }
+  }
 
   /** Accounts about to be asked to settle, written before: each is asked again until its result is recorded. */
   public record SettlementsRequested(Set<String> accounts, long epochMillis) implements Event {
@@ -133,9 +157,16 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
    */
   public record SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
       long requiredSamples, long expectedPriceTicks, long priceTicks, String operator, long fixedAt, long closedAt,
-      Map<String, SettlementApplied> results) implements CborSerializable {
+      Map<String, SettlementApplied> results, String forceReason) implements CborSerializable {
     public SettlementRecord {
       results = Map.copyOf(results);
+    }
+
+    public SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
+        long requiredSamples, long expectedPriceTicks, long priceTicks, String operator, long fixedAt, long closedAt,
+        Map<String, SettlementApplied> results) {
+      this(instrument, expiryMillis, status, samples, slots, requiredSamples, expectedPriceTicks, priceTicks, operator,
+          fixedAt, closedAt, results, null);
     }
 
     public long totalValue() {
@@ -151,14 +182,23 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
   }
 
-  /** {@code requested}: accounts asked to settle whose result is not recorded yet. */
+  /**
+   * {@code requested}: accounts asked to settle whose result is not recorded yet; {@code forceReason}:
+   * why the operator's price was forced (null: not forced; snapshots before it had none).
+   */
   public record State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
-      long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested)
-      implements CborSerializable {
+      long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested,
+      String forceReason) implements CborSerializable {
     public State {
       average = average == null ? SettlementMath.Average.EMPTY : average;
       results = results == null ? Map.of() : Map.copyOf(results);
       requested = requested == null ? Set.of() : Set.copyOf(requested);
+    }
+
+    public State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
+        long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested) {
+      this(average, lastSlot, status, priceTicks, operator, fixedAt, results, lastDueAt, closedAt, requested,
+          null);
     }
 
     static final State EMPTY = new State(SettlementMath.Average.EMPTY, -1, Status.PENDING, 0, null, 0, Map.of(), 0, 0,
@@ -166,7 +206,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
     State with(Map<String, SettlementApplied> resultsNow, Set<String> requestedNow, long dueAt) {
       return new State(average, lastSlot, status, priceTicks, operator, fixedAt, resultsNow, dueAt, closedAt,
-          requestedNow);
+          requestedNow, forceReason);
     }
   }
 
@@ -250,6 +290,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         .onCommand(DueListed.class, this::dueListed)
         .onCommand(SettledAnswered.class, this::settledAnswered)
         .onCommand(SetPrice.class, this::setPrice)
+        .onCommand(IndexRead.class, this::indexRead)
         .onCommand(GetRecord.class, (state, cmd) -> {
           cmd.replyTo().tell(record(state));
           return Effect().none();
@@ -259,6 +300,9 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
   private Effect<Event, State> tick(State state, Tick tick) {
     long now = clock.millis();
+    // The price feed holds the expected price in memory only: told again every tick (from the
+    // samples or the price this journal keeps), a restarted feed has it back within one tick.
+    tellExpected(state.priceTicks() > 0 ? state.priceTicks() : state.average().priceTicks());
     environment.metrics().settlementWaiting.labels(instrument)
         .set(state.status() == Status.WAITING_FOR_PRICE ? 1 : 0);
     switch (state.status()) {
@@ -272,7 +316,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
     if (now >= terms.expiryMillis()) {
       if (state.average().samples() >= required) {
-        return fix(state.average().priceTicks(), state.average().samples(), null, now);
+        return fix(state.average().priceTicks(), state.average().samples(), null, null, now);
       }
       context.getLog().warn("Settlement of {} waits: {} fresh index samples of {} slots in its settlement window, "
           + "{} needed; an operator must set the price (AdminService.SetSettlementPrice)", instrument,
@@ -301,10 +345,11 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         .thenRun(after -> tellExpected(after.average().priceTicks()));
   }
 
-  private EffectBuilder<Event, State> fix(long priceTicks, long samples, String operator, long now) {
-    context.getLog().info("Settlement price of {} fixed at {} ticks ({} samples{})", instrument, priceTicks, samples,
-        operator == null ? "" : ", set by " + operator);
-    return Effect().persist(new PriceFixed(priceTicks, samples, operator, now))
+  private EffectBuilder<Event, State> fix(long priceTicks, long samples, String operator, String forceReason,
+      long now) {
+    context.getLog().info("Settlement price of {} fixed at {} ticks ({} samples{}{})", instrument, priceTicks, samples,
+        operator == null ? "" : ", set by " + operator, forceReason == null ? "" : ", forced: " + forceReason);
+    return Effect().persist(new PriceFixed(priceTicks, samples, operator, now, forceReason))
         .thenRun(after -> {
           environment.metrics().settlementWaiting.labels(instrument).set(0);
           tellExpected(after.priceTicks());
@@ -313,23 +358,51 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   }
 
   private Effect<Event, State> setPrice(State state, SetPrice cmd) {
-    long now = clock.millis();
-    if (!terms.expired(now)) {
-      cmd.replyTo().tell(new Refused(Rejection.INSTRUMENT_NOT_EXPIRED, instrument + " expires at " + terms.expiry()
-          + ": its settlement price is set then"));
+    java.util.Optional<Refused> refused = refusal(state, cmd);
+    if (refused.isPresent()) {
+      cmd.replyTo().tell(refused.get());
       return Effect().none();
+    }
+    if (cmd.forceReason() != null) {
+      return fix(cmd.priceTicks(), state.average().samples(), cmd.operator(), cmd.forceReason(), clock.millis())
+          .thenRun(after -> cmd.replyTo().tell(new PriceSet(record(after))));
+    }
+    // Not forced: bounded by the last index the node knows (stale or not: the settlement waits because it is).
+    context.pipeToSelf(environment.index().lastIndexTicks(instrument), (index, failure) ->
+        new IndexRead(cmd, failure == null && index != null ? index : 0));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> indexRead(State state, IndexRead read) {
+    SetPrice cmd = read.cmd();
+    java.util.Optional<Refused> refused = refusal(state, cmd);
+    if (refused.isEmpty()) {
+      refused = SettlementPriceBound.refusal(instrument, cmd.priceTicks(), read.indexTicks(),
+          environment.instruments().priceBandPpm(instrument)).map(message ->
+          new Refused(Rejection.SETTLEMENT_PRICE_OFF_INDEX, message));
+    }
+    if (refused.isPresent()) {
+      cmd.replyTo().tell(refused.get());
+      return Effect().none();
+    }
+    return fix(cmd.priceTicks(), state.average().samples(), cmd.operator(), null, clock.millis())
+        .thenRun(after -> cmd.replyTo().tell(new PriceSet(record(after))));
+  }
+
+  private java.util.Optional<Refused> refusal(State state, SetPrice cmd) {
+    if (!terms.expired(clock.millis())) {
+      return java.util.Optional.of(new Refused(Rejection.INSTRUMENT_NOT_EXPIRED, instrument + " expires at "
+          + terms.expiry() + ": its settlement price is set then"));
     }
     if (state.status() == Status.SETTLING || state.status() == Status.SETTLED) {
-      cmd.replyTo().tell(new Refused(Rejection.INSTRUMENT_SETTLED, instrument + " already has its settlement price "
-          + state.priceTicks() + (state.operator() == null ? " (index average)" : " (set by " + state.operator() + ")")));
-      return Effect().none();
+      return java.util.Optional.of(new Refused(Rejection.INSTRUMENT_SETTLED, instrument
+          + " already has its settlement price " + state.priceTicks()
+          + (state.operator() == null ? " (index average)" : " (set by " + state.operator() + ")")));
     }
     if (cmd.priceTicks() <= 0) {
-      cmd.replyTo().tell(new Refused(Rejection.PRICE_NOT_POSITIVE, "a settlement price must be positive"));
-      return Effect().none();
+      return java.util.Optional.of(new Refused(Rejection.PRICE_NOT_POSITIVE, "a settlement price must be positive"));
     }
-    return fix(cmd.priceTicks(), state.average().samples(), cmd.operator(), now)
-        .thenRun(after -> cmd.replyTo().tell(new PriceSet(record(after))));
+    return java.util.Optional.empty();
   }
 
   /** The price feed's mark converges to the expected settlement price over the window. */
@@ -374,8 +447,11 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
       return Effect().none();
     }
     settling = false;
+    // Also settle-window after the cluster's monitors last changed: a removed node's accounts
+    // restart elsewhere and report to their new monitors only over the next seconds.
     if (listed.failure() == null && listed.due().complete() && listed.due().accountIds().isEmpty()
-        && now - Math.max(state.lastDueAt(), startedAt) >= settings.settleWindow().toMillis()) {
+        && now - Math.max(Math.max(state.lastDueAt(), startedAt), listed.due().monitorsChangedAt())
+            >= settings.settleWindow().toMillis()) {
       SettlementRecord r = record(state);
       context.getLog().info("Settlement of {} closed at {} ticks: {} accounts, values summing to {}, fees {}",
           instrument, state.priceTicks(), r.results().size(), r.totalValue(), r.totalFees());
@@ -416,7 +492,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   SettlementRecord record(State state) {
     return new SettlementRecord(instrument, terms.expiryMillis(), state.status(), state.average().samples(), slots,
         required, state.average().priceTicks(), state.priceTicks(), state.operator(), state.fixedAt(),
-        state.closedAt(), state.results());
+        state.closedAt(), state.results(), state.forceReason());
   }
 
   @Override
@@ -424,11 +500,12 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     return newEventHandlerBuilder().forAnyState()
         .onEvent(IndexSampled.class, (state, e) -> new State(state.average().plus(e.indexTicks()), e.slot(),
             state.status(), state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(),
-            state.closedAt(), state.requested()))
+            state.closedAt(), state.requested(), state.forceReason()))
         .onEvent(SettlementWaiting.class, (state, e) -> new State(state.average(), state.lastSlot(),
-            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0, state.requested()))
+            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0, state.requested(), null))
         .onEvent(PriceFixed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLING,
-            e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0, state.requested()))
+            e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0, state.requested(),
+            e.forceReason()))
         .onEvent(SettlementsRequested.class, (state, e) -> {
           Set<String> requested = new HashSet<>(state.requested());
           requested.addAll(e.accounts());
@@ -443,7 +520,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         })
         .onEvent(SettlementClosed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLED,
             state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(), e.epochMillis(),
-            state.requested()))
+            state.requested(), state.forceReason()))
         .build();
   }
 }

@@ -25,5 +25,13 @@ public record SettlementEnvironment(ExpirySettings settings, Instruments instrum
   @FunctionalInterface
   public interface IndexSource {
     CompletionStage<Long> freshIndexTicks(String instrument);
+
+    /**
+     * The last index the node knows, fresh or stale (0: none yet): what an operator's settlement
+     * price is bounded by. Without a source of its own (tests), the fresh one.
+     */
+    default CompletionStage<Long> lastIndexTicks(String instrument) {
+      return freshIndexTicks(instrument);
+    }
   }
 }

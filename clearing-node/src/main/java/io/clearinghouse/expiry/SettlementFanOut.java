@@ -31,11 +31,18 @@ public interface SettlementFanOut {
 
   /**
    * {@code accountIds}: holders found that the settlement has not recorded ({@code done});
-   * {@code complete}: every node's monitor answered and none had more than a batch.
+   * {@code complete}: every node's monitor answered (unreachable ones included) and none had more
+   * than a batch; {@code monitorsChangedAt}: when this fan-out last saw the set of monitors change
+   * (a node removed or joined; 0: never), after which a removed node's accounts still restart
+   * elsewhere and report to their new monitors.
    */
-  record Due(List<String> accountIds, boolean complete) {
+  record Due(List<String> accountIds, boolean complete, long monitorsChangedAt) {
     public Due {
       accountIds = List.copyOf(accountIds);
+    }
+
+    public Due(List<String> accountIds, boolean complete) {
+      this(accountIds, complete, 0);
     }
   }
 
@@ -52,18 +59,34 @@ public interface SettlementFanOut {
   /**
    * The cluster's fan-out: every node's margin monitor (through the receptionist) names its
    * accounts holding the instrument (the funding query with no funding time passed: every holder);
-   * each is sent its settlement through sharding, {@code parallelism} at a time.
+   * each is sent its settlement through sharding, {@code parallelism} at a time. Monitors on
+   * unreachable nodes are asked too (the receptionist's full listing): they do not answer, so no
+   * round is complete while a node is unreachable; once the node is removed, the set of monitors
+   * changed, and the settlement waits {@code settle-window} from then (issue 17 review).
    */
   static SettlementFanOut viaMonitors(ActorSystem<?> system) {
     ClusterSharding sharding = ClusterSharding.get(system);
     return new SettlementFanOut() {
+      private Set<ActorRef<MarginMonitor.Command>> lastMonitors;
+      private long monitorsChangedAt;
+
+      /** The time the set of monitors last changed as this fan-out saw it (its first look counts as a change). */
+      private synchronized long changedAt(Set<ActorRef<MarginMonitor.Command>> monitors) {
+        if (!monitors.equals(lastMonitors)) {
+          lastMonitors = Set.copyOf(monitors);
+          monitorsChangedAt = System.currentTimeMillis();
+        }
+        return monitorsChangedAt;
+      }
+
       @Override
       public CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings) {
         Duration timeout = settings.askTimeout();
         CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
             replyTo -> Receptionist.find(MarginMonitor.SERVICE_KEY, replyTo), timeout, system.scheduler());
         return listing.thenCompose(found -> {
-          Set<ActorRef<MarginMonitor.Command>> monitors = found.getServiceInstances(MarginMonitor.SERVICE_KEY);
+          Set<ActorRef<MarginMonitor.Command>> monitors = found.getAllServiceInstances(MarginMonitor.SERVICE_KEY);
+          long changed = changedAt(monitors);
           AtomicBoolean complete = new AtomicBoolean(!monitors.isEmpty());
           List<CompletableFuture<List<String>>> answers = new ArrayList<>();
           for (ActorRef<MarginMonitor.Command> monitor : monitors) {
@@ -83,7 +106,7 @@ public interface SettlementFanOut {
           return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(all -> {
             Set<String> due = new LinkedHashSet<>();
             answers.forEach(a -> a.join().stream().filter(id -> !done.contains(id)).forEach(due::add));
-            return new Due(new ArrayList<>(due), complete.get());
+            return new Due(new ArrayList<>(due), complete.get(), changed);
           });
         });
       }

@@ -25,11 +25,23 @@ public final class SettlementTicker {
         .map(InstrumentSpec::symbol).toList();
     ExpiryNotices.atStart(instruments, clock.millis()).forEach(notice -> system.log().warn(notice));
     ClusterSharding sharding = ClusterSharding.get(system);
-    SettlementEnvironment environment = new SettlementEnvironment(settings, instruments, clock,
-        instrument -> AskPattern.<PriceFeed.Command, PriceFeed.Status>ask(
-                sharding.entityRefFor(PriceFeed.TYPE_KEY, instrument), PriceFeed.GetStatus::new,
-                settings.askTimeout(), system.scheduler())
-            .thenApply(s -> s.stale() ? 0L : s.indexTicks()),
+    SettlementEnvironment.IndexSource index = new SettlementEnvironment.IndexSource() {
+      @Override
+      public java.util.concurrent.CompletionStage<Long> freshIndexTicks(String instrument) {
+        return status(instrument).thenApply(s -> s.stale() ? 0L : s.indexTicks());
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Long> lastIndexTicks(String instrument) {
+        return status(instrument).thenApply(PriceFeed.Status::indexTicks);
+      }
+
+      private java.util.concurrent.CompletionStage<PriceFeed.Status> status(String instrument) {
+        return AskPattern.<PriceFeed.Command, PriceFeed.Status>ask(sharding.entityRefFor(PriceFeed.TYPE_KEY,
+            instrument), PriceFeed.GetStatus::new, settings.askTimeout(), system.scheduler());
+      }
+    };
+    SettlementEnvironment environment = new SettlementEnvironment(settings, instruments, clock, index,
         SettlementFanOut.viaMonitors(system), metrics, (instrument, ticks, start, expiry) -> sharding
             .entityRefFor(PriceFeed.TYPE_KEY, instrument).tell(new PriceFeed.SettlementExpected(ticks, start, expiry)));
     ExpirySettlement.init(system, environment);

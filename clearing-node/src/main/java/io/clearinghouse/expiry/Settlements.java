@@ -52,11 +52,15 @@ public final class Settlements {
         .ask(ExpirySettlement.GetRecord::new, timeout);
   }
 
-  /** An operator's settlement price; refused with its reason (not expired, already priced). */
+  /**
+   * An operator's settlement price, forced for {@code forceReason} (null: not forced, bounded by the
+   * last index); refused with its reason (not expired, already priced, off the index).
+   */
   public CompletionStage<ExpirySettlement.SettlementRecord> setPrice(String instrument, long priceTicks,
-      String operator) {
+      String operator, String forceReason) {
     return ClusterSharding.get(system).entityRefFor(ExpirySettlement.TYPE_KEY, instrument)
-        .<ExpirySettlement.Reply>ask(replyTo -> new ExpirySettlement.SetPrice(priceTicks, operator, replyTo), timeout)
+        .<ExpirySettlement.Reply>ask(replyTo -> new ExpirySettlement.SetPrice(priceTicks, operator, forceReason,
+            replyTo), timeout)
         .thenApply(reply -> {
           if (reply instanceof ExpirySettlement.Refused refused) {
             throw new RejectedException(refused.reason(), refused.message());

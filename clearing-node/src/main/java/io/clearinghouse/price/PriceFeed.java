@@ -250,6 +250,10 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
         })
         .onCommand(Recompute.class, (state, recompute) -> recompute(state))
         .onCommand(SettlementExpected.class, (state, expected) -> {
+          if (expected.equals(settlementExpected)) {
+            // Told again every tick of the settlement (to survive this feed's restart): nothing new.
+            return Effect().none();
+          }
           settlementExpected = expected;
           return recompute(state);
         })

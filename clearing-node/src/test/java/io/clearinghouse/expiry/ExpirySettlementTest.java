@@ -69,13 +69,20 @@ class ExpirySettlementTest {
      * settlements and their answers never come back (the node stops meanwhile).
      */
     final AtomicInteger answeredBeforeLoss = new AtomicInteger(Integer.MAX_VALUE);
+    /** A node unreachable: its monitor does not answer, no round is complete. */
+    final java.util.concurrent.atomic.AtomicBoolean unreachable = new java.util.concurrent.atomic.AtomicBoolean();
+    /** When the set of monitors last changed (a node removed), as the fan-out reports it. */
+    final AtomicLong monitorsChangedAt = new AtomicLong();
+    final AtomicInteger rounds = new AtomicInteger();
 
     @Override
     public CompletionStage<Due> due(String instrument, Set<String> done, ExpirySettings settings) {
       List<String> holding = new TreeMap<>(positions).keySet().stream()
           .filter(id -> !settled.containsKey(id) && !done.contains(id)).toList();
       // One account per round (batch 1), like a monitor answering a batch at a time.
-      return CompletableFuture.completedFuture(new Due(holding.stream().limit(1).toList(), holding.size() <= 1));
+      rounds.incrementAndGet();
+      return CompletableFuture.completedFuture(new Due(holding.stream().limit(1).toList(),
+          holding.size() <= 1 && !unreachable.get(), monitorsChangedAt.get()));
     }
 
     @Override
@@ -198,6 +205,8 @@ class ExpirySettlementTest {
     settlement.tell(ExpirySettlement.Tick.INSTANCE);
     assertEquals(ExpirySettlement.Status.WAITING_FOR_PRICE, record(settlement).status());
     assertTrue(holders.settled.isEmpty());
+    // The last index the node knows bounds the operator's price (review of issue 17): 501,000 is within the band.
+    index.set(500_010);
     settlement.tell(new ExpirySettlement.SetPrice(501_000, "ops-alice", replies.getRef()));
     ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class, replies.receiveMessage())
         .record();
@@ -210,6 +219,158 @@ class ExpirySettlementTest {
     settlement.tell(new ExpirySettlement.SetPrice(502_000, "ops-bob", replies.getRef()));
     assertEquals(Rejection.INSTRUMENT_SETTLED, assertInstanceOf(ExpirySettlement.Refused.class,
         replies.receiveMessage()).reason());
+  }
+
+  /** A settlement waiting for the operator's price (a stale window), with the last index in {@code index}. */
+  private static ActorRef<ExpirySettlement.Command> waiting(String name, MutableClock clock, AtomicLong index) {
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn(name + "-" + ids.incrementAndGet(),
+        environment(clock, index, holders));
+    sampleWindow(settlement, clock, index, 0, 0, 0, 0, 0, 0);
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.WAITING_FOR_PRICE);
+    return settlement;
+  }
+
+  private static ExpirySettlement.Reply setPrice(ActorRef<ExpirySettlement.Command> settlement, long priceTicks,
+      String forceReason) {
+    TestProbe<ExpirySettlement.Reply> replies = testKit.createTestProbe();
+    settlement.tell(new ExpirySettlement.SetPrice(priceTicks, "ops-alice", forceReason, replies.getRef()));
+    return replies.receiveMessage();
+  }
+
+  private static void assertRefusedOffIndex(ExpirySettlement.Reply reply) {
+    assertEquals(Rejection.SETTLEMENT_PRICE_OFF_INDEX, assertInstanceOf(ExpirySettlement.Refused.class, reply).reason(),
+        reply.toString());
+  }
+
+  /**
+   * Review of issue 17 (medium): an operator's price was taken wherever it lay. Unforced, it must
+   * now lie within the instrument's price band around the last index (one tick beyond either edge
+   * is refused, and so is any price with no index known); forced with a reason, it is taken and
+   * the reason is recorded with the operator's name. On today's code every one of these was taken.
+   */
+  @Test
+  void anOperatorsPriceOffTheLastIndexIsRefusedUnlessForcedWithAReason() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    ActorRef<ExpirySettlement.Command> settlement = waiting("bound", clock, index);
+    // No index known at all: nothing bounds it.
+    assertRefusedOffIndex(setPrice(settlement, 501_000, null));
+    index.set(500_000);
+    long band = INSTRUMENTS.priceBandPpm(FUTURE);
+    long edge = 500_000L * band / 1_000_000;
+    assertTrue(edge > 0, "the future has a price band");
+    assertRefusedOffIndex(setPrice(settlement, 500_000 + edge + 1, null));
+    assertRefusedOffIndex(setPrice(settlement, 500_000 - edge - 1, null));
+    assertEquals(ExpirySettlement.Status.WAITING_FOR_PRICE, record(settlement).status());
+    // Forced: taken, the reason recorded beside the operator's name (and in the journal: after a restart too).
+    ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class,
+        setPrice(settlement, 700_000, "index feed down since 07:31; venue closing prices")).record();
+    assertEquals(700_000, set.priceTicks());
+    assertEquals("ops-alice", set.operator());
+    assertEquals("index feed down since 07:31; venue closing prices", set.forceReason());
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    assertEquals("index feed down since 07:31; venue closing prices", record(settlement).forceReason());
+  }
+
+  @Test
+  void anUnforcedPriceOnTheBandsEdgeIsTakenWithNoReason() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    ActorRef<ExpirySettlement.Command> settlement = waiting("edge", clock, index);
+    index.set(500_000);
+    long edge = 500_000L * INSTRUMENTS.priceBandPpm(FUTURE) / 1_000_000;
+    ExpirySettlement.SettlementRecord set = assertInstanceOf(ExpirySettlement.PriceSet.class,
+        setPrice(settlement, 500_000 - edge, null)).record();
+    assertEquals(500_000 - edge, set.priceTicks());
+    assertEquals(null, set.forceReason());
+  }
+
+  /**
+   * Review of issue 17 (medium): the price feed holds the expected settlement price in memory, so a
+   * restarted feed lost it until the next sample (for good once the price was fixed: no sample
+   * follows). The settlement now tells it again on every tick, from the samples or the price its
+   * journal keeps. On today's code a tick with no new sample told nothing.
+   */
+  @Test
+  void theExpectedPriceIsToldAgainOnEveryTickSoARestartedFeedHasItBack() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    java.util.concurrent.BlockingQueue<Long> told = new java.util.concurrent.LinkedBlockingQueue<>();
+    SettlementEnvironment env = new SettlementEnvironment(SETTINGS, INSTRUMENTS, clock,
+        i -> CompletableFuture.completedFuture(index.get()), holders, new Metrics(),
+        (instrument, ticks, start, expiry) -> told.add(ticks));
+    ActorRef<ExpirySettlement.Command> settlement = spawn("retold-" + ids.incrementAndGet(), env);
+    sampleWindow(settlement, clock, index, 500_000, 500_002, 500_000, 500_002, 500_000, 500_002);
+    told.clear();
+    // The feed restarted: the next tick, still in the same slot (no new sample), tells it again.
+    clock.advance(Duration.ofMillis(-1));
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
+      assertEquals(Long.valueOf(500_001), told.peek());
+      return null;
+    });
+    // Once fixed (and settled), the fixed price.
+    clock.advance(Duration.ofSeconds(60));
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    told.clear();
+    settlement.tell(ExpirySettlement.Tick.INSTANCE);
+    probe.awaitAssert(Duration.ofSeconds(5), Duration.ofMillis(20), () -> {
+      assertEquals(Long.valueOf(record(settlement).priceTicks()), told.peek());
+      return null;
+    });
+  }
+
+  /**
+   * Review of issue 17 (medium): a node unreachable for longer than {@code settle-window} and then
+   * removed: its accounts restart on other nodes and report to their monitors only over the next
+   * seconds, but the first complete round after the removal found nobody and closed the settlement
+   * at once (its last holder was found long before). It now waits {@code settle-window} after the
+   * monitors changed too. On today's code it closed on the first round after the removal.
+   */
+  @Test
+  void aSettlementWaitsTheSettleWindowAfterANodeIsRemoved() {
+    ExpirySettings settings = new ExpirySettings(true, Duration.ofSeconds(10), 500_000, Duration.ofSeconds(30), 4, 1,
+        Duration.ofSeconds(3), 5);
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(60));
+    AtomicLong index = new AtomicLong();
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn("removed-" + ids.incrementAndGet(),
+        new SettlementEnvironment(settings, INSTRUMENTS, clock, i -> CompletableFuture.completedFuture(index.get()),
+            holders, new Metrics()));
+    sampleWindow(settlement, clock, index, 500_000, 500_000, 500_000, 500_000, 500_000, 500_000);
+    holders.unreachable.set(true);
+    tickUntil(settlement, r -> r.results().size() == 2);
+    // Unreachable for longer than the settle window: no round is complete, nothing closes.
+    clock.advance(Duration.ofSeconds(60));
+    roundsPass(settlement, holders, 3);
+    assertEquals(ExpirySettlement.Status.SETTLING, record(settlement).status());
+    // Removed: the monitors changed now; rounds find nobody but it waits the settle window from here.
+    holders.unreachable.set(false);
+    holders.monitorsChangedAt.set(clock.millis());
+    roundsPass(settlement, holders, 3);
+    assertEquals(ExpirySettlement.Status.SETTLING, record(settlement).status());
+    clock.advance(Duration.ofSeconds(30));
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+  }
+
+  /** Ticks until {@code n} more rounds have listed the holders (each after the one before was handled). */
+  private static void roundsPass(ActorRef<ExpirySettlement.Command> settlement, Holders holders, int n) {
+    int target = holders.rounds.get() + n;
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
+      settlement.tell(ExpirySettlement.Tick.INSTANCE);
+      assertTrue(holders.rounds.get() >= target);
+      return null;
+    });
   }
 
   @Test

@@ -58,7 +58,8 @@ class GoldenFormsTest {
       PinnedUnits.State.class.getName(), List.of(Set.of("retired")),
       io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements")),
       AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall")),
-      io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested")));
+      io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested"), Set.of("forceReason")),
+      io.clearinghouse.expiry.ExpirySettlement.PriceFixed.class.getName(), List.of(Set.of("forceReason")));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll

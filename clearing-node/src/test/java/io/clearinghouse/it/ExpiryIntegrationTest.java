@@ -309,16 +309,106 @@ class ExpiryIntegrationTest {
       // A malformed or off-tick price is refused; then the operator's price settles everyone.
       refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
           .setPrice("-5").build(), Status.Code.INVALID_ARGUMENT, Rejection.PRICE_NOT_POSITIVE);
+      // No index was ever published: nothing bounds the price, so it must be forced with a reason
+      // (review of issue 17); a reason with a control character is refused.
+      refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
+          .setPrice("50100").build(), Status.Code.FAILED_PRECONDITION, Rejection.SETTLEMENT_PRICE_OFF_INDEX);
+      refused(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder().setInstrument(FUTURE)
+          .setPrice("50100").setForceReason("feed\ndown").build(), Status.Code.INVALID_ARGUMENT,
+          Rejection.INVALID_FORCE_REASON);
       SettlementView set = call(admin.setSettlementPrice(), OPERATOR_TOKEN, SetSettlementPriceRequest.newBuilder()
-          .setInstrument(FUTURE).setPrice("50100").build());
+          .setInstrument(FUTURE).setPrice("50100").setForceReason(" no index published; venues' closing prices ")
+          .build());
       assertEquals("operator", set.getSetBy());
+      assertEquals("no index published; venues' closing prices", set.getForceReason());
       SettlementView done = awaitStatus(admin, "SETTLED");
       assertEquals("50100.0", done.getPrice());
       assertEquals("operator", done.getSetBy());
+      assertEquals("no index published; venues' closing prices", done.getForceReason());
       assertEquals(2, done.getAccounts());
       assertEquals("0.000000", done.getTotalValue());
       // 1 BTC at 50,100: pnl +-100, fee 0.02% = 10.02 each.
       assertEquals("20.040000", done.getTotalFees());
+      AuditReport audit = call(admin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
+      assertTrue(audit.getClean(), audit.getViolationsList().toString());
+    } finally {
+      if (feeder != null) {
+        feeder.shutdownNow();
+      }
+      clients.terminate();
+      TestNodes.stop(node);
+    }
+  }
+  private static io.clearinghouse.account.AccountEntity.Reply ask(Main.Node node, String accountId,
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<io.clearinghouse.account.AccountEntity.Reply>,
+          io.clearinghouse.account.AccountEntity.Command> command) {
+    return await(org.apache.pekko.actor.typed.javadsl.AskPattern.ask(
+        org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
+            .entityRefFor(io.clearinghouse.account.AccountEntity.TYPE_KEY, accountId),
+        command::apply, Duration.ofSeconds(30), node.system().scheduler()));
+  }
+
+  /**
+   * Issue 17 review (high): a seller side forced after its account's settlement (the register
+   * checked the seller before the expiry and applied the buyer's side; the seller's side comes
+   * after the settlement) is applied and closed at once at the settlement price: the seller holds
+   * nothing, loses exactly the short's 0.15 and its fee, and the audit (settlement pool at zero
+   * after the settlement closed) is clean. Before the fix the seller kept 0.5 BTC short that no
+   * settlement would ever close, and the audit named the pool. The register's part is played by
+   * hand here (the account's commands over sharding), since the timing cannot be forced through
+   * the engine's stream; a fresh side and check after the settlement are refused.
+   */
+  @Test
+  void aSellerSideForcedAfterItsSettlementIsClosedAtOnceAndTheAuditIsClean() throws Exception {
+    String keyspace = TestNodes.newKeyspace("expiry_late");
+    Instant expiry = Instant.ofEpochSecond(System.currentTimeMillis() / 1000 + 30);
+    // The seller's check is held (for the account's ask-timeout) across the expiry and the settlement.
+    Config config = com.typesafe.config.ConfigFactory.parseString("clearinghouse.account.ask-timeout = 90s\nclearinghouse.grpc.unary-timeout = 100s")
+        .withFallback(config(keyspace, expiry)).resolve();
+    Main.Node node = TestNodes.start(config);
+    ActorSystem<Void> clients = TestNodes.clientSystem();
+    AtomicBoolean feeding = new AtomicBoolean(true);
+    ScheduledExecutorService feeder = null;
+    try {
+      var settings = TestNodes.clientSettings(node, clients);
+      AdminServiceClient admin = AdminServiceClient.create(settings, clients);
+      ClearingServiceClient engine = ClearingServiceClient.create(settings, clients);
+      PriceServiceClient prices = PriceServiceClient.create(settings, clients);
+      feeder = feed(prices, "50000.3", feeding);
+      for (String id : List.of("long", "seller", "buyer")) {
+        open(admin, id);
+      }
+      // The seller holds 0.2 BTC short at the expiry: it is settled.
+      assertTrue(trade(engine, clients, "open", "0.2", "long", "seller").hasAck());
+      long late = 900_000;
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<io.clearinghouse.account.AccountEntity.Reply>,
+          io.clearinghouse.account.AccountEntity.ApplyTrade> sellerSide = r ->
+          new io.clearinghouse.account.AccountEntity.ApplyTrade("late", late, FUTURE, -500, 500_000, false, null,
+              "buyer", r);
+      // Before the expiry: the seller passes its check (held), the buyer's side is applied.
+      assertTrue(ask(node, "seller", r -> new io.clearinghouse.account.AccountEntity.CheckTrade(sellerSide.apply(r)))
+          instanceof io.clearinghouse.account.AccountEntity.TradeSideApplied);
+      assertTrue(ask(node, "buyer", r -> new io.clearinghouse.account.AccountEntity.ApplyTrade("late", late, FUTURE,
+          500, 500_000, true, null, "seller", r)) instanceof io.clearinghouse.account.AccountEntity.TradeSideApplied);
+      SettlementView done = awaitStatus(admin, "SETTLED");
+      assertEquals("50000.3", done.getPrice());
+      assertEquals(3, done.getAccounts());
+      BigDecimal cashBefore = new BigDecimal(call(admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder()
+          .setAccountId("seller").build()).getCash());
+      // After its settlement: a fresh side of the seller's, or its check, is refused; the forced one is taken.
+      io.clearinghouse.account.AccountEntity.Reply fresh = ask(node, "seller", r ->
+          new io.clearinghouse.account.AccountEntity.ApplyTrade("fresh", late + 1, FUTURE, -500, 500_000, false, null,
+              "buyer", r));
+      assertEquals(Rejection.INSTRUMENT_SETTLED, ((io.clearinghouse.account.AccountEntity.Rejected) fresh).reason());
+      var forced = (io.clearinghouse.account.AccountEntity.TradeSideApplied) ask(node, "seller", r ->
+          new io.clearinghouse.account.AccountEntity.ForceTradeSide(sellerSide.apply(r)));
+      AccountView seller = call(admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder()
+          .setAccountId("seller").build());
+      assertTrue(seller.getPositionsList().stream().noneMatch(p -> p.getInstrument().equals(FUTURE)), seller.toString());
+      // Short 0.5 BTC at 50,000 closed at 50,000.3: a loss of 0.15, and the side's own fee.
+      BigDecimal fee = BigDecimal.valueOf(forced.fee()).movePointLeft(6);
+      assertEquals(0, cashBefore.subtract(new BigDecimal("0.15")).subtract(fee).compareTo(new BigDecimal(
+          seller.getCash())), seller + " fee " + fee);
       AuditReport audit = call(admin.audit(), OPERATOR_TOKEN, AuditRequest.getDefaultInstance());
       assertTrue(audit.getClean(), audit.getViolationsList().toString());
     } finally {
