@@ -84,6 +84,7 @@ public final class Main {
       Authenticator.fromConfig(config);
       TransportSecurity.fromConfig(config);
       Quotas.fromConfig(config);
+      io.clearinghouse.ops.NodeRoutes.metricsTokenRequired(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
       System.err.println("Configuration error: " + e.getMessage());
@@ -147,6 +148,7 @@ public final class Main {
     TransportSecurity.clusterClient(config).ifPresent(org.apache.pekko.http.javadsl.Http.get(system)
         ::setDefaultClientHttpsContext);
     Quotas quotas = Quotas.fromConfig(config);
+    io.clearinghouse.ops.NodeRoutes.metricsTokenRequired(config);
 
     Cluster cluster = Cluster.get(system);
     if (settings.joinSelf()) {
