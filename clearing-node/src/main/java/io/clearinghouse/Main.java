@@ -76,13 +76,15 @@ public final class Main {
   public record Node(ActorSystem<?> system, InetSocketAddress grpcAddress, String managementUri) {}
 
   public static void main(String[] args) {
-    Config config = ConfigFactory.load();
+    // The build's persisted format, which a joining node is compared on (PersistedFormat).
+    Config config = PersistedFormat.stamp(ConfigFactory.load());
     try {
       io.clearinghouse.funding.FundingSettings.fromConfig(config, NodeSettings.fromConfig(config).instruments());
       GrpcGuard.Settings.fromConfig(config);
       Authenticator.fromConfig(config);
       TransportSecurity.fromConfig(config);
       Quotas.fromConfig(config);
+      io.clearinghouse.ops.NodeRoutes.metricsTokenRequired(config);
       LocalServices.startIfConfigured(config);
     } catch (ConfigException e) {
       System.err.println("Configuration error: " + e.getMessage());
@@ -138,6 +140,7 @@ public final class Main {
   /** Wires the node into {@code system}: cluster, sharded entities, management HTTP and gRPC. */
   public static CompletionStage<Node> init(ActorSystem<?> system) {
     Config config = system.settings().config();
+    log.info("Persisted format {} (this build's; a node of another is refused at join)", PersistedFormat.of(config));
     NodeSettings settings = NodeSettings.fromConfig(config);
     Clock clock = Clock.systemUTC();
     Authenticator auth = Authenticator.fromConfig(config);
@@ -145,6 +148,7 @@ public final class Main {
     TransportSecurity.clusterClient(config).ifPresent(org.apache.pekko.http.javadsl.Http.get(system)
         ::setDefaultClientHttpsContext);
     Quotas quotas = Quotas.fromConfig(config);
+    io.clearinghouse.ops.NodeRoutes.metricsTokenRequired(config);
 
     Cluster cluster = Cluster.get(system);
     if (settings.joinSelf()) {

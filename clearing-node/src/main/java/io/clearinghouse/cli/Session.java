@@ -237,7 +237,8 @@ final class Session implements AutoCloseable {
 
   /**
    * One call to the management port, printing the body as it comes (its routes answer JSON or a
-   * line of text). A POST carries the token, since it changes the cluster.
+   * line of text). Every call carries the token when there is one: the POSTs change the cluster,
+   * and /shards, /insurance-funds, /cascade and (by default) /metrics are the operator's to read.
    */
   int http(String path, boolean post) {
     HttpResponse<String> response = request(path, post);
@@ -254,8 +255,11 @@ final class Session implements AutoCloseable {
 
   private HttpResponse<String> request(String path, boolean post) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(management + path)).timeout(timeout);
+    if (!token.isEmpty() || post) {
+      request.header("Authorization", "Bearer " + token);
+    }
     if (post) {
-      request.header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody());
+      request.POST(HttpRequest.BodyPublishers.noBody());
     }
     try {
       return httpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -26,9 +26,18 @@ import scala.jdk.javaapi.CollectionConverters;
  * instruments is the cluster's, as the number of shards is: it changes with every node stopped.
  * Both sides of a join run this check, each with the other's configuration, so the rule is
  * symmetric. A member that does not send its list (a version before this check) is not compared.
+ *
+ * <p>And refuses a node of a build whose persisted format (io.clearinghouse.PersistedFormat: the
+ * shape of every stored event, state and snapshot class) differs from the cluster's: the journal
+ * reader refuses fields it does not know, so a node of the older build would find the newer
+ * build's events unreadable, and reading them leniently would drop amounts silently. Here a
+ * member that does not send its fingerprint (a build before this check, or a system not started
+ * through Main) is refused too: with it nothing says the formats agree.
  */
 public final class ClusterCompatibility extends JoinConfigCompatChecker {
   static final String INSTRUMENTS = "clearinghouse.instruments";
+  /** Set by io.clearinghouse.PersistedFormat before the actor system starts; never configured by hand. */
+  public static final String PERSISTED_FORMAT = "clearinghouse.persisted-format.fingerprint";
   private static final List<String> KEYS = List.of(
       "pekko.persistence.cassandra.journal.keyspace",
       "pekko.persistence.cassandra.snapshot.keyspace",
@@ -39,6 +48,7 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
   public Seq<String> requiredKeys() {
     List<String> keys = new ArrayList<>(KEYS);
     keys.add(INSTRUMENTS);
+    keys.add(PERSISTED_FORMAT);
     return CollectionConverters.asScala(keys).toSeq();
   }
 
@@ -51,6 +61,7 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
       problems.addAll(CollectionConverters.asJava(invalid.errorMessages()));
     }
     instrumentProblem(toCheck, actualConfig).ifPresent(problems::add);
+    formatProblem(toCheck, actualConfig).ifPresent(problems::add);
     return problems.isEmpty() ? Valid$.MODULE$ : new Invalid(CollectionConverters.asScala(problems).toSeq());
   }
 
@@ -78,6 +89,33 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
         + "other node: " + onlyTheirs + "; only by this one: " + onlyOurs + "): every node of a cluster must list "
         + "the same instruments, or one would retire an instrument the others still clear; change the list with "
         + "every node stopped");
+  }
+
+  /** Why nodes of these two builds may not share a cluster; empty when both state the same persisted format. */
+  static java.util.Optional<String> formatProblem(Config other, Config own) {
+    String theirs = fingerprint(other);
+    String ours = fingerprint(own);
+    if (theirs != null && theirs.equals(ours)) {
+      return java.util.Optional.empty();
+    }
+    String cause = theirs == null || ours == null
+        ? (theirs == null ? "the other node" : "this node") + " states no " + PERSISTED_FORMAT + " (a build before "
+            + "this check, or an actor system not started through io.clearinghouse.Main)"
+        : PERSISTED_FORMAT + " differs between the joining node and the cluster (the other node: " + theirs
+            + "; this one: " + ours + ")";
+    return java.util.Optional.of(cause + ": the two builds store events, states or snapshots in different forms, "
+        + "and a node cannot read fields it does not know (JOURNAL_UNREADABLE); a release that changes the "
+        + "persisted format needs every node of the old release stopped (or drained with chctl leave) before "
+        + "its own nodes start, never a rolling update");
+  }
+
+  private static String fingerprint(Config config) {
+    try {
+      return config.hasPath(PERSISTED_FORMAT) && !config.getString(PERSISTED_FORMAT).isBlank()
+          ? config.getString(PERSISTED_FORMAT) : null;
+    } catch (ConfigException e) {
+      return null;
+    }
   }
 
   private static Set<String> symbols(Config config) {

@@ -135,6 +135,14 @@ public final class NodeContext implements Extension {
     return cascade;
   }
 
+  /**
+   * Whether Main.init has wired what the management routes use (token checks, liquidations, the
+   * cascade view, the units gate): before that they answer 503, never a NullPointerException.
+   */
+  public boolean started() {
+    return authenticator != null && liquidations != null && cascade != null && units != null;
+  }
+
   private static final class Id extends AbstractExtensionId<NodeContext> {
     @Override
     public NodeContext createExtension(ExtendedActorSystem system) {

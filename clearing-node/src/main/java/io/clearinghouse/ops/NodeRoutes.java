@@ -59,10 +59,16 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  * The node's own management routes, next to pekko-management's: {@code GET /shards} (entities per
  * shard per node, for every entity type), {@code GET /metrics} (Prometheus), {@code GET
  * /health/markets} (stale and halted instruments), {@code GET /cascade} (the cluster's liquidations started,
- * settled, pending and per second, and every insurance fund's balance: see {@link CascadeProgress}), and
- * {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}, which change the cluster and so need the
- * operator token ({@code Authorization: Bearer ...}): 401 without a valid token, 403 with another
- * role. pekko-management's own cluster routes stay read-only.
+ * settled, pending and per second, and every insurance fund's balance: see {@link CascadeProgress}),
+ * {@code GET /insurance-funds}, and {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}.
+ *
+ * <p>{@code /shards}, {@code /insurance-funds}, {@code /cascade} (fund balances, per-node counts)
+ * and the routes that change the cluster need the operator token ({@code Authorization: Bearer
+ * ...}): 401 without a valid token, 403 with another role; so does {@code /metrics} unless
+ * {@code clearinghouse.management.metrics-token-required} is off (local mode). Health
+ * ({@code /health/markets}, pekko-management's {@code /ready} and {@code /alive}) stays open for
+ * the kubelet's probes. Before the node has finished starting (its token checks and services not
+ * there yet) every route that needs them answers 503. pekko-management's own cluster routes stay read-only.
  */
 public final class NodeRoutes implements ManagementRouteProvider {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -72,17 +78,27 @@ public final class NodeRoutes implements ManagementRouteProvider {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger OPERATOR_LOG = org.slf4j.LoggerFactory.getLogger(NodeRoutes.class);
 
+  static final String METRICS_TOKEN_REQUIRED = "clearinghouse.management.metrics-token-required";
+
   private final ActorSystem<Void> system;
+  private final boolean metricsTokenRequired;
 
   public NodeRoutes(ExtendedActorSystem system) {
     this.system = Adapter.toTyped(system);
+    this.metricsTokenRequired = metricsTokenRequired(system.settings().config());
+  }
+
+  /** Whether {@code GET /metrics} needs the operator token; a value that is not a boolean stops the node naming the key. */
+  public static boolean metricsTokenRequired(com.typesafe.config.Config config) {
+    return config.getBoolean(METRICS_TOKEN_REQUIRED);
   }
 
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
     return concat(
-        path("shards", () -> get(() -> completeWithFuture(shards().thenApply(NodeRoutes::json)))),
-        path("metrics", () -> get(() -> completeWithFuture(metrics()))),
+        path("shards", () -> get(() -> operator(by -> completeWithFuture(shards().thenApply(NodeRoutes::json))))),
+        path("metrics", () -> get(() -> metricsTokenRequired ? operator(by -> completeWithFuture(metrics()))
+            : started(() -> completeWithFuture(metrics())))),
         path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
             address -> operator(by -> change(address, true, by))))),
         path(segment("cluster").slash("down"), () -> post(() -> parameter("address",
@@ -98,8 +114,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
           (marks == null ? java.util.Set.<String>of() : marks.haltedInstruments()).forEach(halted::add);
           return complete(json(root));
         })),
-        path("insurance-funds", () -> get(() -> completeWithFuture(funds().thenApply(NodeRoutes::json)))),
-        path("cascade", () -> get(this::cascade)),
+        path("insurance-funds", () -> get(() -> operator(by -> completeWithFuture(funds().thenApply(NodeRoutes::json))))),
+        path("cascade", () -> get(() -> operator(by -> cascade()))),
         path(segment("health").slash("markets"), () -> get(this::markets))
     );
   }
@@ -174,9 +190,20 @@ public final class NodeRoutes implements ManagementRouteProvider {
     return CompletableFuture.allOf(all).thenApply(done -> root);
   }
 
-  /** {@code inner} gets the operator token's name, for the events it records. */
+  /**
+   * {@code inner} once the node has finished starting; before that (its token checks, liquidations
+   * and cascade view not there yet) 503 with a body that says so.
+   */
+  private Route started(java.util.function.Supplier<Route> inner) {
+    return NodeContext.get(system).started() ? inner.get()
+        : complete(StatusCodes.SERVICE_UNAVAILABLE, NOT_STARTED);
+  }
+
+  static final String NOT_STARTED = "the node is starting: try again once /ready answers 200";
+
+  /** {@code inner} gets the operator token's name, for the events it records; 503 before the node has started. */
   private Route operator(java.util.function.Function<String, Route> inner) {
-    return extractRequest(request -> {
+    return started(() -> extractRequest(request -> {
       Authenticator auth = NodeContext.get(system).authenticator();
       Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
       try {
@@ -187,7 +214,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
         return complete(unauthenticated ? StatusCodes.UNAUTHORIZED : StatusCodes.FORBIDDEN,
             e.reason().name() + ": " + e.getMessage());
       }
-    });
+    }));
   }
 
   /** Asks {@code addressText} to leave or be downed; the operator's name is logged and answered. */

@@ -172,22 +172,38 @@ class KubernetesManifestsTest {
     assertEquals(podLabels().get("app"), map(map(spec, "podSelector"), "matchLabels").get("app"));
     Set<String> restricted = new TreeSet<>();
     Set<String> open = new TreeSet<>();
+    Set<String> scraped = new TreeSet<>();
     for (Object rule : list(spec, "ingress")) {
       Map<String, Object> ingress = asMap(rule);
       Set<String> ports = list(ingress, "ports").stream().map(p -> String.valueOf(asMap(p).get("port")))
           .collect(Collectors.toSet());
       if (ingress.containsKey("from")) {
         for (Object from : list(ingress, "from")) {
-          assertEquals(Map.of("app", podLabels().get("app")), map(map(asMap(from), "podSelector"), "matchLabels"),
+          Map<String, Object> source = asMap(from);
+          if (source.containsKey("namespaceSelector")) {
+            // Review of issue 18, finding 1: the one other reader of the management port is
+            // Prometheus, and it reaches nothing else.
+            assertEquals(Map.of("app.kubernetes.io/name", "prometheus"), map(map(source, "podSelector"), "matchLabels"),
+                "only Prometheus from another namespace");
+            assertEquals(Set.of("management"), ports, "Prometheus reaches the management port only");
+            scraped.addAll(ports);
+            continue;
+          }
+          assertEquals(Map.of("app", podLabels().get("app")), map(map(source, "podSelector"), "matchLabels"),
               "remoting and management only from the clearing nodes");
+          restricted.addAll(ports);
         }
-        restricted.addAll(ports);
       } else {
         open.addAll(ports);
       }
     }
     assertEquals(Set.of("management", "remoting"), restricted);
+    assertEquals(Set.of("management"), scraped, "the NetworkPolicy says who may scrape /metrics");
     assertEquals(Set.of("grpc"), open, "only gRPC (TLS and a token on every call) from anywhere");
+    // What Prometheus reaches still asks for the operator token (/metrics, and always /shards,
+    // /insurance-funds and /cascade).
+    assertTrue(node.getBoolean("clearinghouse.management.metrics-token-required"),
+        "in a cluster /metrics needs the operator token");
   }
 
   @Test

@@ -322,12 +322,12 @@ class AccountApiIntegrationTest {
     // Something to count: one refused call.
     refused(accounts.getAccount(), "not-a-token", get("alice-1"), Code.UNAUTHENTICATED, Rejection.UNKNOWN_TOKEN);
 
-    HttpResponse<String> shards = ManagementHttp.get(http, base + "/shards");
+    HttpResponse<String> shards = ManagementHttp.operatorGet(http, base + "/shards");
     assertEquals(200, shards.statusCode());
     assertTrue(shards.body().contains("\"Account\":{\"" + node.system().address()), shards.body());
     assertTrue(shards.body().contains("\"entities\":"), shards.body());
 
-    HttpResponse<String> metrics = ManagementHttp.get(http, base + "/metrics");
+    HttpResponse<String> metrics = ManagementHttp.operatorGet(http, base + "/metrics");
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("clearinghouse_rejections_total{reason=\"UNKNOWN_TOKEN\",}"), metrics.body());
     assertTrue(metrics.body().contains("clearinghouse_entities{type=\"Account\",}"), metrics.body());

@@ -76,7 +76,7 @@ class CascadeProgressIntegrationTest {
       }
 
       // The same counts, per node, in the Prometheus metrics.
-      String metrics = ManagementHttp.get(http, base + "/metrics").body();
+      String metrics = ManagementHttp.operatorGet(http, base + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_liquidations_started_total " + TRADERS + ".0"), metrics);
       assertTrue(metrics.contains("clearinghouse_liquidations_total{outcome=\"covered\",} " + TRADERS + ".0"), metrics);
       assertTrue(metrics.contains("clearinghouse_liquidations_pending 0.0"), metrics);
@@ -84,7 +84,7 @@ class CascadeProgressIntegrationTest {
 
       // chctl: one line, and the JSON form.
       Map<String, String> env = Map.of("CLEARINGHOUSE_MANAGEMENT", base,
-          "CLEARINGHOUSE_GRPC", "127.0.0.1:" + h.node.grpcAddress().getPort());
+          "CLEARINGHOUSE_GRPC", "127.0.0.1:" + h.node.grpcAddress().getPort(), "CLEARINGHOUSE_TOKEN", TestNodes.OPERATOR_TOKEN);
       String[] once = chctl(env, "cascade", "--once");
       assertEquals("0", once[0], once[2]);
       assertTrue(once[1].matches("\\d\\d:\\d\\d:\\d\\d  started 4  settled 4  pending 0  started/s \\d+\\.\\d"
@@ -157,7 +157,7 @@ class CascadeProgressIntegrationTest {
   }
 
   private static JsonNode cascade(HttpClient http, String base) {
-    var response = ManagementHttp.get(http, base + "/cascade");
+    var response = ManagementHttp.operatorGet(http, base + "/cascade");
     assertEquals(200, response.statusCode(), response.body());
     try {
       return JSON.readTree(response.body());

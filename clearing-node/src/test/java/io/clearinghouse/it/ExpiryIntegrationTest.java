@@ -301,7 +301,7 @@ class ExpiryIntegrationTest {
       assertTrue(trade(engine, clients, "open", "1", "long", "short").hasAck());
       SettlementView waiting = awaitStatus(admin, "WAITING_FOR_PRICE");
       assertTrue(waiting.getSamples() < waiting.getRequiredSamples(), waiting.toString());
-      String metrics = ManagementHttp.get(java.net.http.HttpClient.newHttpClient(),
+      String metrics = ManagementHttp.operatorGet(java.net.http.HttpClient.newHttpClient(),
           node.managementUri().replaceAll("/$", "") + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_settlement_waiting{instrument=\"" + FUTURE + "\",} 1.0"), metrics);
       // Nobody is settled while it waits.

@@ -117,11 +117,11 @@ class LiquidationApiIntegrationTest {
       });
 
       lookups(h, l);
-      String metrics = ManagementHttp.get(http, base + "/metrics").body();
+      String metrics = ManagementHttp.operatorGet(http, base + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_liquidations_total{outcome=\"adl\",} 1.0"), metrics);
       assertTrue(metrics.contains("clearinghouse_insurance_fund_balance{fund=\"" + PERP + "\",} 2.5E8"), metrics);
-      assertEquals(200, ManagementHttp.get(http, base + "/insurance-funds").statusCode());
-      assertTrue(ManagementHttp.get(http, base + "/insurance-funds").body()
+      assertEquals(200, ManagementHttp.operatorGet(http, base + "/insurance-funds").statusCode());
+      assertTrue(ManagementHttp.operatorGet(http, base + "/insurance-funds").body()
           .contains("\"" + PERP + "\":{\"balance\":250000000,"));
       h.auditClean();
     }

@@ -41,11 +41,24 @@ final class ManagementHttp {
   }
 
   static HttpResponse<String> get(HttpClient http, String uri) {
+    return get(http, uri, null);
+  }
+
+  /** A GET with {@code token} ({@code Authorization: Bearer ...}), or without one when it is null. */
+  static HttpResponse<String> get(HttpClient http, String uri, String token) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new AssertionError("GET " + uri + " failed", e);
     }
+  }
+
+  /** A GET of a route that needs the operator token (/metrics, /shards, /insurance-funds, /cascade). */
+  static HttpResponse<String> operatorGet(HttpClient http, String uri) {
+    return get(http, uri, TestNodes.OPERATOR_TOKEN);
   }
 }

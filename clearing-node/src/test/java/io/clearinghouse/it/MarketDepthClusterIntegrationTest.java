@@ -54,7 +54,7 @@ class MarketDepthClusterIntegrationTest {
                 .setAskNotional("2500000.5").setTimestampMs(System.currentTimeMillis()).build()))
             .toCompletableFuture().get(30, TimeUnit.SECONDS);
         assertEquals(1, summary.getAccepted(), summary.toString());
-        String metrics = ManagementHttp.get(HttpClient.newHttpClient(), second.managementUri().replaceAll("/$", "")
+        String metrics = ManagementHttp.operatorGet(HttpClient.newHttpClient(), second.managementUri().replaceAll("/$", "")
             + "/metrics").body();
         assertTrue(metrics.contains("clearinghouse_market_depth{instrument=\"" + PERP + "\",side=\"ask\",} 2.5000005E12"),
             metrics);

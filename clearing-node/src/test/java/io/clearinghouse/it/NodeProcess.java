@@ -120,8 +120,9 @@ final class NodeProcess implements AutoCloseable {
   /** GET {@code path} on the management port: the status and body, or empty when it does not answer. */
   Optional<HttpResponse<String>> management(String path) {
     try {
+      // The operator token, which /metrics needs (clearinghouse.management.metrics-token-required).
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
-          .timeout(Duration.ofSeconds(8)).GET().build();
+          .header("Authorization", "Bearer " + TestNodes.OPERATOR_TOKEN).timeout(Duration.ofSeconds(8)).GET().build();
       return Optional.of(HTTP.send(request, HttpResponse.BodyHandlers.ofString()));
     } catch (IOException e) {
       return Optional.empty();

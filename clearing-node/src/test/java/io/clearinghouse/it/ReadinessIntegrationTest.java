@@ -56,7 +56,7 @@ class ReadinessIntegrationTest {
         return null;
       });
       assertEquals(200, ManagementHttp.get(http, base + "/ready").statusCode());
-      String metrics = ManagementHttp.get(http, base + "/metrics").body();
+      String metrics = ManagementHttp.operatorGet(http, base + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_liquidations_halted{instrument=\"" + PERP + "\",} 1.0"), metrics);
       assertTrue(metrics.contains("clearinghouse_mark_stale{instrument=\"" + PERP + "\",} 1.0"), metrics);
 

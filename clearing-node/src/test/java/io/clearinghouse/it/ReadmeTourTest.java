@@ -50,6 +50,7 @@ class ReadmeTourTest {
           // What local.conf (./run.sh) sets, but the Cassandra: the tests' shared one.
           "clearinghouse.demo.enabled = true",
           "clearinghouse.account.beginner-leverage = 0",
+          "clearinghouse.management.metrics-token-required = off",
           "clearinghouse.require-mark = on"), List.of("-Xmx512m"));
       awaitServing(node);
 

@@ -47,7 +47,7 @@ class RemotingTlsIntegrationTest {
             "pekko.cluster.seed-nodes = [\"pekko://" + Main.SYSTEM_NAME + "@127.0.0.1:" + seedPort + "\"]",
             "pekko.coordinated-shutdown.exit-jvm = off",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
-        .withFallback(ConfigFactory.load()).resolve();
+        .withFallback(io.clearinghouse.PersistedFormat.stamp(ConfigFactory.load())).resolve();
   }
 
   @Test

@@ -83,7 +83,7 @@ class RiskSignalsIntegrationTest {
       var wild = call(h.admin.getAccount(), OPERATOR_TOKEN, GetAccountRequest.newBuilder().setAccountId("alice-1")
           .build()).getPositions(0);
       assertTrue(wild.getVolatilityShortPpm() > 2 * wild.getVolatilityLongPpm(), wild.toString());
-      String metrics = ManagementHttp.get(HttpClient.newHttpClient(), h.node.managementUri().replaceAll("/$", "")
+      String metrics = ManagementHttp.operatorGet(HttpClient.newHttpClient(), h.node.managementUri().replaceAll("/$", "")
           + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_volatility_unusual{instrument=\"BTCUSDT-PERP\",} 1.0"), metrics);
       assertTrue(metrics.contains("clearinghouse_volatility_ppm{instrument=\"BTCUSDT-PERP\",window=\"short\",}"),

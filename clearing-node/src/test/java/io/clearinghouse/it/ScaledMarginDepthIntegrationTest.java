@@ -62,7 +62,7 @@ class ScaledMarginDepthIntegrationTest {
   }
 
   private static String metrics(LiquidationHarness h) {
-    return ManagementHttp.get(HttpClient.newHttpClient(), h.node.managementUri().replaceAll("/$", "") + "/metrics")
+    return ManagementHttp.operatorGet(HttpClient.newHttpClient(), h.node.managementUri().replaceAll("/$", "") + "/metrics")
         .body();
   }
 

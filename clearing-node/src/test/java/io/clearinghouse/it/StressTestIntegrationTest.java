@@ -198,7 +198,7 @@ class StressTestIntegrationTest {
       var fund = run.getFundsList().stream().filter(f -> f.getFund().equals(PERP)).findFirst().orElseThrow();
       assertEquals(List.of("100.000000", "14095.000000", "14095%", "ACTION"), List.of(fund.getFreeBalance(),
           fund.getDeficit(), fund.getShare(), fund.getLevel()));
-      String metrics = ManagementHttp.get(java.net.http.HttpClient.newHttpClient(),
+      String metrics = ManagementHttp.operatorGet(java.net.http.HttpClient.newHttpClient(),
           h.node.managementUri().replaceAll("/$", "") + "/metrics").body();
       assertTrue(metrics.contains("clearinghouse_stress_level{scenario=\"2021-05-19\",} 2.0"), metrics);
       // Nothing was written by the runs.

@@ -44,7 +44,8 @@ public final class TestNodes {
   /** Configuration of one node using {@code keyspace}; {@code extra} overrides anything. */
   public static Config nodeConfig(String keyspace, String extra) {
     String contactPoint = LocalCassandra.shared().contactPoint();
-    return ConfigFactory.parseString(extra)
+    // As Main.main does: the build's persisted format, compared at join (a test of two builds restamps it).
+    return io.clearinghouse.PersistedFormat.stamp(ConfigFactory.parseString(extra)
         .withFallback(ConfigFactory.parseString(String.join("\n",
             "clearinghouse.grpc.port = " + freePort(),
             "pekko.management.http.port = " + freePort(),
@@ -74,7 +75,7 @@ public final class TestNodes {
             // suite sets its own).
             "clearinghouse.price-feed.jump-confirm-time = 0s")))
         .withFallback(ConfigFactory.load())
-        .resolve();
+        .resolve());
   }
 
   public static Main.Node start(Config config) {

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.cluster.ConfigValidation;
 import org.apache.pekko.cluster.Invalid;
 import org.apache.pekko.cluster.Valid$;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -18,7 +19,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * are both refused, naming them.
  */
 class ClusterCompatibilityTest {
-  private static final Config NODE = ConfigFactory.load();
+  private static final Config NODE = io.clearinghouse.PersistedFormat.stamp(ConfigFactory.load());
   private final ClusterCompatibility checker = new ClusterCompatibility();
 
   private static Config listing(String... symbols) {
@@ -70,5 +71,33 @@ class ClusterCompatibilityTest {
     Config otherKeyspace = ConfigFactory.parseString("pekko.persistence.cassandra.journal.keyspace = other")
         .withFallback(NODE).resolve();
     assertTrue(checker.check(sent(otherKeyspace), NODE) instanceof Invalid);
+  }
+
+  private static String problems(ConfigValidation validation) {
+    assertTrue(validation instanceof Invalid, String.valueOf(validation));
+    return String.join("; ", CollectionConverters.asJava(((Invalid) validation).errorMessages()));
+  }
+
+  /**
+   * Review of issue 18, finding 2: a node of a build with another persisted format is refused
+   * either way, naming both fingerprints and what such a release needs; one that states none (a
+   * build before the check) is refused too; the same fingerprint joins.
+   */
+  @Test
+  void aNodeOfAnotherPersistedFormatIsRefusedEitherWay() {
+    assertTrue(sent(NODE).hasPath(ClusterCompatibility.PERSISTED_FORMAT), "the fingerprint is sent with the join");
+    assertEquals(io.clearinghouse.PersistedFormat.fingerprint(), sent(NODE).getString(ClusterCompatibility.PERSISTED_FORMAT));
+    Config other = io.clearinghouse.PersistedFormat.stampAs(NODE, "0123456789abcdef");
+    for (ConfigValidation refused : List.of(checker.check(sent(other), NODE), checker.check(sent(NODE), other))) {
+      String message = problems(refused);
+      assertTrue(message.contains("clearinghouse.persisted-format.fingerprint differs")
+          && message.contains("0123456789abcdef") && message.contains(io.clearinghouse.PersistedFormat.fingerprint())
+          && message.contains("needs every node of the old release stopped"), message);
+    }
+    Config older = sent(NODE).withoutPath(ClusterCompatibility.PERSISTED_FORMAT);
+    assertTrue(problems(checker.check(older, NODE)).contains("the other node states no "
+        + ClusterCompatibility.PERSISTED_FORMAT), problems(checker.check(older, NODE)));
+    assertTrue(problems(checker.check(sent(NODE), ConfigFactory.load())).contains("this node states no"));
+    assertEquals(Valid$.MODULE$, checker.check(sent(io.clearinghouse.PersistedFormat.stamp(ConfigFactory.load())), NODE));
   }
 }
