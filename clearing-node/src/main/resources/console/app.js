@@ -362,7 +362,11 @@ async function loadStressHistory() {
 
 // --- operations --------------------------------------------------------------------------------
 async function loadOperations() {
-  const [cluster, shards, ready] = await Promise.all([api('cluster'), fetch('/shards').then(r => r.json()),
+  // /shards is the operator's to read (management port, same token); a refusal there leaves the rest of the panel.
+  const shardsOf = fetch('/shards', { headers: { 'Authorization': 'Bearer ' + (token() || '') } })
+    .then(r => r.ok ? r.json() : r.text().then(t => { throw new Error('/shards ' + r.status + ' ' + t); }));
+  const [cluster, shards, ready] = await Promise.all([api('cluster'),
+    shardsOf.catch(e => { addAlert({ level: 'warning', text: e.message, epochMillis: Date.now() }); return {}; }),
     fetch('/ready').then(r => r.status + ' ' + (r.ok ? 'ready' : 'not ready'))]);
   $('#readiness').textContent = ready;
   $('#members-table tbody').replaceChildren(...cluster.members.map(m => el('tr', {}, el('td', {}, m.address + (m.address === cluster.self ? ' (this node)' : '')),

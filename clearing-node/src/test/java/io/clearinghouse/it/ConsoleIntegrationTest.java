@@ -166,6 +166,8 @@ class ConsoleIntegrationTest {
         return null;
       });
       browser.until(d -> d.findElement(By.id("members-table")).getText().contains("Up"));
+      // /shards needs the operator token: the page sends the one it signed in with.
+      browser.until(d -> d.findElement(By.id("shards-table")).getText().contains("Account"));
       browser.until(d -> !d.findElement(By.id("cascade")).getText().equals("-"));
       browser.screenshot("operations");
       browser.click(halt + " button");
