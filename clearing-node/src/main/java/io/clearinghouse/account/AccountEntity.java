@@ -817,7 +817,7 @@ public final class AccountEntity
         settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
         () -> environment.clock().millis(), () -> lastSequenceNumber(context), buyerSides);
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
-        settings.asset(), pending, AccountEntity.this::changed, environment.openInterest());
+        settings.asset(), pending, trading, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
         trading, environment.clock(), AccountEntity.this::changed, accountId, AccountEntity.this::notice,
         () -> lastSequenceNumber(context));

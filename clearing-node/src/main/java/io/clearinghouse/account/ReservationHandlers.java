@@ -35,10 +35,13 @@ final class ReservationHandlers {
   private final Asset asset;
   private final PendingSides pending;
   private final java.util.function.ToLongFunction<String> openInterest;
+  private final TradingHandlers trading;
 
+  /** {@code trading}: the buyer sides still settling, as a fill judges them (one rule at the order and the fill). */
   ReservationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
-      PendingSides pending,
+      PendingSides pending, TradingHandlers trading,
       Consumer<State> changed, java.util.function.ToLongFunction<String> openInterest) {
+    this.trading = trading;
     this.openInterest = openInterest;
     this.effect = effect;
     this.risk = risk;
@@ -56,7 +59,19 @@ final class ReservationHandlers {
     // Sides passed in a check and not yet applied count as applied: an order never takes what they need.
     Account promised = pending.view(account, PendingSides.NONE);
     // The lower of the two: a held side that closes at a profit adds nothing until it is applied.
-    long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
+    // Nor does an applied buyer side its register may still reverse (TradingHandlers.settlingReversed).
+    Account reversed;
+    long available;
+    try {
+      reversed = trading.settlingReversed(account);
+      available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
+      if (reversed != account) {
+        available = Math.min(available, risk.evaluate(reversed).available());
+      }
+    } catch (ArithmeticException e) {
+      return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId()
+          + " cannot be judged: a trade still settling overflows the account");
+    }
     if (existing != null) {
       boolean same = existing.instrument().equals(cmd.instrument()) && existing.priceTicks() == cmd.priceTicks()
           && Long.signum(existing.remainingLots()) == Long.signum(cmd.signedLots());
@@ -88,8 +103,9 @@ final class ReservationHandlers {
       }
       cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
           risk.chosenLeverage(account, holding));
-      freeCash = Math.min(Math.subtractExact(account.cash(), account.reserved()),
-          Math.subtractExact(promised.cash(), promised.reserved()));
+      // An isolated position is funded from cash, never from what a buyer side still settling realized.
+      freeCash = Math.subtractExact(Math.min(Math.subtractExact(account.cash(), account.reserved()),
+          Math.subtractExact(promised.cash(), promised.reserved())), trading.settlingProfit(account, PendingSides.NONE));
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
@@ -109,7 +125,7 @@ final class ReservationHandlers {
     try {
       closingLoss = OrderRules.closingLoss(cmd.signedLots(), cmd.priceTicks(), reference,
           instrument.notionalMultiplier());
-      cushion = closingCushion(account, promised, holding, instrument, reference, cmd.signedLots());
+      cushion = closingCushion(account, promised, reversed, holding, instrument, reference, cmd.signedLots());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
@@ -139,12 +155,13 @@ final class ReservationHandlers {
 
   /**
    * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position
-   * OrderRules.crossClosingCushion (the lower with and without the promised sides) less what the
+   * OrderRules.crossClosingCushion (the lowest with and without the promised sides and with the
+   * buyer sides still settling reversed) less what the
    * account's other closing cross orders would lose against the mark, with their fees; for an isolated one the
    * order's share of the position's margin plus its unrealized PnL at {@code markTicks}
    * (OrderRules.isolatedClosingCushion).
    */
-  private long closingCushion(Account account, Account promised, Holding holding,
+  private long closingCushion(Account account, Account promised, Account reversed, Holding holding,
       io.clearinghouse.margin.Instrument instrument, long markTicks, long orderLots) {
     if (holding.mode() == MarginMode.ISOLATED) {
       // Each closing order on its own share of the position's equity (the share its fill frees).
@@ -154,6 +171,9 @@ final class ReservationHandlers {
     }
     long cushion = Math.min(OrderRules.crossClosingCushion(risk.evaluate(account), instrument.symbol(), orderLots, 0),
         OrderRules.crossClosingCushion(risk.evaluate(promised), instrument.symbol(), orderLots, 0));
+    if (reversed != account) {
+      cushion = Math.min(cushion, OrderRules.crossClosingCushion(risk.evaluate(reversed), instrument.symbol(), orderLots, 0));
+    }
     // Less what the other open closing orders on the same equity lose against the mark if filled.
     for (Reservation other : account.reservations().values()) {
       Holding held = promised.holding(other.instrument());

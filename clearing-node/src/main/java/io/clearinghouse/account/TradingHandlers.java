@@ -93,8 +93,30 @@ final class TradingHandlers {
   private final BuyerSides buyerSides;
 
   /** What buyer sides still settling (but {@code except}) realized at a profit: not to be moved out of a reversal's reach. */
-  private long settlingProfit(Account account, long except) {
+  long settlingProfit(Account account, long except) {
     return buyerSides == null ? 0 : buyerSides.settlingProfit(account, except);
+  }
+
+  /**
+   * The account as if every buyer side still settling were reversed (its position and margin back
+   * as before the side, what the side realized and paid gone); the account itself when no side is
+   * settling. What a fill, a reservation or a move of margin may spend must be there in both: a
+   * reversal that a side's profit or freed margin had paid for would leave the account short, and
+   * the fund would carry it. Throws ArithmeticException when a reversal would not fit a long.
+   */
+  Account settlingReversed(Account account) {
+    if (buyerSides == null) {
+      return account;
+    }
+    List<Long> settling = buyerSides.unconfirmed(account);
+    return settling.isEmpty() ? account : asIfReversed(account, settling);
+  }
+
+  /** Available margin, the lower of the account's and its {@link #settlingReversed} view's. */
+  private long spendable(Account account) {
+    long available = risk.evaluate(account).available();
+    Account reversed = settlingReversed(account);
+    return reversed == account ? available : Math.min(available, risk.evaluate(reversed).available());
   }
 
   /**
@@ -315,7 +337,7 @@ final class TradingHandlers {
       // before the fill came): the order-cost rule judges it now, against what is available.
       OrderRules.Cost cost = OrderRules.cost(instrument, before.lots(), 0, cmd.signedLots(), cmd.priceTicks(),
           mark > 0 ? mark : cmd.priceTicks(), risk.chosenLeverage(account, before));
-      long available = risk.evaluate(account).available();
+      long available = spendable(account);
       if (!cost.reducing() && cost.amount() > available) {
         throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " has no reservation"
             + " and needs " + money(cost.amount()) + " of margin, open loss and fee but " + account.accountId()
@@ -330,7 +352,7 @@ final class TradingHandlers {
       // Nor what a buyer side still settling realized (a reversal takes it back from the cross cash).
       long freeCash = Math.subtractExact(Math.subtractExact(cashAfterTrade,
           Math.subtractExact(account.reserved(), released)), settlingProfit(account, cmd.sequence()));
-      long fundable = Math.min(freeCash, Math.addExact(risk.evaluate(account).available(), released));
+      long fundable = Math.min(freeCash, Math.addExact(spendable(account), released));
       isolatedDelta = forced
           // What cash there is: the monitor liquidates a position this leaves short.
           ? isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(), cashAfterTrade)
@@ -385,6 +407,12 @@ final class TradingHandlers {
           MarginMath.unrealizedPnl(before.lots(), before.cost(), reference, m)), closingLots, before.lots());
     } else {
       cushion = OrderRules.crossClosingCushion(risk.evaluate(account), cmd.instrument(), closingLots, released);
+      Account reversed = settlingReversed(account);
+      if (reversed != account) {
+        // Nor more than would carry it once the buyer sides still settling were reversed.
+        cushion = Math.min(cushion, OrderRules.crossClosingCushion(risk.evaluate(reversed), cmd.instrument(),
+            closingLots, released));
+      }
       if (openingLots > 0) {
         // The maintenance margin the fill adds: of the position it leaves, less what stays counted of the one before.
         long after = Math.addExact(before.lots(), cmd.signedLots());
@@ -412,7 +440,7 @@ final class TradingHandlers {
       // hold too little for the leverage the account chose.
       OrderRules.Cost cost = OrderRules.cost(instrument, before.lots(), 0, cmd.signedLots(), cmd.priceTicks(),
           reference, risk.chosenLeverage(account, before));
-      long available = Math.addExact(risk.evaluate(account).available(), Math.max(0, released));
+      long available = Math.addExact(spendable(account), Math.max(0, released));
       if (cost.amount() > available) {
         throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "trade " + cmd.tradeId() + " needs "
             + money(cost.amount()) + " of margin, loss against the mark and fee but " + account.accountId()
@@ -731,18 +759,15 @@ final class TradingHandlers {
       Account promised = pending.view(account, PendingSides.NONE);
       long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
-      if (buyerSides != null) {
-        // Not what buyer sides still settling realized, nor what their reversal would need.
-        List<Long> settling = buyerSides.unconfirmed(account);
-        if (!settling.isEmpty()) {
-          try {
-            Account reversed = asIfReversed(account, settling);
-            movable = Math.min(movable, Math.min(Math.subtractExact(account.cash(), settlingProfit(account, PendingSides.NONE)),
-                Math.min(risk.evaluate(reversed).available(), reversed.cash())));
-          } catch (ArithmeticException e) {
-            movable = 0;
-          }
+      // Not what buyer sides still settling realized, nor what their reversal would need.
+      try {
+        Account reversed = settlingReversed(account);
+        if (reversed != account) {
+          movable = Math.min(movable, Math.min(Math.subtractExact(account.cash(), settlingProfit(account, PendingSides.NONE)),
+              Math.min(risk.evaluate(reversed).available(), reversed.cash())));
         }
+      } catch (ArithmeticException e) {
+        movable = 0;
       }
       if (cmd.amount() > movable) {
         return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN,

@@ -243,4 +243,65 @@ class Review18BuyerWithdrawalTest {
           r -> new AccountEntity.ApplyTrade("t-" + seq, seq, FUTURE, 3_000, 600_000, true, null, "elsewhere", r)));
     });
   }
+
+  // Review 20 (medium): a cross fill or an order paid for by a buyer side its register may still reverse.
+
+  /**
+   * The register's trade closes the buyer's short at 48,000 with the mark at 50,000: 12,000
+   * realized, 2,000 more than the short's unrealized profit, and the short's margin freed. A
+   * reversal takes both back: with the short restored the buyer has 12,500 available, not ~16,900.
+   */
+  private static TestProbe<TradeRegister.Reply> closedBelowTheMark(Setup s, long sequence) throws Exception {
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    s.register().tell(new TradeRegister.Submit(new TradeContent(sequence, "t-" + sequence, PERP, s.buyer(), s.seller(),
+        480_000, 1_000, true, null, null), probe.getRef()));
+    s.network().sellerSideSent.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(0, s.accounts().lots(s.buyer()));
+    return probe;
+  }
+
+  @Test
+  void aCrossFillIsNotPaidForByWhatABuyerSideStillSettlingRealizedOrFreed() throws Exception {
+    Setup s = buyerClosedAtAProfit();
+    TestProbe<TradeRegister.Reply> probe = closedBelowTheMark(s, 76);
+    long cash = s.accounts().summary(s.buyer()).cash();
+    assertTrue(s.accounts().summary(s.buyer()).available() > 16_000 * USDT, "as it stands the buyer has ~16,900");
+    // 5.5 BTC long at 50,000, 20x, no order reserved: 13,750 of margin and its fee.
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ApplyTrade("t-90", 90, PERP, 5_500, 500_000, true, null, "elsewhere", r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertEquals(cash, s.accounts().summary(s.buyer()).cash(), "a refused side moves nothing");
+    assertEquals(0, s.accounts().lots(s.buyer()));
+
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    AtomicInteger sequence = new AtomicInteger(90);
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      long seq = sequence.incrementAndGet();
+      return assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
+          r -> new AccountEntity.ApplyTrade("t-" + seq, seq, PERP, 5_500, 500_000, true, null, "elsewhere", r)));
+    });
+    assertEquals(5_500, s.accounts().lots(s.buyer()));
+  }
+
+  @Test
+  void anOrderIsNotReservedAgainstWhatABuyerSideStillSettlingRealizedOrFreed() throws Exception {
+    Setup s = buyerClosedAtAProfit();
+    TestProbe<TradeRegister.Reply> probe = closedBelowTheMark(s, 77);
+    long reserved = s.accounts().summary(s.buyer()).reserved();
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ReserveMargin("o-1", PERP, 5_500, 500_000, r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertEquals(reserved, s.accounts().summary(s.buyer()).reserved(), "a refused order holds nothing");
+    // An order the buyer's own margin carries, with the short restored, is taken.
+    assertInstanceOf(AccountEntity.Reserved.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ReserveMargin("o-small", PERP, 1_000, 500_000, r)));
+
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    AtomicInteger attempt = new AtomicInteger();
+    probe.awaitAssert(Duration.ofSeconds(10), () -> assertInstanceOf(AccountEntity.Reserved.class,
+        s.accounts().ask(s.buyer(), r -> new AccountEntity.ReserveMargin("o-" + attempt.incrementAndGet(), PERP, 5_500,
+            500_000, r))));
+  }
 }
