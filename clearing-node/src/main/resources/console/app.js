@@ -398,7 +398,9 @@ function askHalt(instrument, halted) {
 
 function renderCascade(c) {
   const total = c.running + c.finished;
-  $('#cascade').textContent = c.running + ' running, ' + c.finished + ' finished in the last hour';
+  $('#cascade').textContent = c.running + ' running, ' + c.finished + ' finished in the last hour'
+    + (c.pending === undefined ? '' : '; cluster now: ' + c.pending + ' pending, started ' + c.startedPerSecond
+      + '/s, settled ' + c.settledPerSecond + '/s' + (c.unanswered ? ' (' + c.unanswered + ' nodes did not answer)' : ''));
   $('#cascade-progress').max = Math.max(1, total); $('#cascade-progress').value = c.finished;
 }
 

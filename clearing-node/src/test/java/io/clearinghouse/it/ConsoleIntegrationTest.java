@@ -176,7 +176,8 @@ class ConsoleIntegrationTest {
       browser.until(d -> d.findElement(By.id("members-table")).getText().contains("Up"));
       // /shards needs the operator token: the page sends the one it signed in with.
       browser.until(d -> d.findElement(By.id("shards-table")).getText().contains("Account"));
-      browser.until(d -> !d.findElement(By.id("cascade")).getText().equals("-"));
+      // The cascade line: the last hour's liquidations and the cluster's view (GET /cascade's counts).
+      browser.until(d -> d.findElement(By.id("cascade")).getText().contains("cluster now: 0 pending"));
       browser.screenshot("operations");
       browser.click(halt + " button");
       browser.click("#confirm-yes");
