@@ -232,4 +232,37 @@ class Rev10ReversalTest {
     assertEquals(0, accounts.lots(seller), "the trade was refused, yet the late side got " + late
         + ": the seller is short 1 BTC that no buyer holds");
   }
+
+  /**
+   * Finding 3 (low): a SideSettled that never arrives (a tell, dropped with a node or a shard in
+   * hand-over) holds the settled trade's profit back from every order, fill and margin move for as
+   * long as the account stays up: only a withdrawal, or a restart, asks the register again.
+   */
+  @Test
+  void aLostSideSettledDoesNotHoldASettledTradesProfitBackFromOrders() throws Exception {
+    Setup s = setup(5_000 * USDT);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, -1_000, 600_000, true, null, "elsewhere", r)));
+    s.marks().accept(new Mark(PERP, 500_000, 2, 0));
+    // The register's tell to the buyer is lost on the way.
+    TradeRegister.AccountAsker dropping = new TradeRegister.AccountAsker() {
+      @Override
+      public CompletionStage<AccountEntity.Reply> ask(String accountId,
+          Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
+        return s.accounts().ask(accountId, command, timeout);
+      }
+    };
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10-drop-" + ids.incrementAndGet(),
+        settings, dropping, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(new TradeContent(76, "t-76", PERP, s.buyer(), s.seller(), 480_000, 1_000,
+        true, null, null), probe.getRef()));
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    AtomicInteger attempt = new AtomicInteger();
+    probe.awaitAssert(Duration.ofSeconds(10), () -> assertInstanceOf(AccountEntity.Reserved.class,
+        s.accounts().ask(s.buyer(), r -> new AccountEntity.ReserveMargin("o-" + attempt.incrementAndGet(), PERP, 5_500,
+            500_000, r)), "the trade settled " + attempt.get() + " tries ago"));
+  }
 }
