@@ -129,6 +129,9 @@ class Rev10ReversalTest {
 
     AccountEntity.Reply switched = s.accounts().ask(s.buyer(),
         r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r));
+    // Fixed: refused while the trade settles (its reversal restores the short in the mode it had).
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, switched);
+    assertEquals(Rejection.TRADE_SETTLING, refused.reason(), refused.message());
     s.network().sellerGate.complete(true);
     assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
     PositionSummary after = position(s);
@@ -157,8 +160,10 @@ class Rev10ReversalTest {
     long equityBefore = s.accounts().summary(s.buyer()).equity();
     TestProbe<TradeRegister.Reply> probe = buyerSideApplied(s, 71, 600_000);
 
-    assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.buyer(),
-        r -> new AccountEntity.SetMarginMode(PERP, MarginMode.CROSS, r)), "flat and no orders: the switch is taken");
+    // Fixed: flat and no orders, but refused while the trade settles.
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.SetMarginMode(PERP, MarginMode.CROSS, r)));
+    assertEquals(Rejection.TRADE_SETTLING, refused.reason(), refused.message());
     s.network().sellerGate.complete(true);
     assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
     PositionSummary after = position(s);
@@ -167,6 +172,19 @@ class Rev10ReversalTest {
         "a " + after.mode() + " holding holds " + after.isolatedMargin() + " of isolated margin (equity before "
             + equityBefore + ", now " + s.accounts().summary(s.buyer()).equity() + "); unreachable: "
             + s.accounts().ask(s.buyer(), r -> new AccountEntity.AdjustIsolatedMargin(PERP, -after.isolatedMargin(), r)));
+  }
+
+  /** Once the register settled the trade, the flat instrument's mode may change. */
+  @Test
+  void aSwitchIsTakenOnceTheTradeSettled() throws Exception {
+    Setup s = setup(5_000 * USDT);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
+        r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, -1_000, 600_000, true, null, "elsewhere", r)));
+    TestProbe<TradeRegister.Reply> probe = buyerSideApplied(s, 72, 600_000);
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    probe.awaitAssert(Duration.ofSeconds(10), () -> assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(
+        s.buyer(), r -> new AccountEntity.SetMarginMode(PERP, MarginMode.ISOLATED, r))));
   }
 
   /** The seller's first side is delivered late (after the register gave up on it); its retry is refused. */
