@@ -202,19 +202,19 @@ public final class AccountEntity
   /** The reserve's answer to the sweep {@code key}: arrived, voided (refused for good), or {@code failure}. */
   private record FeesAnswer(String key, boolean voided, String failure) implements Command {}
 
-  /** The register settled trade {@code sequence}: this account's buyer side of it stands (told, never answered). */
+  /** The register settled trade {@code sequence}: this account's side of it stands (told, never answered). */
   public record SideSettled(long sequence) implements Command {}
 
   /**
-   * Time to ask the registers which of the buyer sides still unconfirmed settle: a register's
+   * Time to ask the registers which of the sides still unconfirmed settle: a register's
    * {@link SideSettled} is told once, and one lost would hold back a settled side's money.
    */
   private enum AskSides implements Command { INSTANCE }
 
-  /** The registers' answer after recovery: which of the {@code asked} buyer sides still settle, or why none came. */
+  /** The registers' answer after recovery: which of the {@code asked} sides still settle, or why none came. */
   private record SidesAnswered(List<Long> asked, List<Long> unfinished, String failure) implements Command {}
 
-  /** The registers' answer for a withdrawal: which of the {@code asked} buyer sides are still settling, or why none came. */
+  /** The registers' answer for a withdrawal: which of the {@code asked} sides are still settling, or why none came. */
   private record WithdrawSidesAnswered(Withdraw withdraw, List<Long> asked, List<Long> unfinished, String failure)
       implements Command {}
 
@@ -587,7 +587,7 @@ public final class AccountEntity
    * heard it, for the concentration and open-interest limits (issue 16).
    */
   /**
-   * {@code unfinished}: which buyer sides' trades their registers are still settling, asked before
+   * {@code unfinished}: which sides' trades their registers are still settling, asked before
    * a withdrawal ({@link UnfinishedTrades#NONE}: never asked, as with no register).
    */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
@@ -647,14 +647,14 @@ public final class AccountEntity
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
   private static final java.time.Duration RESEND_BEGIN_EVERY = java.time.Duration.ofSeconds(5);
-  /** How long after a change the registers are asked about buyer sides no SideSettled confirmed. */
+  /** How long after a change the registers are asked about sides no SideSettled confirmed. */
   static final java.time.Duration ASK_SIDES_AFTER = java.time.Duration.ofSeconds(5);
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
   private String beganLiquidation = "";
   /** Trade sides passed in a check and not yet applied; in memory, held for at most the ask timeout. */
   private final PendingSides pending;
-  private final BuyerSides buyerSides;
+  private final SettlingSides settlingSides;
   private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
@@ -668,7 +668,7 @@ public final class AccountEntity
     this.passivate = passivate;
     this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
     this.pending = new PendingSides(settings.askTimeout(), System::nanoTime);
-    this.buyerSides = environment.unfinished() == UnfinishedTrades.NONE ? null : new BuyerSides();
+    this.settlingSides = environment.unfinished() == UnfinishedTrades.NONE ? null : new SettlingSides();
     this.keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
   }
 
@@ -678,8 +678,8 @@ public final class AccountEntity
         .onSignal(RecoveryCompleted.instance(), state -> {
           UnreadableJournals.get(context.getSystem()).recovered(accountId);
           changed(state);
-          if (buyerSides != null && state instanceof Account account) {
-            List<Long> unconfirmed = buyerSides.unconfirmed(account);
+          if (settlingSides != null && state instanceof Account account) {
+            List<Long> unconfirmed = settlingSides.unconfirmed(account);
             if (!unconfirmed.isEmpty()) {
               askRegisters(unconfirmed, (unfinished, failure) -> new SidesAnswered(unconfirmed, unfinished, failure));
             }
@@ -824,7 +824,7 @@ public final class AccountEntity
   private final class Handlers {
     private final TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
-        () -> environment.clock().millis(), () -> lastSequenceNumber(context), buyerSides);
+        () -> environment.clock().millis(), () -> lastSequenceNumber(context), settlingSides);
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, trading, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
@@ -834,7 +834,7 @@ public final class AccountEntity
         environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
         accountId, AccountEntity.this::notice);
     private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
-        pending, new TransferHandlers.Settling(buyerSides, AccountEntity.this::askSettling, trading::asIfReversed),
+        pending, new TransferHandlers.Settling(settlingSides, AccountEntity.this::askSettling, trading::asIfReversed),
         AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));
@@ -863,30 +863,30 @@ public final class AccountEntity
       } else if (command instanceof Withdraw cmd) {
         return transfers.withdraw(account, cmd, false);
       } else if (command instanceof SideSettled cmd) {
-        if (buyerSides != null) {
-          buyerSides.settled(cmd.sequence());
+        if (settlingSides != null) {
+          settlingSides.settled(cmd.sequence());
         }
         return Effect().noReply();
       } else if (command instanceof SidesAnswered cmd) {
         if (cmd.failure() == null) {
-          buyerSides.answered(cmd.asked(), cmd.unfinished());
+          settlingSides.answered(cmd.asked(), cmd.unfinished());
         } else {
           context.getLog().debug("Trade registers of {} did not say which of {} still settle: {}", accountId,
               cmd.asked(), cmd.failure());
         }
-        if (!buyerSides.unconfirmed(account).isEmpty()) {
+        if (!settlingSides.unconfirmed(account).isEmpty()) {
           askSidesLater();
         }
         return Effect().noReply();
       } else if (command instanceof AskSides) {
-        List<Long> unconfirmed = buyerSides == null ? List.of() : buyerSides.unconfirmed(account);
+        List<Long> unconfirmed = settlingSides == null ? List.of() : settlingSides.unconfirmed(account);
         if (!unconfirmed.isEmpty()) {
           askRegisters(unconfirmed, (unfinished, failure) -> new SidesAnswered(unconfirmed, unfinished, failure));
         }
         return Effect().noReply();
       } else if (command instanceof WithdrawSidesAnswered cmd) {
         if (cmd.failure() == null) {
-          buyerSides.answered(cmd.asked(), cmd.unfinished());
+          settlingSides.answered(cmd.asked(), cmd.unfinished());
         } else {
           context.getLog().warn("Trade registers of {} did not say which of {} still settle: {}", accountId, cmd.asked(),
               cmd.failure());
@@ -972,9 +972,9 @@ public final class AccountEntity
   }
 
   /** Asks the registers which of {@code sequences} still settle; the answer comes back with the withdrawal. */
-  /** Asks the registers about the unconfirmed buyer sides {@link #ASK_SIDES_AFTER} from now, unless already due. */
+  /** Asks the registers about the unconfirmed sides {@link #ASK_SIDES_AFTER} from now, unless already due. */
   private void askSidesLater() {
-    if (buyerSides != null && !timers.isTimerActive(AskSides.INSTANCE)) {
+    if (settlingSides != null && !timers.isTimerActive(AskSides.INSTANCE)) {
       timers.startSingleTimer(AskSides.INSTANCE, ASK_SIDES_AFTER);
     }
   }

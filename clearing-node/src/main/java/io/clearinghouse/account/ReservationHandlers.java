@@ -37,7 +37,7 @@ final class ReservationHandlers {
   private final java.util.function.ToLongFunction<String> openInterest;
   private final TradingHandlers trading;
 
-  /** {@code trading}: the buyer sides still settling, as a fill judges them (one rule at the order and the fill). */
+  /** {@code trading}: the sides still settling, as a fill judges them (one rule at the order and the fill). */
   ReservationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, TradingHandlers trading,
       Consumer<State> changed, java.util.function.ToLongFunction<String> openInterest) {
@@ -59,7 +59,7 @@ final class ReservationHandlers {
     // Sides passed in a check and not yet applied count as applied: an order never takes what they need.
     Account promised = pending.view(account, PendingSides.NONE);
     // The lower of the two: a held side that closes at a profit adds nothing until it is applied.
-    // Nor does an applied buyer side its register may still reverse (TradingHandlers.settlingReversed).
+    // Nor does an applied side its register may still reverse (TradingHandlers.settlingReversed).
     Account reversed;
     long available;
     try {
@@ -103,7 +103,7 @@ final class ReservationHandlers {
       }
       cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
           risk.chosenLeverage(account, holding));
-      // An isolated position is funded from cash, never from what a buyer side still settling realized.
+      // An isolated position is funded from cash, never from what a side still settling realized.
       freeCash = Math.subtractExact(Math.min(Math.subtractExact(account.cash(), account.reserved()),
           Math.subtractExact(promised.cash(), promised.reserved())), trading.settlingProfit(account, PendingSides.NONE));
     } catch (ArithmeticException e) {
@@ -156,7 +156,7 @@ final class ReservationHandlers {
   /**
    * The equity that carries {@code holding} (see OrderRules.closingFits): for a cross position
    * OrderRules.crossClosingCushion (the lowest with and without the promised sides and with the
-   * buyer sides still settling reversed) less what the
+   * sides still settling reversed) less what the
    * account's other closing cross orders would lose against the mark, with their fees; for an isolated one the
    * order's share of the position's margin plus its unrealized PnL at {@code markTicks}
    * (OrderRules.isolatedClosingCushion).

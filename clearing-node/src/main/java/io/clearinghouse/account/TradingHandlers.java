@@ -71,12 +71,12 @@ final class TradingHandlers {
 
   /**
    * {@code lastSequenceNumber}: the account journal's last (a liquidation's id when funding leaves a
-   * deficit); {@code buyerSides}: the buyer sides still settling (null: not tracked, no register).
+   * deficit); {@code settlingSides}: the sides still settling (null: not tracked, no register).
    */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now,
-      java.util.function.LongSupplier lastSequenceNumber, BuyerSides buyerSides) {
-    this.buyerSides = buyerSides;
+      java.util.function.LongSupplier lastSequenceNumber, SettlingSides settlingSides) {
+    this.settlingSides = settlingSides;
     this.lastSequenceNumber = lastSequenceNumber;
     this.now = now;
     this.asset = asset;
@@ -90,34 +90,34 @@ final class TradingHandlers {
 
   private final java.util.function.LongSupplier now;
   private final java.util.function.LongSupplier lastSequenceNumber;
-  private final BuyerSides buyerSides;
+  private final SettlingSides settlingSides;
 
-  /** What buyer sides still settling (but {@code except}) realized at a profit: not to be moved out of a reversal's reach. */
+  /** What sides still settling (but {@code except}) realized at a profit: not to be moved out of a reversal's reach. */
   long settlingProfit(Account account, long except) {
-    return buyerSides == null ? 0 : buyerSides.settlingProfit(account, except);
+    return settlingSides == null ? 0 : settlingSides.settlingProfit(account, except);
   }
 
   /**
-   * The account as if every buyer side still settling were reversed (its position and margin back
+   * The account as if every side still settling were reversed (its position and margin back
    * as before the side, what the side realized and paid gone); the account itself when no side is
    * settling. What a fill, a reservation or a move of margin may spend must be there in both: a
    * reversal that a side's profit or freed margin had paid for would leave the account short, and
    * the fund would carry it. Throws ArithmeticException when a reversal would not fit a long.
    */
   Account settlingReversed(Account account) {
-    if (buyerSides == null) {
+    if (settlingSides == null) {
       return account;
     }
-    List<Long> settling = buyerSides.unconfirmed(account);
+    List<Long> settling = settlingSides.unconfirmed(account);
     return settling.isEmpty() ? account : asIfReversed(account, settling);
   }
 
-  /** Whether a buyer side in {@code instrument} may still be reversed by its register. */
+  /** Whether a side in {@code instrument} may still be reversed by its register. */
   private boolean settling(Account account, String instrument) {
-    if (buyerSides == null) {
+    if (settlingSides == null) {
       return false;
     }
-    for (long sequence : buyerSides.unconfirmed(account)) {
+    for (long sequence : settlingSides.unconfirmed(account)) {
       if (account.trade(sequence).map(ref -> instrument.equals(ref.instrument())).orElse(false)) {
         return true;
       }
@@ -362,7 +362,7 @@ final class TradingHandlers {
       long cashAfterTrade = Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee);
       // What the fill may fund: cash not promised to other orders, and never more than the
       // account had available with this order's reservation given back (one rule with the check).
-      // Nor what a buyer side still settling realized (a reversal takes it back from the cross cash).
+      // Nor what a side still settling realized (a reversal takes it back from the cross cash).
       long freeCash = Math.subtractExact(Math.subtractExact(cashAfterTrade,
           Math.subtractExact(account.reserved(), released)), settlingProfit(account, cmd.sequence()));
       long fundable = Math.min(freeCash, Math.addExact(spendable(account), released));
@@ -422,7 +422,7 @@ final class TradingHandlers {
       cushion = OrderRules.crossClosingCushion(risk.evaluate(account), cmd.instrument(), closingLots, released);
       Account reversed = settlingReversed(account);
       if (reversed != account) {
-        // Nor more than would carry it once the buyer sides still settling were reversed.
+        // Nor more than would carry it once the sides still settling were reversed.
         cushion = Math.min(cushion, OrderRules.crossClosingCushion(risk.evaluate(reversed), cmd.instrument(),
             closingLots, released));
       }
@@ -777,7 +777,7 @@ final class TradingHandlers {
       Account promised = pending.view(account, PendingSides.NONE);
       long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
-      // Not what buyer sides still settling realized, nor what their reversal would need.
+      // Not what sides still settling realized, nor what their reversal would need.
       try {
         Account reversed = settlingReversed(account);
         if (reversed != account) {

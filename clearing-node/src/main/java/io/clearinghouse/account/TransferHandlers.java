@@ -35,11 +35,11 @@ final class TransferHandlers {
   private final Settling settling;
 
   /**
-   * The buyer sides whose trades may still be unwound, for withdrawals: which they are
+   * The sides whose trades may still be unwound, for withdrawals: which they are
    * ({@code sides}; null: never asked, as with no register), how to ask their registers (the
    * answer comes back as the withdrawal again, {@code asked}), and the account as if they were reversed.
    */
-  record Settling(BuyerSides sides, BiConsumer<Withdraw, List<Long>> ask,
+  record Settling(SettlingSides sides, BiConsumer<Withdraw, List<Long>> ask,
       BiFunction<Account, List<Long>, Account> asIfReversed) {}
 
   TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock, PendingSides pending,
@@ -76,7 +76,7 @@ final class TransferHandlers {
   }
 
   /**
-   * A withdrawal: {@code asked} once the registers of the buyer sides still settling answered (or
+   * A withdrawal: {@code asked} once the registers of the sides still settling answered (or
    * failed to), and only then judged; the first time it asks them when there are such sides.
    */
   ReplyEffect<Event, State> withdraw(Account account, Withdraw cmd, boolean asked) {
@@ -105,7 +105,7 @@ final class TransferHandlers {
     // A held side that closes at a profit adds nothing until it is applied: the lower of the two.
     Account held = pending.view(account, PendingSides.NONE);
     long withdrawable = Math.min(risk.evaluate(account).withdrawable(), risk.evaluate(held).withdrawable());
-    // A buyer side whose trade may still be unwound counts as reversed too: what it realized stays
+    // A side whose trade may still be unwound counts as reversed too: what it realized stays
     // until the trade settles (a reversal after a withdrawal of it would leave the account short).
     long whileSettling = withdrawable;
     if (!unsettled.isEmpty()) {

@@ -583,9 +583,10 @@ public final class TradeRegister
     AccountEntity.Reply reply = answer.reply();
     TradeContent t = entry.trade();
     if (drive.refusal != null) {
-      if (reply instanceof AccountEntity.TradeSideReverted
-          || reply instanceof AccountEntity.Rejected tooOld && tooOld.reason() == Rejection.TRADE_TOO_OLD) {
-        // Marked (or too old for the account to apply anything late): the trade is refused for good.
+      if (reply instanceof AccountEntity.TradeSideReverted || reply instanceof AccountEntity.Rejected fenced
+          && (fenced.reason() == Rejection.TRADE_TOO_OLD || fenced.reason() == Rejection.ACCOUNT_NOT_FOUND)) {
+        // Marked (or too old for the account to apply anything late, or no account to apply it):
+        // the trade is refused for good.
         return finish(drive.refusal);
       }
       log.error("Trade {} (sequence {}): {} cannot mark the refused sequence yet: {}", t.tradeId(), sequence,
@@ -735,7 +736,8 @@ public final class TradeRegister
         }
         log.warn("Trade {} (sequence {}): the buyer {}'s journal holds its side reversed (or never applied)",
             t.tradeId(), sequence, t.buyer());
-        return finish(new TradeRefused(sequence, entry.reason(), entry.message()));
+        return refuseOnceFenced(state, sequence, drive, t.seller(),
+            new TradeRefused(sequence, entry.reason(), entry.message()));
       }
       default -> throw new IllegalStateException("unknown lookup " + read.lookup());
     }
@@ -755,8 +757,9 @@ public final class TradeRegister
         drive.waiters.forEach(w -> w.tell(reply));
       }
       if (entry.status() == Status.SETTLED) {
-        // The buyer's side stands now: what it realized is the buyer's to move (BuyerSides).
+        // Both sides stand now: what each realized is its account's to move (SettlingSides).
         accounts.tell(entry.trade().buyer(), new AccountEntity.SideSettled(sequence));
+        accounts.tell(entry.trade().seller(), new AccountEntity.SideSettled(sequence));
       }
     }).thenNoReply();
   }

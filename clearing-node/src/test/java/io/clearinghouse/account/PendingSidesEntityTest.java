@@ -101,7 +101,7 @@ class PendingSidesEntityTest {
   }
 
   @Test
-  void aCheckedSideHoldsTheRoomAgainstTheAccountsOwnBuyerSidesToo() {
+  void aCheckedSideHoldsTheRoomAgainstTheAccountsOwnSettlingSidesToo() {
     deposit(usdt(700_000_000));
     run(r -> new AccountEntity.SetLeverage(PERP, 1, r));
     mark(PERP, 50_000);

@@ -96,11 +96,17 @@ class Rev10bFenceTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 600_000, 1, 0));
     accounts.marks = marks;
+    // As Main wires it: the accounts ask the register which of their sides it is still driving.
+    var registerRef = new java.util.concurrent.atomic.AtomicReference<ActorRef<TradeRegister.Command>>();
+    accounts.unfinished = sequences -> org.apache.pekko.actor.typed.javadsl.AskPattern.<TradeRegister.Command,
+        TradeRegister.Unfinished>ask(registerRef.get(), replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo),
+        Duration.ofSeconds(3), testKit.scheduler()).thenApply(TradeRegister.Unfinished::sequences);
     String buyer = accounts.open("buyer", 50_000 * USDT);
     String seller = accounts.open("seller", sellerCash);
     LateSellerNetwork network = new LateSellerNetwork(accounts, seller);
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10b-" + ids.incrementAndGet(),
         REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+    registerRef.set(register);
     return new Late(accounts, marks, buyer, seller, network, register);
   }
 
@@ -116,7 +122,7 @@ class Rev10bFenceTest {
 
   /**
    * Finding A: the seller's late side (a close of its long at a profit) is applied before the
-   * fence reaches it. Nothing on the seller holds it back (BuyerSides tracks buyer sides only), so
+   * fence reaches it. Nothing on the seller holds it back (SettlingSides tracks buyer sides only), so
    * the seller withdraws what the close realized and the margin it freed; the fence then reverses
    * the side, putting the long back on an account whose cash is gone: a position with no margin
    * behind it, whose loss lands on the insurance fund.
@@ -190,13 +196,13 @@ class Rev10bFenceTest {
     accounts.marks = marks;
     String seller = accounts.open("seller", 50_000 * USDT);
     String ghost = accounts.prefix + "never-opened";
-    AtomicInteger buyerSides = new AtomicInteger();
+    AtomicInteger settlingSides = new AtomicInteger();
     TradeRegister.AccountAsker network = new TradeRegister.AccountAsker() {
       @Override
       public CompletionStage<AccountEntity.Reply> ask(String accountId,
           Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
         if (accountId.equals(ghost) && command.apply(null) instanceof AccountEntity.ApplyTrade
-            && buyerSides.incrementAndGet() == 1) {
+            && settlingSides.incrementAndGet() == 1) {
           return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer yet"));
         }
         return accounts.ask(accountId, command, timeout);

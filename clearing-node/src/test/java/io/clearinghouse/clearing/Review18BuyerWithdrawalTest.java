@@ -106,6 +106,8 @@ class Review18BuyerWithdrawalTest {
     String seller = accounts.open("seller", 100_000 * USDT);
     assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(buyer,
         r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, -1_000, 600_000, true, null, "elsewhere", r)));
+    // Applied outside the register: settled from the start (a register tells each side it settles).
+    accounts.tell(buyer, new AccountEntity.SideSettled(1));
     marks.accept(new Mark(PERP, 500_000, 2, 0));
     Network network = new Network(accounts, seller);
     RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
@@ -195,6 +197,7 @@ class Review18BuyerWithdrawalTest {
         r -> new AccountEntity.SetMarginMode(FUTURE, io.clearinghouse.margin.MarginMode.ISOLATED, r)));
     assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.buyer(),
         r -> new AccountEntity.ApplyTrade("t-2", 2, FUTURE, 10, 600_000, true, null, "elsewhere", r)));
+    s.accounts().tell(s.buyer(), new AccountEntity.SideSettled(2));
   }
 
   @Test

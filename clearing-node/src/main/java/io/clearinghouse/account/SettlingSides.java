@@ -7,26 +7,28 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The buyer sides this account applied whose trades may still be unwound. A trade register
+ * The trade sides this account applied whose trades may still be unwound. A trade register
  * applies the buyer's side first and the seller's after; while it has not settled the trade, a
  * seller refusal with no hold behind it (a hold that expired on a slow drive or was lost in a
- * restart) makes it reverse the buyer's side. Money that leaves the account meanwhile (a
- * withdrawal of what the side realized) would leave the reversal short, so a withdrawal is judged
- * as if every such side were reversed; to know which are, the account asks their registers
- * ({@link UnfinishedTrades}) and remembers the ones they have finished; a register also tells the
- * buyer when it settles a trade, and an account that recovers asks about every buyer side it
- * remembers. Until a side is known settled, what it realized is not moved where a reversal cannot
- * reach it: not withdrawn, not moved into an isolated position's margin, not used to fund an
- * isolated fill.
+ * restart) makes it reverse the buyer's side, and a refused trade's seller side that an earlier
+ * send still brought in is reversed by the register's fence. Money that leaves the account
+ * meanwhile (a withdrawal of what the side realized or of the margin its close freed) would leave
+ * the reversal short, so the account is judged as if every such side were reversed; to know which
+ * are, it asks their registers ({@link UnfinishedTrades}) and remembers the ones they have
+ * finished; a register also tells both accounts when it settles a trade, and an account that
+ * recovers, or that still has unconfirmed sides a few seconds after a change, asks about them.
+ * Until a side is known settled, what it realized is not moved where a reversal cannot reach it:
+ * not withdrawn, not moved into an isolated position's margin, not used to fund a fill or an order,
+ * and its instrument's margin mode is not changed.
  *
  * <p>In memory only, on purpose: an account that restarts remembers nothing and asks again, which
  * can only hold back more. Owned by one account entity and used only from its command handlers.
  */
-final class BuyerSides {
+final class SettlingSides {
   private final Set<Long> finished = new HashSet<>();
 
   /**
-   * The sequences, oldest first, of the buyer sides this account applied and has not reversed
+   * The sequences, oldest first, of the sides this account applied and has not reversed
    * whose trades are not known to be finished. Forgets what it knew of sides the account no
    * longer remembers.
    */
@@ -36,7 +38,7 @@ final class BuyerSides {
     for (TradeRef ref : account.recentTrades()) {
       // Refs recovered from snapshots older than the instrument field cannot be reversed exactly
       // any more: the register reads the journal for those, and they are months old.
-      if (ref.reversed() || ref.signedLots() <= 0 || ref.instrument() == null) {
+      if (ref.reversed() || ref.instrument() == null) {
         continue;
       }
       if (finished.contains(ref.sequence())) {
@@ -51,13 +53,13 @@ final class BuyerSides {
   }
 
   /**
-   * What the buyer sides still settling (all but {@code except}) realized at a profit: cash the
+   * What the sides still settling (all but {@code except}) realized at a profit: cash the
    * account has only if those trades settle, so never moved out of its reach before they do.
    */
   long settlingProfit(Account account, long except) {
     long profit = 0;
     for (TradeRef ref : account.recentTrades()) {
-      if (!ref.reversed() && ref.signedLots() > 0 && ref.instrument() != null && ref.sequence() != except
+      if (!ref.reversed() && ref.instrument() != null && ref.sequence() != except
           && ref.realizedPnl() > 0 && !finished.contains(ref.sequence())) {
         profit = Math.addExact(profit, ref.realizedPnl());
       }
@@ -65,7 +67,7 @@ final class BuyerSides {
     return profit;
   }
 
-  /** The register settled the trade of {@code sequence}: its buyer side stands. */
+  /** The register settled the trade of {@code sequence}: this account's side of it stands. */
   void settled(long sequence) {
     finished.add(sequence);
   }
