@@ -212,7 +212,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       String fund = Identifiers.fundId(in.getFund());
-      return liquidations.fund(fund, Math.max(0, in.getOffset()), pageSize(in.getLimit())).thenApply(mapping::fund);
+      return liquidations.fund(fund, offset(in.getOffset()), pageSize(in.getLimit())).thenApply(mapping::fund);
     });
   }
 
@@ -274,7 +274,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
     return GrpcErrors.call(metrics, () -> {
       auth.require(metadata, Role.OPERATOR);
       var reserve = liquidations.reserve(in.getReserve());
-      return liquidations.view(reserve, Math.max(0, in.getOffset()), pageSize(in.getLimit()))
+      return liquidations.view(reserve, offset(in.getOffset()), pageSize(in.getLimit()))
           .thenApply(this::reserveView);
     });
   }
@@ -368,7 +368,7 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       }
       int limit = pageSize(in.getLimit());
       // At most the nearest 10,000: a page beyond them is empty.
-      int offset = Math.min(Math.max(0, in.getOffset()), 10_000);
+      int offset = Math.min(offset(in.getOffset()), 10_000);
       int count = Math.max(0, Math.min(limit, 10_000 - offset));
       return closest.page(instrument.symbol(), offset, count).thenApply(entries -> {
         var list = io.clearinghouse.protocol.v1.ClosestToLiquidationList.newBuilder();
@@ -543,7 +543,20 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   }
 
   /** A page size: 50 unless asked, at most 1000. */
+  /** A listing's limit: 0 means 50, above 1,000 means 1,000; negative is refused (INVALID_PAGE), never guessed. */
   static int pageSize(int requested) {
-    return requested <= 0 ? 50 : Math.min(requested, 1000);
+    if (requested < 0) {
+      throw new RejectedException(Rejection.INVALID_PAGE, "limit must be 0 (the default, 50) or positive, was "
+          + requested);
+    }
+    return requested == 0 ? 50 : Math.min(requested, 1000);
+  }
+
+  /** A listing's offset: 0 or positive; negative is refused (INVALID_PAGE). */
+  static int offset(int requested) {
+    if (requested < 0) {
+      throw new RejectedException(Rejection.INVALID_PAGE, "offset must be 0 or positive, was " + requested);
+    }
+    return requested;
   }
 }

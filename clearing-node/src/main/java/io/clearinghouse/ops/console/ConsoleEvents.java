@@ -37,8 +37,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * GET /cascade} gives it: liquidations pending, started and settled per second). Every {@link #POLL}
  * the cluster's counts are read (cheap: each node's in-memory counters); the liquidations
  * themselves are read with the operator call {@code ListLiquidations}, as the caller (its token),
- * never from tags, only when a liquidation started or settled since the last read, or {@link
- * #REFRESH} after it (a step of a running one), so an idle console costs no journal reads.
+ * never from tags, only when a liquidation started or settled since the last read, or, while some
+ * run, {@link #REFRESH} after it (their steps), so a console with nothing running costs no journal
+ * reads; a record is sent again whenever it changed.
  */
 final class ConsoleEvents {
   static final Duration POLL = Duration.ofSeconds(2);
@@ -52,6 +53,8 @@ final class ConsoleEvents {
   private final Map<String, Boolean> unusual = new ConcurrentHashMap<>();
   /** Liquidation id to the outcome last sent ("" while running); touched by the poll stage only. */
   private final Map<String, String> sent = new HashMap<>();
+  /** Liquidation id to the hash of the record last sent; poll stage only. */
+  private final Map<String, Integer> sentRecords = new HashMap<>();
   private boolean firstPoll = true;
   /** The cluster's started and settled counts at the last read of the liquidations; its time. Poll stage only. */
   private long seenStarted = -1;
@@ -134,7 +137,9 @@ final class ConsoleEvents {
       long started = cluster.path("started").asLong();
       long settled = cluster.path("settled").asLong();
       long now = System.currentTimeMillis();
-      boolean changed = started != seenStarted || settled != seenSettled || now - listedAt >= REFRESH.toMillis();
+      // Read again when one started or settled, and while some run, every REFRESH (their steps).
+      boolean changed = started != seenStarted || settled != seenSettled
+          || running > 0 && now - listedAt >= REFRESH.toMillis();
       CompletionStage<List<ServerSentEvent>> read = changed ? list() : java.util.concurrent.CompletableFuture
           .completedFuture(List.of());
       return read.thenApply(events -> {
@@ -178,7 +183,9 @@ final class ConsoleEvents {
     for (Liquidation l : list.getLiquidationsList()) {
       runningNow += l.getOutcome().isEmpty() ? 1 : 0;
       String before = sent.put(l.getLiquidationId(), l.getOutcome());
-      if (before != null && before.equals(l.getOutcome())) {
+      // The whole record, as sent last: a running liquidation's new closes and amounts go out too.
+      Integer sentBefore = sentRecords.put(l.getLiquidationId(), l.hashCode());
+      if (sentBefore != null && sentBefore == l.hashCode() && l.getOutcome().equals(before)) {
         continue;
       }
       try {
@@ -186,7 +193,7 @@ final class ConsoleEvents {
       } catch (InvalidProtocolBufferException e) {
         continue;
       }
-      if (!firstPoll) {
+      if (!firstPoll && !l.getOutcome().equals(before)) {
         out.add(alert(l.getOutcome().isEmpty() ? "warning" : "info", l.getLiquidationId(),
             l.getOutcome().isEmpty() ? "liquidation " + l.getLiquidationId() + " of " + l.getAccountId() + " started"
                 : "liquidation " + l.getLiquidationId() + " finished: " + l.getOutcome()));
