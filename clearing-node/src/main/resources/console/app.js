@@ -182,8 +182,14 @@ function renderMarkets() {
     el('td', { class: 'num' }, pct(m.volatilityShortPpm) + ' / ' + pct(m.volatilityLongPpm)
       + (m.unusualVolatility ? ' unusual' : '')),
     el('td', { class: 'num' }, m.openInterest),
+    el('td', { class: 'num', 'data-field': 'depth' }, !m.depth ? '-' : (m.depth.bid === null ? '-' : Money.format(m.depth.bid))
+      + ' / ' + (m.depth.ask === null ? '-' : Money.format(m.depth.ask))),
     el('td', {}, el('span', { class: 'badge ' + (m.stale ? 'bad' : 'good') }, m.stale ? 'stale' : 'fresh'), ' ',
-      m.halted ? el('span', { class: 'badge warn', 'data-field': 'halted' }, 'liquidations halted') : ''))));
+      m.halted ? el('span', { class: 'badge warn', 'data-field': 'halted' }, 'liquidations halted') : '',
+      m.depth && (m.depth.bidThin || m.depth.askThin) ? el('span', { class: 'badge warn', 'data-field': 'thin' },
+        'thin ' + [m.depth.bidThin ? 'bids' : '', m.depth.askThin ? 'asks' : ''].filter(x => x).join(' and ')) : '',
+      m.marginScale && m.marginScale.tightening ? el('span', { class: 'badge warn', 'data-field': 'tightening' },
+        'maintenance tightening to ' + pct(m.marginScale.pendingPpm) + ' of base') : ''))));
 }
 
 async function loadMarkHistory() {

@@ -543,6 +543,11 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   }
 
   /** A page size: 50 unless asked, at most 1000. */
+  /** The settlement asset the amounts are in (the console formats depth with it). */
+  public Asset asset() {
+    return asset;
+  }
+
   /** A listing's limit: 0 means 50, above 1,000 means 1,000; negative is refused (INVALID_PAGE), never guessed. */
   static int pageSize(int requested) {
     if (requested < 0) {

@@ -70,7 +70,8 @@ public final class NodeContext implements Extension {
     this.signals = signals;
   }
 
-  io.clearinghouse.price.RiskSignals signals() {
+  /** The node's scaled margins and market depth (null before the node started). */
+  public io.clearinghouse.price.RiskSignals signals() {
     return signals;
   }
 

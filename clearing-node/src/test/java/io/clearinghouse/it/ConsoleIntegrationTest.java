@@ -71,6 +71,8 @@ class ConsoleIntegrationTest {
       String mark = "#markets-table tr[data-instrument='" + PERP + "'] td[data-field='mark']";
       browser.text(mark, "50000.0");
       browser.find("#live.on");
+      // Depth within the band per side (issue 16's signal): no feeder reported any here.
+      browser.text("#markets-table tr[data-instrument='" + PERP + "'] td[data-field='depth']", "- / -");
       // A new mark arrives without a reload (server-sent events).
       h.mark(PERP, "50100");
       browser.text(mark, "50100.0");
@@ -78,6 +80,14 @@ class ConsoleIntegrationTest {
       browser.until(d -> d.findElement(By.cssSelector("#markets-table tr[data-instrument='" + PERP
           + "'] div[data-source='okx']")).getText().startsWith("okx 50100.0 ("));
       browser.until(d -> d.findElements(By.cssSelector("#mark-chart .u-over")).size() == 1);
+      // A feeder's depth report shows on the next refresh, in the asset's exact digits.
+      h.prices.publishMarketDepth().addHeader("authorization", Calls.BEARER + Feeders.token("okx"))
+          .invoke(org.apache.pekko.stream.javadsl.Source.single(io.clearinghouse.protocol.v1.MarketDepthTick.newBuilder()
+              .setSource("okx").setInstrument(PERP).setBidNotional("1000000").setAskNotional("2500000.5")
+              .setTimestampMs(System.currentTimeMillis()).build()))
+          .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      browser.text("#markets-table tr[data-instrument='" + PERP + "'] td[data-field='depth']",
+          "1,000,000.000000 / 2,500,000.500000");
       browser.screenshot("markets");
 
       browser.click("#tabs button[data-panel='risk']");

@@ -35,6 +35,36 @@ final class ConsoleViews {
     this.backend = backend;
   }
 
+  /**
+   * The instrument's risk signals (issue 16) as this node has them: the depth within the band on
+   * each side (the fresh reports summed, in the asset; null when none is fresh) and whether it is
+   * under the thin-market threshold; the margin scales in force and a tightening announced.
+   */
+  private void signals(ObjectNode entry, io.clearinghouse.price.RiskSignals signals, String symbol, long thinBelow) {
+    if (signals == null) {
+      return;
+    }
+    io.clearinghouse.money.Asset asset = backend.admin().asset();
+    ObjectNode depth = entry.putObject("depth");
+    java.util.OptionalLong bid = signals.depth().bid(symbol);
+    java.util.OptionalLong ask = signals.depth().ask(symbol);
+    if (bid.isPresent()) {
+      depth.put("bid", asset.format(bid.getAsLong()))
+          .put("bidThin", io.clearinghouse.margin.DepthRules.thin(bid.getAsLong(), thinBelow));
+    } else {
+      depth.putNull("bid");
+    }
+    if (ask.isPresent()) {
+      depth.put("ask", asset.format(ask.getAsLong()))
+          .put("askThin", io.clearinghouse.margin.DepthRules.thin(ask.getAsLong(), thinBelow));
+    } else {
+      depth.putNull("ask");
+    }
+    io.clearinghouse.price.MarginScales.Scale scale = signals.scales().scale(symbol);
+    entry.putObject("marginScale").put("initialPpm", scale.initialPpm()).put("maintenancePpm", scale.maintenancePpm())
+        .put("tightening", scale.warning()).put("pendingPpm", scale.pendingPpm());
+  }
+
   CompletionStage<ObjectNode> markets() {
     NodeContext node = NodeContext.get(system);
     MarkPrices marks = node.marks();
@@ -56,6 +86,7 @@ final class ConsoleViews {
       entry.put("volatilityShortPpm", index.shortPpm()).put("volatilityLongPpm", index.longPpm())
           .put("unusualVolatility", index.unusual());
       entry.put("openInterest", contract.formatQuantity(node.openInterestLots(symbol)));
+      signals(entry, node.signals(), symbol, spec.depth().thinBelow());
       asks.add(ClusterSharding.get(system).entityRefFor(PriceFeed.TYPE_KEY, symbol)
           .<PriceFeed.Status>ask(PriceFeed.GetStatus::new, ASK_TIMEOUT)
           .thenAccept(status -> {
