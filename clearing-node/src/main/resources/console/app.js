@@ -216,23 +216,20 @@ async function loadRisk() {
   if (!instrument) return;
   const m = state.markets.find(x => x.instrument === instrument);
   $('#risk-oi').textContent = m ? m.openInterest : '-';
-  const all = await admin('ListClosestToLiquidation', { instrument, limit: 1000 });
-  renderHistogram(all.positions);
+  renderHistogram(await admin('GetRiskHistogram', { instrument }));
   await loadClosestPage();
 }
 
-function renderHistogram(positions) {
-  const edges = [0, 5, 10, 20, 30, 50, 75, 100];  // percent from the mark to the liquidation price
-  const counts = new Array(edges.length).fill(0);
-  for (const p of positions) {
-    const distance = Number(p.distanceToLiquidationPpm) / 10000;
-    let i = edges.findIndex((e, k) => k === edges.length - 1 || distance < edges[k + 1]);
-    if (distance <= 0) i = 0;
-    counts[i]++;
-  }
-  const top = Math.max(1, ...counts);
-  $('#risk-histogram').replaceChildren(...counts.map((c, i) => el('div', { class: 'bar', style: 'height:' + (100 * c / top) + '%',
-    title: c + ' positions' }, el('b', {}, c), el('span', {}, i === edges.length - 1 ? '≥' + edges[i] + '%' : edges[i] + '-' + edges[i + 1] + '%'))));
+// Every position of the instrument across the cluster, counted by its distance to liquidation (GetRiskHistogram).
+function renderHistogram(histogram) {
+  const buckets = histogram.buckets || [];
+  const top = Math.max(1, ...buckets.map(b => Number(b.positions || 0)));
+  $('#risk-histogram').replaceChildren(...buckets.map(b => {
+    const c = Number(b.positions || 0);
+    return el('div', { class: 'bar', style: 'height:' + (100 * c / top) + '%', title: c + ' positions',
+      'data-bucket': b.label, 'data-positions': String(c) }, el('b', {}, c), el('span', {}, b.label));
+  }));
+  $('#risk-histogram').setAttribute('data-without', String(histogram.withoutLiquidationPrice || 0));
 }
 
 async function loadClosestPage() {
@@ -401,7 +398,9 @@ function askHalt(instrument, halted) {
 
 function renderCascade(c) {
   const total = c.running + c.finished;
-  $('#cascade').textContent = c.running + ' running, ' + c.finished + ' finished in the last hour';
+  $('#cascade').textContent = c.running + ' running, ' + c.finished + ' finished in the last hour'
+    + (c.pending === undefined ? '' : '; cluster now: ' + c.pending + ' pending, started ' + c.startedPerSecond
+      + '/s, settled ' + c.settledPerSecond + '/s' + (c.unanswered ? ' (' + c.unanswered + ' nodes did not answer)' : ''));
   $('#cascade-progress').max = Math.max(1, total); $('#cascade-progress').value = c.finished;
 }
 

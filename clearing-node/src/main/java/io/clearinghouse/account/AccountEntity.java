@@ -205,6 +205,12 @@ public final class AccountEntity
   /** The register settled trade {@code sequence}: this account's buyer side of it stands (told, never answered). */
   public record SideSettled(long sequence) implements Command {}
 
+  /**
+   * Time to ask the registers which of the buyer sides still unconfirmed settle: a register's
+   * {@link SideSettled} is told once, and one lost would hold back a settled side's money.
+   */
+  private enum AskSides implements Command { INSTANCE }
+
   /** The registers' answer after recovery: which of the {@code asked} buyer sides still settle, or why none came. */
   private record SidesAnswered(List<Long> asked, List<Long> unfinished, String failure) implements Command {}
 
@@ -641,6 +647,8 @@ public final class AccountEntity
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
   private static final java.time.Duration RESEND_BEGIN_EVERY = java.time.Duration.ofSeconds(5);
+  /** How long after a change the registers are asked about buyer sides no SideSettled confirmed. */
+  static final java.time.Duration ASK_SIDES_AFTER = java.time.Duration.ofSeconds(5);
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
   private String beganLiquidation = "";
@@ -698,6 +706,7 @@ public final class AccountEntity
         timers.cancel(ResendBegin.INSTANCE);
       }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
+      askSidesLater();
       if (environment.fees() != FeeCollector.NONE && account.fees().due()
           && !timers.isTimerActive(SweepFees.INSTANCE)) {
         timers.startSingleTimer(SweepFees.INSTANCE, environment.fees().interval());
@@ -751,7 +760,7 @@ public final class AccountEntity
       return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
     } else if (command instanceof StartLiquidation || command instanceof TriggerStop
         || command instanceof ResendBegin || command instanceof SweepFees || command instanceof FeesAnswer
-        || command instanceof SideSettled || command instanceof SidesAnswered) {
+        || command instanceof SideSettled || command instanceof SidesAnswered || command instanceof AskSides) {
       return Effect().noReply();
     } else if (command instanceof Stop) {
       return Effect().stop().thenNoReply();
@@ -861,6 +870,18 @@ public final class AccountEntity
       } else if (command instanceof SidesAnswered cmd) {
         if (cmd.failure() == null) {
           buyerSides.answered(cmd.asked(), cmd.unfinished());
+        } else {
+          context.getLog().debug("Trade registers of {} did not say which of {} still settle: {}", accountId,
+              cmd.asked(), cmd.failure());
+        }
+        if (!buyerSides.unconfirmed(account).isEmpty()) {
+          askSidesLater();
+        }
+        return Effect().noReply();
+      } else if (command instanceof AskSides) {
+        List<Long> unconfirmed = buyerSides == null ? List.of() : buyerSides.unconfirmed(account);
+        if (!unconfirmed.isEmpty()) {
+          askRegisters(unconfirmed, (unfinished, failure) -> new SidesAnswered(unconfirmed, unfinished, failure));
         }
         return Effect().noReply();
       } else if (command instanceof WithdrawSidesAnswered cmd) {
@@ -951,6 +972,13 @@ public final class AccountEntity
   }
 
   /** Asks the registers which of {@code sequences} still settle; the answer comes back with the withdrawal. */
+  /** Asks the registers about the unconfirmed buyer sides {@link #ASK_SIDES_AFTER} from now, unless already due. */
+  private void askSidesLater() {
+    if (buyerSides != null && !timers.isTimerActive(AskSides.INSTANCE)) {
+      timers.startSingleTimer(AskSides.INSTANCE, ASK_SIDES_AFTER);
+    }
+  }
+
   private void askSettling(Withdraw withdraw, List<Long> sequences) {
     askRegisters(sequences, (unfinished, failure) -> new WithdrawSidesAnswered(withdraw, sequences, unfinished, failure));
   }

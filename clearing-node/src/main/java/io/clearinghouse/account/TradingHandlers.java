@@ -112,6 +112,19 @@ final class TradingHandlers {
     return settling.isEmpty() ? account : asIfReversed(account, settling);
   }
 
+  /** Whether a buyer side in {@code instrument} may still be reversed by its register. */
+  private boolean settling(Account account, String instrument) {
+    if (buyerSides == null) {
+      return false;
+    }
+    for (long sequence : buyerSides.unconfirmed(account)) {
+      if (account.trade(sequence).map(ref -> instrument.equals(ref.instrument())).orElse(false)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Available margin, the lower of the account's and its {@link #settlingReversed} view's. */
   private long spendable(Account account) {
     long available = risk.evaluate(account).available();
@@ -733,6 +746,11 @@ final class TradingHandlers {
     if (hasOpenOrders(account, cmd.instrument())) {
       return reject(cmd.replyTo(), Rejection.ORDERS_OPEN, "the open " + cmd.instrument() + " orders were reserved in "
           + holding.mode().name().toLowerCase() + " margin mode: release them before changing it");
+    }
+    if (settling(account, cmd.instrument())) {
+      // A reversal restores the position the side closed, in the mode it had (its margin with it).
+      return reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a " + cmd.instrument() + " trade of "
+          + account.accountId() + " is still settling and may still be reversed: retry once it settles");
     }
     return persistThenSnapshot(new MarginModeSet(cmd.instrument(), cmd.mode()), cmd.replyTo());
   }

@@ -384,6 +384,34 @@ public final class AdminGrpcService implements AdminServicePowerApi {
   }
 
   @Override
+  public CompletionStage<io.clearinghouse.protocol.v1.RiskHistogram> getRiskHistogram(
+      io.clearinghouse.protocol.v1.GetRiskHistogramRequest in, Metadata metadata) {
+    return GrpcErrors.call(metrics, () -> {
+      auth.require(metadata, Role.OPERATOR);
+      var instrument = instruments.require(in.getInstrument());
+      if (closest == null) {
+        throw new RejectedException(Rejection.TIMEOUT, "this node counts no positions by distance to liquidation");
+      }
+      return closest.histogram(instrument.symbol()).thenApply(counts -> {
+        var out = io.clearinghouse.protocol.v1.RiskHistogram.newBuilder().setInstrument(instrument.symbol())
+            .setWithoutLiquidationPrice(counts.withoutLiquidationPrice());
+        long[] buckets = counts.buckets();
+        long[] edges = io.clearinghouse.monitor.ClosestToLiquidation.HISTOGRAM_EDGES_PPM;
+        long positions = counts.withoutLiquidationPrice();
+        for (int i = 0; i < buckets.length; i++) {
+          long from = i == 0 ? 0 : edges[i - 1];
+          long to = i == 0 ? 0 : i < edges.length ? edges[i] : -1;
+          String label = i == 0 ? "at or past" : to < 0 ? ">=" + from / 10_000 + "%" : from / 10_000 + "-" + to / 10_000 + "%";
+          out.addBuckets(io.clearinghouse.protocol.v1.RiskBucket.newBuilder().setLabel(label).setFromPpm(from)
+              .setToPpm(to).setPositions(buckets[i]));
+          positions = Math.addExact(positions, buckets[i]);
+        }
+        return out.setPositions(positions).build();
+      });
+    });
+  }
+
+  @Override
   public CompletionStage<io.clearinghouse.protocol.v1.StressHistory> getStressHistory(
       io.clearinghouse.protocol.v1.GetStressHistoryRequest in, Metadata metadata) {
     return GrpcErrors.call(metrics, () -> {

@@ -328,6 +328,14 @@ public final class TradeRegister
      * seller whether it would take its side before the buyer's side is applied.
      */
     boolean fresh;
+    /**
+     * A refusal waiting for the account that did not take its side ({@link #fenced}) to mark the
+     * sequence as never to be applied: a side an earlier send (another incarnation, a timed-out ask)
+     * may still bring is then refused, not applied one-sided. Null: none. In memory: a restart
+     * drives the trade to the refusal again and fences again.
+     */
+    TradeRefused refusal;
+    String fenced;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
   }
 
@@ -483,7 +491,12 @@ public final class TradeRegister
       drive.buyerFee = entry.buyerFee();
     }
     CompletionStage<AccountEntity.Reply> answer;
-    if (entry.status() == Status.UNWINDING) {
+    if (drive.refusal != null) {
+      // Reversing a sequence an account never applied marks it never to be applied (and undoes it
+      // if a late send brought it in meanwhile: then neither side stands, as the refusal says).
+      answer = accounts.ask(drive.fenced, r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r),
+          settings.stepTimeout());
+    } else if (entry.status() == Status.UNWINDING) {
       // With the side's content and fee: a buyer that has forgotten the sequence still reverses it
       // (the register knows it applied it).
       long fee = drive.buyerFee != null ? drive.buyerFee : entry.buyerFee();
@@ -569,9 +582,21 @@ public final class TradeRegister
     }
     AccountEntity.Reply reply = answer.reply();
     TradeContent t = entry.trade();
+    if (drive.refusal != null) {
+      if (reply instanceof AccountEntity.TradeSideReverted
+          || reply instanceof AccountEntity.Rejected tooOld && tooOld.reason() == Rejection.TRADE_TOO_OLD) {
+        // Marked (or too old for the account to apply anything late): the trade is refused for good.
+        return finish(drive.refusal);
+      }
+      log.error("Trade {} (sequence {}): {} cannot mark the refused sequence yet: {}", t.tradeId(), sequence,
+          drive.fenced, reply);
+      return retryLater(sequence, drive, String.valueOf(reply));
+    }
     if (entry.status() == Status.UNWINDING) {
       if (reply instanceof AccountEntity.TradeSideReverted) {
-        return finish(new TradeRefused(sequence, entry.reason(), entry.message()));
+        // The seller's side was refused: a send of it still on its way must find the sequence marked.
+        return refuseOnceFenced(state, sequence, drive, t.seller(),
+            new TradeRefused(sequence, entry.reason(), entry.message()));
       }
       if (reply instanceof AccountEntity.Rejected tooOld && tooOld.reason() == Rejection.TRADE_TOO_OLD) {
         // Forgotten: it may have reversed the side already (an answer lost) and must not twice.
@@ -611,7 +636,10 @@ public final class TradeRegister
           // The seller passed its check and holds its side for this trade: it may let go now.
           accounts.ask(t.seller(), r -> new AccountEntity.ReleaseCheck(sequence, r), settings.stepTimeout());
         }
-        return finish(new TradeRefused(sequence, rejected.reason(), message));
+        TradeRefused refused = new TradeRefused(sequence, rejected.reason(), message);
+        // Sent once by this drive and answered: no other send of the buyer's side can be on its way.
+        return drive.fresh && drive.buyerAsks <= 1 ? finish(refused)
+            : refuseOnceFenced(state, sequence, drive, t.buyer(), refused);
       }
       if (!drive.forceSeller && drive.sellerChecked && FORCIBLE.contains(rejected.reason())) {
         // Its check passed a moment ago in this drive; its own rules now refuse (its state moved in
@@ -731,6 +759,16 @@ public final class TradeRegister
         accounts.tell(entry.trade().buyer(), new AccountEntity.SideSettled(sequence));
       }
     }).thenNoReply();
+  }
+
+  /** {@code refused} is persisted once {@code account} has marked the sequence never to be applied. */
+  private ReplyEffect<Event, State> refuseOnceFenced(State state, long sequence, Drive drive, String account,
+      TradeRefused refused) {
+    drive.refusal = refused;
+    drive.fenced = account;
+    drive.retries = 0;
+    step(state, sequence);
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> retryLater(long sequence, Drive drive, String why) {

@@ -81,6 +81,20 @@ final class RiskCommands {
         });
   }
 
+  @Command(name = "histogram", description = "Every position in an instrument counted by its distance to "
+      + "liquidation, across the cluster (operator).")
+  static int histogram(@Mixin Call call, @Parameters(paramLabel = "INSTRUMENT") String instrument) {
+    Session s = call.session();
+    return s.show(s.call(ADMIN, "GetRiskHistogram", io.clearinghouse.protocol.v1.GetRiskHistogramRequest.newBuilder()
+        .setInstrument(instrument).build(), io.clearinghouse.protocol.v1.RiskHistogram.getDefaultInstance()), h -> {
+          StringBuilder text = new StringBuilder();
+          h.getBucketsList().forEach(b -> line(text, "%-12s %8d", b.getLabel(), b.getPositions()));
+          line(text, "%-12s %8d", "no liq. price", h.getWithoutLiquidationPrice());
+          line(text, "%-12s %8d", "positions", h.getPositions());
+          return text.toString();
+        });
+  }
+
   @Command(name = "stress-history", description = "The scheduled stress tests' last runs, newest first (operator).")
   static int stressHistory(@Mixin Call call,
       @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "runs (${DEFAULT-VALUE})") int limit) {

@@ -51,22 +51,47 @@ public final class ClosestToLiquidation {
   /** The page {@code [offset, offset + limit)} of the instrument's holders, nearest to liquidation first. */
   public CompletionStage<List<Entry>> page(String instrument, int offset, int limit) {
     int wanted = Math.addExact(offset, limit);
+    return this.<Answer>askAll(replyTo -> new MarginMonitor.ClosestQuery(instrument, wanted, replyTo)).thenApply(answers -> {
+      List<Entry> merged = new ArrayList<>();
+      answers.forEach(a -> merged.addAll(a.entries()));
+      merged.sort(NEAREST);
+      return List.copyOf(merged.subList(Math.min(offset, merged.size()), Math.min(wanted, merged.size())));
+    });
+  }
+
+  /**
+   * The instrument's holders across the cluster counted by their distance to liquidation (the
+   * console's risk histogram): every position, not only the nearest; accounts being liquidated left
+   * out, as in {@link #page}.
+   */
+  public CompletionStage<Counts> histogram(String instrument) {
+    return this.<Counts>askAll(replyTo -> new MarginMonitor.HistogramQuery(instrument, replyTo)).thenApply(answers -> {
+      long[] buckets = new long[HISTOGRAM_EDGES_PPM.length + 1];
+      long without = 0;
+      for (Counts c : answers) {
+        for (int i = 0; i < buckets.length && i < c.buckets().length; i++) {
+          buckets[i] = Math.addExact(buckets[i], c.buckets()[i]);
+        }
+        without = Math.addExact(without, c.withoutLiquidationPrice());
+      }
+      return new Counts(buckets, without);
+    });
+  }
+
+  /** Every node's monitor asked the same query; fails when one does not answer in time. */
+  private <A> CompletionStage<List<A>> askAll(
+      java.util.function.Function<ActorRef<A>, MarginMonitor.Command> query) {
     CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
         replyTo -> Receptionist.find(MarginMonitor.SERVICE_KEY, replyTo), timeout, system.scheduler());
     return listing.thenCompose(found -> {
       Set<ActorRef<MarginMonitor.Command>> monitors = found.getServiceInstances(MarginMonitor.SERVICE_KEY);
-      List<CompletableFuture<Answer>> answers = new ArrayList<>();
+      List<CompletableFuture<A>> answers = new ArrayList<>();
       for (ActorRef<MarginMonitor.Command> monitor : monitors) {
-        CompletionStage<Answer> answer = AskPattern.ask(monitor,
-            replyTo -> new MarginMonitor.ClosestQuery(instrument, wanted, replyTo), timeout, system.scheduler());
-        answers.add(answer.toCompletableFuture());
+        answers.add(AskPattern.<MarginMonitor.Command, A>ask(monitor, query::apply, timeout, system.scheduler())
+            .toCompletableFuture());
       }
-      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {
-        List<Entry> merged = new ArrayList<>();
-        answers.forEach(a -> merged.addAll(a.join().entries()));
-        merged.sort(NEAREST);
-        return List.copyOf(merged.subList(Math.min(offset, merged.size()), Math.min(wanted, merged.size())));
-      });
+      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+          .thenApply(done -> answers.stream().map(CompletableFuture::join).toList());
     });
   }
 
@@ -74,14 +99,100 @@ public final class ClosestToLiquidation {
   static List<Entry> nearest(MarginMonitor.Tracked[] holders, int size, int slot, long[] markTicks, boolean[] usable,
       int count) {
     List<Entry> found = new ArrayList<>();
+    walk(holders, size, slot, markTicks, usable, e -> {
+      if (e.distancePpm() == RiskReview.NONE) {
+        return;
+      }
+      found.add(e);
+      if (found.size() >= 2 * Math.max(1, count)) {
+        found.sort(NEAREST);
+        found.subList(count, found.size()).clear();
+      }
+    });
+    found.sort(NEAREST);
+    return found.size() > count ? List.copyOf(found.subList(0, count)) : found;
+  }
+
+  /**
+   * The histogram's bucket edges, distance to liquidation in ppm of the mark: bucket 0 holds the
+   * positions at or past their liquidation price (distance 0 or less), bucket {@code i} (1 to
+   * {@code length - 1}) those from {@code edge[i - 1]} up to {@code edge[i]}, the last those from
+   * the last edge on (0%, 5%, 10%, 20%, 30%, 50%, 75%, 100%).
+   */
+  public static final long[] HISTOGRAM_EDGES_PPM = {0, 50_000, 100_000, 200_000, 300_000, 500_000, 750_000,
+      1_000_000};
+
+  /** Positions per bucket of {@link #HISTOGRAM_EDGES_PPM}, and those with no liquidation price. */
+  public record Counts(long[] buckets, long withoutLiquidationPrice) implements CborSerializable {
+    public Counts {
+      buckets = buckets.clone();
+    }
+
+    @Override
+    public long[] buckets() {
+      return buckets.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Counts c && java.util.Arrays.equals(buckets, c.buckets)
+          && withoutLiquidationPrice == c.withoutLiquidationPrice;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * java.util.Arrays.hashCode(buckets) + Long.hashCode(withoutLiquidationPrice);
+    }
+
+    @Override
+    public String toString() {
+      return "Counts" + java.util.Arrays.toString(buckets) + " without " + withoutLiquidationPrice;
+    }
+  }
+
+  /** The bucket of a distance (ppm of the mark) in {@link #HISTOGRAM_EDGES_PPM}. */
+  static int bucket(long distancePpm) {
+    if (distancePpm <= 0) {
+      return 0;
+    }
+    int i = 1;
+    while (i < HISTOGRAM_EDGES_PPM.length && distancePpm >= HISTOGRAM_EDGES_PPM[i]) {
+      i++;
+    }
+    return i;
+  }
+
+  /** This node's holders of the instrument in {@code slot} counted by distance, at the marks read. */
+  static Counts histogram(MarginMonitor.Tracked[] holders, int size, int slot, long[] markTicks, boolean[] usable) {
+    long[] buckets = new long[HISTOGRAM_EDGES_PPM.length + 1];
+    long[] without = new long[1];
+    walk(holders, size, slot, markTicks, usable, e -> {
+      if (e.distancePpm() == RiskReview.NONE) {
+        without[0]++;
+      } else {
+        buckets[bucket(e.distancePpm())]++;
+      }
+    });
+    return new Counts(buckets, without[0]);
+  }
+
+  /**
+   * Each holder of the instrument in {@code slot} not being liquidated, valued at the marks read
+   * (the account's other positions at theirs); its distance {@link RiskReview#NONE} without a
+   * liquidation price. Nothing when the instrument's mark is not usable; an account whose figures
+   * go beyond a long is skipped, as the monitor skips it.
+   */
+  private static void walk(MarginMonitor.Tracked[] holders, int size, int slot, long[] markTicks, boolean[] usable,
+      java.util.function.Consumer<Entry> visit) {
     if (!usable[slot]) {
-      return found;
+      return;
     }
     for (int i = 0; i < size; i++) {
       MarginMonitor.Tracked t = holders[i];
       if (t.liquidating) {
         continue;
       }
+      Entry entry;
       try {
         List<PositionRisk> risks = new ArrayList<>(t.positions.length);
         int at = -1;
@@ -103,20 +214,12 @@ public final class ClosestToLiquidation {
         AccountRisk risk = AccountRisk.evaluate(t.cash, 0, risks);
         PositionRisk p = risk.position(at);
         long liquidation = risk.liquidationPriceTicks(at).orElse(0);
-        long distance = RiskReview.distancePpm(p.lots(), p.markTicks(), liquidation);
-        if (distance == RiskReview.NONE) {
-          continue;
-        }
-        found.add(new Entry(t.accountId, p.lots(), p.markTicks(), liquidation, distance));
-        if (found.size() >= 2 * Math.max(1, count)) {
-          found.sort(NEAREST);
-          found.subList(count, found.size()).clear();
-        }
+        entry = new Entry(t.accountId, p.lots(), p.markTicks(), liquidation,
+            RiskReview.distancePpm(p.lots(), p.markTicks(), liquidation));
       } catch (ArithmeticException e) {
-        // Figures beyond a long: the monitor skips this account too.
+        continue;
       }
+      visit.accept(entry);
     }
-    found.sort(NEAREST);
-    return found.size() > count ? List.copyOf(found.subList(0, count)) : found;
   }
 }

@@ -115,6 +115,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   public record ClosestQuery(String instrument, int count, ActorRef<ClosestToLiquidation.Answer> replyTo)
       implements Command, CborSerializable {}
 
+  /** This node's holders of {@code instrument} counted by distance to liquidation ({@link ClosestToLiquidation#histogram}). */
+  public record HistogramQuery(String instrument, ActorRef<ClosestToLiquidation.Counts> replyTo)
+      implements Command, CborSerializable {}
+
   /** This node's open interest per instrument: the long lots of the accounts it watches. */
   public record OpenInterestQuery(ActorRef<OpenInterestAnswer> replyTo) implements Command, CborSerializable {}
 
@@ -304,6 +308,15 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
           q.replyTo().tell(new ClosestToLiquidation.Answer(holding == null || slot == null ? List.of()
               : ClosestToLiquidation.nearest(holding.tracked, holding.size, slot, markTicks, usable,
                   Math.max(0, q.count()))));
+          return this;
+        })
+        .onMessage(HistogramQuery.class, q -> {
+          Holders holding = holders.get(q.instrument());
+          Integer slot = slots.get(q.instrument());
+          readMarks();
+          q.replyTo().tell(holding == null || slot == null
+              ? new ClosestToLiquidation.Counts(new long[ClosestToLiquidation.HISTOGRAM_EDGES_PPM.length + 1], 0)
+              : ClosestToLiquidation.histogram(holding.tracked, holding.size, slot, markTicks, usable));
           return this;
         })
         .onMessage(StressQuery.class, this::stress)

@@ -136,6 +136,18 @@ public final class NodeContext implements Extension {
   }
 
   /**
+   * The cluster-wide cascade view as {@code GET /cascade} answers it; empty until the node has
+   * wired the view and its liquidations.
+   */
+  public java.util.Optional<java.util.concurrent.CompletionStage<com.fasterxml.jackson.databind.node.ObjectNode>>
+      cascadeView() {
+    CascadeProgress progress = cascade;
+    Liquidations wired = liquidations;
+    return progress == null || wired == null ? java.util.Optional.empty()
+        : java.util.Optional.of(progress.view(wired).thenApply(progress::json));
+  }
+
+  /**
    * Whether Main.init has wired what the management routes use (token checks, liquidations, the
    * cascade view, the units gate): before that they answer 503, never a NullPointerException.
    */

@@ -167,12 +167,9 @@ public final class NodeRoutes implements ManagementRouteProvider {
 
   /** {@code GET /cascade}: the cluster's liquidations started, settled, pending, per second, and the funds. */
   private Route cascade() {
-    NodeContext node = NodeContext.get(system);
-    CascadeProgress cascade = node.cascade();
-    if (cascade == null || node.liquidations() == null) {
-      return complete(StatusCodes.SERVICE_UNAVAILABLE, "the node is starting");
-    }
-    return completeWithFuture(cascade.view(node.liquidations()).thenApply(view -> json(cascade.json(view))));
+    return NodeContext.get(system).cascadeView()
+        .map(view -> completeWithFuture(view.thenApply(NodeRoutes::json)))
+        .orElseGet(() -> complete(StatusCodes.SERVICE_UNAVAILABLE, "the node is starting"));
   }
 
   /** Every configured fund's balance and totals, in the settlement asset's minor units. */

@@ -83,6 +83,14 @@ class ConsoleIntegrationTest {
       browser.click("#tabs button[data-panel='risk']");
       browser.until(d -> d.findElements(By.cssSelector("#closest-table tbody tr")).stream()
           .anyMatch(r -> r.getText().startsWith("alice-1")));
+      // The histogram counts every position, as GetRiskHistogram does.
+      var histogram = call(h.admin.getRiskHistogram(), OPERATOR_TOKEN,
+          io.clearinghouse.protocol.v1.GetRiskHistogramRequest.newBuilder().setInstrument(PERP).build());
+      assertTrue(histogram.getPositions() >= 2, histogram.toString());
+      for (var bucket : histogram.getBucketsList()) {
+        assertEquals(String.valueOf(bucket.getPositions()), browser.find("#risk-histogram div[data-bucket='"
+            + bucket.getLabel() + "']").getAttribute("data-positions"), bucket.getLabel());
+      }
       browser.screenshot("risk");
 
       // A liquidation through the API: the feed shows it, its flow the record's exact amounts.
@@ -168,7 +176,8 @@ class ConsoleIntegrationTest {
       browser.until(d -> d.findElement(By.id("members-table")).getText().contains("Up"));
       // /shards needs the operator token: the page sends the one it signed in with.
       browser.until(d -> d.findElement(By.id("shards-table")).getText().contains("Account"));
-      browser.until(d -> !d.findElement(By.id("cascade")).getText().equals("-"));
+      // The cascade line: the last hour's liquidations and the cluster's view (GET /cascade's counts).
+      browser.until(d -> d.findElement(By.id("cascade")).getText().contains("cluster now: 0 pending"));
       browser.screenshot("operations");
       browser.click(halt + " button");
       browser.click("#confirm-yes");

@@ -124,6 +124,32 @@ class RiskSignalsIntegrationTest {
       refused(h.admin.listClosestToLiquidation(), ALICE_TOKEN,
           io.clearinghouse.protocol.v1.ListClosestToLiquidationRequest.newBuilder().setInstrument(PERP).build(),
           Code.PERMISSION_DENIED, Rejection.WRONG_ROLE);
+
+      // 5. Every position counted by its distance: alice-2 (5.57%) and the maker's short in their
+      // buckets, alice-1 apart (no liquidation price).
+      var histogram = call(h.admin.getRiskHistogram(), OPERATOR_TOKEN,
+          io.clearinghouse.protocol.v1.GetRiskHistogramRequest.newBuilder().setInstrument(PERP).build());
+      assertEquals(3, histogram.getPositions());
+      assertEquals(1, histogram.getWithoutLiquidationPrice());
+      long[] expected = new long[histogram.getBucketsCount()];
+      for (var p : first.getPositionsList()) {
+        for (int i = 0; i < histogram.getBucketsCount(); i++) {
+          var b = histogram.getBuckets(i);
+          boolean in = i == 0 ? p.getDistanceToLiquidationPpm() <= 0 : p.getDistanceToLiquidationPpm() >= b.getFromPpm()
+              && (b.getToPpm() < 0 || p.getDistanceToLiquidationPpm() < b.getToPpm());
+          expected[i] += in ? 1 : 0;
+        }
+      }
+      assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(histogram.getBucketsList().stream()
+          .mapToLong(io.clearinghouse.protocol.v1.RiskBucket::getPositions).toArray()));
+      assertEquals("5-10%", histogram.getBuckets(2).getLabel());
+      assertEquals(1, histogram.getBuckets(2).getPositions(), histogram.toString());
+      refused(h.admin.getRiskHistogram(), OPERATOR_TOKEN,
+          io.clearinghouse.protocol.v1.GetRiskHistogramRequest.newBuilder().setInstrument("DOGE").build(),
+          Code.INVALID_ARGUMENT, Rejection.UNKNOWN_INSTRUMENT);
+      refused(h.admin.getRiskHistogram(), ALICE_TOKEN,
+          io.clearinghouse.protocol.v1.GetRiskHistogramRequest.newBuilder().setInstrument(PERP).build(),
+          Code.PERMISSION_DENIED, Rejection.WRONG_ROLE);
       h.auditClean();
     }
   }

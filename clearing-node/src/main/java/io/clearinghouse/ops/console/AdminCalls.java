@@ -69,6 +69,8 @@ final class AdminCalls {
         Map.entry("StressTest", new Call<>(StressTestRequest.getDefaultInstance(), admin::stressTest)),
         Map.entry("ListClosestToLiquidation", new Call<>(ListClosestToLiquidationRequest.getDefaultInstance(),
             admin::listClosestToLiquidation)),
+        Map.entry("GetRiskHistogram", new Call<>(io.clearinghouse.protocol.v1.GetRiskHistogramRequest.getDefaultInstance(),
+            admin::getRiskHistogram)),
         Map.entry("GetStressHistory", new Call<>(GetStressHistoryRequest.getDefaultInstance(), admin::getStressHistory)),
         Map.entry("SetLiquidationHalt", new Call<>(SetLiquidationHaltRequest.getDefaultInstance(),
             admin::setLiquidationHalt)));

@@ -33,11 +33,16 @@ import org.apache.pekko.stream.javadsl.Source;
  * (an instrument going stale or fresh, liquidations halted or resumed, unusual volatility starting
  * or ending, a liquidation starting or finishing), {@code liquidation} (a liquidation of the last
  * hour that is new or changed, the operator API's whole record) and {@code cascade} (how many of
- * the last hour's liquidations run and how many finished). Liquidations are read with the operator
- * call {@code ListLiquidations} every {@link #POLL}, as the caller (its token), never from tags.
+ * the last hour's liquidations run and how many finished, and the cluster's cascade view as {@code
+ * GET /cascade} gives it: liquidations pending, started and settled per second). Every {@link #POLL}
+ * the cluster's counts are read (cheap: each node's in-memory counters); the liquidations
+ * themselves are read with the operator call {@code ListLiquidations}, as the caller (its token),
+ * never from tags, only when a liquidation started or settled since the last read, or {@link
+ * #REFRESH} after it (a step of a running one), so an idle console costs no journal reads.
  */
 final class ConsoleEvents {
   static final Duration POLL = Duration.ofSeconds(2);
+  static final Duration REFRESH = Duration.ofSeconds(30);
   private static final Duration WINDOW = Duration.ofHours(1);
   private static final int BUFFER = 1024;
 
@@ -48,6 +53,12 @@ final class ConsoleEvents {
   /** Liquidation id to the outcome last sent ("" while running); touched by the poll stage only. */
   private final Map<String, String> sent = new HashMap<>();
   private boolean firstPoll = true;
+  /** The cluster's started and settled counts at the last read of the liquidations; its time. Poll stage only. */
+  private long seenStarted = -1;
+  private long seenSettled = -1;
+  private long listedAt;
+  private int running;
+  private int finished;
 
   ConsoleEvents(ActorSystem<?> system, ConsoleBackend backend, Metadata caller) {
     this.system = system;
@@ -115,19 +126,57 @@ final class ConsoleEvents {
   }
 
   private CompletionStage<List<ServerSentEvent>> poll() {
+    var view = NodeContext.get(system).cascadeView();
+    if (view.isEmpty()) {
+      return list().thenApply(events -> withCascade(events, null));
+    }
+    return view.get().thenCompose(cluster -> {
+      long started = cluster.path("started").asLong();
+      long settled = cluster.path("settled").asLong();
+      long now = System.currentTimeMillis();
+      boolean changed = started != seenStarted || settled != seenSettled || now - listedAt >= REFRESH.toMillis();
+      CompletionStage<List<ServerSentEvent>> read = changed ? list() : java.util.concurrent.CompletableFuture
+          .completedFuture(List.of());
+      return read.thenApply(events -> {
+        if (changed) {
+          seenStarted = started;
+          seenSettled = settled;
+          listedAt = now;
+        }
+        return withCascade(events, cluster);
+      });
+    }).exceptionally(failure -> List.of(event("problem", ConsoleRoutes.JSON.createObjectNode()
+        .put("message", AdminCalls.refusal(failure).message()))));
+  }
+
+  /** The last hour's liquidations, what changed since they were last sent. */
+  private CompletionStage<List<ServerSentEvent>> list() {
     long from = System.currentTimeMillis() - WINDOW.toMillis();
     return backend.admin().listLiquidations(AdminListLiquidationsRequest.newBuilder().setFromEpochMillis(from)
             .setLimit(500).build(), caller)
-        .thenApply(this::changes)
-        .exceptionally(failure -> List.of(event("problem", ConsoleRoutes.JSON.createObjectNode()
-            .put("message", AdminCalls.refusal(failure).message()))));
+        .thenApply(this::changes);
+  }
+
+  /** {@code events} and the {@code cascade} event: the last hour's counts and the cluster's view (null: none). */
+  private List<ServerSentEvent> withCascade(List<ServerSentEvent> events, ObjectNode cluster) {
+    List<ServerSentEvent> out = new ArrayList<>(events);
+    ObjectNode cascade = ConsoleRoutes.JSON.createObjectNode().put("running", running).put("finished", finished)
+        .put("windowMillis", WINDOW.toMillis());
+    if (cluster != null) {
+      cascade.put("pending", cluster.path("pending").asLong())
+          .put("startedPerSecond", cluster.path("startedPerSecond").asText())
+          .put("settledPerSecond", cluster.path("settledPerSecond").asText())
+          .put("unanswered", cluster.path("unanswered").size());
+    }
+    out.add(event("cascade", cascade));
+    return out;
   }
 
   private List<ServerSentEvent> changes(LiquidationList list) {
     List<ServerSentEvent> out = new ArrayList<>();
-    int running = 0;
+    int runningNow = 0;
     for (Liquidation l : list.getLiquidationsList()) {
-      running += l.getOutcome().isEmpty() ? 1 : 0;
+      runningNow += l.getOutcome().isEmpty() ? 1 : 0;
       String before = sent.put(l.getLiquidationId(), l.getOutcome());
       if (before != null && before.equals(l.getOutcome())) {
         continue;
@@ -144,8 +193,8 @@ final class ConsoleEvents {
       }
     }
     firstPoll = false;
-    out.add(event("cascade", ConsoleRoutes.JSON.createObjectNode().put("running", running)
-        .put("finished", list.getLiquidationsCount() - running).put("windowMillis", WINDOW.toMillis())));
+    running = runningNow;
+    finished = list.getLiquidationsCount() - runningNow;
     return out;
   }
 
