@@ -15,12 +15,14 @@ class Review16MarginTest {
    * whose resting orders alone could take its position beyond the whole cap is accepted, order by
    * order, because resting orders are never in the open interest. OI cap 250,000 (5 BTC at 50,000);
    * OI 0; the account already rests 4.9 BTC of buys and now adds 4.9 BTC more: exposure after 9.8 BTC
-   * (490,000), i.e. the account alone would hold twice the instrument's cap once both fill.
+   * (490,000), i.e. the account alone would hold twice the instrument's cap once both fill. (Fix:
+   * the check takes the lots the account holds on the side, here none, and counts the rest of its
+   * exposure after, its resting orders included, in the open interest after.)
    */
   @Test
   void openInterestCapIgnoresTheAccountsOwnRestingOrders() {
     ConcentrationRules.Limits oiCapOnly = new ConcentrationRules.Limits(250_000 * USDT, 0, 0, 0);
-    ConcentrationRules.Verdict verdict = ConcentrationRules.check(oiCapOnly, 4_900, 9_800, 0, 500_000, 100);
+    ConcentrationRules.Verdict verdict = ConcentrationRules.check(oiCapOnly, 4_900, 9_800, 0, 0, 500_000, 100);
     assertEquals(ConcentrationRules.Verdict.OPEN_INTEREST_LIMIT, verdict,
         "an order whose account's exposure after it (9.8 BTC = 490,000) exceeds the open-interest cap (250,000)");
   }
