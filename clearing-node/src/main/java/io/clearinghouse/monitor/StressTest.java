@@ -311,6 +311,10 @@ public final class StressTest {
       total.add(r.folded());
       deficits.addAll(r.deficits());
       largest.addAll(r.largest());
+      if (r.truncated() > 0) {
+        // A simulation stopped at LiquidationSimulation.MAX_CLOSES: that account's figures are half a liquidation.
+        approximate = true;
+      }
       if (r.foldedDeficitAccounts() > 0) {
         approximate = true;
         r.foldedNeed().forEach((symbol, amount) -> {
