@@ -187,6 +187,13 @@ public final class StressTest {
         at.put(symbol, after);
         moved.add(new ShockedMark(symbol, before, after));
       }
+      if (moved.isEmpty()) {
+        // A named scenario whose every instrument lacks a fresh mark would be evaluated unshocked
+        // and report nothing at risk: a feed outage must not read as "BTC -46% harms no one".
+        throw new RejectedException(Rejection.MARK_STALE, "scenario " + s.name() + " has nothing to shock: none of "
+            + String.join(", ", new TreeMap<>(s.shocks()).keySet()) + " has a fresh mark; retry when their index is"
+            + " fresh");
+      }
       evaluated.add(new Scenario(s.name(), at));
       shocked.put(s.name(), moved);
     }

@@ -53,4 +53,31 @@ class Review16StressTest {
     assertEquals(RejectedException.class, thrown.getClass(), "was " + thrown);
     assertEquals(Rejection.MARK_STALE, ((RejectedException) thrown).reason());
   }
+
+  /**
+   * (Added with the fix.) A scheduled run refused (here: its only scenario has nothing fresh to
+   * shock) is counted in the metrics, not only logged: the last good run's levels stay otherwise.
+   */
+  @Test
+  void aFailedScheduledRunIsCounted() {
+    org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit testKit =
+        org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit.create();
+    try {
+      MarkPrices marks = MarkPrices.local(Clock.systemUTC(), Duration.ofMinutes(1));
+      marks.accept(new Mark(PERP, 500_000, 1, System.currentTimeMillis() - 3_600_000));
+      StressSettings settings = StressSettings.fromConfig(ConfigFactory.load(), INSTRUMENTS);
+      StressTest stress = new StressTest(null, INSTRUMENTS, marks, null, settings);
+      io.clearinghouse.metrics.Metrics metrics = new io.clearinghouse.metrics.Metrics();
+      StressSettings.Schedule schedule = new StressSettings.Schedule(Duration.ofHours(1), List.of("2020-03-12"),
+          400_000, 900_000, 10);
+      testKit.spawn(StressSchedule.behavior(stress, schedule, metrics, Clock.systemUTC()));
+      testKit.createTestProbe().awaitAssert(() -> {
+        String scraped = metrics.scrape();
+        assertEquals(true, scraped.contains("clearinghouse_stress_runs_failed_total 1.0"), scraped);
+        return null;
+      });
+    } finally {
+      testKit.shutdownTestKit();
+    }
+  }
 }
