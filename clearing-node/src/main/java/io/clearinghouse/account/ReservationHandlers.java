@@ -149,7 +149,9 @@ final class ReservationHandlers {
           + " against the mark " + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
           + " of equity carrying the position: a closing order may be priced no worse than its bankruptcy price");
       // A reducing order needs no margin: it must never be blocked by the deficit it reduces.
-      case ACCEPTED -> concentration(cmd, instrument, cost, reference, available);
+      case ACCEPTED -> concentration(cmd, instrument, cost,
+          Long.signum(holding.lots()) == Long.signum(cmd.signedLots()) ? Math.abs(holding.lots()) : 0, reference,
+          available);
     };
   }
 
@@ -197,13 +199,14 @@ final class ReservationHandlers {
 
   /** The concentration and open-interest limits of issue 16, then the reservation. */
   private ReplyEffect<Event, State> concentration(ReserveMargin cmd, io.clearinghouse.margin.Instrument instrument,
-      OrderRules.Cost cost, long markTicks, long available) {
+      OrderRules.Cost cost, long heldOnSideLots, long markTicks, long available) {
     var limits = instruments.spec(cmd.instrument()).limits();
     io.clearinghouse.margin.ConcentrationRules.Verdict verdict;
     long interest = openInterest.applyAsLong(cmd.instrument());
     try {
+      // The open interest after counts every lot the account's orders on this side could still open.
       verdict = io.clearinghouse.margin.ConcentrationRules.check(limits, cost.openingLots(), cost.exposureAfter(),
-          interest, markTicks, instrument.notionalMultiplier());
+          heldOnSideLots, interest, markTicks, instrument.notionalMultiplier());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }

@@ -426,7 +426,8 @@ public final class AdminGrpcService implements AdminServicePowerApi {
           var b = io.clearinghouse.protocol.v1.StressRun.newBuilder().setEpochMillis(run.epochMillis())
               .setScenario(run.scenario()).setAccountsLiquidated(run.accountsLiquidated())
               .setNotionalToClose(mapping.money(run.notional())).setDeficits(mapping.money(run.deficits()))
-              .setLevel(run.level().name());
+              .setLevel(run.level().name()).setNodes(run.nodes()).setNodesAnswered(run.nodesAnswered())
+              .setApproximate(run.approximate());
           for (var f : run.funds()) {
             b.addFunds(io.clearinghouse.protocol.v1.StressFundLevel.newBuilder().setFund(f.fund())
                 .setFreeBalance(mapping.money(f.freeBalance())).setDeficit(mapping.money(f.deficit()))

@@ -103,9 +103,11 @@ final class RiskCommands {
         .setLimit(limit).build(), io.clearinghouse.protocol.v1.StressHistory.getDefaultInstance()), history -> {
           StringBuilder text = new StringBuilder();
           for (var run : history.getRunsList()) {
-            line(text, "%s  %-12s %-7s liquidated %d, to close %s, deficits %s", java.time.Instant.ofEpochMilli(
+            line(text, "%s  %-12s %-7s liquidated %d, to close %s, deficits %s%s%s", java.time.Instant.ofEpochMilli(
                 run.getEpochMillis()), run.getScenario(), run.getLevel(), run.getAccountsLiquidated(),
-                run.getNotionalToClose(), run.getDeficits());
+                run.getNotionalToClose(), run.getDeficits(), run.getNodesAnswered() < run.getNodes()
+                    ? ", nodes answered " + run.getNodesAnswered() + " of " + run.getNodes() : "",
+                run.getApproximate() ? " (approximate)" : "");
             run.getFundsList().forEach(f -> line(text, "    fund %-16s %-7s loss %s of free %s (%s)", f.getFund(),
                 f.getLevel(), f.getDeficit(), f.getFreeBalance(), f.getShare()));
           }
@@ -166,7 +168,8 @@ final class RiskCommands {
   }
 
   private static void scenario(StringBuilder text, StressScenarioResult r) {
-    line(text, "scenario      %s%s", r.getName(), r.getApproximate() ? "  (approximate: see max-deficit-accounts-per-node)"
+    line(text, "scenario      %s%s", r.getName(), r.getApproximate() ? "  (approximate: see max-deficit-accounts-per-node"
+        + " and liquidation-min-slice-share)"
         : "");
     for (ShockedMark m : r.getMarksList()) {
       line(text, "mark          %s %s -> %s", m.getInstrument(), m.getMarkBefore(), m.getMarkAfter());

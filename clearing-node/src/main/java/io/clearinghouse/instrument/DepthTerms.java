@@ -11,6 +11,13 @@ package io.clearinghouse.instrument;
 public record DepthTerms(long thinBelow, long closeSharePpm, long minSliceSharePpm) {
   public static final DepthTerms NONE = new DepthTerms(0, 0, 0);
 
+  /**
+   * The least {@code liquidation-min-slice-share} the configuration accepts (0.1%): without a floor
+   * an empty published depth closes one lot at a time, and a large position's plan (in the saga and
+   * in the stress test's simulation, which stops at LiquidationSimulation.MAX_CLOSES) never ends.
+   */
+  public static final long MIN_SLICE_FLOOR_PPM = 1_000;
+
   public DepthTerms(long thinBelow, long closeSharePpm) {
     this(thinBelow, closeSharePpm, 0);
   }

@@ -262,7 +262,7 @@ final class SpecReader {
               amount("max-account-position"), percent("max-account-share", 0, Ppm.MILLION),
               amount("account-share-from")), volatilityMargin(), openInterestMargin(),
           new DepthTerms(amount("thin-market-depth"), percent("liquidation-depth-share", 0, Ppm.MILLION),
-              percent("liquidation-min-slice-share", 0, Ppm.MILLION)),
+              percent("liquidation-min-slice-share", DepthTerms.MIN_SLICE_FLOOR_PPM, Ppm.MILLION)),
           expiry == null ? null : expiryTerms(expiry));
     }
 

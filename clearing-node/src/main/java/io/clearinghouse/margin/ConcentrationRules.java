@@ -36,12 +36,30 @@ public final class ConcentrationRules {
   /**
    * The order's verdict: it opens {@code openingLots} and could grow the account's position on its
    * side to {@code exposureAfterLots} ({@link OrderRules.Cost}); the instrument's open interest is
-   * {@code openInterestLots} (one side's lots) at {@code markTicks}.
+   * {@code openInterestLots} (one side's lots) at {@code markTicks}. The account is taken to hold
+   * the rest of that exposure ({@code exposureAfterLots - openingLots}, no other resting orders);
+   * see the next for an account with other open orders on the side.
    *
    * @throws ArithmeticException when a figure overflows
    */
   public static Verdict check(Limits limits, long openingLots, long exposureAfterLots, long openInterestLots,
       long markTicks, long multiplier) {
+    return check(limits, openingLots, exposureAfterLots, Math.max(0, Math.abs(exposureAfterLots) - Math.abs(openingLots)),
+        openInterestLots, markTicks, multiplier);
+  }
+
+  /**
+   * As above, with the lots the account holds now on the order's side ({@code heldOnSideLots}, 0
+   * when its position is on the other side or flat). The open interest after the order counts every
+   * lot the account's open orders on that side (this one included) could still open, that is its
+   * exposure after them less what it holds ({@code exposureAfterLots - heldOnSideLots}), not only
+   * this order's: resting orders are never in the reported open interest, and judged one by one
+   * they would each pass the cap.
+   *
+   * @throws ArithmeticException when a figure overflows
+   */
+  public static Verdict check(Limits limits, long openingLots, long exposureAfterLots, long heldOnSideLots,
+      long openInterestLots, long markTicks, long multiplier) {
     if (openingLots == 0 || !limits.any()) {
       return Verdict.ACCEPTED;
     }
@@ -49,7 +67,9 @@ public final class ConcentrationRules {
     if (limits.maxAccountPosition() > 0 && exposure > limits.maxAccountPosition()) {
       return Verdict.ACCOUNT_POSITION_LIMIT;
     }
-    long interestAfter = Math.addExact(Math.max(0, openInterestLots), Math.abs(openingLots));
+    long pendingOpening = Math.max(Math.abs(openingLots),
+        Math.subtractExact(Math.absExact(exposureAfterLots), Math.max(0, heldOnSideLots)));
+    long interestAfter = Math.addExact(Math.max(0, openInterestLots), pendingOpening);
     long interest = MarginMath.notional(interestAfter, markTicks, multiplier);
     if (limits.maxOpenInterest() > 0 && interest > limits.maxOpenInterest()) {
       return Verdict.OPEN_INTEREST_LIMIT;

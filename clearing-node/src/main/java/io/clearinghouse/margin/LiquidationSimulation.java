@@ -24,8 +24,13 @@ import java.util.List;
 public final class LiquidationSimulation {
   private LiquidationSimulation() {}
 
-  /** A guard against a plan that never ends (it always does: every close reduces a position). */
-  static final int MAX_CLOSES = 10_000;
+  /**
+   * A guard against a plan that never ends (it always does: every close reduces a position), and a
+   * bound on the work per account: an outcome that reaches it stops there and says so
+   * ({@link Outcome#truncated}; the stress test's report is then approximate), where the saga goes
+   * on closing. Tiny slices (a thin market with a small {@code liquidation-min-slice-share}) reach it.
+   */
+  public static final int MAX_CLOSES = 10_000;
 
   /**
    * One close: {@code slot} of its instrument, the signed lots closed, the price, whether it was
@@ -41,12 +46,18 @@ public final class LiquidationSimulation {
    * the policy cover); {@code penaltyApplied}, what of the need its own penalties cover;
    * {@code hold}, the largest amount the fund would have been asked to hold before a backstop close
    * (that close's loss beyond bankruptcy plus earlier isolated shortfalls); {@code waiting}: the
-   * account is at or below maintenance but a position has no usable mark (the saga would wait).
+   * account is at or below maintenance but a position has no usable mark (the saga would wait);
+   * {@code truncated}: the plan was stopped at {@link #MAX_CLOSES} closes with positions still to
+   * close (its figures are those of a half-finished liquidation: approximate).
    */
   public record Outcome(boolean triggered, boolean waiting, List<Close> closes, long need, long penaltyApplied,
-      long hold) {
+      long hold, boolean truncated) {
     public Outcome {
       closes = List.copyOf(closes);
+    }
+
+    public Outcome(boolean triggered, boolean waiting, List<Close> closes, long need, long penaltyApplied, long hold) {
+      this(triggered, waiting, closes, need, penaltyApplied, hold, false);
     }
 
     public boolean liquidated() {
@@ -160,11 +171,16 @@ public final class LiquidationSimulation {
     long shortfalls = 0;
     long hold = 0;
     long balance = cash;
-    while (closes.size() < MAX_CLOSES) {
+    boolean truncated = false;
+    while (true) {
       int[] index = new int[sims.length];
       AccountRisk evaluation = evaluate(balance, sims, markTicks, index, -1, 0, 0, tiersBySlot);
       int chosen = LiquidationRules.nextClose(evaluation);
       if (chosen < 0) {
+        break;
+      }
+      if (closes.size() >= MAX_CLOSES) {
+        truncated = true;
         break;
       }
       Sim s = sims[index[chosen]];
@@ -212,7 +228,7 @@ public final class LiquidationSimulation {
     for (Close c : closes) {
       penalties = Math.addExact(penalties, c.penalty());
     }
-    return new Outcome(true, false, closes, need, ReserveRules.penaltyDraw(need, penalties), hold);
+    return new Outcome(true, false, closes, need, ReserveRules.penaltyDraw(need, penalties), hold, truncated);
   }
 
   /**

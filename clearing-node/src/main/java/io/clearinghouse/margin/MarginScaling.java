@@ -136,7 +136,10 @@ public final class MarginScaling {
    * Maintenance after the initial scale became {@code targetPpm} at {@code nowMillis}: loosened at
    * once to a target more than the band below; a target more than the band above raises a warning
    * (kept, at the newest target, while the target stays there) and is applied on a later call
-   * once the warning period has passed; a warning whose target fell back is withdrawn.
+   * once the warning period has passed; a warning is withdrawn only once the target falls to or
+   * below the maintenance in force: a target that dips into the band above it keeps the warning
+   * and its clock (else a target far above maintenance that touches the band once every warning
+   * period would keep maintenance loose for ever).
    */
   public static Maintenance follow(VolatilityTerms terms, Maintenance now, long targetPpm, long nowMillis) {
     long band = terms.hysteresisPpm();
@@ -151,6 +154,9 @@ public final class MarginScaling {
     }
     if (targetPpm < now.scalePpm() && now.scalePpm() - targetPpm > band) {
       return new Maintenance(Math.max(MarginMath.PPM, targetPpm), 0, 0);
+    }
+    if (now.warning() && targetPpm > now.scalePpm()) {
+      return now;
     }
     return now.warning() ? new Maintenance(now.scalePpm(), 0, 0) : now;
   }

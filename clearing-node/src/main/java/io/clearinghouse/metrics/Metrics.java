@@ -127,6 +127,14 @@ public final class Metrics implements PriceMetrics {
           + "(+Inf: a deficit against an empty fund).").labelNames("scenario", "fund").register(registry);
   final Counter stressRuns = Counter.build("clearinghouse_stress_runs_total",
       "Scenarios the stress schedule has run on this node.").register(registry);
+  final Counter stressRunsFailed = Counter.build("clearinghouse_stress_runs_failed_total",
+      "Scheduled stress runs that failed on this node (refused, such as a scenario with no fresh mark to shock, or "
+          + "no margin monitor answering): the levels of the last good run stay as they were.").register(registry);
+
+  /** A scheduled stress run failed (its reason is logged). */
+  public void stressRunFailed() {
+    stressRunsFailed.inc();
+  }
 
   /** A fund's share of a scheduled stress run, for the metrics. */
   /** {@code sharePpm}: a fund's stressed loss against its free balance; Long.MAX_VALUE: no free balance. */

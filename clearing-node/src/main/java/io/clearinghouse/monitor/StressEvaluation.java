@@ -82,15 +82,23 @@ public final class StressEvaluation {
   /**
    * A node's result for one scenario. {@code folded} adds up the liquidations that need no cover
    * (and, beyond the cap, deficit accounts on their backstop path: {@code foldedNeed} by cover
-   * instrument, their need less their own penalties).
+   * instrument, their need less their own penalties). {@code truncated}: the liquidated accounts
+   * whose simulation stopped at LiquidationSimulation.MAX_CLOSES (their figures are approximate).
    */
   public record NodeResult(String scenario, long accountsEvaluated, long accountsLiquidated, long waiting,
       Path folded, List<DeficitAccount> deficits, long foldedDeficitAccounts, Map<String, Long> foldedNeed,
-      List<AccountFigures> largest) implements CborSerializable {
+      List<AccountFigures> largest, long truncated) implements CborSerializable {
     public NodeResult {
       deficits = List.copyOf(deficits);
       foldedNeed = Map.copyOf(foldedNeed);
       largest = List.copyOf(largest);
+    }
+
+    public NodeResult(String scenario, long accountsEvaluated, long accountsLiquidated, long waiting, Path folded,
+        List<DeficitAccount> deficits, long foldedDeficitAccounts, Map<String, Long> foldedNeed,
+        List<AccountFigures> largest) {
+      this(scenario, accountsEvaluated, accountsLiquidated, waiting, folded, deficits, foldedDeficitAccounts,
+          foldedNeed, largest, 0);
     }
   }
 
@@ -170,6 +178,7 @@ public final class StressEvaluation {
       long liquidated = 0;
       long waiting = 0;
       long foldedDeficits = 0;
+      long truncated = 0;
       PathSum folded = new PathSum();
       Map<String, Long> foldedNeed = new TreeMap<>();
       List<DeficitAccount> deficits = new ArrayList<>();
@@ -195,6 +204,9 @@ public final class StressEvaluation {
           continue;
         }
         liquidated++;
+        if (outcome.truncated()) {
+          truncated++;
+        }
         Path backstop = path(outcome, symbols, terms);
         if (outcome.need() > 0 || outcome.hold() > 0) {
           String cover = symbols[outcome.coverSlot()];
@@ -218,7 +230,7 @@ public final class StressEvaluation {
         largest.subList(Math.max(0, query.detail()), largest.size()).clear();
       }
       results.add(new NodeResult(scenario.name(), evaluated, liquidated, waiting, folded.path(), deficits,
-          foldedDeficits, foldedNeed, largest));
+          foldedDeficits, foldedNeed, largest, truncated));
     }
     return results;
   }

@@ -33,9 +33,13 @@ public final class StressSchedule {
   public record FundLevel(String fund, long freeBalance, long deficit, long sharePpm, Level level)
       implements CborSerializable {}
 
-  /** One scenario of one run. */
+  /**
+   * One scenario of one run; {@code nodes} margin monitors were asked, {@code nodesAnswered} answered
+   * in time (the accounts of the others are not in the figures); {@code approximate} as in the report.
+   */
   public record Run(long epochMillis, String scenario, long accountsLiquidated, long notional, long deficits,
-      List<FundLevel> funds, Level level) implements CborSerializable {
+      List<FundLevel> funds, Level level, int nodes, int nodesAnswered, boolean approximate)
+      implements CborSerializable {
     public Run {
       funds = List.copyOf(funds);
     }
@@ -101,6 +105,9 @@ public final class StressSchedule {
         } else if (message instanceof Done done) {
           running[0] = false;
           if (done.failure() != null) {
+            // Counted as well as logged: a run refused (a scenario with no fresh mark to shock, no
+            // monitor answering) must not leave the last run's levels looking current.
+            metrics.stressRunFailed();
             context.getLog().warn("Scheduled stress test failed (run again next time): {}", done.failure());
           }
           for (Run run : done.runs()) {
@@ -153,7 +160,8 @@ public final class StressSchedule {
         }
       }
       long notional = r.notional().values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
-      runs.add(new Run(epochMillis, r.name(), r.accountsLiquidated(), notional, r.deficits(), funds, worst));
+      runs.add(new Run(epochMillis, r.name(), r.accountsLiquidated(), notional, r.deficits(), funds, worst,
+          report.nodes(), report.nodesAnswered(), r.approximate()));
     }
     return runs;
   }

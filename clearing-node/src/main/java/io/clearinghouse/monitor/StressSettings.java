@@ -65,7 +65,13 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
       throw new ConfigException.BadValue(KEY + ".ladder", "must name at least one shock, such as \"-5%\"");
     }
     for (String step : steps) {
-      ladder.add(shock(step, KEY + ".ladder"));
+      long ppm = shock(step, KEY + ".ladder");
+      // Each step names its scenario: a step given twice ("-5%" and "-5.0%") would fail every ladder request.
+      if (ladder.contains(ppm)) {
+        throw new ConfigException.BadValue(KEY + ".ladder", "the step " + step.trim() + " is given twice ("
+            + io.clearinghouse.common.Ppm.format(ppm) + ")");
+      }
+      ladder.add(ppm);
     }
     Map<String, Map<String, Long>> scenarios = new LinkedHashMap<>();
     List<? extends ConfigObject> entries = stress.getObjectList("scenarios");

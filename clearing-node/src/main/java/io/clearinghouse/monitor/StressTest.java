@@ -187,6 +187,13 @@ public final class StressTest {
         at.put(symbol, after);
         moved.add(new ShockedMark(symbol, before, after));
       }
+      if (moved.isEmpty()) {
+        // A named scenario whose every instrument lacks a fresh mark would be evaluated unshocked
+        // and report nothing at risk: a feed outage must not read as "BTC -46% harms no one".
+        throw new RejectedException(Rejection.MARK_STALE, "scenario " + s.name() + " has nothing to shock: none of "
+            + String.join(", ", new TreeMap<>(s.shocks()).keySet()) + " has a fresh mark; retry when their index is"
+            + " fresh");
+      }
       evaluated.add(new Scenario(s.name(), at));
       shocked.put(s.name(), moved);
     }
@@ -311,6 +318,10 @@ public final class StressTest {
       total.add(r.folded());
       deficits.addAll(r.deficits());
       largest.addAll(r.largest());
+      if (r.truncated() > 0) {
+        // A simulation stopped at LiquidationSimulation.MAX_CLOSES: that account's figures are half a liquidation.
+        approximate = true;
+      }
       if (r.foldedDeficitAccounts() > 0) {
         approximate = true;
         r.foldedNeed().forEach((symbol, amount) -> {

@@ -71,14 +71,18 @@ public final class MarginScales {
     return scales;
   }
 
-  /** Recomputes the instrument's volatility scales at {@code mark} (its index already updated). */
+  /**
+   * Recomputes the instrument's volatility scales at {@code mark} (its index already updated),
+   * once the index has {@code clearinghouse.volatility.min-steps} steps; until then they stay.
+   */
   public void accept(Mark mark) {
     Entry entry = entries.get(mark.instrument());
     if (entry == null) {
       return;
     }
     MarginScaling.VolatilityTerms terms = instruments.spec(mark.instrument()).volatilityMargin();
-    if (!terms.on()) {
+    if (!terms.on() || !volatility.settled(mark.instrument())) {
+      // Too few steps to judge (after a start or a gap longer than the long window): the scales stay.
       return;
     }
     synchronized (entry) {

@@ -59,8 +59,8 @@ public final class VolatilityBoard {
     }
   }
 
-  /** One step between consecutive marks: when it ended and its squared return. */
-  private record Step(long epochMillis, long squared) {}
+  /** One step between consecutive marks: when it started (the previous mark) and ended, and its squared return. */
+  private record Step(long startMillis, long epochMillis, long squared) {}
 
   /** One instrument's steps within the long window, with running sums for both windows. */
   private static final class Series {
@@ -100,7 +100,7 @@ public final class VolatilityBoard {
     synchronized (s) {
       if (s.lastTicks > 0 && mark.epochMillis() >= s.lastMillis) {
         long squared = Volatility.squared(Volatility.returnPpm(s.lastTicks, mark.priceTicks()));
-        s.steps.addLast(new Step(mark.epochMillis(), squared));
+        s.steps.addLast(new Step(s.lastMillis, mark.epochMillis(), squared));
         s.longSum = Math.addExact(s.longSum, squared);
       } else if (s.lastTicks > 0) {
         return;
@@ -125,14 +125,15 @@ public final class VolatilityBoard {
       if (step.epochMillis() <= shortStart) {
         break;
       }
-      shortSum += step.squared();
+      shortSum = Math.addExact(shortSum, step.squared());
       shortSteps++;
     }
     if (s.steps.isEmpty()) {
       return Index.NONE;
     }
-    // Annualized over the time the window covers: the whole window once it is full, else since its first step.
-    long longCovered = Math.min(settings.longWindow().toMillis(), Math.max(1, now - s.steps.peekFirst().epochMillis()));
+    // Annualized over the time the window covers: the whole window once it is full, else since its
+    // first step started (the mark before it: a first step after a start or a gap covers its own time).
+    long longCovered = Math.min(settings.longWindow().toMillis(), Math.max(1, now - s.steps.peekFirst().startMillis()));
     long shortCovered = Math.min(settings.shortWindow().toMillis(), longCovered);
     long shortPpm = Volatility.annualizedPpm(shortSum, shortCovered);
     long longPpm = Volatility.annualizedPpm(s.longSum, longCovered);
@@ -149,6 +150,20 @@ public final class VolatilityBoard {
     }
     synchronized (s) {
       return s.index;
+    }
+  }
+
+  /**
+   * True once the instrument's long window holds at least {@code min-steps} steps: the index is
+   * then judged (unusual volatility) and followed by volatility-scaled margin.
+   */
+  public boolean settled(String instrument) {
+    Series s = series.get(instrument);
+    if (s == null) {
+      return false;
+    }
+    synchronized (s) {
+      return s.steps.size() >= settings.minSteps();
     }
   }
 

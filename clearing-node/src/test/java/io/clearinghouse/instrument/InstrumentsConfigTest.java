@@ -93,6 +93,8 @@ class InstrumentsConfigTest {
       "clearinghouse.instrument-defaults.liquidation-depth-share = half    | clearinghouse.instrument-defaults.liquidation-depth-share",
       "clearinghouse.instruments.0.liquidation-min-slice-share = \"101%\" | clearinghouse.instruments[0].liquidation-min-slice-share",
       "clearinghouse.instrument-defaults.liquidation-min-slice-share = -1% | clearinghouse.instrument-defaults.liquidation-min-slice-share",
+      "clearinghouse.instruments.0.liquidation-min-slice-share = \"0%\"   | clearinghouse.instruments[0].liquidation-min-slice-share",
+      "clearinghouse.instrument-defaults.liquidation-min-slice-share = \"0.09%\" | clearinghouse.instrument-defaults.liquidation-min-slice-share",
       "clearinghouse.stress.ladder = [\"-100%\"]                          | clearinghouse.stress.ladder",
       "clearinghouse.volatility.min-steps = 0                            | clearinghouse.volatility.min-steps",
       "clearinghouse.account.beginner-leverage = 200                     | clearinghouse.account.beginner-leverage"

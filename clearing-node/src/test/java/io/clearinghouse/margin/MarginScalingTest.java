@@ -123,7 +123,13 @@ class MarginScalingTest {
   void aWarningWhoseTargetFellBackIsWithdrawn() {
     var m = MarginScaling.follow(TERMS, MarginScaling.Maintenance.START, 2_000_000, 0);
     assertTrue(m.warning());
-    m = MarginScaling.follow(TERMS, m, 1_050_000, 30_000);
+    // A dip into the band (above the maintenance in force) keeps the warning and its clock (Review 16).
+    var dipped = MarginScaling.follow(TERMS, m, 1_050_000, 30_000);
+    assertTrue(dipped.warning());
+    assertEquals(0, dipped.warnedAtMillis());
+    assertEquals(PPM, dipped.scalePpm());
+    // A target back at the maintenance in force withdraws it.
+    m = MarginScaling.follow(TERMS, dipped, PPM, 30_000);
     assertFalse(m.warning());
     assertEquals(PPM, m.scalePpm());
     // A new rise starts a new warning period.

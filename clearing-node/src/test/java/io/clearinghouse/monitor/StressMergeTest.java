@@ -105,4 +105,14 @@ class StressMergeTest {
     assertEquals(List.of(100 * USDT, 0L, 200 * USDT, 300 * USDT), List.of(perp.fundDraw(), perp.capitalDraw(),
         perp.debt(), perp.loss()));
   }
+
+  /** Review 16: a node whose simulation of an account stopped at its 10,000-close bound makes the report approximate. */
+  @Test
+  void aTruncatedSimulationMakesTheReportApproximate() {
+    NodeResult truncated = new NodeResult("s", 5, 1, 0, new Path(10_000, 0, 0, 0, 0, Map.of(PERP, 1_000 * USDT),
+        Map.of(), Map.of()), List.of(), 0, Map.of(), List.of(), 1);
+    var report = STRESS.merge(new StressEvaluation.Scenario("s", Map.of(PERP, 490_000L)), List.of(),
+        List.of(truncated), List.of(fund(PERP, 100 * USDT, 0, Map.of(), true)), 10);
+    assertTrue(report.approximate());
+  }
 }

@@ -96,6 +96,10 @@ class StressSettingsTest {
         new StressTest.Report(List.of(report(loss)), 1, 1), schedule, 0).get(0).level()).toList();
     assertEquals(List.of(StressSchedule.Level.OK, StressSchedule.Level.WARNING, StressSchedule.Level.WARNING,
         StressSchedule.Level.ACTION), levels);
+    // Review 16: the monitors asked and answered, and whether approximate, are kept with the run.
+    StressSchedule.Run run = StressSchedule.runs(new StressTest.Report(List.of(report(0)), 3, 2), schedule, 0).get(0);
+    assertEquals(List.of(3, 2), List.of(run.nodes(), run.nodesAnswered()));
+    assertEquals(false, run.approximate());
   }
 
   private static StressTest.ScenarioReport report(long loss) {
