@@ -655,6 +655,8 @@ public final class AccountEntity
   /** Trade sides passed in a check and not yet applied; in memory, held for at most the ask timeout. */
   private final PendingSides pending;
   private final SettlingSides settlingSides;
+  /** Recovered and asking the registers about the remembered sides: other commands are stashed until they answer. */
+  private boolean awaitingSides;
   private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
@@ -681,6 +683,8 @@ public final class AccountEntity
           if (settlingSides != null && state instanceof Account account) {
             List<Long> unconfirmed = settlingSides.unconfirmed(account);
             if (!unconfirmed.isEmpty()) {
+              // Commands wait for the answer (or the ask's timeout), then run in their order.
+              awaitingSides = true;
               askRegisters(unconfirmed, (unfinished, failure) -> new SidesAnswered(unconfirmed, unfinished, failure));
             }
           }
@@ -736,8 +740,15 @@ public final class AccountEntity
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     Handlers handlers = new Handlers();
-    return (state, command) -> state instanceof Account account ? handlers.opened(account, command)
-        : unopened(command);
+    return (state, command) -> {
+      if (awaitingSides && !(command instanceof SidesAnswered || command instanceof SideSettled
+          || command instanceof AskSides)) {
+        // Recovered with sides whose registers may still undo them, not yet asked about: nothing
+        // is judged as if every remembered side could be undone (they were settled long ago).
+        return Effect().stash();
+      }
+      return state instanceof Account account ? handlers.opened(account, command) : unopened(command);
+    };
   }
 
   /** Commands to an id that was never opened: only Open opens it; everything else is refused or ignored. */
@@ -877,7 +888,8 @@ public final class AccountEntity
         if (!settlingSides.unconfirmed(account).isEmpty()) {
           askSidesLater();
         }
-        return Effect().noReply();
+        awaitingSides = false;
+        return Effect().noReply().thenUnstashAll();
       } else if (command instanceof AskSides) {
         List<Long> unconfirmed = settlingSides == null ? List.of() : settlingSides.unconfirmed(account);
         if (!unconfirmed.isEmpty()) {
@@ -992,6 +1004,9 @@ public final class AccountEntity
     } catch (RuntimeException e) {
       asked = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
+    // Never longer than an ask: commands stashed after a recovery wait at most this long.
+    asked = asked.toCompletableFuture().orTimeout(settings.askTimeout().toMillis(),
+        java.util.concurrent.TimeUnit.MILLISECONDS);
     context.pipeToSelf(asked, (unfinished, failure) -> answer.apply(unfinished == null ? List.of() : unfinished,
         failure == null ? null : failure.toString()));
   }

@@ -79,7 +79,12 @@ public final class TradeRegister
     /** The seller's side was sent before (maybe applied) and the seller refuses the sequence as too old. */
     SELLER_APPLIED,
     /** The buyer's side is being reversed and the buyer cannot tell whether it reversed it already. */
-    BUYER_REVERSED
+    BUYER_REVERSED,
+    /**
+     * A refused trade's fenced account no longer remembers the sequence: whether a late send of
+     * its side was applied (and must be reversed) before it forgot.
+     */
+    FENCED
   }
 
   /** What an account's journal says of its side (a fee if applied and not reversed). */
@@ -336,6 +341,8 @@ public final class TradeRegister
      */
     TradeRefused refusal;
     String fenced;
+    /** The fenced account's journal holds the side applied with this fee: the next fence send is verified (once). */
+    Long fencedFee;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
   }
 
@@ -494,8 +501,14 @@ public final class TradeRegister
     if (drive.refusal != null) {
       // Reversing a sequence an account never applied marks it never to be applied (and undoes it
       // if a late send brought it in meanwhile: then neither side stands, as the refusal says).
-      answer = accounts.ask(drive.fenced, r -> new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r),
-          settings.stepTimeout());
+      Long fee = drive.fencedFee;
+      drive.fencedFee = null;
+      // Forgotten but applied (its journal says so): undone on the register's word, as the opposite fill.
+      long buyLots = drive.fenced.equals(t.buyer()) ? t.lots() : -t.lots();
+      answer = accounts.ask(drive.fenced, r -> fee == null
+          ? new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, r)
+          : new AccountEntity.ReverseTradeSide(t.tradeId(), sequence, t.instrument(), buyLots, t.priceTicks(), fee,
+              true, r), settings.stepTimeout());
     } else if (entry.status() == Status.UNWINDING) {
       // With the side's content and fee: a buyer that has forgotten the sequence still reverses it
       // (the register knows it applied it).
@@ -584,10 +597,13 @@ public final class TradeRegister
     TradeContent t = entry.trade();
     if (drive.refusal != null) {
       if (reply instanceof AccountEntity.TradeSideReverted || reply instanceof AccountEntity.Rejected fenced
-          && (fenced.reason() == Rejection.TRADE_TOO_OLD || fenced.reason() == Rejection.ACCOUNT_NOT_FOUND)) {
-        // Marked (or too old for the account to apply anything late, or no account to apply it):
-        // the trade is refused for good.
+          && fenced.reason() == Rejection.ACCOUNT_NOT_FOUND) {
+        // Marked (or no account to apply it): the trade is refused for good.
         return finish(drive.refusal);
+      }
+      if (reply instanceof AccountEntity.Rejected tooOld && tooOld.reason() == Rejection.TRADE_TOO_OLD) {
+        // Forgotten: a late side may have been applied before; the account's journal says.
+        return readSide(t, sequence, answer.attempt(), Lookup.FENCED);
       }
       log.error("Trade {} (sequence {}): {} cannot mark the refused sequence yet: {}", t.tradeId(), sequence,
           drive.fenced, reply);
@@ -666,7 +682,8 @@ public final class TradeRegister
 
   /** Reads the journal of the account {@code lookup} names, for the trade at {@code sequence}. */
   private ReplyEffect<Event, State> readSide(TradeContent t, long sequence, long attempt, Lookup lookup) {
-    boolean buyer = lookup != Lookup.SELLER_APPLIED;
+    boolean buyer = lookup == Lookup.FENCED ? t.buyer().equals(driving.get(sequence).fenced)
+        : lookup != Lookup.SELLER_APPLIED;
     log.warn("Trade {} (sequence {}): {} no longer remembers the sequence; reading its journal ({})", t.tradeId(),
         sequence, buyer ? t.buyer() : t.seller(), lookup);
     context.pipeToSelf(sides.sideFee(t, buyer), (fee, failure) -> new SideRecordRead(sequence, attempt, lookup,
@@ -738,6 +755,21 @@ public final class TradeRegister
             t.tradeId(), sequence, t.buyer());
         return refuseOnceFenced(state, sequence, drive, t.seller(),
             new TradeRefused(sequence, entry.reason(), entry.message()));
+      }
+      case FENCED -> {
+        if (drive.refusal == null) {
+          return Effect().noReply();
+        }
+        if (fee.isEmpty()) {
+          // Never applied, or reversed already: nothing of the trade stands on that account.
+          return finish(drive.refusal);
+        }
+        log.warn("Trade {} (sequence {}): {} applied a late side before it forgot the sequence; reversing it",
+            t.tradeId(), sequence, drive.fenced);
+        drive.fencedFee = fee.get();
+        drive.retries = 0;
+        step(state, sequence);
+        return Effect().noReply();
       }
       default -> throw new IllegalStateException("unknown lookup " + read.lookup());
     }

@@ -80,9 +80,12 @@ class Rev10cTrackingTest {
     CompletableFuture<List<Long>> registersSlow = new CompletableFuture<>();
     ActorRef<AccountEntity.Command> recovered = spawn(id, marks, sequences -> registersSlow);
     // A flat account with about 5,000 of cash places a buy of 0.1 BTC at 70,000, 20x: about 350 of margin.
-    AccountEntity.Reply reserved = ask(recovered,
-        r -> new AccountEntity.ReserveMargin("o-1", PERP, 100, 700_000, r));
+    // Fixed: the order waits for the registers' answer (at most an ask's timeout), then is judged.
+    CompletableFuture<AccountEntity.Reply> pending = AskPattern.<AccountEntity.Command, AccountEntity.Reply>ask(recovered,
+        r -> new AccountEntity.ReserveMargin("o-1", PERP, 100, 700_000, r), Duration.ofSeconds(5), testKit.scheduler())
+        .toCompletableFuture();
     registersSlow.complete(List.of());
+    AccountEntity.Reply reserved = pending.join();
     assertInstanceOf(AccountEntity.Reserved.class, reserved,
         "a small order on a flat account with ~5,000 of cash, right after a restart: " + reserved);
   }
