@@ -24,8 +24,12 @@ import org.junit.jupiter.api.Test;
  * Review of issue 18, finding 3: the management routes may be called before Main.init has wired
  * the node (its token checks, liquidations, cascade view). Each answers 503 with a body that says
  * the node is starting, never a NullPointerException (500); the probes still answer.
+ *
+ * <p>In the integration phase (mvn verify), not mvn test: it binds the real management HTTP server,
+ * and the node's readiness checks start the Cassandra driver, which dials the configured contact
+ * point (127.0.0.1:9042) while the test runs.
  */
-class NodeRoutesBeforeStartTest {
+class NodeRoutesBeforeStartIntegrationTest {
   private static final String TOKEN = "before-start-operator";
 
   @Test

@@ -42,9 +42,12 @@ import org.junit.jupiter.api.TestInstance;
  * answers (pekko-http 1.1.0 has no request timeout on HTTP/2 at all, and on HTTP/1 its timeout
  * answers a 503 page that no gRPC client understands): a unary call ends with UNAVAILABLE
  * (TIMEOUT) after the unary timeout, a stream is left alone, and gRPC over HTTP/1 is refused.
+ *
+ * <p>In the integration phase (mvn verify), not mvn test: it binds a real server and calls it over
+ * TCP, and waits out real timeouts (some 5 s).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class GrpcGuardTest {
+class GrpcGuardIntegrationTest {
   private static final Duration UNARY_TIMEOUT = Duration.ofSeconds(1);
 
   private ActorTestKit testKit;
