@@ -513,7 +513,11 @@ final class TradingHandlers {
             cmd.priceTicks(), cmd.fee(), change.realizedPnl(), costDelta, isolatedDelta,
             holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks());
         account.apply(event);
-        List<Event> events = LateSettlement.closedAtOnce(account, List.of(event), cmd.instrument(), instruments,
+        // A reversal that leaves the account flat with its cash short settles the deficit at once,
+        // as any change that closes the last position does (no monitor watches a flat account).
+        // The funding of the forgotten side's time is not redone (no cut is known for it).
+        List<Event> events = withLateFunding(account, List.of(event), cmd.instrument(), lots, 0);
+        events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments,
             now.getAsLong(), lastSequenceNumber.getAsLong());
         return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));

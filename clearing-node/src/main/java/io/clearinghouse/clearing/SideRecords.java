@@ -28,13 +28,17 @@ public interface SideRecords {
   SideRecords UNKNOWN = (trade, buyer) -> CompletableFuture.failedFuture(new IllegalStateException(
       "no journal to read " + (buyer ? trade.buyer() : trade.seller()) + "'s side of sequence " + trade.sequence()));
 
-  /** Reads the account's events from {@code journal}, within {@code timeout}. */
+  /**
+   * Reads the account's events from {@code journal}; fails when no event came for {@code timeout}
+   * (a long journal read at a steady pace finishes however long it is: a whole-read deadline would
+   * fail it again on every retry).
+   */
   static SideRecords fromJournal(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery journal,
       java.time.Duration timeout) {
     return (trade, buyer) -> journal
         .currentEventsByPersistenceId(AccountEntity.persistenceId(buyer ? trade.buyer() : trade.seller()).id(), 0L,
             Long.MAX_VALUE)
-        .completionTimeout(timeout)
+        .idleTimeout(timeout)
         .map(EventEnvelope::event)
         .runWith(Sink.fold(Optional.<Long>empty(), (applied, event) -> fold(trade, buyer, applied, event)), system);
   }

@@ -1,6 +1,8 @@
 package io.clearinghouse.clearing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
@@ -205,5 +207,51 @@ class Rev10cTrackingTest {
     org.junit.jupiter.api.Assertions.assertEquals(0, accounts.lots(seller), "trade 91 was refused ("
         + outcome + ") and the buyer's side reversed, but the seller's side stands: the seller is short "
         + accounts.lots(seller) + " lots that no buyer holds");
+  }
+
+  /**
+   * Review 25 (read-only, M1): the verified reversal of a side the account has forgotten (the
+   * fence's journal read) closed the account's last position with its cash short and left it so:
+   * no debt recorded, no fund charged. It now settles the deficit as any change that leaves the
+   * account flat does.
+   */
+  @Test
+  void aVerifiedReversalOfAForgottenSideThatLeavesTheAccountFlatAndShortSettlesTheDeficit() {
+    String id = "rev10c-" + ids.incrementAndGet();
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(PERP, 600_000, 1, 0));
+    ActorRef<AccountEntity.Command> account = spawn(id, marks, sequences -> CompletableFuture.completedFuture(List.of()));
+    ask(account, AccountEntity.Open::unattributed);
+    ask(account, r -> new AccountEntity.Deposit("seed", 10_000 * USDT, r));
+    // The late side: a short of 1 BTC sold at 60,000 (sequence 1); closed at 50,000 (+10,000), reopened at 50,000.
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(account,
+        r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, -1_000, 600_000, true, null, "elsewhere", r)));
+    marks.accept(new Mark(PERP, 500_000, 2, 0));
+    long seq = 2;
+    for (long lots : new long[] {1_000, -1_000}) {
+      long s2 = seq++;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s2, s2, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+    // Enough trades since (a small one back and forth) that the account forgets sequence 1.
+    for (int i = 0; i < 6; i++) {
+      long s2 = seq++;
+      long lots = i % 2 == 0 ? -1 : 1;
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, ask(account,
+          r -> new AccountEntity.ApplyTrade("t-" + s2, s2, PERP, lots, 500_000, true, null, "elsewhere", r)));
+    }
+    AccountEntity.Snapshot before = assertInstanceOf(AccountEntity.Snapshot.class, ask(account, AccountEntity.Get::new));
+    // The trader takes out all but what carries the short.
+    long out = before.account().withdrawable();
+    assertInstanceOf(AccountEntity.Transferred.class, ask(account, r -> new AccountEntity.Withdraw("w-1", out, r)));
+
+    // The fence's verified reversal of sequence 1: buys 1 BTC back at 60,000, closing the short 10,000 down.
+    AccountEntity.Reply reversed = ask(account, r -> new AccountEntity.ReverseTradeSide("t-1", 1, PERP, -1_000,
+        600_000, 30 * USDT, true, r));
+    assertInstanceOf(AccountEntity.TradeSideReverted.class, reversed, String.valueOf(reversed));
+    AccountEntity.Snapshot after = assertInstanceOf(AccountEntity.Snapshot.class, ask(account, AccountEntity.Get::new));
+    assertEquals(0, after.account().positions().size(), "flat: " + after.account());
+    assertTrue(after.account().cash() >= 0 || after.account().debt() > 0 || after.account().liquidationId() != null,
+        "flat with cash " + after.account().cash() + " and no debt recorded nor liquidation: " + after.account());
   }
 }
