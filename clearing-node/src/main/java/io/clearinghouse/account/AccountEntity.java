@@ -741,8 +741,10 @@ public final class AccountEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     Handlers handlers = new Handlers();
     return (state, command) -> {
+      // Reversals, check releases and reads judge no money: they never wait.
       if (awaitingSides && !(command instanceof SidesAnswered || command instanceof SideSettled
-          || command instanceof AskSides)) {
+          || command instanceof AskSides || command instanceof ReverseTradeSide || command instanceof ReleaseCheck
+          || command instanceof Get || command instanceof Subscribe)) {
         // Recovered with sides whose registers may still undo them, not yet asked about: nothing
         // is judged as if every remembered side could be undone (they were settled long ago).
         return Effect().stash();
