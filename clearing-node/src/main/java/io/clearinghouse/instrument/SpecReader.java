@@ -1,4 +1,6 @@
 package io.clearinghouse.instrument;
+// Over 450 lines: the one reader of every instrument term (tick, lot, fees, tiers, funds, bands, limits, depth,
+// funding, expiry), each with its own bounds and start-up message naming the key; split by term it would scatter them.
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;

@@ -43,38 +43,7 @@ class Rev10ReversalTest {
     testKit.shutdownTestKit();
   }
 
-  /** The seller's side is held until the test lets it through, then refused (no hold behind it) or applied. */
-  private static final class Network implements TradeRegister.AccountAsker {
-    final FakeAccounts accounts;
-    final String seller;
-    final CompletableFuture<Boolean> sellerGate = new CompletableFuture<>();
-    final CompletableFuture<Void> sellerSideSent = new CompletableFuture<>();
-
-    Network(FakeAccounts accounts, String seller) {
-      this.accounts = accounts;
-      this.seller = seller;
-    }
-
-    @Override
-    public CompletionStage<AccountEntity.Reply> ask(String accountId,
-        Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
-      if (accountId.equals(seller) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
-        sellerSideSent.complete(null);
-        return sellerGate.thenCompose(refuse -> refuse
-            ? CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.ACCOUNT_LIQUIDATING,
-                "the seller's hold was lost and it is being liquidated now"))
-            : accounts.ask(accountId, command, timeout));
-      }
-      return accounts.ask(accountId, command, timeout);
-    }
-
-    @Override
-    public void tell(String accountId, AccountEntity.Command command) {
-      accounts.tell(accountId, command);
-    }
-  }
-
-  private record Setup(FakeAccounts accounts, MarkPrices marks, String buyer, String seller, Network network,
+  private record Setup(FakeAccounts accounts, MarkPrices marks, String buyer, String seller, GatedSeller network,
       ActorRef<TradeRegister.Command> register) {}
 
   private static Setup setup(long buyerCash) {
@@ -88,7 +57,7 @@ class Rev10ReversalTest {
         .thenApply(TradeRegister.Unfinished::sequences);
     String buyer = accounts.open("buyer", buyerCash);
     String seller = accounts.open("seller", 100_000 * USDT);
-    Network network = new Network(accounts, seller);
+    GatedSeller network = new GatedSeller(accounts, seller);
     RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
         Duration.ofMillis(100), Duration.ofSeconds(10));
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10-" + ids.incrementAndGet(),

@@ -47,38 +47,7 @@ class Review18BuyerWithdrawalTest {
     testKit.shutdownTestKit();
   }
 
-  /** The seller's side is held on the way until the test lets it through, then refused or applied as the test says. */
-  private static final class Network implements TradeRegister.AccountAsker {
-    final FakeAccounts accounts;
-    final String seller;
-    final CompletableFuture<Boolean> sellerGate = new CompletableFuture<>();
-    final CompletableFuture<Void> sellerSideSent = new CompletableFuture<>();
-
-    Network(FakeAccounts accounts, String seller) {
-      this.accounts = accounts;
-      this.seller = seller;
-    }
-
-    @Override
-    public CompletionStage<AccountEntity.Reply> ask(String accountId,
-        Function<ActorRef<AccountEntity.Reply>, AccountEntity.Command> command, Duration timeout) {
-      if (accountId.equals(seller) && command.apply(null) instanceof AccountEntity.ApplyTrade) {
-        sellerSideSent.complete(null);
-        return sellerGate.thenCompose(refuse -> refuse
-            ? CompletableFuture.completedFuture(new AccountEntity.Rejected(Rejection.ACCOUNT_LIQUIDATING,
-                "the seller's hold was lost and it is being liquidated now"))
-            : accounts.ask(accountId, command, timeout));
-      }
-      return accounts.ask(accountId, command, timeout);
-    }
-
-    @Override
-    public void tell(String accountId, AccountEntity.Command command) {
-      accounts.tell(accountId, command);
-    }
-  }
-
-  private record Setup(FakeAccounts accounts, String buyer, String seller, Network network,
+  private record Setup(FakeAccounts accounts, String buyer, String seller, GatedSeller network,
       ActorRef<TradeRegister.Command> register) {}
 
   /**
@@ -109,7 +78,7 @@ class Review18BuyerWithdrawalTest {
     // Applied outside the register: settled from the start (a register tells each side it settles).
     accounts.tell(buyer, new AccountEntity.SideSettled(1));
     marks.accept(new Mark(PERP, 500_000, 2, 0));
-    Network network = new Network(accounts, seller);
+    GatedSeller network = new GatedSeller(accounts, seller);
     RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
         Duration.ofMillis(100), Duration.ofSeconds(10));
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("r18w" + ids.incrementAndGet(),
