@@ -167,6 +167,17 @@ public final class Main {
     // One rule sizes the saga's closes and the stress test's simulated ones (issue 16).
     io.clearinghouse.liquidation.CloseSizing sizing = io.clearinghouse.liquidation.CloseSizing.byDepth(
         settings.instruments(), depth);
+    OpenInterest openInterest = OpenInterest.start(system,
+        config.getDuration("clearinghouse.open-interest-refresh"));
+    NodeContext.get(system).openInterest(openInterest::lots);
+    // Issue 16: from here on every instrument is valued at its scaled margins (off by default). The
+    // scales listen after the volatility board (they may judge a mark by its index) and before the
+    // monitor, so the walk a mark starts reads the scales that mark put in force; marks accepted
+    // before they listened are applied at once (MarginScales.listening).
+    io.clearinghouse.price.RiskSignals signals = new io.clearinghouse.price.RiskSignals(settings.instruments(),
+        io.clearinghouse.price.MarginScales.listening(settings.instruments(), marks, volatility, openInterest::lots),
+        depth);
+    NodeContext.get(system).signals(signals);
     RiskRegistry monitor = MarginMonitor.start(system, settings.instruments(), marks, metrics, rankings, sizing);
     ClusterSharding sharding = ClusterSharding.get(system);
     // The accounts sweep their trading fees into the platform-revenue reserve (through Liquidations, made below).
@@ -186,14 +197,6 @@ public final class Main {
         return sweepEvery;
       }
     };
-    OpenInterest openInterest = OpenInterest.start(system,
-        config.getDuration("clearinghouse.open-interest-refresh"));
-    NodeContext.get(system).openInterest(openInterest::lots);
-    // Issue 16: from here on every instrument is valued at its scaled margins (off by default).
-    io.clearinghouse.price.RiskSignals signals = new io.clearinghouse.price.RiskSignals(settings.instruments(),
-        io.clearinghouse.price.MarginScales.listening(settings.instruments(), marks, volatility, openInterest::lots),
-        depth);
-    NodeContext.get(system).signals(signals);
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
             .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots,
@@ -210,7 +213,10 @@ public final class Main {
         metrics, clock, sizing));
     FundUnwind.init(system, new FundUnwind.Environment(settings.liquidation(), marks, clock));
     ReserveSchedule.init(system, settings.liquidation(), clock);
-    PriceFeed.init(system, settings.prices(), marks, clock, metrics);
+    PriceFeed.init(system, settings.prices(), marks, clock, metrics,
+        symbol -> settings.instruments().specs().stream().filter(spec -> spec.symbol().equals(symbol)).findFirst()
+            .map(spec -> spec.volatilityMargin()).orElse(io.clearinghouse.margin.MarginScaling.VolatilityTerms.NONE),
+        settings.volatility());
     io.clearinghouse.funding.FundingSettings funding = io.clearinghouse.funding.FundingSettings.fromConfig(config,
         settings.instruments());
     io.clearinghouse.funding.Fundings fundings = io.clearinghouse.funding.FundingTicker.start(system, funding,

@@ -136,6 +136,12 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    */
   public static final String DISPATCHER = "clearinghouse.monitor.dispatcher";
 
+  /**
+   * Stress queries that wait while another runs (two operators' requests, or one beside the
+   * scheduled run, do not refuse each other); one beyond them is answered busy.
+   */
+  public static final int MAX_QUEUED_STRESS = 2;
+
   /** For tests and health: how many accounts this node watches. */
   public record CountTracked(ActorRef<Integer> replyTo) implements Command {}
 
@@ -263,6 +269,8 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
   private final io.clearinghouse.liquidation.CloseSizing sizing;
   /** The stress evaluation running now (a child), or null: at most one at a time. */
   private ActorRef<Void> stressRun;
+  /** Stress queries that came while one ran, in order: at most {@link #MAX_QUEUED_STRESS}. */
+  private final java.util.ArrayDeque<StressQuery> stressQueue = new java.util.ArrayDeque<>();
   /** Accounts whose evaluation failed since their last report: logged once each. */
   private final Set<String> failing = new HashSet<>();
 
@@ -323,6 +331,10 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
         .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> {
           if (t.getRef().equals(stressRun)) {
             stressRun = null;
+            StressQuery next = stressQueue.pollFirst();
+            if (next != null) {
+              startStress(next);
+            }
           }
           return this;
         })
@@ -337,13 +349,25 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
    * Read-only, on the accounts as last reported (their records never change: a report replaces
    * one), under the scenarios' marks; evaluated by a child of its own on the blocking dispatcher,
    * so that the walks that trigger liquidations never wait behind it; one at a time: a query that
-   * comes while one runs is answered busy at once (the coordinator refuses the run).
+   * comes while one runs waits its turn ({@link #MAX_QUEUED_STRESS} at most; beyond them it is
+   * answered busy at once and the coordinator refuses the run). A queued query is evaluated on the
+   * accounts as reported when its turn comes; one that waits past its coordinator's timeout leaves
+   * this node out of that report (which says how many nodes answered).
    */
   private Behavior<Command> stress(StressQuery q) {
     if (stressRun != null) {
-      q.replyTo().tell(StressEvaluation.Answer.BUSY);
+      if (stressQueue.size() < MAX_QUEUED_STRESS) {
+        stressQueue.addLast(q);
+      } else {
+        q.replyTo().tell(StressEvaluation.Answer.BUSY);
+      }
       return this;
     }
+    startStress(q);
+    return this;
+  }
+
+  private void startStress(StressQuery q) {
     List<Tracked> reported = new ArrayList<>(accounts.values());
     String[] slots = symbols;
     Instruments specs = instruments;
@@ -353,7 +377,6 @@ public final class MarginMonitor extends AbstractBehavior<MarginMonitor.Command>
       return Behaviors.stopped();
     }), DispatcherSelector.blocking());
     getContext().watch(stressRun);
-    return this;
   }
 
   private Behavior<Command> track(Track t) {

@@ -28,17 +28,29 @@ public final class StressEvaluation {
   /** Where a penalty's liquidator share goes: to the provider that took the close (one name for all). */
   public static final String PROVIDERS = "providers";
 
-  /** A scenario as every node evaluates it: each instrument with a usable mark at its (shocked) mark in ticks. */
-  public record Scenario(String name, Map<String, Long> marks) implements CborSerializable {
+  /**
+   * A scenario as every node evaluates it: each instrument with a usable mark at its (shocked) mark
+   * in ticks; {@code maintenanceScales}: per instrument, the volatility-scaled maintenance (ppm) its
+   * price feed says the shocked mark would put in force (an instrument not named keeps the
+   * maintenance in force now).
+   */
+  public record Scenario(String name, Map<String, Long> marks, Map<String, Long> maintenanceScales)
+      implements CborSerializable {
     public Scenario {
       marks = Map.copyOf(marks);
+      maintenanceScales = maintenanceScales == null ? Map.of() : Map.copyOf(maintenanceScales);
+    }
+
+    public Scenario(String name, Map<String, Long> marks) {
+      this(name, marks, Map.of());
     }
   }
 
   /**
    * A node's answer: a result per scenario; or, {@code busy}, none: the node was already evaluating
-   * a stress test and refused this one (one at a time, so that a stress test never waits in line
-   * ahead of the monitor's walks nor piles up behind another).
+   * a stress test with {@link MarginMonitor#MAX_QUEUED_STRESS} more waiting, and refused this one
+   * (one at a time, so that a stress test never waits in line ahead of the monitor's walks, and
+   * only a few pile up behind another).
    */
   public record Answer(List<NodeResult> results, boolean busy) implements CborSerializable {
     public Answer {
@@ -167,6 +179,16 @@ public final class StressEvaluation {
     }
     List<NodeResult> results = new ArrayList<>();
     for (Scenario scenario : query.scenarios()) {
+      io.clearinghouse.margin.RiskTiers[] scenarioTiers = tiers;
+      if (!scenario.maintenanceScales().isEmpty()) {
+        scenarioTiers = tiers.clone();
+        for (int slot = 0; slot < slots; slot++) {
+          Long maintenance = scenario.maintenanceScales().get(symbols[slot]);
+          if (maintenance != null) {
+            scenarioTiers[slot] = atMaintenance(instruments, symbols[slot], tiers[slot], maintenance);
+          }
+        }
+      }
       long[] markTicks = new long[slots];
       boolean[] usable = new boolean[slots];
       for (int slot = 0; slot < slots; slot++) {
@@ -190,8 +212,8 @@ public final class StressEvaluation {
         evaluated++;
         LiquidationSimulation.Outcome outcome;
         try {
-          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread, tiers,
-              slicing);
+          outcome = LiquidationSimulation.simulate(t.cash, t.positions, markTicks, usable, noProvider, spread,
+              scenarioTiers, slicing);
         } catch (ArithmeticException e) {
           // Figures beyond a long: the monitor would skip this account too.
           continue;
@@ -212,7 +234,7 @@ public final class StressEvaluation {
           String cover = symbols[outcome.coverSlot()];
           if (deficits.size() < query.maxDeficitAccounts()) {
             LiquidationSimulation.Outcome atBankruptcy = LiquidationSimulation.simulate(t.cash, t.positions, markTicks,
-                usable, everyAtBankruptcy, spread, tiers, slicing);
+                usable, everyAtBankruptcy, spread, scenarioTiers, slicing);
             deficits.add(new DeficitAccount(t.accountId, cover, backstop, path(atBankruptcy, symbols, terms)));
           } else {
             foldedDeficits++;
@@ -233,6 +255,16 @@ public final class StressEvaluation {
           foldedDeficits, foldedNeed, largest, truncated));
     }
     return results;
+  }
+
+  /**
+   * The instrument's tiers with maintenance scaled by {@code maintenancePpm} (the initial scale and
+   * open-interest blend as in force now, in {@code now}): what the shocked mark would put in force.
+   */
+  static io.clearinghouse.margin.RiskTiers atMaintenance(Instruments instruments, String symbol,
+      io.clearinghouse.margin.RiskTiers now, long maintenancePpm) {
+    return io.clearinghouse.margin.MarginScaling.scaled(instruments.spec(symbol).contract().riskTiers(),
+        maintenancePpm, now.initialScalePpm(), now.initialBlendPpm());
   }
 
   /** Keeps at most {@code limit} figures, the largest (sorted and cut when twice as many). */

@@ -16,11 +16,15 @@ import java.util.Set;
 
 /**
  * The stress test's settings, from {@code clearinghouse.stress}, checked at start: the ladder of
- * shocks, the named scenarios (each a set of shocks by instrument), how long the nodes may take and
- * how many deficit accounts each returns one by one. A bad value stops the node naming its key.
+ * shocks, the named scenarios (each a set of shocks by instrument), how long the nodes may take,
+ * how many deficit accounts each returns one by one, and how long the price feeds may take to say
+ * what a shocked mark does to the volatility-scaled margins ({@code scalesTimeout}). A bad value
+ * stops the node naming its key.
  */
 public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
-    int maxDeficitAccountsPerNode, Schedule schedule) {
+    int maxDeficitAccountsPerNode, Schedule schedule, Duration scalesTimeout) {
+  /** The price feeds' time when none is configured. */
+  public static final Duration DEFAULT_SCALES_TIMEOUT = Duration.ofSeconds(2);
 
   /**
    * Scheduled stress tests (issue 16 item 8): the named {@code scenarios} every {@code interval}
@@ -43,6 +47,11 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
   public StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
       int maxDeficitAccountsPerNode) {
     this(ladderPpm, scenarios, timeout, maxDeficitAccountsPerNode, Schedule.OFF);
+  }
+
+  public StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>> scenarios, Duration timeout,
+      int maxDeficitAccountsPerNode, Schedule schedule) {
+    this(ladderPpm, scenarios, timeout, maxDeficitAccountsPerNode, schedule, DEFAULT_SCALES_TIMEOUT);
   }
 
   public static final String KEY = "clearinghouse.stress";
@@ -124,7 +133,12 @@ public record StressSettings(List<Long> ladderPpm, Map<String, Map<String, Long>
     if (maxDeficits < 0) {
       throw new ConfigException.BadValue(KEY + ".max-deficit-accounts-per-node", "must not be negative");
     }
-    return new StressSettings(ladder, scenarios, timeout, maxDeficits, schedule(stress, scenarios.keySet()));
+    Duration scalesTimeout = stress.getDuration("scales-timeout");
+    if (scalesTimeout.isNegative() || scalesTimeout.isZero()) {
+      throw new ConfigException.BadValue(KEY + ".scales-timeout", "must be positive");
+    }
+    return new StressSettings(ladder, scenarios, timeout, maxDeficits, schedule(stress, scenarios.keySet()),
+        scalesTimeout);
   }
 
   private static Schedule schedule(Config stress, Set<String> named) {

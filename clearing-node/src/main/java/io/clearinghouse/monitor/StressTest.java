@@ -18,6 +18,7 @@ import io.clearinghouse.monitor.StressEvaluation.Path;
 import io.clearinghouse.monitor.StressEvaluation.PathSum;
 import io.clearinghouse.monitor.StressEvaluation.Scenario;
 import io.clearinghouse.price.MarkPrices;
+import io.clearinghouse.price.PriceFeed;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -49,7 +50,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * slices of the market depth, read once when the test runs; an account is counted on one path (every
  * slice at the backstop price or every one at bankruptcy) where the saga may mix them, slice by
  * slice. A node that does not answer in time is left out and the report says how many answered; a
- * node already evaluating another stress test refuses, and so does the run.
+ * node already evaluating another stress test queues this one ({@link MarginMonitor#MAX_QUEUED_STRESS}
+ * deep), beyond that it refuses, and so does the run.
+ *
+ * <p>Positions are valued at the volatility-scaled maintenance the shocked mark itself would put
+ * in force, as each price feed says ({@link StressScales}; a feed that does not answer: approximate).
  */
 public final class StressTest {
   /**
@@ -101,15 +106,24 @@ public final class StressTest {
   private final MarkPrices marks;
   private final Liquidations liquidations;
   private final StressSettings settings;
+  private final StressScales scales;
 
   public StressTest(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Liquidations liquidations,
       StressSettings settings) {
+    this(system, instruments, marks, liquidations, settings, system == null ? null : StressScales.sharded(system));
+  }
+
+  /** The same, asking the price feeds through {@code feeds} (tests). */
+  StressTest(ActorSystem<?> system, Instruments instruments, MarkPrices marks, Liquidations liquidations,
+      StressSettings settings, StressScales.Query feeds) {
     this.system = system;
     this.instruments = instruments;
     this.marks = marks;
     this.liquidations = liquidations;
     this.settings = settings;
+    this.scales = new StressScales(instruments, feeds, settings.scalesTimeout());
   }
+
 
   public StressSettings settings() {
     return settings;
@@ -198,22 +212,26 @@ public final class StressTest {
       shocked.put(s.name(), moved);
     }
     int details = Math.max(0, detail);
+    CompletionStage<StressScales.Scaled> scaled = scales.scaled(evaluated, shocked);
     CompletionStage<List<String>> providers = liquidations.instrumentsWithProviders();
-    return providers.thenCompose(withProviders -> liquidations.views().thenCompose(views -> monitors()
-        .thenCompose(monitors -> ask(monitors, new ArrayList<>(evaluated), withProviders, details)
+    return scaled.thenCompose(withScales -> providers.thenCompose(withProviders -> liquidations.views()
+        .thenCompose(views -> monitors()
+        .thenCompose(monitors -> ask(monitors, new ArrayList<>(withScales.scenarios()), withProviders, details)
             .thenApply(answers -> {
               List<ScenarioReport> reports = new ArrayList<>();
-              for (int i = 0; i < evaluated.size(); i++) {
+              for (int i = 0; i < withScales.scenarios().size(); i++) {
                 List<NodeResult> results = new ArrayList<>();
                 for (StressEvaluation.Answer answer : answers) {
                   results.add(answer.results().get(i));
                 }
-                Scenario scenario = evaluated.get(i);
-                reports.add(merge(scenario, shocked.get(scenario.name()), results, views, details));
+                Scenario scenario = withScales.scenarios().get(i);
+                ScenarioReport report = merge(scenario, shocked.get(scenario.name()), results, views, details);
+                reports.add(withScales.approximate().contains(scenario.name()) ? StressScales.approximate(report) : report);
               }
               return new Report(reports, monitors.size(), answers.size());
-            }))));
+            })))));
   }
+
 
   private CompletionStage<Set<ActorRef<MarginMonitor.Command>>> monitors() {
     CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
@@ -249,9 +267,9 @@ public final class StressTest {
       }
       long busy = answered.stream().filter(StressEvaluation.Answer::busy).count();
       if (busy > 0) {
-        // A node evaluating another stress test refused this one: a report without its accounts would mislead.
-        throw new RejectedException(Rejection.TOO_MANY_CONCURRENT_CALLS, "a stress test is already running on "
-            + busy + " of " + answered.size() + " nodes: retry when it ends");
+        // A node with a stress test running and others queued refused this one: a report without its accounts would mislead.
+        throw new RejectedException(Rejection.TOO_MANY_CONCURRENT_CALLS, "stress tests are already running and queued"
+            + " on " + busy + " of " + answered.size() + " nodes: retry when they end");
       }
       return answered;
     });

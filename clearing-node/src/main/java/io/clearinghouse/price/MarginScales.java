@@ -11,11 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 
 /**
- * The scaled margins of every instrument on this node (issue 16 items 2 and 4), from its
- * volatility index and the cluster's open interest ({@link MarginScaling}): on each mark the
- * initial scale follows the short-window volatility at once and maintenance follows it with
- * hysteresis, after a warning (judged on the marks' own times, so every node that saw the same
- * marks agrees). {@link #adjust} gives an instrument with its tiers scaled: installed into
+ * The scaled margins of every instrument on this node (issue 16 items 2 and 4), from the
+ * volatility scales and the cluster's open interest ({@link MarginScaling}). The volatility
+ * scales are the price feed's: it computes them with each mark (the initial scale follows the
+ * short-window volatility at once, maintenance follows it with hysteresis, after a warning),
+ * persists them with it and sends them with the mark ({@link MarkScales}), so every node applies
+ * the same figures and a restarted feed or node goes on from them at once. A mark without scales
+ * (from a feed of an older build) is judged here from this node's volatility index, as before. {@link #adjust} gives an instrument with its tiers scaled: installed into
  * {@link Instruments#scaleWith}, so that the accounts' checks, the margin monitor and the risk
  * views all value positions at the scaled rates. An instrument with both options off is never
  * touched.
@@ -34,6 +36,8 @@ public final class MarginScales {
     long cachedInitial = -1;
     long cachedMaintenance = -1;
     long cachedBlend = -1;
+    /** The sequence of the mark whose scales are applied (-1: none yet). */
+    long sequence = -1;
   }
 
   private final Instruments instruments;
@@ -68,16 +72,33 @@ public final class MarginScales {
       }
     });
     instruments.scaleWith(scales::adjust);
+    // The feed's scales of the marks this node accepted before the listener was added: none is
+    // missed (a mark the listener applied meanwhile is newer, and this one is then ignored).
+    for (String symbol : scales.entries.keySet()) {
+      marks.get(symbol).filter(mark -> mark.scales() != null).ifPresent(scales::accept);
+    }
     return scales;
   }
 
   /**
-   * Recomputes the instrument's volatility scales at {@code mark} (its index already updated),
-   * once the index has {@code clearinghouse.volatility.min-steps} steps; until then they stay.
+   * Applies the volatility scales the feed sent with {@code mark} (those of an older mark than the
+   * one applied are ignored). A mark without them: recomputes them here at {@code mark} (its index
+   * already updated), once the index has {@code clearinghouse.volatility.min-steps} steps; until
+   * then they stay.
    */
   public void accept(Mark mark) {
     Entry entry = entries.get(mark.instrument());
     if (entry == null) {
+      return;
+    }
+    if (mark.scales() != null) {
+      synchronized (entry) {
+        if (mark.sequence() > entry.sequence) {
+          entry.sequence = mark.sequence();
+          entry.initialPpm = mark.scales().initialPpm();
+          entry.maintenance = mark.scales().maintenance();
+        }
+      }
       return;
     }
     MarginScaling.VolatilityTerms terms = instruments.spec(mark.instrument()).volatilityMargin();

@@ -1,5 +1,10 @@
 package io.clearinghouse.price;
 
+// Over 450 lines: one event-sourced entity keeps its protocol, events, state and handlers together
+// (STYLE.md); the mark rules are in MarkRules and the volatility scales in FeedScales, what is left
+// is the feed's own sequencing of them.
+
+import io.clearinghouse.margin.MarginScaling;
 import io.clearinghouse.persistence.CborSerializable;
 import java.time.Clock;
 import java.time.Duration;
@@ -88,6 +93,16 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
   }
 
+  /**
+   * The stress test's question (issue 16 item 7): the volatility-scaled margins a mark at
+   * {@code priceTicks} would put in force if it were this feed's next mark (at the earliest time
+   * the feed could publish it); changes nothing. The answer's scales are null when the instrument
+   * has no volatility margin.
+   */
+  public record ScalesAt(long priceTicks, ActorRef<ScalesAnswer> replyTo) implements Command {}
+
+  public record ScalesAnswer(String instrument, long priceTicks, MarkScales scales) implements CborSerializable {}
+
   /** The periodic re-check and re-announcement (package-private for tests). */
   enum Check implements Command { INSTANCE }
 
@@ -108,10 +123,16 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   /**
    * A mark. {@code emaBasisMicros} is the EMA basis in millionths of a tick (the EMA moves by a
    * small fraction of the gap per report, which whole ticks would round away); {@code emaBasisTicks}
-   * is the same rounded down, kept for older readers.
+   * is the same rounded down, kept for older readers. {@code scales}: the volatility-scaled
+   * margins this mark put in force (null: none, and in events written before they were kept).
    */
   public record MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks,
-      long emaBasisMicros) implements Event {
+      long emaBasisMicros, MarkScales scales) implements Event {
+    public MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks,
+        long emaBasisMicros) {
+      this(sequence, markTicks, indexTicks, epochMillis, emaBasisTicks, emaBasisMicros, null);
+    }
+
     public MarkPublished(long sequence, long markTicks, long indexTicks, long epochMillis, long emaBasisTicks) {
       this(sequence, markTicks, indexTicks, epochMillis, emaBasisTicks, Math.multiplyExact(emaBasisTicks, MICROS));
     }
@@ -132,24 +153,26 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
 
   /**
    * What survives a restart: the last published mark, its index, time and sequence, the EMA,
-   * staleness, and whether new liquidations are halted ({@code haltVersion} counts the halt
-   * changes).
+   * staleness, whether new liquidations are halted ({@code haltVersion} counts the halt
+   * changes), and the scales the last mark put in force (null: none, or a snapshot from before
+   * they were kept).
    */
   public record State(long sequence, long markTicks, long emaBasisTicks, boolean stale, boolean halted,
-      long haltVersion, long indexTicks, long markEpochMillis, long emaBasisMicros) implements CborSerializable {
+      long haltVersion, long indexTicks, long markEpochMillis, long emaBasisMicros, MarkScales scales)
+      implements CborSerializable {
     State withMark(MarkPublished e) {
       return new State(e.sequence(), e.markTicks(), e.emaBasisTicks(), stale, halted, haltVersion, e.indexTicks(),
-          e.epochMillis(), e.emaBasisMicros());
+          e.epochMillis(), e.emaBasisMicros(), e.scales());
     }
 
     State withStale(boolean stale) {
       return new State(sequence, markTicks, emaBasisTicks, stale, halted, haltVersion, indexTicks, markEpochMillis,
-          emaBasisMicros);
+          emaBasisMicros, scales);
     }
 
     State withHalt(boolean halted, long version) {
       return new State(sequence, markTicks, emaBasisTicks, stale, halted, version, indexTicks, markEpochMillis,
-          emaBasisMicros);
+          emaBasisMicros, scales);
     }
 
     long basisMicros() {
@@ -162,15 +185,26 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
   }
 
+  /** {@code terms}: each instrument's volatility margin terms (the feed computes the scales with each mark). */
   public static void init(ActorSystem<?> system, PriceSettings settings, MarkPrices marks, Clock clock,
-      PriceMetrics metrics) {
+      PriceMetrics metrics, java.util.function.Function<String, MarginScaling.VolatilityTerms> terms,
+      VolatilityBoard.Settings volatility) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, context -> Behaviors.<Command>withTimers(timers ->
-        new PriceFeed(context.getEntityId(), settings, marks, clock, timers, metrics))));
+        new PriceFeed(context.getEntityId(), settings, marks, clock, timers, metrics,
+            new FeedScales(context.getEntityId(), terms.apply(context.getEntityId()), volatility)))));
   }
 
-  /** For tests: the behaviour without sharding. */
+  /** For tests: the behaviour without sharding, without volatility-scaled margin. */
   public static Behavior<Command> create(String instrument, PriceSettings settings, MarkPrices marks, Clock clock) {
-    return Behaviors.withTimers(timers -> new PriceFeed(instrument, settings, marks, clock, timers, PriceMetrics.NONE));
+    return create(instrument, settings, marks, clock, MarginScaling.VolatilityTerms.NONE,
+        VolatilityBoard.Settings.DEFAULT);
+  }
+
+  /** For tests: the behaviour without sharding, scaling margins by {@code terms}. */
+  public static Behavior<Command> create(String instrument, PriceSettings settings, MarkPrices marks, Clock clock,
+      MarginScaling.VolatilityTerms terms, VolatilityBoard.Settings volatility) {
+    return Behaviors.withTimers(timers -> new PriceFeed(instrument, settings, marks, clock, timers, PriceMetrics.NONE,
+        new FeedScales(instrument, terms, volatility)));
   }
 
   private static final String RECOMPUTE_TIMER = "recompute";
@@ -196,9 +230,11 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   private long lastPublishedAt;
   /** In memory: the settlement's last word (told again with every sample); null before any. */
   private SettlementExpected settlementExpected;
+  /** The volatility index of this feed's marks and the scales they put in force (restored from the state). */
+  private final FeedScales scales;
 
   private PriceFeed(String instrument, PriceSettings settings, MarkPrices marks, Clock clock,
-      TimerScheduler<Command> timers, PriceMetrics metrics) {
+      TimerScheduler<Command> timers, PriceMetrics metrics, FeedScales scales) {
     super(PersistenceId.of(TYPE_KEY.name(), instrument));
     this.instrument = instrument;
     this.settings = settings;
@@ -206,12 +242,13 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     this.clock = clock;
     this.timers = timers;
     this.metrics = metrics;
+    this.scales = scales;
   }
 
   @Override
   public State emptyState() {
     // A feed that never published is stale: nothing may be liquidated on it.
-    return new State(0, 0, 0, true, false, 0, 0, 0, 0);
+    return new State(0, 0, 0, true, false, 0, 0, 0, 0, null);
   }
 
   @Override
@@ -224,6 +261,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           emaBasis = state.basisMicros();
+          scales.restore(state.scales());
           timers.startTimerWithFixedDelay(Check.INSTANCE, settings.checkInterval());
         })
         .build();
@@ -258,6 +296,8 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
           return recompute(state);
         })
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
+        .onCommand(ScalesAt.class, (state, ask) -> Effect().none().thenRun(s -> ask.replyTo().tell(
+            new ScalesAnswer(instrument, ask.priceTicks(), scales.at(ask.priceTicks(), nextMarkAt(s))))))
         .onCommand(GetSources.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(sourcePrices())))
         .onCommand(SetLiquidationHalt.class, (state, set) -> {
           if (state.halted() == set.halted()) {
@@ -341,9 +381,15 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
       marks.publish(new FeedStatus(instrument, state.stale(), state.sequence(), now));
       if (!state.stale()) {
         marks.publish(new Mark(instrument, state.markTicks(), state.sequence(),
-            Math.max(vouchedAt, state.markEpochMillis())));
+            Math.max(vouchedAt, state.markEpochMillis()), state.scales()));
       }
     }
+  }
+
+  /** The earliest time this feed could publish its next mark (past the mark interval, never before the last). */
+  private long nextMarkAt(State state) {
+    return Math.max(Math.max(clock.millis(), state.markEpochMillis()),
+        lastPublishedAt + settings.markInterval().toMillis());
   }
 
   /** Recomputes the index and the mark from what the sources say now. */
@@ -408,13 +454,14 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     if (wasStale) {
       events.add(new StalenessChanged(false, now));
     }
-    events.add(new MarkPublished(state.sequence() + 1, candidate, index, now, basisTicks, emaBasis));
+    events.add(new MarkPublished(state.sequence() + 1, candidate, index, now, basisTicks, emaBasis,
+        scales.onMark(candidate, now)));
     return Effect().persist(events).thenRun(s -> {
       // Fresh first, so that listeners act on the mark that follows.
       if (wasStale) {
         marks.publish(new FeedStatus(instrument, false, s.sequence(), now));
       }
-      marks.publish(new Mark(instrument, s.markTicks(), s.sequence(), now));
+      marks.publish(new Mark(instrument, s.markTicks(), s.sequence(), now, s.scales()));
       metrics.markPublished(instrument);
     });
   }

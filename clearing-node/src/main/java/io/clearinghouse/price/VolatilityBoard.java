@@ -98,21 +98,49 @@ public final class VolatilityBoard {
   public void accept(Mark mark) {
     Series s = series.computeIfAbsent(mark.instrument(), k -> new Series());
     synchronized (s) {
-      if (s.lastTicks > 0 && mark.epochMillis() >= s.lastMillis) {
-        long squared = Volatility.squared(Volatility.returnPpm(s.lastTicks, mark.priceTicks()));
-        s.steps.addLast(new Step(s.lastMillis, mark.epochMillis(), squared));
-        s.longSum = Math.addExact(s.longSum, squared);
-      } else if (s.lastTicks > 0) {
-        return;
-      }
-      s.lastTicks = mark.priceTicks();
-      s.lastMillis = mark.epochMillis();
-      long longStart = mark.epochMillis() - settings.longWindow().toMillis();
-      while (!s.steps.isEmpty() && s.steps.peekFirst().epochMillis() <= longStart) {
-        s.longSum -= s.steps.pollFirst().squared();
-      }
-      s.index = compute(s, mark.epochMillis());
+      step(s, mark.priceTicks(), mark.epochMillis());
     }
+  }
+
+  /** The index and whether it is settled, as they would be once a mark at {@code priceTicks} and {@code epochMillis} came. */
+  public record Projection(Index index, boolean settled) {}
+
+  /**
+   * What {@link #accept} would make of the instrument's index with a mark at {@code priceTicks}
+   * and {@code epochMillis}, changing nothing (the stress test's question: what the shocked mark
+   * would do to the volatility-scaled margins).
+   */
+  public Projection projected(String instrument, long priceTicks, long epochMillis) {
+    Series held = series.get(instrument);
+    Series s = new Series();
+    if (held != null) {
+      synchronized (held) {
+        s.steps.addAll(held.steps);
+        s.longSum = held.longSum;
+        s.lastTicks = held.lastTicks;
+        s.lastMillis = held.lastMillis;
+        s.index = held.index;
+      }
+    }
+    step(s, priceTicks, epochMillis);
+    return new Projection(s.index, s.steps.size() >= settings.minSteps());
+  }
+
+  private void step(Series s, long priceTicks, long epochMillis) {
+    if (s.lastTicks > 0 && epochMillis >= s.lastMillis) {
+      long squared = Volatility.squared(Volatility.returnPpm(s.lastTicks, priceTicks));
+      s.steps.addLast(new Step(s.lastMillis, epochMillis, squared));
+      s.longSum = Math.addExact(s.longSum, squared);
+    } else if (s.lastTicks > 0) {
+      return;
+    }
+    s.lastTicks = priceTicks;
+    s.lastMillis = epochMillis;
+    long longStart = epochMillis - settings.longWindow().toMillis();
+    while (!s.steps.isEmpty() && s.steps.peekFirst().epochMillis() <= longStart) {
+      s.longSum -= s.steps.pollFirst().squared();
+    }
+    s.index = compute(s, epochMillis);
   }
 
   private Index compute(Series s, long now) {
