@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A stress test never holds up liquidations (issue 16 item 7): the monitor evaluates it outside
  * its own walk, one at a time. While a stress evaluation is stuck (its close sizing waits on a
- * latch here), a mark that breaches an account still triggers its liquidation at once, and a second
- * stress query is answered at once, refused as busy; after it the next one runs.
+ * latch here), a mark that breaches an account still triggers its liquidation at once; the next
+ * {@link MarginMonitor#MAX_QUEUED_STRESS} stress queries wait their turn (two requests do not refuse
+ * each other), one more is answered at once, refused as busy; once the first ends the queued ones run.
  */
 class MonitorStressIsolationTest {
   private static final ActorTestKit testKit = ActorTestKit.create(
@@ -49,7 +50,7 @@ class MonitorStressIsolationTest {
   }
 
   @Test
-  void aStuckStressTestDelaysNoLiquidationAndASecondOneIsRefusedAtOnce() throws Exception {
+  void aStuckStressTestDelaysNoLiquidationQueuesTwoAndRefusesTheNextAtOnce() throws Exception {
     MarkPrices marks = MarkPrices.local(Clock.systemUTC(), Duration.ofMinutes(1));
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -73,21 +74,34 @@ class MonitorStressIsolationTest {
     marks.accept(new Mark(PERP, 500_000, 1, System.currentTimeMillis()));
 
     TestProbe<StressEvaluation.Answer> first = testKit.createTestProbe();
+    List<TestProbe<StressEvaluation.Answer>> waiting = new java.util.ArrayList<>();
     monitor.tell(query(400_000, first.getRef()));
     assertTrue(entered.await(10, TimeUnit.SECONDS), "the stress evaluation started");
     try {
       marks.accept(new Mark(PERP, 400_000, 2, System.currentTimeMillis()));
       thin.expectMessage(Duration.ofSeconds(5), new AccountEntity.StartLiquidation(2));
-      TestProbe<StressEvaluation.Answer> second = testKit.createTestProbe();
-      monitor.tell(query(400_000, second.getRef()));
-      StressEvaluation.Answer refused = second.expectMessageClass(StressEvaluation.Answer.class, Duration.ofSeconds(5));
+      for (int i = 0; i < MarginMonitor.MAX_QUEUED_STRESS; i++) {
+        TestProbe<StressEvaluation.Answer> queued = testKit.createTestProbe();
+        monitor.tell(query(400_000, queued.getRef()));
+        waiting.add(queued);
+      }
+      TestProbe<StressEvaluation.Answer> beyond = testKit.createTestProbe();
+      monitor.tell(query(400_000, beyond.getRef()));
+      StressEvaluation.Answer refused = beyond.expectMessageClass(StressEvaluation.Answer.class, Duration.ofSeconds(5));
       assertTrue(refused.busy(), refused.toString());
       assertEquals(List.of(), refused.results());
+      // The queued ones wait (they are answered once it ends, below), not refused.
+      waiting.get(0).expectNoMessage(Duration.ofMillis(200));
     } finally {
       release.countDown();
     }
     StressEvaluation.Answer answered = first.expectMessageClass(StressEvaluation.Answer.class, Duration.ofSeconds(10));
     assertEquals(1, answered.results().get(0).accountsLiquidated());
+    for (TestProbe<StressEvaluation.Answer> queued : waiting) {
+      StressEvaluation.Answer later = queued.expectMessageClass(StressEvaluation.Answer.class, Duration.ofSeconds(10));
+      assertTrue(!later.busy(), later.toString());
+      assertEquals(1, later.results().get(0).accountsLiquidated());
+    }
     // Done: the next query runs (the account, now told to liquidate, is still evaluated as reported).
     TestProbe<StressEvaluation.Answer> third = testKit.createTestProbe();
     third.awaitAssert(Duration.ofSeconds(10), () -> {
