@@ -28,7 +28,7 @@ final class FeedScales {
 
   /** Goes on from the scales persisted with the last mark (none: as configured). */
   void restore(MarkScales persisted) {
-    current = persisted == null ? MarkScales.NONE : persisted;
+    current = persisted == null || !persisted.valid() ? MarkScales.NONE : persisted;
   }
 
   /** The scales in force; null when the instrument has no volatility margin. */

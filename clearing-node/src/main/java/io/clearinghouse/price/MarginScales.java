@@ -82,7 +82,7 @@ public final class MarginScales {
 
   /**
    * Applies the volatility scales the feed sent with {@code mark} (those of an older mark than the
-   * one applied are ignored). A mark without them: recomputes them here at {@code mark} (its index
+   * one applied, or out of range, are ignored). A mark without them: recomputes them here at {@code mark} (its index
    * already updated), once the index has {@code clearinghouse.volatility.min-steps} steps; until
    * then they stay.
    */
@@ -92,6 +92,10 @@ public final class MarginScales {
       return;
     }
     if (mark.scales() != null) {
+      if (!mark.scales().valid()) {
+        // Never made by a feed: the scales in force stay (the mark itself is a mark all the same).
+        return;
+      }
       synchronized (entry) {
         if (mark.sequence() > entry.sequence) {
           entry.sequence = mark.sequence();

@@ -15,12 +15,15 @@ public record MarkScales(long initialPpm, long maintenancePpm, long pendingPpm, 
     implements CborSerializable {
   public static final MarkScales NONE = new MarkScales(MarginMath.PPM, MarginMath.PPM, 0, 0);
 
-  public MarkScales {
-    if (initialPpm < MarginMath.PPM || initialPpm > MarginScaling.MAX_SCALE_PPM || maintenancePpm < MarginMath.PPM
-        || maintenancePpm > MarginScaling.MAX_SCALE_PPM || pendingPpm < 0 || pendingPpm > MarginScaling.MAX_SCALE_PPM) {
-      throw new IllegalArgumentException("margin scales out of range: initial " + initialPpm + ", maintenance "
-          + maintenancePpm + ", pending " + pendingPpm + " ppm");
-    }
+  /**
+   * Whether the scales are within what the rules yield (100% to 10000%, a pending one 0 or in
+   * that range): a node applies only such (a record read from the journal or the wire is not
+   * checked when it is made, so that no journal becomes unreadable over it).
+   */
+  public boolean valid() {
+    return initialPpm >= MarginMath.PPM && initialPpm <= MarginScaling.MAX_SCALE_PPM
+        && maintenancePpm >= MarginMath.PPM && maintenancePpm <= MarginScaling.MAX_SCALE_PPM
+        && (pendingPpm == 0 || (pendingPpm >= MarginMath.PPM && pendingPpm <= MarginScaling.MAX_SCALE_PPM));
   }
 
   public static MarkScales of(long initialPpm, MarginScaling.Maintenance maintenance) {

@@ -57,16 +57,21 @@ class GoldenFormsTest {
    * "io.clearinghouse.account.FundingLedger$Position.missed"}), and is absent from the older forms
    * wherever the record occurs (see {@link Samples#of(Class, Set)}).
    */
-  private static final Map<String, List<Set<String>>> ADDED_FIELDS = Map.of(
-      AccountEntity.AccountOpened.class.getName(), List.of(Set.of("by")),
-      InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by")),
-      BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by")),
-      PinnedUnits.State.class.getName(), List.of(Set.of("retired")),
+  private static final Map<String, List<Set<String>>> ADDED_FIELDS = Map.ofEntries(
+      Map.entry(AccountEntity.AccountOpened.class.getName(), List.of(Set.of("by"))),
+      Map.entry(InsuranceFund.Withdrawn.class.getName(), List.of(Set.of("by"))),
+      Map.entry(BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by"))),
+      Map.entry(PinnedUnits.State.class.getName(), List.of(Set.of("retired"))),
       // Review of issue 18, finding 4: the third form carries the funding positions' missed intervals.
-      io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements"), Set.of(POSITION_MISSED)),
-      AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall")),
-      io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested"), Set.of("forceReason")),
-      io.clearinghouse.expiry.ExpirySettlement.PriceFixed.class.getName(), List.of(Set.of("forceReason")));
+      Map.entry(io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements"),
+          Set.of(POSITION_MISSED))),
+      Map.entry(AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall"))),
+      Map.entry(io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested"),
+          Set.of("forceReason"))),
+      Map.entry(io.clearinghouse.expiry.ExpirySettlement.PriceFixed.class.getName(), List.of(Set.of("forceReason"))),
+      // Review of issue 16, finding 9: the feed persists the volatility scales with each mark.
+      Map.entry(io.clearinghouse.price.PriceFeed.MarkPublished.class.getName(), List.of(Set.of("scales"))),
+      Map.entry(io.clearinghouse.price.PriceFeed.State.class.getName(), List.of(Set.of("scales"))));
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
 
   @AfterAll

@@ -163,6 +163,12 @@ class PriceFeedScalesTest {
     node.accept(new Mark(PERP, 500_000, next.sequence() - 1, next.epochMillis() + 1, MarkScales.NONE));
     scales.accept(new Mark(PERP, 500_000, next.sequence() - 1, next.epochMillis() + 1, MarkScales.NONE));
     assertEquals(next.scales().maintenancePpm(), scales.scale(PERP).maintenancePpm());
+    // Scales no feed makes (out of range) are not applied.
+    scales.accept(new Mark(PERP, 500_000, next.sequence() + 1, next.epochMillis() + 1, new MarkScales(0, 999_999, 0, 0)));
+    assertEquals(next.scales().maintenancePpm(), scales.scale(PERP).maintenancePpm());
+    assertTrue(!new MarkScales(1_000_000, 1_000_000, 999_999, 0).valid());
+    assertTrue(!new MarkScales(100_000_001, 1_000_000, 0, 0).valid());
+    assertTrue(new MarkScales(100_000_000, 1_000_000, 1_000_000, 0).valid());
   }
 
   @Test
