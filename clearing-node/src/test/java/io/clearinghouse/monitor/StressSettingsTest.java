@@ -36,6 +36,7 @@ class StressSettingsTest {
     assertEquals(Map.of("BTCUSDT-PERP", -300_000L, "BTCUSDT-261225", -300_000L), settings.scenarios().get("2021-05-19"));
     assertEquals(Duration.ofSeconds(10), settings.timeout());
     assertEquals(400, settings.maxDeficitAccountsPerNode());
+    assertEquals(Duration.ofSeconds(2), settings.scalesTimeout());
     // No schedule unless an operator sets an interval; Eurex's 40% and 90% levels.
     assertEquals(false, settings.schedule().enabled());
     assertEquals(List.of(400_000L, 900_000L, 100L), List.of(settings.schedule().warningSharePpm(),
@@ -57,6 +58,8 @@ class StressSettingsTest {
       "scenarios = [ { name = x, shocks { \"BTCUSDT-PERP\" = \"-5%\" }, when = 2020 } ]|scenarios.0.when",
       "scenarios = [ { name = x, shocks { \"BTCUSDT-PERP\" = \"-5%\" } }, { name = x, shocks { \"BTCUSDT-PERP\" = \"-6%\" } } ]|scenarios.1.name",
       "timeout = 0s|timeout",
+      "scales-timeout = 0s|scales-timeout",
+      "scales-timeout = -1s|scales-timeout",
       "max-deficit-accounts-per-node = -1|max-deficit-accounts-per-node",
       "schedule.interval = 500ms|schedule.interval",
       "schedule { interval = 1m, scenarios = [] }|schedule.scenarios",
