@@ -169,7 +169,7 @@ final class RiskCommands {
 
   private static void scenario(StringBuilder text, StressScenarioResult r) {
     line(text, "scenario      %s%s", r.getName(), r.getApproximate() ? "  (approximate: see max-deficit-accounts-per-node"
-        + " and liquidation-min-slice-share)"
+        + ", liquidation-min-slice-share and scales-timeout)"
         : "");
     for (ShockedMark m : r.getMarksList()) {
       line(text, "mark          %s %s -> %s", m.getInstrument(), m.getMarkBefore(), m.getMarkAfter());
