@@ -96,7 +96,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
   /**
    * The stress test's question (issue 16 item 7): the volatility-scaled margins a mark at
    * {@code priceTicks} would put in force if it were this feed's next mark (at the earliest time
-   * the feed could publish it); changes nothing. The answer's scales are null when the instrument
+   * the feed could publish it: a jump once its confirmation time has passed); changes nothing. The answer's scales are null when the instrument
    * has no volatility margin.
    */
   public record ScalesAt(long priceTicks, ActorRef<ScalesAnswer> replyTo) implements Command {}
@@ -297,7 +297,7 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
         })
         .onCommand(GetStatus.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(status(s))))
         .onCommand(ScalesAt.class, (state, ask) -> Effect().none().thenRun(s -> ask.replyTo().tell(
-            new ScalesAnswer(instrument, ask.priceTicks(), scales.at(ask.priceTicks(), nextMarkAt(s))))))
+            new ScalesAnswer(instrument, ask.priceTicks(), scales.at(ask.priceTicks(), nextMarkAt(s, ask.priceTicks()))))))
         .onCommand(GetSources.class, (state, get) -> Effect().none().thenRun(s -> get.replyTo().tell(sourcePrices())))
         .onCommand(SetLiquidationHalt.class, (state, set) -> {
           if (state.halted() == set.halted()) {
@@ -386,10 +386,18 @@ public final class PriceFeed extends EventSourcedBehavior<PriceFeed.Command, Pri
     }
   }
 
-  /** The earliest time this feed could publish its next mark (past the mark interval, never before the last). */
-  private long nextMarkAt(State state) {
-    return Math.max(Math.max(clock.millis(), state.markEpochMillis()),
-        lastPublishedAt + settings.markInterval().toMillis());
+  /**
+   * The earliest time this feed could publish a mark at {@code priceTicks} next: past the mark
+   * interval, never before the last mark, and a jump from the index only once it has held for the
+   * confirmation time from now.
+   */
+  private long nextMarkAt(State state, long priceTicks) {
+    long now = clock.millis();
+    long at = Math.max(Math.max(now, state.markEpochMillis()), lastPublishedAt + settings.markInterval().toMillis());
+    if (state.referenceTicks() > 0 && MarkRules.isJump(state.referenceTicks(), priceTicks, settings.maxJumpPpm())) {
+      at = Math.max(at, now + settings.jumpConfirmTime().toMillis());
+    }
+    return at;
   }
 
   /** Recomputes the index and the mark from what the sources say now. */

@@ -188,6 +188,27 @@ class PriceFeedScalesTest {
   }
 
   @Test
+  void aJumpIsAskedAtTheTimeItsConfirmationWouldPublishIt() {
+    markAt(500_000);
+    MarkScales warned = null;
+    for (int i = 0; i < 12 && warned == null; i++) {
+      MarkScales latest = volatileMarks(1).scales();
+      warned = latest.pendingPpm() > 0 ? latest : null;
+    }
+    assertTrue(warned != null, "a tightening is announced");
+    // 2.5 s after the warning (5 s period): a mark within the band could come now, before the period
+    // ends; a 20% jump only after the 3 s confirmation, once it has ended.
+    now.set(warned.warnedAtMillis() + 2_500);
+    long held = marks.get(PERP).orElseThrow().priceTicks();
+    MarkScales inBand = feed.<PriceFeed.ScalesAnswer>runCommand(
+        replyTo -> new PriceFeed.ScalesAt(held == 500_000 ? 500_100 : 500_000, replyTo)).reply().scales();
+    assertEquals(warned.maintenancePpm(), inBand.maintenancePpm(), inBand.toString());
+    MarkScales jump = feed.<PriceFeed.ScalesAnswer>runCommand(
+        replyTo -> new PriceFeed.ScalesAt(400_000, replyTo)).reply().scales();
+    assertTrue(jump.maintenancePpm() > warned.maintenancePpm(), jump.toString());
+  }
+
+  @Test
   void aFeedWithoutVolatilityMarginSendsNoScales() {
     feed = EventSourcedBehaviorTestKit.create(testKit.system(), PriceFeed.create("ETHUSDT-PERP", SETTINGS, marks, clock),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
