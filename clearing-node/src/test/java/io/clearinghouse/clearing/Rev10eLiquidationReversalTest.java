@@ -86,7 +86,10 @@ class Rev10eLiquidationReversalTest {
     marks.accept(new Mark(PERP, 450_000, 2, 0));
     assertEquals(-2_025 * USDT, accounts.summary(buyer).equity(), "5,000 lost on the long");
     accounts.tell(buyer, new AccountEntity.StartLiquidation(2));
-    probe.awaitAssert(Duration.ofSeconds(10), () -> assertNotNull(accounts.summary(buyer).liquidationId()));
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertNotNull(accounts.summary(buyer).liquidationId(), "the account re-checks and starts the liquidation");
+      return null;
+    });
     return new Setup(accounts, marks, buyer, network, probe);
   }
 
