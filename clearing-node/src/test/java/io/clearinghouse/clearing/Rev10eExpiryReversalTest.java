@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSettings;
 import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
@@ -96,18 +97,27 @@ class Rev10eExpiryReversalTest {
     assertTrue(settled.cash() < 0, "the settlement left the cash short: " + settled.cash());
     String liquidationId = settled.liquidationId();
     assertNotNull(liquidationId, "the deficit is settled at once by a liquidation with nothing to close");
-    // Its saga: nothing to close, the fund covers the deficit, the end.
-    AccountEntity.ClosePlan plan = assertInstanceOf(AccountEntity.ClosePlan.class, accounts.ask(buyer,
-        r -> new AccountEntity.PlanLiquidationClose(liquidationId, r)));
-    assertEquals(0, plan.signedLots());
-    long deficit = -settled.equity();
-    assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(buyer,
-        r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover", liquidationId, deficit, 0, r)));
+    // Its saga: nothing to close, the fund covers the deficit, the end. A plan that waits for the
+    // side (TRADE_SETTLING: what a fix may do) sees the account after its reversal.
+    AccountEntity.Reply first = accounts.ask(buyer, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r));
+    if (first instanceof AccountEntity.Rejected refused && refused.reason() == Rejection.TRADE_SETTLING) {
+      network.sellerGate.complete(true);
+      assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
+      first = accounts.ask(buyer, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r));
+    }
+    assertEquals(0, assertInstanceOf(AccountEntity.ClosePlan.class, first).signedLots(), "nothing to close");
+    long deficit = Math.max(0, -accounts.summary(buyer).equity());
+    if (deficit > 0) {
+      assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(buyer,
+          r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover", liquidationId, deficit, 0, r)));
+    }
     assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(buyer,
         r -> new AccountEntity.EndLiquidation(liquidationId, r)));
 
-    network.sellerGate.complete(true);
-    assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    if (!network.sellerGate.isDone()) {
+      network.sellerGate.complete(true);
+      assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
+    }
     AccountSummary after = accounts.summary(buyer);
     assertTrue(after.positions().isEmpty(), "what the reversal left is closed at the settlement price");
     assertTrue(after.equity() <= START, "the fund covered " + deficit + " of the settlement's loss; the reversal gave"
