@@ -303,6 +303,22 @@ final class LiquidationHandlers {
         || withoutHeld.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");
     }
+    // Nor once the trade sides it still settles were reversed: what they realized or freed is not
+    // the provider's until they settle (an isolated holding's margin comes from that cash).
+    Account reversed;
+    try {
+      reversed = trading.settlingReversed(taken);
+    } catch (ArithmeticException e) {
+      return Optional.of(account.accountId() + "'s trades still settling overflow it");
+    }
+    if (reversed != taken) {
+      AccountRisk ifReversed = risk.evaluate(reversed);
+      if (ifReversed.liquidatable() || ifReversed.available() < 0
+          || (after.mode() == MarginMode.ISOLATED && reversed.cash() < 0)) {
+        return Optional.of(account.accountId() + " would not have the margin to carry the position if the trades it"
+            + " still settles were reversed");
+      }
+    }
     return Optional.empty();
   }
 
