@@ -79,6 +79,13 @@ final class LiquidationHandlers {
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: the close waits for fresh marks");
     }
+    // A side its register may still reverse would give back what a close, the fund's cover or a
+    // recorded debt was judged on (rev10e): the plan waits until every side settled or was undone
+    // (milliseconds normally; during a failover, until the register's node is replaced).
+    if (trading.anySettling(account)) {
+      return reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of the account is still settling: the close"
+          + " waits for it to settle or be reversed");
+    }
     AccountRisk evaluation = risk.evaluate(account);
     if (account.liquidation().stop()) {
       // A stop closes its whole position, once; nothing else.

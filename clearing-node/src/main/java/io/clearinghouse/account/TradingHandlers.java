@@ -112,6 +112,11 @@ final class TradingHandlers {
     return settling.isEmpty() ? account : asIfReversed(account, settling);
   }
 
+  /** Whether any side of the account may still be reversed by its register. */
+  boolean anySettling(Account account) {
+    return settlingSides != null && !settlingSides.unconfirmed(account).isEmpty();
+  }
+
   /** Whether a side in {@code instrument} may still be reversed by its register. */
   private boolean settling(Account account, String instrument) {
     if (settlingSides == null) {

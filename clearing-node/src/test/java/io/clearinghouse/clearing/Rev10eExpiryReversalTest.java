@@ -23,7 +23,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,8 +62,6 @@ class Rev10eExpiryReversalTest {
    * that never happened; the fund paid its 2,025.
    */
   @Test
-  @Disabled("finding 1 (high), through the expiry: a settlement's deficit the fund covers is given back to the trader"
-      + " by the reversal of the side behind it; the deficit must wait for the sides it counts")
   void aReversalAfterTheFundCoveredAnExpiryDeficitLeavesTheBuyerNoRicherThanBeforeTheTrade() throws Exception {
     FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     MarkPrices marks = MarkPrices.local();

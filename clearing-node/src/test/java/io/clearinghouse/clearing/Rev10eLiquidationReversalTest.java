@@ -26,7 +26,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -159,8 +158,6 @@ class Rev10eLiquidationReversalTest {
    * paid the buyer's 2,025 for a loss the reversal then took back.
    */
   @Test
-  @Disabled("finding 1 (high): a liquidation pays a deficit that a later reversal of the side behind it takes back;"
-      + " the saga must not close or assess while a side it counts may still be reversed")
   void aReversalAfterTheFundTookTheLiquidatedLongOverLeavesTheBuyerNoRicherThanBeforeTheTrade() throws Exception {
     Setup s = liquidatingWithASideSettling();
     long fundPaid = sagaByHand(s, true);
@@ -176,7 +173,6 @@ class Rev10eLiquidationReversalTest {
    * from 50,000 at a mark of 45,000: equity 5,025 again, the fund 2,025 poorer.
    */
   @Test
-  @Disabled("finding 1 (high): see above; the fund's cover of the deficit ends in the buyer's equity")
   void aReversalAfterTheFundCoveredTheDeficitGivesTheCoverBackToTheFund() throws Exception {
     Setup s = liquidatingWithASideSettling();
     long fundPaid = sagaByHand(s, false);
@@ -198,8 +194,6 @@ class Rev10eLiquidationReversalTest {
    * long of 0.5 from 47,025 is worth 45,000, is out 1,012.5 less the penalty: 777.375.
    */
   @Test
-  @Disabled("finding 2 (high): a close planned at a bankruptcy price that counted a side still settling is applied at"
-      + " that price after the side's reversal made the account healthy; the fund buys above the mark from it")
   void aReversalInTheMiddleOfTheSagaLeavesNoCloseAboveTheMarkOfAHealthyAccount() throws Exception {
     FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
     MarkPrices marks = MarkPrices.local();
