@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 run=$(date +%s)
 perp=BTCUSDT-PERP
-future=BTCUSDT-261225
+future=BTCUSDT-271231
 op() { CLEARINGHOUSE_TOKEN=demo-operator-token ./chctl "$@" >/dev/null; }
 engine() { CLEARINGHOUSE_TOKEN=demo-engine-token ./chctl "$@" >/dev/null; }
 price() {

@@ -47,7 +47,7 @@ import org.apache.pekko.stream.javadsl.Source;
  *   <li>Client tokens ({@code bench.load-tokens}, 50) each own an equal share of the first
  *       {@code bench.load-streams} accounts; the node runs with its quotas on, at limits these
  *       clients stay within (100 calls a second, burst 200, 64 at once, 128 streams each).
- *   <li>The engine: 100 trader accounts trading BTCUSDT-261225 (not the perpetual: its last trades
+ *   <li>The engine: 100 trader accounts trading BTCUSDT-271231 (not the perpetual: its last trades
  *       would move the perpetual's mark off the index) at {@code bench.load-trade-rate} (50) a
  *       second through {@code SubmitTrades}, paced, for the whole of each phase; each trade's
  *       latency from send to result.
@@ -67,7 +67,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * whole group in 2 minutes, or an unclean audit, ends with exit code 1.
  */
 public final class ApiLoadBenchmark {
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final int TRADERS = 100;
   private static final int PROVIDERS = 10;
   private static final long PROVIDER_DEPOSIT = 1_000_000_000L * 1_000_000L;

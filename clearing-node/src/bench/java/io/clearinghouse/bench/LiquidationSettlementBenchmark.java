@@ -49,7 +49,7 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  */
 public final class LiquidationSettlementBenchmark {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String SCRATCH_FUND = "BTCUSDT-261225";
+  private static final String SCRATCH_FUND = "BTCUSDT-271231";
   private static final List<String> SOURCES = List.of("binance", "okx", "coinbase");
   private static final long USDT = 1_000_000L;
   private static final long ENTRY_TICKS = 500_000;

@@ -64,7 +64,7 @@ public class MarginEvaluationBenchmark {
     int scale = config.getInt("clearinghouse.settlement-asset.scale");
     Instruments instruments = Instruments.fromConfig(config, scale);
     Instrument perpetual = instruments.require("BTCUSDT-PERP");
-    Instrument future = instruments.require("BTCUSDT-261225");
+    Instrument future = instruments.require("BTCUSDT-271231");
     // A third contract so that three positions are three instruments, as in an account. Only its
     // numbers matter to the evaluation; it borrows the configured BTC tier table.
     Instrument ether = Instrument.define("ETHUSDT-PERP", InstrumentKind.PERPETUAL, null, scale, "0.01", "0.01",

@@ -74,7 +74,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 public class MonitorEvaluationBenchmark {
   static final int ACCOUNTS = 100_000;
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final String ETHER = "ETHUSDT-PERP";
   private static final long USDT = 1_000_000L;
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);

@@ -79,6 +79,13 @@ final class LiquidationHandlers {
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: the close waits for fresh marks");
     }
+    // A side its register may still reverse would give back what a close, the fund's cover or a
+    // recorded debt was judged on (rev10e): the plan waits until every side settled or was undone
+    // (milliseconds normally; during a failover, until the register's node is replaced).
+    if (trading.anySettling(account)) {
+      return reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of the account is still settling: the close"
+          + " waits for it to settle or be reversed");
+    }
     AccountRisk evaluation = risk.evaluate(account);
     if (account.liquidation().stop()) {
       // A stop closes its whole position, once; nothing else.
@@ -302,6 +309,22 @@ final class LiquidationHandlers {
     if (evaluation.liquidatable() || evaluation.available() < 0 || withoutHeld.liquidatable()
         || withoutHeld.available() < 0) {
       return Optional.of(account.accountId() + " would not have the margin to carry the position");
+    }
+    // Nor once the trade sides it still settles were reversed: what they realized or freed is not
+    // the provider's until they settle (an isolated holding's margin comes from that cash).
+    Account reversed;
+    try {
+      reversed = trading.settlingReversed(taken);
+    } catch (ArithmeticException e) {
+      return Optional.of(account.accountId() + "'s trades still settling overflow it");
+    }
+    if (reversed != taken) {
+      AccountRisk ifReversed = risk.evaluate(reversed);
+      if (ifReversed.liquidatable() || ifReversed.available() < 0
+          || (after.mode() == MarginMode.ISOLATED && reversed.cash() < 0)) {
+        return Optional.of(account.accountId() + " would not have the margin to carry the position if the trades it"
+            + " still settles were reversed");
+      }
     }
     return Optional.empty();
   }

@@ -106,6 +106,10 @@ final class ReservationHandlers {
       // An isolated position is funded from cash, never from what a side still settling realized.
       freeCash = Math.subtractExact(Math.min(Math.subtractExact(account.cash(), account.reserved()),
           Math.subtractExact(promised.cash(), promised.reserved())), trading.settlingProfit(account, PendingSides.NONE));
+      // Nor what such a side gave back to cash (an isolated close's margin): its reversal takes it.
+      if (reversed != account) {
+        freeCash = Math.min(freeCash, Math.subtractExact(reversed.cash(), reversed.reserved()));
+      }
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }

@@ -112,6 +112,11 @@ final class TradingHandlers {
     return settling.isEmpty() ? account : asIfReversed(account, settling);
   }
 
+  /** Whether any side of the account may still be reversed by its register. */
+  boolean anySettling(Account account) {
+    return settlingSides != null && !settlingSides.unconfirmed(account).isEmpty();
+  }
+
   /** Whether a side in {@code instrument} may still be reversed by its register. */
   private boolean settling(Account account, String instrument) {
     if (settlingSides == null) {
@@ -123,6 +128,16 @@ final class TradingHandlers {
       }
     }
     return false;
+  }
+
+  /**
+   * Cash an isolated fill may fund from in {@code account}: its cash after the fill's realized
+   * PnL and fee, less what other orders hold ({@code released}: this order's reservation, given
+   * back by the fill).
+   */
+  private static long freeCash(Account account, long realizedPnl, long fee, long released) {
+    return Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), realizedPnl), fee),
+        Math.subtractExact(account.reserved(), released));
   }
 
   /** Available margin, the lower of the account's and its {@link #settlingReversed} view's. */
@@ -363,8 +378,14 @@ final class TradingHandlers {
       // What the fill may fund: cash not promised to other orders, and never more than the
       // account had available with this order's reservation given back (one rule with the check).
       // Nor what a side still settling realized (a reversal takes it back from the cross cash).
-      long freeCash = Math.subtractExact(Math.subtractExact(cashAfterTrade,
-          Math.subtractExact(account.reserved(), released)), settlingProfit(account, cmd.sequence()));
+      long freeCash = Math.subtractExact(freeCash(account, change.realizedPnl(), fee, released),
+          settlingProfit(account, cmd.sequence()));
+      // Nor what such a side gave back to cash (an isolated close's margin, a fee): its reversal
+      // takes that too, and cross profit would then be all that carried the new position.
+      Account reversed = settlingReversed(account);
+      if (reversed != account) {
+        freeCash = Math.min(freeCash, freeCash(reversed, change.realizedPnl(), fee, released));
+      }
       long fundable = Math.min(freeCash, Math.addExact(spendable(account), released));
       isolatedDelta = forced
           // What cash there is: the monitor liquidates a position this leaves short.

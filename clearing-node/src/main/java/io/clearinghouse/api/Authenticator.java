@@ -197,7 +197,7 @@ public final class Authenticator {
     try {
       return Role.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client, engine, feeder");
+      throw new ConfigException.BadValue(path, "unknown role '" + value + "', expected one of operator, client, engine, feeder, monitor");
     }
   }
 
@@ -225,7 +225,21 @@ public final class Authenticator {
             case ENGINE -> "an engine";
             case FEEDER -> "a feeder";
             case CLIENT -> "a client";
+            case MONITOR -> "a monitor";
           } + " token");
+    }
+    return principal;
+  }
+
+  /**
+   * The caller of a read-only management route, from its {@code Authorization} header: an operator
+   * or a monitor token; any other role is refused WRONG_ROLE, a missing, unknown or expired token
+   * as {@link #authenticate(Optional)} refuses it.
+   */
+  public Principal requireReader(Optional<String> authorizationHeader) {
+    Principal principal = authenticate(authorizationHeader);
+    if (principal.role() != Role.OPERATOR && principal.role() != Role.MONITOR) {
+      throw new RejectedException(Rejection.WRONG_ROLE, "this call needs an operator or a monitor token");
     }
     return principal;
   }

@@ -19,13 +19,13 @@ final class TokenCommands {
   private TokenCommands() {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final List<String> ROLES = List.of("operator", "client", "engine", "feeder");
+  private static final List<String> ROLES = List.of("operator", "client", "engine", "feeder", "monitor");
 
   @Command(name = "token", description = {"Generate a random 256-bit bearer token and its SHA-256 (no node needed).",
       "Give the token to its holder; put only the printed entry into clearinghouse.auth.tokens."})
   static int token(@Mixin Call call,
       @Parameters(paramLabel = "NAME", description = "the token's name, recorded on the operator events it makes") String name,
-      @Parameters(paramLabel = "ROLE", description = "operator, client, engine or feeder") String role,
+      @Parameters(paramLabel = "ROLE", description = "operator, client, engine, feeder or monitor (reads the management port, changes nothing)") String role,
       @Option(names = "--accounts", split = ",", paramLabel = "ID", description = "a client token's accounts") List<String> accounts,
       @Option(names = "--sources", split = ",", paramLabel = "SOURCE", description = "a feeder token's sources") List<String> sources,
       @Option(names = "--expires", paramLabel = "INSTANT", description = "when it stops working, e.g. 2027-01-31T00:00:00Z") String expires) {

@@ -10,7 +10,7 @@ import java.util.List;
  * What a node says at start about its dated futures (issue 17): one that expired before the start
  * no longer trades; if no configured dated future follows it as its {@code next} and none is still
  * trading, the node lists no dated future at all, which the operator should know (the shipped
- * quarterly, {@code BTCUSDT-261225}, has no next contract: from its expiry on, a node with the
+ * quarterly, {@code BTCUSDT-271231}, has no next contract: from its expiry on, a node with the
  * shipped configuration trades the perpetual only). Warnings, not refusals: a node must still
  * start to settle and serve an expired future's records.
  */

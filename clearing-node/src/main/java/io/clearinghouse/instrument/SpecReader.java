@@ -221,7 +221,7 @@ final class SpecReader {
         try {
           expiry = Instant.parse(string("expiry"));
         } catch (DateTimeParseException e) {
-          throw new ConfigException.BadValue(path("expiry"), "must be an ISO-8601 instant such as 2026-12-25T08:00:00Z");
+          throw new ConfigException.BadValue(path("expiry"), "must be an ISO-8601 instant such as 2027-12-31T08:00:00Z");
         }
         if (expiry.getNano() != 0 || expiry.isBefore(Instant.parse("2000-01-01T00:00:00Z"))
             || expiry.isAfter(Instant.parse("2200-01-01T00:00:00Z"))) {
@@ -230,7 +230,7 @@ final class SpecReader {
         }
       } else if (kind == InstrumentKind.DATED_FUTURE) {
         String entry = layers.stream().filter(l -> l.path().startsWith(ENTRIES + "[")).findFirst().orElseThrow().path();
-        throw new ConfigException.BadValue(entry + ".expiry", "a dated future needs an expiry such as 2026-12-25T08:00:00Z");
+        throw new ConfigException.BadValue(entry + ".expiry", "a dated future needs an expiry such as 2027-12-31T08:00:00Z");
       }
       String tableName = string("risk-tiers");
       String tablePath = TIER_TABLES + "." + tableName;

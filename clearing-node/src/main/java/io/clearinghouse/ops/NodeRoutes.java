@@ -23,6 +23,7 @@ import io.clearinghouse.liquidation.LiquidationSaga;
 import io.clearinghouse.liquidation.Liquidations;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.api.GrpcErrors;
+import io.clearinghouse.api.Principal;
 import io.clearinghouse.api.Role;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.price.MarkPrices;
@@ -32,6 +33,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -58,14 +61,17 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 /**
  * The node's own management routes, next to pekko-management's: {@code GET /shards} (entities per
  * shard per node, for every entity type), {@code GET /metrics} (Prometheus), {@code GET
- * /health/markets} (stale and halted instruments), {@code GET /cascade} (the cluster's liquidations started,
+ * /health/markets} (stale and halted instruments), {@code GET /liquidations/halted}, {@code POST
+ * /liquidations/halt|resume?instrument=...}, {@code GET /cascade} (the cluster's liquidations started,
  * settled, pending and per second, and every insurance fund's balance: see {@link CascadeProgress}),
  * {@code GET /insurance-funds}, and {@code POST /cluster/leave?address=...} and {@code /cluster/down?address=...}.
  *
- * <p>{@code /shards}, {@code /insurance-funds}, {@code /cascade} (fund balances, per-node counts)
- * and the routes that change the cluster need the operator token ({@code Authorization: Bearer
- * ...}): 401 without a valid token, 403 with another role; so does {@code /metrics} unless
- * {@code clearinghouse.management.metrics-token-required} is off (local mode). Health
+ * <p>The reads {@code /shards}, {@code /insurance-funds}, {@code /cascade} (fund balances, per-node
+ * counts) and {@code /liquidations/halted} need an operator or a monitor token ({@code
+ * Authorization: Bearer ...}; a monitor token, e.g. Prometheus's, reads and changes nothing), and
+ * so does {@code /metrics} unless {@code clearinghouse.management.metrics-token-required} is off
+ * (local mode); the routes that change the cluster or the halts need the operator token. 401
+ * without a valid token, 403 WRONG_ROLE with another role. Health
  * ({@code /health/markets}, pekko-management's {@code /ready} and {@code /alive}) stays open for
  * the kubelet's probes. Before the node has finished starting (its token checks and services not
  * there yet) every route that needs them answers 503. pekko-management's own cluster routes stay read-only.
@@ -88,7 +94,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
     this.metricsTokenRequired = metricsTokenRequired(system.settings().config());
   }
 
-  /** Whether {@code GET /metrics} needs the operator token; a value that is not a boolean stops the node naming the key. */
+  /** Whether {@code GET /metrics} needs an operator or a monitor token; a value that is not a boolean stops the node naming the key. */
   public static boolean metricsTokenRequired(com.typesafe.config.Config config) {
     return config.getBoolean(METRICS_TOKEN_REQUIRED);
   }
@@ -96,8 +102,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
     return concat(
-        path("shards", () -> get(() -> operator(by -> completeWithFuture(shards().thenApply(NodeRoutes::json))))),
-        path("metrics", () -> get(() -> metricsTokenRequired ? operator(by -> completeWithFuture(metrics()))
+        path("shards", () -> get(() -> reader(by -> completeWithFuture(shards().thenApply(NodeRoutes::json))))),
+        path("metrics", () -> get(() -> metricsTokenRequired ? reader(by -> completeWithFuture(metrics()))
             : started(() -> completeWithFuture(metrics())))),
         path(segment("cluster").slash("leave"), () -> post(() -> parameter("address",
             address -> operator(by -> change(address, true, by))))),
@@ -107,15 +113,15 @@ public final class NodeRoutes implements ManagementRouteProvider {
             instrument -> operator(by -> halt(instrument, true, by))))),
         path(segment("liquidations").slash("resume"), () -> post(() -> parameter("instrument",
             instrument -> operator(by -> halt(instrument, false, by))))),
-        path(segment("liquidations").slash("halted"), () -> get(() -> {
+        path(segment("liquidations").slash("halted"), () -> get(() -> reader(by -> {
           ObjectNode root = JSON.createObjectNode();
           MarkPrices marks = NodeContext.get(system).marks();
           var halted = root.putArray("halted");
           (marks == null ? java.util.Set.<String>of() : marks.haltedInstruments()).forEach(halted::add);
           return complete(json(root));
-        })),
-        path("insurance-funds", () -> get(() -> operator(by -> completeWithFuture(funds().thenApply(NodeRoutes::json))))),
-        path("cascade", () -> get(() -> operator(by -> cascade()))),
+        }))),
+        path("insurance-funds", () -> get(() -> reader(by -> completeWithFuture(funds().thenApply(NodeRoutes::json))))),
+        path("cascade", () -> get(() -> reader(by -> cascade()))),
         path(segment("health").slash("markets"), () -> get(this::markets))
     );
   }
@@ -199,13 +205,30 @@ public final class NodeRoutes implements ManagementRouteProvider {
   static final String NOT_STARTED = "the node is starting: try again once /ready answers 200";
 
   /** {@code inner} gets the operator token's name, for the events it records; 503 before the node has started. */
-  private Route operator(java.util.function.Function<String, Route> inner) {
+  private Route operator(Function<String, Route> inner) {
+    return authorized((auth, header) -> auth.require(header, Role.OPERATOR), inner);
+  }
+
+  /**
+   * A read that changes nothing: {@code inner} runs for an operator or a monitor token
+   * ({@link Authenticator#requireReader}) and gets its name; 503 before the node has started.
+   */
+  private Route reader(Function<String, Route> inner) {
+    return authorized(Authenticator::requireReader, inner);
+  }
+
+  /**
+   * {@code inner} with the name of the caller that {@code check} admits, from the request's
+   * {@code Authorization} header: 401 when the token is missing, unknown or expired, 403 (with
+   * the reason, e.g. WRONG_ROLE) when {@code check} refuses its role; 503 before the node has
+   * started (its token checks not there yet).
+   */
+  private Route authorized(BiFunction<Authenticator, Optional<String>, Principal> check, Function<String, Route> inner) {
     return started(() -> extractRequest(request -> {
       Authenticator auth = NodeContext.get(system).authenticator();
       Optional<String> header = request.getHeader("Authorization").map(h -> h.value());
       try {
-        String by = auth.require(header, Role.OPERATOR).name();
-        return inner.apply(by);
+        return inner.apply(check.apply(auth, header).name());
       } catch (RejectedException e) {
         boolean unauthenticated = GrpcErrors.statusCode(e.reason()) == io.grpc.Status.Code.UNAUTHENTICATED;
         return complete(unauthenticated ? StatusCodes.UNAUTHORIZED : StatusCodes.FORBIDDEN,

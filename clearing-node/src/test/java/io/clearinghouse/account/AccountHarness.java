@@ -20,12 +20,12 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.
 
 /**
  * One opened account on the in-memory journal with its own mark board, for the entity tests of the
- * money rules. BTCUSDT-PERP and BTCUSDT-261225: tick 0.1, lot 0.001 BTC, so 50,000 USDT = 500,000
+ * money rules. BTCUSDT-PERP and BTCUSDT-271231: tick 0.1, lot 0.001 BTC, so 50,000 USDT = 500,000
  * ticks and 1 BTC = 1,000 lots; taker 0.05%; default leverage 20; retained-trades 5.
  */
 final class AccountHarness {
   static final String PERP = "BTCUSDT-PERP";
-  static final String FUTURE = "BTCUSDT-261225";
+  static final String FUTURE = "BTCUSDT-271231";
   static final long USDT = 1_000_000L;
   static final long ONE_BTC = 1_000L;
   private static final AtomicInteger ids = new AtomicInteger();

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  */
 class LateSettlementEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final Instant EXPIRY = Instant.parse("2026-12-25T08:00:00Z");
+  private static final Instant EXPIRY = Instant.parse("2027-12-31T08:00:00Z");
   private static final long SETTLEMENT = 501_234;
   private static final AtomicInteger ids = new AtomicInteger();
   private static final AtomicInteger sequence = new AtomicInteger(1_000);

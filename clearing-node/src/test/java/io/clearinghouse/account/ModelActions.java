@@ -15,7 +15,7 @@ import net.jqwik.api.Tuple;
  * {@link #INSTRUMENTS}.
  */
 final class ModelActions {
-  static final List<String> INSTRUMENTS = List.of("BTCUSDT-PERP", "BTCUSDT-261225");
+  static final List<String> INSTRUMENTS = List.of("BTCUSDT-PERP", "BTCUSDT-271231");
   static final int TRADERS = 4;
   static final long USDT = 1_000_000L;
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The pre-trade and fill rules of the money-integrity review, each with the reviewer's numbers
- * (holes 1, 2, 3, 9 and 10). BTCUSDT-PERP and BTCUSDT-261225: tick 0.1, lot 0.001 BTC, so 50,000 USDT
+ * (holes 1, 2, 3, 9 and 10). BTCUSDT-PERP and BTCUSDT-271231: tick 0.1, lot 0.001 BTC, so 50,000 USDT
  * = 500,000 ticks and 1 BTC = 1,000 lots; taker 0.05%; default leverage 20; price band 10%.
  * Every refusal is asserted to persist nothing.
  */
@@ -32,7 +32,7 @@ class OrderRulesEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final AtomicInteger ids = new AtomicInteger();
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final long USDT = 1_000_000L;
   private static final long ONE_BTC = 1_000L;
 

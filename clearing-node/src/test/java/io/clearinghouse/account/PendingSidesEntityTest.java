@@ -31,7 +31,7 @@ import static io.clearinghouse.account.AccountHarness.usdt;
  * the account (a second trade's check, a withdrawal, an order, a margin move, a leverage change)
  * may use what it needs, so the register never has to force it beyond the account's rules. And a
  * fill of a reserved order cannot go beyond what was reserved; margin mode and leverage cannot be
- * changed under open orders. BTCUSDT-PERP / -261225: tick 0.1, lot 0.001 BTC, taker 0.05%.
+ * changed under open orders. BTCUSDT-PERP / -271231: tick 0.1, lot 0.001 BTC, taker 0.05%.
  */
 class PendingSidesEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();

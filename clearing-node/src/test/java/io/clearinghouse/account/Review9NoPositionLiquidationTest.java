@@ -140,7 +140,7 @@ class Review9NoPositionLiquidationTest {
    */
   @Test
   void anIsolatedShortfallAtExpiryIsCoveredByTheFundAndTheLiquidationEnds() {
-    String future = "BTCUSDT-261225";
+    String future = "BTCUSDT-271231";
     var spec = settings.instruments().spec(future);
     String futureFund = spec.liquidation().insuranceFund();
     long expiry = spec.expiry().expiryMillis();

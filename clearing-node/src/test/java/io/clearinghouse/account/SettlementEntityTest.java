@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class SettlementEntityTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final Instant EXPIRY = Instant.parse("2026-12-25T08:00:00Z");
+  private static final Instant EXPIRY = Instant.parse("2027-12-31T08:00:00Z");
   private static final AtomicInteger ids = new AtomicInteger();
   private static final AtomicInteger sequence = new AtomicInteger();
 

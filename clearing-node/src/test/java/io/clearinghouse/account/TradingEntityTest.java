@@ -316,7 +316,7 @@ class TradingEntityTest {
     assertRejected(trade(501, "t-501", ONE_BTC, P50K, true, "o-9"), Rejection.TRADE_CONFLICT);
     assertRejected(run(r -> new AccountEntity.ApplyTrade("t-501", 501, PERP, ONE_BTC, P50K, true, null, "someone-else",
         r)), Rejection.TRADE_CONFLICT);
-    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-501", 501, "BTCUSDT-261225", ONE_BTC, P50K, true, null,
+    assertRejected(run(r -> new AccountEntity.ApplyTrade("t-501", 501, "BTCUSDT-271231", ONE_BTC, P50K, true, null,
         "counterparty", r)), Rejection.TRADE_CONFLICT);
   }
 
@@ -416,10 +416,10 @@ class TradingEntityTest {
   @Test
   void aStaleInstrumentWithoutAPositionDoesNotBlockALiquidation() {
     deposit(1_000 * USDT);
-    run(r -> new AccountEntity.SetLeverage("BTCUSDT-261225", 10, r)); // a setting, no position
+    run(r -> new AccountEntity.SetLeverage("BTCUSDT-271231", 10, r)); // a setting, no position
     run(r -> new AccountEntity.SetLeverage(PERP, 100, r)); // 1 BTC at 50,000 on 1,000: initial margin 500
     trade(ONE_BTC, P50K, true);
-    marks.accept(new io.clearinghouse.price.FeedStatus("BTCUSDT-261225", true, 1, 0));
+    marks.accept(new io.clearinghouse.price.FeedStatus("BTCUSDT-271231", true, 1, 0));
     marks.accept(new io.clearinghouse.price.Mark(PERP, 490_000, 1, 0));
     assertEquals(AccountEntity.LiquidationStarted.class,
         account.runCommand(new AccountEntity.StartLiquidation(1)).events().get(0).getClass());

@@ -105,6 +105,11 @@ class QuotasTest {
     Quotas shipped = Quotas.fromConfig(ConfigFactory.load());
     assertTrue(shipped.limits(Role.CLIENT).requestsPerSecond() > 0);
     assertTrue(shipped.limits(Role.ENGINE).requestsPerSecond() > shipped.limits(Role.CLIENT).requestsPerSecond());
+    // A monitor (Prometheus) scrapes a few times a minute: the smallest quota of all.
+    assertEquals(new Quotas.Limits(10, 20, 4, 4), shipped.limits(Role.MONITOR));
+    ConfigException monitor = assertThrows(ConfigException.class, () -> Quotas.fromConfig(ConfigFactory
+        .parseString("clearinghouse.quotas.monitor.concurrent-calls = -1").withFallback(ConfigFactory.load()).resolve()));
+    assertTrue(monitor.getMessage().contains("clearinghouse.quotas.monitor.concurrent-calls"), monitor.getMessage());
     ConfigException negative = assertThrows(ConfigException.class, () -> Quotas.fromConfig(ConfigFactory
         .parseString("clearinghouse.quotas.feeder.streams = -1").withFallback(ConfigFactory.load()).resolve()));
     assertTrue(negative.getMessage().contains("clearinghouse.quotas.feeder.streams"), negative.getMessage());

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class SettlementAuditTest {
   private static final long USDT = 1_000_000;
-  private static final String FUTURE = "BTCUSDT-261225";
-  private static final long EXPIRY = java.time.Instant.parse("2026-12-25T08:00:00Z").toEpochMilli();
+  private static final String FUTURE = "BTCUSDT-271231";
+  private static final long EXPIRY = java.time.Instant.parse("2027-12-31T08:00:00Z").toEpochMilli();
 
   // Buy 1 BTC of the quarterly at 50,000 against a sell of the same.
   private static final AccountEntity.TradeCleared BUY = new AccountEntity.TradeCleared("t-1", 1, FUTURE, 1_000,

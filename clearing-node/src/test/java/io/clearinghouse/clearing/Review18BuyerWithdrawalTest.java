@@ -157,7 +157,7 @@ class Review18BuyerWithdrawalTest {
 
   // Review 19 (medium): the same money moved where a reversal cannot reach it, an isolated position's margin.
 
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
 
   /** The buyer also holds 0.01 BTC of the dated future in isolated margin (mark 60,000). */
   private static void isolatedFuture(Setup s) {

@@ -91,7 +91,7 @@ class TradeRegisterTest {
     List<AccountSummary> before = List.of(accounts.summary(a), accounts.summary(b), accounts.summary(c));
     List<TradeContent> others = List.of(
         new TradeContent(5, "t-x", PERP, a, b, 500_000, 1_000, true, null, null),
-        new TradeContent(5, "t-5", "BTCUSDT-261225", a, b, 500_000, 1_000, true, null, null),
+        new TradeContent(5, "t-5", "BTCUSDT-271231", a, b, 500_000, 1_000, true, null, null),
         new TradeContent(5, "t-5", PERP, c, b, 500_000, 1_000, true, null, null),
         new TradeContent(5, "t-5", PERP, a, c, 500_000, 1_000, true, null, null),
         new TradeContent(5, "t-5", PERP, a, b, 500_001, 1_000, true, null, null),

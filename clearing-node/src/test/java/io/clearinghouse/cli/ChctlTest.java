@@ -63,6 +63,17 @@ class ChctlTest {
     assertEquals(java.util.Set.of("alice-1", "alice-2"), principal.accounts());
     assertTrue(entry.contains("expires = \"2027-01-31T00:00:00Z\""), entry);
     assertEquals(Chctl.USAGE, run("token", "x", "king").status());
+    // A monitor token (Prometheus): its entry is accepted by the node as a reader, and as nothing else.
+    Run monitor = run("token", "prometheus", "MONITOR");
+    assertEquals(0, monitor.status(), monitor.err());
+    String monitorToken = monitor.out().lines().filter(l -> l.startsWith("token ")).findFirst().orElseThrow().substring(8);
+    String monitorEntry = monitor.out().lines().filter(l -> l.startsWith("entry ")).findFirst().orElseThrow().substring(8);
+    assertTrue(monitorEntry.startsWith("{ name = \"prometheus\", role = monitor, sha256 = "), monitorEntry);
+    var monitorAuth = io.clearinghouse.api.Authenticator.fromConfig(com.typesafe.config.ConfigFactory
+        .parseString("clearinghouse.auth.tokens = [" + monitorEntry + "]")
+        .withFallback(com.typesafe.config.ConfigFactory.load()).resolve());
+    assertEquals(io.clearinghouse.api.Role.MONITOR,
+        monitorAuth.requireReader(java.util.Optional.of("Bearer " + monitorToken)).role());
     assertEquals(Chctl.USAGE, run("token", "x", "operator", "--expires", "soon").status());
   }
 

@@ -396,7 +396,14 @@ class KubernetesManifestsTest {
       }
       assertFalse(token.getString("sha256").matches("[0-9a-fA-F]{64}"),
           "the example must hold placeholders, never a usable hash");
+      String role = token.getString("role");
+      assertTrue(java.util.Arrays.stream(io.clearinghouse.api.Role.values())
+          .anyMatch(r -> r.name().equalsIgnoreCase(role)), "the example's role '" + role + "' is a role the node knows");
     }
+    // Prometheus scrapes with a read-only monitor token of its own, never the operator's.
+    assertTrue(tokens.getConfigList("clearinghouse.auth.tokens").stream()
+        .anyMatch(t -> t.getString("name").equals("prometheus") && t.getString("role").equals("monitor")),
+        "the example gives Prometheus a monitor token");
   }
 
   @Test

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * today's code this configuration started.
  */
 class ExpiryFundTakeoverTest {
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final String TAKEOVER = "clearinghouse.instrument-overrides { \"" + FUTURE
       + "\" { insurance-fund-takeover-limit = \"60000\" } }";
 

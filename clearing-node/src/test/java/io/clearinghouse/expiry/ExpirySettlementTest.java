@@ -40,13 +40,13 @@ import org.junit.jupiter.api.Test;
  */
 class ExpirySettlementTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString(
       "clearinghouse.instrument-overrides { \"" + FUTURE + "\" { settlement-window = 60s, delivery-fee = \"0.02%\" } }")
       .withFallback(ConfigFactory.load()).resolve(), 6);
   private static final ExpirySettings SETTINGS = new ExpirySettings(true, Duration.ofSeconds(10), 500_000,
       Duration.ZERO, 4, 1, Duration.ofSeconds(3), 5);
-  private static final Instant EXPIRY = Instant.parse("2026-12-25T08:00:00Z");
+  private static final Instant EXPIRY = Instant.parse("2027-12-31T08:00:00Z");
   private static final AtomicInteger ids = new AtomicInteger();
 
   @AfterAll

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Funding terms per instrument: the shipped defaults, overrides, and every bad key named. */
 class FundingTermsTest {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
 
   private static Instruments read(String hocon) {
     Config config = ConfigFactory.parseString(hocon).withFallback(ConfigFactory.load()).resolve();

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class InstrumentSpecTest {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
 
   private static Instruments read(String hocon) {
     Config config = ConfigFactory.parseString(hocon).withFallback(ConfigFactory.load()).resolve();

@@ -37,9 +37,9 @@ class InstrumentsConfigTest {
     // Derived, never typed: 0, 50, 1,300 and 16,300 USDT for the first four tiers.
     assertEquals(List.of(0L, 50_000_000L, 1_300_000_000L, 16_300_000_000L),
         perp.riskTiers().tiers().subList(0, 4).stream().map(t -> t.maintenanceAmount()).toList());
-    Instrument quarterly = instruments.require("BTCUSDT-261225");
+    Instrument quarterly = instruments.require("BTCUSDT-271231");
     assertEquals(InstrumentKind.DATED_FUTURE, quarterly.kind());
-    assertEquals(Instant.parse("2026-12-25T08:00:00Z"), quarterly.expiry());
+    assertEquals(Instant.parse("2027-12-31T08:00:00Z"), quarterly.expiry());
   }
 
   @ParameterizedTest
@@ -50,9 +50,9 @@ class InstrumentsConfigTest {
       "clearinghouse.instruments.0.maker-fee = \"0.00001%\"               | clearinghouse.instruments[0].maker-fee",
       "clearinghouse.instruments.0.risk-tiers = nowhere                   | clearinghouse.instruments[0].risk-tiers",
       "clearinghouse.instruments.1.expiry = christmas                     | clearinghouse.instruments[1].expiry",
-      "clearinghouse.instruments.1.expiry = \"2026-12-25T08:00:00.5Z\"  | clearinghouse.instruments[1].expiry",
+      "clearinghouse.instruments.1.expiry = \"2027-12-31T08:00:00.5Z\"  | clearinghouse.instruments[1].expiry",
       "clearinghouse.instruments.1.expiry = \"2300-01-01T00:00:00Z\"    | clearinghouse.instruments[1].expiry",
-      "clearinghouse.instruments.0.expiry = \"2026-12-25T08:00:00Z\"    | clearinghouse.instruments[0].expiry",
+      "clearinghouse.instruments.0.expiry = \"2027-12-31T08:00:00Z\"    | clearinghouse.instruments[0].expiry",
       "clearinghouse.instruments.0.kind = dated-future                    | clearinghouse.instruments[0].expiry",
       "clearinghouse.instruments.1.settlement-window = 0s                 | clearinghouse.instruments[1].settlement-window",
       "clearinghouse.instruments.1.settlement-window = 2d                 | clearinghouse.instruments[1].settlement-window",
@@ -62,7 +62,7 @@ class InstrumentsConfigTest {
       "clearinghouse.instruments.1.delivery-fee = \"-0.01%\"            | clearinghouse.instruments[1].delivery-fee",
       "clearinghouse.instruments.1.next = nowhere                         | clearinghouse.instruments[1].next",
       "clearinghouse.instruments.1.next = BTCUSDT-PERP                    | clearinghouse.instruments[1].next",
-      "clearinghouse.instruments.1.next = BTCUSDT-261225                  | clearinghouse.instruments[1].next",
+      "clearinghouse.instruments.1.next = BTCUSDT-271231                  | clearinghouse.instruments[1].next",
       "clearinghouse.risk-tier-tables.binance-btcusdt-2021-03 = [{up-to = \"50000\", maintenance-margin-rate = \"0.4%\", max-leverage = 125}, {up-to = \"40000\", maintenance-margin-rate = \"0.5%\", max-leverage = 100}] | clearinghouse.risk-tier-tables.binance-btcusdt-2021-03",
       "clearinghouse.account.snapshot-every = 0                           | clearinghouse.account",
       "clearinghouse.grpc.port = 70000                                    | clearinghouse.grpc.port",
@@ -137,7 +137,7 @@ class InstrumentsConfigTest {
     assertEquals(new io.clearinghouse.margin.MarginScaling.OpenInterestTerms(1_000_000_000_000L, 5_000_000_000_000L),
         spec.openInterestMargin());
     assertEquals(new DepthTerms(250_000_000_000L, 125_000, 50_000), spec.depth());
-    assertEquals(new DepthTerms(0, 0, 10_000), on.spec("BTCUSDT-261225").depth());
+    assertEquals(new DepthTerms(0, 0, 10_000), on.spec("BTCUSDT-271231").depth());
   }
 
   /** HOCON cannot override one field of a list element: rebuild the list with the change. */

@@ -44,8 +44,8 @@ class PinnedUnitsTest {
     pins.restart();
     // The same units written another way (0.10) are the same units; a new instrument is pinned too.
     assertEquals(List.of(), check(pins, Map.of("BTCUSDT-PERP", new Units("0.10", "0.0010", 6),
-        "BTCUSDT-261225", FUTURE)).problems());
-    assertEquals(Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-261225", FUTURE), pins.getState().pinned());
+        "BTCUSDT-271231", FUTURE)).problems());
+    assertEquals(Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-271231", FUTURE), pins.getState().pinned());
   }
 
   @Test
@@ -67,29 +67,29 @@ class PinnedUnitsTest {
   void aPinnedInstrumentLeftOutIsRetiredOnlyWhenAskedAndCanBeListedAgainInItsUnits() {
     var pins = pins();
     pins.clear();
-    check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-261225", FUTURE));
+    check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-271231", FUTURE));
     // Left out: no problem with the units, but named for the caller to decide (positions or not).
     Verdict leftOut = check(pins, Map.of("BTCUSDT-PERP", PERP));
     assertEquals(List.of(), leftOut.problems());
-    assertEquals(List.of("BTCUSDT-261225"), leftOut.leftOut());
+    assertEquals(List.of("BTCUSDT-271231"), leftOut.leftOut());
     // Retired: no longer asked for, and its units stay pinned across a restart.
-    var retired = pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-261225"), r));
+    var retired = pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-271231"), r));
     assertEquals(1, retired.events().size());
     assertTrue(retired.events().get(0) instanceof PinnedUnits.InstrumentRetired);
-    assertEquals(Set.of("BTCUSDT-261225"), retired.state().retired());
+    assertEquals(Set.of("BTCUSDT-271231"), retired.state().retired());
     pins.restart();
     assertEquals(List.of(), check(pins, Map.of("BTCUSDT-PERP", PERP)).leftOut());
     // Retiring it again writes nothing.
-    assertEquals(0, pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-261225"), r)).events().size());
+    assertEquals(0, pins.<Verdict>runCommand(r -> new PinnedUnits.Retire(List.of("BTCUSDT-271231"), r)).events().size());
     // Listed again in other units: refused; in its own: pinned again.
-    List<String> problems = check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-261225", new Units("1", "0.001", 6)))
+    List<String> problems = check(pins, Map.of("BTCUSDT-PERP", PERP, "BTCUSDT-271231", new Units("1", "0.001", 6)))
         .problems();
     assertEquals(1, problems.size());
-    assertTrue(problems.get(0).contains("clearinghouse.instruments BTCUSDT-261225"), problems.get(0));
+    assertTrue(problems.get(0).contains("clearinghouse.instruments BTCUSDT-271231"), problems.get(0));
     var relisted = pins.<Verdict>runCommand(r -> new PinnedUnits.Check(Map.of("BTCUSDT-PERP", PERP,
-        "BTCUSDT-261225", FUTURE), r));
+        "BTCUSDT-271231", FUTURE), r));
     assertEquals(List.of(), relisted.reply().problems());
     assertEquals(Set.of(), relisted.state().retired());
-    assertEquals(FUTURE, relisted.state().pinned().get("BTCUSDT-261225"));
+    assertEquals(FUTURE, relisted.state().pinned().get("BTCUSDT-271231"));
   }
 }

@@ -88,7 +88,7 @@ class CascadeProgressIntegrationTest {
       String[] once = chctl(env, "cascade", "--once");
       assertEquals("0", once[0], once[2]);
       assertTrue(once[1].matches("\\d\\d:\\d\\d:\\d\\d  started 4  settled 4  pending 0  started/s \\d+\\.\\d"
-          + "  settled/s \\d+\\.\\d  fund BTCUSDT-261225 0\\.000000  fund BTCUSDT-PERP 508\\.000000\n"), once[1]);
+          + "  settled/s \\d+\\.\\d  fund BTCUSDT-271231 0\\.000000  fund BTCUSDT-PERP 508\\.000000\n"), once[1]);
       String[] json = chctl(env, "-o", "json", "cascade", "--count", "2");
       assertEquals("0", json[0], json[2]);
       List<String> lines = json[1].lines().toList();

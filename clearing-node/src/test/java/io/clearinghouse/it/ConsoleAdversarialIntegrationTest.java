@@ -73,8 +73,8 @@ class ConsoleAdversarialIntegrationTest {
         probe("halt " + bad, "POST", "admin/SetLiquidationHalt", OPERATOR_TOKEN, bad, "application/json",
             s -> s == 400);
       }
-      check("nothing halted", ManagementHttp.get(http, base + "/liquidations/halted").body()
-          .equals("{\"halted\":[]}"), ManagementHttp.get(http, base + "/liquidations/halted").body());
+      check("nothing halted", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body()
+          .equals("{\"halted\":[]}"), ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
 
       // (2) malformed parameters: 400 with a message, never 500 or a hang.
       probe("huge limit", "GET", "admin/ListLiquidations?limit=99999999999", OPERATOR_TOKEN, null, null, s -> s == 400);

@@ -175,12 +175,12 @@ class ConsoleIntegrationTest {
       browser.click(halt + " button");
       browser.click("#confirm-no");
       browser.text(halt + " td[data-field='halt-state']", "running");
-      assertEquals("{\"halted\":[]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
+      assertEquals("{\"halted\":[]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
       browser.click(halt + " button");
       browser.click("#confirm-yes");
       browser.text(halt + " td[data-field='halt-state']", "halted");
       h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
-        assertEquals("{\"halted\":[\"" + PERP + "\"]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
+        assertEquals("{\"halted\":[\"" + PERP + "\"]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
         return null;
       });
       browser.until(d -> d.findElement(By.id("members-table")).getText().contains("Up"));
@@ -193,7 +193,7 @@ class ConsoleIntegrationTest {
       browser.click("#confirm-yes");
       browser.text(halt + " td[data-field='halt-state']", "running");
       h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
-        assertEquals("{\"halted\":[]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
+        assertEquals("{\"halted\":[]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
         return null;
       });
 
@@ -246,7 +246,7 @@ class ConsoleIntegrationTest {
     HttpResponse<String> unconfirmed = send(http, "POST", api + "admin/SetLiquidationHalt", OPERATOR_TOKEN, halt);
     assertEquals(400, unconfirmed.statusCode());
     assertEquals("CONFIRMATION_MISSING", JSON.readTree(unconfirmed.body()).get("reason").asText());
-    assertEquals("{\"halted\":[]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
+    assertEquals("{\"halted\":[]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
   }
 
   private static HttpResponse<String> send(HttpClient http, String method, String uri, String token, String body)

@@ -62,7 +62,7 @@ import org.junit.jupiter.api.Test;
  * audit is clean. A stale index in the window makes the settlement wait for the operator's price.
  */
 class ExpiryIntegrationTest {
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final String PERP = "BTCUSDT-PERP";
   private static final Duration WAIT = Duration.ofSeconds(120);
   private static final ActorTestKit WAITS = ActorTestKit.create("expiry-waits");

@@ -166,7 +166,7 @@ class FundingIntegrationTest {
           .setAccountId("alice-1").setPageToken("-5:" + PERP).build(), Status.Code.INVALID_ARGUMENT,
           Rejection.INVALID_PAGE);
       refused(accounts.listFundingPayments(), ALICE_TOKEN, ListFundingPaymentsRequest.newBuilder()
-          .setAccountId("alice-1").setInstrument("BTCUSDT-261225").build(), Status.Code.INVALID_ARGUMENT,
+          .setAccountId("alice-1").setInstrument("BTCUSDT-271231").build(), Status.Code.INVALID_ARGUMENT,
           Rejection.NOT_PERPETUAL);
       refused(accounts.listFundingPayments(), ALICE_TOKEN, ListFundingPaymentsRequest.newBuilder()
           .setAccountId("bob-1").build(), Status.Code.PERMISSION_DENIED, Rejection.NOT_ACCOUNT_OWNER);

@@ -92,7 +92,7 @@ class LiquidationApiIntegrationTest {
       h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
         // A halt shows on /health/markets and /liquidations/halted; the node stays ready.
         assertTrue(ManagementHttp.market(http, base, PERP).get("liquidationsHalted").asBoolean());
-        assertEquals("{\"halted\":[\"" + PERP + "\"]}", ManagementHttp.get(http, base + "/liquidations/halted").body());
+        assertEquals("{\"halted\":[\"" + PERP + "\"]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
         return null;
       });
       assertEquals(200, ManagementHttp.get(http, base + "/ready").statusCode());

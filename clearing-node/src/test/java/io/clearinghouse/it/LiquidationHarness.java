@@ -47,7 +47,7 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 final class LiquidationHarness implements AutoCloseable {
   static final String PERP = "BTCUSDT-PERP";
-  static final String FUTURE = "BTCUSDT-261225";
+  static final String FUTURE = "BTCUSDT-271231";
   static final Duration WAIT = Duration.ofSeconds(30);
 
   final Main.Node node;

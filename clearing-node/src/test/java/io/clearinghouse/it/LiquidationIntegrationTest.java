@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The liquidation waterfall end to end on a real node over gRPC, one branch per test, with the
- * exact amounts worked out in the comments (BTCUSDT-PERP and BTCUSDT-261225: tick 0.1, lot 0.001
+ * exact amounts worked out in the comments (BTCUSDT-PERP and BTCUSDT-271231: tick 0.1, lot 0.001
  * BTC; taker fee 0.05%, maker 0.02%, liquidation fee 1%; backstop spread 0.2%; tiers of Binance's
  * 2021 BTCUSDT table: 0.4% below 50,000, 0.5% (cum 50) to 250,000, 1% (cum 1,300) to 1,000,000,
  * 2.5% (cum 16,300) to 10,000,000). Every test ends with the ledger audit.

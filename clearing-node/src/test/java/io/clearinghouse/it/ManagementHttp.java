@@ -57,7 +57,10 @@ final class ManagementHttp {
     }
   }
 
-  /** A GET of a route that needs the operator token (/metrics, /shards, /insurance-funds, /cascade). */
+  /**
+   * A GET of a route that needs an operator (or a monitor) token (/metrics, /shards,
+   * /insurance-funds, /cascade, /liquidations/halted), with the operator's.
+   */
   static HttpResponse<String> operatorGet(HttpClient http, String uri) {
     return get(http, uri, TestNodes.OPERATOR_TOKEN);
   }

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * that must come back as a short refusal. Each refusal changes nothing; the audit is clean.
  */
 class OrderRulesIntegrationTest {
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final String HUGE = "X".repeat(1_000_000);
 
   private static ReserveMarginRequest reserve(String orderId, Side side, String quantity, String price) {

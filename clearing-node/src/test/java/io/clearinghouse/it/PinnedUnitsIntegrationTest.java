@@ -62,8 +62,8 @@ class PinnedUnitsIntegrationTest {
   private static final String PERP_ENTRY = "{ symbol = \"BTCUSDT-PERP\", kind = perpetual, tick-size = \"0.1\", "
       + "lot-size = \"0.001\", maker-fee = \"0.02%\", taker-fee = \"0.05%\", liquidation-fee = \"1%\", "
       + "risk-tiers = binance-btcusdt-2021-03 }";
-  private static final String FUTURE_ENTRY = "{ symbol = \"BTCUSDT-261225\", kind = dated-future, "
-      + "expiry = \"2026-12-25T08:00:00Z\", tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", "
+  private static final String FUTURE_ENTRY = "{ symbol = \"BTCUSDT-271231\", kind = dated-future, "
+      + "expiry = \"2027-12-31T08:00:00Z\", tick-size = \"0.1\", lot-size = \"0.001\", maker-fee = \"0.02%\", "
       + "taker-fee = \"0.05%\", liquidation-fee = \"1%\", risk-tiers = binance-btcusdt-2021-03 }";
 
   /** Only {@code entry} configured (and the stress scenarios shocking only what is configured). */
@@ -89,7 +89,7 @@ class PinnedUnitsIntegrationTest {
       h.buy("alice-1", "bob-1", LiquidationHarness.PERP, "0.01", "50000");
     }
     // Without the perpetual, which alice-1 and bob-1 hold: refused, naming it and why.
-    String message = refusal(TestNodes.nodeConfig(keyspace, only(FUTURE_ENTRY, "BTCUSDT-261225")));
+    String message = refusal(TestNodes.nodeConfig(keyspace, only(FUTURE_ENTRY, "BTCUSDT-271231")));
     assertTrue(message.contains("instrument BTCUSDT-PERP is pinned but missing from clearinghouse.instruments")
         && message.contains("2 accounts hold a position in it now"), message);
     // Without the quarterly, in which nobody ever took a position: the node starts, the books as they were.
@@ -106,8 +106,8 @@ class PinnedUnitsIntegrationTest {
     }
     // Retired: a later start without it starts; one listing it again in other units is refused; in its own, it starts.
     TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP"))));
-    refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instrument-overrides { \"BTCUSDT-261225\" { tick-size = "
-        + "\"0.5\" } }"), "clearinghouse.instruments BTCUSDT-261225");
+    refused(TestNodes.nodeConfig(keyspace, "clearinghouse.instrument-overrides { \"BTCUSDT-271231\" { tick-size = "
+        + "\"0.5\" } }"), "clearinghouse.instruments BTCUSDT-271231");
     TestNodes.stop(TestNodes.start(TestNodes.nodeConfig(keyspace, "")));
   }
 
@@ -143,7 +143,7 @@ class PinnedUnitsIntegrationTest {
               java.util.Map.of("BTCUSDT-PERP", new PinnedUnits.Units("0.1", "0.001", 6)), replyTo),
               Duration.ofSeconds(15)).toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       assertEquals(List.of(), verdict.problems());
-      assertEquals(List.of("BTCUSDT-261225"), verdict.leftOut());
+      assertEquals(List.of("BTCUSDT-271231"), verdict.leftOut());
       LedgerAudit.Report report = await(new LedgerAudit(first.system(), new Accounts(first.system(),
           Duration.ofSeconds(10)), TestNodes.INSTRUMENTS).run());
       assertTrue(report.clean(), "ledger audit: " + report.violations());
@@ -171,7 +171,7 @@ class PinnedUnitsIntegrationTest {
     CorruptAccountEventIntegrationTest.appendUnreadableEvent(keyspace, "bob-1");
     long started = System.nanoTime();
     String message = refusal(TestNodes.nodeConfig(keyspace, only(PERP_ENTRY, "BTCUSDT-PERP")));
-    assertTrue(message.contains("instrument BTCUSDT-261225 is pinned but missing from clearinghouse.instruments")
+    assertTrue(message.contains("instrument BTCUSDT-271231 is pinned but missing from clearinghouse.instruments")
         && message.contains("Account|bob-1") && message.contains("JOURNAL_UNREADABLE"), message);
     assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(60)) < 0,
         "the refusal took " + Duration.ofNanos(System.nanoTime() - started));

@@ -47,7 +47,7 @@ class ReadinessIntegrationTest {
       HttpResponse<String> markets = ManagementHttp.get(http, base + "/health/markets");
       assertEquals(503, markets.statusCode(), markets.body());
       assertEquals("stale", ManagementHttp.market(http, base, PERP).get("state").asText());
-      assertEquals("stale", ManagementHttp.market(http, base, "BTCUSDT-261225").get("state").asText());
+      assertEquals("stale", ManagementHttp.market(http, base, "BTCUSDT-271231").get("state").asText());
 
       assertEquals(200, ManagementHttp.post(http, base + "/liquidations/halt?instrument=" + PERP,
           TestNodes.OPERATOR_TOKEN).statusCode());

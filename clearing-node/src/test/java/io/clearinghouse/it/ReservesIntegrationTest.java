@@ -37,7 +37,7 @@ class ReservesIntegrationTest {
     try (LiquidationHarness h = new LiquidationHarness("reserves", "")) {
       List<InsuranceFundView> reserves = call(h.admin.getReserves(), OPERATOR_TOKEN,
           GetReservesRequest.getDefaultInstance()).getReservesList();
-      assertEquals(List.of("insurance-fund:BTCUSDT-261225", "insurance-fund:BTCUSDT-PERP", "market-making",
+      assertEquals(List.of("insurance-fund:BTCUSDT-271231", "insurance-fund:BTCUSDT-PERP", "market-making",
           "platform-revenue", "investor-protection", "operator-capital"),
           reserves.stream().map(InsuranceFundView::getFund).toList());
       assertTrue(reserves.stream().allMatch(r -> r.getBalance().equals("0.000000")), reserves.toString());

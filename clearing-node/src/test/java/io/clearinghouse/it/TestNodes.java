@@ -27,6 +27,8 @@ public final class TestNodes {
   public static final String ALICE_TOKEN = "it-alice-token";
   public static final String BOB_TOKEN = "it-bob-token";
   public static final String ENGINE_TOKEN = "it-engine-token";
+  /** A read-only monitor token (as Prometheus is given), named {@code prometheus}. */
+  public static final String MONITOR_TOKEN = "it-monitor-token";
   public static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
@@ -69,6 +71,7 @@ public final class TestNodes {
                 + "\", accounts = [alice-1, alice-2, alice-unopened] }",
             "  { name = bob, role = client, sha256 = \"" + Authenticator.sha256Hex(BOB_TOKEN) + "\", accounts = [bob-1] }",
             "  { name = engine, role = engine, sha256 = \"" + Authenticator.sha256Hex(ENGINE_TOKEN) + "\" }",
+            "  { name = prometheus, role = monitor, sha256 = \"" + Authenticator.sha256Hex(MONITOR_TOKEN) + "\" }",
             String.join("\n", Feeders.tokenEntries()),
             "]",
             // Tests not about the jump hold publish confirmed moves at once (the price-integrity

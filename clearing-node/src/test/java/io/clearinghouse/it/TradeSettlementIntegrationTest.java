@@ -129,7 +129,7 @@ class TradeSettlementIntegrationTest {
     changes.put("another seller", b -> b.setSellerAccountId("cf-c"));
     changes.put("another price", b -> b.setPrice("50000.1"));
     changes.put("another quantity", b -> b.setQuantity("0.2"));
-    changes.put("another instrument", b -> b.setInstrument("BTCUSDT-261225"));
+    changes.put("another instrument", b -> b.setInstrument("BTCUSDT-271231"));
     changes.put("another aggressor", b -> b.setAggressorSide(Side.SELL));
     changes.put("another trade id", b -> b.setTradeId("t-other"));
     changes.put("another buyer order", b -> b.setBuyerOrderId("o-1"));

@@ -55,8 +55,8 @@ class CloseSizingTest {
     now.addAndGet(30_001);
     assertEquals(-5_000, sizing.slice(PERP, -5_000, MARK));
     // Off for the quarterly: whole, whatever the depth.
-    depth.accept(new MarketDepth.Report("BTCUSDT-261225", "binance", 0, 0, now.get()));
-    assertEquals(-5_000, sizing.slice("BTCUSDT-261225", -5_000, MARK));
+    depth.accept(new MarketDepth.Report("BTCUSDT-271231", "binance", 0, 0, now.get()));
+    assertEquals(-5_000, sizing.slice("BTCUSDT-271231", -5_000, MARK));
     assertEquals(-5_000, CloseSizing.WHOLE.slice(PERP, -5_000, MARK));
   }
 

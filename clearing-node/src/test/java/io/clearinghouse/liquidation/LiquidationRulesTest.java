@@ -89,11 +89,11 @@ class LiquidationRulesTest {
     LiquidationSettings defaults = LiquidationSettings.fromConfig(ConfigFactory.load(), INSTRUMENTS);
     assertEquals(new LiquidationTerms("BTCUSDT-PERP", NegativeBalancePolicy.ADL, 2_000),
         defaults.rules("BTCUSDT-PERP"));
-    assertEquals(Set.of("BTCUSDT-PERP", "BTCUSDT-261225"), defaults.funds());
+    assertEquals(Set.of("BTCUSDT-PERP", "BTCUSDT-271231"), defaults.funds());
     assertTrue(defaults.topUpKeyRetention().compareTo(java.time.Duration.ofDays(7)) >= 0);
     LiquidationSettings shared = settings("clearinghouse.liquidation { insurance-fund = MAIN, "
-        + "instruments { \"BTCUSDT-261225\" { negative-balance-policy = debt, backstop-spread = \"0.1%\" } } }");
-    assertEquals(new LiquidationTerms("MAIN", NegativeBalancePolicy.DEBT, 1_000), shared.rules("BTCUSDT-261225"));
+        + "instruments { \"BTCUSDT-271231\" { negative-balance-policy = debt, backstop-spread = \"0.1%\" } } }");
+    assertEquals(new LiquidationTerms("MAIN", NegativeBalancePolicy.DEBT, 1_000), shared.rules("BTCUSDT-271231"));
     assertEquals(Set.of("MAIN"), shared.funds());
     for (String bad : List.of("negative-balance-policy = maybe", "backstop-spread = \"0.5\"",
         "backstop-spread = \"100%\"", "insurance-fund = \"no spaces\"", "instruments { DOGE { backstop-spread = \"1%\" } }",

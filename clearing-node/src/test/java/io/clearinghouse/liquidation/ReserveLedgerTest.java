@@ -154,7 +154,7 @@ class ReserveLedgerTest {
     assertEquals(100, paid(capital, "b/capital", "b", 250, PERP, 300));
     assertEquals(0, paid(capital, "c/capital", "c", 50, PERP, 300));
     // Another instrument's amount is its own.
-    assertEquals(50, paid(capital, "d/capital", "d", 50, "BTCUSDT-261225", 300));
+    assertEquals(50, paid(capital, "d/capital", "d", 50, "BTCUSDT-271231", 300));
     // A retry is the first answer, not a new draw.
     assertEquals(100, paid(capital, "b/capital", "b", 250, PERP, 300));
     capital.restart();

@@ -79,7 +79,7 @@ class AdlRankingsTest {
         new AdlRanker.Probe(PERP, 1, score(100_000, 1_000, 30_000, 500_000)),
         new AdlRanker.Probe(PERP, -1, score(100_000, -1_000, 55_000, 500_000)),
         new AdlRanker.Probe(PERP, -1, score(100_000, -1_000, 52_000, 500_000)),
-        new AdlRanker.Probe("BTCUSDT-261225", 1, 0));
+        new AdlRanker.Probe("BTCUSDT-271231", 1, 0));
     // Ranks among 4 longs: 0, 1, 3 -> 5 - r*5/4 = 5, 4, 2; the new one above all of 5: 5.
     // Shorts: 0 and 1 of 2 -> 5 and 3. No holders of the future: alone, 5.
     List<Integer> expected = List.of(5, 4, 2, 5, 5, 3, 5);

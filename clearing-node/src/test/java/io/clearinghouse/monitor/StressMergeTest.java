@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class StressMergeTest {
   private static final String PERP = "BTCUSDT-PERP";
-  private static final String FUTURE = "BTCUSDT-261225";
+  private static final String FUTURE = "BTCUSDT-271231";
   private static final long USDT = 1_000_000;
   /** PERP (ADL): 50 a day of operator capital, a takeover limit of 100,000; FUTURE: debt. */
   private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString(

@@ -32,8 +32,8 @@ class StressSettingsTest {
     StressSettings settings = StressSettings.fromConfig(SHIPPED, INSTRUMENTS);
     assertEquals(List.of(-50_000L, -100_000L, -150_000L, -200_000L, -250_000L, -300_000L, -350_000L, -400_000L,
         -450_000L, -500_000L), settings.ladderPpm());
-    assertEquals(Map.of("BTCUSDT-PERP", -460_000L, "BTCUSDT-261225", -460_000L), settings.scenarios().get("2020-03-12"));
-    assertEquals(Map.of("BTCUSDT-PERP", -300_000L, "BTCUSDT-261225", -300_000L), settings.scenarios().get("2021-05-19"));
+    assertEquals(Map.of("BTCUSDT-PERP", -460_000L, "BTCUSDT-271231", -460_000L), settings.scenarios().get("2020-03-12"));
+    assertEquals(Map.of("BTCUSDT-PERP", -300_000L, "BTCUSDT-271231", -300_000L), settings.scenarios().get("2021-05-19"));
     assertEquals(Duration.ofSeconds(10), settings.timeout());
     assertEquals(400, settings.maxDeficitAccountsPerNode());
     assertEquals(Duration.ofSeconds(2), settings.scalesTimeout());
@@ -75,8 +75,8 @@ class StressSettingsTest {
 
   @Test
   void theWildcardShocksEveryConfiguredInstrumentAndANamedOneTakesItsOwn() {
-    StressSettings settings = read("scenarios = [ { name = x, shocks { \"*\" = \"-10%\", \"BTCUSDT-261225\" = \"-20%\" } } ]");
-    assertEquals(Map.of("BTCUSDT-PERP", -100_000L, "BTCUSDT-261225", -200_000L), settings.scenarios().get("x"));
+    StressSettings settings = read("scenarios = [ { name = x, shocks { \"*\" = \"-10%\", \"BTCUSDT-271231\" = \"-20%\" } } ]");
+    assertEquals(Map.of("BTCUSDT-PERP", -100_000L, "BTCUSDT-271231", -200_000L), settings.scenarios().get("x"));
     // The shipped scenarios suit a node configured with the perpetual alone.
     var config = ConfigFactory.parseMap(Map.of("clearinghouse.instruments",
         List.of(SHIPPED.getList("clearinghouse.instruments").get(0).unwrapped()))).withFallback(SHIPPED);

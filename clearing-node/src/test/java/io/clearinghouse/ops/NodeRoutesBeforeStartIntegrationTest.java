@@ -53,6 +53,7 @@ class NodeRoutesBeforeStartIntegrationTest {
           .toString().replaceAll("/$", "");
       HttpClient http = HttpClient.newHttpClient();
       for (String route : List.of("GET /insurance-funds", "GET /cascade", "GET /shards", "GET /metrics",
+          "GET /liquidations/halted",
           "POST /liquidations/halt?instrument=BTCUSDT-PERP", "POST /liquidations/resume?instrument=BTCUSDT-PERP",
           "POST /cluster/leave?address=pekko://ClearingHouse@127.0.0.1:1",
           "POST /cluster/down?address=pekko://ClearingHouse@127.0.0.1:1")) {

@@ -1,0 +1,164 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.PositionSummary;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adversarial review of issue 10 (rev10d): the isolated margin that a close still settling gave
+ * back to cash must not fund a new isolated position, because the close's reversal takes it back.
+ * The cross profit of another position made the reversed view's available margin look ample,
+ * while its cash (what an isolated position is funded from) was not.
+ */
+class Rev10dIsolatedFundingTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
+      clearinghouse.instruments = ${clearinghouse.instruments} [
+        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+        { symbol = "SOLUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+      ]
+      """).withFallback(ConfigFactory.load()).resolve(), 6);
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 5, 20);
+  /** The cross position whose unrealized profit carries the account. */
+  private static final String CROSS = "BTCUSDT-PERP";
+  /** The isolated position closed by a trade still settling. */
+  private static final String CLOSED = "ETHUSDT-PERP";
+  /** The new isolated position. */
+  private static final String OPENED = "SOLUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private record Setup(FakeAccounts accounts, String trader, GatedSeller network, TestProbe<TradeRegister.Reply> probe,
+      long releasedMargin) {}
+
+  /**
+   * Cash 7,000: a cross short of 1 BTC at 60,000 now 10,000 in profit (mark 50,000), and an
+   * isolated short of 1 ETH-like contract at 60,000 closed at entry by a trade whose seller side
+   * is held on the way: its isolated margin is back in cash while the register may still reverse it.
+   */
+  private static Setup setup() throws Exception {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(CROSS, 600_000, 1, 0));
+    marks.accept(new Mark(CLOSED, 600_000, 1, 0));
+    marks.accept(new Mark(OPENED, 1_300_000, 1, 0));
+    accounts.marks = marks;
+    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
+    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
+        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
+        .thenApply(TradeRegister.Unfinished::sequences);
+    String trader = accounts.open("trader", 7_000 * USDT);
+    String seller = accounts.open("seller", 100_000 * USDT);
+    GatedSeller network = new GatedSeller(accounts, seller);
+    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10d-" + ids.incrementAndGet(),
+        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+    registerRef.set(register);
+
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-1", 1, CROSS, -1_000, 600_000, true, null, "elsewhere", r)));
+    marks.accept(new Mark(CROSS, 500_000, 2, 0));
+    assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+        r -> new AccountEntity.SetMarginMode(CLOSED, MarginMode.ISOLATED, r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-2", 2, CLOSED, -1_000, 600_000, true, null, "elsewhere", r)));
+    // Both settled (a register would say so): only the close below may still be reversed.
+    accounts.tell(trader, new AccountEntity.SideSettled(1));
+    accounts.tell(trader, new AccountEntity.SideSettled(2));
+    long isolated = holding(accounts.summary(trader), CLOSED).isolatedMargin();
+    assertTrue(isolated > 0, "the isolated short holds margin: " + isolated);
+
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(new TradeContent(71, "t-71", CLOSED, trader, seller, 600_000, 1_000, true,
+        null, null), probe.getRef()));
+    network.sellerSideSent.get(10, TimeUnit.SECONDS);
+    assertEquals(null, holding(accounts.summary(trader), CLOSED), "the trader's side is applied: the short is closed");
+    assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+        r -> new AccountEntity.SetMarginMode(OPENED, MarginMode.ISOLATED, r)));
+    return new Setup(accounts, trader, network, probe, isolated);
+  }
+
+  private static PositionSummary holding(AccountSummary account, String instrument) {
+    return account.positions().stream().filter(p -> p.instrument().equals(instrument)).findFirst().orElse(null);
+  }
+
+  /** Reverses the close (the seller's side is refused) and checks what the reversal left. */
+  private static void reverseAndCheck(Setup s) {
+    s.network().sellerGate.complete(true);
+    assertInstanceOf(TradeRegister.Refused.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+    s.probe().awaitAssert(Duration.ofSeconds(10), () -> {
+      PositionSummary restored = holding(s.accounts().summary(s.trader()), CLOSED);
+      assertEquals(-1_000, restored == null ? 0 : restored.lots(), "the isolated short is back");
+      return restored;
+    });
+    AccountSummary after = s.accounts().summary(s.trader());
+    assertTrue(after.cash() >= 0, "the reversal left cash at " + after.cash() + " behind isolated positions, carried"
+        + " only by the cross position's unrealized profit: " + after);
+  }
+
+  /** 1 SOL-like contract at 130,000, 20x: 6,500 of isolated margin, which only the settling close's margin funds. */
+  @Test
+  void aSettlingSidesReleasedIsolatedMarginNeverFundsAnotherIsolatedFill() throws Exception {
+    Setup s = setup();
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-3", 3, OPENED, 1_000, 1_300_000, true, null, "elsewhere", r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertEquals(null, holding(s.accounts().summary(s.trader()), OPENED), "a refused fill changed nothing");
+    reverseAndCheck(s);
+  }
+
+  /** The same order, reserved first: the reservation judges it by the same cash. */
+  @Test
+  void aSettlingSidesReleasedIsolatedMarginNeverFundsAnIsolatedReservation() throws Exception {
+    Setup s = setup();
+    long reservedBefore = s.accounts().summary(s.trader()).reserved();
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-1", OPENED, 1_000, 1_300_000, r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertEquals(reservedBefore, s.accounts().summary(s.trader()).reserved(), "a refusal changed nothing");
+    reverseAndCheck(s);
+  }
+
+  /** What the account's own cash carries is still fundable: a smaller isolated order goes through. */
+  @Test
+  void cashTheReversalLeavesStillFundsAnIsolatedPosition() throws Exception {
+    Setup s = setup();
+    // 0.1 contract: 650 of margin, well inside the cash the reversal leaves.
+    assertInstanceOf(AccountEntity.Reserved.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-2", OPENED, 100, 1_300_000, r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-4", 4, OPENED, 100, 1_300_000, true, "o-2", "elsewhere", r)));
+    reverseAndCheck(s);
+  }
+}
