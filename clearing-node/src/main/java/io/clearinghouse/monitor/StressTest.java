@@ -1,5 +1,9 @@
 package io.clearinghouse.monitor;
 
+// Over 450 lines: the cluster-wide run (read the marks, shock them, ask every monitor, merge the
+// answers and draw the deficits on the funds once) is one sequence; the per-node evaluation is in
+// StressEvaluation, the feeds' question in StressScales, the slice arithmetic in the margin package.
+
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.Instruments;
