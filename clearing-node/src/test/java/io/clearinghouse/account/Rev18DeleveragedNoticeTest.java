@@ -41,15 +41,15 @@ class Rev18DeleveragedNoticeTest {
   void theDeleveragedAccountIsNotToldWhoseLiquidationItWas() {
     MarkPrices marks = MarkPrices.local();
     EventSourcedBehaviorTestKit<Command, Event, State> bob = AccountEntityTest.openedAccount(testKit, "bob-1", marks);
-    bob.runCommand(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
-    bob.runCommand(r -> new AccountEntity.SetLeverage(PERP, 100, r));
-    bob.runCommand(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "other", r));
+    bob.<Reply>runCommand(r -> new AccountEntity.Deposit("d-1", 1_000 * USDT, r));
+    bob.<Reply>runCommand(r -> new AccountEntity.SetLeverage(PERP, 100, r));
+    bob.<Reply>runCommand(r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 1_000, 500_000, true, null, "other", r));
     TestProbe<Reply> stream = testKit.createTestProbe();
     bob.runCommand(new AccountEntity.Subscribe(stream.ref()));
 
     String liquidated = "alice-1";
     String liquidationId = liquidated + "-7";
-    var reduced = bob.runCommand(r -> new AccountEntity.ApplyLiquidationTransfer(liquidationId + "/close-0",
+    var reduced = bob.<Reply>runCommand(r -> new AccountEntity.ApplyLiquidationTransfer(liquidationId + "/close-0",
         liquidationId, LiquidationRole.DELEVERAGED, liquidated, PERP, -1_000, 490_250, 0,
         AccountEntity.TransferMode.REDUCE_CLIPPED, r));
     assertEquals(-1_000, ((AccountEntity.TransferApplied) reduced.reply()).transfer().signedLots());
