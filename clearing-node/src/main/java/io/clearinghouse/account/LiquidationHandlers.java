@@ -195,10 +195,11 @@ final class LiquidationHandlers {
         .thenRun(state -> {
           if (event.role() == LiquidationRole.DELEVERAGED) {
             Instrument i = instruments.require(event.instrument());
-            notify.accept(new AccountEntity.Notice(AccountEntity.NoticeKind.DELEVERAGED, event.liquidationId(),
+            // The liquidation is another account's, and its id names that account (<account id>-<n>):
+            // the deleveraged client is told what closed and at what price, never whose liquidation it was.
+            notify.accept(new AccountEntity.Notice(AccountEntity.NoticeKind.DELEVERAGED, "",
                 i.formatQuantity(event.signedLots()) + " " + event.instrument() + " closed at "
-                    + i.formatPrice(event.priceTicks()) + " by auto-deleveraging against liquidation "
-                    + event.liquidationId()));
+                    + i.formatPrice(event.priceTicks()) + " by auto-deleveraging against a liquidation"));
           }
         })
         .thenReply(cmd.replyTo(), state -> new TransferApplied(event));

@@ -132,6 +132,13 @@ public final class Authenticator {
    * reachable from another host, so every port it binds must be on loopback.
    */
   private static void requireLoopback(Config config) {
+    TransportSecurity.blankBindsOffLoopback(config, TransportSecurity.MANAGEMENT_HOST,
+        TransportSecurity.MANAGEMENT_BIND).ifPresent(address -> {
+          throw new ConfigException.BadValue("clearinghouse.demo.enabled", "the demo tokens are accepted only by a "
+              + "node bound to loopback, but " + TransportSecurity.MANAGEMENT_HOST + " and "
+              + TransportSecurity.MANAGEMENT_BIND + " are blank, which binds the management port to this machine's "
+              + "address " + address + ": bind to 127.0.0.1 or configure clearinghouse.auth.tokens instead");
+        });
     for (String key : DEMO_LOOPBACK_KEYS) {
       if (!config.hasPath(key) || config.getString(key).isBlank()) {
         continue;

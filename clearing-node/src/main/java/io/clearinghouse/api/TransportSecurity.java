@@ -70,6 +70,12 @@ public final class TransportSecurity {
               + "with " + KEY + ".cert-file and " + KEY + ".key-file, or bind to 127.0.0.1");
         }
       }
+      blankBindsOffLoopback(config, MANAGEMENT_HOST, MANAGEMENT_BIND).ifPresent(address -> {
+        throw new ConfigException.BadValue(KEY + ".enabled", "plaintext gRPC and management HTTP are allowed on "
+            + "loopback only, but " + MANAGEMENT_HOST + " and " + MANAGEMENT_BIND + " are blank, which binds the "
+            + "management port to this machine's address " + address + ": set " + KEY + ".enabled = on with " + KEY
+            + ".cert-file and " + KEY + ".key-file, or bind to 127.0.0.1");
+      });
       return new TransportSecurity(Optional.empty());
     }
     Path cert = Path.of(config.getString(KEY + ".cert-file"));
@@ -123,6 +129,29 @@ public final class TransportSecurity {
               + " (remoting needs this node's key and certificate and the cluster's certificate authority)");
         }
       }
+    }
+  }
+
+  static final String MANAGEMENT_HOST = "pekko.management.http.hostname";
+  static final String MANAGEMENT_BIND = "pekko.management.http.bind-hostname";
+
+  /**
+   * When both a port's host and its bind host are blank, the address it binds to: pekko-management
+   * then binds to this machine's own address ({@code InetAddress.getLocalHost()}), not to loopback
+   * (that it resolves to loopback on some machines is an accident of /etc/hosts; in a pod it is the
+   * pod's IP), so a blank host (an empty environment variable) never passes for loopback. Empty
+   * when either is set (each is then checked by name).
+   */
+  static Optional<String> blankBindsOffLoopback(Config config, String hostKey, String bindKey) {
+    boolean hostBlank = config.hasPath(hostKey) && config.getString(hostKey).isBlank();
+    boolean bindBlank = !config.hasPath(bindKey) || config.getString(bindKey).isBlank();
+    if (!hostBlank || !bindBlank) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of("InetAddress.getLocalHost() = " + java.net.InetAddress.getLocalHost().getHostAddress());
+    } catch (java.net.UnknownHostException e) {
+      return Optional.of("InetAddress.getLocalHost() (unknown here: " + e.getMessage() + ")");
     }
   }
 

@@ -196,6 +196,11 @@ final class Session implements AutoCloseable {
         throw new IllegalArgumentException("the gRPC address must be host:port, was " + grpcTarget);
       }
       String host = grpcTarget.substring(0, colon);
+      if (!transport.tls() && !token.isEmpty() && !onLoopback(host)) {
+        throw new IllegalArgumentException("refusing to send the token in plaintext to " + grpcTarget
+            + " (not loopback): speak TLS with --tls or CLEARINGHOUSE_TLS=on (and --ca-file or CLEARINGHOUSE_CA_FILE "
+            + "for the cluster's authority)");
+      }
       if (!transport.tls()) {
         channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
       } else {
@@ -254,8 +259,15 @@ final class Session implements AutoCloseable {
   }
 
   private HttpResponse<String> request(String path, boolean post) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(management + path)).timeout(timeout);
-    if (!token.isEmpty() || post) {
+    URI uri = URI.create(management + path);
+    boolean withToken = !token.isEmpty() || post;
+    if (withToken && !"https".equalsIgnoreCase(uri.getScheme()) && !onLoopback(uri.getHost())) {
+      throw new IllegalArgumentException("refusing to send the token in plaintext to " + management
+          + " (not loopback): give the management port's https:// address (with --ca-file or CLEARINGHOUSE_CA_FILE "
+          + "for the cluster's authority)");
+    }
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout);
+    if (withToken) {
       request.header("Authorization", "Bearer " + token);
     }
     if (post) {
@@ -280,6 +292,15 @@ final class Session implements AutoCloseable {
       http = builder.build();
     }
     return http;
+  }
+
+  /**
+   * Whether {@code host} is this machine's loopback (the local mode's plaintext ports): a bearer
+   * token is sent in plaintext there only, never across a network.
+   */
+  static boolean onLoopback(String host) {
+    return host != null && !host.isBlank()
+        && io.clearinghouse.api.Authenticator.isLoopback(host.replace("[", "").replace("]", ""));
   }
 
   /** A TLS context that trusts the authorities of one PEM file only. */

@@ -49,6 +49,7 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
     List<String> keys = new ArrayList<>(KEYS);
     keys.add(INSTRUMENTS);
     keys.add(PERSISTED_FORMAT);
+    keys.addAll(UNIT_KEYS);
     return CollectionConverters.asScala(keys).toSeq();
   }
 
@@ -61,6 +62,7 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
       problems.addAll(CollectionConverters.asJava(invalid.errorMessages()));
     }
     instrumentProblem(toCheck, actualConfig).ifPresent(problems::add);
+    unitsProblem(toCheck, actualConfig).ifPresent(problems::add);
     formatProblem(toCheck, actualConfig).ifPresent(problems::add);
     return problems.isEmpty() ? Valid$.MODULE$ : new Invalid(CollectionConverters.asScala(problems).toSeq());
   }
@@ -89,6 +91,74 @@ public final class ClusterCompatibility extends JoinConfigCompatChecker {
         + "other node: " + onlyTheirs + "; only by this one: " + onlyOurs + "): every node of a cluster must list "
         + "the same instruments, or one would retire an instrument the others still clear; change the list with "
         + "every node stopped");
+  }
+
+  /** Where an instrument's units may be set besides its entry, and the asset's scale. */
+  private static final String DEFAULTS = "clearinghouse.instrument-defaults";
+  private static final String OVERRIDES = "clearinghouse.instrument-overrides";
+  private static final String SCALE = "clearinghouse.settlement-asset.scale";
+  static final List<String> UNIT_KEYS = List.of(DEFAULTS, OVERRIDES, SCALE);
+
+  /**
+   * Why the two nodes' units may not share a cluster: a symbol both list with another tick size or
+   * lot size (as the node resolves them: the override, else the entry, else the defaults), or
+   * another settlement-asset scale. The members agree with the units pinned in the journal
+   * (instrument.PinnedUnits stops a node that does not), so a node that disagrees with them is
+   * refused before it becomes a member and hosts accounts in its wrong units, not only afterwards
+   * by its own check. A member that does not send them (a version before this check) is not compared.
+   */
+  static java.util.Optional<String> unitsProblem(Config other, Config own) {
+    if (!other.hasPath(INSTRUMENTS) || !own.hasPath(INSTRUMENTS) || !other.hasPath(SCALE)) {
+      return java.util.Optional.empty();
+    }
+    List<String> differ = new ArrayList<>();
+    try {
+      if (other.getInt(SCALE) != own.getInt(SCALE)) {
+        differ.add(SCALE + " " + other.getInt(SCALE) + " (the other node) and " + own.getInt(SCALE) + " (this one)");
+      }
+      java.util.Map<String, List<String>> theirs = units(other);
+      java.util.Map<String, List<String>> ours = units(own);
+      for (var entry : new java.util.TreeMap<>(ours).entrySet()) {
+        List<String> their = theirs.get(entry.getKey());
+        if (their != null && !sameUnits(their, entry.getValue())) {
+          differ.add(entry.getKey() + " tick-size/lot-size " + their + " (the other node) and " + entry.getValue()
+              + " (this one)");
+        }
+      }
+    } catch (ConfigException | NumberFormatException e) {
+      return java.util.Optional.of("the instruments' units do not read: " + e.getMessage());
+    }
+    return differ.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("the instruments' units differ "
+        + "between the joining node and the cluster: " + String.join("; ", differ) + ": events store ticks, lots and "
+        + "minor units, so a node in other units would rescale every figure it reads (instrument.PinnedUnits); give "
+        + "it the cluster's units");
+  }
+
+  /** Each symbol's tick size and lot size, as the node resolves them (null where none is set). */
+  private static java.util.Map<String, List<String>> units(Config config) {
+    Config defaults = config.hasPath(DEFAULTS) ? config.getConfig(DEFAULTS) : com.typesafe.config.ConfigFactory.empty();
+    Config overrides = config.hasPath(OVERRIDES) ? config.getConfig(OVERRIDES) : com.typesafe.config.ConfigFactory.empty();
+    java.util.Map<String, List<String>> units = new java.util.HashMap<>();
+    for (Config entry : config.getConfigList(INSTRUMENTS)) {
+      String symbol = entry.getString("symbol");
+      String quoted = com.typesafe.config.ConfigUtil.quoteString(symbol);
+      Config override = overrides.hasPath(quoted) ? overrides.getConfig(quoted) : com.typesafe.config.ConfigFactory.empty();
+      Config resolved = override.withFallback(entry).withFallback(defaults);
+      units.put(symbol, java.util.Arrays.asList(resolved.hasPath("tick-size") ? resolved.getString("tick-size") : null,
+          resolved.hasPath("lot-size") ? resolved.getString("lot-size") : null));
+    }
+    return units;
+  }
+
+  private static boolean sameUnits(List<String> a, List<String> b) {
+    for (int i = 0; i < a.size(); i++) {
+      String x = a.get(i);
+      String y = b.get(i);
+      if (x == null || y == null ? x != y : new java.math.BigDecimal(x).compareTo(new java.math.BigDecimal(y)) != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Why nodes of these two builds may not share a cluster; empty when both state the same persisted format. */

@@ -176,7 +176,8 @@ class LiquidationIntegrationTest {
       assertEquals("1000965.000000", bobView.getCash());
       assertEquals(0, bobView.getPositionsCount());
       bob.fishForMessage(LiquidationHarness.WAIT, u -> u.getAlertsList().stream()
-          .anyMatch(a -> a.getKind() == MarginAlert.Kind.DELEVERAGED && a.getLiquidationId().equals(l.getLiquidationId()))
+          .anyMatch(a -> a.getKind() == MarginAlert.Kind.DELEVERAGED && a.getLiquidationId().isEmpty()
+              && !a.getMessage().contains("alice"))
           ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
       assertEquals("100.000000", h.fund(PERP).getBalance());
       assertEquals(0, h.view("prov").getPositionsCount());

@@ -43,8 +43,9 @@ class ClusterCompatibilityTest {
 
   @Test
   void theSameInstrumentsInAnotherOrderAndWithOtherTermsJoin() {
+    // Other terms, not other units: a tick size that differs is refused (Rev18JoinUnitsTest).
     Config other = ConfigFactory.parseString("clearinghouse.instruments = [{ symbol = B, kind = perpetual, "
-        + "tick-size = \"0.5\" }, { symbol = A }]").withFallback(NODE).resolve();
+        + "tick-size = \"0.10\", maker-fee = \"0.01%\" }, { symbol = A, tick-size = \"0.1\" }]").withFallback(NODE).resolve();
     assertEquals(Valid$.MODULE$, checker.check(sent(other), listing("A", "B")));
     assertEquals(Valid$.MODULE$, checker.check(sent(NODE), NODE));
   }
