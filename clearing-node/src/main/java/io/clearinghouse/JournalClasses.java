@@ -37,6 +37,12 @@ public final class JournalClasses extends SimpleModule {
       io.clearinghouse.instrument.PinnedUnits.class, io.clearinghouse.expiry.ExpirySettlement.class,
       io.clearinghouse.funding.FundingClock.class);
 
+  /**
+   * Snapshots stored in a form of their own (a snapshot adapter), outside their entity's Event and
+   * State types: read as strictly, and kept in golden forms, as those.
+   */
+  public static final List<Class<?>> SNAPSHOTS = List.of(io.clearinghouse.clearing.TradeRegister.Snapshot.class);
+
   private static final class Stored {
     static final Set<Class<?>> CLASSES = collect();
   }
@@ -75,6 +81,9 @@ public final class JournalClasses extends SimpleModule {
           collect(nested, into);
         }
       }
+    }
+    for (Class<?> snapshot : SNAPSHOTS) {
+      collect(snapshot, into);
     }
     return Collections.unmodifiableSet(into);
   }

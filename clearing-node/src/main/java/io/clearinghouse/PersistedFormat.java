@@ -40,7 +40,7 @@ public final class PersistedFormat {
   private PersistedFormat() {}
 
   /** Classes stored outside the entities' Event and State types: a snapshot adapter's form. */
-  public static final List<Class<?>> STORED_ROOTS = List.of(io.clearinghouse.clearing.TradeRegister.Snapshot.class);
+  public static final List<Class<?>> STORED_ROOTS = JournalClasses.SNAPSHOTS;
 
   /**
    * The messages nodes send each other (through sharding, singletons, receptionist-found actors

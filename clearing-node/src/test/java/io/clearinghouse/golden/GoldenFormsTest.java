@@ -32,7 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every event and state (snapshot) class of every persisted entity has a golden serialized form
+ * Every event and state (snapshot) class of every persisted entity, and every snapshot stored in a
+ * form of its own ({@code JournalClasses.SNAPSHOTS}), has a golden serialized form
  * under {@code src/test/resources/golden/}, written once from a sample of the class (see
  * {@link Samples}); each must still read back, as the same value. A change that would leave the
  * journal unreadable (a renamed or retyped field, a moved class) fails here, and needs a Jackson
@@ -89,6 +90,9 @@ class GoldenFormsTest {
           collect(nested, classes, names);
         }
       }
+    }
+    for (Class<?> snapshot : io.clearinghouse.JournalClasses.SNAPSHOTS) {
+      collect(snapshot, classes, names);
     }
     return classes;
   }
