@@ -40,7 +40,7 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
  * and cascade line already read, then the changes: N consoles cost the journal what one does. With
  * no console open it reads nothing.
  */
-final class ConsoleFeed {
+public final class ConsoleFeed {
   static final Duration POLL = Duration.ofSeconds(2);
   static final Duration REFRESH = Duration.ofSeconds(30);
   static final Duration WINDOW = Duration.ofHours(1);
@@ -71,6 +71,7 @@ final class ConsoleFeed {
   private final Reads reads;
   private final Ticker ticker;
   private final AtomicLong journalReads = new AtomicLong();
+  private final AtomicLong polls = new AtomicLong();
   /** The open consoles' sinks; guarded by {@code this}, as all the state below. */
   private final List<Consumer<List<ServerSentEvent>>> listeners = new ArrayList<>();
   private Cancellable polling;
@@ -171,11 +172,17 @@ final class ConsoleFeed {
   }
 
   /** How many times the liquidations were read from the journal (the cost N consoles share). */
-  long journalReads() {
+  public long journalReads() {
     return journalReads.get();
   }
 
-  synchronized int consoles() {
+  /** How many polls have finished (each read the cascade counts, and the liquidations if they moved). */
+  public long polls() {
+    return polls.get();
+  }
+
+  /** The consoles open on this node (events streams listening). */
+  public synchronized int consoles() {
     return listeners.size();
   }
 
@@ -198,6 +205,7 @@ final class ConsoleFeed {
         .thenAccept(events -> {
           synchronized (this) {
             inFlight = false;
+            polls.incrementAndGet();
             List<ServerSentEvent> out = new ArrayList<>(events);
             out.addAll(flagAlerts(reads.flags()));
             if (!out.isEmpty()) {
