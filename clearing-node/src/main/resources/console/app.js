@@ -195,7 +195,7 @@ function renderMarkets() {
     el('td', { class: 'num' }, m.openInterest),
     el('td', { class: 'num', 'data-field': 'depth' }, !m.depth ? '-' : (m.depth.bid === null ? '-' : Money.format(m.depth.bid))
       + ' / ' + (m.depth.ask === null ? '-' : Money.format(m.depth.ask))),
-    el('td', {}, el('span', { class: 'badge ' + (m.stale ? 'bad' : 'good') }, m.stale ? 'stale' : 'fresh'), ' ',
+    el('td', { class: 'state' }, el('span', { class: 'badge ' + (m.stale ? 'bad' : 'good') }, m.stale ? 'stale' : 'fresh'), ' ',
       m.halted ? el('span', { class: 'badge warn', 'data-field': 'halted' }, 'liquidations halted') : '',
       m.depth && (m.depth.bidThin || m.depth.askThin) ? el('span', { class: 'badge warn', 'data-field': 'thin' },
         'thin ' + [m.depth.bidThin ? 'bids' : '', m.depth.askThin ? 'asks' : ''].filter(x => x).join(' and ')) : '',

@@ -133,7 +133,8 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
     if (answer.status().intValue() < 400 || answer.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
       return answer;
     }
-    String text = answer.entity().isStrict()
+    String text = answer.status().intValue() == 413 ? "the request body is over " + MAX_BODY_BYTES + " bytes"
+        : answer.entity().isStrict()
         ? ((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) answer.entity()).getData().utf8String() : "";
     String reason = answer.status().reason().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]+", "_")
         .replaceAll("^_|_$", "");
