@@ -139,6 +139,17 @@ function onEvent(type, data) {
   else if (type === 'halt') { const m = state.markets.find(x => x.instrument === data.instrument); if (m) { m.halted = data.halted; renderMarkets(); renderHalts(); } }
   else if (type === 'cascade') renderCascade(data);
   else if (type === 'expired') signOut('token expired');
+  else if (type === 'problem') addAlert({ level: 'warning', text: 'live feed: ' + data.message, epochMillis: Date.now() });
+  else if (type === 'dropped') onDropped(data);
+}
+
+// The node dropped events this page read too slowly to take: say so, and read the lists again.
+function onDropped(data) {
+  addAlert({ level: 'warning', text: data.count + ' live events were dropped (this console fell behind): '
+    + 'markets and liquidations read again', epochMillis: Date.now() });
+  $('#dropped').textContent = data.count + ' events dropped at ' + time(Date.now());
+  $('#dropped').hidden = false;
+  refreshMarkets().then(loadLiquidations).catch(report);
 }
 
 function onMark(data) {
@@ -184,7 +195,7 @@ function renderMarkets() {
     el('td', { class: 'num' }, m.openInterest),
     el('td', { class: 'num', 'data-field': 'depth' }, !m.depth ? '-' : (m.depth.bid === null ? '-' : Money.format(m.depth.bid))
       + ' / ' + (m.depth.ask === null ? '-' : Money.format(m.depth.ask))),
-    el('td', {}, el('span', { class: 'badge ' + (m.stale ? 'bad' : 'good') }, m.stale ? 'stale' : 'fresh'), ' ',
+    el('td', { class: 'state' }, el('span', { class: 'badge ' + (m.stale ? 'bad' : 'good') }, m.stale ? 'stale' : 'fresh'), ' ',
       m.halted ? el('span', { class: 'badge warn', 'data-field': 'halted' }, 'liquidations halted') : '',
       m.depth && (m.depth.bidThin || m.depth.askThin) ? el('span', { class: 'badge warn', 'data-field': 'thin' },
         'thin ' + [m.depth.bidThin ? 'bids' : '', m.depth.askThin ? 'asks' : ''].filter(x => x).join(' and ')) : '',
@@ -232,8 +243,10 @@ function renderHistogram(histogram) {
   const top = Math.max(1, ...buckets.map(b => Number(b.positions || 0)));
   $('#risk-histogram').replaceChildren(...buckets.map(b => {
     const c = Number(b.positions || 0);
-    return el('div', { class: 'bar', style: 'height:' + (100 * c / top) + '%', title: c + ' positions',
-      'data-bucket': b.label, 'data-positions': String(c) }, el('b', {}, c), el('span', {}, b.label));
+    const bar = el('div', { class: 'bar', title: c + ' positions', 'data-bucket': b.label, 'data-positions': String(c) },
+      el('b', {}, c), el('span', {}, b.label));
+    bar.style.height = (100 * c / top) + '%';  // through the CSSOM: the page's policy allows no inline style
+    return bar;
   }));
   $('#risk-histogram').setAttribute('data-without', String(histogram.withoutLiquidationPrice || 0));
 }
@@ -387,13 +400,19 @@ function renderHalts() {
     el('td', {}, el('button', { class: 'halt-button', onclick: () => askHalt(m.instrument, !m.halted) }, m.halted ? 'Resume' : 'Halt')))));
 }
 
+// The confirmation names what the switch will do and where; the API acts only on that same wording.
 function askHalt(instrument, halted) {
-  $('#confirm-text').textContent = (halted ? 'Halt new liquidations on ' : 'Resume liquidations on ') + instrument + '?';
+  $('#confirm-text').textContent = halted
+    ? 'Halt new liquidations on ' + instrument + '? Accounts past maintenance on it stay open until resumed.'
+    : 'Resume liquidations on ' + instrument + '? Accounts past maintenance on it are liquidated again.';
+  $('#confirm-yes').textContent = (halted ? 'Halt liquidations on ' : 'Resume liquidations on ') + instrument;
+  $('#confirm-yes').className = halted ? 'danger' : '';
   $('#confirm').hidden = false;
   $('#confirm-yes').onclick = async () => {
     $('#confirm').hidden = true;
     try {
-      const status = await adminPost('SetLiquidationHalt', { instrument, halted, confirm: instrument });
+      const status = await adminPost('SetLiquidationHalt', { instrument, halted,
+        confirm: (halted ? 'halt ' : 'resume ') + instrument });
       const m = state.markets.find(x => x.instrument === instrument);
       if (m) m.halted = status.halted;
       renderHalts(); renderMarkets();

@@ -251,8 +251,8 @@ public final class Main {
         liquidations, metrics, marks, fundings, new AdminGrpcService.Risk(stress, volatility, new ClosestToLiquidation(
             system, settings.stress().timeout()), limit -> StressSchedule.history(system, stressRunner, limit,
             settings.stress().timeout()))).withSettlements(settlements);
-    NodeContext.get(system).console(ConsoleBackend.start(admin, settings.instruments(), settings.prices().sources(),
-        units::agreed, marks, quotas));
+    NodeContext.get(system).console(ConsoleBackend.start(system, admin, settings.instruments(),
+        settings.prices().sources(), units::agreed, marks, quotas));
     CompletionStage<ServerBinding> grpc = units.first().thenCompose(checked -> GrpcServer.start(system, settings.grpcHost(), settings.grpcPort(),
         GrpcGuard.Settings.fromConfig(config), auth, metrics,
         new AccountGrpcService(accounts, auth, settings.asset(), settings.instruments(),

@@ -244,12 +244,25 @@ public final class AdminGrpcService implements AdminServicePowerApi {
       auth.require(metadata, Role.OPERATOR);
       String accountId = in.getAccountId().isEmpty() ? null : Identifiers.accountId(in.getAccountId());
       String instrument = in.getInstrument().isEmpty() ? null : instruments.require(in.getInstrument()).symbol();
-      return liquidations.list(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
+      return list(new Liquidations.Filter(accountId, instrument, Math.max(0, in.getFromEpochMillis()),
               Math.max(0, in.getToEpochMillis()), pageSize(in.getLimit())),
-              Deadlines.within(metadata, liquidations.listDeadline()))
-          .thenApply(flows -> LiquidationList.newBuilder()
-              .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
+              Deadlines.within(metadata, liquidations.listDeadline()));
     });
+  }
+
+  /**
+   * The liquidations triggered from {@code fromEpochMillis} on (at most {@code limit}), the records
+   * {@code ListLiquidations} answers, read for the node itself: the operator console's one shared
+   * reader ({@code ConsoleFeed}), whose event streams each checked their caller's operator token.
+   */
+  public CompletionStage<LiquidationList> recentLiquidations(long fromEpochMillis, int limit) {
+    return GrpcErrors.call(metrics, () -> list(new Liquidations.Filter(null, null, Math.max(0, fromEpochMillis), 0,
+        pageSize(limit)), liquidations.listDeadline()));
+  }
+
+  private CompletionStage<LiquidationList> list(Liquidations.Filter filter, java.time.Duration deadline) {
+    return liquidations.list(filter, deadline).thenApply(flows -> LiquidationList.newBuilder()
+        .addAllLiquidations(flows.stream().map(mapping::liquidation).toList()).build());
   }
 
   @Override

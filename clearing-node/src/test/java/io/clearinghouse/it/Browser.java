@@ -37,6 +37,10 @@ final class Browser implements AutoCloseable {
     options.setBinary(CHROMIUM.toFile());
     options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
         "--window-size=1400,1000", "--force-device-scale-factor=1");
+    // The page's console messages, where Chromium reports what the Content-Security-Policy refused.
+    org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
+    logs.enable(org.openqa.selenium.logging.LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
         .usingAnyFreePort().build();
     driver = new ChromeDriver(service, options);
@@ -73,6 +77,13 @@ final class Browser implements AutoCloseable {
       var found = d.findElements(By.cssSelector(css));
       return !found.isEmpty() && found.get(0).getText().equals(text);
     });
+  }
+
+  /** The page's console messages since last asked that report a Content-Security-Policy refusal. */
+  java.util.List<String> policyViolations() {
+    return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+        .map(org.openqa.selenium.logging.LogEntry::getMessage)
+        .filter(m -> m.contains("Content Security Policy") || m.contains("Content-Security-Policy")).toList();
   }
 
   void screenshot(String name) {

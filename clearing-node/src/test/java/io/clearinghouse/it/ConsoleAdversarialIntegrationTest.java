@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * over plain HTTP against a real node. Every probe's status and body are printed; the test fails
  * listing every probe whose answer was not the expected one. Run once (73e4032): every probe but two
  * answered as expected; a negative limit and a negative offset are silently taken as the default
- * (200), not refused with 400 (low).
+ * (200), not refused with 400 (low). Since: every error answer (404, 405 and 413 too) has a JSON
+ * body with a reason and a message; the halt's confirmation must name the direction and the
+ * instrument; sixteen open event streams share the node's one reader (no more journal reads).
  */
 class ConsoleAdversarialIntegrationTest {
   private final List<String> failures = new ArrayList<>();
@@ -51,7 +53,7 @@ class ConsoleAdversarialIntegrationTest {
           "Basic " + java.util.Base64.getEncoder().encodeToString(("x:" + OPERATOR_TOKEN).getBytes()));
       probe("token as query parameter", "GET", "session?token=" + OPERATOR_TOKEN, null, null, null, s -> s == 401);
       // A cross-site form POST carries no Authorization header.
-      String confirmed = "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"" + PERP + "\"}";
+      String confirmed = "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"halt " + PERP + "\"}";
       probe("csrf form POST halt", "POST", "admin/SetLiquidationHalt", null,
           "instrument=" + PERP + "&halted=true&confirm=" + PERP, "application/x-www-form-urlencoded", s -> s == 401);
       probe("csrf text/plain POST halt", "POST", "admin/SetLiquidationHalt", null, confirmed, "text/plain",
@@ -69,7 +71,12 @@ class ConsoleAdversarialIntegrationTest {
           "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"\"}",
           "{\"instrument\":\"\",\"halted\":true,\"confirm\":\"\"}",
           "{\"instrument\":\"" + PERP + "\",\"halted\":\"maybe\",\"confirm\":\"" + PERP + "\"}",
-          "{\"instrument\":[\"" + PERP + "\"],\"halted\":true,\"confirm\":[\"" + PERP + "\"]}")) {
+          "{\"instrument\":[\"" + PERP + "\"],\"halted\":true,\"confirm\":[\"" + PERP + "\"]}",
+          "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"" + PERP + "\"}",
+          "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"resume " + PERP + "\"}",
+          "{\"instrument\":\"" + PERP + "\",\"halted\":false,\"confirm\":\"halt " + PERP + "\"}",
+          "{\"instrument\":\"" + PERP + "\",\"confirm\":\"resume " + PERP + "\"}",
+          "{\"instrument\":\"" + PERP + "\",\"halted\":\"true\",\"confirm\":\"halt " + PERP + "\"}")) {
         probe("halt " + bad, "POST", "admin/SetLiquidationHalt", OPERATOR_TOKEN, bad, "application/json",
             s -> s == 400);
       }
@@ -99,7 +106,7 @@ class ConsoleAdversarialIntegrationTest {
       probe("unknown api path", "GET", "nope", OPERATOR_TOKEN, null, null, s -> s == 404);
       probe("unknown method", "POST", "admin/OpenAccount", OPERATOR_TOKEN, "{}", "application/json", s -> s == 404);
       probe("oversized body", "POST", "admin/StressTest", OPERATOR_TOKEN,
-          "{\"scenarios\":[\"" + "x".repeat(70_000) + "\"]}", "application/json", s -> s == 400 || s == 413);
+          "{\"scenarios\":[\"" + "x".repeat(70_000) + "\"]}", "application/json", s -> s == 413);
       probe("nested 900", "POST", "admin/StressTest", OPERATOR_TOKEN,
           "{\"shocks\":" + "[".repeat(900) + "]".repeat(900) + "}", "application/json", s -> s == 400);
       probe("nested 20000", "POST", "admin/StressTest", OPERATOR_TOKEN,
@@ -114,6 +121,7 @@ class ConsoleAdversarialIntegrationTest {
       for (int i = 0; i < 20; i++) {
         probe("HEAD events " + i, "HEAD", "events", OPERATOR_TOKEN, null, null, s -> s == 405 || s == 200);
       }
+      var feed = io.clearinghouse.ops.NodeContext.get(h.node.system()).console().feed();
       List<InputStream> open = new ArrayList<>();
       for (int i = 0; i < 16; i++) {
         HttpResponse<InputStream> stream = http.send(request("GET", "events", OPERATOR_TOKEN, null, null),
@@ -129,6 +137,19 @@ class ConsoleAdversarialIntegrationTest {
       }
       System.out.println("rev19 events: " + lines);
       check("hello first", lines.subList(0, 2).contains("event:hello"), lines.toString());
+      // Sixteen consoles, one reader: while nothing starts or settles, no journal read at all after the first.
+      h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
+        org.junit.jupiter.api.Assertions.assertEquals(16, feed.consoles());
+        return null;
+      });
+      long reads = feed.journalReads();
+      long polls = feed.polls();
+      h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
+        assertTrue(feed.polls() >= polls + 3);
+        return null;
+      });
+      check("16 consoles, one reader", feed.journalReads() - reads <= 1,
+          (feed.journalReads() - reads) + " journal reads in " + (feed.polls() - polls) + " polls");
       for (InputStream s : open) {
         s.close();
       }
@@ -152,11 +173,21 @@ class ConsoleAdversarialIntegrationTest {
       System.out.println("rev19 " + name + " -> " + answer.statusCode() + " " + answer.headers()
           .firstValue("content-type").orElse("") + " " + shown);
       check(name, expected.test(answer.statusCode()), answer.statusCode() + " " + shown);
-      if (answer.statusCode() >= 400 && answer.statusCode() != 405 && (answer.body() == null || answer.body().isBlank())) {
-        failures.add(name + ": " + answer.statusCode() + " without a message");
+      if (answer.statusCode() >= 400 && !method.equals("HEAD") && !jsonError(answer.body())) {
+        failures.add(name + ": " + answer.statusCode() + " without a JSON reason and message: " + shown);
       }
     } catch (Exception e) {
       failures.add(name + ": " + e);
+    }
+  }
+
+  /** Whether {@code body} is the console's error shape: a JSON object with a reason and a message. */
+  private static boolean jsonError(String body) {
+    try {
+      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body == null ? "" : body);
+      return node != null && !node.path("reason").asText().isEmpty() && !node.path("message").asText().isEmpty();
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 

@@ -46,7 +46,9 @@ class ConsoleIntegrationTest {
 
   @Test
   void anOperatorWatchesAMarkALiquidationAStressTestAndTheHaltSwitch() throws Exception {
-    try (LiquidationHarness h = new LiquidationHarness("console", "");
+    // PERP's market is thin under 2,000,000 on a side within the band (off by default).
+    try (LiquidationHarness h = new LiquidationHarness("console", "clearinghouse.instrument-overrides.\"" + PERP
+            + "\".thin-market-depth = \"2000000\"");
         Browser browser = new Browser()) {
       h.open("alice-1", "1000");
       h.open("maker", "1000000");
@@ -88,7 +90,19 @@ class ConsoleIntegrationTest {
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       browser.text("#markets-table tr[data-instrument='" + PERP + "'] td[data-field='depth']",
           "1,000,000.000000 / 2,500,000.500000");
+      browser.text("#markets-table tr[data-instrument='" + PERP + "'] span[data-field='thin']", "thin bids");
+      // The bids turning thin is an alert as it happens; turning back another.
+      alert(browser, "thin market on " + PERP + ": the bids within the band are under the thin-market threshold");
       browser.screenshot("markets");
+      h.prices.publishMarketDepth().addHeader("authorization", Calls.BEARER + Feeders.token("okx"))
+          .invoke(org.apache.pekko.stream.javadsl.Source.single(io.clearinghouse.protocol.v1.MarketDepthTick.newBuilder()
+              .setSource("okx").setInstrument(PERP).setBidNotional("3000000").setAskNotional("2500000.5")
+              .setTimestampMs(System.currentTimeMillis()).build()))
+          .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      alert(browser, PERP + " bids no longer thin");
+      browser.text("#markets-table tr[data-instrument='" + PERP + "'] td[data-field='depth']",
+          "3,000,000.000000 / 2,500,000.500000");
+
 
       browser.click("#tabs button[data-panel='risk']");
       browser.until(d -> d.findElements(By.cssSelector("#closest-table tbody tr")).stream()
@@ -103,8 +117,28 @@ class ConsoleIntegrationTest {
       }
       browser.screenshot("risk");
 
-      // A liquidation through the API: the feed shows it, its flow the record's exact amounts.
+      // A liquidation through the API: the feed shows it, its flow the record's exact amounts. A second
+      // console (an events stream) is open meanwhile: the node's one reader reads the journal for both,
+      // at most once a poll, and not at all while nothing starts or settles.
       browser.click("#tabs button[data-panel='liquidations']");
+      var feed = io.clearinghouse.ops.NodeContext.get(h.node.system()).console().feed();
+      HttpResponse<java.io.InputStream> second = http.send(HttpRequest.newBuilder(URI.create(base
+          + "/console/api/events")).header("Authorization", "Bearer " + OPERATOR_TOKEN).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, second.statusCode());
+      h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
+        assertEquals(2, feed.consoles());
+        return null;
+      });
+      long quietReads = feed.journalReads();
+      long quietPolls = feed.polls();
+      h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
+        assertTrue(feed.polls() >= quietPolls + 3);
+        return null;
+      });
+      assertEquals(quietReads, feed.journalReads(), "nothing started or settled, two consoles open: no journal read");
+      long reads = feed.journalReads();
+      long polls = feed.polls();
       h.mark(PERP, "49000");
       Liquidation record = h.onlyLiquidation("alice-1");
       JsonNode expected = JSON.readTree(JsonFormat.printer().includingDefaultValueFields().print(record));
@@ -115,6 +149,11 @@ class ConsoleIntegrationTest {
       });
       browser.click(row);
       browser.find("#flow svg");
+      long readsDuring = feed.journalReads() - reads;
+      long pollsDuring = feed.polls() - polls + 1;
+      assertTrue(readsDuring >= 1 && readsDuring <= pollsDuring, "two consoles open: " + readsDuring
+          + " journal reads in " + pollsDuring + " polls");
+      second.body().close();
       for (String field : FLOW_FIELDS) {
         String amount = expected.get(field).asText();
         List<WebElement> drawn = browser.driver.findElements(By.cssSelector("#flow g[data-field='" + field + "']"));
@@ -173,6 +212,10 @@ class ConsoleIntegrationTest {
       browser.click("#tabs button[data-panel='operations']");
       String halt = "#halt-table tr[data-instrument='" + PERP + "']";
       browser.click(halt + " button");
+      // The confirmation says what the switch will do, and where.
+      browser.text("#confirm-yes", "Halt liquidations on " + PERP);
+      assertTrue(browser.find("#confirm-text").getText().startsWith("Halt new liquidations on " + PERP + "?"),
+          browser.find("#confirm-text").getText());
       browser.click("#confirm-no");
       browser.text(halt + " td[data-field='halt-state']", "running");
       assertEquals("{\"halted\":[]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
@@ -190,6 +233,10 @@ class ConsoleIntegrationTest {
       browser.until(d -> d.findElement(By.id("cascade")).getText().contains("cluster now: 0 pending"));
       browser.screenshot("operations");
       browser.click(halt + " button");
+      browser.text("#confirm-yes", "Resume liquidations on " + PERP);
+      assertTrue(browser.find("#confirm-text").getText().startsWith("Resume liquidations on " + PERP + "?"),
+          browser.find("#confirm-text").getText());
+      browser.screenshot("operations-resume");
       browser.click("#confirm-yes");
       browser.text(halt + " td[data-field='halt-state']", "running");
       h.probe.awaitAssert(LiquidationHarness.WAIT, () -> {
@@ -197,12 +244,26 @@ class ConsoleIntegrationTest {
         return null;
       });
 
+      // A console too slow for its events is told how many it lost (the node's "dropped" event, OutboxTest),
+      // and reads its lists again.
+      browser.click("#tabs button[data-panel='markets']");
+      browser.driver.executeScript("onEvent('dropped', { count: 7 })");
+      assertTrue(browser.find("#dropped").getText().startsWith("7 events dropped"), browser.find("#dropped").getText());
+      alert(browser, "7 live events were dropped (this console fell behind): markets and liquidations read again");
+
       // Signing out forgets the token: the API's next refusal would show the form again.
       browser.click("#sign-out");
       browser.find("#sign-in-form");
       assertEquals(null, browser.driver.executeScript("return sessionStorage.getItem('clearinghouse.console.token')"));
+      // Every panel ran under the console's Content-Security-Policy (self only, no inline script or style).
+      assertEquals(List.of(), browser.policyViolations());
       h.auditClean();
     }
+  }
+
+  /** Waits until the Markets panel's alert list has an entry ending with {@code text}. */
+  private static void alert(Browser browser, String text) {
+    browser.until(d -> d.findElements(By.cssSelector("#alerts li")).stream().anyMatch(li -> li.getText().endsWith(text)));
   }
 
   private static void signIn(Browser browser, String token) {
@@ -237,16 +298,51 @@ class ConsoleIntegrationTest {
     assertEquals(400, send(http, "POST", api + "admin/StressTest", OPERATOR_TOKEN, "[1]").statusCode());
     assertEquals(400, send(http, "POST", api + "admin/StressTest", OPERATOR_TOKEN, "{not json").statusCode());
     assertEquals(404, send(http, "GET", api + "admin/Deposit", OPERATOR_TOKEN, null).statusCode());
+    // An unknown path, a method a path does not take, a body over the limit: JSON errors like the others.
+    jsonError(send(http, "GET", api + "nope", OPERATOR_TOKEN, null), 404, "NOT_FOUND");
+    jsonError(send(http, "PUT", api + "markets", OPERATOR_TOKEN, "{}"), 405, "METHOD_NOT_ALLOWED");
+    jsonError(send(http, "DELETE", api + "admin/GetReserves", OPERATOR_TOKEN, null), 405, "METHOD_NOT_ALLOWED");
+    assertEquals("the request body is over 65536 bytes", jsonError(send(http, "POST", api + "admin/StressTest",
+        OPERATOR_TOKEN, "{\"scenarios\":[\"" + "x".repeat(70_000) + "\"]}"), 413, null).path("message").asText());
+    // Every console answer, page and API: no framing, no sniffing, this origin only.
+    for (String path : List.of("/console/", "/console/app.js", "/console/api/markets", "/console/api/nope")) {
+      HttpResponse<String> answer = send(http, "GET", base + path, OPERATOR_TOKEN, null);
+      assertEquals("DENY", answer.headers().firstValue("X-Frame-Options").orElse(""), path);
+      assertEquals("nosniff", answer.headers().firstValue("X-Content-Type-Options").orElse(""), path);
+      String policy = answer.headers().firstValue("Content-Security-Policy").orElse("");
+      assertTrue(policy.startsWith("default-src 'self'; script-src 'self'; style-src 'self';")
+          && policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe"), path + ": " + policy);
+    }
     // The halt switch: by POST, with the operator token and the confirmation only.
     String halt = "{\"instrument\":\"" + PERP + "\",\"halted\":true}";
     assertEquals(405, send(http, "GET", api + "admin/SetLiquidationHalt?instrument=" + PERP, OPERATOR_TOKEN, null)
         .statusCode());
     assertEquals(403, send(http, "POST", api + "admin/SetLiquidationHalt", ALICE_TOKEN,
-        "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"" + PERP + "\"}").statusCode());
+        "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"halt " + PERP + "\"}").statusCode());
     HttpResponse<String> unconfirmed = send(http, "POST", api + "admin/SetLiquidationHalt", OPERATOR_TOKEN, halt);
     assertEquals(400, unconfirmed.statusCode());
     assertEquals("CONFIRMATION_MISSING", JSON.readTree(unconfirmed.body()).get("reason").asText());
+    // The confirmation names the direction and the instrument: the bare instrument, or a resume's, does not halt.
+    for (String confirm : List.of(PERP, "resume " + PERP, "halt ETHUSDT-PERP", "HALT " + PERP)) {
+      HttpResponse<String> wrong = send(http, "POST", api + "admin/SetLiquidationHalt", OPERATOR_TOKEN,
+          "{\"instrument\":\"" + PERP + "\",\"halted\":true,\"confirm\":\"" + confirm + "\"}");
+      assertEquals(400, wrong.statusCode(), confirm);
+      assertEquals("CONFIRMATION_MISSING", JSON.readTree(wrong.body()).get("reason").asText(), confirm);
+    }
     assertEquals("{\"halted\":[]}", ManagementHttp.operatorGet(http, base + "/liquidations/halted").body());
+  }
+
+  private static JsonNode jsonError(HttpResponse<String> answer, int status, String reason) throws Exception {
+    assertEquals(status, answer.statusCode(), answer.body());
+    assertTrue(answer.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
+        answer.headers().toString());
+    JsonNode body = JSON.readTree(answer.body());
+    if (reason != null) {
+      assertEquals(reason, body.path("reason").asText(), answer.body());
+    }
+    assertFalse(body.path("reason").asText().isEmpty(), answer.body());
+    assertFalse(body.path("message").asText().isEmpty(), answer.body());
+    return body;
   }
 
   private static HttpResponse<String> send(HttpClient http, String method, String uri, String token, String body)

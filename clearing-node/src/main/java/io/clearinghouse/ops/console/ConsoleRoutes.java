@@ -16,6 +16,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSla
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeaders;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
@@ -31,6 +34,7 @@ import io.clearinghouse.api.Quotas;
 import io.clearinghouse.api.Role;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.ops.NodeContext;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -43,7 +47,11 @@ import org.apache.pekko.grpc.javadsl.Metadata;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Complete;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -63,11 +71,14 @@ import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
  *   <li>{@code GET markets}, {@code GET markets/history?instrument=}, {@code GET cluster}: the node's
  *       own views ({@link ConsoleViews});</li>
  *   <li>{@code GET|POST admin/<Method>}: an operator gRPC call ({@link AdminCalls}), its request from
- *       the query parameters or the JSON body; {@code SetLiquidationHalt} only by POST and only with
- *       {@code confirm} equal to the instrument;</li>
+ *       the query parameters or the JSON body; {@code SetLiquidationHalt} only by POST, with
+ *       {@code halted} and with {@code confirm} naming the direction and the instrument
+ *       ({@code "halt BTCUSDT-PERP"}, {@code "resume BTCUSDT-PERP"});</li>
  *   <li>{@code GET events}: server-sent events ({@link ConsoleEvents}).</li>
  * </ul>
- * Malformed parameters answer 400 with a message, refusals the status of their reason. Every call
+ * Malformed parameters answer 400 with a message, refusals the status of their reason, an unknown
+ * path, method or an oversized body 404, 405 or 413; every error has a JSON body ({@code reason},
+ * {@code message}). Every answer carries {@link #SECURITY_HEADERS}. Every call
  * counts against the operator token's quotas on this node ({@code clearinghouse.quotas.operator}),
  * the events stream as one of its streams.
  */
@@ -81,12 +92,54 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
     this.system = Adapter.toTyped(system);
   }
 
+  /**
+   * On every console answer (the page, its files and its API): no framing by another page, no
+   * content-type sniffing, and a policy that lets the page load and call only this origin (no inline
+   * script or style, no plugins, no other origin's frames).
+   */
+  static final List<HttpHeader> SECURITY_HEADERS = List.of(
+      RawHeader.create("X-Frame-Options", "DENY"),
+      RawHeader.create("X-Content-Type-Options", "nosniff"),
+      RawHeader.create("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "
+          + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+          + "frame-ancestors 'none'"));
+
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
-    return pathPrefix("console", () -> concat(
-        pathPrefix("api", () -> respondWithHeader(RawHeader.create("Cache-Control", "no-store"), this::api)),
+    return pathPrefix("console", () -> respondWithHeaders(SECURITY_HEADERS, () -> concat(
+        pathPrefix("api", () -> respondWithHeader(RawHeader.create("Cache-Control", "no-store"), () ->
+            handleExceptions(JSON_EXCEPTIONS, () -> handleRejections(JSON_REJECTIONS, this::api)))),
         pathEndOrSingleSlash(() -> get(() -> getFromResource("console/index.html"))),
-        get(() -> getFromResourceDirectory("console"))));
+        get(() -> getFromResourceDirectory("console")))));
+  }
+
+  /**
+   * The API's rejections (an unknown path 404, a method the path does not take 405, a body over
+   * {@value #MAX_BODY_BYTES} bytes 413, ...) answered as the default handler answers them, with a
+   * JSON body of the same shape as every other error here ({@code reason}, {@code message}).
+   */
+  private static final RejectionHandler JSON_REJECTIONS = RejectionHandler.defaultHandler()
+      .mapRejectionResponse(ConsoleRoutes::asJsonError);
+
+  /** A request body over the limit found while it is read (413), any other failure 500: JSON bodies. */
+  private static final ExceptionHandler JSON_EXCEPTIONS = ExceptionHandler.newBuilder()
+      .match(EntityStreamSizeException.class, e -> complete(error(413, "PAYLOAD_TOO_LARGE",
+          "the request body is over " + MAX_BODY_BYTES + " bytes")))
+      .matchAny(e -> complete(error(500, "INTERNAL", "internal error")))
+      .build();
+
+  /** {@code answer} with a JSON error body ({@code reason} from its status, {@code message} its text) unless it has one. */
+  static HttpResponse asJsonError(HttpResponse answer) {
+    if (answer.status().intValue() < 400 || answer.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+      return answer;
+    }
+    String text = answer.status().intValue() == 413 ? "the request body is over " + MAX_BODY_BYTES + " bytes"
+        : answer.entity().isStrict()
+        ? ((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) answer.entity()).getData().utf8String() : "";
+    String reason = answer.status().reason().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]+", "_")
+        .replaceAll("^_|_$", "");
+    return answer.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.createObjectNode()
+        .put("reason", reason).put("message", text.isBlank() ? answer.status().reason() : text).toString()));
   }
 
   private Route api() {
@@ -100,7 +153,7 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
     // Ends when the operator's token expires, with a last "expired" event naming UNAUTHENTICATED
     // TOKEN_EXPIRED (the browser's reconnection is then refused until a new token is given).
     Route events = get(() -> operator(true, (by, meta) -> completeOK(io.clearinghouse.api.ExpiringStreams.untilExpiry(
-        new ConsoleEvents(system, backend(), meta).source(), NodeContext.get(system).auth().remaining(meta),
+        new ConsoleEvents(system, backend()).source(), NodeContext.get(system).auth().remaining(meta),
         org.apache.pekko.http.javadsl.model.sse.ServerSentEvent.create(JSON.createObjectNode()
             .put("reason", "TOKEN_EXPIRED").put("status", "UNAUTHENTICATED")
             .put("message", "the operator token expired: sign in again with a valid token").toString(), "expired")),
@@ -145,15 +198,24 @@ public final class ConsoleRoutes implements ManagementRouteProvider {
       return complete(error(400, "MALFORMED_MESSAGE", "the body must be a JSON object"));
     }
     if (method.equals("SetLiquidationHalt")) {
-      // The switch acts only when the page confirmed it: the confirmation names the instrument.
+      // The switch acts only when the page confirmed it: the confirmation names the direction and the
+      // instrument ("halt BTCUSDT-PERP" or "resume BTCUSDT-PERP"), so a resume's cannot halt.
       JsonNode confirm = request.remove("confirm");
       String instrument = request.path("instrument").asText("");
-      if (confirm == null || !confirm.asText("").equals(instrument) || instrument.isEmpty()) {
-        return complete(error(400, "CONFIRMATION_MISSING",
-            "the halt switch needs confirm equal to the instrument it halts or resumes"));
+      JsonNode halted = request.path("halted");
+      String expected = haltConfirmation(halted.isBoolean() && halted.booleanValue(), instrument);
+      if (confirm == null || !confirm.isTextual() || !confirm.asText().equals(expected) || instrument.isEmpty()
+          || !halted.isBoolean()) {
+        return complete(error(400, "CONFIRMATION_MISSING", "the halt switch needs halted (true or false) and confirm"
+            + " naming what it does: \"halt <instrument>\" or \"resume <instrument>\""));
       }
     }
     return admin(method, request.toString(), meta);
+  }
+
+  /** What the halt switch's confirmation must say: the direction and the instrument. */
+  static String haltConfirmation(boolean halted, String instrument) {
+    return (halted ? "halt " : "resume ") + instrument;
   }
 
   private Route admin(String method, String requestJson, Metadata meta) {

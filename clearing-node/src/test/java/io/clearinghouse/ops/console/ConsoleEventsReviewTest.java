@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.clearinghouse.protocol.v1.Liquidation;
 import io.clearinghouse.protocol.v1.LiquidationClose;
 import io.clearinghouse.protocol.v1.LiquidationList;
-import java.lang.reflect.Method;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.junit.jupiter.api.Test;
@@ -17,16 +16,13 @@ import org.junit.jupiter.api.Test;
  * the first snapshot until it finishes.
  */
 class ConsoleEventsReviewTest {
-  @SuppressWarnings("unchecked")
-  private static List<ServerSentEvent> changes(ConsoleEvents events, LiquidationList list) throws Exception {
-    Method m = ConsoleEvents.class.getDeclaredMethod("changes", LiquidationList.class);
-    m.setAccessible(true);
-    return (List<ServerSentEvent>) m.invoke(events, list);
+  private static List<ServerSentEvent> changes(ConsoleFeed events, LiquidationList list) {
+    return events.changes(list);
   }
 
   @Test
-  void aRunningLiquidationsChangedRecordIsSentAgain() throws Exception {
-    ConsoleEvents events = new ConsoleEvents(null, null, null);
+  void aRunningLiquidationsChangedRecordIsSentAgain() {
+    ConsoleFeed events = new ConsoleFeed(null, null);
     Liquidation first = Liquidation.newBuilder().setLiquidationId("alice-1-1").setAccountId("alice-1")
         .setTradersLoss("10.000000").build();
     Liquidation stepped = first.toBuilder().addCloses(LiquidationClose.newBuilder().setStep(1).setQuantity("-0.5"))
