@@ -56,6 +56,13 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
   final List<String> sent = new CopyOnWriteArrayList<>();
   final AtomicInteger asks = new AtomicInteger();
   final AtomicInteger unanswered = new AtomicInteger();
+  /** The register the accounts ask which of their sides it still drives, once {@link #askRegister} wired it. */
+  private final java.util.concurrent.atomic.AtomicReference<ActorRef<TradeRegister.Command>> register =
+      new java.util.concurrent.atomic.AtomicReference<>();
+  /** The register settings of the reversal review tests: short retries, a 3 s ask. */
+  static final RegisterSettings REVIEW_REGISTER = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3),
+      Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(10));
+
   /** The marks every account is valued at (none by default); set before the first account is asked. */
   volatile MarkPrices marks = MarkPrices.local();
   /** Which buyer sides still settle, as the accounts ask before a withdrawal (never asked by default). */
@@ -72,6 +79,24 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
         settings, instruments, marks, io.clearinghouse.account.RiskRegistry.NONE,
         java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE, io.clearinghouse.account.FeeCollector.NONE,
         instrument -> 0L, unfinished))));
+  }
+
+  /**
+   * As Main wires it: the accounts ask the register {@link #spawnRegister} starts which of their
+   * sides it is still driving. Call before the first account is asked.
+   */
+  void askRegister() {
+    unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(register.get(),
+        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
+        .thenApply(TradeRegister.Unfinished::sequences);
+  }
+
+  /** A register on the in-memory journal that reaches the accounts through {@code network}; the accounts ask it. */
+  ActorRef<TradeRegister.Command> spawnRegister(String name, TradeRegister.AccountAsker network) {
+    ActorRef<TradeRegister.Command> spawned = testKit.spawn(TradeRegister.create(name, REVIEW_REGISTER, network,
+        MarketCheck.NONE, journal(testKit)));
+    register.set(spawned);
+    return spawned;
   }
 
   String open(String name, long deposit) {

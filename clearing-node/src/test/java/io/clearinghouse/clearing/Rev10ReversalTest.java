@@ -23,7 +23,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,18 +50,11 @@ class Rev10ReversalTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 600_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String buyer = accounts.open("buyer", buyerCash);
     String seller = accounts.open("seller", 100_000 * USDT);
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10-" + ids.incrementAndGet(), network);
     return new Setup(accounts, marks, buyer, seller, network, register);
   }
 
@@ -205,10 +197,8 @@ class Rev10ReversalTest {
     String buyer = accounts.open("buyer", 10_000 * USDT);
     String seller = accounts.open("seller", 10_000 * USDT);
     LateNetwork network = new LateNetwork(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10-late-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+        FakeAccounts.REVIEW_REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(81, "t-81", PERP, buyer, seller, 600_000, 1_000, true,
         null, null), probe.getRef()));
@@ -239,10 +229,8 @@ class Rev10ReversalTest {
         return s.accounts().ask(accountId, command, timeout);
       }
     };
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10-drop-" + ids.incrementAndGet(),
-        settings, dropping, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+        FakeAccounts.REVIEW_REGISTER, dropping, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(76, "t-76", PERP, s.buyer(), s.seller(), 480_000, 1_000,
         true, null, null), probe.getRef()));

@@ -43,9 +43,6 @@ class Rev10bFenceTest {
     testKit.shutdownTestKit();
   }
 
-  private static final RegisterSettings REGISTER = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3),
-      Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(10));
-
   /**
    * The seller's first side is stuck on the way (kept, its ask times out), the retry is refused
    * (the register unwinds), and the fence's ReverseTradeSide to the seller waits for a gate.
@@ -97,16 +94,11 @@ class Rev10bFenceTest {
     marks.accept(new Mark(PERP, 600_000, 1, 0));
     accounts.marks = marks;
     // As Main wires it: the accounts ask the register which of their sides it is still driving.
-    var registerRef = new java.util.concurrent.atomic.AtomicReference<ActorRef<TradeRegister.Command>>();
-    accounts.unfinished = sequences -> org.apache.pekko.actor.typed.javadsl.AskPattern.<TradeRegister.Command,
-        TradeRegister.Unfinished>ask(registerRef.get(), replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo),
-        Duration.ofSeconds(3), testKit.scheduler()).thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String buyer = accounts.open("buyer", 50_000 * USDT);
     String seller = accounts.open("seller", sellerCash);
     LateSellerNetwork network = new LateSellerNetwork(accounts, seller);
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10b-" + ids.incrementAndGet(),
-        REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10b-" + ids.incrementAndGet(), network);
     return new Late(accounts, marks, buyer, seller, network, register);
   }
 
@@ -209,7 +201,7 @@ class Rev10bFenceTest {
       }
     };
     ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10b-ghost-"
-        + ids.incrementAndGet(), REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
+        + ids.incrementAndGet(), FakeAccounts.REVIEW_REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(93, "t-93", PERP, ghost, seller, 600_000, 1_000, true,
         null, null), probe.getRef()));

@@ -117,9 +117,6 @@ class Rev10cTrackingTest {
         "the order that woke the account, its registers answering at once: " + reserved);
   }
 
-  private static final RegisterSettings REGISTER = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3),
-      Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(10));
-
   /**
    * As in Rev10bFenceTest: the seller's first side is stuck on the way (kept, its ask times out),
    * the retry is refused (the register unwinds), and the fence to the seller waits for a gate.
@@ -178,16 +175,11 @@ class Rev10cTrackingTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 600_000, 1, 0));
     accounts.marks = marks;
-    var registerRef = new java.util.concurrent.atomic.AtomicReference<ActorRef<TradeRegister.Command>>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(
-        registerRef.get(), replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3),
-        testKit.scheduler()).thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String buyer = accounts.open("buyer", 50_000 * USDT);
     String seller = accounts.open("seller", 20_000 * USDT);
     LateSellerNetwork network = new LateSellerNetwork(accounts, seller);
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10c-" + ids.incrementAndGet(),
-        REGISTER, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10c-" + ids.incrementAndGet(), network);
 
     org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(91, "t-91", PERP, buyer, seller, 600_000, 1_000, true,

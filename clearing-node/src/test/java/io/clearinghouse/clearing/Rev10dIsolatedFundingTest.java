@@ -17,11 +17,9 @@ import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -73,18 +71,11 @@ class Rev10dIsolatedFundingTest {
     marks.accept(new Mark(CLOSED, 600_000, 1, 0));
     marks.accept(new Mark(OPENED, 1_300_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String trader = accounts.open("trader", 7_000 * USDT);
     String seller = accounts.open("seller", 100_000 * USDT);
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10d-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10d-" + ids.incrementAndGet(), network);
 
     assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
         r -> new AccountEntity.ApplyTrade("t-1", 1, CROSS, -1_000, 600_000, true, null, "elsewhere", r)));

@@ -18,11 +18,9 @@ import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -77,18 +75,11 @@ class Rev10eBackstopTakeoverTest {
     marks.accept(new Mark(CROSS, 600_000, 1, 0));
     marks.accept(new Mark(TAKEN, 500_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String provider = accounts.open("provider", 3_100 * USDT);
     String seller = accounts.open("seller", 100_000 * USDT);
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10e-take-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10e-take-" + ids.incrementAndGet(), network);
 
     assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(provider,
         r -> new AccountEntity.ApplyTrade("t-1", 1, CROSS, -1_000, 600_000, true, null, "elsewhere", r)));

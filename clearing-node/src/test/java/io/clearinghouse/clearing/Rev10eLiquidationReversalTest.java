@@ -20,11 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -65,18 +63,11 @@ class Rev10eLiquidationReversalTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 500_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String buyer = accounts.open("buyer", START);
     String seller = accounts.open("seller", 100_000 * USDT);
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10e-liq-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10e-liq-" + ids.incrementAndGet(), network);
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(71, "t-71", PERP, buyer, seller, 500_000, 1_000, true,
         null, null), probe.getRef()));
@@ -199,21 +190,14 @@ class Rev10eLiquidationReversalTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 500_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     String buyer = accounts.open("buyer", START);
     String seller = accounts.open("seller", 100_000 * USDT);
     assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(buyer,
         r -> new AccountEntity.ApplyTrade("t-1", 1, PERP, 500, 500_000, true, null, "elsewhere", r)));
     accounts.tell(buyer, new AccountEntity.SideSettled(1));
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("rev10e-mid-" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10e-mid-" + ids.incrementAndGet(), network);
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     register.tell(new TradeRegister.Submit(new TradeContent(71, "t-71", PERP, buyer, seller, 500_000, 500, true,
         null, null), probe.getRef()));

@@ -12,16 +12,11 @@ import io.clearinghouse.instrument.Instruments;
 import io.clearinghouse.price.Mark;
 import io.clearinghouse.price.MarkPrices;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -64,10 +59,7 @@ class Review18BuyerWithdrawalTest {
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 600_000, 1, 0));
     accounts.marks = marks;
-    AtomicReference<ActorRef<TradeRegister.Command>> registerRef = new AtomicReference<>();
-    accounts.unfinished = sequences -> AskPattern.<TradeRegister.Command, TradeRegister.Unfinished>ask(registerRef.get(),
-        replyTo -> new TradeRegister.AskUnfinished(sequences, replyTo), Duration.ofSeconds(3), testKit.scheduler())
-        .thenApply(TradeRegister.Unfinished::sequences);
+    accounts.askRegister();
     if (!registersAnswer) {
       accounts.unfinished = sequences -> CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("away"));
     }
@@ -79,11 +71,7 @@ class Review18BuyerWithdrawalTest {
     accounts.tell(buyer, new AccountEntity.SideSettled(1));
     marks.accept(new Mark(PERP, 500_000, 2, 0));
     GatedSeller network = new GatedSeller(accounts, seller);
-    RegisterSettings settings = new RegisterSettings(4, 100, 3, Duration.ofSeconds(3), Duration.ofMillis(20),
-        Duration.ofMillis(100), Duration.ofSeconds(10));
-    ActorRef<TradeRegister.Command> register = testKit.spawn(TradeRegister.create("r18w" + ids.incrementAndGet(),
-        settings, network, MarketCheck.NONE, FakeAccounts.journal(testKit)));
-    registerRef.set(register);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("r18w" + ids.incrementAndGet(), network);
     return new Setup(accounts, buyer, seller, network, register);
   }
 
