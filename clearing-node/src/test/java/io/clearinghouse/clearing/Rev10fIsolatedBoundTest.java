@@ -1,0 +1,176 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.PositionSummary;
+import io.clearinghouse.common.Rejection;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adversarial review rev10f of the rev10d bound (an isolated fill or reservation is funded only
+ * from the free cash of the account as if its settling sides were reversed): does it refuse
+ * what it should not? Same setup as Rev10dIsolatedFundingTest: cash 7,000, a cross short of 1
+ * BTC 10,000 in profit, an isolated short of 1 ETH-like contract at 60,000 (3,000 of isolated
+ * margin) closed at entry by a buy whose seller side is held: in the reversed view the short is
+ * back and its 3,000 out of cash.
+ */
+class Rev10fIsolatedBoundTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
+      clearinghouse.instruments = ${clearinghouse.instruments} [
+        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+        { symbol = "SOLUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+      ]
+      """).withFallback(ConfigFactory.load()).resolve(), 6);
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 5, 20);
+  /** The cross position whose unrealized profit carries the account. */
+  private static final String CROSS = "BTCUSDT-PERP";
+  /** The isolated position closed by a trade still settling. */
+  private static final String CLOSED = "ETHUSDT-PERP";
+  /** The new isolated position. */
+  private static final String OPENED = "SOLUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private record Setup(FakeAccounts accounts, String trader, GatedSeller network, TestProbe<TradeRegister.Reply> probe,
+      long releasedMargin) {}
+
+  /**
+   * Cash 7,000: a cross short of 1 BTC at 60,000 now 10,000 in profit (mark 50,000), and an
+   * isolated short of 1 ETH-like contract at 60,000 closed at entry by a trade whose seller side
+   * is held on the way: its isolated margin is back in cash while the register may still reverse it.
+   */
+  private static Setup setup() throws Exception {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(CROSS, 600_000, 1, 0));
+    marks.accept(new Mark(CLOSED, 600_000, 1, 0));
+    marks.accept(new Mark(OPENED, 1_300_000, 1, 0));
+    accounts.marks = marks;
+    accounts.askRegister();
+    String trader = accounts.open("trader", 7_000 * USDT);
+    String seller = accounts.open("seller", 100_000 * USDT);
+    GatedSeller network = new GatedSeller(accounts, seller);
+    ActorRef<TradeRegister.Command> register = accounts.spawnRegister("rev10f-bound-" + ids.incrementAndGet(), network);
+
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-1", 1, CROSS, -1_000, 600_000, true, null, "elsewhere", r)));
+    marks.accept(new Mark(CROSS, 500_000, 2, 0));
+    assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+        r -> new AccountEntity.SetMarginMode(CLOSED, MarginMode.ISOLATED, r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-2", 2, CLOSED, -1_000, 600_000, true, null, "elsewhere", r)));
+    // Both settled (a register would say so): only the close below may still be reversed.
+    accounts.tell(trader, new AccountEntity.SideSettled(1));
+    accounts.tell(trader, new AccountEntity.SideSettled(2));
+    long isolated = holding(accounts.summary(trader), CLOSED).isolatedMargin();
+    assertTrue(isolated > 0, "the isolated short holds margin: " + isolated);
+
+    TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
+    register.tell(new TradeRegister.Submit(new TradeContent(71, "t-71", CLOSED, trader, seller, 600_000, 1_000, true,
+        null, null), probe.getRef()));
+    network.sellerSideSent.get(10, TimeUnit.SECONDS);
+    assertEquals(null, holding(accounts.summary(trader), CLOSED), "the trader's side is applied: the short is closed");
+    assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+        r -> new AccountEntity.SetMarginMode(OPENED, MarginMode.ISOLATED, r)));
+    return new Setup(accounts, trader, network, probe, isolated);
+  }
+
+  private static PositionSummary holding(AccountSummary account, String instrument) {
+    return account.positions().stream().filter(p -> p.instrument().equals(instrument)).findFirst().orElse(null);
+  }
+
+  /** Reverses the close (the seller's side is refused) and checks what the reversal left. */
+  private static void reverseAndCheck(Setup s) {
+    s.network().sellerGate.complete(true);
+    assertInstanceOf(TradeRegister.Refused.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+    s.probe().awaitAssert(Duration.ofSeconds(10), () -> {
+      PositionSummary restored = holding(s.accounts().summary(s.trader()), CLOSED);
+      assertEquals(-1_000, restored == null ? 0 : restored.lots(), "the isolated short is back");
+      return restored;
+    });
+    AccountSummary after = s.accounts().summary(s.trader());
+    assertTrue(after.cash() >= 0, "the reversal left cash at " + after.cash() + " behind isolated positions, carried"
+        + " only by the cross position's unrealized profit: " + after);
+  }
+
+  /**
+   * Finding 4 (low, a wrongful refusal): an isolated buy of 2 contracts at 60,000 in the SAME
+   * instrument (6,000 of margin, fee 60) is refused, because the reversed view has only about
+   * 4,000 of free cash. But in that view the buy first closes the restored short (its 3,000 back to
+   * cash) and opens a long of 1 (3,000): fundable; and if the close is reversed after the buy, the
+   * reversal (a sell of 1 at 60,000) turns the long of 2 into a long of 1 and gives its 3,000 of
+   * isolated margin back to cash: nothing is short. The bound judges the fill's position change
+   * against the actual holding but its cash against the reversed view's (where the holding
+   * differs). Transient (until the side settles, milliseconds normally). Suggested fix: judge the
+   * reversed view's bound with the fill applied to the reversed view's own holding (realized PnL
+   * and margin released from the restored position), i.e. compute the PositionChange and
+   * isolatedMarginDelta again against settlingReversed(account).
+   */
+  @Test
+  @org.junit.jupiter.api.Disabled("finding 4 (rev10f): the rev10d bound refuses a same-instrument isolated fill the"
+      + " reversal would fund; suggested fix in the test's comment")
+  void anIsolatedFillInTheInstrumentOfTheSettlingCloseIsFundedAsTheReversedViewWouldFundIt() throws Exception {
+    Setup s = setup();
+    AccountEntity.Reply reply = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-3", 3, CLOSED, 2_000, 600_000, true, null, "elsewhere", r));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, "a long of 2 the reversal leaves a long of 1 of: "
+        + reply);
+    s.network().sellerGate.complete(true);
+    assertInstanceOf(TradeRegister.Refused.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+    s.probe().awaitAssert(Duration.ofSeconds(10), () -> {
+      PositionSummary left = holding(s.accounts().summary(s.trader()), CLOSED);
+      assertEquals(1_000, left == null ? 0 : left.lots(), "the reversal (a sell of 1) leaves a long of 1");
+      return left;
+    });
+    AccountSummary after = s.accounts().summary(s.trader());
+    assertTrue(after.cash() >= 0, "cash after the reversal: " + after.cash());
+  }
+
+  /**
+   * Not a finding: a settling side that realized a LOSS (the reversed view has more cash, the
+   * loss given back) never tightens the bound. The ETH close above is reversed first (the test's
+   * own gate), then the trader, short 1 BTC from 60,000 at a mark of 50,000, buys it back at
+   * 65,000 through a second held trade (a loss of 5,000 realized, cash 7,000 -> about 2,000); an
+   * isolated SOL-like fill of 0.03 at 130,000 (195 of margin) is still funded.
+   */
+  @Test
+  void aSettlingSideThatLostMoneyDoesNotTightenTheBound() throws Exception {
+    Setup s = setup();
+    reverseAndCheck(s);
+    long cashBefore = s.accounts().summary(s.trader()).cash();
+    AccountEntity.TradeSideApplied loss = assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(
+        s.trader(), r -> new AccountEntity.ApplyTrade("t-5", 5, CROSS, 1_000, 650_000, true, null, "elsewhere", r)));
+    assertTrue(s.accounts().summary(s.trader()).cash() < cashBefore - 4_900 * USDT, "a loss of 5,000 realized: "
+        + loss);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-6", 6, OPENED, 30, 1_300_000, true, null, "elsewhere", r)),
+        "a fill the cash carries, with the losing side still settling");
+  }
+}
