@@ -156,21 +156,28 @@ class Rev10fIsolatedBoundTest {
   /**
    * Not a finding: a settling side that realized a LOSS (the reversed view has more cash, the
    * loss given back) never tightens the bound. The ETH close above is reversed first (the test's
-   * own gate), then the trader, short 1 BTC from 60,000 at a mark of 50,000, buys it back at
-   * 65,000 through a second held trade (a loss of 5,000 realized, cash 7,000 -> about 2,000); an
-   * isolated SOL-like fill of 0.03 at 130,000 (195 of margin) is still funded.
+   * own gate), the BTC mark rises to 60,500, and the trader, short 1 BTC from 60,000, buys it
+   * back at 60,500 by a side not yet confirmed (a loss of 500 realized: cash about 3,970 -> 3,440;
+   * the reversed view has the 500 back in cash and the short back, available about 440 at 20x);
+   * an isolated SOL-like fill of 0.03 at 130,000 (195 of margin) is still funded: the rev10d
+   * bound (the reversed view's free cash, about 3,970) is not what binds.
    */
   @Test
   void aSettlingSideThatLostMoneyDoesNotTightenTheBound() throws Exception {
     Setup s = setup();
     reverseAndCheck(s);
+    s.accounts().marks.accept(new Mark(CROSS, 605_000, 3, 0));
     long cashBefore = s.accounts().summary(s.trader()).cash();
-    AccountEntity.TradeSideApplied loss = assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(
-        s.trader(), r -> new AccountEntity.ApplyTrade("t-5", 5, CROSS, 1_000, 650_000, true, null, "elsewhere", r)));
-    assertTrue(s.accounts().summary(s.trader()).cash() < cashBefore - 4_900 * USDT, "a loss of 5,000 realized: "
+    AccountEntity.Reply lossReply = s.accounts().ask(
+        s.trader(), r -> new AccountEntity.ApplyTrade("t-5", 5, CROSS, 1_000, 605_000, true, null, "elsewhere", r));
+    AccountEntity.TradeSideApplied loss = assertInstanceOf(AccountEntity.TradeSideApplied.class, lossReply,
+        String.valueOf(lossReply));
+    assertTrue(s.accounts().summary(s.trader()).cash() < cashBefore - 490 * USDT, "a loss of 500 realized: "
         + loss);
-    assertInstanceOf(AccountEntity.TradeSideApplied.class, s.accounts().ask(s.trader(),
-        r -> new AccountEntity.ApplyTrade("t-6", 6, OPENED, 30, 1_300_000, true, null, "elsewhere", r)),
-        "a fill the cash carries, with the losing side still settling");
+    AccountSummary before = s.accounts().summary(s.trader());
+    AccountEntity.Reply fill = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-6", 6, OPENED, 30, 1_300_000, true, null, "elsewhere", r));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, fill, "a fill of 195 of margin the cash of "
+        + before.cash() + " carries, with the losing side still settling: " + fill + "; " + before);
   }
 }
