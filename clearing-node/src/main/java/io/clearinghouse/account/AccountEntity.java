@@ -842,7 +842,7 @@ public final class AccountEntity
         settings.asset(), pending, trading, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
         trading, environment.clock(), AccountEntity.this::changed, accountId, AccountEntity.this::notice,
-        () -> lastSequenceNumber(context));
+        () -> lastSequenceNumber(context), settings.settlingWait());
     private final TriggerHandlers triggers = new TriggerHandlers(Effect(), risk, environment.instruments(),
         environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
         accountId, AccountEntity.this::notice);

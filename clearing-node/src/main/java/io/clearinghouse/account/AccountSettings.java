@@ -23,10 +23,24 @@ import java.time.Duration;
  *     monitor then liquidates what cannot be carried)
  * @param beginnerLeverage the leverage cap new accounts open with (the beginner profile, until an
  *     operator sets their cap); 0: new accounts open without a cap
+ * @param settlingWait how long after a trade side was applied a liquidation's plan waits for its
+ *     register to settle or reverse it (review rev10e/rev10f): a close, a deficit cover or a debt
+ *     judged on a side that is then reversed hands the trader back a loss the fund paid, while a
+ *     wait without end (a counterparty's account away) lets the loss grow past the margin
  */
 public record AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
     Duration askTimeout,
-    int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage) {
+    int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage,
+    Duration settlingWait) {
+  /** The shipped {@code clearinghouse.account.settling-wait}. */
+  public static final Duration DEFAULT_SETTLING_WAIT = Duration.ofSeconds(10);
+
+  public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
+      Duration askTimeout, int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage) {
+    this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
+        checkUnreservedFills, beginnerLeverage, DEFAULT_SETTLING_WAIT);
+  }
+
   public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
       Duration askTimeout, int retainedTrades, int defaultLeverage, boolean checkUnreservedFills) {
     this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
@@ -62,6 +76,9 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
       throw new IllegalArgumentException("clearinghouse.account.beginner-leverage must be 0 (off) to 125, was "
           + beginnerLeverage);
     }
+    if (settlingWait == null || settlingWait.isNegative()) {
+      throw new IllegalArgumentException("clearinghouse.account.settling-wait must be 0s or more, was " + settlingWait);
+    }
   }
 
   public static AccountSettings fromConfig(Config config, Asset asset) {
@@ -69,6 +86,6 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     return new AccountSettings(asset, c.getInt("snapshot-every"), c.getDuration("idempotency-key-retention"),
         c.getInt("max-retained-keys"),
         c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"),
-        c.getBoolean("check-unreserved-fills"), c.getInt("beginner-leverage"));
+        c.getBoolean("check-unreserved-fills"), c.getInt("beginner-leverage"), c.getDuration("settling-wait"));
   }
 }

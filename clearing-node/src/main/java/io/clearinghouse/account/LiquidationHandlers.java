@@ -55,10 +55,12 @@ final class LiquidationHandlers {
   private final String accountId;
   private final Consumer<AccountEntity.Notice> notify;
   private final LongSupplier lastSequenceNumber;
+  private final java.time.Duration settlingWait;
 
   LiquidationHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments,
       TradingHandlers trading, Clock clock, Consumer<State> changed, String accountId,
-      Consumer<AccountEntity.Notice> notify, LongSupplier lastSequenceNumber) {
+      Consumer<AccountEntity.Notice> notify, LongSupplier lastSequenceNumber, java.time.Duration settlingWait) {
+    this.settlingWait = settlingWait;
     this.lastSequenceNumber = lastSequenceNumber;
     this.notify = notify;
     this.accountId = accountId;
@@ -81,10 +83,12 @@ final class LiquidationHandlers {
     }
     // A side its register may still reverse would give back what a close, the fund's cover or a
     // recorded debt was judged on (rev10e): the plan waits until every side settled or was undone
-    // (milliseconds normally; during a failover, until the register's node is replaced).
-    if (trading.anySettling(account)) {
+    // (milliseconds normally), but at most settlingWait after the side was applied (rev10f: with
+    // the counterparty's account away the wait had no end while the loss grew).
+    long earliest = trading.earliestSettling(account);
+    if (earliest >= 0 && clock.millis() - earliest < settlingWait.toMillis()) {
       return reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of the account is still settling: the close"
-          + " waits for it to settle or be reversed");
+          + " waits for it to settle or be reversed (at most " + settlingWait.toSeconds() + " s after it was applied)");
     }
     AccountRisk evaluation = risk.evaluate(account);
     if (account.liquidation().stop()) {

@@ -112,9 +112,20 @@ final class TradingHandlers {
     return settling.isEmpty() ? account : asIfReversed(account, settling);
   }
 
-  /** Whether any side of the account may still be reversed by its register. */
-  boolean anySettling(Account account) {
-    return settlingSides != null && !settlingSides.unconfirmed(account).isEmpty();
+  /**
+   * When the earliest side of the account its register may still reverse was applied (its cut
+   * time; 0 for a side from before that was kept), or -1 when none may.
+   */
+  long earliestSettling(Account account) {
+    if (settlingSides == null) {
+      return -1;
+    }
+    long earliest = -1;
+    for (long sequence : settlingSides.unconfirmed(account)) {
+      long applied = account.trade(sequence).map(TradeRef::cutMillis).orElse(0L);
+      earliest = earliest < 0 ? applied : Math.min(earliest, applied);
+    }
+    return earliest;
   }
 
   /** Whether a side in {@code instrument} may still be reversed by its register. */

@@ -23,7 +23,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +38,10 @@ class Rev10fLivenessTest {
   private static final AccountSettings SETTINGS =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
           Duration.ofSeconds(3), 5, 20);
+  /** As SETTINGS, with a liquidation waiting at most 2 s for a side to settle (10 s shipped). */
+  private static final AccountSettings SHORT_WAIT =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 5, 20, true, 0, Duration.ofSeconds(2));
   private static final String PERP = "BTCUSDT-PERP";
   private static final long USDT = 1_000_000L;
   private static final long START = 3_000 * USDT;
@@ -90,7 +93,12 @@ class Rev10fLivenessTest {
   private record Setup(FakeAccounts accounts, MarkPrices marks, String buyer, Network network, String liquidationId) {}
 
   private static Setup liquidating(boolean sellerAway, boolean settledLost) throws Exception {
-    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    return liquidating(sellerAway, settledLost, SETTINGS);
+  }
+
+  private static Setup liquidating(boolean sellerAway, boolean settledLost, AccountSettings settings)
+      throws Exception {
+    FakeAccounts accounts = new FakeAccounts(testKit, settings, INSTRUMENTS);
     MarkPrices marks = MarkPrices.local();
     marks.accept(new Mark(PERP, 500_000, 1, 0));
     accounts.marks = marks;
@@ -155,7 +163,9 @@ class Rev10fLivenessTest {
    * 2,500). README says the wait lasts "until the register is back on another node"; it lasts as
    * long as the COUNTERPARTY's account is unreachable, which nothing bounds.
    *
-   * <p>Suggested fix: bound the wait. After a configured time (say the register's step timeout
+   * <p>Fixed: the plan waits at most {@code clearinghouse.account.settling-wait} (10 s shipped, 2 s
+   * here) after the side was applied, then goes on (the fund carries that reversal's risk). The
+   * review suggested: bound the wait. After a configured time (say the register's step timeout
    * times a few) the plan goes on, judging the close on the worse of the account and its
    * settlingReversed view (the bankruptcy price and the later cover from whichever leaves the fund
    * paying less), and the saga holds back the ASSESS/COVER step (not the close) until the sides
@@ -163,10 +173,8 @@ class Rev10fLivenessTest {
    * reverses the buyer's side (the seller's check hold has lapsed by then anyway).
    */
   @Test
-  @Disabled("finding 1 (rev10f): a liquidation waits as long as a counterparty's account is away, while the loss grows;"
-      + " suggested fix in the test's comment")
   void aLiquidationIsNotHeldForAsLongAsTheCounterpartysAccountIsAway() throws Exception {
-    Setup s = liquidating(true, false);
+    Setup s = liquidating(true, false, SHORT_WAIT);
     assertTrue(waits(plan(s)), "the buyer's side is still settling: the plan waits");
     s.marks().accept(new Mark(PERP, 400_000, 3, 0));
     long equity = s.accounts().summary(s.buyer()).equity();
@@ -178,5 +186,15 @@ class Rev10fLivenessTest {
           + " whose seller is away, while the deficit the fund will cover grew from 2,025 to " + (-equity / USDT));
       return null;
     });
+  }
+
+  @Test
+  void theSettlingWaitIsReadAndCheckedAtStart() {
+    var usdt = new io.clearinghouse.money.Asset("USDT", 6);
+    assertEquals(Duration.ofSeconds(10), AccountSettings.fromConfig(ConfigFactory.load(), usdt).settlingWait());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AccountSettings.fromConfig(ConfigFactory.parseString("clearinghouse.account.settling-wait = -1s")
+            .withFallback(ConfigFactory.load()), usdt));
+    assertTrue(e.getMessage().contains("clearinghouse.account.settling-wait"), e.getMessage());
   }
 }
