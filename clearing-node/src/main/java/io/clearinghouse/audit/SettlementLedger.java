@@ -25,6 +25,9 @@ record SettlementLedger(String instrument, boolean closed, long priceTicks, Map<
         price = p.priceTicks();
       } else if (event instanceof ExpirySettlement.AccountsSettled s) {
         results.putAll(s.results());
+      } else if (event instanceof ExpirySettlement.LateClosesRecorded l && l.own() != null) {
+        // An account that held nothing at the expiry and settled itself, reported with its late close.
+        results.putIfAbsent(l.accountId(), l.own());
       } else if (event instanceof ExpirySettlement.SettlementClosed) {
         closed = true;
       }
