@@ -690,6 +690,8 @@ public final class AccountEntity
   private final SettlingSides settlingSides;
   /** Recovered and asking the registers about the remembered sides: other commands are stashed until they answer. */
   private boolean awaitingSides;
+  /** Per dated future, how far this incarnation has sent its late closes to the settlement (in memory). */
+  private final Map<String, Integer> lateSent = new java.util.HashMap<>();
   private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
@@ -745,8 +747,10 @@ public final class AccountEntity
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
       askSidesLater();
       releaseExpiredLater(account);
-      if (!account.lateUnreported().isEmpty() && !timers.isTimerActive(ReportLate.INSTANCE)) {
+      if (lateToSend(account)) {
         reportLate(account);
+      } else if (account.lateUnreported().isEmpty()) {
+        timers.cancel(ReportLate.INSTANCE);
       }
       if (environment.fees() != FeeCollector.NONE && account.fees().due()
           && !timers.isTimerActive(SweepFees.INSTANCE)) {
@@ -1079,6 +1083,17 @@ public final class AccountEntity
    * change that leaves some unrecorded and after recovery, and again every few seconds until the
    * settlement answers; each answer is persisted ({@link LateClosesReported}).
    */
+  /** Whether a late close is not even sent yet (sent ones are sent again by the timer until recorded). */
+  private boolean lateToSend(Account account) {
+    for (String instrument : account.lateUnreported()) {
+      Account.LateCloses late = account.lateCloses().get(instrument);
+      if (late.reported() + late.unreported().size() > lateSent.getOrDefault(instrument, -1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void reportLate(Account account) {
     Set<String> instruments = account.lateUnreported();
     if (instruments.isEmpty()) {
@@ -1089,6 +1104,7 @@ public final class AccountEntity
     for (String instrument : instruments) {
       Account.LateCloses late = account.lateCloses().get(instrument);
       int upTo = late.reported() + late.unreported().size();
+      lateSent.put(instrument, upTo);
       context.pipeToSelf(environment.settlementPrices().reportLate(instrument, accountId,
           account.settlements().get(instrument), late.reported(), late.unreported()), (done, failure) -> new LateReported(instrument, upTo, failure));
     }

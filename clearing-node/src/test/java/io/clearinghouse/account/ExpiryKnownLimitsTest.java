@@ -117,6 +117,14 @@ class ExpiryKnownLimitsTest {
           .map(EventEnvelope::event).runWith(Sink.seq(), testKit.system()).toCompletableFuture().join();
     }
 
+    /** A seller side checked (and so held) before the expiry, whose buyer's side the register then applied. */
+    int checked() {
+      int seq = sequence.incrementAndGet();
+      assertInstanceOf(AccountEntity.TradeSideApplied.class,
+          run(r -> new AccountEntity.CheckTrade(side(seq, -ONE_BTC, r))).reply());
+      return seq;
+    }
+
     void expire() {
       clock.advance(Duration.ofSeconds(3_601));
     }
@@ -192,11 +200,13 @@ class ExpiryKnownLimitsTest {
   void aForcedSideOnAnAccountThatHeldNothingAtTheExpirySettlesItAndIsClosedAtOnce() {
     Flat f = new Flat(true);
     f.prices.price = SETTLEMENT;
+    // Its late close's report stays unanswered here (the settlement's side is tested below).
+    f.prices.answer.set(false);
+    int seq = f.checked();
     f.expire();
     long cash = f.state().cash();
-    int seq = sequence.incrementAndGet();
     var forced = f.run(r -> new AccountEntity.ForceTradeSide(f.side(seq, -ONE_BTC, r)));
-    assertEquals(3, forced.events().size(), "events " + forced.events());
+    assertEquals(3, forced.events().size(), "events " + forced.events() + " reply " + forced.reply());
     // Settled with nothing held: zero lots, zero value, no fee, at the price the node knows.
     assertEquals(new AccountEntity.SettlementApplied(FUTURE, EXPIRY.toEpochMilli(), SETTLEMENT, 0, 0, 0, 0, 0,
         f.clock.millis(), 0), forced.events().get(0));
@@ -212,10 +222,9 @@ class ExpiryKnownLimitsTest {
       pool += Transfer.netInto(AccountTransfers.of(f.id, e), Bucket.settlementPool(FUTURE));
     }
     assertEquals(usdt(50_123) + 400_000, pool, "the short's close paid its value into the pool");
-    // A second forced side is closed the same way, against the one settlement.
-    int seq2 = sequence.incrementAndGet();
-    var again = f.run(r -> new AccountEntity.ForceTradeSide(f.side(seq2, ONE_BTC, r)));
-    assertEquals(List.of(AccountEntity.TradeCleared.class, AccountEntity.SettledAfterExpiry.class),
+    // Its reversal (the buyer's side refused after all) is closed the same way, against the one settlement.
+    var again = f.run(r -> new AccountEntity.ReverseTradeSide("t-" + seq, seq, r));
+    assertEquals(List.of(AccountEntity.TradeSideReversed.class, AccountEntity.SettledAfterExpiry.class),
         again.events().stream().map(Object::getClass).toList());
     assertEquals(0, f.state().holding(FUTURE).lots());
   }
@@ -223,8 +232,8 @@ class ExpiryKnownLimitsTest {
   @Test
   void withoutAKnownPriceAForcedSideIsHeldForTheSettlementsRounds() {
     Flat f = new Flat(true);
+    int seq = f.checked();
     f.expire();
-    int seq = sequence.incrementAndGet();
     var forced = f.run(r -> new AccountEntity.ForceTradeSide(f.side(seq, -ONE_BTC, r)));
     assertEquals(List.of(AccountEntity.TradeCleared.class), forced.events().stream().map(Object::getClass).toList());
     // The settlement has no price yet: its rounds will name this holder once it has one.
@@ -238,8 +247,8 @@ class ExpiryKnownLimitsTest {
     Flat f = new Flat(true);
     f.prices.price = SETTLEMENT;
     f.prices.answer.set(false);
+    int seq = f.checked();
     f.expire();
-    int seq = sequence.incrementAndGet();
     var forced = f.run(r -> new AccountEntity.ForceTradeSide(f.side(seq, -ONE_BTC, r)));
     AccountEntity.SettledAfterExpiry close = (AccountEntity.SettledAfterExpiry) forced.events().get(2);
     await(() -> assertFalse(f.prices.reports.isEmpty()));
@@ -259,9 +268,8 @@ class ExpiryKnownLimitsTest {
       assertTrue(f.state().lateUnreported().isEmpty(), "recorded by the settlement");
       assertTrue(f.journal().contains(new AccountEntity.LateClosesReported(FUTURE, 1)));
     });
-    // The next late close is numbered on from the first.
-    int seq2 = sequence.incrementAndGet();
-    f.run(r -> new AccountEntity.ForceTradeSide(f.side(seq2, ONE_BTC, r)));
+    // The next late close (the side's reversal) is numbered on from the first.
+    f.run(r -> new AccountEntity.ReverseTradeSide("t-" + seq, seq, r));
     await(() -> {
       Object[] last = f.prices.reports.get(f.prices.reports.size() - 1);
       assertEquals(1, last[3]);
