@@ -1,6 +1,8 @@
 package io.clearinghouse.account;
 
 // Over 450 lines: the protocol (commands, events, replies) and the wiring; the handlers are apart. To split with issue 12.
+// It also runs the account's own timed work that needs its timers and context: fee sweeps, the release of
+// reservations on expired futures and the reports of late closes to the settlements (issue 17).
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;

@@ -2,7 +2,8 @@ package io.clearinghouse.expiry;
 
 // Over 450 lines: the settlement's protocol, state and its one sequence of phases (sample, fix or
 // wait, settle rounds, close) in one entity, as the funding clock; the bound on an operator's price
-// (review of issue 17) is its own small rule (SettlementPriceBound).
+// (review of issue 17) is its own small rule (SettlementPriceBound); the accounts' late closes
+// recorded after it (RecordLate) keep the record's totals at zero.
 
 import io.clearinghouse.account.AccountEntity.SettledAfterExpiry;
 import io.clearinghouse.account.AccountEntity.SettlementApplied;
