@@ -197,11 +197,26 @@ public final class Main {
         return sweepEvery;
       }
     };
+    // The settlements start below (they need the accounts' sharding first): the accounts read them through this.
+    java.util.concurrent.atomic.AtomicReference<io.clearinghouse.account.SettlementPrices> settlementPrices =
+        new java.util.concurrent.atomic.AtomicReference<>(io.clearinghouse.account.SettlementPrices.NONE);
+    io.clearinghouse.account.SettlementPrices nodeSettlements = new io.clearinghouse.account.SettlementPrices() {
+      @Override
+      public long priceTicks(String instrument) {
+        return settlementPrices.get().priceTicks(instrument);
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> reportLate(String instrument, String accountId,
+          AccountEntity.SettlementApplied own, int from, java.util.List<AccountEntity.SettledAfterExpiry> closes) {
+        return settlementPrices.get().reportLate(instrument, accountId, own, from, closes);
+      }
+    };
     AccountEntity.init(system, new AccountEntity.Environment(settings.account(), settings.instruments(), marks, monitor,
         clock, (accountId, liquidation) -> sharding.entityRefFor(LiquidationSaga.TYPE_KEY, liquidation.liquidationId())
             .tell(new LiquidationSaga.Begin(accountId, liquidation)), fees, openInterest::lots,
         sequences -> io.clearinghouse.clearing.TradeRegisters.unfinished(sharding, settings.register(), sequences,
-            settings.account().askTimeout().dividedBy(2))));
+            settings.account().askTimeout().dividedBy(2))).withSettlementPrices(nodeSettlements));
     InsuranceFund.init(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(), metrics,
         clock);
     InsuranceFund.initReserves(system, settings.liquidation().fundHistory(), settings.liquidation().topUpKeyRetention(),
@@ -224,6 +239,7 @@ public final class Main {
     io.clearinghouse.expiry.Settlements settlements = io.clearinghouse.expiry.SettlementTicker.start(system,
         io.clearinghouse.expiry.ExpirySettings.fromConfig(config, settings.instruments()), settings.instruments(), clock,
         metrics);
+    settlementPrices.set(settlements);
     // Trades and orders need a market price to be judged against (off only for tests without feeders).
     MarketCheck market = new MarketCheck(settings.instruments(), marks,
         system.settings().config().getBoolean("clearinghouse.require-mark"), clock, settlements::settled);

@@ -49,7 +49,20 @@ public record Account(
     FeeSweep fees,
     FundingLedger funding,
     boolean beginner,
-    Map<String, AccountEntity.SettlementApplied> settlements) implements AccountEntity.State {
+    Map<String, AccountEntity.SettlementApplied> settlements,
+    Map<String, LateCloses> lateCloses) implements AccountEntity.State {
+
+  /**
+   * This account's late closes of one dated future ({@link AccountEntity.SettledAfterExpiry}) not
+   * yet recorded by its settlement: {@code reported} are recorded there (numbered from 0), and
+   * {@code unreported} are numbered on from {@code reported}; reported again until recorded.
+   */
+  public record LateCloses(int reported, List<AccountEntity.SettledAfterExpiry> unreported)
+      implements io.clearinghouse.persistence.CborSerializable {
+    public LateCloses {
+      unreported = unreported == null ? List.of() : List.copyOf(unreported);
+    }
+  }
 
   /**
    * The account's own liquidations (and stop closes) are listed from {@code liquidationIds}, the
@@ -87,6 +100,32 @@ public record Account(
     funding = funding == null ? FundingLedger.EMPTY : funding;
     // Snapshots written before expiry existed have none: no dated future was settled then.
     settlements = settlements == null ? Map.of() : Map.copyOf(settlements);
+    // Snapshots written before late closes were reported have none: their late closes stay unreported.
+    lateCloses = lateCloses == null ? Map.of() : Map.copyOf(lateCloses);
+  }
+
+  /** The instruments whose settlement has not recorded every late close of this account yet. */
+  java.util.Set<String> lateUnreported() {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    lateCloses.forEach((instrument, l) -> {
+      if (!l.unreported().isEmpty()) {
+        out.add(instrument);
+      }
+    });
+    return out;
+  }
+
+  /** The settlement recorded this account's late closes of {@code e.instrument()} up to (not including) {@code e.upTo()}. */
+  Account apply(AccountEntity.LateClosesReported e) {
+    LateCloses l = lateCloses.get(e.instrument());
+    if (l == null || e.upTo() <= l.reported()) {
+      return this;
+    }
+    int drop = Math.min(e.upTo() - l.reported(), l.unreported().size());
+    Map<String, LateCloses> after = new HashMap<>(lateCloses);
+    after.put(e.instrument(), new LateCloses(l.reported() + drop,
+        l.unreported().subList(drop, l.unreported().size())));
+    return edit().lateCloses(after).build();
   }
 
   /** Any event applied to an open account: each kind by its own handler below (the frequent ones first). */
@@ -104,6 +143,8 @@ public record Account(
     } else if (event instanceof AccountEntity.SettlementApplied e) {
       return apply(e);
     } else if (event instanceof AccountEntity.SettledAfterExpiry e) {
+      return apply(e);
+    } else if (event instanceof AccountEntity.LateClosesReported e) {
       return apply(e);
     } else if (event instanceof AccountEntity.Deposited e) {
       return apply(e, keyRetentionMillis);
@@ -165,7 +206,7 @@ public record Account(
   static Account opened(String accountId, int retainedTrades, int beginnerLeverage) {
     return new Account(accountId, 0, Math.max(0, beginnerLeverage), Map.of(), Map.of(), List.of(), retainedTrades,
         List.of(), 0, null, 0, List.of(), Map.of(), 0, List.of(), FeeSweep.NONE, FundingLedger.EMPTY,
-        beginnerLeverage > 0, Map.of());
+        beginnerLeverage > 0, Map.of(), Map.of());
   }
 
   Holding holding(String instrument) {
@@ -622,11 +663,17 @@ public record Account(
         h.mode(), Math.addExact(h.isolatedMargin(), m.isolatedMargin()), e.priceTicks());
     Map<String, Long> stopsAfter = new HashMap<>(stops);
     stopsAfter.remove(e.instrument());
+    LateCloses late = lateCloses.getOrDefault(e.instrument(), new LateCloses(0, List.of()));
+    List<AccountEntity.SettledAfterExpiry> unreported = new ArrayList<>(late.unreported());
+    unreported.add(e);
+    Map<String, LateCloses> lateAfter = new HashMap<>(lateCloses);
+    lateAfter.put(e.instrument(), new LateCloses(late.reported(), unreported));
     return edit()
         .cash(Math.addExact(cash, m.cash()))
         .holdings(withHolding(e.instrument(), closed))
         .stops(stopsAfter)
         .owed(Math.addExact(owed, m.owed()))
+        .lateCloses(lateAfter)
         .build();
   }
 

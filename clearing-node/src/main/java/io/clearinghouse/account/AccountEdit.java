@@ -28,6 +28,7 @@ final class AccountEdit {
   private FundingLedger funding;
   private boolean beginner;
   private Map<String, AccountEntity.SettlementApplied> settlements;
+  private Map<String, Account.LateCloses> lateCloses;
 
   AccountEdit(Account a) {
     accountId = a.accountId();
@@ -49,6 +50,12 @@ final class AccountEdit {
     funding = a.funding();
     beginner = a.beginner();
     settlements = a.settlements();
+    lateCloses = a.lateCloses();
+  }
+
+  AccountEdit lateCloses(Map<String, Account.LateCloses> value) {
+    lateCloses = value;
+    return this;
   }
 
   AccountEdit settlements(Map<String, AccountEntity.SettlementApplied> value) {
@@ -139,6 +146,6 @@ final class AccountEdit {
   Account build() {
     return new Account(accountId, cash, leverageCap, holdings, reservations, recentTransfers, retainedTrades,
         recentTrades, tradesForgottenUpTo, liquidation, debt, liquidationSteps, stops, owed, liquidationIds, fees,
-        funding, beginner, settlements);
+        funding, beginner, settlements, lateCloses);
   }
 }

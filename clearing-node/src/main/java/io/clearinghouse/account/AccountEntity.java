@@ -1,6 +1,8 @@
 package io.clearinghouse.account;
 
 // Over 450 lines: the protocol (commands, events, replies) and the wiring; the handlers are apart. To split with issue 12.
+// It also runs the account's own timed work that needs its timers and context: fee sweeps, the release of
+// reservations on expired futures and the reports of late closes to the settlements (issue 17).
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.clearinghouse.common.Rejection;
@@ -198,6 +200,15 @@ public final class AccountEntity
 
   /** Time to sweep the fees collected since the last sweep (or to resend the sweep in transit). */
   private enum SweepFees implements Command { INSTANCE }
+
+  /** Time to release the reservations on dated futures past their expiry (no order in them can fill). */
+  private enum ReleaseExpired implements Command { INSTANCE }
+
+  /** Time to report the late closes the settlements have not recorded yet (again, if unanswered). */
+  private enum ReportLate implements Command { INSTANCE }
+
+  /** The settlement of {@code instrument} recorded this account's late closes up to {@code upTo}, or {@code failure}. */
+  private record LateReported(String instrument, int upTo, Throwable failure) implements Command {}
 
   /** The reserve's answer to the sweep {@code key}: arrived, voided (refused for good), or {@code failure}. */
   private record FeesAnswer(String key, boolean voided, String failure) implements Command {}
@@ -431,6 +442,12 @@ public final class AccountEntity
 
   public record ReservationReleased(String orderId, long amount) implements Event {}
 
+  /**
+   * The settlement of {@code instrument} recorded this account's late closes of it numbered below
+   * {@code upTo} ({@link SettledAfterExpiry}, numbered from 0 in the order of this journal).
+   */
+  public record LateClosesReported(String instrument, int upTo) implements Event {}
+
   public record LeverageSet(String instrument, int leverage) implements Event {}
 
   /** {@code by}: the operator token's name ("" in events written before it was recorded). */
@@ -592,7 +609,25 @@ public final class AccountEntity
    */
   public record Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
       Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
-      openInterest, UnfinishedTrades unfinished) {
+      openInterest, UnfinishedTrades unfinished, SettlementPrices settlementPrices) {
+    public Environment {
+      settlementPrices = settlementPrices == null ? SettlementPrices.NONE : settlementPrices;
+    }
+
+    /** Without the settlements' prices (no account settles itself, no late close is reported). */
+    public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
+        Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
+        openInterest, UnfinishedTrades unfinished) {
+      this(settings, instruments, marks, monitor, clock, liquidations, fees, openInterest, unfinished,
+          SettlementPrices.NONE);
+    }
+
+    /** This environment with the node's settlement prices and its late closes' recipient. */
+    public Environment withSettlementPrices(SettlementPrices prices) {
+      return new Environment(settings, instruments, marks, monitor, clock, liquidations, fees, openInterest,
+          unfinished, prices);
+    }
+
     public Environment(AccountSettings settings, Instruments instruments, MarkPrices marks, RiskRegistry monitor,
         Clock clock, LiquidationStarter liquidations, FeeCollector fees, java.util.function.ToLongFunction<String>
         openInterest) {
@@ -657,6 +692,8 @@ public final class AccountEntity
   private final SettlingSides settlingSides;
   /** Recovered and asking the registers about the remembered sides: other commands are stashed until they answer. */
   private boolean awaitingSides;
+  /** Per dated future, how far this incarnation has sent its late closes to the settlement (in memory). */
+  private final Map<String, Integer> lateSent = new java.util.HashMap<>();
   private final long keyRetentionMillis;
 
   private AccountEntity(String accountId, Environment environment, ActorContext<Command> context,
@@ -711,6 +748,12 @@ public final class AccountEntity
       }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
       askSidesLater();
+      releaseExpiredLater(account);
+      if (lateToSend(account)) {
+        reportLate(account);
+      } else if (account.lateUnreported().isEmpty()) {
+        timers.cancel(ReportLate.INSTANCE);
+      }
       if (environment.fees() != FeeCollector.NONE && account.fees().due()
           && !timers.isTimerActive(SweepFees.INSTANCE)) {
         timers.startSingleTimer(SweepFees.INSTANCE, environment.fees().interval());
@@ -773,6 +816,7 @@ public final class AccountEntity
       return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), org.apache.pekko.Done.done());
     } else if (command instanceof StartLiquidation || command instanceof TriggerStop
         || command instanceof ResendBegin || command instanceof SweepFees || command instanceof FeesAnswer
+        || command instanceof ReleaseExpired || command instanceof ReportLate || command instanceof LateReported
         || command instanceof SideSettled || command instanceof SidesAnswered || command instanceof AskSides) {
       return Effect().noReply();
     } else if (command instanceof Stop) {
@@ -837,7 +881,8 @@ public final class AccountEntity
   private final class Handlers {
     private final TradingHandlers trading = new TradingHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, settings.checkUnreservedFills(), AccountEntity.this::changed,
-        () -> environment.clock().millis(), () -> lastSequenceNumber(context), settlingSides);
+        () -> environment.clock().millis(), () -> lastSequenceNumber(context), settlingSides,
+        environment.settlementPrices());
     private final ReservationHandlers reservations = new ReservationHandlers(Effect(), risk, environment.instruments(),
         settings.asset(), pending, trading, AccountEntity.this::changed, environment.openInterest());
     private final LiquidationHandlers liquidation = new LiquidationHandlers(Effect(), risk, environment.instruments(),
@@ -953,6 +998,13 @@ public final class AccountEntity
         return Effect().noReply();
       } else if (command instanceof SweepFees cmd) {
         return sweepFees(account, cmd);
+      } else if (command instanceof ReleaseExpired) {
+        return releaseExpired(account);
+      } else if (command instanceof ReportLate) {
+        reportLate(account);
+        return Effect().noReply();
+      } else if (command instanceof LateReported cmd) {
+        return lateReported(account, cmd);
       } else if (command instanceof FeesAnswer cmd) {
         return feesAnswered(account, cmd);
       } else if (command instanceof Stop) {
@@ -971,6 +1023,109 @@ public final class AccountEntity
    * its own event (the fees into transit), then the reserve's receipt. Crash-safe: a sweep in
    * transit is resent after recovery under the same key, which the reserve takes once.
    */
+  /** The longest a timer waits: a dated future may expire further off than a timer can be scheduled. */
+  private static final java.time.Duration RECHECK_EXPIRY_AT_MOST = java.time.Duration.ofHours(1);
+  /** How soon an unanswered report of late closes is sent again. */
+  static final java.time.Duration REPORT_LATE_AGAIN = java.time.Duration.ofSeconds(5);
+
+  /**
+   * Issue 17 (expiry, known limit 1): a reservation on a dated future past its expiry can never be
+   * used (the registers refuse its trades), and the settlement releases reservations only of the
+   * accounts it settles (holders). So the account releases them itself: at the expiry (a timer,
+   * or after its next start, which runs this from recovery), each by a {@link ReservationReleased}.
+   * Exactly once: a released reservation is gone from the state, so a repeat finds nothing.
+   */
+  private void releaseExpiredLater(Account account) {
+    long now = environment.clock().millis();
+    long next = Long.MAX_VALUE;
+    for (Reservation r : account.reservations().values()) {
+      io.clearinghouse.instrument.ExpiryTerms terms = expiryOf(r.instrument());
+      if (terms != null) {
+        next = Math.min(next, terms.expiryMillis());
+      }
+    }
+    if (next == Long.MAX_VALUE) {
+      timers.cancel(ReleaseExpired.INSTANCE);
+    } else if (next <= now) {
+      timers.startSingleTimer(ReleaseExpired.INSTANCE, java.time.Duration.ZERO);
+    } else {
+      long wait = Math.min(next - now, RECHECK_EXPIRY_AT_MOST.toMillis());
+      timers.startSingleTimer(ReleaseExpired.INSTANCE, java.time.Duration.ofMillis(wait));
+    }
+  }
+
+  private io.clearinghouse.instrument.ExpiryTerms expiryOf(String instrument) {
+    try {
+      return environment.instruments().spec(instrument).expiry();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private ReplyEffect<Event, State> releaseExpired(Account account) {
+    long now = environment.clock().millis();
+    List<Event> released = new java.util.ArrayList<>();
+    new java.util.TreeMap<>(account.reservations()).forEach((orderId, r) -> {
+      io.clearinghouse.instrument.ExpiryTerms terms = expiryOf(r.instrument());
+      if (terms != null && terms.expired(now)) {
+        released.add(new ReservationReleased(orderId, r.amount()));
+      }
+    });
+    if (released.isEmpty()) {
+      releaseExpiredLater(account);
+      return Effect().noReply();
+    }
+    context.getLog().info("{} releases {} reservations on expired dated futures", accountId, released.size());
+    return Effect().persist(released).thenRun(this::changed).thenNoReply();
+  }
+
+  /**
+   * Issue 17 (expiry, known limit 3): this account's late closes are recorded by the instrument's
+   * settlement, by (account, number), so its record's values sum to zero. Reported after each
+   * change that leaves some unrecorded and after recovery, and again every few seconds until the
+   * settlement answers; each answer is persisted ({@link LateClosesReported}).
+   */
+  /** Whether a late close is not even sent yet (sent ones are sent again by the timer until recorded). */
+  private boolean lateToSend(Account account) {
+    for (String instrument : account.lateUnreported()) {
+      Account.LateCloses late = account.lateCloses().get(instrument);
+      if (late.reported() + late.unreported().size() > lateSent.getOrDefault(instrument, -1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void reportLate(Account account) {
+    Set<String> instruments = account.lateUnreported();
+    if (instruments.isEmpty()) {
+      timers.cancel(ReportLate.INSTANCE);
+      return;
+    }
+    timers.startSingleTimer(ReportLate.INSTANCE, REPORT_LATE_AGAIN);
+    for (String instrument : instruments) {
+      Account.LateCloses late = account.lateCloses().get(instrument);
+      int upTo = late.reported() + late.unreported().size();
+      lateSent.put(instrument, upTo);
+      context.pipeToSelf(environment.settlementPrices().reportLate(instrument, accountId,
+          account.settlements().get(instrument), late.reported(), late.unreported()), (done, failure) -> new LateReported(instrument, upTo, failure));
+    }
+  }
+
+  private ReplyEffect<Event, State> lateReported(Account account, LateReported cmd) {
+    if (cmd.failure() != null) {
+      context.getLog().warn("{} could not report its late closes of {} to the settlement, reported again: {}",
+          accountId, cmd.instrument(), cmd.failure().toString());
+      return Effect().noReply();
+    }
+    Account.LateCloses late = account.lateCloses().get(cmd.instrument());
+    if (late == null || cmd.upTo() <= late.reported()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new LateClosesReported(cmd.instrument(), cmd.upTo())).thenRun(this::changed)
+        .thenNoReply();
+  }
+
   private ReplyEffect<Event, State> sweepFees(Account account, SweepFees cmd) {
     FeeSweep fees = account.fees();
     if (fees.pendingKey() != null) {

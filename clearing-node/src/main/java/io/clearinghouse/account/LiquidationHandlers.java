@@ -167,7 +167,7 @@ final class LiquidationHandlers {
     if (cmd.mode() == AccountEntity.TransferMode.TAKE_CHECKED) {
       // A takeover in a future this provider already settled: declined before anything moved.
       Optional<io.clearinghouse.common.RejectedException> settled = LateSettlement.refusal(account, cmd.instrument(),
-          "the takeover " + cmd.key());
+          "the takeover " + cmd.key(), trading.expiry());
       if (settled.isPresent()) {
         return reject(cmd.replyTo(), Rejection.BACKSTOP_DECLINED, settled.get().getMessage());
       }
@@ -189,7 +189,7 @@ final class LiquidationHandlers {
     }
     try {
       // Its counterpart already moved: in a future this account already settled, closed at once at its price.
-      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments, clock.millis(),
+      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), trading.expiry(),
           lastSequenceNumber.getAsLong());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "the transfer overflows " + account.accountId()

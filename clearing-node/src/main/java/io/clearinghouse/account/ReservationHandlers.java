@@ -82,7 +82,7 @@ final class ReservationHandlers {
     }
     // An order in a future this account already settled: no settlement would close what it opens.
     java.util.Optional<io.clearinghouse.common.RejectedException> settled =
-        LateSettlement.refusal(account, cmd.instrument(), "order " + cmd.orderId());
+        LateSettlement.refusal(account, cmd.instrument(), "order " + cmd.orderId(), trading.expiry());
     if (settled.isPresent()) {
       return reject(cmd.replyTo(), settled.get().reason(), settled.get().getMessage());
     }

@@ -58,6 +58,13 @@ final class TradingHandlers {
 
   private final Asset asset;
 
+  /** The dated futures' expiries and settlement prices, for sides after an expiry. */
+  private final LateSettlement.Expiry expiry;
+
+  LateSettlement.Expiry expiry() {
+    return expiry;
+  }
+
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed) {
     this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, System::currentTimeMillis);
@@ -66,7 +73,8 @@ final class TradingHandlers {
   /** {@code now}: the funding cut of a side that comes without one (the account's clock). */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now) {
-    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, now, () -> 0, null);
+    this(effect, risk, instruments, asset, pending, checkUnreservedFills, changed, now, () -> 0, null,
+        SettlementPrices.NONE);
   }
 
   /**
@@ -75,7 +83,8 @@ final class TradingHandlers {
    */
   TradingHandlers(EffectFactories<Event, State> effect, RiskView risk, Instruments instruments, Asset asset,
       PendingSides pending, boolean checkUnreservedFills, Consumer<State> changed, java.util.function.LongSupplier now,
-      java.util.function.LongSupplier lastSequenceNumber, SettlingSides settlingSides) {
+      java.util.function.LongSupplier lastSequenceNumber, SettlingSides settlingSides, SettlementPrices prices) {
+    this.expiry = new LateSettlement.Expiry(instruments, prices, now);
     this.settlingSides = settlingSides;
     this.lastSequenceNumber = lastSequenceNumber;
     this.now = now;
@@ -270,7 +279,8 @@ final class TradingHandlers {
     }
     if (!forced) {
       // A side in a future this account already settled: refused while nothing has moved yet.
-      Optional<RejectedException> settled = LateSettlement.refusal(account, cmd.instrument(), "trade " + cmd.tradeId());
+      Optional<RejectedException> settled = LateSettlement.refusal(account, cmd.instrument(), "trade " + cmd.tradeId(),
+          expiry);
       if (settled.isPresent()) {
         return reject(cmd.replyTo(), settled.get().reason(), settled.get().getMessage());
       }
@@ -303,7 +313,7 @@ final class TradingHandlers {
     try {
       events = withLateFunding(account, List.of(event), cmd.instrument(), event.signedLots(), event.cutMillis());
       // Forced into a future this account already settled: closed at once at its settlement price.
-      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments, now.getAsLong(),
+      events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), expiry,
           lastSequenceNumber.getAsLong());
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "trade " + cmd.tradeId() + " overflows "
@@ -549,8 +559,8 @@ final class TradingHandlers {
         // as any change that closes the last position does (no monitor watches a flat account).
         // The funding of the forgotten side's time is not redone (no cut is known for it).
         List<Event> events = withLateFunding(account, List.of(event), cmd.instrument(), lots, 0);
-        events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), instruments,
-            now.getAsLong(), lastSequenceNumber.getAsLong());
+        events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), expiry,
+            lastSequenceNumber.getAsLong());
         return effect.persist(events).thenRun(changed::accept)
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       } catch (ArithmeticException e) {
@@ -606,7 +616,7 @@ final class TradingHandlers {
       given.addAll(givenBack(reversedAccount, ref));
       return LateSettlement.closedAtOnce(account,
           withLateFunding(account, given, ref.instrument(), event.signedLots(), ref.cutMillis()), ref.instrument(),
-          instruments, now.getAsLong(), lastSequenceNumber.getAsLong());
+          expiry, lastSequenceNumber.getAsLong());
     }
     long lots = Math.negateExact(ref.signedLots());
     PositionChange change = new Position(holding.lots(), holding.cost())
@@ -624,7 +634,7 @@ final class TradingHandlers {
     // Taken back in a future this account already settled: what it leaves is closed at the settlement price.
     return LateSettlement.closedAtOnce(account,
         withLateFunding(account, List.of(event), ref.instrument(), event.signedLots(), ref.cutMillis()),
-        ref.instrument(), instruments, now.getAsLong(), lastSequenceNumber.getAsLong());
+        ref.instrument(), expiry, lastSequenceNumber.getAsLong());
   }
 
   /**

@@ -102,7 +102,9 @@ final class SettlementCalls {
         .setTotalFees(asset.format(r.totalFees()))
         .setTotalPnl(asset.format(r.totalPnl()))
         .setNextInstrument(spec.expiry().next() == null ? "" : spec.expiry().next())
-        .setForceReason(r.forceReason() == null ? "" : r.forceReason());
+        .setForceReason(r.forceReason() == null ? "" : r.forceReason())
+        .setLateCloses(r.lateCloses().size())
+        .setLateValue(asset.format(r.lateValue()));
     List<String> ids = new ArrayList<>(r.results().keySet());
     ids.sort(null);
     int added = 0;

@@ -59,6 +59,8 @@ final class AccountLedger {
   final Map<String, AccountEntity.SettlementApplied> settlements = new HashMap<>();
   /** Per dated future: the lots closed after the account's settlement (what late sides left), at its price. */
   final Map<String, Long> settledLateLots = new HashMap<>();
+  /** Per dated future: the account's late closes in journal order (the numbers its settlement records them by). */
+  final Map<String, List<AccountEntity.SettledAfterExpiry>> lateCloses = new HashMap<>();
   /** Every transfer the account's events made, for the transfer half of the audit. */
   final List<io.clearinghouse.money.Transfer> transfers = new ArrayList<>();
 
@@ -279,6 +281,7 @@ final class AccountLedger {
    */
   private void settleLate(AccountEntity.SettledAfterExpiry e, Instruments instruments) {
     String instrument = e.instrument();
+    lateCloses.computeIfAbsent(instrument, k -> new java.util.ArrayList<>()).add(e);
     AccountEntity.SettlementApplied settled = settlements.get(instrument);
     if (settled == null || settled.priceTicks() != e.priceTicks()) {
       violations.add(accountId + ": " + instrument + " closed after its expiry at " + e.priceTicks() + " but "

@@ -13,23 +13,35 @@ import java.util.Map;
  * the record and the settlement pool is back at zero (every long has its short).
  */
 record SettlementLedger(String instrument, boolean closed, long priceTicks, Map<String, AccountEntity.SettlementApplied>
-    results) {
+    results, Map<String, AccountEntity.SettledAfterExpiry> lateCloses) {
+
+  SettlementLedger(String instrument, boolean closed, long priceTicks,
+      Map<String, AccountEntity.SettlementApplied> results) {
+    this(instrument, closed, priceTicks, results, Map.of());
+  }
   static final String PREFIX = ExpirySettlement.TYPE_KEY.name() + "|";
 
   static SettlementLedger replay(String persistenceId, List<Object> events) {
     boolean closed = false;
     long price = 0;
     Map<String, AccountEntity.SettlementApplied> results = new HashMap<>();
+    Map<String, AccountEntity.SettledAfterExpiry> late = new HashMap<>();
     for (Object event : events) {
       if (event instanceof ExpirySettlement.PriceFixed p) {
         price = p.priceTicks();
       } else if (event instanceof ExpirySettlement.AccountsSettled s) {
         results.putAll(s.results());
+      } else if (event instanceof ExpirySettlement.LateClosesRecorded l && l.own() != null) {
+        // An account that held nothing at the expiry and settled itself, reported with its late close.
+        results.putIfAbsent(l.accountId(), l.own());
+      }
+      if (event instanceof ExpirySettlement.LateClosesRecorded l) {
+        late.putAll(l.closes());
       } else if (event instanceof ExpirySettlement.SettlementClosed) {
         closed = true;
       }
     }
-    return new SettlementLedger(persistenceId.substring(PREFIX.length()), closed, price, results);
+    return new SettlementLedger(persistenceId.substring(PREFIX.length()), closed, price, results, late);
   }
 
   /** The findings of this settlement against the accounts' journals and the pool the transfers give. */
@@ -40,6 +52,19 @@ record SettlementLedger(String instrument, boolean closed, long priceTicks, Map<
       if (applied == null || !sameMoney(applied, recorded)) {
         violations.add("settlement of " + instrument + " records " + accountId + " " + describe(recorded)
             + " but the account's journal holds " + (applied == null ? "no settlement" : describe(applied)));
+      }
+    });
+    // Each late close recorded (by account and number) is that account's own, in its journal's order.
+    lateCloses.forEach((key, recorded) -> {
+      int hash = key.lastIndexOf('#');
+      String accountId = hash < 0 ? key : key.substring(0, hash);
+      int number = hash < 0 ? -1 : Integer.parseInt(key.substring(hash + 1));
+      AccountLedger l = accounts.get(accountId);
+      List<AccountEntity.SettledAfterExpiry> own = l == null ? List.of()
+          : l.lateCloses.getOrDefault(instrument, List.of());
+      if (number < 0 || number >= own.size() || !own.get(number).equals(recorded)) {
+        violations.add("settlement of " + instrument + " records late close " + key + " (" + recorded.lots()
+            + " lots, value " + recorded.value() + ") that the account's journal does not hold");
       }
     });
     if (closed) {

@@ -53,6 +53,10 @@ final class SettlementCommands {
     }
     text.append(String.format("accounts      %d: values %s, fees %s, pnl %s%n", v.getAccounts(), v.getTotalValue(),
         v.getTotalFees(), v.getTotalPnl()));
+    if (v.getLateCloses() > 0) {
+      text.append(String.format("late closes   %d: values %s (in the values above)%n", v.getLateCloses(),
+          v.getLateValue()));
+    }
     if (!v.getNextInstrument().isEmpty()) {
       text.append(String.format("next          %s%n", v.getNextInstrument()));
     }

@@ -2,8 +2,10 @@ package io.clearinghouse.expiry;
 
 // Over 450 lines: the settlement's protocol, state and its one sequence of phases (sample, fix or
 // wait, settle rounds, close) in one entity, as the funding clock; the bound on an operator's price
-// (review of issue 17) is its own small rule (SettlementPriceBound).
+// (review of issue 17) is its own small rule (SettlementPriceBound); the accounts' late closes
+// recorded after it (RecordLate) keep the record's totals at zero.
 
+import io.clearinghouse.account.AccountEntity.SettledAfterExpiry;
 import io.clearinghouse.account.AccountEntity.SettlementApplied;
 import io.clearinghouse.common.Rejection;
 import io.clearinghouse.instrument.ExpiryTerms;
@@ -86,6 +88,20 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
   }
 
+  /**
+   * An account's late closes of this future ({@link SettledAfterExpiry}), numbered from
+   * {@code from} (the account's own numbering, from 0), with the account's settlement
+   * ({@code own}: recorded too if this settlement has no result for the account, e.g. one that held
+   * nothing at the expiry and settled itself when forced into the future afterwards). Each close is
+   * recorded once by (account, number); a repeat is answered and changes nothing.
+   */
+  public record RecordLate(String accountId, SettlementApplied own, int from, java.util.List<SettledAfterExpiry> closes,
+      ActorRef<Reply> replyTo) implements Command {
+    public RecordLate {
+      closes = closes == null ? java.util.List.of() : java.util.List.copyOf(closes);
+    }
+  }
+
   /** The last index the node knows, read for an unforced {@link SetPrice} (0: none known). */
   private record IndexRead(SetPrice cmd, long indexTicks) implements Command {}
 
@@ -100,6 +116,9 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
   public record PriceSet(SettlementRecord record) implements Reply {}
 
   public record Refused(Rejection reason, String message) implements Reply {}
+
+  /** The late closes of a {@link RecordLate} are recorded (now or before). */
+  public record LateRecorded(int upTo) implements Reply {}
 
   public sealed interface Event extends CborSerializable {}
 
@@ -134,6 +153,17 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
   }
 
+  /**
+   * An account's late closes recorded, keyed {@code account#number} (only those not recorded
+   * before), and its settlement if this settlement had no result for it ({@code own}, null: had one).
+   */
+  public record LateClosesRecorded(String accountId, SettlementApplied own, Map<String, SettledAfterExpiry> closes,
+      long epochMillis) implements Event {
+    public LateClosesRecorded {
+      closes = Map.copyOf(closes);
+    }
+  }
+
   /** Every holder found was settled and the settle window passed with nobody new. */
   public record SettlementClosed(long epochMillis) implements Event {}
 
@@ -157,9 +187,18 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
    */
   public record SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
       long requiredSamples, long expectedPriceTicks, long priceTicks, String operator, long fixedAt, long closedAt,
-      Map<String, SettlementApplied> results, String forceReason) implements CborSerializable {
+      Map<String, SettlementApplied> results, String forceReason, Map<String, SettledAfterExpiry> lateCloses)
+      implements CborSerializable {
     public SettlementRecord {
       results = Map.copyOf(results);
+      lateCloses = lateCloses == null ? Map.of() : Map.copyOf(lateCloses);
+    }
+
+    public SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
+        long requiredSamples, long expectedPriceTicks, long priceTicks, String operator, long fixedAt, long closedAt,
+        Map<String, SettlementApplied> results, String forceReason) {
+      this(instrument, expiryMillis, status, samples, slots, requiredSamples, expectedPriceTicks, priceTicks, operator,
+          fixedAt, closedAt, results, forceReason, Map.of());
     }
 
     public SettlementRecord(String instrument, long expiryMillis, Status status, long samples, long slots,
@@ -169,8 +208,15 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
           fixedAt, closedAt, results, null);
     }
 
+    /** The settlements' values and the late closes' (see {@link #lateValue()}): zero once every holder is settled. */
     public long totalValue() {
-      return results.values().stream().mapToLong(SettlementApplied::value).reduce(0, Math::addExact);
+      return Math.addExact(results.values().stream().mapToLong(SettlementApplied::value).reduce(0, Math::addExact),
+          lateValue());
+    }
+
+    /** The values of the late closes ({@link SettledAfterExpiry}) the accounts reported. */
+    public long lateValue() {
+      return lateCloses.values().stream().mapToLong(SettledAfterExpiry::value).reduce(0, Math::addExact);
     }
 
     public long totalFees() {
@@ -178,7 +224,8 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     }
 
     public long totalPnl() {
-      return results.values().stream().mapToLong(SettlementApplied::pnl).reduce(0, Math::addExact);
+      return Math.addExact(results.values().stream().mapToLong(SettlementApplied::pnl).reduce(0, Math::addExact),
+          lateCloses.values().stream().mapToLong(SettledAfterExpiry::pnl).reduce(0, Math::addExact));
     }
   }
 
@@ -188,11 +235,20 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
    */
   public record State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
       long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested,
-      String forceReason) implements CborSerializable {
+      String forceReason, Map<String, SettledAfterExpiry> lateCloses) implements CborSerializable {
     public State {
       average = average == null ? SettlementMath.Average.EMPTY : average;
       results = results == null ? Map.of() : Map.copyOf(results);
       requested = requested == null ? Set.of() : Set.copyOf(requested);
+      // Snapshots written before late closes were recorded have none.
+      lateCloses = lateCloses == null ? Map.of() : Map.copyOf(lateCloses);
+    }
+
+    public State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
+        long fixedAt, Map<String, SettlementApplied> results, long lastDueAt, long closedAt, Set<String> requested,
+        String forceReason) {
+      this(average, lastSlot, status, priceTicks, operator, fixedAt, results, lastDueAt, closedAt, requested,
+          forceReason, Map.of());
     }
 
     public State(SettlementMath.Average average, long lastSlot, Status status, long priceTicks, String operator,
@@ -206,7 +262,13 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
 
     State with(Map<String, SettlementApplied> resultsNow, Set<String> requestedNow, long dueAt) {
       return new State(average, lastSlot, status, priceTicks, operator, fixedAt, resultsNow, dueAt, closedAt,
-          requestedNow, forceReason);
+          requestedNow, forceReason, lateCloses);
+    }
+
+    State withLate(Map<String, SettlementApplied> resultsNow, Set<String> requestedNow,
+        Map<String, SettledAfterExpiry> lateNow) {
+      return new State(average, lastSlot, status, priceTicks, operator, fixedAt, resultsNow, lastDueAt, closedAt,
+          requestedNow, forceReason, lateNow);
     }
   }
 
@@ -291,6 +353,7 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         .onCommand(SettledAnswered.class, this::settledAnswered)
         .onCommand(SetPrice.class, this::setPrice)
         .onCommand(IndexRead.class, this::indexRead)
+        .onCommand(RecordLate.class, this::recordLate)
         .onCommand(GetRecord.class, (state, cmd) -> {
           cmd.replyTo().tell(record(state));
           return Effect().none();
@@ -489,10 +552,39 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         .thenRun(after -> context.getSelf().tell(Tick.INSTANCE));
   }
 
+  /** The key a late close is recorded by: its account and the account's number for it. */
+  public static String lateKey(String accountId, int number) {
+    return accountId + "#" + number;
+  }
+
+  private Effect<Event, State> recordLate(State state, RecordLate cmd) {
+    int upTo = cmd.from() + cmd.closes().size();
+    if (cmd.from() < 0 || cmd.accountId() == null || cmd.own() == null || !cmd.own().instrument().equals(instrument)
+        || cmd.closes().stream().anyMatch(c -> !c.instrument().equals(instrument))) {
+      cmd.replyTo().tell(new Refused(Rejection.UNKNOWN_INSTRUMENT, "late closes of another instrument or malformed: "
+          + cmd.accountId()));
+      return Effect().none();
+    }
+    Map<String, SettledAfterExpiry> fresh = new HashMap<>();
+    for (int i = 0; i < cmd.closes().size(); i++) {
+      String key = lateKey(cmd.accountId(), cmd.from() + i);
+      if (!state.lateCloses().containsKey(key)) {
+        fresh.put(key, cmd.closes().get(i));
+      }
+    }
+    SettlementApplied own = state.results().containsKey(cmd.accountId()) ? null : cmd.own();
+    if (fresh.isEmpty() && own == null) {
+      cmd.replyTo().tell(new LateRecorded(upTo));
+      return Effect().none();
+    }
+    return Effect().persist(new LateClosesRecorded(cmd.accountId(), own, fresh, clock.millis()))
+        .thenRun(after -> cmd.replyTo().tell(new LateRecorded(upTo)));
+  }
+
   SettlementRecord record(State state) {
     return new SettlementRecord(instrument, terms.expiryMillis(), state.status(), state.average().samples(), slots,
         required, state.average().priceTicks(), state.priceTicks(), state.operator(), state.fixedAt(),
-        state.closedAt(), state.results(), state.forceReason());
+        state.closedAt(), state.results(), state.forceReason(), state.lateCloses());
   }
 
   @Override
@@ -500,12 +592,13 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
     return newEventHandlerBuilder().forAnyState()
         .onEvent(IndexSampled.class, (state, e) -> new State(state.average().plus(e.indexTicks()), e.slot(),
             state.status(), state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(),
-            state.closedAt(), state.requested(), state.forceReason()))
+            state.closedAt(), state.requested(), state.forceReason(), state.lateCloses()))
         .onEvent(SettlementWaiting.class, (state, e) -> new State(state.average(), state.lastSlot(),
-            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0, state.requested(), null))
+            Status.WAITING_FOR_PRICE, 0, null, 0, state.results(), state.lastDueAt(), 0, state.requested(), null,
+            state.lateCloses()))
         .onEvent(PriceFixed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLING,
             e.priceTicks(), e.operator(), e.epochMillis(), state.results(), e.epochMillis(), 0, state.requested(),
-            e.forceReason()))
+            e.forceReason(), state.lateCloses()))
         .onEvent(SettlementsRequested.class, (state, e) -> {
           Set<String> requested = new HashSet<>(state.requested());
           requested.addAll(e.accounts());
@@ -520,7 +613,20 @@ public final class ExpirySettlement extends EventSourcedBehavior<ExpirySettlemen
         })
         .onEvent(SettlementClosed.class, (state, e) -> new State(state.average(), state.lastSlot(), Status.SETTLED,
             state.priceTicks(), state.operator(), state.fixedAt(), state.results(), state.lastDueAt(), e.epochMillis(),
-            state.requested(), state.forceReason()))
+            state.requested(), state.forceReason(), state.lateCloses()))
+        .onEvent(LateClosesRecorded.class, (state, e) -> {
+          Map<String, SettlementApplied> results = state.results();
+          Set<String> requested = state.requested();
+          if (e.own() != null && !results.containsKey(e.accountId())) {
+            results = new HashMap<>(results);
+            results.put(e.accountId(), e.own());
+            requested = new HashSet<>(requested);
+            requested.remove(e.accountId());
+          }
+          Map<String, SettledAfterExpiry> late = new HashMap<>(state.lateCloses());
+          late.putAll(e.closes());
+          return state.withLate(results, requested, late);
+        })
         .build();
   }
 }

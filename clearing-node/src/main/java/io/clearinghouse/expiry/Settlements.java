@@ -15,7 +15,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * settlement told this node (refreshed on every tick, so reading the status or the expected
  * settlement price costs no message), the full record (one ask) and the operator's price.
  */
-public final class Settlements {
+public final class Settlements implements io.clearinghouse.account.SettlementPrices {
   /** No settlements (tests of other services). */
   public static final Settlements NONE = new Settlements(null, Duration.ofSeconds(1));
 
@@ -37,6 +37,33 @@ public final class Settlements {
   public boolean settled(String instrument) {
     ExpirySettlement.SettlementRecord r = last.get(instrument);
     return r != null && r.status() == ExpirySettlement.Status.SETTLED;
+  }
+
+  /** The settlement price once fixed (the settlement settling or settled), as this node last heard; 0: not known. */
+  @Override
+  public long priceTicks(String instrument) {
+    ExpirySettlement.SettlementRecord r = last.get(instrument);
+    return r != null && (r.status() == ExpirySettlement.Status.SETTLING || r.status() == ExpirySettlement.Status.SETTLED)
+        ? r.priceTicks() : 0;
+  }
+
+  /** An account's late closes, recorded by the instrument's settlement (one ask). */
+  @Override
+  public CompletionStage<Void> reportLate(String instrument, String accountId,
+      io.clearinghouse.account.AccountEntity.SettlementApplied own, int from,
+      java.util.List<io.clearinghouse.account.AccountEntity.SettledAfterExpiry> closes) {
+    if (system == null) {
+      return new CompletableFuture<>();
+    }
+    return ClusterSharding.get(system).entityRefFor(ExpirySettlement.TYPE_KEY, instrument)
+        .<ExpirySettlement.Reply>ask(replyTo -> new ExpirySettlement.RecordLate(accountId, own, from, closes, replyTo),
+            timeout)
+        .thenApply(reply -> {
+          if (reply instanceof ExpirySettlement.Refused refused) {
+            throw new RejectedException(refused.reason(), refused.message());
+          }
+          return null;
+        });
   }
 
   void refresh(String instrument) {

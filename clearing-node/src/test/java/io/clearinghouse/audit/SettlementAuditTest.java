@@ -97,4 +97,38 @@ class SettlementAuditTest {
         record(Map.of("a", LONG, "b", LONG), true));
     assertTrue(violations.stream().anyMatch(v -> v.contains("records b")), violations.toString());
   }
+
+  /**
+   * Issue 17 (expiry, known limit 3): after the settlement closed, "a" (settled) sold 1 BTC at
+   * 50,000 to "c" (held nothing at the expiry: it settled itself with nothing when forced in); each
+   * late side was closed at once at 50,100 and reported. The record with the late closes audits
+   * clean; a late close recorded that the account's journal does not hold is named.
+   */
+  @Test
+  void lateClosesInTheRecordAreCheckedAgainstTheAccountsJournals() {
+    AccountEntity.TradeCleared lateSell = new AccountEntity.TradeCleared("t-2", 2, FUTURE, -1_000, 500_000, 0, 0,
+        -50_000 * USDT, 0, null, 0, "c", false, null);
+    AccountEntity.TradeCleared lateBuy = new AccountEntity.TradeCleared("t-2", 2, FUTURE, 1_000, 500_000, 0, 0,
+        50_000 * USDT, 0, null, 0, "a", true, null);
+    AccountEntity.SettledAfterExpiry lateA = new AccountEntity.SettledAfterExpiry(FUTURE, EXPIRY, 501_000, -1_000,
+        -50_100 * USDT, -50_000 * USDT, 0, 0, EXPIRY + 3);
+    AccountEntity.SettledAfterExpiry lateC = new AccountEntity.SettledAfterExpiry(FUTURE, EXPIRY, 501_000, 1_000,
+        50_100 * USDT, 50_000 * USDT, 0, 0, EXPIRY + 3);
+    AccountEntity.SettlementApplied flat = new AccountEntity.SettlementApplied(FUTURE, EXPIRY, 501_000, 0, 0, 0, 0, 0,
+        EXPIRY + 3, 0);
+    Map<String, List<Object>> accounts = Map.of("a", journal(BUY, LONG, lateSell, lateA), "b", journal(SELL, SHORT),
+        "c", journal(flat, lateBuy, lateC));
+    List<Object> settlement = record(Map.of("a", LONG, "b", SHORT), true);
+    settlement.add(new ExpirySettlement.LateClosesRecorded("a", null, Map.of(ExpirySettlement.lateKey("a", 0), lateA),
+        EXPIRY + 4));
+    settlement.add(new ExpirySettlement.LateClosesRecorded("c", flat, Map.of(ExpirySettlement.lateKey("c", 0), lateC),
+        EXPIRY + 4));
+    assertEquals(List.of(), audit(accounts, settlement));
+    // A late close under a number the account's journal does not hold.
+    List<Object> wrong = new ArrayList<>(settlement);
+    wrong.add(new ExpirySettlement.LateClosesRecorded("a", null, Map.of(ExpirySettlement.lateKey("a", 1), lateA),
+        EXPIRY + 5));
+    List<String> violations = audit(accounts, wrong);
+    assertTrue(violations.stream().anyMatch(v -> v.contains("records late close a#1")), violations.toString());
+  }
 }

@@ -405,4 +405,67 @@ class ExpirySettlementTest {
     holders.applied.values().forEach(n -> assertEquals(1, n.get()));
     assertEquals(6, holders.applied.size());
   }
+
+  /**
+   * Issue 17 (expiry, known limit 3): after the settlement closed, a trade side forced on "long"
+   * (settled) and "flat" (held nothing at the expiry, settles itself with nothing when forced) is
+   * closed at once on each at the settlement price. Each account reports its late close; the
+   * record keeps each once by (account, number) and the flat account's own zero settlement, and its
+   * total value is zero again once both are in (before: the late closes were never in it).
+   */
+  @Test
+  void lateClosesReportedByTheAccountsAreRecordedOnceAndTheTotalsSumToZero() {
+    MutableClock clock = new MutableClock(EXPIRY.minusSeconds(70));
+    AtomicLong index = new AtomicLong(500_000);
+    Holders holders = new Holders();
+    holders.positions.put("long", new long[] {1_000, 50_000_000_000L, 0});
+    holders.positions.put("short", new long[] {-1_000, -50_000_000_000L, 0});
+    ActorRef<ExpirySettlement.Command> settlement = spawn("late-" + ids.incrementAndGet(),
+        environment(clock, index, holders));
+    clock.advance(Duration.ofSeconds(10));
+    sampleWindow(settlement, clock, index, 500_000, 500_000, 500_000, 500_000, 500_000, 500_000);
+    tickUntil(settlement, r -> r.status() == ExpirySettlement.Status.SETTLED);
+    ExpirySettlement.SettlementRecord closed = record(settlement);
+    assertEquals(0, closed.totalValue());
+    long price = closed.priceTicks();
+    long expiry = EXPIRY.toEpochMilli();
+    // "long" sold 1 BTC at 49,000 after its settlement, "flat" bought it: each closed at once.
+    SettlementMath.Closed sold = SettlementMath.close(-1_000, -49_000_000_000L, 0, price, 100, 0);
+    SettlementMath.Closed bought = SettlementMath.close(1_000, 49_000_000_000L, 0, price, 100, 0);
+    io.clearinghouse.account.AccountEntity.SettledAfterExpiry longLate =
+        new io.clearinghouse.account.AccountEntity.SettledAfterExpiry(FUTURE, expiry, price, sold.lots(), sold.value(),
+            sold.cost(), 0, 0, clock.millis());
+    io.clearinghouse.account.AccountEntity.SettledAfterExpiry flatLate =
+        new io.clearinghouse.account.AccountEntity.SettledAfterExpiry(FUTURE, expiry, price, bought.lots(),
+            bought.value(), bought.cost(), 0, 0, clock.millis());
+    SettlementApplied flatOwn = new SettlementApplied(FUTURE, expiry, price, 0, 0, 0, 0, 0, clock.millis(), 0);
+    TestProbe<ExpirySettlement.Reply> replies = testKit.createTestProbe();
+    settlement.tell(new ExpirySettlement.RecordLate("long", closed.results().get("long"), 0, List.of(longLate),
+        replies.getRef()));
+    assertEquals(new ExpirySettlement.LateRecorded(1), replies.receiveMessage());
+    ExpirySettlement.SettlementRecord half = record(settlement);
+    assertEquals(sold.value(), half.totalValue(), "one side of the late trade only");
+    // Sent again (its answer lost): recorded once.
+    settlement.tell(new ExpirySettlement.RecordLate("long", closed.results().get("long"), 0, List.of(longLate),
+        replies.getRef()));
+    assertEquals(new ExpirySettlement.LateRecorded(1), replies.receiveMessage());
+    settlement.tell(new ExpirySettlement.RecordLate("flat", flatOwn, 0, List.of(flatLate), replies.getRef()));
+    assertEquals(new ExpirySettlement.LateRecorded(1), replies.receiveMessage());
+    ExpirySettlement.SettlementRecord done = record(settlement);
+    assertEquals(2, done.lateCloses().size());
+    assertEquals(Set.of(ExpirySettlement.lateKey("long", 0), ExpirySettlement.lateKey("flat", 0)),
+        done.lateCloses().keySet());
+    assertEquals(0, done.lateValue());
+    assertEquals(0, done.totalValue(), "the settlements and the late closes sum to zero");
+    // The flat account's own settlement (nothing held) is in the results; the long's is unchanged.
+    assertEquals(flatOwn, done.results().get("flat"));
+    assertEquals(closed.results().get("long"), done.results().get("long"));
+    assertEquals(3, done.results().size());
+    // Another instrument's close is refused and changes nothing.
+    settlement.tell(new ExpirySettlement.RecordLate("flat", flatOwn, 1, List.of(
+        new io.clearinghouse.account.AccountEntity.SettledAfterExpiry("BTCUSDT-PERP", expiry, price, 1, 1, 1, 0, 0, 0)),
+        replies.getRef()));
+    assertInstanceOf(ExpirySettlement.Refused.class, replies.receiveMessage());
+    assertEquals(done, record(settlement));
+  }
 }

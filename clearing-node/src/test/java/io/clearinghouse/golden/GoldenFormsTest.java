@@ -64,11 +64,12 @@ class GoldenFormsTest {
       Map.entry(BackstopProviders.ProviderRegistered.class.getName(), List.of(Set.of("by"))),
       Map.entry(PinnedUnits.State.class.getName(), List.of(Set.of("retired"))),
       // Review of issue 18, finding 4: the third form carries the funding positions' missed intervals.
+      // Issue 17 (expiry's known limits): the fourth form carries the late closes not yet reported.
       Map.entry(io.clearinghouse.account.Account.class.getName(), List.of(Set.of("settlements"),
-          Set.of(POSITION_MISSED))),
+          Set.of(POSITION_MISSED), Set.of("lateCloses"))),
       Map.entry(AccountEntity.SettlementApplied.class.getName(), List.of(Set.of("shortfall"))),
       Map.entry(io.clearinghouse.expiry.ExpirySettlement.State.class.getName(), List.of(Set.of("requested"),
-          Set.of("forceReason"))),
+          Set.of("forceReason"), Set.of("lateCloses"))),
       Map.entry(io.clearinghouse.expiry.ExpirySettlement.PriceFixed.class.getName(), List.of(Set.of("forceReason"))),
       // Review of issue 16, finding 9: the feed persists the volatility scales with each mark.
       Map.entry(io.clearinghouse.price.PriceFeed.MarkPublished.class.getName(), List.of(Set.of("scales"))),
