@@ -146,7 +146,7 @@ class Rev19ConsoleIntegrationTest {
           browser.until(d -> d.findElements(By.cssSelector("#stress-table tbody tr")).size() == 10);
         }
         if (panel.equals("risk")) {
-          browser.until(d -> !d.findElements(By.cssSelector("#closest-table tbody tr")).isEmpty());
+          browser.until(d -> !d.findElements(By.cssSelector("#risk-histogram .bar")).isEmpty());
         }
         if (panel.equals("reserves")) {
           browser.until(d -> !d.findElements(By.cssSelector("#reserves-table tbody tr")).isEmpty());
