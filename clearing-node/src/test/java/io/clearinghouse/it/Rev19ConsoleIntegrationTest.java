@@ -36,7 +36,7 @@ import org.openqa.selenium.Dimension;
  * its events stream and its page are open (the stream's last event says so and it ends, the page
  * signs out, the token is refused after); markup in every text the page renders from the node; the
  * page's live lists on a console left open for more than an hour; the page on a laptop's screen
- * (1280 x 800: no panel wider than the window). Each check is printed; the test fails listing every
+ * (1280 x 800: no panel wider than the window); the page over the token's stream quota. Each check is printed; the test fails listing every
  * check that did not hold.
  */
 class Rev19ConsoleIntegrationTest {
@@ -212,10 +212,46 @@ class Rev19ConsoleIntegrationTest {
       check("expiry: the token is refused", after == 401, "status " + after);
       awaitCheck(h, "expiry: no console left", () -> feed.consoles() == 0, () -> feed.consoles() + " consoles");
 
+      // (9) With the token's sixteen events streams in use elsewhere, the page says its live events are
+      // refused (it used to look live for an instant and retry every 2 s in silence); live once one is free.
+      List<HttpResponse<InputStream>> held = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        held.add(http.send(request("GET", api + "events", OPERATOR_TOKEN, null), HttpResponse.BodyHandlers.ofInputStream()));
+      }
+      check("the operator token's 16 streams held", held.stream().allMatch(r -> r.statusCode() == 200),
+          held.stream().map(HttpResponse::statusCode).toList().toString());
+      browser.find("#token").clear();
+      browser.find("#token").sendKeys(OPERATOR_TOKEN);
+      browser.click("#sign-in-button");
+      browser.text("#operator-name", "operator");
+      try {
+        browser.until(d -> alerts(browser).stream().anyMatch(t -> t.contains("live events refused (429 TOO_MANY_STREAMS)")));
+        check("over the stream quota: the page says its live events are refused", true, "");
+      } catch (org.openqa.selenium.TimeoutException e) {
+        check("over the stream quota: the page says its live events are refused", false, "alerts " + alerts(browser)
+            + ", live dot " + browser.driver.findElements(By.cssSelector("#live.on")).size());
+      }
+      for (HttpResponse<InputStream> r : held) {
+        r.body().close();
+      }
+      try {
+        browser.find("#live.on");
+        check("a stream place free again: the page is live", true, "");
+      } catch (org.openqa.selenium.TimeoutException e) {
+        check("a stream place free again: the page is live", false, "not live 30 s after the streams closed");
+      }
+
       failures.forEach(f -> System.out.println("rev19 FAIL " + f));
       assertEquals(List.of(), failures);
       h.auditClean();
     }
+  }
+
+  /** The texts of the page's alert list (shown or not). */
+  @SuppressWarnings("unchecked")
+  private static List<String> alerts(Browser browser) {
+    return (List<String>) browser.driver.executeScript(
+        "return [...document.querySelectorAll('#alerts li')].map(li => li.textContent)");
   }
 
   /** The listeners of {@code marks} (every open console has one): read from its private list. */
