@@ -185,6 +185,8 @@ class Rev19ConsoleIntegrationTest {
       // (7) A console left open for more than an hour: its chart and its feed say "last hour".
       Object aged = browser.driver.executeScript(String.join("\n",
           "const now = Date.now(); const hourAgo = now - 3600 * 1000;",
+          // As the page holds them after two hours open: the oldest first.
+          "state.marks['" + PERP + "'] = [[], []];",
           "for (let i = 0; i < 5; i++) onEvent('mark', { instrument: '" + PERP + "', mark: '47000.0', sequence: 1,",
           "  epochMillis: now - 2 * 3600 * 1000 + i * 1000 });",
           "onEvent('mark', { instrument: '" + PERP + "', mark: '48000.0', sequence: 2, epochMillis: now });",
