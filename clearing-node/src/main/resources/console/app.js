@@ -3,6 +3,10 @@
 // decimal strings, shown through Money (money.js), never through floating point.
 'use strict';
 const TOKEN_KEY = 'clearinghouse.console.token';
+// The live chart and the live feed show the last hour (a console may stay open all day): older
+// marks and liquidations are let go, and the chart keeps at most what the node keeps (MarkHistory).
+const HOUR_MS = 3600 * 1000;
+const MAX_MARK_POINTS = 7200;
 const state = {
   markets: [], sources: [], liquidations: new Map(), selected: null, closestOffset: 0,
   charts: {}, marks: {}, events: null, cascade: null
@@ -106,6 +110,19 @@ async function connectEvents() {
     const response = await fetch('/console/api/events', { headers: { 'Authorization': 'Bearer ' + token() },
       signal: controller.signal });
     if (response.status === 401 || response.status === 403) { signOut('token refused'); return; }
+    if (!response.ok) {
+      // Refused for another reason (the token's streams in use elsewhere, the node starting): say so
+      // once, and ask again less and less often (up to every 15 s) rather than look live.
+      let body = null;
+      try { body = await response.json(); } catch (e) { body = null; }
+      const why = 'live events refused (' + response.status + ' ' + ((body && body.reason) || '') + '): '
+        + ((body && body.message) || '') + '; asking again';
+      if (state.eventsRefused !== why) addAlert({ level: 'warning', text: why, epochMillis: Date.now() });
+      state.eventsRefused = why;
+      state.eventsDelay = Math.min(15000, (state.eventsDelay || 1000) * 2);
+      throw new Error(why);
+    }
+    state.eventsRefused = null; state.eventsDelay = 2000;
     $('#live').classList.add('on');
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -129,7 +146,7 @@ async function connectEvents() {
     if (controller.signal.aborted) return;
   }
   $('#live').classList.remove('on');
-  if (state.events === controller && token()) setTimeout(connectEvents, 2000);
+  if (state.events === controller && token()) setTimeout(connectEvents, state.eventsDelay || 2000);
 }
 
 function onEvent(type, data) {
@@ -157,6 +174,10 @@ function onMark(data) {
   if (m) { m.mark = data.mark; m.markAgeMillis = Date.now() - data.epochMillis; renderMarkets(); }
   const points = state.marks[data.instrument] || (state.marks[data.instrument] = [[], []]);
   points[0].push(data.epochMillis / 1000); points[1].push(Number(data.mark));
+  const from = (Date.now() - HOUR_MS) / 1000;
+  let drop = 0;
+  while (drop < points[0].length && (points[0][drop] < from || points[0].length - drop > MAX_MARK_POINTS)) drop++;
+  if (drop) { points[0].splice(0, drop); points[1].splice(0, drop); }
   if ($('#chart-instrument').value === data.instrument) drawMarkChart();
 }
 
@@ -270,6 +291,10 @@ async function loadLiquidations() {
 }
 
 function renderLiquidations() {
+  const from = Date.now() - HOUR_MS;
+  for (const [id, l] of state.liquidations) {
+    if (Number(l.triggeredAtEpochMillis) < from && id !== state.selected) state.liquidations.delete(id);
+  }
   const rows = [...state.liquidations.values()].sort((a, b) => Number(b.triggeredAtEpochMillis) - Number(a.triggeredAtEpochMillis));
   $('#liquidations-table tbody').replaceChildren(...rows.map(l => el('tr', {
     class: 'clickable' + (state.selected === l.liquidationId ? ' selected' : ''), 'data-liquidation': l.liquidationId,

@@ -44,6 +44,8 @@ public final class ConsoleFeed {
   static final Duration POLL = Duration.ofSeconds(2);
   static final Duration REFRESH = Duration.ofSeconds(30);
   static final Duration WINDOW = Duration.ofHours(1);
+  /** The longest a poll's reads may take (each read has its own, shorter deadline; this is the backstop). */
+  static final Duration ROUND_TIMEOUT = Duration.ofSeconds(60);
   private static final int LIMIT = 500;
 
   /** An instrument's risk signals as the console alerts on them. */
@@ -76,6 +78,8 @@ public final class ConsoleFeed {
   private final List<Consumer<List<ServerSentEvent>>> listeners = new ArrayList<>();
   private Cancellable polling;
   private boolean inFlight;
+  /** Counts the fresh starts (the first console opening): a round begun before one is dropped. */
+  private long generation;
   /** Liquidation id to the record last sent, in the order read. */
   private Map<String, Liquidation> records = new LinkedHashMap<>();
   private boolean firstRead = true;
@@ -146,6 +150,12 @@ public final class ConsoleFeed {
       seenSettled = -1;
       flags = null;
       cascadeKnown = false;
+      running = 0;
+      finished = 0;
+      cluster = null;
+      // A round still reading for consoles that all closed is forgotten: the new one reads afresh.
+      generation++;
+      inFlight = false;
     }
     List<ServerSentEvent> snapshot = new ArrayList<>();
     for (Liquidation l : records.values()) {
@@ -186,69 +196,100 @@ public final class ConsoleFeed {
     return listeners.size();
   }
 
-  /** One poll: skipped while the last one is still reading. */
+  /**
+   * One poll: skipped while the last one is still reading. What it read changes the feed's state
+   * only at its end, in one step, and only if no console opened afresh since it began (a round of
+   * consoles that all closed is forgotten); a round that has not answered within
+   * {@link #ROUND_TIMEOUT} is a problem and the next poll reads again. A failing part of the round
+   * (the risk signals) or a console whose sink throws costs only that part or that console.
+   */
   void poll() {
+    long round;
     synchronized (this) {
       if (inFlight || listeners.isEmpty()) {
         return;
       }
       inFlight = true;
+      round = generation;
     }
-    CompletionStage<List<ServerSentEvent>> round;
+    CompletionStage<Read> reading;
     try {
-      round = read();
+      reading = read();
     } catch (RuntimeException e) {
-      round = CompletableFuture.failedFuture(e);
+      reading = CompletableFuture.failedFuture(e);
     }
-    round.exceptionally(failure -> List.of(event("problem", ConsoleRoutes.JSON.createObjectNode()
-            .put("message", AdminCalls.refusal(failure).message()))))
-        .thenAccept(events -> {
+    reading.toCompletableFuture().orTimeout(ROUND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .whenComplete((read, failure) -> {
           synchronized (this) {
+            if (round != generation) {
+              return;
+            }
             inFlight = false;
             polls.incrementAndGet();
-            List<ServerSentEvent> out = new ArrayList<>(events);
-            out.addAll(flagAlerts(reads.flags()));
-            if (!out.isEmpty()) {
-              for (Consumer<List<ServerSentEvent>> listener : List.copyOf(listeners)) {
+            List<ServerSentEvent> out = new ArrayList<>();
+            if (failure != null) {
+              out.add(event("problem", ConsoleRoutes.JSON.createObjectNode()
+                  .put("message", AdminCalls.refusal(failure).message())));
+            } else {
+              out.addAll(apply(read));
+            }
+            try {
+              out.addAll(flagAlerts(reads.flags()));
+            } catch (RuntimeException e) {
+              out.add(event("problem", ConsoleRoutes.JSON.createObjectNode()
+                  .put("message", "the risk signals could not be read")));
+            }
+            for (Consumer<List<ServerSentEvent>> listener : out.isEmpty() ? List.<Consumer<List<ServerSentEvent>>>of()
+                : List.copyOf(listeners)) {
+              try {
                 listener.accept(out);
+              } catch (RuntimeException e) {
+                // That console's loss alone: the others still get the round.
               }
             }
           }
         });
   }
 
-  private CompletionStage<List<ServerSentEvent>> read() {
+  /** What one poll read: the cascade view (null before the node wired it) and the liquidations if read. */
+  private record Read(ObjectNode cascade, long started, long settled, long at, LiquidationList list) {}
+
+  private CompletionStage<Read> read() {
     Optional<CompletionStage<ObjectNode>> view = reads.cascade();
+    long now = System.currentTimeMillis();
     if (view.isEmpty()) {
-      return list().thenApply(events -> withCascade(events, null));
+      return list().thenApply(list -> new Read(null, -1, -1, now, list));
     }
     return view.get().thenCompose(cascade -> {
       long started = cascade.path("started").asLong();
       long settled = cascade.path("settled").asLong();
-      long now = System.currentTimeMillis();
       boolean changed;
       synchronized (this) {
         changed = started != seenStarted || settled != seenSettled
             || running > 0 && now - listedAt >= REFRESH.toMillis();
       }
-      CompletionStage<List<ServerSentEvent>> read = changed ? list()
-          : CompletableFuture.completedFuture(List.of());
-      return read.thenApply(events -> {
-        synchronized (this) {
-          if (changed) {
-            seenStarted = started;
-            seenSettled = settled;
-            listedAt = now;
-          }
-        }
-        return withCascade(events, cascade);
-      });
+      CompletionStage<LiquidationList> read = changed ? list() : CompletableFuture.completedFuture(null);
+      return read.thenApply(list -> new Read(cascade, started, settled, now, list));
     });
   }
 
-  private CompletionStage<List<ServerSentEvent>> list() {
+  /** The round's events, its reads taken into the feed's state. */
+  private synchronized List<ServerSentEvent> apply(Read read) {
+    List<ServerSentEvent> events = new ArrayList<>();
+    if (read.list() != null) {
+      events.addAll(changes(read.list()));
+      if (read.cascade() != null) {
+        seenStarted = read.started();
+        seenSettled = read.settled();
+        listedAt = read.at();
+      }
+    }
+    return withCascade(events, read.cascade());
+  }
+
+  private CompletionStage<LiquidationList> list() {
     journalReads.incrementAndGet();
-    return reads.liquidations(System.currentTimeMillis() - WINDOW.toMillis(), LIMIT).thenApply(this::changes);
+    return reads.liquidations(System.currentTimeMillis() - WINDOW.toMillis(), LIMIT);
   }
 
   private synchronized List<ServerSentEvent> withCascade(List<ServerSentEvent> events, ObjectNode view) {
