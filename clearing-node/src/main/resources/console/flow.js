@@ -2,6 +2,7 @@
 // on the left (the traders' loss, the insurance fund's and the operator capital's payments), where
 // it went on the right (providers, fund takeovers, deleveraged accounts, each penalty share, fees),
 // band widths by exact BigInt shares (money.js); each amount carries its API field name and string.
+// A negative amount is drawn on the other side, labelled so, with its signed amount.
 'use strict';
 /** A liquidation record or a summary, as the money's sources and destinations. */
 function flowLines(r, summary) {
@@ -35,7 +36,12 @@ function flowLines(r, summary) {
 function flowDiagram(target, r, summary) {
   const { sources, destinations, other } = flowLines(r, summary);
   const shown = list => list.filter(x => !Money.isZero(x.amount) || x.field === 'tradersLoss' || x.field === 'tradersLosses');
-  const left = shown(sources), right = shown(destinations);
+  // A negative amount is money flowing the other way (a trader closed better than the mark, the
+  // deleveraged accounts giving up profit): drawn on the other side, its signed amount kept.
+  const negative = x => Money.units(x.amount) < 0n;
+  const flipped = (list, note) => list.filter(negative).map(x => ({ ...x, label: x.label + note }));
+  const left = [...shown(sources).filter(x => !negative(x)), ...flipped(shown(destinations), ' (negative: paid in)')];
+  const right = [...shown(destinations).filter(x => !negative(x)), ...flipped(shown(sources), ' (negative: received)')];
   const biggest = Money.max([...left, ...right].map(x => x.amount));
   const ns = 'http://www.w3.org/2000/svg';
   const svgEl = (tag, attrs, text) => { const e = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; return e; };
