@@ -4,8 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.clearinghouse.common.RejectedException;
 import io.clearinghouse.common.Rejection;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -153,17 +151,7 @@ public final class Authenticator {
   }
 
   public static boolean isLoopback(String host) {
-    try {
-      InetAddress[] addresses = InetAddress.getAllByName(host);
-      for (InetAddress address : addresses) {
-        if (!address.isLoopbackAddress()) {
-          return false;
-        }
-      }
-      return addresses.length > 0;
-    } catch (UnknownHostException e) {
-      return false;
-    }
+    return io.clearinghouse.common.Hosts.isLoopback(host);
   }
 
   /**

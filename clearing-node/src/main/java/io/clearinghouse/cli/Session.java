@@ -300,7 +300,7 @@ final class Session implements AutoCloseable {
    */
   static boolean onLoopback(String host) {
     return host != null && !host.isBlank()
-        && io.clearinghouse.api.Authenticator.isLoopback(host.replace("[", "").replace("]", ""));
+        && io.clearinghouse.common.Hosts.isLoopback(host.replace("[", "").replace("]", ""));
   }
 
   /** A TLS context that trusts the authorities of one PEM file only. */
