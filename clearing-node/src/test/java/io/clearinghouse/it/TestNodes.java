@@ -82,12 +82,20 @@ public final class TestNodes {
   }
 
   public static Main.Node start(Config config) {
+    long began = System.nanoTime();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Main.SYSTEM_NAME, config);
     try {
       return Main.init(system).toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       system.terminate();
-      throw new IllegalStateException("node did not start", e);
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      // The report names the root cause in its one summary line (a CI log shows little more).
+      throw new IllegalStateException("node did not start after " + Duration.ofNanos(System.nanoTime() - began)
+          .toMillis() + " ms (grpc port " + config.getInt("clearinghouse.grpc.port") + ", management port "
+          + config.getInt("pekko.management.http.port") + "): " + root, e);
     }
   }
 
@@ -107,11 +115,22 @@ public final class TestNodes {
     return GrpcClientSettings.connectToServiceAt("127.0.0.1", node.grpcAddress().getPort(), clients).withTls(false);
   }
 
+  /**
+   * A loopback port free now and never handed out before in this JVM: the kernel may offer a port again
+   * once it is closed, and two of one node's ports (or a stopped node's and a new one's) must not meet.
+   */
   static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        int port = socket.getLocalPort();
+        if (HANDED_OUT.add(port)) {
+          return port;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
+
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 }
