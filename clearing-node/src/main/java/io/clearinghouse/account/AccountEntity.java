@@ -154,6 +154,13 @@ public final class AccountEntity
   public record PlanLiquidationClose(String liquidationId, ActorRef<Reply> replyTo) implements Command {}
 
   /**
+   * The account as it stands ({@link Snapshot}), for the settlement of {@code liquidationId} once
+   * its closes are done; refused TRADE_SETTLING while a side its register may still reverse could
+   * change the cash the deficit is judged on (at most settling-wait after the side was applied).
+   */
+  public record AssessLiquidation(String liquidationId, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
    * Moves {@code signedLots} of {@code instrument} at {@code priceTicks} into this account, as
    * {@code role}, under the saga's {@code key}; {@code mode} says how much of it the account takes.
    */
@@ -857,6 +864,8 @@ public final class AccountEntity
       return c.replyTo();
     } else if (command instanceof PlanLiquidationClose c) {
       return c.replyTo();
+    } else if (command instanceof AssessLiquidation c) {
+      return c.replyTo();
     } else if (command instanceof SetStop c) {
       return c.replyTo();
     } else if (command instanceof ApplyLiquidationTransfer c) {
@@ -981,6 +990,8 @@ public final class AccountEntity
         return triggers.triggerStop(account, cmd);
       } else if (command instanceof PlanLiquidationClose cmd) {
         return liquidation.plan(account, cmd);
+      } else if (command instanceof AssessLiquidation cmd) {
+        return liquidation.assess(account, cmd, snapshot(account));
       } else if (command instanceof ApplyLiquidationTransfer cmd) {
         return liquidation.transfer(account, cmd);
       } else if (command instanceof CreditLiquidation cmd) {

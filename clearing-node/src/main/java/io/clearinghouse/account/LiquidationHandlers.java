@@ -81,18 +81,12 @@ final class LiquidationHandlers {
     if (risk.anyPositionStale(account)) {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: the close waits for fresh marks");
     }
-    // A side its register may still reverse would give back what a close, the fund's cover or a
-    // recorded debt was judged on (rev10e): the plan waits until every side settled or was undone
-    // (milliseconds normally), but at most settlingWait after the side was applied (rev10f: with
-    // the counterparty's account away the wait had no end while the loss grew).
-    long earliest = trading.earliestSettling(account);
-    if (earliest >= 0 && clock.millis() - earliest < settlingWait.toMillis()) {
-      return reject(cmd.replyTo(), Rejection.TRADE_SETTLING, "a trade of the account is still settling: the close"
-          + " waits for it to settle or be reversed (at most " + settlingWait.toSeconds() + " s after it was applied)");
-    }
     AccountRisk evaluation = risk.evaluate(account);
     if (account.liquidation().stop()) {
-      // A stop closes its whole position, once; nothing else.
+      // A stop closes its whole position, once; nothing else. It never waits for a settling side
+      // (rev10f): it closes at a provider's price, never at one judged on the account's equity,
+      // and a reversal after it leaves the account the position the side never opened; what a
+      // deficit would be covered with is judged at assess, which waits.
       for (int i = 0; i < evaluation.positionCount(); i++) {
         PositionRisk p = evaluation.position(i);
         if (p.instrumentId().equals(account.liquidation().stopInstrument()) && p.lots() != 0) {
@@ -107,10 +101,51 @@ final class LiquidationHandlers {
       return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
     }
     PositionRisk p = evaluation.position(chosen);
+    // A side its register may still reverse would give back what the close's bankruptcy price was
+    // judged on (rev10e): the plan waits until it settled or was undone (milliseconds normally),
+    // but at most settlingWait after it was applied (rev10f: with the counterparty's account away
+    // the wait had no end while the loss grew). An isolated close is judged on its own margin
+    // alone: it waits only for a side in its instrument (rev10f finding 2); a cross close is
+    // judged on the cash every side moved, and waits for any.
+    Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account,
+        p.mode() == MarginMode.ISOLATED ? p.instrumentId() : null, cmd.replyTo(), "the close");
+    if (waiting.isPresent()) {
+      return waiting.get();
+    }
     long closeLots = lotsToClose(p, evaluation.metrics(chosen).notional());
     long bankruptcy = bankruptcyTicks(evaluation, chosen);
     return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -Long.signum(p.lots()) * closeLots,
         p.markTicks(), bankruptcy, p.mode() == MarginMode.ISOLATED, account.cash()));
+  }
+
+  /**
+   * The account for the settlement of a liquidation whose closes are done: the deficit the fund
+   * covers is judged on the cash, which a side still settling may yet change (any side: a cross
+   * side's realized PnL, an isolated one's margin); the same bounded wait as the plan's.
+   */
+  ReplyEffect<Event, State> assess(Account account, AccountEntity.AssessLiquidation cmd, Reply snapshot) {
+    if (account.liquidating() && account.liquidation().liquidationId().equals(cmd.liquidationId())) {
+      Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account, null, cmd.replyTo(), "the settlement");
+      if (waiting.isPresent()) {
+        return waiting.get();
+      }
+    }
+    return effect.reply(cmd.replyTo(), snapshot);
+  }
+
+  /**
+   * A TRADE_SETTLING refusal while a side in {@code instrument} (null: any) may still be reversed
+   * and was applied less than settlingWait ago; empty when nothing holds {@code what}.
+   */
+  private Optional<ReplyEffect<Event, State>> waitForSettling(Account account, String instrument,
+      ActorRef<Reply> replyTo, String what) {
+    long earliest = trading.earliestSettling(account, instrument);
+    if (earliest >= 0 && clock.millis() - earliest < settlingWait.toMillis()) {
+      return Optional.of(reject(replyTo, Rejection.TRADE_SETTLING, "a " + (instrument == null ? "" : instrument + " ")
+          + "trade of the account is still settling: " + what + " waits for it to settle or be reversed (at most "
+          + settlingWait.toSeconds() + " s after it was applied)"));
+    }
+    return Optional.empty();
   }
 
   /** See {@link io.clearinghouse.margin.LiquidationRules#closeBankruptcyTicks}. */

@@ -126,12 +126,25 @@ final class TradingHandlers {
    * time; 0 for a side from before that was kept), or -1 when none may.
    */
   long earliestSettling(Account account) {
+    return earliestSettling(account, null);
+  }
+
+  /**
+   * As {@link #earliestSettling(Account)}, of the sides in {@code instrument} only (null: of
+   * every side; a side whose reference was forgotten counts for every instrument).
+   */
+  long earliestSettling(Account account, String instrument) {
     if (settlingSides == null) {
       return -1;
     }
     long earliest = -1;
     for (long sequence : settlingSides.unconfirmed(account)) {
-      long applied = account.trade(sequence).map(TradeRef::cutMillis).orElse(0L);
+      Optional<TradeRef> ref = account.trade(sequence);
+      if (instrument != null && ref.isPresent() && ref.get().instrument() != null
+          && !instrument.equals(ref.get().instrument())) {
+        continue;
+      }
+      long applied = ref.map(TradeRef::cutMillis).orElse(0L);
       earliest = earliest < 0 ? applied : Math.min(earliest, applied);
     }
     return earliest;

@@ -109,7 +109,9 @@ final class SagaDriver {
     if (state instanceof Closing closing) {
       nextClose(closing);
     } else if (state instanceof Assessing assessing) {
-      ask(Asked.ASSESS, steps.askAccount(assessing.accountId(), AccountEntity.Get::new));
+      // Waits (TRADE_SETTLING) while a side its register may reverse could change the cash judged.
+      ask(Asked.ASSESS, steps.askAccount(assessing.accountId(),
+          r -> new AccountEntity.AssessLiquidation(liquidationId, r)));
     } else if (state instanceof Covering covering) {
       nextCover(covering);
     } else if (state instanceof Distributing distributing) {
@@ -223,7 +225,10 @@ final class SagaDriver {
       return persist(new VenueDeclined(last.step(), last.counterparty(), reason));
     }
     if (reply instanceof Refused refused) {
-      return retryLater(refused.why());
+      // The account bounds how long a settling side holds a step (settling-wait): asked again at the
+      // plain interval, not backed off past the wait's end (rev10f).
+      return refused.reason() == io.clearinghouse.common.Rejection.TRADE_SETTLING
+          ? retryAt(env.settings().retryInterval(), refused.why()) : retryLater(refused.why());
     }
     return switch (asked) {
       case PLAN, VENUE, TAKE, CLOSE, UNDO -> onClose(expect(Closing.class, state), reply);
@@ -328,6 +333,10 @@ final class SagaDriver {
     if (delay.compareTo(MAX_RETRY_INTERVAL) > 0) {
       delay = MAX_RETRY_INTERVAL;
     }
+    return retryAt(delay, why);
+  }
+
+  private Effect<Event, State> retryAt(Duration delay, String why) {
     log.info("Liquidation {}: {}; retrying in {}", liquidationId, why, delay);
     timers.startSingleTimer(new Retry(attempt), delay);
     return effects.none();

@@ -12,7 +12,7 @@ import io.clearinghouse.persistence.CborSerializable;
 sealed interface StepAnswer extends CborSerializable {
 
   /** The entity asked refused (an account's or a fund's rejection): the step is retried, or the venue declined. */
-  record Refused(String why) implements StepAnswer {}
+  record Refused(io.clearinghouse.common.Rejection reason, String why) implements StepAnswer {}
 
   /** The liquidated account's next close (zero lots: nothing left to close). */
   record Planned(AccountEntity.ClosePlan plan) implements StepAnswer {}
@@ -40,9 +40,9 @@ sealed interface StepAnswer extends CborSerializable {
   /** A reply as the step answer it is; anything else fails the step (retried, and logged naming it). */
   static StepAnswer of(Object reply) {
     if (reply instanceof AccountEntity.Rejected r) {
-      return new Refused(r.reason() + ": " + r.message());
+      return new Refused(r.reason(), r.reason() + ": " + r.message());
     } else if (reply instanceof InsuranceFund.Rejected r) {
-      return new Refused(r.reason() + ": " + r.message());
+      return new Refused(r.reason(), r.reason() + ": " + r.message());
     } else if (reply instanceof AccountEntity.TransferApplied t) {
       return new Transferred(t.transfer());
     } else if (reply instanceof AccountEntity.ClosePlan p) {

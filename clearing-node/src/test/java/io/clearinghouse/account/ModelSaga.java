@@ -88,7 +88,7 @@ final class ModelSaga {
             TransferMode.FORCED);
       }
     }
-    Optional<Reply> assessed = world.ask(id, AccountEntity.Get::new);
+    Optional<Reply> assessed = world.ask(id, r -> new AccountEntity.AssessLiquidation(liquidationId, r));
     if (assessed.isPresent() && assessed.get() instanceof Snapshot snapshot) {
       long equity = snapshot.account().equity();
       // What isolated positions owe beyond their margin (never taken from the cash) and the cross deficit.

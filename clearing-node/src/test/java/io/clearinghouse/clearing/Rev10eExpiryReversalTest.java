@@ -85,16 +85,17 @@ class Rev10eExpiryReversalTest {
     assertTrue(settled.cash() < 0, "the settlement left the cash short: " + settled.cash());
     String liquidationId = settled.liquidationId();
     assertNotNull(liquidationId, "the deficit is settled at once by a liquidation with nothing to close");
-    // Its saga: nothing to close, the fund covers the deficit, the end. A plan that waits for the
-    // side (TRADE_SETTLING: what a fix may do) sees the account after its reversal.
-    AccountEntity.Reply first = accounts.ask(buyer, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r));
-    if (first instanceof AccountEntity.Rejected refused && refused.reason() == Rejection.TRADE_SETTLING) {
+    // Its saga: nothing to close, the fund covers the deficit, the end. A step that waits for the
+    // side (TRADE_SETTLING: the settlement's assessment does) sees the account after its reversal.
+    assertEquals(0, assertInstanceOf(AccountEntity.ClosePlan.class, accounts.ask(buyer,
+        r -> new AccountEntity.PlanLiquidationClose(liquidationId, r))).signedLots(), "nothing to close");
+    AccountEntity.Reply assessed = accounts.ask(buyer, r -> new AccountEntity.AssessLiquidation(liquidationId, r));
+    if (assessed instanceof AccountEntity.Rejected refused && refused.reason() == Rejection.TRADE_SETTLING) {
       network.sellerGate.complete(true);
       assertInstanceOf(TradeRegister.Refused.class, probe.receiveMessage(Duration.ofSeconds(10)));
-      first = accounts.ask(buyer, r -> new AccountEntity.PlanLiquidationClose(liquidationId, r));
+      assessed = accounts.ask(buyer, r -> new AccountEntity.AssessLiquidation(liquidationId, r));
     }
-    assertEquals(0, assertInstanceOf(AccountEntity.ClosePlan.class, first).signedLots(), "nothing to close");
-    long deficit = Math.max(0, -accounts.summary(buyer).equity());
+    long deficit = Math.max(0, -assertInstanceOf(AccountEntity.Snapshot.class, assessed).account().equity());
     if (deficit > 0) {
       assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(buyer,
           r -> new AccountEntity.CreditLiquidation(liquidationId + "/cover", liquidationId, deficit, 0, r)));

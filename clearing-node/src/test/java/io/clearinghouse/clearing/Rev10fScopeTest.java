@@ -25,7 +25,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -128,14 +127,12 @@ class Rev10fScopeTest {
    * shortfall (all from the isolated margin alone) do not depend on. With the seller away it
    * waits for good while the shortfall the fund pays grows by 1 USDT per 1 USDT the mark falls.
    *
-   * <p>Suggested fix: the plan waits only for settling sides in the instruments its close can
+   * <p>Fixed as suggested: the plan waits only for settling sides in the instruments its close can
    * touch (the chosen isolated instrument; any cross instrument for a cross close), and the saga's
    * ASSESS step (the cross deficit and the cover) waits for every side instead: what rev10e
    * protects is the fund's cover and the bankruptcy price, not an isolated close.
    */
   @Test
-  @Disabled("finding 2 (rev10f): an isolated liquidation waits on a settling cross side of another instrument;"
-      + " suggested fix in the test's comment")
   void anIsolatedLiquidationDoesNotWaitForACrossSideOfAnotherInstrument() {
     Setup s = withABtcBuySettling(20_000 * USDT);
     assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.trader(),
@@ -152,6 +149,14 @@ class Rev10fScopeTest {
     AccountEntity.ClosePlan planned = assertInstanceOf(AccountEntity.ClosePlan.class, first);
     assertEquals(ETH, planned.instrument());
     assertTrue(planned.isolated());
+    // What the settlement covers is judged on the cash the BTC side may still change: that waits.
+    assertTrue(waits(assess(s, id)), "the settlement's assessment waits for the settling cross side");
+    // Another liquidation's assessment is only a read.
+    assertInstanceOf(AccountEntity.Snapshot.class, assess(s, "not-" + id));
+  }
+
+  private static AccountEntity.Reply assess(Setup s, String id) {
+    return s.accounts().ask(s.trader(), r -> new AccountEntity.AssessLiquidation(id, r));
   }
 
   /**
@@ -161,10 +166,9 @@ class Rev10fScopeTest {
    * for good, while the trader's loss below the stop grows (the trader's money; the fund's only
    * once it exceeds the account). A stop's close is at a provider's price, never the bankruptcy
    * price; what the wait protects is only a deficit cover a stop rarely has. Suggested fix: as
-   * for finding 2 (wait at ASSESS, not at a stop's plan).
+   * for finding 2 (wait at ASSESS, not at a stop's plan); fixed so.
    */
   @Test
-  @Disabled("finding 3 (rev10f): a stop waits on a settling side like a liquidation; suggested fix in the comment")
   void aStopOfAHealthyAccountDoesNotWaitForASettlingSide() {
     Setup s = withABtcBuySettling(10_000 * USDT);
     assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.trader(),
@@ -177,5 +181,6 @@ class Rev10fScopeTest {
     assertFalse(waits(first), "the stop of a healthy account waits for its settling side: " + first);
     AccountEntity.ClosePlan planned = assertInstanceOf(AccountEntity.ClosePlan.class, first);
     assertEquals(-1_000, planned.signedLots());
+    assertTrue(waits(assess(s, id)), "a deficit the stop leaves would be judged on the cash the side may change");
   }
 }
