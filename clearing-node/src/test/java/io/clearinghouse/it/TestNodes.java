@@ -2,6 +2,7 @@ package io.clearinghouse.it;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import io.clearinghouse.Main;
 import io.clearinghouse.api.Authenticator;
 import io.clearinghouse.instrument.Instruments;
@@ -82,20 +83,48 @@ public final class TestNodes {
   }
 
   public static Main.Node start(Config config) {
+    try {
+      return startOnce(config);
+    } catch (PortTaken taken) {
+      // A port free when handed out was taken before the node bound it (another socket's): the
+      // same node on two other ports, once. Its remoting port is kept (the other nodes' seeds).
+      System.err.println("TestNodes: " + taken.getMessage() + "; starting it again on other ports");
+      return startOnce(config
+          .withValue("clearinghouse.grpc.port", ConfigValueFactory.fromAnyRef(freePort()))
+          .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(freePort())));
+    }
+  }
+
+  /** A node that could not bind one of its ports. */
+  private static final class PortTaken extends IllegalStateException {
+    PortTaken(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private static Main.Node startOnce(Config config) {
     long began = System.nanoTime();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Main.SYSTEM_NAME, config);
     try {
       return Main.init(system).toCompletableFuture().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       system.terminate();
+      // Its remoting port is free again before another node takes it.
+      system.getWhenTerminated().toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).exceptionally(x -> null).join();
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
       // The report names the root cause in its one summary line (a CI log shows little more).
-      throw new IllegalStateException("node did not start after " + Duration.ofNanos(System.nanoTime() - began)
-          .toMillis() + " ms (grpc port " + config.getInt("clearinghouse.grpc.port") + ", management port "
-          + config.getInt("pekko.management.http.port") + "): " + root, e);
+      String message = "node did not start after " + Duration.ofNanos(System.nanoTime() - began).toMillis()
+          + " ms (grpc port " + config.getInt("clearinghouse.grpc.port") + ", management port "
+          + config.getInt("pekko.management.http.port") + "): " + root;
+      // Pekko's own bind failure may not chain the JDK's: its name or message says so.
+      if (root instanceof java.net.BindException || root.getClass().getName().contains("BindFailed")
+          || String.valueOf(root.getMessage()).contains("already in use")) {
+        throw new PortTaken(message, e);
+      }
+      throw new IllegalStateException(message, e);
     }
   }
 
