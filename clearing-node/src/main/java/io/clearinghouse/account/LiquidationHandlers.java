@@ -1,5 +1,6 @@
 package io.clearinghouse.account;
 
+// Over 400 lines: the account's side of every saga step (plan, take, close, undo, cover, debt, end, forget), each checked against the same liquidation and applied at most once; the rules themselves are in margin.LiquidationRules.
 import io.clearinghouse.account.AccountEntity.ApplyLiquidationTransfer;
 import io.clearinghouse.account.AccountEntity.ClosePlan;
 import io.clearinghouse.account.AccountEntity.CreditLiquidation;

@@ -1,5 +1,6 @@
 package io.clearinghouse.audit;
 
+// Over 400 lines: one account's journal re-derived event by event, independently of the entity's own handlers (that independence is the audit's point); one method per event kind.
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountSummary;
 import io.clearinghouse.instrument.Instruments;

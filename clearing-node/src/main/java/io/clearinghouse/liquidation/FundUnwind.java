@@ -1,5 +1,6 @@
 package io.clearinghouse.liquidation;
 
+// Over 400 lines: an event-sourced entity with its commands, events, state and the round's steps in one place, as the other sharded entities; one round is one short chain of asks.
 import io.clearinghouse.account.AccountEntity;
 import io.clearinghouse.account.AccountEntity.LiquidationTransfer;
 import io.clearinghouse.account.LiquidationRole;

@@ -1,5 +1,6 @@
 package io.clearinghouse.liquidation;
 
+// Over 400 lines: the saga's commands, its events and their wire forms (every event a persisted class) live with the entity that journals them; the steps, venues and phases are already apart (SagaDriver, SagaSteps, VenueSearch, SagaPhases).
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.clearinghouse.account.Account;

@@ -1,5 +1,6 @@
 package io.clearinghouse.liquidation;
 
+// Over 400 lines: the one facade the gRPC services, the console and chctl share for funds, providers, the halt switch and fund-flow records; each operation is a short ask.
 import io.clearinghouse.account.Account;
 import io.clearinghouse.account.Accounts;
 import io.clearinghouse.common.RejectedException;
