@@ -62,12 +62,16 @@ final class ReservationHandlers {
     // Nor does an applied side its register may still reverse (TradingHandlers.settlingReversed).
     Account reversed;
     long available;
+    // Without the reversed view's: an isolated order is judged in that view on its own (below).
+    long unreversedAvailable;
+    long reversedAvailable = Long.MAX_VALUE;
     try {
       reversed = trading.settlingReversed(account);
-      available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
+      unreversedAvailable = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       if (reversed != account) {
-        available = Math.min(available, risk.evaluate(reversed).available());
+        reversedAvailable = risk.evaluate(reversed).available();
       }
+      available = Math.min(unreversedAvailable, reversedAvailable);
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId()
           + " cannot be judged: a trade still settling overflows the account");
@@ -91,24 +95,30 @@ final class ReservationHandlers {
     long mark = risk.publishedMarkTicks(cmd.instrument());
     // Without a published mark yet, the order is valued against the account's last trade price.
     long reference = mark > 0 ? mark : holding.lastPriceTicks() > 0 ? holding.lastPriceTicks() : cmd.priceTicks();
+    boolean isolated = holding.mode() == MarginMode.ISOLATED;
     OrderRules.Cost cost;
     long freeCash;
+    // What the order would need were the sides still settling reversed (0: none, or it only reduces there).
+    long reversedNeeded = 0;
+    long reversedFreeCash = Long.MAX_VALUE;
     try {
-      long pending = 0;
-      for (Reservation other : account.reservations().values()) {
-        if (other.instrument().equals(cmd.instrument())
-            && Long.signum(other.remainingLots()) == Long.signum(cmd.signedLots())) {
-          pending = Math.addExact(pending, other.remainingLots());
-        }
-      }
-      cost = OrderRules.cost(instrument, holding.lots(), pending, cmd.signedLots(), cmd.priceTicks(), reference,
-          risk.chosenLeverage(account, holding));
+      int leverage = risk.chosenLeverage(account, holding);
+      cost = OrderRules.cost(instrument, holding.lots(), pendingLots(account, cmd), cmd.signedLots(), cmd.priceTicks(),
+          reference, leverage);
       // An isolated position is funded from cash, never from what a side still settling realized.
       freeCash = Math.subtractExact(Math.min(Math.subtractExact(account.cash(), account.reserved()),
           Math.subtractExact(promised.cash(), promised.reserved())), trading.settlingProfit(account, PendingSides.NONE));
       // Nor what such a side gave back to cash (an isolated close's margin): its reversal takes it.
-      if (reversed != account) {
-        freeCash = Math.min(freeCash, Math.subtractExact(reversed.cash(), reversed.reserved()));
+      // So the order must also be funded in the reversed view, priced against that view's own
+      // position (the checked sides kept): in the instrument of a settling close it first closes the
+      // position the reversal restores (review rev10f, finding 4), as the fill is judged.
+      if (reversed != account && isolated) {
+        long reversedLots = Math.addExact(holding.lots(), Math.subtractExact(
+            reversed.holding(cmd.instrument()).lots(), account.holding(cmd.instrument()).lots()));
+        OrderRules.Cost reversedCost = OrderRules.cost(instrument, reversedLots, pendingLots(reversed, cmd),
+            cmd.signedLots(), cmd.priceTicks(), reference, leverage);
+        reversedNeeded = reversedCost.reducing() ? 0 : reversedCost.amount();
+        reversedFreeCash = Math.subtractExact(reversed.cash(), reversed.reserved());
       }
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
@@ -133,9 +143,16 @@ final class ReservationHandlers {
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
     }
+    long fundable = isolated ? Math.min(unreversedAvailable, freeCash) : available;
     OrderRules.Verdict verdict = OrderRules.check(instrument, cost, cmd.priceTicks(), mark,
-        instruments.priceBandPpm(cmd.instrument()), holding.mode() == MarginMode.ISOLATED, available, freeCash,
+        instruments.priceBandPpm(cmd.instrument()), isolated, isolated ? unreversedAvailable : available, freeCash,
         closingLoss, cushion);
+    long reversedFundable = Math.min(reversedAvailable, reversedFreeCash);
+    if (verdict == OrderRules.Verdict.ACCEPTED && !cost.reducing() && reversedNeeded > reversedFundable) {
+      return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " would need "
+          + money(reversedNeeded) + " of margin, open loss and fee were the trades still settling reversed, but only "
+          + money(Math.max(0, reversedFundable)) + " would then be available in cash for an isolated position");
+    }
     return switch (verdict) {
       case PRICE_OUTSIDE_BAND -> reject(cmd.replyTo(), Rejection.PRICE_OUTSIDE_BAND, "order " + cmd.orderId()
           + " at " + instrument.formatPrice(cmd.priceTicks()) + " is further than "
@@ -146,8 +163,7 @@ final class ReservationHandlers {
       case OVERFLOW -> reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
       case INSUFFICIENT_MARGIN -> reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId()
           + " needs " + money(cost.amount()) + " of margin, open loss and fee but only "
-          + money(Math.max(0, holding.mode() == MarginMode.ISOLATED ? Math.min(available, freeCash) : available))
-          + " is available" + (holding.mode() == MarginMode.ISOLATED ? " in cash for an isolated position" : ""));
+          + money(Math.max(0, fundable)) + " is available" + (isolated ? " in cash for an isolated position" : ""));
       case BEYOND_BANKRUPTCY -> reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId()
           + " closes at " + instrument.formatPrice(cmd.priceTicks()) + ", a loss of " + money(closingLoss)
           + " against the mark " + instrument.formatPrice(reference) + ", more than the " + money(Math.max(0, cushion))
@@ -157,6 +173,18 @@ final class ReservationHandlers {
           Long.signum(holding.lots()) == Long.signum(cmd.signedLots()) ? Math.abs(holding.lots()) : 0, reference,
           available);
     };
+  }
+
+  /** The signed lots of {@code view}'s open orders on the side of {@code cmd} in its instrument. */
+  private static long pendingLots(Account view, ReserveMargin cmd) {
+    long pending = 0;
+    for (Reservation other : view.reservations().values()) {
+      if (other.instrument().equals(cmd.instrument())
+          && Long.signum(other.remainingLots()) == Long.signum(cmd.signedLots())) {
+        pending = Math.addExact(pending, other.remainingLots());
+      }
+    }
+    return pending;
   }
 
   /**

@@ -407,24 +407,24 @@ final class TradingHandlers {
       }
     }
     long isolatedDelta = 0;
-    if (before.mode() == MarginMode.ISOLATED) {
+    if (before.mode() == MarginMode.ISOLATED && forced) {
+      // What cash there is: the monitor liquidates a position this leaves short.
       long cashAfterTrade = Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee);
-      // What the fill may fund: cash not promised to other orders, and never more than the
-      // account had available with this order's reservation given back (one rule with the check).
-      // Nor what a side still settling realized (a reversal takes it back from the cross cash).
-      long freeCash = Math.subtractExact(freeCash(account, change.realizedPnl(), fee, released),
-          settlingProfit(account, cmd.sequence()));
-      // Nor what such a side gave back to cash (an isolated close's margin, a fee): its reversal
-      // takes that too, and cross profit would then be all that carried the new position.
+      isolatedDelta = isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(), cashAfterTrade);
+    } else if (before.mode() == MarginMode.ISOLATED) {
+      // Never funded from what a side still settling realized (a reversal takes it back from the cross cash).
+      isolatedDelta = isolatedFill(account, instrument, cmd, mark, fee, released,
+          settlingProfit(account, cmd.sequence()), "");
+      // Nor from what such a side gave back to cash (an isolated close's margin, a fee): its
+      // reversal takes that too, and cross profit would then be all that carried the new position.
+      // So the fill must also be funded in the reversed view, applied to that view's own holding:
+      // in the instrument of a settling close it first closes the position the reversal restores,
+      // whose margin comes back to cash (review rev10f, finding 4). Only a fill that opens lots in
+      // the account is judged so: one that only reduces is never refused for want of cash.
       Account reversed = settlingReversed(account);
-      if (reversed != account) {
-        freeCash = Math.min(freeCash, freeCash(reversed, change.realizedPnl(), fee, released));
+      if (reversed != account && opens) {
+        isolatedFill(reversed, instrument, cmd, mark, fee, released, 0, " were the trades still settling reversed");
       }
-      long fundable = Math.min(freeCash, Math.addExact(spendable(account), released));
-      isolatedDelta = forced
-          // What cash there is: the monitor liquidates a position this leaves short.
-          ? isolatedMarginDelta(account, instrument, before, after, cmd.priceTicks(), cashAfterTrade)
-          : isolatedFill(account, instrument, before, after, cmd.priceTicks(), mark, fundable);
     }
     // The cash after the trade must fit a long too.
     Math.subtractExact(Math.subtractExact(Math.addExact(account.cash(), change.realizedPnl()), fee), isolatedDelta);
@@ -688,12 +688,29 @@ final class TradingHandlers {
   }
 
   /**
+   * The isolated fill of {@code cmd} in {@code view} (the account, or its {@link #settlingReversed}
+   * view), applied to the view's own holding: what it may fund is the view's cash after the fill's
+   * realized PnL and fee, less what other orders hold and {@code withheld}, and never more than the
+   * view has available ({@code released}: this order's reservation, given back by the fill, one rule
+   * with the check). {@code where} ends the refusal's message.
+   */
+  private long isolatedFill(Account view, Instrument instrument, ApplyTrade cmd, long markTicks, long fee,
+      long released, long withheld, String where) {
+    Holding before = view.holding(cmd.instrument());
+    PositionChange change = new Position(before.lots(), before.cost())
+        .apply(cmd.signedLots(), cmd.priceTicks(), instrument.notionalMultiplier());
+    long freeCash = Math.subtractExact(freeCash(view, change.realizedPnl(), fee, released), withheld);
+    long fundable = Math.min(freeCash, Math.addExact(risk.evaluate(view).available(), released));
+    return isolatedFill(view, instrument, before, change.position(), cmd.priceTicks(), markTicks, fundable, where);
+  }
+
+  /**
    * An isolated position's fill: the margin it releases (a reduction's share, all of it on a close
    * or flip) and the margin the lots it opens need ({@link OrderRules#isolatedAllocation}), which
    * must come in full from what the account can fund, or the fill is refused.
    */
   private long isolatedFill(Account account, Instrument instrument, Holding before, Position after, long priceTicks,
-      long markTicks, long fundable) {
+      long markTicks, long fundable, String where) {
     long oldAbs = Math.abs(before.lots());
     long newAbs = Math.abs(after.lots());
     boolean closedOrFlipped = before.lots() != 0
@@ -718,7 +735,7 @@ final class TradingHandlers {
     if (wanted > Math.addExact(fundable, released)) {
       throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "the isolated " + instrument.symbol()
           + " position needs " + money(wanted) + " of margin from cash but only "
-          + money(Math.max(0, Math.addExact(fundable, released))) + " can fund it");
+          + money(Math.max(0, Math.addExact(fundable, released))) + " can fund it" + where);
     }
     return Math.subtractExact(wanted, released);
   }

@@ -169,8 +169,6 @@ class Rev10dIsolatedFundingTest {
    * isolatedMarginDelta again against settlingReversed(account).
    */
   @Test
-  @org.junit.jupiter.api.Disabled("finding 4 (rev10f): the rev10d bound refuses a same-instrument isolated fill the"
-      + " reversal would fund; suggested fix in the test's comment")
   void anIsolatedFillInTheInstrumentOfTheSettlingCloseIsFundedAsTheReversedViewWouldFundIt() throws Exception {
     Setup s = setup();
     AccountEntity.Reply reply = s.accounts().ask(s.trader(),
@@ -186,6 +184,91 @@ class Rev10dIsolatedFundingTest {
     });
     AccountSummary after = s.accounts().summary(s.trader());
     assertTrue(after.cash() >= 0, "cash after the reversal: " + after.cash());
+  }
+
+  /**
+   * Finding 4 from the attacker's side: a fill in the instrument of the settling close that the
+   * reversed view would NOT fund is still refused, and changes nothing. Cash is 6,910 (3,940 in the
+   * reversed view, where the short of 1 is back with its 3,000). A sell of 1.301 at 60,000 needs
+   * 3,903 of margin and a fee of 39.03: the account's cash would fund it, but only with the 3,000
+   * the close released; in the reversed view it grows the restored short and 3,940 cannot carry it.
+   * A sell of 1.300 (3,900 and 39) is exactly fundable there, and after the reversal the short of
+   * 2.3 holds its whole 6,900 of margin with cash left at 1.
+   */
+  @Test
+  void anIsolatedFillInTheInstrumentOfTheSettlingCloseTheReversedViewWouldNotFundIsRefused() throws Exception {
+    Setup s = setup();
+    AccountSummary before = s.accounts().summary(s.trader());
+    assertEquals(6_910 * USDT, before.cash(), "the premise: the close's 3,000 of margin is back in cash");
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-3", 3, CLOSED, -1_301, 600_000, true, null, "elsewhere", r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertUnchanged(before, s.accounts().summary(s.trader()));
+
+    AccountEntity.Reply reply = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-4", 4, CLOSED, -1_300, 600_000, true, null, "elsewhere", r));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, "exactly what the reversed view funds: " + reply);
+    s.network().sellerGate.complete(true);
+    assertInstanceOf(TradeRegister.Refused.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+    PositionSummary left = s.probe().awaitAssert(Duration.ofSeconds(10), () -> {
+      PositionSummary short23 = holding(s.accounts().summary(s.trader()), CLOSED);
+      assertEquals(-2_300, short23 == null ? 0 : short23.lots(), "the reversal (a sell of 1) grows the short to 2.3");
+      return short23;
+    });
+    assertEquals(6_900 * USDT, left.isolatedMargin(), "the reversal found the restored lot's margin in cash");
+    assertEquals(1 * USDT, s.accounts().summary(s.trader()).cash());
+  }
+
+  /**
+   * Finding 4 for reservations (ReservationHandlers.reserve had the same mismatch): a buy of 2 in
+   * the instrument of the settling close costs 6,060 against the flat position, more than the
+   * reversed view's 3,940 of cash; but in that view it closes the restored short and opens a long
+   * of 1, 3,060 with the fee. Reserved, filled, and the reversal leaves a long of 1 and cash.
+   */
+  @Test
+  void anIsolatedReservationInTheInstrumentOfTheSettlingCloseIsJudgedAsTheReversedViewWouldJudgeIt()
+      throws Exception {
+    Setup s = setup();
+    AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-3", CLOSED, 2_000, 600_000, r));
+    assertInstanceOf(AccountEntity.Reserved.class, reserved, "what the reversed view would fund: " + reserved);
+    AccountEntity.Reply fill = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ApplyTrade("t-3", 3, CLOSED, 2_000, 600_000, true, "o-3", "elsewhere", r));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, fill, String.valueOf(fill));
+    s.network().sellerGate.complete(true);
+    assertInstanceOf(TradeRegister.Refused.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+    s.probe().awaitAssert(Duration.ofSeconds(10), () -> {
+      PositionSummary left = holding(s.accounts().summary(s.trader()), CLOSED);
+      assertEquals(1_000, left == null ? 0 : left.lots(), "the reversal (a sell of 1) leaves a long of 1");
+      return left;
+    });
+    AccountSummary after = s.accounts().summary(s.trader());
+    assertEquals(3_880 * USDT, after.cash(), "3,940, less the fee of 60, the long of 1 holding its 3,000: " + after);
+  }
+
+  /**
+   * And a reservation in that instrument the reversed view would not fund is still refused: a sell
+   * of 1.301 grows the restored short there (3,903 of margin and 39.03 of fee against 3,940 of
+   * cash); 1.300 (3,939 with its fee) is exactly fundable.
+   */
+  @Test
+  void anIsolatedReservationInTheInstrumentOfTheSettlingCloseTheReversedViewWouldNotFundIsRefused()
+      throws Exception {
+    Setup s = setup();
+    AccountSummary before = s.accounts().summary(s.trader());
+    AccountEntity.Rejected refused = assertInstanceOf(AccountEntity.Rejected.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-4", CLOSED, -1_301, 600_000, r)));
+    assertEquals(Rejection.INSUFFICIENT_MARGIN, refused.reason(), refused.message());
+    assertUnchanged(before, s.accounts().summary(s.trader()));
+    assertInstanceOf(AccountEntity.Reserved.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-5", CLOSED, -1_300, 600_000, r)));
+    reverseAndCheck(s);
+  }
+
+  private static void assertUnchanged(AccountSummary before, AccountSummary after) {
+    assertEquals(before.cash(), after.cash(), "a refusal moved no cash");
+    assertEquals(before.reserved(), after.reserved(), "a refusal reserved nothing");
+    assertEquals(before.positions(), after.positions(), "a refusal changed no position");
   }
 
   /**
