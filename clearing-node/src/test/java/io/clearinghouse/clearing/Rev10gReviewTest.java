@@ -112,11 +112,22 @@ class Rev10gReviewTest {
     });
   }
 
+  /** The seller's side is let through: the register settles the trade and tells the accounts. */
+  private static void settle(Setup s) {
+    s.network().sellerGate.complete(false);
+    assertInstanceOf(TradeRegister.Settled.class, s.probe().receiveMessage(Duration.ofSeconds(10)));
+  }
+
   /** The next plan, as the saga gets it: a plan that waits (TRADE_SETTLING) sees the account after the reversal. */
   private static AccountEntity.ClosePlan plan(Setup s, String id) {
+    return plan(s, id, () -> reverse(s));
+  }
+
+  /** The next plan; {@code meanwhile} happens while a plan waits (once: it ends the side's settling). */
+  private static AccountEntity.ClosePlan plan(Setup s, String id, Runnable meanwhile) {
     AccountEntity.Reply reply = s.accounts().ask(s.trader(), r -> new AccountEntity.PlanLiquidationClose(id, r));
     if (waits(reply) && !s.network().sellerGate.isDone()) {
-      reverse(s);
+      meanwhile.run();
       reply = s.accounts().ask(s.trader(), r -> new AccountEntity.PlanLiquidationClose(id, r));
     }
     return assertInstanceOf(AccountEntity.ClosePlan.class, reply);
@@ -124,12 +135,24 @@ class Rev10gReviewTest {
 
   /** The assessment, as the saga gets it: one that waits (TRADE_SETTLING) sees the account after the reversal. */
   private static AccountSummary assess(Setup s, String id) {
+    return assess(s, id, () -> reverse(s));
+  }
+
+  /** The assessment; {@code meanwhile} happens while it waits (once: it ends the side's settling). */
+  private static AccountSummary assess(Setup s, String id, Runnable meanwhile) {
     AccountEntity.Reply reply = s.accounts().ask(s.trader(), r -> new AccountEntity.AssessLiquidation(id, r));
     if (waits(reply) && !s.network().sellerGate.isDone()) {
-      reverse(s);
+      meanwhile.run();
       reply = s.accounts().ask(s.trader(), r -> new AccountEntity.AssessLiquidation(id, r));
     }
     return assertInstanceOf(AccountEntity.Snapshot.class, reply).account();
+  }
+
+  /** Whether the account holds a cross position with its cross equity at or below their maintenance margin. */
+  private static boolean crossDue(AccountSummary a) {
+    return a.positions().stream().anyMatch(p -> p.mode() == MarginMode.CROSS)
+        && a.equity() <= a.positions().stream().filter(p -> p.mode() == MarginMode.CROSS)
+            .mapToLong(PositionSummary::maintenanceMargin).sum();
   }
 
   private static AccountEntity.LiquidationTransfer close(Setup s, String key, String id, LiquidationRole role,
@@ -343,11 +366,63 @@ class Rev10gReviewTest {
     long crossDeficit = Math.max(0, -assessed.equity());
     coverAndEnd(s, id, shortfalls + crossDeficit, shortfalls);
     AccountSummary after = s.accounts().summary(s.trader());
-    boolean stillDue = after.positions().stream().anyMatch(p -> p.mode() == MarginMode.CROSS)
-        && after.equity() <= after.positions().stream().filter(p -> p.mode() == MarginMode.CROSS)
-            .mapToLong(PositionSummary::maintenanceMargin).sum();
-    assertFalse(stillDue, "the fund covered " + crossDeficit + " of negative equity (assessed: " + describe(assessed)
+    assertFalse(crossDue(after), "the fund covered " + crossDeficit + " of negative equity (assessed: " + describe(assessed)
         + ") and the liquidation ended with the trader still holding what no close touched: " + describe(after)
         + ", equity " + after.equity());
+  }
+
+  /**
+   * Finding 3 again, with no reversal at all: the assessment's wait (up to settling-wait, 10 s) now
+   * comes after the closes are finished, so a market move while it waits is covered by the fund
+   * instead of closed.
+   *
+   * <p>Cash 6,000: long 1 of the ETH-like contract at 60,000, isolated (3,000 of margin, fee 30,
+   * settled), and a cross buy of 1 BTC at 50,000 (fee 25) whose seller's side is slow: cash 2,945,
+   * cross equity 2,945 against 200 of maintenance. ETH goes to 56,000: the isolated long is
+   * liquidated (its close owes 1,000) and the next plan, with nothing due, answers at once. While
+   * the assessment waits for the BTC buy, BTC falls to 46,000 (cross equity -1,055); then the trade
+   * settles. The assessment has the fund cover 1,000 and the 1,055 of negative equity, and the
+   * liquidation ends with the trader long 1 BTC at 46,000 carried by the fund's money (equity 0,
+   * maintenance 184): due again at once, and every USDT BTC rises before it is closed is the
+   * trader's. Before 74b0f53 the last plan waited for the side, saw BTC at 46,000 and closed the
+   * long (at its bankruptcy price) before the assessment, which followed at once.
+   */
+  @Test
+  @Disabled("finding 3 (rev10g): a market move during the assessment's wait is covered by the fund, not closed;"
+      + " see the test's comment")
+  void theFundCoversNoOpenPositionThatFellThroughWhileTheAssessmentWaited() throws Exception {
+    Setup s = withABtcBuySettling(6_000 * USDT, MarginMode.CROSS, x -> {
+      assertInstanceOf(AccountEntity.Snapshot.class, x.accounts().ask(x.trader(),
+          r -> new AccountEntity.SetMarginMode(ETH, MarginMode.ISOLATED, r)));
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, x.accounts().ask(x.trader(),
+          r -> new AccountEntity.ApplyTrade("t-2", 2, ETH, 1_000, 600_000, true, null, "elsewhere", r)));
+      x.accounts().tell(x.trader(), new AccountEntity.SideSettled(2));
+    });
+    assertEquals(2_945 * USDT, s.accounts().summary(s.trader()).cash());
+    s.marks().accept(new Mark(ETH, 560_000, 2, 0));
+    s.accounts().tell(s.trader(), new AccountEntity.StartLiquidation(2));
+    String id = liquidationOf(s);
+    // What happens while a step waits for the BTC buy: the market falls, then the trade settles.
+    Runnable meanwhile = () -> {
+      s.marks().accept(new Mark(BTC, 460_000, 3, 0));
+      settle(s);
+    };
+
+    long shortfalls = 0;
+    for (int step = 0; step < 5; step++) {
+      AccountEntity.ClosePlan plan = plan(s, id, meanwhile);
+      if (plan.signedLots() == 0) {
+        break;
+      }
+      long price = plan.isolated() ? plan.markTicks() : plan.bankruptcyTicks();
+      shortfalls += close(s, id + "/" + step, id, LiquidationRole.LIQUIDATED, plan, price).shortfall();
+    }
+    AccountSummary assessed = assess(s, id, meanwhile);
+    long crossDeficit = Math.max(0, -assessed.equity());
+    coverAndEnd(s, id, shortfalls + crossDeficit, shortfalls);
+    AccountSummary after = s.accounts().summary(s.trader());
+    assertFalse(crossDue(after), "the fund covered " + crossDeficit + " of negative equity (assessed: "
+        + describe(assessed) + ") and the liquidation ended with the trader still holding what no close touched: "
+        + describe(after) + ", equity " + after.equity());
   }
 }
