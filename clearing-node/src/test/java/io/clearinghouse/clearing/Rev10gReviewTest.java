@@ -425,4 +425,69 @@ class Rev10gReviewTest {
         + describe(assessed) + ") and the liquidation ended with the trader still holding what no close touched: "
         + describe(after) + ", equity " + after.equity());
   }
+
+  /**
+   * Finding 4 (medium): a stop's plan, which no longer waits, gives a bankruptcy price that a
+   * settling side in another instrument props up; the saga's fund hold (VenueSearch: a provider
+   * takes a close that loses beyond that price only if the fund holds the loss) is worked out from
+   * it, and the fund then pays more than it held: under the ADL policy, what the fund can no longer
+   * pay (another liquidation took the balance the hold would have kept) becomes recorded debt, as
+   * a stop is never deleveraged.
+   *
+   * <p>Cash 6,000, cross. Long 1 ETH-like at 60,000 (fee 30) and short 1 BTC from 55,000 (fee
+   * 27.5), settled; at a BTC mark of 50,000 the trader buys 1 BTC at 50,000 (fee 25), closing the
+   * short with 5,000 of profit, from a seller whose side is held; then BTC goes back to 55,000
+   * (nothing to the trader while the buy stands). Stop on ETH at 59,500; ETH at 59,400: the stop
+   * triggers. ETH has gapped to 50,000 by the plan: with the buy, equity 917.5, bankruptcy 49,082.5,
+   * so the provider's 49,900 loses nothing beyond it: no hold. The close realizes -10,100. The
+   * assessment waits, the buy is reversed (the short from 55,000 is back, the 5,000 gone): cash
+   * -4,157.5, and the stop's deficit (at most its realized loss and what the cash is short) of
+   * 4,157.5 is paid by the fund, 4,157.5 more than it held. Before 74b0f53 the plan waited, saw
+   * the bankruptcy price of 54,057.5 and the saga had the fund hold the 4,157.5 before any provider
+   * took the close (or the stop went unfilled and the margin liquidation took over).
+   *
+   * <p>Suggested fix: a stop's plan waits as a liquidation's does (a cross stop for any settling
+   * side, an isolated one for its own instrument), bounded by settling-wait; or it gives the
+   * bankruptcy price of the account as if its settling sides were reversed when that is worse.
+   */
+  @Test
+  @Disabled("finding 4 (rev10g): a stop's fund hold is judged on a bankruptcy price a settling side props up; the fund"
+      + " pays more than it held; see the test's comment")
+  void theFundPaysNoMoreForAStopThanItsPlanHadItHold() throws Exception {
+    Setup s = withABtcBuySettling(6_000 * USDT, MarginMode.CROSS, x -> {
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, x.accounts().ask(x.trader(),
+          r -> new AccountEntity.ApplyTrade("t-1", 1, ETH, 1_000, 600_000, true, null, "elsewhere", r)));
+      x.accounts().tell(x.trader(), new AccountEntity.SideSettled(1));
+      x.marks().accept(new Mark(BTC, 550_000, 2, 0));
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, x.accounts().ask(x.trader(),
+          r -> new AccountEntity.ApplyTrade("t-2", 2, BTC, -1_000, 550_000, true, null, "elsewhere", r)));
+      x.accounts().tell(x.trader(), new AccountEntity.SideSettled(2));
+      x.marks().accept(new Mark(BTC, 500_000, 3, 0));
+    });
+    assertEquals(10_917_500_000L, s.accounts().summary(s.trader()).cash(), "the buy closed the short at 5,000 profit");
+    s.marks().accept(new Mark(BTC, 550_000, 4, 0));
+    assertInstanceOf(AccountEntity.Snapshot.class, s.accounts().ask(s.trader(),
+        r -> new AccountEntity.SetStop(ETH, 595_000, r)));
+    s.marks().accept(new Mark(ETH, 594_000, 2, 0));
+    s.accounts().tell(s.trader(), new AccountEntity.TriggerStop(ETH, 2));
+    String id = liquidationOf(s);
+    s.marks().accept(new Mark(ETH, 500_000, 3, 0));
+
+    AccountEntity.ClosePlan plan = plan(s, id);
+    long held = 0;
+    long realized = 0;
+    if (plan.signedLots() != 0) {
+      long price = backstopPrice(plan.markTicks());
+      // What the saga has the fund hold before a provider takes the close (VenueSearch).
+      held = io.clearinghouse.margin.LiquidationRules.deficit(plan.signedLots(), plan.bankruptcyTicks(), price,
+          INSTRUMENTS.require(ETH));
+      realized = close(s, id + "/0", id, LiquidationRole.STOPPED, plan, price).realizedPnl();
+    }
+    AccountSummary assessed = assess(s, id);
+    long paid = Math.min(Math.max(0, -assessed.equity()), Math.min(Math.max(0, -realized),
+        Math.max(0, -assessed.cash())));
+    assertTrue(paid <= held, "the stop's plan (bankruptcy " + plan.bankruptcyTicks() + " ticks) had the fund hold "
+        + held + ", and the fund pays " + paid + " (assessed: " + describe(assessed) + ", equity " + assessed.equity()
+        + ")");
+  }
 }
