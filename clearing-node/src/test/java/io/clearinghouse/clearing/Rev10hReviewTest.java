@@ -1,0 +1,208 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.PositionSummary;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adversarial review rev10h of commit 6a77134 (an isolated fill or reservation in the instrument
+ * of a side still settling is judged in the reversed view against that view's own position).
+ *
+ * <p>The account here has no trade register: which of its sides still settle is what the test
+ * says ({@link #settling}, answered to the account's asks), a side is settled by SideSettled and
+ * reversed by ReverseTradeSide, as a register would tell them. The trader is the buyer of every
+ * side a register may reverse.
+ */
+class Rev10hReviewTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
+      clearinghouse.instruments = ${clearinghouse.instruments} [
+        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+        { symbol = "SOLUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+      ]
+      """).withFallback(ConfigFactory.load()).resolve(), 6);
+  /** As Rev10dIsolatedFundingTest, but 50 trades remembered (no side is forgotten here). */
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 50, 20);
+  private static final String ETH = "ETHUSDT-PERP";
+  private static final String SOL = "SOLUSDT-PERP";
+  private static final String BTC = "BTCUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** One trader, its marks, and the sequences its registers still drive (the test's say). */
+  private record Setup(FakeAccounts accounts, MarkPrices marks, String trader, Set<Long> settling) {
+    AccountEntity.Reply side(long seq, String instrument, long lots, long price) {
+      return side(seq, instrument, lots, price, null);
+    }
+
+    AccountEntity.Reply side(long seq, String instrument, long lots, long price, String orderId) {
+      return accounts.ask(trader, r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, price, true,
+          orderId, "elsewhere", r));
+    }
+
+    void applied(long seq, String instrument, long lots, long price) {
+      AccountEntity.Reply reply = side(seq, instrument, lots, price);
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, "t-" + seq + ": " + reply);
+    }
+
+    /** The register settled the trade of {@code seq}: the side stands. */
+    void settle(long seq) {
+      settling.remove(seq);
+      accounts.tell(trader, new AccountEntity.SideSettled(seq));
+    }
+
+    /** The register reverses the side of {@code seq} (its seller refused with no hold). */
+    void reverse(long seq, String instrument, long lots, long price, long fee) {
+      settling.remove(seq);
+      AccountEntity.Reply reply = accounts.ask(trader,
+          r -> new AccountEntity.ReverseTradeSide("t-" + seq, seq, instrument, lots, price, fee, r));
+      assertInstanceOf(AccountEntity.TradeSideReverted.class, reply, "reversal of t-" + seq + ": " + reply);
+    }
+
+    AccountSummary summary() {
+      return accounts.summary(trader);
+    }
+  }
+
+  private static Setup setup(long deposit, String... isolated) {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(ETH, 600_000, 1, 0));
+    marks.accept(new Mark(SOL, 1_300_000, 1, 0));
+    marks.accept(new Mark(BTC, 600_000, 1, 0));
+    accounts.marks = marks;
+    Set<Long> settling = ConcurrentHashMap.newKeySet();
+    accounts.unfinished = sequences -> CompletableFuture.completedFuture(
+        List.copyOf(sequences.stream().filter(settling::contains).toList()));
+    String trader = accounts.open("trader", deposit);
+    for (String instrument : isolated) {
+      assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+          r -> new AccountEntity.SetMarginMode(instrument, MarginMode.ISOLATED, r)));
+    }
+    return new Setup(accounts, marks, trader, settling);
+  }
+
+  private static PositionSummary holding(AccountSummary account, String instrument) {
+    return account.positions().stream().filter(p -> p.instrument().equals(instrument)).findFirst().orElse(null);
+  }
+
+  /**
+   * The common premise of finding 1: an isolated ETH short of 1 at 60,000 (3,000 of margin) and an
+   * isolated SOL short of 0.4 at 130,000 (2,600), cash 344 of a deposit of 6,000 (fees 30 and 26).
+   * The ETH mark rises to 62,000 and the trader buys both back by sides their registers still
+   * drive: t-3 closes the ETH short at 62,000 (a loss of 2,000, fee 31, its 3,000 back to cash),
+   * t-4 the SOL short at entry (fee 26, its 2,600 back). Cash 3,887.
+   */
+  private static Setup twoSettlingCloses() {
+    Setup s = setup(6_000 * USDT, ETH, SOL);
+    s.applied(1, ETH, -1_000, 600_000);
+    s.applied(2, SOL, -400, 1_300_000);
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(1));
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(2));
+    assertEquals(344 * USDT, s.summary().cash(), "both isolated shorts funded from cash");
+    s.marks().accept(new Mark(ETH, 620_000, 2, 0));
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, ETH, 1_000, 620_000);
+    s.applied(4, SOL, 400, 1_300_000);
+    assertEquals(3_887 * USDT, s.summary().cash(), "the premise: both closes' margin back in cash, the loss paid");
+    return s;
+  }
+
+  /**
+   * Finding 1 (high): with two sides still settling, "all reversed" is not the worst view. The
+   * trader (premise above: cash 3,887, t-3 ETH close at a loss and t-4 SOL close both settling)
+   * buys 1 ETH at 62,000 (t-5): 3,100 of isolated margin and a fee of 31. The account view funds
+   * it (3,856 free). In the reversed view (cash 344) the buy only closes the restored ETH short
+   * (its 3,000 and the 2,000 loss given back), so since 6a77134 that view is not checked at all
+   * (isolatedFill returns at openedLots == 0); before, the account's change (3,100) was judged
+   * against the reversed view's free cash (313) and refused. Accepted: cash 756.
+   *
+   * <p>Then the two registers end differently, which nothing forbids: t-3 settles (the ETH close
+   * and its loss stand), t-4 is reversed (its seller refused with no hold: the SOL short comes
+   * back with its 2,600, taken from cash exactly, the holding untouched since). Cash
+   * 756 + 26 - 2,600 = -1,818, behind an isolated ETH long holding 3,100 and an isolated SOL short
+   * holding 2,600: the new ETH position was funded by the SOL close's margin, which its reversal
+   * took back — the rev10d rule. The 1,818 is cross cash nobody holds; an isolated liquidation
+   * never reaches it (the insurance fund's exposure).
+   *
+   * <p>The view that binds is "every settling side reversed except those of the fill's own
+   * instrument" (the sides of other instruments only take cash back; keeping the fill's own
+   * instrument as the account holds it gives the account's own change). Suggested fix: in
+   * TradingHandlers.clear (and ReservationHandlers.reserve), judge an isolated fill that opens in
+   * the account also in that view (asIfReversed with the unconfirmed sides of other instruments),
+   * applied to the account's own holding — i.e. keep the pre-6a77134 bound for the cash the other
+   * instruments' reversals take — besides the all-reversed view 6a77134 added; and judge the
+   * all-reversed view even when the fill only reduces there (closing beyond bankruptcy there). With
+   * several settling sides in the fill's own instrument, each prefix of them may be reversed
+   * independently, so the same-instrument relief should be allowed only for the sides a single
+   * register decides together (or simply only when one side in the instrument is settling).
+   */
+  @Test
+  @Disabled("finding 1 (rev10h): a same-instrument isolated fill the all-reversed view only reduces is"
+      + " funded by another instrument's settling close; that side alone reversed leaves cash at -1,818")
+  void anIsolatedFillIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
+    Setup s = twoSettlingCloses();
+    AccountEntity.Reply reply = s.side(5, ETH, 1_000, 620_000);
+    if (reply instanceof AccountEntity.Rejected) {
+      return; // refused: what the bound should do (3,100 > 3,887 - 2,600 + 26 - 31 = 1,282)
+    }
+    s.settle(3);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    AccountSummary after = s.summary();
+    assertEquals(-400, holding(after, SOL).lots(), "the SOL short is back");
+    assertTrue(after.cash() >= 0, "the reversal of t-4 left cash at " + after.cash() + " behind isolated positions"
+        + " (ETH long " + holding(after, ETH) + ", SOL short " + holding(after, SOL) + ")");
+  }
+
+  /**
+   * Finding 1 for reservations: ReservationHandlers.reserve has the same hole (reversedCost is
+   * reducing, so reversedNeeded is 0). The buy of 1 ETH at 62,000 is reserved (3,131 against
+   * 3,887 of free cash), filled, and t-4's reversal alone leaves the same -1,818.
+   */
+  @Test
+  @Disabled("finding 1 (rev10h): the same hole through a reservation; suggested fix in the fill test's comment")
+  void anIsolatedReservationIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
+    Setup s = twoSettlingCloses();
+    AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-5", ETH, 1_000, 620_000, r));
+    if (reserved instanceof AccountEntity.Rejected) {
+      return;
+    }
+    AccountEntity.Reply reply = s.side(5, ETH, 1_000, 620_000, "o-5");
+    if (reply instanceof AccountEntity.Rejected) {
+      return;
+    }
+    s.settle(3);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.cash() >= 0, "the reversal of t-4 left cash at " + after.cash() + " behind isolated positions");
+  }
+}
