@@ -303,4 +303,55 @@ class Rev10hReviewTest {
     assertTrue(restored.isolatedMargin() >= 3_000 * USDT, "the short opened by the reversal holds "
         + restored.isolatedMargin() + " of the 3,000 its allocation says: " + restored);
   }
+
+  /**
+   * Finding 3 (high; not of 6a77134, the same before it): a side held from its check (promised)
+   * and a side still settling are never judged together. In the promised view the held side counts
+   * as applied, but TradingHandlers.settlingReversed(promised) reverses it too (it is in the view's
+   * recent trades and no register has confirmed it), so no view has the settling side reversed
+   * AND the held side applied. Deposit 4,000: an isolated ETH short of 1 at 60,000 (3,000, fee 30)
+   * closed at entry by t-2, still settling (fee 30; cash 3,940, 970 were it reversed). The trader
+   * sells 0.1 SOL at 130,000 into an isolated short (650 of margin, fee 6.50): its check passes
+   * (970 fund it) and the side is held. Then an isolated BTC buy of 0.3 at 60,000 (900, fee 9):
+   * judged on the account (3,940), its reversed view (970), the promised view (3,283.50) and the
+   * promised view reversed (970 again, the held SOL side given back): accepted, although with
+   * t-2 reversed and the promised SOL side applied only 313.50 is left for it. The register
+   * applies (or forces, the hold being there) the SOL side, t-2 is reversed: cash
+   * 3,940 - 909 - 656.50 + 30 - 3,000 = -595.50 behind three isolated positions.
+   *
+   * <p>Suggested fix: settlingReversed(promised) must reverse only the account's own unconfirmed
+   * sides, not the held ones (e.g. take the unconfirmed list from the account, not the view, and
+   * apply the held sides on top of settlingReversed(account)); ReservationHandlers.reserve,
+   * withdrawals and margin moves should use the same "reversed, then promised" view.
+   */
+  @Test
+  @Disabled("finding 3 (rev10h): a held (promised) side is reversed in the promised view's reversed view;"
+      + " settling side reversed + held side applied is never judged; cash -595.50")
+  void aHeldSideAndASettlingSideAreJudgedTogether() {
+    Setup s = setup(4_000 * USDT, ETH, SOL, BTC);
+    s.applied(1, ETH, -1_000, 600_000);
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(1));
+    s.settling().add(2L);
+    s.applied(2, ETH, 1_000, 600_000);
+    assertEquals(3_940 * USDT, s.summary().cash());
+    AccountEntity.Reply checked = s.accounts().ask(s.trader(), r -> new AccountEntity.CheckTrade(
+        new AccountEntity.ApplyTrade("t-3", 3, SOL, -100, 1_300_000, true, null, "buyer", r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, checked, "the SOL side's check: " + checked);
+    AccountEntity.Reply fill = s.side(4, BTC, 300, 600_000);
+    if (fill instanceof AccountEntity.Rejected) {
+      return; // refused: what the suggested bound does (909 > 313.50)
+    }
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(4));
+    AccountEntity.Reply held = s.side(3, SOL, -100, 1_300_000);
+    if (held instanceof AccountEntity.Rejected) {
+      held = s.accounts().ask(s.trader(), r -> new AccountEntity.ForceTradeSide(
+          new AccountEntity.ApplyTrade("t-3", 3, SOL, -100, 1_300_000, true, null, "buyer", r)));
+    }
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, held, "the held SOL side is taken: " + held);
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(3));
+    s.reverse(2, ETH, 1_000, 600_000, 30 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.cash() >= 0, "t-2's reversal left cash at " + after.cash() + " behind isolated positions: "
+        + after.positions());
+  }
 }
