@@ -83,33 +83,35 @@ final class LiquidationHandlers {
       return reject(cmd.replyTo(), Rejection.MARK_STALE, "a position's index is stale: the close waits for fresh marks");
     }
     AccountRisk evaluation = risk.evaluate(account);
+    // A side its register may still reverse would give back what a close was judged on (rev10e):
+    // its bankruptcy price, the fund's hold, the position itself (a stop of a side then reversed
+    // would leave the trader the opposite position), or that nothing is left to close. The plan
+    // waits until the side settled or was undone (milliseconds normally), at most settlingWait
+    // after the newest such side was applied (rev10f: with the counterparty's account away the
+    // wait had no end while the loss grew). An isolated close is judged on its own margin alone:
+    // it waits only for a side in its instrument (rev10f finding 2); anything else (a cross close,
+    // a cross stop, nothing to close) waits for any side (rev10g findings 1 to 4).
     if (account.liquidation().stop()) {
-      // A stop closes its whole position, once; nothing else. It never waits for a settling side
-      // (rev10f): it closes at a provider's price, never at one judged on the account's equity,
-      // and a reversal after it leaves the account the position the side never opened; what a
-      // deficit would be covered with is judged at assess, which waits.
+      // A stop closes its whole position, once; nothing else.
       for (int i = 0; i < evaluation.positionCount(); i++) {
         PositionRisk p = evaluation.position(i);
         if (p.instrumentId().equals(account.liquidation().stopInstrument()) && p.lots() != 0) {
+          Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account, scope(p), cmd.replyTo(), "the stop");
+          if (waiting.isPresent()) {
+            return waiting.get();
+          }
           return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -p.lots(), p.markTicks(),
               bankruptcyTicks(evaluation, i), p.mode() == MarginMode.ISOLATED, account.cash()));
         }
       }
-      return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
+      return nothingToClose(account, cmd);
     }
     int chosen = io.clearinghouse.margin.LiquidationRules.nextClose(evaluation);
     if (chosen < 0) {
-      return effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash()));
+      return nothingToClose(account, cmd);
     }
     PositionRisk p = evaluation.position(chosen);
-    // A side its register may still reverse would give back what the close's bankruptcy price was
-    // judged on (rev10e): the plan waits until it settled or was undone (milliseconds normally),
-    // but at most settlingWait after it was applied (rev10f: with the counterparty's account away
-    // the wait had no end while the loss grew). An isolated close is judged on its own margin
-    // alone: it waits only for a side in its instrument (rev10f finding 2); a cross close is
-    // judged on the cash every side moved, and waits for any.
-    Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account,
-        p.mode() == MarginMode.ISOLATED ? p.instrumentId() : null, cmd.replyTo(), "the close");
+    Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account, scope(p), cmd.replyTo(), "the close");
     if (waiting.isPresent()) {
       return waiting.get();
     }
@@ -117,6 +119,18 @@ final class LiquidationHandlers {
     long bankruptcy = bankruptcyTicks(evaluation, chosen);
     return effect.reply(cmd.replyTo(), new ClosePlan(p.instrumentId(), -Long.signum(p.lots()) * closeLots,
         p.markTicks(), bankruptcy, p.mode() == MarginMode.ISOLATED, account.cash()));
+  }
+
+  /** The sides a close of {@code p} waits for: its instrument's when isolated (null: every side). */
+  private static String scope(PositionRisk p) {
+    return p.mode() == MarginMode.ISOLATED ? p.instrumentId() : null;
+  }
+
+  /** The closes end: once no side may still change whether anything is due (rev10g finding 3). */
+  private ReplyEffect<Event, State> nothingToClose(Account account, PlanLiquidationClose cmd) {
+    Optional<ReplyEffect<Event, State>> waiting = waitForSettling(account, null, cmd.replyTo(),
+        "the end of the closes");
+    return waiting.orElseGet(() -> effect.reply(cmd.replyTo(), new ClosePlan(null, 0, 0, 0, false, account.cash())));
   }
 
   /**
@@ -136,12 +150,14 @@ final class LiquidationHandlers {
 
   /**
    * A TRADE_SETTLING refusal while a side in {@code instrument} (null: any) may still be reversed
-   * and was applied less than settlingWait ago; empty when nothing holds {@code what}.
+   * and the newest such side was applied less than settlingWait ago (timed from the newest: one
+   * side stuck for long must not switch the wait off for the others, rev10g finding 5); empty
+   * when nothing holds {@code what}.
    */
   private Optional<ReplyEffect<Event, State>> waitForSettling(Account account, String instrument,
       ActorRef<Reply> replyTo, String what) {
-    long earliest = trading.earliestSettling(account, instrument);
-    if (earliest >= 0 && clock.millis() - earliest < settlingWait.toMillis()) {
+    long latest = trading.latestSettling(account, instrument);
+    if (latest >= 0 && clock.millis() - latest < settlingWait.toMillis()) {
       return Optional.of(reject(replyTo, Rejection.TRADE_SETTLING, "a " + (instrument == null ? "" : instrument + " ")
           + "trade of the account is still settling: " + what + " waits for it to settle or be reversed (at most "
           + settlingWait.toSeconds() + " s after it was applied)"));

@@ -122,32 +122,24 @@ final class TradingHandlers {
   }
 
   /**
-   * When the earliest side of the account its register may still reverse was applied (its cut
-   * time; 0 for a side from before that was kept), or -1 when none may.
+   * When the newest side of the account in {@code instrument} (null: of every instrument) its
+   * register may still reverse was applied (its cut time; 0 for a side from before that was kept;
+   * a side whose reference was forgotten counts for every instrument), or -1 when none may.
    */
-  long earliestSettling(Account account) {
-    return earliestSettling(account, null);
-  }
-
-  /**
-   * As {@link #earliestSettling(Account)}, of the sides in {@code instrument} only (null: of
-   * every side; a side whose reference was forgotten counts for every instrument).
-   */
-  long earliestSettling(Account account, String instrument) {
+  long latestSettling(Account account, String instrument) {
     if (settlingSides == null) {
       return -1;
     }
-    long earliest = -1;
+    long latest = -1;
     for (long sequence : settlingSides.unconfirmed(account)) {
       Optional<TradeRef> ref = account.trade(sequence);
       if (instrument != null && ref.isPresent() && ref.get().instrument() != null
           && !instrument.equals(ref.get().instrument())) {
         continue;
       }
-      long applied = ref.map(TradeRef::cutMillis).orElse(0L);
-      earliest = earliest < 0 ? applied : Math.min(earliest, applied);
+      latest = Math.max(latest, ref.map(TradeRef::cutMillis).orElse(0L));
     }
-    return earliest;
+    return latest;
   }
 
   /** Whether a side in {@code instrument} may still be reversed by its register. */

@@ -25,7 +25,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -220,8 +219,6 @@ class Rev10gReviewTest {
    * on its lots); sides in other instruments need not hold it.
    */
   @Test
-  @Disabled("finding 1 (rev10g): the fund pays an isolated stop's shortfall on a settling side that is then reversed;"
-      + " see the test's comment")
   void theFundPaysNoIsolatedStopShortfallForASideThatIsThenReversed() throws Exception {
     long start = 10_000 * USDT;
     Setup s = withABtcBuySettling(start, MarginMode.ISOLATED, x -> { });
@@ -275,8 +272,6 @@ class Rev10gReviewTest {
    * what it was: an exception after settling-wait, not the normal path of every stop.
    */
   @Test
-  @Disabled("finding 2 (rev10g): a stop of a settling side, then its reversal, leave the trader an opposite position"
-      + " nobody ordered; see the test's comment")
   void aStopOfASideThatIsThenReversedLeavesTheTraderNoPositionItNeverTraded() throws Exception {
     long start = 10_000 * USDT;
     Setup s = withABtcBuySettling(start, MarginMode.CROSS, x -> { });
@@ -332,8 +327,6 @@ class Rev10gReviewTest {
    * back to its closes.
    */
   @Test
-  @Disabled("finding 3 (rev10g): the closes finish on a settling side's view and the fund covers the negative equity"
-      + " of a position no close touched; see the test's comment")
   void theClosesDoNotFinishOnAnAccountASettlingSidePropsUp() throws Exception {
     Setup s = withABtcBuySettling(6_000 * USDT, MarginMode.CROSS, x -> {
       assertInstanceOf(AccountEntity.TradeSideApplied.class, x.accounts().ask(x.trader(),
@@ -388,8 +381,6 @@ class Rev10gReviewTest {
    * long (at its bankruptcy price) before the assessment, which followed at once.
    */
   @Test
-  @Disabled("finding 3 (rev10g): a market move during the assessment's wait is covered by the fund, not closed;"
-      + " see the test's comment")
   void theFundCoversNoOpenPositionThatFellThroughWhileTheAssessmentWaited() throws Exception {
     Setup s = withABtcBuySettling(6_000 * USDT, MarginMode.CROSS, x -> {
       assertInstanceOf(AccountEntity.Snapshot.class, x.accounts().ask(x.trader(),
@@ -451,8 +442,6 @@ class Rev10gReviewTest {
    * bankruptcy price of the account as if its settling sides were reversed when that is worse.
    */
   @Test
-  @Disabled("finding 4 (rev10g): a stop's fund hold is judged on a bankruptcy price a settling side props up; the fund"
-      + " pays more than it held; see the test's comment")
   void theFundPaysNoMoreForAStopThanItsPlanHadItHold() throws Exception {
     Setup s = withABtcBuySettling(6_000 * USDT, MarginMode.CROSS, x -> {
       assertInstanceOf(AccountEntity.TradeSideApplied.class, x.accounts().ask(x.trader(),
@@ -512,7 +501,6 @@ class Rev10gReviewTest {
    * ago (the latest cut among them, not the earliest): each side bounds its own wait.
    */
   @Test
-  @Disabled("finding 5 (rev10g): one old unconfirmed side switches every settling wait off; see the test's comment")
   void anOldUnconfirmedSideDoesNotSwitchTheWaitOffForANewOne() throws Exception {
     long start = 3_000 * USDT;
     FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
