@@ -44,7 +44,12 @@ import org.junit.jupiter.api.Test;
  */
 class Rev10iReviewTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
+      clearinghouse.instruments = ${clearinghouse.instruments} [
+        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+      ]
+      """).withFallback(ConfigFactory.load()).resolve(), 6);
   /** The review settings (retained-trades 5), with a liquidation waiting at most 2 s for a side (10 s shipped). */
   private static final AccountSettings SHORT_WAIT =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
@@ -53,6 +58,7 @@ class Rev10iReviewTest {
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
           Duration.ofSeconds(3), 5, 20);
   private static final String BTC = "BTCUSDT-PERP";
+  private static final String ETH = "ETHUSDT-PERP";
   private static final long USDT = 1_000_000L;
   private static final long START = 3_000 * USDT;
   private static final AtomicInteger ids = new AtomicInteger();
@@ -382,5 +388,105 @@ class Rev10iReviewTest {
         + " happened, yet the trader who had " + START + " (less the busy trades' fees) is worth " + worth(after)
         + " (" + describe(after) + "), while the fund paid " + fundPaid + " for its loss: the buy was forgotten"
         + " (retained-trades 5) and no wait held for it");
+  }
+
+  /** Whether the account holds a cross position with its cross equity at or below their maintenance margin. */
+  private static boolean crossDue(AccountSummary a) {
+    return a.positions().stream().anyMatch(p -> p.mode() == io.clearinghouse.margin.MarginMode.CROSS)
+        && a.equity() <= a.positions().stream().filter(p -> p.mode() == io.clearinghouse.margin.MarginMode.CROSS)
+            .mapToLong(PositionSummary::maintenanceMargin).sum();
+  }
+
+  /**
+   * Finding 4 (medium-low; 74b0f53's assessment wait, which 3ff279e's "nothing to close" wait
+   * does not cover): the last plan waits for the sides there are, but a side applied AFTER it (the
+   * trader's reduce-only fill of a position the liquidation left open, its seller slow) makes the
+   * assessment wait, up to settling-wait, and a market move meanwhile is then covered by the fund
+   * instead of closed: rev10g's finding 3 (theFundCoversNoOpenPositionThatFellThroughWhileTheAssessmentWaited),
+   * with the side arriving between the two steps. Before 74b0f53 the assessment (a plain Get)
+   * answered at once after the last plan.
+   *
+   * <p>Cash 6,000: long 1 ETH-like at 60,000, isolated (3,000 of margin, fee 30), and short 1 BTC
+   * from 50,000, cross (fee 25), both settled: cash 2,945. ETH falls to 56,000: the isolated long
+   * is liquidated (closed at the mark, shortfall 1,000); the next plan finds nothing due (cross
+   * equity 2,945 against 200 of maintenance) and, no side settling, answers at once: the closes
+   * end. Then the trader's reduce-only buy of 0.001 BTC at 50,000 is applied, its seller slow:
+   * the assessment waits (TRADE_SETTLING). Meanwhile BTC rises to 54,000 and the buy settles: the
+   * assessment sees cross equity about -1,051 with the short of 0.999 BTC still open; the fund
+   * covers the 1,000 shortfall and the 1,051, the liquidation ends, and the trader holds the short
+   * at equity 0 (due at once), every USDT BTC falls before it is closed the trader's, on the
+   * fund's money.
+   *
+   * <p>Suggested fix: the assessment, after its wait, refuses (a reason of its own, or
+   * TRADE_SETTLING's "ask again") while a cross position is due, and the saga goes back to its
+   * closes (ClosingFinished is not final until the assessment agrees); or the assessment waits
+   * only for the sides the last plan saw, and a later one starts a liquidation of its own.
+   */
+  @Test
+  @Disabled("finding 4 (rev10i): a side applied after the last plan makes the assessment wait, and a move meanwhile"
+      + " is covered by the fund with the position left open; see the comment")
+  void theFundCoversNoOpenPositionThatFellWhileTheAssessmentWaitedForALaterSide() throws Exception {
+    FakeAccounts accounts = new FakeAccounts(testKit, SETTINGS, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(BTC, 500_000, 1, 0));
+    marks.accept(new Mark(ETH, 600_000, 1, 0));
+    accounts.marks = marks;
+    // The registers answer that every side asked about still settles: a side settles only when told (SideSettled).
+    accounts.unfinished = sequences -> CompletableFuture.completedFuture(List.copyOf(sequences));
+    String trader = accounts.open("trader", 6_000 * USDT);
+    assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+        r -> new AccountEntity.SetMarginMode(ETH, io.clearinghouse.margin.MarginMode.ISOLATED, r)));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-1", 1, ETH, 1_000, 600_000, true, null, "elsewhere", r)));
+    accounts.tell(trader, new AccountEntity.SideSettled(1));
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-2", 2, BTC, -1_000, 500_000, true, null, "elsewhere", r)));
+    accounts.tell(trader, new AccountEntity.SideSettled(2));
+    assertEquals(2_945 * USDT, accounts.summary(trader).cash());
+    marks.accept(new Mark(ETH, 560_000, 2, 0));
+    accounts.tell(trader, new AccountEntity.StartLiquidation(2));
+    TestProbe<Object> probe = testKit.createTestProbe();
+    String id = probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      String started = accounts.summary(trader).liquidationId();
+      assertNotNull(started, "the liquidation starts");
+      return started;
+    });
+
+    long shortfalls = 0;
+    for (int step = 0; step < 5; step++) {
+      AccountEntity.ClosePlan plan = assertInstanceOf(AccountEntity.ClosePlan.class,
+          accounts.ask(trader, r -> new AccountEntity.PlanLiquidationClose(id, r)));
+      if (plan.signedLots() == 0) {
+        break;
+      }
+      String key = id + "/" + step;
+      long price = plan.isolated() ? plan.markTicks() : plan.bankruptcyTicks();
+      shortfalls += assertInstanceOf(AccountEntity.TransferApplied.class, accounts.ask(trader,
+          r -> new AccountEntity.ApplyLiquidationTransfer(key, id, LiquidationRole.LIQUIDATED, "provider",
+              plan.instrument(), plan.signedLots(), price, 0, AccountEntity.TransferMode.CLOSE_CLIPPED, r)))
+          .transfer().shortfall();
+    }
+    assertEquals(1_000 * USDT, shortfalls, "the isolated ETH long closed at 56,000 owes 1,000");
+    // After the last plan: the trader's reduce-only buy of 0.001 BTC, its seller slow.
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-3", 3, BTC, 1, 500_000, true, null, "elsewhere", r)));
+    AccountEntity.Reply reply = accounts.ask(trader, r -> new AccountEntity.AssessLiquidation(id, r));
+    if (waits(reply)) {
+      // While the assessment waits: BTC rises, then the buy settles.
+      marks.accept(new Mark(BTC, 540_000, 2, 0));
+      accounts.tell(trader, new AccountEntity.SideSettled(3));
+      reply = accounts.ask(trader, r -> new AccountEntity.AssessLiquidation(id, r));
+    }
+    AccountSummary assessed = assertInstanceOf(AccountEntity.Snapshot.class, reply).account();
+    long crossDeficit = Math.max(0, -assessed.equity());
+    long need = shortfalls + crossDeficit;
+    assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.CreditLiquidation(id + "/cover", id, need, 1_000 * USDT, r)));
+    assertInstanceOf(AccountEntity.StepApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.EndLiquidation(id, r)));
+    AccountSummary after = accounts.summary(trader);
+    assertFalse(crossDue(after), "the fund covered " + crossDeficit + " of negative equity (assessed: "
+        + describe(assessed) + ") and the liquidation ended with the trader still holding what no close touched: "
+        + describe(after) + ", equity " + after.equity());
   }
 }
