@@ -235,11 +235,12 @@ class Rev10iReviewTest {
 
   /**
    * The control for finding 1 (passes): a side applied at once after its register recorded it is
-   * waited for: the plan waits, sees the reversal, and the fund pays nothing for the 1 BTC buy.
+   * waited for: the plan waits, sees the reversal, and the fund pays nothing for the 1 BTC buy
+   * (settling-wait as shipped, 10 s).
    */
   @Test
   void aSideAppliedAtOnceIsWaitedForAndTheFundPaysNothingForItsReversal() throws Exception {
-    Setup s = withABtcBuySettling(SHORT_WAIT, Duration.ZERO, x -> { });
+    Setup s = withABtcBuySettling(SETTINGS, Duration.ZERO, x -> { });
     String id = liquidationOf(s);
     assertTrue(waits(s.accounts().ask(s.trader(), r -> new AccountEntity.PlanLiquidationClose(id, r))),
         "the buy was applied a moment ago: the plan waits");
@@ -488,5 +489,51 @@ class Rev10iReviewTest {
     assertFalse(crossDue(after), "the fund covered " + crossDeficit + " of negative equity (assessed: "
         + describe(assessed) + ") and the liquidation ended with the trader still holding what no close touched: "
         + describe(after) + ", equity " + after.equity());
+  }
+
+  /**
+   * Checked, holds (liveness of 3ff279e's "newest side"): the trader's own reduce-only fills during
+   * the liquidation, each settled at once, do not extend the wait; only sides still unconfirmed
+   * count. Settling-wait 2 s; the trader's buy of 1 BTC at 50,000 stays unconfirmed for good (its
+   * register never finishes it); the mark falls to 45,000 and the liquidation starts; every plan
+   * is preceded by a new reduce-only sell of 0.001 BTC, settled at once: the plan goes ahead about
+   * 2 s after the stuck buy, however many fills follow. (A stream of fills keeps a wait going only
+   * while one of them is in flight at each ask; the stream's hold-after-unconfirmed holds an
+   * account's trades once one is unconfirmed for confirm-timeout, 3 s.)
+   */
+  @Test
+  void reduceOnlyFillsThatSettleDoNotExtendTheWait() throws Exception {
+    FakeAccounts accounts = new FakeAccounts(testKit, SHORT_WAIT, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(BTC, 500_000, 1, 0));
+    accounts.marks = marks;
+    accounts.unfinished = sequences -> CompletableFuture.completedFuture(
+        sequences.contains(7L) ? List.of(7L) : List.of());
+    String trader = accounts.open("trader", START);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
+        r -> new AccountEntity.ApplyTrade("t-7", 7, BTC, 1_000, 500_000, true, null, "elsewhere", r)));
+    long applied = System.nanoTime();
+    marks.accept(new Mark(BTC, 450_000, 2, 0));
+    accounts.tell(trader, new AccountEntity.StartLiquidation(2));
+    TestProbe<Object> probe = testKit.createTestProbe();
+    String id = probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      String started = accounts.summary(trader).liquidationId();
+      assertNotNull(started, "the liquidation starts");
+      return started;
+    });
+    AtomicInteger fills = new AtomicInteger();
+    probe.awaitAssert(Duration.ofSeconds(8), Duration.ofMillis(200), () -> {
+      long seq = 100 + fills.incrementAndGet();
+      AccountEntity.Reply filled = accounts.ask(trader,
+          r -> new AccountEntity.ApplyTrade("t-" + seq, seq, BTC, -1, 450_000, false, null, "elsewhere", r));
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, filled, "a reduce-only sell is taken");
+      accounts.tell(trader, new AccountEntity.SideSettled(seq));
+      AccountEntity.Reply reply = accounts.ask(trader, r -> new AccountEntity.PlanLiquidationClose(id, r));
+      assertFalse(waits(reply), "still waiting after " + fills.get() + " settled fills");
+      return null;
+    });
+    long waited = (System.nanoTime() - applied) / 1_000_000;
+    assertTrue(waited < 5_000, "the plan went ahead " + waited + " ms after the stuck buy (settling-wait 2 s), "
+        + fills.get() + " settled fills later");
   }
 }
