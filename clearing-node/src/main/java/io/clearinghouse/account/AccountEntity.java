@@ -714,7 +714,8 @@ public final class AccountEntity
     this.passivate = passivate;
     this.risk = new RiskView(environment.instruments(), environment.marks(), settings.defaultLeverage());
     this.pending = new PendingSides(settings.askTimeout(), System::nanoTime);
-    this.settlingSides = environment.unfinished() == UnfinishedTrades.NONE ? null : new SettlingSides();
+    this.settlingSides = environment.unfinished() == UnfinishedTrades.NONE ? null
+        : new SettlingSides(environment.clock().millis());
     this.keyRetentionMillis = settings.idempotencyKeyRetention().toMillis();
   }
 
@@ -754,6 +755,9 @@ public final class AccountEntity
         timers.cancel(ResendBegin.INSTANCE);
       }
       environment.monitor().track(accountId, account.exposure(), context.getSelf());
+      if (settlingSides != null) {
+        settlingSides.observe(account, environment.clock().millis());
+      }
       askSidesLater();
       releaseExpiredLater(account);
       if (lateToSend(account)) {

@@ -2,8 +2,10 @@ package io.clearinghouse.account;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,6 +28,42 @@ import java.util.Set;
  */
 final class SettlingSides {
   private final Set<Long> finished = new HashSet<>();
+  /**
+   * When this incarnation first saw each side not known finished applied (its own clock, not the
+   * register's record time: a side applied late is waited for as long as one applied at once,
+   * and a register's clock ahead holds nothing; review rev10i, findings 1 and 2).
+   */
+  private final Map<Long, Long> seenAt = new HashMap<>();
+  /** When this incarnation started: the applied time of a side it recovered or never saw applied. */
+  private final long since;
+
+  SettlingSides(long since) {
+    this.since = since;
+  }
+
+  /**
+   * Notes, at {@code now}, the sides the account applied since the last call: walks its
+   * remembered trades from the newest back to the first one already seen or finished (sides are
+   * remembered in the order they were applied; reversed ones are skipped).
+   */
+  void observe(Account account, long now) {
+    List<TradeRef> trades = account.recentTrades();
+    for (int i = trades.size() - 1; i >= 0; i--) {
+      TradeRef ref = trades.get(i);
+      if (ref.reversed() || ref.instrument() == null) {
+        continue;
+      }
+      if (seenAt.containsKey(ref.sequence()) || finished.contains(ref.sequence())) {
+        return;
+      }
+      seenAt.put(ref.sequence(), now);
+    }
+  }
+
+  /** When this incarnation saw {@code sequence} applied (its start for a side recovered). */
+  long appliedAt(long sequence) {
+    return seenAt.getOrDefault(sequence, since);
+  }
 
   /**
    * The sequences, oldest first, of the sides this account applied and has not reversed
@@ -48,6 +86,7 @@ final class SettlingSides {
       }
     }
     finished.retainAll(remembered);
+    seenAt.keySet().retainAll(new HashSet<>(open));
     open.sort(Long::compare);
     return open;
   }

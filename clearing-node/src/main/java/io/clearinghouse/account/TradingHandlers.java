@@ -123,8 +123,8 @@ final class TradingHandlers {
 
   /**
    * When the newest side of the account in {@code instrument} (null: of every instrument) its
-   * register may still reverse was applied (its cut time; 0 for a side from before that was kept;
-   * a side whose reference was forgotten counts for every instrument), or -1 when none may.
+   * register may still reverse was applied, by this account's clock ({@link SettlingSides#appliedAt}),
+   * or -1 when none may.
    */
   long latestSettling(Account account, String instrument) {
     if (settlingSides == null) {
@@ -137,7 +137,7 @@ final class TradingHandlers {
           && !instrument.equals(ref.get().instrument())) {
         continue;
       }
-      latest = Math.max(latest, ref.map(TradeRef::cutMillis).orElse(0L));
+      latest = Math.max(latest, settlingSides.appliedAt(sequence));
     }
     return latest;
   }

@@ -68,6 +68,9 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
   /** Which buyer sides still settle, as the accounts ask before a withdrawal (never asked by default). */
   volatile io.clearinghouse.account.UnfinishedTrades unfinished = io.clearinghouse.account.UnfinishedTrades.NONE;
 
+  /** The accounts' clock (set before the first account is asked). */
+  java.time.Clock clock = java.time.Clock.systemUTC();
+
   FakeAccounts(ActorTestKit testKit, AccountSettings settings, Instruments instruments) {
     this.testKit = testKit;
     this.settings = settings;
@@ -77,7 +80,7 @@ final class FakeAccounts implements TradeRegister.AccountAsker {
   ActorRef<AccountEntity.Command> ref(String id) {
     return refs.computeIfAbsent(id, k -> testKit.spawn(AccountEntity.create(k, new AccountEntity.Environment(
         settings, instruments, marks, io.clearinghouse.account.RiskRegistry.NONE,
-        java.time.Clock.systemUTC(), AccountEntity.LiquidationStarter.NONE, io.clearinghouse.account.FeeCollector.NONE,
+        clock, AccountEntity.LiquidationStarter.NONE, io.clearinghouse.account.FeeCollector.NONE,
         instrument -> 0L, unfinished))));
   }
 

@@ -124,12 +124,8 @@ class Rev10gReviewTest {
 
   /** The next plan; {@code meanwhile} happens while a plan waits (once: it ends the side's settling). */
   private static AccountEntity.ClosePlan plan(Setup s, String id, Runnable meanwhile) {
-    AccountEntity.Reply reply = s.accounts().ask(s.trader(), r -> new AccountEntity.PlanLiquidationClose(id, r));
-    if (waits(reply) && !s.network().sellerGate.isDone()) {
-      meanwhile.run();
-      reply = s.accounts().ask(s.trader(), r -> new AccountEntity.PlanLiquidationClose(id, r));
-    }
-    return assertInstanceOf(AccountEntity.ClosePlan.class, reply);
+    return assertInstanceOf(AccountEntity.ClosePlan.class, askAsTheSaga(s, meanwhile,
+        r -> new AccountEntity.PlanLiquidationClose(id, r)));
   }
 
   /** The assessment, as the saga gets it: one that waits (TRADE_SETTLING) sees the account after the reversal. */
@@ -139,12 +135,31 @@ class Rev10gReviewTest {
 
   /** The assessment; {@code meanwhile} happens while it waits (once: it ends the side's settling). */
   private static AccountSummary assess(Setup s, String id, Runnable meanwhile) {
-    AccountEntity.Reply reply = s.accounts().ask(s.trader(), r -> new AccountEntity.AssessLiquidation(id, r));
-    if (waits(reply) && !s.network().sellerGate.isDone()) {
-      meanwhile.run();
-      reply = s.accounts().ask(s.trader(), r -> new AccountEntity.AssessLiquidation(id, r));
+    return assertInstanceOf(AccountEntity.Snapshot.class, askAsTheSaga(s, meanwhile,
+        r -> new AccountEntity.AssessLiquidation(id, r))).account();
+  }
+
+  /**
+   * A step as the saga asks it: refused TRADE_SETTLING, {@code meanwhile} happens (once: it ends
+   * the side's settling), and the step is asked again until it is answered (the register answers
+   * its waiters before the account hears SideSettled: the saga's next ask may still be refused).
+   */
+  private static AccountEntity.Reply askAsTheSaga(Setup s, Runnable meanwhile,
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<AccountEntity.Reply>, AccountEntity.Command>
+          step) {
+    AccountEntity.Reply reply = s.accounts().ask(s.trader(), step);
+    if (!waits(reply)) {
+      return reply;
     }
-    return assertInstanceOf(AccountEntity.Snapshot.class, reply).account();
+    if (!s.network().sellerGate.isDone()) {
+      meanwhile.run();
+    }
+    TestProbe<Object> retries = testKit.createTestProbe();
+    return retries.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      AccountEntity.Reply again = s.accounts().ask(s.trader(), step);
+      assertFalse(waits(again), "still settling: " + again);
+      return again;
+    });
   }
 
   /** Whether the account holds a cross position with its cross equity at or below their maintenance margin. */
@@ -517,11 +532,31 @@ class Rev10gReviewTest {
       }
       return all;
     });
+    // The accounts' clock runs 11 s behind while the old side is applied (the account times a
+    // side's wait from when it applied it), then on time.
+    java.util.concurrent.atomic.AtomicLong behind = new java.util.concurrent.atomic.AtomicLong(11_000);
+    accounts.clock = new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.now().minusMillis(behind.get());
+      }
+    };
     String trader = accounts.open("trader", start);
     String seller = accounts.open("seller", 100_000 * USDT);
     long cut = System.currentTimeMillis() - 11_000;
     assertInstanceOf(AccountEntity.TradeSideApplied.class, accounts.ask(trader,
         r -> new AccountEntity.ApplyTrade("t-5", 5, BTC, 1, 500_000, false, null, "elsewhere", r, cut)));
+    behind.set(0);
     GatedSeller network = new GatedSeller(accounts, seller);
     TestProbe<TradeRegister.Reply> probe = testKit.createTestProbe();
     Setup s = new Setup(accounts, marks, trader, network, probe);

@@ -279,8 +279,6 @@ class Rev10iReviewTest {
    * bounds finding 2.
    */
   @Test
-  @Disabled("finding 1 (rev10i): the settling wait is timed from the register's record time, so a side applied late"
-      + " (a seller check that timed out) is not waited for and the fund pays for its reversal; see the comment")
   void aSideAppliedLateIsWaitedForAsLongAsOneAppliedAtOnce() throws Exception {
     Setup s = withABtcBuySettling(SHORT_WAIT, Duration.ofMillis(2_500), x -> { });
     String id = liquidationOf(s);
@@ -315,8 +313,6 @@ class Rev10iReviewTest {
    * (min(cutMillis, now)) for the wait.
    */
   @Test
-  @Disabled("finding 2 (rev10i): a cut time ahead of the account's clock holds the liquidation for the skew plus"
-      + " settling-wait, however long; see the comment")
   void aCutAheadOfTheAccountsClockDoesNotHoldTheLiquidationPastTheWait() throws Exception {
     FakeAccounts accounts = new FakeAccounts(testKit, SHORT_WAIT, INSTRUMENTS);
     MarkPrices marks = MarkPrices.local();
