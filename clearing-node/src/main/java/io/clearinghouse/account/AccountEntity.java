@@ -689,8 +689,6 @@ public final class AccountEntity
   /** Live subscribers of this account's state; in memory only, they re-subscribe after a move. */
   private final Set<ActorRef<Reply>> subscribers = new HashSet<>();
   private static final java.time.Duration RESEND_BEGIN_EVERY = java.time.Duration.ofSeconds(5);
-  /** How long after a change the registers are asked about sides no SideSettled confirmed. */
-  static final java.time.Duration ASK_SIDES_AFTER = java.time.Duration.ofSeconds(5);
   private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
   /** The liquidation this incarnation handed to its saga (after recovery: again, which is harmless). */
   private String beganLiquidation = "";
@@ -1156,10 +1154,10 @@ public final class AccountEntity
   }
 
   /** Asks the registers which of {@code sequences} still settle; the answer comes back with the withdrawal. */
-  /** Asks the registers about the unconfirmed sides {@link #ASK_SIDES_AFTER} from now, unless already due. */
+  /** Asks the registers about the unconfirmed sides {@code ask-sides-after} from now, unless already due. */
   private void askSidesLater() {
     if (settlingSides != null && !timers.isTimerActive(AskSides.INSTANCE)) {
-      timers.startSingleTimer(AskSides.INSTANCE, ASK_SIDES_AFTER);
+      timers.startSingleTimer(AskSides.INSTANCE, settings.askSidesAfter());
     }
   }
 

@@ -27,13 +27,25 @@ import java.time.Duration;
  *     register to settle or reverse it (review rev10e/rev10f): a close, a deficit cover or a debt
  *     judged on a side that is then reversed hands the trader back a loss the fund paid, while a
  *     wait without end (a counterparty's account away) lets the loss grow past the margin
+ * @param askSidesAfter how long after a change an account asks the trade registers about the sides
+ *     no SideSettled confirmed (a lost SideSettled otherwise holds a settled trade's profit back,
+ *     and a liquidation's plan, until a withdrawal or a restart asks)
  */
 public record AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
     Duration askTimeout,
     int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage,
-    Duration settlingWait) {
+    Duration settlingWait, Duration askSidesAfter) {
   /** The shipped {@code clearinghouse.account.settling-wait}. */
   public static final Duration DEFAULT_SETTLING_WAIT = Duration.ofSeconds(10);
+  /** The shipped {@code clearinghouse.account.ask-sides-after}. */
+  public static final Duration DEFAULT_ASK_SIDES_AFTER = Duration.ofSeconds(5);
+
+  public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
+      Duration askTimeout, int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage,
+      Duration settlingWait) {
+    this(asset, snapshotEvery, idempotencyKeyRetention, maxRetainedKeys, askTimeout, retainedTrades, defaultLeverage,
+        checkUnreservedFills, beginnerLeverage, settlingWait, DEFAULT_ASK_SIDES_AFTER);
+  }
 
   public AccountSettings(Asset asset, int snapshotEvery, Duration idempotencyKeyRetention, int maxRetainedKeys,
       Duration askTimeout, int retainedTrades, int defaultLeverage, boolean checkUnreservedFills, int beginnerLeverage) {
@@ -79,6 +91,10 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     if (settlingWait == null || settlingWait.isNegative()) {
       throw new IllegalArgumentException("clearinghouse.account.settling-wait must be 0s or more, was " + settlingWait);
     }
+    if (askSidesAfter == null || askSidesAfter.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("clearinghouse.account.ask-sides-after must be at least 1ms, was "
+          + askSidesAfter);
+    }
   }
 
   public static AccountSettings fromConfig(Config config, Asset asset) {
@@ -86,6 +102,7 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     return new AccountSettings(asset, c.getInt("snapshot-every"), c.getDuration("idempotency-key-retention"),
         c.getInt("max-retained-keys"),
         c.getDuration("ask-timeout"), c.getInt("retained-trades"), c.getInt("default-leverage"),
-        c.getBoolean("check-unreserved-fills"), c.getInt("beginner-leverage"), c.getDuration("settling-wait"));
+        c.getBoolean("check-unreserved-fills"), c.getInt("beginner-leverage"), c.getDuration("settling-wait"),
+        c.getDuration("ask-sides-after"));
   }
 }

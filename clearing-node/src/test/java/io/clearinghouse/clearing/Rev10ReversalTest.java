@@ -30,9 +30,10 @@ import org.junit.jupiter.api.Test;
 class Rev10ReversalTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
+  /** The accounts ask the registers about unconfirmed sides 200 ms after a change (5 s shipped). */
   private static final AccountSettings SETTINGS =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
-          Duration.ofSeconds(3), 5, 20);
+          Duration.ofSeconds(3), 5, 20, true, 0, AccountSettings.DEFAULT_SETTLING_WAIT, Duration.ofMillis(200));
   private static final String PERP = "BTCUSDT-PERP";
   private static final long USDT = 1_000_000L;
   private static final AtomicInteger ids = new AtomicInteger();

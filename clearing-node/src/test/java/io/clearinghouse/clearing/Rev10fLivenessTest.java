@@ -35,9 +35,13 @@ import org.junit.jupiter.api.Test;
 class Rev10fLivenessTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
   private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.load(), 6);
+  /**
+   * The accounts ask the registers about unconfirmed sides 2 s after a change (5 s shipped): long
+   * enough that a setup (about 1 s on a cold JVM) plans before the first ask.
+   */
   private static final AccountSettings SETTINGS =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
-          Duration.ofSeconds(3), 5, 20);
+          Duration.ofSeconds(3), 5, 20, true, 0, AccountSettings.DEFAULT_SETTLING_WAIT, Duration.ofSeconds(2));
   /** As SETTINGS, with a liquidation waiting at most 2 s for a side to settle (10 s shipped). */
   private static final AccountSettings SHORT_WAIT =
       new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
@@ -134,9 +138,10 @@ class Rev10fLivenessTest {
 
   /**
    * A lost SideSettled (the register settled the trade; its word to the buyer never arrived): the
-   * plan waits for the account's own re-ask of the registers (AskSides, 5 s after its last change),
-   * then goes on. Measured: about 5 s (the saga, retrying at 1, 2, 4 s..., plans at its next retry
-   * after that: about 7 s after the first refusal).
+   * plan waits for the account's own re-ask of the registers (AskSides, ask-sides-after after its
+   * last change: 5 s shipped, 2 s here), then goes on. Measured with 5 s: about 5 s (the saga,
+   * retrying at 1, 2, 4 s..., plans at its next retry after that: about 7 s after the first
+   * refusal).
    */
   @Test
   void aLostSideSettledHoldsThePlanOnlyUntilTheAccountAsksAgain() throws Exception {
@@ -196,5 +201,19 @@ class Rev10fLivenessTest {
         () -> AccountSettings.fromConfig(ConfigFactory.parseString("clearinghouse.account.settling-wait = -1s")
             .withFallback(ConfigFactory.load()), usdt));
     assertTrue(e.getMessage().contains("clearinghouse.account.settling-wait"), e.getMessage());
+  }
+
+  @Test
+  void theAskSidesIntervalIsReadAndCheckedAtStart() {
+    var usdt = new io.clearinghouse.money.Asset("USDT", 6);
+    assertEquals(AccountSettings.DEFAULT_ASK_SIDES_AFTER,
+        AccountSettings.fromConfig(ConfigFactory.load(), usdt).askSidesAfter());
+    assertEquals(Duration.ofSeconds(5), AccountSettings.DEFAULT_ASK_SIDES_AFTER);
+    for (String bad : new String[] {"0s", "-1s"}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AccountSettings.fromConfig(ConfigFactory.parseString("clearinghouse.account.ask-sides-after = " + bad)
+              .withFallback(ConfigFactory.load()), usdt));
+      assertTrue(e.getMessage().contains("clearinghouse.account.ask-sides-after"), e.getMessage());
+    }
   }
 }

@@ -80,6 +80,18 @@ class MarginMonitorTest {
     return probe;
   }
 
+  /**
+   * None of {@code probes} is told anything within QUIET: the first is watched for QUIET, and by
+   * then the others have been as long (each is checked once, at the end, for what came meanwhile).
+   */
+  @SafeVarargs
+  private static void quiet(TestProbe<AccountEntity.Command>... probes) {
+    probes[0].expectNoMessage(QUIET);
+    for (int i = 1; i < probes.length; i++) {
+      probes[i].expectNoMessage(Duration.ZERO);
+    }
+  }
+
   /** Waits until the monitor has handled every report sent so far. */
   private void settle() {
     TestProbe<Integer> count = testKit.createTestProbe();
@@ -153,14 +165,11 @@ class MarginMonitorTest {
     // 49,000: thin has equity 1,000 - 1,000 = 0 <= MM 0.4% * 49,000 = 196.
     long first = mark(490_000);
     thin.expectMessage(new AccountEntity.StartLiquidation(first));
-    medium.expectNoMessage(QUIET);
-    thick.expectNoMessage(QUIET);
-    shortThin.expectNoMessage(QUIET);
+    quiet(medium, thick, shortThin);
     // 45,100: medium has 5,000 - 4,900 = 100 <= MM 180.4; thin is not told twice.
     long second = mark(451_000);
     medium.expectMessage(new AccountEntity.StartLiquidation(second));
-    thin.expectNoMessage(QUIET);
-    thick.expectNoMessage(QUIET);
+    quiet(thin, thick);
     // 50,800: the short has 1,000 - 800 = 200 equity, MM tier 2: 0.5% * 50,800 - 50 = 204.
     long third = mark(508_000);
     shortThin.expectMessage(new AccountEntity.StartLiquidation(third));
@@ -209,8 +218,7 @@ class MarginMonitorTest {
     var gone = account("gone", 1_000, 1_000, MarginMode.CROSS, 0);
     registry.untrack("gone", gone.getRef());
     mark(400_000);
-    liquidating.expectNoMessage(QUIET);
-    gone.expectNoMessage(QUIET);
+    quiet(liquidating, gone);
   }
 
   @Test
