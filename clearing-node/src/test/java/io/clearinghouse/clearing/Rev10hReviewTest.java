@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -170,8 +169,6 @@ class Rev10hReviewTest {
    * register decides together (or simply only when one side in the instrument is settling).
    */
   @Test
-  @Disabled("finding 1 (rev10h): a same-instrument isolated fill the all-reversed view only reduces is"
-      + " funded by another instrument's settling close; that side alone reversed leaves cash at -1,818")
   void anIsolatedFillIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
     Setup s = twoSettlingCloses();
     AccountEntity.Reply reply = s.side(5, ETH, 1_000, 620_000);
@@ -192,7 +189,6 @@ class Rev10hReviewTest {
    * 3,887 of free cash), filled, and t-4's reversal alone leaves the same -1,818.
    */
   @Test
-  @Disabled("finding 1 (rev10h): the same hole through a reservation; suggested fix in the fill test's comment")
   void anIsolatedReservationIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
     Setup s = twoSettlingCloses();
     AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
@@ -286,8 +282,6 @@ class Rev10hReviewTest {
    * reversed.holding), not only when it opens in the account.
    */
   @Test
-  @Disabled("finding 2 (rev10h, low, pre-existing note (a)): a close judged only in the account opens a short in"
-      + " the reversed view; the reversal leaves it with 501.25 of the 3,000 its allocation says")
   void aFillThatOnlyReducesInTheAccountIsFundedWhereTheReversalOpensIt() {
     Setup s = setup(3_030 * USDT, ETH);
     s.settling().add(1L);
@@ -329,8 +323,6 @@ class Rev10hReviewTest {
    * account); ReservationHandlers.reserve and the isolated margin move should judge that view too.
    */
   @Test
-  @Disabled("finding 3 (rev10h): a held (promised) side is reversed in the promised view's reversed view;"
-      + " settling side reversed + held side applied is never judged; cash -595.50")
   void aHeldSideAndASettlingSideAreJudgedTogether() {
     Setup s = setup(4_000 * USDT, ETH, SOL, BTC);
     s.applied(1, ETH, -1_000, 600_000);
@@ -376,8 +368,6 @@ class Rev10hReviewTest {
    * opening side while the oldest unconfirmed side is about to be evicted from recentTrades.
    */
   @Test
-  @Disabled("finding 4 (rev10h): a settling side pushed out of recentTrades is no longer bounded; its reversal"
-      + " restores the isolated short with 687.32 of its 3,000")
   void aSettlingSideTheAccountForgotIsStillBounded() {
     AccountSettings fewTrades = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100,
         Duration.ofDays(8), 1000, Duration.ofSeconds(3), 5, 20);
@@ -428,8 +418,6 @@ class Rev10hReviewTest {
    * others are reversed.
    */
   @Test
-  @Disabled("finding 5 (rev10h): a settling side's loss, given back in the all-reversed view, funds what another"
-      + " settling side's freed margin funded; the latter alone reversed leaves cash at -1,032")
   void aSettlingLossGivenBackInTheReversedViewDoesNotFundAnIsolatedFill() {
     Setup s = setup(8_686 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
@@ -460,7 +448,6 @@ class Rev10hReviewTest {
    * isolated SOL short. Suggested fix as for the fill (the view in which the losing sides stand).
    */
   @Test
-  @Disabled("finding 5 (rev10h): the same hole for a withdrawal; the money leaves, cash -1,032 after t-4's reversal")
   void aSettlingLossGivenBackInTheReversedViewIsNotWithdrawn() {
     Setup s = setup(8_686 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
