@@ -21,8 +21,12 @@ import java.util.Set;
  * not withdrawn, not moved into an isolated position's margin, not used to fund a fill or an order,
  * and its instrument's margin mode is not changed.
  *
+ * A side the account forgets while it is unconfirmed (its retention of recent trades) is still
+ * counted, from the reference kept by {@link #track}.
+ *
  * <p>In memory only, on purpose: an account that restarts remembers nothing and asks again, which
- * can only hold back more. Owned by one account entity and used only from its command handlers.
+ * can only hold back more (but a side it had already forgotten before the restart is no longer
+ * known as settling: see {@link #track}). Owned by one account entity and used only from its command handlers.
  */
 final class SettlingSides {
   private final Set<Long> finished = new HashSet<>();

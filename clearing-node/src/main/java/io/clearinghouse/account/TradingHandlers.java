@@ -172,7 +172,7 @@ final class TradingHandlers {
     }
     long earliest = -1;
     for (long sequence : settlingSides.unconfirmed(account)) {
-      Optional<TradeRef> ref = account.trade(sequence);
+      Optional<TradeRef> ref = account.trade(sequence).or(() -> settlingSides.forgottenRef(sequence));
       if (instrument != null && ref.isPresent() && ref.get().instrument() != null
           && !instrument.equals(ref.get().instrument())) {
         continue;
@@ -465,12 +465,13 @@ final class TradingHandlers {
         cmd.priceTicks(), fee, change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released,
         cmd.counterparty(), cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
         funding == null ? 0 : funding.intervalMillis());
-    if (!forced && before.mode() == MarginMode.ISOLATED && settling(account, cmd.instrument())) {
-      // A side still settling in this instrument, reversed after the fill, is the opposite fill at
-      // its own price against the holding the fill left: where that reopens the position it must
-      // find its margin in cash, not only in the view where the reversal comes first (review
-      // rev10h, finding 2: a close of a position whose opening side settles). Judged in the worst
-      // mixes of the other sides reversed too.
+    if (!forced && !opens && before.mode() == MarginMode.ISOLATED && settling(account, cmd.instrument())) {
+      // A close or reduction while a side in this instrument still settles: that side, reversed
+      // after the fill, is the opposite fill at its own price against the holding the fill left;
+      // where that reopens the position (the side opened it) it must find the margin its
+      // allocation says in cash (review rev10h, finding 2), judged in the worst mixes of the other
+      // sides reversed too. (The view where the reversal comes first has the same equity but holds
+      // the realized loss in cash; a fill that opens in the account is judged there only.)
       Map<Long, String> settling = new HashMap<>(settlingSequences(account));
       settling.remove(cmd.sequence());
       SettlingViews.of(account.apply(cleared), settling, cmd.instrument(), List.of(Account::cash),

@@ -119,7 +119,8 @@ final class TransferHandlers {
         // Each reversal on its own terms too: what one realized is never netted against another's
         // give-back, and every mix of them reversed and settled is judged by its worst (a settling
         // loss given back in the all-reversed view funds nothing: review rev10h, finding 5).
-        List<ToLongFunction<Account>> measures = List.of(view -> risk.evaluate(view).withdrawable());
+        // Worst views by cash and by available margin: withdrawable is the lower of the two, floored at 0.
+        List<ToLongFunction<Account>> measures = List.of(Account::cash, view -> risk.evaluate(view).available());
         List<Account> views = new java.util.ArrayList<>(settling.views().of(account, null, measures));
         if (held != account) {
           views.addAll(settling.views().of(held, null, measures));
