@@ -20,8 +20,9 @@ import java.util.function.ToLongFunction;
  *
  * <p>The sides are grouped by instrument: sides in different instruments move independent
  * holdings, so their effects add up; sides in one instrument interact through the holding and are
- * taken together (all reversed or none: a conservative simplification, see the report of rev10h).
- * For each measure (free cash, available margin, withdrawable) the worst view reverses exactly the
+ * taken together (all reversed or none: a simplification; a mix within one instrument, some of its
+ * sides reversed and others settled, is not judged on its own).
+ * For each measure (free cash, cash, available margin) the worst view reverses exactly the
  * groups whose reversal alone lowers that measure. The group of the instrument a fill or order is
  * in is tried both reversed and kept, since the fill is judged against each view's own holding
  * there. The view with every side reversed is one of the views too.
