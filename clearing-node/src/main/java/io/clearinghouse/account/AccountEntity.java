@@ -903,7 +903,7 @@ public final class AccountEntity
         environment.marks(), environment.clock(), AccountEntity.this::changed, () -> lastSequenceNumber(context),
         accountId, AccountEntity.this::notice);
     private final TransferHandlers transfers = new TransferHandlers(Effect(), risk, settings, environment.clock(),
-        pending, new TransferHandlers.Settling(settlingSides, AccountEntity.this::askSettling, trading::asIfReversed),
+        pending, new TransferHandlers.Settling(settlingSides, AccountEntity.this::askSettling, trading::settlingViews),
         AccountEntity.this::changed);
     private final FundingHandlers funding = new FundingHandlers(Effect(), environment.instruments(),
         environment.clock(), AccountEntity.this::changed, AccountEntity.this::notice, () -> lastSequenceNumber(context));

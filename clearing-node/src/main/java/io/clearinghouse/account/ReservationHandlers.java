@@ -98,9 +98,10 @@ final class ReservationHandlers {
     boolean isolated = holding.mode() == MarginMode.ISOLATED;
     OrderRules.Cost cost;
     long freeCash;
-    // What the order would need were the sides still settling reversed (0: none, or it only reduces there).
+    // What the order would need in the view of the sides still settling reversed that funds it the
+    // least (0: none settles, or it only reduces in every view), and what that view has.
     long reversedNeeded = 0;
-    long reversedFreeCash = Long.MAX_VALUE;
+    long reversedFundable = Long.MAX_VALUE;
     try {
       int leverage = risk.chosenLeverage(account, holding);
       cost = OrderRules.cost(instrument, holding.lots(), pendingLots(account, cmd), cmd.signedLots(), cmd.priceTicks(),
@@ -109,16 +110,29 @@ final class ReservationHandlers {
       freeCash = Math.subtractExact(Math.min(Math.subtractExact(account.cash(), account.reserved()),
           Math.subtractExact(promised.cash(), promised.reserved())), trading.settlingProfit(account, PendingSides.NONE));
       // Nor what such a side gave back to cash (an isolated close's margin): its reversal takes it.
-      // So the order must also be funded in the reversed view, priced against that view's own
-      // position (the checked sides kept): in the instrument of a settling close it first closes the
-      // position the reversal restores (review rev10f, finding 4), as the fill is judged.
-      if (reversed != account && isolated) {
-        long reversedLots = Math.addExact(holding.lots(), Math.subtractExact(
-            reversed.holding(cmd.instrument()).lots(), account.holding(cmd.instrument()).lots()));
-        OrderRules.Cost reversedCost = OrderRules.cost(instrument, reversedLots, pendingLots(reversed, cmd),
-            cmd.signedLots(), cmd.priceTicks(), reference, leverage);
-        reversedNeeded = reversedCost.reducing() ? 0 : reversedCost.amount();
-        reversedFreeCash = Math.subtractExact(reversed.cash(), reversed.reserved());
+      // So the order must also be funded in each view of the sides still settling reversed (all of
+      // them, and the worst mix of reversed and settled: review rev10h, findings 1 and 5), with and
+      // without the checked sides, priced against that view's own position: in the instrument of a
+      // settling close it first closes the position the reversal restores (review rev10f, finding
+      // 4), as the fill is judged; an order that reduces in the account may open in a view (rev10h,
+      // finding 2).
+      if (isolated) {
+        List<Account> views = new ArrayList<>(trading.settlingViews(account, cmd.instrument(),
+            trading.fundingMeasures()));
+        if (promised != account) {
+          views.addAll(trading.settlingViews(promised, cmd.instrument(), trading.fundingMeasures()));
+        }
+        for (Account view : views) {
+          OrderRules.Cost viewCost = OrderRules.cost(instrument, view.holding(cmd.instrument()).lots(),
+              pendingLots(view, cmd), cmd.signedLots(), cmd.priceTicks(), reference, leverage);
+          long needed = viewCost.reducing() ? 0 : viewCost.amount();
+          long fundable = Math.min(risk.evaluate(view).available(), Math.subtractExact(view.cash(), view.reserved()));
+          if (Math.subtractExact(needed, fundable) > Math.subtractExact(reversedNeeded, reversedFundable)
+              || reversedFundable == Long.MAX_VALUE) {
+            reversedNeeded = needed;
+            reversedFundable = fundable;
+          }
+        }
       }
     } catch (ArithmeticException e) {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "order " + cmd.orderId() + " is too large");
@@ -147,10 +161,9 @@ final class ReservationHandlers {
     OrderRules.Verdict verdict = OrderRules.check(instrument, cost, cmd.priceTicks(), mark,
         instruments.priceBandPpm(cmd.instrument()), isolated, isolated ? unreversedAvailable : available, freeCash,
         closingLoss, cushion);
-    long reversedFundable = Math.min(reversedAvailable, reversedFreeCash);
-    if (verdict == OrderRules.Verdict.ACCEPTED && !cost.reducing() && reversedNeeded > reversedFundable) {
+    if (verdict == OrderRules.Verdict.ACCEPTED && reversedNeeded > reversedFundable) {
       return reject(cmd.replyTo(), Rejection.INSUFFICIENT_MARGIN, "order " + cmd.orderId() + " would need "
-          + money(reversedNeeded) + " of margin, open loss and fee were the trades still settling reversed, but only "
+          + money(reversedNeeded) + " of margin, open loss and fee were some of the trades still settling reversed, but only "
           + money(Math.max(0, reversedFundable)) + " would then be available in cash for an isolated position");
     }
     return switch (verdict) {

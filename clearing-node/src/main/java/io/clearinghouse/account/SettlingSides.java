@@ -23,8 +23,12 @@ import java.util.Set;
  * not withdrawn, not moved into an isolated position's margin, not used to fund a fill or an order,
  * and its instrument's margin mode is not changed.
  *
+ * A side the account forgets while it is unconfirmed (its retention of recent trades) is still
+ * counted, from the reference kept by {@link #track}.
+ *
  * <p>In memory only, on purpose: an account that restarts remembers nothing and asks again, which
- * can only hold back more. Owned by one account entity and used only from its command handlers.
+ * can only hold back more (but a side it had already forgotten before the restart is no longer
+ * known as settling: see {@link #track}). Owned by one account entity and used only from its command handlers.
  */
 final class SettlingSides {
   private final Set<Long> finished = new HashSet<>();
@@ -64,31 +68,75 @@ final class SettlingSides {
   long appliedAt(long sequence) {
     return seenAt.getOrDefault(sequence, since);
   }
+  /** The references of unconfirmed sides seen in the account, kept while they are unconfirmed (see {@link #track}). */
+  private final java.util.Map<Long, TradeRef> forgotten = new java.util.HashMap<>();
 
   /**
    * The sequences, oldest first, of the sides this account applied and has not reversed
-   * whose trades are not known to be finished. Forgets what it knew of sides the account no
-   * longer remembers.
+   * whose trades are not known to be finished, those it no longer remembers included (see
+   * {@link #track}). Forgets what it knew of sides the account no longer remembers.
    */
   List<Long> unconfirmed(Account account) {
     List<Long> open = new ArrayList<>();
+    for (TradeRef ref : open(account)) {
+      open.add(ref.sequence());
+    }
+    open.sort(Long::compare);
+    seenAt.keySet().retainAll(new HashSet<>(open));
+    return open;
+  }
+
+  /**
+   * The references of {@link #unconfirmed}: the account's remembered sides first, then the ones
+   * it forgot that are still tracked.
+   */
+  List<TradeRef> open(Account account) {
+    List<TradeRef> open = new ArrayList<>();
     Set<Long> remembered = new HashSet<>();
     for (TradeRef ref : account.recentTrades()) {
+      remembered.add(ref.sequence());
       // Refs recovered from snapshots older than the instrument field cannot be reversed exactly
       // any more: the register reads the journal for those, and they are months old.
-      if (ref.reversed() || ref.instrument() == null) {
+      if (ref.reversed() || ref.instrument() == null || finished.contains(ref.sequence())) {
         continue;
       }
-      if (finished.contains(ref.sequence())) {
+      open.add(ref);
+    }
+    for (TradeRef ref : forgotten.values()) {
+      if (!remembered.contains(ref.sequence()) && account.tooOldToVerify(ref.sequence())
+          && !finished.contains(ref.sequence())) {
+        open.add(ref);
         remembered.add(ref.sequence());
-      } else {
-        open.add(ref.sequence());
       }
     }
     finished.retainAll(remembered);
-    seenAt.keySet().retainAll(new HashSet<>(open));
-    open.sort(Long::compare);
     return open;
+  }
+
+  /**
+   * Remembers the references of the account's unconfirmed sides, so that one the account forgets
+   * (more than its retained trades newer sides applied since: Account's retention of recent
+   * trades) is still bounded and still reversible in the views (review rev10h, finding 4). Called
+   * with the account itself, never with a view, before every side it applies. In memory only:
+   * after a restart a side already forgotten is not known here (see the class comment).
+   */
+  void track(Account account) {
+    Set<Long> open = new HashSet<>();
+    for (TradeRef ref : account.recentTrades()) {
+      if (!ref.reversed() && ref.instrument() != null && !finished.contains(ref.sequence())) {
+        forgotten.put(ref.sequence(), ref);
+        open.add(ref.sequence());
+      } else {
+        forgotten.remove(ref.sequence());
+      }
+    }
+    forgotten.keySet().removeIf(sequence -> finished.contains(sequence)
+        || (!open.contains(sequence) && !account.tooOldToVerify(sequence)));
+  }
+
+  /** A forgotten unconfirmed side's reference, when tracked. */
+  java.util.Optional<TradeRef> forgottenRef(long sequence) {
+    return java.util.Optional.ofNullable(forgotten.get(sequence));
   }
 
   /**
@@ -97,9 +145,8 @@ final class SettlingSides {
    */
   long settlingProfit(Account account, long except) {
     long profit = 0;
-    for (TradeRef ref : account.recentTrades()) {
-      if (!ref.reversed() && ref.instrument() != null && ref.sequence() != except
-          && ref.realizedPnl() > 0 && !finished.contains(ref.sequence())) {
+    for (TradeRef ref : open(account)) {
+      if (ref.sequence() != except && ref.realizedPnl() > 0) {
         profit = Math.addExact(profit, ref.realizedPnl());
       }
     }
@@ -109,6 +156,12 @@ final class SettlingSides {
   /** The register settled the trade of {@code sequence}: this account's side of it stands. */
   void settled(long sequence) {
     finished.add(sequence);
+    forgotten.remove(sequence);
+  }
+
+  /** The side of {@code sequence} was reversed: nothing of it is left to reverse. */
+  void reversed(long sequence) {
+    forgotten.remove(sequence);
   }
 
   /** The registers answered: of {@code asked}, every sequence not in {@code unfinished} is finished. */
@@ -117,6 +170,7 @@ final class SettlingSides {
     for (Long sequence : asked) {
       if (!still.contains(sequence)) {
         finished.add(sequence);
+        forgotten.remove(sequence);
       }
     }
   }

@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -114,11 +115,43 @@ final class TradingHandlers {
    * the fund would carry it. Throws ArithmeticException when a reversal would not fit a long.
    */
   Account settlingReversed(Account account) {
+    Map<Long, String> settling = settlingSequences(account);
+    return settling.isEmpty() ? account : asIfReversed(account, new ArrayList<>(settling.keySet()));
+  }
+
+  /**
+   * The account's own sides still settling in {@code view} (the account, or its promised view),
+   * oldest first, each with its instrument: a side held from its check (promised) is not one of
+   * them, it is applied in that view and no register reverses it (review rev10h, finding 3).
+   * Those the account forgot are included (SettlingSides.track, finding 4).
+   */
+  private Map<Long, String> settlingSequences(Account view) {
     if (settlingSides == null) {
-      return account;
+      return Map.of();
     }
-    List<Long> settling = settlingSides.unconfirmed(account);
-    return settling.isEmpty() ? account : asIfReversed(account, settling);
+    Map<Long, String> settling = new java.util.TreeMap<>();
+    for (TradeRef ref : settlingSides.open(view)) {
+      if (!pending.holds(ref.sequence())) {
+        settling.put(ref.sequence(), ref.instrument());
+      }
+    }
+    return settling;
+  }
+
+  /**
+   * The views of {@code base} (the account or its promised view) in which what an isolated fill,
+   * an order, a withdrawal or a move of margin takes must be there, whichever of the sides still
+   * settling end reversed ({@link SettlingViews}): every side reversed, and the worst for each of
+   * {@code measures}, the group of {@code instrument} (null: none) both ways. Empty when nothing
+   * settles. Throws ArithmeticException when a reversal would not fit a long.
+   */
+  List<Account> settlingViews(Account base, String instrument, List<ToLongFunction<Account>> measures) {
+    return SettlingViews.of(base, settlingSequences(base), instrument, measures, this::asIfReversed);
+  }
+
+  /** What an isolated position is funded from: free cash (not held by orders) and available margin. */
+  List<ToLongFunction<Account>> fundingMeasures() {
+    return List.of(view -> Math.subtractExact(view.cash(), view.reserved()), view -> risk.evaluate(view).available());
   }
 
   /**
@@ -132,7 +165,7 @@ final class TradingHandlers {
     }
     long latest = -1;
     for (long sequence : settlingSides.unconfirmed(account)) {
-      Optional<TradeRef> ref = account.trade(sequence);
+      Optional<TradeRef> ref = account.trade(sequence).or(() -> settlingSides.forgottenRef(sequence));
       if (instrument != null && ref.isPresent() && ref.get().instrument() != null
           && !instrument.equals(ref.get().instrument())) {
         continue;
@@ -144,15 +177,7 @@ final class TradingHandlers {
 
   /** Whether a side in {@code instrument} may still be reversed by its register. */
   private boolean settling(Account account, String instrument) {
-    if (settlingSides == null) {
-      return false;
-    }
-    for (long sequence : settlingSides.unconfirmed(account)) {
-      if (account.trade(sequence).map(ref -> instrument.equals(ref.instrument())).orElse(false)) {
-        return true;
-      }
-    }
-    return false;
+    return settlingSequences(account).containsValue(instrument);
   }
 
   /**
@@ -265,6 +290,10 @@ final class TradingHandlers {
 
   private ReplyEffect<Event, State> applyTrade(Account account, ApplyTrade cmd, boolean checkOnly, boolean forced) {
     Instrument instrument = instruments.require(cmd.instrument());
+    if (settlingSides != null) {
+      // Before a side that may push an unconfirmed one out of the account's recent trades.
+      settlingSides.track(account);
+    }
     Optional<TradeRef> seen = account.trade(cmd.sequence());
     if (seen.isPresent()) {
       TradeRef first = seen.get();
@@ -409,13 +438,14 @@ final class TradingHandlers {
           settlingProfit(account, cmd.sequence()), "");
       // Nor from what such a side gave back to cash (an isolated close's margin, a fee): its
       // reversal takes that too, and cross profit would then be all that carried the new position.
-      // So the fill must also be funded in the reversed view, applied to that view's own holding:
-      // in the instrument of a settling close it first closes the position the reversal restores,
-      // whose margin comes back to cash (review rev10f, finding 4). Only a fill that opens lots in
-      // the account is judged so: one that only reduces is never refused for want of cash.
-      Account reversed = settlingReversed(account);
-      if (reversed != account && opens) {
-        isolatedFill(reversed, instrument, cmd, mark, fee, released, 0, " were the trades still settling reversed");
+      // So the fill must also be funded in each view of the sides still settling reversed (all of
+      // them, and the worst mix of reversed and settled: review rev10h, findings 1 and 5), applied
+      // to that view's own holding: in the instrument of a settling close it first closes the
+      // position the reversal restores, whose margin comes back to cash (review rev10f, finding 4).
+      // A fill that only reduces in the account may open in a view (rev10h, finding 2): judged
+      // there; one that only reduces in the view too is never refused for want of cash.
+      for (Account view : settlingViews(account, cmd.instrument(), fundingMeasures())) {
+        isolatedFill(view, instrument, cmd, mark, fee, released, 0, " were some of the trades still settling reversed");
       }
     }
     // The cash after the trade must fit a long too.
@@ -423,10 +453,23 @@ final class TradingHandlers {
     boolean fills = reservation != null && reservation.instrument().equals(cmd.instrument())
         && Long.signum(reservation.remainingLots()) == Long.signum(cmd.signedLots());
     var funding = instruments.spec(cmd.instrument()).funding();
-    return new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(), cmd.priceTicks(), fee,
-        change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released, cmd.counterparty(),
-        cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
+    TradeCleared cleared = new TradeCleared(cmd.tradeId(), cmd.sequence(), cmd.instrument(), cmd.signedLots(),
+        cmd.priceTicks(), fee, change.realizedPnl(), costDelta, isolatedDelta, fills ? cmd.orderId() : null, released,
+        cmd.counterparty(), cmd.taker(), cmd.orderId(), cmd.cutMillis() > 0 ? cmd.cutMillis() : now.getAsLong(),
         funding == null ? 0 : funding.intervalMillis());
+    if (!forced && !opens && before.mode() == MarginMode.ISOLATED && settling(account, cmd.instrument())) {
+      // A close or reduction while a side in this instrument still settles: that side, reversed
+      // after the fill, is the opposite fill at its own price against the holding the fill left;
+      // where that reopens the position (the side opened it) it must find the margin its
+      // allocation says in cash (review rev10h, finding 2), judged in the worst mixes of the other
+      // sides reversed too. (The view where the reversal comes first has the same equity but holds
+      // the realized loss in cash; a fill that opens in the account is judged there only.)
+      Map<Long, String> settling = new HashMap<>(settlingSequences(account));
+      settling.remove(cmd.sequence());
+      SettlingViews.of(account.apply(cleared), settling, cmd.instrument(), List.of(Account::cash),
+          (view, sequences) -> asIfReversed(view, sequences, cmd.instrument()));
+    }
+    return cleared;
   }
 
   /**
@@ -566,7 +609,7 @@ final class TradingHandlers {
         List<Event> events = withLateFunding(account, List.of(event), cmd.instrument(), lots, 0);
         events = LateSettlement.closedAtOnce(account, events, cmd.instrument(), expiry,
             lastSequenceNumber.getAsLong());
-        return effect.persist(events).thenRun(changed::accept)
+        return effect.persist(events).thenRun(state -> reversed(cmd.sequence(), state))
             .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
       } catch (ArithmeticException e) {
         return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + cmd.tradeId() + " overflows "
@@ -596,8 +639,16 @@ final class TradingHandlers {
       return reject(cmd.replyTo(), Rejection.NOTIONAL_OVERFLOW, "reversing trade " + ref.tradeId() + " overflows "
           + account.accountId() + "'s position, cash or funding payments");
     }
-    return effect.persist(events).thenRun(changed::accept)
+    return effect.persist(events).thenRun(state -> reversed(cmd.sequence(), state))
         .thenReply(cmd.replyTo(), state -> new TradeSideReverted(false));
+  }
+
+  /** The side of {@code sequence} was reversed: nothing of it is left settling. */
+  private void reversed(long sequence, State state) {
+    if (settlingSides != null) {
+      settlingSides.reversed(sequence);
+    }
+    changed.accept(state);
   }
 
   /**
@@ -648,17 +699,58 @@ final class TradingHandlers {
    * reversed, is left as it is. Throws ArithmeticException when a reversal would not fit a long.
    */
   Account asIfReversed(Account account, List<Long> sequences) {
+    return asIfReversed(account, sequences, null);
+  }
+
+  /**
+   * As {@link #asIfReversed(Account, List)}; a reversal in {@code strict} (null: none) that would
+   * leave the isolated position it reopens short of the margin its allocation rule says is
+   * refused (RejectedException).
+   */
+  private Account asIfReversed(Account account, List<Long> sequences, String strict) {
     Account view = account;
     for (int i = sequences.size() - 1; i >= 0; i--) {
-      Optional<TradeRef> ref = view.trade(sequences.get(i));
+      long sequence = sequences.get(i);
+      Optional<TradeRef> ref = view.trade(sequence);
+      if (ref.isEmpty() && settlingSides != null && view.tooOldToVerify(sequence)) {
+        // Forgotten by the account, still unconfirmed (SettlingSides.track): reversed as the register would.
+        ref = settlingSides.forgottenRef(sequence);
+      }
       if (ref.isEmpty() || ref.get().reversed()) {
         continue;
+      }
+      if (ref.get().instrument().equals(strict)) {
+        long shortfall = reversalShortfall(view, ref.get());
+        if (shortfall > 0) {
+          throw new RejectedException(Rejection.INSUFFICIENT_MARGIN, "the " + strict + " side of trade "
+              + ref.get().tradeId() + " still settles: reversed after this fill it would reopen the isolated position "
+              + money(shortfall) + " short of its margin in cash");
+        }
       }
       for (Event event : reversal(view, ref.get())) {
         view = view.apply(event, Long.MAX_VALUE);
       }
     }
     return view;
+  }
+
+  /**
+   * How much less margin than its allocation rule says the reversal of {@code ref} in {@code view}
+   * would give the isolated position it reopens for want of cash (0: none, or not isolated, or an
+   * exact inverse).
+   */
+  private long reversalShortfall(Account view, TradeRef ref) {
+    Holding holding = view.holding(ref.instrument());
+    if (holding.mode() != MarginMode.ISOLATED || ref.untouchedSince(holding)) {
+      return 0;
+    }
+    Instrument instrument = instruments.require(ref.instrument());
+    PositionChange change = new Position(holding.lots(), holding.cost())
+        .apply(Math.negateExact(ref.signedLots()), ref.priceTicks(), instrument.notionalMultiplier());
+    long cashAfter = Math.addExact(Math.addExact(view.cash(), change.realizedPnl()), ref.fee());
+    long full = isolatedMarginDelta(view, instrument, holding, change.position(), ref.priceTicks(), Long.MAX_VALUE / 4);
+    long allocated = isolatedMarginDelta(view, instrument, holding, change.position(), ref.priceTicks(), cashAfter);
+    return Math.subtractExact(full, allocated);
   }
 
   /** The reservation part a reversed side had consumed, and the stop it had removed, given back. */
@@ -845,12 +937,19 @@ final class TradingHandlers {
       Account promised = pending.view(account, PendingSides.NONE);
       long available = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       long movable = Math.min(available, Math.min(account.cash(), promised.cash()));
-      // Not what sides still settling realized, nor what their reversal would need.
+      // Not what sides still settling realized, nor what their reversal would need, in any mix
+      // of them reversed and settled (SettlingViews), the promised sides applied or not.
       try {
-        Account reversed = settlingReversed(account);
-        if (reversed != account) {
-          movable = Math.min(movable, Math.min(Math.subtractExact(account.cash(), settlingProfit(account, PendingSides.NONE)),
-              Math.min(risk.evaluate(reversed).available(), reversed.cash())));
+        List<ToLongFunction<Account>> measures = List.of(Account::cash, view -> risk.evaluate(view).available());
+        List<Account> views = new ArrayList<>(settlingViews(account, null, measures));
+        if (promised != account) {
+          views.addAll(settlingViews(promised, null, measures));
+        }
+        if (!views.isEmpty()) {
+          movable = Math.min(movable, Math.subtractExact(account.cash(), settlingProfit(account, PendingSides.NONE)));
+        }
+        for (Account view : views) {
+          movable = Math.min(movable, Math.min(risk.evaluate(view).available(), view.cash()));
         }
       } catch (ArithmeticException e) {
         movable = 0;

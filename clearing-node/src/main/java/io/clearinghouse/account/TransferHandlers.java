@@ -13,7 +13,7 @@ import io.clearinghouse.common.Rejection;
 import java.time.Clock;
 import java.util.List;
 import java.util.function.BiConsumer;
-import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
@@ -37,10 +37,16 @@ final class TransferHandlers {
   /**
    * The sides whose trades may still be unwound, for withdrawals: which they are
    * ({@code sides}; null: never asked, as with no register), how to ask their registers (the
-   * answer comes back as the withdrawal again, {@code asked}), and the account as if they were reversed.
+   * answer comes back as the withdrawal again, {@code asked}), and the views of an account with some
+   * of them reversed in which a withdrawal must fit (TradingHandlers.settlingViews).
    */
-  record Settling(SettlingSides sides, BiConsumer<Withdraw, List<Long>> ask,
-      BiFunction<Account, List<Long>, Account> asIfReversed) {}
+  record Settling(SettlingSides sides, BiConsumer<Withdraw, List<Long>> ask, Views views) {}
+
+  /** TradingHandlers.settlingViews. */
+  @FunctionalInterface
+  interface Views {
+    List<Account> of(Account base, String instrument, List<ToLongFunction<Account>> measures);
+  }
 
   TransferHandlers(EffectFactories<Event, State> effect, RiskView risk, AccountSettings settings, Clock clock, PendingSides pending,
       Settling settling, Consumer<State> changed) {
@@ -110,15 +116,23 @@ final class TransferHandlers {
     long whileSettling = withdrawable;
     if (!unsettled.isEmpty()) {
       try {
-        Account reversed = settling.asIfReversed().apply(account, unsettled);
-        if (risk.anyPositionStale(reversed)) {
-          return reject(cmd.replyTo(), Rejection.MARK_STALE, "the index of a position a trade still settling may"
-              + " give back is stale: retry when marks are fresh");
+        // Each reversal on its own terms too: what one realized is never netted against another's
+        // give-back, and every mix of them reversed and settled is judged by its worst (a settling
+        // loss given back in the all-reversed view funds nothing: review rev10h, finding 5).
+        // Worst views by cash and by available margin: withdrawable is the lower of the two, floored at 0.
+        List<ToLongFunction<Account>> measures = List.of(Account::cash, view -> risk.evaluate(view).available());
+        List<Account> views = new java.util.ArrayList<>(settling.views().of(account, null, measures));
+        if (held != account) {
+          views.addAll(settling.views().of(held, null, measures));
         }
-        // Each reversal on its own terms too: what one realized is never netted against another's give-back.
-        whileSettling = Math.min(Math.min(risk.evaluate(reversed).withdrawable(),
-            risk.evaluate(settling.asIfReversed().apply(held, unsettled)).withdrawable()),
-            Math.subtractExact(withdrawable, settling.sides().settlingProfit(account, PendingSides.NONE)));
+        whileSettling = Math.subtractExact(withdrawable, settling.sides().settlingProfit(account, PendingSides.NONE));
+        for (Account view : views) {
+          if (risk.anyPositionStale(view)) {
+            return reject(cmd.replyTo(), Rejection.MARK_STALE, "the index of a position a trade still settling may"
+                + " give back is stale: retry when marks are fresh");
+          }
+          whileSettling = Math.min(whileSettling, risk.evaluate(view).withdrawable());
+        }
       } catch (ArithmeticException e) {
         whileSettling = 0;
       }

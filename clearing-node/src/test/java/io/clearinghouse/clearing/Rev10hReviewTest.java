@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -170,8 +169,6 @@ class Rev10hReviewTest {
    * register decides together (or simply only when one side in the instrument is settling).
    */
   @Test
-  @Disabled("finding 1 (rev10h): a same-instrument isolated fill the all-reversed view only reduces is"
-      + " funded by another instrument's settling close; that side alone reversed leaves cash at -1,818")
   void anIsolatedFillIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
     Setup s = twoSettlingCloses();
     AccountEntity.Reply reply = s.side(5, ETH, 1_000, 620_000);
@@ -192,7 +189,6 @@ class Rev10hReviewTest {
    * 3,887 of free cash), filled, and t-4's reversal alone leaves the same -1,818.
    */
   @Test
-  @Disabled("finding 1 (rev10h): the same hole through a reservation; suggested fix in the fill test's comment")
   void anIsolatedReservationIsNotFundedByAnotherInstrumentsSettlingCloseWhenItsOwnInstrumentsSideSettles() {
     Setup s = twoSettlingCloses();
     AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
@@ -286,8 +282,6 @@ class Rev10hReviewTest {
    * reversed.holding), not only when it opens in the account.
    */
   @Test
-  @Disabled("finding 2 (rev10h, low, pre-existing note (a)): a close judged only in the account opens a short in"
-      + " the reversed view; the reversal leaves it with 501.25 of the 3,000 its allocation says")
   void aFillThatOnlyReducesInTheAccountIsFundedWhereTheReversalOpensIt() {
     Setup s = setup(3_030 * USDT, ETH);
     s.settling().add(1L);
@@ -329,8 +323,6 @@ class Rev10hReviewTest {
    * account); ReservationHandlers.reserve and the isolated margin move should judge that view too.
    */
   @Test
-  @Disabled("finding 3 (rev10h): a held (promised) side is reversed in the promised view's reversed view;"
-      + " settling side reversed + held side applied is never judged; cash -595.50")
   void aHeldSideAndASettlingSideAreJudgedTogether() {
     Setup s = setup(4_000 * USDT, ETH, SOL, BTC);
     s.applied(1, ETH, -1_000, 600_000);
@@ -376,8 +368,6 @@ class Rev10hReviewTest {
    * opening side while the oldest unconfirmed side is about to be evicted from recentTrades.
    */
   @Test
-  @Disabled("finding 4 (rev10h): a settling side pushed out of recentTrades is no longer bounded; its reversal"
-      + " restores the isolated short with 687.32 of its 3,000")
   void aSettlingSideTheAccountForgotIsStillBounded() {
     AccountSettings fewTrades = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100,
         Duration.ofDays(8), 1000, Duration.ofSeconds(3), 5, 20);
@@ -428,8 +418,6 @@ class Rev10hReviewTest {
    * others are reversed.
    */
   @Test
-  @Disabled("finding 5 (rev10h): a settling side's loss, given back in the all-reversed view, funds what another"
-      + " settling side's freed margin funded; the latter alone reversed leaves cash at -1,032")
   void aSettlingLossGivenBackInTheReversedViewDoesNotFundAnIsolatedFill() {
     Setup s = setup(8_686 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
@@ -460,7 +448,6 @@ class Rev10hReviewTest {
    * isolated SOL short. Suggested fix as for the fill (the view in which the losing sides stand).
    */
   @Test
-  @Disabled("finding 5 (rev10h): the same hole for a withdrawal; the money leaves, cash -1,032 after t-4's reversal")
   void aSettlingLossGivenBackInTheReversedViewIsNotWithdrawn() {
     Setup s = setup(8_686 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
@@ -482,5 +469,98 @@ class Rev10hReviewTest {
     AccountSummary after = s.summary();
     assertTrue(after.cash() >= 0, "t-4's reversal left cash at " + after.cash() + " after a withdrawal of 3,030: "
         + after.positions());
+  }
+
+  /**
+   * The fix of findings 1 and 5 does not refuse what every outcome funds. On finding 1's premise
+   * (cash 3,887; t-3's ETH close and t-4's SOL close settling), a buy of 0.3 ETH at 62,000 (930 of
+   * isolated margin, fee 9.30) fits the worst view (t-4 reversed, t-3 settled: 1,313 of cash) and
+   * the all-reversed one (it reduces the restored short there); t-3 settles, t-4 is reversed: cash
+   * 1,313 - 939.30 = 373.70.
+   */
+  @Test
+  void aFillEveryOutcomeFundsIsStillAccepted() {
+    Setup s = twoSettlingCloses();
+    AccountEntity.Reply reply = s.side(5, ETH, 300, 620_000);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, String.valueOf(reply));
+    s.settle(3);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    AccountSummary after = s.summary();
+    assertEquals(373_700_000L, after.cash());
+    assertEquals(930 * USDT, holding(after, ETH).isolatedMargin());
+  }
+
+  /**
+   * Finding 5's withdrawal bound is the worst view's, no lower: 1,998 (cash were t-4 alone
+   * reversed) may leave, 1,999 not; after t-3 settles and t-4 is reversed cash is 0.
+   */
+  @Test
+  void aWithdrawalUpToTheWorstViewIsAccepted() {
+    Setup s = setup(8_686 * USDT, ETH, SOL);
+    s.applied(1, SOL, -400, 1_300_000);
+    s.applied(2, BTC, -1_000, 600_000);
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(1));
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(2));
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, BTC, 1_000, 640_000);
+    s.applied(4, SOL, 400, 1_300_000);
+    AccountEntity.Reply tooMuch = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-1", 1_999 * USDT, r));
+    assertInstanceOf(AccountEntity.Rejected.class, tooMuch, String.valueOf(tooMuch));
+    AccountEntity.Reply withdrawn = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-2", 1_998 * USDT, r));
+    assertInstanceOf(AccountEntity.Transferred.class, withdrawn, String.valueOf(withdrawn));
+    s.settle(3);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    assertEquals(0, s.summary().cash());
+  }
+
+  /**
+   * Finding 2's fix judges a close after the fill only where a side still settling is in its
+   * instrument: the close of a settled isolated position at a loss is taken while a side of another
+   * instrument settles. Deposit 5,656: an isolated ETH long of 1 at 60,000 (3,000, fee 30) and an
+   * isolated SOL short of 0.2 at 130,000 (1,300, fee 13), both settled (cash 1,313); t-3 buys the
+   * SOL short back at entry, still settling (cash 2,600, 1,313 were it reversed); the ETH mark falls
+   * to 57,500 and the long is sold there (a loss of 2,500, fee 28.75): applied, flat in ETH.
+   */
+  @Test
+  void anOrdinaryCloseOfASettledPositionIsTakenWhileAnotherInstrumentSettles() {
+    Setup s = setup(5_656 * USDT, ETH, SOL);
+    s.applied(1, ETH, 1_000, 600_000);
+    s.applied(2, SOL, -200, 1_300_000);
+    s.settle(1);
+    s.settle(2);
+    s.settling().add(3L);
+    s.applied(3, SOL, 200, 1_300_000);
+    s.marks().accept(new Mark(ETH, 575_000, 2, 0));
+    AccountEntity.Reply reply = s.side(4, ETH, -1_000, 575_000);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, String.valueOf(reply));
+    PositionSummary eth = holding(s.summary(), ETH);
+    assertTrue(eth == null || eth.lots() == 0, String.valueOf(eth));
+  }
+
+  /**
+   * Finding 4's fix holds back only while the forgotten side is unconfirmed: on its premise (t-2,
+   * forgotten, still settling, refuses the SOL buy of 0.5 that only its freed 3,000 funds), t-2's
+   * register settles it; the same buy is then applied.
+   */
+  @Test
+  void aForgottenSettlingSideNoLongerHoldsBackOnceSettled() {
+    AccountSettings fewTrades = new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100,
+        Duration.ofDays(8), 1000, Duration.ofSeconds(3), 5, 20);
+    Setup s = setup(fewTrades, 4_000 * USDT, ETH, SOL);
+    s.applied(1, ETH, -1_000, 600_000);
+    s.accounts().tell(s.trader(), new AccountEntity.SideSettled(1));
+    s.settling().add(2L);
+    s.applied(2, ETH, 1_000, 600_000);
+    for (long seq = 3; seq <= 8; seq++) {
+      s.applied(seq, BTC, seq % 2 == 1 ? 1 : -1, 600_000);
+      s.accounts().tell(s.trader(), new AccountEntity.SideSettled(seq));
+    }
+    AccountEntity.Reply refused = s.side(9, SOL, 500, 1_300_000);
+    assertInstanceOf(AccountEntity.Rejected.class, refused, "t-2 forgotten and still settling: " + refused);
+    s.settle(2);
+    AccountEntity.Reply applied = s.side(10, SOL, 500, 1_300_000);
+    assertInstanceOf(AccountEntity.TradeSideApplied.class, applied, "t-2 settled: " + applied);
+    assertEquals(3_250 * USDT, holding(s.summary(), SOL).isolatedMargin());
   }
 }

@@ -368,8 +368,6 @@ class Rev10iReviewTest {
    * the comment says.
    */
   @Test
-  @Disabled("finding 3 (rev10i): a settling side pushed out of recentTrades is no longer waited for (the comment says"
-      + " it counts for every instrument); see the comment")
   void aForgottenSettlingSideStillHoldsTheLiquidation() throws Exception {
     Setup s = withABtcBuySettling(SETTINGS, Duration.ZERO, x -> {
       x.accounts().busyElsewhere(x.trader());
