@@ -48,10 +48,19 @@ public final class LiquidationPrice {
 
   /** Whether the position is at or past the boundary at {@code markTicks}; null tiers mean no MM. */
   static boolean triggers(long funds, long lots, long cost, long multiplier, RiskTiers tiers, long markTicks) {
-    long equity = Math.addExact(funds, MarginMath.unrealizedPnl(lots, cost, markTicks, multiplier));
     long maintenance = tiers == null ? 0
         : MarginMath.maintenanceMargin(MarginMath.notional(lots, markTicks, multiplier), tiers);
-    return equity <= maintenance;
+    try {
+      long equity = Math.addExact(funds, MarginMath.unrealizedPnl(lots, cost, markTicks, multiplier));
+      return equity <= maintenance;
+    } catch (ArithmeticException beyondALong) {
+      // Large funds and a far mark: the equity does not fit a long, but its comparison is exact.
+      java.math.BigInteger equity = java.math.BigInteger.valueOf(funds)
+          .add(java.math.BigInteger.valueOf(lots).multiply(java.math.BigInteger.valueOf(markTicks))
+              .multiply(java.math.BigInteger.valueOf(multiplier)))
+          .subtract(java.math.BigInteger.valueOf(cost));
+      return equity.compareTo(java.math.BigInteger.valueOf(maintenance)) <= 0;
+    }
   }
 
   private static OptionalLong boundary(long funds, long lots, long cost, long multiplier, RiskTiers tiers) {

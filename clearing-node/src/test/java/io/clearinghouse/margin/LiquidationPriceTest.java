@@ -254,4 +254,21 @@ class LiquidationPriceTest {
         p.leverage(), p.mode(), p.isolatedMargin()));
     return moved;
   }
+
+  /**
+   * Funds near the top of a long (an account the model test filled with the largest deposits):
+   * the equity at a far mark does not fit a long. The boundary is still found, or rightly absent,
+   * and nothing throws (an ArithmeticException here crashed the account entity while it answered
+   * SetStop: AccountModelTest, stop 28).
+   */
+  @Test
+  void fundsNearTheTopOfALongStillGiveTheBoundary() {
+    long funds = Long.MAX_VALUE - 1_000;
+    assertFalse(LiquidationPrice.liquidationPriceTicks(funds, ONE_BTC, ENTRY_COST, BTC_MULTIPLIER, BINANCE_TIERS)
+        .isPresent(), "a long carried by such funds is safe at every price");
+    OptionalLong shortBoundary = LiquidationPrice.liquidationPriceTicks(funds, -ONE_BTC, -ENTRY_COST, BTC_MULTIPLIER,
+        BINANCE_TIERS);
+    shortBoundary.ifPresent(tick -> assertTrue(LiquidationPrice.triggers(funds, -ONE_BTC, -ENTRY_COST, BTC_MULTIPLIER,
+        BINANCE_TIERS, tick), "the boundary triggers"));
+  }
 }
