@@ -91,8 +91,10 @@ public record AccountSettings(Asset asset, int snapshotEvery, Duration idempoten
     if (settlingWait == null || settlingWait.isNegative()) {
       throw new IllegalArgumentException("clearinghouse.account.settling-wait must be 0s or more, was " + settlingWait);
     }
-    if (askSidesAfter == null || askSidesAfter.compareTo(Duration.ofMillis(1)) < 0) {
-      throw new IllegalArgumentException("clearinghouse.account.ask-sides-after must be at least 1ms, was "
+    // At most a day: a re-ask is scheduled, and the scheduler refuses delays of months (rev12).
+    if (askSidesAfter == null || askSidesAfter.compareTo(Duration.ofMillis(1)) < 0
+        || askSidesAfter.compareTo(Duration.ofDays(1)) > 0) {
+      throw new IllegalArgumentException("clearinghouse.account.ask-sides-after must be 1ms to 1d, was "
           + askSidesAfter);
     }
   }

@@ -8,7 +8,6 @@ import io.clearinghouse.money.Asset;
 import java.time.Duration;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +38,6 @@ class Rev12ReviewTest {
    * README says a bad value stops the node naming the key. Fails today: nothing is thrown.
    */
   @Test
-  @Disabled("review rev12 finding 1: ask-sides-after has no upper bound, the scheduler refuses it at run time")
   void anAskSidesIntervalTooLongToScheduleStopsTheNodeNamingTheKey() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AccountSettings.fromConfig(ConfigFactory.parseString("clearinghouse.account.ask-sides-after = 1000d")
