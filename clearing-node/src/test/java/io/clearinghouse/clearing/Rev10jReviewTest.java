@@ -1,0 +1,223 @@
+package io.clearinghouse.clearing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.clearinghouse.account.AccountEntity;
+import io.clearinghouse.account.AccountSettings;
+import io.clearinghouse.account.AccountSummary;
+import io.clearinghouse.account.PositionSummary;
+import io.clearinghouse.instrument.Instruments;
+import io.clearinghouse.margin.MarginMode;
+import io.clearinghouse.price.Mark;
+import io.clearinghouse.price.MarkPrices;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adversarial review rev10j of commits dc2a115, 0b9d267 and f38dc9d (SettlingViews: isolated
+ * fills, orders, withdrawals and margin moves judged in the worst mix of settling sides; sides of
+ * one instrument taken together, all reversed or none). Harness as Rev10hReviewTest.
+ */
+class Rev10jReviewTest {
+  private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
+  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
+      clearinghouse.instruments = ${clearinghouse.instruments} [
+        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+        { symbol = "SOLUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
+          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
+      ]
+      """).withFallback(ConfigFactory.load()).resolve(), 6);
+  /** As Rev10dIsolatedFundingTest, but 50 trades remembered (no side is forgotten here). */
+  private static final AccountSettings SETTINGS =
+      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
+          Duration.ofSeconds(3), 50, 20);
+  private static final String ETH = "ETHUSDT-PERP";
+  private static final String SOL = "SOLUSDT-PERP";
+  private static final String BTC = "BTCUSDT-PERP";
+  private static final long USDT = 1_000_000L;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** One trader, its marks, and the sequences its registers still drive (the test's say). */
+  private record Setup(FakeAccounts accounts, MarkPrices marks, String trader, Set<Long> settling) {
+    AccountEntity.Reply side(long seq, String instrument, long lots, long price) {
+      return side(seq, instrument, lots, price, null);
+    }
+
+    AccountEntity.Reply side(long seq, String instrument, long lots, long price, String orderId) {
+      return accounts.ask(trader, r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, price, true,
+          orderId, "elsewhere", r));
+    }
+
+    void applied(long seq, String instrument, long lots, long price) {
+      AccountEntity.Reply reply = side(seq, instrument, lots, price);
+      assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, "t-" + seq + ": " + reply);
+    }
+
+    /** The register settled the trade of {@code seq}: the side stands. */
+    void settle(long seq) {
+      settling.remove(seq);
+      accounts.tell(trader, new AccountEntity.SideSettled(seq));
+    }
+
+    /** The register reverses the side of {@code seq} (its seller refused with no hold). */
+    void reverse(long seq, String instrument, long lots, long price, long fee) {
+      settling.remove(seq);
+      AccountEntity.Reply reply = accounts.ask(trader,
+          r -> new AccountEntity.ReverseTradeSide("t-" + seq, seq, instrument, lots, price, fee, r));
+      assertInstanceOf(AccountEntity.TradeSideReverted.class, reply, "reversal of t-" + seq + ": " + reply);
+    }
+
+    AccountSummary summary() {
+      return accounts.summary(trader);
+    }
+  }
+
+  private static Setup setup(long deposit, String... isolated) {
+    return setup(SETTINGS, deposit, isolated);
+  }
+
+  private static Setup setup(AccountSettings settings, long deposit, String... isolated) {
+    FakeAccounts accounts = new FakeAccounts(testKit, settings, INSTRUMENTS);
+    MarkPrices marks = MarkPrices.local();
+    marks.accept(new Mark(ETH, 600_000, 1, 0));
+    marks.accept(new Mark(SOL, 1_300_000, 1, 0));
+    marks.accept(new Mark(BTC, 600_000, 1, 0));
+    accounts.marks = marks;
+    Set<Long> settling = ConcurrentHashMap.newKeySet();
+    accounts.unfinished = sequences -> CompletableFuture.completedFuture(
+        List.copyOf(sequences.stream().filter(settling::contains).toList()));
+    String trader = accounts.open("trader", deposit);
+    for (String instrument : isolated) {
+      assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
+          r -> new AccountEntity.SetMarginMode(instrument, MarginMode.ISOLATED, r)));
+    }
+    return new Setup(accounts, marks, trader, settling);
+  }
+
+  private static PositionSummary holding(AccountSummary account, String instrument) {
+    return account.positions().stream().filter(p -> p.instrument().equals(instrument)).findFirst().orElse(null);
+  }
+
+
+  /**
+   * The premise of finding 1: deposit 10,000, ETH isolated. t-1 sells 1 ETH at 60,000 (3,000 of
+   * margin, fee 30), settled: cash 6,970. t-3, still settling, sells 1 more at 60,000 (3,030):
+   * cash 3,940, short 2 holding 6,000. The mark rises to 62,000; t-4, still settling, buys the 2
+   * back at 62,000: a loss of 4,000, fee 62, the 6,000 back to cash: cash 5,878, flat in ETH.
+   *
+   * <p>t-3 and t-4 are two trades, each decided by its own register. SettlingViews takes the ETH
+   * sides together: reversing both gives cash 6,970 (t-4's loss and t-3's margin come back), higher
+   * than 5,878, so no "worst" view reverses ETH at all and only the all-reversed view is judged.
+   * But the mix t-3 settled, t-4 reversed takes 6,000 of margin and gives back only 4,062:
+   * cash 5,878 - 1,938 = 3,940 behind the restored isolated short of 2.
+   */
+  private static Setup sameInstrumentOpenAndClose() {
+    Setup s = setup(10_000 * USDT, ETH, SOL);
+    s.applied(1, ETH, -1_000, 600_000);
+    s.settle(1);
+    assertEquals(6_970 * USDT, s.summary().cash());
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, ETH, -1_000, 600_000);
+    assertEquals(3_940 * USDT, s.summary().cash());
+    s.marks().accept(new Mark(ETH, 620_000, 2, 0));
+    s.applied(4, ETH, 2_000, 620_000);
+    assertEquals(5_878 * USDT, s.summary().cash(), "premise: flat in ETH, t-4's loss paid, the 6,000 back");
+    return s;
+  }
+
+  /**
+   * Finding 1 (critical; SettlingViews, dc2a115): a mix within ONE instrument is not judged. On
+   * the premise above the trader withdraws 5,878 (the all-reversed view has 6,970; t-4 realized a
+   * loss, so settlingProfit is 0). t-3's register settles it; t-4's reverses it (its seller refused
+   * with no hold): the short of 2 comes back with its 6,000 taken from cash, the 4,000 loss and
+   * the 62 fee given back: cash 0 - 6,000 + 4,062 = -1,938 behind an isolated short of 2. The
+   * withdrawal left the clearing house; the 1,938 is nobody's (the insurance fund's).
+   *
+   * <p>Suggested fix: in SettlingViews, do not collapse an instrument's sides into one group when
+   * they differ in effect: per instrument, try every suffix (newest k sides reversed, the older
+   * ones settled; a reversal of an older side after a newer one is the opposite fill against the
+   * holding the newer left, so also each single side) or, simplest and safe, every subset when an
+   * instrument has few settling sides (2^k, k small) and refuse (or judge the worst of all
+   * per-side reversals, each side alone, and their union by measure as is done across
+   * instruments) when it has many. At the least add, per measure, the view reversing exactly the
+   * SIDES (not groups) whose reversal alone lowers it: here t-4 alone (cash 3,940 &lt; 5,878).
+   */
+  @Test
+  @Disabled("finding 1 (rev10j): a same-instrument mix (t-3 settled, t-4 reversed) is not judged; a withdrawal of "
+      + "5,878 leaves cash -1,938 behind an isolated short of 2")
+  void aWithdrawalIsNotFundedByOneOfTwoSettlingSidesOfOneInstrument() {
+    Setup s = sameInstrumentOpenAndClose();
+    AccountEntity.Reply withdrawn = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-1", 5_878 * USDT, r));
+    if (withdrawn instanceof AccountEntity.Rejected) {
+      return; // refused: what a bound judging the mix does (3,940 withdrawable were t-4 alone reversed)
+    }
+    assertInstanceOf(AccountEntity.Transferred.class, withdrawn, String.valueOf(withdrawn));
+    s.settle(3);
+    s.reverse(4, ETH, 2_000, 620_000, 62 * USDT);
+    AccountSummary after = s.summary();
+    assertEquals(-2_000, holding(after, ETH).lots(), "the short of 2 is back");
+    assertTrue(after.cash() >= 0, "t-4's reversal left cash at " + after.cash() + " after a withdrawal of 5,878: "
+        + after.positions());
+  }
+
+  /**
+   * Finding 1 for an isolated fill in another instrument: on the same premise (cash 5,878) the
+   * trader buys 0.8 SOL at 130,000 isolated (5,200 of margin, fee 52): the ETH group, reversed
+   * alone, raises cash, so no view but the all-reversed one (6,970) is judged: applied, cash 626.
+   * t-3 settles, t-4 is reversed: cash 626 - 6,000 + 4,062 = -1,312 behind an isolated ETH short
+   * of 2 and an isolated SOL long of 0.8. Fix as above.
+   */
+  @Test
+  @Disabled("finding 1 (rev10j): an isolated SOL fill funded by t-4's freed margin while t-3 (same instrument) "
+      + "settles; cash -1,312 after t-4's reversal")
+  void anIsolatedFillIsNotFundedByOneOfTwoSettlingSidesOfAnotherInstrument() {
+    Setup s = sameInstrumentOpenAndClose();
+    AccountEntity.Reply reply = s.side(5, SOL, 800, 1_300_000);
+    if (reply instanceof AccountEntity.Rejected) {
+      return;
+    }
+    s.settle(3);
+    s.settle(5);
+    s.reverse(4, ETH, 2_000, 620_000, 62 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.cash() >= 0, "t-4's reversal left cash at " + after.cash() + ": " + after.positions());
+  }
+
+  /** The same for an isolated order: reserved against 5,878, filled, and t-4's reversal alone. */
+  @Test
+  @Disabled("finding 1 (rev10j): an isolated SOL order reserved against t-4's freed margin; cash negative after "
+      + "t-4's reversal")
+  void anIsolatedOrderIsNotFundedByOneOfTwoSettlingSidesOfAnotherInstrument() {
+    Setup s = sameInstrumentOpenAndClose();
+    AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-5", SOL, 800, 1_300_000, r));
+    if (reserved instanceof AccountEntity.Rejected) {
+      return;
+    }
+    AccountEntity.Reply reply = s.side(5, SOL, 800, 1_300_000, "o-5");
+    if (reply instanceof AccountEntity.Rejected) {
+      return;
+    }
+    s.settle(3);
+    s.settle(5);
+    s.reverse(4, ETH, 2_000, 620_000, 62 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.cash() >= 0, "t-4's reversal left cash at " + after.cash() + ": " + after.positions());
+  }
+}
