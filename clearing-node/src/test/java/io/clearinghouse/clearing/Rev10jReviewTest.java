@@ -327,4 +327,94 @@ class Rev10jReviewTest {
     AccountSummary after = s.summary();
     assertTrue(after.cash() >= 0, "t-4's reversal left cash at " + after.cash() + ": " + after.positions());
   }
+
+  /**
+   * Finding 3 (high; TradingHandlers.spendable, unchanged by dc2a115): a CROSS fill is judged in
+   * the account and the all-reversed view only, and across instruments "all reversed" is not the
+   * worst mix. Deposit 5,700; ETH and SOL isolated, BTC cross. t-1 sells 0.4 SOL at 130,000 (2,600
+   * of margin, fee 26), settled: cash 3,074. t-3, still settling, buys 1 ETH at 60,000 isolated
+   * (3,000, fee 30): cash 44. t-4, still settling, buys the SOL short back at entry (fee 26, its
+   * 2,600 back): cash 2,618. All reversed: cash 3,074 (t-3's 3,030 back outweighs t-4's 2,574);
+   * the mix t-3 settled, t-4 reversed: cash 44. A cross buy of 0.8 BTC at 60,000 (no order named:
+   * initial margin 2,400, fee 24) fits the account (2,618) and the all-reversed view: applied, cash
+   * 2,594. t-3 settles, t-4 is reversed: cash 20 behind a cross BTC long of 48,000 notional
+   * (initial 2,400, available -2,380) and an isolated SOL short: the fill used t-4's freed margin.
+   * Suggested fix: judge cross fills (spendable), cross orders (ReservationHandlers' reversed
+   * view) and the liquidation take-over (LiquidationHandlers, settlingReversed) in the
+   * SettlingViews worst mixes by available, as the isolated ones.
+   */
+  @Test
+  @Disabled("finding 3 (rev10j): a cross BTC fill funded by t-4's freed isolated margin while t-3 (another "
+      + "instrument) settles; available -2,380 after t-4's reversal")
+  void aCrossFillIsNotFundedByASettlingSideWhoseReversalAloneTakesCash() {
+    Setup s = setup(5_700 * USDT, ETH, SOL);
+    s.applied(1, SOL, -400, 1_300_000);
+    s.settle(1);
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, ETH, 1_000, 600_000);
+    s.applied(4, SOL, 400, 1_300_000);
+    assertEquals(2_618 * USDT, s.summary().cash(), "premise");
+    AccountEntity.Reply reply = s.side(5, BTC, 800, 600_000);
+    if (reply instanceof AccountEntity.Rejected) {
+      return; // refused: what a bound judging the worst mix does (44 were t-4 alone reversed)
+    }
+    s.settle(3);
+    s.settle(5);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.available() >= 0, "t-4's reversal left cash " + after.cash() + ", available " + after.available()
+        + " behind " + after.positions());
+  }
+
+  /** Finding 3 for a cross order: reserved against the same 2,618 (the all-reversed view has 3,074), filled. */
+  @Test
+  @Disabled("finding 3 (rev10j): a cross BTC order reserved against t-4's freed isolated margin; available "
+      + "negative after t-4's reversal")
+  void aCrossOrderIsNotFundedByASettlingSideWhoseReversalAloneTakesCash() {
+    Setup s = setup(5_700 * USDT, ETH, SOL);
+    s.applied(1, SOL, -400, 1_300_000);
+    s.settle(1);
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, ETH, 1_000, 600_000);
+    s.applied(4, SOL, 400, 1_300_000);
+    AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
+        r -> new AccountEntity.ReserveMargin("o-5", BTC, 800, 600_000, r));
+    if (reserved instanceof AccountEntity.Rejected) {
+      return;
+    }
+    AccountEntity.Reply reply = s.side(5, BTC, 800, 600_000, "o-5");
+    if (reply instanceof AccountEntity.Rejected) {
+      return;
+    }
+    s.settle(3);
+    s.settle(5);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    AccountSummary after = s.summary();
+    assertTrue(after.available() >= 0, "t-4's reversal left cash " + after.cash() + ", available " + after.available()
+        + " behind " + after.positions());
+  }
+
+  /**
+   * Passing: on finding 3's premise a withdrawal IS judged in the worst mix (TransferHandlers uses
+   * SettlingViews by cash and available: t-4 alone reversed leaves 44): 45 is refused, 44 leaves.
+   */
+  @Test
+  void aWithdrawalIsBoundedByTheWorstMixAcrossInstruments() {
+    Setup s = setup(5_700 * USDT, ETH, SOL);
+    s.applied(1, SOL, -400, 1_300_000);
+    s.settle(1);
+    s.settling().add(3L);
+    s.settling().add(4L);
+    s.applied(3, ETH, 1_000, 600_000);
+    s.applied(4, SOL, 400, 1_300_000);
+    AccountEntity.Reply tooMuch = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-1", 45 * USDT, r));
+    assertInstanceOf(AccountEntity.Rejected.class, tooMuch, String.valueOf(tooMuch));
+    AccountEntity.Reply withdrawn = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-2", 44 * USDT, r));
+    assertInstanceOf(AccountEntity.Transferred.class, withdrawn, String.valueOf(withdrawn));
+    s.settle(3);
+    s.reverse(4, SOL, 400, 1_300_000, 26 * USDT);
+    assertEquals(0, s.summary().cash());
+  }
 }
