@@ -28,6 +28,9 @@ import java.util.function.ToLongFunction;
  * there. The view with every side reversed is one of the views too.
  */
 final class SettlingViews {
+  /** Up to how many settling sides each is also judged on its own (see {@link #of}). */
+  static final int SIDE_BY_SIDE = 64;
+
   private SettlingViews() {}
 
   /**
@@ -67,7 +70,28 @@ final class SettlingViews {
         }
       }
     }
-    for (Set<Long> reversed : worst) {
+    // Side by side too (review rev10j, finding 1: two sides of one instrument, one settled and
+    // the other reversed, were never judged): the sides whose reversal alone lowers a measure,
+    // each on its own. Effects within one instrument do not quite add up, so these views come in
+    // addition to the groups' (more views only refuse more). Bounded in count: each costs one
+    // reversal of the account, and more than SIDE_BY_SIDE sides settling at once is already a
+    // register or a node away.
+    if (settling.size() <= SIDE_BY_SIDE) {
+      List<Set<Long>> worstBySide = new ArrayList<>();
+      for (int m = 0; m < measures.size(); m++) {
+        worstBySide.add(new TreeSet<>());
+      }
+      for (Long sequence : settling.keySet()) {
+        Account alone = asIfReversed.apply(base, List.of(sequence));
+        for (int m = 0; m < measures.size(); m++) {
+          if (measures.get(m).applyAsLong(alone) < baseValues.get(m)) {
+            worstBySide.get(m).add(sequence);
+          }
+        }
+      }
+      worst.addAll(worstBySide);
+    }
+    for (Set<Long> reversed : List.copyOf(worst)) {
       chosen.add(reversed);
       if (!own.isEmpty()) {
         Set<Long> withOwn = new TreeSet<>(reversed);
