@@ -1,5 +1,11 @@
 package io.clearinghouse.clearing;
 
+import static io.clearinghouse.clearing.SettlingHarness.BTC;
+import static io.clearinghouse.clearing.SettlingHarness.ETH;
+import static io.clearinghouse.clearing.SettlingHarness.SETTINGS;
+import static io.clearinghouse.clearing.SettlingHarness.SOL;
+import static io.clearinghouse.clearing.SettlingHarness.USDT;
+import static io.clearinghouse.clearing.SettlingHarness.holding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +24,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import io.clearinghouse.clearing.SettlingHarness.Setup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -33,61 +40,9 @@ import org.junit.jupiter.api.Test;
  */
 class Rev10hReviewTest {
   private static final ActorTestKit testKit = io.clearinghouse.TestKits.inMemoryJournal();
-  private static final Instruments INSTRUMENTS = Instruments.fromConfig(ConfigFactory.parseString("""
-      clearinghouse.instruments = ${clearinghouse.instruments} [
-        { symbol = "ETHUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
-          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
-        { symbol = "SOLUSDT-PERP", kind = perpetual, tick-size = "0.1", lot-size = "0.001", maker-fee = "0.02%",
-          taker-fee = "0.05%", liquidation-fee = "1%", risk-tiers = binance-btcusdt-2021-03 }
-      ]
-      """).withFallback(ConfigFactory.load()).resolve(), 6);
-  /** As Rev10dIsolatedFundingTest, but 50 trades remembered (no side is forgotten here). */
-  private static final AccountSettings SETTINGS =
-      new AccountSettings(new io.clearinghouse.money.Asset("USDT", 6), 100, Duration.ofDays(8), 1000,
-          Duration.ofSeconds(3), 50, 20);
-  private static final String ETH = "ETHUSDT-PERP";
-  private static final String SOL = "SOLUSDT-PERP";
-  private static final String BTC = "BTCUSDT-PERP";
-  private static final long USDT = 1_000_000L;
-
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
-  }
-
-  /** One trader, its marks, and the sequences its registers still drive (the test's say). */
-  private record Setup(FakeAccounts accounts, MarkPrices marks, String trader, Set<Long> settling) {
-    AccountEntity.Reply side(long seq, String instrument, long lots, long price) {
-      return side(seq, instrument, lots, price, null);
-    }
-
-    AccountEntity.Reply side(long seq, String instrument, long lots, long price, String orderId) {
-      return accounts.ask(trader, r -> new AccountEntity.ApplyTrade("t-" + seq, seq, instrument, lots, price, true,
-          orderId, "elsewhere", r));
-    }
-
-    void applied(long seq, String instrument, long lots, long price) {
-      AccountEntity.Reply reply = side(seq, instrument, lots, price);
-      assertInstanceOf(AccountEntity.TradeSideApplied.class, reply, "t-" + seq + ": " + reply);
-    }
-
-    /** The register settled the trade of {@code seq}: the side stands. */
-    void settle(long seq) {
-      settling.remove(seq);
-      accounts.tell(trader, new AccountEntity.SideSettled(seq));
-    }
-
-    /** The register reverses the side of {@code seq} (its seller refused with no hold). */
-    void reverse(long seq, String instrument, long lots, long price, long fee) {
-      settling.remove(seq);
-      AccountEntity.Reply reply = accounts.ask(trader,
-          r -> new AccountEntity.ReverseTradeSide("t-" + seq, seq, instrument, lots, price, fee, r));
-      assertInstanceOf(AccountEntity.TradeSideReverted.class, reply, "reversal of t-" + seq + ": " + reply);
-    }
-
-    AccountSummary summary() {
-      return accounts.summary(trader);
-    }
   }
 
   private static Setup setup(long deposit, String... isolated) {
@@ -95,26 +50,9 @@ class Rev10hReviewTest {
   }
 
   private static Setup setup(AccountSettings settings, long deposit, String... isolated) {
-    FakeAccounts accounts = new FakeAccounts(testKit, settings, INSTRUMENTS);
-    MarkPrices marks = MarkPrices.local();
-    marks.accept(new Mark(ETH, 600_000, 1, 0));
-    marks.accept(new Mark(SOL, 1_300_000, 1, 0));
-    marks.accept(new Mark(BTC, 600_000, 1, 0));
-    accounts.marks = marks;
-    Set<Long> settling = ConcurrentHashMap.newKeySet();
-    accounts.unfinished = sequences -> CompletableFuture.completedFuture(
-        List.copyOf(sequences.stream().filter(settling::contains).toList()));
-    String trader = accounts.open("trader", deposit);
-    for (String instrument : isolated) {
-      assertInstanceOf(AccountEntity.Snapshot.class, accounts.ask(trader,
-          r -> new AccountEntity.SetMarginMode(instrument, MarginMode.ISOLATED, r)));
-    }
-    return new Setup(accounts, marks, trader, settling);
+    return SettlingHarness.setup(testKit, settings, deposit, isolated);
   }
 
-  private static PositionSummary holding(AccountSummary account, String instrument) {
-    return account.positions().stream().filter(p -> p.instrument().equals(instrument)).findFirst().orElse(null);
-  }
 
   /**
    * The common premise of finding 1: an isolated ETH short of 1 at 60,000 (3,000 of margin) and an
