@@ -69,7 +69,10 @@ final class ReservationHandlers {
       reversed = trading.settlingReversed(account);
       unreversedAvailable = Math.min(risk.evaluate(account).available(), risk.evaluate(promised).available());
       if (reversed != account) {
-        reversedAvailable = risk.evaluate(reversed).available();
+        // In any mix of the settling sides reversed and settled, not only all of them (rev10j, finding 3).
+        for (Account view : trading.settlingViews(account, null, List.of(trading::availableIn))) {
+          reversedAvailable = Math.min(reversedAvailable, trading.availableIn(view));
+        }
       }
       available = Math.min(unreversedAvailable, reversedAvailable);
     } catch (ArithmeticException e) {

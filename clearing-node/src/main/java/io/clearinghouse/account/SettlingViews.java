@@ -82,6 +82,10 @@ final class SettlingViews {
         worstBySide.add(new TreeSet<>());
       }
       for (Long sequence : settling.keySet()) {
+        // Each side reversed alone is a view too: effects within an instrument do not add up, so
+        // the union of the sides that each lower a measure may give back more than one alone
+        // (review rev10j, finding 1: t-3 and t-4 each lower cash, both together raise it).
+        chosen.add(new TreeSet<>(List.of(sequence)));
         Account alone = asIfReversed.apply(base, List.of(sequence));
         for (int m = 0; m < measures.size(); m++) {
           if (measures.get(m).applyAsLong(alone) < baseValues.get(m)) {

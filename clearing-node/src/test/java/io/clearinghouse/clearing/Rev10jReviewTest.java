@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.clearinghouse.clearing.SettlingHarness.Setup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,8 +96,6 @@ class Rev10jReviewTest {
    * SIDES (not groups) whose reversal alone lowers it: here t-4 alone (cash 3,940 &lt; 5,878).
    */
   @Test
-  @Disabled("finding 1 (rev10j; open: the side-by-side views of stop 28 did not close it): a same-instrument mix (t-3 settled, t-4 reversed) is not judged; a withdrawal of "
-      + "5,878 leaves cash -1,938 behind an isolated short of 2")
   void aWithdrawalIsNotFundedByOneOfTwoSettlingSidesOfOneInstrument() {
     Setup s = sameInstrumentOpenAndClose();
     AccountEntity.Reply withdrawn = s.accounts().ask(s.trader(), r -> new AccountEntity.Withdraw("w-1", 5_878 * USDT, r));
@@ -122,8 +119,6 @@ class Rev10jReviewTest {
    * of 2 and an isolated SOL long of 0.8. Fix as above.
    */
   @Test
-  @Disabled("finding 1 (rev10j; open: the side-by-side views of stop 28 did not close it): an isolated SOL fill funded by t-4's freed margin while t-3 (same instrument) "
-      + "settles; cash -1,312 after t-4's reversal")
   void anIsolatedFillIsNotFundedByOneOfTwoSettlingSidesOfAnotherInstrument() {
     Setup s = sameInstrumentOpenAndClose();
     AccountEntity.Reply reply = s.side(5, SOL, 800, 1_300_000);
@@ -139,8 +134,6 @@ class Rev10jReviewTest {
 
   /** The same for an isolated order: reserved against 5,878, filled, and t-4's reversal alone. */
   @Test
-  @Disabled("finding 1 (rev10j; open: the side-by-side views of stop 28 did not close it): an isolated SOL order reserved against t-4's freed margin; cash negative after "
-      + "t-4's reversal")
   void anIsolatedOrderIsNotFundedByOneOfTwoSettlingSidesOfAnotherInstrument() {
     Setup s = sameInstrumentOpenAndClose();
     AccountEntity.Reply reserved = s.accounts().ask(s.trader(),
@@ -250,8 +243,6 @@ class Rev10jReviewTest {
    * cash 0 - 6,000 + 4,062 = -1,938 behind isolated ETH short of 2 and SOL long of 0.1.
    */
   @Test
-  @Disabled("finding 1 (rev10j; open: the side-by-side views of stop 28 did not close it): a move of 5,221.50 into an isolated SOL position funded by t-4's freed margin; "
-      + "cash -1,938 after t-4's reversal")
   void aMarginMoveIsNotFundedByOneOfTwoSettlingSidesOfOneInstrument() {
     Setup s = sameInstrumentOpenAndClose();
     s.applied(5, SOL, 100, 1_300_000);
@@ -284,8 +275,6 @@ class Rev10jReviewTest {
    * SettlingViews worst mixes by available, as the isolated ones.
    */
   @Test
-  @Disabled("finding 3 (rev10j): a cross BTC fill funded by t-4's freed isolated margin while t-3 (another "
-      + "instrument) settles; available -2,380 after t-4's reversal")
   void aCrossFillIsNotFundedByASettlingSideWhoseReversalAloneTakesCash() {
     Setup s = setup(5_700 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
@@ -309,8 +298,6 @@ class Rev10jReviewTest {
 
   /** Finding 3 for a cross order: reserved against the same 2,618 (the all-reversed view has 3,074), filled. */
   @Test
-  @Disabled("finding 3 (rev10j): a cross BTC order reserved against t-4's freed isolated margin; available "
-      + "negative after t-4's reversal")
   void aCrossOrderIsNotFundedByASettlingSideWhoseReversalAloneTakesCash() {
     Setup s = setup(5_700 * USDT, ETH, SOL);
     s.applied(1, SOL, -400, 1_300_000);
